@@ -1,0 +1,339 @@
+//! What `redis-cli` does on a terminal: split a typed line into arguments (its
+//! `sdssplitargs` rules), render replies the way its TTY mode prints them, and offer
+//! completion and argument hints from the command table. The page's console is built on
+//! this; the golden tests compare it with a recording of the real redis-cli.
+
+use crate::reply::Reply;
+use crate::table::{self, CommandSpec};
+
+/// Splits a line like redis-cli: whitespace separates arguments, `"..."` supports
+/// `\n \r \t \b \a \\ \"` and `\xHH`, `'...'` supports `\'`. A closing quote must be
+/// followed by whitespace or the end. Returns None for unbalanced quotes (redis-cli then
+/// prints `Invalid argument(s)`).
+pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let is_space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+    let mut out = Vec::new();
+    let mut p = 0;
+    loop {
+        while p < line.len() && is_space(line[p]) {
+            p += 1;
+        }
+        if p >= line.len() {
+            return Some(out);
+        }
+        let mut current = Vec::new();
+        let (mut in_dq, mut in_sq) = (false, false);
+        loop {
+            let c = line.get(p).copied();
+            if in_dq {
+                match c {
+                    None => return None,
+                    Some(b'\\')
+                        if line.get(p + 1) == Some(&b'x')
+                            && line.get(p + 2).is_some_and(|h| h.is_ascii_hexdigit())
+                            && line.get(p + 3).is_some_and(|h| h.is_ascii_hexdigit()) =>
+                    {
+                        let hex = std::str::from_utf8(&line[p + 2..p + 4]).ok()?;
+                        current.push(u8::from_str_radix(hex, 16).ok()?);
+                        p += 3;
+                    }
+                    Some(b'\\') if p + 1 < line.len() => {
+                        p += 1;
+                        current.push(match line[p] {
+                            b'n' => b'\n',
+                            b'r' => b'\r',
+                            b't' => b'\t',
+                            b'b' => 0x08,
+                            b'a' => 0x07,
+                            other => other,
+                        });
+                    }
+                    Some(b'"') => {
+                        if line.get(p + 1).is_some_and(|n| !is_space(*n)) {
+                            return None;
+                        }
+                        p += 1;
+                        break;
+                    }
+                    Some(other) => current.push(other),
+                }
+            } else if in_sq {
+                match c {
+                    None => return None,
+                    Some(b'\\') if line.get(p + 1) == Some(&b'\'') => {
+                        p += 1;
+                        current.push(b'\'');
+                    }
+                    Some(b'\'') => {
+                        if line.get(p + 1).is_some_and(|n| !is_space(*n)) {
+                            return None;
+                        }
+                        p += 1;
+                        break;
+                    }
+                    Some(other) => current.push(other),
+                }
+            } else {
+                match c {
+                    None => break,
+                    Some(c) if is_space(c) => break,
+                    Some(b'"') => in_dq = true,
+                    Some(b'\'') => in_sq = true,
+                    Some(other) => current.push(other),
+                }
+            }
+            p += 1;
+        }
+        out.push(current);
+    }
+}
+
+/// redis-cli's `sdscatrepr`: a quoted string with C escapes; bytes outside printable
+/// ASCII as `\xHH`.
+pub fn quote_bytes(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len() + 2);
+    s.push('"');
+    for &c in b {
+        match c {
+            b'\\' => s.push_str("\\\\"),
+            b'"' => s.push_str("\\\""),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            0x07 => s.push_str("\\a"),
+            0x08 => s.push_str("\\b"),
+            0x20..=0x7e => s.push(c as char),
+            _ => s.push_str(&format!("\\x{:02x}", c)),
+        }
+    }
+    s.push('"');
+    s
+}
+
+/// Commands whose replies redis-cli prints raw even on a terminal.
+pub fn prints_raw(argv: &[Vec<u8>]) -> bool {
+    let is = |i: usize, w: &str| argv.get(i).is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()));
+    is(0, "info") || is(0, "lolwut") || (is(0, "client") && (is(1, "list") || is(1, "info")))
+}
+
+/// Renders a reply exactly as redis-cli's TTY mode prints it, newline included.
+pub fn render(reply: &Reply) -> String {
+    render_tty(reply, "")
+}
+
+/// Renders the reply to `argv` as redis-cli would, including its raw-output exceptions
+/// (INFO, CLIENT LIST...).
+pub fn render_for(argv: &[Vec<u8>], reply: &Reply) -> String {
+    if prints_raw(argv) {
+        render_raw(reply)
+    } else {
+        render(reply)
+    }
+}
+
+/// redis-cli's `cliFormatReplyRaw` for the few commands it prints raw on a terminal.
+fn render_raw(reply: &Reply) -> String {
+    match reply {
+        Reply::Bulk(b) | Reply::Verbatim(_, b) => String::from_utf8_lossy(b).into_owned(),
+        Reply::Status(s) => s.clone(),
+        Reply::Error(e) => format!("{}\n", e),
+        other => render(other),
+    }
+}
+
+fn render_tty(reply: &Reply, prefix: &str) -> String {
+    match reply {
+        Reply::Error(e) => format!("(error) {}\n", e),
+        Reply::Status(s) => format!("{}\n", s),
+        Reply::Integer(n) => format!("(integer) {}\n", n),
+        Reply::Double(d) => format!("(double) {}\n", crate::fmt::fmt_double_resp3(*d)),
+        Reply::Bulk(b) => format!("{}\n", quote_bytes(b)),
+        Reply::Verbatim(_, b) => format!("{}\n", String::from_utf8_lossy(b)),
+        Reply::BigNumber(n) => format!("(big number) {}\n", n),
+        Reply::Nil | Reply::NilArray => "(nil)\n".to_string(),
+        Reply::Bool(b) => if *b { "(true)\n" } else { "(false)\n" }.to_string(),
+        Reply::NoReply => String::new(),
+        Reply::Array(items) => render_aggregate(items.iter().collect(), ')', "(empty array)", prefix, false),
+        Reply::Set(items) => render_aggregate(items.iter().collect(), '~', "(empty set)", prefix, false),
+        Reply::Push(items) => render_aggregate(items.iter().collect(), ')', "(empty push)", prefix, false),
+        Reply::Map(pairs) => {
+            let flat: Vec<&Reply> = pairs.iter().flat_map(|(k, v)| [k, v]).collect();
+            render_aggregate(flat, '#', "(empty hash)", prefix, true)
+        }
+    }
+}
+
+/// Arrays, sets, pushes and maps: `1) ...` with the index width of the largest index,
+/// nested items indented by that width plus two, maps as `1# key => value`.
+fn render_aggregate(items: Vec<&Reply>, sep: char, empty: &str, prefix: &str, map: bool) -> String {
+    if items.is_empty() {
+        return format!("{}\n", empty);
+    }
+    let count = if map { items.len() / 2 } else { items.len() };
+    let width = count.to_string().len();
+    let child_prefix = format!("{}{}", prefix, " ".repeat(width + 2));
+    let mut out = String::new();
+    let mut i = 0;
+    while i < items.len() {
+        let human = if map { i / 2 } else { i } + 1;
+        let lead = if i == 0 { "" } else { prefix };
+        out.push_str(&format!("{}{:>width$}{} ", lead, human, sep, width = width));
+        out.push_str(&render_tty(items[i], &child_prefix));
+        if map {
+            i += 1;
+            out.pop(); // the key's newline
+            out.push_str(" => ");
+            if let Some(v) = items.get(i) {
+                out.push_str(&render_tty(v, &child_prefix));
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The prompt redis-cli shows: `127.0.0.1:6379>`, or `127.0.0.1:6379[2]>` after SELECT 2.
+pub fn prompt(host_port: &str, db: usize) -> String {
+    if db == 0 {
+        format!("{}> ", host_port)
+    } else {
+        format!("{}[{}]> ", host_port, db)
+    }
+}
+
+/// Command names starting with `prefix` (case-insensitively), in the case style the
+/// user typed (lower if the prefix is all lower case, else upper), sorted.
+pub fn complete(prefix: &str) -> Vec<String> {
+    let lower = prefix.to_ascii_lowercase();
+    let upper_style = prefix.chars().any(|c| c.is_ascii_uppercase());
+    let mut out: Vec<String> = table::all()
+        .iter()
+        .filter(|c| c.name.starts_with(&lower))
+        .map(|c| if upper_style { c.name.to_ascii_uppercase() } else { c.name.to_string() })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The spec a typed line refers to (descending into a known subcommand).
+pub fn spec_for(args: &[Vec<u8>]) -> Option<(&'static CommandSpec, usize)> {
+    let top = table::lookup(args.first()?)?;
+    if !top.subcommands.is_empty() {
+        if let Some(sub) = args.get(1).and_then(|a| top.find_subcommand(a)) {
+            return Some((sub, 2));
+        }
+    }
+    Some((top, 1))
+}
+
+/// A redis-cli style hint for a partially typed line: the syntax of the arguments not
+/// typed yet. `line` ends with a space when the user is about to type the next argument.
+pub fn hint(line: &str) -> Option<String> {
+    let args = split_args(line.as_bytes())?;
+    let (spec, consumed) = spec_for(&args)?;
+    if !line.ends_with(' ') && args.len() <= consumed {
+        return None;
+    }
+    let typed = args.len().saturating_sub(consumed);
+    let words = split_syntax(spec.syntax);
+    if spec.syntax.is_empty() && !spec.subcommands.is_empty() && typed == 0 {
+        let subs: Vec<String> = spec.subcommands.iter().map(|s| s.name.to_ascii_uppercase()).collect();
+        return Some(subs.join("|"));
+    }
+    let rest: Vec<&str> = words.iter().skip(typed).map(|s| s.as_str()).collect();
+    if rest.is_empty() {
+        None
+    } else {
+        Some(rest.join(" "))
+    }
+}
+
+/// Splits a syntax string into words, keeping bracketed groups whole
+/// (`key [EX seconds|PX ms]` -> `key`, `[EX seconds|PX ms]`).
+fn split_syntax(syntax: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut cur = String::new();
+    for c in syntax.chars() {
+        match c {
+            '[' | '(' => {
+                depth += 1;
+                cur.push(c);
+            }
+            ']' | ')' => {
+                depth -= 1;
+                cur.push(c);
+            }
+            ' ' if depth == 0 => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            _ => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The text `HELP <command>` prints in redis-cli: usage, summary, since, group.
+pub fn help_text(name: &str) -> Option<String> {
+    let args = split_args(name.as_bytes())?;
+    let (spec, _) = spec_for(&args)?;
+    let full = if args.len() > 1 && spec.name != table::lookup(&args[0])?.name {
+        format!("{} {}", String::from_utf8_lossy(&args[0]).to_ascii_uppercase(), spec.name.to_ascii_uppercase())
+    } else {
+        spec.name.to_ascii_uppercase()
+    };
+    Some(format!(
+        "\n  {} {}\n  summary: {}\n  since: {}\n  group: {}\n",
+        full, spec.syntax, spec.summary, spec.since, spec.group
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(line: &str) -> Option<Vec<String>> {
+        split_args(line.as_bytes()).map(|v| v.into_iter().map(|a| String::from_utf8_lossy(&a).into_owned()).collect())
+    }
+
+    #[test]
+    fn splits_like_sdssplitargs() {
+        assert_eq!(s("SET a b"), Some(vec!["SET".into(), "a".into(), "b".into()]));
+        assert_eq!(s(r#"SET k "hello world""#), Some(vec!["SET".into(), "k".into(), "hello world".into()]));
+        assert_eq!(s(r#"SET k "a\nb""#).unwrap()[2], "a\nb");
+        assert_eq!(s(r#"SET k "\x41\x42""#).unwrap()[2], "AB");
+        assert_eq!(s(r#"SET k 'it\'s'"#).unwrap()[2], "it's");
+        assert_eq!(s(r#"SET k "unbalanced"#), None);
+        assert_eq!(s(r#"SET k "a"b"#), None);
+        assert_eq!(s(r#"SET k foo"bar baz""#).unwrap()[2], "foobar baz");
+        assert_eq!(s("   "), Some(vec![]));
+        assert_eq!(s(r#"SET k """#).unwrap()[2], "");
+    }
+
+    #[test]
+    fn renders_like_redis_cli() {
+        assert_eq!(render(&Reply::Integer(1)), "(integer) 1\n");
+        assert_eq!(render(&Reply::Nil), "(nil)\n");
+        assert_eq!(render(&Reply::Array(vec![])), "(empty array)\n");
+        assert_eq!(render(&Reply::bulk_str("a\"b")), "\"a\\\"b\"\n");
+        let nested = Reply::Array(vec![Reply::bulk_str("a"), Reply::Array(vec![Reply::Integer(1), Reply::Integer(2)])]);
+        assert_eq!(render(&nested), "1) \"a\"\n2) 1) (integer) 1\n   2) (integer) 2\n");
+        let map = Reply::Map(vec![(Reply::bulk_str("k"), Reply::bulk_str("v"))]);
+        assert_eq!(render(&map), "1# \"k\" => \"v\"\n");
+        assert_eq!(quote_bytes(&[0xe4, 0x01]), "\"\\xe4\\x01\"");
+    }
+
+    #[test]
+    fn hints_and_completion() {
+        assert_eq!(hint("GET "), Some("key".into()));
+        assert_eq!(hint("SET k "), Some("value [NX|XX] [GET] [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]".into()));
+        assert_eq!(hint("GET"), None);
+        assert!(complete("ge").contains(&"get".to_string()));
+        assert!(complete("GE").contains(&"GET".to_string()));
+    }
+}

@@ -1,0 +1,801 @@
+//! Generic key commands: existence, deletion, renaming, expiry, iteration, OBJECT.
+
+use crate::args::{int_arg, is, parse_i64};
+use crate::engine::{Ctx, DATABASES};
+use crate::error::{self, CmdError, CmdResult};
+use crate::glob::glob_match;
+use crate::reply::Reply;
+use crate::table::{flag::*, CommandSpec};
+use crate::value::{StrEncoding, Value, SHARED_INTEGERS};
+
+const KEY1: CommandSpec = CommandSpec { first_key: 1, last_key: 1, step: 1, group: "generic", ..CommandSpec::BASE };
+
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "del",
+        arity: -2,
+        flags: WRITE,
+        last_key: -1,
+        acl: &["keyspace", "write", "slow"],
+        summary: "Deletes one or more keys.",
+        complexity: "O(N) where N is the number of keys that will be removed.",
+        syntax: "key [key ...]",
+        handler: Some(del),
+        ..KEY1
+    },
+    CommandSpec {
+        name: "unlink",
+        arity: -2,
+        flags: WRITE | FAST,
+        last_key: -1,
+        acl: &["keyspace", "write", "fast"],
+        since: "4.0.0",
+        summary: "Asynchronously deletes one or more keys.",
+        complexity: "O(1) for each key removed regardless of its size.",
+        syntax: "key [key ...]",
+        handler: Some(del),
+        ..KEY1
+    },
+    CommandSpec {
+        name: "exists",
+        arity: -2,
+        flags: READONLY | FAST,
+        last_key: -1,
+        acl: &["keyspace", "read", "fast"],
+        summary: "Determines whether one or more keys exist.",
+        complexity: "O(N) where N is the number of keys to check.",
+        syntax: "key [key ...]",
+        handler: Some(exists),
+        ..KEY1
+    },
+    CommandSpec {
+        name: "touch",
+        arity: -2,
+        flags: READONLY | FAST,
+        last_key: -1,
+        acl: &["keyspace", "read", "fast"],
+        since: "3.2.1",
+        summary: "Returns the number of existing keys out of those specified after updating the time they were last accessed.",
+        complexity: "O(N) where N is the number of keys that will be touched.",
+        syntax: "key [key ...]",
+        handler: Some(touch),
+        ..KEY1
+    },
+    CommandSpec {
+        name: "type",
+        arity: 2,
+        flags: READONLY | FAST,
+        acl: &["keyspace", "read", "fast"],
+        summary: "Determines the type of value stored at a key.",
+        syntax: "key",
+        handler: Some(type_cmd),
+        ..KEY1
+    },
+    CommandSpec {
+        name: "keys",
+        arity: 2,
+        flags: READONLY,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl: &["keyspace", "read", "slow", "dangerous"],
+        summary: "Returns all key names that match a pattern.",
+        complexity: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
+        syntax: "pattern",
+        handler: Some(keys),
+        ..KEY1
+    },
+    CommandSpec {
+        name: "scan",
+        arity: -2,
+        flags: READONLY,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl: &["keyspace", "read", "slow"],
+        since: "2.8.0",
+        summary: "Iterates over the key names in the database.",
+        complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+        syntax: "cursor [MATCH pattern] [COUNT count] [TYPE type]",
+        handler: Some(scan),
+        ..KEY1
+    },
+    CommandSpec {
+        name: "randomkey",
+        arity: 1,
+        flags: READONLY,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl: &["keyspace", "read", "slow"],
+        summary: "Returns a random key name from the database.",
+        handler: Some(randomkey),
+        ..KEY1
+    },
+    CommandSpec {
+        name: "rename",
+        arity: 3,
+        flags: WRITE,
+        last_key: 2,
+        acl: &["keyspace", "write", "slow"],
+        summary: "Renames a key and overwrites the destination.",
+        syntax: "key newkey",
+        handler: Some(rename),
+        ..KEY1
+    },
+    CommandSpec {
+        name: "renamenx",
+        arity: 3,
+        flags: WRITE | FAST,
+        last_key: 2,
+        acl: &["keyspace", "write", "fast"],
+        summary: "Renames a key only when the target key name doesn't exist.",
+        syntax: "key newkey",
+        handler: Some(renamenx),
+        ..KEY1
+    },
+    CommandSpec {
+        name: "copy",
+        arity: -3,
+        flags: WRITE | DENYOOM,
+        last_key: 2,
+        acl: &["keyspace", "write", "slow"],
+        since: "6.2.0",
+        summary: "Copies the value of a key to a new key.",
+        complexity: "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
+        syntax: "source destination [DB destination-db] [REPLACE]",
+        handler: Some(copy),
+        ..KEY1
+    },
+    CommandSpec {
+        name: "move",
+        arity: 3,
+        flags: WRITE | FAST,
+        acl: &["keyspace", "write", "fast"],
+        summary: "Moves a key to another database.",
+        syntax: "key db",
+        handler: Some(move_cmd),
+        ..KEY1
+    },
+    CommandSpec {
+        name: "expire",
+        arity: -3,
+        flags: WRITE | FAST,
+        acl: &["keyspace", "write", "fast"],
+        summary: "Sets the expiration time of a key in seconds.",
+        syntax: "key seconds [NX|XX|GT|LT]",
+        handler: Some(expire),
+        ..KEY1
+    },
+    CommandSpec {
+        name: "pexpire",
+        arity: -3,
+        flags: WRITE | FAST,
+        acl: &["keyspace", "write", "fast"],
+        since: "2.6.0",
+        summary: "Sets the expiration time of a key in milliseconds.",
+        syntax: "key milliseconds [NX|XX|GT|LT]",
+        handler: Some(pexpire),
+        ..KEY1
+    },
+    CommandSpec {
+        name: "expireat",
+        arity: -3,
+        flags: WRITE | FAST,
+        acl: &["keyspace", "write", "fast"],
+        since: "1.2.0",
+        summary: "Sets the expiration time of a key to a Unix timestamp.",
+        syntax: "key unix-time-seconds [NX|XX|GT|LT]",
+        handler: Some(expireat),
+        ..KEY1
+    },
+    CommandSpec {
+        name: "pexpireat",
+        arity: -3,
+        flags: WRITE | FAST,
+        acl: &["keyspace", "write", "fast"],
+        since: "2.6.0",
+        summary: "Sets the expiration time of a key to a Unix milliseconds timestamp.",
+        syntax: "key unix-time-milliseconds [NX|XX|GT|LT]",
+        handler: Some(pexpireat),
+        ..KEY1
+    },
+    CommandSpec {
+        name: "ttl",
+        arity: 2,
+        flags: READONLY | FAST,
+        acl: &["keyspace", "read", "fast"],
+        summary: "Returns the expiration time in seconds of a key.",
+        syntax: "key",
+        handler: Some(ttl),
+        ..KEY1
+    },
+    CommandSpec {
+        name: "pttl",
+        arity: 2,
+        flags: READONLY | FAST,
+        acl: &["keyspace", "read", "fast"],
+        since: "2.6.0",
+        summary: "Returns the expiration time in milliseconds of a key.",
+        syntax: "key",
+        handler: Some(pttl),
+        ..KEY1
+    },
+    CommandSpec {
+        name: "expiretime",
+        arity: 2,
+        flags: READONLY | FAST,
+        acl: &["keyspace", "read", "fast"],
+        since: "7.0.0",
+        summary: "Returns the expiration time of a key as a Unix timestamp.",
+        syntax: "key",
+        handler: Some(expiretime),
+        ..KEY1
+    },
+    CommandSpec {
+        name: "pexpiretime",
+        arity: 2,
+        flags: READONLY | FAST,
+        acl: &["keyspace", "read", "fast"],
+        since: "7.0.0",
+        summary: "Returns the expiration time of a key as a Unix milliseconds timestamp.",
+        syntax: "key",
+        handler: Some(pexpiretime),
+        ..KEY1
+    },
+    CommandSpec {
+        name: "persist",
+        arity: 2,
+        flags: WRITE | FAST,
+        acl: &["keyspace", "write", "fast"],
+        since: "2.2.0",
+        summary: "Removes the expiration time of a key.",
+        syntax: "key",
+        handler: Some(persist),
+        ..KEY1
+    },
+    CommandSpec {
+        name: "object",
+        arity: -2,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl: &["slow"],
+        since: "2.2.3",
+        summary: "A container for object introspection commands.",
+        complexity: "Depends on subcommand.",
+        syntax: "subcommand [arguments]",
+        subcommands: OBJECT_SUBCOMMANDS,
+        ..KEY1
+    },
+];
+
+const OBJECT_SUB: CommandSpec = CommandSpec {
+    arity: 3,
+    flags: READONLY,
+    first_key: 2,
+    last_key: 2,
+    step: 1,
+    acl: &["keyspace", "read", "slow"],
+    group: "generic",
+    syntax: "key",
+    ..CommandSpec::BASE
+};
+
+const OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "encoding",
+        since: "2.2.3",
+        summary: "Returns the internal encoding of a Redis object.",
+        handler: Some(object_encoding),
+        ..OBJECT_SUB
+    },
+    CommandSpec {
+        name: "refcount",
+        since: "2.2.3",
+        summary: "Returns the reference count of a value of a key.",
+        handler: Some(object_refcount),
+        ..OBJECT_SUB
+    },
+    CommandSpec {
+        name: "idletime",
+        since: "2.2.3",
+        summary: "Returns the time since the last access to a Redis object.",
+        handler: Some(object_idletime),
+        ..OBJECT_SUB
+    },
+    CommandSpec {
+        name: "freq",
+        since: "4.0.0",
+        summary: "Returns the logarithmic access frequency counter of a Redis object.",
+        handler: Some(object_freq),
+        ..OBJECT_SUB
+    },
+    CommandSpec {
+        name: "help",
+        arity: 2,
+        flags: LOADING | STALE,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl: &["keyspace", "slow"],
+        since: "6.2.0",
+        summary: "Returns helpful text about the different subcommands.",
+        syntax: "",
+        handler: Some(object_help),
+        ..OBJECT_SUB
+    },
+];
+
+// ---------------------------------------------------------------------------------------
+// Existence and deletion
+// ---------------------------------------------------------------------------------------
+
+/// DEL key [key ...] (and UNLINK: deletion is immediate either way here)
+fn del(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let now = ctx.now_ms;
+    let mut n = 0;
+    for key in &argv[1..] {
+        let db = ctx.db();
+        db.expire_if_needed(key, now);
+        if db.remove(key).is_some() {
+            n += 1;
+        }
+    }
+    ctx.dirty(n as u64);
+    Ok(Reply::Integer(n))
+}
+
+/// EXISTS key [key ...]: counts repeated keys each time.
+fn exists(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let now = ctx.now_ms;
+    let n = argv[1..].iter().filter(|k| ctx.db().peek(k, now).is_some()).count();
+    Ok(Reply::Integer(n as i64))
+}
+
+/// TOUCH key [key ...]
+fn touch(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let now = ctx.now_ms;
+    let n = argv[1..].iter().filter(|k| ctx.db().get(k, now).is_some()).count();
+    Ok(Reply::Integer(n as i64))
+}
+
+/// TYPE key
+fn type_cmd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let now = ctx.now_ms;
+    let name = ctx.db().peek(&argv[1], now).map(|e| e.value.type_name()).unwrap_or("none");
+    Ok(Reply::status(name))
+}
+
+// ---------------------------------------------------------------------------------------
+// Iteration
+// ---------------------------------------------------------------------------------------
+
+/// KEYS pattern
+fn keys(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let pattern = &argv[1];
+    let all = pattern.as_slice() == b"*";
+    let now = ctx.now_ms;
+    let db = ctx.db();
+    let out: Vec<Reply> = db
+        .iter()
+        .filter(|(k, e)| (all || glob_match(pattern, k, false)) && !matches!(e.expire_at, Some(t) if t <= now))
+        .map(|(k, _)| Reply::bulk(&k[..]))
+        .collect();
+    Ok(Reply::Array(out))
+}
+
+/// A SCAN cursor as Redis reads it (`strtoul`): optional sign, decimal digits, and a
+/// negative number wraps around like C's unsigned conversion.
+pub(crate) fn parse_cursor(b: &[u8]) -> Result<u64, CmdError> {
+    let invalid = || CmdError::new("ERR invalid cursor");
+    if b.first().is_some_and(|c| c.is_ascii_whitespace()) {
+        return Err(invalid());
+    }
+    let (neg, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() {
+        // strtoul consumed nothing: the end pointer is the start, so only "" passes.
+        return if b.is_empty() { Ok(0) } else { Err(invalid()) };
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return Err(invalid());
+        }
+        v = v.checked_mul(10).and_then(|v| v.checked_add((c - b'0') as u64)).ok_or_else(invalid)?;
+    }
+    Ok(if neg { v.wrapping_neg() } else { v })
+}
+
+/// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
+fn scan(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let cursor = parse_cursor(&argv[1])?;
+    let mut count: i64 = 10;
+    let mut pattern: Option<&[u8]> = None;
+    let mut type_filter: Option<Vec<u8>> = None;
+    let mut i = 2;
+    while i < argv.len() {
+        let remaining = argv.len() - i;
+        if is(&argv[i], "count") && remaining >= 2 {
+            count = int_arg(&argv[i + 1])?;
+            if count < 1 {
+                return Err(error::syntax());
+            }
+            i += 2;
+        } else if is(&argv[i], "match") && remaining >= 2 {
+            let p = &argv[i + 1][..];
+            pattern = if p == b"*" { None } else { Some(p) };
+            i += 2;
+        } else if is(&argv[i], "type") && remaining >= 2 {
+            type_filter = Some(argv[i + 1].to_ascii_lowercase());
+            i += 2;
+        } else {
+            return Err(error::syntax());
+        }
+    }
+    let now = ctx.now_ms;
+    let db = ctx.db();
+    let page = db.scan(cursor, count.min(1 << 30) as usize);
+    let mut keys = Vec::new();
+    for k in page.keys {
+        if let Some(p) = pattern {
+            if !glob_match(p, &k, false) {
+                continue;
+            }
+        }
+        // Expired keys are dropped from the page (and deleted), as Redis does.
+        if db.expire_if_needed(&k, now) {
+            continue;
+        }
+        if let Some(t) = &type_filter {
+            let Some(e) = db.entry(&k) else { continue };
+            if e.value.type_name().as_bytes() != t.as_slice() {
+                continue;
+            }
+        }
+        keys.push(Reply::bulk(&k[..]));
+    }
+    Ok(Reply::Array(vec![Reply::Bulk(page.next_cursor.to_string().into_bytes()), Reply::Array(keys)]))
+}
+
+/// RANDOMKEY
+fn randomkey(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
+    let now = ctx.now_ms;
+    // Redis retries when it picks an expired key; we pick among the live ones directly.
+    loop {
+        let len = ctx.db().len();
+        if len == 0 {
+            return Ok(Reply::Nil);
+        }
+        let n = ctx.engine.rng().below(len as u64) as usize;
+        let key = ctx.db().keys_in_order().nth(n).cloned();
+        let Some(key) = key else { return Ok(Reply::Nil) };
+        if ctx.db().expire_if_needed(&key, now) {
+            ctx.engine.stats_expired(1);
+            continue;
+        }
+        return Ok(Reply::bulk(&key[..]));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Renaming, copying, moving
+// ---------------------------------------------------------------------------------------
+
+fn rename_generic(ctx: &mut Ctx, argv: &[Vec<u8>], nx: bool) -> CmdResult {
+    let now = ctx.now_ms;
+    let (src, dst) = (&argv[1], &argv[2]);
+    let db = ctx.db();
+    let Some(entry) = db.peek(src, now).cloned() else {
+        return Err(CmdError::new(error::NO_SUCH_KEY));
+    };
+    if src == dst {
+        return Ok(if nx { Reply::Integer(0) } else { Reply::ok() });
+    }
+    if db.contains(dst, now) {
+        if nx {
+            return Ok(Reply::Integer(0));
+        }
+        db.remove(dst);
+    }
+    db.remove(src);
+    db.set_with_expire(dst, entry.value, entry.expire_at, now);
+    ctx.dirty(1);
+    Ok(if nx { Reply::Integer(1) } else { Reply::ok() })
+}
+
+/// RENAME key newkey
+fn rename(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    rename_generic(ctx, argv, false)
+}
+
+/// RENAMENX key newkey
+fn renamenx(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    rename_generic(ctx, argv, true)
+}
+
+/// Redis's `getIntFromObjectOrReply` followed by a database-range check.
+fn db_index_arg(b: &[u8]) -> Result<i64, CmdError> {
+    let n = parse_i64(b).filter(|n| *n >= i32::MIN as i64 && *n <= i32::MAX as i64).ok_or_else(error::not_integer)?;
+    Ok(n)
+}
+
+fn check_db(n: i64) -> Result<usize, CmdError> {
+    if n < 0 || n >= DATABASES as i64 {
+        Err(CmdError::new(error::DB_INDEX))
+    } else {
+        Ok(n as usize)
+    }
+}
+
+/// COPY source destination [DB destination-db] [REPLACE]
+fn copy(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let src_db = ctx.db_index();
+    let mut dst_db = src_db;
+    let mut replace = false;
+    let mut j = 3;
+    while j < argv.len() {
+        let more = argv.len() - j - 1;
+        if is(&argv[j], "replace") {
+            replace = true;
+        } else if is(&argv[j], "db") && more > 0 {
+            dst_db = check_db(db_index_arg(&argv[j + 1])?)?;
+            j += 1;
+        } else {
+            return Err(error::syntax());
+        }
+        j += 1;
+    }
+    let (src, dst) = (&argv[1], &argv[2]);
+    if src_db == dst_db && src == dst {
+        return Err(CmdError::new("ERR source and destination objects are the same"));
+    }
+    let now = ctx.now_ms;
+    let Some(entry) = ctx.engine.dbs[src_db].get(src, now).cloned() else {
+        return Ok(Reply::Integer(0));
+    };
+    let target = &mut ctx.engine.dbs[dst_db];
+    if target.contains(dst, now) {
+        if !replace {
+            return Ok(Reply::Integer(0));
+        }
+        target.remove(dst);
+    }
+    target.set_with_expire(dst, entry.value, entry.expire_at, now);
+    ctx.dirty(1);
+    Ok(Reply::Integer(1))
+}
+
+/// MOVE key db
+fn move_cmd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let dst_db = check_db(db_index_arg(&argv[2])?)?;
+    let src_db = ctx.db_index();
+    if src_db == dst_db {
+        return Err(CmdError::new("ERR source and destination objects are the same"));
+    }
+    let now = ctx.now_ms;
+    let Some(entry) = ctx.engine.dbs[src_db].get(&argv[1], now).cloned() else {
+        return Ok(Reply::Integer(0));
+    };
+    if ctx.engine.dbs[dst_db].contains(&argv[1], now) {
+        return Ok(Reply::Integer(0));
+    }
+    ctx.engine.dbs[dst_db].set_with_expire(&argv[1], entry.value, entry.expire_at, now);
+    ctx.engine.dbs[src_db].remove(&argv[1]);
+    ctx.dirty(1);
+    Ok(Reply::Integer(1))
+}
+
+// ---------------------------------------------------------------------------------------
+// Expiry
+// ---------------------------------------------------------------------------------------
+
+/// EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT: `base_ms` is added to the (converted) time.
+fn expire_generic(ctx: &mut Ctx, argv: &[Vec<u8>], base_ms: i64, seconds: bool) -> CmdResult {
+    let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
+    for opt in &argv[3..] {
+        if is(opt, "nx") {
+            nx = true;
+        } else if is(opt, "xx") {
+            xx = true;
+        } else if is(opt, "gt") {
+            gt = true;
+        } else if is(opt, "lt") {
+            lt = true;
+        } else {
+            return Err(CmdError(format!("ERR Unsupported option {}", String::from_utf8_lossy(opt))));
+        }
+    }
+    if nx && (xx || gt || lt) {
+        return Err(CmdError::new("ERR NX and XX, GT or LT options at the same time are not compatible"));
+    }
+    if gt && lt {
+        return Err(CmdError::new("ERR GT and LT options at the same time are not compatible"));
+    }
+    let invalid = || CmdError(format!("ERR invalid expire time in '{}' command", ctx.spec.name));
+    let mut when = int_arg(&argv[2])?;
+    if seconds {
+        when = when.checked_mul(1000).ok_or_else(invalid)?;
+    }
+    let when = when.checked_add(base_ms).ok_or_else(invalid)?;
+    let now = ctx.now_ms;
+    let Some(current) = ctx.db().peek(&argv[1], now).map(|e| e.expire_at) else {
+        return Ok(Reply::Integer(0));
+    };
+    if (nx && current.is_some())
+        || (xx && current.is_none())
+        || (gt && current.is_none_or(|c| when <= c))
+        || (lt && current.is_some_and(|c| when >= c))
+    {
+        return Ok(Reply::Integer(0));
+    }
+    if when <= now {
+        ctx.db().remove(&argv[1]);
+    } else {
+        ctx.db().set_expire(&argv[1], Some(when));
+    }
+    ctx.dirty(1);
+    Ok(Reply::Integer(1))
+}
+
+/// EXPIRE key seconds [NX|XX|GT|LT]
+fn expire(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let now = ctx.now_ms;
+    expire_generic(ctx, argv, now, true)
+}
+
+/// PEXPIRE key milliseconds [NX|XX|GT|LT]
+fn pexpire(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let now = ctx.now_ms;
+    expire_generic(ctx, argv, now, false)
+}
+
+/// EXPIREAT key unix-time-seconds [NX|XX|GT|LT]
+fn expireat(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    expire_generic(ctx, argv, 0, true)
+}
+
+/// PEXPIREAT key unix-time-milliseconds [NX|XX|GT|LT]
+fn pexpireat(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    expire_generic(ctx, argv, 0, false)
+}
+
+/// The shared body of TTL, PTTL, EXPIRETIME, PEXPIRETIME.
+fn ttl_generic(ctx: &mut Ctx, key: &[u8], ms: bool, absolute: bool) -> CmdResult {
+    let now = ctx.now_ms;
+    let Some(expire_at) = ctx.db().peek(key, now).map(|e| e.expire_at) else {
+        return Ok(Reply::Integer(-2));
+    };
+    let Some(t) = expire_at else {
+        return Ok(Reply::Integer(-1));
+    };
+    let ttl = if absolute { t } else { t - now }.max(0);
+    Ok(Reply::Integer(if ms { ttl } else { (ttl + 500) / 1000 }))
+}
+
+/// TTL key
+fn ttl(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    ttl_generic(ctx, &argv[1], false, false)
+}
+
+/// PTTL key
+fn pttl(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    ttl_generic(ctx, &argv[1], true, false)
+}
+
+/// EXPIRETIME key
+fn expiretime(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    ttl_generic(ctx, &argv[1], false, true)
+}
+
+/// PEXPIRETIME key
+fn pexpiretime(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    ttl_generic(ctx, &argv[1], true, true)
+}
+
+/// PERSIST key
+fn persist(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let now = ctx.now_ms;
+    let has_ttl = ctx.db().get(&argv[1], now).is_some_and(|e| e.expire_at.is_some());
+    if !has_ttl {
+        return Ok(Reply::Integer(0));
+    }
+    ctx.db().set_expire(&argv[1], None);
+    ctx.dirty(1);
+    Ok(Reply::Integer(1))
+}
+
+// ---------------------------------------------------------------------------------------
+// OBJECT
+// ---------------------------------------------------------------------------------------
+
+/// OBJECT ENCODING key
+fn object_encoding(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let now = ctx.now_ms;
+    Ok(match ctx.db().peek(&argv[2], now) {
+        Some(e) => Reply::bulk_str(e.value.encoding_name()),
+        None => Reply::Nil,
+    })
+}
+
+/// OBJECT REFCOUNT key: shared small integers report INT_MAX, like Redis.
+fn object_refcount(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let now = ctx.now_ms;
+    let sharing = uses_shared_integers(ctx);
+    Ok(match ctx.db().peek(&argv[2], now) {
+        Some(e) => match &e.value {
+            Value::Str(s)
+                if sharing
+                    && s.encoding == StrEncoding::Int
+                    && s.as_int().is_some_and(|n| (0..SHARED_INTEGERS).contains(&n)) =>
+            {
+                Reply::Integer(i32::MAX as i64)
+            }
+            _ => Reply::Integer(1),
+        },
+        None => Reply::Nil,
+    })
+}
+
+/// Redis shares small integer objects unless an LRU/LFU maxmemory policy needs
+/// per-object access data.
+fn uses_shared_integers(ctx: &Ctx) -> bool {
+    let policy = ctx.engine.config.get("maxmemory-policy");
+    ctx.engine.config.maxmemory() == 0 || !(policy.contains("lru") || policy.contains("lfu"))
+}
+
+fn lfu_policy(ctx: &Ctx) -> bool {
+    ctx.engine.config.get("maxmemory-policy").contains("lfu")
+}
+
+/// OBJECT IDLETIME key
+fn object_idletime(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let now = ctx.now_ms;
+    let lfu = lfu_policy(ctx);
+    let Some(e) = ctx.db().peek(&argv[2], now) else {
+        return Ok(Reply::Nil);
+    };
+    if lfu {
+        return Err(CmdError::new("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
+    }
+    Ok(Reply::Integer((now - e.last_access_ms).max(0) / 1000))
+}
+
+/// OBJECT FREQ key
+fn object_freq(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let now = ctx.now_ms;
+    let lfu = lfu_policy(ctx);
+    if ctx.db().peek(&argv[2], now).is_none() {
+        return Ok(Reply::Nil);
+    }
+    if !lfu {
+        return Err(CmdError::new("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
+    }
+    // New objects start at LFU_INIT_VAL (5) in Redis; access counting is not modelled.
+    Ok(Reply::Integer(5))
+}
+
+/// OBJECT HELP
+fn object_help(_ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    Ok(super::help_reply(
+        &argv[0],
+        &[
+            "ENCODING <key>",
+            "    Return the kind of internal representation used in order to store the value",
+            "    associated with a <key>.",
+            "FREQ <key>",
+            "    Return the access frequency index of the <key>. The returned integer is",
+            "    proportional to the logarithm of the recent access frequency of the key.",
+            "IDLETIME <key>",
+            "    Return the idle time of the <key>, that is the approximated number of",
+            "    seconds elapsed since the last access to the key.",
+            "REFCOUNT <key>",
+            "    Return the number of references of the value associated with the specified",
+            "    <key>.",
+        ],
+    ))
+}

@@ -1,0 +1,248 @@
+//! Server parameters for CONFIG GET / CONFIG SET: Redis's real names and aliases, their
+//! types and validation messages. Values that the engine reads (maxmemory, encoding
+//! thresholds...) take effect at once.
+
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug)]
+pub enum Kind {
+    /// An integer within `min..=max`.
+    Int { min: i64, max: i64 },
+    /// A byte count that accepts units (`1mb`, `100kb`, `2gb`).
+    Memory,
+    /// `yes` or `no`.
+    Bool,
+    /// One of a fixed list.
+    Enum(&'static [&'static str]),
+    /// Free text (validated by `special` where needed).
+    Text,
+    /// Keyspace-notification class letters.
+    NotifyFlags,
+}
+
+#[derive(Debug)]
+pub struct Param {
+    pub name: &'static str,
+    pub alias: Option<&'static str>,
+    pub kind: Kind,
+    pub default: &'static str,
+    pub mutable: bool,
+}
+
+const fn p(name: &'static str, kind: Kind, default: &'static str) -> Param {
+    Param { name, alias: None, kind, default, mutable: true }
+}
+const fn fixed(name: &'static str, kind: Kind, default: &'static str) -> Param {
+    Param { name, alias: None, kind, default, mutable: false }
+}
+const fn aliased(name: &'static str, alias: &'static str, kind: Kind, default: &'static str) -> Param {
+    Param { name, alias: Some(alias), kind, default, mutable: true }
+}
+
+const INT_MAX: i64 = i32::MAX as i64;
+const LONG_MAX: i64 = i64::MAX;
+
+pub const POLICIES: &[&str] = &[
+    "volatile-lru",
+    "volatile-lfu",
+    "volatile-random",
+    "volatile-ttl",
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+    "noeviction",
+];
+
+/// The parameters this emulator knows, with Redis 7.0's defaults.
+pub const PARAMS: &[Param] = &[
+    p("maxmemory", Kind::Memory, "0"),
+    p("maxmemory-policy", Kind::Enum(POLICIES), "noeviction"),
+    p("maxmemory-samples", Kind::Int { min: 1, max: INT_MAX }, "5"),
+    p("notify-keyspace-events", Kind::NotifyFlags, ""),
+    aliased("hash-max-listpack-entries", "hash-max-ziplist-entries", Kind::Int { min: 0, max: LONG_MAX }, "512"),
+    aliased("hash-max-listpack-value", "hash-max-ziplist-value", Kind::Int { min: 0, max: LONG_MAX }, "64"),
+    aliased("zset-max-listpack-entries", "zset-max-ziplist-entries", Kind::Int { min: 0, max: LONG_MAX }, "128"),
+    aliased("zset-max-listpack-value", "zset-max-ziplist-value", Kind::Int { min: 0, max: LONG_MAX }, "64"),
+    p("set-max-intset-entries", Kind::Int { min: 0, max: LONG_MAX }, "512"),
+    aliased("list-max-listpack-size", "list-max-ziplist-size", Kind::Int { min: i32::MIN as i64, max: INT_MAX }, "-2"),
+    p("list-compress-depth", Kind::Int { min: 0, max: INT_MAX }, "0"),
+    p("stream-node-max-bytes", Kind::Memory, "4096"),
+    p("stream-node-max-entries", Kind::Int { min: 0, max: LONG_MAX }, "100"),
+    aliased("busy-reply-threshold", "lua-time-limit", Kind::Int { min: 0, max: LONG_MAX }, "5000"),
+    p("proto-max-bulk-len", Kind::Memory, "536870912"),
+    p("client-query-buffer-limit", Kind::Memory, "1073741824"),
+    p("timeout", Kind::Int { min: 0, max: INT_MAX }, "0"),
+    p("hz", Kind::Int { min: 0, max: INT_MAX }, "10"),
+    p("maxclients", Kind::Int { min: 1, max: u32::MAX as i64 }, "10000"),
+    p("slowlog-log-slower-than", Kind::Int { min: -1, max: LONG_MAX }, "10000"),
+    p("slowlog-max-len", Kind::Int { min: 0, max: LONG_MAX }, "128"),
+    p("lazyfree-lazy-user-del", Kind::Bool, "no"),
+    p("lazyfree-lazy-user-flush", Kind::Bool, "no"),
+    p("appendonly", Kind::Bool, "no"),
+    p("save", Kind::Text, ""),
+    p("dir", Kind::Text, "/"),
+    p("dbfilename", Kind::Text, "dump.rdb"),
+    p("loglevel", Kind::Enum(&["debug", "verbose", "notice", "warning", "nothing"]), "notice"),
+    fixed("databases", Kind::Int { min: 1, max: INT_MAX }, "16"),
+    fixed("port", Kind::Int { min: 0, max: 65535 }, "6379"),
+    fixed("bind", Kind::Text, "* -::*"),
+    fixed("daemonize", Kind::Bool, "no"),
+    fixed("io-threads", Kind::Int { min: 1, max: 128 }, "1"),
+    p("activedefrag", Kind::Bool, "no"),
+    p("lfu-log-factor", Kind::Int { min: 0, max: INT_MAX }, "10"),
+    p("lfu-decay-time", Kind::Int { min: 0, max: INT_MAX }, "1"),
+    p("active-expire-effort", Kind::Int { min: 1, max: 10 }, "1"),
+];
+
+pub fn find(name: &str) -> Option<&'static Param> {
+    PARAMS.iter().find(|p| p.name.eq_ignore_ascii_case(name) || p.alias.is_some_and(|a| a.eq_ignore_ascii_case(name)))
+}
+
+/// Parses a memory value like Redis's `memtoull`: digits with an optional unit
+/// (b, k, kb, m, mb, g, gb; case-insensitive; k=1000, kb=1024).
+pub fn parse_memory(s: &str) -> Option<i64> {
+    let lower = s.to_ascii_lowercase();
+    let split = lower.find(|c: char| !c.is_ascii_digit() && c != '-').unwrap_or(lower.len());
+    let (num, unit) = lower.split_at(split);
+    let mul: i64 = match unit {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    let n: i64 = crate::args::parse_i64(num.as_bytes())?;
+    if n < 0 {
+        return None;
+    }
+    n.checked_mul(mul)
+}
+
+/// The current values of every parameter, by canonical name.
+#[derive(Clone, Debug)]
+pub struct Config {
+    values: BTreeMap<&'static str, String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { values: PARAMS.iter().map(|p| (p.name, p.default.to_string())).collect() }
+    }
+}
+
+impl Config {
+    pub fn get(&self, name: &str) -> &str {
+        self.values.get(name).map(|s| s.as_str()).unwrap_or("")
+    }
+
+    pub fn int(&self, name: &str) -> i64 {
+        self.get(name).parse().unwrap_or(0)
+    }
+
+    pub fn maxmemory(&self) -> i64 {
+        self.int("maxmemory")
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.values.iter().map(|(k, v)| (*k, v.as_str()))
+    }
+
+    /// Validates and stores one value. On failure returns the reason Redis prints after
+    /// `CONFIG SET failed (possibly related to argument '...') - `.
+    pub fn set(&mut self, param: &'static Param, value: &str) -> Result<(), String> {
+        if !param.mutable {
+            return Err("can't set immutable config".into());
+        }
+        let canonical = match param.kind {
+            Kind::Int { min, max } => {
+                let n: i64 = value
+                    .parse()
+                    .ok()
+                    .filter(|_| !value.starts_with('+'))
+                    .ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
+                if n < min || n > max {
+                    return Err(format!("argument must be between {} and {} inclusive", min, max));
+                }
+                n.to_string()
+            }
+            Kind::Memory => {
+                let n = parse_memory(value).ok_or_else(|| "argument must be a memory value".to_string())?;
+                n.to_string()
+            }
+            Kind::Bool => match value.to_ascii_lowercase().as_str() {
+                "yes" => "yes".to_string(),
+                "no" => "no".to_string(),
+                _ => return Err("argument must be 'yes' or 'no'".into()),
+            },
+            Kind::Enum(options) => match options.iter().find(|o| o.eq_ignore_ascii_case(value)) {
+                Some(o) => o.to_string(),
+                None => {
+                    return Err(format!("argument(s) must be one of the following: {}", options.join(", ")));
+                }
+            },
+            Kind::Text => value.to_string(),
+            Kind::NotifyFlags => {
+                let flags = crate::config::parse_notify_flags(value).ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmd'.".to_string())?;
+                flags
+            }
+        };
+        self.values.insert(param.name, canonical);
+        Ok(())
+    }
+}
+
+/// Validates the `notify-keyspace-events` classes and returns them the way CONFIG GET
+/// prints them (Redis's `keyspaceEventsFlagsToString`).
+pub fn parse_notify_flags(s: &str) -> Option<String> {
+    const ALL: &str = "g$lshzxetd"; // what `A` stands for (with m and n excluded)
+    let mut set = std::collections::BTreeSet::new();
+    for c in s.chars() {
+        match c {
+            'A' => set.extend(ALL.chars()),
+            'g' | '$' | 'l' | 's' | 'h' | 'z' | 'x' | 'e' | 'K' | 'E' | 't' | 'm' | 'd' | 'n' => {
+                set.insert(c);
+            }
+            _ => return None,
+        }
+    }
+    let mut out = String::new();
+    if ALL.chars().all(|c| set.contains(&c)) {
+        out.push('A');
+    } else {
+        for c in ALL.chars() {
+            if set.contains(&c) {
+                out.push(c);
+            }
+        }
+    }
+    for c in ['K', 'E', 'm', 'n'] {
+        if set.contains(&c) {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_units() {
+        assert_eq!(parse_memory("100"), Some(100));
+        assert_eq!(parse_memory("1kb"), Some(1024));
+        assert_eq!(parse_memory("1k"), Some(1000));
+        assert_eq!(parse_memory("2MB"), Some(2 * 1024 * 1024));
+        assert_eq!(parse_memory("abc"), None);
+        assert_eq!(parse_memory("-1"), None);
+    }
+
+    #[test]
+    fn aliases_find_the_same_param() {
+        assert_eq!(find("zset-max-ziplist-entries").map(|p| p.name), Some("zset-max-listpack-entries"));
+        assert_eq!(find("LUA-TIME-LIMIT").map(|p| p.name), Some("busy-reply-threshold"));
+    }
+}

@@ -1,0 +1,348 @@
+//! One logical database: its keys, their expiry times, and the two ordered indexes that
+//! make active expiry and SCAN cheap.
+//!
+//! SCAN: Redis walks its hash table with a reverse-binary cursor, which survives table
+//! resizes. We keep the same contract without a real hash table: every key has a fixed
+//! 64-bit hash, and keys are kept ordered by the bit-reversal of that hash. Visiting
+//! Redis's buckets in cursor order is then the same as walking this order, for any
+//! table size, and a cursor is the bit-reversal of the position where the walk stopped.
+//! Cursors look like Redis's (small, jumping numbers), a full iteration returns every key
+//! present from start to end, and the order is deterministic (Redis's is seeded at random
+//! per process, so no client can depend on it).
+
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
+
+use crate::value::Value;
+
+pub type Key = Rc<[u8]>;
+
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub value: Value,
+    /// Absolute expiry time in Unix milliseconds, if the key has a TTL.
+    pub expire_at: Option<i64>,
+    /// Last access time in Unix milliseconds (OBJECT IDLETIME).
+    pub last_access_ms: i64,
+}
+
+#[derive(Default, Debug)]
+pub struct Db {
+    entries: HashMap<Key, Entry>,
+    /// (expiry ms, key) for every key with a TTL, earliest first.
+    expiry_index: BTreeSet<(i64, Key)>,
+    /// (bit-reversed hash, key) for every key: the SCAN order.
+    scan_index: BTreeSet<(u64, Key)>,
+    /// Approximate bytes used by keys and values (see `entry_memory`).
+    mem: usize,
+}
+
+/// What one key costs: its value, its name and the bookkeeping around them (dict entry,
+/// object header, expiry entry). An estimate in Redis's order of magnitude.
+fn entry_memory(key: &[u8], e: &Entry) -> usize {
+    e.value.approx_memory() + key.len() + 9 + 24 + if e.expire_at.is_some() { 40 } else { 0 }
+}
+
+/// A fixed, seedless 64-bit hash (FNV-1a with a splitmix finaliser): stable across runs
+/// and Rust versions so SCAN cursors replay identically.
+pub fn key_hash(key: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in key {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
+}
+
+fn scan_pos(key: &[u8]) -> u64 {
+    key_hash(key).reverse_bits()
+}
+
+/// One page of a SCAN.
+pub struct ScanPage {
+    pub next_cursor: u64,
+    pub keys: Vec<Key>,
+}
+
+impl Db {
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+    pub fn memory(&self) -> usize {
+        self.mem
+    }
+
+    pub fn expires_count(&self) -> usize {
+        self.expiry_index.len()
+    }
+
+    fn is_expired(e: &Entry, now_ms: i64) -> bool {
+        matches!(e.expire_at, Some(t) if t <= now_ms)
+    }
+
+    /// Deletes `key` if its time has come (Redis's lazy expiry). Returns true if it did.
+    pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
+        let expired = matches!(self.entries.get(key), Some(e) if Self::is_expired(e, now_ms));
+        if expired {
+            self.remove(key);
+        }
+        expired
+    }
+
+    /// The live entry of `key` without touching its access time.
+    pub fn peek(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
+        self.expire_if_needed(key, now_ms);
+        self.entries.get(key)
+    }
+
+    /// The live entry of `key`, marking it accessed. Private: a value changed in place
+    /// would escape the memory accounting; writers go through `set*`.
+    fn access_mut(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
+        self.expire_if_needed(key, now_ms);
+        let e = self.entries.get_mut(key)?;
+        e.last_access_ms = now_ms;
+        Some(e)
+    }
+
+    pub fn get(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
+        self.access_mut(key, now_ms).map(|e| &*e)
+    }
+
+    pub fn contains(&mut self, key: &[u8], now_ms: i64) -> bool {
+        self.peek(key, now_ms).is_some()
+    }
+
+    /// Sets `key` to `value`, dropping any TTL (like Redis's `setKey` without KEEPTTL).
+    pub fn set(&mut self, key: &[u8], value: Value, now_ms: i64) {
+        self.set_with_expire(key, value, None, now_ms);
+    }
+
+    /// Sets `key` to `value` with the given absolute expiry (or none).
+    pub fn set_with_expire(&mut self, key: &[u8], value: Value, expire_at: Option<i64>, now_ms: i64) {
+        if let Some(e) = self.entries.get_mut(key) {
+            self.mem -= entry_memory(key, e);
+            e.value = value;
+            e.last_access_ms = now_ms;
+            let old = e.expire_at;
+            e.expire_at = expire_at;
+            self.mem += entry_memory(key, e);
+            if old != expire_at {
+                let k = self.key_rc(key);
+                if let Some(t) = old {
+                    self.expiry_index.remove(&(t, k.clone()));
+                }
+                if let Some(t) = expire_at {
+                    self.expiry_index.insert((t, k));
+                }
+            }
+            return;
+        }
+        let k: Key = Rc::from(key);
+        self.scan_index.insert((scan_pos(key), k.clone()));
+        if let Some(t) = expire_at {
+            self.expiry_index.insert((t, k.clone()));
+        }
+        let e = Entry { value, expire_at, last_access_ms: now_ms };
+        self.mem += entry_memory(key, &e);
+        self.entries.insert(k, e);
+    }
+
+    /// Replaces the value of an existing key keeping its TTL (KEEPTTL, APPEND, INCR...).
+    /// Inserts without TTL if the key is missing.
+    pub fn set_keep_ttl(&mut self, key: &[u8], value: Value, now_ms: i64) {
+        let ttl = self.entries.get(key).and_then(|e| e.expire_at);
+        self.set_with_expire(key, value, ttl, now_ms);
+    }
+
+    /// The shared `Rc` of a stored key, so indexes share one allocation per key.
+    fn key_rc(&self, key: &[u8]) -> Key {
+        match self.entries.get_key_value(key) {
+            Some((k, _)) => k.clone(),
+            None => Rc::from(key),
+        }
+    }
+
+    /// Removes `key`; returns its entry if it existed (expired or not).
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let (k, e) = self.entries.remove_entry(key)?;
+        self.mem -= entry_memory(key, &e);
+        self.scan_index.remove(&(scan_pos(key), k.clone()));
+        if let Some(t) = e.expire_at {
+            self.expiry_index.remove(&(t, k));
+        }
+        Some(e)
+    }
+
+    /// Sets or clears the TTL of an existing key. Returns false if the key is missing.
+    pub fn set_expire(&mut self, key: &[u8], expire_at: Option<i64>) -> bool {
+        let Some(e) = self.entries.get_mut(key) else { return false };
+        let old = e.expire_at;
+        self.mem -= entry_memory(key, e);
+        e.expire_at = expire_at;
+        self.mem += entry_memory(key, e);
+        let k = self.key_rc(key);
+        if let Some(t) = old {
+            self.expiry_index.remove(&(t, k.clone()));
+        }
+        if let Some(t) = expire_at {
+            self.expiry_index.insert((t, k));
+        }
+        true
+    }
+
+    /// Deletes keys whose time has come, at most `limit` of them (active expiry).
+    /// Returns the deleted keys so the engine can report them.
+    pub fn expire_due(&mut self, now_ms: i64, limit: usize) -> Vec<Key> {
+        let mut due = Vec::new();
+        for (t, k) in self.expiry_index.iter() {
+            if *t > now_ms || due.len() >= limit {
+                break;
+            }
+            due.push(k.clone());
+        }
+        for k in &due {
+            self.remove(k);
+        }
+        due
+    }
+
+    /// The earliest expiry time in this database, if any key has one.
+    pub fn next_expiry(&self) -> Option<i64> {
+        self.expiry_index.iter().next().map(|(t, _)| *t)
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.expiry_index.clear();
+        self.scan_index.clear();
+        self.mem = 0;
+    }
+
+    /// All keys (live or not yet lazily expired) in SCAN order.
+    pub fn keys_in_order(&self) -> impl Iterator<Item = &Key> {
+        self.scan_index.iter().map(|(_, k)| k)
+    }
+
+    /// Direct read access for observers (the key browser): no expiry, no access time.
+    pub fn entry(&self, key: &[u8]) -> Option<&Entry> {
+        self.entries.get(key)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&Key, &Entry)> {
+        self.scan_index.iter().filter_map(move |(_, k)| self.entries.get_key_value(&**k))
+    }
+
+    /// One SCAN step from `cursor`, visiting whole buckets of a table sized like
+    /// Redis's (the next power of two at or above the key count, at least 4).
+    pub fn scan(&self, cursor: u64, count: usize) -> ScanPage {
+        let bits = table_bits(self.entries.len());
+        let shift = 64 - bits;
+        let mut pos = cursor.reverse_bits();
+        // A cursor from a bigger table may point inside one of our buckets: start at
+        // the bucket's beginning, like Redis does after a shrink (it may repeat keys).
+        pos = (pos >> shift) << shift;
+        let mut keys = Vec::new();
+        let mut iter = self.scan_index.range((pos, Rc::from(&b""[..]))..).peekable();
+        loop {
+            let Some((p, _)) = iter.peek() else {
+                return ScanPage { next_cursor: 0, keys };
+            };
+            let bucket = p >> shift;
+            while let Some((p, k)) = iter.peek() {
+                if p >> shift != bucket {
+                    break;
+                }
+                keys.push(k.clone());
+                iter.next();
+            }
+            // Like Redis: whole buckets, until at least `count` keys were collected.
+            if keys.len() >= count.max(1) {
+                let next_bucket = bucket + 1;
+                if next_bucket >> bits != 0 || iter.peek().is_none() {
+                    return ScanPage { next_cursor: 0, keys };
+                }
+                return ScanPage { next_cursor: (next_bucket << shift).reverse_bits(), keys };
+            }
+        }
+    }
+}
+
+/// log2 of the hash table size Redis would have for `n` keys (at least 4 buckets).
+fn table_bits(n: usize) -> u32 {
+    let size = n.max(4).next_power_of_two();
+    size.trailing_zeros()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::{StrValue, Value};
+
+    fn v(s: &str) -> Value {
+        Value::Str(StrValue::from_set(s.as_bytes().to_vec()))
+    }
+
+    #[test]
+    fn scan_visits_every_key_once_without_changes() {
+        let mut db = Db::default();
+        for i in 0..1000 {
+            db.set(format!("key:{i}").as_bytes(), v("x"), 0);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = 0;
+        let mut calls = 0;
+        loop {
+            let page = db.scan(cursor, 10);
+            for k in page.keys {
+                assert!(seen.insert(k), "duplicate key");
+            }
+            cursor = page.next_cursor;
+            calls += 1;
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 1000);
+        assert!(calls > 50);
+    }
+
+    #[test]
+    fn scan_survives_growth_between_calls() {
+        let mut db = Db::default();
+        for i in 0..100 {
+            db.set(format!("a{i}").as_bytes(), v("x"), 0);
+        }
+        let first = db.scan(0, 10);
+        for i in 0..1000 {
+            db.set(format!("b{i}").as_bytes(), v("x"), 0);
+        }
+        let mut seen: std::collections::HashSet<Key> = first.keys.into_iter().collect();
+        let mut cursor = first.next_cursor;
+        while cursor != 0 {
+            let page = db.scan(cursor, 10);
+            seen.extend(page.keys);
+            cursor = page.next_cursor;
+        }
+        for i in 0..100 {
+            assert!(seen.contains(format!("a{i}").as_bytes()), "lost a{i}");
+        }
+    }
+
+    #[test]
+    fn expiry_index_follows_ttl_changes() {
+        let mut db = Db::default();
+        db.set_with_expire(b"k", v("1"), Some(100), 0);
+        assert_eq!(db.expires_count(), 1);
+        db.set_expire(b"k", Some(50));
+        assert_eq!(db.next_expiry(), Some(50));
+        assert_eq!(db.expire_due(60, 10).len(), 1);
+        assert!(db.is_empty());
+    }
+}

@@ -1,0 +1,390 @@
+//! The engine: databases, clients, configuration, and the one entry point that runs a
+//! command, `Engine::execute`. Front ends (the page's console, the native RESP server,
+//! tests) own an `Engine`, connect clients, and feed it argument vectors.
+
+use std::collections::BTreeMap;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::{self, CmdError};
+use crate::reply::{Protocol, Reply};
+use crate::rng::Rng;
+use crate::table::{self, flag, CommandSpec};
+
+pub type ClientId = u64;
+
+/// Redis 7.0's number of databases.
+pub const DATABASES: usize = 16;
+/// The version this emulator reproduces.
+pub const REDIS_VERSION: &str = "7.0.15";
+/// What an empty Redis 7.0 reports as used memory, roughly: the baseline our estimate
+/// starts from, so `maxmemory` limits behave in the same order of magnitude.
+const BASELINE_MEMORY: usize = 870_000;
+
+/// What a front end tells the engine about a new connection.
+#[derive(Clone, Debug)]
+pub struct ClientInfo {
+    /// `ip:port` of the peer, as CLIENT LIST shows it.
+    pub addr: String,
+    /// `ip:port` of the local side.
+    pub laddr: String,
+}
+
+impl Default for ClientInfo {
+    fn default() -> Self {
+        ClientInfo { addr: "127.0.0.1:50000".into(), laddr: "127.0.0.1:6379".into() }
+    }
+}
+
+/// One connection's state.
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub id: ClientId,
+    pub info: ClientInfo,
+    pub name: Option<Vec<u8>>,
+    pub lib_name: Option<Vec<u8>>,
+    pub lib_ver: Option<Vec<u8>>,
+    pub db: usize,
+    pub protocol: Protocol,
+    pub created_ms: i64,
+    pub last_interaction_ms: i64,
+    /// The last command's full name (`client|setname`), for CLIENT LIST.
+    pub last_command: String,
+    /// Set by QUIT: the front end sends the reply, then closes the connection.
+    pub closing: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub commands_processed: u64,
+    pub connections_received: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub expired_keys: u64,
+    pub evicted_keys: u64,
+    pub error_replies: u64,
+    pub rejected_calls: u64,
+    /// Calls per command full name, for INFO commandstats.
+    pub calls: BTreeMap<String, (u64, u64)>,
+}
+
+pub struct Engine {
+    pub(crate) dbs: Vec<Db>,
+    pub(crate) clients: BTreeMap<ClientId, Client>,
+    next_client_id: ClientId,
+    pub(crate) config: Config,
+    pub(crate) clock: Box<dyn Clock>,
+    pub(crate) rng: Rng,
+    pub(crate) stats: Stats,
+    pub(crate) start_ms: i64,
+    pub(crate) run_id: String,
+    /// Bumped by every write: a cheap "did anything change" for observers.
+    dirty: u64,
+}
+
+/// What a handler sees: the engine and the client that sent the command.
+pub struct Ctx<'a> {
+    pub engine: &'a mut Engine,
+    pub client: ClientId,
+    /// The command's time, read once: Redis also freezes "now" for a command's duration.
+    pub now_ms: i64,
+    /// The command being run (for error texts that name it).
+    pub spec: &'static CommandSpec,
+}
+
+impl Ctx<'_> {
+    /// The client's selected database.
+    pub fn db(&mut self) -> &mut Db {
+        let index = self.client().db;
+        &mut self.engine.dbs[index]
+    }
+    pub fn db_index(&self) -> usize {
+        self.engine.clients.get(&self.client).map(|c| c.db).unwrap_or(0)
+    }
+    pub fn client(&self) -> &Client {
+        self.engine.clients.get(&self.client).expect("the running client exists")
+    }
+    pub fn client_mut(&mut self) -> &mut Client {
+        self.engine.clients.get_mut(&self.client).expect("the running client exists")
+    }
+    pub fn protocol(&self) -> Protocol {
+        self.client().protocol
+    }
+    /// Marks the dataset changed (the `dirty` counter) by `n` writes.
+    pub fn dirty(&mut self, n: u64) {
+        self.engine.dirty += n;
+    }
+    pub fn hit(&mut self, found: bool) {
+        if found {
+            self.engine.stats.keyspace_hits += 1;
+        } else {
+            self.engine.stats.keyspace_misses += 1;
+        }
+    }
+}
+
+impl Engine {
+    /// A fresh server: 16 empty databases, default configuration, the given clock and a
+    /// random source seeded with `seed` (the same seed replays the same choices).
+    pub fn new(clock: Box<dyn Clock>, seed: u64) -> Self {
+        let mut rng = Rng::new(seed);
+        let run_id = rng.hex_id();
+        let start_ms = clock.now_ms();
+        Engine {
+            dbs: (0..DATABASES).map(|_| Db::default()).collect(),
+            clients: BTreeMap::new(),
+            next_client_id: 1,
+            config: Config::default(),
+            clock,
+            rng,
+            stats: Stats::default(),
+            start_ms,
+            run_id,
+            dirty: 0,
+        }
+    }
+
+    /// Registers a new connection (RESP2, database 0) and returns its id.
+    pub fn connect(&mut self, info: ClientInfo) -> ClientId {
+        let id = self.next_client_id;
+        self.next_client_id += 1;
+        let now = self.clock.now_ms();
+        self.stats.connections_received += 1;
+        self.clients.insert(
+            id,
+            Client {
+                id,
+                info,
+                name: None,
+                lib_name: None,
+                lib_ver: None,
+                db: 0,
+                protocol: Protocol::Resp2,
+                created_ms: now,
+                last_interaction_ms: now,
+                last_command: "NULL".into(),
+                closing: false,
+            },
+        );
+        id
+    }
+
+    pub fn disconnect(&mut self, id: ClientId) {
+        self.clients.remove(&id);
+    }
+
+    pub fn client(&self, id: ClientId) -> Option<&Client> {
+        self.clients.get(&id)
+    }
+
+    pub fn clients(&self) -> impl Iterator<Item = &Client> {
+        self.clients.values()
+    }
+
+    pub fn protocol(&self, id: ClientId) -> Protocol {
+        self.clients.get(&id).map(|c| c.protocol).unwrap_or(Protocol::Resp2)
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Read access to a database for observers (the key browser). Index 0..16.
+    pub fn db(&self, index: usize) -> Option<&Db> {
+        self.dbs.get(index)
+    }
+
+    /// The number of writes so far; changes whenever the dataset may have changed.
+    pub fn dirty_count(&self) -> u64 {
+        self.dirty
+    }
+
+    /// Estimated memory in use, as INFO's `used_memory` and maxmemory see it.
+    pub fn used_memory(&self) -> usize {
+        BASELINE_MEMORY + self.clients.len() * 20_000 + self.dbs.iter().map(|d| d.memory()).sum::<usize>()
+    }
+
+    /// Runs one command for `client` and returns its reply.
+    ///
+    /// Never panics on any input: unknown names, wrong arity, bad values all become
+    /// Redis's error replies. An empty argument vector gets no reply (Redis ignores it).
+    pub fn execute(&mut self, client: ClientId, argv: &[Vec<u8>]) -> Reply {
+        if argv.is_empty() {
+            return Reply::NoReply;
+        }
+        if !self.clients.contains_key(&client) {
+            return Reply::error("ERR unknown client");
+        }
+        let now_ms = self.clock.now_ms();
+        if let Some(c) = self.clients.get_mut(&client) {
+            c.last_interaction_ms = now_ms;
+        }
+        let reply = match self.resolve(argv) {
+            Ok((spec, full_name)) => {
+                if let Some(c) = self.clients.get_mut(&client) {
+                    c.last_command = full_name.clone();
+                }
+                match self.check_memory(spec) {
+                    Err(e) => {
+                        self.stats.rejected_calls += 1;
+                        e.into_reply()
+                    }
+                    Ok(()) => {
+                        let handler = spec.handler.expect("resolve returns runnable commands");
+                        let mut ctx = Ctx { engine: self, client, now_ms, spec };
+                        let result = handler(&mut ctx, argv);
+                        let entry = self.stats.calls.entry(full_name).or_default();
+                        entry.0 += 1;
+                        match result {
+                            Ok(r) => r,
+                            Err(e) => {
+                                entry.1 += 1;
+                                e.into_reply()
+                            }
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                self.stats.rejected_calls += 1;
+                e.into_reply()
+            }
+        };
+        self.stats.commands_processed += 1;
+        if reply.is_error() {
+            self.stats.error_replies += 1;
+        }
+        reply
+    }
+
+    /// Finds the spec that runs `argv` (descending into subcommands) and checks arity.
+    /// Returns the spec and its full name (`config|get`).
+    fn resolve(&self, argv: &[Vec<u8>]) -> Result<(&'static CommandSpec, String), CmdError> {
+        let spec = table::lookup(&argv[0]).ok_or_else(|| error::unknown_command(argv))?;
+        if !spec.arity_ok(argv.len()) {
+            return Err(error::wrong_arity(spec.name));
+        }
+        // A container runs its own handler only when called bare (`COMMAND`).
+        if spec.subcommands.is_empty() || (argv.len() == 1 && spec.handler.is_some()) {
+            return Ok((spec, spec.name.to_string()));
+        }
+        let sub = spec
+            .find_subcommand(&argv[1])
+            .ok_or_else(|| error::unknown_subcommand(&argv[1], spec.name))?;
+        let full = format!("{}|{}", spec.name, sub.name);
+        if !sub.arity_ok(argv.len()) {
+            return Err(error::wrong_arity(&full));
+        }
+        Ok((sub, full))
+    }
+
+    /// Refuses commands that may grow memory when over `maxmemory` and nothing can be
+    /// evicted, with Redis's OOM error. Evicts first when the policy allows.
+    fn check_memory(&mut self, spec: &CommandSpec) -> Result<(), CmdError> {
+        let max = self.config.maxmemory();
+        if max <= 0 || !spec.has(flag::DENYOOM) {
+            return Ok(());
+        }
+        self.evict_to(max as usize);
+        if self.used_memory() > max as usize {
+            return Err(CmdError::new(error::OOM));
+        }
+        Ok(())
+    }
+
+    /// Evicts keys by the configured policy until memory is at most `limit`, or nothing
+    /// more can be evicted. LRU/LFU policies use the last access time (exact, not
+    /// sampled: deterministic); random ones use the engine's seeded generator.
+    fn evict_to(&mut self, limit: usize) {
+        let policy = self.config.get("maxmemory-policy").to_string();
+        if policy == "noeviction" {
+            return;
+        }
+        let volatile = policy.starts_with("volatile");
+        while self.used_memory() > limit {
+            let mut best: Option<(usize, crate::db::Key, i64)> = None;
+            let mut candidates: Vec<(usize, crate::db::Key)> = Vec::new();
+            for (i, db) in self.dbs.iter().enumerate() {
+                for (k, e) in db.iter() {
+                    if volatile && e.expire_at.is_none() {
+                        continue;
+                    }
+                    if policy.ends_with("random") {
+                        candidates.push((i, k.clone()));
+                        continue;
+                    }
+                    // Smaller score is evicted first.
+                    let score = if policy == "volatile-ttl" { e.expire_at.unwrap_or(i64::MAX) } else { e.last_access_ms };
+                    if best.as_ref().is_none_or(|b| score < b.2) {
+                        best = Some((i, k.clone(), score));
+                    }
+                }
+            }
+            let victim = if policy.ends_with("random") {
+                if candidates.is_empty() {
+                    None
+                } else {
+                    let n = self.rng.below(candidates.len() as u64) as usize;
+                    Some(candidates.swap_remove(n))
+                }
+            } else {
+                best.map(|(i, k, _)| (i, k))
+            };
+            let Some((i, k)) = victim else { return };
+            self.dbs[i].remove(&k);
+            self.stats.evicted_keys += 1;
+        }
+    }
+
+    /// Active expiry: deletes keys whose TTL has passed, at most `limit` per call.
+    /// Front ends call it periodically (Redis does it 10 times a second); lazy expiry on
+    /// access makes the result correct even if they never do.
+    pub fn active_expire(&mut self, limit: usize) -> usize {
+        let now = self.clock.now_ms();
+        let mut removed = 0;
+        for db in self.dbs.iter_mut() {
+            if removed >= limit {
+                break;
+            }
+            removed += db.expire_due(now, limit - removed).len();
+        }
+        self.stats.expired_keys += removed as u64;
+        removed
+    }
+
+    /// The random source, for commands that pick at random.
+    pub(crate) fn rng(&mut self) -> &mut Rng {
+        &mut self.rng
+    }
+
+    pub(crate) fn stats_expired(&mut self, n: u64) {
+        self.stats.expired_keys += n;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    fn argv(s: &str) -> Vec<Vec<u8>> {
+        s.split_whitespace().map(|w| w.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn unknown_and_arity_errors() {
+        let mut e = Engine::new(Box::new(ManualClock::new(1_700_000_000_000)), 1);
+        let c = e.connect(ClientInfo::default());
+        assert_eq!(
+            e.execute(c, &argv("FOO a")),
+            Reply::error("ERR unknown command 'FOO', with args beginning with: 'a' ")
+        );
+        assert_eq!(e.execute(c, &argv("get")), Reply::error("ERR wrong number of arguments for 'get' command"));
+        assert_eq!(e.execute(c, &[]), Reply::NoReply);
+    }
+}
