@@ -44,22 +44,6 @@ pub fn fmt_double_resp3(d: f64) -> String {
     fmt_g(d, 17)
 }
 
-/// A double stored as a string value (Redis `ld2string`/`d2string` "human" mode used by
-/// INCRBYFLOAT and HINCRBYFLOAT for doubles): `%.17f` with trailing zeros removed,
-/// and integers printed without a decimal point.
-pub fn fmt_human(d: f64) -> String {
-    if d.is_infinite() {
-        return if d > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    let s = format!("{:.17}", d);
-    let s = strip_trailing_zeros(&s);
-    if s == "-0" {
-        "0".to_string()
-    } else {
-        s.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,7 @@ pub mod engine;
 pub mod error;
 pub mod fmt;
 pub mod glob;
+pub mod ld;
 pub mod reply;
 pub mod resp;
 pub mod rng;
