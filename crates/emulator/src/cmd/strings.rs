@@ -1,9 +1,8 @@
 //! String commands: SET and its family, counters, ranges, LCS.
 
-use crate::args::{float_arg, int_arg, is};
+use crate::args::{int_arg, is};
 use crate::engine::Ctx;
 use crate::error::{self, CmdError, CmdResult};
-use crate::fmt::fmt_human;
 use crate::reply::Reply;
 use crate::table::{flag::*, CommandSpec};
 use crate::value::{StrValue, Value};
@@ -699,17 +698,11 @@ fn decrby(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// INCRBYFLOAT key increment
 fn incrbyfloat(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    // Redis computes in C long double (x87 80-bit): see ld.rs.
     let current = read_string_entry(ctx, &argv[1])?;
-    let old = match &current {
-        None => 0.0,
-        Some(s) => crate::args::parse_f64(&s.bytes).ok_or_else(error::not_float)?,
-    };
-    let incr = float_arg(&argv[2])?;
-    let value = old + incr;
-    if value.is_nan() || value.is_infinite() {
-        return Err(CmdError::new("ERR increment would produce NaN or Infinity"));
-    }
-    let text = fmt_human(value).into_bytes();
+    let text = crate::ld::incr_by_float(current.as_ref().map(|s| &s.bytes[..]), &argv[2])
+        .map_err(CmdError::new)?
+        .into_bytes();
     let now = ctx.now_ms;
     ctx.db().set_keep_ttl(&argv[1], Value::Str(StrValue::from_new_string(text.clone())), now);
     ctx.dirty(1);
