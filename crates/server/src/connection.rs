@@ -1,0 +1,241 @@
+//! One client connection: its socket, its query buffer and its reply buffer.
+//!
+//! Reading follows Redis's `processInputBuffer`: every complete request in the buffer is
+//! run before anything is written, and all the replies go out in one write. Buffers are
+//! kept between events (no allocation per request on the server side).
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::panic::{self, AssertUnwindSafe};
+
+use mio::net::TcpStream;
+use redis_emulator::resp::{parse_request, Parse};
+use redis_emulator::{ClientId, Engine, Reply};
+
+use crate::log::{log, Level};
+
+/// Bytes asked of the socket per read, like Redis's `PROTO_IOBUF_LEN`.
+const READ_CHUNK: usize = 16 * 1024;
+/// Stop running a client's requests while this much of its output is unsent: a client
+/// that pipelines without reading cannot grow our memory without bound.
+const OUTPUT_HIGH_WATER: usize = 16 * 1024 * 1024;
+/// Buffers grown past this are shrunk back when they empty.
+const KEEP_CAPACITY: usize = 256 * 1024;
+
+/// What the server should do with a connection after an event.
+#[derive(Debug, PartialEq, Eq)]
+pub enum State {
+    Open,
+    Close,
+}
+
+/// Limits read from the engine's configuration once per event.
+#[derive(Clone, Copy)]
+pub struct Limits {
+    pub max_bulk: usize,
+    pub max_query: usize,
+}
+
+impl Limits {
+    pub fn from_engine(engine: &Engine) -> Limits {
+        let c = engine.config();
+        let positive = |name: &str, default: usize| match c.int(name) {
+            n if n > 0 => n as usize,
+            _ => default,
+        };
+        Limits {
+            max_bulk: positive("proto-max-bulk-len", redis_emulator::resp::DEFAULT_MAX_BULK),
+            max_query: positive("client-query-buffer-limit", 1 << 30),
+        }
+    }
+}
+
+pub struct Connection {
+    pub stream: TcpStream,
+    pub client: ClientId,
+    /// Query buffer: unread requests are `input[start..end]`; `input.len()` is capacity.
+    input: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// Replies not yet written: `output[written..]`.
+    output: Vec<u8>,
+    written: usize,
+    /// QUIT or a protocol error: send what is queued, then close.
+    close_after_flush: bool,
+    /// The peer closed its side: no more input will come.
+    eof: bool,
+}
+
+impl Connection {
+    pub fn new(stream: TcpStream, client: ClientId) -> Self {
+        Connection {
+            stream,
+            client,
+            input: vec![0; READ_CHUNK],
+            start: 0,
+            end: 0,
+            output: Vec::with_capacity(READ_CHUNK),
+            written: 0,
+            close_after_flush: false,
+            eof: false,
+        }
+    }
+
+    fn pending_output(&self) -> usize {
+        self.output.len() - self.written
+    }
+
+    /// Handles a readiness event (readable, writable, or both: the work is the same).
+    /// Runs every complete request, reads until the socket is drained, writes replies.
+    pub fn on_event(&mut self, engine: &mut Engine, limits: Limits) -> State {
+        loop {
+            if !self.close_after_flush {
+                self.process(engine, limits);
+            }
+            if self.close_after_flush || self.eof {
+                break;
+            }
+            if self.pending_output() > OUTPUT_HIGH_WATER {
+                match self.flush() {
+                    Ok(true) => continue,
+                    // Wait for the socket to take more before running more requests.
+                    Ok(false) => return State::Open,
+                    Err(_) => return State::Close,
+                }
+            }
+            match self.read_some(limits) {
+                Ok(ReadResult::Data { drained: false }) => continue,
+                Ok(ReadResult::Data { drained: true }) => {
+                    self.process(engine, limits);
+                    break;
+                }
+                Ok(ReadResult::Eof) => {
+                    self.eof = true;
+                    continue;
+                }
+                Ok(ReadResult::WouldBlock) => break,
+                Err(e) => {
+                    if e.kind() == ErrorKind::OutOfMemory {
+                        log(Level::Warning, &format!("Closing client id={}: {}", self.client, e));
+                    }
+                    return State::Close;
+                }
+            }
+        }
+        match self.flush() {
+            Err(_) => State::Close,
+            Ok(true) if self.close_after_flush || self.eof => State::Close,
+            Ok(_) => State::Open,
+        }
+    }
+
+    /// Reads once into the free end of the query buffer, growing it if a request is
+    /// bigger than the buffer.
+    fn read_some(&mut self, limits: Limits) -> io::Result<ReadResult> {
+        if self.end == self.input.len() {
+            if self.start > 0 {
+                self.input.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            }
+            if self.end == self.input.len() {
+                if self.end >= limits.max_query {
+                    return Err(io::Error::new(ErrorKind::OutOfMemory, "query buffer limit reached"));
+                }
+                let grown = (self.input.len() * 2).min(limits.max_query.max(READ_CHUNK));
+                self.input.resize(grown, 0);
+            }
+        }
+        let room = self.input.len() - self.end;
+        loop {
+            return match self.stream.read(&mut self.input[self.end..]) {
+                Ok(0) => Ok(ReadResult::Eof),
+                Ok(n) => {
+                    self.end += n;
+                    // A short read took everything the socket had: with edge-triggered
+                    // polling, new data brings a new event (tokio relies on the same).
+                    Ok(ReadResult::Data { drained: n < room })
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => Ok(ReadResult::WouldBlock),
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => Err(e),
+            };
+        }
+    }
+
+    /// Runs every complete request in the query buffer, appending replies to the output.
+    fn process(&mut self, engine: &mut Engine, limits: Limits) {
+        while self.start < self.end && !self.close_after_flush && self.pending_output() <= OUTPUT_HIGH_WATER {
+            match parse_request(&self.input[self.start..self.end], limits.max_bulk) {
+                Parse::Incomplete => break,
+                Parse::Skip(n) => self.start += n,
+                Parse::Command(argv, n) => {
+                    self.start += n;
+                    self.execute(engine, &argv);
+                }
+                Parse::Error(text) => {
+                    log(Level::Notice, &format!("Protocol error ({}) from client: id={}", text, self.client));
+                    self.output.extend_from_slice(b"-ERR ");
+                    self.output.extend_from_slice(text.as_bytes());
+                    self.output.extend_from_slice(b"\r\n");
+                    self.close_after_flush = true;
+                    self.start = self.end;
+                }
+            }
+        }
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+            if self.input.len() > KEEP_CAPACITY {
+                self.input = vec![0; READ_CHUNK];
+            }
+        }
+    }
+
+    fn execute(&mut self, engine: &mut Engine, argv: &[Vec<u8>]) {
+        let id = self.client;
+        let mark = self.output.len();
+        let out = &mut self.output;
+        let ran = panic::catch_unwind(AssertUnwindSafe(|| {
+            let reply = engine.execute(id, argv);
+            // After execute: HELLO switches the protocol of its own reply.
+            reply.encode(engine.protocol(id), out);
+        }));
+        if ran.is_err() {
+            let name = String::from_utf8_lossy(&argv[0]).into_owned();
+            log(Level::Warning, &format!("Command '{}' panicked (client id={}): replying with an error", name, id));
+            self.output.truncate(mark);
+            let reply = Reply::error(format!("ERR internal error while running '{}'", name));
+            reply.encode(engine.protocol(id), &mut self.output);
+        }
+        if engine.client(id).is_none_or(|c| c.closing) {
+            self.close_after_flush = true;
+        }
+    }
+
+    /// Writes queued replies. Ok(true) when everything went out, Ok(false) when the
+    /// socket is full (a writable event will come).
+    pub fn flush(&mut self) -> io::Result<bool> {
+        while self.written < self.output.len() {
+            match self.stream.write(&self.output[self.written..]) {
+                Ok(0) => return Err(io::Error::new(ErrorKind::WriteZero, "socket accepted no bytes")),
+                Ok(n) => self.written += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        self.output.clear();
+        self.written = 0;
+        if self.output.capacity() > KEEP_CAPACITY {
+            self.output.shrink_to(READ_CHUNK);
+        }
+        Ok(true)
+    }
+}
+
+enum ReadResult {
+    /// Bytes arrived; `drained` when the read was shorter than the room offered.
+    Data { drained: bool },
+    Eof,
+    WouldBlock,
+}

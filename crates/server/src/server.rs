@@ -1,0 +1,141 @@
+//! The event loop: one engine, many connections, one thread, like Redis itself.
+//! mio (epoll/kqueue) tells which sockets are ready; the engine runs between polls;
+//! active expiry runs about ten times a second (Redis's default `hz 10`).
+
+use std::io::{self, ErrorKind, Write};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token};
+use redis_emulator::{ClientInfo, Engine};
+
+use crate::connection::{Connection, Limits, State};
+use crate::log::{log, Level};
+
+const LISTENER: Token = Token(0);
+/// How often the server does its periodic work (active expiry).
+const TICK: Duration = Duration::from_millis(100);
+/// Active expiry may use at most this much of each tick (Redis: 25% of CPU).
+const EXPIRE_BUDGET: Duration = Duration::from_millis(25);
+const EXPIRE_BATCH: usize = 200;
+
+pub struct Server {
+    poll: Poll,
+    listener: TcpListener,
+    engine: Engine,
+    /// Slot `i` holds the connection of `Token(i + 1)`.
+    conns: Vec<Option<Connection>>,
+    free: Vec<usize>,
+    /// Slots freed during the current batch of events: reused only after it, so a stale
+    /// event for a closed connection never reaches a new one with the same token.
+    freed: Vec<usize>,
+    open: usize,
+}
+
+impl Server {
+    pub fn bind(addr: SocketAddr, engine: Engine) -> io::Result<Server> {
+        let poll = Poll::new()?;
+        let mut listener = TcpListener::bind(addr)?;
+        poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
+        Ok(Server { poll, listener, engine, conns: Vec::new(), free: Vec::new(), freed: Vec::new(), open: 0 })
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until the process ends.
+    pub fn run(&mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(1024);
+        let mut next_tick = Instant::now() + TICK;
+        loop {
+            let timeout = next_tick.saturating_duration_since(Instant::now());
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+                if e.kind() == ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            if !events.is_empty() {
+                let limits = Limits::from_engine(&self.engine);
+                for event in events.iter() {
+                    match event.token() {
+                        LISTENER => self.accept(),
+                        Token(t) => self.on_connection_event(t - 1, limits),
+                    }
+                }
+                self.free.append(&mut self.freed);
+            }
+            let now = Instant::now();
+            if now >= next_tick {
+                self.expire_cycle(now);
+                next_tick = now + TICK;
+            }
+        }
+    }
+
+    fn expire_cycle(&mut self, started: Instant) {
+        while self.engine.active_expire(EXPIRE_BATCH) == EXPIRE_BATCH {
+            if started.elapsed() >= EXPIRE_BUDGET {
+                break;
+            }
+        }
+    }
+
+    fn accept(&mut self) {
+        loop {
+            match self.listener.accept() {
+                Ok((stream, peer)) => self.add_connection(stream, peer),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    // EMFILE and friends: log and wait for the next event.
+                    log(Level::Warning, &format!("Accepting client connection: {}", e));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn add_connection(&mut self, mut stream: TcpStream, peer: SocketAddr) {
+        let maxclients = self.engine.config().int("maxclients").max(1) as usize;
+        if self.open >= maxclients {
+            // Like Redis: tell the client, then close.
+            let _ = stream.write(b"-ERR max number of clients reached\r\n");
+            return;
+        }
+        let _ = stream.set_nodelay(true);
+        let laddr = stream.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| "?:0".into());
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.conns.push(None);
+            self.conns.len() - 1
+        });
+        if let Err(e) =
+            self.poll.registry().register(&mut stream, Token(slot + 1), Interest::READABLE | Interest::WRITABLE)
+        {
+            log(Level::Warning, &format!("Registering client connection: {}", e));
+            self.free.push(slot);
+            return;
+        }
+        let id = self.engine.connect(ClientInfo { addr: peer.to_string(), laddr });
+        self.conns[slot] = Some(Connection::new(stream, id));
+        self.open += 1;
+    }
+
+    fn on_connection_event(&mut self, slot: usize, limits: Limits) {
+        let Some(Some(conn)) = self.conns.get_mut(slot) else { return };
+        if conn.on_event(&mut self.engine, limits) == State::Close {
+            self.close(slot);
+        }
+    }
+
+    fn close(&mut self, slot: usize) {
+        if let Some(mut conn) = self.conns[slot].take() {
+            let _ = self.poll.registry().deregister(&mut conn.stream);
+            self.engine.disconnect(conn.client);
+            self.freed.push(slot);
+            self.open -= 1;
+        }
+    }
+}
