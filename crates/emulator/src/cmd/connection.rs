@@ -13,7 +13,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "ping",
         arity: -1,
         flags: FAST,
-        summary: "Returns the server's liveliness response.",
+        summary: "Ping the server",
         syntax: "[message]",
         handler: Some(ping),
         ..CONN
@@ -21,8 +21,8 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "echo",
         arity: 2,
-        flags: FAST,
-        summary: "Returns the given string.",
+        flags: LOADING | STALE | FAST,
+        summary: "Echo the given string",
         syntax: "message",
         handler: Some(echo),
         ..CONN
@@ -32,7 +32,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         arity: 2,
         flags: LOADING | STALE | FAST,
         since: "1.0.0",
-        summary: "Changes the selected database.",
+        summary: "Change the selected database for the current connection",
         syntax: "index",
         handler: Some(select),
         ..CONN
@@ -42,7 +42,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         arity: -1,
         flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
         since: "6.0.0",
-        summary: "Handshakes with the Redis server.",
+        summary: "Handshake with Redis",
         syntax: "[protover [AUTH username password] [SETNAME clientname]]",
         handler: Some(hello),
         ..CONN
@@ -52,7 +52,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         arity: -2,
         flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
         since: "1.0.0",
-        summary: "Authenticates the connection.",
+        summary: "Authenticate to the server",
         complexity: "O(N) where N is the number of passwords defined for the user",
         syntax: "[username] password",
         handler: Some(auth),
@@ -62,7 +62,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "quit",
         arity: -1,
         flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
-        summary: "Closes the connection.",
+        summary: "Close the connection",
         handler: Some(quit),
         ..CONN
     },
@@ -71,7 +71,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         arity: 1,
         flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
         since: "6.2.0",
-        summary: "Resets the connection.",
+        summary: "Reset the connection",
         handler: Some(reset),
         ..CONN
     },
@@ -80,7 +80,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         arity: -2,
         acl: &["slow"],
         since: "2.4.0",
-        summary: "A container for client connection commands.",
+        summary: "A container for client connection commands",
         complexity: "Depends on subcommand.",
         syntax: "subcommand [arguments]",
         subcommands: CLIENT_SUBCOMMANDS,
@@ -100,7 +100,7 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         name: "id",
         arity: 2,
         since: "5.0.0",
-        summary: "Returns the unique client ID of the connection.",
+        summary: "Returns the client ID for the current connection",
         handler: Some(client_id),
         ..CLIENT_SUB
     },
@@ -108,7 +108,7 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         name: "setname",
         arity: 3,
         since: "2.6.9",
-        summary: "Sets the connection name.",
+        summary: "Set the current connection name",
         syntax: "connection-name",
         handler: Some(client_setname),
         ..CLIENT_SUB
@@ -117,7 +117,7 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         name: "getname",
         arity: 2,
         since: "2.6.9",
-        summary: "Returns the name of the connection.",
+        summary: "Get the current connection name",
         handler: Some(client_getname),
         ..CLIENT_SUB
     },
@@ -125,7 +125,7 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         name: "info",
         arity: 2,
         since: "6.2.0",
-        summary: "Returns information about the connection.",
+        summary: "Returns information about the current client connection.",
         handler: Some(client_info),
         ..CLIENT_SUB
     },
@@ -135,7 +135,7 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         flags: ADMIN | NOSCRIPT | LOADING | STALE,
         acl: &["admin", "slow", "dangerous", "connection"],
         since: "2.4.0",
-        summary: "Lists open connections.",
+        summary: "Get the list of client connections",
         complexity: "O(N) where N is the number of client connections",
         syntax: "[TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id [client-id ...]]",
         handler: Some(client_list),
@@ -146,7 +146,7 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         arity: 2,
         flags: LOADING | STALE,
         since: "5.0.0",
-        summary: "Returns helpful text about the different subcommands.",
+        summary: "Show helpful text about the different subcommands",
         handler: Some(client_help),
         ..CLIENT_SUB
     },

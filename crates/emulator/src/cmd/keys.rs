@@ -17,8 +17,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: WRITE,
         last_key: -1,
         acl: &["keyspace", "write", "slow"],
-        summary: "Deletes one or more keys.",
-        complexity: "O(N) where N is the number of keys that will be removed.",
+        summary: "Delete a key",
+        complexity: "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
         syntax: "key [key ...]",
         handler: Some(del),
         ..KEY1
@@ -30,8 +30,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         last_key: -1,
         acl: &["keyspace", "write", "fast"],
         since: "4.0.0",
-        summary: "Asynchronously deletes one or more keys.",
-        complexity: "O(1) for each key removed regardless of its size.",
+        summary: "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
+        complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
         syntax: "key [key ...]",
         handler: Some(del),
         ..KEY1
@@ -42,7 +42,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: READONLY | FAST,
         last_key: -1,
         acl: &["keyspace", "read", "fast"],
-        summary: "Determines whether one or more keys exist.",
+        summary: "Determine if a key exists",
         complexity: "O(N) where N is the number of keys to check.",
         syntax: "key [key ...]",
         handler: Some(exists),
@@ -55,7 +55,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         last_key: -1,
         acl: &["keyspace", "read", "fast"],
         since: "3.2.1",
-        summary: "Returns the number of existing keys out of those specified after updating the time they were last accessed.",
+        summary: "Alters the last access time of a key(s). Returns the number of existing keys specified.",
         complexity: "O(N) where N is the number of keys that will be touched.",
         syntax: "key [key ...]",
         handler: Some(touch),
@@ -66,7 +66,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         arity: 2,
         flags: READONLY | FAST,
         acl: &["keyspace", "read", "fast"],
-        summary: "Determines the type of value stored at a key.",
+        summary: "Determine the type stored at key",
         syntax: "key",
         handler: Some(type_cmd),
         ..KEY1
@@ -79,7 +79,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         last_key: 0,
         step: 0,
         acl: &["keyspace", "read", "slow", "dangerous"],
-        summary: "Returns all key names that match a pattern.",
+        summary: "Find all keys matching the given pattern",
         complexity: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
         syntax: "pattern",
         handler: Some(keys),
@@ -94,7 +94,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         step: 0,
         acl: &["keyspace", "read", "slow"],
         since: "2.8.0",
-        summary: "Iterates over the key names in the database.",
+        summary: "Incrementally iterate the keys space",
         complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
         syntax: "cursor [MATCH pattern] [COUNT count] [TYPE type]",
         handler: Some(scan),
@@ -108,7 +108,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         last_key: 0,
         step: 0,
         acl: &["keyspace", "read", "slow"],
-        summary: "Returns a random key name from the database.",
+        summary: "Return a random key from the keyspace",
         handler: Some(randomkey),
         ..KEY1
     },
@@ -118,7 +118,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: WRITE,
         last_key: 2,
         acl: &["keyspace", "write", "slow"],
-        summary: "Renames a key and overwrites the destination.",
+        summary: "Rename a key",
         syntax: "key newkey",
         handler: Some(rename),
         ..KEY1
@@ -129,7 +129,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: WRITE | FAST,
         last_key: 2,
         acl: &["keyspace", "write", "fast"],
-        summary: "Renames a key only when the target key name doesn't exist.",
+        summary: "Rename a key, only if the new key does not exist",
         syntax: "key newkey",
         handler: Some(renamenx),
         ..KEY1
@@ -141,7 +141,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         last_key: 2,
         acl: &["keyspace", "write", "slow"],
         since: "6.2.0",
-        summary: "Copies the value of a key to a new key.",
+        summary: "Copy a key",
         complexity: "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
         syntax: "source destination [DB destination-db] [REPLACE]",
         handler: Some(copy),
@@ -152,7 +152,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         arity: 3,
         flags: WRITE | FAST,
         acl: &["keyspace", "write", "fast"],
-        summary: "Moves a key to another database.",
+        summary: "Move a key to another database",
         syntax: "key db",
         handler: Some(move_cmd),
         ..KEY1
@@ -162,7 +162,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         arity: -3,
         flags: WRITE | FAST,
         acl: &["keyspace", "write", "fast"],
-        summary: "Sets the expiration time of a key in seconds.",
+        summary: "Set a key's time to live in seconds",
         syntax: "key seconds [NX|XX|GT|LT]",
         handler: Some(expire),
         ..KEY1
@@ -173,7 +173,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: WRITE | FAST,
         acl: &["keyspace", "write", "fast"],
         since: "2.6.0",
-        summary: "Sets the expiration time of a key in milliseconds.",
+        summary: "Set a key's time to live in milliseconds",
         syntax: "key milliseconds [NX|XX|GT|LT]",
         handler: Some(pexpire),
         ..KEY1
@@ -184,7 +184,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: WRITE | FAST,
         acl: &["keyspace", "write", "fast"],
         since: "1.2.0",
-        summary: "Sets the expiration time of a key to a Unix timestamp.",
+        summary: "Set the expiration for a key as a UNIX timestamp",
         syntax: "key unix-time-seconds [NX|XX|GT|LT]",
         handler: Some(expireat),
         ..KEY1
@@ -195,7 +195,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: WRITE | FAST,
         acl: &["keyspace", "write", "fast"],
         since: "2.6.0",
-        summary: "Sets the expiration time of a key to a Unix milliseconds timestamp.",
+        summary: "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
         syntax: "key unix-time-milliseconds [NX|XX|GT|LT]",
         handler: Some(pexpireat),
         ..KEY1
@@ -205,7 +205,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         arity: 2,
         flags: READONLY | FAST,
         acl: &["keyspace", "read", "fast"],
-        summary: "Returns the expiration time in seconds of a key.",
+        summary: "Get the time to live for a key in seconds",
         syntax: "key",
         handler: Some(ttl),
         ..KEY1
@@ -216,7 +216,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: READONLY | FAST,
         acl: &["keyspace", "read", "fast"],
         since: "2.6.0",
-        summary: "Returns the expiration time in milliseconds of a key.",
+        summary: "Get the time to live for a key in milliseconds",
         syntax: "key",
         handler: Some(pttl),
         ..KEY1
@@ -227,7 +227,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: READONLY | FAST,
         acl: &["keyspace", "read", "fast"],
         since: "7.0.0",
-        summary: "Returns the expiration time of a key as a Unix timestamp.",
+        summary: "Get the expiration Unix timestamp for a key",
         syntax: "key",
         handler: Some(expiretime),
         ..KEY1
@@ -238,7 +238,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: READONLY | FAST,
         acl: &["keyspace", "read", "fast"],
         since: "7.0.0",
-        summary: "Returns the expiration time of a key as a Unix milliseconds timestamp.",
+        summary: "Get the expiration Unix timestamp for a key in milliseconds",
         syntax: "key",
         handler: Some(pexpiretime),
         ..KEY1
@@ -249,7 +249,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         flags: WRITE | FAST,
         acl: &["keyspace", "write", "fast"],
         since: "2.2.0",
-        summary: "Removes the expiration time of a key.",
+        summary: "Remove the expiration from a key",
         syntax: "key",
         handler: Some(persist),
         ..KEY1
@@ -262,7 +262,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         step: 0,
         acl: &["slow"],
         since: "2.2.3",
-        summary: "A container for object introspection commands.",
+        summary: "A container for object introspection commands",
         complexity: "Depends on subcommand.",
         syntax: "subcommand [arguments]",
         subcommands: OBJECT_SUBCOMMANDS,
@@ -286,28 +286,28 @@ const OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "encoding",
         since: "2.2.3",
-        summary: "Returns the internal encoding of a Redis object.",
+        summary: "Inspect the internal encoding of a Redis object",
         handler: Some(object_encoding),
         ..OBJECT_SUB
     },
     CommandSpec {
         name: "refcount",
         since: "2.2.3",
-        summary: "Returns the reference count of a value of a key.",
+        summary: "Get the number of references to the value of the key",
         handler: Some(object_refcount),
         ..OBJECT_SUB
     },
     CommandSpec {
         name: "idletime",
         since: "2.2.3",
-        summary: "Returns the time since the last access to a Redis object.",
+        summary: "Get the time since a Redis object was last accessed",
         handler: Some(object_idletime),
         ..OBJECT_SUB
     },
     CommandSpec {
         name: "freq",
         since: "4.0.0",
-        summary: "Returns the logarithmic access frequency counter of a Redis object.",
+        summary: "Get the logarithmic access frequency counter of a Redis object",
         handler: Some(object_freq),
         ..OBJECT_SUB
     },
@@ -320,7 +320,7 @@ const OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
         step: 0,
         acl: &["keyspace", "slow"],
         since: "6.2.0",
-        summary: "Returns helpful text about the different subcommands.",
+        summary: "Show helpful text about the different subcommands",
         syntax: "",
         handler: Some(object_help),
         ..OBJECT_SUB
