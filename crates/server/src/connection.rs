@@ -85,7 +85,9 @@ impl Connection {
     }
 
     /// Handles a readiness event (readable, writable, or both: the work is the same).
-    /// Runs every complete request, reads until the socket is drained, writes replies.
+    /// Runs every complete request and reads until the socket is drained. Replies stay
+    /// queued: the server writes them for all clients after the batch of events, as
+    /// Redis does in `beforeSleep` (see `after_event`).
     pub fn on_event(&mut self, engine: &mut Engine, limits: Limits) -> State {
         loop {
             if !self.close_after_flush {
@@ -121,6 +123,20 @@ impl Connection {
                 }
             }
         }
+        if self.pending_output() == 0 && (self.close_after_flush || self.eof) {
+            State::Close
+        } else {
+            State::Open
+        }
+    }
+
+    /// Whether replies wait to be written.
+    pub fn has_output(&self) -> bool {
+        self.pending_output() > 0
+    }
+
+    /// Writes queued replies after a batch of events; says whether to keep the connection.
+    pub fn after_event(&mut self) -> State {
         match self.flush() {
             Err(_) => State::Close,
             Ok(true) if self.close_after_flush || self.eof => State::Close,

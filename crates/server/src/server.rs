@@ -30,6 +30,8 @@ pub struct Server {
     /// Slots freed during the current batch of events: reused only after it, so a stale
     /// event for a closed connection never reaches a new one with the same token.
     freed: Vec<usize>,
+    /// Connections with replies to write after the current batch of events.
+    pending_writes: Vec<usize>,
     open: usize,
 }
 
@@ -38,7 +40,7 @@ impl Server {
         let poll = Poll::new()?;
         let mut listener = TcpListener::bind(addr)?;
         poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
-        Ok(Server { poll, listener, engine, conns: Vec::new(), free: Vec::new(), freed: Vec::new(), open: 0 })
+        Ok(Server { poll, listener, engine, conns: Vec::new(), free: Vec::new(), freed: Vec::new(), pending_writes: Vec::new(), open: 0 })
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
@@ -65,6 +67,7 @@ impl Server {
                         Token(t) => self.on_connection_event(t - 1, limits),
                     }
                 }
+                self.write_pending();
                 self.free.append(&mut self.freed);
             }
             let now = Instant::now();
@@ -127,7 +130,26 @@ impl Server {
         let Some(Some(conn)) = self.conns.get_mut(slot) else { return };
         if conn.on_event(&mut self.engine, limits) == State::Close {
             self.close(slot);
+        } else if conn.has_output() {
+            self.pending_writes.push(slot);
         }
+    }
+
+    /// Writes every connection's queued replies in one pass after the events, so the
+    /// clients woken by our writes don't interleave with our reading (Redis's
+    /// `handleClientsWithPendingWrites`). A connection whose socket is full keeps the
+    /// rest for its next (writable) event, which queues it here again.
+    fn write_pending(&mut self) {
+        let mut i = 0;
+        while i < self.pending_writes.len() {
+            let slot = self.pending_writes[i];
+            i += 1;
+            let Some(Some(conn)) = self.conns.get_mut(slot) else { continue };
+            if conn.after_event() == State::Close {
+                self.close(slot);
+            }
+        }
+        self.pending_writes.clear();
     }
 
     fn close(&mut self, slot: usize) {
