@@ -63,6 +63,8 @@ pub struct Connection {
     close_after_flush: bool,
     /// The peer closed its side: no more input will come.
     eof: bool,
+    /// Requests were left in the buffer because too much output was queued.
+    paused: bool,
 }
 
 impl Connection {
@@ -77,6 +79,7 @@ impl Connection {
             written: 0,
             close_after_flush: false,
             eof: false,
+            paused: false,
         }
     }
 
@@ -88,7 +91,9 @@ impl Connection {
     /// Runs every complete request and reads until the socket is drained. Replies stay
     /// queued: the server writes them for all clients after the batch of events, as
     /// Redis does in `beforeSleep` (see `after_event`).
-    pub fn on_event(&mut self, engine: &mut Engine, limits: Limits) -> State {
+    /// `read_closed` (the event saw the peer's FIN or an error) makes it read until the
+    /// end instead of trusting a short read to have drained the socket.
+    pub fn on_event(&mut self, engine: &mut Engine, limits: Limits, read_closed: bool) -> State {
         loop {
             if !self.close_after_flush {
                 self.process(engine, limits);
@@ -105,6 +110,7 @@ impl Connection {
                 }
             }
             match self.read_some(limits) {
+                Ok(ReadResult::Data { .. }) if read_closed => continue,
                 Ok(ReadResult::Data { drained: false }) => continue,
                 Ok(ReadResult::Data { drained: true }) => {
                     self.process(engine, limits);
@@ -135,12 +141,15 @@ impl Connection {
         self.pending_output() > 0
     }
 
-    /// Writes queued replies after a batch of events; says whether to keep the connection.
-    pub fn after_event(&mut self) -> State {
+    /// Writes queued replies after a batch of events; says whether to keep the
+    /// connection, and whether requests paused for output are ready to run again
+    /// (everything was written, so no writable event will come to resume them).
+    pub fn after_event(&mut self) -> (State, bool) {
         match self.flush() {
-            Err(_) => State::Close,
-            Ok(true) if self.close_after_flush || self.eof => State::Close,
-            Ok(_) => State::Open,
+            Err(_) => (State::Close, false),
+            Ok(true) if self.close_after_flush || self.eof && !self.paused => (State::Close, false),
+            Ok(true) => (State::Open, self.paused),
+            Ok(false) => (State::Open, false),
         }
     }
 
@@ -180,7 +189,12 @@ impl Connection {
 
     /// Runs every complete request in the query buffer, appending replies to the output.
     fn process(&mut self, engine: &mut Engine, limits: Limits) {
-        while self.start < self.end && !self.close_after_flush && self.pending_output() <= OUTPUT_HIGH_WATER {
+        self.paused = false;
+        while self.start < self.end && !self.close_after_flush {
+            if self.pending_output() > OUTPUT_HIGH_WATER {
+                self.paused = true;
+                break;
+            }
             match parse_request(&self.input[self.start..self.end], limits.max_bulk) {
                 Parse::Incomplete => break,
                 Parse::Skip(n) => self.start += n,

@@ -64,7 +64,10 @@ impl Server {
                 for event in events.iter() {
                     match event.token() {
                         LISTENER => self.accept(),
-                        Token(t) => self.on_connection_event(t - 1, limits),
+                        Token(t) => {
+                            let read_closed = event.is_read_closed() || event.is_error();
+                            self.on_connection_event(t - 1, limits, read_closed)
+                        }
                     }
                 }
                 self.write_pending();
@@ -126,9 +129,9 @@ impl Server {
         self.open += 1;
     }
 
-    fn on_connection_event(&mut self, slot: usize, limits: Limits) {
+    fn on_connection_event(&mut self, slot: usize, limits: Limits, read_closed: bool) {
         let Some(Some(conn)) = self.conns.get_mut(slot) else { return };
-        if conn.on_event(&mut self.engine, limits) == State::Close {
+        if conn.on_event(&mut self.engine, limits, read_closed) == State::Close {
             self.close(slot);
         } else if conn.has_output() {
             self.pending_writes.push(slot);
@@ -145,8 +148,14 @@ impl Server {
             let slot = self.pending_writes[i];
             i += 1;
             let Some(Some(conn)) = self.conns.get_mut(slot) else { continue };
-            if conn.after_event() == State::Close {
-                self.close(slot);
+            match conn.after_event() {
+                (State::Close, _) => self.close(slot),
+                (State::Open, true) => {
+                    // Its output went out: run the requests it had paused, write again.
+                    let limits = Limits::from_engine(&self.engine);
+                    self.on_connection_event(slot, limits, false);
+                }
+                (State::Open, false) => {}
             }
         }
         self.pending_writes.clear();

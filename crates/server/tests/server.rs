@@ -1,0 +1,363 @@
+//! End-to-end tests of the server binary over raw RESP on loopback TCP.
+//!
+//! Each test starts its own server with `--port 0` (the OS picks a free port, which the
+//! server prints in its "Ready to accept connections" line), talks to it through
+//! `std::net::TcpStream` with read/write timeouts, and kills it when done.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+const IO_TIMEOUT: Duration = Duration::from_secs(10);
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_redis-emulator-server"))
+            .args(["--bind", "127.0.0.1", "--port", "0", "--seed", "1"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the server binary");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        // Reads the log: reports the address once, then keeps draining so the server
+        // never blocks on a full pipe.
+        thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(addr) = line.split("Ready to accept connections tcp on ").nth(1) {
+                    if let Some(tx) = tx.take() {
+                        let _ = tx.send(addr.trim().to_string());
+                    }
+                }
+            }
+        });
+        match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(addr) => Server { child, addr },
+            Err(_) => {
+                let _ = child.kill();
+                panic!("the server did not print its ready line");
+            }
+        }
+    }
+
+    fn connect(&self) -> TcpStream {
+        let s = TcpStream::connect(&self.addr).expect("connect to the server");
+        s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+        s
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// RESP multibulk encoding of a command.
+fn cmd(args: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+fn cmds(lines: &[&str]) -> Vec<u8> {
+    lines
+        .iter()
+        .flat_map(|l| {
+            let args: Vec<&[u8]> = l.split(' ').map(str::as_bytes).collect();
+            cmd(&args)
+        })
+        .collect()
+}
+
+/// Reads exactly as many bytes as `expected` and compares.
+fn expect(s: &mut TcpStream, expected: &[u8]) {
+    let mut got = vec![0; expected.len()];
+    s.read_exact(&mut got).unwrap_or_else(|e| panic!("reading {:?}: {e}", String::from_utf8_lossy(expected)));
+    assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(expected));
+}
+
+/// Asserts the server closes the connection with nothing more to say.
+fn expect_closed(s: &mut TcpStream) {
+    let mut rest = Vec::new();
+    match s.read_to_end(&mut rest) {
+        Ok(_) => assert!(rest.is_empty(), "unexpected bytes before close: {:?}", String::from_utf8_lossy(&rest)),
+        // A reset also means closed (the server may close with our unread bytes pending).
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
+    }
+}
+
+/// Sends one command and reads one line-shaped reply (status, error, integer, or a
+/// bulk string that fits the buffer).
+fn roundtrip(s: &mut TcpStream, line: &str) -> String {
+    s.write_all(&cmds(&[line])).unwrap();
+    let mut buf = vec![0; 64 * 1024];
+    let mut got = Vec::new();
+    let deadline = Instant::now() + IO_TIMEOUT;
+    while Instant::now() < deadline {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "server closed the connection");
+        got.extend_from_slice(&buf[..n]);
+        if reply_complete(&got) {
+            return String::from_utf8_lossy(&got).into_owned();
+        }
+    }
+    panic!("no complete reply to {line}");
+}
+
+/// Whether `b` holds one whole simple or bulk reply (enough for these tests).
+fn reply_complete(b: &[u8]) -> bool {
+    let Some(nl) = b.windows(2).position(|w| w == b"\r\n") else { return false };
+    if b[0] != b'$' {
+        return true;
+    }
+    let len: i64 = std::str::from_utf8(&b[1..nl]).unwrap().parse().unwrap();
+    len < 0 || b.len() >= nl + 2 + len as usize + 2
+}
+
+#[test]
+fn ping_and_pipelined_requests() {
+    let server = Server::start(&[]);
+    let mut s = server.connect();
+    s.write_all(&cmds(&["PING", "SET k 10", "INCR k", "GET k", "DEL k", "GET k", "ECHO hi"])).unwrap();
+    expect(&mut s, b"+PONG\r\n+OK\r\n:11\r\n$2\r\n11\r\n:1\r\n$-1\r\n$2\r\nhi\r\n");
+
+    // A long pipeline in one write, answered in order.
+    let mut batch = Vec::new();
+    for i in 0..5000 {
+        batch.extend(cmd(&[b"INCR", b"counter"]));
+        if i % 1000 == 0 {
+            batch.extend(cmd(&[b"PING"]));
+        }
+    }
+    s.write_all(&batch).unwrap();
+    let mut expected = Vec::new();
+    for i in 0..5000 {
+        expected.extend(format!(":{}\r\n", i + 1).into_bytes());
+        if i % 1000 == 0 {
+            expected.extend_from_slice(b"+PONG\r\n");
+        }
+    }
+    expect(&mut s, &expected);
+}
+
+#[test]
+fn requests_split_across_writes() {
+    let server = Server::start(&[]);
+    let mut s = server.connect();
+    let bytes = cmds(&["SET key value", "GET key"]);
+    for b in bytes.chunks(3) {
+        s.write_all(b).unwrap();
+        s.flush().unwrap();
+        thread::sleep(Duration::from_millis(2));
+    }
+    expect(&mut s, b"+OK\r\n$5\r\nvalue\r\n");
+}
+
+#[test]
+fn inline_commands() {
+    let server = Server::start(&[]);
+    let mut s = server.connect();
+    s.write_all(b"PING\r\nSET k \"hello world\"\r\n\r\nGET k\nEXISTS k nosuch\r\n").unwrap();
+    expect(&mut s, b"+PONG\r\n+OK\r\n$11\r\nhello world\r\n:1\r\n");
+    // Unbalanced quotes: Redis's protocol error, then the connection closes.
+    s.write_all(b"SET k \"oops\r\n").unwrap();
+    expect(&mut s, b"-ERR Protocol error: unbalanced quotes in request\r\n");
+    expect_closed(&mut s);
+}
+
+#[test]
+fn hello_3_switches_the_encoding() {
+    let server = Server::start(&[]);
+    let mut s = server.connect();
+    s.write_all(&cmds(&["GET nosuch"])).unwrap();
+    expect(&mut s, b"$-1\r\n");
+    let hello = roundtrip(&mut s, "HELLO 3");
+    assert!(hello.starts_with("%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"), "{hello}");
+    assert!(hello.contains("$5\r\nproto\r\n:3\r\n"), "{hello}");
+    // The rest of HELLO's map, then RESP3 nulls.
+    s.write_all(&cmds(&["GET nosuch"])).unwrap();
+    let mut seen = hello.into_bytes();
+    let mut buf = [0; 4096];
+    let deadline = Instant::now() + IO_TIMEOUT;
+    while !seen.ends_with(b"_\r\n") {
+        assert!(Instant::now() < deadline, "no RESP3 null");
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0);
+        seen.extend_from_slice(&buf[..n]);
+    }
+    assert!(String::from_utf8_lossy(&seen).contains("$7\r\nmodules\r\n*0\r\n_\r\n"));
+    // And back to RESP2.
+    let hello2 = roundtrip(&mut s, "HELLO 2");
+    assert!(hello2.starts_with("*14\r\n"), "{hello2}");
+}
+
+#[test]
+fn quit_replies_ok_then_closes() {
+    let server = Server::start(&[]);
+    let mut s = server.connect();
+    // Requests behind QUIT in the same write are not run.
+    s.write_all(&cmds(&["SET a 1", "QUIT", "SET a 2"])).unwrap();
+    expect(&mut s, b"+OK\r\n+OK\r\n");
+    expect_closed(&mut s);
+    let mut other = server.connect();
+    assert_eq!(roundtrip(&mut other, "GET a"), "$1\r\n1\r\n");
+}
+
+#[test]
+fn protocol_errors_close_the_connection() {
+    let server = Server::start(&[]);
+    let cases: &[(&[u8], &str)] = &[
+        (b"*x\r\n", "Protocol error: invalid multibulk length"),
+        (b"*1\r\nPING\r\n", "Protocol error: expected '$', got 'P'"),
+        (b"*1\r\n$-5\r\n", "Protocol error: invalid bulk length"),
+    ];
+    for (bytes, text) in cases {
+        let mut s = server.connect();
+        // A good request first: its reply still goes out before the error.
+        let mut req = cmd(&[b"PING"]);
+        req.extend_from_slice(bytes);
+        s.write_all(&req).unwrap();
+        expect(&mut s, format!("+PONG\r\n-ERR {text}\r\n").as_bytes());
+        expect_closed(&mut s);
+    }
+    // The server is still fine.
+    let mut s = server.connect();
+    assert_eq!(roundtrip(&mut s, "PING"), "+PONG\r\n");
+}
+
+#[test]
+fn one_megabyte_value() {
+    let server = Server::start(&[]);
+    let mut s = server.connect();
+    let value: Vec<u8> = (0..1024 * 1024).map(|i| (i * 7 % 251) as u8).collect();
+    s.write_all(&cmd(&[b"SET", b"big", &value])).unwrap();
+    expect(&mut s, b"+OK\r\n");
+    s.write_all(&cmds(&["STRLEN big", "GET big"])).unwrap();
+    let mut expected = b":1048576\r\n$1048576\r\n".to_vec();
+    expected.extend_from_slice(&value);
+    expected.extend_from_slice(b"\r\n");
+    expect(&mut s, &expected);
+}
+
+#[test]
+fn client_that_never_reads_gets_everything_in_order() {
+    // 60 MB of replies, more than the server buffers per client before pausing that
+    // client's requests: exercises partial writes and writable events.
+    let server = Server::start(&[]);
+    let mut s = server.connect();
+    let value = vec![b'v'; 100_000];
+    s.write_all(&cmd(&[b"SET", b"v", &value])).unwrap();
+    expect(&mut s, b"+OK\r\n");
+    let mut writer = s.try_clone().unwrap();
+    const N: usize = 600;
+    let sender = thread::spawn(move || {
+        let mut batch = Vec::new();
+        for i in 0..N {
+            batch.extend(cmd(&[b"GET", b"v"]));
+            batch.extend(cmd(&[b"ECHO", i.to_string().as_bytes()]));
+        }
+        writer.write_all(&batch).unwrap();
+    });
+    let mut expected_one = format!("${}\r\n", value.len()).into_bytes();
+    expected_one.extend_from_slice(&value);
+    expected_one.extend_from_slice(b"\r\n");
+    let mut got = vec![0; expected_one.len()];
+    for i in 0..N {
+        s.read_exact(&mut got).unwrap();
+        assert!(got == expected_one, "reply {i} differs");
+        let echo = format!("${}\r\n{}\r\n", i.to_string().len(), i);
+        expect(&mut s, echo.as_bytes());
+    }
+    sender.join().unwrap();
+}
+
+#[test]
+fn client_disconnecting_mid_request() {
+    let server = Server::start(&[]);
+    let mut watcher = server.connect();
+    {
+        let mut s = server.connect();
+        s.write_all(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10\r\nabc").unwrap();
+        s.flush().unwrap();
+        thread::sleep(Duration::from_millis(50));
+        // Dropped here: the half request is discarded and the client forgotten.
+    }
+    let deadline = Instant::now() + IO_TIMEOUT;
+    loop {
+        let list = roundtrip(&mut watcher, "CLIENT LIST");
+        if list.matches("id=").count() == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the disconnected client is still listed: {list}");
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(roundtrip(&mut watcher, "EXISTS k"), ":0\r\n");
+}
+
+#[test]
+fn requests_before_half_close_are_answered() {
+    let server = Server::start(&[]);
+    let mut s = server.connect();
+    s.write_all(&cmds(&["SET x 1", "GET x"])).unwrap();
+    s.shutdown(Shutdown::Write).unwrap();
+    expect(&mut s, b"+OK\r\n$1\r\n1\r\n");
+    expect_closed(&mut s);
+}
+
+#[test]
+fn clients_share_one_dataset_and_keys_expire_actively() {
+    let server = Server::start(&[]);
+    let mut a = server.connect();
+    let mut b = server.connect();
+    assert_eq!(roundtrip(&mut a, "SET shared yes"), "+OK\r\n");
+    assert_eq!(roundtrip(&mut b, "GET shared"), "$3\r\nyes\r\n");
+    assert_eq!(roundtrip(&mut a, "SET soon x PX 50"), "+OK\r\n");
+    assert_eq!(roundtrip(&mut a, "DBSIZE"), ":2\r\n");
+    // DBSIZE counts keys not yet deleted: only active expiry brings it down.
+    let deadline = Instant::now() + IO_TIMEOUT;
+    while roundtrip(&mut b, "DBSIZE") != ":1\r\n" {
+        assert!(Instant::now() < deadline, "the key never expired");
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn config_flags_reach_the_engine() {
+    let server = Server::start(&["--maxmemory", "2mb", "--maxmemory-policy", "allkeys-lru"]);
+    let mut s = server.connect();
+    s.write_all(&cmds(&["CONFIG GET maxmemory", "CONFIG GET maxmemory-policy"])).unwrap();
+    expect(&mut s, b"*2\r\n$9\r\nmaxmemory\r\n$7\r\n2097152\r\n*2\r\n$16\r\nmaxmemory-policy\r\n$11\r\nallkeys-lru\r\n");
+}
+
+#[test]
+fn bad_flags_fail_at_startup() {
+    let out = Command::new(env!("CARGO_BIN_EXE_redis-emulator-server"))
+        .args(["--port", "0", "--maxmemory", "lots"])
+        .output()
+        .expect("run the server binary");
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("FATAL CONFIG ERROR"), "{text}");
+
+    let help = Command::new(env!("CARGO_BIN_EXE_redis-emulator-server")).arg("--help").output().unwrap();
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--port N"));
+}
