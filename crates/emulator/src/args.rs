@@ -45,6 +45,15 @@ pub fn int_arg(b: &[u8]) -> Result<i64, CmdError> {
     parse_i64(b).ok_or_else(error::not_integer)
 }
 
+/// `getIntFromObjectOrReply` without a custom message: an integer that fits C's `int`.
+pub fn int32_arg(b: &[u8]) -> Result<i64, CmdError> {
+    let n = int_arg(b)?;
+    if n < i32::MIN as i64 || n > i32::MAX as i64 {
+        return Err(CmdError::new(error::INT_RANGE));
+    }
+    Ok(n)
+}
+
 /// Redis's `getDoubleFromObject` (strtod): no leading space, the whole string consumed,
 /// not NaN, no overflow to infinity from a finite literal.
 pub fn parse_f64(b: &[u8]) -> Option<f64> {

@@ -88,6 +88,44 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
     }
 }
 
+/// What redis-cli prints for a repeat prefix it refuses (`0 PING`, `"" PING`).
+pub const INVALID_REPEAT: &str = "Invalid redis-cli repeat command option value.";
+
+/// redis-cli's repeat prefix: when a line has two or more arguments and the first one is
+/// entirely a number for C's `strtol` (leading spaces and a sign allowed), the rest of the
+/// line runs that many times: `3 INCR k`. Returns the count and the command to run
+/// (`(1, argv)` when there is no prefix), or `INVALID_REPEAT` for a count that is zero,
+/// negative, out of range, or empty (`"" a`: strtol reads nothing and stops at the end).
+pub fn strip_repeat(argv: &[Vec<u8>]) -> Result<(u64, &[Vec<u8>]), &'static str> {
+    let Some(first) = argv.first() else { return Ok((1, argv)) };
+    if argv.len() < 2 {
+        return Ok((1, argv));
+    }
+    let is_space = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+    let body: Vec<u8> = first.iter().copied().skip_while(|c| is_space(c)).collect();
+    let (neg, digits) = match body.first() {
+        Some(b'-') => (true, &body[1..]),
+        Some(b'+') => (false, &body[1..]),
+        _ => (false, &body[..]),
+    };
+    let whole = !digits.is_empty() && digits.iter().all(u8::is_ascii_digit);
+    // With no digits strtol stops at the very start: only an empty argument ends there.
+    if !(whole || first.is_empty()) {
+        return Ok((1, argv));
+    }
+    let mut n: i64 = 0;
+    for d in digits {
+        match n.checked_mul(10).and_then(|n| n.checked_add((d - b'0') as i64)) {
+            Some(v) => n = v,
+            None => return Err(INVALID_REPEAT), // ERANGE
+        }
+    }
+    if neg || n <= 0 {
+        return Err(INVALID_REPEAT);
+    }
+    Ok((n as u64, &argv[1..]))
+}
+
 /// redis-cli's `sdscatrepr`: a quoted string with C escapes; bytes outside printable
 /// ASCII as `\xHH`.
 pub fn quote_bytes(b: &[u8]) -> String {
@@ -313,6 +351,19 @@ mod tests {
         assert_eq!(s(r#"SET k foo"bar baz""#).unwrap()[2], "foobar baz");
         assert_eq!(s("   "), Some(vec![]));
         assert_eq!(s(r#"SET k """#).unwrap()[2], "");
+    }
+
+    #[test]
+    fn repeat_prefix_like_redis_cli() {
+        let v = |line: &str| split_args(line.as_bytes()).unwrap();
+        assert_eq!(strip_repeat(&v("3 INCR k")), Ok((3, &v("INCR k")[..])));
+        assert_eq!(strip_repeat(&v("+2 PING")), Ok((2, &v("PING")[..])));
+        assert_eq!(strip_repeat(&v("3")), Ok((1, &v("3")[..])));
+        assert_eq!(strip_repeat(&v("3x PING")), Ok((1, &v("3x PING")[..])));
+        assert_eq!(strip_repeat(&v("+ PING")), Ok((1, &v("+ PING")[..])));
+        for bad in ["0 PING", "-1 PING", "\"\" PING", "99999999999999999999 PING"] {
+            assert_eq!(strip_repeat(&v(bad)), Err(INVALID_REPEAT), "{bad}");
+        }
     }
 
     #[test]

@@ -185,7 +185,7 @@ impl Config {
             },
             Kind::Text => value.to_string(),
             Kind::NotifyFlags => {
-                let flags = crate::config::parse_notify_flags(value).ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmd'.".to_string())?;
+                let flags = crate::config::parse_notify_flags(value).ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string())?;
                 flags
             }
         };
@@ -208,17 +208,19 @@ pub fn parse_notify_flags(s: &str) -> Option<String> {
             _ => return None,
         }
     }
+    // Redis's keyspaceEventsFlagsToString: `A` or the classes, then K, E, m. The `n`
+    // class is outside `A` and only printed when `A` is not.
     let mut out = String::new();
     if ALL.chars().all(|c| set.contains(&c)) {
         out.push('A');
     } else {
-        for c in ALL.chars() {
+        for c in ALL.chars().chain(['n']) {
             if set.contains(&c) {
                 out.push(c);
             }
         }
     }
-    for c in ['K', 'E', 'm', 'n'] {
+    for c in ['K', 'E', 'm'] {
         if set.contains(&c) {
             out.push(c);
         }

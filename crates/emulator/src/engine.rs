@@ -256,8 +256,11 @@ impl Engine {
             }
         };
         self.stats.commands_processed += 1;
-        if reply.is_error() {
+        if let Reply::Error(text) = reply {
             self.stats.error_replies += 1;
+            // Redis replaces CR and LF in error texts with spaces (an error reply is one
+            // line); doing it here makes every front end show the text the client gets.
+            return Reply::Error(text.replace(['\r', '\n'], " "));
         }
         reply
     }

@@ -32,6 +32,8 @@ pub const NOT_FLOAT: &str = "ERR value is not a valid float";
 pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
 pub const NO_SUCH_KEY: &str = "ERR no such key";
 pub const DB_INDEX: &str = "ERR DB index is out of range";
+/// `getIntFromObjectOrReply` for a number outside C's `int`.
+pub const INT_RANGE: &str = "ERR value is out of range, value must between -2147483648 and 2147483647";
 pub const INVALID_DB_INDEX: &str = "ERR invalid DB index";
 pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
@@ -83,8 +85,11 @@ pub fn unknown_command(argv: &[Vec<u8>]) -> CmdError {
 
 /// At most `max` bytes of `b`, as text (Redis prints the bytes as they are; invalid UTF-8
 /// is replaced here because error replies are text).
+///
+/// Redis formats these texts with C's `%.*s`, which also stops at a NUL byte: so does this.
 pub fn truncate_lossy(b: &[u8], max: usize) -> String {
-    String::from_utf8_lossy(&b[..b.len().min(max)]).into_owned()
+    let c_len = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    String::from_utf8_lossy(&b[..c_len.min(max)]).into_owned()
 }
 
 #[cfg(test)]
@@ -97,5 +102,7 @@ mod tests {
         assert_eq!(e.0, "ERR unknown command 'FOO', with args beginning with: 'a' 'c d' ");
         let e = unknown_command(&[b"FOO".to_vec()]);
         assert_eq!(e.0, "ERR unknown command 'FOO', with args beginning with: ");
+        let e = unknown_command(&[b"F\0OO".to_vec(), b"a\0b".to_vec()]);
+        assert_eq!(e.0, "ERR unknown command 'F', with args beginning with: 'a' ");
     }
 }

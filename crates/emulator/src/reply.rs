@@ -72,6 +72,30 @@ impl Reply {
         matches!(self, Reply::Error(_))
     }
 
+    /// The reply as a client speaking `proto` receives it: unchanged for RESP3; for RESP2,
+    /// maps flattened into arrays, sets and pushes as arrays, doubles and big numbers as
+    /// bulk strings, booleans as integers, verbatim strings as bulk strings. redis-cli
+    /// renders what it receives, so `cli::render_for(argv, &reply.for_protocol(p))` is what
+    /// a redis-cli connected with protocol `p` prints. Encoding is unaffected:
+    /// `r.for_protocol(p).to_resp(p) == r.to_resp(p)`.
+    pub fn for_protocol(self, proto: Protocol) -> Reply {
+        if proto == Protocol::Resp3 {
+            return self;
+        }
+        let lower = |items: Vec<Reply>| items.into_iter().map(|r| r.for_protocol(proto)).collect();
+        match self {
+            Reply::Map(pairs) => {
+                Reply::Array(pairs.into_iter().flat_map(|(k, v)| [k.for_protocol(proto), v.for_protocol(proto)]).collect())
+            }
+            Reply::Set(items) | Reply::Push(items) | Reply::Array(items) => Reply::Array(lower(items)),
+            Reply::Double(d) => Reply::Bulk(fmt_double_reply(d).into_bytes()),
+            Reply::Bool(b) => Reply::Integer(b as i64),
+            Reply::Verbatim(_, b) => Reply::Bulk(b),
+            Reply::BigNumber(n) => Reply::Bulk(n.into_bytes()),
+            other => other,
+        }
+    }
+
     /// The RESP bytes of this reply for a client speaking `proto`.
     pub fn to_resp(&self, proto: Protocol) -> Vec<u8> {
         let mut out = Vec::new();
@@ -204,6 +228,18 @@ mod tests {
         assert_eq!(Reply::Nil.to_resp(Protocol::Resp2), b"$-1\r\n");
         assert_eq!(Reply::NilArray.to_resp(Protocol::Resp2), b"*-1\r\n");
         assert_eq!(Reply::NilArray.to_resp(Protocol::Resp3), b"_\r\n");
+    }
+
+    #[test]
+    fn for_protocol_keeps_the_encoding() {
+        let r = Reply::Map(vec![
+            (Reply::bulk_str("d"), Reply::Double(1.5)),
+            (Reply::bulk_str("s"), Reply::Set(vec![Reply::Bool(true), Reply::Verbatim("txt", b"x".to_vec())])),
+        ]);
+        for p in [Protocol::Resp2, Protocol::Resp3] {
+            assert_eq!(r.clone().for_protocol(p).to_resp(p), r.to_resp(p));
+        }
+        assert!(matches!(r.for_protocol(Protocol::Resp2), Reply::Array(items) if items.len() == 4));
     }
 
     #[test]

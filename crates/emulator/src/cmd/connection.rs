@@ -170,9 +170,7 @@ fn echo(_ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// SELECT index
 fn select(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    let n = parse_i64(&argv[1])
-        .filter(|n| *n >= i32::MIN as i64 && *n <= i32::MAX as i64)
-        .ok_or_else(error::not_integer)?;
+    let n = crate::args::int32_arg(&argv[1])?;
     if n < 0 || n >= DATABASES as i64 {
         return Err(CmdError::new(error::DB_INDEX));
     }
@@ -387,8 +385,6 @@ fn client_help(_ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             "      Kill connections authenticated by <username>.",
             "    * SKIPME (YES|NO)",
             "      Skip killing current connection (default: yes).",
-            "    * ID <client-id>",
-            "      Kill connections by client id.",
             "LIST [options ...]",
             "    Return information about client connections. Options:",
             "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",

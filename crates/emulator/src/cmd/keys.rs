@@ -1,6 +1,6 @@
 //! Generic key commands: existence, deletion, renaming, expiry, iteration, OBJECT.
 
-use crate::args::{int_arg, is, parse_i64};
+use crate::args::{int_arg, is};
 use crate::engine::{Ctx, DATABASES};
 use crate::error::{self, CmdError, CmdResult};
 use crate::glob::glob_match;
@@ -520,8 +520,7 @@ fn renamenx(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// Redis's `getIntFromObjectOrReply` followed by a database-range check.
 fn db_index_arg(b: &[u8]) -> Result<i64, CmdError> {
-    let n = parse_i64(b).filter(|n| *n >= i32::MIN as i64 && *n <= i32::MAX as i64).ok_or_else(error::not_integer)?;
-    Ok(n)
+    crate::args::int32_arg(b)
 }
 
 fn check_db(n: i64) -> Result<usize, CmdError> {

@@ -15,6 +15,6 @@ pub(crate) fn help_reply(command: &[u8], lines: &[&str]) -> Reply {
     let mut out = vec![Reply::Status(format!("{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", name))];
     out.extend(lines.iter().map(|l| Reply::status(l)));
     out.push(Reply::status("HELP"));
-    out.push(Reply::status("    Print this help."));
+    out.push(Reply::status("    Prints this help."));
     Reply::Array(out)
 }

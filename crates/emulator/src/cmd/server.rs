@@ -298,22 +298,31 @@ fn lastsave(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
 // CONFIG
 // ---------------------------------------------------------------------------------------
 
-/// CONFIG GET parameter [parameter ...]: glob patterns, each match once, as a map.
+/// CONFIG GET parameter [parameter ...]: as a map. A name without glob characters is
+/// looked up directly and reported as typed (`CONFIG GET MAXMEMORY` answers `MAXMEMORY`);
+/// a pattern matches canonical names and aliases alike. Each name appears once
+/// (case-insensitively), in the order found.
 fn config_get(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let mut out: Vec<(Reply, Reply)> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen: Vec<Vec<u8>> = Vec::new();
+    let mut add = |out: &mut Vec<(Reply, Reply)>, name: &[u8], canonical: &str| {
+        let lower = name.to_ascii_lowercase();
+        if !seen.contains(&lower) {
+            seen.push(lower);
+            out.push((Reply::bulk(name), Reply::bulk_str(&display_value(ctx, canonical))));
+        }
+    };
     for pattern in &argv[2..] {
-        let lower = pattern.to_ascii_lowercase();
+        if !pattern.iter().any(|c| matches!(c, b'[' | b'*' | b'?')) {
+            if let Some(p) = config::find(&String::from_utf8_lossy(pattern)) {
+                add(&mut out, pattern, p.name);
+            }
+            continue;
+        }
         for p in config::PARAMS {
             for name in std::iter::once(p.name).chain(p.alias) {
-                let hit = if lower.contains(&b'*') || lower.contains(&b'?') || lower.contains(&b'[') {
-                    glob_match(&lower, name.as_bytes(), true)
-                } else {
-                    lower == name.as_bytes()
-                };
-                if hit && seen.insert(name) {
-                    let value = display_value(ctx, p.name);
-                    out.push((Reply::bulk_str(name), Reply::bulk_str(&value)));
+                if glob_match(pattern, name.as_bytes(), true) {
+                    add(&mut out, name.as_bytes(), p.name);
                 }
             }
         }
@@ -326,24 +335,49 @@ fn display_value(ctx: &Ctx, name: &str) -> String {
     ctx.engine.config.get(name).to_string()
 }
 
-/// CONFIG SET parameter value [parameter value ...]: all or nothing.
+/// CONFIG SET parameter value [parameter value ...]: all or nothing, with Redis's order
+/// of checks: an odd count is a syntax error; then every name is looked up (an unknown
+/// name wins over other errors), immutable and repeated names are refused; then values
+/// are validated in order, the first bad one named as Redis names it (the name it was
+/// looked up by, in lower case).
 fn config_set(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if argv.len() % 2 != 0 {
-        return Err(error::wrong_arity("config|set"));
+        return Err(error::syntax());
+    }
+    let mut unknown: Option<String> = None;
+    let mut refused: Option<(String, &str)> = None;
+    let mut found: Vec<(&'static config::Param, &'static str, &[u8])> = Vec::new();
+    for pair in argv[2..].chunks(2) {
+        let typed = String::from_utf8_lossy(&pair[0]).into_owned();
+        let Some(param) = config::find(&typed) else {
+            if unknown.is_none() && refused.is_none() {
+                unknown = Some(typed);
+            }
+            continue;
+        };
+        if unknown.is_some() || refused.is_some() {
+            continue;
+        }
+        // Redis registers an alias as a parameter of its own, under its own name.
+        let looked_up = if param.name.eq_ignore_ascii_case(&typed) { param.name } else { param.alias.unwrap_or(param.name) };
+        if !param.mutable {
+            refused = Some((typed, "can't set immutable config"));
+        } else if found.iter().any(|(_, n, _)| *n == looked_up) {
+            refused = Some((typed, "duplicate parameter"));
+        }
+        found.push((param, looked_up, &pair[1]));
+    }
+    if let Some(name) = unknown {
+        return Err(CmdError(format!("ERR Unknown option or number of arguments for CONFIG SET - '{}'", name)));
+    }
+    if let Some((name, reason)) = refused {
+        return Err(CmdError(format!("ERR CONFIG SET failed (possibly related to argument '{}') - {}", name, reason)));
     }
     let mut staged = ctx.engine.config.clone();
-    let mut seen = std::collections::HashSet::new();
-    for pair in argv[2..].chunks(2) {
-        let name = String::from_utf8_lossy(&pair[0]).into_owned();
-        let Some(param) = config::find(&name) else {
-            return Err(CmdError(format!("ERR Unknown option or number of arguments for CONFIG SET - '{}'", name)));
-        };
-        if !seen.insert(param.name) {
-            return Err(CmdError(format!("ERR Duplicate parameter - '{}'", name)));
-        }
-        let value = String::from_utf8_lossy(&pair[1]).into_owned();
+    for (param, looked_up, value) in found {
+        let value = String::from_utf8_lossy(value).into_owned();
         staged.set(param, &value).map_err(|reason| {
-            CmdError(format!("ERR CONFIG SET failed (possibly related to argument '{}') - {}", name, reason))
+            CmdError(format!("ERR CONFIG SET failed (possibly related to argument '{}') - {}", looked_up, reason))
         })?;
     }
     ctx.engine.config = staged;

@@ -1,0 +1,476 @@
+//! Golden tests: the emulator against recordings of a real redis-server 7.0.
+//!
+//! Every case file in `tests/golden/cases/` has a recording in `tests/golden/recorded/`
+//! made by `scripts/record-goldens.py` (see `tests/golden/README.md`). For each case this
+//! test replays the same lines three times on fresh engines, as the recorder did on fresh
+//! servers: a RESP2 connection (exact reply bytes), a RESP3 connection (`HELLO 3` first,
+//! exact reply bytes), and the redis-cli rendering (`cli::render_for`). It reports every
+//! mismatch of a case, then fails. redis-server is not needed to run it.
+
+use std::path::{Path, PathBuf};
+
+use redis_emulator::{cli, ClientInfo, Engine, ManualClock};
+use serde_json::Value;
+
+/// One test per case file (a test checks that none is missing from this list).
+macro_rules! golden_cases {
+    ($($test:ident => $case:literal,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                run_case($case);
+            }
+        )*
+        const CASES: &[&str] = &[$($case),*];
+    };
+}
+
+golden_cases! {
+    golden_strings => "strings",
+    golden_set_options => "set-options",
+    golden_incrbyfloat => "incrbyfloat",
+    golden_keys => "keys",
+    golden_expire => "expire",
+    golden_object => "object",
+    golden_lcs => "lcs",
+    golden_connection => "connection",
+    golden_server => "server",
+    golden_errors => "errors",
+    golden_cli_quoting => "cli-quoting",
+    golden_counts => "counts",
+}
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("golden")
+}
+
+/// What redis-cli prints for a line its tokenizer rejects.
+const INVALID_ARGUMENTS: &[u8] = b"Invalid argument(s)\n";
+
+/// A line of a case file: a command with its directives, or a pause.
+#[derive(Debug, PartialEq)]
+enum Step {
+    Sleep { line: usize, ms: i64 },
+    Command { line: usize, cmd: String, sort: bool, skip_cli: bool, known_diff: Option<String> },
+}
+
+/// Reads a case file with the same rules as the recorder.
+fn parse_case_file(text: &str) -> Result<Vec<Step>, String> {
+    let mut steps = Vec::new();
+    let (mut sort, mut skip_cli, mut known_diff) = (false, false, None);
+    for (i, raw) in text.split('\n').enumerate() {
+        let line = i + 1;
+        let text = raw.strip_suffix('\r').unwrap_or(raw);
+        if text.trim().is_empty() || text.starts_with('#') {
+            continue;
+        }
+        if let Some(directive) = text.strip_prefix('@') {
+            let (word, rest) = directive.split_once(' ').unwrap_or((directive, ""));
+            match word {
+                "sleep" => {
+                    let ms = rest.trim().parse().map_err(|_| format!("line {line}: bad @sleep"))?;
+                    steps.push(Step::Sleep { line, ms });
+                }
+                "sort" => sort = true,
+                "skip-cli" => skip_cli = true,
+                "known-diff" => known_diff = Some(rest.trim().to_string()),
+                other => return Err(format!("line {line}: unknown directive @{other}")),
+            }
+            continue;
+        }
+        steps.push(Step::Command { line, cmd: text.to_string(), sort, skip_cli, known_diff: known_diff.take() });
+        sort = false;
+        skip_cli = false;
+    }
+    Ok(steps)
+}
+
+/// A recorded JSON string back to bytes: each character is one byte (U+0000..U+00FF).
+fn bytes_of(v: &Value) -> Option<Vec<u8>> {
+    let s = v.as_str()?;
+    Some(s.chars().map(|c| u8::try_from(c as u32).expect("recorded bytes are U+0000..U+00FF")).collect())
+}
+
+/// One recorded command.
+struct Recorded {
+    argv: Option<Vec<Vec<u8>>>,
+    resp2: Option<Vec<u8>>,
+    resp3: Option<Vec<u8>>,
+    cli: Option<Vec<u8>>,
+}
+
+/// The three ways a case is replayed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Pass {
+    Resp2,
+    Resp3,
+    Cli,
+}
+
+impl Pass {
+    fn id_key(self) -> &'static str {
+        match self {
+            Pass::Resp2 => "resp2",
+            Pass::Resp3 => "resp3",
+            Pass::Cli => "cli",
+        }
+    }
+}
+
+struct Report {
+    case: String,
+    failures: Vec<String>,
+    known: Vec<String>,
+    commands: usize,
+    checks: usize,
+}
+
+fn run_case(case: &str) {
+    let dir = golden_dir();
+    let case_path = dir.join("cases").join(format!("{case}.txt"));
+    let rec_path = dir.join("recorded").join(format!("{case}.json"));
+    let text = std::fs::read_to_string(&case_path).unwrap_or_else(|e| panic!("{}: {e}", case_path.display()));
+    let steps = parse_case_file(&text).unwrap_or_else(|e| panic!("{}: {e}", case_path.display()));
+    let json = std::fs::read_to_string(&rec_path)
+        .unwrap_or_else(|e| panic!("{}: {e} (record it: python3 scripts/record-goldens.py {case})", rec_path.display()));
+    let doc: Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{}: {e}", rec_path.display()));
+
+    // The recording must be of the case file as it is now.
+    let recorded_steps = doc["steps"].as_array().expect("steps");
+    let mut recorded = Vec::new();
+    let mut stale = Vec::new();
+    if recorded_steps.len() != steps.len() {
+        stale.push(format!("{} steps in the case file, {} recorded", steps.len(), recorded_steps.len()));
+    }
+    for (step, r) in steps.iter().zip(recorded_steps) {
+        let as_recorded = if let Some(ms) = r.get("sleep") {
+            Step::Sleep { line: r["line"].as_u64().unwrap_or(0) as usize, ms: ms.as_i64().unwrap_or(-1) }
+        } else {
+            Step::Command {
+                line: r["line"].as_u64().unwrap_or(0) as usize,
+                cmd: r["cmd"].as_str().unwrap_or("").to_string(),
+                sort: r.get("sort").is_some_and(|v| v.as_bool() == Some(true)),
+                skip_cli: r.get("skip-cli").is_some_and(|v| v.as_bool() == Some(true)),
+                known_diff: r.get("known-diff").and_then(|v| v.as_str()).map(str::to_string),
+            }
+        };
+        if &as_recorded != step {
+            stale.push(format!("case file has {step:?}, recording has {as_recorded:?}"));
+        }
+        if r.get("sleep").is_some() {
+            continue;
+        }
+        recorded.push(Recorded {
+            argv: r.get("argv").and_then(|a| a.as_array()).map(|a| a.iter().map(|x| bytes_of(x).unwrap()).collect()),
+            resp2: r.get("resp2").and_then(bytes_of),
+            resp3: r.get("resp3").and_then(bytes_of),
+            cli: r.get("cli").and_then(bytes_of),
+        });
+    }
+    if !stale.is_empty() {
+        panic!(
+            "{}: the recording is stale, re-record it with `python3 scripts/record-goldens.py {case}`:\n  {}",
+            rec_path.display(),
+            stale.join("\n  ")
+        );
+    }
+
+    let mut report = Report { case: case.to_string(), failures: Vec::new(), known: Vec::new(), commands: 0, checks: 0 };
+    for pass in [Pass::Resp2, Pass::Resp3, Pass::Cli] {
+        replay(&doc, &steps, &recorded, pass, &mut report);
+    }
+    report.commands = steps.iter().filter(|s| matches!(s, Step::Command { .. })).count();
+
+    eprintln!(
+        "golden {}: {} commands, {} comparisons, {} mismatches, {} known differences",
+        report.case,
+        report.commands,
+        report.checks,
+        report.failures.len(),
+        report.known.len()
+    );
+    for k in &report.known {
+        eprintln!("{k}");
+    }
+    if !report.failures.is_empty() {
+        for f in &report.failures {
+            eprintln!("{f}");
+        }
+        panic!("{}: {} mismatches against the recording (see above)", report.case, report.failures.len());
+    }
+}
+
+/// Replays a case on a fresh engine, as the recorder did on a fresh server.
+fn replay(doc: &Value, steps: &[Step], recorded: &[Recorded], pass: Pass, report: &mut Report) {
+    let start_ms = doc["recorded_at_ms"].as_i64().expect("recorded_at_ms");
+    let clock = ManualClock::new(start_ms);
+    let mut engine = Engine::new(Box::new(clock.clone()), 1);
+    // The recorder's connection had an id chosen by the server (connections it made before
+    // count). Make ours the same, so HELLO and CLIENT ID replies can match.
+    let wanted_id = doc["client_id"][pass.id_key()].as_u64().expect("client_id");
+    let mut others = Vec::new();
+    let client = loop {
+        let id = engine.connect(ClientInfo::default());
+        if id >= wanted_id {
+            break id;
+        }
+        others.push(id);
+    };
+    for id in others {
+        engine.disconnect(id);
+    }
+    if pass == Pass::Resp3 {
+        let hello = engine.execute(client, &[b"HELLO".to_vec(), b"3".to_vec()]);
+        assert!(!hello.is_error(), "HELLO 3 failed: {hello:?}");
+    }
+
+    let mut rec = recorded.iter();
+    for step in steps {
+        let (line, cmd, sort, skip_cli, known_diff) = match step {
+            Step::Sleep { ms, .. } => {
+                clock.advance_ms(*ms);
+                continue;
+            }
+            Step::Command { line, cmd, sort, skip_cli, known_diff } => (*line, cmd, *sort, *skip_cli, known_diff),
+        };
+        let r = rec.next().expect("one recording per command");
+        if pass == Pass::Cli && skip_cli {
+            continue;
+        }
+        let argv = cli::split_args(cmd.as_bytes());
+        let mismatch = |report: &mut Report, what: &str, expected: &[u8], actual: &[u8]| {
+            let m = format!(
+                "  {}.txt:{} [{}] {}\n      expected: {}\n      actual:   {}",
+                report.case,
+                line,
+                what,
+                cmd,
+                escape(expected),
+                escape(actual)
+            );
+            match known_diff {
+                Some(reason) => report.known.push(format!("{m}\n      (known difference: {reason})")),
+                None => report.failures.push(m),
+            }
+        };
+        // The tokenizer must agree with the one the recording used...
+        if pass == Pass::Resp2 {
+            report.checks += 1;
+            if argv != r.argv {
+                let show = |a: &Option<Vec<Vec<u8>>>| match a {
+                    None => b"<rejected>".to_vec(),
+                    Some(v) => v.iter().map(|x| format!("[{}]", escape(x))).collect::<String>().into_bytes(),
+                };
+                mismatch(report, "split_args", &show(&r.argv), &show(&argv));
+            }
+        }
+        let Some(argv) = argv else {
+            // ...and a line redis-cli rejects is never sent.
+            if pass == Pass::Cli {
+                report.checks += 1;
+                let expected = r.cli.clone().unwrap_or_default();
+                if expected != INVALID_ARGUMENTS {
+                    mismatch(report, "cli", &expected, INVALID_ARGUMENTS);
+                }
+            }
+            continue;
+        };
+        if pass == Pass::Cli {
+            // redis-cli's own handling first: a repeat prefix (`3 INCR k`) or its refusal.
+            report.checks += 1;
+            let expected = r.cli.clone().unwrap_or_default();
+            let actual = match cli::strip_repeat(&argv) {
+                Err(message) => format!("{message}\n").into_bytes(),
+                Ok((times, command)) => {
+                    let mut out = Vec::new();
+                    for _ in 0..times {
+                        let reply = engine.execute(client, command);
+                        let seen = reply.for_protocol(engine.protocol(client));
+                        out.extend_from_slice(cli::render_for(command, &seen).as_bytes());
+                    }
+                    out
+                }
+            };
+            let (expected, actual) =
+                if sort { (canonical_cli(&expected), canonical_cli(&actual)) } else { (expected, actual) };
+            if expected != actual {
+                mismatch(report, "cli", &expected, &actual);
+            } else if let Some(reason) = known_diff {
+                report.failures.push(format!(
+                    "  {}.txt:{} [cli] {}\n      matches now: remove its `@known-diff {}`",
+                    report.case, line, cmd, reason
+                ));
+            }
+            continue;
+        }
+        let reply = engine.execute(client, &argv);
+        report.checks += 1;
+        // RESP passes: the exact bytes the connection receives, in its current protocol.
+        let what = pass_name(pass);
+        let expected = if pass == Pass::Resp2 { &r.resp2 } else { &r.resp3 };
+        let expected = expected.clone().unwrap_or_default();
+        let actual = reply.to_resp(engine.protocol(client));
+        let (expected, actual) =
+            if sort { (canonical_resp(&expected), canonical_resp(&actual)) } else { (expected, actual) };
+        if expected != actual {
+            mismatch(report, what, &expected, &actual);
+        } else if let Some(reason) = known_diff {
+            report.failures.push(format!(
+                "  {}.txt:{} [{}] {}\n      matches now: remove its `@known-diff {}`",
+                report.case, line, what, cmd, reason
+            ));
+        }
+    }
+}
+
+fn pass_name(pass: Pass) -> &'static str {
+    match pass {
+        Pass::Resp2 => "resp2",
+        Pass::Resp3 => "resp3",
+        Pass::Cli => "cli",
+    }
+}
+
+/// Bytes as a readable one-line string (`\r\n` and non-ASCII escaped).
+fn escape(b: &[u8]) -> String {
+    format!("\"{}\"", b.escape_ascii())
+}
+
+// ---------------------------------------------------------------------------------------
+// @sort: order-insensitive comparison
+// ---------------------------------------------------------------------------------------
+
+/// A parsed RESP reply, kept as raw pieces so it re-encodes to the same bytes.
+enum Resp {
+    /// A reply without children: its complete bytes.
+    Leaf(Vec<u8>),
+    /// An aggregate: its header line (`*3\r\n`, `%2\r\n`...), and its children.
+    Aggregate { header: Vec<u8>, map: bool, items: Vec<Resp> },
+}
+
+fn parse_resp(b: &[u8], pos: &mut usize) -> Option<Resp> {
+    let start = *pos;
+    let end = start + b.get(start..)?.windows(2).position(|w| w == b"\r\n")?;
+    let kind = b[start];
+    let head = std::str::from_utf8(&b[start + 1..end]).ok()?;
+    *pos = end + 2;
+    match kind {
+        b'$' | b'=' | b'!' => {
+            let n: i64 = head.parse().ok()?;
+            if n >= 0 {
+                *pos += n as usize + 2;
+            }
+            Some(Resp::Leaf(b.get(start..*pos)?.to_vec()))
+        }
+        b'*' | b'~' | b'>' | b'%' => {
+            let n: i64 = head.parse().ok()?;
+            let map = kind == b'%';
+            let count = if map { n.max(0) * 2 } else { n.max(0) };
+            let items = (0..count).map(|_| parse_resp(b, pos)).collect::<Option<Vec<_>>>()?;
+            Some(Resp::Aggregate { header: b[start..end + 2].to_vec(), map, items })
+        }
+        _ => Some(Resp::Leaf(b[start..*pos].to_vec())),
+    }
+}
+
+/// Sorts the items of every aggregate whose items are all leaves (the key names of KEYS,
+/// the keys page of SCAN) and the pairs of every map, then re-encodes.
+fn sort_resp(r: Resp, out: &mut Vec<u8>) {
+    match r {
+        Resp::Leaf(b) => out.extend_from_slice(&b),
+        Resp::Aggregate { header, map, items } => {
+            out.extend_from_slice(&header);
+            let mut encoded: Vec<Vec<u8>> = items
+                .into_iter()
+                .map(|i| {
+                    let mut v = Vec::new();
+                    sort_resp(i, &mut v);
+                    v
+                })
+                .collect();
+            if map {
+                let mut pairs: Vec<Vec<u8>> = encoded.chunks(2).map(|p| p.concat()).collect();
+                pairs.sort();
+                encoded = pairs;
+            } else if encoded.iter().all(|e| !matches!(e.first(), Some(b'*' | b'~' | b'>' | b'%'))) {
+                encoded.sort();
+            }
+            for e in encoded {
+                out.extend_from_slice(&e);
+            }
+        }
+    }
+}
+
+fn canonical_resp(b: &[u8]) -> Vec<u8> {
+    let mut pos = 0;
+    match parse_resp(b, &mut pos) {
+        Some(r) if pos == b.len() => {
+            let mut out = Vec::new();
+            sort_resp(r, &mut out);
+            out
+        }
+        _ => b.to_vec(),
+    }
+}
+
+/// redis-cli output compared without order: each line without its `N) ` markers, sorted.
+fn canonical_cli(b: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(b);
+    let mut lines: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let mut rest = l.trim_start();
+            loop {
+                let digits = rest.bytes().take_while(|c| c.is_ascii_digit()).count();
+                if digits > 0 && rest[digits..].starts_with(") ") {
+                    rest = rest[digits + 2..].trim_start();
+                } else {
+                    break;
+                }
+            }
+            rest.to_string()
+        })
+        .collect();
+    lines.sort();
+    lines.join("\n").into_bytes()
+}
+
+// ---------------------------------------------------------------------------------------
+// Housekeeping
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn every_case_file_has_a_test_and_a_recording() {
+    let dir = golden_dir();
+    let mut files: Vec<String> = std::fs::read_dir(dir.join("cases"))
+        .expect("cases directory")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(".txt").map(str::to_string))
+        .collect();
+    files.sort();
+    let mut listed: Vec<String> = CASES.iter().map(|s| s.to_string()).collect();
+    listed.sort();
+    assert_eq!(files, listed, "add each case file to golden_cases! in tests/golden.rs");
+    let mut total = 0;
+    for case in CASES {
+        let path = dir.join("recorded").join(format!("{case}.json"));
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("recording exists")).unwrap();
+        assert!(doc["redis_version"].as_str().unwrap_or("").starts_with("7.0."), "{case}: not recorded from Redis 7.0");
+        total += doc["steps"].as_array().unwrap().iter().filter(|s| s.get("cmd").is_some()).count();
+    }
+    assert!(total >= 300, "only {total} recorded commands");
+}
+
+#[test]
+fn sort_helpers_ignore_order_only() {
+    let a = canonical_resp(b"*2\r\n$1\r\nb\r\n$1\r\na\r\n");
+    let b = canonical_resp(b"*2\r\n$1\r\na\r\n$1\r\nb\r\n");
+    assert_eq!(a, b);
+    assert_ne!(canonical_resp(b"*2\r\n$1\r\na\r\n$1\r\nc\r\n"), b);
+    let scan1 = canonical_resp(b"*2\r\n$1\r\n0\r\n*2\r\n$1\r\nb\r\n$1\r\na\r\n");
+    let scan2 = canonical_resp(b"*2\r\n$1\r\n0\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n");
+    assert_eq!(scan1, scan2);
+    assert_eq!(canonical_cli(b"1) \"b\"\n2) \"a\"\n"), canonical_cli(b"1) \"a\"\n2) \"b\"\n"));
+    assert_ne!(canonical_cli(b"1) \"b\"\n"), canonical_cli(b"1) \"a\"\n"));
+}
