@@ -38,6 +38,7 @@ golden_cases! {
     golden_errors => "errors",
     golden_cli_quoting => "cli-quoting",
     golden_counts => "counts",
+    golden_introspection => "introspection",
 }
 
 fn golden_dir() -> PathBuf {

@@ -317,32 +317,30 @@ fn client_info(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
     Ok(Reply::Verbatim("txt", format!("{}\n", line).into_bytes()))
 }
 
-/// CLIENT LIST [TYPE type] [ID id [id ...]]
+/// CLIENT LIST [TYPE type] | [ID id [id ...]]: Redis 7.0 takes either form, not both.
+/// Any integer is a valid id (unknown ones list nothing).
 fn client_list(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let mut ids: Option<Vec<u64>> = None;
-    let mut j = 2;
-    while j < argv.len() {
-        if is(&argv[j], "type") && j + 1 < argv.len() {
-            let t = &argv[j + 1];
-            if !["normal", "master", "replica", "slave", "pubsub"].iter().any(|n| is(t, n)) {
-                return Err(CmdError(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(t))));
-            }
-            // Every emulated client is a normal one.
-            if !is(t, "normal") {
-                ids = Some(Vec::new());
-            }
-            j += 2;
-        } else if is(&argv[j], "id") && j + 1 < argv.len() {
-            let mut list = Vec::new();
-            for a in &argv[j + 1..] {
-                let id = parse_i64(a).filter(|n| *n > 0).ok_or_else(|| CmdError::new("ERR Invalid client ID"))?;
+    if argv.len() == 4 && is(&argv[2], "type") {
+        let t = &argv[3];
+        if !["normal", "master", "replica", "slave", "pubsub"].iter().any(|n| is(t, n)) {
+            return Err(CmdError(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(t))));
+        }
+        // Every emulated client is a normal one.
+        if !is(t, "normal") {
+            ids = Some(Vec::new());
+        }
+    } else if argv.len() > 3 && is(&argv[2], "id") {
+        let mut list = Vec::new();
+        for a in &argv[3..] {
+            let id = parse_i64(a).ok_or_else(|| CmdError::new("ERR Invalid client ID"))?;
+            if id > 0 {
                 list.push(id as u64);
             }
-            ids = Some(list);
-            j = argv.len();
-        } else {
-            return Err(error::syntax());
         }
+        ids = Some(list);
+    } else if argv.len() != 2 {
+        return Err(error::syntax());
     }
     let now = ctx.now_ms;
     let mut out = String::new();

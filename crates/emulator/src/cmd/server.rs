@@ -636,9 +636,11 @@ fn command_info_reply(c: &CommandSpec, full_name: &str) -> Reply {
         Reply::Integer(c.last_key as i64),
         Reply::Integer(c.step as i64),
         statuses(acl.iter().map(|s| s.as_str()).collect()),
-        Reply::Array(vec![]),
-        Reply::Array(vec![]),
-        Reply::Array(
+        // Tips, key specifications and subcommands are sets (`~` in RESP3).
+        // Key specifications are not modelled: an empty set.
+        Reply::Set(vec![]),
+        Reply::Set(vec![]),
+        Reply::Set(
             c.subcommands.iter().map(|s| command_info_reply(s, &format!("{}|{}", c.name, s.name))).collect(),
         ),
     ])
@@ -671,7 +673,8 @@ fn command_info(_ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             .iter()
             .map(|n| match find_full(n) {
                 Some((c, full)) => command_info_reply(c, &full),
-                None => Reply::NilArray,
+                // addReplyNull: `$-1` in RESP2.
+                None => Reply::Nil,
             })
             .collect(),
     ))
