@@ -1,0 +1,757 @@
+//! The console's state machine: what redis-cli's interactive mode does with a typed
+//! line, without any web code, so it is tested natively.
+//!
+//! A line is echoed after its prompt, split with redis-cli's rules, checked for a repeat
+//! prefix (`3 INCR n`), and then either handled by the console itself (`clear`, `help`,
+//! `quit`/`exit`, `:set hints`) or sent to the engine; the reply is printed exactly as
+//! redis-cli prints it on a terminal. The console also owns the input line, its history
+//! walk (Up/Down), completion cycling (Tab) and the grey argument hint.
+
+use std::collections::VecDeque;
+
+use redis_emulator::cli;
+use redis_emulator::table;
+use redis_emulator::{Protocol, Reply};
+
+use crate::history::History;
+use crate::playground::Playground;
+
+/// Entries kept on screen; older ones scroll away for good.
+pub const MAX_ENTRIES: usize = 1000;
+/// One entry's text is cut past this many bytes (a KEYS * over a big keyspace).
+pub const MAX_ENTRY_TEXT: usize = 256 * 1024;
+/// The largest repeat prefix the page runs: a bigger one would freeze the tab.
+pub const MAX_REPEAT: i64 = 10_000;
+
+/// What a line of the console's screen is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A typed line after its prompt.
+    Command,
+    /// A reply (or several, with a repeat prefix) as redis-cli prints it.
+    Reply,
+    /// An error reply, or redis-cli's own complaints (`Invalid argument(s)`).
+    Error,
+    /// The playground speaking, not redis-cli: welcome, notes about quit, limits.
+    Note,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Unique and increasing: the view's key for each entry.
+    pub id: u64,
+    pub kind: Kind,
+    /// The prompt a command was typed at (empty for other kinds).
+    pub prompt: String,
+    pub text: String,
+}
+
+/// Tab cycling: the line before the first Tab and the candidates it offered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Completion {
+    original: String,
+    candidates: Vec<String>,
+    /// Which candidate is shown; `candidates.len()` shows the original again.
+    index: usize,
+}
+
+#[derive(Debug)]
+pub struct Console {
+    entries: VecDeque<Entry>,
+    next_id: u64,
+    history: History,
+    input: String,
+    completion: Option<Completion>,
+    /// redis-cli's `:set hints` / `:set nohints`.
+    hints: bool,
+}
+
+pub const WELCOME: &str = "Welcome to the Redis playground: a Redis 7.0 server running inside this page.\n\
+Type commands as in redis-cli, for example  SET greeting hello  then  GET greeting.\n\
+Tab completes a command name, Up and Down walk the history, \"help\" explains the rest.";
+
+impl Console {
+    pub fn new(history: History) -> Self {
+        let mut c = Console { entries: VecDeque::new(), next_id: 1, history, input: String::new(), completion: None, hints: true };
+        c.push(Kind::Note, String::new(), WELCOME.to_string());
+        c
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter()
+    }
+
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    pub fn input(&self) -> &str {
+        &self.input
+    }
+
+    /// The user edited the line: any completion cycle ends with what is shown.
+    pub fn set_input(&mut self, text: &str) {
+        self.input = text.to_string();
+        self.completion = None;
+    }
+
+    /// Up: the previous history entry replaces the line. False if there is none.
+    pub fn history_up(&mut self) -> bool {
+        self.completion = None;
+        match self.history.up(&self.input) {
+            Some(line) => {
+                self.input = line;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Down: the next history entry, or back to what was being typed.
+    pub fn history_down(&mut self) -> bool {
+        self.completion = None;
+        match self.history.down() {
+            Some(line) => {
+                self.input = line;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Tab: shows the first completion of the line, then each next one, then the
+    /// original line again, like linenoise. False if nothing completes.
+    pub fn complete(&mut self) -> bool {
+        if let Some(c) = &mut self.completion {
+            c.index = (c.index + 1) % (c.candidates.len() + 1);
+            self.input = c.candidates.get(c.index).unwrap_or(&c.original).clone();
+            return true;
+        }
+        let candidates = completions(&self.input);
+        let Some(first) = candidates.first() else { return false };
+        let original = std::mem::replace(&mut self.input, first.clone());
+        self.completion = Some(Completion { original, candidates, index: 0 });
+        true
+    }
+
+    /// Escape during a completion cycle: back to the line as typed. False otherwise.
+    pub fn cancel_completion(&mut self) -> bool {
+        match self.completion.take() {
+            Some(c) => {
+                self.input = c.original;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The candidates of the current Tab cycle and which one is shown.
+    pub fn completion_candidates(&self) -> Option<(&[String], usize)> {
+        self.completion.as_ref().map(|c| (c.candidates.as_slice(), c.index))
+    }
+
+    /// The grey text redis-cli shows after the cursor: the arguments not typed yet,
+    /// with a leading space when the line does not end with one.
+    pub fn hint(&self) -> Option<String> {
+        if !self.hints || self.input.trim().is_empty() {
+            return None;
+        }
+        hint_for(&self.input)
+    }
+
+    pub fn hints_enabled(&self) -> bool {
+        self.hints
+    }
+
+    /// Enter: runs the line being typed.
+    pub fn submit(&mut self, pg: &mut Playground) {
+        self.completion = None;
+        let line = std::mem::take(&mut self.input);
+        self.run_line(pg, &line);
+    }
+
+    /// A paste: with line breaks, every complete line runs in order and the last
+    /// (unfinished) one stays in the input. `before`/`after` are the parts of the input
+    /// around the selection the paste replaces. False (nothing done) without a line break,
+    /// so the browser inserts the text as usual.
+    pub fn paste(&mut self, pg: &mut Playground, before: &str, pasted: &str, after: &str) -> bool {
+        if !pasted.contains('\n') && !pasted.contains('\r') {
+            return false;
+        }
+        self.completion = None;
+        let text = format!("{before}{pasted}{after}").replace("\r\n", "\n").replace('\r', "\n");
+        let mut lines: Vec<&str> = text.split('\n').collect();
+        let last = lines.pop().unwrap_or_default().to_string();
+        for line in lines {
+            self.run_line(pg, line);
+        }
+        self.input = last;
+        true
+    }
+
+    /// Ctrl+L (and `clear`): an empty screen.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    /// Runs one line as redis-cli's REPL does.
+    pub fn run_line(&mut self, pg: &mut Playground, line: &str) {
+        self.push(Kind::Command, pg.prompt(), line.to_string());
+        let Some(argv) = cli::split_args(line.as_bytes()) else {
+            self.history.add(line);
+            self.push(Kind::Error, String::new(), "Invalid argument(s)\n".into());
+            return;
+        };
+        if argv.is_empty() {
+            return;
+        }
+        let (repeat, skip) = match repeat_prefix(&argv) {
+            Ok(Some(n)) => (n, 1),
+            Ok(None) => (1, 0),
+            Err(()) => {
+                self.history.add(line);
+                self.push(Kind::Error, String::new(), "Invalid redis-cli repeat command option value.\n".into());
+                return;
+            }
+        };
+        if !is_sensitive(&argv[skip..]) {
+            self.history.add(line);
+        }
+        let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
+        if name == "quit" || name == "exit" {
+            self.push(
+                Kind::Note,
+                String::new(),
+                "A page cannot close itself, so the playground stays open: keep typing.\n\
+                 To start over with an empty server, reload the page (your command history is kept)."
+                    .into(),
+            );
+            return;
+        }
+        if name.starts_with(':') {
+            let text = self.set_preference(&argv);
+            if !text.is_empty() {
+                self.push(Kind::Error, String::new(), text);
+            }
+            return;
+        }
+        if argv.len() == 1 && name == "clear" {
+            self.clear();
+            return;
+        }
+        let argv = &argv[skip..];
+        let command = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
+        if command == "help" || command == "?" {
+            match help(&argv[1..]) {
+                Some(text) => self.push(Kind::Reply, String::new(), text),
+                None => {
+                    let topic = String::from_utf8_lossy(&argv[1..].join(&b' ')).into_owned();
+                    self.push(Kind::Note, String::new(), format!("No help for '{topic}'. Try \"help @string\" or Tab after \"help \"."));
+                }
+            }
+            return;
+        }
+        let times = repeat.min(MAX_REPEAT);
+        let mut text = String::new();
+        let mut last_error = false;
+        for _ in 0..times {
+            let reply = pg.engine.execute(pg.client, argv);
+            let reply = as_seen_by(reply, pg.engine.protocol(pg.client));
+            last_error = reply.is_error();
+            if text.len() <= MAX_ENTRY_TEXT {
+                text.push_str(&cli::render_for(argv, &reply));
+            }
+        }
+        if !text.is_empty() {
+            self.push(if last_error { Kind::Error } else { Kind::Reply }, String::new(), text);
+        }
+        if repeat > MAX_REPEAT {
+            self.push(
+                Kind::Note,
+                String::new(),
+                format!("The playground runs a command at most {MAX_REPEAT} times in a row; it ran it {MAX_REPEAT} times."),
+            );
+        }
+    }
+
+    /// redis-cli's `:set hints` / `:set nohints`; its messages for anything else.
+    fn set_preference(&mut self, argv: &[Vec<u8>]) -> String {
+        let word = |i: usize| String::from_utf8_lossy(&argv[i]).into_owned();
+        if word(0).eq_ignore_ascii_case(":set") && argv.len() >= 2 {
+            match word(1).to_ascii_lowercase().as_str() {
+                "hints" => self.hints = true,
+                "nohints" => self.hints = false,
+                _ => return format!("unknown redis-cli preference '{}'\n", word(1)),
+            }
+            String::new()
+        } else {
+            format!("unknown redis-cli internal command '{}'\n", word(0))
+        }
+    }
+
+    fn push(&mut self, kind: Kind, prompt: String, mut text: String) {
+        if text.len() > MAX_ENTRY_TEXT {
+            let mut cut = MAX_ENTRY_TEXT;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let dropped = text.len() - cut;
+            text.truncate(cut);
+            text.push_str(&format!("\n... ({dropped} more bytes not shown by the playground)\n"));
+        }
+        self.entries.push_back(Entry { id: self.next_id, kind, prompt, text });
+        self.next_id += 1;
+        while self.entries.len() > MAX_ENTRIES {
+            self.entries.pop_front();
+        }
+    }
+}
+
+/// redis-cli's repeat prefix: a first argument that `strtol` reads whole, when more
+/// arguments follow. Ok(None) when there is no prefix; Err for zero, negative or
+/// out-of-range counts (redis-cli refuses those).
+fn repeat_prefix(argv: &[Vec<u8>]) -> Result<Option<i64>, ()> {
+    if argv.len() < 2 {
+        return Ok(None);
+    }
+    let s = &argv[0];
+    let mut i = 0;
+    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+        i += 1;
+    }
+    let negative = match s.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let digits = &s[i..];
+    if digits.is_empty() {
+        // strtol read nothing: the end pointer is the start of the string, which only
+        // counts as "read whole" when the string is empty (a count of 0).
+        return if s.is_empty() { Err(()) } else { Ok(None) };
+    }
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return Ok(None);
+    }
+    let mut n: i64 = 0;
+    for &d in digits {
+        n = n.checked_mul(10).and_then(|n| n.checked_add((d - b'0') as i64)).ok_or(())?;
+    }
+    if negative || n <= 0 {
+        return Err(());
+    }
+    Ok(Some(n))
+}
+
+/// Lines redis-cli keeps out of its history file because they carry passwords.
+fn is_sensitive(argv: &[Vec<u8>]) -> bool {
+    let is = |i: usize, w: &str| argv.get(i).is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()));
+    let any = |w: &str| argv.iter().any(|a| a.eq_ignore_ascii_case(w.as_bytes()));
+    is(0, "auth")
+        || (is(0, "acl") && is(1, "setuser"))
+        || (is(0, "hello") && any("auth"))
+        || (is(0, "migrate") && (any("auth") || any("auth2")))
+        || (is(0, "config") && is(1, "set") && (any("masterauth") || any("masteruser") || any("requirepass")))
+}
+
+/// The reply as a client speaking `proto` receives it. redis-cli talks RESP2 unless
+/// HELLO 3 was sent; RESP2 flattens maps, turns sets into arrays, doubles and big
+/// numbers into bulk strings and booleans into integers, and redis-cli prints that.
+pub fn as_seen_by(reply: Reply, proto: Protocol) -> Reply {
+    if proto == Protocol::Resp3 {
+        return reply;
+    }
+    let lower = |items: Vec<Reply>| items.into_iter().map(|r| as_seen_by(r, proto)).collect();
+    match reply {
+        Reply::Map(pairs) => {
+            Reply::Array(pairs.into_iter().flat_map(|(k, v)| [as_seen_by(k, proto), as_seen_by(v, proto)]).collect())
+        }
+        Reply::Set(items) | Reply::Push(items) | Reply::Array(items) => Reply::Array(lower(items)),
+        Reply::Double(d) => Reply::Bulk(redis_emulator::fmt::fmt_double_reply(d).into_bytes()),
+        Reply::Bool(b) => Reply::Integer(b as i64),
+        Reply::Verbatim(_, b) => Reply::Bulk(b),
+        Reply::BigNumber(n) => Reply::Bulk(n.into_bytes()),
+        other => other,
+    }
+}
+
+/// The Tab candidates for a line: command names for a first word, and for
+/// `help <prefix>`, command names and `@group` topics.
+pub fn completions(line: &str) -> Vec<String> {
+    if line.is_empty() || line.starts_with(char::is_whitespace) {
+        return Vec::new();
+    }
+    if !line.contains(char::is_whitespace) {
+        return cli::complete(line);
+    }
+    let (first, rest) = line.split_once(' ').unwrap_or((line, ""));
+    if !first.eq_ignore_ascii_case("help") || rest.contains(char::is_whitespace) {
+        return Vec::new();
+    }
+    let mut topics: Vec<String> = if let Some(group) = rest.strip_prefix('@') {
+        groups().into_iter().filter(|g| g.starts_with(&group.to_ascii_lowercase())).map(|g| format!("@{g}")).collect()
+    } else if rest.is_empty() {
+        groups().into_iter().map(|g| format!("@{g}")).chain(cli::complete("")).collect()
+    } else {
+        cli::complete(rest)
+    };
+    topics.dedup();
+    topics.into_iter().map(|t| format!("{first} {t}")).collect()
+}
+
+/// The documentation groups of the command table, sorted.
+fn groups() -> Vec<String> {
+    let mut g: Vec<String> = table::all()
+        .iter()
+        .flat_map(|c| std::iter::once(c.group).chain(c.subcommands.iter().map(|s| s.group)))
+        .map(str::to_string)
+        .collect();
+    g.sort();
+    g.dedup();
+    g
+}
+
+/// redis-cli's hint rules over `cli::hint`: after a bare command name it shows the
+/// whole syntax; without a trailing space the hint starts with one.
+pub fn hint_for(line: &str) -> Option<String> {
+    if line.ends_with(char::is_whitespace) {
+        return cli::hint(line);
+    }
+    let h = cli::hint(line).or_else(|| cli::hint(&format!("{line} ")))?;
+    Some(format!(" {h}"))
+}
+
+/// `help`, `help <command>`, `help @<group>`: redis-cli's texts. None if the topic
+/// names nothing known.
+pub fn help(topic: &[Vec<u8>]) -> Option<String> {
+    if topic.is_empty() {
+        return Some(GENERIC_HELP.to_string());
+    }
+    let first = String::from_utf8_lossy(&topic[0]).to_ascii_lowercase();
+    if let Some(group) = first.strip_prefix('@') {
+        let mut out = String::new();
+        for spec in table::all() {
+            let mut names = Vec::new();
+            if spec.subcommands.is_empty() {
+                if spec.group == group {
+                    names.push(spec.name.to_string());
+                }
+            } else {
+                names.extend(spec.subcommands.iter().filter(|s| s.group == group).map(|s| format!("{} {}", spec.name, s.name)));
+            }
+            for name in names {
+                if let Some(text) = cli::help_text(&name) {
+                    // redis-cli leaves the group line out when it lists a group.
+                    let trimmed = text.trim_end_matches('\n');
+                    let without_group = trimmed.rsplit_once("\n  group: ").map(|(a, _)| a).unwrap_or(trimmed);
+                    out.push_str(without_group);
+                    out.push('\n');
+                }
+            }
+        }
+        return if out.is_empty() { None } else { Some(out) };
+    }
+    let joined: Vec<u8> = topic.join(&b' ');
+    cli::help_text(&String::from_utf8_lossy(&joined))
+}
+
+/// The page's version of redis-cli's generic help.
+pub const GENERIC_HELP: &str = "redis-cli 7.0.15 (the playground's console)\n\
+To get help about Redis commands type:\n      \
+\"help @<group>\" to get a list of commands in <group>\n      \
+\"help <command>\" for help on <command>\n      \
+\"help <tab>\" to get a list of possible help topics\n      \
+\"quit\" to exit\n\
+\n\
+To set redis-cli preferences:\n      \
+\":set hints\" enable online hints\n      \
+\":set nohints\" disable online hints\n\
+\n\
+In this page: Up/Down walk the history, Tab completes, Esc undoes a completion,\n\
+\"clear\" or Ctrl+L clears the screen, \"3 INCR n\" runs a command three times.\n";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redis_emulator::ManualClock;
+
+    fn setup() -> (Console, Playground, ManualClock) {
+        let clock = ManualClock::new(1_700_000_000_000);
+        let pg = Playground::new(Box::new(clock.clone()), 1);
+        let mut c = Console::new(History::new());
+        c.clear();
+        (c, pg, clock)
+    }
+
+    /// Runs lines and returns the screen as text: prompts with their lines, then replies.
+    fn run(c: &mut Console, pg: &mut Playground, lines: &[&str]) -> String {
+        for l in lines {
+            c.set_input(l);
+            c.submit(pg);
+        }
+        screen(c)
+    }
+
+    fn screen(c: &Console) -> String {
+        c.entries().map(|e| format!("{}{}{}", e.prompt, e.text, if e.kind == Kind::Command { "\n" } else { "" })).collect()
+    }
+
+    fn last(c: &Console) -> (Kind, String) {
+        let e = c.entries().last().expect("an entry");
+        (e.kind, e.text.clone())
+    }
+
+    #[test]
+    fn console_runs_commands_and_prints_like_redis_cli() {
+        let (mut c, mut pg, _) = setup();
+        let out = run(&mut c, &mut pg, &["SET greeting hello", "GET greeting", "INCR n", "FOO"]);
+        assert_eq!(
+            out,
+            "127.0.0.1:6379> SET greeting hello\nOK\n\
+             127.0.0.1:6379> GET greeting\n\"hello\"\n\
+             127.0.0.1:6379> INCR n\n(integer) 1\n\
+             127.0.0.1:6379> FOO\n(error) ERR unknown command 'FOO', with args beginning with: \n"
+        );
+        assert_eq!(last(&c).0, Kind::Error);
+    }
+
+    #[test]
+    fn console_prompt_shows_the_selected_db() {
+        let (mut c, mut pg, _) = setup();
+        let out = run(&mut c, &mut pg, &["SELECT 1", "SELECT 99", "PING"]);
+        assert_eq!(out, "127.0.0.1:6379> SELECT 1\nOK\n127.0.0.1:6379[1]> SELECT 99\n(error) ERR DB index is out of range\n127.0.0.1:6379[1]> PING\nPONG\n");
+    }
+
+    #[test]
+    fn console_unbalanced_quotes_print_invalid_arguments() {
+        let (mut c, mut pg, _) = setup();
+        run(&mut c, &mut pg, &["SET k \"oops"]);
+        assert_eq!(last(&c), (Kind::Error, "Invalid argument(s)\n".into()));
+        assert_eq!(c.history().entries(), ["SET k \"oops"], "redis-cli keeps it in history");
+    }
+
+    #[test]
+    fn console_blank_lines_only_echo_the_prompt() {
+        let (mut c, mut pg, _) = setup();
+        let out = run(&mut c, &mut pg, &["", "   "]);
+        assert_eq!(out, "127.0.0.1:6379> \n127.0.0.1:6379>    \n");
+        assert!(c.history().is_empty());
+    }
+
+    #[test]
+    fn console_repeat_prefix_runs_the_command_n_times() {
+        let (mut c, mut pg, _) = setup();
+        run(&mut c, &mut pg, &["3 INCR n"]);
+        assert_eq!(last(&c), (Kind::Reply, "(integer) 1\n(integer) 2\n(integer) 3\n".into()));
+        run(&mut c, &mut pg, &["+2 INCR n"]);
+        assert_eq!(last(&c).1, "(integer) 4\n(integer) 5\n");
+        for bad in ["0 INCR n", "-1 INCR n", "99999999999999999999 INCR n", "\"\" INCR n"] {
+            run(&mut c, &mut pg, &[bad]);
+            assert_eq!(last(&c).1, "Invalid redis-cli repeat command option value.\n", "{bad}");
+        }
+        // A lone number is a command, not a repeat count; "2x" is not a number.
+        run(&mut c, &mut pg, &["3"]);
+        assert_eq!(last(&c).1, "(error) ERR unknown command '3', with args beginning with: \n");
+        run(&mut c, &mut pg, &["2x PING"]);
+        assert_eq!(last(&c).1, "(error) ERR unknown command '2x', with args beginning with: 'PING' \n");
+    }
+
+    #[test]
+    fn console_repeat_prefix_is_capped() {
+        let (mut c, mut pg, _) = setup();
+        run(&mut c, &mut pg, &["20000 INCR n"]);
+        assert_eq!(last(&c).0, Kind::Note);
+        run(&mut c, &mut pg, &["GET n"]);
+        assert_eq!(last(&c).1, format!("\"{MAX_REPEAT}\"\n"));
+    }
+
+    #[test]
+    fn console_clear_empties_the_screen_but_clear_with_args_is_a_command() {
+        let (mut c, mut pg, _) = setup();
+        run(&mut c, &mut pg, &["PING", "clear"]);
+        assert_eq!(c.entries().count(), 0);
+        run(&mut c, &mut pg, &["clear now"]);
+        assert_eq!(last(&c).1, "(error) ERR unknown command 'clear', with args beginning with: 'now' \n");
+    }
+
+    #[test]
+    fn console_quit_and_exit_leave_a_note_and_keep_working() {
+        let (mut c, mut pg, _) = setup();
+        for word in ["quit", "EXIT"] {
+            run(&mut c, &mut pg, &[word]);
+            assert_eq!(last(&c).0, Kind::Note);
+        }
+        run(&mut c, &mut pg, &["PING"]);
+        assert_eq!(last(&c).1, "PONG\n");
+    }
+
+    #[test]
+    fn console_help_prints_generic_command_and_group_help() {
+        let (mut c, mut pg, _) = setup();
+        run(&mut c, &mut pg, &["help"]);
+        assert_eq!(last(&c).1, GENERIC_HELP);
+        run(&mut c, &mut pg, &["HELP GET"]);
+        assert_eq!(Some(last(&c).1), cli::help_text("GET"));
+        run(&mut c, &mut pg, &["help config get"]);
+        assert!(last(&c).1.contains("CONFIG GET"), "{}", last(&c).1);
+        run(&mut c, &mut pg, &["help @string"]);
+        let text = last(&c).1;
+        assert!(text.contains("\n  GET key\n"), "{text}");
+        assert!(text.contains("\n  INCR key\n"), "{text}");
+        assert!(!text.contains("group:"), "{text}");
+        run(&mut c, &mut pg, &["help nosuchcommand"]);
+        assert_eq!(last(&c).0, Kind::Note);
+    }
+
+    #[test]
+    fn console_set_hints_toggles_the_hint() {
+        let (mut c, mut pg, _) = setup();
+        c.set_input("GET ");
+        assert_eq!(c.hint().as_deref(), Some("key"));
+        run(&mut c, &mut pg, &[":set nohints"]);
+        c.set_input("GET ");
+        assert_eq!(c.hint(), None);
+        run(&mut c, &mut pg, &[":set hints"]);
+        c.set_input("GET ");
+        assert_eq!(c.hint().as_deref(), Some("key"));
+        run(&mut c, &mut pg, &[":set colors"]);
+        assert_eq!(last(&c).1, "unknown redis-cli preference 'colors'\n");
+        run(&mut c, &mut pg, &[":foo"]);
+        assert_eq!(last(&c).1, "unknown redis-cli internal command ':foo'\n");
+    }
+
+    #[test]
+    fn console_hints_follow_redis_cli_spacing() {
+        assert_eq!(hint_for("GET").as_deref(), Some(" key"));
+        assert_eq!(hint_for("GET ").as_deref(), Some("key"));
+        assert_eq!(hint_for("get k"), None);
+        assert!(hint_for("SET k").unwrap().starts_with(" value [NX|XX]"));
+        assert!(hint_for("SET k ").unwrap().starts_with("value [NX|XX]"));
+        assert_eq!(hint_for("GE"), None);
+        assert_eq!(hint_for("\"unbalanced"), None);
+    }
+
+    #[test]
+    fn console_history_walks_with_up_and_down() {
+        let (mut c, mut pg, _) = setup();
+        run(&mut c, &mut pg, &["SET a 1", "GET a"]);
+        c.set_input("draft");
+        assert!(c.history_up());
+        assert_eq!(c.input(), "GET a");
+        assert!(c.history_up());
+        assert_eq!(c.input(), "SET a 1");
+        assert!(!c.history_up());
+        assert!(c.history_down());
+        assert!(c.history_down());
+        assert_eq!(c.input(), "draft");
+    }
+
+    #[test]
+    fn console_does_not_keep_passwords_in_history() {
+        let (mut c, mut pg, _) = setup();
+        run(&mut c, &mut pg, &["AUTH secret", "CONFIG SET requirepass x", "PING"]);
+        assert_eq!(c.history().entries(), ["PING"]);
+    }
+
+    #[test]
+    fn console_tab_cycles_completions_and_escape_restores() {
+        let (mut c, _, _) = setup();
+        c.set_input("ge");
+        let all = completions("ge");
+        assert!(all.len() >= 2 && all[0] == "get", "{all:?}");
+        assert!(c.complete());
+        assert_eq!(c.input(), "get");
+        assert!(c.complete());
+        assert_eq!(c.input(), all[1]);
+        for _ in 1..all.len() {
+            c.complete();
+        }
+        assert_eq!(c.input(), "ge", "after the last candidate: the original line");
+        c.complete();
+        assert_eq!(c.input(), "get");
+        assert!(c.cancel_completion());
+        assert_eq!(c.input(), "ge");
+        assert!(!c.cancel_completion());
+        c.set_input("INC");
+        c.complete();
+        assert_eq!(c.input(), "INCR", "upper case in, upper case out");
+        c.set_input("xyzzy");
+        assert!(!c.complete());
+        assert_eq!(c.input(), "xyzzy");
+    }
+
+    #[test]
+    fn console_completes_help_topics() {
+        assert!(completions("help @st").contains(&"help @string".to_string()));
+        assert!(completions("help ge").contains(&"help get".to_string()));
+        assert!(completions("GET k").is_empty());
+        assert!(completions("").is_empty());
+        assert!(completions(" ge").is_empty());
+    }
+
+    #[test]
+    fn console_multi_line_paste_runs_each_line() {
+        let (mut c, mut pg, _) = setup();
+        assert!(!c.paste(&mut pg, "", "SET a 1", ""), "a one-line paste is left to the browser");
+        assert!(c.paste(&mut pg, "", "SET a 1\r\nINCR a\nGET", ""));
+        assert_eq!(c.input(), "GET", "the unfinished last line stays in the input");
+        c.set_input(" a");
+        assert!(c.paste(&mut pg, "GET", " a\n", ""));
+        assert_eq!(c.input(), "");
+        assert_eq!(
+            screen(&c),
+            "127.0.0.1:6379> SET a 1\nOK\n127.0.0.1:6379> INCR a\n(integer) 2\n127.0.0.1:6379> GET a\n\"2\"\n"
+        );
+    }
+
+    #[test]
+    fn console_renders_resp2_shapes_like_redis_cli() {
+        let (mut c, mut pg, _) = setup();
+        run(&mut c, &mut pg, &["CONFIG GET maxmemory"]);
+        assert_eq!(last(&c).1, "1) \"maxmemory\"\n2) \"67108864\"\n");
+        let map = Reply::Map(vec![(Reply::bulk_str("k"), Reply::Double(1.5))]);
+        assert_eq!(as_seen_by(map.clone(), Protocol::Resp3), map);
+        assert_eq!(as_seen_by(map, Protocol::Resp2), Reply::Array(vec![Reply::bulk_str("k"), Reply::bulk_str("1.5")]));
+        assert_eq!(as_seen_by(Reply::Bool(true), Protocol::Resp2), Reply::Integer(1));
+    }
+
+    #[test]
+    fn console_keeps_a_bounded_screen() {
+        let (mut c, mut pg, _) = setup();
+        for _ in 0..(MAX_ENTRIES) {
+            run(&mut c, &mut pg, &["PING"]);
+        }
+        assert_eq!(c.entries().count(), MAX_ENTRIES);
+        let ids: Vec<u64> = c.entries().map(|e| e.id).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+        run(&mut c, &mut pg, &["SET big \"\"", &format!("SET big {}", "x".repeat(MAX_ENTRY_TEXT + 10)), "GET big"]);
+        let (_, text) = last(&c);
+        assert!(text.len() < MAX_ENTRY_TEXT + 100 && text.contains("more bytes not shown"), "{}", text.len());
+    }
+
+    #[test]
+    fn console_never_panics_on_odd_lines() {
+        let (mut c, mut pg, _) = setup();
+        for line in ["\"", "'", "\"\\x", "\"\\xZZ\"", "é ü", "\u{0}", "GET \"a\"b", "9 9", "help @", "help \"", ":", "? get", "3 help get"] {
+            c.set_input(line);
+            let _ = c.hint();
+            let _ = c.complete();
+            c.set_input(line);
+            c.submit(&mut pg);
+        }
+        assert!(c.entries().count() > 10);
+    }
+
+    #[test]
+    fn console_starts_with_a_welcome_note() {
+        let c = Console::new(History::new());
+        let first = c.entries().next().unwrap();
+        assert_eq!((first.kind, first.text.as_str()), (Kind::Note, WELCOME));
+    }
+}

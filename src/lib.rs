@@ -1,0 +1,15 @@
+//! The browser playground: a Leptos app over the `redis-emulator` engine.
+//!
+//! The logic lives in plain types tested natively: [`console`] (what redis-cli's REPL
+//! does with a line), [`history`] (Up/Down and its saved form), [`keys`] (the key list)
+//! and [`playground`] (the engine with the page's clock and limits). [`app`] holds the
+//! thin Leptos components, [`web`] the few direct browser calls.
+
+pub mod app;
+pub mod console;
+pub mod history;
+pub mod keys;
+pub mod playground;
+pub mod web;
+
+pub use app::{start, App};

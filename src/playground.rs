@@ -1,0 +1,94 @@
+//! The page's server: one `Engine` with the page's clock, the console's client, and the
+//! limits a browser tab needs (a maxmemory default so a runaway loop cannot exhaust it).
+
+use redis_emulator::{Clock, ClientId, ClientInfo, Engine};
+
+/// The address redis-cli would show in its prompt.
+pub const HOST_PORT: &str = "127.0.0.1:6379";
+/// The page's default `maxmemory`: generous for learning, small enough for a tab.
+pub const DEFAULT_MAXMEMORY: &str = "64mb";
+
+/// Real time in the page. `SystemTime` panics on `wasm32-unknown-unknown`, so the page
+/// asks JavaScript's `Date.now()`; native builds (the app's unit tests) use `SystemTime`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PageClock;
+
+impl Clock for PageClock {
+    #[cfg(target_arch = "wasm32")]
+    fn now_us(&self) -> i64 {
+        (js_sys::Date::now() * 1000.0) as i64
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    fn now_us(&self) -> i64 {
+        let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        d.as_micros() as i64
+    }
+}
+
+/// The engine and the console's connection to it.
+pub struct Playground {
+    pub engine: Engine,
+    /// The client the console types into (CLIENT ID 1, like a fresh redis-cli).
+    pub client: ClientId,
+}
+
+impl Playground {
+    /// A fresh server with the page's defaults. The console's client connects first so
+    /// it gets id 1; a short-lived internal client then applies the defaults, exactly as
+    /// a user could with CONFIG SET, so the UI changes data only through `execute`.
+    pub fn new(clock: Box<dyn Clock>, seed: u64) -> Self {
+        let mut engine = Engine::new(clock, seed);
+        let client = engine.connect(ClientInfo::default());
+        let internal = engine.connect(ClientInfo { addr: "127.0.0.1:0".into(), ..ClientInfo::default() });
+        let argv: Vec<Vec<u8>> =
+            ["CONFIG", "SET", "maxmemory", DEFAULT_MAXMEMORY].iter().map(|s| s.as_bytes().to_vec()).collect();
+        let reply = engine.execute(internal, &argv);
+        debug_assert!(!reply.is_error(), "the default configuration applies: {reply:?}");
+        engine.disconnect(internal);
+        Playground { engine, client }
+    }
+
+    /// The database the console's client has selected.
+    pub fn db(&self) -> usize {
+        self.engine.client(self.client).map(|c| c.db).unwrap_or(0)
+    }
+
+    /// redis-cli's prompt for the console's client.
+    pub fn prompt(&self) -> String {
+        redis_emulator::cli::prompt(HOST_PORT, self.db())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redis_emulator::{ManualClock, Reply};
+
+    fn argv(s: &str) -> Vec<Vec<u8>> {
+        s.split_whitespace().map(|w| w.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn playground_starts_with_a_maxmemory_limit_and_client_one() {
+        let mut pg = Playground::new(Box::new(ManualClock::new(1_700_000_000_000)), 7);
+        assert_eq!(pg.client, 1);
+        assert_eq!(pg.engine.config().maxmemory(), 64 * 1024 * 1024);
+        let reply = pg.engine.execute(pg.client, &argv("CONFIG GET maxmemory"));
+        assert_eq!(reply, Reply::Map(vec![(Reply::bulk_str("maxmemory"), Reply::bulk_str("67108864"))]));
+        assert_eq!(pg.engine.clients().count(), 1, "the internal client is gone");
+    }
+
+    #[test]
+    fn playground_prompt_follows_select() {
+        let mut pg = Playground::new(Box::new(ManualClock::new(1_700_000_000_000)), 7);
+        assert_eq!(pg.prompt(), "127.0.0.1:6379> ");
+        pg.engine.execute(pg.client, &argv("SELECT 3"));
+        assert_eq!(pg.prompt(), "127.0.0.1:6379[3]> ");
+    }
+
+    #[test]
+    fn page_clock_reads_real_time() {
+        let now = PageClock.now_ms();
+        assert!(now > 1_600_000_000_000, "{now}");
+    }
+}

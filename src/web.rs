@@ -1,0 +1,123 @@
+//! The few places that talk to the browser directly: storage, the panic hook, focus and
+//! selection, the ready marker. Every call tolerates a missing or refusing API (private
+//! mode, storage disabled, quota full): the page degrades, it never stops.
+
+use wasm_bindgen::JsCast;
+
+/// The localStorage key of the saved command history.
+pub const HISTORY_KEY: &str = "redis-playground:history";
+
+pub fn document() -> Option<web_sys::Document> {
+    web_sys::window()?.document()
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// The saved history, if storage works and holds one.
+pub fn load_history() -> Option<String> {
+    storage()?.get_item(HISTORY_KEY).ok().flatten()
+}
+
+/// Saves the history; failures (quota, disabled storage) are ignored.
+pub fn save_history(saved: &str) {
+    if let Some(s) = storage() {
+        let _ = s.set_item(HISTORY_KEY, saved);
+    }
+}
+
+/// A seed for the engine's random choices (RANDOMKEY...): different per page load.
+pub fn random_seed() -> u64 {
+    (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64
+}
+
+/// The input's selection as byte offsets into `value` (the DOM counts UTF-16 units).
+pub fn selection_range(input: &web_sys::HtmlInputElement, value: &str) -> (usize, usize) {
+    let units = |n: Option<u32>| n.unwrap_or(u32::MAX) as usize;
+    let start = utf16_to_byte(value, units(input.selection_start().ok().flatten()));
+    let end = utf16_to_byte(value, units(input.selection_end().ok().flatten()));
+    (start.min(end), end.max(start))
+}
+
+/// The byte offset of the `units`-th UTF-16 unit of `s`, clamped to its length and to
+/// a character boundary.
+pub fn utf16_to_byte(s: &str, units: usize) -> usize {
+    let mut seen = 0;
+    for (i, c) in s.char_indices() {
+        if seen >= units {
+            return i;
+        }
+        seen += c.len_utf16();
+    }
+    s.len()
+}
+
+/// Whether the user has selected text in the page (to copy it): clicks then must not
+/// move the focus, which would drop the selection.
+pub fn has_selection() -> bool {
+    web_sys::window()
+        .and_then(|w| w.get_selection().ok().flatten())
+        .map(|s| !s.is_collapsed())
+        .unwrap_or(false)
+}
+
+/// The page shows "Starting..." until the app mounts.
+pub fn remove_boot_message() {
+    if let Some(el) = document().and_then(|d| d.get_element_by_id("boot")) {
+        el.remove();
+    }
+}
+
+/// Marks the page interactive: `data-ready-ms` on <html> holds the time since
+/// navigation start, read by the end-to-end timing probe.
+pub fn mark_ready() {
+    let now = web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0);
+    if let Some(root) = document().and_then(|d| d.document_element()) {
+        let _ = root.set_attribute("data-ready-ms", &format!("{now:.0}"));
+    }
+}
+
+/// A panic in WebAssembly stops the whole app. Instead of a page that silently stops
+/// answering, log the panic (console_error_panic_hook) and show what happened.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        show_crash(&info.to_string());
+    }));
+}
+
+fn show_crash(message: &str) {
+    let Some(doc) = document() else { return };
+    let Ok(el) = doc.create_element("div") else { return };
+    el.set_class_name("crash");
+    let _ = el.set_attribute("role", "alert");
+    el.set_text_content(Some(&format!(
+        "The playground stopped after an internal error and no longer answers.\n\
+         Reload the page to start again (your command history is kept).\n\n{message}"
+    )));
+    if let Some(body) = doc.body() {
+        let _ = body.append_child(&el);
+    }
+    if let Some(input) = doc.query_selector("input.console-input").ok().flatten() {
+        if let Ok(input) = input.dyn_into::<web_sys::HtmlInputElement>() {
+            input.set_disabled(true);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf16_offsets_map_to_char_boundaries() {
+        assert_eq!(utf16_to_byte("abc", 0), 0);
+        assert_eq!(utf16_to_byte("abc", 2), 2);
+        assert_eq!(utf16_to_byte("abc", 99), 3);
+        assert_eq!(utf16_to_byte("é😀x", 1), 2, "é is one unit, two bytes");
+        assert_eq!(utf16_to_byte("é😀x", 3), 6, "😀 is two units, four bytes");
+        assert_eq!(utf16_to_byte("é😀x", 2), 6, "inside a surrogate pair: the next boundary");
+        assert_eq!(utf16_to_byte("", 5), 0);
+    }
+}
