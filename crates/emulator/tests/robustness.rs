@@ -1,0 +1,409 @@
+//! Robustness: random inputs must never panic the emulator, and a few invariants hold
+//! for any input.
+//!
+//! - Random argument vectors (real command and subcommand names, random case, with
+//!   numbers, huge numbers, floats, option keywords, empty and binary arguments) run on
+//!   an engine in sequences, across two clients and moving virtual time: every reply
+//!   encodes to well-formed RESP2 (RESP2 types only) and RESP3, renders like redis-cli,
+//!   and the same sequence replays to the same replies (determinism).
+//! - Random console lines go through `cli::split_args`, `cli::hint`, `cli::complete`;
+//!   arguments quoted with `cli::quote_bytes` split back to themselves.
+//! - Random bytes and truncated requests go through `resp::parse_request`: it never
+//!   claims more bytes than it was given, a strict prefix of a request is incomplete,
+//!   and a request followed by more bytes parses the same.
+//!
+//! Case counts are bounded so the whole file runs in a few seconds.
+
+use proptest::prelude::*;
+use redis_emulator::resp::{parse_request, Parse, DEFAULT_MAX_BULK};
+use redis_emulator::{cli, table, ClientInfo, Engine, ManualClock, Protocol, Reply};
+
+const T0: i64 = 1_700_000_000_000;
+
+/// Cases per property: the given default, or `ROBUSTNESS_SCALE` times it for a longer hunt
+/// (`ROBUSTNESS_SCALE=100 cargo test --release --test robustness`).
+fn cases(default: u32) -> u32 {
+    let scale = std::env::var("ROBUSTNESS_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1u32);
+    default.saturating_mul(scale.max(1))
+}
+
+// ---------------------------------------------------------------------------------------
+// Generators
+
+/// Every command name, and `container subcommand` pairs, from the command table, with
+/// the arity to aim for (Redis's convention: the names count).
+fn command_names() -> Vec<(Vec<Vec<u8>>, i32)> {
+    let mut out = Vec::new();
+    for spec in table::all() {
+        out.push((vec![spec.name.as_bytes().to_vec()], spec.arity));
+        for sub in spec.subcommands {
+            out.push((vec![spec.name.as_bytes().to_vec(), sub.name.as_bytes().to_vec()], sub.arity));
+        }
+    }
+    out
+}
+
+const KEYWORDS: &[&str] = &[
+    "EX", "PX", "EXAT", "PXAT", "NX", "XX", "GT", "LT", "GET", "KEEPTTL", "PERSIST", "IDX", "LEN", "MINMATCHLEN",
+    "WITHMATCHLEN", "MATCH", "COUNT", "TYPE", "LIMIT", "WITHSCORES", "REPLACE", "DB", "ASYNC", "SYNC", "ABSTTL",
+    "IDLETIME", "FREQ", "CH", "INCR", "AUTH", "SETNAME", "default", "string", "list", "maxmemory",
+    "maxmemory-policy", "allkeys-random", "allkeys-lru", "volatile-ttl", "*", "k*", "[a-", "\\", "?",
+];
+
+const NUMBERS: &[&str] = &[
+    "0", "1", "-1", "2", "3", "10", "100", "-100", "15", "16", "-0", "01", "+1", " 1", "1 ",
+    "9223372036854775807", "-9223372036854775808", "9223372036854775808", "-9223372036854775809",
+    "18446744073709551616", "99999999999999999999999999", "4294967296", "2147483647", "-2147483648",
+    "1.5", "-1.5", "0.1", "1e308", "1e309", "-1e309", "1e-320", "inf", "-inf", "+inf", "nan", "0x10",
+    "0x1p3", "5.", ".5", "1e", "e1", "3.0", "1_000",
+];
+
+/// Key names from a small set, so commands meet each other's keys.
+const KEYS: &[&str] = &["k", "k1", "k2", "counter", "s", "{k}a"];
+
+fn arg() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        4 => prop::sample::select(KEYS).prop_map(|s| s.as_bytes().to_vec()),
+        3 => prop::sample::select(NUMBERS).prop_map(|s| s.as_bytes().to_vec()),
+        3 => prop::sample::select(KEYWORDS).prop_map(|s| s.as_bytes().to_vec()),
+        2 => any::<i64>().prop_map(|n| n.to_string().into_bytes()),
+        2 => (-20i64..200).prop_map(|n| n.to_string().into_bytes()),
+        1 => any::<f64>().prop_map(|f| f.to_string().into_bytes()),
+        1 => Just(Vec::new()),
+        2 => prop::collection::vec(any::<u8>(), 0..24),
+        1 => "[a-zA-Z0-9 :*?\\[\\]^-]{0,12}".prop_map(String::into_bytes),
+    ]
+}
+
+fn random_case(b: Vec<u8>, mask: u64) -> Vec<u8> {
+    b.into_iter()
+        .enumerate()
+        .map(|(i, c)| if mask >> (i % 64) & 1 == 1 { c.to_ascii_uppercase() } else { c })
+        .collect()
+}
+
+fn argv() -> impl Strategy<Value = Vec<Vec<u8>>> {
+    let names = command_names();
+    prop_oneof![
+        // A real command, in random case, mostly with a valid number of arguments (the
+        // first one usually a key), sometimes with any number.
+        9 => (
+            prop::sample::select(names),
+            any::<u64>(),
+            prop::collection::vec(arg(), 0..10),
+            0usize..4,
+            prop::sample::select(KEYS),
+            prop::bool::weighted(0.8),
+        )
+            .prop_map(|((name, arity), mask, pool, extra, key, fit)| {
+                let fixed = arity.unsigned_abs() as usize;
+                let want = fixed.saturating_sub(name.len()) + if arity < 0 { extra } else { 0 };
+                let mut v: Vec<Vec<u8>> = name.into_iter().map(|n| random_case(n, mask)).collect();
+                let mut args: Vec<Vec<u8>> = if fit { pool.into_iter().cycle().take(want).collect() } else { pool };
+                if fit && !args.is_empty() && mask & 1 == 0 {
+                    args[0] = key.as_bytes().to_vec();
+                }
+                v.extend(args);
+                v
+            }),
+        // Anything at all.
+        1 => prop::collection::vec(arg(), 0..5),
+    ]
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Run { second_client: bool, argv: Vec<Vec<u8>> },
+    Advance(i64),
+    ActiveExpire(usize),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        12 => (any::<bool>(), argv()).prop_map(|(second_client, argv)| Step::Run { second_client, argv }),
+        1 => prop_oneof![0i64..2_000, Just(100_000_000i64)].prop_map(Step::Advance),
+        1 => (0usize..50).prop_map(Step::ActiveExpire),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------
+// A RESP reader, to check what the encoder writes
+
+/// Reads one RESP value at `pos`; returns the position after it. `resp2` admits only
+/// RESP2's five types.
+fn read_value(b: &[u8], pos: usize, resp2: bool) -> Result<usize, String> {
+    let kind = *b.get(pos).ok_or("value expected, end of buffer")?;
+    let line_end = b[pos..].windows(2).position(|w| w == b"\r\n").ok_or("line without CRLF")? + pos;
+    let line = &b[pos + 1..line_end];
+    let after = line_end + 2;
+    let number = || -> Result<i64, String> {
+        std::str::from_utf8(line).ok().and_then(|s| s.parse().ok()).ok_or(format!("bad length {:?}", line))
+    };
+    if resp2 && !matches!(kind, b'+' | b'-' | b':' | b'$' | b'*') {
+        return Err(format!("RESP3 type {:?} in a RESP2 reply", kind as char));
+    }
+    match kind {
+        b'+' | b'-' | b'(' => {
+            if line.contains(&b'\r') || line.contains(&b'\n') {
+                return Err("CR or LF inside a line".into());
+            }
+            Ok(after)
+        }
+        b':' => number().map(|_| after),
+        b',' => {
+            let s = std::str::from_utf8(line).map_err(|e| e.to_string())?;
+            if !matches!(s, "inf" | "-inf" | "nan") {
+                s.parse::<f64>().map_err(|e| format!("double {s:?}: {e}"))?;
+            }
+            Ok(after)
+        }
+        b'#' => match line {
+            b"t" | b"f" => Ok(after),
+            _ => Err("bad boolean".into()),
+        },
+        b'_' if line.is_empty() => Ok(after),
+        b'$' | b'=' => {
+            let n = number()?;
+            if n == -1 && kind == b'$' {
+                return Ok(after);
+            }
+            if n < 0 {
+                return Err(format!("negative length {n}"));
+            }
+            let end = after + n as usize;
+            if b.get(end..end + 2) != Some(&b"\r\n"[..]) {
+                return Err("bulk string not followed by CRLF".into());
+            }
+            if kind == b'=' && (n < 4 || b[after + 3] != b':') {
+                return Err("verbatim string without its format".into());
+            }
+            Ok(end + 2)
+        }
+        b'*' | b'~' | b'>' | b'%' => {
+            let n = number()?;
+            if n == -1 && kind == b'*' {
+                return Ok(after);
+            }
+            if n < 0 {
+                return Err(format!("negative count {n}"));
+            }
+            let items = if kind == b'%' { n * 2 } else { n };
+            let mut p = after;
+            for _ in 0..items {
+                p = read_value(b, p, resp2)?;
+            }
+            Ok(p)
+        }
+        other => Err(format!("unknown type byte {:?}", other as char)),
+    }
+}
+
+fn check_encoding(reply: &Reply, argv: &[Vec<u8>]) -> Result<(), TestCaseError> {
+    for proto in [Protocol::Resp2, Protocol::Resp3] {
+        let bytes = reply.to_resp(proto);
+        if matches!(reply, Reply::NoReply) {
+            prop_assert!(bytes.is_empty());
+            continue;
+        }
+        let end = read_value(&bytes, 0, proto == Protocol::Resp2).map_err(|e| {
+            TestCaseError::fail(format!("{proto:?} encoding of {reply:?} for {argv:?}: {e}: {:?}", String::from_utf8_lossy(&bytes)))
+        })?;
+        prop_assert_eq!(end, bytes.len(), "trailing bytes after the reply to {:?}", argv);
+        if proto == Protocol::Resp3 {
+            prop_assert!(!contains_resp2_null(reply, &bytes), "RESP2 null in a RESP3 reply to {:?}", argv);
+        }
+    }
+    // The console renders any reply.
+    let _ = cli::render_for(argv, reply);
+    Ok(())
+}
+
+/// Whether a RESP3 encoding starts with a RESP2 null (nulls must be `_`).
+fn contains_resp2_null(reply: &Reply, bytes: &[u8]) -> bool {
+    matches!(reply, Reply::Nil | Reply::NilArray) && bytes != b"_\r\n"
+}
+
+// ---------------------------------------------------------------------------------------
+// Engine
+
+fn run_steps(steps: &[Step]) -> Result<Vec<Reply>, TestCaseError> {
+    let clock = ManualClock::new(T0);
+    let mut e = Engine::new(Box::new(clock.clone()), 7);
+    let a = e.connect(ClientInfo::default());
+    let b = e.connect(ClientInfo::default());
+    let mut replies = Vec::new();
+    for s in steps {
+        match s {
+            Step::Run { second_client, argv } => {
+                let c = if *second_client { b } else { a };
+                let reply = e.execute(c, argv);
+                if argv.is_empty() {
+                    prop_assert_eq!(&reply, &Reply::NoReply);
+                }
+                check_encoding(&reply, argv)?;
+                // The protocol a front end reads after the command is always valid.
+                let _ = e.protocol(c);
+                replies.push(reply);
+            }
+            Step::Advance(ms) => clock.advance_ms(*ms),
+            Step::ActiveExpire(limit) => {
+                let n = e.active_expire(*limit);
+                prop_assert!(n <= *limit);
+            }
+        }
+    }
+    Ok(replies)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(300), max_shrink_iters: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_commands_never_panic_and_replies_encode(steps in prop::collection::vec(step(), 1..40)) {
+        let first = run_steps(&steps)?;
+        // Same seed, same clock, same commands: same replies.
+        let second = run_steps(&steps)?;
+        prop_assert_eq!(first, second);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Console helpers
+
+fn console_line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[ -~]{0,40}",
+        "(SET|GET|CLIENT|CONFIG|OBJECT|set|client setname|COMMAND) [ -~]{0,30}",
+        "[a-zA-Z\"' \\\\x0-9]{0,30}",
+        any::<String>(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(500), ..ProptestConfig::default() })]
+
+    #[test]
+    fn console_helpers_never_panic(line in console_line()) {
+        let _ = cli::split_args(line.as_bytes());
+        let _ = cli::hint(&line);
+        let _ = cli::help_text(&line);
+        let lower = line.to_ascii_lowercase();
+        for name in cli::complete(&line) {
+            prop_assert!(name.to_ascii_lowercase().starts_with(&lower), "{name} for {line:?}");
+        }
+    }
+
+    #[test]
+    fn split_args_never_panics_on_bytes(line in prop::collection::vec(any::<u8>(), 0..64)) {
+        if let Some(args) = cli::split_args(&line) {
+            for a in args {
+                prop_assert!(a.len() <= line.len());
+            }
+        }
+    }
+
+    #[test]
+    fn quoted_arguments_split_back(args in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..12), 0..6)) {
+        let line = args.iter().map(|a| cli::quote_bytes(a)).collect::<Vec<_>>().join(" ");
+        prop_assert_eq!(cli::split_args(line.as_bytes()), Some(args));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// RESP request parser
+
+fn encode_request(argv: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", argv.len()).into_bytes();
+    for a in argv {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// Byte soup with RESP's punctuation mixed in.
+fn resp_soup() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        Just(b"*".to_vec()),
+        Just(b"$".to_vec()),
+        Just(b"\r\n".to_vec()),
+        Just(b"\n".to_vec()),
+        Just(b"\"".to_vec()),
+        Just(b"'".to_vec()),
+        (-3i64..20).prop_map(|n| n.to_string().into_bytes()),
+        Just(b"2147483648".to_vec()),
+        Just(b"99999999999999999999".to_vec()),
+        prop::collection::vec(any::<u8>(), 0..8),
+    ];
+    prop::collection::vec(piece, 0..24).prop_map(|v| v.concat())
+}
+
+fn check_parse(buf: &[u8], max_bulk: usize) -> Result<(), TestCaseError> {
+    match parse_request(buf, max_bulk) {
+        Parse::Command(args, n) => {
+            prop_assert!(n > 0 && n <= buf.len(), "consumed {n} of {}", buf.len());
+            prop_assert!(!args.is_empty());
+            let total: usize = args.iter().map(Vec::len).sum();
+            prop_assert!(total <= n);
+            // The request alone parses the same.
+            prop_assert_eq!(parse_request(&buf[..n], max_bulk), Parse::Command(args, n));
+        }
+        Parse::Skip(n) => prop_assert!(n > 0 && n <= buf.len(), "skipped {n} of {}", buf.len()),
+        Parse::Incomplete => {}
+        Parse::Error(text) => prop_assert!(text.starts_with("Protocol error: "), "{text}"),
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(1000), ..ProptestConfig::default() })]
+
+    #[test]
+    fn parse_request_on_random_bytes(buf in prop::collection::vec(any::<u8>(), 0..200), small in any::<bool>()) {
+        check_parse(&buf, if small { 8 } else { DEFAULT_MAX_BULK })?;
+    }
+
+    #[test]
+    fn parse_request_on_resp_soup(buf in resp_soup(), small in any::<bool>()) {
+        check_parse(&buf, if small { 8 } else { DEFAULT_MAX_BULK })?;
+    }
+
+    #[test]
+    fn parse_request_reads_exactly_one_request(
+        argv in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..40), 1..6),
+        tail in prop::collection::vec(any::<u8>(), 0..20),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let req = encode_request(&argv);
+        let mut buf = req.clone();
+        buf.extend_from_slice(&tail);
+        // Followed by anything: the same request, the same length.
+        prop_assert_eq!(parse_request(&buf, DEFAULT_MAX_BULK), Parse::Command(argv.clone(), req.len()));
+        // Any strict prefix: incomplete.
+        let k = cut.index(req.len());
+        prop_assert_eq!(parse_request(&req[..k], DEFAULT_MAX_BULK), Parse::Incomplete);
+        // Pipelined: the second request starts where the first ended.
+        let mut two = req.clone();
+        two.extend_from_slice(&req);
+        prop_assert_eq!(parse_request(&two[req.len()..], DEFAULT_MAX_BULK), Parse::Command(argv, req.len()));
+    }
+
+    #[test]
+    fn inline_requests_split_like_the_console(line in "[a-zA-Z0-9 \"'\\\\]{0,40}") {
+        let mut buf = line.clone().into_bytes();
+        buf.extend_from_slice(b"\r\n");
+        match (parse_request(&buf, DEFAULT_MAX_BULK), cli::split_args(line.as_bytes())) {
+            (Parse::Command(args, n), Some(split)) => {
+                prop_assert_eq!(n, buf.len());
+                prop_assert_eq!(args, split);
+            }
+            (Parse::Skip(n), Some(split)) => {
+                prop_assert_eq!(n, buf.len());
+                prop_assert!(split.is_empty());
+            }
+            (Parse::Error(_), None) => {}
+            (other, split) => prop_assert!(false, "parse {:?} vs split {:?}", other, split),
+        }
+    }
+}
