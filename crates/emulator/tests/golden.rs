@@ -39,6 +39,8 @@ golden_cases! {
     golden_cli_quoting => "cli-quoting",
     golden_counts => "counts",
     golden_introspection => "introspection",
+    golden_globs => "globs",
+    golden_edge => "edge",
 }
 
 fn golden_dir() -> PathBuf {
