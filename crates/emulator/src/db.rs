@@ -24,6 +24,78 @@ pub struct Entry {
     pub expire_at: Option<i64>,
     /// Last access time in Unix milliseconds (OBJECT IDLETIME).
     pub last_access_ms: i64,
+    /// Redis's 24-bit per-object `lru` field, read as the policy says: under LRU policies
+    /// the LRU clock (seconds) of the last access; under LFU ones the minute of the last
+    /// decrement (16 bits) and the logarithmic access counter (8 bits). Switching policy
+    /// at runtime reads the old layout as the new one, as Redis does (OBJECT FREQ of a key
+    /// written under LRU then reads as mostly decayed garbage, usually 0).
+    pub lru: u32,
+}
+
+/// How key accesses are recorded, from `maxmemory-policy`, `lfu-log-factor` and
+/// `lfu-decay-time`. The engine sets it before each command.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AccessMode {
+    pub lfu: bool,
+    pub lfu_log_factor: i64,
+    pub lfu_decay_time: i64,
+}
+
+/// Redis's LFU_INIT_VAL: the counter of a new object under an LFU policy.
+pub const LFU_INIT_VAL: u32 = 5;
+
+/// LRU_CLOCK(): seconds, on 24 bits.
+fn lru_clock(now_ms: i64) -> u32 {
+    (now_ms.div_euclid(1000) as u64 & 0xFF_FFFF) as u32
+}
+
+/// Redis's estimateObjectIdleTime, in seconds: the LRU clock now minus the object's
+/// (with the 24-bit wrap-around). Under an LFU policy the field holds LFU data, and Redis
+/// reads it as a clock all the same.
+pub fn idle_seconds(lru: u32, now_ms: i64) -> u64 {
+    let clock = lru_clock(now_ms) as u64;
+    let lru = lru as u64;
+    if clock >= lru {
+        clock - lru
+    } else {
+        clock + (0xFF_FFFF - lru)
+    }
+}
+
+/// LFUGetTimeInMinutes(): minutes, on 16 bits.
+fn lfu_minutes(now_ms: i64) -> u32 {
+    (now_ms.div_euclid(60_000) as u64 & 0xFFFF) as u32
+}
+
+/// Redis's LFUDecrAndReturn: the counter of an `lru` field after the decay of the minutes
+/// elapsed since its last decrement (one step per `decay_time` minutes).
+pub fn lfu_decr_and_return(lru: u32, now_ms: i64, decay_time: i64) -> u32 {
+    let ldt = lru >> 8;
+    let counter = lru & 255;
+    let now = lfu_minutes(now_ms);
+    // LFUTimeElapsed, with its wrap-around of the 16-bit minute clock.
+    let elapsed = if now >= ldt { now - ldt } else { 65535 - ldt + now };
+    let periods = if decay_time > 0 { elapsed as i64 / decay_time } else { 0 };
+    if periods > counter as i64 {
+        0
+    } else {
+        counter - periods as u32
+    }
+}
+
+/// Redis's LFULogIncr: increments the counter with probability 1 / ((counter - 5) * factor + 1),
+/// `r` being a uniform random number in [0, 1].
+fn lfu_log_incr(counter: u32, factor: i64, r: f64) -> u32 {
+    if counter == 255 {
+        return 255;
+    }
+    let base = counter.saturating_sub(LFU_INIT_VAL) as f64;
+    let p = 1.0 / (base * factor as f64 + 1.0);
+    if r < p {
+        counter + 1
+    } else {
+        counter
+    }
 }
 
 #[derive(Default, Debug)]
@@ -35,6 +107,10 @@ pub struct Db {
     scan_index: BTreeSet<(u64, Key)>,
     /// Approximate bytes used by keys and values (see `entry_memory`).
     mem: usize,
+    /// How accesses update `Entry::lru` (set by the engine from the configuration).
+    access: AccessMode,
+    /// A deterministic random source for the LFU counter's probabilistic increments.
+    lfu_random: u64,
 }
 
 /// What one key costs: its value, its name and the bookkeeping around them (dict entry,
@@ -72,6 +148,30 @@ impl Db {
     pub fn len(&self) -> usize {
         self.entries.len()
     }
+
+    /// Sets how accesses are recorded (the engine calls it before each command).
+    pub fn set_access_mode(&mut self, mode: AccessMode) {
+        self.access = mode;
+    }
+
+    /// The `lru` field of an object created now (createObject).
+    fn new_lru(&self, now_ms: i64) -> u32 {
+        if self.access.lfu {
+            (lfu_minutes(now_ms) << 8) | LFU_INIT_VAL
+        } else {
+            lru_clock(now_ms)
+        }
+    }
+
+    /// A uniform number in [0, 1] (splitmix64), for LFULogIncr's `rand()/RAND_MAX`.
+    fn next_random(&mut self) -> f64 {
+        self.lfu_random = self.lfu_random.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.lfu_random;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        (z >> 11) as f64 / ((1u64 << 53) - 1) as f64
+    }
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -106,8 +206,17 @@ impl Db {
     /// would escape the memory accounting; writers go through `set*`.
     fn access_mut(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
         self.expire_if_needed(key, now_ms);
+        let mode = self.access;
+        let r = if mode.lfu && self.entries.contains_key(key) { self.next_random() } else { 0.0 };
         let e = self.entries.get_mut(key)?;
         e.last_access_ms = now_ms;
+        // lookupKey's touch: updateLFU under an LFU policy, else the LRU clock.
+        e.lru = if mode.lfu {
+            let counter = lfu_decr_and_return(e.lru, now_ms, mode.lfu_decay_time);
+            (lfu_minutes(now_ms) << 8) | lfu_log_incr(counter, mode.lfu_log_factor, r)
+        } else {
+            lru_clock(now_ms)
+        };
         Some(e)
     }
 
@@ -126,10 +235,16 @@ impl Db {
 
     /// Sets `key` to `value` with the given absolute expiry (or none).
     pub fn set_with_expire(&mut self, key: &[u8], value: Value, expire_at: Option<i64>, now_ms: i64) {
+        let lfu = self.access.lfu;
         if let Some(e) = self.entries.get_mut(key) {
             self.mem -= entry_memory(key, e);
             e.value = value;
             e.last_access_ms = now_ms;
+            // dbSetValue: under LFU the new value inherits the old one's counter; else
+            // it is a new object with the current LRU clock.
+            if !lfu {
+                e.lru = lru_clock(now_ms);
+            }
             let old = e.expire_at;
             e.expire_at = expire_at;
             self.mem += entry_memory(key, e);
@@ -149,7 +264,7 @@ impl Db {
         if let Some(t) = expire_at {
             self.expiry_index.insert((t, k.clone()));
         }
-        let e = Entry { value, expire_at, last_access_ms: now_ms };
+        let e = Entry { value, expire_at, last_access_ms: now_ms, lru: self.new_lru(now_ms) };
         self.mem += entry_memory(key, &e);
         self.entries.insert(k, e);
     }
@@ -333,6 +448,23 @@ mod tests {
         for i in 0..100 {
             assert!(seen.contains(format!("a{i}").as_bytes()), "lost a{i}");
         }
+    }
+
+    #[test]
+    fn lfu_counter_starts_at_5_and_decays_by_minutes() {
+        let mut db = Db::default();
+        db.set_access_mode(AccessMode { lfu: true, lfu_log_factor: 10, lfu_decay_time: 1 });
+        let t = 1_700_000_000_000;
+        db.set(b"k", v("1"), t);
+        let lru = db.entry(b"k").unwrap().lru;
+        assert_eq!(lfu_decr_and_return(lru, t, 1), 5);
+        db.get(b"k", t); // 5 -> 6 always (probability 1)
+        let lru = db.entry(b"k").unwrap().lru;
+        assert_eq!(lfu_decr_and_return(lru, t, 1), 6);
+        assert_eq!(lfu_decr_and_return(lru, t + 3 * 60_000, 1), 3);
+        assert_eq!(lfu_decr_and_return(lru, t + 3 * 60_000, 0), 6);
+        db.set(b"k", v("2"), t); // an overwrite keeps the counter
+        assert_eq!(lfu_decr_and_return(db.entry(b"k").unwrap().lru, t, 1), 6);
     }
 
     #[test]

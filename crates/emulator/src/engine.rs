@@ -2,6 +2,7 @@
 //! command, `Engine::execute`. Front ends (the page's console, the native RESP server,
 //! tests) own an `Engine`, connect clients, and feed it argument vectors.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::clock::Clock;
@@ -224,10 +225,23 @@ impl Engine {
         if let Some(c) = self.clients.get_mut(&client) {
             c.last_interaction_ms = now_ms;
         }
+        // How key accesses are recorded follows maxmemory-policy (LRU clock or LFU counter).
+        let mode = crate::db::AccessMode {
+            lfu: self.config.get("maxmemory-policy").contains("lfu"),
+            lfu_log_factor: self.config.int("lfu-log-factor"),
+            lfu_decay_time: self.config.int("lfu-decay-time"),
+        };
+        for db in self.dbs.iter_mut() {
+            db.set_access_mode(mode);
+        }
         let reply = match self.resolve(argv) {
             Ok((spec, full_name)) => {
                 if let Some(c) = self.clients.get_mut(&client) {
-                    c.last_command = full_name.clone();
+                    // Reuses the client's string: no allocation per command.
+                    if c.last_command != *full_name {
+                        c.last_command.clear();
+                        c.last_command.push_str(&full_name);
+                    }
                 }
                 match self.check_memory(spec) {
                     Err(e) => {
@@ -238,7 +252,10 @@ impl Engine {
                         let handler = spec.handler.expect("resolve returns runnable commands");
                         let mut ctx = Ctx { engine: self, client, now_ms, spec };
                         let result = handler(&mut ctx, argv);
-                        let entry = self.stats.calls.entry(full_name).or_default();
+                        let entry = match self.stats.calls.get_mut(&*full_name) {
+                            Some(entry) => entry,
+                            None => self.stats.calls.entry(full_name.into_owned()).or_default(),
+                        };
                         entry.0 += 1;
                         match result {
                             Ok(r) => r,
@@ -267,14 +284,14 @@ impl Engine {
 
     /// Finds the spec that runs `argv` (descending into subcommands) and checks arity.
     /// Returns the spec and its full name (`config|get`).
-    fn resolve(&self, argv: &[Vec<u8>]) -> Result<(&'static CommandSpec, String), CmdError> {
+    fn resolve(&self, argv: &[Vec<u8>]) -> Result<(&'static CommandSpec, Cow<'static, str>), CmdError> {
         let spec = table::lookup(&argv[0]).ok_or_else(|| error::unknown_command(argv))?;
         if !spec.arity_ok(argv.len()) {
             return Err(error::wrong_arity(spec.name));
         }
         // A container runs its own handler only when called bare (`COMMAND`).
         if spec.subcommands.is_empty() || (argv.len() == 1 && spec.handler.is_some()) {
-            return Ok((spec, spec.name.to_string()));
+            return Ok((spec, Cow::Borrowed(spec.name)));
         }
         let sub = spec
             .find_subcommand(&argv[1])
@@ -283,7 +300,7 @@ impl Engine {
         if !sub.arity_ok(argv.len()) {
             return Err(error::wrong_arity(&full));
         }
-        Ok((sub, full))
+        Ok((sub, Cow::Owned(full)))
     }
 
     /// Refuses commands that may grow memory when over `maxmemory` and nothing can be

@@ -761,21 +761,21 @@ fn object_idletime(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if lfu {
         return Err(CmdError::new("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
     }
-    Ok(Reply::Integer((now - e.last_access_ms).max(0) / 1000))
+    Ok(Reply::Integer(crate::db::idle_seconds(e.lru, now) as i64))
 }
 
 /// OBJECT FREQ key
 fn object_freq(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let now = ctx.now_ms;
     let lfu = lfu_policy(ctx);
-    if ctx.db().peek(&argv[2], now).is_none() {
+    let decay = ctx.engine.config.int("lfu-decay-time");
+    let Some(lru) = ctx.db().peek(&argv[2], now).map(|e| e.lru) else {
         return Ok(Reply::Nil);
-    }
+    };
     if !lfu {
         return Err(CmdError::new("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
     }
-    // New objects start at LFU_INIT_VAL (5) in Redis; access counting is not modelled.
-    Ok(Reply::Integer(5))
+    Ok(Reply::Integer(crate::db::lfu_decr_and_return(lru, now, decay) as i64))
 }
 
 /// OBJECT HELP
