@@ -154,7 +154,20 @@ fn entry_view(e: Entry) -> impl IntoView {
         Kind::Note => "entry note",
     };
     let prompt = (!e.prompt.is_empty()).then(|| view! { <span class="prompt">{e.prompt.clone()}</span> });
-    view! { <pre class=class>{prompt}<span class="text">{e.text}</span></pre> }
+    if e.kind == Kind::Note {
+        // Notes are the playground's own words; `backticks` mark commands to try.
+        let parts = e
+            .text
+            .split('`')
+            .enumerate()
+            .map(|(i, part)| {
+                let part = part.to_string();
+                if i % 2 == 1 { view! { <code>{part}</code> }.into_any() } else { part.into_any() }
+            })
+            .collect_view();
+        return view! { <div class=class>{parts}</div> }.into_any();
+    }
+    view! { <pre class=class>{prompt}<span class="text">{e.text}</span></pre> }.into_any()
 }
 
 /// The redis-cli console: the screen, then the prompt and the line being typed.
@@ -363,15 +376,17 @@ pub fn KeyList() -> impl IntoView {
                 prop:value=move || ctx.filter.get()
                 on:input=on_filter
             />
-            <ul class="key-list">
-                <For
-                    each=rows
-                    key=|r| (r.key.clone(), r.ttl_ms.map(|t| keys::format_ttl(t)), r.size, r.type_name)
-                    children=row_view
-                />
-            </ul>
-            {move || empty().map(|t| view! { <p class="empty">{t}</p> })}
-            {move || more().map(|t| view! { <p class="more">{t}</p> })}
+            <div class="key-scroll">
+                <ul class="key-list">
+                    <For
+                        each=rows
+                        key=|r| (r.key.clone(), r.ttl_ms.map(keys::format_ttl), r.size, r.type_name)
+                        children=row_view
+                    />
+                </ul>
+                {move || empty().map(|t| view! { <p class="empty">{t}</p> })}
+                {move || more().map(|t| view! { <p class="more">{t}</p> })}
+            </div>
             <p class="keys-foot">"Click a key to type a command for it. TTLs count down live."</p>
         </aside>
     }

@@ -67,8 +67,8 @@ pub struct Console {
 }
 
 pub const WELCOME: &str = "Welcome to the Redis playground: a Redis 7.0 server running inside this page.\n\
-Type commands as in redis-cli, for example  SET greeting hello  then  GET greeting.\n\
-Tab completes a command name, Up and Down walk the history, \"help\" explains the rest.";
+Type commands as in redis-cli, for example `SET greeting hello` then `GET greeting`.\n\
+Tab completes a command name, Up and Down walk the history, `help` explains the rest.";
 
 impl Console {
     pub fn new(history: History) -> Self {
@@ -246,7 +246,7 @@ impl Console {
                 Some(text) => self.push(Kind::Reply, String::new(), text),
                 None => {
                     let topic = String::from_utf8_lossy(&argv[1..].join(&b' ')).into_owned();
-                    self.push(Kind::Note, String::new(), format!("No help for '{topic}'. Try \"help @string\" or Tab after \"help \"."));
+                    self.push(Kind::Note, String::new(), format!("No help for '{topic}'. Try `help @string`, or Tab after `help `."));
                 }
             }
             return;

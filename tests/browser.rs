@@ -1,0 +1,223 @@
+//! The app in a real browser (headless Chromium through wasm-bindgen-test): each test
+//! mounts the whole page into its own container, types into the console input with
+//! real DOM events, and reads what the DOM shows. Run by scripts/test-browser.sh:
+//! `cargo test --target wasm32-unknown-unknown -p redis-playground`.
+#![cfg(target_arch = "wasm32")]
+
+use std::time::Duration;
+
+use gloo_timers::future::sleep;
+use redis_playground::App;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement, HtmlInputElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+/// Leptos updates the DOM asynchronously: let it settle before reading.
+async fn settle() {
+    sleep(Duration::from_millis(30)).await;
+}
+
+/// Mounts a fresh page into its own container and returns the container.
+async fn mount() -> Element {
+    let container = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&container).unwrap();
+    let handle = leptos::mount::mount_to(container.clone().unchecked_into::<HtmlElement>(), App);
+    handle.forget();
+    settle().await;
+    container
+}
+
+fn input(root: &Element) -> HtmlInputElement {
+    root.query_selector("input.console-input").unwrap().expect("the console input").unchecked_into()
+}
+
+fn key(root: &Element, key: &str, ctrl: bool) {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    init.set_ctrl_key(ctrl);
+    let ev = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    input(root).dispatch_event(&ev).unwrap();
+}
+
+/// Types `text` into the input as an input event would deliver it.
+async fn type_text(root: &Element, text: &str) {
+    let field = input(root);
+    field.set_value(text);
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let ev = web_sys::Event::new_with_event_init_dict("input", &init).unwrap();
+    field.dispatch_event(&ev).unwrap();
+    settle().await;
+}
+
+async fn press(root: &Element, name: &str) {
+    key(root, name, false);
+    settle().await;
+}
+
+/// Types a line and presses Enter.
+async fn run(root: &Element, line: &str) {
+    type_text(root, line).await;
+    press(root, "Enter").await;
+}
+
+/// The text of every entry on the console's screen, in order.
+fn entries(root: &Element) -> Vec<String> {
+    let list = root.query_selector_all(".entries .entry").unwrap();
+    (0..list.length()).map(|i| list.item(i).unwrap().text_content().unwrap_or_default()).collect()
+}
+
+fn last_entries(root: &Element, n: usize) -> Vec<String> {
+    let all = entries(root);
+    all[all.len().saturating_sub(n)..].to_vec()
+}
+
+fn text_of(root: &Element, selector: &str) -> String {
+    root.query_selector(selector).unwrap().map(|e| e.text_content().unwrap_or_default()).unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn console_prints_replies_exactly_like_redis_cli() {
+    let root = mount().await;
+    for line in ["SET greeting hello", "GET greeting", "INCR n", "EXPIRE greeting 100", "TTL greeting", "FOO"] {
+        run(&root, line).await;
+    }
+    assert_eq!(
+        last_entries(&root, 12),
+        [
+            "127.0.0.1:6379> SET greeting hello",
+            "OK\n",
+            "127.0.0.1:6379> GET greeting",
+            "\"hello\"\n",
+            "127.0.0.1:6379> INCR n",
+            "(integer) 1\n",
+            "127.0.0.1:6379> EXPIRE greeting 100",
+            "(integer) 1\n",
+            "127.0.0.1:6379> TTL greeting",
+            "(integer) 100\n",
+            "127.0.0.1:6379> FOO",
+            "(error) ERR unknown command 'FOO', with args beginning with: \n",
+        ]
+    );
+    assert_eq!(input(&root).value(), "", "Enter empties the line");
+    let last = root.query_selector(".entries .entry:last-child").unwrap().unwrap();
+    assert!(last.class_list().contains("error"), "errors are styled as errors");
+}
+
+#[wasm_bindgen_test]
+async fn console_prompt_follows_select() {
+    let root = mount().await;
+    assert_eq!(text_of(&root, ".input-row .prompt"), "127.0.0.1:6379> ");
+    run(&root, "SELECT 1").await;
+    assert_eq!(text_of(&root, ".input-row .prompt"), "127.0.0.1:6379[1]> ");
+    assert_eq!(text_of(&root, ".db-badge"), "db 1", "the key list follows the db");
+    run(&root, "SELECT 0").await;
+    assert_eq!(text_of(&root, ".input-row .prompt"), "127.0.0.1:6379> ");
+}
+
+#[wasm_bindgen_test]
+async fn console_up_arrow_recalls_history_and_tab_completes() {
+    let root = mount().await;
+    run(&root, "ECHO first").await;
+    run(&root, "ECHO second").await;
+    press(&root, "ArrowUp").await;
+    assert_eq!(input(&root).value(), "ECHO second");
+    press(&root, "ArrowUp").await;
+    assert_eq!(input(&root).value(), "ECHO first");
+    press(&root, "ArrowDown").await;
+    press(&root, "ArrowDown").await;
+    assert_eq!(input(&root).value(), "");
+
+    type_text(&root, "incrb").await;
+    press(&root, "Tab").await;
+    assert_eq!(input(&root).value(), "incrby");
+    assert!(text_of(&root, ".completions").contains("incrbyfloat"), "the cycle's candidates are listed");
+    press(&root, "Escape").await;
+    assert_eq!(input(&root).value(), "incrb");
+}
+
+#[wasm_bindgen_test]
+async fn console_shows_the_argument_hint() {
+    let root = mount().await;
+    type_text(&root, "GET").await;
+    assert_eq!(text_of(&root, ".ghost .hint"), " key");
+    type_text(&root, "SET k ").await;
+    assert!(text_of(&root, ".ghost .hint").starts_with("value [NX|XX]"));
+    type_text(&root, "GET k").await;
+    assert_eq!(text_of(&root, ".ghost .hint"), "");
+}
+
+#[wasm_bindgen_test]
+async fn key_list_shows_keys_with_ttl_and_clicking_types_a_command() {
+    let root = mount().await;
+    run(&root, "SET greeting hello EX 100").await;
+    run(&root, "SET plain v").await;
+    let names: Vec<String> = {
+        let l = root.query_selector_all(".key-list .key .name").unwrap();
+        (0..l.length()).map(|i| l.item(i).unwrap().text_content().unwrap()).collect()
+    };
+    assert!(names.contains(&"greeting".to_string()) && names.contains(&"plain".to_string()), "{names:?}");
+    let ttl = text_of(&root, ".key-list li:first-child .ttl");
+    assert!(ttl.contains("1m 40s") || ttl.contains("1m 39s"), "{ttl:?}");
+
+    let button: HtmlElement = root.query_selector(".key-list li:first-child .key").unwrap().unwrap().unchecked_into();
+    button.click();
+    settle().await;
+    assert_eq!(input(&root).value(), "GET greeting");
+
+    let filter: HtmlInputElement = root.query_selector("input.filter").unwrap().unwrap().unchecked_into();
+    filter.set_value("pl*");
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    filter.dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap()).unwrap();
+    settle().await;
+    assert_eq!(root.query_selector_all(".key-list .key").unwrap().length(), 1);
+    assert_eq!(text_of(&root, ".key-list .name"), "plain");
+}
+
+#[wasm_bindgen_test]
+async fn clear_and_ctrl_l_empty_the_screen() {
+    let root = mount().await;
+    run(&root, "PING").await;
+    assert!(!entries(&root).is_empty());
+    run(&root, "clear").await;
+    assert!(entries(&root).is_empty(), "{:?}", entries(&root));
+    run(&root, "PING").await;
+    key(&root, "l", true);
+    settle().await;
+    assert!(entries(&root).is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn corrupt_saved_history_is_ignored_and_history_is_saved() {
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    storage.set_item(redis_playground::web::HISTORY_KEY, "\u{0}{not: history").unwrap();
+    let root = mount().await;
+    press(&root, "ArrowUp").await;
+    assert_eq!(input(&root).value(), "", "nothing to recall");
+    run(&root, "PING").await;
+    assert_eq!(last_entries(&root, 1), ["PONG\n"]);
+    let saved = storage.get_item(redis_playground::web::HISTORY_KEY).unwrap().unwrap();
+    assert!(saved.ends_with("\nPING"), "{saved:?}");
+    // A new page load reads it back.
+    let again = mount().await;
+    press(&again, "ArrowUp").await;
+    assert_eq!(input(&again).value(), "PING");
+}
+
+#[wasm_bindgen_test]
+async fn repeat_prefix_and_unbalanced_quotes() {
+    let root = mount().await;
+    run(&root, "3 INCR counter").await;
+    assert_eq!(last_entries(&root, 1), ["(integer) 1\n(integer) 2\n(integer) 3\n"]);
+    run(&root, "SET k \"unbalanced").await;
+    assert_eq!(last_entries(&root, 1), ["Invalid argument(s)\n"]);
+}
