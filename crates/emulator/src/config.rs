@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::db::AccessMode;
+
 #[derive(Clone, Copy, Debug)]
 pub enum Kind {
     /// An integer within `min..=max`.
@@ -125,11 +127,17 @@ pub fn parse_memory(s: &str) -> Option<i64> {
 #[derive(Clone, Debug)]
 pub struct Config {
     values: BTreeMap<&'static str, String>,
+    /// Values the engine reads on every command, parsed once: kept in step by `set`.
+    maxmemory: i64,
+    access: AccessMode,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { values: PARAMS.iter().map(|p| (p.name, p.default.to_string())).collect() }
+        let values = PARAMS.iter().map(|p| (p.name, p.default.to_string())).collect();
+        let mut c = Config { values, maxmemory: 0, access: AccessMode::default() };
+        c.refresh_cache();
+        c
     }
 }
 
@@ -143,7 +151,22 @@ impl Config {
     }
 
     pub fn maxmemory(&self) -> i64 {
-        self.int("maxmemory")
+        self.maxmemory
+    }
+
+    /// How key accesses are recorded (LRU clock or LFU counter), from
+    /// `maxmemory-policy`, `lfu-log-factor` and `lfu-decay-time`.
+    pub fn access_mode(&self) -> AccessMode {
+        self.access
+    }
+
+    fn refresh_cache(&mut self) {
+        self.maxmemory = self.int("maxmemory");
+        self.access = AccessMode {
+            lfu: self.get("maxmemory-policy").contains("lfu"),
+            lfu_log_factor: self.int("lfu-log-factor"),
+            lfu_decay_time: self.int("lfu-decay-time"),
+        };
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
@@ -190,6 +213,7 @@ impl Config {
             }
         };
         self.values.insert(param.name, canonical);
+        self.refresh_cache();
         Ok(())
     }
 }

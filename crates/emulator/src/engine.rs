@@ -226,11 +226,7 @@ impl Engine {
             c.last_interaction_ms = now_ms;
         }
         // How key accesses are recorded follows maxmemory-policy (LRU clock or LFU counter).
-        let mode = crate::db::AccessMode {
-            lfu: self.config.get("maxmemory-policy").contains("lfu"),
-            lfu_log_factor: self.config.int("lfu-log-factor"),
-            lfu_decay_time: self.config.int("lfu-decay-time"),
-        };
+        let mode = self.config.access_mode();
         for db in self.dbs.iter_mut() {
             db.set_access_mode(mode);
         }
