@@ -9,7 +9,7 @@ use std::panic::{self, AssertUnwindSafe};
 
 use mio::net::TcpStream;
 use redis_emulator::resp::{parse_request, Parse};
-use redis_emulator::{ClientId, Engine, Reply};
+use redis_emulator::{ClientId, Engine, Protocol, Reply};
 
 use crate::log::{log, Level};
 
@@ -227,17 +227,27 @@ impl Connection {
         let out = &mut self.output;
         let ran = panic::catch_unwind(AssertUnwindSafe(|| {
             let reply = engine.execute(id, argv);
-            // After execute: HELLO switches the protocol of its own reply.
-            reply.encode(engine.protocol(id), out);
+            // Read after execute: HELLO switches the protocol of its own reply, QUIT
+            // asks for the connection to close once the reply is out.
+            let (protocol, closing) = match engine.client(id) {
+                Some(c) => (c.protocol, c.closing),
+                None => (Protocol::Resp2, true),
+            };
+            reply.encode(protocol, out);
+            closing
         }));
-        if ran.is_err() {
-            let name = String::from_utf8_lossy(&argv[0]).into_owned();
-            log(Level::Warning, &format!("Command '{}' panicked (client id={}): replying with an error", name, id));
-            self.output.truncate(mark);
-            let reply = Reply::error(format!("ERR internal error while running '{}'", name));
-            reply.encode(engine.protocol(id), &mut self.output);
-        }
-        if engine.client(id).is_none_or(|c| c.closing) {
+        let closing = match ran {
+            Ok(closing) => closing,
+            Err(_) => {
+                let name = String::from_utf8_lossy(&argv[0]).into_owned();
+                log(Level::Warning, &format!("Command '{}' panicked (client id={}): replying with an error", name, id));
+                self.output.truncate(mark);
+                let reply = Reply::error(format!("ERR internal error while running '{}'", name));
+                reply.encode(engine.protocol(id), &mut self.output);
+                engine.client(id).is_none_or(|c| c.closing)
+            }
+        };
+        if closing {
             self.close_after_flush = true;
         }
     }
