@@ -316,7 +316,8 @@ fn split_syntax(syntax: &str) -> Vec<String> {
     out
 }
 
-/// The text `HELP <command>` prints in redis-cli: usage, summary, since, group.
+/// The text `HELP <command>` prints in redis-cli (without its colours): a blank line,
+/// usage, summary, since, group, and a blank line.
 pub fn help_text(name: &str) -> Option<String> {
     let args = split_args(name.as_bytes())?;
     let (spec, _) = spec_for(&args)?;
@@ -326,7 +327,7 @@ pub fn help_text(name: &str) -> Option<String> {
         spec.name.to_ascii_uppercase()
     };
     Some(format!(
-        "\n  {} {}\n  summary: {}\n  since: {}\n  group: {}\n",
+        "\n  {} {}\n  summary: {}\n  since: {}\n  group: {}\n\n",
         full, spec.syntax, spec.summary, spec.since, spec.group
     ))
 }

@@ -41,6 +41,7 @@ golden_cases! {
     golden_introspection => "introspection",
     golden_globs => "globs",
     golden_edge => "edge",
+    golden_cli_help => "cli-help",
 }
 
 fn golden_dir() -> PathBuf {
@@ -281,8 +282,14 @@ fn replay(doc: &Value, steps: &[Step], recorded: &[Recorded], pass: Pass, report
         if pass == Pass::Cli {
             // redis-cli's own handling first: a repeat prefix (`3 INCR k`) or its refusal.
             report.checks += 1;
-            let expected = r.cli.clone().unwrap_or_default();
+            let mut expected = r.cli.clone().unwrap_or_default();
             let actual = match cli::strip_repeat(&argv) {
+                // redis-cli answers `help <command>` itself, in colour: compare the text.
+                Ok((_, command)) if is_help(command) => {
+                    expected = strip_ansi(&expected);
+                    let topic = command[1..].join(&b' ');
+                    cli::help_text(&String::from_utf8_lossy(&topic)).unwrap_or_default().into_bytes()
+                }
                 Err(message) => format!("{message}\n").into_bytes(),
                 Ok((times, command)) => {
                     let mut out = Vec::new();
@@ -324,6 +331,32 @@ fn replay(doc: &Value, steps: &[Step], recorded: &[Recorded], pass: Pass, report
             ));
         }
     }
+}
+
+/// redis-cli's `help` and `?` lines.
+fn is_help(argv: &[Vec<u8>]) -> bool {
+    argv.first().is_some_and(|a| a.eq_ignore_ascii_case(b"help") || a.as_slice() == b"?")
+}
+
+/// Terminal text without its colour sequences (`ESC [ ... m`) and carriage returns.
+fn strip_ansi(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == 0x1b && b.get(i + 1) == Some(&b'[') {
+            i += 2;
+            while i < b.len() && b[i] != b'm' {
+                i += 1;
+            }
+            i += 1;
+        } else {
+            if b[i] != b'\r' {
+                out.push(b[i]);
+            }
+            i += 1;
+        }
+    }
+    out
 }
 
 fn pass_name(pass: Pass) -> &'static str {

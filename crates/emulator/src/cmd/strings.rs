@@ -342,7 +342,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         since: "7.0.0",
         summary: "Find longest common substring",
         complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively",
-        syntax: "key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]",
+        syntax: "key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]",
         handler: Some(lcs),
         ..CommandSpec::BASE
     },
