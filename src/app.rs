@@ -128,7 +128,7 @@ pub fn App() -> impl IntoView {
         <div class="app">
             <header class="top">
                 <div class="brand">
-                    <span class="logo" aria-hidden="true">"▰"</span>
+                    <span class="logo" aria-hidden="true"></span>
                     <h1>"Redis Playground"</h1>
                 </div>
                 <p class="subtitle">"Try Redis commands right here: a Redis 7 server runs inside this page, no install, no network."</p>
@@ -353,7 +353,7 @@ pub fn KeyList() -> impl IntoView {
                 <button class="key" title=title on:click=on_click>
                     <span class=format!("badge t-{}", r.type_name)>{r.type_name}</span>
                     <span class="name">{r.display.clone()}</span>
-                    <span class="ttl">{r.ttl_ms.map(|t| format!("⏱ {}", keys::format_ttl(t)))}</span>
+                    <span class="ttl" title="time to live">{r.ttl_ms.map(keys::format_ttl)}</span>
                     <span class="size">{keys::format_size(r.size)}</span>
                 </button>
             </li>

@@ -1,0 +1,196 @@
+import { test, expect, type Page } from '@playwright/test';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+// The page as a user meets it: served under a sub-path, typed into with the keyboard.
+// Expected replies are what redis-cli 7.0 prints on a terminal for these commands.
+
+const base = '/course/playground/';
+const repo = resolve(__dirname, '../..');
+
+/** Opens the page and waits until the console accepts typing. Fails on any page error
+ *  or failed request (a broken relative URL under the sub-path would show here). */
+async function open(page: Page): Promise<void> {
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  await page.goto(base);
+  await expect(page.locator('input.console-input')).toBeFocused();
+  expect(problems).toEqual([]);
+}
+
+/** The text of the last `n` entries on the console's screen. */
+async function lastEntries(page: Page, n: number): Promise<string[]> {
+  return page.locator('.entries .entry').evaluateAll(
+    (els, n) => els.slice(-n).map((e) => e.textContent ?? ''),
+    n,
+  );
+}
+
+/** Types a line, presses Enter, and returns the reply's text exactly as shown. */
+async function run(page: Page, line: string): Promise<string> {
+  const before = await page.locator('.entries .entry').count();
+  await page.keyboard.type(line);
+  await page.keyboard.press('Enter');
+  await expect.poll(() => page.locator('.entries .entry').count()).toBeGreaterThanOrEqual(before + 2);
+  const [echo, reply] = await lastEntries(page, 2);
+  expect(echo.endsWith(line)).toBe(true);
+  return reply;
+}
+
+test('commands typed at the prompt print exactly what redis-cli prints', async ({ page }) => {
+  await open(page);
+  expect(await run(page, 'SET greeting hello')).toBe('OK\n');
+  expect(await run(page, 'GET greeting')).toBe('"hello"\n');
+  expect(await run(page, 'INCR n')).toBe('(integer) 1\n');
+  expect(await run(page, 'EXPIRE greeting 100')).toBe('(integer) 1\n');
+  expect(await run(page, 'TTL greeting')).toBe('(integer) 100\n');
+  expect(await run(page, 'FOO')).toBe("(error) ERR unknown command 'FOO', with args beginning with: \n");
+  const echoes = await page.locator('.entries .entry.cmd').allTextContents();
+  expect(echoes.slice(-2)).toEqual(['127.0.0.1:6379> TTL greeting', '127.0.0.1:6379> FOO']);
+  await expect(page.locator('.entries .entry').last()).toHaveClass(/error/);
+
+  mkdirSync(join(__dirname, '../test-results'), { recursive: true });
+  await page.screenshot({ path: join(__dirname, '../test-results/console-after-commands.png') });
+});
+
+test('Up arrow recalls the previous command, Down returns to the empty line', async ({ page }) => {
+  await open(page);
+  await run(page, 'SET a 1');
+  await run(page, 'GET a');
+  const input = page.locator('input.console-input');
+  await page.keyboard.press('ArrowUp');
+  await expect(input).toHaveValue('GET a');
+  await page.keyboard.press('ArrowUp');
+  await expect(input).toHaveValue('SET a 1');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  await expect(input).toHaveValue('');
+  // The history survives a reload (localStorage).
+  await page.reload();
+  await expect(input).toBeFocused();
+  await page.keyboard.press('ArrowUp');
+  await expect(input).toHaveValue('GET a');
+});
+
+test('Tab completes a command name and the hint shows the arguments', async ({ page }) => {
+  await open(page);
+  const input = page.locator('input.console-input');
+  await page.keyboard.type('incrb');
+  await page.keyboard.press('Tab');
+  await expect(input).toHaveValue('incrby');
+  await expect(input).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(input).toHaveValue('incrb');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  await expect(input).toHaveValue('incrbyfloat');
+  await expect(page.locator('.completions .cand.current')).toHaveText('incrbyfloat');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  await expect(input).toHaveValue('incrby');
+  await page.keyboard.type(' ');
+  await expect(page.locator('.ghost .hint')).toHaveText('key increment');
+  await expect(page.locator('.completions')).toHaveCount(0);
+  await page.screenshot({ path: join(__dirname, '../test-results/console-hint.png') });
+  await page.keyboard.type('n 5');
+  await page.keyboard.press('Enter');
+  await expect.poll(() => lastEntries(page, 1)).toEqual(['(integer) 5\n']);
+});
+
+test('the key list shows greeting with its TTL counting down, and a click types GET', async ({ page }) => {
+  await open(page);
+  await run(page, 'SET greeting hello');
+  await run(page, 'EXPIRE greeting 100');
+  const row = page.locator('.key-list .key', { hasText: 'greeting' });
+  await expect(row.locator('.badge')).toHaveText('string');
+  await expect(row.locator('.ttl')).toHaveText(/1m 40s|1m 39s/);
+  await expect(row.locator('.ttl')).toHaveText(/1m 3\ds/, { timeout: 5000 });
+  await row.click();
+  await expect(page.locator('input.console-input')).toHaveValue('GET greeting');
+  await expect(page.locator('input.console-input')).toBeFocused();
+  // A key whose TTL ends disappears by itself (active expiry once a second).
+  await page.keyboard.press('Control+a');
+  await page.keyboard.press('Delete');
+  await run(page, 'SET short v PX 300');
+  await expect(page.locator('.key-list .key', { hasText: 'short' })).toHaveCount(1);
+  await expect(page.locator('.key-list .key', { hasText: 'short' })).toHaveCount(0, { timeout: 3000 });
+});
+
+test('SELECT 1 changes the prompt and the key list', async ({ page }) => {
+  await open(page);
+  await run(page, 'SET in0 x');
+  expect(await run(page, 'SELECT 1')).toBe('OK\n');
+  await expect(page.locator('.input-row .prompt')).toHaveText('127.0.0.1:6379[1]>');
+  expect(await page.locator('.input-row .prompt').textContent()).toBe('127.0.0.1:6379[1]> ');
+  await expect(page.locator('.db-badge')).toHaveText('db 1');
+  await expect(page.locator('.key-list .key')).toHaveCount(0);
+  await run(page, 'SET in1 y');
+  const echo = (await lastEntries(page, 2))[0];
+  expect(echo).toBe('127.0.0.1:6379[1]> SET in1 y');
+  await expect(page.locator('.key-list .key .name')).toHaveText(['in1']);
+});
+
+test('a multi-line paste runs line by line', async ({ page }) => {
+  await open(page);
+  await page.evaluate(() => {
+    const data = new DataTransfer();
+    data.setData('text/plain', 'SET p 1\nINCR p\nGET p\n');
+    const input = document.querySelector('input.console-input')!;
+    input.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  });
+  await expect.poll(() => lastEntries(page, 6)).toEqual([
+    '127.0.0.1:6379> SET p 1',
+    'OK\n',
+    '127.0.0.1:6379> INCR p',
+    '(integer) 2\n',
+    '127.0.0.1:6379> GET p',
+    '"2"\n',
+  ]);
+  await expect(page.locator('input.console-input')).toHaveValue('');
+});
+
+test('time from navigation to an interactive console', async ({ browser }) => {
+  // Fresh contexts (empty cache) load the page; "interactive" is the moment the console's
+  // input has focus and a typed command gets its reply.
+  const loads: { wall: number; ready: number }[] = [];
+  for (let i = 0; i < 5; i++) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const t0 = Date.now();
+    await page.goto(base, { waitUntil: 'commit' });
+    await expect(page.locator('input.console-input')).toBeFocused();
+    await page.keyboard.type('PING');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => lastEntries(page, 1)).toEqual(['PONG\n']);
+    const wall = Date.now() - t0;
+    const ready = Number(await page.locator('html').getAttribute('data-ready-ms'));
+    loads.push({ wall, ready });
+    await context.close();
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const dist = join(repo, 'dist');
+  const wasm = readdirSync(dist).find((f) => f.endsWith('_bg.wasm'))!;
+  const bytes = readFileSync(join(dist, wasm));
+  const gz = gzipSync(bytes, { level: 9 }).length;
+  const report = [
+    `# Page metrics (scripts/test-browser.sh, headless Chromium, page served from 127.0.0.1 under ${base})`,
+    `measured_at: ${new Date().toISOString()}`,
+    `wasm_file: ${wasm}`,
+    `wasm_raw_bytes: ${bytes.length}`,
+    `wasm_gzip_bytes: ${gz}`,
+    `ready_ms_median: ${median(loads.map((l) => l.ready))}  (navigation start to the app mounted, performance.now())`,
+    `interactive_ms_median: ${median(loads.map((l) => l.wall))}  (goto to a typed PING answered, wall clock)`,
+    `loads: ${loads.map((l) => `${l.ready}/${l.wall}`).join(' ')}  (ready/interactive ms, ${loads.length} fresh contexts)`,
+    '',
+  ].join('\n');
+  mkdirSync(join(repo, 'bench'), { recursive: true });
+  writeFileSync(join(repo, 'bench/page-metrics.txt'), report);
+  console.log(report);
+  expect(gz).toBeLessThanOrEqual(1024 * 1024);
+  expect(median(loads.map((l) => l.wall))).toBeLessThan(10_000);
+});
