@@ -5,16 +5,17 @@
 # to bench/results.md.
 #
 # Both servers run on free loopback ports and are stopped on exit. Each measurement is
-# repeated ROUNDS times, alternating servers, and the median is reported: on a small
+# repeated ROUNDS times, alternating servers, and medians are reported: on a small
 # machine the benchmark client shares the CPU with the server, so single runs are noisy.
+# PIN=0 turns off pinning servers and client to separate CPUs.
 #
-#   bash scripts/bench.sh                 # ROUNDS=3 REQUESTS=200000
-#   ROUNDS=5 REQUESTS=100000 bash scripts/bench.sh
+#   bash scripts/bench.sh                 # ROUNDS=5 REQUESTS=200000
+#   ROUNDS=3 REQUESTS=100000 PIN=0 bash scripts/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 REQUESTS=${REQUESTS:-200000}
 TESTS=(set get incr mset)
 PIPELINES=(1 16)
@@ -55,7 +56,7 @@ trap cleanup EXIT
 # On a machine with 2+ CPUs, servers run on CPU 1 and the benchmark client on CPU 0, so
 # the two don't fight for one core and both servers get the same conditions.
 server_cpu=(); client_cpu=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+if [ "${PIN:-1}" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
   server_cpu=(taskset -c 1); client_cpu=(taskset -c 0)
 fi
 
@@ -76,23 +77,30 @@ wait_ready() {
 wait_ready "$redis_port"
 wait_ready "$emulator_port"
 
-# 4. Measurements: requests per second from redis-benchmark's CSV output.
-declare -A samples
-run_one() { # port pipeline -> lines "TEST rps"
-  "${client_cpu[@]}" redis-benchmark -h 127.0.0.1 -p "$1" -t "$(IFS=,; echo "${TESTS[*]}")" -n "$REQUESTS" -P "$2" --csv 2>/dev/null |
-    awk -F'","' 'NR > 1 { gsub(/"/, "", $1); split($1, a, " "); print a[1], $2 }'
+# 4. Measurements. Each (test, pipeline) runs once per server per round, back to back,
+# with the order swapped every round; the ratio is taken per pair and the median of
+# the pairs reported, so load from other processes hits both sides alike.
+declare -A samples ratios
+run_one() { # port pipeline test -> requests per second
+  "${client_cpu[@]}" redis-benchmark -h 127.0.0.1 -p "$1" -t "$3" -n "$REQUESTS" -P "$2" --csv 2>/dev/null |
+    awk -F'","' 'NR > 1 { print $2; exit }'
 }
 for round in $(seq 1 "$ROUNDS"); do
+  order=(redis emulator); [ $((round % 2)) -eq 0 ] && order=(emulator redis)
+  log "round $round/$ROUNDS"
   for pipeline in "${PIPELINES[@]}"; do
-    for server in redis emulator; do
-      port=$redis_port; [ "$server" = emulator ] && port=$emulator_port
-      log "round $round/$ROUNDS: $server, -P $pipeline"
-      while read -r test rps; do
-        samples["$server|$pipeline|$test"]+="$rps "
-      done < <(run_one "$port" "$pipeline")
-      redis-cli -p "$port" flushall >/dev/null
+    for t in "${TESTS[@]}"; do
+      declare -A got=()
+      for server in "${order[@]}"; do
+        port=$redis_port; [ "$server" = emulator ] && port=$emulator_port
+        got[$server]=$(run_one "$port" "$pipeline" "$t")
+        samples["$server|$pipeline|$t"]+="${got[$server]} "
+      done
+      ratios["$pipeline|$t"]+="$(awk -v r="${got[redis]}" -v e="${got[emulator]}" 'BEGIN { if (r > 0) print e / r; else print 0 }') "
     done
   done
+  redis-cli -p "$redis_port" flushall >/dev/null
+  redis-cli -p "$emulator_port" flushall >/dev/null
 done
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -104,9 +112,9 @@ worst=""
 for pipeline in "${PIPELINES[@]}"; do
   for t in "${TESTS[@]}"; do
     name=$(echo "$t" | tr '[:lower:]' '[:upper:]')
-    r=$(echo "${samples["redis|$pipeline|$name"]:-}" | median)
-    e=$(echo "${samples["emulator|$pipeline|$name"]:-}" | median)
-    ratio=$(awk -v r="$r" -v e="$e" 'BEGIN { if (r > 0) printf "%.2f", e / r; else print "n/a" }')
+    r=$(echo "${samples["redis|$pipeline|$t"]:-}" | median)
+    e=$(echo "${samples["emulator|$pipeline|$t"]:-}" | median)
+    ratio=$(echo "${ratios["$pipeline|$t"]:-}" | median | awk '{ printf "%.2f", $1 }')
     table+=$'\n'"| $name | $pipeline | $(printf '%.0f' "$r") | $(printf '%.0f' "$e") | $ratio |"
     worst=$(awk -v w="$worst" -v x="$ratio" 'BEGIN { if (w == "" || x + 0 < w + 0) print x; else print w }')
   done
@@ -122,8 +130,9 @@ mkdir -p bench
   echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`scripts/bench.sh\` on $cpus CPU(s) ($cpu_model):"
   echo "redis-server $redis_version (\`--save '' --appendonly no\`) and the emulator's"
   echo "\`redis-emulator-server\` (release build), both on loopback, measured in the same run with"
-  echo "\`redis-benchmark -t set,get,incr,mset -n $REQUESTS -P <pipeline>\` (50 clients). Each"
-  echo "figure is the median of $ROUNDS runs. ratio = emulator / redis-server (higher is better)."
+  echo "\`redis-benchmark -t <test> -n $REQUESTS -P <pipeline>\` (50 clients). ops/s are medians of"
+  echo "$ROUNDS runs; ratio (emulator / redis-server, higher is better) is the median of the $ROUNDS"
+  echo "per-round ratios, each from two runs back to back (order swapped every round)."
   if [ ${#server_cpu[@]} -gt 0 ]; then echo "Servers pinned to CPU 1, redis-benchmark to CPU 0 (taskset)."; fi
   echo
   echo "$table"
