@@ -21,6 +21,15 @@ pub const SHARED_INTEGERS: i64 = 10000;
 pub struct StrValue {
     pub bytes: Vec<u8>,
     pub encoding: StrEncoding,
+    /// Whether Redis would hold this value as one of its shared integer objects
+    /// (`0..SHARED_INTEGERS`, OBJECT REFCOUNT 2147483647) rather than an object of its
+    /// own: integers from SET or the counters are shared, a COPY's duplicate is not.
+    pub shared: bool,
+}
+
+/// Whether `bytes` with `encoding` is one of Redis's shared integers when created.
+fn shareable(bytes: &[u8], encoding: StrEncoding) -> bool {
+    encoding == StrEncoding::Int && crate::args::parse_i64(bytes).is_some_and(|n| (0..SHARED_INTEGERS).contains(&n))
 }
 
 impl StrValue {
@@ -34,24 +43,25 @@ impl StrValue {
         } else {
             StrEncoding::Raw
         };
-        StrValue { bytes, encoding }
+        let shared = shareable(&bytes, encoding);
+        StrValue { bytes, encoding, shared }
     }
 
     /// A value created as a new string object without `tryObjectEncoding`
     /// (INCRBYFLOAT's result, COPY of an embstr...): `embstr` or `raw` by length.
     pub fn from_new_string(bytes: Vec<u8>) -> Self {
         let encoding = if bytes.len() <= EMBSTR_LIMIT { StrEncoding::Embstr } else { StrEncoding::Raw };
-        StrValue { bytes, encoding }
+        StrValue { bytes, encoding, shared: false }
     }
 
     /// A value modified in place (APPEND, SETRANGE): always `raw`.
     pub fn raw(bytes: Vec<u8>) -> Self {
-        StrValue { bytes, encoding: StrEncoding::Raw }
+        StrValue { bytes, encoding: StrEncoding::Raw, shared: false }
     }
 
     /// The result of INCR/DECR/INCRBY: an `int`.
     pub fn from_int(n: i64) -> Self {
-        StrValue { bytes: n.to_string().into_bytes(), encoding: StrEncoding::Int }
+        StrValue { bytes: n.to_string().into_bytes(), encoding: StrEncoding::Int, shared: (0..SHARED_INTEGERS).contains(&n) }
     }
 
     /// The integer this string holds, if Redis would read it as one.

@@ -42,6 +42,7 @@ golden_cases! {
     golden_globs => "globs",
     golden_edge => "edge",
     golden_cli_help => "cli-help",
+    golden_mix => "mix",
 }
 
 fn golden_dir() -> PathBuf {

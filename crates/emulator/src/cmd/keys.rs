@@ -6,7 +6,7 @@ use crate::error::{self, CmdError, CmdResult};
 use crate::glob::glob_match;
 use crate::reply::Reply;
 use crate::table::{flag::*, CommandSpec};
-use crate::value::{StrEncoding, Value, SHARED_INTEGERS};
+use crate::value::Value;
 
 const KEY1: CommandSpec = CommandSpec { first_key: 1, last_key: 1, step: 1, group: "generic", ..CommandSpec::BASE };
 
@@ -564,7 +564,16 @@ fn copy(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         }
         target.remove(dst);
     }
-    target.set_with_expire(dst, entry.value, entry.expire_at, now);
+    // The copy is a new object (dupStringObject): never one of the shared integers.
+    let value = match entry.value {
+        Value::Str(mut s) => {
+            s.shared = false;
+            Value::Str(s)
+        }
+        #[allow(unreachable_patterns)]
+        other => other,
+    };
+    target.set_with_expire(dst, value, entry.expire_at, now);
     ctx.dirty(1);
     Ok(Reply::Integer(1))
 }
@@ -727,11 +736,7 @@ fn object_refcount(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let sharing = uses_shared_integers(ctx);
     Ok(match ctx.db().peek(&argv[2], now) {
         Some(e) => match &e.value {
-            Value::Str(s)
-                if sharing
-                    && s.encoding == StrEncoding::Int
-                    && s.as_int().is_some_and(|n| (0..SHARED_INTEGERS).contains(&n)) =>
-            {
+            Value::Str(s) if sharing && s.shared => {
                 Reply::Integer(i32::MAX as i64)
             }
             _ => Reply::Integer(1),
