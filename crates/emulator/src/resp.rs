@@ -22,86 +22,160 @@ pub enum Parse {
     Error(String),
 }
 
+/// The position of the first `\r\n` at or after `from`.
 fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
-    buf.get(from..)?.windows(2).position(|w| w == b"\r\n").map(|i| i + from)
+    let mut i = from;
+    while let Some(off) = buf.get(i..)?.iter().position(|&b| b == b'\r') {
+        let at = i + off;
+        if buf.get(at + 1) == Some(&b'\n') {
+            return Some(at);
+        }
+        i = at + 1;
+    }
+    None
 }
 
 /// Parses the first request in `buf`.
 pub fn parse_request(buf: &[u8], max_bulk: usize) -> Parse {
-    match buf.first() {
-        None => Parse::Incomplete,
-        Some(b'*') => parse_multibulk(buf, max_bulk),
-        Some(_) => parse_inline(buf),
+    let mut argv = Vec::new();
+    match parse_request_into(buf, max_bulk, &mut argv) {
+        Parsed::Command { argc, len } => {
+            argv.truncate(argc);
+            Parse::Command(argv, len)
+        }
+        Parsed::Skip(n) => Parse::Skip(n),
+        Parsed::Incomplete => Parse::Incomplete,
+        Parsed::Error(text) => Parse::Error(text),
     }
 }
 
-fn parse_inline(buf: &[u8]) -> Parse {
+/// What `parse_request_into` found. The arguments of a command are `args[..argc]` of
+/// the vector it was given.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed {
+    /// A complete request of `argc` arguments that used `len` bytes.
+    Command { argc: usize, len: usize },
+    Skip(usize),
+    Incomplete,
+    Error(String),
+}
+
+/// Like [`parse_request`], but writes the arguments into `args`, reusing the vectors
+/// already there (their allocations), so a server that keeps one `args` parses its
+/// requests without allocating. Elements past `argc` are left over from earlier
+/// requests: only `args[..argc]` belongs to this one.
+pub fn parse_request_into(buf: &[u8], max_bulk: usize, args: &mut Vec<Vec<u8>>) -> Parsed {
+    match buf.first() {
+        None => Parsed::Incomplete,
+        Some(b'*') => parse_multibulk(buf, max_bulk, args),
+        Some(_) => parse_inline(buf, args),
+    }
+}
+
+/// Stores argument `i`, reusing the allocation of a previous request's argument.
+fn put_arg(args: &mut Vec<Vec<u8>>, i: usize, bytes: &[u8]) {
+    match args.get_mut(i) {
+        Some(slot) => {
+            slot.clear();
+            slot.extend_from_slice(bytes);
+        }
+        None => args.push(bytes.to_vec()),
+    }
+}
+
+fn parse_inline(buf: &[u8], args: &mut Vec<Vec<u8>>) -> Parsed {
     let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
         if buf.len() > INLINE_MAX {
-            return Parse::Error("Protocol error: too big inline request".into());
+            return Parsed::Error("Protocol error: too big inline request".into());
         }
-        return Parse::Incomplete;
+        return Parsed::Incomplete;
     };
     let mut line = &buf[..nl];
     if line.last() == Some(&b'\r') {
         line = &line[..line.len() - 1];
     }
     match crate::cli::split_args(line) {
-        None => Parse::Error("Protocol error: unbalanced quotes in request".into()),
-        Some(args) if args.is_empty() => Parse::Skip(nl + 1),
-        Some(args) => Parse::Command(args, nl + 1),
+        None => Parsed::Error("Protocol error: unbalanced quotes in request".into()),
+        Some(split) if split.is_empty() => Parsed::Skip(nl + 1),
+        Some(split) => {
+            let argc = split.len();
+            for (i, a) in split.into_iter().enumerate() {
+                match args.get_mut(i) {
+                    Some(slot) => *slot = a,
+                    None => args.push(a),
+                }
+            }
+            Parsed::Command { argc, len: nl + 1 }
+        }
     }
 }
 
-fn parse_multibulk(buf: &[u8], max_bulk: usize) -> Parse {
+fn parse_multibulk(buf: &[u8], max_bulk: usize, args: &mut Vec<Vec<u8>>) -> Parsed {
     let Some(end) = find_crlf(buf, 1) else {
         if buf.len() > INLINE_MAX {
-            return Parse::Error("Protocol error: too big mbulk count string".into());
+            return Parsed::Error("Protocol error: too big mbulk count string".into());
         }
-        return Parse::Incomplete;
+        return Parsed::Incomplete;
     };
     let count = match crate::args::parse_i64(&buf[1..end]) {
         Some(n) if n <= MAX_MULTIBULK => n,
-        _ => return Parse::Error("Protocol error: invalid multibulk length".into()),
+        _ => return Parsed::Error("Protocol error: invalid multibulk length".into()),
     };
     let mut pos = end + 2;
     if count <= 0 {
-        return Parse::Skip(pos);
+        return Parsed::Skip(pos);
     }
-    // Don't trust the announced count for the allocation: a hostile client can send
-    // `*2147483647` and nothing else.
-    let mut args = Vec::with_capacity(count.min(1024) as usize);
+    // The announced count is not trusted for allocations: a hostile client can send
+    // `*2147483647` and nothing else; `args` only grows as arguments arrive.
+    let mut argc = 0;
     for _ in 0..count {
         match buf.get(pos) {
-            None => return Parse::Incomplete,
+            None => return Parsed::Incomplete,
             Some(b'$') => {}
             Some(&other) => {
-                return Parse::Error(format!("Protocol error: expected '$', got '{}'", other as char));
+                return Parsed::Error(format!("Protocol error: expected '$', got '{}'", other as char));
             }
         }
         let Some(end) = find_crlf(buf, pos + 1) else {
             if buf.len() - pos > INLINE_MAX {
-                return Parse::Error("Protocol error: too big bulk count string".into());
+                return Parsed::Error("Protocol error: too big bulk count string".into());
             }
-            return Parse::Incomplete;
+            return Parsed::Incomplete;
         };
         let len = match crate::args::parse_i64(&buf[pos + 1..end]) {
             Some(n) if n >= 0 && n as u64 <= max_bulk as u64 => n as usize,
-            _ => return Parse::Error("Protocol error: invalid bulk length".into()),
+            _ => return Parsed::Error("Protocol error: invalid bulk length".into()),
         };
         let start = end + 2;
         if buf.len() < start + len + 2 {
-            return Parse::Incomplete;
+            return Parsed::Incomplete;
         }
-        args.push(buf[start..start + len].to_vec());
+        put_arg(args, argc, &buf[start..start + len]);
+        argc += 1;
         pos = start + len + 2;
     }
-    Parse::Command(args, pos)
+    Parsed::Command { argc, len: pos }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_into_reuses_argument_vectors() {
+        let mut args = Vec::new();
+        let b = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nvalue\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
+        assert_eq!(parse_request_into(b, DEFAULT_MAX_BULK, &mut args), Parsed::Command { argc: 3, len: 31 });
+        assert_eq!(args, vec![b"SET".to_vec(), b"k".to_vec(), b"value".to_vec()]);
+        let before = args[2].as_ptr();
+        assert_eq!(parse_request_into(&b[31..], DEFAULT_MAX_BULK, &mut args), Parsed::Command { argc: 2, len: 20 });
+        assert_eq!(&args[..2], &[b"GET".to_vec(), b"k".to_vec()]);
+        assert_eq!(args.len(), 3, "the third vector is kept for later requests");
+        assert_eq!(args[2].as_ptr(), before);
+        assert_eq!(parse_request_into(b"GET  x\r\n", DEFAULT_MAX_BULK, &mut args), Parsed::Command { argc: 2, len: 8 });
+        assert_eq!(&args[..2], &[b"GET".to_vec(), b"x".to_vec()]);
+        assert_eq!(parse_request(b"*1\r\n$1\r\n\r\r\n", DEFAULT_MAX_BULK), Parse::Command(vec![b"\r".to_vec()], 11));
+    }
 
     #[test]
     fn multibulk_and_inline() {

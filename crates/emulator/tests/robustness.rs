@@ -15,7 +15,7 @@
 //! Case counts are bounded so the whole file runs in a few seconds.
 
 use proptest::prelude::*;
-use redis_emulator::resp::{parse_request, Parse, DEFAULT_MAX_BULK};
+use redis_emulator::resp::{parse_request, parse_request_into, Parse, Parsed, DEFAULT_MAX_BULK};
 use redis_emulator::{cli, table, ClientInfo, Engine, ManualClock, Protocol, Reply};
 
 const T0: i64 = 1_700_000_000_000;
@@ -339,8 +339,25 @@ fn resp_soup() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(piece, 0..24).prop_map(|v| v.concat())
 }
 
-fn check_parse(buf: &[u8], max_bulk: usize) -> Result<(), TestCaseError> {
-    match parse_request(buf, max_bulk) {
+/// Leftovers of earlier requests in a reused argument pool.
+fn pool() -> impl Strategy<Value = Vec<Vec<u8>>> {
+    prop::collection::vec(prop::collection::vec(any::<u8>(), 0..6), 0..4)
+}
+
+fn check_parse(buf: &[u8], max_bulk: usize, pool: &mut Vec<Vec<u8>>) -> Result<(), TestCaseError> {
+    let parsed = parse_request(buf, max_bulk);
+    // Parsing into a reused pool (holding an earlier request's arguments) agrees.
+    match (parse_request_into(buf, max_bulk, pool), &parsed) {
+        (Parsed::Command { argc, len }, Parse::Command(args, n)) => {
+            prop_assert_eq!(&pool[..argc], &args[..]);
+            prop_assert_eq!(len, *n);
+        }
+        (Parsed::Skip(a), Parse::Skip(b)) => prop_assert_eq!(a, *b),
+        (Parsed::Incomplete, Parse::Incomplete) => {}
+        (Parsed::Error(a), Parse::Error(b)) => prop_assert_eq!(&a, b),
+        (a, b) => prop_assert!(false, "parse_request_into {:?} but parse_request {:?}", a, b),
+    }
+    match parsed {
         Parse::Command(args, n) => {
             prop_assert!(n > 0 && n <= buf.len(), "consumed {n} of {}", buf.len());
             prop_assert!(!args.is_empty());
@@ -360,13 +377,15 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: cases(1000), ..ProptestConfig::default() })]
 
     #[test]
-    fn parse_request_on_random_bytes(buf in prop::collection::vec(any::<u8>(), 0..200), small in any::<bool>()) {
-        check_parse(&buf, if small { 8 } else { DEFAULT_MAX_BULK })?;
+    fn parse_request_on_random_bytes(buf in prop::collection::vec(any::<u8>(), 0..200), small in any::<bool>(), pool in pool()) {
+        let mut pool = pool;
+        check_parse(&buf, if small { 8 } else { DEFAULT_MAX_BULK }, &mut pool)?;
     }
 
     #[test]
-    fn parse_request_on_resp_soup(buf in resp_soup(), small in any::<bool>()) {
-        check_parse(&buf, if small { 8 } else { DEFAULT_MAX_BULK })?;
+    fn parse_request_on_resp_soup(buf in resp_soup(), small in any::<bool>(), pool in pool()) {
+        let mut pool = pool;
+        check_parse(&buf, if small { 8 } else { DEFAULT_MAX_BULK }, &mut pool)?;
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::panic::{self, AssertUnwindSafe};
 
 use mio::net::TcpStream;
-use redis_emulator::resp::{parse_request, Parse};
+use redis_emulator::resp::{parse_request_into, Parsed};
 use redis_emulator::{ClientId, Engine, Protocol, Reply};
 
 use crate::log::{log, Level};
@@ -20,6 +20,8 @@ const READ_CHUNK: usize = 16 * 1024;
 const OUTPUT_HIGH_WATER: usize = 16 * 1024 * 1024;
 /// Buffers grown past this are shrunk back when they empty.
 const KEEP_CAPACITY: usize = 256 * 1024;
+/// Argument vectors grown past this are not kept for reuse.
+const KEEP_ARG_CAPACITY: usize = 64 * 1024;
 
 /// What the server should do with a connection after an event.
 #[derive(Debug, PartialEq, Eq)]
@@ -27,6 +29,10 @@ pub enum State {
     Open,
     Close,
 }
+
+/// Argument vectors shared by all connections (requests run one at a time): parsing
+/// reuses their allocations, so steady traffic parses without allocating.
+pub type ArgPool = Vec<Vec<u8>>;
 
 /// Limits read from the engine's configuration once per event.
 #[derive(Clone, Copy)]
@@ -93,10 +99,10 @@ impl Connection {
     /// Redis does in `beforeSleep` (see `after_event`).
     /// `read_closed` (the event saw the peer's FIN or an error) makes it read until the
     /// end instead of trusting a short read to have drained the socket.
-    pub fn on_event(&mut self, engine: &mut Engine, limits: Limits, read_closed: bool) -> State {
+    pub fn on_event(&mut self, engine: &mut Engine, args: &mut ArgPool, limits: Limits, read_closed: bool) -> State {
         loop {
             if !self.close_after_flush {
-                self.process(engine, limits);
+                self.process(engine, args, limits);
             }
             if self.close_after_flush || self.eof {
                 break;
@@ -113,7 +119,7 @@ impl Connection {
                 Ok(ReadResult::Data { .. }) if read_closed => continue,
                 Ok(ReadResult::Data { drained: false }) => continue,
                 Ok(ReadResult::Data { drained: true }) => {
-                    self.process(engine, limits);
+                    self.process(engine, args, limits);
                     break;
                 }
                 Ok(ReadResult::Eof) => {
@@ -188,21 +194,26 @@ impl Connection {
     }
 
     /// Runs every complete request in the query buffer, appending replies to the output.
-    fn process(&mut self, engine: &mut Engine, limits: Limits) {
+    fn process(&mut self, engine: &mut Engine, args: &mut ArgPool, limits: Limits) {
         self.paused = false;
         while self.start < self.end && !self.close_after_flush {
             if self.pending_output() > OUTPUT_HIGH_WATER {
                 self.paused = true;
                 break;
             }
-            match parse_request(&self.input[self.start..self.end], limits.max_bulk) {
-                Parse::Incomplete => break,
-                Parse::Skip(n) => self.start += n,
-                Parse::Command(argv, n) => {
-                    self.start += n;
-                    self.execute(engine, &argv);
+            match parse_request_into(&self.input[self.start..self.end], limits.max_bulk, args) {
+                Parsed::Incomplete => break,
+                Parsed::Skip(n) => self.start += n,
+                Parsed::Command { argc, len } => {
+                    self.start += len;
+                    self.execute(engine, &args[..argc]);
+                    for a in &mut args[..argc] {
+                        if a.capacity() > KEEP_ARG_CAPACITY {
+                            *a = Vec::new();
+                        }
+                    }
                 }
-                Parse::Error(text) => {
+                Parsed::Error(text) => {
                     log(Level::Notice, &format!("Protocol error ({}) from client: id={}", text, self.client));
                     self.output.extend_from_slice(b"-ERR ");
                     self.output.extend_from_slice(text.as_bytes());

@@ -10,7 +10,7 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use redis_emulator::{ClientInfo, Engine};
 
-use crate::connection::{Connection, Limits, State};
+use crate::connection::{ArgPool, Connection, Limits, State};
 use crate::log::{log, Level};
 
 const LISTENER: Token = Token(0);
@@ -33,6 +33,7 @@ pub struct Server {
     /// Connections with replies to write after the current batch of events.
     pending_writes: Vec<usize>,
     open: usize,
+    args: ArgPool,
 }
 
 impl Server {
@@ -40,7 +41,7 @@ impl Server {
         let poll = Poll::new()?;
         let mut listener = TcpListener::bind(addr)?;
         poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
-        Ok(Server { poll, listener, engine, conns: Vec::new(), free: Vec::new(), freed: Vec::new(), pending_writes: Vec::new(), open: 0 })
+        Ok(Server { poll, listener, engine, conns: Vec::new(), free: Vec::new(), freed: Vec::new(), pending_writes: Vec::new(), open: 0, args: Vec::new() })
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
@@ -131,7 +132,7 @@ impl Server {
 
     fn on_connection_event(&mut self, slot: usize, limits: Limits, read_closed: bool) {
         let Some(Some(conn)) = self.conns.get_mut(slot) else { return };
-        if conn.on_event(&mut self.engine, limits, read_closed) == State::Close {
+        if conn.on_event(&mut self.engine, &mut self.args, limits, read_closed) == State::Close {
             self.close(slot);
         } else if conn.has_output() {
             self.pending_writes.push(slot);
