@@ -43,6 +43,7 @@ golden_cases! {
     golden_edge => "edge",
     golden_cli_help => "cli-help",
     golden_mix => "mix",
+    golden_mix_args => "mix-args",
 }
 
 fn golden_dir() -> PathBuf {
