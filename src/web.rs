@@ -87,7 +87,8 @@ pub fn install_panic_hook() {
     }));
 }
 
-fn show_crash(message: &str) {
+/// Shows the crash banner and disables the console input (the app no longer runs).
+pub fn show_crash(message: &str) {
     let Some(doc) = document() else { return };
     let Ok(el) = doc.create_element("div") else { return };
     el.set_class_name("crash");

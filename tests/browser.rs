@@ -221,3 +221,16 @@ async fn repeat_prefix_and_unbalanced_quotes() {
     run(&root, "SET k \"unbalanced").await;
     assert_eq!(last_entries(&root, 1), ["Invalid argument(s)\n"]);
 }
+
+#[wasm_bindgen_test]
+async fn a_crash_is_shown_in_the_page_and_the_input_is_disabled() {
+    let root = mount().await;
+    redis_playground::web::show_crash("panicked at 'test'");
+    let banner = document().query_selector(".crash").unwrap().expect("a crash banner");
+    assert!(banner.text_content().unwrap().contains("Reload the page"));
+    assert_eq!(banner.get_attribute("role").as_deref(), Some("alert"));
+    // The first console on the page is the one disabled (every mounted test page has one).
+    assert!(document().query_selector("input.console-input").unwrap().unwrap().unchecked_into::<HtmlInputElement>().disabled());
+    banner.remove();
+    drop(root);
+}
