@@ -222,12 +222,34 @@ fn render_aggregate(items: Vec<&Reply>, sep: char, empty: &str, prefix: &str, ma
             out.pop(); // the key's newline
             out.push_str(" => ");
             if let Some(v) = items.get(i) {
+                // redis-cli starts a value of several lines on a line of its own.
+                if is_multiline(v) {
+                    out.push('\n');
+                    out.push_str(&child_prefix);
+                }
                 out.push_str(&render_tty(v, &child_prefix));
             }
         }
         i += 1;
     }
     out
+}
+
+/// redis-cli's `cliIsMultilineValueTTY`: whether a reply renders on more than one line.
+fn is_multiline(reply: &Reply) -> bool {
+    match reply {
+        Reply::Array(items) | Reply::Set(items) | Reply::Push(items) => match items.len() {
+            0 => false,
+            1 => is_multiline(&items[0]),
+            _ => true,
+        },
+        Reply::Map(pairs) => match pairs.len() {
+            0 => false,
+            1 => is_multiline(&pairs[0].1),
+            _ => true,
+        },
+        _ => false,
+    }
 }
 
 /// The prompt redis-cli shows: `127.0.0.1:6379>`, or `127.0.0.1:6379[2]>` after SELECT 2.

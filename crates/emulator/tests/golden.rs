@@ -44,6 +44,7 @@ golden_cases! {
     golden_cli_help => "cli-help",
     golden_mix => "mix",
     golden_mix_args => "mix-args",
+    golden_cli_resp3 => "cli-resp3",
 }
 
 fn golden_dir() -> PathBuf {
