@@ -148,10 +148,20 @@ pub fn quote_bytes(b: &[u8]) -> String {
     s
 }
 
-/// Commands whose replies redis-cli prints raw even on a terminal.
+/// Commands whose replies redis-cli prints raw even on a terminal (redis-cli 7.0's list in
+/// `issueCommandRepeat`), including some the emulator may not implement yet.
 pub fn prints_raw(argv: &[Vec<u8>]) -> bool {
     let is = |i: usize, w: &str| argv.get(i).is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()));
-    is(0, "info") || is(0, "lolwut") || (is(0, "client") && (is(1, "list") || is(1, "info")))
+    let argc = argv.len();
+    is(0, "info")
+        || is(0, "lolwut")
+        || (is(0, "debug") && (is(1, "htstats") || is(1, "htstats-key") || is(1, "client-eviction")))
+        || (is(0, "memory") && (is(1, "malloc-stats") || is(1, "doctor")))
+        || (argc == 2 && is(0, "cluster") && (is(1, "nodes") || is(1, "info")))
+        || (is(0, "client") && (is(1, "list") || is(1, "info")))
+        || (argc == 3 && is(0, "latency") && is(1, "graph"))
+        || (argc == 2 && is(0, "latency") && is(1, "doctor"))
+        || (is(0, "proxy") && is(1, "info"))
 }
 
 /// Renders a reply exactly as redis-cli's TTY mode prints it, newline included.
