@@ -68,6 +68,8 @@ pub struct Stats {
     pub rejected_calls: u64,
     /// Calls per command full name, for INFO commandstats.
     pub calls: BTreeMap<String, (u64, u64)>,
+    /// Error replies per error code (`ERR`, `WRONGTYPE`...), for INFO errorstats.
+    pub errors: BTreeMap<String, u64>,
 }
 
 pub struct Engine {
@@ -271,6 +273,14 @@ impl Engine {
         self.stats.commands_processed += 1;
         if let Reply::Error(text) = reply {
             self.stats.error_replies += 1;
+            // The code is what precedes the first space within 32 bytes, else ERR
+            // (Redis's afterErrorReply).
+            let head = &text.as_bytes()[..text.len().min(32)];
+            let code = match head.iter().position(|&b| b == b' ') {
+                Some(end) => String::from_utf8_lossy(&head[..end]).into_owned(),
+                None => "ERR".to_string(),
+            };
+            *self.stats.errors.entry(code).or_default() += 1;
             // Redis replaces CR and LF in error texts with spaces (an error reply is one
             // line); doing it here makes every front end show the text the client gets.
             return Reply::Error(text.replace(['\r', '\n'], " "));

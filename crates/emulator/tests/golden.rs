@@ -45,6 +45,7 @@ golden_cases! {
     golden_mix => "mix",
     golden_mix_args => "mix-args",
     golden_cli_resp3 => "cli-resp3",
+    golden_info => "info",
 }
 
 fn golden_dir() -> PathBuf {

@@ -575,7 +575,12 @@ fn info_section(ctx: &Ctx, section: &str) -> String {
             }
             "Commandstats"
         }
-        "errorstats" => "Errorstats",
+        "errorstats" => {
+            for (code, count) in &e.stats.errors {
+                kv(&format!("errorstat_{}", code), format!("count={}", count));
+            }
+            "Errorstats"
+        }
         "cluster" => {
             kv("cluster_enabled", "0".into());
             "Cluster"
