@@ -10,6 +10,8 @@ use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use std::sync::Arc;
+
 use crate::console::{Console, Entry, Kind};
 use crate::history::History;
 use crate::keys::{self, Listing, Watch};
@@ -27,7 +29,9 @@ pub struct AppState {
 #[derive(Clone, Copy)]
 pub struct AppCtx {
     state: StoredValue<AppState, LocalStorage>,
-    /// Bumped whenever the console's screen or prompt changed.
+    /// The console's entries version (`Console::version`): the screen redraws on change.
+    entries: RwSignal<u64>,
+    /// Bumped whenever the line, the prompt, the hint or the completion list changed.
     screen: RwSignal<u64>,
     /// The input line as the console holds it (the DOM input mirrors it).
     input: RwSignal<String>,
@@ -48,9 +52,12 @@ impl AppCtx {
 
     /// Mirrors the console's line into the input and tells the screen to redraw.
     fn sync(&self) {
-        if let Some(line) = self.state.try_with_value(|s| s.console.input().to_string()) {
+        if let Some((line, version)) = self.state.try_with_value(|s| (s.console.input().to_string(), s.console.version())) {
             if self.input.get_untracked() != line {
                 self.input.set(line);
+            }
+            if self.entries.get_untracked() != version {
+                self.entries.set(version);
             }
         }
         self.screen.update(|n| *n += 1);
@@ -103,6 +110,7 @@ pub fn App() -> impl IntoView {
     };
     let ctx = AppCtx {
         state: StoredValue::new_local(state),
+        entries: RwSignal::new(0),
         screen: RwSignal::new(0),
         input: RwSignal::new(String::new()),
         listing: RwSignal::new(Listing::default()),
@@ -146,7 +154,7 @@ pub fn App() -> impl IntoView {
 }
 
 /// One line of the screen.
-fn entry_view(e: Entry) -> impl IntoView {
+fn entry_view(e: Arc<Entry>) -> impl IntoView {
     let class = match e.kind {
         Kind::Command => "entry cmd",
         Kind::Reply => "entry reply",
@@ -167,7 +175,7 @@ fn entry_view(e: Entry) -> impl IntoView {
             .collect_view();
         return view! { <div class=class>{parts}</div> }.into_any();
     }
-    view! { <pre class=class>{prompt}<span class="text">{e.text}</span></pre> }.into_any()
+    view! { <pre class=class>{prompt}<span class="text">{e.text.clone()}</span></pre> }.into_any()
 }
 
 /// The redis-cli console: the screen, then the prompt and the line being typed.
@@ -177,8 +185,8 @@ pub fn ConsolePane() -> impl IntoView {
     let screen_ref = NodeRef::<html::Div>::new();
 
     let entries = move || {
-        ctx.screen.track();
-        ctx.state.try_with_value(|s| s.console.entries().cloned().collect::<Vec<_>>()).unwrap_or_default()
+        ctx.entries.track();
+        ctx.state.try_with_value(|s| s.console.snapshot()).unwrap_or_default()
     };
     let prompt = move || {
         ctx.screen.track();
@@ -233,9 +241,7 @@ pub fn ConsolePane() -> impl IntoView {
     };
     let on_input = move |ev: web_sys::Event| {
         let value = event_target_value(&ev);
-        ctx.state.update_value(|s| s.console.set_input(&value));
-        ctx.input.set(value);
-        ctx.screen.update(|n| *n += 1);
+        ctx.console_op(|c, _| c.set_input(&value));
     };
     let on_paste = move |ev: web_sys::ClipboardEvent| {
         let Some(text) = ev.clipboard_data().and_then(|d| d.get_data("text").ok()) else { return };

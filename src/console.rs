@@ -8,6 +8,7 @@
 //! walk (Up/Down), completion cycling (Tab) and the grey argument hint.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use redis_emulator::cli;
 use redis_emulator::table;
@@ -57,8 +58,11 @@ struct Completion {
 
 #[derive(Debug)]
 pub struct Console {
-    entries: VecDeque<Entry>,
+    /// Shared so the view takes a cheap snapshot after each command.
+    entries: VecDeque<Arc<Entry>>,
     next_id: u64,
+    /// Changes whenever `entries` does (a push or a clear): the view's cue to redraw.
+    version: u64,
     history: History,
     input: String,
     completion: Option<Completion>,
@@ -72,13 +76,23 @@ Tab completes a command name, Up and Down walk the history, `help` explains the 
 
 impl Console {
     pub fn new(history: History) -> Self {
-        let mut c = Console { entries: VecDeque::new(), next_id: 1, history, input: String::new(), completion: None, hints: true };
+        let mut c = Console { entries: VecDeque::new(), next_id: 1, version: 0, history, input: String::new(), completion: None, hints: true };
         c.push(Kind::Note, String::new(), WELCOME.to_string());
         c
     }
 
     pub fn entries(&self) -> impl Iterator<Item = &Entry> {
-        self.entries.iter()
+        self.entries.iter().map(|e| &**e)
+    }
+
+    /// The screen's entries, cheaply cloned for a view.
+    pub fn snapshot(&self) -> Vec<Arc<Entry>> {
+        self.entries.iter().cloned().collect()
+    }
+
+    /// Changes whenever the screen's entries change.
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     pub fn history(&self) -> &History {
@@ -192,6 +206,7 @@ impl Console {
     /// Ctrl+L (and `clear`): an empty screen.
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.version += 1;
     }
 
     /// Runs one line as redis-cli's REPL does.
@@ -299,8 +314,9 @@ impl Console {
             text.truncate(cut);
             text.push_str(&format!("\n... ({dropped} more bytes not shown by the playground)\n"));
         }
-        self.entries.push_back(Entry { id: self.next_id, kind, prompt, text });
+        self.entries.push_back(Arc::new(Entry { id: self.next_id, kind, prompt, text }));
         self.next_id += 1;
+        self.version += 1;
         while self.entries.len() > MAX_ENTRIES {
             self.entries.pop_front();
         }
@@ -746,6 +762,23 @@ mod tests {
             c.submit(&mut pg);
         }
         assert!(c.entries().count() > 10);
+    }
+
+    #[test]
+    fn console_version_changes_only_with_the_screen() {
+        let (mut c, mut pg, _) = setup();
+        let v0 = c.version();
+        c.set_input("PING");
+        c.complete();
+        c.history_up();
+        assert_eq!(c.version(), v0, "editing the line leaves the screen alone");
+        c.set_input("PING");
+        c.submit(&mut pg);
+        let v1 = c.version();
+        assert!(v1 > v0);
+        c.clear();
+        assert!(c.version() > v1);
+        assert_eq!(c.snapshot().len(), 0);
     }
 
     #[test]
