@@ -214,7 +214,19 @@ pub fn ConsolePane() -> impl IntoView {
         });
     });
 
+    // Typing anywhere on the page (outside another field) types into the console.
+    let redirect = window_event_listener(leptos::ev::keydown, move |ev: web_sys::KeyboardEvent| {
+        let printable = ev.key().chars().count() == 1 && !ev.ctrl_key() && !ev.meta_key() && !ev.alt_key();
+        if printable && !web::focus_in_editable(ev.key() == " ") && !web::has_selection() {
+            ctx.focus_input();
+        }
+    });
+    on_cleanup(move || redirect.remove());
+
     let on_keydown = move |ev: web_sys::KeyboardEvent| {
+        if ev.is_composing() {
+            return; // an input method is composing a character: Enter confirms it
+        }
         let key = ev.key();
         let handled = match key.as_str() {
             "Enter" => {

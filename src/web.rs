@@ -62,6 +62,17 @@ pub fn has_selection() -> bool {
         .unwrap_or(false)
 }
 
+/// Whether the focused element takes typing itself (another input, a text area...), or,
+/// for the space bar, is a button that it would press.
+pub fn focus_in_editable(space: bool) -> bool {
+    let Some(el) = document().and_then(|d| d.active_element()) else { return false };
+    match el.tag_name().to_ascii_uppercase().as_str() {
+        "INPUT" | "TEXTAREA" | "SELECT" => true,
+        "BUTTON" => space,
+        _ => el.get_attribute("contenteditable").is_some_and(|v| v != "false"),
+    }
+}
+
 /// The page shows "Starting..." until the app mounts.
 pub fn remove_boot_message() {
     if let Some(el) = document().and_then(|d| d.get_element_by_id("boot")) {

@@ -234,3 +234,25 @@ async fn a_crash_is_shown_in_the_page_and_the_input_is_disabled() {
     banner.remove();
     drop(root);
 }
+
+#[wasm_bindgen_test]
+async fn typing_outside_a_field_moves_the_focus_to_the_console() {
+    let root = mount().await;
+    let title: HtmlElement = root.query_selector(".pane-title").unwrap().unwrap().unchecked_into();
+    title.set_attribute("tabindex", "-1").unwrap();
+    title.focus().unwrap();
+    assert!(document().active_element().unwrap().class_list().contains("pane-title"));
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key("g");
+    init.set_bubbles(true);
+    title.dispatch_event(&web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap()).unwrap();
+    settle().await;
+    let active = document().active_element().unwrap();
+    assert!(active.class_list().contains("console-input"), "{:?}", active.class_name());
+    // The filter box keeps its own typing.
+    let filter: HtmlElement = root.query_selector("input.filter").unwrap().unwrap().unchecked_into();
+    filter.focus().unwrap();
+    filter.dispatch_event(&web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap()).unwrap();
+    settle().await;
+    assert!(document().active_element().unwrap().class_list().contains("filter"));
+}
