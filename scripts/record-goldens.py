@@ -305,6 +305,7 @@ def record_cli(steps):
                 lines.append(got)
 
         client_id = int(run(b"CLIENT ID").split()[-1])
+        start_ms = int(time.time() * 1000)
         out = []
         for step in steps:
             if "sleep" in step:
@@ -316,7 +317,7 @@ def record_cli(steps):
             out.append(field(run(step["cmd"].encode("utf-8"))))
         proc.stdin.close()
         proc.wait(timeout=10)
-        return out, client_id
+        return out, client_id, start_ms
     finally:
         server.stop()
 
@@ -325,8 +326,8 @@ def record(case):
     path = os.path.join(CASES, case + ".txt")
     steps = parse_case(path)
     resp2, id2, start2 = record_resp(steps, resp3=False)
-    resp3, id3, _ = record_resp(steps, resp3=True)
-    cli, id_cli = record_cli(steps)
+    resp3, id3, start3 = record_resp(steps, resp3=True)
+    cli, id_cli, start_cli = record_cli(steps)
     version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()[2]
     entries = []
     commands = iter(zip(resp2, resp3, cli))
@@ -348,6 +349,7 @@ def record(case):
         "case": case,
         "redis_version": version.removeprefix("v="),
         "recorded_at_ms": start2,
+        "started_at_ms": {"resp2": start2, "resp3": start3, "cli": start_cli},
         "client_id": {"resp2": id2, "resp3": id3, "cli": id_cli},
         "steps": entries,
     }

@@ -210,7 +210,9 @@ fn run_case(case: &str) {
 
 /// Replays a case on a fresh engine, as the recorder did on a fresh server.
 fn replay(doc: &Value, steps: &[Step], recorded: &[Recorded], pass: Pass, report: &mut Report) {
-    let start_ms = doc["recorded_at_ms"].as_i64().expect("recorded_at_ms");
+    // Each pass ran on its own server, a moment after the previous one: start the clock
+    // where that pass started.
+    let start_ms = doc["started_at_ms"][pass.id_key()].as_i64().expect("started_at_ms");
     let clock = ManualClock::new(start_ms);
     let mut engine = Engine::new(Box::new(clock.clone()), 1);
     // The recorder's connection had an id chosen by the server (connections it made before
@@ -454,7 +456,8 @@ fn canonical_resp(b: &[u8]) -> Vec<u8> {
     }
 }
 
-/// redis-cli output compared without order: each line without its `N) ` markers, sorted.
+/// redis-cli output compared without order: each line without its `N) `, `N# ` and `N~ `
+/// markers, sorted.
 fn canonical_cli(b: &[u8]) -> Vec<u8> {
     let text = String::from_utf8_lossy(b);
     let mut lines: Vec<String> = text
@@ -463,7 +466,8 @@ fn canonical_cli(b: &[u8]) -> Vec<u8> {
             let mut rest = l.trim_start();
             loop {
                 let digits = rest.bytes().take_while(|c| c.is_ascii_digit()).count();
-                if digits > 0 && rest[digits..].starts_with(") ") {
+                let marker = rest[digits..].starts_with(") ") || rest[digits..].starts_with("# ") || rest[digits..].starts_with("~ ");
+                if digits > 0 && marker {
                     rest = rest[digits + 2..].trim_start();
                 } else {
                     break;
@@ -513,4 +517,5 @@ fn sort_helpers_ignore_order_only() {
     assert_eq!(scan1, scan2);
     assert_eq!(canonical_cli(b"1) \"b\"\n2) \"a\"\n"), canonical_cli(b"1) \"a\"\n2) \"b\"\n"));
     assert_ne!(canonical_cli(b"1) \"b\"\n"), canonical_cli(b"1) \"a\"\n"));
+    assert_eq!(canonical_cli(b"1# \"b\" => \"1\"\n2# \"a\" => \"2\"\n"), canonical_cli(b"1# \"a\" => \"2\"\n2# \"b\" => \"1\"\n"));
 }
