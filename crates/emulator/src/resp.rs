@@ -111,6 +111,16 @@ fn parse_inline(buf: &[u8], args: &mut Vec<Vec<u8>>) -> Parsed {
 }
 
 fn parse_multibulk(buf: &[u8], max_bulk: usize, args: &mut Vec<Vec<u8>>) -> Parsed {
+    multibulk(buf, max_bulk, Some(args))
+}
+
+/// Arguments copied before a request is known to be complete: past this, the parser
+/// first checks the whole request has arrived (reading only its headers), so a large
+/// request arriving in many reads is not copied again on every read.
+const COPY_BEFORE_CHECK: usize = 64 * 1024;
+
+/// Parses one multibulk request; with `args` None only checks its framing (no copies).
+fn multibulk(buf: &[u8], max_bulk: usize, mut args: Option<&mut Vec<Vec<u8>>>) -> Parsed {
     let Some(end) = find_crlf(buf, 1) else {
         if buf.len() > INLINE_MAX {
             return Parsed::Error("Protocol error: too big mbulk count string".into());
@@ -128,6 +138,8 @@ fn parse_multibulk(buf: &[u8], max_bulk: usize, args: &mut Vec<Vec<u8>>) -> Pars
     // The announced count is not trusted for allocations: a hostile client can send
     // `*2147483647` and nothing else; `args` only grows as arguments arrive.
     let mut argc = 0;
+    let mut copied = 0;
+    let mut checked = false;
     for _ in 0..count {
         match buf.get(pos) {
             None => return Parsed::Incomplete,
@@ -150,11 +162,69 @@ fn parse_multibulk(buf: &[u8], max_bulk: usize, args: &mut Vec<Vec<u8>>) -> Pars
         if buf.len() < start + len + 2 {
             return Parsed::Incomplete;
         }
-        put_arg(args, argc, &buf[start..start + len]);
+        if let Some(args) = args.as_deref_mut() {
+            copied += len;
+            if copied > COPY_BEFORE_CHECK && !checked {
+                checked = true;
+                match multibulk(buf, max_bulk, None) {
+                    Parsed::Command { .. } => {}
+                    other => return other,
+                }
+            }
+            put_arg(args, argc, &buf[start..start + len]);
+        }
         argc += 1;
         pos = start + len + 2;
     }
     Parsed::Command { argc, len: pos }
+}
+
+/// How far a multibulk request still arriving has been checked, so that each read
+/// resumes where the last one stopped instead of starting over: with it, a request of
+/// a million small arguments that arrives in a thousand reads costs one pass, not a
+/// thousand. Reset it (to `Default`) whenever a request is taken off the buffer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Scan {
+    /// Bytes of the request checked so far (0: not started).
+    pos: usize,
+    /// Arguments not yet seen.
+    left: i64,
+}
+
+/// Whether `buf` now starts with something [`parse_request_into`] can act on: a whole
+/// request, something that is not a multibulk request (inline requests are short), or
+/// a protocol error. False means more bytes are needed. Resumes from `scan`.
+pub fn request_ready(buf: &[u8], max_bulk: usize, scan: &mut Scan) -> bool {
+    if buf.first() != Some(&b'*') {
+        return !buf.is_empty();
+    }
+    if scan.pos == 0 {
+        let Some(end) = find_crlf(buf, 1) else { return buf.len() > INLINE_MAX };
+        match crate::args::parse_i64(&buf[1..end]) {
+            Some(n) if n > 0 && n <= MAX_MULTIBULK => *scan = Scan { pos: end + 2, left: n },
+            _ => return true,
+        }
+    }
+    while scan.left > 0 {
+        let pos = scan.pos;
+        match buf.get(pos) {
+            None => return false,
+            Some(b'$') => {}
+            Some(_) => return true,
+        }
+        let Some(end) = find_crlf(buf, pos + 1) else { return buf.len() - pos > INLINE_MAX };
+        let len = match crate::args::parse_i64(&buf[pos + 1..end]) {
+            Some(n) if n >= 0 && n as u64 <= max_bulk as u64 => n as usize,
+            _ => return true,
+        };
+        let next = end + 2 + len + 2;
+        if buf.len() < next {
+            return false;
+        }
+        scan.pos = next;
+        scan.left -= 1;
+    }
+    true
 }
 
 #[cfg(test)]
@@ -175,6 +245,34 @@ mod tests {
         assert_eq!(parse_request_into(b"GET  x\r\n", DEFAULT_MAX_BULK, &mut args), Parsed::Command { argc: 2, len: 8 });
         assert_eq!(&args[..2], &[b"GET".to_vec(), b"x".to_vec()]);
         assert_eq!(parse_request(b"*1\r\n$1\r\n\r\r\n", DEFAULT_MAX_BULK), Parse::Command(vec![b"\r".to_vec()], 11));
+    }
+
+    #[test]
+    fn big_requests_are_checked_before_copying() {
+        let value = vec![b'x'; 200_000];
+        let mut req = b"*4\r\n$4\r\nMSET\r\n$1\r\na\r\n$200000\r\n".to_vec();
+        req.extend_from_slice(&value);
+        req.extend_from_slice(b"\r\n$1\r\nb\r\n");
+        let mut args = Vec::new();
+        // Everything but the last argument: incomplete, and the big value was not copied.
+        assert_eq!(parse_request_into(&req[..req.len() - 3], DEFAULT_MAX_BULK, &mut args), Parsed::Incomplete);
+        assert!(args.iter().all(|a| a.len() < 1000));
+        assert_eq!(parse_request_into(&req, DEFAULT_MAX_BULK, &mut args), Parsed::Command { argc: 4, len: req.len() });
+        assert_eq!(args[2], value);
+        assert_eq!(args[3], b"b");
+    }
+
+    #[test]
+    fn request_ready_resumes() {
+        let req = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nvalue\r\n";
+        let mut scan = Scan::default();
+        for k in 0..req.len() {
+            assert!(!request_ready(&req[..k], DEFAULT_MAX_BULK, &mut scan), "ready at {k}");
+        }
+        assert!(request_ready(req, DEFAULT_MAX_BULK, &mut scan));
+        assert!(request_ready(b"*x\r\n", DEFAULT_MAX_BULK, &mut Scan::default()), "errors are ready");
+        assert!(request_ready(b"PING", DEFAULT_MAX_BULK, &mut Scan::default()), "inline is the parser's business");
+        assert!(!request_ready(b"", DEFAULT_MAX_BULK, &mut Scan::default()));
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! Case counts are bounded so the whole file runs in a few seconds.
 
 use proptest::prelude::*;
-use redis_emulator::resp::{parse_request, parse_request_into, Parse, Parsed, DEFAULT_MAX_BULK};
+use redis_emulator::resp::{parse_request, parse_request_into, request_ready, Parse, Parsed, Scan, DEFAULT_MAX_BULK};
 use redis_emulator::{cli, table, ClientInfo, Engine, ManualClock, Protocol, Reply};
 
 const T0: i64 = 1_700_000_000_000;
@@ -406,6 +406,54 @@ proptest! {
         let mut two = req.clone();
         two.extend_from_slice(&req);
         prop_assert_eq!(parse_request(&two[req.len()..], DEFAULT_MAX_BULK), Parse::Command(argv, req.len()));
+    }
+
+    #[test]
+    fn big_requests_parse_whole_or_not_at_all(
+        small in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..8), 0..4),
+        big_len in 60_000usize..140_000,
+        byte in any::<u8>(),
+        cut in any::<prop::sample::Index>(),
+        pool in pool(),
+    ) {
+        let mut argv = small;
+        argv.insert(argv.len() / 2, vec![byte; big_len]);
+        argv.push(b"tail".to_vec());
+        let req = encode_request(&argv);
+        let mut pool = pool;
+        let k = cut.index(req.len());
+        prop_assert_eq!(parse_request_into(&req[..k], DEFAULT_MAX_BULK, &mut pool), Parsed::Incomplete);
+        prop_assert_eq!(parse_request_into(&req, DEFAULT_MAX_BULK, &mut pool), Parsed::Command { argc: argv.len(), len: req.len() });
+        prop_assert_eq!(&pool[..argv.len()], &argv[..]);
+    }
+
+    #[test]
+    fn request_ready_agrees_with_the_parser_as_bytes_arrive(
+        buf in prop_oneof![
+            resp_soup(),
+            (prop::collection::vec(prop::collection::vec(any::<u8>(), 0..20), 1..8), resp_soup())
+                .prop_map(|(argv, tail)| [encode_request(&argv), tail].concat()),
+        ],
+        steps in prop::collection::vec(1usize..16, 1..40),
+        small in any::<bool>(),
+    ) {
+        let max_bulk = if small { 8 } else { DEFAULT_MAX_BULK };
+        let mut scan = Scan::default();
+        let mut k = 0;
+        for step in steps.into_iter().chain(std::iter::once(buf.len())) {
+            k = (k + step).min(buf.len());
+            let part = &buf[..k];
+            let ready = request_ready(part, max_bulk, &mut scan);
+            let parsed = parse_request(part, max_bulk);
+            if part.first() == Some(&b'*') {
+                prop_assert_eq!(ready, parsed != Parse::Incomplete, "at {} of {:?}: {:?}", k, part, parsed);
+            } else if !ready {
+                prop_assert_eq!(parsed, Parse::Incomplete);
+            }
+            if ready {
+                break;
+            }
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::panic::{self, AssertUnwindSafe};
 
 use mio::net::TcpStream;
-use redis_emulator::resp::{parse_request_into, Parsed};
+use redis_emulator::resp::{parse_request_into, request_ready, Parsed, Scan};
 use redis_emulator::{ClientId, Engine, Protocol, Reply};
 
 use crate::log::{log, Level};
@@ -71,6 +71,9 @@ pub struct Connection {
     eof: bool,
     /// Requests were left in the buffer because too much output was queued.
     paused: bool,
+    /// Set while a request is incomplete: how far it has been checked, so each read
+    /// only looks at the new bytes until the request is whole.
+    waiting: Option<Scan>,
 }
 
 impl Connection {
@@ -86,6 +89,7 @@ impl Connection {
             close_after_flush: false,
             eof: false,
             paused: false,
+            waiting: None,
         }
     }
 
@@ -201,8 +205,20 @@ impl Connection {
                 self.paused = true;
                 break;
             }
-            match parse_request_into(&self.input[self.start..self.end], limits.max_bulk, args) {
-                Parsed::Incomplete => break,
+            let pending = &self.input[self.start..self.end];
+            if let Some(scan) = &mut self.waiting {
+                if !request_ready(pending, limits.max_bulk, scan) {
+                    break;
+                }
+                self.waiting = None;
+            }
+            match parse_request_into(pending, limits.max_bulk, args) {
+                Parsed::Incomplete => {
+                    let mut scan = Scan::default();
+                    request_ready(pending, limits.max_bulk, &mut scan);
+                    self.waiting = Some(scan);
+                    break;
+                }
                 Parsed::Skip(n) => self.start += n,
                 Parsed::Command { argc, len } => {
                     self.start += len;

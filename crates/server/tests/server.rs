@@ -258,6 +258,32 @@ fn one_megabyte_value() {
 }
 
 #[test]
+fn huge_request_of_small_arguments_in_small_writes() {
+    // MSET of 100,000 keys (2.5 MB) trickling in 1 KB at a time: the request is whole
+    // only at the end; every read before that must leave it waiting, untouched.
+    let server = Server::start(&[]);
+    let mut s = server.connect();
+    let keys: Vec<String> = (0..100_000).map(|i| format!("key:{i:06}")).collect();
+    let mut argv: Vec<&[u8]> = vec![b"MSET"];
+    for k in &keys {
+        argv.push(k.as_bytes());
+        argv.push(b"v");
+    }
+    let req = cmd(&argv);
+    let started = Instant::now();
+    for (i, chunk) in req.chunks(1024).enumerate() {
+        s.write_all(chunk).unwrap();
+        if i % 8 == 0 {
+            thread::sleep(Duration::from_micros(500)); // many small reads on the server
+        }
+    }
+    expect(&mut s, b"+OK\r\n");
+    assert_eq!(roundtrip(&mut s, "DBSIZE"), ":100000\r\n");
+    assert_eq!(roundtrip(&mut s, "GET key:099999"), "$1\r\nv\r\n");
+    assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+}
+
+#[test]
 fn client_that_never_reads_gets_everything_in_order() {
     // 60 MB of replies, more than the server buffers per client before pausing that
     // client's requests: exercises partial writes and writable events.
