@@ -59,6 +59,12 @@ impl Server {
     }
 }
 
+impl Server {
+    fn still_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -386,4 +392,44 @@ fn bad_flags_fail_at_startup() {
     let help = Command::new(env!("CARGO_BIN_EXE_redis-emulator-server")).arg("--help").output().unwrap();
     assert!(help.status.success());
     assert!(String::from_utf8_lossy(&help.stdout).contains("--port N"));
+}
+
+#[test]
+fn garbage_never_takes_the_server_down() {
+    let mut server = Server::start(&[]);
+    // A fixed xorshift sequence: the same garbage every run.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let pieces: &[&[u8]] = &[
+        b"*", b"$", b"\r\n", b"\n", b"\"", b"'", b"-1", b"0", b"3", b"2147483648", b"SET", b"GET", b"HELLO",
+        b"3", b"QUIT", b"CLIENT", b"KILL", b"SETRANGE", b"EX", b"\x00", b"\xff", b" ", b"\\x4",
+    ];
+    for _ in 0..60 {
+        let mut s = server.connect();
+        s.set_read_timeout(Some(Duration::from_millis(30))).unwrap();
+        let mut junk = Vec::new();
+        for _ in 0..(next() % 60) {
+            match next() % 3 {
+                0 => junk.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]),
+                1 => junk.extend(cmd(&[b"SET", b"k", &next().to_le_bytes()])),
+                _ => junk.extend((0..next() % 8).map(|_| next() as u8)),
+            }
+        }
+        // The server may close on a protocol error at any point: write errors are fine.
+        let _ = s.write_all(&junk);
+        let mut sink = [0; 4096];
+        while let Ok(n) = s.read(&mut sink) {
+            if n == 0 {
+                break;
+            }
+        }
+    }
+    assert!(server.still_running(), "the server exited");
+    let mut s = server.connect();
+    assert_eq!(roundtrip(&mut s, "PING"), "+PONG\r\n");
 }
