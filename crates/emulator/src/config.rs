@@ -10,8 +10,8 @@ use crate::db::AccessMode;
 pub enum Kind {
     /// An integer within `min..=max`.
     Int { min: i64, max: i64 },
-    /// A byte count that accepts units (`1mb`, `100kb`, `2gb`).
-    Memory,
+    /// A byte count that accepts units (`1mb`, `100kb`, `2gb`), within `min..=max`.
+    Memory { min: i64, max: i64 },
     /// `yes` or `no`.
     Bool,
     /// One of a fixed list.
@@ -20,6 +20,8 @@ pub enum Kind {
     Text,
     /// Keyspace-notification class letters.
     NotifyFlags,
+    /// `save`: pairs of seconds (>= 1) and changes (>= 0), or "".
+    Save,
 }
 
 #[derive(Debug)]
@@ -29,16 +31,22 @@ pub struct Param {
     pub kind: Kind,
     pub default: &'static str,
     pub mutable: bool,
+    /// Refused by CONFIG SET unless `enable-protected-configs` allows it (it does not by
+    /// default, and the emulator does not model that option).
+    pub protected: bool,
 }
 
 const fn p(name: &'static str, kind: Kind, default: &'static str) -> Param {
-    Param { name, alias: None, kind, default, mutable: true }
+    Param { name, alias: None, kind, default, mutable: true, protected: false }
+}
+const fn protected(name: &'static str, kind: Kind, default: &'static str) -> Param {
+    Param { name, alias: None, kind, default, mutable: true, protected: true }
 }
 const fn fixed(name: &'static str, kind: Kind, default: &'static str) -> Param {
-    Param { name, alias: None, kind, default, mutable: false }
+    Param { name, alias: None, kind, default, mutable: false, protected: false }
 }
 const fn aliased(name: &'static str, alias: &'static str, kind: Kind, default: &'static str) -> Param {
-    Param { name, alias: Some(alias), kind, default, mutable: true }
+    Param { name, alias: Some(alias), kind, default, mutable: true, protected: false }
 }
 
 const INT_MAX: i64 = i32::MAX as i64;
@@ -57,7 +65,7 @@ pub const POLICIES: &[&str] = &[
 
 /// The parameters this emulator knows, with Redis 7.0's defaults.
 pub const PARAMS: &[Param] = &[
-    p("maxmemory", Kind::Memory, "0"),
+    p("maxmemory", Kind::Memory { min: 0, max: LONG_MAX }, "0"),
     p("maxmemory-policy", Kind::Enum(POLICIES), "noeviction"),
     p("maxmemory-samples", Kind::Int { min: 1, max: INT_MAX }, "5"),
     p("notify-keyspace-events", Kind::NotifyFlags, ""),
@@ -68,12 +76,13 @@ pub const PARAMS: &[Param] = &[
     p("set-max-intset-entries", Kind::Int { min: 0, max: LONG_MAX }, "512"),
     aliased("list-max-listpack-size", "list-max-ziplist-size", Kind::Int { min: i32::MIN as i64, max: INT_MAX }, "-2"),
     p("list-compress-depth", Kind::Int { min: 0, max: INT_MAX }, "0"),
-    p("stream-node-max-bytes", Kind::Memory, "4096"),
+    p("stream-node-max-bytes", Kind::Memory { min: 0, max: LONG_MAX }, "4096"),
     p("stream-node-max-entries", Kind::Int { min: 0, max: LONG_MAX }, "100"),
     aliased("busy-reply-threshold", "lua-time-limit", Kind::Int { min: 0, max: LONG_MAX }, "5000"),
-    p("proto-max-bulk-len", Kind::Memory, "536870912"),
-    p("client-query-buffer-limit", Kind::Memory, "1073741824"),
+    p("proto-max-bulk-len", Kind::Memory { min: 1024 * 1024, max: LONG_MAX }, "536870912"),
+    p("client-query-buffer-limit", Kind::Memory { min: 1024 * 1024, max: LONG_MAX }, "1073741824"),
     p("timeout", Kind::Int { min: 0, max: INT_MAX }, "0"),
+    // Stored clamped to 1..=500, as Redis's apply step does (CONFIG GET hz shows that).
     p("hz", Kind::Int { min: 0, max: INT_MAX }, "10"),
     p("maxclients", Kind::Int { min: 1, max: u32::MAX as i64 }, "10000"),
     p("slowlog-log-slower-than", Kind::Int { min: -1, max: LONG_MAX }, "10000"),
@@ -81,10 +90,11 @@ pub const PARAMS: &[Param] = &[
     p("lazyfree-lazy-user-del", Kind::Bool, "no"),
     p("lazyfree-lazy-user-flush", Kind::Bool, "no"),
     p("appendonly", Kind::Bool, "no"),
-    p("save", Kind::Text, ""),
-    p("dir", Kind::Text, "/"),
-    p("dbfilename", Kind::Text, "dump.rdb"),
-    p("loglevel", Kind::Enum(&["debug", "verbose", "notice", "warning", "nothing"]), "notice"),
+    p("save", Kind::Save, ""),
+    protected("dir", Kind::Text, "/"),
+    // Protected configs (enable-protected-configs is "no" by default): CONFIG SET refuses them.
+    protected("dbfilename", Kind::Text, "dump.rdb"),
+    p("loglevel", Kind::Enum(&["debug", "verbose", "notice", "warning"]), "notice"),
     fixed("databases", Kind::Int { min: 1, max: INT_MAX }, "16"),
     fixed("port", Kind::Int { min: 0, max: 65535 }, "6379"),
     fixed("bind", Kind::Text, "* -::*"),
@@ -100,13 +110,14 @@ pub fn find(name: &str) -> Option<&'static Param> {
     PARAMS.iter().find(|p| p.name.eq_ignore_ascii_case(name) || p.alias.is_some_and(|a| a.eq_ignore_ascii_case(name)))
 }
 
-/// Parses a memory value like Redis's `memtoull`: digits with an optional unit
-/// (b, k, kb, m, mb, g, gb; case-insensitive; k=1000, kb=1024).
+/// Parses a memory value like Redis's `memtoull`: digits with an optional unit (b, k, kb,
+/// m, mb, g, gb; case-insensitive; k=1000, kb=1024). No digits at all reads as 0 (`""`,
+/// `kb`); a sign, a space or anything else is refused. Too large a number wraps like C's
+/// unsigned arithmetic, then reads as a signed `long long`, as Redis does.
 pub fn parse_memory(s: &str) -> Option<i64> {
-    let lower = s.to_ascii_lowercase();
-    let split = lower.find(|c: char| !c.is_ascii_digit() && c != '-').unwrap_or(lower.len());
-    let (num, unit) = lower.split_at(split);
-    let mul: i64 = match unit {
+    let b = s.as_bytes();
+    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    let mul: u64 = match s[digits..].to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" => 1000,
         "kb" => 1024,
@@ -116,11 +127,12 @@ pub fn parse_memory(s: &str) -> Option<i64> {
         "gb" => 1024 * 1024 * 1024,
         _ => return None,
     };
-    let n: i64 = crate::args::parse_i64(num.as_bytes())?;
-    if n < 0 {
+    if digits >= 128 {
         return None;
     }
-    n.checked_mul(mul)
+    // strtoull: saturates at its maximum on overflow (ERANGE is not checked).
+    let val = b[..digits].iter().try_fold(0u64, |v, d| v.checked_mul(10)?.checked_add((d - b'0') as u64));
+    Some(val.unwrap_or(u64::MAX).wrapping_mul(mul) as i64)
 }
 
 /// The current values of every parameter, by canonical name.
@@ -179,6 +191,9 @@ impl Config {
         if !param.mutable {
             return Err("can't set immutable config".into());
         }
+        if param.protected {
+            return Err("can't set protected config".into());
+        }
         let canonical = match param.kind {
             Kind::Int { min, max } => {
                 let n: i64 = value
@@ -189,11 +204,30 @@ impl Config {
                 if n < min || n > max {
                     return Err(format!("argument must be between {} and {} inclusive", min, max));
                 }
+                if param.name == "hz" {
+                    n.clamp(1, 500).to_string()
+                } else {
+                    n.to_string()
+                }
+            }
+            Kind::Memory { min, max } => {
+                let n = parse_memory(value).ok_or_else(|| "argument must be a memory value".to_string())?;
+                if n < min || n > max {
+                    return Err(format!("argument must be between {} and {} inclusive", min, max));
+                }
                 n.to_string()
             }
-            Kind::Memory => {
-                let n = parse_memory(value).ok_or_else(|| "argument must be a memory value".to_string())?;
-                n.to_string()
+            Kind::Save => {
+                // setConfigSaveOption: "" is no save points; otherwise pairs of integers.
+                let words: Vec<&str> = if value.is_empty() { Vec::new() } else { value.split(' ').filter(|w| !w.is_empty()).collect() };
+                let valid = words.len() % 2 == 0
+                    && words.iter().enumerate().all(|(j, w)| {
+                        parse_c_long(w).is_some_and(|v| if j % 2 == 0 { v >= 1 } else { v >= 0 })
+                    });
+                if !valid {
+                    return Err("Invalid save parameters".into());
+                }
+                words.join(" ")
             }
             Kind::Bool => match value.to_ascii_lowercase().as_str() {
                 "yes" => "yes".to_string(),
@@ -216,6 +250,27 @@ impl Config {
         self.refresh_cache();
         Ok(())
     }
+}
+
+/// C's `strtoll(s, &end, 10)` that must consume the whole string: optional leading
+/// spaces and sign, then digits (saturating on overflow, like strtoll).
+fn parse_c_long(s: &str) -> Option<i64> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let v = digits.bytes().try_fold(0i64, |v, d| v.checked_mul(10)?.checked_add((d - b'0') as i64));
+    Some(match (v, neg) {
+        (Some(v), false) => v,
+        (Some(v), true) => -v,
+        (None, false) => i64::MAX,
+        (None, true) => i64::MIN,
+    })
 }
 
 /// Validates the `notify-keyspace-events` classes and returns them the way CONFIG GET
@@ -264,6 +319,10 @@ mod tests {
         assert_eq!(parse_memory("2MB"), Some(2 * 1024 * 1024));
         assert_eq!(parse_memory("abc"), None);
         assert_eq!(parse_memory("-1"), None);
+        assert_eq!(parse_memory(""), Some(0));
+        assert_eq!(parse_memory("05"), Some(5));
+        assert_eq!(parse_memory(" 5"), None);
+        assert_eq!(parse_memory("+5"), None);
     }
 
     #[test]

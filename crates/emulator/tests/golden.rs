@@ -46,6 +46,7 @@ golden_cases! {
     golden_mix_args => "mix-args",
     golden_cli_resp3 => "cli-resp3",
     golden_info => "info",
+    golden_config => "config",
 }
 
 fn golden_dir() -> PathBuf {

@@ -362,6 +362,8 @@ fn config_set(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         let looked_up = if param.name.eq_ignore_ascii_case(&typed) { param.name } else { param.alias.unwrap_or(param.name) };
         if !param.mutable {
             refused = Some((typed, "can't set immutable config"));
+        } else if param.protected {
+            refused = Some((typed, "can't set protected config"));
         } else if found.iter().any(|(_, n, _)| *n == looked_up) {
             refused = Some((typed, "duplicate parameter"));
         }
