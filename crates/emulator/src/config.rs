@@ -185,6 +185,18 @@ impl Config {
         self.values.iter().map(|(k, v)| (*k, v.as_str()))
     }
 
+    /// Stores a value the way redis.conf does at startup, where immutable parameters may
+    /// be set too: for a front end to report the settings it owns (`port`, `bind`).
+    /// Mutable parameters go through `set`'s checks; immutable ones are taken as given.
+    pub fn set_at_startup(&mut self, param: &'static Param, value: &str) -> Result<(), String> {
+        if param.mutable && !param.protected {
+            return self.set(param, value);
+        }
+        self.values.insert(param.name, value.to_string());
+        self.refresh_cache();
+        Ok(())
+    }
+
     /// Validates and stores one value. On failure returns the reason Redis prints after
     /// `CONFIG SET failed (possibly related to argument '...') - `.
     pub fn set(&mut self, param: &'static Param, value: &str) -> Result<(), String> {

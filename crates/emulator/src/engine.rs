@@ -197,6 +197,14 @@ impl Engine {
         &self.config
     }
 
+    /// Sets a parameter as redis.conf would at startup, immutable ones included: for a
+    /// front end to report what it owns (the native server's real `port` and `bind`),
+    /// which CONFIG GET and INFO then show.
+    pub fn configure_at_startup(&mut self, name: &str, value: &str) -> Result<(), String> {
+        let param = crate::config::find(name).ok_or_else(|| format!("unknown parameter '{name}'"))?;
+        self.config.set_at_startup(param, value)
+    }
+
     /// Read access to a database for observers (the key browser). Index 0..16.
     pub fn db(&self, index: usize) -> Option<&Db> {
         self.dbs.get(index)
