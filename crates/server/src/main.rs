@@ -54,6 +54,11 @@ fn run(opts: Options) -> Result<(), String> {
     let mut server = server::Server::bind(addr, engine)
         .map_err(|e| format!("Warning: Could not create server TCP listening socket {}: {}", addr, e))?;
     let local = server.local_addr().map_err(|e| e.to_string())?;
+    // CONFIG GET port / bind and INFO's tcp_port show the real ones (port 0 picks one).
+    let engine = server.engine_mut();
+    for (name, value) in [("port", local.port().to_string()), ("bind", local.ip().to_string())] {
+        engine.configure_at_startup(name, &value)?;
+    }
 
     log::log(Level::Notice, &format!("Redis emulator (Redis {} compatible) starting, pid={}", REDIS_VERSION, std::process::id()));
     log::log(Level::Notice, &format!("Running mode=standalone, port={}.", local.port()));

@@ -48,6 +48,10 @@ impl Server {
         self.listener.local_addr()
     }
 
+    pub fn engine_mut(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+
     /// Serves until the process ends.
     pub fn run(&mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(1024);

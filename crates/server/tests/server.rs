@@ -380,6 +380,26 @@ fn config_flags_reach_the_engine() {
 }
 
 #[test]
+fn config_and_info_show_the_real_port() {
+    let server = Server::start(&[]);
+    let port = server.addr.rsplit(':').next().unwrap().to_string();
+    let mut s = server.connect();
+    s.write_all(&cmds(&["CONFIG GET port", "CONFIG GET bind"])).unwrap();
+    let expected = format!("*2\r\n$4\r\nport\r\n${}\r\n{}\r\n*2\r\n$4\r\nbind\r\n$9\r\n127.0.0.1\r\n", port.len(), port);
+    expect(&mut s, expected.as_bytes());
+    s.write_all(&cmds(&["INFO server"])).unwrap();
+    let mut info = Vec::new();
+    let mut buf = [0; 8192];
+    let deadline = Instant::now() + IO_TIMEOUT;
+    while !String::from_utf8_lossy(&info).contains("\r\n\r\n") && Instant::now() < deadline {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0);
+        info.extend_from_slice(&buf[..n]);
+    }
+    assert!(String::from_utf8_lossy(&info).contains(&format!("tcp_port:{port}\r\n")));
+}
+
+#[test]
 fn bad_flags_fail_at_startup() {
     let out = Command::new(env!("CARGO_BIN_EXE_redis-emulator-server"))
         .args(["--port", "0", "--maxmemory", "lots"])
