@@ -317,15 +317,17 @@ impl Engine {
         Ok((sub, Cow::Owned(full)))
     }
 
-    /// Refuses commands that may grow memory when over `maxmemory` and nothing can be
-    /// evicted, with Redis's OOM error. Evicts first when the policy allows.
+    /// Like Redis's processCommand when `maxmemory` is set: evicts what the policy allows
+    /// before every command (even one that cannot grow memory: `EXPIRE k 100` then
+    /// `PERSIST k` finds k evicted under volatile-lru), then refuses commands that may grow
+    /// memory while still over the limit, with Redis's OOM error.
     fn check_memory(&mut self, spec: &CommandSpec) -> Result<(), CmdError> {
         let max = self.config.maxmemory();
-        if max <= 0 || !spec.has(flag::DENYOOM) {
+        if max <= 0 {
             return Ok(());
         }
         self.evict_to(max as usize);
-        if self.used_memory() > max as usize {
+        if spec.has(flag::DENYOOM) && self.used_memory() > max as usize {
             return Err(CmdError::new(error::OOM));
         }
         Ok(())

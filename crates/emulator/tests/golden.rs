@@ -47,6 +47,7 @@ golden_cases! {
     golden_cli_resp3 => "cli-resp3",
     golden_info => "info",
     golden_config => "config",
+    golden_eviction => "eviction",
 }
 
 fn golden_dir() -> PathBuf {
