@@ -5,6 +5,7 @@ mod args;
 mod connection;
 mod log;
 mod server;
+mod signals;
 
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
@@ -63,6 +64,7 @@ fn run(opts: Options) -> Result<(), String> {
     log::log(Level::Notice, &format!("Redis emulator (Redis {} compatible) starting, pid={}", REDIS_VERSION, std::process::id()));
     log::log(Level::Notice, &format!("Running mode=standalone, port={}.", local.port()));
     log::log(Level::Notice, "Server initialized");
+    signals::install();
     log::log(Level::Notice, &format!("Ready to accept connections tcp on {}", local));
     server.run().map_err(|e| format!("Event loop failed: {e}"))
 }

@@ -52,11 +52,15 @@ impl Server {
         &mut self.engine
     }
 
-    /// Serves until the process ends.
+    /// Serves until SIGINT or SIGTERM (see `signals`).
     pub fn run(&mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(1024);
         let mut next_tick = Instant::now() + TICK;
         loop {
+            if let Some(signal) = crate::signals::received() {
+                self.shut_down(signal);
+                return Ok(());
+            }
             let timeout = next_tick.saturating_duration_since(Instant::now());
             if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
                 if e.kind() == ErrorKind::Interrupted {
@@ -84,6 +88,16 @@ impl Server {
                 next_tick = now + TICK;
             }
         }
+    }
+
+    /// Redis's shutdown lines; replies already computed get one last chance to go out.
+    fn shut_down(&mut self, signal: &str) {
+        log(Level::Warning, &format!("Received {signal} scheduling shutdown..."));
+        log(Level::Notice, "User requested shutdown...");
+        for conn in self.conns.iter_mut().flatten() {
+            let _ = conn.flush();
+        }
+        log(Level::Warning, "Redis is now ready to exit, bye bye...");
     }
 
     fn expire_cycle(&mut self, started: Instant) {

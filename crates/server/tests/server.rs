@@ -453,3 +453,22 @@ fn garbage_never_takes_the_server_down() {
     let mut s = server.connect();
     assert_eq!(roundtrip(&mut s, "PING"), "+PONG\r\n");
 }
+
+#[test]
+fn sigterm_shuts_down_cleanly() {
+    let mut server = Server::start(&[]);
+    let mut s = server.connect();
+    assert_eq!(roundtrip(&mut s, "PING"), "+PONG\r\n");
+    let status = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + IO_TIMEOUT;
+    let exit = loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "the server ignored SIGTERM");
+        thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "{exit:?}");
+    expect_closed(&mut s);
+}
