@@ -174,10 +174,13 @@ impl Config {
 
     fn refresh_cache(&mut self) {
         self.maxmemory = self.int("maxmemory");
+        let policy = self.get("maxmemory-policy");
         self.access = AccessMode {
-            lfu: self.get("maxmemory-policy").contains("lfu"),
+            lfu: policy.contains("lfu"),
             lfu_log_factor: self.int("lfu-log-factor"),
             lfu_decay_time: self.int("lfu-decay-time"),
+            // MAXMEMORY_FLAG_NO_SHARED_INTEGERS: LRU and LFU policies, once maxmemory is set.
+            unshared_integers: self.maxmemory != 0 && (policy.contains("lru") || policy.contains("lfu")),
         };
     }
 

@@ -39,6 +39,9 @@ pub struct AccessMode {
     pub lfu: bool,
     pub lfu_log_factor: i64,
     pub lfu_decay_time: i64,
+    /// Whether new small integers are Redis's shared objects: not when maxmemory is set
+    /// with an LRU or LFU policy (each object then needs its own access data).
+    pub unshared_integers: bool,
 }
 
 /// Redis's LFU_INIT_VAL: the counter of a new object under an LFU policy.
@@ -235,6 +238,15 @@ impl Db {
 
     /// Sets `key` to `value` with the given absolute expiry (or none).
     pub fn set_with_expire(&mut self, key: &[u8], value: Value, expire_at: Option<i64>, now_ms: i64) {
+        // A value stored while shared integers are off is an object of its own.
+        #[allow(irrefutable_let_patterns)]
+        let value = match value {
+            Value::Str(mut s) if self.access.unshared_integers && s.shared => {
+                s.shared = false;
+                Value::Str(s)
+            }
+            other => other,
+        };
         let lfu = self.access.lfu;
         if let Some(e) = self.entries.get_mut(key) {
             self.mem -= entry_memory(key, e);
@@ -453,7 +465,7 @@ mod tests {
     #[test]
     fn lfu_counter_starts_at_5_and_decays_by_minutes() {
         let mut db = Db::default();
-        db.set_access_mode(AccessMode { lfu: true, lfu_log_factor: 10, lfu_decay_time: 1 });
+        db.set_access_mode(AccessMode { lfu: true, lfu_log_factor: 10, lfu_decay_time: 1, unshared_integers: false });
         let t = 1_700_000_000_000;
         db.set(b"k", v("1"), t);
         let lru = db.entry(b"k").unwrap().lru;

@@ -730,26 +730,18 @@ fn object_encoding(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     })
 }
 
-/// OBJECT REFCOUNT key: shared small integers report INT_MAX, like Redis.
+/// OBJECT REFCOUNT key: shared small integers report INT_MAX, like Redis. Whether a value
+/// is shared was decided when it was stored (see `AccessMode::unshared_integers`).
 fn object_refcount(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let now = ctx.now_ms;
-    let sharing = uses_shared_integers(ctx);
     Ok(match ctx.db().peek(&argv[2], now) {
         Some(e) => match &e.value {
-            Value::Str(s) if sharing && s.shared => {
-                Reply::Integer(i32::MAX as i64)
-            }
+            Value::Str(s) if s.shared => Reply::Integer(i32::MAX as i64),
+            #[allow(unreachable_patterns)]
             _ => Reply::Integer(1),
         },
         None => Reply::Nil,
     })
-}
-
-/// Redis shares small integer objects unless an LRU/LFU maxmemory policy needs
-/// per-object access data.
-fn uses_shared_integers(ctx: &Ctx) -> bool {
-    let policy = ctx.engine.config.get("maxmemory-policy");
-    ctx.engine.config.maxmemory() == 0 || !(policy.contains("lru") || policy.contains("lfu"))
 }
 
 fn lfu_policy(ctx: &Ctx) -> bool {
