@@ -157,7 +157,7 @@ impl Connection {
     pub fn after_event(&mut self) -> (State, bool) {
         match self.flush() {
             Err(_) => (State::Close, false),
-            Ok(true) if self.close_after_flush || self.eof && !self.paused => (State::Close, false),
+            Ok(true) if self.close_after_flush || (self.eof && !self.paused) => (State::Close, false),
             Ok(true) => (State::Open, self.paused),
             Ok(false) => (State::Open, false),
         }

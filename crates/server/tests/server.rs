@@ -472,3 +472,29 @@ fn sigterm_shuts_down_cleanly() {
     assert!(exit.success(), "{exit:?}");
     expect_closed(&mut s);
 }
+
+#[test]
+fn maxclients_turns_extra_connections_away() {
+    let server = Server::start(&["--maxclients", "2"]);
+    let mut first = server.connect();
+    assert_eq!(roundtrip(&mut first, "PING"), "+PONG\r\n");
+    let mut second = server.connect();
+    assert_eq!(roundtrip(&mut second, "PING"), "+PONG\r\n");
+    let mut third = server.connect();
+    expect(&mut third, b"-ERR max number of clients reached\r\n");
+    expect_closed(&mut third);
+    drop(second);
+    // Once a slot is free, connections are welcome again.
+    let deadline = Instant::now() + IO_TIMEOUT;
+    loop {
+        let mut s = server.connect();
+        let mut buf = [0; 64];
+        s.write_all(&cmds(&["PING"])).unwrap();
+        let n = s.read(&mut buf).unwrap_or(0);
+        if &buf[..n] == b"+PONG\r\n" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no slot freed: {:?}", String::from_utf8_lossy(&buf[..n]));
+        thread::sleep(Duration::from_millis(20));
+    }
+}
