@@ -230,7 +230,7 @@ impl Connection {
                     }
                 }
                 Parsed::Error(text) => {
-                    log(Level::Notice, &format!("Protocol error ({}) from client: id={}", text, self.client));
+                    // redis-server logs these only at `verbose`, below its default level.
                     self.output.extend_from_slice(b"-ERR ");
                     self.output.extend_from_slice(text.as_bytes());
                     self.output.extend_from_slice(b"\r\n");
