@@ -210,7 +210,8 @@ const COMMAND_SUBCOMMANDS: &[CommandSpec] = &[
         since: "2.8.13",
         summary: "Extract keys given a full Redis command",
         complexity: "O(N) where N is the number of arguments to the command",
-        syntax: "command [arg [arg ...]]",
+        // Redis 7.0 documents no arguments for it: redis-cli shows none in help and hints.
+        syntax: "",
         handler: Some(command_getkeys),
         ..COMMAND_SUB
     },
