@@ -6,6 +6,7 @@
 //! convention: `N` means exactly N arguments counting the command name, `-N` at least N.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use crate::engine::Ctx;
@@ -156,10 +157,12 @@ pub fn all() -> &'static [&'static CommandSpec] {
     })
 }
 
-/// Finds a top-level command by name, case-insensitively.
+/// Finds a top-level command by name, case-insensitively. On every command's path, so
+/// it hashes with FNV-1a (the names are fixed: nothing to flood) and looks up bytes.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
-    static INDEX: OnceLock<HashMap<&'static str, &'static CommandSpec>> = OnceLock::new();
-    let index = INDEX.get_or_init(|| all().iter().map(|c| (c.name, *c)).collect());
+    type Index = HashMap<&'static [u8], &'static CommandSpec, BuildHasherDefault<Fnv>>;
+    static INDEX: OnceLock<Index> = OnceLock::new();
+    let index = INDEX.get_or_init(|| all().iter().map(|c| (c.name.as_bytes(), *c)).collect());
     if name.len() > 32 {
         return None;
     }
@@ -167,7 +170,28 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     let lower = &mut lower[..name.len()];
     lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
-    std::str::from_utf8(lower).ok().and_then(|n| index.get(n).copied())
+    index.get(&*lower).copied()
+}
+
+/// FNV-1a, for the command-name index.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= b as u64;
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
 }
 
 #[cfg(test)]
