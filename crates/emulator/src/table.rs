@@ -192,6 +192,11 @@ impl Hasher for Fnv {
             self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
         }
     }
+    /// The length prefix of a slice key, in one step rather than eight bytes.
+    fn write_usize(&mut self, n: usize) {
+        self.0 ^= n as u64;
+        self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+    }
 }
 
 #[cfg(test)]
