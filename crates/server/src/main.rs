@@ -7,7 +7,7 @@ mod log;
 mod server;
 mod signals;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 
 use redis_emulator::{Engine, Reply, SystemClock, REDIS_VERSION};
@@ -50,8 +50,7 @@ fn run(opts: Options) -> Result<(), String> {
     let mut engine = Engine::new(Box::new(SystemClock), seed);
     configure(&mut engine, &opts.config)?;
 
-    let ip: IpAddr = opts.bind.parse().map_err(|_| format!("Invalid bind address '{}'", opts.bind))?;
-    let addr = SocketAddr::new(ip, opts.port);
+    let addr = resolve(&opts.bind, opts.port)?;
     let mut server = server::Server::bind(addr, engine)
         .map_err(|e| format!("Warning: Could not create server TCP listening socket {}: {}", addr, e))?;
     let local = server.local_addr().map_err(|e| e.to_string())?;
@@ -67,6 +66,19 @@ fn run(opts: Options) -> Result<(), String> {
     signals::install();
     log::log(Level::Notice, &format!("Ready to accept connections tcp on {}", local));
     server.run().map_err(|e| format!("Event loop failed: {e}"))
+}
+
+/// The address to listen on: an IP address, or a host name (`localhost`) resolved like
+/// redis-server's `bind` does, taking the first address.
+fn resolve(bind: &str, port: u16) -> Result<SocketAddr, String> {
+    if let Ok(ip) = bind.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, port));
+    }
+    (bind, port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .ok_or_else(|| format!("Invalid bind address '{bind}'"))
 }
 
 /// Applies `--name value` options through CONFIG SET, so they are validated exactly as
