@@ -268,6 +268,57 @@ proptest! {
 }
 
 // ---------------------------------------------------------------------------------------
+// Any reply shape, including ones no command produces yet (nested maps, sets, pushes,
+// doubles, verbatim strings), encodes and renders.
+
+fn any_reply() -> impl Strategy<Value = Reply> {
+    let leaf = prop_oneof![
+        "[ -~]{0,12}".prop_map(Reply::Status), // status lines never hold CR or LF
+        any::<String>().prop_map(Reply::Error),
+        any::<i64>().prop_map(Reply::Integer),
+        prop::collection::vec(any::<u8>(), 0..16).prop_map(Reply::Bulk),
+        Just(Reply::Nil),
+        Just(Reply::NilArray),
+        any::<f64>().prop_filter("Redis never replies NaN", |d| !d.is_nan()).prop_map(Reply::Double),
+        prop_oneof![Just(f64::INFINITY), Just(f64::NEG_INFINITY), Just(0.1), Just(-0.0), Just(1e-5)].prop_map(Reply::Double),
+        any::<bool>().prop_map(Reply::Bool),
+        (prop::sample::select(&["txt", "mkd"][..]), prop::collection::vec(any::<u8>(), 0..16))
+            .prop_map(|(f, t)| Reply::Verbatim(f, t)),
+        "-?[1-9][0-9]{0,30}".prop_map(Reply::BigNumber),
+        Just(Reply::Array(vec![])),
+        Just(Reply::Map(vec![])),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Reply::Array),
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Reply::Set),
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Reply::Push),
+            prop::collection::vec((inner.clone(), inner), 0..4).prop_map(Reply::Map),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(500), ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_reply_encodes_and_renders(reply in any_reply(), raw in any::<bool>()) {
+        let argv: Vec<Vec<u8>> = if raw { vec![b"INFO".to_vec()] } else { vec![b"GET".to_vec(), b"k".to_vec()] };
+        check_encoding(&reply, &argv)?;
+    }
+}
+
+#[test]
+fn nan_doubles_do_not_panic() {
+    for d in [f64::NAN, -f64::NAN] {
+        let reply = Reply::Array(vec![Reply::Double(d)]);
+        assert!(!reply.to_resp(Protocol::Resp2).is_empty());
+        assert!(!reply.to_resp(Protocol::Resp3).is_empty());
+        assert!(cli::render(&reply).starts_with("1) "));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // Console helpers
 
 fn console_line() -> impl Strategy<Value = String> {
