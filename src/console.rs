@@ -12,7 +12,6 @@ use std::sync::Arc;
 
 use redis_emulator::cli;
 use redis_emulator::table;
-use redis_emulator::{Protocol, Reply};
 
 use crate::history::History;
 use crate::playground::Playground;
@@ -22,7 +21,7 @@ pub const MAX_ENTRIES: usize = 1000;
 /// One entry's text is cut past this many bytes (a KEYS * over a big keyspace).
 pub const MAX_ENTRY_TEXT: usize = 256 * 1024;
 /// The largest repeat prefix the page runs: a bigger one would freeze the tab.
-pub const MAX_REPEAT: i64 = 10_000;
+pub const MAX_REPEAT: u64 = 10_000;
 
 /// What a line of the console's screen is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,7 +169,7 @@ impl Console {
         if !self.hints || self.input.trim().is_empty() {
             return None;
         }
-        hint_for(&self.input)
+        cli::hint(&self.input)
     }
 
     pub fn hints_enabled(&self) -> bool {
@@ -220,12 +219,11 @@ impl Console {
         if argv.is_empty() {
             return;
         }
-        let (repeat, skip) = match repeat_prefix(&argv) {
-            Ok(Some(n)) => (n, 1),
-            Ok(None) => (1, 0),
-            Err(()) => {
+        let (repeat, skip) = match cli::strip_repeat(&argv) {
+            Ok((n, rest)) => (n, argv.len() - rest.len()),
+            Err(message) => {
                 self.history.add(line);
-                self.push(Kind::Error, String::new(), "Invalid redis-cli repeat command option value.\n".into());
+                self.push(Kind::Error, String::new(), format!("{message}\n"));
                 return;
             }
         };
@@ -271,7 +269,8 @@ impl Console {
         let mut last_error = false;
         for _ in 0..times {
             let reply = pg.engine.execute(pg.client, argv);
-            let reply = as_seen_by(reply, pg.engine.protocol(pg.client));
+            // redis-cli prints what its protocol delivers: RESP2 flattens maps and sets.
+            let reply = reply.for_protocol(pg.engine.protocol(pg.client));
             last_error = reply.is_error();
             if text.len() <= MAX_ENTRY_TEXT {
                 text.push_str(&cli::render_for(argv, &reply));
@@ -323,48 +322,6 @@ impl Console {
     }
 }
 
-/// redis-cli's repeat prefix: a first argument that `strtol` reads whole, when more
-/// arguments follow. Ok(None) when there is no prefix; Err for zero, negative or
-/// out-of-range counts (redis-cli refuses those).
-fn repeat_prefix(argv: &[Vec<u8>]) -> Result<Option<i64>, ()> {
-    if argv.len() < 2 {
-        return Ok(None);
-    }
-    let s = &argv[0];
-    let mut i = 0;
-    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
-        i += 1;
-    }
-    let negative = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    let digits = &s[i..];
-    if digits.is_empty() {
-        // strtol read nothing: the end pointer is the start of the string, which only
-        // counts as "read whole" when the string is empty (a count of 0).
-        return if s.is_empty() { Err(()) } else { Ok(None) };
-    }
-    if !digits.iter().all(u8::is_ascii_digit) {
-        return Ok(None);
-    }
-    let mut n: i64 = 0;
-    for &d in digits {
-        n = n.checked_mul(10).and_then(|n| n.checked_add((d - b'0') as i64)).ok_or(())?;
-    }
-    if negative || n <= 0 {
-        return Err(());
-    }
-    Ok(Some(n))
-}
-
 /// Lines redis-cli keeps out of its history file because they carry passwords.
 fn is_sensitive(argv: &[Vec<u8>]) -> bool {
     let is = |i: usize, w: &str| argv.get(i).is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()));
@@ -374,27 +331,6 @@ fn is_sensitive(argv: &[Vec<u8>]) -> bool {
         || (is(0, "hello") && any("auth"))
         || (is(0, "migrate") && (any("auth") || any("auth2")))
         || (is(0, "config") && is(1, "set") && (any("masterauth") || any("masteruser") || any("requirepass")))
-}
-
-/// The reply as a client speaking `proto` receives it. redis-cli talks RESP2 unless
-/// HELLO 3 was sent; RESP2 flattens maps, turns sets into arrays, doubles and big
-/// numbers into bulk strings and booleans into integers, and redis-cli prints that.
-pub fn as_seen_by(reply: Reply, proto: Protocol) -> Reply {
-    if proto == Protocol::Resp3 {
-        return reply;
-    }
-    let lower = |items: Vec<Reply>| items.into_iter().map(|r| as_seen_by(r, proto)).collect();
-    match reply {
-        Reply::Map(pairs) => {
-            Reply::Array(pairs.into_iter().flat_map(|(k, v)| [as_seen_by(k, proto), as_seen_by(v, proto)]).collect())
-        }
-        Reply::Set(items) | Reply::Push(items) | Reply::Array(items) => Reply::Array(lower(items)),
-        Reply::Double(d) => Reply::Bulk(redis_emulator::fmt::fmt_double_reply(d).into_bytes()),
-        Reply::Bool(b) => Reply::Integer(b as i64),
-        Reply::Verbatim(_, b) => Reply::Bulk(b),
-        Reply::BigNumber(n) => Reply::Bulk(n.into_bytes()),
-        other => other,
-    }
 }
 
 /// The Tab candidates for a line: command names for a first word, and for
@@ -431,16 +367,6 @@ fn groups() -> Vec<String> {
     g.sort();
     g.dedup();
     g
-}
-
-/// redis-cli's hint rules over `cli::hint`: after a bare command name it shows the
-/// whole syntax; without a trailing space the hint starts with one.
-pub fn hint_for(line: &str) -> Option<String> {
-    if line.ends_with(char::is_whitespace) {
-        return cli::hint(line);
-    }
-    let h = cli::hint(line).or_else(|| cli::hint(&format!("{line} ")))?;
-    Some(format!(" {h}"))
 }
 
 /// `help`, `help <command>`, `help @<group>`: redis-cli's texts. None if the topic
@@ -644,13 +570,13 @@ mod tests {
 
     #[test]
     fn console_hints_follow_redis_cli_spacing() {
-        assert_eq!(hint_for("GET").as_deref(), Some(" key"));
-        assert_eq!(hint_for("GET ").as_deref(), Some("key"));
-        assert_eq!(hint_for("get k"), None);
-        assert!(hint_for("SET k").unwrap().starts_with(" value [NX|XX]"));
-        assert!(hint_for("SET k ").unwrap().starts_with("value [NX|XX]"));
-        assert_eq!(hint_for("GE"), None);
-        assert_eq!(hint_for("\"unbalanced"), None);
+        assert_eq!(cli::hint("GET").as_deref(), Some(" key"));
+        assert_eq!(cli::hint("GET ").as_deref(), Some("key"));
+        assert_eq!(cli::hint("get k"), None);
+        assert!(cli::hint("SET k").unwrap().starts_with(" value [NX|XX]"));
+        assert!(cli::hint("SET k ").unwrap().starts_with("value [NX|XX]"));
+        assert_eq!(cli::hint("GE"), None);
+        assert_eq!(cli::hint("\"unbalanced"), None);
     }
 
     #[test]
@@ -731,10 +657,8 @@ mod tests {
         let (mut c, mut pg, _) = setup();
         run(&mut c, &mut pg, &["CONFIG GET maxmemory"]);
         assert_eq!(last(&c).1, "1) \"maxmemory\"\n2) \"67108864\"\n");
-        let map = Reply::Map(vec![(Reply::bulk_str("k"), Reply::Double(1.5))]);
-        assert_eq!(as_seen_by(map.clone(), Protocol::Resp3), map);
-        assert_eq!(as_seen_by(map, Protocol::Resp2), Reply::Array(vec![Reply::bulk_str("k"), Reply::bulk_str("1.5")]));
-        assert_eq!(as_seen_by(Reply::Bool(true), Protocol::Resp2), Reply::Integer(1));
+        run(&mut c, &mut pg, &["HELLO 3", "CONFIG GET maxmemory"]);
+        assert_eq!(last(&c).1, "1# \"maxmemory\" => \"67108864\"\n");
     }
 
     #[test]

@@ -296,9 +296,20 @@ pub fn spec_for(args: &[Vec<u8>]) -> Option<(&'static CommandSpec, usize)> {
     Some((top, 1))
 }
 
-/// A redis-cli style hint for a partially typed line: the syntax of the arguments not
-/// typed yet. `line` ends with a space when the user is about to type the next argument.
+/// The grey hint redis-cli shows after the cursor: the syntax of the arguments not typed
+/// yet. After a trailing space it starts at once (`GET ` -> `key`); right after a word it
+/// starts with a space (`GET` -> ` key`).
 pub fn hint(line: &str) -> Option<String> {
+    if line.is_empty() || line.ends_with(char::is_whitespace) {
+        return remaining_syntax(line);
+    }
+    let h = remaining_syntax(line).or_else(|| remaining_syntax(&format!("{line} ")))?;
+    Some(format!(" {h}"))
+}
+
+/// The syntax words not typed yet; `line` ends with a space when the user is about to
+/// type the next argument.
+fn remaining_syntax(line: &str) -> Option<String> {
     let args = split_args(line.as_bytes())?;
     let (spec, consumed) = spec_for(&args)?;
     if !line.ends_with(' ') && args.len() <= consumed {
@@ -416,7 +427,8 @@ mod tests {
     fn hints_and_completion() {
         assert_eq!(hint("GET "), Some("key".into()));
         assert_eq!(hint("SET k "), Some("value [NX|XX] [GET] [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]".into()));
-        assert_eq!(hint("GET"), None);
+        assert_eq!(hint("GET"), Some(" key".into()));
+        assert_eq!(hint("GE"), None);
         assert!(complete("ge").contains(&"get".to_string()));
         assert!(complete("GE").contains(&"GET".to_string()));
     }
