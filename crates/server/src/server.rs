@@ -32,6 +32,9 @@ pub struct Server {
     freed: Vec<usize>,
     /// Connections with replies to write after the current batch of events.
     pending_writes: Vec<usize>,
+    /// Connections whose paused requests may run again (their output went out): they
+    /// run in the next round, after other clients' events, so none can hog the loop.
+    resume: Vec<usize>,
     open: usize,
     args: ArgPool,
 }
@@ -41,7 +44,18 @@ impl Server {
         let poll = Poll::new()?;
         let mut listener = TcpListener::bind(addr)?;
         poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
-        Ok(Server { poll, listener, engine, conns: Vec::new(), free: Vec::new(), freed: Vec::new(), pending_writes: Vec::new(), open: 0, args: Vec::new() })
+        Ok(Server {
+            poll,
+            listener,
+            engine,
+            conns: Vec::new(),
+            free: Vec::new(),
+            freed: Vec::new(),
+            pending_writes: Vec::new(),
+            resume: Vec::new(),
+            open: 0,
+            args: Vec::new(),
+        })
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
@@ -61,14 +75,19 @@ impl Server {
                 self.shut_down(signal);
                 return Ok(());
             }
-            let timeout = next_tick.saturating_duration_since(Instant::now());
+            // Paused clients to resume: look at the sockets without sleeping.
+            let timeout = if self.resume.is_empty() {
+                next_tick.saturating_duration_since(Instant::now())
+            } else {
+                Duration::ZERO
+            };
             if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
                 if e.kind() == ErrorKind::Interrupted {
                     continue;
                 }
                 return Err(e);
             }
-            if !events.is_empty() {
+            if !events.is_empty() || !self.resume.is_empty() {
                 let limits = Limits::from_engine(&self.engine);
                 for event in events.iter() {
                     match event.token() {
@@ -78,6 +97,9 @@ impl Server {
                             self.on_connection_event(t - 1, limits, read_closed)
                         }
                     }
+                }
+                for slot in std::mem::take(&mut self.resume) {
+                    self.on_connection_event(slot, limits, false);
                 }
                 self.write_pending();
                 self.free.append(&mut self.freed);
@@ -162,22 +184,15 @@ impl Server {
     /// `handleClientsWithPendingWrites`). A connection whose socket is full keeps the
     /// rest for its next (writable) event, which queues it here again.
     fn write_pending(&mut self) {
-        let mut i = 0;
-        while i < self.pending_writes.len() {
-            let slot = self.pending_writes[i];
-            i += 1;
+        for slot in std::mem::take(&mut self.pending_writes) {
             let Some(Some(conn)) = self.conns.get_mut(slot) else { continue };
             match conn.after_event() {
                 (State::Close, _) => self.close(slot),
-                (State::Open, true) => {
-                    // Its output went out: run the requests it had paused, write again.
-                    let limits = Limits::from_engine(&self.engine);
-                    self.on_connection_event(slot, limits, false);
-                }
+                // Its output went out: its paused requests run in the next round.
+                (State::Open, true) => self.resume.push(slot),
                 (State::Open, false) => {}
             }
         }
-        self.pending_writes.clear();
     }
 
     fn close(&mut self, slot: usize) {
