@@ -7,6 +7,9 @@ use redis_emulator::{Clock, ClientId, ClientInfo, Engine};
 pub const HOST_PORT: &str = "127.0.0.1:6379";
 /// The page's default `maxmemory`: generous for learning, small enough for a tab.
 pub const DEFAULT_MAXMEMORY: &str = "64mb";
+/// The page's default `proto-max-bulk-len`: one value (SETRANGE at a huge offset, APPEND
+/// in a loop) can't grow past this, since maxmemory is only checked between commands.
+pub const DEFAULT_MAX_BULK: &str = "64mb";
 
 /// Real time in the page. `SystemTime` panics on `wasm32-unknown-unknown`, so the page
 /// asks JavaScript's `Date.now()`; native builds (the app's unit tests) use `SystemTime`.
@@ -41,7 +44,10 @@ impl Playground {
         let client = engine.connect(ClientInfo::default());
         let internal = engine.connect(ClientInfo { addr: "127.0.0.1:0".into(), ..ClientInfo::default() });
         let argv: Vec<Vec<u8>> =
-            ["CONFIG", "SET", "maxmemory", DEFAULT_MAXMEMORY].iter().map(|s| s.as_bytes().to_vec()).collect();
+            ["CONFIG", "SET", "maxmemory", DEFAULT_MAXMEMORY, "proto-max-bulk-len", DEFAULT_MAX_BULK]
+                .iter()
+                .map(|s| s.as_bytes().to_vec())
+                .collect();
         let reply = engine.execute(internal, &argv);
         debug_assert!(!reply.is_error(), "the default configuration applies: {reply:?}");
         engine.disconnect(internal);
@@ -73,6 +79,9 @@ mod tests {
         let mut pg = Playground::new(Box::new(ManualClock::new(1_700_000_000_000)), 7);
         assert_eq!(pg.client, 1);
         assert_eq!(pg.engine.config().maxmemory(), 64 * 1024 * 1024);
+        assert_eq!(pg.engine.config().int("proto-max-bulk-len"), 64 * 1024 * 1024);
+        let huge = pg.engine.execute(pg.client, &argv("SETRANGE k 100000000 x"));
+        assert_eq!(huge, Reply::error("ERR string exceeds maximum allowed size (proto-max-bulk-len)"));
         let reply = pg.engine.execute(pg.client, &argv("CONFIG GET maxmemory"));
         assert_eq!(reply, Reply::Map(vec![(Reply::bulk_str("maxmemory"), Reply::bulk_str("67108864"))]));
         assert_eq!(pg.engine.clients().count(), 1, "the internal client is gone");
