@@ -152,9 +152,13 @@ impl Db {
         self.entries.len()
     }
 
-    /// Sets how accesses are recorded (the engine calls it before each command).
+    /// Sets how accesses are recorded (the engine calls it when the configuration changes).
     pub fn set_access_mode(&mut self, mode: AccessMode) {
         self.access = mode;
+    }
+
+    pub fn access_mode(&self) -> AccessMode {
+        self.access
     }
 
     /// The `lru` field of an object created now (createObject).

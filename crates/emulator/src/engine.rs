@@ -236,9 +236,12 @@ impl Engine {
             c.last_interaction_ms = now_ms;
         }
         // How key accesses are recorded follows maxmemory-policy (LRU clock or LFU counter).
+        // All databases share one mode; pass it on only when CONFIG SET changed it.
         let mode = self.config.access_mode();
-        for db in self.dbs.iter_mut() {
-            db.set_access_mode(mode);
+        if self.dbs[0].access_mode() != mode {
+            for db in self.dbs.iter_mut() {
+                db.set_access_mode(mode);
+            }
         }
         let reply = match self.resolve(argv) {
             Ok((spec, full_name)) => {
