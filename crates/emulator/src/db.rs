@@ -1,21 +1,15 @@
 //! One logical database: its keys, their expiry times, and the two ordered indexes that
 //! make active expiry and SCAN cheap.
 //!
-//! SCAN: Redis walks its hash table with a reverse-binary cursor, which survives table
-//! resizes. We keep the same contract without a real hash table: every key has a fixed
-//! 64-bit hash, and keys are kept ordered by the bit-reversal of that hash. Visiting
-//! Redis's buckets in cursor order is then the same as walking this order, for any
-//! table size, and a cursor is the bit-reversal of the position where the walk stopped.
-//! Cursors look like Redis's (small, jumping numbers), a full iteration returns every key
-//! present from start to end, and the order is deterministic (Redis's is seeded at random
-//! per process, so no client can depend on it).
+//! SCAN order and cursors come from `scan::ScanOrder` (reverse-binary cursors over a
+//! fixed hash, like Redis's, but deterministic).
 
 use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 
+pub use crate::scan::{key_hash, Key};
+use crate::scan::ScanOrder;
 use crate::value::Value;
-
-pub type Key = Rc<[u8]>;
 
 #[derive(Clone, Debug)]
 pub struct Entry {
@@ -106,8 +100,8 @@ pub struct Db {
     entries: HashMap<Key, Entry>,
     /// (expiry ms, key) for every key with a TTL, earliest first.
     expiry_index: BTreeSet<(i64, Key)>,
-    /// (bit-reversed hash, key) for every key: the SCAN order.
-    scan_index: BTreeSet<(u64, Key)>,
+    /// Every key in SCAN order.
+    scan_index: ScanOrder,
     /// Approximate bytes used by keys and values (see `entry_memory`).
     mem: usize,
     /// How accesses update `Entry::lru` (set by the engine from the configuration).
@@ -120,25 +114,6 @@ pub struct Db {
 /// object header, expiry entry). An estimate in Redis's order of magnitude.
 fn entry_memory(key: &[u8], e: &Entry) -> usize {
     e.value.approx_memory() + key.len() + 9 + 24 + if e.expire_at.is_some() { 40 } else { 0 }
-}
-
-/// A fixed, seedless 64-bit hash (FNV-1a with a splitmix finaliser): stable across runs
-/// and Rust versions so SCAN cursors replay identically.
-pub fn key_hash(key: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in key {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h ^= h >> 30;
-    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    h ^= h >> 27;
-    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
-    h ^ (h >> 31)
-}
-
-fn scan_pos(key: &[u8]) -> u64 {
-    key_hash(key).reverse_bits()
 }
 
 /// One page of a SCAN.
@@ -276,7 +251,7 @@ impl Db {
             return;
         }
         let k: Key = Rc::from(key);
-        self.scan_index.insert((scan_pos(key), k.clone()));
+        self.scan_index.insert(k.clone());
         if let Some(t) = expire_at {
             self.expiry_index.insert((t, k.clone()));
         }
@@ -304,7 +279,7 @@ impl Db {
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let (k, e) = self.entries.remove_entry(key)?;
         self.mem -= entry_memory(key, &e);
-        self.scan_index.remove(&(scan_pos(key), k.clone()));
+        self.scan_index.remove(&k);
         if let Some(t) = e.expire_at {
             self.expiry_index.remove(&(t, k));
         }
@@ -358,7 +333,7 @@ impl Db {
 
     /// All keys (live or not yet lazily expired) in SCAN order.
     pub fn keys_in_order(&self) -> impl Iterator<Item = &Key> {
-        self.scan_index.iter().map(|(_, k)| k)
+        self.scan_index.iter()
     }
 
     /// Direct read access for observers (the key browser): no expiry, no access time.
@@ -367,48 +342,14 @@ impl Db {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&Key, &Entry)> {
-        self.scan_index.iter().filter_map(move |(_, k)| self.entries.get_key_value(&**k))
+        self.scan_index.iter().filter_map(move |k| self.entries.get_key_value(&**k))
     }
 
-    /// One SCAN step from `cursor`, visiting whole buckets of a table sized like
-    /// Redis's (the next power of two at or above the key count, at least 4).
+    /// One SCAN step from `cursor` (see `scan::ScanOrder::scan`).
     pub fn scan(&self, cursor: u64, count: usize) -> ScanPage {
-        let bits = table_bits(self.entries.len());
-        let shift = 64 - bits;
-        let mut pos = cursor.reverse_bits();
-        // A cursor from a bigger table may point inside one of our buckets: start at
-        // the bucket's beginning, like Redis does after a shrink (it may repeat keys).
-        pos = (pos >> shift) << shift;
-        let mut keys = Vec::new();
-        let mut iter = self.scan_index.range((pos, Rc::from(&b""[..]))..).peekable();
-        loop {
-            let Some((p, _)) = iter.peek() else {
-                return ScanPage { next_cursor: 0, keys };
-            };
-            let bucket = p >> shift;
-            while let Some((p, k)) = iter.peek() {
-                if p >> shift != bucket {
-                    break;
-                }
-                keys.push(k.clone());
-                iter.next();
-            }
-            // Like Redis: whole buckets, until at least `count` keys were collected.
-            if keys.len() >= count.max(1) {
-                let next_bucket = bucket + 1;
-                if next_bucket >> bits != 0 || iter.peek().is_none() {
-                    return ScanPage { next_cursor: 0, keys };
-                }
-                return ScanPage { next_cursor: (next_bucket << shift).reverse_bits(), keys };
-            }
-        }
+        let (next_cursor, keys) = self.scan_index.scan(cursor, count);
+        ScanPage { next_cursor, keys }
     }
-}
-
-/// log2 of the hash table size Redis would have for `n` keys (at least 4 buckets).
-fn table_bits(n: usize) -> u32 {
-    let size = n.max(4).next_power_of_two();
-    size.trailing_zeros()
 }
 
 #[cfg(test)]

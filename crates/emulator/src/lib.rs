@@ -20,6 +20,7 @@ pub mod ld;
 pub mod reply;
 pub mod resp;
 pub mod rng;
+pub mod scan;
 pub mod table;
 pub mod value;
 
