@@ -206,6 +206,23 @@ impl Db {
         self.access_mut(key, now_ms).map(|e| &*e)
     }
 
+    /// Changes the live value at `key` in place (marking it accessed), keeping the memory
+    /// accounting exact, and deletes the key if `f` leaves an empty collection (Redis
+    /// never keeps an empty list, hash, set or sorted set). None if the key is missing.
+    /// Collections report their memory in O(1), so this costs what `f` costs.
+    pub fn update<R>(&mut self, key: &[u8], now_ms: i64, f: impl FnOnce(&mut Value) -> R) -> Option<R> {
+        let e = self.access_mut(key, now_ms)?;
+        let before = entry_memory(key, e);
+        let result = f(&mut e.value);
+        let after = entry_memory(key, e);
+        let empty = e.value.is_empty_collection();
+        self.mem = self.mem - before + after;
+        if empty {
+            self.remove(key);
+        }
+        Some(result)
+    }
+
     pub fn contains(&mut self, key: &[u8], now_ms: i64) -> bool {
         self.peek(key, now_ms).is_some()
     }

@@ -22,6 +22,7 @@ pub mod resp;
 pub mod rng;
 pub mod scan;
 pub mod table;
+pub mod types;
 pub mod value;
 
 pub use clock::{Clock, ManualClock};

@@ -1,6 +1,8 @@
 //! The values a key can hold. Each type lives in its own file under `types/` as it grows;
 //! strings are here because every other piece of the engine touches them.
 
+pub use crate::types::{hash::HashValue, list::ListValue, set::SetValue, zset::ZSetValue};
+
 /// How Redis would encode a string (what `OBJECT ENCODING` reports).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StrEncoding {
@@ -73,6 +75,10 @@ impl StrValue {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(StrValue),
+    List(ListValue),
+    Hash(HashValue),
+    Set(SetValue),
+    ZSet(ZSetValue),
 }
 
 impl Value {
@@ -80,6 +86,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -91,6 +101,21 @@ impl Value {
                 StrEncoding::Embstr => "embstr",
                 StrEncoding::Raw => "raw",
             },
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(v) => v.encoding(),
+            Value::ZSet(z) => z.encoding(),
+        }
+    }
+
+    /// True for a collection with no elements: Redis deletes such keys at once.
+    pub fn is_empty_collection(&self) -> bool {
+        match self {
+            Value::Str(_) => false,
+            Value::List(l) => l.is_empty(),
+            Value::Hash(h) => h.is_empty(),
+            Value::Set(v) => v.is_empty(),
+            Value::ZSet(z) => z.is_empty(),
         }
     }
 
@@ -103,6 +128,10 @@ impl Value {
                 StrEncoding::Embstr => 16 + 3 + s.bytes.len() + 1,
                 StrEncoding::Raw => 16 + 9 + s.bytes.len() + 1,
             },
+            Value::List(l) => l.memory(),
+            Value::Hash(h) => h.memory(),
+            Value::Set(v) => v.memory(),
+            Value::ZSet(z) => z.memory(),
         }
     }
 }
