@@ -152,6 +152,10 @@ pub fn all() -> &'static [&'static CommandSpec] {
             crate::cmd::server::COMMANDS,
             crate::cmd::keys::COMMANDS,
             crate::cmd::strings::COMMANDS,
+            crate::cmd::lists::COMMANDS,
+            crate::cmd::hashes::COMMANDS,
+            crate::cmd::sets::COMMANDS,
+            crate::cmd::zsets::COMMANDS,
         ];
         families.iter().flat_map(|f| f.iter()).collect()
     })

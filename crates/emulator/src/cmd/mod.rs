@@ -2,9 +2,13 @@
 //! command table (`COMMANDS`) next to the handlers it points to.
 
 pub mod connection;
+pub mod hashes;
 pub mod keys;
+pub mod lists;
 pub mod server;
+pub mod sets;
 pub mod strings;
+pub mod zsets;
 
 use crate::reply::Reply;
 

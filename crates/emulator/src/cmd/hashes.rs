@@ -1,0 +1,5 @@
+//! Hashes: the command table entries and their handlers.
+
+use crate::table::CommandSpec;
+
+pub const COMMANDS: &[CommandSpec] = &[];
