@@ -83,10 +83,18 @@ pub fn display_key(k: &[u8]) -> String {
     }
 }
 
-/// What clicking a key types into the console: `GET key` for strings, else `TYPE key`.
+/// What clicking a key types into the console: the command that reads the whole value
+/// of its type (`GET`, `LRANGE 0 -1`, `HGETALL`...), or `TYPE` for a type it doesn't know.
 pub fn console_command(row: &KeyRow) -> String {
-    let verb = if row.type_name == "string" { "GET" } else { "TYPE" };
-    format!("{verb} {}", display_key(&row.key))
+    let key = display_key(&row.key);
+    match row.type_name {
+        "string" => format!("GET {key}"),
+        "list" => format!("LRANGE {key} 0 -1"),
+        "hash" => format!("HGETALL {key}"),
+        "set" => format!("SMEMBERS {key}"),
+        "zset" => format!("ZRANGE {key} 0 -1 WITHSCORES"),
+        _ => format!("TYPE {key}"),
+    }
 }
 
 /// A TTL for people: `42s`, `5m 03s`, `2h 10m`, `3d 4h`. Rounds up, as TTL does.
@@ -214,8 +222,12 @@ mod tests {
             assert_eq!(argv(&cmd), vec![b"GET".to_vec(), key.to_vec()], "{cmd}");
         }
         assert_eq!(display_key(b"user:1"), "user:1");
-        let list_row = KeyRow { key: b"q".to_vec(), display: "q".into(), type_name: "list", encoding: "quicklist", ttl_ms: None, size: 1 };
-        assert_eq!(console_command(&list_row), "TYPE q");
+        let row = |type_name| KeyRow { key: b"q".to_vec(), display: "q".into(), type_name, encoding: "", ttl_ms: None, size: 1 };
+        assert_eq!(console_command(&row("list")), "LRANGE q 0 -1");
+        assert_eq!(console_command(&row("hash")), "HGETALL q");
+        assert_eq!(console_command(&row("set")), "SMEMBERS q");
+        assert_eq!(console_command(&row("zset")), "ZRANGE q 0 -1 WITHSCORES");
+        assert_eq!(console_command(&row("stream")), "TYPE q");
     }
 
     #[test]
