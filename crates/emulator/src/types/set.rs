@@ -1,21 +1,73 @@
 //! Sets. Redis 7.0 keeps a set of integers as an `intset` (sorted, so SMEMBERS returns
 //! them in numeric order) while it has at most `set-max-intset-entries` members, and
 //! converts it for good to a `hashtable` when a non-integer member arrives or it grows
-//! past that. The hashtable order is Redis's random dict order, replaced here by the
-//! deterministic SCAN order of `scan::ScanOrder`.
+//! past that. (7.0 has no listpack sets: they came with 7.2.) The hashtable order is
+//! Redis's random dict order, replaced here by the deterministic SCAN order of
+//! `scan::ScanOrder`.
+//!
+//! Costs: an intset is a sorted `Vec<i64>`, like Redis's (O(log n) lookups, O(n)
+//! inserts and removals, which Redis also pays in `memmove`). A hashtable is a hash map
+//! from member to its slot in a dense vector (O(1) membership and uniformly random picks
+//! for SPOP/SRANDMEMBER) plus the SCAN order (O(log n) per change, in-order iteration and
+//! SSCAN cursors). `memory()` is O(1).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::ELEMENT_OVERHEAD;
 use crate::args::parse_i64;
+use crate::rng::Rng;
 use crate::scan::{FixedState, Key, ScanOrder};
+
+/// Redis caps `set-max-intset-entries` at 2^30 (intset internals).
+const MAX_INTSET_LIMIT: usize = 1 << 30;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Table {
+    /// Member -> its index in `slots`.
+    index: HashMap<Key, usize, FixedState>,
+    /// Every member once, in no particular order: uniform random picks in O(1).
+    slots: Vec<Key>,
+    /// Every member in SCAN order: iteration and SSCAN.
+    order: ScanOrder,
+}
+
+impl Table {
+    fn with_capacity(n: usize) -> Self {
+        Table {
+            index: HashMap::with_capacity_and_hasher(n, FixedState::default()),
+            slots: Vec::with_capacity(n),
+            order: ScanOrder::default(),
+        }
+    }
+    fn insert(&mut self, k: Key) -> bool {
+        if self.index.contains_key(&k) {
+            return false;
+        }
+        self.index.insert(k.clone(), self.slots.len());
+        self.slots.push(k.clone());
+        self.order.insert(k);
+        true
+    }
+    /// Removes `member`; returns the stored key if it was there.
+    fn remove(&mut self, member: &[u8]) -> Option<Key> {
+        let i = self.index.remove(member)?;
+        let k = self.slots.swap_remove(i);
+        if let Some(moved) = self.slots.get(i) {
+            if let Some(slot) = self.index.get_mut(moved) {
+                *slot = i;
+            }
+        }
+        self.order.remove(&k);
+        Some(k)
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Repr {
     /// Sorted, distinct.
     Intset(Vec<i64>),
-    Table { members: HashSet<Key, FixedState>, order: ScanOrder },
+    Table(Table),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,68 +83,77 @@ impl Default for SetValue {
     }
 }
 
+fn int_bytes(n: i64) -> Vec<u8> {
+    n.to_string().into_bytes()
+}
+
 impl SetValue {
+    /// An empty set (an intset, like Redis's `createIntsetObject`: the first member
+    /// decides whether it stays one).
     pub fn new() -> Self {
         Self::default()
     }
     pub fn len(&self) -> usize {
         match &self.repr {
             Repr::Intset(v) => v.len(),
-            Repr::Table { members, .. } => members.len(),
+            Repr::Table(t) => t.slots.len(),
         }
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// What OBJECT ENCODING prints.
     pub fn encoding(&self) -> &'static str {
         match self.repr {
             Repr::Intset(_) => "intset",
-            Repr::Table { .. } => "hashtable",
+            Repr::Table(_) => "hashtable",
         }
+    }
+    pub fn is_intset(&self) -> bool {
+        matches!(self.repr, Repr::Intset(_))
     }
     /// Estimated bytes, O(1).
     pub fn memory(&self) -> usize {
         match &self.repr {
             Repr::Intset(v) => 48 + v.len() * 8,
-            Repr::Table { .. } => 48 + self.bytes + self.len() * ELEMENT_OVERHEAD * 2,
+            Repr::Table(_) => 48 + self.bytes + self.len() * ELEMENT_OVERHEAD * 2,
         }
     }
+    /// SISMEMBER: an intset holds only canonical integers (Redis's `string2ll`), so
+    /// `01` or `+1` is never a member of one.
     pub fn contains(&self, member: &[u8]) -> bool {
         match &self.repr {
             Repr::Intset(v) => parse_i64(member).is_some_and(|n| v.binary_search(&n).is_ok()),
-            Repr::Table { members, .. } => members.contains(member),
+            Repr::Table(t) => t.index.contains_key(member),
         }
     }
-    /// Adds `member`; returns true if it is new. `max_intset` is
-    /// `set-max-intset-entries`.
+    /// Adds `member`; returns true if it is new (Redis's `setTypeAdd`). `max_intset` is
+    /// `set-max-intset-entries`: an intset that grows past it becomes a hashtable.
     pub fn insert(&mut self, member: &[u8], max_intset: usize) -> bool {
         if let Repr::Intset(v) = &mut self.repr {
-            if let Some(n) = parse_i64(member) {
-                match v.binary_search(&n) {
-                    Ok(_) => return false,
-                    Err(i) => {
-                        v.insert(i, n);
-                        self.bytes += member.len();
-                        if v.len() > max_intset {
-                            self.convert_to_table();
-                        }
-                        return true;
+            match parse_i64(member) {
+                Some(n) => {
+                    let Err(i) = v.binary_search(&n) else { return false };
+                    v.insert(i, n);
+                    self.bytes += member.len();
+                    if v.len() > max_intset.min(MAX_INTSET_LIMIT) {
+                        self.convert_to_table();
                     }
+                    return true;
                 }
+                None => self.convert_to_table(),
             }
-            self.convert_to_table();
         }
-        let Repr::Table { members, order } = &mut self.repr else { return false };
-        if members.contains(member) {
+        let Repr::Table(t) = &mut self.repr else { return false };
+        if t.index.contains_key(member) {
             return false;
         }
-        let k: Key = Rc::from(member);
-        order.insert(k.clone());
-        members.insert(k);
+        t.insert(Rc::from(member));
         self.bytes += member.len();
         true
     }
-    /// Removes `member`; returns true if it was there.
+    /// Removes `member`; returns true if it was there. A hashtable stays one even when
+    /// only a few integers remain (Redis never converts back).
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match &mut self.repr {
             Repr::Intset(v) => match parse_i64(member).map(|n| v.binary_search(&n)) {
@@ -103,9 +164,8 @@ impl SetValue {
                 }
                 _ => false,
             },
-            Repr::Table { members, order } => match members.take(member) {
+            Repr::Table(t) => match t.remove(member) {
                 Some(k) => {
-                    order.remove(&k);
                     self.bytes -= k.len();
                     true
                 }
@@ -116,20 +176,60 @@ impl SetValue {
     /// Members in SMEMBERS order: numeric for an intset, SCAN order for a hashtable.
     pub fn iter(&self) -> Box<dyn Iterator<Item = Vec<u8>> + '_> {
         match &self.repr {
-            Repr::Intset(v) => Box::new(v.iter().map(|n| n.to_string().into_bytes())),
-            Repr::Table { order, .. } => Box::new(order.iter().map(|k| k.to_vec())),
+            Repr::Intset(v) => Box::new(v.iter().map(|&n| int_bytes(n))),
+            Repr::Table(t) => Box::new(t.order.iter().map(|k| k.to_vec())),
+        }
+    }
+    /// One member picked uniformly at random (Redis's `setTypeRandomElement`), or None
+    /// if the set is empty.
+    pub fn random_member(&self, rng: &mut Rng) -> Option<Vec<u8>> {
+        let n = self.len();
+        if n == 0 {
+            return None;
+        }
+        let i = rng.below(n as u64) as usize;
+        Some(match &self.repr {
+            Repr::Intset(v) => int_bytes(v[i]),
+            Repr::Table(t) => t.slots[i].to_vec(),
+        })
+    }
+    /// Removes and returns a member picked uniformly at random (SPOP).
+    pub fn pop_random(&mut self, rng: &mut Rng) -> Option<Vec<u8>> {
+        let n = self.len();
+        if n == 0 {
+            return None;
+        }
+        let i = rng.below(n as u64) as usize;
+        let out = match &mut self.repr {
+            Repr::Intset(v) => int_bytes(v.remove(i)),
+            Repr::Table(t) => {
+                let k = t.slots[i].clone();
+                t.remove(&k);
+                k.to_vec()
+            }
+        };
+        self.bytes -= out.len();
+        Some(out)
+    }
+    /// One SSCAN step. An intset is returned whole with cursor 0, whatever the cursor
+    /// (Redis does so for every compact encoding); a hashtable is walked from `cursor`
+    /// (see `ScanOrder::scan`). Returns the next cursor and the members.
+    pub fn scan(&self, cursor: u64, count: usize) -> (u64, Vec<Vec<u8>>) {
+        match &self.repr {
+            Repr::Intset(v) => (0, v.iter().map(|&n| int_bytes(n)).collect()),
+            Repr::Table(t) => {
+                let (next, keys) = t.order.scan(cursor, count);
+                (next, keys.into_iter().map(|k| k.to_vec()).collect())
+            }
         }
     }
     fn convert_to_table(&mut self) {
         if let Repr::Intset(v) = &mut self.repr {
-            let mut members = HashSet::with_capacity_and_hasher(v.len(), FixedState::default());
-            let mut order = ScanOrder::default();
-            for n in v.drain(..) {
-                let k: Key = Rc::from(n.to_string().as_bytes());
-                order.insert(k.clone());
-                members.insert(k);
+            let mut t = Table::with_capacity(v.len());
+            for &n in v.iter() {
+                t.insert(Rc::from(int_bytes(n)));
             }
-            self.repr = Repr::Table { members, order };
+            self.repr = Repr::Table(t);
         }
     }
 }
@@ -137,6 +237,10 @@ impl SetValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn members(s: &SetValue) -> Vec<String> {
+        s.iter().map(|m| String::from_utf8(m).unwrap()).collect()
+    }
 
     #[test]
     fn intset_sorts_and_converts() {
@@ -146,11 +250,126 @@ mod tests {
         }
         assert_eq!(s.len(), 3);
         assert_eq!(s.encoding(), "intset");
-        assert_eq!(s.iter().collect::<Vec<_>>(), vec![b"1".to_vec(), b"2".to_vec(), b"3".to_vec()]);
+        assert_eq!(members(&s), vec!["1", "2", "3"]);
         s.insert(b"a", 512);
         assert_eq!(s.encoding(), "hashtable");
         assert!(s.contains(b"2") && s.contains(b"a"));
         assert!(s.remove(b"2"));
         assert_eq!(s.len(), 3);
+    }
+
+    #[test]
+    fn intset_converts_past_the_limit_and_never_back() {
+        let mut s = SetValue::new();
+        for i in 0..4 {
+            s.insert(i.to_string().as_bytes(), 4);
+        }
+        assert!(s.is_intset());
+        s.insert(b"4", 4);
+        assert_eq!(s.encoding(), "hashtable");
+        s.remove(b"4");
+        s.remove(b"3");
+        assert_eq!(s.encoding(), "hashtable");
+        // A limit of 0: even one integer makes a hashtable.
+        let mut z = SetValue::new();
+        z.insert(b"1", 0);
+        assert_eq!(z.encoding(), "hashtable");
+    }
+
+    #[test]
+    fn only_canonical_integers_go_in_an_intset() {
+        for m in ["01", "+1", " 1", "-0", "1.0", "9223372036854775808"] {
+            let mut s = SetValue::new();
+            s.insert(m.as_bytes(), 512);
+            assert_eq!(s.encoding(), "hashtable", "{m}");
+            assert!(s.contains(m.as_bytes()));
+        }
+        let mut s = SetValue::new();
+        s.insert(b"-9223372036854775808", 512);
+        assert!(s.is_intset());
+        assert!(!s.contains(b"-09223372036854775808"));
+    }
+
+    #[test]
+    fn memory_follows_changes() {
+        let mut s = SetValue::new();
+        let empty = s.memory();
+        s.insert(b"12", 512);
+        s.insert(b"-7", 512);
+        assert_eq!(s.bytes, 4);
+        assert!(s.memory() > empty);
+        s.insert(b"abc", 512);
+        let with_abc = s.memory();
+        s.remove(b"abc");
+        assert!(s.memory() < with_abc);
+        s.remove(b"12");
+        s.remove(b"-7");
+        assert_eq!(s.bytes, 0);
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn random_picks_cover_every_member_and_pops_empty_the_set() {
+        let mut rng = Rng::new(3);
+        for table in [false, true] {
+            let mut s = SetValue::new();
+            for i in 0..20 {
+                s.insert(i.to_string().as_bytes(), if table { 0 } else { 512 });
+            }
+            let mut seen = std::collections::HashSet::new();
+            for _ in 0..2000 {
+                seen.insert(s.random_member(&mut rng).unwrap());
+            }
+            assert_eq!(seen.len(), 20);
+            let mut popped = std::collections::HashSet::new();
+            while let Some(m) = s.pop_random(&mut rng) {
+                assert!(!s.contains(&m));
+                assert!(popped.insert(m));
+            }
+            assert_eq!(popped.len(), 20);
+            assert_eq!(s.bytes, 0);
+            assert!(s.random_member(&mut rng).is_none());
+        }
+    }
+
+    #[test]
+    fn table_slots_stay_consistent_after_removals() {
+        let mut s = SetValue::new();
+        for i in 0..50 {
+            s.insert(format!("m{i}").as_bytes(), 512);
+        }
+        for i in (0..50).step_by(3) {
+            assert!(s.remove(format!("m{i}").as_bytes()));
+        }
+        let Repr::Table(t) = &s.repr else { panic!("a hashtable") };
+        for (i, k) in t.slots.iter().enumerate() {
+            assert_eq!(t.index[k], i);
+        }
+        assert_eq!(t.order.len(), t.slots.len());
+        assert_eq!(s.iter().count(), s.len());
+    }
+
+    #[test]
+    fn intset_scans_whole_and_table_scans_by_cursor() {
+        let mut s = SetValue::new();
+        for i in 0..10 {
+            s.insert(i.to_string().as_bytes(), 512);
+        }
+        assert_eq!(s.scan(12345, 1).0, 0);
+        assert_eq!(s.scan(12345, 1).1.len(), 10);
+        let mut t = SetValue::new();
+        for i in 0..100 {
+            t.insert(format!("m{i}").as_bytes(), 512);
+        }
+        let (mut cursor, mut seen) = (0, std::collections::HashSet::new());
+        loop {
+            let (next, page) = t.scan(cursor, 5);
+            seen.extend(page);
+            cursor = next;
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 100);
     }
 }
