@@ -48,11 +48,8 @@ golden_cases! {
     golden_info => "info",
     golden_config => "config",
     golden_eviction => "eviction",
-    golden_sets => "sets",
-    golden_sets_scan => "sets-scan",
-    golden_sets_random => "sets-random",
-    golden_sets_algebra => "sets-algebra",
-    golden_sets_encoding => "sets-encoding",
+    golden_lists => "lists",
+    golden_sort => "sort",
 }
 
 fn golden_dir() -> PathBuf {
