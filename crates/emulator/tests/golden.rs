@@ -50,6 +50,11 @@ golden_cases! {
     golden_eviction => "eviction",
     golden_lists => "lists",
     golden_sort => "sort",
+    golden_sets => "sets",
+    golden_sets_scan => "sets-scan",
+    golden_sets_random => "sets-random",
+    golden_sets_algebra => "sets-algebra",
+    golden_sets_encoding => "sets-encoding",
 }
 
 fn golden_dir() -> PathBuf {
