@@ -50,6 +50,7 @@ golden_cases! {
     golden_eviction => "eviction",
     golden_lists => "lists",
     golden_sort => "sort",
+    golden_sort_sets => "sort-sets",
     golden_sets => "sets",
     golden_sets_scan => "sets-scan",
     golden_sets_random => "sets-random",
