@@ -47,7 +47,7 @@ const KEYWORDS: &[&str] = &[
     "EX", "PX", "EXAT", "PXAT", "NX", "XX", "GT", "LT", "GET", "KEEPTTL", "PERSIST", "IDX", "LEN", "MINMATCHLEN",
     "WITHMATCHLEN", "MATCH", "COUNT", "TYPE", "LIMIT", "WITHSCORES", "REPLACE", "DB", "ASYNC", "SYNC", "ABSTTL",
     "IDLETIME", "FREQ", "CH", "INCR", "AUTH", "SETNAME", "default", "string", "list", "maxmemory",
-    "maxmemory-policy", "allkeys-random", "allkeys-lru", "volatile-ttl", "*", "k*", "[a-", "\\", "?",
+    "maxmemory-policy", "set-max-intset-entries", "allkeys-random", "allkeys-lru", "volatile-ttl", "*", "k*", "[a-", "\\", "?",
 ];
 
 const NUMBERS: &[&str] = &[

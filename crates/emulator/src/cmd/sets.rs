@@ -385,9 +385,7 @@ fn positive_arg(arg: &[u8], msg: Option<&str>) -> Result<i64, CmdError> {
 }
 
 fn too_large(count: u64) -> CmdError {
-    CmdError(format!(
-        "ERR the emulator limits a reply to {MAX_COUNTED_REPLY} elements (asked for {count})"
-    ))
+    CmdError(format!("ERR the emulator limits a reply to {MAX_COUNTED_REPLY} elements (asked for {count})"))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -453,9 +451,7 @@ fn smismember(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let exists = lookup_read(ctx, &argv[1])?;
     let db = ctx.db();
     let set = if exists { set_at(db, &argv[1]) } else { None };
-    Ok(Reply::Array(
-        argv[2..].iter().map(|m| Reply::Integer(set.is_some_and(|s| s.contains(m)) as i64)).collect(),
-    ))
+    Ok(Reply::Array(argv[2..].iter().map(|m| Reply::Integer(set.is_some_and(|s| s.contains(m)) as i64)).collect()))
 }
 
 /// SCARD key
@@ -686,8 +682,7 @@ fn sinter_generic(ctx: &mut Ctx, keys: &[Vec<u8>], mode: Inter) -> CmdResult {
     }
     let db: &Db = ctx.db();
     // Smallest first (qsort by cardinality; ties keep their order).
-    let mut sets: Vec<(&[u8], &SetValue)> =
-        keys.iter().filter_map(|k| set_at(db, k).map(|s| (&k[..], s))).collect();
+    let mut sets: Vec<(&[u8], &SetValue)> = keys.iter().filter_map(|k| set_at(db, k).map(|s| (&k[..], s))).collect();
     sets.sort_by_key(|(_, s)| s.len());
     let Some(&(first_key, first)) = sets.first() else {
         return Ok(Reply::Set(Vec::new()));
