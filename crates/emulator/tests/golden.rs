@@ -56,6 +56,7 @@ golden_cases! {
     golden_sets_random => "sets-random",
     golden_sets_algebra => "sets-algebra",
     golden_sets_encoding => "sets-encoding",
+    golden_sets_types => "sets-types",
 }
 
 fn golden_dir() -> PathBuf {
