@@ -57,6 +57,9 @@ golden_cases! {
     golden_sets_algebra => "sets-algebra",
     golden_sets_encoding => "sets-encoding",
     golden_sets_types => "sets-types",
+    golden_zsets => "zsets",
+    golden_zsets_range => "zsets-range",
+    golden_zsets_ops => "zsets-ops",
 }
 
 fn golden_dir() -> PathBuf {
