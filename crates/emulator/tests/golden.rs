@@ -60,6 +60,7 @@ golden_cases! {
     golden_zsets => "zsets",
     golden_zsets_range => "zsets-range",
     golden_zsets_ops => "zsets-ops",
+    golden_sets_mix => "sets-mix",
 }
 
 fn golden_dir() -> PathBuf {
