@@ -459,3 +459,41 @@ fn random_picks_are_spread() {
         }
     }
 }
+
+/// SSCAN's guarantee on a hashtable: a member present from the first call to the last
+/// is returned, even when members come and go between calls (and the cursor stays
+/// valid while the set grows and shrinks).
+#[test]
+fn sscan_returns_members_present_throughout_despite_changes() {
+    let mut h = Harness::new();
+    let stable: Vec<String> = (0..200).map(|i| format!("m{i}")).collect();
+    let stable_refs: Vec<&str> = stable.iter().map(String::as_str).collect();
+    h.cmd("SADD", &[&["k"], &stable_refs[..]].concat());
+    let mut cursor = "0".to_string();
+    let mut seen = BTreeSet::new();
+    let mut round = 0;
+    loop {
+        let r = h.cmd("SSCAN", &["k", &cursor, "COUNT", "10"]);
+        let Reply::Array(parts) = r else { panic!("SSCAN reply") };
+        let Reply::Bulk(next) = &parts[0] else { panic!("SSCAN cursor") };
+        seen.extend(bulks(&parts[1]));
+        cursor = String::from_utf8(next.clone()).unwrap();
+        if cursor == "0" {
+            break;
+        }
+        // Grow a lot, then shrink, between calls.
+        let extra: Vec<String> = (0..50).map(|i| format!("t{round}-{i}")).collect();
+        let extra_refs: Vec<&str> = extra.iter().map(String::as_str).collect();
+        h.cmd("SADD", &[&["k"], &extra_refs[..]].concat());
+        if round % 2 == 1 {
+            let prev: Vec<String> = (0..50).map(|i| format!("t{}-{i}", round - 1)).collect();
+            let prev_refs: Vec<&str> = prev.iter().map(String::as_str).collect();
+            h.cmd("SREM", &[&["k"], &prev_refs[..]].concat());
+        }
+        round += 1;
+        assert!(round < 10_000, "SSCAN never finished");
+    }
+    for m in &stable {
+        assert!(seen.contains(m.as_bytes()), "{m} was never returned");
+    }
+}
