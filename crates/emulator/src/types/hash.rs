@@ -2,19 +2,40 @@
 //! order) and converts it for good to a `hashtable` once it has more than
 //! `hash-max-listpack-entries` fields or a field or value longer than
 //! `hash-max-listpack-value` bytes. The listpack order is what HGETALL returns, so it is
-//! kept exactly; the hashtable order is Redis's random dict order, replaced here by the
-//! deterministic SCAN order of `scan::ScanOrder`.
+//! kept exactly (a deletion closes the gap, an update keeps the place); the hashtable
+//! order is Redis's random dict order, replaced here by the deterministic SCAN order of
+//! `scan::ScanOrder`.
+//!
+//! Complexity: a listpack is searched linearly, as in Redis (it is small by
+//! definition). The hashtable is a map from field to slot in a dense vector of entries
+//! (O(1) lookup, insert, and delete by swapping the last slot in; O(1) uniform random
+//! pick like `dictGetFairRandomKey`) plus the scan order (O(log n) per change) that
+//! gives iteration and HSCAN cursors.
 
 use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::ELEMENT_OVERHEAD;
+use crate::rng::Rng;
 use crate::scan::{FixedState, Key, ScanOrder};
+
+/// A field and its value, borrowed from a hash.
+pub type Pair<'a> = (&'a [u8], &'a [u8]);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Table {
+    /// Field -> position in `slots`.
+    index: HashMap<Key, usize, FixedState>,
+    /// Dense field/value pairs, in no meaningful order (for random picks).
+    slots: Vec<(Key, Vec<u8>)>,
+    /// Iteration and HSCAN order.
+    order: ScanOrder,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Repr {
     Listpack(Vec<(Vec<u8>, Vec<u8>)>),
-    Table { map: HashMap<Key, Vec<u8>, FixedState>, order: ScanOrder },
+    Table(Table),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,7 +58,7 @@ impl HashValue {
     pub fn len(&self) -> usize {
         match &self.repr {
             Repr::Listpack(v) => v.len(),
-            Repr::Table { map, .. } => map.len(),
+            Repr::Table(t) => t.slots.len(),
         }
     }
     pub fn is_empty(&self) -> bool {
@@ -46,8 +67,11 @@ impl HashValue {
     pub fn encoding(&self) -> &'static str {
         match self.repr {
             Repr::Listpack(_) => "listpack",
-            Repr::Table { .. } => "hashtable",
+            Repr::Table(_) => "hashtable",
         }
+    }
+    pub fn is_listpack(&self) -> bool {
+        matches!(self.repr, Repr::Listpack(_))
     }
     /// Estimated bytes, O(1).
     pub fn memory(&self) -> usize {
@@ -56,11 +80,24 @@ impl HashValue {
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match &self.repr {
             Repr::Listpack(v) => v.iter().find(|(f, _)| f.as_slice() == field).map(|(_, v)| v.as_slice()),
-            Repr::Table { map, .. } => map.get(field).map(|v| v.as_slice()),
+            Repr::Table(t) => t.index.get(field).map(|&i| t.slots[i].1.as_slice()),
         }
     }
-    /// Sets `field`; returns true if it is new. Converts to a hashtable past the limits
-    /// (`max_entries`, `max_value`: the two `hash-max-listpack-*` settings).
+    pub fn contains(&self, field: &[u8]) -> bool {
+        self.get(field).is_some()
+    }
+
+    /// Redis's `hashTypeTryConversion`: before a write of these fields and values, a
+    /// listpack holding any of them longer than `max_value` becomes a hashtable.
+    pub fn convert_for<'a>(&mut self, items: impl IntoIterator<Item = &'a [u8]>, max_value: usize) {
+        if self.is_listpack() && items.into_iter().any(|s| s.len() > max_value) {
+            self.convert_to_table();
+        }
+    }
+
+    /// Sets `field` (Redis's `hashTypeSet`); returns true if it is new. Converts to a
+    /// hashtable past the limits (`max_entries`, `max_value`: the two
+    /// `hash-max-listpack-*` settings).
     pub fn insert(&mut self, field: &[u8], value: Vec<u8>, max_entries: usize, max_value: usize) -> bool {
         if field.len() > max_value || value.len() > max_value {
             self.convert_to_table();
@@ -78,8 +115,9 @@ impl HashValue {
                     true
                 }
             },
-            Repr::Table { map, order } => match map.get_mut(field) {
-                Some(old) => {
+            Repr::Table(t) => match t.index.get(field) {
+                Some(&i) => {
+                    let old = &mut t.slots[i].1;
                     self.bytes = self.bytes - old.len() + value.len();
                     *old = value;
                     false
@@ -87,8 +125,9 @@ impl HashValue {
                 None => {
                     self.bytes += field.len() + value.len();
                     let k: Key = Rc::from(field);
-                    order.insert(k.clone());
-                    map.insert(k, value);
+                    t.order.insert(k.clone());
+                    t.index.insert(k.clone(), t.slots.len());
+                    t.slots.push((k, value));
                     true
                 }
             },
@@ -98,6 +137,7 @@ impl HashValue {
         }
         new
     }
+
     /// Removes `field`; returns true if it was there. A listpack keeps the order of the
     /// others (Redis deletes in place).
     pub fn remove(&mut self, field: &[u8]) -> bool {
@@ -110,35 +150,83 @@ impl HashValue {
                 }
                 None => false,
             },
-            Repr::Table { map, order } => match map.remove_entry(field) {
-                Some((k, val)) => {
+            Repr::Table(t) => match t.index.remove(field) {
+                Some(i) => {
+                    let (k, val) = t.slots.swap_remove(i);
+                    if let Some((moved, _)) = t.slots.get(i) {
+                        if let Some(slot) = t.index.get_mut(moved) {
+                            *slot = i;
+                        }
+                    }
                     self.bytes -= k.len() + val.len();
-                    order.remove(&k);
+                    t.order.remove(&k);
                     true
                 }
                 None => false,
             },
         }
     }
+
     /// Field/value pairs in HGETALL order.
     pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &[u8])> + '_> {
         match &self.repr {
             Repr::Listpack(v) => Box::new(v.iter().map(|(f, v)| (f.as_slice(), v.as_slice()))),
-            Repr::Table { map, order } => {
-                Box::new(order.iter().filter_map(move |k| map.get(k).map(|v| (&k[..], v.as_slice()))))
+            Repr::Table(t) => {
+                Box::new(t.order.iter().filter_map(move |k| t.index.get(k).map(|&i| (&k[..], t.slots[i].1.as_slice()))))
             }
         }
     }
+
+    /// The pair at position `i` (`i < len()`): listpack order for a listpack, slot order
+    /// (arbitrary) for a hashtable. For uniform random picks.
+    pub fn pair_at(&self, i: usize) -> Option<(&[u8], &[u8])> {
+        match &self.repr {
+            Repr::Listpack(v) => v.get(i).map(|(f, v)| (f.as_slice(), v.as_slice())),
+            Repr::Table(t) => t.slots.get(i).map(|(f, v)| (&f[..], v.as_slice())),
+        }
+    }
+
+    /// One pair picked uniformly at random, or None if the hash is empty.
+    pub fn random_pair(&self, rng: &mut Rng) -> Option<(&[u8], &[u8])> {
+        let n = self.len();
+        if n == 0 {
+            return None;
+        }
+        self.pair_at(rng.below(n as u64) as usize)
+    }
+
+    /// One HSCAN step: a listpack returns everything with cursor 0 (Redis does not keep
+    /// state for small encodings); a hashtable walks whole buckets of the scan order
+    /// until at least `count` pairs were collected.
+    pub fn scan(&self, cursor: u64, count: usize) -> (u64, Vec<Pair<'_>>) {
+        match &self.repr {
+            Repr::Listpack(_) => (0, self.iter().collect()),
+            Repr::Table(t) => {
+                let (next, keys) = t.order.scan(cursor, count);
+                let pairs = keys
+                    .iter()
+                    .filter_map(|k| t.index.get_key_value(&k[..]))
+                    .map(|(k, &i)| (&k[..], t.slots[i].1.as_slice()))
+                    .collect();
+                (next, pairs)
+            }
+        }
+    }
+
     fn convert_to_table(&mut self) {
         if let Repr::Listpack(v) = &mut self.repr {
-            let mut map = HashMap::with_capacity_and_hasher(v.len(), FixedState::default());
-            let mut order = ScanOrder::default();
+            let mut t = Table {
+                index: HashMap::with_capacity_and_hasher(v.len(), FixedState::default()),
+                slots: Vec::with_capacity(v.len()),
+                order: ScanOrder::default(),
+            };
             for (f, val) in v.drain(..) {
                 let k: Key = Rc::from(f.as_slice());
-                order.insert(k.clone());
-                map.insert(k, val);
+                t.order.insert(k.clone());
+                t.index.insert(k.clone(), t.slots.len());
+                t.slots.push((k, val));
             }
-            self.repr = Repr::Table { map, order };
+            self.repr = Repr::Table(t);
         }
     }
 }
@@ -161,5 +249,38 @@ mod tests {
         assert_eq!(h.get(b"b"), Some(&b"3"[..]));
         assert!(h.remove(b"a"));
         assert_eq!(h.len(), 2);
+    }
+
+    #[test]
+    fn table_slots_stay_consistent_after_swap_removes() {
+        let mut h = HashValue::new();
+        for i in 0..100 {
+            h.insert(format!("f{i}").as_bytes(), format!("v{i}").into_bytes(), 8, 64);
+        }
+        for i in (0..100).step_by(3) {
+            assert!(h.remove(format!("f{i}").as_bytes()));
+        }
+        assert_eq!(h.len(), 66);
+        for i in 0..100 {
+            let want = if i % 3 == 0 { None } else { Some(format!("v{i}").into_bytes()) };
+            assert_eq!(h.get(format!("f{i}").as_bytes()).map(|v| v.to_vec()), want);
+        }
+        for i in 0..h.len() {
+            let (f, v) = h.pair_at(i).unwrap();
+            assert_eq!(h.get(f), Some(v));
+        }
+        assert_eq!(h.iter().count(), 66);
+        let expect = 66 * 2 + h.iter().map(|(f, v)| f.len() + v.len()).sum::<usize>() - 66 * 2;
+        assert_eq!(h.bytes, expect);
+    }
+
+    #[test]
+    fn long_values_convert() {
+        let mut h = HashValue::new();
+        h.insert(b"a", b"x".to_vec(), 512, 3);
+        h.convert_for([&b"abc"[..]], 3);
+        assert_eq!(h.encoding(), "listpack");
+        h.convert_for([&b"abcd"[..]], 3);
+        assert_eq!(h.encoding(), "hashtable");
     }
 }
