@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks the emulator's native server against a real redis-server on this machine,
-# in the same run, with redis-benchmark: SET, GET, INCR and MSET, without pipelining
-# (-P 1) and with 16 requests per pipeline (-P 16). Prints a Markdown table and saves it
-# to bench/results.md.
+# in the same run, with redis-benchmark: strings (SET, GET, INCR, MSET) and the collection
+# rows (LPUSH, RPUSH, LPOP, RPOP, SADD, HSET, SPOP, ZADD, ZPOPMIN, LRANGE_100), without
+# pipelining (-P 1) and with 16 requests per pipeline (-P 16). Prints a Markdown table and
+# saves it to bench/results.md. TESTS="set get" picks rows.
 #
 # Both servers run on free loopback ports and are stopped on exit. Each measurement is
 # repeated ROUNDS times, alternating servers, and medians are reported: on a small
@@ -11,13 +12,14 @@
 #
 #   bash scripts/bench.sh                 # ROUNDS=5 REQUESTS=200000
 #   ROUNDS=3 REQUESTS=100000 PIN=0 bash scripts/bench.sh
+#   TESTS="lpush lrange_100" bash scripts/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 ROUNDS=${ROUNDS:-5}
 REQUESTS=${REQUESTS:-200000}
-TESTS=(set get incr mset)
+read -r -a TESTS <<< "${TESTS:-set get incr mset lpush rpush lpop rpop sadd hset spop zadd zpopmin lrange_100}"
 PIPELINES=(1 16)
 
 log() { printf '\033[1;34m[bench]\033[0m %s\n' "$*" >&2; }
