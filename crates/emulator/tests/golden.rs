@@ -66,6 +66,7 @@ golden_cases! {
     golden_zsets_range => "zsets-range",
     golden_zsets_ops => "zsets-ops",
     golden_sets_mix => "sets-mix",
+    golden_zsets_encoding => "zsets-encoding",
 }
 
 fn golden_dir() -> PathBuf {

@@ -48,6 +48,9 @@ const KEYWORDS: &[&str] = &[
     "WITHMATCHLEN", "MATCH", "COUNT", "TYPE", "LIMIT", "WITHSCORES", "REPLACE", "DB", "ASYNC", "SYNC", "ABSTTL",
     "IDLETIME", "FREQ", "CH", "INCR", "AUTH", "SETNAME", "default", "string", "list", "maxmemory",
     "maxmemory-policy", "set-max-intset-entries", "allkeys-random", "allkeys-lru", "volatile-ttl", "*", "k*", "[a-", "\\", "?",
+    // Sorted sets.
+    "BYSCORE", "BYLEX", "REV", "WEIGHTS", "AGGREGATE", "SUM", "MIN", "MAX", "(1", "[a", "(a", "-", "+",
+    "zset-max-listpack-entries", "zset-max-listpack-value",
 ];
 
 const NUMBERS: &[&str] = &[

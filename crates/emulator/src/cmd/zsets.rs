@@ -1012,7 +1012,7 @@ fn zlexcount(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let (min, max) = lex_range(&argv[2], &argv[3])?;
     read(ctx, &argv[1], |z| {
         Reply::Integer(z.map_or(0, |z| {
-            let (a, b) = z.lex_ranks(&min, &max);
+            let (a, b) = z.lex_ranks(&min, &max, false);
             (b - a) as i64
         }))
     })
@@ -1184,7 +1184,7 @@ fn zrange_generic(
                 limit_ranks(len, s, e, rev, offset, limit)
             }
             Range::Lex(min, max) => {
-                let (s, e) = z.lex_ranks(min, max);
+                let (s, e) = z.lex_ranks(min, max, rev);
                 limit_ranks(len, s, e, rev, offset, limit)
             }
         };
@@ -1293,7 +1293,7 @@ fn zremrangebyscore(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 fn zremrangebylex(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let (min, max) = lex_range(&argv[2], &argv[3])?;
     let n = write(ctx, &argv[1], |z| {
-        let (a, b) = z.lex_ranks(&min, &max);
+        let (a, b) = z.lex_ranks(&min, &max, false);
         z.remove_range(a, b).len()
     })?
     .unwrap_or(0);

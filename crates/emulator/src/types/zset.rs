@@ -494,7 +494,12 @@ impl ZSetValue {
     }
     /// The ranks `start..end` of the members within the lex range (meaningful when all
     /// scores are equal, as Redis documents).
-    pub fn lex_ranks(&self, min: &LexBound, max: &LexBound) -> (usize, usize) {
+    ///
+    /// A listpack is walked like Redis walks it (zzlFirstInLexRange / zzlLastInLexRange:
+    /// from the head to the first member >= min, then on while <= max; or from the tail
+    /// when `rev`), so even mixed scores give Redis's answer. A skiplist's answer for
+    /// mixed scores depends on its random levels in Redis; here it is a binary search.
+    pub fn lex_ranks(&self, min: &LexBound, max: &LexBound, rev: bool) -> (usize, usize) {
         use std::cmp::Ordering::*;
         // Redis first rejects ranges that are empty by construction (min > max).
         let empty = match (min, max) {
@@ -515,8 +520,56 @@ impl ZSetValue {
                 }
             }
         };
-        if empty {
+        if empty || self.is_empty() {
             return (0, 0);
+        }
+        // `cmp_member` orders the member against the bound.
+        let gte_min = |k: &[u8]| {
+            let c = min.cmp_member(k);
+            if min.exclusive() {
+                c == Greater
+            } else {
+                c != Less
+            }
+        };
+        let lte_max = |k: &[u8]| {
+            let c = max.cmp_member(k);
+            if max.exclusive() {
+                c == Less
+            } else {
+                c != Greater
+            }
+        };
+        if !self.is_skiplist() {
+            let members: Vec<&[u8]> = self.iter().map(|(m, _)| m).collect();
+            let len = members.len();
+            if !gte_min(members[len - 1]) || !lte_max(members[0]) {
+                return (0, 0);
+            }
+            if !rev {
+                let Some(s) = members.iter().position(|m| gte_min(m)) else {
+                    return (0, 0);
+                };
+                if !lte_max(members[s]) {
+                    return (0, 0);
+                }
+                let e = members[s..]
+                    .iter()
+                    .position(|m| !lte_max(m))
+                    .map_or(len, |p| s + p);
+                return (s, e);
+            }
+            let Some(l) = members.iter().rposition(|m| lte_max(m)) else {
+                return (0, 0);
+            };
+            if !gte_min(members[l]) {
+                return (0, 0);
+            }
+            let a = members[..l]
+                .iter()
+                .rposition(|m| !gte_min(m))
+                .map_or(0, |p| p + 1);
+            return (a, l + 1);
         }
         let start = self.tree.count_prefix(&|_, k| {
             let c = min.cmp_member(k);
