@@ -48,6 +48,8 @@ const KEYWORDS: &[&str] = &[
     "WITHMATCHLEN", "MATCH", "COUNT", "TYPE", "LIMIT", "WITHSCORES", "REPLACE", "DB", "ASYNC", "SYNC", "ABSTTL",
     "IDLETIME", "FREQ", "CH", "INCR", "AUTH", "SETNAME", "default", "string", "list", "maxmemory",
     "maxmemory-policy", "set-max-intset-entries", "allkeys-random", "allkeys-lru", "volatile-ttl", "*", "k*", "[a-", "\\", "?",
+    // Hashes.
+    "WITHVALUES", "hash-max-listpack-entries", "hash-max-listpack-value", "hash-max-ziplist-value",
     // Sorted sets.
     "BYSCORE", "BYLEX", "REV", "WEIGHTS", "AGGREGATE", "SUM", "MIN", "MAX", "(1", "[a", "(a", "-", "+",
     "zset-max-listpack-entries", "zset-max-listpack-value",
