@@ -68,6 +68,7 @@ golden_cases! {
     golden_zsets_ops => "zsets-ops",
     golden_sets_mix => "sets-mix",
     golden_zsets_encoding => "zsets-encoding",
+    golden_zsets_more => "zsets-more",
 }
 
 fn golden_dir() -> PathBuf {
