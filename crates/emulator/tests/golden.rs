@@ -69,6 +69,7 @@ golden_cases! {
     golden_sets_mix => "sets-mix",
     golden_zsets_encoding => "zsets-encoding",
     golden_zsets_more => "zsets-more",
+    golden_zsets_resp3 => "zsets-resp3",
 }
 
 fn golden_dir() -> PathBuf {
