@@ -54,6 +54,7 @@ golden_cases! {
     golden_hashes_scan => "hashes-scan",
     golden_hashes_types => "hashes-types",
     golden_hashes_help => "hashes-help",
+    golden_hashes_mix => "hashes-mix",
     golden_lists => "lists",
     golden_sort => "sort",
     golden_sort_sets => "sort-sets",
