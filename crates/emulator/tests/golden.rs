@@ -71,6 +71,7 @@ golden_cases! {
     golden_zsets_encoding => "zsets-encoding",
     golden_zsets_more => "zsets-more",
     golden_zsets_resp3 => "zsets-resp3",
+    golden_zsets_help => "zsets-help",
 }
 
 fn golden_dir() -> PathBuf {
