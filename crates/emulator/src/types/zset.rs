@@ -34,12 +34,14 @@ fn less(a_score: f64, a_member: &[u8], b_score: f64, b_member: &[u8]) -> bool {
     a_score < b_score || (a_score == b_score && a_member < b_member)
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct Treap {
     nodes: Vec<Node>,
     free: Vec<u32>,
     root: u32,
     seed: u64,
+    /// What a freed node holds instead of its member (one shared allocation).
+    empty: Key,
 }
 
 impl Treap {
@@ -49,6 +51,7 @@ impl Treap {
             free: Vec::new(),
             root: NIL,
             seed: 0x2545_f491_4f6c_dd1d,
+            empty: Rc::from(&b""[..]),
         }
     }
     fn size(&self, t: u32) -> usize {
@@ -169,7 +172,7 @@ impl Treap {
             }
             let Some(n) = stack.pop() else { break };
             let node = &mut self.nodes[n as usize];
-            let member = std::mem::replace(&mut node.member, Rc::from(&b""[..]));
+            let member = std::mem::replace(&mut node.member, self.empty.clone());
             out.push((member, node.score));
             cur = node.right;
             self.free.push(n);
@@ -181,6 +184,23 @@ impl Treap {
         let mut gone = Vec::new();
         self.drain(m, &mut gone);
         self.root = self.merge(l, r);
+        self.compact_if_sparse();
+    }
+    /// Rebuilds the arena when more than half of it is free nodes, so a set that shrank
+    /// gives its memory back. Amortised O(log n) per removal.
+    fn compact_if_sparse(&mut self) {
+        if self.free.len() < 64 || self.free.len() * 2 <= self.nodes.len() {
+            return;
+        }
+        let mut items = Vec::with_capacity(self.nodes.len() - self.free.len());
+        self.drain(self.root, &mut items);
+        self.nodes = Vec::with_capacity(items.len());
+        self.free = Vec::new();
+        self.root = NIL;
+        for (member, score) in items {
+            let n = self.alloc(score, member);
+            self.root = self.merge(self.root, n);
+        }
     }
     /// Removes ranks `start..end` and returns them in order.
     fn remove_ranks(&mut self, start: usize, end: usize) -> Vec<(Key, f64)> {
@@ -189,6 +209,7 @@ impl Treap {
         let mut out = Vec::with_capacity(end.saturating_sub(start));
         self.drain(m, &mut out);
         self.root = self.merge(l, r);
+        self.compact_if_sparse();
         out
     }
     /// How many members satisfy `pred` (which holds on a prefix of the order).
@@ -657,6 +678,18 @@ mod tests {
             .map(|(_, m)| &m[..])
             .collect();
         assert_eq!(rev, want);
+        for (_, m) in model.iter().skip(20) {
+            z.remove(m);
+        }
+        model.truncate(20);
+        assert!(
+            z.tree.nodes.len() < 200,
+            "the arena shrank: {}",
+            z.tree.nodes.len()
+        );
+        let ours: Vec<Vec<u8>> = z.iter().map(|(m, _)| m.to_vec()).collect();
+        let theirs: Vec<Vec<u8>> = model.iter().map(|(_, m)| m.clone()).collect();
+        assert_eq!(ours, theirs);
         let removed = z.remove_range(5, 9);
         assert_eq!(removed.len(), 4);
         assert_eq!(z.len(), model.len() - 4);
