@@ -253,12 +253,13 @@ fn normalize(neg: bool, mut mant: u128, mut exp: i64) -> Ld {
 // strtold
 // ---------------------------------------------------------------------------------------
 
-/// `strtold` on a whole string with Redis's checks (`string2ld`): no leading space, the
+/// `strtold` on a whole string with Redis's checks (`string2ld`): shorter than
+/// MAX_LONG_DOUBLE_CHARS (5120) bytes, no leading space, the
 /// whole input consumed, no NaN, no overflow. Accepts decimal with exponent, `inf`,
 /// `infinity`; hex floats are read through `f64` (exact for up to 53 bits).
 pub fn parse(s: &[u8]) -> Option<Ld> {
     let text = std::str::from_utf8(s).ok()?;
-    if text.is_empty() || text.len() > 5 * 1024 || text.as_bytes()[0].is_ascii_whitespace() {
+    if text.is_empty() || text.len() >= 5 * 1024 || text.as_bytes()[0].is_ascii_whitespace() {
         return None;
     }
     let (neg, body) = match text.as_bytes()[0] {

@@ -277,9 +277,6 @@ const MAX_COUNTED_REPLY: u64 = 1_000_000;
 /// HRANDFIELD copies the hash and removes fields when count * this exceeds the size.
 const HRANDFIELD_SUB_STRATEGY_MUL: u64 = 3;
 
-/// `MAX_LONG_DOUBLE_CHARS`: `string2ld` refuses strings this long or longer.
-const MAX_LONG_DOUBLE_CHARS: usize = 5 * 1024;
-
 /// The two `hash-max-listpack-*` limits (entries, value length).
 fn limits(ctx: &Ctx) -> (usize, usize) {
     let get = |name: &str| ctx.engine.config.int(name).clamp(0, i64::MAX) as usize;
@@ -497,18 +494,10 @@ fn hincrby(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     Ok(Reply::Integer(value))
 }
 
-/// `string2ld`: `ld::parse` plus the buffer length limit.
-fn parse_ld(b: &[u8]) -> Option<crate::ld::Ld> {
-    if b.len() >= MAX_LONG_DOUBLE_CHARS {
-        return None;
-    }
-    crate::ld::parse(b)
-}
-
 /// HINCRBYFLOAT key field increment: computed in x87 long double like INCRBYFLOAT.
 fn hincrbyfloat(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     use crate::ld::Ld;
-    let incr = parse_ld(&argv[3]).ok_or_else(error::not_float)?;
+    let incr = crate::ld::parse(&argv[3]).ok_or_else(error::not_float)?;
     if !matches!(incr, Ld::Finite { .. }) {
         return Err(CmdError::new("ERR value is NaN or Infinity"));
     }
@@ -516,7 +505,7 @@ fn hincrbyfloat(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let text = write(ctx, &argv[1], |h| {
         let old = match h.get(&argv[2]) {
             None => Ld::Finite { neg: false, mant: 0, exp: 0 },
-            Some(v) => parse_ld(v).ok_or_else(|| CmdError::new("ERR hash value is not a float"))?,
+            Some(v) => crate::ld::parse(v).ok_or_else(|| CmdError::new("ERR hash value is not a float"))?,
         };
         let text = match crate::ld::add(old, incr) {
             Some(v @ Ld::Finite { .. }) => crate::ld::to_human_string(v).into_bytes(),
