@@ -38,6 +38,17 @@ pub const INVALID_DB_INDEX: &str = "ERR invalid DB index";
 pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 
+/// The most elements the emulator puts in one reply whose length the client chose with a
+/// count that allows repetitions (`SRANDMEMBER k -<huge>`, HRANDFIELD, ZRANDMEMBER).
+/// Redis would try and run out of memory (normal clients have no output buffer limit);
+/// a page in a browser must not.
+pub const MAX_COUNTED_REPLY: u64 = 1_000_000;
+
+/// The emulator's own error for a count above `MAX_COUNTED_REPLY`.
+pub fn reply_too_long(count: u64) -> CmdError {
+    CmdError(format!("ERR the emulator limits a reply to {MAX_COUNTED_REPLY} elements (asked for {count})"))
+}
+
 pub fn syntax() -> CmdError {
     CmdError::new(SYNTAX)
 }

@@ -269,11 +269,6 @@ pub const COMMANDS: &[CommandSpec] = &[
 // Shared helpers
 // ---------------------------------------------------------------------------------------
 
-/// The most elements the emulator puts in one reply built from a count the client chose
-/// (`HRANDFIELD k -<huge>`). Redis would try, and run out of memory (normal clients have
-/// no output buffer limit); a page in a browser must not.
-const MAX_COUNTED_REPLY: u64 = 1_000_000;
-
 /// HRANDFIELD copies the hash and removes fields when count * this exceeds the size.
 const HRANDFIELD_SUB_STRATEGY_MUL: u64 = 3;
 
@@ -577,10 +572,8 @@ fn hrandfield_with_count(ctx: &mut Ctx, key: &[u8], l: i64, withvalues: bool) ->
     };
     // CASE 1: with repetitions (or a single field): independent picks.
     if !uniq || count == 1 {
-        if count > MAX_COUNTED_REPLY {
-            return Err(CmdError(format!(
-                "ERR the emulator limits a reply to {MAX_COUNTED_REPLY} elements (asked for {count})"
-            )));
+        if count > error::MAX_COUNTED_REPLY {
+            return Err(error::reply_too_long(count));
         }
         for _ in 0..count {
             if let Some(p) = h.random_pair(rng) {

@@ -292,11 +292,6 @@ pub const COMMANDS: &[CommandSpec] = &[
 // Shared helpers
 // ---------------------------------------------------------------------------------------
 
-/// The most elements the emulator puts in one reply built from a count the client
-/// chose (`SRANDMEMBER k -<huge>`). Redis would try, and run out of memory (normal
-/// clients have no output buffer limit); a page in a browser must not.
-pub(crate) const MAX_COUNTED_REPLY: u64 = 1_000_000;
-
 /// `set-max-intset-entries` (Redis caps it at 2^30).
 fn max_intset(ctx: &Ctx) -> usize {
     ctx.engine.config.int("set-max-intset-entries").clamp(0, 1 << 30) as usize
@@ -382,10 +377,6 @@ fn range_arg(arg: &[u8], min: i64, max: i64, msg: Option<&str>) -> Result<i64, C
 /// reply to a non-integer too.
 fn positive_arg(arg: &[u8], msg: Option<&str>) -> Result<i64, CmdError> {
     range_arg(arg, 0, i64::MAX, Some(msg.unwrap_or("value is out of range, must be positive")))
-}
-
-fn too_large(count: u64) -> CmdError {
-    CmdError(format!("ERR the emulator limits a reply to {MAX_COUNTED_REPLY} elements (asked for {count})"))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -614,8 +605,8 @@ fn srandmember_with_count(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let size = set.len() as u64;
     // CASE 1: with repetitions (or a single member): independent picks.
     if !uniq || count == 1 {
-        if count > MAX_COUNTED_REPLY {
-            return Err(too_large(count));
+        if count > error::MAX_COUNTED_REPLY {
+            return Err(error::reply_too_long(count));
         }
         return Ok(Reply::bulks((0..count).filter_map(|_| set.random_member(rng))));
     }
