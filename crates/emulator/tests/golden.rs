@@ -72,6 +72,7 @@ golden_cases! {
     golden_zsets_more => "zsets-more",
     golden_zsets_resp3 => "zsets-resp3",
     golden_zsets_help => "zsets-help",
+    golden_zsets_mix => "zsets-mix",
 }
 
 fn golden_dir() -> PathBuf {

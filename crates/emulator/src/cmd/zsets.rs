@@ -1011,10 +1011,7 @@ fn zcount(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 fn zlexcount(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let (min, max) = lex_range(&argv[2], &argv[3])?;
     read(ctx, &argv[1], |z| {
-        Reply::Integer(z.map_or(0, |z| {
-            let (a, b) = z.lex_ranks(&min, &max, false);
-            (b - a) as i64
-        }))
+        Reply::Integer(z.map_or(0, |z| z.lex_count(&min, &max) as i64))
     })
 }
 

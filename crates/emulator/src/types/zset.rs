@@ -592,23 +592,55 @@ impl ZSetValue {
                 .map_or(0, |p| p + 1);
             return (a, l + 1);
         }
-        let start = self.tree.count_prefix(&|_, k| {
-            let c = min.cmp_member(k);
-            if min.exclusive() {
-                c != Greater
-            } else {
-                c == Less
+        // A skiplist: Redis descends to the first member >= min (last <= max when
+        // reversed) and walks on from there; for equal scores the descent is a binary
+        // search, which is what `count_prefix` does.
+        let len = self.len();
+        let (Some((first, _)), Some((last, _))) = (self.nth(0), self.nth(len - 1)) else {
+            return (0, 0);
+        };
+        if !gte_min(last) || !lte_max(first) {
+            return (0, 0);
+        }
+        if !rev {
+            let s = self.tree.count_prefix(&|_, k| !gte_min(k));
+            match self.nth(s) {
+                Some((m, _)) if lte_max(m) => {}
+                _ => return (0, 0),
             }
-        });
-        let end = self.tree.count_prefix(&|_, k| {
-            let c = max.cmp_member(k);
-            if max.exclusive() {
-                c == Less
-            } else {
-                c != Greater
-            }
-        });
-        (start, end.max(start))
+            let n = self
+                .range(s, len, false)
+                .take_while(|(m, _)| lte_max(m))
+                .count();
+            return (s, s + n);
+        }
+        let l = self.tree.count_prefix(&|_, k| lte_max(k));
+        match l.checked_sub(1).and_then(|i| self.nth(i)) {
+            Some((m, _)) if gte_min(m) => {}
+            _ => return (0, 0),
+        }
+        let n = self
+            .range(len - l, len, true)
+            .take_while(|(m, _)| gte_min(m))
+            .count();
+        (l - n, l)
+    }
+    /// ZLEXCOUNT: a listpack walks forward like ZRANGEBYLEX; a skiplist subtracts the
+    /// ranks of the first member in range and of the last one, as Redis does.
+    pub fn lex_count(&self, min: &LexBound, max: &LexBound) -> usize {
+        if !self.is_skiplist() {
+            let (a, b) = self.lex_ranks(min, max, false);
+            return b - a;
+        }
+        let (first, end) = self.lex_ranks(min, max, false);
+        if first == end {
+            return 0;
+        }
+        let (a, after_last) = self.lex_ranks(min, max, true);
+        if a == after_last {
+            return self.len() - first;
+        }
+        after_last.saturating_sub(first)
     }
     /// Members in the dict's SCAN order (skiplist encoding only).
     pub fn scan_order(&self) -> Option<&ScanOrder> {
