@@ -73,6 +73,7 @@ golden_cases! {
     golden_zsets_resp3 => "zsets-resp3",
     golden_zsets_help => "zsets-help",
     golden_zsets_mix => "zsets-mix",
+    golden_zsets_parse => "zsets-parse",
 }
 
 fn golden_dir() -> PathBuf {
