@@ -43,7 +43,7 @@ enum Op {
     Zpop(&'static str, bool, Option<u8>),
     ZremRangeByRank(&'static str, i64, i64),
     ZremRangeByScore(&'static str, (f64, bool), (f64, bool)),
-    SetOp(u8, Vec<&'static str>, Vec<i8>, u8, Option<&'static str>),
+    Combine(u8, Vec<&'static str>, Vec<i8>, u8, Option<&'static str>),
     Zrandmember(&'static str, i8),
     Zscan(&'static str, u8),
     LexAdd(Vec<&'static str>),
@@ -97,7 +97,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (key(), -5i64..5, -5i64..5).prop_map(|(k, a, b)| Op::ZremRangeByRank(k, a, b)),
         1 => (key(), bound(), bound()).prop_map(|(k, a, b)| Op::ZremRangeByScore(k, a, b)),
         3 => (0u8..3, prop::collection::vec(key(), 1..4), prop::collection::vec(-2i8..3, 3), 0u8..3, prop::option::of(key()))
-            .prop_map(|(o, k, w, a, d)| Op::SetOp(o, k, w, a, d)),
+            .prop_map(|(o, k, w, a, d)| Op::Combine(o, k, w, a, d)),
         1 => (key(), -6i8..6).prop_map(|(k, c)| Op::Zrandmember(k, c)),
         1 => (key(), 1u8..5).prop_map(|(k, c)| Op::Zscan(k, c)),
         2 => members().prop_map(Op::LexAdd),
@@ -234,7 +234,7 @@ fn lex_in(m: &[u8], b: &str, is_min: bool) -> bool {
         "-" => is_min,
         "+" => !is_min,
         _ => {
-            let (ex, s) = (b.starts_with('('), b[1..].as_bytes());
+            let (ex, s) = (b.starts_with('('), &b.as_bytes()[1..]);
             match (is_min, ex) {
                 (true, true) => m > s,
                 (true, false) => m >= s,
@@ -273,7 +273,7 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
                 );
                 return Ok(());
             }
-            if (gt && nx) || (lt && nx) || (gt && lt) {
+            if (nx && (gt || lt)) || (gt && lt) {
                 prop_assert_eq!(
                     r,
                     Reply::error(
@@ -494,7 +494,7 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
             h.put(k, z);
             prop_assert_eq!(r, Reply::Integer(n as i64));
         }
-        Op::SetOp(which, keys, weights, agg, dst) => {
+        Op::Combine(which, keys, weights, agg, dst) => {
             let name = ["ZUNION", "ZINTER", "ZDIFF"][which as usize];
             let mut v: Vec<String> = Vec::new();
             match dst {
@@ -552,7 +552,7 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
                     }
                 }
                 1 => {
-                    for (m, _) in &sets[0] {
+                    for m in sets[0].keys() {
                         if sets.iter().all(|s| s.contains_key(m)) {
                             let mut acc: Option<f64> = None;
                             for (set, w) in sets.iter().zip(&w) {

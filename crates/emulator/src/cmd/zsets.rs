@@ -859,7 +859,7 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[Vec<u8>], mut incr: bool) -> CmdResult {
             "ERR XX and NX options at the same time are not compatible",
         ));
     }
-    if (gt && nx) || (lt && nx) || (gt && lt) {
+    if (nx && (gt || lt)) || (gt && lt) {
         return Err(CmdError::new(
             "ERR GT, LT, and/or NX options at the same time are not compatible",
         ));
@@ -1302,6 +1302,9 @@ fn zremrangebylex(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 // Popping
 // ---------------------------------------------------------------------------------------
 
+/// A key and the (member, score) pairs popped from it.
+type Popped = (Vec<u8>, Vec<(Vec<u8>, f64)>);
+
 /// Pops up to `count` members from the first existing key of `keys` (genericZpopCommand).
 /// None when no key exists; Some((key, popped)) otherwise.
 fn pop_generic(
@@ -1309,7 +1312,7 @@ fn pop_generic(
     keys: &[Vec<u8>],
     max: bool,
     count: usize,
-) -> Result<Option<(Vec<u8>, Vec<(Vec<u8>, f64)>)>, CmdError> {
+) -> Result<Option<Popped>, CmdError> {
     for key in keys {
         let popped = write(ctx, key, |z| {
             let len = z.len();
