@@ -1443,10 +1443,6 @@ fn zmpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 // ZRANDMEMBER
 // ---------------------------------------------------------------------------------------
 
-/// The most members one ZRANDMEMBER with a negative count returns here. Redis would
-/// stream any number; an emulator in a browser tab cannot hold such a reply.
-const RANDMEMBER_MAX_REPEATS: u64 = 1_000_000;
-
 /// ZRANDMEMBER key [count [WITHSCORES]]
 fn zrandmember(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if argv.len() < 3 {
@@ -1489,8 +1485,11 @@ fn zrandmember(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let size = size as u64;
     // Which ranks to reply, in reply order.
     let picks: Vec<usize> = if !uniq || count == 1 {
-        let n = count.min(RANDMEMBER_MAX_REPEATS);
-        (0..n)
+        // Like SRANDMEMBER and HRANDFIELD: a counted reply has a limit in a browser tab.
+        if count > error::MAX_COUNTED_REPLY {
+            return Err(error::reply_too_long(count));
+        }
+        (0..count)
             .map(|_| ctx.engine.rng().below(size) as usize)
             .collect()
     } else if count >= size {
