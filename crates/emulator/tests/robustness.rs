@@ -53,6 +53,9 @@ const KEYWORDS: &[&str] = &[
     // Sorted sets.
     "BYSCORE", "BYLEX", "REV", "WEIGHTS", "AGGREGATE", "SUM", "MIN", "MAX", "(1", "[a", "(a", "-", "+",
     "zset-max-listpack-entries", "zset-max-listpack-value",
+    // Lists and SORT.
+    "LEFT", "RIGHT", "BEFORE", "AFTER", "RANK", "MAXLEN", "BY", "ALPHA", "ASC", "DESC", "STORE", "nosort", "w_*", "#",
+    "*->f", "k*->",
 ];
 
 const NUMBERS: &[&str] = &[
