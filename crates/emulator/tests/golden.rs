@@ -58,6 +58,7 @@ golden_cases! {
     golden_lists => "lists",
     golden_sort => "sort",
     golden_sort_sets => "sort-sets",
+    golden_sort_types => "sort-types",
     golden_sets => "sets",
     golden_sets_scan => "sets-scan",
     golden_sets_random => "sets-random",

@@ -135,7 +135,9 @@ fn apply(m: &mut Model, op: &Op) -> (Vec<Vec<u8>>, Reply) {
                 (None, None) => Reply::Nil,
                 (None, Some(l)) => bulk(&pop_end(l, *left).unwrap()),
                 (Some(_), None) => Reply::NilArray,
-                (Some(c), Some(l)) => Reply::Array((0..*c).filter_map(|_| pop_end(l, *left)).map(|v| bulk(&v)).collect()),
+                (Some(c), Some(l)) => {
+                    Reply::Array((0..*c).filter_map(|_| pop_end(l, *left)).map(|v| bulk(&v)).collect())
+                }
             };
             if let Some(c) = count {
                 argv.push(n(*c as i64));
@@ -246,12 +248,18 @@ fn apply(m: &mut Model, op: &Op) -> (Vec<Vec<u8>>, Reply) {
                         Some(ml) if *ml > 0 => (*ml as usize).min(len),
                         _ => len,
                     };
-                    let hits: Vec<usize> =
-                        order[..scanned].iter().copied().filter(|&i| l[i] == target).skip(rank.unsigned_abs() as usize - 1).collect();
+                    let hits: Vec<usize> = order[..scanned]
+                        .iter()
+                        .copied()
+                        .filter(|&i| l[i] == target)
+                        .skip(rank.unsigned_abs() as usize - 1)
+                        .collect();
                     match count {
                         None => hits.first().map_or(Reply::Nil, |&i| Reply::Integer(i as i64)),
                         Some(0) => Reply::Array(hits.iter().map(|&i| Reply::Integer(i as i64)).collect()),
-                        Some(c) => Reply::Array(hits.iter().take(*c as usize).map(|&i| Reply::Integer(i as i64)).collect()),
+                        Some(c) => {
+                            Reply::Array(hits.iter().take(*c as usize).map(|&i| Reply::Integer(i as i64)).collect())
+                        }
                     }
                 }
             };

@@ -693,7 +693,8 @@ fn lpos(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         let mut out = Vec::new();
         let mut matches: i64 = 0;
         let mut last = None;
-        let iter: Box<dyn Iterator<Item = &[u8]>> = if from_tail { Box::new(l.iter().rev()) } else { Box::new(l.iter()) };
+        let iter: Box<dyn Iterator<Item = &[u8]>> =
+            if from_tail { Box::new(l.iter().rev()) } else { Box::new(l.iter()) };
         for (index, e) in iter.enumerate() {
             let index = index as i64;
             if maxlen != 0 && index >= maxlen {
@@ -1007,14 +1008,10 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Vec<u8>], readonly: bool) -> CmdResult {
     ctx.hit(found);
     let (kind, elements) = loaded?;
     if let Kind::ZSet = kind {
-        // SORT converts a listpack sorted set to a skiplist for good (zsetConvert): a
-        // re-insertion with a listpack limit of 0 does that, changing nothing else.
+        // SORT converts a listpack sorted set to a skiplist for good (zsetConvert).
         ctx.db().update(key, now, |v| {
             if let Value::ZSet(z) = v {
-                let first = z.iter().next().map(|(m, s)| (m.to_vec(), s));
-                if let Some((m, s)) = first {
-                    z.insert(&m, s, 0, 0);
-                }
+                z.convert_to_skiplist();
             }
         });
     }
