@@ -1067,8 +1067,7 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Vec<u8>], readonly: bool) -> CmdResult {
         }
         let by_pattern = sortby.is_some();
         let store = storekey.is_some();
-        // A stable sort, as glibc's qsort (a merge sort) is.
-        items.sort_by(|a, b| {
+        let compare = |a: &SortItem, b: &SortItem| {
             let cmp = if !alpha {
                 match a.score.partial_cmp(&b.score) {
                     Some(Ordering::Equal) | None => a.element.cmp(&b.element),
@@ -1097,7 +1096,15 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Vec<u8>], readonly: bool) -> CmdResult {
             } else {
                 cmp
             }
-        });
+        };
+        if by_pattern && (start != 0 || end != vectorlen - 1) {
+            // Redis sorts only the LIMIT window, with its partial quicksort (unstable:
+            // equal weights come out in its order, not the input's).
+            pqsort(&mut items, &compare, start, end);
+        } else {
+            // A stable sort, as glibc's qsort (a merge sort) is.
+            items.sort_by(compare);
+        }
     }
 
     if conversion_error {
@@ -1139,5 +1146,123 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Vec<u8>], readonly: bool) -> CmdResult {
             }
             Ok(Reply::Integer(n as i64))
         }
+    }
+}
+
+/// Redis's `pqsort` (pqsort.c: Bentley & McIlroy's quicksort that skips partitions wholly
+/// outside `lrange..=rrange`), reproduced step for step so that elements that compare
+/// equal end up where Redis puts them.
+fn pqsort<T>(v: &mut [T], cmp: &impl Fn(&T, &T) -> Ordering, lrange: i64, rrange: i64) {
+    let len = v.len();
+    pqsort_part(v, 0, len, cmp, lrange, rrange);
+}
+
+fn med3<T>(v: &[T], a: usize, b: usize, c: usize, cmp: &impl Fn(&T, &T) -> Ordering) -> usize {
+    if cmp(&v[a], &v[b]) == Ordering::Less {
+        if cmp(&v[b], &v[c]) == Ordering::Less {
+            b
+        } else if cmp(&v[a], &v[c]) == Ordering::Less {
+            c
+        } else {
+            a
+        }
+    } else if cmp(&v[b], &v[c]) == Ordering::Greater {
+        b
+    } else if cmp(&v[a], &v[c]) == Ordering::Less {
+        a
+    } else {
+        c
+    }
+}
+
+/// Swaps the `n` elements from `a` with the `n` from `b`.
+fn vecswap<T>(v: &mut [T], a: usize, b: usize, n: usize) {
+    for i in 0..n {
+        v.swap(a + i, b + i);
+    }
+}
+
+/// Whether the partition `start..start + n` holds nothing of `lrange..=rrange`.
+fn outside(start: usize, n: usize, lrange: i64, rrange: i64) -> bool {
+    let (s, e) = (start as i64, (start + n) as i64);
+    (lrange < s && rrange < s) || (lrange >= e && rrange >= e)
+}
+
+fn pqsort_part<T>(v: &mut [T], mut a: usize, mut n: usize, cmp: &impl Fn(&T, &T) -> Ordering, l: i64, r: i64) {
+    use Ordering::*;
+    loop {
+        if n < 7 {
+            for pm in a + 1..a + n {
+                let mut pl = pm;
+                while pl > a && cmp(&v[pl - 1], &v[pl]) == Greater {
+                    v.swap(pl, pl - 1);
+                    pl -= 1;
+                }
+            }
+            return;
+        }
+        let mut pm = a + n / 2;
+        if n > 7 {
+            let mut pl = a;
+            let mut pn = a + n - 1;
+            if n > 40 {
+                let d = n / 8;
+                pl = med3(v, pl, pl + d, pl + 2 * d, cmp);
+                pm = med3(v, pm - d, pm, pm + d, cmp);
+                pn = med3(v, pn - 2 * d, pn - d, pn, cmp);
+            }
+            pm = med3(v, pl, pm, pn, cmp);
+        }
+        v.swap(a, pm);
+        let (mut pa, mut pb) = (a + 1, a + 1);
+        let (mut pc, mut pd) = (a + n - 1, a + n - 1);
+        loop {
+            while pb <= pc {
+                let c = cmp(&v[pb], &v[a]);
+                if c == Greater {
+                    break;
+                }
+                if c == Equal {
+                    v.swap(pa, pb);
+                    pa += 1;
+                }
+                pb += 1;
+            }
+            while pb <= pc {
+                let c = cmp(&v[pc], &v[a]);
+                if c == Less {
+                    break;
+                }
+                if c == Equal {
+                    v.swap(pc, pd);
+                    pd -= 1;
+                }
+                pc -= 1;
+            }
+            if pb > pc {
+                break;
+            }
+            v.swap(pb, pc);
+            pb += 1;
+            pc -= 1;
+        }
+        let pn = a + n;
+        let k = (pa - a).min(pb - pa);
+        vecswap(v, a, pb - k, k);
+        let k = (pd - pc).min(pn - pd - 1);
+        vecswap(v, pb, pn - k, k);
+        let k = pb - pa;
+        if k > 1 && !outside(a, k, l, r) {
+            pqsort_part(v, a, k, cmp, l, r);
+        }
+        let k = pd - pc;
+        if k > 1 {
+            a = pn - k;
+            n = k;
+            if !outside(a, n, l, r) {
+                continue;
+            }
+        }
+        return;
     }
 }
