@@ -60,6 +60,7 @@ golden_cases! {
     golden_sort_sets => "sort-sets",
     golden_sort_types => "sort-types",
     golden_lists_mix => "lists-mix",
+    golden_lists_help => "lists-help",
     golden_sets => "sets",
     golden_sets_scan => "sets-scan",
     golden_sets_random => "sets-random",
