@@ -54,75 +54,144 @@ pub fn int32_arg(b: &[u8]) -> Result<i64, CmdError> {
     Ok(n)
 }
 
-/// Redis's `getDoubleFromObject` (strtod): no leading space, the whole string consumed,
-/// not NaN, no overflow to infinity from a finite literal.
-pub fn parse_f64(b: &[u8]) -> Option<f64> {
-    let s = std::str::from_utf8(b).ok()?;
-    if s.is_empty() || s.as_bytes()[0].is_ascii_whitespace() {
-        return None;
-    }
-    let v = parse_c_double(s)?;
-    if v.is_nan() {
-        return None;
-    }
-    Some(v)
+/// C's `isspace` in the "C" locale.
+pub fn c_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
-/// strtod's grammar on a whole string: decimal (with exponent), `inf`/`infinity`,
-/// `nan`, and C99 hex floats (`0x1p3`). Returns None where strtod would stop early or
-/// report ERANGE on overflow.
-fn parse_c_double(s: &str) -> Option<f64> {
-    let (neg, body) = match s.as_bytes()[0] {
+/// Why glibc's strtod would set `errno = ERANGE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Erange {
+    No,
+    /// A finite literal too big for a double: the value is +-infinity.
+    Overflow,
+    /// A non-zero literal whose value is zero or subnormal and inexact.
+    Underflow,
+}
+
+/// glibc's `strtod` on a whole string (no leading space, nothing after the number):
+/// decimal with exponent, `inf`/`infinity`, `nan`/`nan(chars)`, C99 hex floats
+/// (`0x1.8p3`). Returns the value (NaN included: callers decide) and what errno would
+/// say, or None if the string is not one number.
+pub fn strtod(s: &[u8]) -> Option<(f64, Erange)> {
+    let (neg, body) = match s.first()? {
         b'-' => (true, &s[1..]),
         b'+' => (false, &s[1..]),
         _ => (false, s),
     };
     let lower = body.to_ascii_lowercase();
-    let v = if lower == "inf" || lower == "infinity" {
-        f64::INFINITY
-    } else if lower == "nan" {
-        f64::NAN
-    } else if let Some(hex) = lower.strip_prefix("0x") {
-        parse_hex_float(hex)?
+    let sign = |v: f64| if neg { -v } else { v };
+    if lower == b"inf" || lower == b"infinity" {
+        return Some((sign(f64::INFINITY), Erange::No));
+    }
+    if let Some(rest) = lower.strip_prefix(b"nan") {
+        let payload_ok = rest.is_empty()
+            || (rest.first() == Some(&b'(')
+                && rest.last() == Some(&b')')
+                && rest[1..rest.len() - 1].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_'));
+        return payload_ok.then_some((f64::NAN, Erange::No));
+    }
+    let (v, nonzero, exact) = if let Some(hex) = lower.strip_prefix(b"0x") {
+        hex_float(hex)?
     } else {
-        // Rust accepts what strtod accepts for decimal forms, except that it also takes
-        // "inf"/"nan" spellings handled above; reject anything with other letters.
-        if !body.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'-' | b'+')) {
+        if body.is_empty() || !body.iter().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'-' | b'+')) {
             return None;
         }
-        let v: f64 = body.parse().ok()?;
-        if v.is_infinite() {
-            return None; // ERANGE
-        }
-        v
+        let v: f64 = std::str::from_utf8(body).ok()?.parse().ok()?;
+        let mantissa_end = body.iter().position(|&c| c == b'e' || c == b'E').unwrap_or(body.len());
+        // A decimal literal whose value is subnormal is inexact in practice (an exact one
+        // would need hundreds of digits).
+        (v, body[..mantissa_end].iter().any(|c| (b'1'..=b'9').contains(c)), false)
     };
-    Some(if neg { -v } else { v })
+    let erange = if v.is_infinite() {
+        Erange::Overflow
+    } else if nonzero && (v == 0.0 || (v.abs() < f64::MIN_POSITIVE && !exact)) {
+        Erange::Underflow
+    } else {
+        Erange::No
+    };
+    Some((sign(v), erange))
 }
 
-fn parse_hex_float(s: &str) -> Option<f64> {
-    let (mant, exp) = match s.split_once('p') {
-        Some((m, e)) => (m, e.parse::<i32>().ok()?),
-        None => (s, 0),
+/// The digits after `0x`: (value, any non-zero digit, exactly representable). Scales by
+/// powers of two in steps that stay representable, so `0x1p-1074` is the least
+/// subnormal rather than 0.
+fn hex_float(hex: &[u8]) -> Option<(f64, bool, bool)> {
+    let (mant, exp) = match hex.iter().position(|&c| c == b'p') {
+        Some(p) => {
+            let e = &hex[p + 1..];
+            let digits = e.strip_prefix(b"-").or_else(|| e.strip_prefix(b"+")).unwrap_or(e);
+            if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            let mut n: i64 = 0;
+            for &d in digits {
+                n = (n * 10 + (d - b'0') as i64).min(100_000);
+            }
+            (&hex[..p], if e.first() == Some(&b'-') { -n } else { n })
+        }
+        None => (hex, 0),
     };
-    let (int_part, frac_part) = mant.split_once('.').unwrap_or((mant, ""));
+    let (int_part, frac_part) = match mant.iter().position(|&c| c == b'.') {
+        Some(d) => (&mant[..d], &mant[d + 1..]),
+        None => (mant, &b""[..]),
+    };
     if int_part.is_empty() && frac_part.is_empty() {
         return None;
     }
-    let mut v = 0f64;
-    for c in int_part.chars() {
-        v = v * 16.0 + c.to_digit(16)? as f64;
+    // The mantissa as an integer (exact while it fits 53 bits), then the binary exponent.
+    let mut m = 0f64;
+    let mut nonzero = false;
+    let mut significant_bits = 0u32;
+    for &c in int_part.iter().chain(frac_part) {
+        let d = (c as char).to_digit(16)?;
+        nonzero |= d != 0;
+        if m > 0.0 || d != 0 {
+            significant_bits += 4;
+        }
+        m = m * 16.0 + d as f64;
     }
-    let mut scale = 1.0 / 16.0;
-    for c in frac_part.chars() {
-        v += c.to_digit(16)? as f64 * scale;
-        scale /= 16.0;
+    let mut e = exp - 4 * frac_part.len() as i64;
+    e = e.clamp(-5000, 5000);
+    let mut v = m;
+    while e < -1000 {
+        v *= 2f64.powi(-1000);
+        e += 1000;
     }
-    let v = v * 2f64.powi(exp);
-    if v.is_infinite() {
-        None
-    } else {
-        Some(v)
+    while e > 1000 {
+        v *= 2f64.powi(1000);
+        e -= 1000;
     }
+    v *= 2f64.powi(e as i32);
+    // Exact when the mantissa fitted and scaling back recovers it.
+    let exact = significant_bits <= 56 && v != 0.0 && v.is_finite() && {
+        let mut back = v;
+        let mut k = -(exp - 4 * frac_part.len() as i64).clamp(-5000, 5000);
+        while k > 1000 {
+            back *= 2f64.powi(1000);
+            k -= 1000;
+        }
+        while k < -1000 {
+            back *= 2f64.powi(-1000);
+            k += 1000;
+        }
+        back * 2f64.powi(k as i32) == m
+    };
+    Some((v, nonzero, exact))
+}
+
+/// Redis's `string2d` (`getDoubleFromObject`): not empty, no leading space, no NUL, the
+/// whole string one number, not NaN, and no ERANGE to infinity or to zero (a subnormal
+/// result is accepted).
+pub fn parse_f64(b: &[u8]) -> Option<f64> {
+    if b.is_empty() || c_space(b[0]) || b.contains(&0) {
+        return None;
+    }
+    let (v, erange) = strtod(b)?;
+    if v.is_nan() || erange == Erange::Overflow || (erange == Erange::Underflow && v == 0.0) {
+        return None;
+    }
+    Some(v)
 }
 
 /// A float argument or `ERR value is not a valid float`.
@@ -159,8 +228,14 @@ mod tests {
         assert_eq!(parse_f64(b"5."), Some(5.0));
         assert_eq!(parse_f64(b"1e3"), Some(1000.0));
         assert_eq!(parse_f64(b"0x10"), Some(16.0));
-        for bad in [&b"nan"[..], b" 1", b"1 ", b"", b"abc", b"1e999", b"1..2"] {
+        assert_eq!(parse_f64(b"0x1.8p1"), Some(3.0));
+        assert_eq!(parse_f64(b"1e-310"), Some(1e-310)); // subnormal: ERANGE but not zero
+        for bad in [&b"nan"[..], b" 1", b"1 ", b"", b"abc", b"1e999", b"1..2", b"1e-400", b"1\0"] {
             assert_eq!(parse_f64(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
+        assert_eq!(strtod(b"1e-400"), Some((0.0, Erange::Underflow)));
+        assert_eq!(strtod(b"0x1p-1074").map(|(v, e)| (v.to_bits(), e)), Some((1, Erange::No)));
+        assert_eq!(strtod(b"1e-320").map(|(_, e)| e), Some(Erange::Underflow));
+        assert!(strtod(b"nan(x1)").is_some_and(|(v, _)| v.is_nan()));
     }
 }

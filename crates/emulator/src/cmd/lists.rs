@@ -4,7 +4,7 @@
 
 use std::cmp::Ordering;
 
-use crate::args::{int_arg, is, parse_f64, parse_i64};
+use crate::args::{int_arg, is, parse_i64};
 use crate::engine::Ctx;
 use crate::error::{self, CmdError, CmdResult};
 use crate::reply::Reply;
@@ -874,63 +874,9 @@ fn sort_strtod(b: &[u8]) -> Option<f64> {
     if s.is_empty() {
         return Some(0.0);
     }
-    let body = &s[s.iter().position(|c| !matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))?..];
-    let mut v = parse_f64(body)?;
-    if v != 0.0 && v.abs() < f64::MIN_POSITIVE || v == 0.0 {
-        // Tiny hex literals: scale the mantissa in steps so an exact subnormal survives.
-        if let Some(exact) = tiny_hex(body) {
-            v = exact;
-        }
-        // Underflow: strtod sets ERANGE when the result is subnormal or zero and inexact.
-        let unsigned = body.strip_prefix(b"-").or_else(|| body.strip_prefix(b"+")).unwrap_or(body);
-        let hex = unsigned.len() > 1 && unsigned[0] == b'0' && (unsigned[1] | 0x20) == b'x';
-        let mantissa: &[u8] = if hex {
-            let m = &unsigned[2..];
-            &m[..m.iter().position(|&c| c | 0x20 == b'p').unwrap_or(m.len())]
-        } else {
-            &unsigned[..unsigned.iter().position(|&c| c | 0x20 == b'e').unwrap_or(unsigned.len())]
-        };
-        let nonzero = mantissa.iter().any(|&c| c.is_ascii_hexdigit() && c != b'0');
-        // Exact subnormals are only reachable with hex literals in practice; a decimal
-        // literal whose value is subnormal is inexact.
-        if nonzero && (v == 0.0 || !hex) {
-            return None;
-        }
-    }
-    Some(v)
-}
-
-/// The value of a hex float literal (`[+-]0x<hex>[.<hex>][p<exp>]`), scaling by powers
-/// of two in steps that stay representable (so `0x1p-1074` is the least subnormal, not 0).
-fn tiny_hex(body: &[u8]) -> Option<f64> {
-    let s = std::str::from_utf8(body).ok()?.to_ascii_lowercase();
-    let (neg, rest) = match s.as_bytes().first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, &s[..]),
-    };
-    let rest = rest.strip_prefix("0x")?;
-    let (mant, exp) = match rest.split_once('p') {
-        Some((m, e)) => (m, e.parse::<i32>().ok()?),
-        None => (rest, 0),
-    };
-    let (int_part, frac_part) = mant.split_once('.').unwrap_or((mant, ""));
-    let mut m = 0f64;
-    let mut e = exp;
-    for c in int_part.chars().chain(frac_part.chars()) {
-        m = m * 16.0 + c.to_digit(16)? as f64;
-    }
-    e = e.checked_sub(4 * frac_part.len() as i32)?;
-    while e < -1000 {
-        m *= 2f64.powi(-1000);
-        e += 1000;
-    }
-    while e > 1000 {
-        m *= 2f64.powi(1000);
-        e -= 1000;
-    }
-    let v = m * 2f64.powi(e);
-    Some(if neg { -v } else { v })
+    let body = &s[s.iter().position(|&c| !crate::args::c_space(c))?..];
+    let (v, erange) = crate::args::strtod(body)?;
+    (erange == crate::args::Erange::No && !v.is_nan()).then_some(v)
 }
 
 /// C's strcmp over the bytes up to each side's first NUL: strcoll under the C.UTF-8

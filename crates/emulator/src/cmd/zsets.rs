@@ -537,124 +537,8 @@ pub const COMMANDS: &[CommandSpec] = &[
 // Parsing
 // ---------------------------------------------------------------------------------------
 
-/// C's isspace in the "C" locale.
-fn c_space(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-}
-
-/// strtod on a whole (non-empty, space-free) string: Some((value, erange)) when the whole
-/// string is one number, `erange` when strtod would report ERANGE (a finite literal that
-/// overflows to infinity, or a non-zero one that underflows to zero). NaN is returned as
-/// NaN (callers reject it).
-fn strtod_whole(s: &[u8]) -> Option<(f64, bool)> {
-    let (neg, body) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let lower = body.to_ascii_lowercase();
-    let (v, nonzero) = if lower == b"inf" || lower == b"infinity" {
-        return Some((
-            if neg {
-                f64::NEG_INFINITY
-            } else {
-                f64::INFINITY
-            },
-            false,
-        ));
-    } else if lower.starts_with(b"nan") {
-        let rest = &lower[3..];
-        let ok = rest.is_empty()
-            || (rest.first() == Some(&b'(')
-                && rest.last() == Some(&b')')
-                && rest[1..rest.len() - 1]
-                    .iter()
-                    .all(|c| c.is_ascii_alphanumeric() || *c == b'_'));
-        return if ok { Some((f64::NAN, false)) } else { None };
-    } else if let Some(hex) = lower.strip_prefix(b"0x") {
-        let (mant, exp) = match hex.iter().position(|&c| c == b'p') {
-            Some(p) => {
-                let e = &hex[p + 1..];
-                let digits = e
-                    .strip_prefix(b"-")
-                    .or_else(|| e.strip_prefix(b"+"))
-                    .unwrap_or(e);
-                if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-                    return None;
-                }
-                let mut n: i64 = 0;
-                for &d in digits {
-                    n = (n * 10 + (d - b'0') as i64).min(100_000);
-                }
-                (&hex[..p], if e.first() == Some(&b'-') { -n } else { n })
-            }
-            None => (hex, 0),
-        };
-        let (ip, fp) = match mant.iter().position(|&c| c == b'.') {
-            Some(d) => (&mant[..d], &mant[d + 1..]),
-            None => (mant, &b""[..]),
-        };
-        if ip.is_empty() && fp.is_empty() {
-            return None;
-        }
-        let mut v = 0f64;
-        let mut nonzero = false;
-        for &c in ip {
-            let d = (c as char).to_digit(16)?;
-            nonzero |= d != 0;
-            v = v * 16.0 + d as f64;
-        }
-        let mut scale = 1.0 / 16.0;
-        for &c in fp {
-            let d = (c as char).to_digit(16)?;
-            nonzero |= d != 0;
-            v += d as f64 * scale;
-            scale /= 16.0;
-        }
-        let e = exp.clamp(-5000, 5000) as i32;
-        let v = if e >= 0 {
-            (0..e / 1000).fold(v, |acc, _| acc * 2f64.powi(1000)) * 2f64.powi(e % 1000)
-        } else {
-            (0..(-e) / 1000).fold(v, |acc, _| acc * 2f64.powi(-1000)) * 2f64.powi(-((-e) % 1000))
-        };
-        (v, nonzero)
-    } else {
-        if body.is_empty()
-            || !body
-                .iter()
-                .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'-' | b'+'))
-        {
-            return None;
-        }
-        let text = std::str::from_utf8(body).ok()?;
-        let v: f64 = text.parse().ok()?;
-        let mant_end = body
-            .iter()
-            .position(|&c| c == b'e' || c == b'E')
-            .unwrap_or(body.len());
-        (
-            v,
-            body[..mant_end].iter().any(|c| (b'1'..=b'9').contains(c)),
-        )
-    };
-    let erange = v.is_infinite() || (v == 0.0 && nonzero);
-    Some((if neg { -v } else { v }, erange))
-}
-
-/// Redis's string2d (getDoubleFromObject): scores, increments and weights.
-fn string2d(b: &[u8]) -> Option<f64> {
-    if b.is_empty() || c_space(b[0]) || b.contains(&0) {
-        return None;
-    }
-    let (v, erange) = strtod_whole(b)?;
-    if erange || v.is_nan() {
-        return None;
-    }
-    Some(v)
-}
-
 fn float_arg(b: &[u8]) -> Result<f64, CmdError> {
-    string2d(b).ok_or_else(error::not_float)
+    crate::args::parse_f64(b).ok_or_else(error::not_float)
 }
 
 /// zslParseRange's strtod on one bound (after any `(`): leading spaces skipped, the rest
@@ -664,8 +548,8 @@ fn range_strtod(b: &[u8]) -> Option<f64> {
     if b.is_empty() {
         return Some(0.0);
     }
-    let start = b.iter().position(|&c| !c_space(c))?;
-    let (v, _) = strtod_whole(&b[start..])?;
+    let start = b.iter().position(|&c| !crate::args::c_space(c))?;
+    let (v, _) = crate::args::strtod(&b[start..])?;
     if v.is_nan() {
         return None;
     }
@@ -1651,7 +1535,7 @@ fn set_op_generic(
         if op != SetOp::Diff && !card_only && remaining > setnum && is(&argv[j], "weights") {
             j += 1;
             for w in weights.iter_mut() {
-                *w = string2d(&argv[j])
+                *w = crate::args::parse_f64(&argv[j])
                     .ok_or_else(|| CmdError::new("ERR weight value is not a float"))?;
                 j += 1;
             }
