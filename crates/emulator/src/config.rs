@@ -235,7 +235,7 @@ impl Config {
             Kind::Save => {
                 // setConfigSaveOption: "" is no save points; otherwise pairs of integers.
                 let words: Vec<&str> = if value.is_empty() { Vec::new() } else { value.split(' ').filter(|w| !w.is_empty()).collect() };
-                let valid = words.len() % 2 == 0
+                let valid = words.len().is_multiple_of(2)
                     && words.iter().enumerate().all(|(j, w)| {
                         parse_c_long(w).is_some_and(|v| if j % 2 == 0 { v >= 1 } else { v >= 0 })
                     });
@@ -257,8 +257,8 @@ impl Config {
             },
             Kind::Text => value.to_string(),
             Kind::NotifyFlags => {
-                let flags = crate::config::parse_notify_flags(value).ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string())?;
-                flags
+                
+                crate::config::parse_notify_flags(value).ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string())?
             }
         };
         self.values.insert(param.name, canonical);

@@ -342,7 +342,7 @@ fn display_value(ctx: &Ctx, name: &str) -> String {
 /// are validated in order, the first bad one named as Redis names it (the name it was
 /// looked up by, in lower case).
 fn config_set(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    if argv.len() % 2 != 0 {
+    if !argv.len().is_multiple_of(2) {
         return Err(error::syntax());
     }
     let mut unknown: Option<String> = None;

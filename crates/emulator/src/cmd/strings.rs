@@ -598,12 +598,11 @@ fn getex(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             ctx.db().set_expire(&argv[1], Some(t));
             ctx.dirty(1);
         }
-        None if o.persist => {
-            if ctx.db().peek(&argv[1], now).is_some_and(|e| e.expire_at.is_some()) {
+        None if o.persist
+            && ctx.db().peek(&argv[1], now).is_some_and(|e| e.expire_at.is_some()) => {
                 ctx.db().set_expire(&argv[1], None);
                 ctx.dirty(1);
             }
-        }
         None => {}
     }
     Ok(Reply::Bulk(value))
@@ -630,7 +629,7 @@ fn mget(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// MSET key value [key value ...]
 fn mset(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    if argv.len() % 2 == 0 {
+    if argv.len().is_multiple_of(2) {
         return Err(error::wrong_arity(ctx.spec.name));
     }
     let now = ctx.now_ms;
@@ -643,7 +642,7 @@ fn mset(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// MSETNX key value [key value ...]
 fn msetnx(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    if argv.len() % 2 == 0 {
+    if argv.len().is_multiple_of(2) {
         return Err(error::wrong_arity(ctx.spec.name));
     }
     let now = ctx.now_ms;
