@@ -15,6 +15,26 @@ use crate::error::CmdResult;
 /// A command implementation: the full argument vector (name included) in, a reply out.
 pub type Handler = fn(&mut Ctx, &[Vec<u8>]) -> CmdResult;
 
+/// Finds the key arguments of a `movablekeys` command.
+pub type KeyFinder = fn(&[Vec<u8>]) -> Option<Vec<usize>>;
+
+/// Keys announced by a count at `argv[AT]` and following it (`ZUNION 2 a b`, `LMPOP`,
+/// `SINTERCARD`...): the count must be positive and the keys present.
+pub fn numkeys_keys<const AT: usize>(argv: &[Vec<u8>]) -> Option<Vec<usize>> {
+    let n = crate::args::parse_i64(argv.get(AT)?)?;
+    if n <= 0 || AT as i64 + n >= argv.len() as i64 {
+        return None;
+    }
+    Some((AT + 1..=AT + n as usize).collect())
+}
+
+/// A destination key at 1, then keys counted at `argv[2]` (`ZUNIONSTORE d 2 a b`).
+pub fn destination_and_numkeys(argv: &[Vec<u8>]) -> Option<Vec<usize>> {
+    let mut keys = vec![1];
+    keys.extend(numkeys_keys::<2>(argv)?);
+    Some(keys)
+}
+
 /// Command flags, as `COMMAND INFO` lists them.
 pub mod flag {
     pub const WRITE: u32 = 1 << 0;
@@ -80,6 +100,10 @@ pub struct CommandSpec {
     pub syntax: &'static str,
     /// None for a container whose work is done by its subcommands.
     pub handler: Option<Handler>,
+    /// For commands whose key positions depend on their arguments (`movablekeys`: a
+    /// numkeys count, SORT's STORE): the key indexes of a full argument vector, or None
+    /// if the arguments don't make sense (COMMAND GETKEYS then says so).
+    pub key_finder: Option<KeyFinder>,
     pub subcommands: &'static [CommandSpec],
 }
 
@@ -99,6 +123,7 @@ impl CommandSpec {
         complexity: "O(1)",
         syntax: "",
         handler: None,
+        key_finder: None,
         subcommands: &[],
     };
 
@@ -125,7 +150,16 @@ impl CommandSpec {
         flag::NAMES.iter().filter(|(f, _)| self.flags & f != 0).map(|(_, n)| *n).collect()
     }
 
-    /// The key arguments of `argv` according to first/last/step.
+    /// The key arguments of a full argument vector: from the key finder for `movablekeys`
+    /// commands, else from first/last/step. None if the arguments make no sense.
+    pub fn keys_of(&self, argv: &[Vec<u8>]) -> Option<Vec<usize>> {
+        match self.key_finder {
+            Some(find) => find(argv),
+            None => Some(self.key_indexes(argv.len())),
+        }
+    }
+
+    /// The key arguments of `argc` arguments according to first/last/step.
     pub fn key_indexes(&self, argc: usize) -> Vec<usize> {
         if self.first_key <= 0 || argc == 0 {
             return Vec::new();

@@ -48,6 +48,7 @@ golden_cases! {
     golden_info => "info",
     golden_config => "config",
     golden_eviction => "eviction",
+    golden_getkeys => "getkeys",
     golden_hashes => "hashes",
     golden_hashes_encoding => "hashes-encoding",
     golden_hashes_incr => "hashes-incr",

@@ -283,6 +283,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
         syntax: "numkeys key [key ...] LEFT|RIGHT [COUNT count]",
         handler: Some(lmpop),
+        key_finder: Some(crate::table::numkeys_keys::<1>),
         ..CommandSpec::BASE
     },
     CommandSpec {
@@ -299,6 +300,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
         syntax: "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC|DESC] [ALPHA] [STORE destination]",
         handler: Some(sort),
+        key_finder: Some(sort_keys),
         ..CommandSpec::BASE
     },
     CommandSpec {
@@ -818,6 +820,24 @@ fn ltrim(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 /// SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC|DESC] [ALPHA] [STORE destination]
 fn sort(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     sort_generic(ctx, argv, false)
+}
+
+/// SORT's keys (Redis's `sortGetKeys`): the sorted key, and the last STORE destination
+/// if any, skipping the arguments of LIMIT, GET and BY.
+fn sort_keys(argv: &[Vec<u8>]) -> Option<Vec<usize>> {
+    let mut store = None;
+    let mut i = 2;
+    while i < argv.len() {
+        if is(&argv[i], "limit") {
+            i += 2;
+        } else if is(&argv[i], "get") || is(&argv[i], "by") {
+            i += 1;
+        } else if is(&argv[i], "store") && i + 1 < argv.len() {
+            store = Some(i + 1);
+        }
+        i += 1;
+    }
+    Some(std::iter::once(1).chain(store).collect())
 }
 
 /// SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC|DESC] [ALPHA]

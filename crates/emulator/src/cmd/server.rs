@@ -769,7 +769,7 @@ fn command_getkeys(_ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if !spec.arity_ok(args.len()) {
         return Err(CmdError::new("ERR Invalid number of arguments specified for command"));
     }
-    let keys = spec.key_indexes(args.len());
+    let keys = spec.keys_of(args).ok_or_else(|| CmdError::new("ERR Invalid arguments specified for command"))?;
     if keys.is_empty() {
         return Err(CmdError::new("ERR The command has no key arguments"));
     }

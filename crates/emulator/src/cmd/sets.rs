@@ -188,6 +188,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
         syntax: "numkeys key [key ...] [LIMIT limit]",
         handler: Some(sintercard),
+        key_finder: Some(crate::table::numkeys_keys::<1>),
         ..CommandSpec::BASE
     },
     CommandSpec {

@@ -385,6 +385,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
         syntax: "numkeys key [key ...] MIN|MAX [COUNT count]",
         handler: Some(zmpop),
+        key_finder: Some(crate::table::numkeys_keys::<1>),
         ..CommandSpec::BASE
     },
     CommandSpec {
@@ -417,6 +418,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         complexity: "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
         syntax: "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]",
         handler: Some(zunion),
+        key_finder: Some(crate::table::numkeys_keys::<1>),
         ..CommandSpec::BASE
     },
     CommandSpec {
@@ -433,6 +435,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
         syntax: "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]",
         handler: Some(zinter),
+        key_finder: Some(crate::table::numkeys_keys::<1>),
         ..CommandSpec::BASE
     },
     CommandSpec {
@@ -449,6 +452,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
         syntax: "numkeys key [key ...] [WITHSCORES]",
         handler: Some(zdiff),
+        key_finder: Some(crate::table::numkeys_keys::<1>),
         ..CommandSpec::BASE
     },
     CommandSpec {
@@ -465,6 +469,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         complexity: "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
         syntax: "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM|MIN|MAX]",
         handler: Some(zunionstore),
+        key_finder: Some(crate::table::destination_and_numkeys),
         ..CommandSpec::BASE
     },
     CommandSpec {
@@ -481,6 +486,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
         syntax: "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM|MIN|MAX]",
         handler: Some(zinterstore),
+        key_finder: Some(crate::table::destination_and_numkeys),
         ..CommandSpec::BASE
     },
     CommandSpec {
@@ -497,6 +503,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
         syntax: "destination numkeys key [key ...]",
         handler: Some(zdiffstore),
+        key_finder: Some(crate::table::destination_and_numkeys),
         ..CommandSpec::BASE
     },
     CommandSpec {
@@ -513,6 +520,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         complexity: "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
         syntax: "numkeys key [key ...] [LIMIT limit]",
         handler: Some(zintercard),
+        key_finder: Some(crate::table::numkeys_keys::<1>),
         ..CommandSpec::BASE
     },
     CommandSpec {
