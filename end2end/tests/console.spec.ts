@@ -194,3 +194,36 @@ test('time from navigation to an interactive console', async ({ browser }) => {
   expect(gz).toBeLessThanOrEqual(1024 * 1024);
   expect(median(loads.map((l) => l.wall))).toBeLessThan(10_000);
 });
+
+// Recorded redis-cli sessions replayed in the page: the first steps of the golden cases
+// for each collection type (recorded from a real redis-server 7.0 + redis-cli, see
+// crates/emulator/tests/golden/), typed at the prompt, must print exactly what redis-cli
+// printed. A case is replayed up to its first step that depends on what the page sets up
+// differently from a fresh server (CONFIG, CLIENT, INFO...) or on Redis's random order.
+type Step = { cmd: string; cli: string; sort?: boolean };
+const pageDiffers = /^\s*(config|client|hello|info|debug|object\s+(freq|idletime)|help|\?|\d+\s)/i;
+
+for (const name of ['lists', 'hashes', 'sets', 'zsets']) {
+  test(`a recorded redis-cli session (${name}) replays identically in the page`, async ({ page }) => {
+    const recording = JSON.parse(
+      readFileSync(join(repo, `crates/emulator/tests/golden/recorded/${name}.json`), 'latin1'),
+    ) as { steps: Step[] };
+    const steps: Step[] = [];
+    for (const s of recording.steps) {
+      if (s.sort || pageDiffers.test(s.cmd) || steps.length >= 30) break;
+      steps.push(s);
+    }
+    expect(steps.length).toBeGreaterThanOrEqual(10);
+    await open(page);
+    for (const s of steps) {
+      // The recording stores each byte as one character; the page shows UTF-8 text.
+      const cmd = Buffer.from(s.cmd, 'latin1').toString('utf8');
+      const expected = Buffer.from(s.cli, 'latin1').toString('utf8');
+      expect(await run(page, cmd), `${name}: ${cmd}`).toBe(expected);
+    }
+    if (name === 'zsets') {
+      mkdirSync(join(__dirname, '../test-results'), { recursive: true });
+      await page.screenshot({ path: join(__dirname, '../test-results/collections.png') });
+    }
+  });
+}
