@@ -7,7 +7,6 @@ use std::collections::HashSet;
 use crate::args::{int_arg, is, parse_i64};
 use crate::engine::Ctx;
 use crate::error::{self, CmdError, CmdResult};
-use crate::glob::glob_match;
 use crate::reply::{Protocol, Reply};
 use crate::table::{flag::*, CommandSpec};
 use crate::types::hash::HashValue;
@@ -643,33 +642,15 @@ fn hscan(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if read(ctx, &argv[1], |_| ())?.is_none() {
         return Ok(empty());
     }
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < argv.len() {
-        let remaining = argv.len() - i;
-        if is(&argv[i], "count") && remaining >= 2 {
-            count = int_arg(&argv[i + 1])?;
-            if count < 1 {
-                return Err(error::syntax());
-            }
-            i += 2;
-        } else if is(&argv[i], "match") && remaining >= 2 {
-            let p = &argv[i + 1][..];
-            pattern = if p == b"*" { None } else { Some(p) };
-            i += 2;
-        } else {
-            return Err(error::syntax());
-        }
-    }
+    let o = crate::cmd::keys::parse_scan_options(argv, 3, false)?;
     let now = ctx.now_ms;
     let Some(Value::Hash(h)) = ctx.db().peek(&argv[1], now).map(|e| &e.value) else {
         return Ok(empty());
     };
-    let (next, pairs) = h.scan(cursor, count.clamp(1, i64::MAX) as usize);
+    let (next, pairs) = h.scan(cursor, o.count);
     let mut items = Vec::with_capacity(pairs.len() * 2);
     for (f, v) in pairs {
-        if pattern.is_none_or(|p| glob_match(p, f, false)) {
+        if o.matches(f) {
             items.push(Reply::bulk(f));
             items.push(Reply::bulk(v));
         }

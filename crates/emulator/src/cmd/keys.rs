@@ -411,47 +411,63 @@ pub(crate) fn parse_cursor(b: &[u8]) -> Result<u64, CmdError> {
     Ok(if neg { v.wrapping_neg() } else { v })
 }
 
-/// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
-fn scan(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    let cursor = parse_cursor(&argv[1])?;
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut type_filter: Option<Vec<u8>> = None;
-    let mut i = 2;
+/// The options of SCAN, HSCAN, SSCAN and ZSCAN (Redis's `scanGenericCommand`): COUNT (at
+/// least 1, default 10), MATCH (`*` means no filter), and TYPE for the keyspace SCAN only.
+pub(crate) struct ScanOptions<'a> {
+    pub count: usize,
+    pub pattern: Option<&'a [u8]>,
+    pub type_filter: Option<Vec<u8>>,
+}
+
+impl ScanOptions<'_> {
+    /// Whether `member` passes the MATCH filter.
+    pub fn matches(&self, member: &[u8]) -> bool {
+        self.pattern.is_none_or(|p| glob_match(p, member, false))
+    }
+}
+
+/// Parses the options from `argv[start..]`; `with_type` allows TYPE.
+pub(crate) fn parse_scan_options(argv: &[Vec<u8>], start: usize, with_type: bool) -> Result<ScanOptions<'_>, CmdError> {
+    let mut o = ScanOptions { count: 10, pattern: None, type_filter: None };
+    let mut i = start;
     while i < argv.len() {
-        let remaining = argv.len() - i;
-        if is(&argv[i], "count") && remaining >= 2 {
-            count = int_arg(&argv[i + 1])?;
+        let more = argv.len() - i >= 2;
+        if is(&argv[i], "count") && more {
+            let count = int_arg(&argv[i + 1])?;
             if count < 1 {
                 return Err(error::syntax());
             }
-            i += 2;
-        } else if is(&argv[i], "match") && remaining >= 2 {
+            o.count = count.min(1 << 30) as usize;
+        } else if is(&argv[i], "match") && more {
             let p = &argv[i + 1][..];
-            pattern = if p == b"*" { None } else { Some(p) };
-            i += 2;
-        } else if is(&argv[i], "type") && remaining >= 2 {
-            type_filter = Some(argv[i + 1].to_ascii_lowercase());
-            i += 2;
+            o.pattern = if p == b"*" { None } else { Some(p) };
+        } else if with_type && is(&argv[i], "type") && more {
+            o.type_filter = Some(argv[i + 1].to_ascii_lowercase());
         } else {
             return Err(error::syntax());
         }
+        i += 2;
     }
+    Ok(o)
+}
+
+/// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
+fn scan(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let cursor = parse_cursor(&argv[1])?;
+    let o = parse_scan_options(argv, 2, true)?;
     let now = ctx.now_ms;
     let db = ctx.db();
-    let page = db.scan(cursor, count.min(1 << 30) as usize);
+    let page = db.scan(cursor, o.count);
     let mut keys = Vec::new();
     for k in page.keys {
-        if let Some(p) = pattern {
-            if !glob_match(p, &k, false) {
-                continue;
-            }
+        if !o.matches(&k) {
+            continue;
         }
         // Expired keys are dropped from the page (and deleted), as Redis does.
         if db.expire_if_needed(&k, now) {
             continue;
         }
-        if let Some(t) = &type_filter {
+        if let Some(t) = &o.type_filter {
             let Some(e) = db.entry(&k) else { continue };
             if e.value.type_name().as_bytes() != t.as_slice() {
                 continue;

@@ -8,12 +8,11 @@
 
 use std::collections::HashSet;
 
-use crate::args::{int_arg, is, parse_i64};
+use crate::args::{is, parse_i64};
 use crate::cmd::keys::parse_cursor;
 use crate::db::Db;
 use crate::engine::Ctx;
 use crate::error::{self, CmdError, CmdResult};
-use crate::glob::glob_match;
 use crate::reply::Reply;
 use crate::table::{flag::*, CommandSpec};
 use crate::types::set::SetValue;
@@ -839,28 +838,11 @@ fn sscan(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if !lookup_read(ctx, &argv[1])? {
         return Ok(empty_page());
     }
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < argv.len() {
-        let more = argv.len() - i >= 2;
-        if is(&argv[i], "count") && more {
-            count = int_arg(&argv[i + 1])?;
-            if count < 1 {
-                return Err(error::syntax());
-            }
-        } else if is(&argv[i], "match") && more {
-            let p = &argv[i + 1][..];
-            pattern = if p == b"*" { None } else { Some(p) };
-        } else {
-            return Err(error::syntax());
-        }
-        i += 2;
-    }
+    let o = crate::cmd::keys::parse_scan_options(argv, 3, false)?;
     let Some(set) = set_at(ctx.db(), &argv[1]) else {
         return Ok(empty_page());
     };
-    let (next, members) = set.scan(cursor, count.min(1 << 30) as usize);
-    let members = members.into_iter().filter(|m| pattern.is_none_or(|p| glob_match(p, m, false)));
+    let (next, members) = set.scan(cursor, o.count);
+    let members = members.into_iter().filter(|m| o.matches(m));
     Ok(Reply::Array(vec![Reply::Bulk(next.to_string().into_bytes()), Reply::bulks(members)]))
 }

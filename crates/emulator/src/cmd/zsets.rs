@@ -11,7 +11,6 @@ use crate::args::{is, parse_i64};
 use crate::engine::Ctx;
 use crate::error::{self, CmdError, CmdResult};
 use crate::fmt::fmt_g;
-use crate::glob::glob_match;
 use crate::reply::{Protocol, Reply};
 use crate::scan::FixedState;
 use crate::table::{flag::*, CommandSpec};
@@ -1739,25 +1738,7 @@ fn zscan(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if !exists {
         return Ok(empty());
     }
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < argv.len() {
-        let remaining = argv.len() - i;
-        if is(&argv[i], "count") && remaining >= 2 {
-            count = long_arg(&argv[i + 1])?;
-            if count < 1 {
-                return Err(error::syntax());
-            }
-            i += 2;
-        } else if is(&argv[i], "match") && remaining >= 2 {
-            let p = &argv[i + 1][..];
-            pattern = if p == b"*" { None } else { Some(p) };
-            i += 2;
-        } else {
-            return Err(error::syntax());
-        }
-    }
+    let o = crate::cmd::keys::parse_scan_options(argv, 3, false)?;
     let now = ctx.now_ms;
     let Some(Value::ZSet(z)) = ctx.db().peek(&argv[1], now).map(|e| &e.value) else {
         return Ok(empty());
@@ -1768,7 +1749,7 @@ fn zscan(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             z.iter().map(|(m, s)| (m.to_vec(), d2string(s))).collect(),
         ),
         Some(order) => {
-            let (next, members) = order.scan(cursor, count.min(1 << 30) as usize);
+            let (next, members) = order.scan(cursor, o.count);
             let pairs = members
                 .into_iter()
                 .filter_map(|m| {
@@ -1789,10 +1770,8 @@ fn zscan(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     };
     let mut out = Vec::new();
     for (m, s) in pairs {
-        if let Some(p) = pattern {
-            if !glob_match(p, &m, false) {
-                continue;
-            }
+        if !o.matches(&m) {
+            continue;
         }
         out.push(Reply::Bulk(m));
         out.push(Reply::Bulk(s.into_bytes()));
