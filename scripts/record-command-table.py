@@ -4,18 +4,20 @@
 table against it: arity, flags, key positions, ACL categories, summary, since, group,
 complexity. Usage: python3 scripts/record-command-table.py  (needs redis-server; starts
 and stops its own on a free loopback port)."""
-import json, os, socket, subprocess, sys, tempfile, time
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "crates/emulator/tests/data/command-table.json")
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+# The golden recorder's redis-server of our own (free loopback port, temporary dir).
+_spec = importlib.util.spec_from_file_location("record_goldens", os.path.join(ROOT, "scripts", "record-goldens.py"))
+record_goldens = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(record_goldens)
 
 
 class Conn:
@@ -72,18 +74,9 @@ def main():
         names = subprocess.run(
             ["cargo", "run", "-q", "-p", "redis-emulator", "--example", "command-names"],
             cwd=ROOT, check=True, capture_output=True, text=True).stdout.split()
-    port = free_port()
-    tmp = tempfile.mkdtemp()
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                               "--save", "", "--appendonly", "no", "--dir", tmp],
-                              stdout=subprocess.DEVNULL)
+    server = record_goldens.Server()
     try:
-        for _ in range(100):
-            try:
-                c = Conn(port)
-                break
-            except OSError:
-                time.sleep(0.05)
+        c = Conn(server.port)
         c.send("HELLO", "3")
         version = c.send("INFO", "server").split("redis_version:")[1].split("\r\n")[0]
         info = c.send("COMMAND", "INFO", *names)
@@ -96,8 +89,7 @@ def main():
             f.write("\n")
         print(f"recorded {len(names)} commands from redis {version} into {os.path.relpath(OUT, ROOT)}")
     finally:
-        server.terminate()
-        server.wait()
+        server.stop()
 
 
 if __name__ == "__main__":
