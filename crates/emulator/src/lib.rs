@@ -12,6 +12,7 @@ pub mod clock;
 pub mod cmd;
 pub mod config;
 pub mod db;
+pub mod dict;
 pub mod engine;
 pub mod error;
 pub mod fmt;

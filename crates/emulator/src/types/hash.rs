@@ -2,40 +2,25 @@
 //! order) and converts it for good to a `hashtable` once it has more than
 //! `hash-max-listpack-entries` fields or a field or value longer than
 //! `hash-max-listpack-value` bytes. The listpack order is what HGETALL returns, so it is
-//! kept exactly (a deletion closes the gap, an update keeps the place); the hashtable
-//! order is Redis's random dict order, replaced here by the deterministic SCAN order of
-//! `scan::ScanOrder`.
+//! kept exactly (a deletion closes the gap, an update keeps the place). The hashtable is
+//! a `dict::Dict` shaped like Redis's: its iteration and HSCAN order is its bucket order,
+//! deterministic here where Redis seeds its hash at random per process.
 //!
 //! Complexity: a listpack is searched linearly, as in Redis (it is small by
-//! definition). The hashtable is a map from field to slot in a dense vector of entries
-//! (O(1) lookup, insert, and delete by swapping the last slot in; O(1) uniform random
-//! pick like `dictGetFairRandomKey`) plus the scan order (O(log n) per change) that
-//! gives iteration and HSCAN cursors.
-
-use std::collections::HashMap;
-use std::rc::Rc;
+//! definition). The hashtable is O(1) for lookup, insert, delete and uniform random
+//! picks (like `dictGetFairRandomKey`), with Redis's reverse-binary HSCAN cursors.
 
 use super::ELEMENT_OVERHEAD;
 use crate::rng::Rng;
-use crate::scan::{FixedState, Key, ScanOrder};
+use crate::dict::Dict;
 
 /// A field and its value, borrowed from a hash.
 pub type Pair<'a> = (&'a [u8], &'a [u8]);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Table {
-    /// Field -> position in `slots`.
-    index: HashMap<Key, usize, FixedState>,
-    /// Dense field/value pairs, in no meaningful order (for random picks).
-    slots: Vec<(Key, Vec<u8>)>,
-    /// Iteration and HSCAN order.
-    order: ScanOrder,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
 enum Repr {
     Listpack(Vec<(Vec<u8>, Vec<u8>)>),
-    Table(Table),
+    Table(Dict<Box<[u8]>>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,7 +43,7 @@ impl HashValue {
     pub fn len(&self) -> usize {
         match &self.repr {
             Repr::Listpack(v) => v.len(),
-            Repr::Table(t) => t.slots.len(),
+            Repr::Table(t) => t.len(),
         }
     }
     pub fn is_empty(&self) -> bool {
@@ -80,7 +65,7 @@ impl HashValue {
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match &self.repr {
             Repr::Listpack(v) => v.iter().find(|(f, _)| f.as_slice() == field).map(|(_, v)| v.as_slice()),
-            Repr::Table(t) => t.index.get(field).map(|&i| t.slots[i].1.as_slice()),
+            Repr::Table(t) => t.get(field).map(|v| &v[..]),
         }
     }
     pub fn contains(&self, field: &[u8]) -> bool {
@@ -115,22 +100,19 @@ impl HashValue {
                     true
                 }
             },
-            Repr::Table(t) => match t.index.get(field) {
-                Some(&i) => {
-                    let old = &mut t.slots[i].1;
-                    self.bytes = self.bytes - old.len() + value.len();
-                    *old = value;
-                    false
+            Repr::Table(t) => {
+                let len = value.len();
+                match t.insert(field, value.into_boxed_slice()) {
+                    Some(old) => {
+                        self.bytes = self.bytes - old.len() + len;
+                        false
+                    }
+                    None => {
+                        self.bytes += field.len() + len;
+                        true
+                    }
                 }
-                None => {
-                    self.bytes += field.len() + value.len();
-                    let k: Key = Rc::from(field);
-                    t.order.insert(k.clone());
-                    t.index.insert(k.clone(), t.slots.len());
-                    t.slots.push((k, value));
-                    true
-                }
-            },
+            }
         };
         if self.len() > max_entries {
             self.convert_to_table();
@@ -150,16 +132,9 @@ impl HashValue {
                 }
                 None => false,
             },
-            Repr::Table(t) => match t.index.remove(field) {
-                Some(i) => {
-                    let (k, val) = t.slots.swap_remove(i);
-                    if let Some((moved, _)) = t.slots.get(i) {
-                        if let Some(slot) = t.index.get_mut(moved) {
-                            *slot = i;
-                        }
-                    }
+            Repr::Table(t) => match t.remove(field) {
+                Some((k, val)) => {
                     self.bytes -= k.len() + val.len();
-                    t.order.remove(&k);
                     true
                 }
                 None => false,
@@ -171,9 +146,7 @@ impl HashValue {
     pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &[u8])> + '_> {
         match &self.repr {
             Repr::Listpack(v) => Box::new(v.iter().map(|(f, v)| (f.as_slice(), v.as_slice()))),
-            Repr::Table(t) => {
-                Box::new(t.order.iter().filter_map(move |k| t.index.get(k).map(|&i| (&k[..], t.slots[i].1.as_slice()))))
-            }
+            Repr::Table(t) => Box::new(t.iter().map(|(k, v)| (k, &v[..]))),
         }
     }
 
@@ -182,7 +155,7 @@ impl HashValue {
     pub fn pair_at(&self, i: usize) -> Option<(&[u8], &[u8])> {
         match &self.repr {
             Repr::Listpack(v) => v.get(i).map(|(f, v)| (f.as_slice(), v.as_slice())),
-            Repr::Table(t) => t.slots.get(i).map(|(f, v)| (&f[..], v.as_slice())),
+            Repr::Table(t) => t.at(i).map(|(f, v)| (f, &v[..])),
         }
     }
 
@@ -196,35 +169,23 @@ impl HashValue {
     }
 
     /// One HSCAN step: a listpack returns everything with cursor 0 (Redis does not keep
-    /// state for small encodings); a hashtable walks whole buckets of the scan order
+    /// state for small encodings); a hashtable walks whole buckets of its dict
     /// until at least `count` pairs were collected.
     pub fn scan(&self, cursor: u64, count: usize) -> (u64, Vec<Pair<'_>>) {
         match &self.repr {
             Repr::Listpack(_) => (0, self.iter().collect()),
             Repr::Table(t) => {
-                let (next, keys) = t.order.scan(cursor, count);
-                let pairs = keys
-                    .iter()
-                    .filter_map(|k| t.index.get_key_value(&k[..]))
-                    .map(|(k, &i)| (&k[..], t.slots[i].1.as_slice()))
-                    .collect();
-                (next, pairs)
+                let (next, pairs) = t.scan(cursor, count);
+                (next, pairs.into_iter().map(|(k, v)| (k, &v[..])).collect())
             }
         }
     }
 
     fn convert_to_table(&mut self) {
         if let Repr::Listpack(v) = &mut self.repr {
-            let mut t = Table {
-                index: HashMap::with_capacity_and_hasher(v.len(), FixedState::default()),
-                slots: Vec::with_capacity(v.len()),
-                order: ScanOrder::default(),
-            };
+            let mut t = Dict::with_capacity(v.len());
             for (f, val) in v.drain(..) {
-                let k: Key = Rc::from(f.as_slice());
-                t.order.insert(k.clone());
-                t.index.insert(k.clone(), t.slots.len());
-                t.slots.push((k, val));
+                t.insert(&f, val.into_boxed_slice());
             }
             self.repr = Repr::Table(t);
         }

@@ -1,73 +1,28 @@
 //! Sets. Redis 7.0 keeps a set of integers as an `intset` (sorted, so SMEMBERS returns
 //! them in numeric order) while it has at most `set-max-intset-entries` members, and
 //! converts it for good to a `hashtable` when a non-integer member arrives or it grows
-//! past that. (7.0 has no listpack sets: they came with 7.2.) The hashtable order is
-//! Redis's random dict order, replaced here by the deterministic SCAN order of
-//! `scan::ScanOrder`.
+//! past that. (7.0 has no listpack sets: they came with 7.2.) The hashtable is a
+//! `dict::Dict` shaped like Redis's: its iteration and SSCAN order is its bucket order,
+//! deterministic here where Redis seeds its hash at random per process.
 //!
 //! Costs: an intset is a sorted `Vec<i64>`, like Redis's (O(log n) lookups, O(n)
-//! inserts and removals, which Redis also pays in `memmove`). A hashtable is a hash map
-//! from member to its slot in a dense vector (O(1) membership and uniformly random picks
-//! for SPOP/SRANDMEMBER) plus the SCAN order (O(log n) per change, in-order iteration and
-//! SSCAN cursors). `memory()` is O(1).
-
-use std::collections::HashMap;
-use std::rc::Rc;
+//! inserts and removals, which Redis also pays in `memmove`). A hashtable is O(1) for
+//! membership, insertion, removal and uniformly random picks (SPOP/SRANDMEMBER), with
+//! Redis's reverse-binary SSCAN cursors over its buckets. `memory()` is O(1).
 
 use super::ELEMENT_OVERHEAD;
 use crate::args::parse_i64;
 use crate::rng::Rng;
-use crate::scan::{FixedState, Key, ScanOrder};
+use crate::dict::Dict;
 
 /// Redis caps `set-max-intset-entries` at 2^30 (intset internals).
 const MAX_INTSET_LIMIT: usize = 1 << 30;
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct Table {
-    /// Member -> its index in `slots`.
-    index: HashMap<Key, usize, FixedState>,
-    /// Every member once, in no particular order: uniform random picks in O(1).
-    slots: Vec<Key>,
-    /// Every member in SCAN order: iteration and SSCAN.
-    order: ScanOrder,
-}
-
-impl Table {
-    fn with_capacity(n: usize) -> Self {
-        Table {
-            index: HashMap::with_capacity_and_hasher(n, FixedState::default()),
-            slots: Vec::with_capacity(n),
-            order: ScanOrder::default(),
-        }
-    }
-    fn insert(&mut self, k: Key) -> bool {
-        if self.index.contains_key(&k) {
-            return false;
-        }
-        self.index.insert(k.clone(), self.slots.len());
-        self.slots.push(k.clone());
-        self.order.insert(k);
-        true
-    }
-    /// Removes `member`; returns the stored key if it was there.
-    fn remove(&mut self, member: &[u8]) -> Option<Key> {
-        let i = self.index.remove(member)?;
-        let k = self.slots.swap_remove(i);
-        if let Some(moved) = self.slots.get(i) {
-            if let Some(slot) = self.index.get_mut(moved) {
-                *slot = i;
-            }
-        }
-        self.order.remove(&k);
-        Some(k)
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Repr {
     /// Sorted, distinct.
     Intset(Vec<i64>),
-    Table(Table),
+    Table(Dict<()>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,7 +51,7 @@ impl SetValue {
     pub fn len(&self) -> usize {
         match &self.repr {
             Repr::Intset(v) => v.len(),
-            Repr::Table(t) => t.slots.len(),
+            Repr::Table(t) => t.len(),
         }
     }
     pub fn is_empty(&self) -> bool {
@@ -124,7 +79,7 @@ impl SetValue {
     pub fn contains(&self, member: &[u8]) -> bool {
         match &self.repr {
             Repr::Intset(v) => parse_i64(member).is_some_and(|n| v.binary_search(&n).is_ok()),
-            Repr::Table(t) => t.index.contains_key(member),
+            Repr::Table(t) => t.contains(member),
         }
     }
     /// Adds `member`; returns true if it is new (Redis's `setTypeAdd`). `max_intset` is
@@ -145,10 +100,9 @@ impl SetValue {
             }
         }
         let Repr::Table(t) = &mut self.repr else { return false };
-        if t.index.contains_key(member) {
+        if t.insert(member, ()).is_some() {
             return false;
         }
-        t.insert(Rc::from(member));
         self.bytes += member.len();
         true
     }
@@ -165,7 +119,7 @@ impl SetValue {
                 _ => false,
             },
             Repr::Table(t) => match t.remove(member) {
-                Some(k) => {
+                Some((k, ())) => {
                     self.bytes -= k.len();
                     true
                 }
@@ -177,7 +131,7 @@ impl SetValue {
     pub fn iter(&self) -> Box<dyn Iterator<Item = Vec<u8>> + '_> {
         match &self.repr {
             Repr::Intset(v) => Box::new(v.iter().map(|&n| int_bytes(n))),
-            Repr::Table(t) => Box::new(t.order.iter().map(|k| k.to_vec())),
+            Repr::Table(t) => Box::new(t.iter().map(|(k, _)| k.to_vec())),
         }
     }
     /// One member picked uniformly at random (Redis's `setTypeRandomElement`), or None
@@ -190,7 +144,7 @@ impl SetValue {
         let i = rng.below(n as u64) as usize;
         Some(match &self.repr {
             Repr::Intset(v) => int_bytes(v[i]),
-            Repr::Table(t) => t.slots[i].to_vec(),
+            Repr::Table(t) => t.at(i).map(|(k, _)| k.to_vec()).unwrap_or_default(),
         })
     }
     /// Removes and returns a member picked uniformly at random (SPOP).
@@ -203,9 +157,9 @@ impl SetValue {
         let out = match &mut self.repr {
             Repr::Intset(v) => int_bytes(v.remove(i)),
             Repr::Table(t) => {
-                let k = t.slots[i].clone();
+                let k = t.at(i).map(|(k, _)| k.to_vec()).unwrap_or_default();
                 t.remove(&k);
-                k.to_vec()
+                k
             }
         };
         self.bytes -= out.len();
@@ -213,21 +167,21 @@ impl SetValue {
     }
     /// One SSCAN step. An intset is returned whole with cursor 0, whatever the cursor
     /// (Redis does so for every compact encoding); a hashtable is walked from `cursor`
-    /// (see `ScanOrder::scan`). Returns the next cursor and the members.
+    /// (see `Dict::scan`). Returns the next cursor and the members.
     pub fn scan(&self, cursor: u64, count: usize) -> (u64, Vec<Vec<u8>>) {
         match &self.repr {
             Repr::Intset(v) => (0, v.iter().map(|&n| int_bytes(n)).collect()),
             Repr::Table(t) => {
-                let (next, keys) = t.order.scan(cursor, count);
-                (next, keys.into_iter().map(|k| k.to_vec()).collect())
+                let (next, keys) = t.scan(cursor, count);
+                (next, keys.into_iter().map(|(k, _)| k.to_vec()).collect())
             }
         }
     }
     fn convert_to_table(&mut self) {
         if let Repr::Intset(v) = &mut self.repr {
-            let mut t = Table::with_capacity(v.len());
+            let mut t = Dict::with_capacity(v.len());
             for &n in v.iter() {
-                t.insert(Rc::from(int_bytes(n)));
+                t.insert(&int_bytes(n), ());
             }
             self.repr = Repr::Table(t);
         }
@@ -342,11 +296,14 @@ mod tests {
             assert!(s.remove(format!("m{i}").as_bytes()));
         }
         let Repr::Table(t) = &s.repr else { panic!("a hashtable") };
-        for (i, k) in t.slots.iter().enumerate() {
-            assert_eq!(t.index[k], i);
+        for i in 0..t.len() {
+            let (k, _) = t.at(i).expect("dense entries");
+            assert!(t.contains(k));
         }
-        assert_eq!(t.order.len(), t.slots.len());
         assert_eq!(s.iter().count(), s.len());
+        for i in 0..50 {
+            assert_eq!(s.contains(format!("m{i}").as_bytes()), i % 3 != 0);
+        }
     }
 
     #[test]
