@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WANT_BROWSER=${WANT_BROWSER:-1}   # chromium + chromedriver (tests, screenshots)
-WANT_REDIS=${WANT_REDIS:-0}       # redis-server + redis-tools (recording goldens, benchmarks)
+WANT_REDIS=${WANT_REDIS:-0}       # redis-server + redis-tools (recording goldens, benchmarks),
+                                  # gcc + libc6-dev (the recorder's stopped-clock shim for @clock cases)
 
 log() { printf '\033[1;34m[install]\033[0m %s\n' "$*"; }
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -56,6 +57,8 @@ fi
 
 # 5. Debian packages.
 if [ "$WANT_BROWSER" = 1 ]; then apt_install chromium chromium-driver; fi
-if [ "$WANT_REDIS" = 1 ]; then apt_install redis-server redis-tools; fi
+# The golden recorder compiles a small LD_PRELOAD clock shim for `@clock` cases (Debian's
+# libfaketime deadlocks redis-server at start-up: crates/emulator/tests/golden/README.md).
+if [ "$WANT_REDIS" = 1 ]; then apt_install redis-server redis-tools gcc libc6-dev; fi
 
 log "tools ready"

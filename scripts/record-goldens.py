@@ -12,12 +12,20 @@ records, per command line:
   * the exact RESP3 reply bytes (a second server, `HELLO 3` sent first, not recorded);
   * what `redis-cli --no-raw` prints for the line (a third server, driven line by line).
 
+A case file may stop the server's clock (`@clock <epoch-ms>`: redis-server runs with a small
+LD_PRELOAD shim whose wall clock only moves when `@sleep` moves it) and may speak through
+several connections at once (`[B] XREAD BLOCK 0 STREAMS s $`): then each step records what
+every connection received while it ran, and the redis-cli pass is skipped.
+
 The format of the case files and of the recordings is described in
 crates/emulator/tests/golden/README.md. Python standard library only.
 """
 
+import atexit
 import json
 import os
+import re
+import select
 import shutil
 import socket
 import subprocess
@@ -103,10 +111,18 @@ def split_args(line):
 # ---------------------------------------------------------------------------------------
 
 
+CLIENT_PREFIX = re.compile(r"^\[([A-Za-z0-9_]+)\] ")
+
+
 def parse_case(path):
-    """The steps of a case file: commands (with their directives) and sleeps."""
+    """The steps of a case file (commands with their directives, and sleeps) and its
+    file-level settings: `clock` (the `@clock` time in ms, or None) and `clients` (the
+    connection names in order of first use; just ["A"] unless a line names a client)."""
     steps = []
     pending = {}
+    clock = None
+    clients = ["A"]
+    multi = False
     with open(path, "rb") as f:
         raw = f.read()
     try:
@@ -125,6 +141,12 @@ def parse_case(path):
                 if pending:
                     sys.exit(f"{path}:{number}: @sleep cannot follow a command directive")
                 steps.append({"line": number, "sleep": int(rest)})
+            elif word == "clock":
+                if steps or pending or clock is not None:
+                    sys.exit(f"{path}:{number}: @clock comes once, before any command or @sleep")
+                if not re.fullmatch(r"[0-9]+", rest):
+                    sys.exit(f"{path}:{number}: @clock needs a time in milliseconds since the epoch")
+                clock = int(rest)
             elif word in ("sort", "skip-cli"):
                 pending[word] = True
             elif word == "known-diff":
@@ -134,13 +156,139 @@ def parse_case(path):
             else:
                 sys.exit(f"{path}:{number}: unknown directive @{word}")
             continue
-        step = {"line": number, "cmd": text}
+        step = {"line": number}
+        m = CLIENT_PREFIX.match(text)
+        if m:
+            multi = True
+            step["client"] = m.group(1)
+            if m.group(1) not in clients:
+                clients.append(m.group(1))
+            text = text[m.end():]
+        step["cmd"] = text
         step.update(pending)
         pending = {}
         steps.append(step)
     if pending:
         sys.exit(f"{path}: directives at the end of the file apply to no command")
-    return steps
+    return steps, {"clock": clock, "clients": clients, "multi": multi}
+
+
+# ---------------------------------------------------------------------------------------
+# A redis-server of our own
+# ---------------------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------------------
+# A stopped clock (`@clock`)
+# ---------------------------------------------------------------------------------------
+
+# An LD_PRELOAD shim for redis-server: its wall clock reads a file the recorder writes.
+# Why not libfaketime: Debian's libfaketime 0.9.10 deadlocks in redis-server 7.0.15 at
+# start-up. Its initialisation calls dlsym("__ftime"), which fails on glibc 2.36; the failure
+# message is malloc'ed by the shared libjemalloc, whose own initialisation calls
+# clock_gettime, which re-enters libfaketime's initialisation (seen with gdb). This shim calls
+# neither dlsym nor malloc.
+FAKE_CLOCK_C = r"""
+/* The wall clock of the golden recorder's redis-server. FAKE_CLOCK_FILE holds one number,
+ * microseconds since the epoch, read afresh on every call (the recorder replaces the file
+ * with rename): gettimeofday(), time(), clock_gettime(CLOCK_REALTIME*) and timespec_get()
+ * return it, so the clock stands still until the recorder moves it. CLOCK_MONOTONIC stays
+ * real: the event loop keeps turning (serverCron every 100 ms, beforeSleep after every
+ * wake-up), while everything a case can see (stream IDs, idle times, blocking timeouts,
+ * expiry) is measured with the wall clock. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static int fake_now_us(long long *out) {
+    const char *path = getenv("FAKE_CLOCK_FILE");
+    if (path == NULL) return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    char buf[64];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    long long v = 0;
+    for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++) v = v * 10 + (buf[i] - '0');
+    *out = v;
+    return 1;
+}
+
+int clock_gettime(clockid_t id, struct timespec *tp) {
+    long long us;
+    if ((id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE) && fake_now_us(&us)) {
+        tp->tv_sec = (time_t)(us / 1000000);
+        tp->tv_nsec = (long)(us % 1000000) * 1000;
+        return 0;
+    }
+    return (int)syscall(SYS_clock_gettime, id, tp);
+}
+
+int gettimeofday(struct timeval *restrict tv, void *restrict tz) {
+    struct timespec ts;
+    (void)tz;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (tv != NULL) {
+        tv->tv_sec = ts.tv_sec;
+        tv->tv_usec = ts.tv_nsec / 1000;
+    }
+    return 0;
+}
+
+time_t time(time_t *t) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (t != NULL) *t = ts.tv_sec;
+    return ts.tv_sec;
+}
+
+int timespec_get(struct timespec *ts, int base) {
+    if (base != TIME_UTC) return 0;
+    clock_gettime(CLOCK_REALTIME, ts);
+    return base;
+}
+"""
+
+_shim_dir = None
+
+
+def fake_clock_shim():
+    """Builds the shim once per run (needs a C compiler); returns the .so path."""
+    global _shim_dir
+    if _shim_dir is None:
+        if shutil.which("cc") is None:
+            sys.exit("cc not found: @clock cases need a C compiler (apt-get install gcc libc6-dev)")
+        _shim_dir = tempfile.mkdtemp(prefix="golden-clock-")
+        atexit.register(shutil.rmtree, _shim_dir, True)
+        with open(os.path.join(_shim_dir, "fake-clock.c"), "w") as f:
+            f.write(FAKE_CLOCK_C)
+        subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o",
+                        os.path.join(_shim_dir, "fake-clock.so"),
+                        os.path.join(_shim_dir, "fake-clock.c")], check=True)
+    return os.path.join(_shim_dir, "fake-clock.so")
+
+
+class FakeClock:
+    """The file the shim reads: the server's time, moved only by `advance_ms`."""
+
+    def __init__(self, path, start_ms):
+        self.path = path
+        self.us = start_ms * 1000
+        self._write()
+
+    def _write(self):
+        with open(self.path + ".new", "w") as f:
+            f.write(str(self.us))
+        os.replace(self.path + ".new", self.path)
+
+    def advance_ms(self, ms):
+        self.us += ms * 1000
+        self._write()
 
 
 # ---------------------------------------------------------------------------------------
@@ -157,14 +305,23 @@ def free_port():
 
 
 class Server:
-    def __init__(self):
+    """A fresh redis-server; with `clock_ms`, its wall clock stands still at that time
+    until `sleep` moves it."""
+
+    def __init__(self, clock_ms=None):
         self.dir = tempfile.mkdtemp(prefix="golden-redis-")
         self.port = free_port()
+        self.clock = None
+        env = None
+        if clock_ms is not None:
+            self.clock = FakeClock(os.path.join(self.dir, "clock"), clock_ms)
+            env = dict(os.environ, LD_PRELOAD=fake_clock_shim(), FAKE_CLOCK_FILE=self.clock.path, TZ="UTC")
+        log = os.path.join(self.dir, "redis.log")
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", self.dir, "--daemonize", "no",
-             "--logfile", os.path.join(self.dir, "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             "--logfile", log],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         deadline = time.time() + 10
         while True:
             try:
@@ -175,6 +332,20 @@ class Server:
                     self.stop()
                     sys.exit("redis-server did not start")
                 time.sleep(0.02)
+        if clock_ms is not None:
+            # The server's log lines carry its time: check that the shim took effect.
+            stamp = time.strftime("%d %b %Y %H:%M:%S", time.gmtime(clock_ms // 1000)) + ".%03d" % (clock_ms % 1000)
+            with open(log) as f:
+                if stamp not in f.read():
+                    self.stop()
+                    sys.exit(f"redis-server ignored the fake clock (no {stamp!r} in its log)")
+
+    def sleep(self, ms):
+        """`@sleep`: move the stopped clock, or really sleep."""
+        if self.clock is not None:
+            self.clock.advance_ms(ms)
+        else:
+            time.sleep(ms / 1000)
 
     def stop(self):
         if self.proc.poll() is None:
@@ -187,12 +358,48 @@ class Server:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def resp_end(buf, pos):
+    """The offset just past the complete reply starting at `pos`, or None if `buf` does not
+    hold all of it yet."""
+    end = buf.find(b"\r\n", pos)
+    if end < 0:
+        return None
+    kind = buf[pos:pos + 1]
+    head = buf[pos + 1:end]
+    after = end + 2
+    if kind in (b"+", b"-", b":", b",", b"#", b"_", b"("):
+        return after
+    if kind in (b"$", b"=", b"!"):
+        n = int(head)
+        if n < 0:
+            return after
+        return after + n + 2 if len(buf) >= after + n + 2 else None
+    if kind in (b"*", b"~", b">", b"%", b"|"):
+        n = int(head)
+        if n < 0:
+            return after
+        if kind in (b"%", b"|"):
+            n *= 2
+        for _ in range(n):
+            after = resp_end(buf, after)
+            if after is None:
+                return None
+        if kind == b"|":  # an attribute precedes the real reply
+            after = resp_end(buf, after)
+        return after
+    raise ValueError(f"unexpected RESP type byte {kind!r}")
+
+
 class Conn:
     """A raw RESP connection that returns each reply's exact bytes."""
 
     def __init__(self, port):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         self.buf = b""
+        # Multi-client cases: commands sent whose reply has not come yet (a blocked client
+        # has one), and the complete replies received during the current step.
+        self.outstanding = 0
+        self.got = b""
 
     def _fill(self):
         data = self.sock.recv(65536)
@@ -200,50 +407,45 @@ class Conn:
             raise EOFError("connection closed by the server")
         self.buf += data
 
-    def _line(self, pos):
-        while True:
-            end = self.buf.find(b"\r\n", pos)
-            if end >= 0:
-                return end
-            self._fill()
-
-    def _need(self, n):
-        while len(self.buf) < n:
-            self._fill()
-
-    def _reply_end(self, pos):
-        """The offset just past the reply starting at `pos` (reading more as needed)."""
-        end = self._line(pos)
-        kind = self.buf[pos:pos + 1]
-        head = self.buf[pos + 1:end]
-        after = end + 2
-        if kind in (b"+", b"-", b":", b",", b"#", b"_", b"("):
-            return after
-        if kind in (b"$", b"=", b"!"):
-            n = int(head)
-            if n < 0:
-                return after
-            self._need(after + n + 2)
-            return after + n + 2
-        if kind in (b"*", b"~", b">", b"%", b"|"):
-            n = int(head)
-            if n < 0:
-                return after
-            if kind in (b"%", b"|"):
-                n *= 2
-            for _ in range(n):
-                after = self._reply_end(after)
-            if kind == b"|":  # an attribute precedes the real reply
-                after = self._reply_end(after)
-            return after
-        raise ValueError(f"unexpected RESP type byte {kind!r}")
+    @staticmethod
+    def _frame(argv):
+        return b"*%d\r\n" % len(argv) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in argv)
 
     def call(self, argv):
-        msg = b"*%d\r\n" % len(argv) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in argv)
-        self.sock.sendall(msg)
-        end = self._reply_end(0)
+        self.sock.sendall(self._frame(argv))
+        while True:
+            end = resp_end(self.buf, 0) if self.buf else None
+            if end is not None:
+                break
+            self._fill()
         reply, self.buf = self.buf[:end], self.buf[end:]
         return reply
+
+    # Multi-client cases: send without waiting, collect complete replies as they come.
+
+    def send(self, argv):
+        self.sock.sendall(self._frame(argv))
+        self.outstanding += 1
+
+    def read_available(self):
+        """Reads what the socket has (the caller saw it readable) and moves the complete
+        replies to `got`."""
+        data = self.sock.recv(65536)
+        if not data:
+            self.outstanding = 0
+            return
+        self.buf += data
+        while self.buf:
+            end = resp_end(self.buf, 0)
+            if end is None:
+                break
+            self.got += self.buf[:end]
+            self.buf = self.buf[end:]
+            self.outstanding = max(0, self.outstanding - 1)
+
+    def take(self):
+        got, self.got = self.got, b""
+        return got
 
     def close(self):
         self.sock.close()
@@ -254,19 +456,19 @@ def field(b):
     return b.decode("latin-1")
 
 
-def record_resp(steps, resp3):
-    server = Server()
+def record_resp(steps, resp3, clock=None):
+    server = Server(clock)
     try:
         conn = Conn(server.port)
         if resp3:
             conn.call([b"HELLO", b"3"])
         client_id = int(conn.call([b"CLIENT", b"ID"])[1:-2])
-        start_ms = int(time.time() * 1000)
+        start_ms = clock if clock is not None else int(time.time() * 1000)
         out = []
         closed = False
         for step in steps:
             if "sleep" in step:
-                time.sleep(step["sleep"] / 1000)
+                server.sleep(step["sleep"])
                 continue
             argv = split_args(step["cmd"].encode("utf-8"))
             if argv is None or not argv:
@@ -283,10 +485,75 @@ def record_resp(steps, resp3):
         server.stop()
 
 
-def record_cli(steps):
+# How long a multi-client step waits, in real time, for replies that may still come (a
+# blocked client served by this step's command, or timed out by this @sleep). The server
+# handles timeouts and writes replies within one turn of its event loop (at most 100 ms).
+SETTLE_S = 0.2
+
+
+def settle(conns):
+    """Collects replies until no connection waits for one, or SETTLE_S has passed."""
+    deadline = time.time() + SETTLE_S
+    while any(c.outstanding for c in conns.values()):
+        left = deadline - time.time()
+        if left <= 0:
+            break
+        readable, _, _ = select.select([c.sock for c in conns.values()], [], [], left)
+        for c in conns.values():
+            if c.sock in readable:
+                c.read_available()
+    for name, c in conns.items():
+        if c.buf:
+            sys.exit(f"client {name}: an incomplete reply after {SETTLE_S} s: {c.buf[:200]!r}")
+    return {name: c.take() for name, c in conns.items()}
+
+
+def record_multi(steps, meta, resp3):
+    """Replays a multi-client case: every connection first (in order of first use, `HELLO 3`
+    on each for RESP3), then each step: the sender's command (without waiting for its reply:
+    it may block) or the sleep, then whatever each connection received until the step
+    settled. Returns, per step, (what the sender received, what the others received)."""
+    server = Server(meta["clock"])
+    try:
+        conns = {}
+        ids = {}
+        for name in meta["clients"]:
+            conn = Conn(server.port)
+            if resp3:
+                conn.call([b"HELLO", b"3"])
+            ids[name] = int(conn.call([b"CLIENT", b"ID"])[1:-2])
+            conns[name] = conn
+        start_ms = meta["clock"] if meta["clock"] is not None else int(time.time() * 1000)
+        out = []
+        for step in steps:
+            if "sleep" in step:
+                server.sleep(step["sleep"])
+                got = settle(conns)
+                out.append((None, {k: field(v) for k, v in got.items() if v}))
+                continue
+            argv = split_args(step["cmd"].encode("utf-8"))
+            sender = step.get("client", "A")
+            if argv is None or not argv:
+                out.append((None, {}))
+                continue
+            if conns[sender].outstanding:
+                sys.exit(f"line {step['line']}: client {sender} is blocked (Redis would queue its "
+                         "command until it is served): send from another client")
+            conns[sender].send(argv)
+            got = settle(conns)
+            mine = got.pop(sender)
+            out.append((field(mine), {k: field(v) for k, v in got.items() if v}))
+        for conn in conns.values():
+            conn.close()
+        return out, ids, start_ms
+    finally:
+        server.stop()
+
+
+def record_cli(steps, clock=None):
     """Drive `redis-cli --no-raw` line by line; after each line an `ECHO` of a marker
     shows where its output ends."""
-    server = Server()
+    server = Server(clock)
     try:
         proc = subprocess.Popen(
             ["stdbuf", "-o0", "redis-cli", "--no-raw", "-p", str(server.port)],
@@ -305,11 +572,11 @@ def record_cli(steps):
                 lines.append(got)
 
         client_id = int(run(b"CLIENT ID").split()[-1])
-        start_ms = int(time.time() * 1000)
+        start_ms = clock if clock is not None else int(time.time() * 1000)
         out = []
         for step in steps:
             if "sleep" in step:
-                time.sleep(step["sleep"] / 1000)
+                server.sleep(step["sleep"])
                 continue
             if step.get("skip-cli"):
                 out.append(None)
@@ -324,11 +591,14 @@ def record_cli(steps):
 
 def record(case):
     path = os.path.join(CASES, case + ".txt")
-    steps = parse_case(path)
-    resp2, id2, start2 = record_resp(steps, resp3=False)
-    resp3, id3, start3 = record_resp(steps, resp3=True)
-    cli, id_cli, start_cli = record_cli(steps)
+    steps, meta = parse_case(path)
     version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()[2]
+    if meta["multi"]:
+        return record_multi_case(case, steps, meta, version)
+    clock = meta["clock"]
+    resp2, id2, start2 = record_resp(steps, resp3=False, clock=clock)
+    resp3, id3, start3 = record_resp(steps, resp3=True, clock=clock)
+    cli, id_cli, start_cli = record_cli(steps, clock=clock)
     entries = []
     commands = iter(zip(resp2, resp3, cli))
     count = 0
@@ -349,15 +619,57 @@ def record(case):
         "case": case,
         "redis_version": version.removeprefix("v="),
         "recorded_at_ms": start2,
+    }
+    if clock is not None:
+        doc["clock_ms"] = clock
+    doc.update({
         "started_at_ms": {"resp2": start2, "resp3": start3, "cli": start_cli},
         "client_id": {"resp2": id2, "resp3": id3, "cli": id_cli},
         "steps": entries,
+    })
+    write_recording(case, doc)
+    return count
+
+
+def record_multi_case(case, steps, meta, version):
+    resp2, ids2, start2 = record_multi(steps, meta, resp3=False)
+    resp3, ids3, start3 = record_multi(steps, meta, resp3=True)
+    entries = []
+    count = 0
+    for step, (mine2, others2), (mine3, others3) in zip(steps, resp2, resp3):
+        entry = dict(step)
+        if "sleep" not in step:
+            argv = split_args(step["cmd"].encode("utf-8"))
+            entry["argv"] = None if argv is None else [field(a) for a in argv]
+            entry["resp2"] = mine2
+            entry["resp3"] = mine3
+            entry["cli"] = None
+            count += 1
+        entry["others"] = {"resp2": others2, "resp3": others3}
+        entries.append(entry)
+    doc = {
+        "case": case,
+        "redis_version": version.removeprefix("v="),
+        "recorded_at_ms": start2,
     }
+    if meta["clock"] is not None:
+        doc["clock_ms"] = meta["clock"]
+    doc.update({
+        "started_at_ms": {"resp2": start2, "resp3": start3, "cli": None},
+        "client_id": {"resp2": ids2["A"], "resp3": ids3["A"], "cli": None},
+        "clients": meta["clients"],
+        "client_ids": {"resp2": ids2, "resp3": ids3},
+        "steps": entries,
+    })
+    write_recording(case, doc)
+    return count
+
+
+def write_recording(case, doc):
     os.makedirs(RECORDED, exist_ok=True)
     with open(os.path.join(RECORDED, case + ".json"), "w") as f:
         json.dump(doc, f, indent=1, ensure_ascii=True)
         f.write("\n")
-    return count
 
 
 def main():
