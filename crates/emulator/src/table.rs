@@ -190,6 +190,7 @@ pub fn all() -> &'static [&'static CommandSpec] {
             crate::cmd::hashes::COMMANDS,
             crate::cmd::sets::COMMANDS,
             crate::cmd::zsets::COMMANDS,
+            crate::cmd::streams::COMMANDS,
         ];
         families.iter().flat_map(|f| f.iter()).collect()
     })

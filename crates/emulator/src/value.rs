@@ -1,7 +1,7 @@
 //! The values a key can hold. Each type lives in its own file under `types/` as it grows;
 //! strings are here because every other piece of the engine touches them.
 
-pub use crate::types::{hash::HashValue, list::ListValue, set::SetValue, zset::ZSetValue};
+pub use crate::types::{hash::HashValue, list::ListValue, set::SetValue, stream::StreamValue, zset::ZSetValue};
 
 /// How Redis would encode a string (what `OBJECT ENCODING` reports).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +79,7 @@ pub enum Value {
     Hash(HashValue),
     Set(SetValue),
     ZSet(ZSetValue),
+    Stream(StreamValue),
 }
 
 impl Value {
@@ -90,6 +91,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -105,6 +107,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(v) => v.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(s) => s.encoding(),
         }
     }
 
@@ -116,6 +119,9 @@ impl Value {
             Value::Hash(h) => h.is_empty(),
             Value::Set(v) => v.is_empty(),
             Value::ZSet(z) => z.is_empty(),
+            // Redis keeps a stream that XDEL/XTRIM emptied (it still holds its last ID,
+            // counters and consumer groups).
+            Value::Stream(_) => false,
         }
     }
 
@@ -132,6 +138,7 @@ impl Value {
             Value::Hash(h) => h.memory(),
             Value::Set(v) => v.memory(),
             Value::ZSet(z) => z.memory(),
+            Value::Stream(s) => s.memory(),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod keys;
 pub mod lists;
 pub mod server;
 pub mod sets;
+pub mod streams;
 pub mod strings;
 pub mod zsets;
 

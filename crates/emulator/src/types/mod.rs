@@ -5,6 +5,7 @@
 pub mod hash;
 pub mod list;
 pub mod set;
+pub mod stream;
 pub mod zset;
 
 /// Bytes an element costs beyond its own length in our estimate (listpack/dict overhead

@@ -1,0 +1,1295 @@
+//! Streams. Redis 7.0 keeps a stream as a radix tree of listpacks: each tree key is the
+//! ID of the node's first ("master") entry, and each listpack holds up to
+//! `stream-node-max-entries` entries / `stream-node-max-bytes` bytes, delta-encoded
+//! against the master ID, with the master entry's field names shared by every entry that
+//! has the same fields. Deletion only flags an entry; a node goes when its last live entry
+//! does, and trimming with `~` removes whole nodes only.
+//!
+//! Here the tree is a `BTreeMap<StreamId, Node>` and each node one compact byte buffer
+//! with the same layout ideas (delta IDs, shared master fields, deletion flags), so
+//! appends are O(1) amortised, range reads O(log n + k), XDEL O(log n + node size). Each
+//! node also tracks the exact size Redis's listpack would have (`lp_bytes`), because that
+//! size decides where Redis starts a new node, and node boundaries are visible to users
+//! (what `MAXLEN ~` trims, XINFO's radix-tree figures).
+//!
+//! Consumer groups, their pending entries lists (PEL) and consumers live here too, with
+//! the bookkeeping of t_stream.c (entries-read counters, lag estimates); commands and
+//! replies are in `cmd/streams.rs`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::rc::Rc;
+
+// ---------------------------------------------------------------------------------------
+// IDs
+// ---------------------------------------------------------------------------------------
+
+/// A stream entry ID: milliseconds and a sequence number, ordered as a 128-bit number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct StreamId {
+    pub ms: u64,
+    pub seq: u64,
+}
+
+impl StreamId {
+    pub const MIN: StreamId = StreamId { ms: 0, seq: 0 };
+    pub const MAX: StreamId = StreamId { ms: u64::MAX, seq: u64::MAX };
+
+    pub const fn new(ms: u64, seq: u64) -> Self {
+        StreamId { ms, seq }
+    }
+
+    pub fn is_zero(self) -> bool {
+        self == StreamId::MIN
+    }
+
+    /// The next ID (streamIncrID), or None for the last possible one.
+    pub fn incr(self) -> Option<StreamId> {
+        if self.seq < u64::MAX {
+            Some(StreamId { ms: self.ms, seq: self.seq + 1 })
+        } else if self.ms < u64::MAX {
+            Some(StreamId { ms: self.ms + 1, seq: 0 })
+        } else {
+            None
+        }
+    }
+
+    /// The previous ID (streamDecrID), or None for 0-0.
+    pub fn decr(self) -> Option<StreamId> {
+        if self.seq > 0 {
+            Some(StreamId { ms: self.ms, seq: self.seq - 1 })
+        } else if self.ms > 0 {
+            Some(StreamId { ms: self.ms - 1, seq: u64::MAX })
+        } else {
+            None
+        }
+    }
+
+    /// The 16 big-endian bytes Redis uses as the radix tree key.
+    fn to_be_bytes(self) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        out[..8].copy_from_slice(&self.ms.to_be_bytes());
+        out[8..].copy_from_slice(&self.seq.to_be_bytes());
+        out
+    }
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.ms, self.seq)
+    }
+}
+
+/// What an ID argument may be besides a plain ID, for the parsers below.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdSyntax {
+    /// `-` and `+` are refused (streamParseStrictIDOrReply).
+    Strict,
+    /// `-` is 0-0 and `+` the maximum ID (streamParseIDOrReply).
+    Loose,
+}
+
+/// glibc's `strtoull(s, &end, 10)` accepted only if it consumed the whole (non-empty)
+/// string without ERANGE: leading white space, a `+` or `-` sign (a `-` negates modulo
+/// 2^64, so `-1` parses as 18446744073709551615) and leading zeros are all accepted.
+fn strtoull_whole(s: &[u8]) -> Option<u64> {
+    let mut i = 0;
+    while i < s.len() && crate::args::c_space(s[i]) {
+        i += 1;
+    }
+    let mut negative = false;
+    if i < s.len() && (s[i] == b'+' || s[i] == b'-') {
+        negative = s[i] == b'-';
+        i += 1;
+    }
+    let digits = &s[i..];
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        v = v.checked_mul(10)?.checked_add((d - b'0') as u64)?;
+    }
+    Some(if negative { v.wrapping_neg() } else { v })
+}
+
+/// Redis's `string2ull`: `string2ll` for canonical numbers (negative ones refused), then
+/// `strtoull` for everything else.
+fn string2ull(s: &[u8]) -> Option<u64> {
+    if let Some(n) = crate::args::parse_i64(s) {
+        return (n >= 0).then_some(n as u64);
+    }
+    strtoull_whole(s)
+}
+
+/// The ID part of an argument as Redis's C code sees it: at most 127 bytes, and only up
+/// to the first NUL byte (the argument is copied into a C string).
+fn c_string(arg: &[u8]) -> Option<&[u8]> {
+    if arg.len() > 127 {
+        return None;
+    }
+    Some(&arg[..arg.iter().position(|&b| b == 0).unwrap_or(arg.len())])
+}
+
+/// streamGenericParseIDOrReply without the `<ms>-*` form: `<ms>-<seq>`, or `<ms>` with
+/// `missing_seq` as the sequence, or (if `Loose`) `-` / `+`. None if invalid.
+pub fn parse_id(arg: &[u8], missing_seq: u64, syntax: IdSyntax) -> Option<StreamId> {
+    let s = c_string(arg)?;
+    match s {
+        b"-" | b"+" if syntax == IdSyntax::Strict => None,
+        b"-" => Some(StreamId::MIN),
+        b"+" => Some(StreamId::MAX),
+        _ => {
+            let (ms, seq) = split_id(s)?;
+            let ms = string2ull(ms)?;
+            let seq = match seq {
+                Some(seq) => string2ull(seq)?,
+                None => missing_seq,
+            };
+            Some(StreamId { ms, seq })
+        }
+    }
+}
+
+/// Splits at the first `-`: (`ms`, Some(`seq`)) or (`ms`, None).
+fn split_id(s: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
+    match s.iter().position(|&b| b == b'-') {
+        Some(dash) => Some((&s[..dash], Some(&s[dash + 1..]))),
+        None => Some((s, None)),
+    }
+}
+
+/// An XADD ID argument (strict): the ID and whether its sequence was given (false for
+/// `<ms>-*`, whose sequence XADD generates). None if invalid.
+pub fn parse_xadd_id(arg: &[u8]) -> Option<(StreamId, bool)> {
+    let s = c_string(arg)?;
+    if s == b"-" || s == b"+" {
+        return None;
+    }
+    let (ms, seq) = split_id(s)?;
+    let ms = string2ull(ms)?;
+    match seq {
+        Some(b"*") => Some((StreamId { ms, seq: 0 }, false)),
+        Some(seq) => Some((StreamId { ms, seq: string2ull(seq)? }, true)),
+        None => Some((StreamId { ms, seq: 0 }, true)),
+    }
+}
+
+/// A range bound (streamParseIntervalIDOrReply): `(id` is exclusive and strict,
+/// anything else a loose ID. Returns the ID and whether it was exclusive.
+pub fn parse_interval(arg: &[u8], missing_seq: u64) -> Option<(StreamId, bool)> {
+    if arg.len() > 1 && arg[0] == b'(' {
+        parse_id(&arg[1..], missing_seq, IdSyntax::Strict).map(|id| (id, true))
+    } else {
+        parse_id(arg, missing_seq, IdSyntax::Loose).map(|id| (id, false))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Listpack sizes (Redis's node-size rule depends on them)
+// ---------------------------------------------------------------------------------------
+
+/// Bytes of a listpack entry's back-length field for an encoding of `len` bytes.
+fn lp_backlen(len: usize) -> usize {
+    match len {
+        0..=127 => 1,
+        128..=16382 => 2,
+        16383..=2097150 => 3,
+        2097151..=268435454 => 4,
+        _ => 5,
+    }
+}
+
+/// Bytes of an integer element in a listpack (encoding + back-length).
+fn lp_int_size(v: i64) -> usize {
+    let enc = match v {
+        0..=127 => 1,
+        -4096..=4095 => 2,
+        -32768..=32767 => 3,
+        -8388608..=8388607 => 4,
+        -2147483648..=2147483647 => 5,
+        _ => 9,
+    };
+    enc + lp_backlen(enc)
+}
+
+/// Bytes of a string element in a listpack: integers in canonical form are stored as
+/// integers (lpStringToInt64 accepts what `string2ll` does).
+fn lp_str_size(s: &[u8]) -> usize {
+    if let Some(v) = crate::args::parse_i64(s) {
+        return lp_int_size(v);
+    }
+    let len = s.len();
+    let enc = if len < 64 {
+        1 + len
+    } else if len < 4096 {
+        2 + len
+    } else {
+        5 + len
+    };
+    enc + lp_backlen(enc)
+}
+
+/// A listpack's header (total bytes, element count) and end byte.
+const LP_EMPTY: usize = 7;
+/// Redis caps a stream listpack at 1 GB whatever the configuration says.
+const LISTPACK_MAX_SIZE: usize = 1 << 30;
+
+// ---------------------------------------------------------------------------------------
+// Nodes
+// ---------------------------------------------------------------------------------------
+
+/// Entry flags, as in Redis.
+const FLAG_DELETED: u8 = 1;
+const FLAG_SAMEFIELDS: u8 = 2;
+
+fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        buf.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    buf.push(v as u8);
+}
+
+/// Reads a varint at `*pos`. The buffers are written only by this module, so they are
+/// well formed; a truncated one reads as 0 rather than panicking.
+fn get_varint(buf: &[u8], pos: &mut usize) -> u64 {
+    let mut v: u64 = 0;
+    let mut shift = 0;
+    while let Some(&b) = buf.get(*pos) {
+        *pos += 1;
+        if shift < 64 {
+            v |= ((b & 0x7f) as u64) << shift;
+        }
+        if b < 0x80 {
+            break;
+        }
+        shift += 7;
+    }
+    v
+}
+
+fn put_bytes(buf: &mut Vec<u8>, b: &[u8]) {
+    put_varint(buf, b.len() as u64);
+    buf.extend_from_slice(b);
+}
+
+fn get_bytes<'a>(buf: &'a [u8], pos: &mut usize) -> &'a [u8] {
+    let len = get_varint(buf, pos) as usize;
+    let start = (*pos).min(buf.len());
+    let end = start.saturating_add(len).min(buf.len());
+    *pos = end;
+    &buf[start..end]
+}
+
+/// Zigzag, so that a sequence delta that goes "backwards" (a new millisecond restarts
+/// the sequence) stays short.
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+/// One radix-tree node: a buffer holding the master field names, then the entries:
+/// `flags, ms delta, seq delta, [field count, fields...], values...` (fields are
+/// omitted when they are the master's: FLAG_SAMEFIELDS). Strings are length-prefixed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Node {
+    buf: Vec<u8>,
+    /// Offset of the first entry (after the master fields).
+    entries_start: u32,
+    /// Live and deleted-but-present entries (the listpack's two counters).
+    live: u32,
+    deleted: u32,
+    /// Size of Redis's listpack for this node, minus its two counters (which change).
+    lp_rest: usize,
+    /// The ID of the last entry in the node, deleted or not (lpGetEdgeStreamID).
+    last: StreamId,
+}
+
+/// An entry as decoded from a node.
+#[derive(Clone, Copy, Debug)]
+struct RawEntry {
+    /// Offset of the flags byte.
+    at: usize,
+    flags: u8,
+    id: StreamId,
+    /// Number of field/value pairs.
+    numfields: usize,
+    /// Offset of the first field (or value, for SAMEFIELDS).
+    body: usize,
+    /// Offset just past the entry.
+    end: usize,
+}
+
+impl Node {
+    fn lp_bytes(&self) -> usize {
+        LP_EMPTY + lp_int_size(self.live as i64) + lp_int_size(self.deleted as i64) + self.lp_rest
+    }
+
+    fn master_fields(&self) -> MasterFields<'_> {
+        let mut pos = 0;
+        let count = get_varint(&self.buf, &mut pos) as usize;
+        MasterFields { buf: &self.buf, pos, count }
+    }
+
+    /// Decodes the entry at `at`.
+    fn entry_at(&self, master: StreamId, master_count: usize, at: usize) -> RawEntry {
+        let buf = &self.buf;
+        let mut pos = at;
+        let flags = buf.get(pos).copied().unwrap_or(0);
+        pos += 1;
+        let ms = master.ms.wrapping_add(get_varint(buf, &mut pos));
+        let seq = master.seq.wrapping_add(unzigzag(get_varint(buf, &mut pos)) as u64);
+        let numfields = if flags & FLAG_SAMEFIELDS != 0 { master_count } else { get_varint(buf, &mut pos) as usize };
+        let body = pos;
+        let strings = if flags & FLAG_SAMEFIELDS != 0 { numfields } else { numfields.saturating_mul(2) };
+        for _ in 0..strings {
+            get_bytes(buf, &mut pos);
+        }
+        RawEntry { at, flags, id: StreamId { ms, seq }, numfields, body, end: pos }
+    }
+
+    /// Every entry (deleted ones included), in order.
+    fn entries(&self, master: StreamId) -> Vec<RawEntry> {
+        let count = self.master_fields().count;
+        let mut out = Vec::with_capacity((self.live + self.deleted) as usize);
+        let mut at = self.entries_start as usize;
+        while at < self.buf.len() {
+            let e = self.entry_at(master, count, at);
+            at = e.end.max(at + 1);
+            out.push(e);
+        }
+        out
+    }
+
+    /// The field/value pairs of an entry.
+    fn fields<'a>(&'a self, e: &RawEntry) -> Fields<'a> {
+        let same = e.flags & FLAG_SAMEFIELDS != 0;
+        Fields {
+            buf: &self.buf,
+            master: if same { Some(self.master_fields()) } else { None },
+            pos: e.body,
+            left: e.numfields,
+        }
+    }
+
+    /// Finds a live or deleted entry by ID.
+    fn find(&self, master: StreamId, id: StreamId) -> Option<RawEntry> {
+        let count = self.master_fields().count;
+        let mut at = self.entries_start as usize;
+        while at < self.buf.len() {
+            let e = self.entry_at(master, count, at);
+            if e.id >= id {
+                return (e.id == id).then_some(e);
+            }
+            at = e.end.max(at + 1);
+        }
+        None
+    }
+
+    fn set_flags(&mut self, at: usize, flags: u8) {
+        if let Some(b) = self.buf.get_mut(at) {
+            *b = flags;
+        }
+    }
+
+    /// Bytes this node costs in the emulator: its buffer and the tree slot.
+    fn heap(&self) -> usize {
+        self.buf.capacity() + NODE_HEAP_OVERHEAD
+    }
+}
+
+/// A BTreeMap slot (key + node struct) and allocator rounding, per node.
+const NODE_HEAP_OVERHEAD: usize = 96;
+
+/// The master entry's field names.
+#[derive(Clone)]
+struct MasterFields<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    count: usize,
+}
+
+impl<'a> Iterator for MasterFields<'a> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.count == 0 {
+            return None;
+        }
+        self.count -= 1;
+        Some(get_bytes(self.buf, &mut self.pos))
+    }
+}
+
+/// The field/value pairs of one entry.
+pub struct Fields<'a> {
+    buf: &'a [u8],
+    master: Option<MasterFields<'a>>,
+    pos: usize,
+    left: usize,
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let field = match &mut self.master {
+            Some(m) => m.next().unwrap_or(b""),
+            None => get_bytes(self.buf, &mut self.pos),
+        };
+        let value = get_bytes(self.buf, &mut self.pos);
+        Some((field, value))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for Fields<'_> {}
+
+// ---------------------------------------------------------------------------------------
+// Consumer groups
+// ---------------------------------------------------------------------------------------
+
+/// Redis's SCG_INVALID_ENTRIES_READ: the group's read counter is unknown.
+pub const ENTRIES_READ_INVALID: i64 = -1;
+
+/// A pending (delivered, not acknowledged) entry: streamNACK.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pending {
+    /// The consumer it was last delivered to (a key of the group's `consumers`).
+    pub consumer: Rc<[u8]>,
+    pub delivery_time: i64,
+    pub delivery_count: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Consumer {
+    /// Last time the consumer was active (Redis 7.0 has only this one time).
+    pub seen_time: i64,
+    /// The IDs of the group's PEL entries owned by this consumer.
+    pub pel: BTreeSet<StreamId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    pub last_id: StreamId,
+    /// Logical read counter, or ENTRIES_READ_INVALID.
+    pub entries_read: i64,
+    pub pel: BTreeMap<StreamId, Pending>,
+    /// By name, in byte order (Redis keeps them in a radix tree).
+    pub consumers: BTreeMap<Rc<[u8]>, Consumer>,
+}
+
+impl Group {
+    pub fn new(last_id: StreamId, entries_read: i64) -> Self {
+        Group { last_id, entries_read, pel: BTreeMap::new(), consumers: BTreeMap::new() }
+    }
+
+    /// streamLookupConsumer: the consumer's key, refreshing its seen time to `refresh`
+    /// if given (SLC_DEFAULT) or not (SLC_NO_REFRESH).
+    pub fn lookup_consumer(&mut self, name: &[u8], refresh: Option<i64>) -> Option<Rc<[u8]>> {
+        let key = self.consumer_key(name)?;
+        if let (Some(now), Some(c)) = (refresh, self.consumers.get_mut(name)) {
+            c.seen_time = now;
+        }
+        Some(key)
+    }
+
+    /// The consumer's key, without side effects.
+    pub fn consumer_key(&self, name: &[u8]) -> Option<Rc<[u8]>> {
+        self.consumers.get_key_value(name).map(|(k, _)| k.clone())
+    }
+
+    /// streamCreateConsumer: None if it already exists.
+    pub fn create_consumer(&mut self, name: &[u8], now: i64) -> Option<Rc<[u8]>> {
+        if self.consumers.contains_key(name) {
+            return None;
+        }
+        let key: Rc<[u8]> = Rc::from(name);
+        self.consumers.insert(key.clone(), Consumer { seen_time: now, pel: BTreeSet::new() });
+        Some(key)
+    }
+
+    /// Looks the consumer up (refreshing its seen time) or creates it. Returns its key
+    /// and whether it was created.
+    pub fn consumer_or_create(&mut self, name: &[u8], now: i64) -> (Rc<[u8]>, bool) {
+        match self.lookup_consumer(name, Some(now)) {
+            Some(key) => (key, false),
+            None => (self.create_consumer(name, now).unwrap_or_else(|| Rc::from(name)), true),
+        }
+    }
+
+    /// streamDelConsumer: removes the consumer and its pending entries; returns how many
+    /// it had, or None if there is no such consumer.
+    pub fn delete_consumer(&mut self, name: &[u8]) -> Option<usize> {
+        let c = self.consumers.remove(name)?;
+        for id in &c.pel {
+            self.pel.remove(id);
+        }
+        Some(c.pel.len())
+    }
+
+    /// XACK of one ID: true if it was pending.
+    pub fn ack(&mut self, id: StreamId) -> bool {
+        match self.pel.remove(&id) {
+            Some(p) => {
+                if let Some(c) = self.consumers.get_mut(&*p.consumer) {
+                    c.pel.remove(&id);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Records the delivery of `id` to `consumer` (streamReplyWithRange's PEL update):
+    /// a new pending entry, or one taken over from its previous owner with its delivery
+    /// count reset to 1.
+    pub fn deliver(&mut self, id: StreamId, consumer: &Rc<[u8]>, now: i64) {
+        let fresh = Pending { consumer: consumer.clone(), delivery_time: now, delivery_count: 1 };
+        if let Some(old) = self.pel.insert(id, fresh) {
+            if let Some(c) = self.consumers.get_mut(&*old.consumer) {
+                c.pel.remove(&id);
+            }
+        }
+        if let Some(c) = self.consumers.get_mut(&**consumer) {
+            c.pel.insert(id);
+        }
+    }
+
+    /// Moves the pending entry `id` to `consumer` (XCLAIM/XAUTOCLAIM ownership change).
+    pub fn transfer(&mut self, id: StreamId, consumer: &Rc<[u8]>) {
+        let Some(p) = self.pel.get_mut(&id) else { return };
+        if p.consumer != *consumer {
+            let old = std::mem::replace(&mut p.consumer, consumer.clone());
+            if let Some(c) = self.consumers.get_mut(&*old) {
+                c.pel.remove(&id);
+            }
+        }
+        if let Some(c) = self.consumers.get_mut(&**consumer) {
+            c.pel.insert(id);
+        }
+    }
+
+    /// Estimated bytes Redis spends on this group.
+    fn memory(&self, name_len: usize) -> usize {
+        let consumers: usize = self.consumers.keys().map(|k| k.len() + 80).sum();
+        let pel_refs: usize = self.consumers.values().map(|c| c.pel.len()).sum();
+        96 + name_len + consumers + self.pel.len() * 64 + pel_refs * 24
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The stream
+// ---------------------------------------------------------------------------------------
+
+/// Why an XADD could not append.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppendError {
+    /// The ID is not greater than the last one (or `ms-*` ran out of sequence numbers).
+    NotGreater,
+    /// More than a listpack can hold.
+    TooLarge,
+}
+
+/// How to trim (XADD/XTRIM's MAXLEN and MINID).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trim {
+    MaxLen(u64),
+    MinId(StreamId),
+}
+
+/// The node-size settings (`stream-node-max-entries`, `stream-node-max-bytes`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeLimits {
+    pub max_entries: i64,
+    pub max_bytes: i64,
+}
+
+impl Default for NodeLimits {
+    fn default() -> Self {
+        NodeLimits { max_entries: 100, max_bytes: 4096 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct StreamValue {
+    nodes: BTreeMap<StreamId, Node>,
+    length: u64,
+    pub last_id: StreamId,
+    /// The first live entry's ID, 0-0 when empty (as Redis records it).
+    pub first_id: StreamId,
+    pub max_deleted_entry_id: StreamId,
+    pub entries_added: u64,
+    /// By name, in byte order.
+    pub groups: BTreeMap<Vec<u8>, Group>,
+    /// Sum of the nodes' Redis listpack sizes (for the memory estimate, O(1)).
+    lp_total: usize,
+}
+
+/// Redis's fixed cost of a stream object (robj + stream struct + empty rax).
+const STREAM_BASE_MEMORY: usize = 16 + 96 + 24;
+/// Redis's rax cost per node key (nodes of a 16-byte key path, amortised).
+const RAX_PER_NODE: usize = 48;
+
+impl StreamValue {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> u64 {
+        self.length
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.length == 0
+    }
+
+    pub fn encoding(&self) -> &'static str {
+        "stream"
+    }
+
+    /// Estimated bytes Redis uses for this stream. O(groups).
+    pub fn memory(&self) -> usize {
+        let groups: usize = self.groups.iter().map(|(n, g)| g.memory(n.len())).sum();
+        STREAM_BASE_MEMORY + self.lp_total + self.nodes.len() * RAX_PER_NODE + groups
+    }
+
+    /// Bytes the emulator itself holds for the entries (for measurements).
+    pub fn heap_bytes(&self) -> usize {
+        self.nodes.values().map(Node::heap).sum()
+    }
+
+    /// Number of nodes (XINFO's radix-tree-keys).
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// The number of nodes Redis's radix tree has for these keys (XINFO's
+    /// radix-tree-nodes): a node per branching point, per leaf, per child of a branching
+    /// point, and the root; chains of single children are compressed into one node.
+    pub fn rax_node_count(&self) -> usize {
+        let keys: Vec<[u8; 16]> = self.nodes.keys().map(|k| k.to_be_bytes()).collect();
+        if keys.is_empty() {
+            return 1;
+        }
+        rax_nodes(&keys, 0)
+    }
+
+    /// The ID an XADD with `*` gets at `now_ms` (streamNextID): now, or the last ID
+    /// plus one if the clock has not moved past it. None if the last ID is the maximum.
+    pub fn next_auto_id(&self, now_ms: i64) -> Option<StreamId> {
+        let ms = now_ms.max(0) as u64;
+        if ms > self.last_id.ms {
+            Some(StreamId { ms, seq: 0 })
+        } else {
+            self.last_id.incr()
+        }
+    }
+
+    /// The ID an XADD with an explicit `ms-*` gets: sequence 0 for a new millisecond,
+    /// else the last sequence plus one. None when that sequence is exhausted.
+    pub fn next_id_in_ms(&self, ms: u64) -> Option<StreamId> {
+        if self.last_id.ms == ms {
+            if self.last_id.seq == u64::MAX {
+                return None;
+            }
+            Some(StreamId { ms, seq: self.last_id.seq + 1 })
+        } else {
+            Some(StreamId { ms, seq: 0 })
+        }
+    }
+
+    /// streamAppendItem with a resolved ID: `pairs` is field, value, field, value...
+    pub fn append(&mut self, id: StreamId, pairs: &[Vec<u8>], limits: NodeLimits) -> Result<(), AppendError> {
+        if id <= self.last_id {
+            return Err(AppendError::NotGreater);
+        }
+        let total: usize = pairs.iter().map(|p| p.len()).fold(0usize, |a, b| a.saturating_add(b));
+        if total > LISTPACK_MAX_SIZE {
+            return Err(AppendError::TooLarge);
+        }
+        let numfields = pairs.len() / 2;
+        let max_bytes = match limits.max_bytes {
+            n if n <= 0 || n as u64 > LISTPACK_MAX_SIZE as u64 => LISTPACK_MAX_SIZE,
+            n => n as usize,
+        };
+        // Start a new node when the tail is full (entries count deleted ones too).
+        let mut need_new = true;
+        if let Some((_, tail)) = self.nodes.iter_mut().next_back() {
+            let full_bytes = tail.lp_bytes() + total >= max_bytes;
+            let full_entries = limits.max_entries > 0 && (tail.live + tail.deleted) as i64 >= limits.max_entries;
+            if full_bytes || full_entries {
+                // Redis shrinks a listpack it stops appending to.
+                tail.buf.shrink_to_fit();
+            } else {
+                need_new = false;
+            }
+        }
+        if need_new {
+            let mut buf = Vec::with_capacity(64);
+            put_varint(&mut buf, numfields as u64);
+            let mut lp_rest = lp_int_size(numfields as i64) + lp_int_size(0);
+            for f in pairs.iter().step_by(2) {
+                put_bytes(&mut buf, f);
+                lp_rest += lp_str_size(f);
+            }
+            let entries_start = buf.len() as u32;
+            let node = Node { buf, entries_start, live: 0, deleted: 0, lp_rest, last: id };
+            self.lp_total += node.lp_bytes();
+            self.nodes.insert(id, node);
+        }
+        let Some((&master, node)) = self.nodes.iter_mut().next_back() else {
+            return Err(AppendError::TooLarge);
+        };
+        let before_lp = node.lp_bytes();
+        let same = {
+            let m = node.master_fields();
+            m.count == numfields && m.zip(pairs.iter().step_by(2)).all(|(a, b)| a == b.as_slice())
+        };
+        let flags = if same { FLAG_SAMEFIELDS } else { 0 };
+        let ms_delta = id.ms.wrapping_sub(master.ms);
+        let seq_delta = id.seq.wrapping_sub(master.seq) as i64;
+        node.buf.push(flags);
+        put_varint(&mut node.buf, ms_delta);
+        put_varint(&mut node.buf, zigzag(seq_delta));
+        let mut lp = lp_int_size(flags as i64) + lp_int_size(ms_delta as i64) + lp_int_size(seq_delta);
+        if !same {
+            put_varint(&mut node.buf, numfields as u64);
+            lp += lp_int_size(numfields as i64);
+        }
+        for pair in pairs.chunks_exact(2) {
+            if !same {
+                put_bytes(&mut node.buf, &pair[0]);
+                lp += lp_str_size(&pair[0]);
+            }
+            put_bytes(&mut node.buf, &pair[1]);
+            lp += lp_str_size(&pair[1]);
+        }
+        let lp_count = numfields as i64 + 3 + if same { 0 } else { numfields as i64 + 1 };
+        lp += lp_int_size(lp_count);
+        node.lp_rest += lp;
+        node.live += 1;
+        node.last = id;
+        self.lp_total = self.lp_total - before_lp + node.lp_bytes();
+        self.length += 1;
+        self.entries_added = self.entries_added.wrapping_add(1);
+        self.last_id = id;
+        if self.length == 1 {
+            self.first_id = id;
+        }
+        Ok(())
+    }
+
+    /// Live entries with `start <= id <= end`, forwards or backwards.
+    pub fn range(&self, start: StreamId, end: StreamId, rev: bool) -> Range<'_> {
+        let nodes: Box<dyn Iterator<Item = (&StreamId, &Node)> + '_> = if start > end {
+            Box::new(std::iter::empty())
+        } else if rev {
+            Box::new(self.nodes.range(..=end).rev())
+        } else {
+            // The node holding `start` is the last one whose master ID is <= start.
+            let seek = self.nodes.range(..=start).next_back().map(|(k, _)| *k).unwrap_or(StreamId::MIN);
+            Box::new(self.nodes.range(seek..))
+        };
+        Range { nodes, current: None, pending: Vec::new(), start, end, rev }
+    }
+
+    /// Whether a live entry with this ID exists (streamEntryExists).
+    pub fn contains(&self, id: StreamId) -> bool {
+        match self.nodes.range(..=id).next_back() {
+            Some((&master, node)) => node.find(master, id).is_some_and(|e| e.flags & FLAG_DELETED == 0),
+            None => false,
+        }
+    }
+
+    /// The fields of one live entry, if it exists.
+    pub fn get(&self, id: StreamId) -> Option<Fields<'_>> {
+        let (&master, node) = self.nodes.range(..=id).next_back()?;
+        let e = node.find(master, id)?;
+        (e.flags & FLAG_DELETED == 0).then(|| node.fields(&e))
+    }
+
+    /// The last live entry's ID (streamLastValidID), 0-0 if there is none.
+    pub fn last_valid_id(&self) -> StreamId {
+        self.range(StreamId::MIN, StreamId::MAX, true).next().map(|(id, _)| id).unwrap_or(StreamId::MIN)
+    }
+
+    /// The first live entry's ID, if any.
+    fn first_live_id(&self) -> Option<StreamId> {
+        self.range(StreamId::MIN, StreamId::MAX, false).next().map(|(id, _)| id)
+    }
+
+    /// Flags one live entry deleted (streamDeleteItem); a node goes with its last live
+    /// entry. Returns whether it existed.
+    fn delete_one(&mut self, id: StreamId) -> bool {
+        let Some((&master, node)) = self.nodes.range_mut(..=id).next_back() else {
+            return false;
+        };
+        let Some(e) = node.find(master, id) else { return false };
+        if e.flags & FLAG_DELETED != 0 {
+            return false;
+        }
+        let before = node.lp_bytes();
+        if node.live == 1 {
+            self.lp_total -= before;
+            self.nodes.remove(&master);
+        } else {
+            node.set_flags(e.at, e.flags | FLAG_DELETED);
+            node.live -= 1;
+            node.deleted += 1;
+            self.lp_total = self.lp_total - before + node.lp_bytes();
+        }
+        self.length -= 1;
+        true
+    }
+
+    /// XDEL: deletes the given IDs, keeping the first ID and the maximal deleted ID as
+    /// Redis does. Returns how many were deleted.
+    pub fn delete(&mut self, ids: &[StreamId]) -> u64 {
+        let mut deleted = 0;
+        let mut first_deleted = false;
+        for &id in ids {
+            if self.delete_one(id) {
+                if id == self.first_id {
+                    first_deleted = true;
+                }
+                if id > self.max_deleted_entry_id {
+                    self.max_deleted_entry_id = id;
+                }
+                deleted += 1;
+            }
+        }
+        if deleted > 0 {
+            if self.length == 0 {
+                self.first_id = StreamId::MIN;
+            } else if first_deleted {
+                self.first_id = self.first_live_id().unwrap_or(StreamId::MAX);
+            }
+        }
+        deleted
+    }
+
+    /// streamTrim: removes entries from the head. With `approx`, only whole nodes go;
+    /// `limit` (0 = none) caps the entries removed. Returns how many were removed.
+    pub fn trim(&mut self, how: Trim, approx: bool, limit: u64) -> u64 {
+        let mut deleted: u64 = 0;
+        let keys: Vec<StreamId> = self.nodes.keys().copied().collect();
+        for master in keys {
+            if let Trim::MaxLen(max) = how {
+                if self.length <= max {
+                    break;
+                }
+            }
+            let Some(node) = self.nodes.get_mut(&master) else { continue };
+            let entries = node.live as u64;
+            if limit > 0 && deleted + entries > limit {
+                break;
+            }
+            let remove_node = match how {
+                Trim::MaxLen(max) => self.length - entries >= max,
+                Trim::MinId(min) => node.last < min,
+            };
+            if remove_node {
+                self.lp_total -= node.lp_bytes();
+                self.nodes.remove(&master);
+                self.length -= entries;
+                deleted += entries;
+                continue;
+            }
+            if approx {
+                break;
+            }
+            // Flag entries of this node until the condition holds; then stop: the
+            // following nodes are untouched.
+            let before = node.lp_bytes();
+            let mut from_node = 0u32;
+            for e in node.entries(master) {
+                let stop = match how {
+                    Trim::MaxLen(max) => self.length <= max,
+                    Trim::MinId(min) => e.id >= min,
+                };
+                if stop {
+                    break;
+                }
+                if e.flags & FLAG_DELETED == 0 {
+                    node.set_flags(e.at, e.flags | FLAG_DELETED);
+                    from_node += 1;
+                    self.length -= 1;
+                }
+            }
+            node.live -= from_node;
+            node.deleted += from_node;
+            self.lp_total = self.lp_total - before + node.lp_bytes();
+            deleted += from_node as u64;
+            break;
+        }
+        if self.length == 0 {
+            self.first_id = StreamId::MIN;
+        } else if deleted > 0 {
+            self.first_id = self.first_live_id().unwrap_or(StreamId::MAX);
+        }
+        deleted
+    }
+
+    /// The ID of the first entry, tombstones included (streamGetEdgeID(first, keep
+    /// tombstones)), or the maximum ID if there is none.
+    pub fn first_entry_id_with_tombstones(&self) -> StreamId {
+        for (&master, node) in &self.nodes {
+            if let Some(e) = node.entries(master).first() {
+                return e.id;
+            }
+        }
+        StreamId::MAX
+    }
+
+    /// streamRangeHasTombstones: whether a deleted entry may lie in `start..=end`
+    /// (judged from the maximal deleted ID, like Redis).
+    pub fn range_has_tombstones(&self, start: Option<StreamId>, end: Option<StreamId>) -> bool {
+        if self.length == 0 || self.max_deleted_entry_id.is_zero() {
+            return false;
+        }
+        if self.first_id > self.max_deleted_entry_id {
+            return false;
+        }
+        let start = start.unwrap_or(StreamId::MIN);
+        let end = end.unwrap_or(StreamId::MAX);
+        start <= self.max_deleted_entry_id && self.max_deleted_entry_id <= end
+    }
+
+    /// streamEstimateDistanceFromFirstEverEntry: the logical read counter of `id`, or
+    /// ENTRIES_READ_INVALID when it cannot be known.
+    pub fn estimate_distance(&self, id: StreamId) -> i64 {
+        if self.entries_added == 0 {
+            return 0;
+        }
+        let added = self.entries_added as i64;
+        if self.length == 0 && id <= self.last_id {
+            return added;
+        }
+        if id == self.last_id {
+            return added;
+        } else if id > self.last_id {
+            return ENTRIES_READ_INVALID;
+        }
+        if self.max_deleted_entry_id.is_zero() || self.max_deleted_entry_id < self.first_id {
+            if id < self.first_id {
+                return added.wrapping_sub(self.length as i64);
+            } else if id == self.first_id {
+                return added.wrapping_sub(self.length as i64).wrapping_add(1);
+            }
+        }
+        ENTRIES_READ_INVALID
+    }
+
+    /// streamReplyWithCGLag: the group's lag, or None when it cannot be computed.
+    pub fn group_lag(&self, group: &Group) -> Option<i64> {
+        if self.entries_added == 0 {
+            return Some(0);
+        }
+        let added = self.entries_added as i64;
+        if group.entries_read != ENTRIES_READ_INVALID && !self.range_has_tombstones(Some(group.last_id), None) {
+            return Some(added.wrapping_sub(group.entries_read));
+        }
+        match self.estimate_distance(group.last_id) {
+            ENTRIES_READ_INVALID => None,
+            read => Some(added.wrapping_sub(read)),
+        }
+    }
+
+    /// What reading entry `id` does to a group's position (streamReplyWithRange with a
+    /// group): move last_id forward and keep the read counter valid when possible.
+    pub fn advance_group(&mut self, group_name: &[u8], id: StreamId) {
+        let has_tombstones = self.range_has_tombstones(Some(id), None);
+        let estimate = if self.entries_added > 0 { Some(self.estimate_distance(id)) } else { None };
+        let Some(g) = self.groups.get_mut(group_name) else { return };
+        if id <= g.last_id {
+            return;
+        }
+        if g.entries_read != ENTRIES_READ_INVALID && !has_tombstones {
+            g.entries_read += 1;
+        } else if let Some(e) = estimate {
+            g.entries_read = e;
+        }
+        g.last_id = id;
+    }
+}
+
+/// Live entries of a range, node by node.
+pub struct Range<'a> {
+    nodes: Box<dyn Iterator<Item = (&'a StreamId, &'a Node)> + 'a>,
+    current: Option<&'a Node>,
+    /// The current node's remaining entries, next one last (so `pop` yields it).
+    pending: Vec<RawEntry>,
+    start: StreamId,
+    end: StreamId,
+    rev: bool,
+}
+
+impl<'a> Iterator for Range<'a> {
+    type Item = (StreamId, Fields<'a>);
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            while let Some(e) = self.pending.pop() {
+                if e.flags & FLAG_DELETED != 0 {
+                    continue;
+                }
+                if !self.rev {
+                    if e.id < self.start {
+                        continue;
+                    }
+                    if e.id > self.end {
+                        self.pending.clear();
+                        self.nodes = Box::new(std::iter::empty());
+                        return None;
+                    }
+                } else {
+                    if e.id > self.end {
+                        continue;
+                    }
+                    if e.id < self.start {
+                        self.pending.clear();
+                        self.nodes = Box::new(std::iter::empty());
+                        return None;
+                    }
+                }
+                let node = self.current?;
+                return Some((e.id, node.fields(&e)));
+            }
+            let (&master, node) = self.nodes.next()?;
+            self.current = Some(node);
+            self.pending = node.entries(master);
+            if !self.rev {
+                self.pending.reverse();
+            }
+        }
+    }
+}
+
+/// Radix-tree nodes under a node at byte `depth` covering the sorted 16-byte `keys`.
+fn rax_nodes(keys: &[[u8; 16]], depth: usize) -> usize {
+    if depth >= 16 {
+        return 1; // the key's leaf
+    }
+    let (first, last) = (&keys[0], &keys[keys.len() - 1]);
+    let mut common = depth;
+    while common < 16 && first[common] == last[common] {
+        common += 1;
+    }
+    if common > depth {
+        // A compressed node for the shared bytes, then what follows them.
+        return 1 + rax_nodes(keys, common);
+    }
+    // A branching node with one child per distinct byte at `depth`.
+    let mut total = 1;
+    let mut i = 0;
+    while i < keys.len() {
+        let b = keys[i][depth];
+        let mut j = i + 1;
+        while j < keys.len() && keys[j][depth] == b {
+            j += 1;
+        }
+        total += rax_nodes(&keys[i..j], depth + 1);
+        i = j;
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(items: &[&str]) -> Vec<Vec<u8>> {
+        items.iter().map(|s| s.as_bytes().to_vec()).collect()
+    }
+
+    fn id(ms: u64, seq: u64) -> StreamId {
+        StreamId::new(ms, seq)
+    }
+
+    fn ids(s: &StreamValue) -> Vec<StreamId> {
+        s.range(StreamId::MIN, StreamId::MAX, false).map(|(i, _)| i).collect()
+    }
+
+    #[test]
+    fn id_parsing_follows_redis() {
+        let strict = |s: &str| parse_id(s.as_bytes(), 0, IdSyntax::Strict);
+        assert_eq!(strict("5"), Some(id(5, 0)));
+        assert_eq!(parse_id(b"5", u64::MAX, IdSyntax::Strict), Some(id(5, u64::MAX)));
+        assert_eq!(strict("5-3"), Some(id(5, 3)));
+        assert_eq!(strict("-"), None);
+        assert_eq!(parse_id(b"-", 0, IdSyntax::Loose), Some(StreamId::MIN));
+        assert_eq!(parse_id(b"+", 0, IdSyntax::Loose), Some(StreamId::MAX));
+        assert_eq!(strict("18446744073709551615-18446744073709551615"), Some(StreamId::MAX));
+        assert_eq!(strict("18446744073709551616"), None);
+        // strtoull's leniency: spaces, signs, leading zeros; '-' negates.
+        assert_eq!(strict(" 7"), Some(id(7, 0)));
+        assert_eq!(strict("+7-01"), Some(id(7, 1)));
+        assert_eq!(strict("1- 2"), Some(id(1, 2)));
+        assert_eq!(strict("-1"), None); // the ms part is empty
+        assert_eq!(strict("1--1"), None); // string2ll reads -1: negative, refused
+        assert_eq!(strict("1--01"), Some(id(1, u64::MAX))); // strtoull("-01") wraps
+        for bad in ["", "a", "1-", "1-2-3", "1-x", "0x10", "1 ", "5-*"] {
+            assert_eq!(strict(bad), None, "{bad:?}");
+        }
+        assert_eq!(parse_id(b"3\0junk", 0, IdSyntax::Strict), Some(id(3, 0)));
+        assert_eq!(parse_xadd_id(b"5-*"), Some((id(5, 0), false)));
+        assert_eq!(parse_xadd_id(b"5"), Some((id(5, 0), true)));
+        assert_eq!(parse_xadd_id(b"*"), None);
+        assert_eq!(parse_interval(b"(5", 0), Some((id(5, 0), true)));
+        assert_eq!(parse_interval(b"(-", 0), None);
+        assert_eq!(parse_interval(b"(", 0), None);
+        assert_eq!(id(1, u64::MAX).incr(), Some(id(2, 0)));
+        assert_eq!(StreamId::MAX.incr(), None);
+        assert_eq!(id(2, 0).decr(), Some(id(1, u64::MAX)));
+        assert_eq!(StreamId::MIN.decr(), None);
+        assert_eq!(id(12, 34).to_string(), "12-34");
+    }
+
+    #[test]
+    fn nodes_split_by_entries_and_bytes() {
+        let mut s = StreamValue::new();
+        let limits = NodeLimits { max_entries: 3, max_bytes: 4096 };
+        for i in 1..=7 {
+            s.append(id(i, 0), &pairs(&["f", "v"]), limits).unwrap();
+        }
+        assert_eq!(s.node_count(), 3);
+        assert_eq!(s.len(), 7);
+        let mut s = StreamValue::new();
+        let big = "x".repeat(100);
+        for i in 1..=10 {
+            s.append(id(i, 0), &pairs(&["f", &big]), NodeLimits { max_entries: 100, max_bytes: 300 }).unwrap();
+        }
+        // 7 + counters + master (~14) + 2 entries of ~110 bytes each, then full.
+        assert_eq!(s.node_count(), 5);
+        assert_eq!(s.append(id(10, 0), &pairs(&["f", "v"]), limits), Err(AppendError::NotGreater));
+    }
+
+    #[test]
+    fn entries_read_back_with_and_without_master_fields() {
+        let mut s = StreamValue::new();
+        let l = NodeLimits::default();
+        s.append(id(1, 0), &pairs(&["a", "1", "b", "2"]), l).unwrap();
+        s.append(id(1, 1), &pairs(&["a", "3", "b", "4"]), l).unwrap();
+        s.append(id(2, 0), &pairs(&["c", "5"]), l).unwrap();
+        let all: Vec<(StreamId, Vec<(Vec<u8>, Vec<u8>)>)> = s
+            .range(StreamId::MIN, StreamId::MAX, false)
+            .map(|(i, f)| (i, f.map(|(a, b)| (a.to_vec(), b.to_vec())).collect()))
+            .collect();
+        assert_eq!(all.len(), 3);
+        assert_eq!(all[1].1, vec![(b"a".to_vec(), b"3".to_vec()), (b"b".to_vec(), b"4".to_vec())]);
+        assert_eq!(all[2].1, vec![(b"c".to_vec(), b"5".to_vec())]);
+        let rev: Vec<StreamId> = s.range(id(1, 1), StreamId::MAX, true).map(|(i, _)| i).collect();
+        assert_eq!(rev, vec![id(2, 0), id(1, 1)]);
+    }
+
+    #[test]
+    fn delete_flags_entries_and_drops_empty_nodes() {
+        let mut s = StreamValue::new();
+        let l = NodeLimits { max_entries: 2, max_bytes: 4096 };
+        for i in 1..=4 {
+            s.append(id(i, 0), &pairs(&["f", "v"]), l).unwrap();
+        }
+        assert_eq!(s.delete(&[id(1, 0), id(9, 0)]), 1);
+        assert_eq!(s.first_id, id(2, 0));
+        assert_eq!(s.max_deleted_entry_id, id(1, 0));
+        assert_eq!(s.node_count(), 2);
+        assert_eq!(s.delete(&[id(2, 0)]), 1);
+        assert_eq!(s.node_count(), 1);
+        assert_eq!(s.delete(&[id(2, 0)]), 0);
+        assert_eq!(ids(&s), vec![id(3, 0), id(4, 0)]);
+        assert!(!s.contains(id(1, 0)) && s.contains(id(3, 0)));
+        assert_eq!(s.delete(&[id(3, 0), id(4, 0)]), 2);
+        assert_eq!((s.len(), s.first_id, s.node_count()), (0, StreamId::MIN, 0));
+        assert_eq!(s.lp_total, 0);
+    }
+
+    #[test]
+    fn approximate_trim_removes_whole_nodes_only() {
+        let l = NodeLimits { max_entries: 10, max_bytes: 0 };
+        let mut s = StreamValue::new();
+        for i in 1..=35 {
+            s.append(id(i, 0), &pairs(&["f", "v"]), l).unwrap();
+        }
+        assert_eq!(s.trim(Trim::MaxLen(30), true, 1000), 0);
+        assert_eq!(s.trim(Trim::MaxLen(20), true, 1000), 10);
+        assert_eq!(s.len(), 25);
+        // A LIMIT smaller than a node stops before it.
+        assert_eq!(s.trim(Trim::MaxLen(0), true, 5), 0);
+        assert_eq!(s.trim(Trim::MaxLen(12), false, 0), 13);
+        assert_eq!(s.first_id, id(24, 0));
+        // The node 21..30 ends before 31: it goes whole, even approximately.
+        assert_eq!(s.trim(Trim::MinId(id(31, 0)), true, 0), 7);
+        assert_eq!(s.trim(Trim::MinId(id(33, 0)), true, 0), 0);
+        assert_eq!(s.trim(Trim::MinId(id(33, 0)), false, 0), 2);
+        assert_eq!(ids(&s).first(), Some(&id(33, 0)));
+    }
+
+    #[test]
+    fn group_pel_stays_consistent() {
+        let mut g = Group::new(StreamId::MIN, 0);
+        let (a, _) = g.consumer_or_create(b"alice", 1);
+        let (b, created) = g.consumer_or_create(b"bob", 1);
+        assert!(created);
+        for i in 1..=5 {
+            g.deliver(id(i, 0), &a, 10);
+        }
+        g.deliver(id(2, 0), &b, 20); // taken over by another read
+        g.transfer(id(3, 0), &b);
+        assert!(g.ack(id(4, 0)));
+        assert!(!g.ack(id(4, 0)));
+        let check = |g: &Group| {
+            let mut owned = 0;
+            for (name, c) in &g.consumers {
+                for i in &c.pel {
+                    assert_eq!(&g.pel[i].consumer, name);
+                }
+                owned += c.pel.len();
+            }
+            assert_eq!(owned, g.pel.len());
+        };
+        check(&g);
+        assert_eq!(g.pel[&id(2, 0)].delivery_count, 1);
+        assert_eq!(g.delete_consumer(b"alice"), Some(2));
+        check(&g);
+        assert_eq!(g.pel.len(), 2);
+        assert_eq!(g.delete_consumer(b"alice"), None);
+    }
+
+    #[test]
+    fn lag_and_distance_follow_redis() {
+        let l = NodeLimits::default();
+        let mut s = StreamValue::new();
+        for i in 1..=5 {
+            s.append(id(i, 0), &pairs(&["f", "v"]), l).unwrap();
+        }
+        let g = Group::new(StreamId::MIN, ENTRIES_READ_INVALID);
+        assert_eq!(s.estimate_distance(StreamId::MIN), 0);
+        assert_eq!(s.group_lag(&g), Some(5));
+        assert_eq!(s.estimate_distance(id(5, 0)), 5);
+        assert_eq!(s.estimate_distance(id(1, 0)), 1);
+        assert_eq!(s.estimate_distance(id(3, 0)), ENTRIES_READ_INVALID);
+        s.delete(&[id(3, 0)]);
+        assert!(s.range_has_tombstones(Some(id(2, 0)), None));
+        assert_eq!(s.group_lag(&g), None);
+    }
+
+    #[test]
+    fn rax_node_count_of_simple_trees() {
+        let l = NodeLimits { max_entries: 1, max_bytes: 0 };
+        let mut s = StreamValue::new();
+        assert_eq!(s.rax_node_count(), 1);
+        s.append(id(1, 0), &pairs(&["f", "v"]), l).unwrap();
+        assert_eq!(s.rax_node_count(), 2);
+        s.append(id(2, 0), &pairs(&["f", "v"]), l).unwrap();
+        // The root compressed up to byte 7, a branching node, then for each key a
+        // compressed node and a leaf (as redis-server 7.0 reports).
+        assert_eq!(s.rax_node_count(), 6);
+    }
+}
