@@ -4,7 +4,7 @@
 //! SCAN order and cursors come from `scan::ScanOrder` (reverse-binary cursors over a
 //! fixed hash, like Redis's, but deterministic).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::rc::Rc;
 
 pub use crate::scan::{key_hash, Key};
@@ -108,6 +108,12 @@ pub struct Db {
     access: AccessMode,
     /// A deterministic random source for the LFU counter's probabilistic increments.
     lfu_random: u64,
+    /// Clients blocked on each key, first blocked first (Redis's `db->blocking_keys`).
+    /// Kept with the database's index, not its data: SWAPDB swaps data only.
+    waiters: HashMap<Key, VecDeque<u64>>,
+    /// Keys signalled since the engine last served waiters, in order, each once
+    /// (Redis's `server.ready_keys` and `db->ready_keys`).
+    ready: Vec<Key>,
 }
 
 /// What one key costs: its value, its name and the bookkeeping around them (dict entry,
@@ -244,6 +250,15 @@ impl Db {
             other => other,
         };
         let lfu = self.access.lfu;
+        // dbAdd signals a new key of a type someone can wait for; dbSetValue signals an
+        // overwritten stream (its XREADGROUP waiters must be released).
+        let signal = match self.entries.get(key) {
+            Some(old) => old.value.type_name() == "stream",
+            None => matches!(value.type_name(), "list" | "zset" | "stream"),
+        };
+        if signal {
+            self.signal_ready(key);
+        }
         if let Some(e) = self.entries.get_mut(key) {
             self.mem -= entry_memory(key, e);
             e.value = value;
@@ -295,6 +310,10 @@ impl Db {
     /// Removes `key`; returns its entry if it existed (expired or not).
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let (k, e) = self.entries.remove_entry(key)?;
+        // dbGenericDelete: a deleted stream releases its XREADGROUP waiters.
+        if e.value.type_name() == "stream" {
+            self.signal_ready(key);
+        }
         self.mem -= entry_memory(key, &e);
         self.scan_index.remove(&k);
         if let Some(t) = e.expire_at {
@@ -342,10 +361,77 @@ impl Db {
     }
 
     pub fn clear(&mut self) {
+        // emptyDb's scanDatabaseForDeletedStreams: waiters on streams are released.
+        let streams: Vec<Key> = self
+            .waiters
+            .keys()
+            .filter(|k| self.entries.get(&***k).is_some_and(|e| e.value.type_name() == "stream"))
+            .cloned()
+            .collect();
+        for k in streams {
+            self.signal_ready(&k);
+        }
         self.entries.clear();
         self.expiry_index.clear();
         self.scan_index.clear();
         self.mem = 0;
+    }
+
+    /// Swaps the data of two databases, leaving each one's waiters in place (SWAPDB),
+    /// then signals every waited-on key of both: a key that now exists may serve its
+    /// waiters, a stream that is gone releases them (scanDatabaseForReadyKeys and
+    /// scanDatabaseForDeletedStreams).
+    pub fn swap_data(&mut self, other: &mut Db) {
+        std::mem::swap(&mut self.entries, &mut other.entries);
+        std::mem::swap(&mut self.expiry_index, &mut other.expiry_index);
+        std::mem::swap(&mut self.scan_index, &mut other.scan_index);
+        std::mem::swap(&mut self.mem, &mut other.mem);
+        for db in [self, other] {
+            let keys: Vec<Key> = db.waiters.keys().cloned().collect();
+            for k in keys {
+                db.signal_ready(&k);
+            }
+        }
+    }
+
+    /// Adds `client` at the end of `key`'s waiters.
+    pub fn add_waiter(&mut self, key: &Key, client: u64) {
+        self.waiters.entry(key.clone()).or_default().push_back(client);
+    }
+
+    /// Removes `client` from `key`'s waiters.
+    pub fn remove_waiter(&mut self, key: &[u8], client: u64) {
+        if let Some(list) = self.waiters.get_mut(key) {
+            list.retain(|&c| c != client);
+            if list.is_empty() {
+                self.waiters.remove(key);
+            }
+        }
+    }
+
+    /// The clients waiting on `key`, first blocked first.
+    pub fn waiters(&self, key: &[u8]) -> Vec<u64> {
+        self.waiters.get(key).map(|l| l.iter().copied().collect()).unwrap_or_default()
+    }
+
+    /// Whether any client waits on `key`.
+    pub fn has_waiters(&self, key: &[u8]) -> bool {
+        self.waiters.contains_key(key)
+    }
+
+    /// Marks `key` ready if someone waits on it and it is not marked yet (signalKeyAsReady).
+    pub fn signal_ready(&mut self, key: &[u8]) {
+        if let Some((k, _)) = self.waiters.get_key_value(key) {
+            if !self.ready.iter().any(|r| **r == *key) {
+                let k = k.clone();
+                self.ready.push(k);
+            }
+        }
+    }
+
+    /// Takes the keys signalled ready so far.
+    pub fn take_ready(&mut self) -> Vec<Key> {
+        std::mem::take(&mut self.ready)
     }
 
     /// All keys (live or not yet lazily expired) in SCAN order.

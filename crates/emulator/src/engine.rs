@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use crate::blocking::{self, ClientQueues};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
@@ -54,6 +55,8 @@ pub struct Client {
     pub last_command: String,
     /// Set by QUIT: the front end sends the reply, then closes the connection.
     pub closing: bool,
+    /// Blocked state, commands queued while blocked, replies waiting for delivery.
+    pub queues: ClientQueues,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -84,6 +87,10 @@ pub struct Engine {
     pub(crate) run_id: String,
     /// Bumped by every write: a cheap "did anything change" for observers.
     dirty: u64,
+    /// Clients released from blocking whose queued commands have yet to run.
+    pub(crate) resumable: Vec<ClientId>,
+    /// True while commands run inside EXEC or a script, where nothing may block.
+    pub(crate) nested_execution: bool,
 }
 
 /// What a handler sees: the engine and the client that sent the command.
@@ -145,6 +152,8 @@ impl Engine {
             start_ms,
             run_id,
             dirty: 0,
+            resumable: Vec::new(),
+            nested_execution: false,
         }
     }
 
@@ -168,12 +177,14 @@ impl Engine {
                 last_interaction_ms: now,
                 last_command: "NULL".into(),
                 closing: false,
+                queues: ClientQueues::default(),
             },
         );
         id
     }
 
     pub fn disconnect(&mut self, id: ClientId) {
+        self.drop_client_queues(id);
         self.clients.remove(&id);
     }
 
@@ -224,12 +235,38 @@ impl Engine {
     ///
     /// Never panics on any input: unknown names, wrong arity, bad values all become
     /// Redis's error replies. An empty argument vector gets no reply (Redis ignores it).
+    ///
+    /// Several clients: a command that blocks returns `Reply::NoReply`, and so does any
+    /// command sent while its client is blocked (it is queued and runs once the client
+    /// is released). Replies that arrive later go to the client's outbox
+    /// (`drain_outbox`). So that a client's replies never overtake each other, a reply
+    /// is also put in the outbox (and `NoReply` returned) while the outbox is not empty.
     pub fn execute(&mut self, client: ClientId, argv: &[Vec<u8>]) -> Reply {
         if argv.is_empty() {
             return Reply::NoReply;
         }
-        if !self.clients.contains_key(&client) {
+        let Some(c) = self.clients.get(&client) else {
             return Reply::error("ERR unknown client");
+        };
+        if c.queues.blocked.is_some() {
+            blocking::queue_input(self, client, argv);
+            return Reply::NoReply;
+        }
+        let reply = self.execute_now(client, argv);
+        self.after_command();
+        match self.clients.get_mut(&client) {
+            Some(c) if !c.queues.outbox.is_empty() && reply != Reply::NoReply => {
+                c.queues.outbox.push_back(reply);
+                Reply::NoReply
+            }
+            _ => reply,
+        }
+    }
+
+    /// Runs one command now, without serving blocked clients afterwards.
+    pub(crate) fn execute_now(&mut self, client: ClientId, argv: &[Vec<u8>]) -> Reply {
+        if argv.is_empty() || !self.clients.contains_key(&client) {
+            return Reply::NoReply;
         }
         let now_ms = self.clock.now_ms();
         if let Some(c) = self.clients.get_mut(&client) {
@@ -282,21 +319,26 @@ impl Engine {
             }
         };
         self.stats.commands_processed += 1;
-        if let Reply::Error(text) = reply {
-            self.stats.error_replies += 1;
-            // The code is what precedes the first space within 32 bytes, else ERR
-            // (Redis's afterErrorReply).
-            let head = &text.as_bytes()[..text.len().min(32)];
-            let code = match head.iter().position(|&b| b == b' ') {
-                Some(end) => String::from_utf8_lossy(&head[..end]).into_owned(),
-                None => "ERR".to_string(),
-            };
-            *self.stats.errors.entry(code).or_default() += 1;
+        if let Reply::Error(text) = &reply {
+            self.count_error(&reply);
             // Redis replaces CR and LF in error texts with spaces (an error reply is one
             // line); doing it here makes every front end show the text the client gets.
             return Reply::Error(text.replace(['\r', '\n'], " "));
         }
         reply
+    }
+
+    /// Counts an error reply in INFO's stats: the code is what precedes the first space
+    /// within 32 bytes, else ERR (Redis's afterErrorReply).
+    pub(crate) fn count_error(&mut self, reply: &Reply) {
+        let Reply::Error(text) = reply else { return };
+        self.stats.error_replies += 1;
+        let head = &text.as_bytes()[..text.len().min(32)];
+        let code = match head.iter().position(|&b| b == b' ') {
+            Some(end) => String::from_utf8_lossy(&head[..end]).into_owned(),
+            None => "ERR".to_string(),
+        };
+        *self.stats.errors.entry(code).or_default() += 1;
     }
 
     /// Finds the spec that runs `argv` (descending into subcommands) and checks arity.

@@ -7,6 +7,7 @@
 //! ([`cli::render`]). All time comes from a [`Clock`]; all randomness from a seed.
 
 pub mod args;
+pub mod blocking;
 pub mod cli;
 pub mod clock;
 pub mod cmd;

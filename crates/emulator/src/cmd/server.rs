@@ -275,7 +275,11 @@ fn swapdb(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if !range.contains(&a) || !range.contains(&b) {
         return Err(CmdError::new(error::DB_INDEX));
     }
-    ctx.engine.dbs.swap(a as usize, b as usize);
+    let (a, b) = (a.min(b) as usize, a.max(b) as usize);
+    if a != b {
+        let (low, high) = ctx.engine.dbs.split_at_mut(b);
+        low[a].swap_data(&mut high[0]);
+    }
     ctx.dirty(1);
     Ok(Reply::ok())
 }
@@ -502,7 +506,7 @@ fn info_section(ctx: &Ctx, section: &str) -> String {
             kv("maxclients", e.config.get("maxclients").into());
             kv("client_recent_max_input_buffer", "0".into());
             kv("client_recent_max_output_buffer", "0".into());
-            kv("blocked_clients", "0".into());
+            kv("blocked_clients", ctx.engine.blocked_count().to_string());
             kv("tracking_clients", "0".into());
             kv("clients_in_timeout_table", "0".into());
             "Clients"

@@ -1,0 +1,343 @@
+//! Blocked clients: what a client waits for, and how the engine wakes it.
+//!
+//! The model is Redis 7.0's (src/blocked.c):
+//! - A blocking command that cannot be served at once parks its client: the client is
+//!   appended to the FIFO list of waiters of every key it names (per database), and
+//!   `execute` returns `Reply::NoReply`. Commands the client sends while it waits are
+//!   queued, not run (Redis stops reading a blocked client's socket).
+//! - Writes *signal* a key as ready when a client waits on it (a new key of a type that
+//!   can wake someone, an XADD, a stream deleted or overwritten). After each top-level
+//!   command the engine serves the waiters of every ready key, first blocked first served
+//!   (`Engine::serve_ready_keys`); a served or timed-out client's reply goes to its
+//!   outbox, and its queued commands run next.
+//! - Deadlines are checked by `Engine::handle_timeouts`, which front ends call when the
+//!   clock moves (a timer in the page, the event loop natively).
+//!
+//! What a command waits for is a `BlockedOp`; each data type serves its own kind.
+
+use std::collections::VecDeque;
+
+use crate::db::Key;
+use crate::engine::{ClientId, Ctx, Engine};
+use crate::reply::Reply;
+use crate::types::stream::StreamId;
+
+/// When a blocked client gives up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timeout {
+    /// BLOCK 0 / timeout 0: wait until served.
+    Never,
+    /// At this absolute time (ms), from the command's `now_ms` plus its timeout.
+    At(i64),
+}
+
+/// An XREAD or XREADGROUP waiting for entries.
+#[derive(Clone, Debug)]
+pub struct StreamWait {
+    /// Every stream key of the command, in order, with the ID to read after (`$` resolved
+    /// to the stream's last ID when the client blocked). For a group this is refreshed
+    /// from the group's last-delivered ID when the key is served.
+    pub keys: Vec<(Vec<u8>, StreamId)>,
+    /// COUNT, 0 for none.
+    pub count: usize,
+    pub group: Option<GroupWait>,
+}
+
+/// The consumer-group part of a blocked XREADGROUP.
+#[derive(Clone, Debug)]
+pub struct GroupWait {
+    pub group: Vec<u8>,
+    pub consumer: Vec<u8>,
+    pub noack: bool,
+}
+
+/// What a blocked client waits for.
+#[derive(Clone, Debug)]
+pub enum BlockedOp {
+    Stream(StreamWait),
+}
+
+impl BlockedOp {
+    /// The reply a client gets when its timeout passes (Redis's replyToBlockedClientTimedOut).
+    fn timeout_reply(&self) -> Reply {
+        match self {
+            BlockedOp::Stream(_) => Reply::NilArray,
+        }
+    }
+
+    /// The type a client blocked by this op is listed under (for CLIENT LIST and observers).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BlockedOp::Stream(_) => "stream",
+        }
+    }
+
+    /// True for XREADGROUP, which a deleted or overwritten key unblocks with an error.
+    fn is_group_read(&self) -> bool {
+        matches!(self, BlockedOp::Stream(StreamWait { group: Some(_), .. }))
+    }
+}
+
+/// A parked client.
+#[derive(Clone, Debug)]
+pub struct Blocked {
+    /// The database the keys belong to (the client's when it blocked).
+    pub db: usize,
+    pub keys: Vec<Key>,
+    pub timeout: Timeout,
+    pub op: BlockedOp,
+    /// When the client blocked, for observers ("waiting for 3 s").
+    pub since_ms: i64,
+}
+
+/// The per-client half of blocking: its parked command, the commands it sent meanwhile,
+/// and replies that reached it outside its own `execute` call.
+#[derive(Clone, Debug, Default)]
+pub struct ClientQueues {
+    pub blocked: Option<Blocked>,
+    /// Commands received while blocked, run in order once the client is released.
+    pub input: VecDeque<Vec<Vec<u8>>>,
+    /// Replies (and, later, push messages) for the front end to deliver, in order.
+    pub outbox: VecDeque<Reply>,
+}
+
+impl Ctx<'_> {
+    /// Whether the running command may park its client. Inside MULTI/EXEC or a script
+    /// a blocking command behaves as if its timeout had already passed (Redis 7.0).
+    pub fn may_block(&self) -> bool {
+        !self.engine.nested_execution
+    }
+
+    /// Parks the running client until one of `keys` (in its database) is served or the
+    /// timeout passes; returns the reply to send now, which is none.
+    pub fn block(&mut self, keys: Vec<Vec<u8>>, timeout: Timeout, op: BlockedOp) -> Reply {
+        let db = self.db_index();
+        let client = self.client;
+        let now = self.now_ms;
+        self.engine.park(client, db, keys, timeout, op, now);
+        Reply::NoReply
+    }
+
+    /// Tells the engine that `key` in the client's database may now serve waiters
+    /// (Redis's signalKeyAsReady). Cheap when nobody waits on it.
+    pub fn signal_key_ready(&mut self, key: &[u8]) {
+        let db = self.db_index();
+        self.engine.dbs[db].signal_ready(key);
+    }
+}
+
+impl Engine {
+    /// Registers `client` as blocked (blockForKeys): FIFO per key, each key once.
+    fn park(&mut self, client: ClientId, db: usize, keys: Vec<Vec<u8>>, timeout: Timeout, op: BlockedOp, now_ms: i64) {
+        let mut unique: Vec<Key> = Vec::with_capacity(keys.len());
+        for k in keys {
+            if !unique.iter().any(|u| **u == *k) {
+                unique.push(Key::from(k.as_slice()));
+            }
+        }
+        for k in &unique {
+            self.dbs[db].add_waiter(k, client);
+        }
+        if let Some(c) = self.clients.get_mut(&client) {
+            c.queues.blocked = Some(Blocked { db, keys: unique, timeout, op, since_ms: now_ms });
+        }
+    }
+
+    /// Releases `client` from its blocked state (unblockClient), if it was blocked.
+    /// Returns what it was waiting for.
+    fn unpark(&mut self, client: ClientId) -> Option<Blocked> {
+        let blocked = self.clients.get_mut(&client)?.queues.blocked.take()?;
+        for k in &blocked.keys {
+            self.dbs[blocked.db].remove_waiter(k, client);
+        }
+        Some(blocked)
+    }
+
+    /// Unblocks `client` with `reply` in its outbox, and marks it for resuming its
+    /// queued input.
+    fn release(&mut self, client: ClientId, reply: Reply) {
+        self.unpark(client);
+        if let Reply::Error(_) = &reply {
+            self.count_error(&reply);
+        }
+        if let Some(c) = self.clients.get_mut(&client) {
+            c.queues.outbox.push_back(reply);
+        }
+        self.resumable.push(client);
+    }
+
+    pub fn is_blocked(&self, client: ClientId) -> bool {
+        self.clients.get(&client).is_some_and(|c| c.queues.blocked.is_some())
+    }
+
+    /// What `client` is blocked on, for CLIENT LIST and observers.
+    pub fn blocked_state(&self, client: ClientId) -> Option<&Blocked> {
+        self.clients.get(&client).and_then(|c| c.queues.blocked.as_ref())
+    }
+
+    /// How many clients are blocked (INFO's blocked_clients).
+    pub fn blocked_count(&self) -> usize {
+        self.clients.values().filter(|c| c.queues.blocked.is_some()).count()
+    }
+
+    /// Takes the replies that reached `client` outside its own `execute` calls, oldest
+    /// first. Front ends deliver them after each batch of commands.
+    pub fn drain_outbox(&mut self, client: ClientId) -> Vec<Reply> {
+        match self.clients.get_mut(&client) {
+            Some(c) => c.queues.outbox.drain(..).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Takes every non-empty outbox: (client, its replies oldest first). For front ends
+    /// that serve many clients (the native server) after each batch of commands.
+    pub fn take_outboxes(&mut self) -> Vec<(ClientId, Vec<Reply>)> {
+        self.clients
+            .values_mut()
+            .filter(|c| !c.queues.outbox.is_empty())
+            .map(|c| (c.id, c.queues.outbox.drain(..).collect()))
+            .collect()
+    }
+
+    /// Whether any client has replies waiting in its outbox.
+    pub fn has_output(&self) -> bool {
+        self.clients.values().any(|c| !c.queues.outbox.is_empty())
+    }
+
+    /// The earliest deadline of a blocked client, so a front end can sleep until then.
+    pub fn next_timeout(&self) -> Option<i64> {
+        self.clients
+            .values()
+            .filter_map(|c| match c.queues.blocked.as_ref()?.timeout {
+                Timeout::At(t) => Some(t),
+                Timeout::Never => None,
+            })
+            .min()
+    }
+
+    /// Times out every blocked client whose deadline has passed (by the clock now), in
+    /// deadline order then client id, like Redis's timeout radix tree. Their replies go
+    /// to their outboxes; their queued commands then run. Returns how many timed out.
+    pub fn handle_timeouts(&mut self) -> usize {
+        let now = self.clock.now_ms();
+        let mut due: Vec<(i64, ClientId)> = self
+            .clients
+            .values()
+            .filter_map(|c| match c.queues.blocked.as_ref()?.timeout {
+                Timeout::At(t) if t <= now => Some((t, c.id)),
+                _ => None,
+            })
+            .collect();
+        due.sort_unstable();
+        for &(_, client) in &due {
+            let reply = match self.clients.get(&client).and_then(|c| c.queues.blocked.as_ref()) {
+                Some(b) => b.op.timeout_reply(),
+                None => continue,
+            };
+            self.release(client, reply);
+        }
+        if !due.is_empty() {
+            self.after_command();
+        }
+        due.len()
+    }
+
+    /// What runs after every top-level command (and after timeouts): serve the clients
+    /// blocked on keys that became ready, then let released clients run the commands
+    /// they sent while blocked, which may in turn make keys ready or block again.
+    pub(crate) fn after_command(&mut self) {
+        loop {
+            self.serve_ready_keys();
+            if self.resumable.is_empty() {
+                return;
+            }
+            let released = std::mem::take(&mut self.resumable);
+            for client in released {
+                while !self.is_blocked(client) {
+                    let Some(argv) = self.clients.get_mut(&client).and_then(|c| c.queues.input.pop_front()) else {
+                        break;
+                    };
+                    let reply = self.execute_now(client, &argv);
+                    if reply != Reply::NoReply {
+                        if let Some(c) = self.clients.get_mut(&client) {
+                            c.queues.outbox.push_back(reply);
+                        }
+                    }
+                    self.serve_ready_keys();
+                }
+            }
+        }
+    }
+
+    /// Serves the waiters of every key signalled ready, until no key is ready
+    /// (handleClientsBlockedOnKeys). Serving may signal more keys (BLMOVE pushes), hence
+    /// the loop.
+    fn serve_ready_keys(&mut self) {
+        loop {
+            let mut any = false;
+            for db in 0..self.dbs.len() {
+                let ready = self.dbs[db].take_ready();
+                for key in ready {
+                    any = true;
+                    self.serve_key(db, &key);
+                }
+            }
+            if !any {
+                return;
+            }
+        }
+    }
+
+    /// Serves the clients blocked on one ready key, in the order they blocked.
+    fn serve_key(&mut self, db: usize, key: &Key) {
+        let now = self.clock.now_ms();
+        // Like lookupKeyReadWithFlags: an expired key is deleted first.
+        let kind = self.dbs[db].peek(key, now).map(|e| e.value.type_name());
+        let waiters = self.dbs[db].waiters(key);
+        if kind == Some("stream") {
+            for client in waiters.iter().copied() {
+                let Some(mut blocked) = self.clients.get_mut(&client).and_then(|c| c.queues.blocked.take()) else {
+                    continue;
+                };
+                let served = match &mut blocked.op {
+                    BlockedOp::Stream(wait) => crate::cmd::streams::serve_blocked_stream(self, client, db, key, wait, now),
+                };
+                match served {
+                    Some(reply) => {
+                        // Put it back so `release` unregisters every key of the client.
+                        if let Some(c) = self.clients.get_mut(&client) {
+                            c.queues.blocked = Some(blocked);
+                        }
+                        self.release(client, reply);
+                    }
+                    None => {
+                        if let Some(c) = self.clients.get_mut(&client) {
+                            c.queues.blocked = Some(blocked);
+                        }
+                    }
+                }
+            }
+        } else {
+            // Missing, or replaced by another type: XREADGROUP waiters depend on the key
+            // and its group, which are gone for good (unblockDeletedStreamReadgroupClients).
+            for client in waiters {
+                let group = self.blocked_state(client).is_some_and(|b| b.op.is_group_read());
+                if group {
+                    self.release(client, Reply::error("UNBLOCKED the stream key no longer exists"));
+                }
+            }
+        }
+    }
+
+    /// Forgets everything about a disconnected client's blocking.
+    pub(crate) fn drop_client_queues(&mut self, client: ClientId) {
+        self.unpark(client);
+    }
+}
+
+/// Queues `argv` for a blocked client (the engine's stand-in for an unread socket).
+pub(crate) fn queue_input(engine: &mut Engine, client: ClientId, argv: &[Vec<u8>]) {
+    if let Some(c) = engine.clients.get_mut(&client) {
+        c.queues.input.push_back(argv.to_vec());
+    }
+}
