@@ -279,6 +279,17 @@ impl Connection {
         }
     }
 
+    /// Appends replies produced outside this connection's own requests (see
+    /// `Engine::take_outboxes`); `closing` when one of them answered a queued QUIT.
+    pub fn push_replies(&mut self, replies: &[Reply], protocol: Protocol, closing: bool) {
+        for reply in replies {
+            reply.encode(protocol, &mut self.output);
+        }
+        if closing {
+            self.close_after_flush = true;
+        }
+    }
+
     /// Writes queued replies. Ok(true) when everything went out, Ok(false) when the
     /// socket is full (a writable event will come).
     pub fn flush(&mut self) -> io::Result<bool> {

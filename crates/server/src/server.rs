@@ -2,13 +2,14 @@
 //! mio (epoll/kqueue) tells which sockets are ready; the engine runs between polls;
 //! active expiry runs about ten times a second (Redis's default `hz 10`).
 
+use std::collections::HashMap;
 use std::io::{self, ErrorKind, Write};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
-use redis_emulator::{ClientInfo, Engine};
+use redis_emulator::{ClientId, ClientInfo, Engine};
 
 use crate::connection::{ArgPool, Connection, Limits, State};
 use crate::log::{log, Level};
@@ -37,6 +38,9 @@ pub struct Server {
     resume: Vec<usize>,
     open: usize,
     args: ArgPool,
+    /// The slot of each client's connection, to deliver replies that reach a client
+    /// outside its own requests (a blocked command served by another client's write).
+    slots: HashMap<ClientId, usize>,
 }
 
 impl Server {
@@ -55,6 +59,7 @@ impl Server {
             resume: Vec::new(),
             open: 0,
             args: Vec::new(),
+            slots: HashMap::new(),
         })
     }
 
@@ -75,9 +80,17 @@ impl Server {
                 self.shut_down(signal);
                 return Ok(());
             }
-            // Paused clients to resume: look at the sockets without sleeping.
+            // Paused clients to resume: look at the sockets without sleeping. Otherwise
+            // sleep until the next tick or the next blocked client's deadline.
             let timeout = if self.resume.is_empty() {
-                next_tick.saturating_duration_since(Instant::now())
+                let tick = next_tick.saturating_duration_since(Instant::now());
+                match self.engine.next_timeout() {
+                    Some(deadline) => {
+                        let wait = deadline.saturating_sub(self.engine.now_ms()).max(0) as u64;
+                        tick.min(Duration::from_millis(wait))
+                    }
+                    None => tick,
+                }
             } else {
                 Duration::ZERO
             };
@@ -101,9 +114,17 @@ impl Server {
                 for slot in std::mem::take(&mut self.resume) {
                     self.on_connection_event(slot, limits, false);
                 }
-                self.write_pending();
-                self.free.append(&mut self.freed);
             }
+            // Blocked clients whose deadline passed get their null replies (Redis does
+            // this in beforeSleep, so a timeout is answered within the millisecond).
+            if self.engine.next_timeout().is_some_and(|t| t <= self.engine.now_ms()) {
+                self.engine.handle_timeouts();
+            }
+            self.deliver_outboxes();
+            if !self.pending_writes.is_empty() {
+                self.write_pending();
+            }
+            self.free.append(&mut self.freed);
             let now = Instant::now();
             if now >= next_tick {
                 self.expire_cycle(now);
@@ -167,6 +188,7 @@ impl Server {
         }
         let id = self.engine.connect(ClientInfo { addr: peer.to_string(), laddr });
         self.conns[slot] = Some(Connection::new(stream, id));
+        self.slots.insert(id, slot);
         self.open += 1;
     }
 
@@ -175,6 +197,21 @@ impl Server {
         if conn.on_event(&mut self.engine, &mut self.args, limits, read_closed) == State::Close {
             self.close(slot);
         } else if conn.has_output() {
+            self.pending_writes.push(slot);
+        }
+    }
+
+    /// Moves replies that reached clients outside their own requests (served or timed
+    /// out blocked commands, and the commands they had queued) into their connections.
+    fn deliver_outboxes(&mut self) {
+        for (client, replies) in self.engine.take_outboxes() {
+            let Some(&slot) = self.slots.get(&client) else { continue };
+            let Some(Some(conn)) = self.conns.get_mut(slot) else { continue };
+            let (protocol, closing) = match self.engine.client(client) {
+                Some(c) => (c.protocol, c.closing),
+                None => continue,
+            };
+            conn.push_replies(&replies, protocol, closing);
             self.pending_writes.push(slot);
         }
     }
@@ -199,6 +236,7 @@ impl Server {
         if let Some(mut conn) = self.conns[slot].take() {
             let _ = self.poll.registry().deregister(&mut conn.stream);
             self.engine.disconnect(conn.client);
+            self.slots.remove(&conn.client);
             self.freed.push(slot);
             self.open -= 1;
         }

@@ -498,3 +498,94 @@ fn maxclients_turns_extra_connections_away() {
         thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Asserts nothing arrives on `s` for a little while (a blocked client stays silent).
+fn expect_silence(s: &mut TcpStream, for_ms: u64) {
+    s.set_read_timeout(Some(Duration::from_millis(for_ms))).unwrap();
+    let mut buf = [0u8; 256];
+    match s.read(&mut buf) {
+        Ok(0) => panic!("the server closed the connection"),
+        Ok(n) => panic!("unexpected reply while blocked: {:?}", String::from_utf8_lossy(&buf[..n])),
+        Err(e) => assert!(matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut), "{e}"),
+    }
+    s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+}
+
+#[test]
+fn xread_block_is_woken_by_another_connections_xadd() {
+    let server = Server::start(&[]);
+    let mut reader = server.connect();
+    let mut writer = server.connect();
+    reader.write_all(&cmds(&["XREAD BLOCK 0 STREAMS s $"])).unwrap();
+    expect_silence(&mut reader, 200);
+    writer.write_all(&cmds(&["XADD s 1-1 f v"])).unwrap();
+    expect(&mut writer, b"$3\r\n1-1\r\n");
+    expect(&mut reader, b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n");
+}
+
+#[test]
+fn blocked_client_times_out_and_then_runs_what_it_pipelined() {
+    let server = Server::start(&[]);
+    let mut reader = server.connect();
+    let started = Instant::now();
+    // The PING behind the blocked read waits for it, like Redis's unread socket.
+    reader.write_all(&cmds(&["XREAD BLOCK 300 STREAMS s 0", "PING"])).unwrap();
+    expect(&mut reader, b"*-1\r\n+PONG\r\n");
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(290), "timed out too early: {waited:?}");
+    assert!(waited < Duration::from_secs(3), "timed out too late: {waited:?}");
+}
+
+#[test]
+fn quit_behind_a_blocked_read_answers_after_it() {
+    let server = Server::start(&[]);
+    let mut reader = server.connect();
+    let mut writer = server.connect();
+    reader.write_all(&cmds(&["XREAD BLOCK 0 STREAMS s $", "QUIT"])).unwrap();
+    expect_silence(&mut reader, 150);
+    writer.write_all(&cmds(&["XADD s 5-0 a b"])).unwrap();
+    expect(&mut writer, b"$3\r\n5-0\r\n");
+    expect(&mut reader, b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n5-0\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n+OK\r\n");
+    expect_closed(&mut reader);
+}
+
+#[test]
+fn a_blocked_client_that_disconnects_is_forgotten() {
+    let server = Server::start(&[]);
+    let mut gone = server.connect();
+    gone.write_all(&cmds(&["XREAD BLOCK 0 STREAMS s $"])).unwrap();
+    expect_silence(&mut gone, 100);
+    drop(gone);
+    let mut other = server.connect();
+    // Give the server a moment to see the close, then check nobody is blocked.
+    thread::sleep(Duration::from_millis(100));
+    let info = roundtrip(&mut other, "INFO clients");
+    assert!(info.contains("blocked_clients:0"), "{info}");
+    assert_eq!(roundtrip(&mut other, "XADD s 1-0 f v"), "$3\r\n1-0\r\n");
+}
+
+#[test]
+fn consumers_of_one_group_each_get_a_different_entry() {
+    let server = Server::start(&[]);
+    let mut admin = server.connect();
+    assert_eq!(roundtrip(&mut admin, "XGROUP CREATE s g $ MKSTREAM"), "+OK\r\n");
+    let mut workers: Vec<TcpStream> = (0..3).map(|_| server.connect()).collect();
+    for (i, w) in workers.iter_mut().enumerate() {
+        w.write_all(&cmds(&[&format!("XREADGROUP GROUP g c{i} BLOCK 0 COUNT 1 STREAMS s >")])).unwrap();
+        // One at a time, so the server sees them block in this order.
+        expect_silence(w, 80);
+    }
+    for n in 1..=3 {
+        assert_eq!(roundtrip(&mut admin, &format!("XADD s {n}-0 job {n}")), format!("$3\r\n{n}-0\r\n"));
+    }
+    // First blocked, first served: worker i gets entry i+1.
+    for (i, w) in workers.iter_mut().enumerate() {
+        let n = i + 1;
+        expect(w, format!("*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n{n}-0\r\n*2\r\n$3\r\njob\r\n$1\r\n{n}\r\n").as_bytes());
+    }
+    admin.write_all(&cmds(&["XPENDING s g"])).unwrap();
+    expect(
+        &mut admin,
+        b"*4\r\n:3\r\n$3\r\n1-0\r\n$3\r\n3-0\r\n*3\r\n*2\r\n$2\r\nc0\r\n$1\r\n1\r\n*2\r\n$2\r\nc1\r\n$1\r\n1\r\n*2\r\n$2\r\nc2\r\n$1\r\n1\r\n",
+    );
+}
