@@ -344,6 +344,8 @@ class Server:
         """`@sleep`: move the stopped clock, or really sleep."""
         if self.clock is not None:
             self.clock.advance_ms(ms)
+        elif ms < 0:
+            sys.exit("a negative @sleep needs a stopped clock (@clock)")
         else:
             time.sleep(ms / 1000)
 

@@ -7,9 +7,10 @@
 //! exact reply bytes), and the redis-cli rendering (`cli::render_for`). It reports every
 //! mismatch of a case, then fails. redis-server is not needed to run it.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use redis_emulator::{cli, ClientInfo, Engine, ManualClock};
+use redis_emulator::{cli, ClientId, ClientInfo, Engine, ManualClock};
 use serde_json::Value;
 
 /// One test per case file (a test checks that none is missing from this list).
@@ -78,6 +79,11 @@ golden_cases! {
     golden_zsets_help => "zsets-help",
     golden_zsets_mix => "zsets-mix",
     golden_zsets_parse => "zsets-parse",
+    golden_streams_basic => "streams-basic",
+    golden_streams_trim => "streams-trim",
+    golden_streams_groups => "streams-groups",
+    golden_streams_time => "streams-time",
+    golden_streams_blocking => "streams-blocking",
 }
 
 fn golden_dir() -> PathBuf {
@@ -87,16 +93,40 @@ fn golden_dir() -> PathBuf {
 /// What redis-cli prints for a line its tokenizer rejects.
 const INVALID_ARGUMENTS: &[u8] = b"Invalid argument(s)\n";
 
-/// A line of a case file: a command with its directives, or a pause.
+/// A line of a case file: a command with its directives (and the client that sends it,
+/// `[B] ...`; `None` is client A), or a pause.
 #[derive(Debug, PartialEq)]
 enum Step {
     Sleep { line: usize, ms: i64 },
-    Command { line: usize, cmd: String, sort: bool, skip_cli: bool, known_diff: Option<String> },
+    Command { line: usize, client: Option<String>, cmd: String, sort: bool, skip_cli: bool, known_diff: Option<String> },
+}
+
+/// A case file: its steps, its `@clock` (ms since the epoch) if it stops the clock, and
+/// its clients in order of first use (`["A"]` unless a line names one).
+#[derive(Debug, PartialEq)]
+struct Case {
+    steps: Vec<Step>,
+    clock: Option<i64>,
+    clients: Vec<String>,
+    /// A line names its client: several connections, replies compared per client, no
+    /// redis-cli pass.
+    multi: bool,
+}
+
+/// `[B] ` at the start of a line: the client's name and the command after it.
+fn client_prefix(text: &str) -> Option<(&str, &str)> {
+    let rest = text.strip_prefix('[')?;
+    let end = rest.find("] ")?;
+    let name = &rest[..end];
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return None;
+    }
+    Some((name, &rest[end + 2..]))
 }
 
 /// Reads a case file with the same rules as the recorder.
-fn parse_case_file(text: &str) -> Result<Vec<Step>, String> {
-    let mut steps = Vec::new();
+fn parse_case_file(text: &str) -> Result<Case, String> {
+    let mut case = Case { steps: Vec::new(), clock: None, clients: vec!["A".to_string()], multi: false };
     let (mut sort, mut skip_cli, mut known_diff) = (false, false, None);
     for (i, raw) in text.split('\n').enumerate() {
         let line = i + 1;
@@ -109,7 +139,17 @@ fn parse_case_file(text: &str) -> Result<Vec<Step>, String> {
             match word {
                 "sleep" => {
                     let ms = rest.trim().parse().map_err(|_| format!("line {line}: bad @sleep"))?;
-                    steps.push(Step::Sleep { line, ms });
+                    case.steps.push(Step::Sleep { line, ms });
+                }
+                "clock" => {
+                    if !case.steps.is_empty() || case.clock.is_some() || sort || skip_cli || known_diff.is_some() {
+                        return Err(format!("line {line}: @clock comes once, before any command or @sleep"));
+                    }
+                    let ms = rest.trim();
+                    if ms.is_empty() || !ms.bytes().all(|b| b.is_ascii_digit()) {
+                        return Err(format!("line {line}: @clock needs a time in milliseconds since the epoch"));
+                    }
+                    case.clock = Some(ms.parse().map_err(|_| format!("line {line}: bad @clock"))?);
                 }
                 "sort" => sort = true,
                 "skip-cli" => skip_cli = true,
@@ -118,11 +158,21 @@ fn parse_case_file(text: &str) -> Result<Vec<Step>, String> {
             }
             continue;
         }
-        steps.push(Step::Command { line, cmd: text.to_string(), sort, skip_cli, known_diff: known_diff.take() });
+        let (client, cmd) = match client_prefix(text) {
+            Some((name, cmd)) => {
+                case.multi = true;
+                if !case.clients.iter().any(|c| c == name) {
+                    case.clients.push(name.to_string());
+                }
+                (Some(name.to_string()), cmd)
+            }
+            None => (None, text),
+        };
+        case.steps.push(Step::Command { line, client, cmd: cmd.to_string(), sort, skip_cli, known_diff: known_diff.take() });
         sort = false;
         skip_cli = false;
     }
-    Ok(steps)
+    Ok(case)
 }
 
 /// A recorded JSON string back to bytes: each character is one byte (U+0000..U+00FF).
@@ -131,12 +181,28 @@ fn bytes_of(v: &Value) -> Option<Vec<u8>> {
     Some(s.chars().map(|c| u8::try_from(c as u32).expect("recorded bytes are U+0000..U+00FF")).collect())
 }
 
-/// One recorded command.
+/// One recorded step (a sleep has only `others`).
+#[derive(Default)]
 struct Recorded {
     argv: Option<Vec<Vec<u8>>>,
     resp2: Option<Vec<u8>>,
     resp3: Option<Vec<u8>>,
     cli: Option<Vec<u8>>,
+    /// Multi-client cases: what each other client received during the step, per RESP
+    /// pass (`others.resp2.B`); a client that is not listed received nothing.
+    others2: BTreeMap<String, Vec<u8>>,
+    others3: BTreeMap<String, Vec<u8>>,
+}
+
+fn others_of(v: &Value) -> BTreeMap<String, Vec<u8>> {
+    v.as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), bytes_of(v).expect("recorded bytes"))).collect())
+        .unwrap_or_default()
+}
+
+/// Whether redis-cli's tokenizer accepts the line (a rejected line is never sent).
+fn argv_is_sent(cmd: &str) -> bool {
+    cli::split_args(cmd.as_bytes()).is_some()
 }
 
 /// The three ways a case is replayed.
@@ -170,7 +236,8 @@ fn run_case(case: &str) {
     let case_path = dir.join("cases").join(format!("{case}.txt"));
     let rec_path = dir.join("recorded").join(format!("{case}.json"));
     let text = std::fs::read_to_string(&case_path).unwrap_or_else(|e| panic!("{}: {e}", case_path.display()));
-    let steps = parse_case_file(&text).unwrap_or_else(|e| panic!("{}: {e}", case_path.display()));
+    let parsed = parse_case_file(&text).unwrap_or_else(|e| panic!("{}: {e}", case_path.display()));
+    let steps = &parsed.steps;
     let json = std::fs::read_to_string(&rec_path)
         .unwrap_or_else(|e| panic!("{}: {e} (record it: python3 scripts/record-goldens.py {case})", rec_path.display()));
     let doc: Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{}: {e}", rec_path.display()));
@@ -182,12 +249,23 @@ fn run_case(case: &str) {
     if recorded_steps.len() != steps.len() {
         stale.push(format!("{} steps in the case file, {} recorded", steps.len(), recorded_steps.len()));
     }
+    if doc.get("clock_ms").and_then(Value::as_i64) != parsed.clock {
+        stale.push(format!("case file has @clock {:?}, recording has {:?}", parsed.clock, doc.get("clock_ms")));
+    }
+    let recorded_clients: Vec<String> = match doc.get("clients").and_then(Value::as_array) {
+        Some(a) => a.iter().map(|c| c.as_str().unwrap_or("").to_string()).collect(),
+        None => vec!["A".to_string()],
+    };
+    if recorded_clients != parsed.clients || doc.get("client_ids").is_some() != parsed.multi {
+        stale.push(format!("case file has clients {:?}, recording has {:?}", parsed.clients, recorded_clients));
+    }
     for (step, r) in steps.iter().zip(recorded_steps) {
         let as_recorded = if let Some(ms) = r.get("sleep") {
             Step::Sleep { line: r["line"].as_u64().unwrap_or(0) as usize, ms: ms.as_i64().unwrap_or(-1) }
         } else {
             Step::Command {
                 line: r["line"].as_u64().unwrap_or(0) as usize,
+                client: r.get("client").and_then(|v| v.as_str()).map(str::to_string),
                 cmd: r["cmd"].as_str().unwrap_or("").to_string(),
                 sort: r.get("sort").is_some_and(|v| v.as_bool() == Some(true)),
                 skip_cli: r.get("skip-cli").is_some_and(|v| v.as_bool() == Some(true)),
@@ -197,14 +275,13 @@ fn run_case(case: &str) {
         if &as_recorded != step {
             stale.push(format!("case file has {step:?}, recording has {as_recorded:?}"));
         }
-        if r.get("sleep").is_some() {
-            continue;
-        }
         recorded.push(Recorded {
             argv: r.get("argv").and_then(|a| a.as_array()).map(|a| a.iter().map(|x| bytes_of(x).unwrap()).collect()),
             resp2: r.get("resp2").and_then(bytes_of),
             resp3: r.get("resp3").and_then(bytes_of),
             cli: r.get("cli").and_then(bytes_of),
+            others2: others_of(&r["others"]["resp2"]),
+            others3: others_of(&r["others"]["resp3"]),
         });
     }
     if !stale.is_empty() {
@@ -216,8 +293,10 @@ fn run_case(case: &str) {
     }
 
     let mut report = Report { case: case.to_string(), failures: Vec::new(), known: Vec::new(), commands: 0, checks: 0 };
-    for pass in [Pass::Resp2, Pass::Resp3, Pass::Cli] {
-        replay(&doc, &steps, &recorded, pass, &mut report);
+    // A multi-client case has no redis-cli pass (redis-cli is one connection).
+    let passes: &[Pass] = if parsed.multi { &[Pass::Resp2, Pass::Resp3] } else { &[Pass::Resp2, Pass::Resp3, Pass::Cli] };
+    for &pass in passes {
+        replay(&doc, &parsed, &recorded, pass, &mut report);
     }
     report.commands = steps.iter().filter(|s| matches!(s, Step::Command { .. })).count();
 
@@ -240,132 +319,207 @@ fn run_case(case: &str) {
     }
 }
 
+/// The engine's clients for a pass, with the ids the recorder's connections had (its
+/// server chose them; connections it made before count), so HELLO and CLIENT ID replies
+/// match: ids below the wanted one are taken and given back.
+fn connect_clients(engine: &mut Engine, doc: &Value, case: &Case, pass: Pass) -> Vec<ClientId> {
+    let key = pass.id_key();
+    let wanted: Vec<u64> = if case.multi {
+        case.clients.iter().map(|name| doc["client_ids"][key][name].as_u64().expect("client_ids")).collect()
+    } else {
+        vec![doc["client_id"][key].as_u64().expect("client_id")]
+    };
+    let mut spare = Vec::new();
+    let mut clients = Vec::new();
+    for w in wanted {
+        let client = loop {
+            let id = engine.connect(ClientInfo::default());
+            if id >= w {
+                break id;
+            }
+            spare.push(id);
+        };
+        clients.push(client);
+    }
+    for id in spare {
+        engine.disconnect(id);
+    }
+    clients
+}
+
+/// What a client received outside its own `execute` calls (a blocked command served or
+/// timed out), as its connection's bytes.
+fn drain(engine: &mut Engine, client: ClientId) -> Vec<u8> {
+    let mut out = Vec::new();
+    for reply in engine.drain_outbox(client) {
+        out.extend_from_slice(&reply.to_resp(engine.protocol(client)));
+    }
+    out
+}
+
 /// Replays a case on a fresh engine, as the recorder did on a fresh server.
-fn replay(doc: &Value, steps: &[Step], recorded: &[Recorded], pass: Pass, report: &mut Report) {
-    // Each pass ran on its own server, a moment after the previous one: start the clock
-    // where that pass started.
+fn replay(doc: &Value, case: &Case, recorded: &[Recorded], pass: Pass, report: &mut Report) {
+    // Each pass ran on its own server, a moment after the previous one (or, with @clock, at
+    // the stopped time): start the clock where that pass started.
     let start_ms = doc["started_at_ms"][pass.id_key()].as_i64().expect("started_at_ms");
     let clock = ManualClock::new(start_ms);
     let mut engine = Engine::new(Box::new(clock.clone()), 1);
-    // The recorder's connection had an id chosen by the server (connections it made before
-    // count). Make ours the same, so HELLO and CLIENT ID replies can match.
-    let wanted_id = doc["client_id"][pass.id_key()].as_u64().expect("client_id");
-    let mut others = Vec::new();
-    let client = loop {
-        let id = engine.connect(ClientInfo::default());
-        if id >= wanted_id {
-            break id;
-        }
-        others.push(id);
-    };
-    for id in others {
-        engine.disconnect(id);
-    }
+    let clients = connect_clients(&mut engine, doc, case, pass);
     if pass == Pass::Resp3 {
-        let hello = engine.execute(client, &[b"HELLO".to_vec(), b"3".to_vec()]);
-        assert!(!hello.is_error(), "HELLO 3 failed: {hello:?}");
+        for &client in &clients {
+            let hello = engine.execute(client, &[b"HELLO".to_vec(), b"3".to_vec()]);
+            assert!(!hello.is_error(), "HELLO 3 failed: {hello:?}");
+        }
     }
+    let client_named = |name: &str| clients[case.clients.iter().position(|c| c == name).expect("a known client")];
+    let what = pass_name(pass);
 
-    let mut rec = recorded.iter();
-    for step in steps {
-        let (line, cmd, sort, skip_cli, known_diff) = match step {
-            Step::Sleep { ms, .. } => {
+    for (step, r) in case.steps.iter().zip(recorded) {
+        let (line, client_name, cmd, sort, skip_cli, known_diff) = match step {
+            Step::Sleep { line, ms } => {
                 clock.advance_ms(*ms);
+                engine.handle_timeouts();
+                if case.multi {
+                    // A timed-out blocked client gets its reply now.
+                    let others = if pass == Pass::Resp2 { &r.others2 } else { &r.others3 };
+                    for (name, &client) in case.clients.iter().zip(&clients) {
+                        report.checks += 1;
+                        let expected = others.get(name).cloned().unwrap_or_default();
+                        let actual = drain(&mut engine, client);
+                        if expected != actual {
+                            report.failures.push(format!(
+                                "  {}.txt:{} [{}, received by {}] @sleep {}\n      expected: {}\n      actual:   {}",
+                                report.case,
+                                line,
+                                what,
+                                name,
+                                ms,
+                                escape(&expected),
+                                escape(&actual)
+                            ));
+                        }
+                    }
+                }
                 continue;
             }
-            Step::Command { line, cmd, sort, skip_cli, known_diff } => (*line, cmd, *sort, *skip_cli, known_diff),
+            Step::Command { line, client, cmd, sort, skip_cli, known_diff } => {
+                (*line, client.as_deref().unwrap_or("A"), cmd, *sort, *skip_cli, known_diff)
+            }
         };
-        let r = rec.next().expect("one recording per command");
         if pass == Pass::Cli && skip_cli {
             continue;
         }
+        let shown = if case.multi { format!("[{client_name}] {cmd}") } else { cmd.clone() };
+        // Every comparison of this step: (label, expected, actual).
+        let mut compared: Vec<(String, Vec<u8>, Vec<u8>)> = Vec::new();
+        // Whether the line was sent (a reply compared), not just tokenized.
+        let replied = argv_is_sent(cmd);
         let argv = cli::split_args(cmd.as_bytes());
-        let mismatch = |report: &mut Report, what: &str, expected: &[u8], actual: &[u8]| {
+        // The tokenizer must agree with the one the recording used...
+        if pass == Pass::Resp2 {
+            let show = |a: &Option<Vec<Vec<u8>>>| match a {
+                None => b"<rejected>".to_vec(),
+                Some(v) => v.iter().map(|x| format!("[{}]", escape(x))).collect::<String>().into_bytes(),
+            };
+            compared.push(("split_args".to_string(), show(&r.argv), show(&argv)));
+        }
+        match argv {
+            // ...and a line redis-cli rejects is never sent.
+            None => {
+                if pass == Pass::Cli {
+                    compared.push(("cli".to_string(), r.cli.clone().unwrap_or_default(), INVALID_ARGUMENTS.to_vec()));
+                }
+            }
+            Some(argv) if pass == Pass::Cli => {
+                let client = client_named(client_name);
+                // redis-cli's own handling first: a repeat prefix (`3 INCR k`) or its refusal.
+                let mut expected = r.cli.clone().unwrap_or_default();
+                let actual = match cli::strip_repeat(&argv) {
+                    // redis-cli answers `help <command>` itself, in colour: compare the text.
+                    Ok((_, command)) if is_help(command) => {
+                        expected = strip_ansi(&expected);
+                        let topic = command[1..].join(&b' ');
+                        cli::help_text(&String::from_utf8_lossy(&topic)).unwrap_or_default().into_bytes()
+                    }
+                    Err(message) => format!("{message}\n").into_bytes(),
+                    Ok((times, command)) => {
+                        let mut out = Vec::new();
+                        for _ in 0..times {
+                            let reply = engine.execute(client, command);
+                            let seen = reply.for_protocol(engine.protocol(client));
+                            out.extend_from_slice(cli::render_for(command, &seen).as_bytes());
+                        }
+                        out
+                    }
+                };
+                let (expected, actual) =
+                    if sort { (canonical_cli(&expected), canonical_cli(&actual)) } else { (expected, actual) };
+                compared.push(("cli".to_string(), expected, actual));
+            }
+            Some(argv) => {
+                // RESP passes: the exact bytes the connection receives, in its current
+                // protocol: the reply (none if the command blocks) and, in a multi-client
+                // case, what reached every other client during the step.
+                let client = client_named(client_name);
+                if engine.is_blocked(client) {
+                    // The recorder never sends from a blocked connection: Redis blocked it
+                    // no longer, the emulator still does.
+                    report.checks += 1;
+                    report.failures.push(format!(
+                        "  {}.txt:{} [{}] {}\n      client {} is still blocked in the emulator (not in Redis): command not sent",
+                        report.case, line, what, shown, client_name
+                    ));
+                    continue;
+                }
+                let reply = engine.execute(client, &argv);
+                let mut actual = reply.to_resp(engine.protocol(client));
+                actual.extend(drain(&mut engine, client));
+                let expected = if pass == Pass::Resp2 { &r.resp2 } else { &r.resp3 };
+                let expected = expected.clone().unwrap_or_default();
+                let (expected, actual) =
+                    if sort { (canonical_resp(&expected), canonical_resp(&actual)) } else { (expected, actual) };
+                compared.push((what.to_string(), expected, actual));
+                if case.multi {
+                    let others = if pass == Pass::Resp2 { &r.others2 } else { &r.others3 };
+                    for (name, &other) in case.clients.iter().zip(&clients) {
+                        if other == client {
+                            continue;
+                        }
+                        let expected = others.get(name).cloned().unwrap_or_default();
+                        let actual = drain(&mut engine, other);
+                        let (expected, actual) =
+                            if sort { (canonical_resp(&expected), canonical_resp(&actual)) } else { (expected, actual) };
+                        compared.push((format!("{what}, received by {name}"), expected, actual));
+                    }
+                }
+            }
+        }
+        let mut all_match = true;
+        for (label, expected, actual) in compared {
+            report.checks += 1;
+            if expected == actual {
+                continue;
+            }
+            all_match = false;
             let m = format!(
                 "  {}.txt:{} [{}] {}\n      expected: {}\n      actual:   {}",
                 report.case,
                 line,
-                what,
-                cmd,
-                escape(expected),
-                escape(actual)
+                label,
+                shown,
+                escape(&expected),
+                escape(&actual)
             );
             match known_diff {
                 Some(reason) => report.known.push(format!("{m}\n      (known difference: {reason})")),
                 None => report.failures.push(m),
             }
-        };
-        // The tokenizer must agree with the one the recording used...
-        if pass == Pass::Resp2 {
-            report.checks += 1;
-            if argv != r.argv {
-                let show = |a: &Option<Vec<Vec<u8>>>| match a {
-                    None => b"<rejected>".to_vec(),
-                    Some(v) => v.iter().map(|x| format!("[{}]", escape(x))).collect::<String>().into_bytes(),
-                };
-                mismatch(report, "split_args", &show(&r.argv), &show(&argv));
-            }
         }
-        let Some(argv) = argv else {
-            // ...and a line redis-cli rejects is never sent.
-            if pass == Pass::Cli {
-                report.checks += 1;
-                let expected = r.cli.clone().unwrap_or_default();
-                if expected != INVALID_ARGUMENTS {
-                    mismatch(report, "cli", &expected, INVALID_ARGUMENTS);
-                }
-            }
-            continue;
-        };
-        if pass == Pass::Cli {
-            // redis-cli's own handling first: a repeat prefix (`3 INCR k`) or its refusal.
-            report.checks += 1;
-            let mut expected = r.cli.clone().unwrap_or_default();
-            let actual = match cli::strip_repeat(&argv) {
-                // redis-cli answers `help <command>` itself, in colour: compare the text.
-                Ok((_, command)) if is_help(command) => {
-                    expected = strip_ansi(&expected);
-                    let topic = command[1..].join(&b' ');
-                    cli::help_text(&String::from_utf8_lossy(&topic)).unwrap_or_default().into_bytes()
-                }
-                Err(message) => format!("{message}\n").into_bytes(),
-                Ok((times, command)) => {
-                    let mut out = Vec::new();
-                    for _ in 0..times {
-                        let reply = engine.execute(client, command);
-                        let seen = reply.for_protocol(engine.protocol(client));
-                        out.extend_from_slice(cli::render_for(command, &seen).as_bytes());
-                    }
-                    out
-                }
-            };
-            let (expected, actual) =
-                if sort { (canonical_cli(&expected), canonical_cli(&actual)) } else { (expected, actual) };
-            if expected != actual {
-                mismatch(report, "cli", &expected, &actual);
-            } else if let Some(reason) = known_diff {
-                report.failures.push(format!(
-                    "  {}.txt:{} [cli] {}\n      matches now: remove its `@known-diff {}`",
-                    report.case, line, cmd, reason
-                ));
-            }
-            continue;
-        }
-        let reply = engine.execute(client, &argv);
-        report.checks += 1;
-        // RESP passes: the exact bytes the connection receives, in its current protocol.
-        let what = pass_name(pass);
-        let expected = if pass == Pass::Resp2 { &r.resp2 } else { &r.resp3 };
-        let expected = expected.clone().unwrap_or_default();
-        let actual = reply.to_resp(engine.protocol(client));
-        let (expected, actual) =
-            if sort { (canonical_resp(&expected), canonical_resp(&actual)) } else { (expected, actual) };
-        if expected != actual {
-            mismatch(report, what, &expected, &actual);
-        } else if let Some(reason) = known_diff {
+        // A known difference that no longer differs must lose its directive.
+        if let (true, true, Some(reason)) = (all_match, replied, known_diff) {
             report.failures.push(format!(
                 "  {}.txt:{} [{}] {}\n      matches now: remove its `@known-diff {}`",
-                report.case, line, what, cmd, reason
+                report.case, line, what, shown, reason
             ));
         }
     }
