@@ -127,7 +127,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         complexity: "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.",
         syntax: "GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK] STREAMS key [key ...] id [id ...]",
         handler: Some(xread),
-        key_finder: Some(xread_keys),
+        key_finder: Some(xreadgroup_keys),
         ..KEY1
     },
     CommandSpec {
@@ -211,6 +211,9 @@ const HELP: CommandSpec = CommandSpec {
     name: "help",
     arity: 2,
     flags: LOADING | STALE,
+    first_key: 0,
+    last_key: 0,
+    step: 0,
     acl: &["stream", "slow"],
     summary: "Show helpful text about the different subcommands",
     ..KEY1
@@ -734,9 +737,53 @@ fn xsetid(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 // XREAD, XREADGROUP
 // ---------------------------------------------------------------------------------------
 
-/// The key finder of XREAD/XREADGROUP (xreadGetKeys): the first half of what follows
-/// the STREAMS option.
+/// COMMAND GETKEYS for XREAD: Redis 7.0 uses the key spec first (the keys after a
+/// STREAMS token searched from argument 1, half of what follows it) and falls back to
+/// xreadGetKeys when the spec gives positions out of range.
 fn xread_keys(argv: &[Vec<u8>]) -> Option<Vec<usize>> {
+    streams_spec_keys(argv, 1)
+}
+
+/// The same for XREADGROUP, whose spec searches STREAMS from argument 4.
+fn xreadgroup_keys(argv: &[Vec<u8>]) -> Option<Vec<usize>> {
+    streams_spec_keys(argv, 4)
+}
+
+/// getKeysUsingKeySpecs for the spec `keyword STREAMS from startfrom, range -1 step 1
+/// limit 2`: the search stops before the last argument, and a missing keyword means no
+/// keys (no fallback).
+fn streams_spec_keys(argv: &[Vec<u8>], startfrom: usize) -> Option<Vec<usize>> {
+    let argc = argv.len();
+    let end = argc.checked_sub(1)?;
+    let mut first = 0;
+    let mut i = startfrom;
+    while i != end {
+        if i >= argc || i < 1 {
+            break;
+        }
+        if is(&argv[i], "streams") {
+            first = i + 1;
+            break;
+        }
+        // The search runs towards `end`, downwards if it starts past it.
+        if startfrom <= end {
+            i += 1;
+        } else {
+            i -= 1;
+        }
+    }
+    if first == 0 {
+        return None;
+    }
+    let last = (first + (argc - first) / 2).checked_sub(1);
+    match last {
+        Some(last) if last < argc && last >= first && first < argc => Some((first..=last).collect()),
+        _ => xread_get_keys(argv),
+    }
+}
+
+/// xreadGetKeys: the first half of what follows the STREAMS option, after the options.
+fn xread_get_keys(argv: &[Vec<u8>]) -> Option<Vec<usize>> {
     let mut i = 1;
     let mut streams = None;
     while i < argv.len() {
