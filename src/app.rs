@@ -18,11 +18,82 @@ use crate::keys::{self, Listing, Watch};
 use crate::playground::{PageClock, Playground};
 use crate::web;
 
+/// One console tab: a redis-cli of its own, connected as its own client.
+pub struct Tab {
+    /// Shown on the tab: `redis-cli 2`.
+    pub number: u32,
+    pub console: Console,
+}
+
 /// Everything the page knows, owned in one place.
 pub struct AppState {
     pub pg: Playground,
-    pub console: Console,
+    /// The console tabs, in order; at least one.
+    pub tabs: Vec<Tab>,
+    /// The tab shown and typed into.
+    pub active: usize,
+    next_number: u32,
     watch: Watch,
+}
+
+/// The most console tabs the page opens (each is a client of the engine).
+pub const MAX_TABS: usize = 8;
+
+impl AppState {
+    pub fn console(&self) -> &Console {
+        &self.tabs[self.active].console
+    }
+
+    pub fn console_mut(&mut self) -> &mut Console {
+        &mut self.tabs[self.active].console
+    }
+
+    /// Opens a tab connected as a new client, with the active tab's history, and
+    /// shows it. False when `MAX_TABS` are open.
+    pub fn open_tab(&mut self) -> bool {
+        if self.tabs.len() >= MAX_TABS {
+            return false;
+        }
+        let client = self.pg.engine.connect(redis_emulator::ClientInfo::default());
+        let history = self.console().history().clone();
+        let number = self.next_number;
+        self.next_number += 1;
+        self.tabs.push(Tab { number, console: Console::blank(history, client) });
+        self.active = self.tabs.len() - 1;
+        true
+    }
+
+    /// Closes tab `index` (its client disconnects, releasing what it waited for).
+    /// The last tab stays open.
+    pub fn close_tab(&mut self, index: usize) {
+        if self.tabs.len() <= 1 || index >= self.tabs.len() {
+            return;
+        }
+        let tab = self.tabs.remove(index);
+        self.pg.engine.disconnect(tab.console.client());
+        if self.active > index || self.active >= self.tabs.len() {
+            self.active = self.active.saturating_sub(1);
+        }
+    }
+
+    /// Prints, in every tab, the replies that reached its client from elsewhere (a
+    /// blocked read served by another tab's write, a timeout). True if any did.
+    pub fn deliver_all(&mut self) -> bool {
+        let mut any = false;
+        for tab in self.tabs.iter_mut() {
+            any |= tab.console.deliver(&mut self.pg);
+        }
+        any
+    }
+
+    /// Times out blocked clients whose deadline passed and prints their replies.
+    pub fn tick(&mut self) -> bool {
+        let due = self.pg.engine.next_timeout().is_some_and(|t| t <= self.pg.engine.now_ms());
+        if due {
+            self.pg.engine.handle_timeouts();
+        }
+        self.deliver_all()
+    }
 }
 
 /// The handles every component uses: Copy, so closures capture them freely.
@@ -33,6 +104,10 @@ pub struct AppCtx {
     entries: RwSignal<u64>,
     /// Bumped whenever the line, the prompt, the hint or the completion list changed.
     screen: RwSignal<u64>,
+    /// Bumped when tabs open, close or switch, or a tab starts or stops waiting.
+    tabs: RwSignal<u64>,
+    /// Bumped once a second while a tab waits (its "waiting 3 s" counts up).
+    clock: RwSignal<u64>,
     /// The input line as the console holds it (the DOM input mirrors it).
     input: RwSignal<String>,
     /// The key list as last read.
@@ -43,19 +118,37 @@ pub struct AppCtx {
 }
 
 impl AppCtx {
-    /// Runs `f` on the console with the engine, then refreshes what may have changed.
+    /// Runs `f` on the active console with the engine, prints what other tabs received
+    /// meanwhile, then refreshes what may have changed.
     fn console_op<U>(&self, f: impl FnOnce(&mut Console, &mut Playground) -> U) -> Option<U> {
-        let out = self.state.try_update_value(|s| f(&mut s.console, &mut s.pg));
+        let out = self.state.try_update_value(|s| {
+            let active = s.active;
+            let out = f(&mut s.tabs[active].console, &mut s.pg);
+            s.deliver_all();
+            out
+        });
         self.sync();
+        self.tabs.update(|n| *n += 1);
         out
+    }
+
+    /// Runs `f` on the whole state (tabs opening, closing, switching), then redraws.
+    fn tabs_op(&self, f: impl FnOnce(&mut AppState)) {
+        self.state.update_value(f);
+        self.entries.update(|n| *n += 1);
+        self.tabs.update(|n| *n += 1);
+        self.sync();
+        self.refresh_keys(0);
+        self.focus_input();
     }
 
     /// Mirrors the console's line into the input and tells the screen to redraw.
     fn sync(&self) {
-        if let Some((line, version)) = self.state.try_with_value(|s| (s.console.input().to_string(), s.console.version())) {
+        if let Some((line, version)) = self.state.try_with_value(|s| (s.console().input().to_string(), s.console().version())) {
             if self.input.get_untracked() != line {
                 self.input.set(line);
             }
+            // Versions of different tabs may coincide: a switch bumps `entries` itself.
             if self.entries.get_untracked() != version {
                 self.entries.set(version);
             }
@@ -65,7 +158,7 @@ impl AppCtx {
 
     /// After a command: the history is saved and the key list re-read if needed.
     fn after_command(&self) {
-        if let Some(saved) = self.state.try_with_value(|s| s.console.history().serialize()) {
+        if let Some(saved) = self.state.try_with_value(|s| s.console().history().serialize()) {
             web::save_history(&saved);
         }
         self.refresh_keys(0);
@@ -77,7 +170,7 @@ impl AppCtx {
         let pattern = self.filter.get_untracked();
         let fresh = self.state.try_update_value(|s| {
             let dirty = s.pg.engine.dirty_count();
-            let db = s.pg.db();
+            let db = s.pg.db_of(s.console().client());
             if !s.watch.needs_refresh(dirty, db, &pattern, expired_now) {
                 return None;
             }
@@ -103,15 +196,15 @@ impl AppCtx {
 #[component]
 pub fn App() -> impl IntoView {
     let seed = web::random_seed();
-    let state = AppState {
-        pg: Playground::new(Box::new(PageClock), seed),
-        console: Console::new(web::load_history().map(|s| History::parse(&s)).unwrap_or_default()),
-        watch: Watch::default(),
-    };
+    let pg = Playground::new(Box::new(PageClock), seed);
+    let console = Console::new(web::load_history().map(|s| History::parse(&s)).unwrap_or_default(), pg.client);
+    let state = AppState { pg, tabs: vec![Tab { number: 1, console }], active: 0, next_number: 2, watch: Watch::default() };
     let ctx = AppCtx {
         state: StoredValue::new_local(state),
         entries: RwSignal::new(0),
         screen: RwSignal::new(0),
+        tabs: RwSignal::new(0),
+        clock: RwSignal::new(0),
         input: RwSignal::new(String::new()),
         listing: RwSignal::new(Listing::default()),
         filter: RwSignal::new(String::new()),
@@ -128,6 +221,25 @@ pub fn App() -> impl IntoView {
             ctx.refresh_keys(expired);
         },
         Duration::from_secs(1),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+
+    // Blocked commands time out on their own (XREAD BLOCK 2000): check ten times a
+    // second, like Redis's event loop would within its hz.
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            let (printed, waiting) = ctx.state.try_update_value(|s| (s.tick(), s.tabs.iter().any(|t| t.console.is_waiting()))).unwrap_or((false, false));
+            if printed {
+                ctx.sync();
+                ctx.tabs.update(|n| *n += 1);
+                ctx.refresh_keys(0);
+            }
+            if waiting {
+                ctx.clock.update(|n| *n += 1);
+            }
+        },
+        Duration::from_millis(100),
     ) {
         on_cleanup(move || handle.clear());
     }
@@ -186,22 +298,56 @@ pub fn ConsolePane() -> impl IntoView {
 
     let entries = move || {
         ctx.entries.track();
-        ctx.state.try_with_value(|s| s.console.snapshot()).unwrap_or_default()
+        ctx.state.try_with_value(|s| s.console().snapshot()).unwrap_or_default()
     };
     let prompt = move || {
         ctx.screen.track();
-        ctx.state.try_with_value(|s| s.pg.prompt()).unwrap_or_default()
+        ctx.tabs.track();
+        ctx.state.try_with_value(|s| s.console().prompt(&s.pg)).unwrap_or_default()
     };
     let hint = move || {
         ctx.input.track();
         ctx.screen.track();
-        ctx.state.try_with_value(|s| s.console.hint()).flatten().unwrap_or_default()
+        ctx.state.try_with_value(|s| s.console().hint()).flatten().unwrap_or_default()
     };
     let candidates = move || {
         ctx.screen.track();
         ctx.state
-            .try_with_value(|s| s.console.completion_candidates().map(|(c, i)| (c.to_vec(), i)))
+            .try_with_value(|s| s.console().completion_candidates().map(|(c, i)| (c.to_vec(), i)))
             .flatten()
+    };
+
+    // The tab strip: (index, number, waiting, active) per tab.
+    let tab_list = move || {
+        ctx.tabs.track();
+        ctx.state
+            .try_with_value(|s| {
+                s.tabs.iter().enumerate().map(|(i, t)| (i, t.number, t.console.is_waiting(), i == s.active)).collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    let tab_view = move |(index, number, waiting, active): (usize, u32, bool, bool)| {
+        let name = format!("redis-cli {number}");
+        let title = if waiting { format!("{name}: waiting for a reply") } else { name.clone() };
+        let close_label = format!("Close {name}");
+        let several = tab_list().len() > 1;
+        view! {
+            <span class="tab" class:active=active class:waiting=waiting>
+                <button
+                    role="tab"
+                    class="tab-name"
+                    aria-selected=if active { "true" } else { "false" }
+                    title=title
+                    on:click=move |_| ctx.tabs_op(|s| s.active = index.min(s.tabs.len() - 1))
+                >
+                    {name}
+                    {waiting.then(|| view! { <span class="tab-wait" aria-hidden="true"></span> })}
+                </button>
+                {several.then(|| view! {
+                    <button class="tab-close" aria-label=close_label on:click=move |_| ctx.tabs_op(|s| s.close_tab(index))>"×"</button>
+                })}
+            </span>
+        }
     };
 
     // Keep the prompt in view: scroll to the bottom after every change of the screen.
@@ -245,6 +391,8 @@ pub fn ConsolePane() -> impl IntoView {
                 ctx.console_op(|c, _| c.clear());
                 true
             }
+            // Ctrl+C interrupts a waiting command; with a selection it copies as usual.
+            "c" | "C" if ev.ctrl_key() && !web::has_selection() => ctx.console_op(|c, pg| c.interrupt(pg)).unwrap_or(false),
             _ => false,
         };
         if handled {
@@ -278,12 +426,41 @@ pub fn ConsolePane() -> impl IntoView {
         <section class="console" aria-label="Redis console">
             <div class="pane-title">
                 <span class="dot red"></span><span class="dot amber"></span><span class="dot green"></span>
-                <span class="pane-name">"redis-cli"</span>
+                <div class="tabs" role="tablist" aria-label="Consoles (one client each)">
+                    {move || tab_list().into_iter().map(tab_view).collect_view()}
+                    <button
+                        class="tab-new"
+                        title="Open another redis-cli: a new client, like a second terminal"
+                        aria-label="Open another console"
+                        disabled=move || tab_list().len() >= MAX_TABS
+                        on:click=move |_| ctx.tabs_op(|s| {
+                            s.open_tab();
+                        })
+                    >
+                        "+"
+                    </button>
+                </div>
             </div>
             <div class="screen" node_ref=screen_ref on:click=on_click>
                 <div class="entries" role="log" aria-live="polite">
                     <For each=entries key=|e| e.id children=entry_view/>
                 </div>
+                {move || {
+                    ctx.clock.track();
+                    ctx.tabs.track();
+                    ctx.state
+                        .try_with_value(|s| s.console().waiting_for().map(|(cmd, since)| (cmd, s.pg.engine.now_ms() - since)))
+                        .flatten()
+                        .map(|(cmd, waited)| {
+                            view! {
+                                <div class="waiting" role="status">
+                                    <span class="spinner" aria-hidden="true"></span>
+                                    <span>{format!("Waiting for a reply to {} ({} s). ", cmd, waited / 1000)}</span>
+                                    <span class="waiting-help">"A write from another console can wake it; Ctrl+C interrupts."</span>
+                                </div>
+                            }
+                        })
+                }}
                 <div class="input-row">
                     <span class="prompt">{prompt}</span>
                     <div class="field">
@@ -300,6 +477,10 @@ pub fn ConsolePane() -> impl IntoView {
                             autocapitalize="off"
                             spellcheck="false"
                             autofocus=true
+                            prop:readOnly=move || {
+                                ctx.tabs.track();
+                                ctx.state.try_with_value(|s| s.console().is_waiting()).unwrap_or(false)
+                            }
                             prop:value=move || ctx.input.get()
                             on:keydown=on_keydown
                             on:input=on_input

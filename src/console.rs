@@ -10,8 +10,8 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use redis_emulator::cli;
 use redis_emulator::table;
+use redis_emulator::{cli, ClientId, ClientInfo, Reply};
 
 use crate::history::History;
 use crate::playground::Playground;
@@ -55,8 +55,25 @@ struct Completion {
     index: usize,
 }
 
+/// A command whose reply has not come yet: its client is blocked (XREAD BLOCK...).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Waiting {
+    argv: Vec<Vec<u8>>,
+    /// Runs still to do after this one (a repeat prefix: `3 XREAD BLOCK 0 ...`).
+    remaining: u64,
+    /// When the command was sent (the engine's clock), to show how long it has waited.
+    since_ms: i64,
+}
+
 #[derive(Debug)]
 pub struct Console {
+    /// The engine client this console is connected as (like one redis-cli process).
+    client: ClientId,
+    /// Set while the last command waits for its reply.
+    waiting: Option<Waiting>,
+    /// Pasted lines behind a waiting command: they run once its reply comes, as a
+    /// terminal holds typed-ahead input for redis-cli.
+    typeahead: VecDeque<String>,
     /// Shared so the view takes a cheap snapshot after each command.
     entries: VecDeque<Arc<Entry>>,
     next_id: u64,
@@ -74,10 +91,50 @@ Type commands as in redis-cli, for example `SET greeting hello` then `GET greeti
 Tab completes a command name, Up and Down walk the history, `help` explains the rest.";
 
 impl Console {
-    pub fn new(history: History) -> Self {
-        let mut c = Console { entries: VecDeque::new(), next_id: 1, version: 0, history, input: String::new(), completion: None, hints: true };
+    /// A console connected as `client`, greeting the user.
+    pub fn new(history: History, client: ClientId) -> Self {
+        let mut c = Console::blank(history, client);
         c.push(Kind::Note, String::new(), WELCOME.to_string());
         c
+    }
+
+    /// A console with an empty screen (another tab).
+    pub fn blank(history: History, client: ClientId) -> Self {
+        Console {
+            client,
+            waiting: None,
+            typeahead: VecDeque::new(),
+            entries: VecDeque::new(),
+            next_id: 1,
+            version: 0,
+            history,
+            input: String::new(),
+            completion: None,
+            hints: true,
+        }
+    }
+
+    /// The engine client this console speaks as.
+    pub fn client(&self) -> ClientId {
+        self.client
+    }
+
+    /// redis-cli's prompt for this console's client (it shows the selected db).
+    pub fn prompt(&self, pg: &Playground) -> String {
+        pg.prompt_for(self.client)
+    }
+
+    /// Whether a command waits for its reply (a blocked client): the line is not read.
+    pub fn is_waiting(&self) -> bool {
+        self.waiting.is_some()
+    }
+
+    /// What the console waits on, for the status line: the command and since when.
+    pub fn waiting_for(&self) -> Option<(String, i64)> {
+        self.waiting.as_ref().map(|w| {
+            let words: Vec<String> = w.argv.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+            (words.join(" "), w.since_ms)
+        })
     }
 
     pub fn entries(&self) -> impl Iterator<Item = &Entry> {
@@ -176,8 +233,12 @@ impl Console {
         self.hints
     }
 
-    /// Enter: runs the line being typed.
+    /// Enter: runs the line being typed. While a command waits for its reply the line
+    /// stays where it is (redis-cli reads nothing until the reply comes).
     pub fn submit(&mut self, pg: &mut Playground) {
+        if self.waiting.is_some() {
+            return;
+        }
         self.completion = None;
         let line = std::mem::take(&mut self.input);
         self.run_line(pg, &line);
@@ -191,13 +252,15 @@ impl Console {
         if !pasted.contains('\n') && !pasted.contains('\r') {
             return false;
         }
+        if self.waiting.is_some() {
+            return false;
+        }
         self.completion = None;
         let text = format!("{before}{pasted}{after}").replace("\r\n", "\n").replace('\r', "\n");
         let mut lines: Vec<&str> = text.split('\n').collect();
         let last = lines.pop().unwrap_or_default().to_string();
-        for line in lines {
-            self.run_line(pg, line);
-        }
+        self.typeahead.extend(lines.into_iter().map(str::to_string));
+        self.run_typeahead(pg);
         self.input = last;
         true
     }
@@ -210,7 +273,7 @@ impl Console {
 
     /// Runs one line as redis-cli's REPL does.
     pub fn run_line(&mut self, pg: &mut Playground, line: &str) {
-        self.push(Kind::Command, pg.prompt(), line.to_string());
+        self.push(Kind::Command, self.prompt(pg), line.to_string());
         let Some(argv) = cli::split_args(line.as_bytes()) else {
             self.history.add(line);
             self.push(Kind::Error, String::new(), "Invalid argument(s)\n".into());
@@ -265,12 +328,42 @@ impl Console {
             return;
         }
         let times = repeat.min(MAX_REPEAT);
+        self.run_times(pg, argv, times);
+        if repeat > MAX_REPEAT {
+            self.push(
+                Kind::Note,
+                String::new(),
+                format!("The playground runs a command at most {MAX_REPEAT} times in a row; it ran it {MAX_REPEAT} times."),
+            );
+        }
+    }
+
+    /// Runs typed-ahead lines until one blocks.
+    fn run_typeahead(&mut self, pg: &mut Playground) {
+        while self.waiting.is_none() {
+            let Some(line) = self.typeahead.pop_front() else { return };
+            self.run_line(pg, &line);
+        }
+    }
+
+    /// Lines waiting behind a blocked command.
+    pub fn typeahead_len(&self) -> usize {
+        self.typeahead.len()
+    }
+
+    /// Sends `argv` up to `times` times, printing the replies; stops early when the
+    /// client blocks (the rest runs when the reply comes, see `deliver`).
+    fn run_times(&mut self, pg: &mut Playground, argv: &[Vec<u8>], times: u64) {
         let mut text = String::new();
         let mut last_error = false;
-        for _ in 0..times {
-            let reply = pg.engine.execute(pg.client, argv);
+        for done in 0..times {
+            let reply = pg.engine.execute(self.client, argv);
+            if reply == Reply::NoReply && pg.engine.is_blocked(self.client) {
+                self.waiting = Some(Waiting { argv: argv.to_vec(), remaining: times - done - 1, since_ms: pg.engine.now_ms() });
+                break;
+            }
             // redis-cli prints what its protocol delivers: RESP2 flattens maps and sets.
-            let reply = reply.for_protocol(pg.engine.protocol(pg.client));
+            let reply = reply.for_protocol(pg.engine.protocol(self.client));
             last_error = reply.is_error();
             if text.len() <= MAX_ENTRY_TEXT {
                 text.push_str(&cli::render_for(argv, &reply));
@@ -279,13 +372,60 @@ impl Console {
         if !text.is_empty() {
             self.push(if last_error { Kind::Error } else { Kind::Reply }, String::new(), text);
         }
-        if repeat > MAX_REPEAT {
+    }
+
+    /// Prints replies that reached this console's client later (a blocked command
+    /// served by another client's write, or timed out), then runs what was left of a
+    /// repeated command. Returns true if anything was printed.
+    pub fn deliver(&mut self, pg: &mut Playground) -> bool {
+        let replies = pg.engine.drain_outbox(self.client);
+        if replies.is_empty() {
+            return false;
+        }
+        let protocol = pg.engine.protocol(self.client);
+        let waiting = self.waiting.take();
+        let argv: Vec<Vec<u8>> = waiting.as_ref().map(|w| w.argv.clone()).unwrap_or_default();
+        for reply in replies {
+            let reply = reply.for_protocol(protocol);
+            let kind = if reply.is_error() { Kind::Error } else { Kind::Reply };
+            self.push(kind, String::new(), cli::render_for(&argv, &reply));
+        }
+        if let Some(w) = waiting {
+            if pg.engine.is_blocked(self.client) {
+                self.waiting = Some(w);
+            } else if w.remaining > 0 {
+                self.run_times(pg, &w.argv, w.remaining);
+            }
+        }
+        self.run_typeahead(pg);
+        true
+    }
+
+    /// Ctrl+C. While a command waits, redis-cli is interrupted, which closes its
+    /// connection; the console then reconnects as a new client, as running redis-cli
+    /// again would. Otherwise it drops the line being typed. Returns true if it did
+    /// something.
+    pub fn interrupt(&mut self, pg: &mut Playground) -> bool {
+        if self.waiting.take().is_some() {
+            // A terminal's Ctrl+C also discards what was typed ahead.
+            self.typeahead.clear();
+            pg.engine.disconnect(self.client);
+            self.client = pg.engine.connect(ClientInfo::default());
             self.push(
                 Kind::Note,
                 String::new(),
-                format!("The playground runs a command at most {MAX_REPEAT} times in a row; it ran it {MAX_REPEAT} times."),
+                format!(
+                    "^C: the waiting command was interrupted and this console reconnected as a new client (id {}), as running redis-cli again would.",
+                    self.client
+                ),
             );
+            return true;
         }
+        if self.input.is_empty() {
+            return false;
+        }
+        self.set_input("");
+        true
     }
 
     /// redis-cli's `:set hints` / `:set nohints`; its messages for anything else.
@@ -426,7 +566,7 @@ mod tests {
     fn setup() -> (Console, Playground, ManualClock) {
         let clock = ManualClock::new(1_700_000_000_000);
         let pg = Playground::new(Box::new(clock.clone()), 1);
-        let mut c = Console::new(History::new());
+        let mut c = Console::new(History::new(), pg.client);
         c.clear();
         (c, pg, clock)
     }
@@ -707,8 +847,93 @@ mod tests {
 
     #[test]
     fn console_starts_with_a_welcome_note() {
-        let c = Console::new(History::new());
+        let c = Console::new(History::new(), 1);
         let first = c.entries().next().unwrap();
         assert_eq!((first.kind, first.text.as_str()), (Kind::Note, WELCOME));
+    }
+
+    #[test]
+    fn a_blocked_console_waits_and_is_woken_by_another_console() {
+        let (mut reader, mut pg, _) = setup();
+        let writer_client = pg.engine.connect(ClientInfo::default());
+        let mut writer = Console::blank(History::new(), writer_client);
+        run(&mut reader, &mut pg, &["XREAD BLOCK 0 STREAMS s $"]);
+        assert!(reader.is_waiting());
+        assert_eq!(reader.waiting_for().map(|(c, _)| c), Some("XREAD BLOCK 0 STREAMS s $".to_string()));
+        // Enter does nothing while waiting: the typed line stays.
+        reader.set_input("PING");
+        reader.submit(&mut pg);
+        assert_eq!(reader.input(), "PING");
+        assert!(!reader.deliver(&mut pg), "nothing arrived yet");
+        run(&mut writer, &mut pg, &["XADD s 1-1 f v"]);
+        assert!(reader.deliver(&mut pg));
+        assert!(!reader.is_waiting());
+        assert_eq!(
+            screen(&reader),
+            "127.0.0.1:6379> XREAD BLOCK 0 STREAMS s $\n1) 1) \"s\"\n   2) 1) 1) \"1-1\"\n         2) 1) \"f\"\n            2) \"v\"\n"
+        );
+    }
+
+    #[test]
+    fn a_blocked_console_times_out_with_nil() {
+        let (mut c, mut pg, clock) = setup();
+        run(&mut c, &mut pg, &["XREAD BLOCK 1500 STREAMS s 0"]);
+        assert!(c.is_waiting());
+        clock.advance_ms(1000);
+        pg.engine.handle_timeouts();
+        assert!(!c.deliver(&mut pg));
+        clock.advance_ms(600);
+        pg.engine.handle_timeouts();
+        assert!(c.deliver(&mut pg));
+        assert_eq!(last(&c), (Kind::Reply, "(nil)\n".to_string()));
+        assert!(!c.is_waiting());
+    }
+
+    #[test]
+    fn a_repeated_blocking_command_continues_after_each_reply() {
+        let (mut c, mut pg, clock) = setup();
+        run(&mut c, &mut pg, &["2 XREAD BLOCK 100 STREAMS s 0"]);
+        for _ in 0..2 {
+            assert!(c.is_waiting());
+            clock.advance_ms(100);
+            pg.engine.handle_timeouts();
+            assert!(c.deliver(&mut pg));
+        }
+        assert!(!c.is_waiting());
+        assert_eq!(c.entries().filter(|e| e.text == "(nil)\n").count(), 2);
+    }
+
+    #[test]
+    fn ctrl_c_interrupts_a_waiting_command_and_reconnects() {
+        let (mut c, mut pg, _) = setup();
+        let before = c.client();
+        run(&mut c, &mut pg, &["XREAD BLOCK 0 STREAMS s $"]);
+        assert!(c.interrupt(&mut pg));
+        assert!(!c.is_waiting());
+        assert_ne!(c.client(), before);
+        assert!(pg.engine.client(before).is_none(), "the old client is gone");
+        assert_eq!(pg.engine.blocked_count(), 0);
+        let out = run(&mut c, &mut pg, &["PING"]);
+        assert!(out.ends_with("127.0.0.1:6379> PING\nPONG\n"), "{out}");
+        // Without a waiting command, Ctrl+C drops the line being typed.
+        c.set_input("GET x");
+        assert!(c.interrupt(&mut pg));
+        assert_eq!(c.input(), "");
+        assert!(!c.interrupt(&mut pg));
+    }
+
+    #[test]
+    fn a_paste_stops_at_a_blocking_line_and_keeps_the_rest() {
+        let (mut c, mut pg, _) = setup();
+        assert!(c.paste(&mut pg, "", "PING\nXREAD BLOCK 0 STREAMS s $\nSET a 1\nGET a", ""));
+        assert!(c.is_waiting());
+        assert_eq!((c.input(), c.typeahead_len()), ("GET a", 1));
+        let other = pg.engine.connect(ClientInfo::default());
+        pg.engine.execute(other, &[b"XADD".to_vec(), b"s".to_vec(), b"1-0".to_vec(), b"f".to_vec(), b"v".to_vec()]);
+        assert!(c.deliver(&mut pg));
+        // The reply, then the line typed ahead ran.
+        let out = screen(&c);
+        assert!(out.ends_with("127.0.0.1:6379> SET a 1\nOK\n"), "{out}");
+        assert_eq!(c.typeahead_len(), 0);
     }
 }

@@ -54,14 +54,24 @@ impl Playground {
         Playground { engine, client }
     }
 
-    /// The database the console's client has selected.
+    /// The database the first console's client has selected.
     pub fn db(&self) -> usize {
-        self.engine.client(self.client).map(|c| c.db).unwrap_or(0)
+        self.db_of(self.client)
     }
 
-    /// redis-cli's prompt for the console's client.
+    /// The database `client` has selected.
+    pub fn db_of(&self, client: ClientId) -> usize {
+        self.engine.client(client).map(|c| c.db).unwrap_or(0)
+    }
+
+    /// redis-cli's prompt for the first console's client.
     pub fn prompt(&self) -> String {
-        redis_emulator::cli::prompt(HOST_PORT, self.db())
+        self.prompt_for(self.client)
+    }
+
+    /// redis-cli's prompt for `client`.
+    pub fn prompt_for(&self, client: ClientId) -> String {
+        redis_emulator::cli::prompt(HOST_PORT, self.db_of(client))
     }
 }
 
