@@ -84,6 +84,9 @@ golden_cases! {
     golden_streams_groups => "streams-groups",
     golden_streams_time => "streams-time",
     golden_streams_blocking => "streams-blocking",
+    golden_streams_transactions => "streams-transactions",
+    golden_streams_recovery => "streams-recovery",
+    golden_streams_seeds => "streams-seeds",
 }
 
 fn golden_dir() -> PathBuf {
