@@ -432,7 +432,7 @@ pub fn ConsolePane() -> impl IntoView {
                         class="tab-new"
                         title="Open another redis-cli: a new client, like a second terminal"
                         aria-label="Open another console"
-                        disabled=move || tab_list().len() >= MAX_TABS
+                        disabled=move || { tab_list().len() >= MAX_TABS }
                         on:click=move |_| ctx.tabs_op(|s| {
                             s.open_tab();
                         })
@@ -453,7 +453,7 @@ pub fn ConsolePane() -> impl IntoView {
                         .flatten()
                         .map(|(cmd, waited)| {
                             view! {
-                                <div class="waiting" role="status">
+                                <div class="wait-status" role="status">
                                     <span class="spinner" aria-hidden="true"></span>
                                     <span>{format!("Waiting for a reply to {} ({} s). ", cmd, waited / 1000)}</span>
                                     <span class="waiting-help">"A write from another console can wake it; Ctrl+C interrupts."</span>

@@ -8,6 +8,7 @@
 //! walk (Up/Down), completion cycling (Tab) and the grey argument hint.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use redis_emulator::table;
@@ -22,6 +23,10 @@ pub const MAX_ENTRIES: usize = 1000;
 pub const MAX_ENTRY_TEXT: usize = 256 * 1024;
 /// The largest repeat prefix the page runs: a bigger one would freeze the tab.
 pub const MAX_REPEAT: u64 = 10_000;
+
+/// Entry ids are unique across all consoles: the view keys its rows by id, and tabs
+/// share one view.
+static NEXT_ENTRY_ID: AtomicU64 = AtomicU64::new(1);
 
 /// What a line of the console's screen is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,7 +43,7 @@ pub enum Kind {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
-    /// Unique and increasing: the view's key for each entry.
+    /// Unique (across consoles) and increasing: the view's key for each entry.
     pub id: u64,
     pub kind: Kind,
     /// The prompt a command was typed at (empty for other kinds).
@@ -76,7 +81,6 @@ pub struct Console {
     typeahead: VecDeque<String>,
     /// Shared so the view takes a cheap snapshot after each command.
     entries: VecDeque<Arc<Entry>>,
-    next_id: u64,
     /// Changes whenever `entries` does (a push or a clear): the view's cue to redraw.
     version: u64,
     history: History,
@@ -105,7 +109,6 @@ impl Console {
             waiting: None,
             typeahead: VecDeque::new(),
             entries: VecDeque::new(),
-            next_id: 1,
             version: 0,
             history,
             input: String::new(),
@@ -453,8 +456,8 @@ impl Console {
             text.truncate(cut);
             text.push_str(&format!("\n... ({dropped} more bytes not shown by the playground)\n"));
         }
-        self.entries.push_back(Arc::new(Entry { id: self.next_id, kind, prompt, text }));
-        self.next_id += 1;
+        let id = NEXT_ENTRY_ID.fetch_add(1, Ordering::Relaxed);
+        self.entries.push_back(Arc::new(Entry { id, kind, prompt, text }));
         self.version += 1;
         while self.entries.len() > MAX_ENTRIES {
             self.entries.pop_front();

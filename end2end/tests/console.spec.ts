@@ -227,3 +227,37 @@ for (const name of ['lists', 'hashes', 'sets', 'zsets']) {
     }
   });
 }
+
+test('a tab blocked in XREAD BLOCK is woken by an XADD typed in another tab', async ({ page }) => {
+  await open(page);
+  await page.keyboard.type('XREAD BLOCK 0 STREAMS orders $');
+  await page.keyboard.press('Enter');
+  await expect(page.locator('.wait-status')).toContainText('Waiting for a reply to XREAD BLOCK 0 STREAMS orders $');
+  await expect(page.locator('.tab.waiting')).toHaveCount(1);
+
+  await page.getByRole('button', { name: 'Open another console' }).click();
+  await expect(page.getByRole('tab', { name: 'redis-cli 2' })).toHaveAttribute('aria-selected', 'true');
+  await expect(page.locator('input.console-input')).toBeFocused();
+  expect(await run(page, 'XADD orders 1-1 item book')).toBe('"1-1"\n');
+  // The first tab stops waiting at once, even while not shown.
+  await expect(page.locator('.tab.waiting')).toHaveCount(0);
+
+  await page.getByRole('tab', { name: 'redis-cli 1' }).click();
+  await expect(page.locator('.wait-status')).toHaveCount(0);
+  // Tab 1 shows its own screen: the waiting command, then its reply.
+  const [echo, reply] = await lastEntries(page, 2);
+  expect(echo).toBe('127.0.0.1:6379> XREAD BLOCK 0 STREAMS orders $');
+  expect(reply).toBe('1) 1) "orders"\n   2) 1) 1) "1-1"\n         2) 1) "item"\n            2) "book"\n');
+  await page.screenshot({ path: join(repo, 'end2end', 'screenshots', 'tabs-xread.png') });
+
+  // A timeout answers (nil) by itself; Ctrl+C interrupts a wait and reconnects.
+  await page.keyboard.type('XREAD BLOCK 300 STREAMS orders $');
+  await page.keyboard.press('Enter');
+  await expect.poll(async () => (await lastEntries(page, 1))[0]).toBe('(nil)\n');
+  await page.keyboard.type('XREAD BLOCK 0 STREAMS orders $');
+  await page.keyboard.press('Enter');
+  await expect(page.locator('.wait-status')).toHaveCount(1);
+  await page.keyboard.press('Control+c');
+  await expect(page.locator('.wait-status')).toHaveCount(0);
+  await expect.poll(async () => (await lastEntries(page, 1))[0]).toContain('reconnected as a new client');
+});
