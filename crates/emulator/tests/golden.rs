@@ -87,6 +87,7 @@ golden_cases! {
     golden_streams_transactions => "streams-transactions",
     golden_streams_recovery => "streams-recovery",
     golden_streams_seeds => "streams-seeds",
+    golden_streams_help => "streams-help",
 }
 
 fn golden_dir() -> PathBuf {
