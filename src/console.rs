@@ -898,7 +898,11 @@ mod tests {
         run(&mut c, &mut pg, &["2 XREAD BLOCK 100 STREAMS s 0"]);
         for _ in 0..2 {
             assert!(c.is_waiting());
+            // Redis times out strictly after the deadline.
             clock.advance_ms(100);
+            pg.engine.handle_timeouts();
+            assert!(!c.deliver(&mut pg));
+            clock.advance_ms(1);
             pg.engine.handle_timeouts();
             assert!(c.deliver(&mut pg));
         }

@@ -204,18 +204,21 @@ impl Engine {
         self.clients.values().any(|c| !c.queues.outbox.is_empty())
     }
 
-    /// The earliest deadline of a blocked client, so a front end can sleep until then.
+    /// When the earliest blocked client times out (its deadline plus one ms: Redis
+    /// times out strictly after the deadline), so a front end can sleep until then;
+    /// `handle_timeouts` does its work once the clock reaches this time.
     pub fn next_timeout(&self) -> Option<i64> {
         self.clients
             .values()
             .filter_map(|c| match c.queues.blocked.as_ref()?.timeout {
-                Timeout::At(t) => Some(t),
+                Timeout::At(t) => Some(t.saturating_add(1)),
                 Timeout::Never => None,
             })
             .min()
     }
 
-    /// Times out every blocked client whose deadline has passed (by the clock now), in
+    /// Times out every blocked client whose deadline has passed (by the clock now; a
+    /// deadline equal to now has not passed), in
     /// deadline order then client id, like Redis's timeout radix tree. Their replies go
     /// to their outboxes; their queued commands then run. Returns how many timed out.
     pub fn handle_timeouts(&mut self) -> usize {
@@ -224,7 +227,8 @@ impl Engine {
             .clients
             .values()
             .filter_map(|c| match c.queues.blocked.as_ref()?.timeout {
-                Timeout::At(t) if t <= now => Some((t, c.id)),
+                // Strictly after the deadline, as Redis's `timeout < now`.
+                Timeout::At(t) if t < now => Some((t, c.id)),
                 _ => None,
             })
             .collect();

@@ -172,7 +172,7 @@ impl Db {
     }
 
     fn is_expired(e: &Entry, now_ms: i64) -> bool {
-        matches!(e.expire_at, Some(t) if t <= now_ms)
+        matches!(e.expire_at, Some(t) if t < now_ms)
     }
 
     /// Deletes `key` if its time has come (Redis's lazy expiry). Returns true if it did.
@@ -344,7 +344,7 @@ impl Db {
     pub fn expire_due(&mut self, now_ms: i64, limit: usize) -> Vec<Key> {
         let mut due = Vec::new();
         for (t, k) in self.expiry_index.iter() {
-            if *t > now_ms || due.len() >= limit {
+            if *t >= now_ms || due.len() >= limit {
                 break;
             }
             due.push(k.clone());

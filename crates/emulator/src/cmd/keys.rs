@@ -379,7 +379,7 @@ fn keys(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let db = ctx.db();
     let out: Vec<Reply> = db
         .iter()
-        .filter(|(k, e)| (all || glob_match(pattern, k, false)) && !matches!(e.expire_at, Some(t) if t <= now))
+        .filter(|(k, e)| (all || glob_match(pattern, k, false)) && !matches!(e.expire_at, Some(t) if t < now))
         .map(|(k, _)| Reply::bulk(&k[..]))
         .collect();
     Ok(Reply::Array(out))
