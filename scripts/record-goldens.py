@@ -478,7 +478,11 @@ def record_resp(steps, resp3, clock=None):
                 continue
             if closed:
                 sys.exit(f"line {step['line']}: a command after QUIT")
-            out.append(field(conn.call(argv)))
+            try:
+                out.append(field(conn.call(argv)))
+            except socket.timeout:
+                sys.exit(f"line {step['line']}: no reply in 10 s (a command that blocks needs "
+                         "a multi-client case: another client, `[B] ...`, to serve it)")
             if argv[0].lower() == b"quit":
                 closed = True
         conn.close()
