@@ -333,6 +333,18 @@ impl Engine {
         }
     }
 
+    /// CLIENT UNBLOCK: releases a blocked client with its timeout reply, or with
+    /// `-UNBLOCKED client unblocked via CLIENT UNBLOCK`. False if it was not blocked.
+    pub fn unblock_client(&mut self, client: ClientId, with_error: bool) -> bool {
+        let reply = match self.blocked_state(client) {
+            None => return false,
+            Some(_) if with_error => Reply::error("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
+            Some(b) => b.op.timeout_reply(),
+        };
+        self.release(client, reply);
+        true
+    }
+
     /// Forgets everything about a disconnected client's blocking.
     pub(crate) fn drop_client_queues(&mut self, client: ClientId) {
         self.unpark(client);

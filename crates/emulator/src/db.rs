@@ -114,6 +114,14 @@ pub struct Db {
     /// Keys signalled since the engine last served waiters, in order, each once
     /// (Redis's `server.ready_keys` and `db->ready_keys`).
     ready: Vec<Key>,
+    /// Clients WATCHing each key, with whether the key had already expired when
+    /// watched (Redis's `db->watched_keys`). Kept with the index, like `waiters`.
+    watchers: HashMap<Key, Vec<(u64, bool)>>,
+    /// Clients whose watched keys were touched, for the engine to mark dirty.
+    touched: Vec<u64>,
+    /// Keys changed in place by `update` during the running command: touched only if
+    /// the command reports a change (Redis signals a key only when it changed it).
+    updated: Vec<Key>,
 }
 
 /// What one key costs: its value, its name and the bookkeeping around them (dict entry,
@@ -217,12 +225,16 @@ impl Db {
     /// never keeps an empty list, hash, set or sorted set). None if the key is missing.
     /// Collections report their memory in O(1), so this costs what `f` costs.
     pub fn update<R>(&mut self, key: &[u8], now_ms: i64, f: impl FnOnce(&mut Value) -> R) -> Option<R> {
+        let watched = !self.watchers.is_empty() && self.watchers.contains_key(key);
         let e = self.access_mut(key, now_ms)?;
         let before = entry_memory(key, e);
         let result = f(&mut e.value);
         let after = entry_memory(key, e);
         let empty = e.value.is_empty_collection();
         self.mem = self.mem - before + after;
+        if watched {
+            self.updated.push(Key::from(key));
+        }
         if empty {
             self.remove(key);
         }
@@ -259,6 +271,7 @@ impl Db {
         if signal {
             self.signal_ready(key);
         }
+        self.touch(key);
         if let Some(e) = self.entries.get_mut(key) {
             self.mem -= entry_memory(key, e);
             e.value = value;
@@ -314,6 +327,7 @@ impl Db {
         if e.value.type_name() == "stream" {
             self.signal_ready(key);
         }
+        self.touch(key);
         self.mem -= entry_memory(key, &e);
         self.scan_index.remove(&k);
         if let Some(t) = e.expire_at {
@@ -324,6 +338,10 @@ impl Db {
 
     /// Sets or clears the TTL of an existing key. Returns false if the key is missing.
     pub fn set_expire(&mut self, key: &[u8], expire_at: Option<i64>) -> bool {
+        if !self.entries.contains_key(key) {
+            return false;
+        }
+        self.touch(key);
         let Some(e) = self.entries.get_mut(key) else { return false };
         let old = e.expire_at;
         self.mem -= entry_memory(key, e);
@@ -361,6 +379,12 @@ impl Db {
     }
 
     pub fn clear(&mut self) {
+        // touchAllWatchedKeysInDb: watchers of existing keys see a change (an already
+        // expired key's deletion is none).
+        let watched: Vec<Key> = self.watchers.keys().filter(|k| self.entries.contains_key(&***k)).cloned().collect();
+        for k in watched {
+            self.touch(&k);
+        }
         // emptyDb's scanDatabaseForDeletedStreams: waiters on streams are released.
         let streams: Vec<Key> = self
             .waiters
@@ -391,7 +415,77 @@ impl Db {
             for k in keys {
                 db.signal_ready(&k);
             }
+            // touchAllWatchedKeysInDb(emptied, replaced_with), simplified: a watched
+            // key present on either side before or after the swap has changed.
+            let watched: Vec<Key> = db.watchers.keys().cloned().collect();
+            for k in watched {
+                db.touch_any(&k);
+            }
         }
+    }
+
+    /// Registers a WATCH of `key` by `client`.
+    pub fn add_watcher(&mut self, key: &Key, client: u64, expired: bool) {
+        self.watchers.entry(key.clone()).or_default().push((client, expired));
+    }
+
+    /// Forgets `client`'s WATCH of `key`.
+    pub fn remove_watcher(&mut self, key: &[u8], client: u64) {
+        if let Some(list) = self.watchers.get_mut(key) {
+            list.retain(|&(c, _)| c != client);
+            if list.is_empty() {
+                self.watchers.remove(key);
+            }
+        }
+    }
+
+    /// Whether `client` watched `key` when it had already expired.
+    pub fn watcher_saw_expired(&self, key: &[u8], client: u64) -> bool {
+        self.watchers.get(key).is_some_and(|l| l.iter().any(|&(c, e)| c == client && e))
+    }
+
+    /// A write to `key` (touchWatchedKey): its watchers' transactions will fail. A
+    /// watcher that saw the key already expired is spared when the key is now gone
+    /// (its deletion changes nothing) and its flag is cleared; like Redis, meeting
+    /// such a watcher while the key still exists stops the walk.
+    pub fn touch(&mut self, key: &[u8]) {
+        if self.watchers.is_empty() {
+            return;
+        }
+        let exists = self.entries.contains_key(key);
+        let Some(list) = self.watchers.get_mut(key) else { return };
+        for (client, expired) in list.iter_mut() {
+            if *expired {
+                if !exists {
+                    *expired = false;
+                    continue;
+                }
+                break;
+            }
+            self.touched.push(*client);
+        }
+    }
+
+    /// Marks every watcher of `key` touched (a database swapped under it).
+    fn touch_any(&mut self, key: &[u8]) {
+        if let Some(list) = self.watchers.get(key) {
+            self.touched.extend(list.iter().map(|&(c, _)| c));
+        }
+    }
+
+    /// After a command: keys it changed in place are touched if it reported a change.
+    pub fn settle_updates(&mut self, changed: bool) {
+        let updated = std::mem::take(&mut self.updated);
+        if changed {
+            for k in updated {
+                self.touch(&k);
+            }
+        }
+    }
+
+    /// Takes the clients whose watched keys were touched.
+    pub fn take_touched(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.touched)
     }
 
     /// Adds `client` at the end of `key`'s waiters.

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::blocking::{self, ClientQueues};
 use crate::clock::Clock;
+use crate::cmd::transactions::{self, MultiState, Watched};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{self, CmdError};
@@ -57,6 +58,12 @@ pub struct Client {
     pub closing: bool,
     /// Blocked state, commands queued while blocked, replies waiting for delivery.
     pub queues: ClientQueues,
+    /// In MULTI: the queued commands (see `cmd::transactions`).
+    pub multi: Option<MultiState>,
+    /// A watched key was touched: the next EXEC fails (CLIENT_DIRTY_CAS).
+    pub dirty_cas: bool,
+    /// The keys this client WATCHes.
+    pub watched: Vec<Watched>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -178,6 +185,9 @@ impl Engine {
                 last_command: "NULL".into(),
                 closing: false,
                 queues: ClientQueues::default(),
+                multi: None,
+                dirty_cas: false,
+                watched: Vec::new(),
             },
         );
         id
@@ -185,6 +195,7 @@ impl Engine {
 
     pub fn disconnect(&mut self, id: ClientId) {
         self.drop_client_queues(id);
+        self.unwatch_all(id);
         self.clients.remove(&id);
     }
 
@@ -280,6 +291,7 @@ impl Engine {
                 db.set_access_mode(mode);
             }
         }
+        let in_multi = self.clients.get(&client).is_some_and(|c| c.multi.is_some());
         let reply = match self.resolve(argv) {
             Ok((spec, full_name)) => {
                 if let Some(c) = self.clients.get_mut(&client) {
@@ -289,6 +301,9 @@ impl Engine {
                         c.last_command.push_str(&full_name);
                     }
                 }
+                if in_multi && !transactions::runs_inside_multi(&full_name) {
+                    return self.queue_in_multi(client, spec, argv);
+                }
                 match self.check_memory(spec) {
                     Err(e) => {
                         self.stats.rejected_calls += 1;
@@ -296,8 +311,10 @@ impl Engine {
                     }
                     Ok(()) => {
                         let handler = spec.handler.expect("resolve returns runnable commands");
+                        let dirty_before = self.dirty;
                         let mut ctx = Ctx { engine: self, client, now_ms, spec };
                         let result = handler(&mut ctx, argv);
+                        self.settle_watches(self.dirty != dirty_before);
                         let entry = match self.stats.calls.get_mut(&*full_name) {
                             Some(entry) => entry,
                             None => self.stats.calls.entry(full_name.into_owned()).or_default(),
@@ -315,6 +332,10 @@ impl Engine {
             }
             Err(e) => {
                 self.stats.rejected_calls += 1;
+                // An unknown command or a wrong arity makes the transaction fail.
+                if in_multi {
+                    self.flag_transaction(client);
+                }
                 e.into_reply()
             }
         };
@@ -326,6 +347,42 @@ impl Engine {
             return Reply::Error(text.replace(['\r', '\n'], " "));
         }
         reply
+    }
+
+    /// In MULTI: checks a command as processCommand would before running it and queues
+    /// it (`+QUEUED`), or replies with the error and marks the transaction failed.
+    fn queue_in_multi(&mut self, client: ClientId, spec: &'static CommandSpec, argv: &[Vec<u8>]) -> Reply {
+        let refused = if spec.has(flag::NO_MULTI) {
+            Some(Reply::error("ERR Command not allowed inside a transaction"))
+        } else {
+            self.check_memory(spec).err().map(CmdError::into_reply)
+        };
+        if let Some(reply) = refused {
+            self.stats.rejected_calls += 1;
+            self.flag_transaction(client);
+            self.count_error(&reply);
+            return reply;
+        }
+        if let Some(state) = self.clients.get_mut(&client).and_then(|c| c.multi.as_mut()) {
+            state.queued.push(argv.to_vec());
+        }
+        Reply::status("QUEUED")
+    }
+
+    /// flagTransaction: EXEC will abort with EXECABORT.
+    fn flag_transaction(&mut self, client: ClientId) {
+        if let Some(state) = self.clients.get_mut(&client).and_then(|c| c.multi.as_mut()) {
+            state.dirty_exec = true;
+        }
+    }
+
+    /// After a command: keys it changed in place count as touched for WATCH if it
+    /// changed the dataset; clients whose watched keys were touched are marked.
+    fn settle_watches(&mut self, changed: bool) {
+        for db in self.dbs.iter_mut() {
+            db.settle_updates(changed);
+        }
+        self.apply_touches();
     }
 
     /// Counts an error reply in INFO's stats: the code is what precedes the first space

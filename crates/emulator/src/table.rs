@@ -191,6 +191,7 @@ pub fn all() -> &'static [&'static CommandSpec] {
             crate::cmd::sets::COMMANDS,
             crate::cmd::zsets::COMMANDS,
             crate::cmd::streams::COMMANDS,
+            crate::cmd::transactions::COMMANDS,
         ];
         families.iter().flat_map(|f| f.iter()).collect()
     })

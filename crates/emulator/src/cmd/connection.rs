@@ -142,6 +142,18 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
         ..CLIENT_SUB
     },
     CommandSpec {
+        name: "unblock",
+        arity: -3,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        acl: &["admin", "slow", "dangerous", "connection"],
+        since: "5.0.0",
+        summary: "Unblock a client blocked in a blocking command from a different connection",
+        complexity: "O(log N) where N is the number of client connections",
+        syntax: "client-id [TIMEOUT|ERROR]",
+        handler: Some(client_unblock),
+        ..CLIENT_SUB
+    },
+    CommandSpec {
         name: "help",
         arity: 2,
         flags: LOADING | STALE,
@@ -258,6 +270,9 @@ fn quit(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
 
 /// RESET: back to a fresh connection's state (db 0, RESP2, no name).
 fn reset(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
+    // clearClientConnectionState: out of MULTI, nothing watched.
+    let client = ctx.client;
+    ctx.engine.discard_transaction(client);
     let c = ctx.client_mut();
     c.db = 0;
     c.protocol = Protocol::Resp2;
@@ -294,21 +309,62 @@ fn client_getname(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
     Ok(ctx.client().name.clone().map(Reply::Bulk).unwrap_or(Reply::Nil))
 }
 
+/// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]: releases a blocked client as if its
+/// timeout passed, or with an UNBLOCKED error. 1 if it was blocked, else 0.
+fn client_unblock(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    if argv.len() > 4 {
+        return Err(error::syntax());
+    }
+    let with_error = match argv.get(3) {
+        None => false,
+        Some(a) if is(a, "timeout") => false,
+        Some(a) if is(a, "error") => true,
+        Some(_) => return Err(CmdError::new("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")),
+    };
+    let id = parse_i64(&argv[2]).ok_or_else(|| CmdError::new(error::NOT_INTEGER))?;
+    let Ok(id) = u64::try_from(id) else { return Ok(Reply::Integer(0)) };
+    Ok(Reply::Integer(ctx.engine.unblock_client(id, with_error) as i64))
+}
+
 /// One CLIENT LIST line in Redis 7.0's field order. Buffer sizes are plausible
 /// constants: the emulator has no socket buffers of its own.
 pub(crate) fn client_line(c: &Client, now_ms: i64) -> String {
     format!(
-        "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=1800 events=r cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=1800 events=r cmd={} user=default redir=-1 resp={}",
         c.id,
         c.info.addr,
         c.info.laddr,
         c.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default(),
         (now_ms - c.created_ms).max(0) / 1000,
         (now_ms - c.last_interaction_ms).max(0) / 1000,
+        client_flags(c),
         c.db,
+        c.multi.as_ref().map_or(-1, |m| m.queued.len() as i64),
         c.last_command,
         if c.protocol == Protocol::Resp3 { 3 } else { 2 },
     )
+}
+
+/// CLIENT LIST's flags, in Redis's order: x (in MULTI), b (blocked), d (a watched key
+/// changed), c (closing after this reply); N for none.
+fn client_flags(c: &Client) -> String {
+    let mut f = String::new();
+    if c.multi.is_some() {
+        f.push('x');
+    }
+    if c.queues.blocked.is_some() {
+        f.push('b');
+    }
+    if c.dirty_cas {
+        f.push('d');
+    }
+    if c.closing {
+        f.push('c');
+    }
+    if f.is_empty() {
+        f.push('N');
+    }
+    f
 }
 
 /// CLIENT INFO
