@@ -85,6 +85,7 @@ golden_cases! {
     golden_streams_time => "streams-time",
     golden_streams_blocking => "streams-blocking",
     golden_streams_transactions => "streams-transactions",
+    golden_transactions => "transactions",
     golden_streams_recovery => "streams-recovery",
     golden_streams_seeds => "streams-seeds",
     golden_streams_help => "streams-help",
