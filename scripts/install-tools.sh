@@ -61,4 +61,15 @@ if [ "$WANT_BROWSER" = 1 ]; then apt_install chromium chromium-driver; fi
 # libfaketime deadlocks redis-server at start-up: crates/emulator/tests/golden/README.md).
 if [ "$WANT_REDIS" = 1 ]; then apt_install redis-server redis-tools gcc libc6-dev; fi
 
+# 6. Real clients for the native server's client tests (scripts/test-clients.sh):
+# redis-cli from Debian's redis-tools, redis-py from PyPI (pinned).
+WANT_CLIENTS=${WANT_CLIENTS:-1}
+if [ "$WANT_CLIENTS" = 1 ]; then
+  apt_install redis-tools
+  if ! python3 -c 'import redis, sys; sys.exit(redis.__version__ != "8.1.0")' 2>/dev/null; then
+    log "pip install redis==8.1.0"
+    python3 -m pip install --quiet --disable-pip-version-check redis==8.1.0
+  fi
+fi
+
 log "tools ready"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs every test: native unit, golden and robustness tests
-# of the emulator, the native server's integration tests, the app's native unit tests,
+# of the emulator, the native server's integration tests, real clients (redis-py,
+# redis-cli) against the native server, the app's native unit tests,
 # wasm-bindgen-test in headless Chromium, and Playwright end-to-end tests of the built page.
 # Ends with one summary line: "tests: N passed, M failed".
 set -euo pipefail
@@ -26,6 +27,8 @@ set +e
   set -e
   echo "== native tests (emulator, server, app logic)"
   cargo test --workspace --locked
+  echo "== real clients against the native server (redis-py, redis-cli)"
+  bash scripts/test-clients.sh
   echo "== browser tests (wasm-bindgen-test in headless Chromium, Playwright end to end)"
   bash scripts/test-browser.sh
 } 2>&1 | tee "$log"
