@@ -51,24 +51,49 @@ pub struct GroupWait {
     pub noack: bool,
 }
 
+/// A BLPOP, BRPOP, BLMPOP, BLMOVE or BRPOPLPUSH waiting for a list.
+#[derive(Clone, Debug)]
+pub struct ListWait {
+    /// The command's name, for the receiver's reply shape and stats.
+    pub command: &'static str,
+    /// Pop from the head (LEFT) or the tail.
+    pub from_left: bool,
+    /// BLMPOP's COUNT (the reply is `[key, [elements]]`); None for one element.
+    pub count: Option<usize>,
+    /// BLMOVE/BRPOPLPUSH: the destination and whether to push on its head.
+    pub target: Option<(Vec<u8>, bool)>,
+}
+
+/// A BZPOPMIN, BZPOPMAX or BZMPOP waiting for a sorted set.
+#[derive(Clone, Debug)]
+pub struct ZSetWait {
+    pub command: &'static str,
+    pub max: bool,
+    /// BZMPOP's COUNT (the reply is `[key, [[member, score]...]]`); None for BZPOP*.
+    pub count: Option<usize>,
+}
+
 /// What a blocked client waits for.
 #[derive(Clone, Debug)]
 pub enum BlockedOp {
     Stream(StreamWait),
+    List(ListWait),
+    ZSet(ZSetWait),
 }
 
 impl BlockedOp {
     /// The reply a client gets when its timeout passes (Redis's replyToBlockedClientTimedOut).
+    /// Every kind answers a null array, BLMOVE included (7.0's addReplyNullArray).
     fn timeout_reply(&self) -> Reply {
-        match self {
-            BlockedOp::Stream(_) => Reply::NilArray,
-        }
+        Reply::NilArray
     }
 
-    /// The type a client blocked by this op is listed under (for CLIENT LIST and observers).
+    /// The type of key this op waits for (for observers, and to pick who is served).
     pub fn kind(&self) -> &'static str {
         match self {
             BlockedOp::Stream(_) => "stream",
+            BlockedOp::List(_) => "list",
+            BlockedOp::ZSet(_) => "zset",
         }
     }
 
@@ -298,6 +323,25 @@ impl Engine {
         // Like lookupKeyReadWithFlags: an expired key is deleted first.
         let kind = self.dbs[db].peek(key, now).map(|e| e.value.type_name());
         let waiters = self.dbs[db].waiters(key);
+        if matches!(kind, Some("list" | "zset")) {
+            // serveClientsBlockedOn{List,SortedSet}Key: each waiter of this type gets
+            // its elements until the key is emptied (and deleted).
+            for client in waiters.iter().copied() {
+                let Some(op) = self.blocked_state(client).map(|b| b.op.clone()) else { continue };
+                if Some(op.kind()) != kind {
+                    continue;
+                }
+                let reply = match &op {
+                    BlockedOp::List(wait) => crate::cmd::lists::serve_blocked_list(self, client, key, wait, now),
+                    BlockedOp::ZSet(wait) => crate::cmd::zsets::serve_blocked_zset(self, client, key, wait, now),
+                    BlockedOp::Stream(_) => continue,
+                };
+                self.release(client, reply);
+                if self.dbs[db].peek(key, now).is_none() {
+                    break;
+                }
+            }
+        }
         if kind == Some("stream") {
             for client in waiters.iter().copied() {
                 let Some(mut blocked) = self.clients.get_mut(&client).and_then(|c| c.queues.blocked.take()) else {
@@ -305,6 +349,8 @@ impl Engine {
                 };
                 let served = match &mut blocked.op {
                     BlockedOp::Stream(wait) => crate::cmd::streams::serve_blocked_stream(self, client, db, key, wait, now),
+                    // A list or sorted-set waiter on a key that is now a stream waits on.
+                    BlockedOp::List(_) | BlockedOp::ZSet(_) => None,
                 };
                 match served {
                     Some(reply) => {
@@ -348,6 +394,33 @@ impl Engine {
     /// Forgets everything about a disconnected client's blocking.
     pub(crate) fn drop_client_queues(&mut self, client: ClientId) {
         self.unpark(client);
+    }
+}
+
+/// A blocking command's timeout in seconds (getTimeoutFromObjectOrReply with
+/// UNIT_SECONDS): a float read as a long double, rounded up to whole milliseconds; 0
+/// waits forever. Like Redis on x86, an infinite or huge value converts to the most
+/// negative integer, which is then "negative".
+pub fn timeout_arg(arg: &[u8], now_ms: i64) -> Result<Timeout, crate::error::CmdError> {
+    use crate::error::CmdError;
+    let not_float = || CmdError::new("ERR timeout is not a float or out of range");
+    let parsed = crate::ld::parse(arg).ok_or_else(not_float)?;
+    let ms = match parsed {
+        crate::ld::Ld::Inf { .. } => i64::MIN,
+        _ => {
+            let (secs, _) = crate::args::strtod(arg).ok_or_else(not_float)?;
+            let ms = (secs * 1000.0).ceil();
+            if ms.is_finite() && ms > -9.223_372_036_854_776e18 && ms < 9.223_372_036_854_776e18 {
+                ms as i64
+            } else {
+                i64::MIN
+            }
+        }
+    };
+    match ms {
+        ms if ms < 0 => Err(CmdError::new("ERR timeout is negative")),
+        0 => Ok(Timeout::Never),
+        ms => Ok(Timeout::At(now_ms.saturating_add(ms))),
     }
 }
 

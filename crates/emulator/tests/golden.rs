@@ -86,6 +86,7 @@ golden_cases! {
     golden_streams_blocking => "streams-blocking",
     golden_streams_transactions => "streams-transactions",
     golden_transactions => "transactions",
+    golden_blocking_lists => "blocking-lists",
     golden_streams_recovery => "streams-recovery",
     golden_streams_seeds => "streams-seeds",
     golden_streams_help => "streams-help",

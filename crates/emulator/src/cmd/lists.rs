@@ -5,7 +5,8 @@
 use std::cmp::Ordering;
 
 use crate::args::{int_arg, is, parse_i64};
-use crate::engine::Ctx;
+use crate::blocking::{timeout_arg, BlockedOp, ListWait, Timeout};
+use crate::engine::{ClientId, Ctx, Engine};
 use crate::error::{self, CmdError, CmdResult};
 use crate::reply::Reply;
 use crate::table::{flag::*, CommandSpec};
@@ -13,6 +14,82 @@ use crate::types::list::ListValue;
 use crate::value::Value;
 
 pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "blpop",
+        arity: -3,
+        flags: WRITE | NOSCRIPT | BLOCKING,
+        first_key: 1,
+        last_key: -2,
+        step: 1,
+        acl: &["write", "list", "slow", "blocking"],
+        group: "list",
+        since: "2.0.0",
+        summary: "Remove and get the first element in a list, or block until one is available",
+        complexity: "O(N) where N is the number of provided keys.",
+        syntax: "key [key ...] timeout",
+        handler: Some(blpop),
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "brpop",
+        arity: -3,
+        flags: WRITE | NOSCRIPT | BLOCKING,
+        first_key: 1,
+        last_key: -2,
+        step: 1,
+        acl: &["write", "list", "slow", "blocking"],
+        group: "list",
+        since: "2.0.0",
+        summary: "Remove and get the last element in a list, or block until one is available",
+        complexity: "O(N) where N is the number of provided keys.",
+        syntax: "key [key ...] timeout",
+        handler: Some(brpop),
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "blmove",
+        arity: 6,
+        flags: WRITE | DENYOOM | NOSCRIPT | BLOCKING,
+        first_key: 1,
+        last_key: 2,
+        step: 1,
+        acl: &["write", "list", "slow", "blocking"],
+        group: "list",
+        since: "6.2.0",
+        summary: "Pop an element from a list, push it to another list and return it; or block until one is available",
+        syntax: "source destination LEFT|RIGHT LEFT|RIGHT timeout",
+        handler: Some(blmove),
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "brpoplpush",
+        arity: 4,
+        flags: WRITE | DENYOOM | NOSCRIPT | BLOCKING,
+        first_key: 1,
+        last_key: 2,
+        step: 1,
+        acl: &["write", "list", "slow", "blocking"],
+        group: "list",
+        since: "2.2.0",
+        summary: "Pop an element from a list, push it to another list and return it; or block until one is available",
+        syntax: "source destination timeout",
+        handler: Some(brpoplpush),
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "blmpop",
+        arity: -5,
+        flags: WRITE | BLOCKING | MOVABLEKEYS,
+        acl: &["write", "list", "slow", "blocking"],
+        group: "list",
+        since: "7.0.0",
+        summary: "Pop elements from a list, or block until one is available",
+        complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+        syntax: "timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]",
+        handler: Some(blmpop),
+        key_finder: Some(crate::table::numkeys_keys::<2>),
+        ..CommandSpec::BASE
+    },
     CommandSpec {
         name: "lpush",
         arity: -3,
@@ -622,6 +699,122 @@ fn move_generic(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Cm
     }
     ctx.dirty(1);
     Ok(Reply::Bulk(v))
+}
+
+// ---------------------------------------------------------------------------------------
+// Blocking pops (the waiting side is crate::blocking)
+// ---------------------------------------------------------------------------------------
+
+/// BLPOP key [key ...] timeout
+fn blpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let timeout = timeout_arg(&argv[argv.len() - 1], ctx.now_ms)?;
+    blocking_pop(ctx, "blpop", &argv[1..argv.len() - 1], End::Head, None, timeout)
+}
+
+/// BRPOP key [key ...] timeout
+fn brpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let timeout = timeout_arg(&argv[argv.len() - 1], ctx.now_ms)?;
+    blocking_pop(ctx, "brpop", &argv[1..argv.len() - 1], End::Tail, None, timeout)
+}
+
+/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]: the arguments are
+/// checked like LMPOP's, then the timeout.
+fn blmpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let numkeys = range_long(&argv[2], 1, i64::MAX, "numkeys should be greater than 0")?;
+    if numkeys > argv.len() as i64 - 4 {
+        return Err(error::syntax());
+    }
+    let where_idx = 3 + numkeys as usize;
+    let end = parse_end(&argv[where_idx])?;
+    let mut count: Option<i64> = None;
+    let mut j = where_idx + 1;
+    while j < argv.len() {
+        let more = j + 1 < argv.len();
+        if count.is_none() && is(&argv[j], "count") && more {
+            j += 1;
+            count = Some(range_long(&argv[j], 1, i64::MAX, "count should be greater than 0")?);
+        } else {
+            return Err(error::syntax());
+        }
+        j += 1;
+    }
+    let count = count.unwrap_or(1) as usize;
+    let timeout = timeout_arg(&argv[1], ctx.now_ms)?;
+    blocking_pop(ctx, "blmpop", &argv[3..where_idx], end, Some(count), timeout)
+}
+
+/// blockingPopGenericCommand: pops from the first non-empty list of `keys` (WRONGTYPE
+/// if a key before it holds another type), else blocks on all of them. `count` is
+/// BLMPOP's (`[key, [elements]]`); without it the reply is `[key, element]`.
+fn blocking_pop(ctx: &mut Ctx, command: &'static str, keys: &[Vec<u8>], end: End, count: Option<usize>, timeout: Timeout) -> CmdResult {
+    for key in keys {
+        if !is_list(ctx, key)? {
+            continue;
+        }
+        return Ok(pop_reply(ctx, key, end, count));
+    }
+    if !ctx.may_block() {
+        return Ok(Reply::NilArray);
+    }
+    let wait = ListWait { command, from_left: end == End::Head, count, target: None };
+    Ok(ctx.block(keys.to_vec(), timeout, BlockedOp::List(wait)))
+}
+
+/// Pops from the list at `key` (known to exist) as a served BLPOP/BRPOP/BLMPOP replies.
+fn pop_reply(ctx: &mut Ctx, key: &[u8], end: End, count: Option<usize>) -> Reply {
+    let items = write_list(ctx, key, |l| pop_many(l, end, count.unwrap_or(1))).ok().flatten().unwrap_or_default();
+    ctx.dirty(items.len() as u64);
+    match count {
+        Some(_) => Reply::Array(vec![Reply::bulk(key), Reply::bulks(items)]),
+        None => {
+            let mut out = vec![Reply::bulk(key)];
+            out.extend(items.into_iter().map(Reply::Bulk));
+            Reply::Array(out)
+        }
+    }
+}
+
+/// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
+fn blmove(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let from = parse_end(&argv[3])?;
+    let to = parse_end(&argv[4])?;
+    let timeout = timeout_arg(&argv[5], ctx.now_ms)?;
+    blocking_move(ctx, "blmove", argv, from, to, timeout)
+}
+
+/// BRPOPLPUSH source destination timeout
+fn brpoplpush(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let timeout = timeout_arg(&argv[3], ctx.now_ms)?;
+    blocking_move(ctx, "brpoplpush", argv, End::Tail, End::Head, timeout)
+}
+
+/// blmoveGenericCommand: LMOVE if the source exists, else block on it (a null bulk
+/// string where blocking is not allowed).
+fn blocking_move(ctx: &mut Ctx, command: &'static str, argv: &[Vec<u8>], from: End, to: End, timeout: Timeout) -> CmdResult {
+    let (src, dst) = (&argv[1], &argv[2]);
+    if is_list(ctx, src)? {
+        return move_generic(ctx, src, dst, from, to);
+    }
+    if !ctx.may_block() {
+        return Ok(Reply::Nil);
+    }
+    let wait = ListWait { command, from_left: from == End::Head, count: None, target: Some((dst.clone(), to == End::Head)) };
+    Ok(ctx.block(vec![src.clone()], timeout, BlockedOp::List(wait)))
+}
+
+/// Serves a client blocked on the list at `key`, which is not empty
+/// (serveClientBlockedOnList); the reply to send it.
+pub(crate) fn serve_blocked_list(engine: &mut Engine, receiver: ClientId, key: &[u8], wait: &ListWait, now_ms: i64) -> Reply {
+    let Some(spec) = crate::table::lookup(wait.command.as_bytes()) else { return Reply::NilArray };
+    let mut ctx = Ctx { engine, client: receiver, now_ms, spec };
+    let from = if wait.from_left { End::Head } else { End::Tail };
+    match &wait.target {
+        None => pop_reply(&mut ctx, key, from, wait.count),
+        Some((dst, to_left)) => {
+            let to = if *to_left { End::Head } else { End::Tail };
+            move_generic(&mut ctx, key, dst, from, to).unwrap_or_else(|e| e.into_reply())
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@
 use std::collections::HashMap;
 
 use crate::args::{is, parse_i64};
-use crate::engine::Ctx;
+use crate::blocking::{timeout_arg, BlockedOp, Timeout, ZSetWait};
+use crate::engine::{ClientId, Ctx, Engine};
 use crate::error::{self, CmdError, CmdResult};
 use crate::fmt::fmt_g;
 use crate::reply::{Protocol, Reply};
@@ -18,6 +19,52 @@ use crate::types::zset::{LexBound, ScoreBound};
 use crate::value::{SetValue, Value, ZSetValue};
 
 pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "bzpopmin",
+        arity: -3,
+        flags: WRITE | NOSCRIPT | FAST | BLOCKING,
+        first_key: 1,
+        last_key: -2,
+        step: 1,
+        acl: &["write", "sortedset", "fast", "blocking"],
+        group: "sorted-set",
+        since: "5.0.0",
+        summary: "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        syntax: "key [key ...] timeout",
+        handler: Some(bzpopmin),
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "bzpopmax",
+        arity: -3,
+        flags: WRITE | NOSCRIPT | FAST | BLOCKING,
+        first_key: 1,
+        last_key: -2,
+        step: 1,
+        acl: &["write", "sortedset", "fast", "blocking"],
+        group: "sorted-set",
+        since: "5.0.0",
+        summary: "Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        syntax: "key [key ...] timeout",
+        handler: Some(bzpopmax),
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "bzmpop",
+        arity: -5,
+        flags: WRITE | BLOCKING | MOVABLEKEYS,
+        acl: &["write", "sortedset", "slow", "blocking"],
+        group: "sorted-set",
+        since: "7.0.0",
+        summary: "Remove and return members with scores in a sorted set or block until one is available",
+        complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+        syntax: "timeout numkeys key [key ...] MIN|MAX [COUNT count]",
+        handler: Some(bzmpop),
+        key_finder: Some(crate::table::numkeys_keys::<2>),
+        ..CommandSpec::BASE
+    },
     CommandSpec {
         name: "zadd",
         arity: -4,
@@ -1328,6 +1375,100 @@ fn zmpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             ),
         ])),
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Blocking pops (the waiting side is crate::blocking)
+// ---------------------------------------------------------------------------------------
+
+/// BZPOPMIN key [key ...] timeout
+fn bzpopmin(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let timeout = timeout_arg(&argv[argv.len() - 1], ctx.now_ms)?;
+    blocking_zpop(ctx, "bzpopmin", &argv[1..argv.len() - 1], false, None, timeout)
+}
+
+/// BZPOPMAX key [key ...] timeout
+fn bzpopmax(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let timeout = timeout_arg(&argv[argv.len() - 1], ctx.now_ms)?;
+    blocking_zpop(ctx, "bzpopmax", &argv[1..argv.len() - 1], true, None, timeout)
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]: the arguments are
+/// checked like ZMPOP's, then the timeout.
+fn bzmpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let numkeys = range_long(&argv[2], 1, i64::MAX, "numkeys should be greater than 0")? as usize;
+    let where_idx = match numkeys.checked_add(3) {
+        Some(w) if w < argv.len() => w,
+        _ => return Err(error::syntax()),
+    };
+    let max = if is(&argv[where_idx], "min") {
+        false
+    } else if is(&argv[where_idx], "max") {
+        true
+    } else {
+        return Err(error::syntax());
+    };
+    let mut count: i64 = -1;
+    let mut j = where_idx + 1;
+    while j < argv.len() {
+        let more = argv.len() - 1 - j;
+        if count == -1 && is(&argv[j], "count") && more > 0 {
+            j += 1;
+            count = range_long(&argv[j], 1, i64::MAX, "count should be greater than 0")?;
+        } else {
+            return Err(error::syntax());
+        }
+        j += 1;
+    }
+    let count = if count == -1 { 1 } else { count as usize };
+    let timeout = timeout_arg(&argv[1], ctx.now_ms)?;
+    blocking_zpop(ctx, "bzmpop", &argv[3..where_idx], max, Some(count), timeout)
+}
+
+/// blockingGenericZpopCommand: pops from the first existing sorted set of `keys`
+/// (WRONGTYPE if the first existing key holds another type), else blocks on all.
+fn blocking_zpop(ctx: &mut Ctx, command: &'static str, keys: &[Vec<u8>], max: bool, count: Option<usize>, timeout: Timeout) -> CmdResult {
+    let now = ctx.now_ms;
+    for key in keys {
+        match ctx.db().peek(key, now) {
+            None => continue,
+            Some(e) if !matches!(e.value, Value::ZSet(_)) => return Err(error::wrongtype()),
+            Some(_) => return Ok(zpop_reply(ctx, key, max, count)),
+        }
+    }
+    if !ctx.may_block() {
+        return Ok(Reply::NilArray);
+    }
+    let wait = ZSetWait { command, max, count };
+    Ok(ctx.block(keys.to_vec(), timeout, BlockedOp::ZSet(wait)))
+}
+
+/// Pops from the sorted set at `key` (known to exist): `[key, member, score]` for
+/// BZPOPMIN/BZPOPMAX, `[key, [[member, score]...]]` for BZMPOP.
+fn zpop_reply(ctx: &mut Ctx, key: &[u8], max: bool, count: Option<usize>) -> Reply {
+    let popped = pop_generic(ctx, &[key.to_vec()], max, count.unwrap_or(1)).ok().flatten().map(|(_, p)| p).unwrap_or_default();
+    match count {
+        Some(_) => Reply::Array(vec![
+            Reply::bulk(key),
+            Reply::Array(popped.into_iter().map(|(m, s)| Reply::Array(vec![Reply::Bulk(m), Reply::Double(s)])).collect()),
+        ]),
+        None => {
+            let mut out = vec![Reply::bulk(key)];
+            for (m, s) in popped {
+                out.push(Reply::Bulk(m));
+                out.push(Reply::Double(s));
+            }
+            Reply::Array(out)
+        }
+    }
+}
+
+/// Serves a client blocked on the sorted set at `key`, which is not empty; the reply
+/// to send it (genericZpopCommand for the receiver).
+pub(crate) fn serve_blocked_zset(engine: &mut Engine, receiver: ClientId, key: &[u8], wait: &ZSetWait, now_ms: i64) -> Reply {
+    let Some(spec) = crate::table::lookup(wait.command.as_bytes()) else { return Reply::NilArray };
+    let mut ctx = Ctx { engine, client: receiver, now_ms, spec };
+    zpop_reply(&mut ctx, key, wait.max, wait.count)
 }
 
 // ---------------------------------------------------------------------------------------
