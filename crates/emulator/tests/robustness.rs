@@ -6,6 +6,11 @@
 //!   an engine in sequences, across two clients and moving virtual time: every reply
 //!   encodes to well-formed RESP2 (RESP2 types only) and RESP3, renders like redis-cli,
 //!   and the same sequence replays to the same replies (determinism).
+//!   Stream commands get their own generator as well (IDs and special IDs, stream
+//!   keywords, group and consumer names, well-formed XADD / XGROUP CREATE / XREADGROUP /
+//!   XREAD, blocking ones included), so that every X* command meets streams with groups,
+//!   consumers and pending entries; blocked readers' replies (served or timed out as the
+//!   clock moves) are checked too.
 //! - Random console lines go through `cli::split_args`, `cli::hint`, `cli::complete`;
 //!   arguments quoted with `cli::quote_bytes` split back to themselves.
 //! - Random bytes and truncated requests go through `resp::parse_request`: it never
@@ -56,6 +61,45 @@ const KEYWORDS: &[&str] = &[
     // Lists and SORT.
     "LEFT", "RIGHT", "BEFORE", "AFTER", "RANK", "MAXLEN", "BY", "ALPHA", "ASC", "DESC", "STORE", "nosort", "w_*", "#",
     "*->f", "k*->",
+    // Streams.
+    "STREAMS", "GROUP", "BLOCK", "NOACK", "MKSTREAM", "NOMKSTREAM", "MINID", "~", "=", "ENTRIESREAD", "ENTRIESADDED",
+    "MAXDELETEDID", "IDLE", "TIME", "RETRYCOUNT", "FORCE", "JUSTID", "LASTID", "FULL", "CREATE", "SETID", "DESTROY",
+    "CREATECONSUMER", "DELCONSUMER", "CONSUMERS", "GROUPS", "STREAM", "HELP", "$", ">", "stream-node-max-entries",
+    "stream-node-max-bytes",
+];
+
+/// Stream IDs, well-formed and not, and the special ones (`*`, `$`, `>`, `-`, `+`,
+/// exclusive `(` ranges, `<ms>-*`).
+const STREAM_IDS: &[&str] = &[
+    "0", "0-0", "0-1", "1", "1-0", "1-1", "1-2", "2-0", "5-5", "1700000000000-0", "1700000000001-3", "*", "1-*", "0-*",
+    "$", ">", "-", "+", "(0-0", "(1-1", "(-", "(+", "(1", "18446744073709551615-18446744073709551615",
+    "18446744073709551615-18446744073709551614", "18446744073709551615-*", "18446744073709551615",
+    "18446744073709551616-0", "0-18446744073709551616", "1-18446744073709551615", "-1", "1-", "-1-1", "1--1", "1-1-1",
+    "1- 1", " 1-1", "a-b", "1.5-0", "9223372036854775807-0", "9223372036854775808-1",
+];
+
+/// Group and consumer names the stream commands meet each other with.
+const STREAM_GROUPS: &[&str] = &["g", "g2"];
+const STREAM_CONSUMERS: &[&str] = &["c", "c2", "alice"];
+
+const STREAM_KEYS: &[&str] = &["s", "s", "s2", "k"];
+
+/// Commands run before the random steps in half of the cases: streams with entries,
+/// groups, consumers and pending entries (some of them deleted), for the random
+/// commands to work on.
+const STREAM_PRELUDE: &[&[&str]] = &[
+    &["XADD", "s", "1-1", "f", "v"],
+    &["XADD", "s", "1-2", "f", "v", "g", "w"],
+    &["XADD", "s", "*", "n", "1"],
+    &["XADD", "s2", "MAXLEN", "5", "*", "f", "v"],
+    &["XGROUP", "CREATE", "s", "g", "0"],
+    &["XGROUP", "CREATE", "s", "g2", "$"],
+    &["XGROUP", "CREATE", "s2", "g", "0"],
+    &["XREADGROUP", "GROUP", "g", "c", "COUNT", "2", "STREAMS", "s", ">"],
+    &["XREADGROUP", "GROUP", "g", "c2", "STREAMS", "s", "s2", ">", ">"],
+    &["XADD", "s", "*", "f", "v"],
+    &["XDEL", "s", "1-2"],
+    &["XGROUP", "CREATECONSUMER", "s", "g2", "alice"],
 ];
 
 const NUMBERS: &[&str] = &[
@@ -119,6 +163,142 @@ fn argv() -> impl Strategy<Value = Vec<Vec<u8>>> {
     ]
 }
 
+/// Arguments for the stream commands: IDs, stream keywords, group and consumer names,
+/// keys, small and odd numbers.
+fn stream_arg() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        5 => prop::sample::select(STREAM_IDS).prop_map(|s| s.as_bytes().to_vec()),
+        3 => prop::sample::select(STREAM_KEYS).prop_map(|s| s.as_bytes().to_vec()),
+        2 => prop::sample::select(STREAM_GROUPS).prop_map(|s| s.as_bytes().to_vec()),
+        2 => prop::sample::select(STREAM_CONSUMERS).prop_map(|s| s.as_bytes().to_vec()),
+        3 => prop::sample::select(KEYWORDS).prop_map(|s| s.as_bytes().to_vec()),
+        3 => prop::sample::select(NUMBERS).prop_map(|s| s.as_bytes().to_vec()),
+        2 => (-3i64..20).prop_map(|n| n.to_string().into_bytes()),
+        1 => any::<i64>().prop_map(|n| n.to_string().into_bytes()),
+        1 => (any::<u64>(), any::<u64>()).prop_map(|(a, b)| format!("{a}-{b}").into_bytes()),
+        1 => prop::collection::vec(any::<u8>(), 0..12),
+    ]
+}
+
+/// Every stream command and subcommand, with stream-flavoured arguments; and well-formed
+/// XADD, XGROUP CREATE, XREADGROUP (sometimes blocking) and XREAD calls so that the
+/// others meet streams, groups, consumers, pending entries and blocked readers.
+fn stream_argv() -> impl Strategy<Value = Vec<Vec<u8>>> {
+    let names: Vec<Vec<Vec<u8>>> =
+        command_names().into_iter().map(|(n, _)| n).filter(|n| n[0].first() == Some(&b'x')).collect();
+    let key = || prop::sample::select(STREAM_KEYS).prop_map(|s| s.to_string());
+    let group = || prop::sample::select(STREAM_GROUPS).prop_map(|s| s.to_string());
+    let consumer = || prop::sample::select(STREAM_CONSUMERS).prop_map(|s| s.to_string());
+    let id = || prop::sample::select(STREAM_IDS).prop_map(|s| s.to_string());
+    let block = || {
+        prop::option::weighted(0.25, prop_oneof![1 => Just(0i64), 4 => 1i64..300, 1 => Just(-1), 1 => Just(i64::MAX)])
+    };
+    let words = |v: Vec<String>| v.into_iter().map(String::into_bytes).collect::<Vec<_>>();
+    prop_oneof![
+        // Any stream command with any stream-flavoured arguments.
+        8 => (prop::sample::select(names), any::<u64>(), prop::collection::vec(stream_arg(), 0..12), key())
+            .prop_map(|(name, mask, args, key)| {
+                let mut v: Vec<Vec<u8>> = name.into_iter().map(|n| random_case(n, mask)).collect();
+                let is_container = v.len() == 2;
+                v.extend(args);
+                // The key where the command expects it, most of the time.
+                let at = if is_container { 2 } else { 1 };
+                if mask & 6 != 0 && v.len() > at {
+                    v[at] = key.into_bytes();
+                }
+                v
+            }),
+        // Group commands on a key and group that likely exist: key group [consumer] args.
+        4 => (prop::sample::select(&["XACK", "XPENDING", "XCLAIM", "XAUTOCLAIM", "XGROUP SETID", "XGROUP CREATECONSUMER",
+              "XGROUP DELCONSUMER", "XGROUP DESTROY", "XINFO CONSUMERS"][..]),
+              prop_oneof![4 => Just("s".to_string()), 1 => key()], group(), consumer(),
+              prop_oneof![2 => Just("0".to_string()), 3 => (0i64..5000).prop_map(|n| n.to_string()), 1 => id()],
+              prop::collection::vec(prop_oneof![2 => id(), 1 => stream_arg().prop_map(|a| String::from_utf8_lossy(&a).into_owned())], 0..3),
+              prop::collection::vec(prop_oneof![
+                  3 => prop::sample::select(&["IDLE", "TIME", "RETRYCOUNT", "FORCE", "JUSTID", "LASTID", "COUNT", "- + 10",
+                      "- + 1", "IDLE 10 - + 5", "(1-1 + 2", "COUNT 2 JUSTID", "ENTRIESREAD 3"][..])
+                      .prop_map(|s| s.split(' ').map(|w| w.as_bytes().to_vec()).collect::<Vec<_>>()),
+                  2 => stream_arg().prop_map(|a| vec![a]),
+              ], 0..4))
+            .prop_map(move |(cmd, k, g, c, n, ids, opts)| {
+                let rest: Vec<Vec<u8>> =
+                    ids.into_iter().map(String::into_bytes).chain(opts.into_iter().flatten()).collect();
+                let mut v: Vec<Vec<u8>> = cmd.split(' ').map(|w| w.as_bytes().to_vec()).collect();
+                v.extend(words(vec![k, g]));
+                if matches!(cmd, "XCLAIM" | "XAUTOCLAIM" | "XGROUP CREATECONSUMER" | "XGROUP DELCONSUMER") {
+                    v.push(c.into_bytes());
+                }
+                if matches!(cmd, "XCLAIM" | "XAUTOCLAIM") {
+                    v.push(n.into_bytes());
+                }
+                v.extend(rest);
+                v
+            }),
+        // XADD key [trim] id field value
+        4 => (key(), prop::option::of((prop::sample::select(&["MAXLEN", "MINID"][..]), prop::sample::select(&["", "=", "~"][..]), id())),
+              prop_oneof![4 => Just("*".to_string()), 1 => id()], prop::collection::vec(stream_arg(), 1..4))
+            .prop_map(move |(k, trim, id, fv)| {
+                let mut v = words(vec!["XADD".into(), k]);
+                if let Some((how, op, n)) = trim {
+                    v.push(how.as_bytes().to_vec());
+                    if !op.is_empty() {
+                        v.push(op.as_bytes().to_vec());
+                    }
+                    v.push(n.into_bytes());
+                }
+                v.push(id.into_bytes());
+                v.extend(fv.iter().cloned());
+                if fv.len() % 2 == 1 {
+                    v.push(b"v".to_vec());
+                }
+                v
+            }),
+        // XGROUP CREATE key group id [MKSTREAM]
+        2 => (key(), group(), prop_oneof![Just("$".to_string()), Just("0".to_string()), id()], prop::bool::weighted(0.7))
+            .prop_map(move |(k, g, id, mk)| {
+                let mut v = words(vec!["XGROUP".into(), "CREATE".into(), k, g, id]);
+                if mk {
+                    v.push(b"MKSTREAM".to_vec());
+                }
+                v
+            }),
+        // XREADGROUP GROUP g c [COUNT n] [BLOCK ms] [NOACK] STREAMS keys ids
+        3 => (group(), consumer(), prop::option::of(0u8..5), block(), prop::bool::weighted(0.2),
+              prop::collection::vec((key(), prop_oneof![3 => Just(">".to_string()), 1 => id()]), 1..3))
+            .prop_map(move |(g, c, count, block, noack, streams)| {
+                let mut v = words(vec!["XREADGROUP".into(), "GROUP".into(), g, c]);
+                if let Some(n) = count {
+                    v.extend(words(vec!["COUNT".into(), n.to_string()]));
+                }
+                if let Some(ms) = block {
+                    v.extend(words(vec!["BLOCK".into(), ms.to_string()]));
+                }
+                if noack {
+                    v.push(b"NOACK".to_vec());
+                }
+                v.push(b"STREAMS".to_vec());
+                v.extend(streams.iter().map(|(k, _)| k.clone().into_bytes()));
+                v.extend(streams.into_iter().map(|(_, id)| id.into_bytes()));
+                v
+            }),
+        // XREAD [COUNT n] [BLOCK ms] STREAMS keys ids
+        1 => (prop::option::of(0u8..5), block(), prop::collection::vec((key(), prop_oneof![Just("$".to_string()), id()]), 1..3))
+            .prop_map(move |(count, block, streams)| {
+                let mut v = vec![b"XREAD".to_vec()];
+                if let Some(n) = count {
+                    v.extend(words(vec!["COUNT".into(), n.to_string()]));
+                }
+                if let Some(ms) = block {
+                    v.extend(words(vec!["BLOCK".into(), ms.to_string()]));
+                }
+                v.push(b"STREAMS".to_vec());
+                v.extend(streams.iter().map(|(k, _)| k.clone().into_bytes()));
+                v.extend(streams.into_iter().map(|(_, id)| id.into_bytes()));
+                v
+            }),
+    ]
+}
+
 #[derive(Debug, Clone)]
 enum Step {
     Run { second_client: bool, argv: Vec<Vec<u8>> },
@@ -129,6 +309,7 @@ enum Step {
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         12 => (any::<bool>(), argv()).prop_map(|(second_client, argv)| Step::Run { second_client, argv }),
+        6 => (any::<bool>(), stream_argv()).prop_map(|(second_client, argv)| Step::Run { second_client, argv }),
         1 => prop_oneof![0i64..2_000, Just(100_000_000i64)].prop_map(Step::Advance),
         1 => (0usize..50).prop_map(Step::ActiveExpire),
     ]
@@ -252,8 +433,14 @@ fn run_steps(steps: &[Step]) -> Result<Vec<Reply>, TestCaseError> {
                 // The protocol a front end reads after the command is always valid.
                 let _ = e.protocol(c);
                 replies.push(reply);
+                take_outboxes(&mut e, argv, &mut replies)?;
             }
-            Step::Advance(ms) => clock.advance_ms(*ms),
+            Step::Advance(ms) => {
+                clock.advance_ms(*ms);
+                // Blocked readers whose deadline passed get their (timeout) reply.
+                e.handle_timeouts();
+                take_outboxes(&mut e, &[], &mut replies)?;
+            }
             Step::ActiveExpire(limit) => {
                 let n = e.active_expire(*limit);
                 prop_assert!(n <= *limit);
@@ -263,11 +450,31 @@ fn run_steps(steps: &[Step]) -> Result<Vec<Reply>, TestCaseError> {
     Ok(replies)
 }
 
+/// Replies that reached clients outside their own `execute` (blocked readers served or
+/// timed out) encode like any other, and join the replies compared for determinism.
+fn take_outboxes(e: &mut Engine, argv: &[Vec<u8>], replies: &mut Vec<Reply>) -> Result<(), TestCaseError> {
+    for (_, out) in e.take_outboxes() {
+        for reply in out {
+            check_encoding(&reply, argv)?;
+            replies.push(reply);
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(300), max_shrink_iters: 2000, ..ProptestConfig::default() })]
 
     #[test]
-    fn random_commands_never_panic_and_replies_encode(steps in prop::collection::vec(step(), 1..40)) {
+    fn random_commands_never_panic_and_replies_encode(prelude in any::<bool>(), steps in prop::collection::vec(step(), 1..40)) {
+        let mut steps = steps;
+        if prelude {
+            let setup = STREAM_PRELUDE.iter().map(|argv| Step::Run {
+                second_client: false,
+                argv: argv.iter().map(|a| a.as_bytes().to_vec()).collect(),
+            });
+            steps.splice(0..0, setup);
+        }
         let first = run_steps(&steps)?;
         // Same seed, same clock, same commands: same replies.
         let second = run_steps(&steps)?;
