@@ -170,3 +170,47 @@ fn info_has_the_fields_clients_rely_on() {
     }
     assert!(body.starts_with("# Server\r\n"));
 }
+
+#[test]
+fn monitor_sees_every_command_after_it_runs() {
+    let (mut e, clock, a) = engine();
+    let m = e.connect(ClientInfo { addr: "127.0.0.1:6000".into(), ..ClientInfo::default() });
+    assert_eq!(text(&mut e, m, "MONITOR"), "OK\n");
+    // A second MONITOR gets no reply at all; a monitor may not touch keys.
+    assert_eq!(e.execute(m, &[b"MONITOR".to_vec()]), Reply::NoReply);
+    assert_eq!(text(&mut e, m, "GET x"), "(error) ERR Replica can't interact with the keyspace\n");
+    clock.advance_ms(1);
+    run(&mut e, a, "SELECT 2");
+    run(&mut e, a, "SET \"a b\" \"x\\ny\"");
+    run(&mut e, a, "MULTI");
+    run(&mut e, a, "INCR n");
+    run(&mut e, a, "EXEC");
+    run(&mut e, a, "CONFIG GET maxmemory");
+    run(&mut e, a, "FOO");
+    let lines: Vec<String> = e
+        .drain_outbox(m)
+        .into_iter()
+        .map(|r| match r {
+            Reply::Status(s) => s,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let t = "1700000000.001000";
+    assert_eq!(
+        lines,
+        vec![
+            format!("{t} [2 127.0.0.1:50000] \"SELECT\" \"2\""),
+            format!("{t} [2 127.0.0.1:50000] \"SET\" \"a b\" \"x\\ny\""),
+            format!("{t} [2 127.0.0.1:50000] \"MULTI\""),
+            format!("{t} [2 127.0.0.1:50000] \"INCR\" \"n\""),
+            format!("{t} [2 127.0.0.1:50000] \"EXEC\""),
+        ],
+        "admin commands and unknown ones are not shown; queued ones show when EXEC runs them"
+    );
+    // The monitor's own PING: its reply first, then its line.
+    assert_eq!(e.execute(m, &[b"PING".to_vec()]), Reply::status("PONG"));
+    assert_eq!(e.drain_outbox(m).len(), 1);
+    assert_eq!(text(&mut e, m, "RESET"), "RESET\n");
+    run(&mut e, a, "PING");
+    assert!(e.drain_outbox(m).is_empty(), "RESET ends monitoring");
+}

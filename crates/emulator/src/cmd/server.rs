@@ -13,6 +13,18 @@ const SERVER: CommandSpec = CommandSpec { group: "server", ..CommandSpec::BASE }
 
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
+        name: "monitor",
+        arity: 1,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        acl: &["admin", "slow", "dangerous"],
+        group: "server",
+        since: "1.0.0",
+        summary: "Listen for all requests received by the server in real time",
+        complexity: "",
+        handler: Some(monitor),
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
         name: "dbsize",
         arity: 1,
         flags: READONLY | FAST,
@@ -550,8 +562,9 @@ fn info_section(ctx: &Ctx, section: &str) -> String {
             kv("evicted_keys", s.evicted_keys.to_string());
             kv("keyspace_hits", s.keyspace_hits.to_string());
             kv("keyspace_misses", s.keyspace_misses.to_string());
-            kv("pubsub_channels", "0".into());
-            kv("pubsub_patterns", "0".into());
+            kv("pubsub_channels", ctx.engine.pubsub().channel_count().to_string());
+            kv("pubsub_patterns", ctx.engine.pubsub().pattern_count().to_string());
+            kv("pubsubshard_channels", ctx.engine.pubsub().shard_channel_count().to_string());
             kv("total_error_replies", s.error_replies.to_string());
             kv("unexpected_error_replies", "0".into());
             kv("total_reads_processed", s.commands_processed.to_string());
@@ -805,4 +818,42 @@ fn command_help(_ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             "    Return the keys and the access flags from a full Redis command.",
         ],
     ))
+}
+
+// ---------------------------------------------------------------------------------------
+// MONITOR
+// ---------------------------------------------------------------------------------------
+
+/// MONITOR: from now on the client receives a line for every command any client runs.
+/// Not inside MULTI or a script (DENY_BLOCKING); a second MONITOR gets no reply.
+fn monitor(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
+    if !ctx.may_block() {
+        return Err(CmdError::new("ERR MONITOR isn't allowed for DENY BLOCKING client"));
+    }
+    let client = ctx.client;
+    if ctx.engine.monitors.contains(&client) {
+        return Ok(Reply::NoReply);
+    }
+    ctx.engine.monitors.push(client);
+    Ok(Reply::ok())
+}
+
+/// replicationFeedMonitors: after a command ran (admin and skip-monitor commands
+/// excepted), every monitor gets `+<secs>.<usecs> [<db> <addr>] "arg" "arg"...` with
+/// the time of the engine's clock and the database the client is in after it.
+pub(crate) fn feed_monitors(engine: &mut crate::engine::Engine, client: crate::engine::ClientId, argv: &[Vec<u8>]) {
+    let Some(c) = engine.client(client) else { return };
+    let us = engine.clock.now_us();
+    let mut line = format!("{}.{:06} [{} {}] ", us.div_euclid(1_000_000), us.rem_euclid(1_000_000), c.db, c.info.addr);
+    for (i, arg) in argv.iter().enumerate() {
+        if i > 0 {
+            line.push(' ');
+        }
+        line.push_str(&crate::cli::quote_bytes(arg));
+    }
+    for m in engine.monitors.clone() {
+        if let Some(mc) = engine.clients.get_mut(&m) {
+            mc.queues.outbox.push_back(Reply::Status(line.clone()));
+        }
+    }
 }
