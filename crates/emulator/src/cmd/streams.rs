@@ -803,7 +803,7 @@ fn xread_get_keys(argv: &[Vec<u8>]) -> Option<Vec<usize>> {
     }
     let pos = streams?;
     let num = argv.len() - pos - 1;
-    if num == 0 || num % 2 != 0 {
+    if num == 0 || !num.is_multiple_of(2) {
         return None;
     }
     Some((pos + 1..pos + 1 + num / 2).collect())
@@ -841,7 +841,7 @@ fn parse_read_args(argv: &[Vec<u8>], group_cmd: bool) -> Result<ReadArgs, CmdErr
         } else if is(o, "streams") && more > 0 {
             r.streams_at = i + 1;
             let n = argc - r.streams_at;
-            if n % 2 != 0 {
+            if !n.is_multiple_of(2) {
                 return Err(CmdError::new(
                     "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
                 ));

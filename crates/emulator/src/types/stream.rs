@@ -375,34 +375,13 @@ impl Node {
         }
     }
 
-    /// Finds a live or deleted entry by ID.
-    fn find(&self, master: StreamId, id: StreamId) -> Option<RawEntry> {
-        let count = self.master_fields().count;
-        let mut at = self.entries_start as usize;
-        while at < self.buf.len() {
-            let e = self.entry_at(master, count, at);
-            if e.id >= id {
-                return (e.id == id).then_some(e);
-            }
-            at = e.end.max(at + 1);
-        }
-        None
-    }
-
     fn set_flags(&mut self, at: usize, flags: u8) {
         if let Some(b) = self.buf.get_mut(at) {
             *b = flags;
         }
     }
 
-    /// Bytes this node costs in the emulator: its buffer and the tree slot.
-    fn heap(&self) -> usize {
-        self.buf.capacity() + NODE_HEAP_OVERHEAD
-    }
 }
-
-/// A BTreeMap slot (key + node struct) and allocator rounding, per node.
-const NODE_HEAP_OVERHEAD: usize = 96;
 
 /// The master entry's field names.
 #[derive(Clone)]
@@ -661,11 +640,6 @@ impl StreamValue {
         STREAM_BASE_MEMORY + self.lp_total + self.nodes.len() * RAX_PER_NODE + groups
     }
 
-    /// Bytes the emulator itself holds for the entries (for measurements).
-    pub fn heap_bytes(&self) -> usize {
-        self.nodes.values().map(Node::heap).sum()
-    }
-
     /// Number of nodes (XINFO's radix-tree-keys).
     pub fn node_count(&self) -> usize {
         self.nodes.len()
@@ -777,7 +751,7 @@ impl StreamValue {
         node.lp_rest += lp;
         node.live += 1;
         node.last = id;
-        self.lp_total = self.lp_total - before_lp + node.lp_bytes();
+        self.lp_total = self.lp_total.saturating_sub(before_lp) + node.lp_bytes();
         self.length += 1;
         self.entries_added = self.entries_added.wrapping_add(1);
         self.last_id = id;
@@ -789,31 +763,33 @@ impl StreamValue {
 
     /// Live entries with `start <= id <= end`, forwards or backwards.
     pub fn range(&self, start: StreamId, end: StreamId, rev: bool) -> Range<'_> {
+        // Like streamIteratorStart: begin at the last node whose master ID is <= the
+        // bound, or at the first (last) node if there is none, and walk from there. When
+        // XSETID moved the last ID backwards, nodes can hold IDs smaller than their
+        // master's; Redis's walk finds them, and so does this one.
         let nodes: Box<dyn Iterator<Item = (&StreamId, &Node)> + '_> = if start > end {
             Box::new(std::iter::empty())
         } else if rev {
-            Box::new(self.nodes.range(..=end).rev())
+            let seek = self.nodes.range(..=end).next_back().or_else(|| self.nodes.iter().next_back());
+            match seek {
+                Some((&k, _)) => Box::new(self.nodes.range(..=k).rev()),
+                None => Box::new(std::iter::empty()),
+            }
         } else {
-            // The node holding `start` is the last one whose master ID is <= start.
             let seek = self.nodes.range(..=start).next_back().map(|(k, _)| *k).unwrap_or(StreamId::MIN);
             Box::new(self.nodes.range(seek..))
         };
-        Range { nodes, current: None, pending: Vec::new(), start, end, rev }
+        Range { nodes, current: None, master: StreamId::MIN, pending: Vec::new(), start, end, rev }
     }
 
     /// Whether a live entry with this ID exists (streamEntryExists).
     pub fn contains(&self, id: StreamId) -> bool {
-        match self.nodes.range(..=id).next_back() {
-            Some((&master, node)) => node.find(master, id).is_some_and(|e| e.flags & FLAG_DELETED == 0),
-            None => false,
-        }
+        self.range(id, id, false).next_raw().is_some()
     }
 
     /// The fields of one live entry, if it exists.
     pub fn get(&self, id: StreamId) -> Option<Fields<'_>> {
-        let (&master, node) = self.nodes.range(..=id).next_back()?;
-        let e = node.find(master, id)?;
-        (e.flags & FLAG_DELETED == 0).then(|| node.fields(&e))
+        self.range(id, id, false).next().map(|(_, fields)| fields)
     }
 
     /// The last live entry's ID (streamLastValidID), 0-0 if there is none.
@@ -829,24 +805,21 @@ impl StreamValue {
     /// Flags one live entry deleted (streamDeleteItem); a node goes with its last live
     /// entry. Returns whether it existed.
     fn delete_one(&mut self, id: StreamId) -> bool {
-        let Some((&master, node)) = self.nodes.range_mut(..=id).next_back() else {
+        let Some((master, e)) = self.range(id, id, false).next_raw().map(|(m, _, e)| (m, e)) else {
             return false;
         };
-        let Some(e) = node.find(master, id) else { return false };
-        if e.flags & FLAG_DELETED != 0 {
-            return false;
-        }
+        let Some(node) = self.nodes.get_mut(&master) else { return false };
         let before = node.lp_bytes();
-        if node.live == 1 {
-            self.lp_total -= before;
+        if node.live <= 1 {
+            self.lp_total = self.lp_total.saturating_sub(before);
             self.nodes.remove(&master);
         } else {
             node.set_flags(e.at, e.flags | FLAG_DELETED);
             node.live -= 1;
             node.deleted += 1;
-            self.lp_total = self.lp_total - before + node.lp_bytes();
+            self.lp_total = self.lp_total.saturating_sub(before) + node.lp_bytes();
         }
-        self.length -= 1;
+        self.length = self.length.saturating_sub(1);
         true
     }
 
@@ -893,13 +866,13 @@ impl StreamValue {
                 break;
             }
             let remove_node = match how {
-                Trim::MaxLen(max) => self.length - entries >= max,
+                Trim::MaxLen(max) => self.length.saturating_sub(entries) >= max,
                 Trim::MinId(min) => node.last < min,
             };
             if remove_node {
-                self.lp_total -= node.lp_bytes();
+                self.lp_total = self.lp_total.saturating_sub(node.lp_bytes());
                 self.nodes.remove(&master);
-                self.length -= entries;
+                self.length = self.length.saturating_sub(entries);
                 deleted += entries;
                 continue;
             }
@@ -921,12 +894,12 @@ impl StreamValue {
                 if e.flags & FLAG_DELETED == 0 {
                     node.set_flags(e.at, e.flags | FLAG_DELETED);
                     from_node += 1;
-                    self.length -= 1;
+                    self.length = self.length.saturating_sub(1);
                 }
             }
-            node.live -= from_node;
+            node.live = node.live.saturating_sub(from_node);
             node.deleted += from_node;
-            self.lp_total = self.lp_total - before + node.lp_bytes();
+            self.lp_total = self.lp_total.saturating_sub(before) + node.lp_bytes();
             deleted += from_node as u64;
             break;
         }
@@ -936,17 +909,6 @@ impl StreamValue {
             self.first_id = self.first_live_id().unwrap_or(StreamId::MAX);
         }
         deleted
-    }
-
-    /// The ID of the first entry, tombstones included (streamGetEdgeID(first, keep
-    /// tombstones)), or the maximum ID if there is none.
-    pub fn first_entry_id_with_tombstones(&self) -> StreamId {
-        for (&master, node) in &self.nodes {
-            if let Some(e) = node.entries(master).first() {
-                return e.id;
-            }
-        }
-        StreamId::MAX
     }
 
     /// streamRangeHasTombstones: whether a deleted entry may lie in `start..=end`
@@ -1025,6 +987,8 @@ impl StreamValue {
 pub struct Range<'a> {
     nodes: Box<dyn Iterator<Item = (&'a StreamId, &'a Node)> + 'a>,
     current: Option<&'a Node>,
+    /// The current node's master ID.
+    master: StreamId,
     /// The current node's remaining entries, next one last (so `pop` yields it).
     pending: Vec<RawEntry>,
     start: StreamId,
@@ -1032,9 +996,9 @@ pub struct Range<'a> {
     rev: bool,
 }
 
-impl<'a> Iterator for Range<'a> {
-    type Item = (StreamId, Fields<'a>);
-    fn next(&mut self) -> Option<Self::Item> {
+impl<'a> Range<'a> {
+    /// The next live entry in range with its node and master ID (streamIteratorGetID).
+    fn next_raw(&mut self) -> Option<(StreamId, &'a Node, RawEntry)> {
         loop {
             while let Some(e) = self.pending.pop() {
                 if e.flags & FLAG_DELETED != 0 {
@@ -1060,15 +1024,23 @@ impl<'a> Iterator for Range<'a> {
                     }
                 }
                 let node = self.current?;
-                return Some((e.id, node.fields(&e)));
+                return Some((self.master, node, e));
             }
             let (&master, node) = self.nodes.next()?;
             self.current = Some(node);
+            self.master = master;
             self.pending = node.entries(master);
             if !self.rev {
                 self.pending.reverse();
             }
         }
+    }
+}
+
+impl<'a> Iterator for Range<'a> {
+    type Item = (StreamId, Fields<'a>);
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_raw().map(|(_, node, e)| (e.id, node.fields(&e)))
     }
 }
 
@@ -1178,7 +1150,8 @@ mod tests {
         s.append(id(1, 0), &pairs(&["a", "1", "b", "2"]), l).unwrap();
         s.append(id(1, 1), &pairs(&["a", "3", "b", "4"]), l).unwrap();
         s.append(id(2, 0), &pairs(&["c", "5"]), l).unwrap();
-        let all: Vec<(StreamId, Vec<(Vec<u8>, Vec<u8>)>)> = s
+        type Owned = Vec<(Vec<u8>, Vec<u8>)>;
+        let all: Vec<(StreamId, Owned)> = s
             .range(StreamId::MIN, StreamId::MAX, false)
             .map(|(i, f)| (i, f.map(|(a, b)| (a.to_vec(), b.to_vec())).collect()))
             .collect();
