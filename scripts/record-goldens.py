@@ -402,6 +402,8 @@ class Conn:
         # has one), and the complete replies received during the current step.
         self.outstanding = 0
         self.got = b""
+        # The server closed the connection (QUIT).
+        self.eof = False
 
     def _fill(self):
         data = self.sock.recv(65536)
@@ -435,6 +437,7 @@ class Conn:
         data = self.sock.recv(65536)
         if not data:
             self.outstanding = 0
+            self.eof = True
             return
         self.buf += data
         while self.buf:
@@ -495,6 +498,7 @@ def record_resp(steps, resp3, clock=None):
 # blocked client served by this step's command, or timed out by this @sleep). The server
 # handles timeouts and writes replies within one turn of its event loop (at most 100 ms).
 SETTLE_S = 0.2
+DRAIN_S = 0.02
 
 
 def settle(conns):
@@ -505,6 +509,17 @@ def settle(conns):
         if left <= 0:
             break
         readable, _, _ = select.select([c.sock for c in conns.values()], [], [], left)
+        for c in conns.values():
+            if c.sock in readable:
+                c.read_available()
+    # What the step sent to connections that wait for no reply (pub/sub messages, keyspace
+    # notifications) is written in the same event-loop turn as the last reply: collect it
+    # too, until the sockets stay quiet for DRAIN_S.
+    while True:
+        open_socks = [c.sock for c in conns.values() if c.sock.fileno() >= 0 and not c.eof]
+        readable, _, _ = select.select(open_socks, [], [], DRAIN_S)
+        if not readable:
+            break
         for c in conns.values():
             if c.sock in readable:
                 c.read_available()

@@ -98,6 +98,8 @@ pub struct Engine {
     pub(crate) resumable: Vec<ClientId>,
     /// True while commands run inside EXEC or a script, where nothing may block.
     pub(crate) nested_execution: bool,
+    /// Channels, patterns and who subscribes to them (see `cmd::pubsub`).
+    pub(crate) pubsub: crate::cmd::pubsub::PubSub,
 }
 
 /// What a handler sees: the engine and the client that sent the command.
@@ -161,6 +163,7 @@ impl Engine {
             dirty: 0,
             resumable: Vec::new(),
             nested_execution: false,
+            pubsub: Default::default(),
         }
     }
 
@@ -196,6 +199,7 @@ impl Engine {
     pub fn disconnect(&mut self, id: ClientId) {
         self.drop_client_queues(id);
         self.unwatch_all(id);
+        self.pubsub.forget_client(id);
         self.clients.remove(&id);
     }
 
@@ -264,9 +268,11 @@ impl Engine {
             return Reply::NoReply;
         }
         let reply = self.execute_now(client, argv);
+        // Pub/sub frames the command sent its own client come before its reply.
+        let pushed = self.pubsub.pushed_to(client);
         self.after_command();
         match self.clients.get_mut(&client) {
-            Some(c) if !c.queues.outbox.is_empty() && reply != Reply::NoReply => {
+            Some(c) if (pushed || !c.queues.outbox.is_empty()) && reply != Reply::NoReply => {
                 c.queues.outbox.push_back(reply);
                 Reply::NoReply
             }
@@ -300,6 +306,25 @@ impl Engine {
                         c.last_command.clear();
                         c.last_command.push_str(&full_name);
                     }
+                }
+                // A RESP2 client in subscribed mode may only (un)subscribe, PING, QUIT, RESET.
+                if let Some(e) = self.subscribed_mode_refusal(client, &full_name) {
+                    let e = self.check_memory(spec).err().unwrap_or(e);
+                    self.stats.rejected_calls += 1;
+                    if in_multi {
+                        self.flag_transaction(client);
+                    }
+                    let reply = if full_name == "exec" {
+                        // execCommandAbort: the transaction ends with the reason.
+                        self.discard_transaction(client);
+                        let reason = e.0.strip_prefix("ERR ").unwrap_or(&e.0);
+                        Reply::Error(format!("EXECABORT Transaction discarded because of: {reason}"))
+                    } else {
+                        e.into_reply()
+                    };
+                    self.stats.commands_processed += 1;
+                    self.count_error(&reply);
+                    return reply;
                 }
                 if in_multi && !transactions::runs_inside_multi(&full_name) {
                     return self.queue_in_multi(client, spec, argv);

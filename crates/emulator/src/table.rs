@@ -192,6 +192,7 @@ pub fn all() -> &'static [&'static CommandSpec] {
             crate::cmd::zsets::COMMANDS,
             crate::cmd::streams::COMMANDS,
             crate::cmd::transactions::COMMANDS,
+            crate::cmd::pubsub::COMMANDS,
         ];
         families.iter().flat_map(|f| f.iter()).collect()
     })

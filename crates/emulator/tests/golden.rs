@@ -90,6 +90,7 @@ golden_cases! {
     golden_streams_recovery => "streams-recovery",
     golden_streams_seeds => "streams-seeds",
     golden_streams_help => "streams-help",
+    golden_pubsub => "pubsub",
 }
 
 fn golden_dir() -> PathBuf {

@@ -168,6 +168,11 @@ const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
 
 /// PING [message]
 fn ping(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    if argv.len() <= 2 {
+        if let Some(reply) = super::pubsub::subscribed_ping(ctx, argv) {
+            return Ok(reply);
+        }
+    }
     match argv.len() {
         1 => Ok(Reply::status("PONG")),
         2 => Ok(Reply::Bulk(argv[1].clone())),
@@ -273,6 +278,8 @@ fn reset(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
     // clearClientConnectionState: out of MULTI, nothing watched.
     let client = ctx.client;
     ctx.engine.discard_transaction(client);
+    // Every subscription goes, without unsubscribe replies.
+    ctx.engine.pubsub.forget_client(client);
     let c = ctx.client_mut();
     c.db = 0;
     c.protocol = Protocol::Resp2;
@@ -328,27 +335,33 @@ fn client_unblock(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// One CLIENT LIST line in Redis 7.0's field order. Buffer sizes are plausible
 /// constants: the emulator has no socket buffers of its own.
-pub(crate) fn client_line(c: &Client, now_ms: i64) -> String {
+pub(crate) fn client_line(c: &Client, subs: (usize, usize, usize), now_ms: i64) -> String {
     format!(
-        "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=1800 events=r cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=1800 events=r cmd={} user=default redir=-1 resp={}",
         c.id,
         c.info.addr,
         c.info.laddr,
         c.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default(),
         (now_ms - c.created_ms).max(0) / 1000,
         (now_ms - c.last_interaction_ms).max(0) / 1000,
-        client_flags(c),
+        client_flags(c, subs != (0, 0, 0)),
         c.db,
+        subs.0,
+        subs.1,
+        subs.2,
         c.multi.as_ref().map_or(-1, |m| m.queued.len() as i64),
         c.last_command,
         if c.protocol == Protocol::Resp3 { 3 } else { 2 },
     )
 }
 
-/// CLIENT LIST's flags, in Redis's order: x (in MULTI), b (blocked), d (a watched key
-/// changed), c (closing after this reply); N for none.
-fn client_flags(c: &Client) -> String {
+/// CLIENT LIST's flags, in Redis's order: P (subscribed), x (in MULTI), b (blocked),
+/// d (a watched key changed), c (closing after this reply); N for none.
+fn client_flags(c: &Client, subscribed: bool) -> String {
     let mut f = String::new();
+    if subscribed {
+        f.push('P');
+    }
     if c.multi.is_some() {
         f.push('x');
     }
@@ -369,7 +382,8 @@ fn client_flags(c: &Client) -> String {
 
 /// CLIENT INFO
 fn client_info(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
-    let line = client_line(ctx.client(), ctx.now_ms);
+    let subs = ctx.engine.pubsub().counts(ctx.client);
+    let line = client_line(ctx.client(), subs, ctx.now_ms);
     Ok(Reply::Verbatim("txt", format!("{}\n", line).into_bytes()))
 }
 
@@ -377,13 +391,19 @@ fn client_info(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
 /// Any integer is a valid id (unknown ones list nothing).
 fn client_list(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let mut ids: Option<Vec<u64>> = None;
+    // TYPE: Some(true) lists subscribed clients, Some(false) the others.
+    let mut pubsub_type: Option<bool> = None;
     if argv.len() == 4 && is(&argv[2], "type") {
         let t = &argv[3];
         if !["normal", "master", "replica", "slave", "pubsub"].iter().any(|n| is(t, n)) {
             return Err(CmdError(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(t))));
         }
-        // Every emulated client is a normal one.
-        if !is(t, "normal") {
+        // Emulated clients are normal ones, or pubsub ones while subscribed.
+        if is(t, "normal") {
+            pubsub_type = Some(false);
+        } else if is(t, "pubsub") {
+            pubsub_type = Some(true);
+        } else {
             ids = Some(Vec::new());
         }
     } else if argv.len() > 3 && is(&argv[2], "id") {
@@ -404,7 +424,11 @@ fn client_list(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         if ids.as_ref().is_some_and(|ids| !ids.contains(&c.id)) {
             continue;
         }
-        out.push_str(&client_line(c, now));
+        let subs = ctx.engine.pubsub().counts(c.id);
+        if pubsub_type.is_some_and(|want| want != (subs != (0, 0, 0))) {
+            continue;
+        }
+        out.push_str(&client_line(c, subs, now));
         out.push('\n');
     }
     Ok(Reply::Verbatim("txt", out.into_bytes()))
