@@ -1,7 +1,8 @@
 //! Real memory per stream entry: a counting global allocator tracks the live heap bytes
 //! while 1M small entries (`XADD s <ms>-0 field value:N`, one field as most producers
 //! send) are appended to one stream through `Engine::execute`. Prints
-//! `stream <live bytes after - before> <entries> <bytes per entry> <encoding>`.
+//! `stream <live bytes after - before> <entries> <bytes per entry> <encoding>`, then the
+//! engine's estimate of Redis's `used_memory` for the same data.
 //!
 //! Run: `cargo run --release -p redis-emulator --example stream-memory`; the same
 //! workload against redis-server 7.0 (`used_memory` before and after) gives Redis's
@@ -57,6 +58,7 @@ fn main() {
     let key = b"stream:key".to_vec();
     println!("# type bytes entries bytes_per_entry encoding (live heap bytes, counting allocator)");
     let before = LIVE.load(Ordering::Relaxed);
+    let estimate_before = engine.used_memory();
     for i in 0..N {
         let argv = vec![
             b"XADD".to_vec(),
@@ -71,6 +73,7 @@ fn main() {
         }
     }
     let after = LIVE.load(Ordering::Relaxed);
+    let estimate = engine.used_memory() - estimate_before;
     assert_eq!(engine.execute(client, &[b"XLEN".to_vec(), key.clone()]), Reply::Integer(N as i64));
     let enc = match engine.execute(client, &[b"OBJECT".to_vec(), b"ENCODING".to_vec(), key]) {
         Reply::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
@@ -78,4 +81,6 @@ fn main() {
     };
     let bytes = after.saturating_sub(before);
     println!("stream {bytes} {N} {:.1} {enc}", bytes as f64 / N as f64);
+    // What INFO's used_memory (the estimate of Redis's figure) says for the same data.
+    println!("# estimate of Redis's used_memory: {estimate} ({:.1} per entry)", estimate as f64 / N as f64);
 }

@@ -1765,3 +1765,57 @@ pub(crate) fn serve_blocked_stream(
         .unwrap_or_default();
     Some(keyed_reply(vec![(Reply::bulk(key), Reply::Array(entries))], proto))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::clock::ManualClock;
+    use crate::engine::{ClientInfo, Engine};
+    use crate::reply::Reply;
+    use crate::rng::Rng;
+    use crate::value::Value;
+
+    /// Random stream commands (valid and invalid, several consumers, deletions, trims,
+    /// claims, tiny nodes) never panic, always encode, and leave the stream's
+    /// bookkeeping consistent.
+    #[test]
+    fn random_commands_keep_streams_consistent() {
+        let clock = ManualClock::new(1_700_000_000_000);
+        let handle = clock.clone();
+        let mut e = Engine::new(Box::new(clock), 7);
+        let a = e.connect(ClientInfo::default());
+        let b = e.connect(ClientInfo::default());
+        let mut rng = Rng::new(42);
+        let mut pick = |rng: &mut Rng, items: &[&str]| items[rng.below(items.len() as u64) as usize].to_string();
+        e.execute(a, &[b"CONFIG".to_vec(), b"SET".to_vec(), b"stream-node-max-entries".to_vec(), b"4".to_vec()]);
+        for step in 0..6000 {
+            handle.advance_ms(rng.below(3) as i64);
+            let id = format!("{}-{}", rng.below(40), rng.below(3));
+            let maybe_id = pick(&mut rng, &[&id, "*", "0-0", "bad", "-", "+", "(3", "5-*"]);
+            let n = rng.below(6).to_string();
+            let consumer = pick(&mut rng, &["c1", "c2", "c3"]);
+            let cmd = match rng.below(16) {
+                0..=3 => format!("XADD s {maybe_id} f {n}"),
+                4 => format!("XADD s MAXLEN {} {n} * f v g w", pick(&mut rng, &["~", "=", ""])),
+                5 => format!("XDEL s {id} {maybe_id}"),
+                6 => format!("XTRIM s {} {} {n}", pick(&mut rng, &["MAXLEN", "MINID"]), pick(&mut rng, &["~", "="])),
+                7 => format!("XGROUP {} s g {maybe_id}", pick(&mut rng, &["CREATE", "SETID", "DESTROY"])),
+                8 => format!("XREADGROUP GROUP g {consumer} COUNT {n} STREAMS s {}", pick(&mut rng, &[">", "0", &id])),
+                9 => format!("XACK s g {id} {maybe_id}"),
+                10 => format!("XCLAIM s g {consumer} {n} {id} {maybe_id} {}", pick(&mut rng, &["FORCE", "JUSTID", "RETRYCOUNT 3", ""])),
+                11 => format!("XAUTOCLAIM s g {consumer} {n} {maybe_id} COUNT {}", rng.below(4) + 1),
+                12 => format!("XGROUP {} s g {consumer}", pick(&mut rng, &["CREATECONSUMER", "DELCONSUMER"])),
+                13 => format!("XSETID s {maybe_id}"),
+                14 => format!("XRANGE s {maybe_id} + COUNT {n}"),
+                _ => pick(&mut rng, &["XINFO STREAM s FULL", "XINFO GROUPS s", "XPENDING s g - + 10", "XPENDING s g", "XREAD STREAMS s 0"]),
+            };
+            let argv: Vec<Vec<u8>> = cmd.split_whitespace().map(|w| w.as_bytes().to_vec()).collect();
+            let client = if step % 2 == 0 { a } else { b };
+            let reply = e.execute(client, &argv);
+            assert_ne!(reply, Reply::NoReply, "{cmd}");
+            let _ = reply.to_resp(crate::reply::Protocol::Resp3);
+            if let Some(Value::Stream(s)) = e.db(0).and_then(|d| d.entry(b"s")).map(|en| &en.value) {
+                s.check_invariants();
+            }
+        }
+    }
+}

@@ -230,6 +230,19 @@ fn lp_str_size(s: &[u8]) -> usize {
     enc + lp_backlen(enc)
 }
 
+/// jemalloc's size class for a request of `n` bytes: multiples of 16 up to 128, then four
+/// classes per doubling.
+fn jemalloc_size(n: usize) -> usize {
+    if n <= 8 {
+        return 8;
+    }
+    if n <= 128 {
+        return n.div_ceil(16) * 16;
+    }
+    let spacing = n.next_power_of_two() / 8;
+    n.div_ceil(spacing) * spacing
+}
+
 /// A listpack's header (total bytes, element count) and end byte.
 const LP_EMPTY: usize = 7;
 /// Redis caps a stream listpack at 1 GB whatever the configuration says.
@@ -326,6 +339,11 @@ struct RawEntry {
 impl Node {
     fn lp_bytes(&self) -> usize {
         LP_EMPTY + lp_int_size(self.live as i64) + lp_int_size(self.deleted as i64) + self.lp_rest
+    }
+
+    /// What Redis's allocator hands out for this listpack (for the memory estimate).
+    fn lp_alloc(&self) -> usize {
+        jemalloc_size(self.lp_bytes())
     }
 
     fn master_fields(&self) -> MasterFields<'_> {
@@ -608,7 +626,7 @@ pub struct StreamValue {
     pub entries_added: u64,
     /// By name, in byte order.
     pub groups: BTreeMap<Vec<u8>, Group>,
-    /// Sum of the nodes' Redis listpack sizes (for the memory estimate, O(1)).
+    /// Sum of the allocations of the nodes' Redis listpacks (for the memory estimate, O(1)).
     lp_total: usize,
 }
 
@@ -716,13 +734,13 @@ impl StreamValue {
             }
             let entries_start = buf.len() as u32;
             let node = Node { buf, entries_start, live: 0, deleted: 0, lp_rest, last: id };
-            self.lp_total += node.lp_bytes();
+            self.lp_total += node.lp_alloc();
             self.nodes.insert(id, node);
         }
         let Some((&master, node)) = self.nodes.iter_mut().next_back() else {
             return Err(AppendError::TooLarge);
         };
-        let before_lp = node.lp_bytes();
+        let before_lp = node.lp_alloc();
         let same = {
             let m = node.master_fields();
             m.count == numfields && m.zip(pairs.iter().step_by(2)).all(|(a, b)| a == b.as_slice())
@@ -751,7 +769,7 @@ impl StreamValue {
         node.lp_rest += lp;
         node.live += 1;
         node.last = id;
-        self.lp_total = self.lp_total.saturating_sub(before_lp) + node.lp_bytes();
+        self.lp_total = self.lp_total.saturating_sub(before_lp) + node.lp_alloc();
         self.length += 1;
         self.entries_added = self.entries_added.wrapping_add(1);
         self.last_id = id;
@@ -809,7 +827,7 @@ impl StreamValue {
             return false;
         };
         let Some(node) = self.nodes.get_mut(&master) else { return false };
-        let before = node.lp_bytes();
+        let before = node.lp_alloc();
         if node.live <= 1 {
             self.lp_total = self.lp_total.saturating_sub(before);
             self.nodes.remove(&master);
@@ -817,7 +835,7 @@ impl StreamValue {
             node.set_flags(e.at, e.flags | FLAG_DELETED);
             node.live -= 1;
             node.deleted += 1;
-            self.lp_total = self.lp_total.saturating_sub(before) + node.lp_bytes();
+            self.lp_total = self.lp_total.saturating_sub(before) + node.lp_alloc();
         }
         self.length = self.length.saturating_sub(1);
         true
@@ -870,7 +888,7 @@ impl StreamValue {
                 Trim::MinId(min) => node.last < min,
             };
             if remove_node {
-                self.lp_total = self.lp_total.saturating_sub(node.lp_bytes());
+                self.lp_total = self.lp_total.saturating_sub(node.lp_alloc());
                 self.nodes.remove(&master);
                 self.length = self.length.saturating_sub(entries);
                 deleted += entries;
@@ -881,7 +899,7 @@ impl StreamValue {
             }
             // Flag entries of this node until the condition holds; then stop: the
             // following nodes are untouched.
-            let before = node.lp_bytes();
+            let before = node.lp_alloc();
             let mut from_node = 0u32;
             for e in node.entries(master) {
                 let stop = match how {
@@ -899,7 +917,7 @@ impl StreamValue {
             }
             node.live = node.live.saturating_sub(from_node);
             node.deleted += from_node;
-            self.lp_total = self.lp_total.saturating_sub(before) + node.lp_bytes();
+            self.lp_total = self.lp_total.saturating_sub(before) + node.lp_alloc();
             deleted += from_node as u64;
             break;
         }
@@ -980,6 +998,41 @@ impl StreamValue {
             g.entries_read = e;
         }
         g.last_id = id;
+    }
+}
+
+impl StreamValue {
+    /// Checks the bookkeeping against the entries themselves (tests only): the length,
+    /// the counters and listpack sizes of every node, the first ID, and that every
+    /// pending entry belongs to exactly one existing consumer.
+    #[cfg(test)]
+    pub(crate) fn check_invariants(&self) {
+        let mut live_total = 0u64;
+        let mut lp_total = 0usize;
+        for (&master, node) in &self.nodes {
+            let entries = node.entries(master);
+            let live = entries.iter().filter(|e| e.flags & FLAG_DELETED == 0).count() as u32;
+            assert_eq!((live, entries.len() as u32 - live), (node.live, node.deleted), "node {master} counters");
+            assert!(node.live > 0 || node.deleted > 0, "node {master} is empty");
+            assert_eq!(entries.first().map(|e| e.id), Some(master), "node {master} master ID");
+            assert_eq!(entries.last().map(|e| e.id), Some(node.last), "node {master} last ID");
+            live_total += live as u64;
+            lp_total += node.lp_alloc();
+        }
+        assert_eq!(live_total, self.length, "length");
+        assert_eq!(lp_total, self.lp_total, "listpack allocations");
+        let first = self.range(StreamId::MIN, StreamId::MAX, false).next().map(|(id, _)| id);
+        assert_eq!(first.unwrap_or(StreamId::MIN), self.first_id, "first ID");
+        for (name, g) in &self.groups {
+            let mut owned = 0;
+            for (cname, c) in &g.consumers {
+                for id in &c.pel {
+                    assert_eq!(g.pel.get(id).map(|p| &p.consumer), Some(cname), "group {name:?} PEL owner");
+                }
+                owned += c.pel.len();
+            }
+            assert_eq!(owned, g.pel.len(), "group {name:?}: every pending entry has one owner");
+        }
     }
 }
 
@@ -1251,6 +1304,12 @@ mod tests {
         s.delete(&[id(3, 0)]);
         assert!(s.range_has_tombstones(Some(id(2, 0)), None));
         assert_eq!(s.group_lag(&g), None);
+    }
+
+    #[test]
+    fn jemalloc_size_classes() {
+        let classes: Vec<usize> = [1, 9, 17, 128, 129, 160, 161, 2049, 2200, 4096, 4097].map(jemalloc_size).to_vec();
+        assert_eq!(classes, vec![8, 16, 32, 128, 160, 160, 192, 2560, 2560, 4096, 5120]);
     }
 
     #[test]
