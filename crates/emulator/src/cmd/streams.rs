@@ -1785,7 +1785,7 @@ mod tests {
         let a = e.connect(ClientInfo::default());
         let b = e.connect(ClientInfo::default());
         let mut rng = Rng::new(42);
-        let mut pick = |rng: &mut Rng, items: &[&str]| items[rng.below(items.len() as u64) as usize].to_string();
+        let pick = |rng: &mut Rng, items: &[&str]| items[rng.below(items.len() as u64) as usize].to_string();
         e.execute(a, &[b"CONFIG".to_vec(), b"SET".to_vec(), b"stream-node-max-entries".to_vec(), b"4".to_vec()]);
         for step in 0..6000 {
             handle.advance_ms(rng.below(3) as i64);
