@@ -589,3 +589,51 @@ fn consumers_of_one_group_each_get_a_different_entry() {
         b"*4\r\n:3\r\n$3\r\n1-0\r\n$3\r\n3-0\r\n*3\r\n*2\r\n$2\r\nc0\r\n$1\r\n1\r\n*2\r\n$2\r\nc1\r\n$1\r\n1\r\n*2\r\n$2\r\nc2\r\n$1\r\n1\r\n",
     );
 }
+
+#[test]
+fn a_subscriber_receives_another_connections_publish() {
+    let server = Server::start(&[]);
+    let mut subscriber = server.connect();
+    let mut publisher = server.connect();
+    subscriber.write_all(&cmds(&["SUBSCRIBE news other", "PSUBSCRIBE n*"])).unwrap();
+    expect(
+        &mut subscriber,
+        b"*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$5\r\nother\r\n:2\r\n*3\r\n$10\r\npsubscribe\r\n$2\r\nn*\r\n:3\r\n",
+    );
+    assert_eq!(roundtrip(&mut publisher, "PUBLISH news hello"), ":2\r\n");
+    // The channel's message first, then the pattern's.
+    expect(
+        &mut subscriber,
+        b"*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n$5\r\nhello\r\n",
+    );
+    assert_eq!(roundtrip(&mut publisher, "PUBLISH nobody x"), ":1\r\n");
+    expect(&mut subscriber, b"*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$6\r\nnobody\r\n$1\r\nx\r\n");
+    // Subscribed mode under RESP2: PING is ["pong", ""], GET is refused.
+    subscriber.write_all(&cmds(&["PING", "GET k"])).unwrap();
+    expect(
+        &mut subscriber,
+        b"*2\r\n$4\r\npong\r\n$0\r\n\r\n-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n",
+    );
+    // A subscriber that goes away is forgotten.
+    drop(subscriber);
+    thread::sleep(Duration::from_millis(100));
+    assert_eq!(roundtrip(&mut publisher, "PUBLISH news again"), ":0\r\n");
+    assert_eq!(roundtrip(&mut publisher, "PUBSUB NUMPAT"), ":0\r\n");
+}
+
+#[test]
+fn a_resp3_subscriber_gets_push_frames_and_may_run_commands() {
+    let server = Server::start(&[]);
+    let mut subscriber = server.connect();
+    let mut publisher = server.connect();
+    subscriber.write_all(&cmds(&["HELLO 3"])).unwrap();
+    let mut buf = [0u8; 4096];
+    let _ = subscriber.read(&mut buf).unwrap();
+    subscriber.write_all(&cmds(&["SUBSCRIBE ch", "SET k v", "PUBLISH ch self"])).unwrap();
+    expect(
+        &mut subscriber,
+        b">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n+OK\r\n>3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$4\r\nself\r\n:1\r\n",
+    );
+    assert_eq!(roundtrip(&mut publisher, "PUBLISH ch hi"), ":1\r\n");
+    expect(&mut subscriber, b">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n");
+}
