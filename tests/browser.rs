@@ -256,3 +256,32 @@ async fn typing_outside_a_field_moves_the_focus_to_the_console() {
     settle().await;
     assert!(document().active_element().unwrap().class_list().contains("filter"));
 }
+
+fn click(root: &Element, selector: &str) {
+    let el: HtmlElement = root.query_selector(selector).unwrap().unwrap_or_else(|| panic!("{selector}")).unchecked_into();
+    el.click();
+}
+
+#[wasm_bindgen_test]
+async fn a_second_tab_wakes_a_blpop_waiting_in_the_first() {
+    let root = mount().await;
+    run(&root, "BLPOP jobs 0").await;
+    assert_eq!(root.query_selector_all(".tab.waiting").unwrap().length(), 1, "the first tab waits");
+    assert!(text_of(&root, ".wait-status").contains("Waiting for a reply to BLPOP jobs 0"));
+    assert!(input(&root).read_only(), "a waiting console reads no line");
+
+    click(&root, ".tab-new");
+    settle().await;
+    assert_eq!(root.query_selector_all(".tab").unwrap().length(), 2);
+    assert!(!input(&root).read_only(), "the new tab is another client, free to type");
+    run(&root, "RPUSH jobs email").await;
+    assert_eq!(last_entries(&root, 1), vec!["(integer) 1\n".to_string()]);
+    assert_eq!(root.query_selector_all(".tab.waiting").unwrap().length(), 0, "served at once");
+
+    click(&root, ".tab:first-child .tab-name");
+    settle().await;
+    assert_eq!(last_entries(&root, 1), vec!["1) \"jobs\"\n2) \"email\"\n".to_string()]);
+    // The list was consumed by the first tab's BLPOP.
+    run(&root, "EXISTS jobs").await;
+    assert_eq!(last_entries(&root, 1), vec!["(integer) 0\n".to_string()]);
+}
