@@ -184,7 +184,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: &["slow"],
         summary: "A container for consumer groups commands",
         complexity: "Depends on subcommand.",
-        syntax: "subcommand [arguments]",
+        // redis-cli shows a container with no arguments of its own.
+        syntax: "",
         subcommands: XGROUP_SUBCOMMANDS,
         ..KEY1
     },
@@ -197,7 +198,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: &["slow"],
         summary: "A container for stream introspection commands",
         complexity: "Depends on subcommand.",
-        syntax: "subcommand [arguments]",
+        // redis-cli shows a container with no arguments of its own.
+        syntax: "",
         subcommands: XINFO_SUBCOMMANDS,
         ..KEY1
     },
