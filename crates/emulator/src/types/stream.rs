@@ -871,14 +871,14 @@ impl StreamValue {
     /// `limit` (0 = none) caps the entries removed. Returns how many were removed.
     pub fn trim(&mut self, how: Trim, approx: bool, limit: u64) -> u64 {
         let mut deleted: u64 = 0;
-        let keys: Vec<StreamId> = self.nodes.keys().copied().collect();
-        for master in keys {
+        // Each round either removes the first node and goes on, or stops: the head node
+        // is always the one to look at.
+        while let Some((&master, node)) = self.nodes.iter_mut().next() {
             if let Trim::MaxLen(max) = how {
                 if self.length <= max {
                     break;
                 }
             }
-            let Some(node) = self.nodes.get_mut(&master) else { continue };
             let entries = node.live as u64;
             if limit > 0 && deleted + entries > limit {
                 break;
