@@ -449,14 +449,28 @@ pub fn ConsolePane() -> impl IntoView {
                     ctx.clock.track();
                     ctx.tabs.track();
                     ctx.state
-                        .try_with_value(|s| s.console().waiting_for().map(|(cmd, since)| (cmd, s.pg.engine.now_ms() - since)))
+                        .try_with_value(|s| {
+                            let c = s.console();
+                            c.waiting_for().map(|(cmd, since)| (cmd, s.pg.engine.now_ms() - since, c.is_subscribed()))
+                        })
                         .flatten()
-                        .map(|(cmd, waited)| {
+                        .map(|(cmd, waited, subscribed)| {
+                            let (status, help) = if subscribed {
+                                (
+                                    format!("Subscribed: {} ({} s). ", cmd, waited / 1000),
+                                    "Messages published from another console appear here; Ctrl+C leaves.",
+                                )
+                            } else {
+                                (
+                                    format!("Waiting for a reply to {} ({} s). ", cmd, waited / 1000),
+                                    "A write from another console can wake it; Ctrl+C interrupts.",
+                                )
+                            };
                             view! {
                                 <div class="wait-status" role="status">
                                     <span class="spinner" aria-hidden="true"></span>
-                                    <span>{format!("Waiting for a reply to {} ({} s). ", cmd, waited / 1000)}</span>
-                                    <span class="waiting-help">"A write from another console can wake it; Ctrl+C interrupts."</span>
+                                    <span>{status}</span>
+                                    <span class="waiting-help">{help}</span>
                                 </div>
                             }
                         })

@@ -60,10 +60,13 @@ struct Completion {
     index: usize,
 }
 
-/// A command whose reply has not come yet: its client is blocked (XREAD BLOCK...).
+/// A command whose reply has not come yet: its client is blocked (XREAD BLOCK...), or
+/// redis-cli reads messages after a SUBSCRIBE (until an error reply or Ctrl+C).
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Waiting {
     argv: Vec<Vec<u8>>,
+    /// redis-cli's pubsub mode: every frame that arrives is printed; nothing is read.
+    pubsub: bool,
     /// Runs still to do after this one (a repeat prefix: `3 XREAD BLOCK 0 ...`).
     remaining: u64,
     /// When the command was sent (the engine's clock), to show how long it has waited.
@@ -130,6 +133,12 @@ impl Console {
     /// Whether a command waits for its reply (a blocked client): the line is not read.
     pub fn is_waiting(&self) -> bool {
         self.waiting.is_some()
+    }
+
+    /// Whether the console is in redis-cli's pubsub mode (after SUBSCRIBE, PSUBSCRIBE,
+    /// SSUBSCRIBE): it prints messages as they arrive and reads no line until Ctrl+C.
+    pub fn is_subscribed(&self) -> bool {
+        self.waiting.as_ref().is_some_and(|w| w.pubsub)
     }
 
     /// What the console waits on, for the status line: the command and since when.
@@ -359,17 +368,37 @@ impl Console {
     fn run_times(&mut self, pg: &mut Playground, argv: &[Vec<u8>], times: u64) {
         let mut text = String::new();
         let mut last_error = false;
+        let pubsub = is_subscribe(argv);
         for done in 0..times {
+            if pubsub {
+                // redis-cli says so as soon as it has sent the command.
+                text.push_str(READING_MESSAGES);
+            }
             let reply = pg.engine.execute(self.client, argv);
             if reply == Reply::NoReply && pg.engine.is_blocked(self.client) {
-                self.waiting = Some(Waiting { argv: argv.to_vec(), remaining: times - done - 1, since_ms: pg.engine.now_ms() });
+                self.waiting =
+                    Some(Waiting { argv: argv.to_vec(), pubsub: false, remaining: times - done - 1, since_ms: pg.engine.now_ms() });
                 break;
             }
-            // redis-cli prints what its protocol delivers: RESP2 flattens maps and sets.
-            let reply = reply.for_protocol(pg.engine.protocol(self.client));
-            last_error = reply.is_error();
-            if text.len() <= MAX_ENTRY_TEXT {
-                text.push_str(&cli::render_for(argv, &reply));
+            // A reply behind frames the command sent its own client (one per channel of a
+            // SUBSCRIBE, a message it published to itself) comes through the outbox.
+            let replies = if reply == Reply::NoReply { pg.engine.drain_outbox(self.client) } else { vec![reply] };
+            let protocol = pg.engine.protocol(self.client);
+            let mut error = false;
+            for reply in replies {
+                // redis-cli prints what its protocol delivers: RESP2 flattens maps and sets.
+                let reply = reply.for_protocol(protocol);
+                error |= reply.is_error();
+                last_error = reply.is_error();
+                if text.len() <= MAX_ENTRY_TEXT {
+                    text.push_str(&cli::render_for(argv, &reply));
+                }
+            }
+            // redis-cli's pubsub mode lasts until an error reply (or Ctrl+C).
+            if pubsub && !error {
+                self.waiting =
+                    Some(Waiting { argv: argv.to_vec(), pubsub: true, remaining: times - done - 1, since_ms: pg.engine.now_ms() });
+                break;
             }
         }
         if !text.is_empty() {
@@ -388,13 +417,15 @@ impl Console {
         let protocol = pg.engine.protocol(self.client);
         let waiting = self.waiting.take();
         let argv: Vec<Vec<u8>> = waiting.as_ref().map(|w| w.argv.clone()).unwrap_or_default();
+        let mut error = false;
         for reply in replies {
             let reply = reply.for_protocol(protocol);
+            error |= reply.is_error();
             let kind = if reply.is_error() { Kind::Error } else { Kind::Reply };
             self.push(kind, String::new(), cli::render_for(&argv, &reply));
         }
         if let Some(w) = waiting {
-            if pg.engine.is_blocked(self.client) {
+            if pg.engine.is_blocked(self.client) || (w.pubsub && !error) {
                 self.waiting = Some(w);
             } else if w.remaining > 0 {
                 self.run_times(pg, &w.argv, w.remaining);
@@ -409,19 +440,24 @@ impl Console {
     /// again would. Otherwise it drops the line being typed. Returns true if it did
     /// something.
     pub fn interrupt(&mut self, pg: &mut Playground) -> bool {
-        if self.waiting.take().is_some() {
+        if let Some(w) = self.waiting.take() {
             // A terminal's Ctrl+C also discards what was typed ahead.
             self.typeahead.clear();
             pg.engine.disconnect(self.client);
             self.client = pg.engine.connect(ClientInfo::default());
-            self.push(
-                Kind::Note,
-                String::new(),
+            let text = if w.pubsub {
+                // redis-cli closes the subscribed connection and connects again.
+                format!(
+                    "^C: left subscribed mode; this console reconnected as a new client (id {}), as redis-cli does.",
+                    self.client
+                )
+            } else {
                 format!(
                     "^C: the waiting command was interrupted and this console reconnected as a new client (id {}), as running redis-cli again would.",
                     self.client
-                ),
-            );
+                )
+            };
+            self.push(Kind::Note, String::new(), text);
             return true;
         }
         if self.input.is_empty() {
@@ -463,6 +499,16 @@ impl Console {
             self.entries.pop_front();
         }
     }
+}
+
+/// What redis-cli prints when it enters its pubsub mode.
+pub const READING_MESSAGES: &str = "Reading messages... (press Ctrl-C to quit)\n";
+
+/// The commands that put redis-cli in its pubsub mode.
+fn is_subscribe(argv: &[Vec<u8>]) -> bool {
+    argv.first().is_some_and(|n| {
+        [&b"subscribe"[..], b"psubscribe", b"ssubscribe"].iter().any(|w| n.eq_ignore_ascii_case(w))
+    })
 }
 
 /// Lines redis-cli keeps out of its history file because they carry passwords.
@@ -942,5 +988,87 @@ mod tests {
         let out = screen(&c);
         assert!(out.ends_with("127.0.0.1:6379> SET a 1\nOK\n"), "{out}");
         assert_eq!(c.typeahead_len(), 0);
+    }
+
+    #[test]
+    fn a_subscribed_console_prints_what_another_console_publishes() {
+        let (mut sub, mut pg, _) = setup();
+        let other = pg.engine.connect(ClientInfo::default());
+        let mut publisher = Console::blank(History::new(), other);
+        let out = run(&mut sub, &mut pg, &["SUBSCRIBE news other"]);
+        // Exactly what redis-cli 7.0.15 prints (recorded with `redis-cli --no-raw`).
+        assert_eq!(
+            out,
+            "127.0.0.1:6379> SUBSCRIBE news other\n\
+             Reading messages... (press Ctrl-C to quit)\n\
+             1) \"subscribe\"\n2) \"news\"\n3) (integer) 1\n\
+             1) \"subscribe\"\n2) \"other\"\n3) (integer) 2\n"
+        );
+        assert!(sub.is_subscribed() && sub.is_waiting());
+        // Enter does nothing: redis-cli reads no line in pubsub mode.
+        sub.set_input("PING");
+        sub.submit(&mut pg);
+        assert_eq!(sub.input(), "PING");
+        assert!(!sub.deliver(&mut pg), "nothing published yet");
+        run(&mut publisher, &mut pg, &["PUBLISH news \"hi there\"", "PUBLISH nobody x"]);
+        assert_eq!(screen(&publisher), "127.0.0.1:6379> PUBLISH news \"hi there\"\n(integer) 1\n127.0.0.1:6379> PUBLISH nobody x\n(integer) 0\n");
+        assert!(sub.deliver(&mut pg));
+        assert_eq!(last(&sub), (Kind::Reply, "1) \"message\"\n2) \"news\"\n3) \"hi there\"\n".to_string()));
+        assert!(sub.is_subscribed(), "still reading messages");
+        run(&mut publisher, &mut pg, &["PUBLISH other again"]);
+        assert!(sub.deliver(&mut pg));
+        assert_eq!(last(&sub).1, "1) \"message\"\n2) \"other\"\n3) \"again\"\n");
+        // Ctrl+C leaves subscribed mode: a new connection, the old one's subscriptions gone.
+        let before = sub.client();
+        assert!(sub.interrupt(&mut pg));
+        assert!(!sub.is_subscribed() && !sub.is_waiting());
+        assert_ne!(sub.client(), before);
+        assert_eq!(last(&sub).0, Kind::Note);
+        run(&mut publisher, &mut pg, &["PUBLISH news gone"]);
+        assert_eq!(last(&publisher).1, "(integer) 0\n");
+        let out = run(&mut sub, &mut pg, &["GET k"]);
+        assert!(out.ends_with("127.0.0.1:6379> GET k\n(nil)\n"), "{out}");
+    }
+
+    #[test]
+    fn a_pattern_subscriber_console_prints_pmessages_in_resp3_too() {
+        let (mut sub, mut pg, _) = setup();
+        let other = pg.engine.connect(ClientInfo::default());
+        let mut publisher = Console::blank(History::new(), other);
+        run(&mut sub, &mut pg, &["HELLO 3"]);
+        sub.clear();
+        let out = run(&mut sub, &mut pg, &["PSUBSCRIBE h*"]);
+        assert_eq!(
+            out,
+            "127.0.0.1:6379> PSUBSCRIBE h*\nReading messages... (press Ctrl-C to quit)\n1) \"psubscribe\"\n2) \"h*\"\n3) (integer) 1\n"
+        );
+        run(&mut publisher, &mut pg, &["PUBLISH hello x"]);
+        assert!(sub.deliver(&mut pg));
+        assert_eq!(last(&sub).1, "1) \"pmessage\"\n2) \"h*\"\n3) \"hello\"\n4) \"x\"\n");
+    }
+
+    #[test]
+    fn a_subscribe_error_leaves_pubsub_mode_at_once() {
+        let (mut c, mut pg, _) = setup();
+        let out = run(&mut c, &mut pg, &["SUBSCRIBE", "PING"]);
+        assert_eq!(
+            out,
+            "127.0.0.1:6379> SUBSCRIBE\nReading messages... (press Ctrl-C to quit)\n\
+             (error) ERR wrong number of arguments for 'subscribe' command\n\
+             127.0.0.1:6379> PING\nPONG\n"
+        );
+        assert!(!c.is_waiting());
+    }
+
+    #[test]
+    fn a_paste_stops_at_a_subscribe_and_ctrl_c_drops_the_rest() {
+        let (mut c, mut pg, _) = setup();
+        assert!(c.paste(&mut pg, "", "SUBSCRIBE ch\nSET a 1\n", ""));
+        assert!(c.is_subscribed());
+        assert_eq!(c.typeahead_len(), 1);
+        assert!(c.interrupt(&mut pg));
+        assert_eq!(c.typeahead_len(), 0);
+        run(&mut c, &mut pg, &["GET a"]);
+        assert_eq!(last(&c).1, "(nil)\n");
     }
 }
