@@ -368,11 +368,11 @@ impl Console {
     fn run_times(&mut self, pg: &mut Playground, argv: &[Vec<u8>], times: u64) {
         let mut text = String::new();
         let mut last_error = false;
-        let pubsub = is_subscribe(argv);
+        let pubsub = cli::enters_pubsub_mode(argv);
         for done in 0..times {
             if pubsub {
                 // redis-cli says so as soon as it has sent the command.
-                text.push_str(READING_MESSAGES);
+                text.push_str(cli::READING_MESSAGES);
             }
             let reply = pg.engine.execute(self.client, argv);
             if reply == Reply::NoReply && pg.engine.is_blocked(self.client) {
@@ -499,16 +499,6 @@ impl Console {
             self.entries.pop_front();
         }
     }
-}
-
-/// What redis-cli prints when it enters its pubsub mode.
-pub const READING_MESSAGES: &str = "Reading messages... (press Ctrl-C to quit)\n";
-
-/// The commands that put redis-cli in its pubsub mode.
-fn is_subscribe(argv: &[Vec<u8>]) -> bool {
-    argv.first().is_some_and(|n| {
-        [&b"subscribe"[..], b"psubscribe", b"ssubscribe"].iter().any(|w| n.eq_ignore_ascii_case(w))
-    })
 }
 
 /// Lines redis-cli keeps out of its history file because they carry passwords.

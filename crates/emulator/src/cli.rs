@@ -164,6 +164,17 @@ pub fn prints_raw(argv: &[Vec<u8>]) -> bool {
         || (is(0, "proxy") && is(1, "info"))
 }
 
+/// What redis-cli prints (when not in raw mode) as soon as it has sent a command that puts
+/// it in its pubsub mode; it then prints every frame that arrives until an error reply
+/// or Ctrl+C (which closes the connection and connects again).
+pub const READING_MESSAGES: &str = "Reading messages... (press Ctrl-C to quit)\n";
+
+/// Whether redis-cli enters its pubsub mode after sending `argv`: SUBSCRIBE, PSUBSCRIBE
+/// and SSUBSCRIBE (by name, whatever the arguments; UNSUBSCRIBE does not).
+pub fn enters_pubsub_mode(argv: &[Vec<u8>]) -> bool {
+    argv.first().is_some_and(|n| [&b"subscribe"[..], b"psubscribe", b"ssubscribe"].iter().any(|w| n.eq_ignore_ascii_case(w)))
+}
+
 /// Renders a reply exactly as redis-cli's TTY mode prints it, newline included.
 pub fn render(reply: &Reply) -> String {
     render_tty(reply, "")
@@ -421,6 +432,18 @@ mod tests {
         let map = Reply::Map(vec![(Reply::bulk_str("k"), Reply::bulk_str("v"))]);
         assert_eq!(render(&map), "1# \"k\" => \"v\"\n");
         assert_eq!(quote_bytes(&[0xe4, 0x01]), "\"\\xe4\\x01\"");
+    }
+
+    #[test]
+    fn pubsub_mode_commands() {
+        let v = |line: &str| split_args(line.as_bytes()).unwrap();
+        assert!(enters_pubsub_mode(&v("subscribe ch")));
+        assert!(enters_pubsub_mode(&v("PSUBSCRIBE")));
+        assert!(enters_pubsub_mode(&v("SSubscribe a b")));
+        assert!(!enters_pubsub_mode(&v("UNSUBSCRIBE")));
+        assert!(!enters_pubsub_mode(&[]));
+        let message = Reply::Push(vec![Reply::bulk_str("message"), Reply::bulk_str("ch"), Reply::bulk_str("hi")]);
+        assert_eq!(render(&message), "1) \"message\"\n2) \"ch\"\n3) \"hi\"\n");
     }
 
     #[test]
