@@ -333,13 +333,32 @@ fn c_text(arg: &[u8]) -> String {
     error::truncate_lossy(arg, usize::MAX)
 }
 
+/// An ID as a bulk string, formatted by hand: replies carry one per entry.
 fn id_bulk(id: StreamId) -> Reply {
-    Reply::Bulk(id.to_string().into_bytes())
+    let mut out = Vec::with_capacity(41);
+    push_u64(&mut out, id.ms);
+    out.push(b'-');
+    push_u64(&mut out, id.seq);
+    Reply::Bulk(out)
+}
+
+fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 /// `[id, [field, value, ...]]`, the shape of one entry in every reply.
-fn entry_reply<'a>(id: StreamId, fields: impl Iterator<Item = (&'a [u8], &'a [u8])>) -> Reply {
-    let mut flat = Vec::new();
+fn entry_reply<'a>(id: StreamId, fields: impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])>) -> Reply {
+    let mut flat = Vec::with_capacity(fields.len() * 2);
     for (f, v) in fields {
         flat.push(Reply::bulk(f));
         flat.push(Reply::bulk(v));

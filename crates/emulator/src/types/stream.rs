@@ -319,6 +319,8 @@ struct Node {
     lp_rest: usize,
     /// The ID of the last entry in the node, deleted or not (lpGetEdgeStreamID).
     last: StreamId,
+    /// Whether that last entry is deleted (so the last live ID is usually found in O(1)).
+    last_deleted: bool,
 }
 
 /// An entry as decoded from a node.
@@ -733,7 +735,7 @@ impl StreamValue {
                 lp_rest += lp_str_size(f);
             }
             let entries_start = buf.len() as u32;
-            let node = Node { buf, entries_start, live: 0, deleted: 0, lp_rest, last: id };
+            let node = Node { buf, entries_start, live: 0, deleted: 0, lp_rest, last: id, last_deleted: false };
             self.lp_total += node.lp_alloc();
             self.nodes.insert(id, node);
         }
@@ -769,6 +771,7 @@ impl StreamValue {
         node.lp_rest += lp;
         node.live += 1;
         node.last = id;
+        node.last_deleted = false;
         self.lp_total = self.lp_total.saturating_sub(before_lp) + node.lp_alloc();
         self.length += 1;
         self.entries_added = self.entries_added.wrapping_add(1);
@@ -797,7 +800,7 @@ impl StreamValue {
             let seek = self.nodes.range(..=start).next_back().map(|(k, _)| *k).unwrap_or(StreamId::MIN);
             Box::new(self.nodes.range(seek..))
         };
-        Range { nodes, current: None, master: StreamId::MIN, pending: Vec::new(), start, end, rev }
+        Range { nodes, current: None, master: StreamId::MIN, master_count: 0, pos: 0, pending: Vec::new(), start, end, rev }
     }
 
     /// Whether a live entry with this ID exists (streamEntryExists).
@@ -812,7 +815,28 @@ impl StreamValue {
 
     /// The last live entry's ID (streamLastValidID), 0-0 if there is none.
     pub fn last_valid_id(&self) -> StreamId {
-        self.range(StreamId::MIN, StreamId::MAX, true).next().map(|(id, _)| id).unwrap_or(StreamId::MIN)
+        for (&master, node) in self.nodes.iter().rev() {
+            if node.live == 0 {
+                continue;
+            }
+            if !node.last_deleted {
+                return node.last;
+            }
+            let count = node.master_fields().count;
+            let mut at = node.entries_start as usize;
+            let mut found = None;
+            while at < node.buf.len() {
+                let e = node.entry_at(master, count, at);
+                if e.flags & FLAG_DELETED == 0 {
+                    found = Some(e.id);
+                }
+                at = e.end.max(at + 1);
+            }
+            if let Some(id) = found {
+                return id;
+            }
+        }
+        StreamId::MIN
     }
 
     /// The first live entry's ID, if any.
@@ -833,6 +857,7 @@ impl StreamValue {
             self.nodes.remove(&master);
         } else {
             node.set_flags(e.at, e.flags | FLAG_DELETED);
+            node.last_deleted |= e.end >= node.buf.len();
             node.live -= 1;
             node.deleted += 1;
             self.lp_total = self.lp_total.saturating_sub(before) + node.lp_alloc();
@@ -911,6 +936,7 @@ impl StreamValue {
                 }
                 if e.flags & FLAG_DELETED == 0 {
                     node.set_flags(e.at, e.flags | FLAG_DELETED);
+                    node.last_deleted |= e.end >= node.buf.len();
                     from_node += 1;
                     self.length = self.length.saturating_sub(1);
                 }
@@ -1016,6 +1042,8 @@ impl StreamValue {
             assert!(node.live > 0 || node.deleted > 0, "node {master} is empty");
             assert_eq!(entries.first().map(|e| e.id), Some(master), "node {master} master ID");
             assert_eq!(entries.last().map(|e| e.id), Some(node.last), "node {master} last ID");
+            let last_deleted = entries.last().is_some_and(|e| e.flags & FLAG_DELETED != 0);
+            assert_eq!(last_deleted, node.last_deleted, "node {master} last entry's flag");
             live_total += live as u64;
             lp_total += node.lp_alloc();
         }
@@ -1040,9 +1068,14 @@ impl StreamValue {
 pub struct Range<'a> {
     nodes: Box<dyn Iterator<Item = (&'a StreamId, &'a Node)> + 'a>,
     current: Option<&'a Node>,
-    /// The current node's master ID.
+    /// The current node's master ID and field count.
     master: StreamId,
-    /// The current node's remaining entries, next one last (so `pop` yields it).
+    master_count: usize,
+    /// Forwards: the offset of the current node's next entry (entries are decoded as
+    /// they are reached, so a short COUNT reads only what it returns).
+    pos: usize,
+    /// Backwards: the current node's entries not yet visited, next one last (a node is
+    /// decoded whole to walk it in reverse).
     pending: Vec<RawEntry>,
     start: StreamId,
     end: StreamId,
@@ -1050,31 +1083,41 @@ pub struct Range<'a> {
 }
 
 impl<'a> Range<'a> {
+    /// The current node's next entry in the walk's direction, deleted ones included.
+    fn next_in_node(&mut self) -> Option<RawEntry> {
+        if self.rev {
+            return self.pending.pop();
+        }
+        let node = self.current?;
+        if self.pos >= node.buf.len() {
+            return None;
+        }
+        let e = node.entry_at(self.master, self.master_count, self.pos);
+        self.pos = e.end.max(self.pos + 1);
+        Some(e)
+    }
+
+    /// Ends the walk (an entry past the far bound was reached).
+    fn finish(&mut self) {
+        self.current = None;
+        self.pending.clear();
+        self.nodes = Box::new(std::iter::empty());
+    }
+
     /// The next live entry in range with its node and master ID (streamIteratorGetID).
     fn next_raw(&mut self) -> Option<(StreamId, &'a Node, RawEntry)> {
         loop {
-            while let Some(e) = self.pending.pop() {
+            while let Some(e) = self.next_in_node() {
                 if e.flags & FLAG_DELETED != 0 {
                     continue;
                 }
-                if !self.rev {
-                    if e.id < self.start {
-                        continue;
-                    }
-                    if e.id > self.end {
-                        self.pending.clear();
-                        self.nodes = Box::new(std::iter::empty());
-                        return None;
-                    }
-                } else {
-                    if e.id > self.end {
-                        continue;
-                    }
-                    if e.id < self.start {
-                        self.pending.clear();
-                        self.nodes = Box::new(std::iter::empty());
-                        return None;
-                    }
+                let (before, past) = if self.rev { (e.id > self.end, e.id < self.start) } else { (e.id < self.start, e.id > self.end) };
+                if before {
+                    continue;
+                }
+                if past {
+                    self.finish();
+                    return None;
                 }
                 let node = self.current?;
                 return Some((self.master, node, e));
@@ -1082,9 +1125,10 @@ impl<'a> Range<'a> {
             let (&master, node) = self.nodes.next()?;
             self.current = Some(node);
             self.master = master;
-            self.pending = node.entries(master);
-            if !self.rev {
-                self.pending.reverse();
+            self.master_count = node.master_fields().count;
+            self.pos = node.entries_start as usize;
+            if self.rev {
+                self.pending = node.entries(master);
             }
         }
     }
