@@ -374,16 +374,54 @@ fn split_syntax(syntax: &str) -> Vec<String> {
 /// usage, summary, since, group, and a blank line.
 pub fn help_text(name: &str) -> Option<String> {
     let args = split_args(name.as_bytes())?;
+    if let Some(group) = args.first().and_then(|a| a.strip_prefix(b"@")) {
+        return group_help_text(group);
+    }
     let (spec, _) = spec_for(&args)?;
     let full = if args.len() > 1 && spec.name != table::lookup(&args[0])?.name {
         format!("{} {}", String::from_utf8_lossy(&args[0]).to_ascii_uppercase(), spec.name.to_ascii_uppercase())
     } else {
         spec.name.to_ascii_uppercase()
     };
-    Some(format!(
-        "\n  {} {}\n  summary: {}\n  since: {}\n  group: {}\n\n",
-        full, spec.syntax, spec.summary, spec.since, spec.group
-    ))
+    let entry = |full: &str, spec: &CommandSpec| {
+        format!("\n  {} {}\n  summary: {}\n  since: {}\n  group: {}\n", full, spec.syntax, spec.summary, spec.since, spec.group)
+    };
+    let mut out = entry(&full, spec);
+    // A container named alone: redis-cli lists its subcommands after it, by name.
+    if args.len() == 1 {
+        let mut subs: Vec<&CommandSpec> = spec.subcommands.iter().collect();
+        subs.sort_by_key(|s| s.name);
+        for sub in subs {
+            out.push_str(&entry(&format!("{} {}", full, sub.name.to_ascii_uppercase()), sub));
+        }
+    }
+    out.push('\n');
+    Some(out)
+}
+
+/// `HELP @<group>`: every command and subcommand of the group sorted by full name, each
+/// as usage, summary and since, then a blank line. None if the group has no command.
+fn group_help_text(group: &[u8]) -> Option<String> {
+    let mut entries: Vec<(String, &CommandSpec)> = Vec::new();
+    for c in table::all() {
+        let name = c.name.to_ascii_uppercase();
+        if c.group.as_bytes().eq_ignore_ascii_case(group) {
+            entries.push((name.clone(), c));
+        }
+        for sub in c.subcommands.iter().filter(|s| s.group.as_bytes().eq_ignore_ascii_case(group)) {
+            entries.push((format!("{} {}", name, sub.name.to_ascii_uppercase()), sub));
+        }
+    }
+    if entries.is_empty() {
+        return None;
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = String::new();
+    for (full, spec) in entries {
+        out.push_str(&format!("\n  {} {}\n  summary: {}\n  since: {}\n", full, spec.syntax, spec.summary, spec.since));
+    }
+    out.push('\n');
+    Some(out)
 }
 
 #[cfg(test)]
