@@ -142,12 +142,15 @@ pub struct Config {
     /// Values the engine reads on every command, parsed once: kept in step by `set`.
     maxmemory: i64,
     access: AccessMode,
+    /// `notify-keyspace-events` as Redis's flags (kept apart from its text: `An` prints
+    /// as `A` but keeps the `n` class).
+    notify_flags: u32,
 }
 
 impl Default for Config {
     fn default() -> Self {
         let values = PARAMS.iter().map(|p| (p.name, p.default.to_string())).collect();
-        let mut c = Config { values, maxmemory: 0, access: AccessMode::default() };
+        let mut c = Config { values, maxmemory: 0, access: AccessMode::default(), notify_flags: 0 };
         c.refresh_cache();
         c
     }
@@ -164,6 +167,11 @@ impl Config {
 
     pub fn maxmemory(&self) -> i64 {
         self.maxmemory
+    }
+
+    /// The keyspace notification classes enabled (`crate::notify::flag`).
+    pub fn notify_flags(&self) -> u32 {
+        self.notify_flags
     }
 
     /// How key accesses are recorded (LRU clock or LFU counter), from
@@ -257,8 +265,10 @@ impl Config {
             },
             Kind::Text => value.to_string(),
             Kind::NotifyFlags => {
-                
-                crate::config::parse_notify_flags(value).ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string())?
+                let text = crate::config::parse_notify_flags(value)
+                    .ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string())?;
+                self.notify_flags = crate::notify::parse_flags(value).unwrap_or(0);
+                text
             }
         };
         self.values.insert(param.name, canonical);

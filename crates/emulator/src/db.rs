@@ -122,6 +122,19 @@ pub struct Db {
     /// Keys changed in place by `update` during the running command: touched only if
     /// the command reports a change (Redis signals a key only when it changed it).
     updated: Vec<Key>,
+    /// Keys that expired or were created, for the engine's keyspace events (recorded
+    /// only while `record_events` is on: someone wants notifications).
+    events: Vec<(DbEvent, Key)>,
+    record_events: bool,
+}
+
+/// What a database reports to the engine's keyspace events by itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DbEvent {
+    /// Deleted because its TTL passed (lazily or by active expiry).
+    Expired,
+    /// Created (Redis's dbAdd).
+    New,
 }
 
 /// What one key costs: its value, its name and the bookkeeping around them (dict entry,
@@ -188,8 +201,36 @@ impl Db {
         let expired = matches!(self.entries.get(key), Some(e) if Self::is_expired(e, now_ms));
         if expired {
             self.remove(key);
+            self.record(DbEvent::Expired, key);
         }
         expired
+    }
+
+    fn record(&mut self, what: DbEvent, key: &[u8]) {
+        if self.record_events {
+            self.events.push((what, Key::from(key)));
+        }
+    }
+
+    /// Whether expired and new keys are recorded for the engine.
+    pub fn records_events(&self) -> bool {
+        self.record_events
+    }
+
+    pub fn set_event_recording(&mut self, on: bool) {
+        self.record_events = on;
+        if !on {
+            self.events.clear();
+        }
+    }
+
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    /// What was recorded since the last call, oldest first.
+    pub fn take_events(&mut self) -> Vec<(DbEvent, Key)> {
+        std::mem::take(&mut self.events)
     }
 
     /// The live entry of `key` without touching its access time.
@@ -302,6 +343,9 @@ impl Db {
         }
         let e = Entry { value, expire_at, last_access_ms: now_ms, lru: self.new_lru(now_ms) };
         self.mem += entry_memory(key, &e);
+        if self.record_events {
+            self.events.push((DbEvent::New, k.clone()));
+        }
         self.entries.insert(k, e);
     }
 
@@ -369,6 +413,7 @@ impl Db {
         }
         for k in &due {
             self.remove(k);
+            self.record(DbEvent::Expired, k);
         }
         due
     }

@@ -339,6 +339,8 @@ impl Engine {
                         let dirty_before = self.dirty;
                         let mut ctx = Ctx { engine: self, client, now_ms, spec };
                         let result = handler(&mut ctx, argv);
+                        // Keys the command expired or created, as keyspace events.
+                        self.flush_db_events(Some(client));
                         self.settle_watches(self.dirty != dirty_before);
                         let entry = match self.stats.calls.get_mut(&*full_name) {
                             Some(entry) => entry,
@@ -500,6 +502,7 @@ impl Engine {
             };
             let Some((i, k)) = victim else { return };
             self.dbs[i].remove(&k);
+            self.record_event(i, crate::notify::EventClass::Evicted, "evicted", &k, None);
             self.stats.evicted_keys += 1;
         }
     }
@@ -517,6 +520,7 @@ impl Engine {
             removed += db.expire_due(now, limit - removed).len();
         }
         self.stats.expired_keys += removed as u64;
+        self.flush_db_events(None);
         removed
     }
 

@@ -19,6 +19,7 @@ pub mod error;
 pub mod fmt;
 pub mod glob;
 pub mod ld;
+pub mod notify;
 pub mod reply;
 pub mod resp;
 pub mod rng;

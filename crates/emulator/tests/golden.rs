@@ -91,6 +91,7 @@ golden_cases! {
     golden_streams_seeds => "streams-seeds",
     golden_streams_help => "streams-help",
     golden_pubsub => "pubsub",
+    golden_pubsub_notify => "pubsub-notify",
 }
 
 fn golden_dir() -> PathBuf {

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+use crate::notify::EventClass;
 use crate::args::{int_arg, is, parse_i64};
 use crate::engine::Ctx;
 use crate::error::{self, CmdError, CmdResult};
@@ -369,6 +370,7 @@ fn hset(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         argv[2..].chunks(2).filter(|p| h.insert(&p[0], p[1].clone(), max_entries, max_value)).count()
     })?;
     ctx.dirty((argv.len() as u64 - 2) / 2);
+    ctx.notify(EventClass::Hash, "hset", &argv[1]);
     // HMSET (deprecated) replies OK: Redis tells them apart by the name's second letter.
     if argv[0].get(1).is_some_and(|c| c.eq_ignore_ascii_case(&b's')) {
         Ok(Reply::Integer(created as i64))
@@ -389,6 +391,7 @@ fn hsetnx(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     })?;
     if set {
         ctx.dirty(1);
+        ctx.notify(EventClass::Hash, "hset", &argv[1]);
     }
     Ok(Reply::Integer(set as i64))
 }
@@ -444,6 +447,12 @@ fn hdel(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     })?
     .unwrap_or(0);
     ctx.dirty(deleted as u64);
+    if deleted > 0 {
+        ctx.notify(EventClass::Hash, "hdel", &argv[1]);
+        if ctx.db().entry(&argv[1]).is_none() {
+            ctx.notify(EventClass::Generic, "del", &argv[1]);
+        }
+    }
     Ok(Reply::Integer(deleted))
 }
 
@@ -485,6 +494,7 @@ fn hincrby(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         Ok::<i64, CmdError>(new)
     })??;
     ctx.dirty(1);
+    ctx.notify(EventClass::Hash, "hincrby", &argv[1]);
     Ok(Reply::Integer(value))
 }
 
@@ -509,6 +519,7 @@ fn hincrbyfloat(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         Ok(text)
     })??;
     ctx.dirty(1);
+    ctx.notify(EventClass::Hash, "hincrbyfloat", &argv[1]);
     Ok(Reply::Bulk(text))
 }
 

@@ -1,5 +1,6 @@
 //! Generic key commands: existence, deletion, renaming, expiry, iteration, OBJECT.
 
+use crate::notify::EventClass;
 use crate::args::{int_arg, is};
 use crate::engine::{Ctx, DATABASES};
 use crate::error::{self, CmdError, CmdResult};
@@ -340,6 +341,7 @@ fn del(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         db.expire_if_needed(key, now);
         if db.remove(key).is_some() {
             n += 1;
+            ctx.notify(EventClass::Generic, "del", key);
         }
     }
     ctx.dirty(n as u64);
@@ -521,6 +523,8 @@ fn rename_generic(ctx: &mut Ctx, argv: &[Vec<u8>], nx: bool) -> CmdResult {
     db.remove(src);
     db.set_with_expire(dst, entry.value, entry.expire_at, now);
     ctx.dirty(1);
+    ctx.notify(EventClass::Generic, "rename_from", src);
+    ctx.notify(EventClass::Generic, "rename_to", dst);
     Ok(if nx { Reply::Integer(1) } else { Reply::ok() })
 }
 
@@ -591,6 +595,7 @@ fn copy(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     };
     target.set_with_expire(dst, value, entry.expire_at, now);
     ctx.dirty(1);
+    ctx.notify_in(dst_db, EventClass::Generic, "copy_to", dst);
     Ok(Reply::Integer(1))
 }
 
@@ -611,6 +616,8 @@ fn move_cmd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     ctx.engine.dbs[dst_db].set_with_expire(&argv[1], entry.value, entry.expire_at, now);
     ctx.engine.dbs[src_db].remove(&argv[1]);
     ctx.dirty(1);
+    ctx.notify_in(src_db, EventClass::Generic, "move_from", &argv[1]);
+    ctx.notify_in(dst_db, EventClass::Generic, "move_to", &argv[1]);
     Ok(Reply::Integer(1))
 }
 
@@ -659,10 +666,13 @@ fn expire_generic(ctx: &mut Ctx, argv: &[Vec<u8>], base_ms: i64, seconds: bool) 
     }
     if when <= now {
         ctx.db().remove(&argv[1]);
+        ctx.dirty(1);
+        ctx.notify(EventClass::Generic, "del", &argv[1]);
     } else {
         ctx.db().set_expire(&argv[1], Some(when));
+        ctx.dirty(1);
+        ctx.notify(EventClass::Generic, "expire", &argv[1]);
     }
-    ctx.dirty(1);
     Ok(Reply::Integer(1))
 }
 
@@ -730,6 +740,7 @@ fn persist(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     }
     ctx.db().set_expire(&argv[1], None);
     ctx.dirty(1);
+    ctx.notify(EventClass::Generic, "persist", &argv[1]);
     Ok(Reply::Integer(1))
 }
 

@@ -4,6 +4,7 @@
 
 use std::cmp::Ordering;
 
+use crate::notify::EventClass;
 use crate::args::{int_arg, is, parse_i64};
 use crate::blocking::{timeout_arg, BlockedOp, ListWait, Timeout};
 use crate::engine::{ClientId, Ctx, Engine};
@@ -528,6 +529,18 @@ fn pop_many(l: &mut ListValue, end: End, count: usize) -> Vec<Vec<u8>> {
 // ---------------------------------------------------------------------------------------
 
 /// LPUSH/RPUSH/LPUSHX/RPUSHX: `xx` pushes only onto an existing list.
+/// listElementsRemoved's events: `lpop`/`rpop`, then `del` if the list is gone.
+fn notify_popped(ctx: &mut Ctx, key: &[u8], end: End) {
+    ctx.notify(EventClass::List, if end == End::Head { "lpop" } else { "rpop" }, key);
+    if ctx.db().entry(key).is_none() {
+        ctx.notify(EventClass::Generic, "del", key);
+    }
+}
+
+fn notify_pushed(ctx: &mut Ctx, key: &[u8], end: End) {
+    ctx.notify(EventClass::List, if end == End::Head { "lpush" } else { "rpush" }, key);
+}
+
 fn push_generic(ctx: &mut Ctx, argv: &[Vec<u8>], end: End, xx: bool) -> CmdResult {
     let key = &argv[1];
     let elements = &argv[2..];
@@ -552,6 +565,7 @@ fn push_generic(ctx: &mut Ctx, argv: &[Vec<u8>], end: End, xx: bool) -> CmdResul
         }
     };
     ctx.dirty(elements.len() as u64);
+    notify_pushed(ctx, key, end);
     Ok(Reply::Integer(len as i64))
 }
 
@@ -590,6 +604,7 @@ fn pop_generic(ctx: &mut Ctx, argv: &[Vec<u8>], end: End) -> CmdResult {
         None => match write_list(ctx, key, |l| pop(l, end))? {
             Some(Some(v)) => {
                 ctx.dirty(1);
+                notify_popped(ctx, key, end);
                 Ok(Reply::Bulk(v))
             }
             _ => Ok(Reply::Nil),
@@ -601,6 +616,7 @@ fn pop_generic(ctx: &mut Ctx, argv: &[Vec<u8>], end: End) -> CmdResult {
         Some(n) => match write_list(ctx, key, |l| pop_many(l, end, n as usize))? {
             Some(items) => {
                 ctx.dirty(items.len() as u64);
+                notify_popped(ctx, key, end);
                 Ok(Reply::bulks(items))
             }
             None => Ok(Reply::NilArray),
@@ -649,6 +665,7 @@ fn lmpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
                 continue;
             }
             ctx.dirty(items.len() as u64);
+            notify_popped(ctx, key, end);
             return Ok(Reply::Array(vec![Reply::Bulk(key.clone()), Reply::bulks(items)]));
         }
     }
@@ -683,6 +700,8 @@ fn move_generic(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Cm
         })?
         .flatten();
         ctx.dirty(1);
+        notify_pushed(ctx, dst, to);
+        notify_popped(ctx, src, from);
         return Ok(v.map(Reply::Bulk).unwrap_or(Reply::Nil));
     }
     let dst_exists = is_list(ctx, dst)?;
@@ -698,6 +717,8 @@ fn move_generic(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Cm
         ctx.db().set(dst, Value::List(l), now);
     }
     ctx.dirty(1);
+    notify_pushed(ctx, dst, to);
+    notify_popped(ctx, src, from);
     Ok(Reply::Bulk(v))
 }
 
@@ -764,6 +785,9 @@ fn blocking_pop(ctx: &mut Ctx, command: &'static str, keys: &[Vec<u8>], end: End
 fn pop_reply(ctx: &mut Ctx, key: &[u8], end: End, count: Option<usize>) -> Reply {
     let items = write_list(ctx, key, |l| pop_many(l, end, count.unwrap_or(1))).ok().flatten().unwrap_or_default();
     ctx.dirty(items.len() as u64);
+    if !items.is_empty() {
+        notify_popped(ctx, key, end);
+    }
     match count {
         Some(_) => Reply::Array(vec![Reply::bulk(key), Reply::bulks(items)]),
         None => {
@@ -945,6 +969,7 @@ fn lset(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         Some(Err(e)) => Err(e),
         Some(Ok(())) => {
             ctx.dirty(1);
+            ctx.notify(EventClass::List, "lset", &argv[1]);
             Ok(Reply::ok())
         }
     }
@@ -971,6 +996,7 @@ fn linsert(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         Some(None) => Reply::Integer(-1),
         Some(Some(len)) => {
             ctx.dirty(1);
+            ctx.notify(EventClass::List, "linsert", &argv[1]);
             Reply::Integer(len as i64)
         }
     })
@@ -985,6 +1011,12 @@ fn lrem(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     })?
     .unwrap_or(0);
     ctx.dirty(removed as u64);
+    if removed > 0 {
+        ctx.notify(EventClass::List, "lrem", &argv[1]);
+        if ctx.db().entry(&argv[1]).is_none() {
+            ctx.notify(EventClass::Generic, "del", &argv[1]);
+        }
+    }
     Ok(Reply::Integer(removed as i64))
 }
 
@@ -1000,9 +1032,14 @@ fn ltrim(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         };
         l.trim(front, back);
         front + back
-    })?
-    .unwrap_or(0);
-    ctx.dirty(removed as u64);
+    })?;
+    if let Some(removed) = removed {
+        ctx.dirty(removed as u64);
+        ctx.notify(EventClass::List, "ltrim", &argv[1]);
+        if ctx.db().entry(&argv[1]).is_none() {
+            ctx.notify(EventClass::Generic, "del", &argv[1]);
+        }
+    }
     Ok(Reply::ok())
 }
 
@@ -1300,8 +1337,10 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Vec<u8>], readonly: bool) -> CmdResult {
             if n > 0 {
                 ctx.db().set(dest, Value::List(ListValue::from_items(stored)), now);
                 ctx.dirty(n as u64);
+                ctx.notify(EventClass::List, "sortstore", dest);
             } else if ctx.db().remove(dest).is_some() {
                 ctx.dirty(1);
+                ctx.notify(EventClass::Generic, "del", dest);
             }
             Ok(Reply::Integer(n as i64))
         }

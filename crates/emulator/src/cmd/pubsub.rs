@@ -298,6 +298,8 @@ pub struct PubSub {
     /// subscribe replies, a message it published to itself): Redis writes those before
     /// the command's reply, so `Engine::execute` queues the reply behind them.
     pushed_to_self: Option<ClientId>,
+    /// Keyspace events kept for observers (see `notify`).
+    pub(crate) events: crate::notify::EventLog,
 }
 
 impl PubSub {

@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 
+use crate::notify::EventClass;
 use crate::args::{is, parse_i64};
 use crate::cmd::keys::parse_cursor;
 use crate::db::Db;
@@ -350,14 +351,16 @@ fn set_reply(members: impl IntoIterator<Item = Vec<u8>>) -> Reply {
 
 /// Stores `result` at `dst` for the STORE commands (Redis's `setKey`: any old value and
 /// its TTL go), or deletes `dst` when the result is empty. Replies with the size.
-fn store_result(ctx: &mut Ctx, dst: &[u8], result: SetValue) -> Reply {
+fn store_result(ctx: &mut Ctx, dst: &[u8], result: SetValue, event: &'static str) -> Reply {
     let now = ctx.now_ms;
     let n = result.len();
     if n > 0 {
         ctx.db().set(dst, Value::Set(result), now);
         ctx.dirty(1);
+        ctx.notify(EventClass::Set, event, dst);
     } else if ctx.db().remove(dst).is_some() {
         ctx.dirty(1);
+        ctx.notify(EventClass::Generic, "del", dst);
     }
     Reply::Integer(n as i64)
 }
@@ -398,6 +401,9 @@ fn sadd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         n
     };
     ctx.dirty(added as u64);
+    if added > 0 {
+        ctx.notify(EventClass::Set, "sadd", key);
+    }
     Ok(Reply::Integer(added as i64))
 }
 
@@ -420,6 +426,12 @@ fn srem(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         n
     });
     ctx.dirty(removed as u64);
+    if removed > 0 {
+        ctx.notify(EventClass::Set, "srem", key);
+        if ctx.db().entry(key).is_none() {
+            ctx.notify(EventClass::Generic, "del", key);
+        }
+    }
     Ok(Reply::Integer(removed))
 }
 
@@ -474,6 +486,10 @@ fn smove(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         return Ok(Reply::Integer(0));
     }
     ctx.dirty(1);
+    ctx.notify(EventClass::Set, "srem", src);
+    if ctx.db().entry(src).is_none() {
+        ctx.notify(EventClass::Generic, "del", src);
+    }
     let max = max_intset(ctx);
     let added = if dst_type.is_some() {
         update_set(ctx, dst, |s| s.insert(member, max))
@@ -485,6 +501,7 @@ fn smove(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     };
     if added {
         ctx.dirty(1);
+        ctx.notify(EventClass::Set, "sadd", dst);
     }
     Ok(Reply::Integer(1))
 }
@@ -522,6 +539,10 @@ fn spop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         })
         .flatten();
     ctx.dirty(1);
+    ctx.notify(EventClass::Set, "spop", key);
+    if ctx.db().entry(key).is_none() {
+        ctx.notify(EventClass::Generic, "del", key);
+    }
     Ok(popped.map(Reply::Bulk).unwrap_or(Reply::Nil))
 }
 
@@ -538,10 +559,12 @@ fn spop_with_count(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let now = ctx.now_ms;
     let size = set_at(&ctx.engine.dbs[idx], key).map_or(0, |s| s.len()) as u64;
     ctx.dirty(count.min(size));
+    ctx.notify(EventClass::Set, "spop", key);
     if count >= size {
         // CASE 1: the whole set, as SUNION of the one key would reply it; the key goes.
         let all = set_at(&ctx.engine.dbs[idx], key).map(|s| union_of(&[Some(s)], max)).unwrap_or_default();
         ctx.engine.dbs[idx].remove(key);
+        ctx.notify(EventClass::Generic, "del", key);
         return Ok(set_reply(all.iter()));
     }
     let engine = &mut *ctx.engine;
@@ -668,7 +691,7 @@ fn sinter_generic(ctx: &mut Ctx, keys: &[Vec<u8>], mode: Inter) -> CmdResult {
         return Ok(match mode {
             Inter::Reply => Reply::Set(Vec::new()),
             Inter::Card(_) => Reply::Integer(0),
-            Inter::Store(dst) => store_result(ctx, dst, SetValue::new()),
+            Inter::Store(dst) => store_result(ctx, dst, SetValue::new(), "sinterstore"),
         });
     }
     let db: &Db = ctx.db();
@@ -697,7 +720,7 @@ fn sinter_generic(ctx: &mut Ctx, keys: &[Vec<u8>], mode: Inter) -> CmdResult {
             for m in common {
                 result.insert(&m, max);
             }
-            Ok(store_result(ctx, dst, result))
+            Ok(store_result(ctx, dst, result, "sinterstore"))
         }
     }
 }
@@ -800,7 +823,10 @@ fn sunion_diff_generic(ctx: &mut Ctx, keys: &[Vec<u8>], dst: Option<&[u8]>, op: 
     };
     Ok(match dst {
         None => set_reply(result.iter()),
-        Some(dst) => store_result(ctx, dst, result),
+        Some(dst) => {
+            let event = if matches!(op, SetOp::Union) { "sunionstore" } else { "sdiffstore" };
+            store_result(ctx, dst, result, event)
+        }
     })
 }
 

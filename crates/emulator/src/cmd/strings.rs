@@ -1,5 +1,6 @@
 //! String commands: SET and its family, counters, ranges, LCS.
 
+use crate::notify::EventClass;
 use crate::args::{int_arg, is};
 use crate::engine::Ctx;
 use crate::error::{self, CmdError, CmdResult};
@@ -524,6 +525,10 @@ fn set(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         db.set_with_expire(&argv[1], value, when, now);
     }
     ctx.dirty(1);
+    ctx.notify(EventClass::String, "set", &argv[1]);
+    if when.is_some() {
+        ctx.notify(EventClass::Generic, "expire", &argv[1]);
+    }
     Ok(match old {
         Some(v) => v.map(Reply::Bulk).unwrap_or(Reply::Nil),
         None => Reply::ok(),
@@ -538,6 +543,7 @@ fn setnx(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     }
     ctx.db().set(&argv[1], Value::Str(StrValue::from_set(argv[2].clone())), now);
     ctx.dirty(1);
+    ctx.notify(EventClass::String, "set", &argv[1]);
     Ok(Reply::Integer(1))
 }
 
@@ -547,6 +553,8 @@ fn setex(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let now = ctx.now_ms;
     ctx.db().set_with_expire(&argv[1], Value::Str(StrValue::from_set(argv[3].clone())), Some(when), now);
     ctx.dirty(1);
+    ctx.notify(EventClass::String, "set", &argv[1]);
+    ctx.notify(EventClass::Generic, "expire", &argv[1]);
     Ok(Reply::ok())
 }
 
@@ -556,6 +564,8 @@ fn psetex(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let now = ctx.now_ms;
     ctx.db().set_with_expire(&argv[1], Value::Str(StrValue::from_set(argv[3].clone())), Some(when), now);
     ctx.dirty(1);
+    ctx.notify(EventClass::String, "set", &argv[1]);
+    ctx.notify(EventClass::Generic, "expire", &argv[1]);
     Ok(Reply::ok())
 }
 
@@ -565,6 +575,7 @@ fn getset(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let now = ctx.now_ms;
     ctx.db().set(&argv[1], Value::Str(StrValue::from_set(argv[2].clone())), now);
     ctx.dirty(1);
+    ctx.notify(EventClass::String, "set", &argv[1]);
     Ok(old.map(Reply::Bulk).unwrap_or(Reply::Nil))
 }
 
@@ -574,6 +585,7 @@ fn getdel(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if old.is_some() {
         ctx.db().remove(&argv[1]);
         ctx.dirty(1);
+        ctx.notify(EventClass::Generic, "del", &argv[1]);
     }
     Ok(old.map(Reply::Bulk).unwrap_or(Reply::Nil))
 }
@@ -593,15 +605,18 @@ fn getex(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         Some(t) if t <= now => {
             ctx.db().remove(&argv[1]);
             ctx.dirty(1);
+            ctx.notify(EventClass::Generic, "del", &argv[1]);
         }
         Some(t) => {
             ctx.db().set_expire(&argv[1], Some(t));
             ctx.dirty(1);
+            ctx.notify(EventClass::Generic, "expire", &argv[1]);
         }
         None if o.persist
             && ctx.db().peek(&argv[1], now).is_some_and(|e| e.expire_at.is_some()) => {
                 ctx.db().set_expire(&argv[1], None);
                 ctx.dirty(1);
+                ctx.notify(EventClass::Generic, "persist", &argv[1]);
             }
         None => {}
     }
@@ -635,6 +650,7 @@ fn mset(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let now = ctx.now_ms;
     for pair in argv[1..].chunks(2) {
         ctx.db().set(&pair[0], Value::Str(StrValue::from_set(pair[1].clone())), now);
+        ctx.notify(EventClass::String, "set", &pair[0]);
     }
     ctx.dirty((argv.len() as u64 - 1) / 2);
     Ok(Reply::ok())
@@ -669,6 +685,7 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], incr: i64) -> CmdResult {
     let now = ctx.now_ms;
     ctx.db().set_keep_ttl(key, Value::Str(StrValue::from_int(value)), now);
     ctx.dirty(1);
+    ctx.notify(EventClass::String, "incrby", key);
     Ok(Reply::Integer(value))
 }
 
@@ -707,6 +724,7 @@ fn incrbyfloat(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let now = ctx.now_ms;
     ctx.db().set_keep_ttl(&argv[1], Value::Str(StrValue::from_new_string(text.clone())), now);
     ctx.dirty(1);
+    ctx.notify(EventClass::String, "incrbyfloat", &argv[1]);
     Ok(Reply::Bulk(text))
 }
 
@@ -734,6 +752,7 @@ fn append(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         }
     };
     ctx.dirty(1);
+    ctx.notify(EventClass::String, "append", &argv[1]);
     Ok(Reply::Integer(len as i64))
 }
 
@@ -795,6 +814,7 @@ fn setrange(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let len = bytes.len();
     ctx.db().set_keep_ttl(&argv[1], Value::Str(StrValue::raw(bytes)), now);
     ctx.dirty(1);
+    ctx.notify(EventClass::String, "setrange", &argv[1]);
     Ok(Reply::Integer(len as i64))
 }
 

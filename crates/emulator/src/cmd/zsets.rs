@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use crate::notify::EventClass;
 use crate::args::{is, parse_i64};
 use crate::blocking::{timeout_arg, BlockedOp, Timeout, ZSetWait};
 use crate::engine::{ClientId, Ctx, Engine};
@@ -739,14 +740,16 @@ fn scored_reply<M: AsRef<[u8]>>(
 
 /// Stores `z` at `dst` (replacing any value and TTL), or deletes `dst` when `z` is
 /// empty; returns the reply (the stored cardinality).
-fn store_result(ctx: &mut Ctx, dst: &[u8], z: ZSetValue) -> Reply {
+fn store_result(ctx: &mut Ctx, dst: &[u8], z: ZSetValue, event: &'static str) -> Reply {
     let now = ctx.now_ms;
     let n = z.len();
     if n > 0 {
         ctx.db().set(dst, Value::ZSet(z), now);
         ctx.dirty(1);
+        ctx.notify(EventClass::Zset, event, dst);
     } else if ctx.db().remove(dst).is_some() {
         ctx.dirty(1);
+        ctx.notify(EventClass::Generic, "del", dst);
     }
     Reply::Integer(n as i64)
 }
@@ -871,6 +874,9 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[Vec<u8>], mut incr: bool) -> CmdResult {
     });
     let (added, updated, processed, last, nan) = outcome.unwrap_or((0, 0, 0, 0.0, false));
     ctx.dirty((added + updated) as u64);
+    if added + updated > 0 {
+        ctx.notify(EventClass::Zset, if incr { "zincr" } else { "zadd" }, &argv[1]);
+    }
     if nan {
         return Err(CmdError::new("ERR resulting score is not a number (NaN)"));
     }
@@ -901,6 +907,7 @@ fn zrem(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     })?
     .unwrap_or(0);
     ctx.dirty(deleted);
+    notify_removed(ctx, &argv[1], deleted as usize, "zrem");
     Ok(Reply::Integer(deleted as i64))
 }
 
@@ -1132,7 +1139,7 @@ fn zrange_generic(
             for (m, s) in items.unwrap_or_default() {
                 out.insert(&m, s, max_entries, max_value);
             }
-            Ok(store_result(ctx, dst, out))
+            Ok(store_result(ctx, dst, out, "zrangestore"))
         }
         None => Ok(scored_reply(
             ctx.protocol(),
@@ -1209,6 +1216,7 @@ fn zremrangebyrank(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     })?
     .unwrap_or(0);
     ctx.dirty(n as u64);
+    notify_removed(ctx, &argv[1], n, "zremrangebyrank");
     Ok(Reply::Integer(n as i64))
 }
 
@@ -1221,6 +1229,7 @@ fn zremrangebyscore(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     })?
     .unwrap_or(0);
     ctx.dirty(n as u64);
+    notify_removed(ctx, &argv[1], n, "zremrangebyscore");
     Ok(Reply::Integer(n as i64))
 }
 
@@ -1233,12 +1242,24 @@ fn zremrangebylex(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     })?
     .unwrap_or(0);
     ctx.dirty(n as u64);
+    notify_removed(ctx, &argv[1], n, "zremrangebylex");
     Ok(Reply::Integer(n as i64))
 }
 
 // ---------------------------------------------------------------------------------------
 // Popping
 // ---------------------------------------------------------------------------------------
+
+/// The events of members removed from `key`: `event` if any were, then `del` if the
+/// sorted set is gone (as zremGenericCommand and genericZpopCommand).
+fn notify_removed(ctx: &mut Ctx, key: &[u8], removed: usize, event: &'static str) {
+    if removed > 0 {
+        ctx.notify(EventClass::Zset, event, key);
+        if ctx.db().entry(key).is_none() {
+            ctx.notify(EventClass::Generic, "del", key);
+        }
+    }
+}
 
 /// A key and the (member, score) pairs popped from it.
 type Popped = (Vec<u8>, Vec<(Vec<u8>, f64)>);
@@ -1274,6 +1295,7 @@ fn pop_generic(
         })?;
         if let Some(p) = popped {
             ctx.dirty(p.len() as u64);
+            notify_removed(ctx, key, p.len(), if max { "zpopmax" } else { "zpopmin" });
             return Ok(Some((key.clone(), p)));
         }
     }
@@ -1808,7 +1830,14 @@ fn set_op_generic(
         out.insert(m, *s, usize::MAX, usize::MAX);
     }
     match dst {
-        Some(dst) => Ok(store_result(ctx, dst, out)),
+        Some(dst) => {
+            let event = match op {
+                SetOp::Union => "zunionstore",
+                SetOp::Inter => "zinterstore",
+                SetOp::Diff => "zdiffstore",
+            };
+            Ok(store_result(ctx, dst, out, event))
+        }
         None => Ok(scored_reply(ctx.protocol(), out.iter(), withscores)),
     }
 }
