@@ -4,6 +4,7 @@
 
 use std::rc::Rc;
 
+use crate::notify::EventClass;
 use crate::args::{int_arg, is, parse_i64};
 use crate::blocking::{BlockedOp, GroupWait, StreamWait, Timeout};
 use crate::engine::{ClientId, Ctx, Engine};
@@ -606,14 +607,20 @@ fn xadd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             }
             AppendError::TooLarge => CmdError::new("ERR Elements are too large to be stored"),
         })?;
-        if let Some(how) = a.trim {
-            s.trim(how, a.approx, a.limit);
-        }
-        Ok(id)
+        let trimmed = match a.trim {
+            Some(how) => s.trim(how, a.approx, a.limit),
+            None => 0,
+        };
+        Ok((id, trimmed))
     })
     .unwrap_or_else(|| Err(error::wrongtype()))?;
+    let (added, trimmed) = added;
     ctx.dirty(1);
     signal_ready(ctx, key);
+    ctx.notify(EventClass::Stream, "xadd", key);
+    if trimmed > 0 {
+        ctx.notify(EventClass::Stream, "xtrim", key);
+    }
     Ok(id_bulk(added))
 }
 
@@ -626,6 +633,9 @@ fn xtrim(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let Some(how) = a.trim else { return Err(error::syntax()) };
     let deleted = update(ctx, &argv[1], |s| s.trim(how, a.approx, a.limit)).unwrap_or(0);
     ctx.dirty(deleted);
+    if deleted > 0 {
+        ctx.notify(EventClass::Stream, "xtrim", &argv[1]);
+    }
     Ok(Reply::Integer(deleted as i64))
 }
 
@@ -698,6 +708,9 @@ fn xdel(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let ids = argv[2..].iter().map(|a| strict_id(a)).collect::<Result<Vec<_>, _>>()?;
     let deleted = update(ctx, &argv[1], |s| s.delete(&ids)).unwrap_or(0);
     ctx.dirty(deleted);
+    if deleted > 0 {
+        ctx.notify(EventClass::Stream, "xdel", &argv[1]);
+    }
     Ok(Reply::Integer(deleted as i64))
 }
 
@@ -751,6 +764,7 @@ fn xsetid(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     })
     .unwrap_or_else(|| Err(error::wrongtype()))?;
     ctx.dirty(1);
+    ctx.notify(EventClass::Stream, "xsetid", &argv[1]);
     Ok(Reply::ok())
 }
 
@@ -1473,6 +1487,7 @@ fn xgroup(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
                 return Err(CmdError::new("BUSYGROUP Consumer Group name already exists"));
             }
             ctx.dirty(1);
+            ctx.notify(EventClass::Stream, "xgroup-create", key);
             Ok(Reply::ok())
         }
         b"setid" if argc == 5 || argc == 7 => {
@@ -1488,12 +1503,14 @@ fn xgroup(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
                 }
             });
             ctx.dirty(1);
+            ctx.notify(EventClass::Stream, "xgroup-setid", key);
             Ok(Reply::ok())
         }
         b"destroy" if argc == 4 => {
             let destroyed = update(ctx, key, |s| s.groups.remove(group.as_slice()).is_some()).unwrap_or(false);
             if destroyed {
                 ctx.dirty(1);
+                ctx.notify(EventClass::Stream, "xgroup-destroy", key);
                 // Readers blocked on the group get an error when the key is served.
                 signal_ready(ctx, key);
             }
@@ -1506,6 +1523,7 @@ fn xgroup(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             .unwrap_or(false);
             if created {
                 ctx.dirty(1);
+                ctx.notify(EventClass::Stream, "xgroup-createconsumer", key);
             }
             Ok(Reply::Integer(created as i64))
         }
@@ -1514,6 +1532,7 @@ fn xgroup(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
                 .flatten();
             if pending.is_some() {
                 ctx.dirty(1);
+                ctx.notify(EventClass::Stream, "xgroup-delconsumer", key);
             }
             Ok(Reply::Integer(pending.unwrap_or(0) as i64))
         }
