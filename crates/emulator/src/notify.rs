@@ -223,6 +223,147 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::ManualClock;
+    use crate::engine::ClientInfo;
+    use crate::reply::Reply;
+
+    fn argv(s: &str) -> Vec<Vec<u8>> {
+        s.split_whitespace().map(|w| w.as_bytes().to_vec()).collect()
+    }
+
+    /// An engine with notifications `flags`, a client A and a client B that PSUBSCRIBEs
+    /// to every keyspace channel.
+    fn setup(flags: &str) -> (Engine, ManualClock, u64, u64) {
+        let clock = ManualClock::new(1_700_000_000_000);
+        let mut e = Engine::new(Box::new(clock.clone()), 1);
+        let a = e.connect(ClientInfo::default());
+        let b = e.connect(ClientInfo::default());
+        e.execute(a, &[b"CONFIG".to_vec(), b"SET".to_vec(), b"notify-keyspace-events".to_vec(), flags.as_bytes().to_vec()]);
+        e.execute(b, &argv("PSUBSCRIBE __key*__:*"));
+        e.drain_outbox(b);
+        (e, clock, a, b)
+    }
+
+    /// What B received: (channel, message) of each pmessage.
+    fn received(e: &mut Engine, b: u64) -> Vec<(String, String)> {
+        e.drain_outbox(b)
+            .into_iter()
+            .filter_map(|r| match r {
+                Reply::Push(items) if items.len() == 4 => match (&items[2], &items[3]) {
+                    (Reply::Bulk(c), Reply::Bulk(m)) => {
+                        Some((String::from_utf8_lossy(c).into_owned(), String::from_utf8_lossy(m).into_owned()))
+                    }
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter().map(|(c, m)| (c.to_string(), m.to_string())).collect()
+    }
+
+    #[test]
+    fn lazy_expiry_publishes_expired_before_the_commands_own_events() {
+        let (mut e, clock, a, b) = setup("KEA");
+        e.execute(a, &argv("SET k v PX 100"));
+        received(&mut e, b);
+        clock.advance_ms(101);
+        assert_eq!(e.execute(a, &argv("GET k")), Reply::Nil);
+        assert_eq!(received(&mut e, b), pairs(&[("__keyspace@0__:k", "expired"), ("__keyevent@0__:expired", "k")]));
+        // SET on a key that expired meanwhile: expired, then set.
+        e.execute(a, &argv("SET k v PX 100"));
+        received(&mut e, b);
+        clock.advance_ms(101);
+        e.execute(a, &argv("SET k w"));
+        assert_eq!(
+            received(&mut e, b),
+            pairs(&[
+                ("__keyspace@0__:k", "expired"),
+                ("__keyevent@0__:expired", "k"),
+                ("__keyspace@0__:k", "set"),
+                ("__keyevent@0__:set", "k"),
+            ])
+        );
+    }
+
+    #[test]
+    fn active_expiry_publishes_expired() {
+        let (mut e, clock, a, b) = setup("Ex");
+        e.execute(a, &argv("SELECT 2"));
+        e.execute(a, &argv("SET k v PX 10"));
+        assert_eq!(received(&mut e, b), vec![], "only expired events are on");
+        clock.advance_ms(11);
+        assert_eq!(e.active_expire(100), 1);
+        assert_eq!(received(&mut e, b), pairs(&[("__keyevent@2__:expired", "k")]));
+    }
+
+    #[test]
+    fn eviction_publishes_evicted() {
+        let (mut e, _clock, a, b) = setup("KEe");
+        e.execute(a, &argv("SET k1 v"));
+        e.execute(a, &argv("CONFIG SET maxmemory-policy allkeys-lru"));
+        e.execute(a, &argv("CONFIG SET maxmemory 1"));
+        // Every command first evicts what the policy allows.
+        e.execute(a, &argv("PING"));
+        assert_eq!(received(&mut e, b), pairs(&[("__keyspace@0__:k1", "evicted"), ("__keyevent@0__:evicted", "k1")]));
+    }
+
+    #[test]
+    fn new_keys_only_with_n() {
+        let (mut e, _clock, a, b) = setup("En");
+        e.execute(a, &argv("SET k v"));
+        e.execute(a, &argv("SET k w"));
+        e.execute(a, &argv("RPUSH l a"));
+        e.execute(a, &argv("RPUSH l b"));
+        assert_eq!(received(&mut e, b), pairs(&[("__keyevent@0__:new", "k"), ("__keyevent@0__:new", "l")]));
+        // `A` does not include `n`; `An` keeps it though CONFIG GET prints `A`.
+        e.execute(a, &argv("CONFIG SET notify-keyspace-events AK"));
+        e.execute(a, &argv("SET k2 v"));
+        assert_eq!(received(&mut e, b), pairs(&[("__keyspace@0__:k2", "set")]));
+        e.execute(a, &argv("CONFIG SET notify-keyspace-events AKn"));
+        let shown = e.execute(a, &argv("CONFIG GET notify-keyspace-events"));
+        assert_eq!(shown, Reply::Map(vec![(Reply::bulk_str("notify-keyspace-events"), Reply::bulk_str("AK"))]));
+        e.execute(a, &argv("SET k3 v"));
+        assert_eq!(received(&mut e, b), pairs(&[("__keyspace@0__:k3", "new"), ("__keyspace@0__:k3", "set")]));
+    }
+
+    #[test]
+    fn the_event_log_sees_every_change_without_notifications() {
+        let clock = ManualClock::new(1_700_000_000_000);
+        let mut e = Engine::new(Box::new(clock.clone()), 1);
+        let a = e.connect(ClientInfo::default());
+        assert!(e.take_events().is_empty(), "off by default");
+        e.set_event_log(true);
+        for cmd in ["SET k v", "LPUSH l a b", "LPOP l 2", "SADD s x", "EXPIRE k 100", "DEL k nosuch", "GET nosuch"] {
+            e.execute(a, &argv(cmd));
+        }
+        let got: Vec<(usize, String, EventClass, &str)> =
+            e.take_events().into_iter().map(|ev| (ev.db, String::from_utf8_lossy(&ev.key).into_owned(), ev.kind, ev.name)).collect();
+        let expect = |db, k: &str, kind, name| (db, k.to_string(), kind, name);
+        assert_eq!(
+            got,
+            vec![
+                expect(0, "k", EventClass::New, "new"),
+                expect(0, "k", EventClass::String, "set"),
+                expect(0, "l", EventClass::New, "new"),
+                expect(0, "l", EventClass::List, "lpush"),
+                expect(0, "l", EventClass::List, "lpop"),
+                expect(0, "l", EventClass::Generic, "del"),
+                expect(0, "s", EventClass::New, "new"),
+                expect(0, "s", EventClass::Set, "sadd"),
+                expect(0, "k", EventClass::Generic, "expire"),
+                expect(0, "k", EventClass::Generic, "del"),
+            ]
+        );
+        assert!(e.take_events().is_empty());
+        // Nobody subscribed: nothing published, no outbox grows.
+        assert!(!e.has_output());
+        e.set_event_log(false);
+        e.execute(a, &argv("SET k v"));
+        assert!(e.take_events().is_empty());
+    }
 
     #[test]
     fn flags_like_redis() {
