@@ -31,6 +31,8 @@ fail() { echo "FAILED: $1"; failed=$((failed + 1)); }
 # 1. redis-py.
 if python3 crates/server/tests/clients/redis_py_streams.py "$addr"; then ok "redis-py stream flows"; else fail "redis-py stream flows"; fi
 
+if python3 crates/server/tests/clients/redis_py_pubsub.py "$addr"; then ok "redis-py pub/sub flows"; else fail "redis-py pub/sub flows"; fi
+
 # 2. redis-cli: one process blocks in XREAD BLOCK 0, another's XADD wakes it; what the
 #    first prints (raw mode: not a terminal) is what redis-cli prints against Redis 7.0.
 cli() { redis-cli -h 127.0.0.1 -p "$port" "$@"; }
@@ -50,6 +52,16 @@ cli XREADGROUP GROUP g alice BLOCK 100 STREAMS s '>' > "$out"
 if [ "$(cat "$out")" = "" ]; then ok "redis-cli XREADGROUP BLOCK timeout"; else fail "redis-cli XREADGROUP BLOCK timeout: got $(cat "$out")"; fi
 printf 'MULTI\nXADD s 2-0 a 1\nXLEN s\nEXEC\n' | cli > "$out"
 if [ "$(cat "$out")" = "$(printf 'OK\nQUEUED\nQUEUED\n2-0\n2')" ]; then ok "redis-cli MULTI/EXEC"; else fail "redis-cli MULTI/EXEC: got $(cat "$out")"; fi
+# redis-cli SUBSCRIBE (raw mode: not a terminal) prints each frame as it arrives; it
+# never exits by itself, so `timeout` stops it as Ctrl+C would.
+timeout 1.5 redis-cli -h 127.0.0.1 -p "$port" SUBSCRIBE "holberton school channel" > "$out" 2>&1 &
+subscriber=$!
+sleep 0.4
+cli PUBLISH "holberton school channel" "Holberton Student #1 starts course" > /dev/null
+cli PUBLISH "holberton school channel" KILL_SERVER > /dev/null
+wait "$subscriber" || true
+want=$(printf 'subscribe\nholberton school channel\n1\nmessage\nholberton school channel\nHolberton Student #1 starts course\nmessage\nholberton school channel\nKILL_SERVER')
+if [ "$(cat "$out")" = "$want" ]; then ok "redis-cli SUBSCRIBE receives another redis-cli's PUBLISH"; else fail "redis-cli SUBSCRIBE: got $(cat "$out")"; fi
 rm -f "$out"
 
 echo "clients: $passed passed, $failed failed"
