@@ -79,6 +79,8 @@ pub enum BlockedOp {
     Stream(StreamWait),
     List(ListWait),
     ZSet(ZSetWait),
+    /// A command held back by CLIENT PAUSE, run again when the pause ends.
+    Postponed(Vec<Vec<u8>>),
 }
 
 impl BlockedOp {
@@ -94,6 +96,7 @@ impl BlockedOp {
             BlockedOp::Stream(_) => "stream",
             BlockedOp::List(_) => "list",
             BlockedOp::ZSet(_) => "zset",
+            BlockedOp::Postponed(_) => "postponed",
         }
     }
 
@@ -139,7 +142,7 @@ impl Ctx<'_> {
         let db = self.db_index();
         let client = self.client;
         let now = self.now_ms;
-        self.engine.park(client, db, keys, timeout, op, now);
+        self.engine.park_op(client, db, keys, timeout, op, now);
         Reply::NoReply
     }
 
@@ -153,7 +156,7 @@ impl Ctx<'_> {
 
 impl Engine {
     /// Registers `client` as blocked (blockForKeys): FIFO per key, each key once.
-    fn park(&mut self, client: ClientId, db: usize, keys: Vec<Vec<u8>>, timeout: Timeout, op: BlockedOp, now_ms: i64) {
+    pub(crate) fn park_op(&mut self, client: ClientId, db: usize, keys: Vec<Vec<u8>>, timeout: Timeout, op: BlockedOp, now_ms: i64) {
         let mut unique: Vec<Key> = Vec::with_capacity(keys.len());
         for k in keys {
             if !unique.iter().any(|u| **u == *k) {
@@ -233,13 +236,11 @@ impl Engine {
     /// times out strictly after the deadline), so a front end can sleep until then;
     /// `handle_timeouts` does its work once the clock reaches this time.
     pub fn next_timeout(&self) -> Option<i64> {
-        self.clients
-            .values()
-            .filter_map(|c| match c.queues.blocked.as_ref()?.timeout {
-                Timeout::At(t) => Some(t.saturating_add(1)),
-                Timeout::Never => None,
-            })
-            .min()
+        let blocked = self.clients.values().filter_map(|c| match c.queues.blocked.as_ref()?.timeout {
+            Timeout::At(t) => Some(t.saturating_add(1)),
+            Timeout::Never => None,
+        });
+        blocked.chain(self.pause_end()).min()
     }
 
     /// Times out every blocked client whose deadline has passed (by the clock now; a
@@ -248,6 +249,11 @@ impl Engine {
     /// to their outboxes; their queued commands then run. Returns how many timed out.
     pub fn handle_timeouts(&mut self) -> usize {
         let now = self.clock.now_ms();
+        // The end of a CLIENT PAUSE releases the clients it held.
+        if self.pause_end().is_some_and(|end| end <= now) {
+            self.unpause();
+            self.after_command();
+        }
         let mut due: Vec<(i64, ClientId)> = self
             .clients
             .values()
@@ -334,7 +340,7 @@ impl Engine {
                 let reply = match &op {
                     BlockedOp::List(wait) => crate::cmd::lists::serve_blocked_list(self, client, key, wait, now),
                     BlockedOp::ZSet(wait) => crate::cmd::zsets::serve_blocked_zset(self, client, key, wait, now),
-                    BlockedOp::Stream(_) => continue,
+                    BlockedOp::Stream(_) | BlockedOp::Postponed(_) => continue,
                 };
                 self.release(client, reply);
                 if self.dbs[db].peek(key, now).is_none() {
@@ -350,7 +356,7 @@ impl Engine {
                 let served = match &mut blocked.op {
                     BlockedOp::Stream(wait) => crate::cmd::streams::serve_blocked_stream(self, client, db, key, wait, now),
                     // A list or sorted-set waiter on a key that is now a stream waits on.
-                    BlockedOp::List(_) | BlockedOp::ZSet(_) => None,
+                    BlockedOp::List(_) | BlockedOp::ZSet(_) | BlockedOp::Postponed(_) => None,
                 };
                 match served {
                     Some(reply) => {
@@ -384,11 +390,23 @@ impl Engine {
     pub fn unblock_client(&mut self, client: ClientId, with_error: bool) -> bool {
         let reply = match self.blocked_state(client) {
             None => return false,
+            // Held by CLIENT PAUSE: only the end of the pause releases it.
+            Some(b) if matches!(b.op, BlockedOp::Postponed(_)) => return false,
             Some(_) if with_error => Reply::error("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
             Some(b) => b.op.timeout_reply(),
         };
         self.release(client, reply);
         true
+    }
+
+    /// Releases a client held by CLIENT PAUSE: its command runs again first thing.
+    pub(crate) fn resume_postponed(&mut self, client: ClientId) {
+        if let Some(Blocked { op: BlockedOp::Postponed(argv), .. }) = self.unpark(client) {
+            if let Some(c) = self.clients.get_mut(&client) {
+                c.queues.input.push_front(argv);
+            }
+            self.resumable.push(client);
+        }
     }
 
     /// Forgets everything about a disconnected client's blocking.

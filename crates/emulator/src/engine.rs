@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::blocking::{self, ClientQueues};
 use crate::clock::Clock;
+use crate::cmd::clients::{Pause, ReplyMode};
 use crate::cmd::transactions::{self, MultiState, Watched};
 use crate::config::Config;
 use crate::db::Db;
@@ -64,6 +65,10 @@ pub struct Client {
     pub dirty_cas: bool,
     /// The keys this client WATCHes.
     pub watched: Vec<Watched>,
+    /// CLIENT REPLY ON|OFF|SKIP.
+    pub reply_mode: ReplyMode,
+    /// CLIENT NO-EVICT (shown by CLIENT LIST; clients are never evicted here).
+    pub no_evict: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -98,6 +103,12 @@ pub struct Engine {
     pub(crate) resumable: Vec<ClientId>,
     /// True while commands run inside EXEC or a script, where nothing may block.
     pub(crate) nested_execution: bool,
+    /// Clients in MONITOR mode, in the order they started (see `cmd::server::monitor`).
+    pub(crate) monitors: Vec<ClientId>,
+    /// CLIENT PAUSE in force (see `cmd::clients`).
+    pub(crate) pause: Option<Pause>,
+    /// Clients killed by CLIENT KILL that front ends have not closed yet.
+    pub(crate) killed: Vec<ClientId>,
     /// Channels, patterns and who subscribes to them (see `cmd::pubsub`).
     pub(crate) pubsub: crate::cmd::pubsub::PubSub,
 }
@@ -163,6 +174,9 @@ impl Engine {
             dirty: 0,
             resumable: Vec::new(),
             nested_execution: false,
+            monitors: Vec::new(),
+            pause: None,
+            killed: Vec::new(),
             pubsub: Default::default(),
         }
     }
@@ -191,12 +205,15 @@ impl Engine {
                 multi: None,
                 dirty_cas: false,
                 watched: Vec::new(),
+                reply_mode: ReplyMode::On,
+                no_evict: false,
             },
         );
         id
     }
 
     pub fn disconnect(&mut self, id: ClientId) {
+        self.monitors.retain(|&m| m != id);
         self.drop_client_queues(id);
         self.unwatch_all(id);
         self.pubsub.forget_client(id);
@@ -267,12 +284,25 @@ impl Engine {
             blocking::queue_input(self, client, argv);
             return Reply::NoReply;
         }
-        let reply = self.execute_now(client, argv);
+        // Only what was waiting before this command goes first: what the command itself
+        // adds (a MONITOR line of this very command) comes after its reply.
+        let had_output = !c.queues.outbox.is_empty();
+        let skip = c.reply_mode == ReplyMode::SkipNext;
+        let mut reply = self.execute_now(client, argv);
+        // CLIENT REPLY: OFF drops every reply, SKIP the next command's only.
+        if let Some(c) = self.clients.get_mut(&client) {
+            if skip && c.reply_mode == ReplyMode::SkipNext {
+                c.reply_mode = ReplyMode::On;
+                reply = Reply::NoReply;
+            } else if c.reply_mode == ReplyMode::Off {
+                reply = Reply::NoReply;
+            }
+        }
         // Pub/sub frames the command sent its own client come before its reply.
-        let pushed = self.pubsub.pushed_to(client);
+        let had_output = had_output || self.pubsub.pushed_to(client);
         self.after_command();
         match self.clients.get_mut(&client) {
-            Some(c) if (pushed || !c.queues.outbox.is_empty()) && reply != Reply::NoReply => {
+            Some(c) if had_output && reply != Reply::NoReply => {
                 c.queues.outbox.push_back(reply);
                 Reply::NoReply
             }
@@ -326,6 +356,21 @@ impl Engine {
                     self.count_error(&reply);
                     return reply;
                 }
+                // A MONITOR client is a replica to Redis: it may not touch keys.
+                if !self.monitors.is_empty()
+                    && self.monitors.contains(&client)
+                    && spec.has(flag::WRITE | flag::READONLY | flag::MAY_REPLICATE)
+                {
+                    let reply = Reply::error("ERR Replica can't interact with the keyspace");
+                    self.stats.rejected_calls += 1;
+                    self.stats.commands_processed += 1;
+                    self.count_error(&reply);
+                    return reply;
+                }
+                // CLIENT PAUSE holds the command back until the pause ends.
+                if self.pause.is_some() && !self.nested_execution && self.paused_for(spec, now_ms) {
+                    return self.postpone(client, argv, now_ms);
+                }
                 if in_multi && !transactions::runs_inside_multi(&full_name) {
                     return self.queue_in_multi(client, spec, argv);
                 }
@@ -342,6 +387,9 @@ impl Engine {
                         // Keys the command expired or created, as keyspace events.
                         self.flush_db_events(Some(client));
                         self.settle_watches(self.dirty != dirty_before);
+                        if !self.monitors.is_empty() && !spec.has(flag::SKIP_MONITOR | flag::ADMIN) {
+                            crate::cmd::server::feed_monitors(self, client, argv);
+                        }
                         let entry = match self.stats.calls.get_mut(&*full_name) {
                             Some(entry) => entry,
                             None => self.stats.calls.entry(full_name.into_owned()).or_default(),

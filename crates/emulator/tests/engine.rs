@@ -214,3 +214,35 @@ fn monitor_sees_every_command_after_it_runs() {
     run(&mut e, a, "PING");
     assert!(e.drain_outbox(m).is_empty(), "RESET ends monitoring");
 }
+
+#[test]
+fn client_reply_off_and_skip_drop_replies() {
+    let (mut e, _clock, c) = engine();
+    assert_eq!(run(&mut e, c, "CLIENT REPLY SKIP"), Reply::NoReply);
+    assert_eq!(run(&mut e, c, "SET r 1"), Reply::NoReply, "the next reply is skipped");
+    assert_eq!(run(&mut e, c, "GET r"), Reply::bulk_str("1"));
+    assert_eq!(run(&mut e, c, "CLIENT REPLY OFF"), Reply::NoReply);
+    assert_eq!(run(&mut e, c, "INCR r"), Reply::NoReply);
+    assert_eq!(run(&mut e, c, "CLIENT REPLY SKIP"), Reply::NoReply, "SKIP does nothing while OFF");
+    assert_eq!(run(&mut e, c, "CLIENT REPLY ON"), Reply::ok());
+    assert_eq!(run(&mut e, c, "GET r"), Reply::bulk_str("2"));
+}
+
+#[test]
+fn client_kill_tells_front_ends_and_client_pause_holds_writes() {
+    let (mut e, clock, a) = engine();
+    let b = e.connect(ClientInfo::default());
+    assert_eq!(run(&mut e, a, &format!("CLIENT KILL ID {b}")), Reply::Integer(1));
+    assert_eq!(e.take_killed(), vec![b]);
+    assert!(e.client(b).is_none());
+    let b = e.connect(ClientInfo::default());
+    assert_eq!(run(&mut e, a, "CLIENT PAUSE 100 WRITE"), Reply::ok());
+    assert_eq!(run(&mut e, b, "GET k"), Reply::Nil, "reads go on");
+    assert_eq!(run(&mut e, b, "SET k v"), Reply::NoReply, "writes wait");
+    assert!(e.is_blocked(b));
+    assert_eq!(e.next_timeout(), Some(T0 + 100));
+    clock.advance_ms(100);
+    e.handle_timeouts();
+    assert_eq!(e.drain_outbox(b), vec![Reply::ok()]);
+    assert_eq!(run(&mut e, a, "GET k"), Reply::bulk_str("v"));
+}

@@ -87,6 +87,7 @@ golden_cases! {
     golden_streams_transactions => "streams-transactions",
     golden_transactions => "transactions",
     golden_blocking_lists => "blocking-lists",
+    golden_clients_admin => "clients-admin",
     golden_streams_recovery => "streams-recovery",
     golden_streams_seeds => "streams-seeds",
     golden_streams_help => "streams-help",

@@ -96,6 +96,11 @@ const CLIENT_SUB: CommandSpec = CommandSpec {
 };
 
 const CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
+    super::clients::KILL,
+    super::clients::PAUSE,
+    super::clients::UNPAUSE,
+    super::clients::NO_EVICT,
+    super::clients::REPLY,
     CommandSpec {
         name: "id",
         arity: 2,
@@ -278,6 +283,7 @@ fn reset(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
     // clearClientConnectionState: out of MULTI, nothing watched.
     let client = ctx.client;
     ctx.engine.discard_transaction(client);
+    ctx.engine.monitors.retain(|&m| m != client);
     // Every subscription goes, without unsubscribe replies.
     ctx.engine.pubsub.forget_client(client);
     let c = ctx.client_mut();
@@ -320,7 +326,7 @@ fn client_getname(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
 /// timeout passed, or with an UNBLOCKED error. 1 if it was blocked, else 0.
 fn client_unblock(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if argv.len() > 4 {
-        return Err(error::syntax());
+        return Err(super::clients::wrong_subcommand_arity(&argv[1]));
     }
     let with_error = match argv.get(3) {
         None => false,
@@ -373,6 +379,9 @@ fn client_flags(c: &Client, subscribed: bool) -> String {
     }
     if c.closing {
         f.push('c');
+    }
+    if c.no_evict {
+        f.push('e');
     }
     if f.is_empty() {
         f.push('N');

@@ -1,6 +1,7 @@
 //! Command implementations, one file per family. Each file declares its part of the
 //! command table (`COMMANDS`) next to the handlers it points to.
 
+pub mod clients;
 pub mod connection;
 pub mod hashes;
 pub mod keys;
