@@ -263,12 +263,18 @@ run_one() { # port pipeline test -> requests per second
   "${client_cpu[@]}" redis-benchmark -h 127.0.0.1 -p "$1" -n "$REQUESTS" -P "$2" --csv "${what[@]}" 2>/dev/null |
     awk -F'","' 'NR > 1 { print $2; exit }'
 }
-run_group() { # port -> XREADGROUP + XACK cycles per second, 3 consumers, COUNT 10
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # a process's user + system CPU, in clock ticks
+run_group() { # port pid -> "<cycles per second> <server CPU microseconds per cycle>", 3 consumers, COUNT 10
   redis-cli -p "$1" del bench:group >/dev/null
   redis-benchmark -h 127.0.0.1 -p "$1" -n "$GROUP_ENTRIES" -P 16 XADD bench:group '*' field value >/dev/null 2>&1
   [ "$(redis-cli -p "$1" xlen bench:group)" = "$GROUP_ENTRIES" ] || { echo "bench:group not loaded on port $1" >&2; return 1; }
   redis-cli -p "$1" xgroup create bench:group g 0 >/dev/null
-  "${client_cpu[@]}" "$consumers_bin" "$1" bench:group g 3 10 | awk '{ print $1 / $2 }'
+  local before after
+  before=$(cpu_ticks "$2")
+  read -r cycles secs < <("${client_cpu[@]}" "$consumers_bin" "$1" bench:group g 3 10)
+  after=$(cpu_ticks "$2")
+  awk -v c="$cycles" -v s="$secs" -v t="$((after - before))" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%.0f %.2f\n", c / s, t / hz * 1e6 / c }'
   [ "$(redis-cli -p "$1" xpending bench:group g | head -1)" = 0 ] || { echo "entries left pending on port $1" >&2; return 1; }
   redis-cli -p "$1" del bench:group >/dev/null
 }
@@ -288,13 +294,17 @@ for round in $(seq 1 "$ROUNDS"); do
     done
   done
   if [ "$GROUP" = 1 ]; then
-    declare -A got=()
+    declare -A got=() cpu=()
     for server in "${order[@]}"; do
-      port=$redis_port; [ "$server" = emulator ] && port=$emulator_port
-      got[$server]=$(run_group "$port")
+      port=$redis_port; pid=${pids[0]}
+      [ "$server" = emulator ] && { port=$emulator_port; pid=${pids[1]}; }
+      read -r got[$server] cpu[$server] < <(run_group "$port" "$pid")
       samples["$server|1|group"]+="${got[$server]} "
+      samples["$server|1|groupcpu"]+="${cpu[$server]} "
     done
     ratios["1|group"]+="$(awk -v r="${got[redis]}" -v e="${got[emulator]}" 'BEGIN { if (r > 0) print e / r; else print 0 }') "
+    # CPU per cycle: lower is better, so the ratio is redis / emulator.
+    ratios["1|groupcpu"]+="$(awk -v r="${cpu[redis]}" -v e="${cpu[emulator]}" 'BEGIN { if (e > 0) print r / e; else print 0 }') "
   fi
   redis-cli -p "$redis_port" flushall >/dev/null
   redis-cli -p "$emulator_port" flushall >/dev/null
@@ -310,15 +320,17 @@ rows=()
 for pipeline in "${PIPELINES[@]}"; do
   for t in "${ALL_TESTS[@]}"; do rows+=("$pipeline|$t"); done
 done
-[ "$GROUP" = 1 ] && rows+=("1|group")
+[ "$GROUP" = 1 ] && rows+=("1|group" "1|groupcpu")
 for row in "${rows[@]}"; do
     pipeline=${row%%|*}; t=${row#*|}
     name=$(row_name "$t")
     [ "$t" = group ] && name='XREADGROUP COUNT 10 + XACK, 3 consumers (cycles/s)'
+    [ "$t" = groupcpu ] && name='the same: server CPU per cycle (µs, ratio redis/emulator)'
     r=$(echo "${samples["redis|$pipeline|$t"]:-}" | median)
     e=$(echo "${samples["emulator|$pipeline|$t"]:-}" | median)
     ratio=$(echo "${ratios["$pipeline|$t"]:-}" | median | awk '{ printf "%.2f", $1 }')
-    table+=$'\n'"| $name | $pipeline | $(printf '%.0f' "$r") | $(printf '%.0f' "$e") | $ratio |"
+    fmt='%.0f'; [ "$t" = groupcpu ] && fmt='%.2f'
+    table+=$'\n'"| $name | $pipeline | $(printf "$fmt" "$r") | $(printf "$fmt" "$e") | $ratio |"
     worst=$(awk -v w="$worst" -v x="$ratio" 'BEGIN { if (w == "" || x + 0 < w + 0) print x; else print w }')
 done
 
@@ -343,7 +355,9 @@ mkdir -p bench
     echo "The consumer-group row: a stream of $GROUP_ENTRIES entries (\`XADD * field value\`), a group at 0,"
     echo "and 3 consumers (one process and connection each, a small C client) doing"
     echo "\`XREADGROUP GROUP g cN COUNT 10 STREAMS bench:group >\` then \`XACK\` of the 10 IDs, until the"
-    echo "group has read everything: read+ack cycles per second, nothing left pending."
+    echo "group has read everything: read+ack cycles per second, nothing left pending. The consumers"
+    echo "wait on round trips, so the servers are not saturated there: the next row is each server's"
+    echo "CPU time (user + system, /proc) over the run divided by the cycles, the cost per cycle."
   fi
   if [ ${#server_cpu[@]} -gt 0 ]; then echo "Servers pinned to CPU 1, redis-benchmark to CPU 0 (taskset)."; fi
   echo
