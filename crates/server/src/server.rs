@@ -121,6 +121,12 @@ impl Server {
                 self.engine.handle_timeouts();
             }
             self.deliver_outboxes();
+            // CLIENT KILL: the engine has forgotten them; close their sockets.
+            for client in self.engine.take_killed() {
+                if let Some(&slot) = self.slots.get(&client) {
+                    self.close(slot);
+                }
+            }
             if !self.pending_writes.is_empty() {
                 self.write_pending();
             }

@@ -637,3 +637,17 @@ fn a_resp3_subscriber_gets_push_frames_and_may_run_commands() {
     assert_eq!(roundtrip(&mut publisher, "PUBLISH ch hi"), ":1\r\n");
     expect(&mut subscriber, b">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n");
 }
+
+#[test]
+fn client_kill_closes_the_other_connection() {
+    let server = Server::start(&[]);
+    let mut victim = server.connect();
+    let mut admin = server.connect();
+    assert_eq!(roundtrip(&mut victim, "CLIENT ID"), ":1\r\n");
+    assert_eq!(roundtrip(&mut admin, "CLIENT KILL ID 1"), ":1\r\n");
+    expect_closed(&mut victim);
+    // Killing oneself: the reply comes, then the connection closes.
+    admin.write_all(&cmds(&["CLIENT KILL ID 2 SKIPME no"])).unwrap();
+    expect(&mut admin, b":1\r\n");
+    expect_closed(&mut admin);
+}
