@@ -39,6 +39,8 @@ pub enum EventClass {
     Stream,
     /// `n`: a key created (not part of `A`).
     New,
+    /// `m`: a read of a missing key (not part of `A`).
+    KeyMiss,
 }
 
 /// Redis's NOTIFY_* bits.
@@ -74,6 +76,7 @@ impl EventClass {
             EventClass::Evicted => flag::EVICTED,
             EventClass::Stream => flag::STREAM,
             EventClass::New => flag::NEW,
+            EventClass::KeyMiss => flag::KEY_MISS,
         }
     }
 }
@@ -125,6 +128,15 @@ pub struct EventLog {
 pub const MAX_LOGGED_EVENTS: usize = 100_000;
 
 impl Ctx<'_> {
+    /// A read lookup of `key` (lookupKeyRead): counts the keyspace hit or miss, and a miss
+    /// is a `keymiss` event.
+    pub fn hit_key(&mut self, key: &[u8], found: bool) {
+        self.hit(found);
+        if !found {
+            self.notify(EventClass::KeyMiss, "keymiss", key);
+        }
+    }
+
     /// Reports that the running command changed `key` (in the client's database): Redis's
     /// `notifyKeyspaceEvent(class, name, key, db)`, called where Redis calls it.
     pub fn notify(&mut self, kind: EventClass, name: &'static str, key: &[u8]) {
@@ -355,6 +367,7 @@ mod tests {
                 expect(0, "s", EventClass::Set, "sadd"),
                 expect(0, "k", EventClass::Generic, "expire"),
                 expect(0, "k", EventClass::Generic, "del"),
+                expect(0, "nosuch", EventClass::KeyMiss, "keymiss"),
             ]
         );
         assert!(e.take_events().is_empty());

@@ -289,7 +289,7 @@ fn read<R>(ctx: &mut Ctx, key: &[u8], f: impl FnOnce(&HashValue) -> R) -> Result
             _ => Some(Err(error::wrongtype())),
         },
     };
-    ctx.hit(out.is_some());
+    ctx.hit_key(key, out.is_some());
     out.transpose()
 }
 

@@ -351,22 +351,33 @@ fn del(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 /// EXISTS key [key ...]: counts repeated keys each time.
 fn exists(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let now = ctx.now_ms;
-    let n = argv[1..].iter().filter(|k| ctx.db().peek(k, now).is_some()).count();
-    Ok(Reply::Integer(n as i64))
+    let mut n = 0;
+    for k in &argv[1..] {
+        let found = ctx.db().peek(k, now).is_some();
+        ctx.hit_key(k, found);
+        n += found as i64;
+    }
+    Ok(Reply::Integer(n))
 }
 
 /// TOUCH key [key ...]
 fn touch(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let now = ctx.now_ms;
-    let n = argv[1..].iter().filter(|k| ctx.db().get(k, now).is_some()).count();
-    Ok(Reply::Integer(n as i64))
+    let mut n = 0;
+    for k in &argv[1..] {
+        let found = ctx.db().get(k, now).is_some();
+        ctx.hit_key(k, found);
+        n += found as i64;
+    }
+    Ok(Reply::Integer(n))
 }
 
 /// TYPE key
 fn type_cmd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let now = ctx.now_ms;
-    let name = ctx.db().peek(&argv[1], now).map(|e| e.value.type_name()).unwrap_or("none");
-    Ok(Reply::status(name))
+    let name = ctx.db().peek(&argv[1], now).map(|e| e.value.type_name());
+    ctx.hit_key(&argv[1], name.is_some());
+    Ok(Reply::status(name.unwrap_or("none")))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -701,7 +712,9 @@ fn pexpireat(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 /// The shared body of TTL, PTTL, EXPIRETIME, PEXPIRETIME.
 fn ttl_generic(ctx: &mut Ctx, key: &[u8], ms: bool, absolute: bool) -> CmdResult {
     let now = ctx.now_ms;
-    let Some(expire_at) = ctx.db().peek(key, now).map(|e| e.expire_at) else {
+    let expire_at = ctx.db().peek(key, now).map(|e| e.expire_at);
+    ctx.hit_key(key, expire_at.is_some());
+    let Some(expire_at) = expire_at else {
         return Ok(Reply::Integer(-2));
     };
     let Some(t) = expire_at else {

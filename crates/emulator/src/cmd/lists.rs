@@ -446,7 +446,7 @@ fn read_list<R>(ctx: &mut Ctx, key: &[u8], f: impl FnOnce(&ListValue) -> R) -> R
             _ => (true, Err(error::wrongtype())),
         },
     };
-    ctx.hit(found);
+    ctx.hit_key(key, found);
     result
 }
 
@@ -1111,7 +1111,7 @@ fn lookup_by_pattern(ctx: &mut Ctx, pattern: &[u8], subst: &[u8]) -> Option<Vec<
             },
         ),
     };
-    ctx.hit(found);
+    ctx.hit_key(&key, found);
     value
 }
 
@@ -1201,7 +1201,7 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Vec<u8>], readonly: bool) -> CmdResult {
             },
         ),
     };
-    ctx.hit(found);
+    ctx.hit_key(key, found);
     let (kind, elements) = loaded?;
     if let Kind::ZSet = kind {
         // SORT converts a listpack sorted set to a skiplist for good (zsetConvert).

@@ -313,7 +313,7 @@ fn set_at<'a>(db: &'a Db, key: &[u8]) -> Option<&'a SetValue> {
 fn lookup_read(ctx: &mut Ctx, key: &[u8]) -> Result<bool, CmdError> {
     let now = ctx.now_ms;
     let found = ctx.db().get(key, now).map(|e| matches!(e.value, Value::Set(_)));
-    ctx.hit(found.is_some());
+    ctx.hit_key(key, found.is_some());
     match found {
         None => Ok(false),
         Some(true) => Ok(true),

@@ -397,7 +397,7 @@ fn limits(ctx: &Ctx) -> NodeLimits {
 fn read_lookup(ctx: &mut Ctx, key: &[u8]) -> Result<bool, CmdError> {
     let now = ctx.now_ms;
     let found = ctx.db().get(key, now).map(|e| matches!(e.value, Value::Stream(_)));
-    ctx.hit(found.is_some());
+    ctx.hit_key(key, found.is_some());
     match found {
         None => Ok(false),
         Some(true) => Ok(true),

@@ -364,7 +364,7 @@ pub(crate) fn read_string(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Vec<u8>>, 
             _ => return Err(error::wrongtype()),
         },
     };
-    ctx.hit(found.is_some());
+    ctx.hit_key(key, found.is_some());
     Ok(found)
 }
 
@@ -636,7 +636,7 @@ fn mget(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             },
             None => None,
         };
-        ctx.hit(v.is_some());
+        ctx.hit_key(key, v.is_some());
         out.push(v.map(Reply::Bulk).unwrap_or(Reply::Nil));
     }
     Ok(Reply::Array(out))

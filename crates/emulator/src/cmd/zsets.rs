@@ -690,7 +690,7 @@ fn read<R>(
             }
         },
     };
-    ctx.hit(found);
+    ctx.hit_key(key, found);
     Ok(r)
 }
 
@@ -1693,7 +1693,7 @@ fn set_op_generic(
                 true
             }
         };
-        ctx.hit(found);
+        ctx.hit_key(key, found);
     }
     let mut weights = vec![1.0f64; setnum];
     let mut how = Aggregate::Sum;
