@@ -451,11 +451,16 @@ pub fn ConsolePane() -> impl IntoView {
                     ctx.state
                         .try_with_value(|s| {
                             let c = s.console();
-                            c.waiting_for().map(|(cmd, since)| (cmd, s.pg.engine.now_ms() - since, c.is_subscribed()))
+                            c.waiting_for().map(|(cmd, since)| (cmd, s.pg.engine.now_ms() - since, c.is_subscribed(), c.is_monitoring()))
                         })
                         .flatten()
-                        .map(|(cmd, waited, subscribed)| {
-                            let (status, help) = if subscribed {
+                        .map(|(cmd, waited, subscribed, monitoring)| {
+                            let (status, help) = if monitoring {
+                                (
+                                    format!("Monitoring ({} s). ", waited / 1000),
+                                    "Every command any console runs appears here; Ctrl+C leaves.",
+                                )
+                            } else if subscribed {
                                 (
                                     format!("Subscribed: {} ({} s). ", cmd, waited / 1000),
                                     "Messages published from another console appear here; Ctrl+C leaves.",

@@ -67,6 +67,8 @@ struct Waiting {
     argv: Vec<Vec<u8>>,
     /// redis-cli's pubsub mode: every frame that arrives is printed; nothing is read.
     pubsub: bool,
+    /// redis-cli's monitor mode (after MONITOR): every line that arrives is printed.
+    monitor: bool,
     /// Runs still to do after this one (a repeat prefix: `3 XREAD BLOCK 0 ...`).
     remaining: u64,
     /// When the command was sent (the engine's clock), to show how long it has waited.
@@ -139,6 +141,11 @@ impl Console {
     /// SSUBSCRIBE): it prints messages as they arrive and reads no line until Ctrl+C.
     pub fn is_subscribed(&self) -> bool {
         self.waiting.as_ref().is_some_and(|w| w.pubsub)
+    }
+
+    /// Whether the console is in redis-cli's monitor mode (after MONITOR).
+    pub fn is_monitoring(&self) -> bool {
+        self.waiting.as_ref().is_some_and(|w| w.monitor)
     }
 
     /// What the console waits on, for the status line: the command and since when.
@@ -369,6 +376,7 @@ impl Console {
         let mut text = String::new();
         let mut last_error = false;
         let pubsub = cli::enters_pubsub_mode(argv);
+        let monitor = argv.first().is_some_and(|n| n.eq_ignore_ascii_case(b"monitor"));
         for done in 0..times {
             if pubsub {
                 // redis-cli says so as soon as it has sent the command.
@@ -377,7 +385,7 @@ impl Console {
             let reply = pg.engine.execute(self.client, argv);
             if reply == Reply::NoReply && pg.engine.is_blocked(self.client) {
                 self.waiting =
-                    Some(Waiting { argv: argv.to_vec(), pubsub: false, remaining: times - done - 1, since_ms: pg.engine.now_ms() });
+                    Some(Waiting { argv: argv.to_vec(), pubsub: false, monitor: false, remaining: times - done - 1, since_ms: pg.engine.now_ms() });
                 break;
             }
             // A reply behind frames the command sent its own client (one per channel of a
@@ -397,7 +405,13 @@ impl Console {
             // redis-cli's pubsub mode lasts until an error reply (or Ctrl+C).
             if pubsub && !error {
                 self.waiting =
-                    Some(Waiting { argv: argv.to_vec(), pubsub: true, remaining: times - done - 1, since_ms: pg.engine.now_ms() });
+                    Some(Waiting { argv: argv.to_vec(), pubsub: true, monitor: false, remaining: times - done - 1, since_ms: pg.engine.now_ms() });
+                break;
+            }
+            // So does its monitor mode, after MONITOR's OK.
+            if monitor && !error {
+                self.waiting =
+                    Some(Waiting { argv: argv.to_vec(), pubsub: false, monitor: true, remaining: 0, since_ms: pg.engine.now_ms() });
                 break;
             }
         }
@@ -410,6 +424,19 @@ impl Console {
     /// served by another client's write, or timed out), then runs what was left of a
     /// repeated command. Returns true if anything was printed.
     pub fn deliver(&mut self, pg: &mut Playground) -> bool {
+        if pg.engine.client(self.client).is_none() {
+            // CLIENT KILL from another console closed this one's connection: redis-cli
+            // reports it and connects again.
+            self.waiting = None;
+            self.typeahead.clear();
+            self.client = pg.engine.connect(ClientInfo::default());
+            self.push(
+                Kind::Note,
+                String::new(),
+                format!("The server closed this console's connection (CLIENT KILL); it reconnected as a new client (id {}).", self.client),
+            );
+            return true;
+        }
         let replies = pg.engine.drain_outbox(self.client);
         if replies.is_empty() {
             return false;
@@ -425,7 +452,7 @@ impl Console {
             self.push(kind, String::new(), cli::render_for(&argv, &reply));
         }
         if let Some(w) = waiting {
-            if pg.engine.is_blocked(self.client) || (w.pubsub && !error) {
+            if pg.engine.is_blocked(self.client) || ((w.pubsub || w.monitor) && !error) {
                 self.waiting = Some(w);
             } else if w.remaining > 0 {
                 self.run_times(pg, &w.argv, w.remaining);
@@ -445,7 +472,9 @@ impl Console {
             self.typeahead.clear();
             pg.engine.disconnect(self.client);
             self.client = pg.engine.connect(ClientInfo::default());
-            let text = if w.pubsub {
+            let text = if w.monitor {
+                format!("^C: left monitor mode; this console reconnected as a new client (id {}), as redis-cli does.", self.client)
+            } else if w.pubsub {
                 // redis-cli closes the subscribed connection and connects again.
                 format!(
                     "^C: left subscribed mode; this console reconnected as a new client (id {}), as redis-cli does.",
@@ -1060,5 +1089,37 @@ mod tests {
         assert_eq!(c.typeahead_len(), 0);
         run(&mut c, &mut pg, &["GET a"]);
         assert_eq!(last(&c).1, "(nil)\n");
+    }
+
+    #[test]
+    fn a_monitor_console_prints_every_command_of_other_consoles() {
+        let (mut m, mut pg, _) = setup();
+        let other = pg.engine.connect(ClientInfo::default());
+        let mut c = Console::blank(History::new(), other);
+        run(&mut m, &mut pg, &["MONITOR"]);
+        assert!(m.is_monitoring() && m.is_waiting());
+        run(&mut c, &mut pg, &["SET k v"]);
+        assert!(m.deliver(&mut pg));
+        let (kind, text) = last(&m);
+        assert_eq!(kind, Kind::Reply);
+        assert!(text.ends_with("[0 127.0.0.1:50000] \"SET\" \"k\" \"v\"\n"), "{text}");
+        assert!(m.interrupt(&mut pg));
+        assert!(!m.is_monitoring());
+        run(&mut c, &mut pg, &["GET k"]);
+        assert!(!m.deliver(&mut pg), "the new connection monitors nothing");
+    }
+
+    #[test]
+    fn a_killed_console_says_so_and_reconnects() {
+        let (mut victim, mut pg, _) = setup();
+        let other = pg.engine.connect(ClientInfo::default());
+        let mut admin = Console::blank(History::new(), other);
+        let before = victim.client();
+        run(&mut admin, &mut pg, &[&format!("CLIENT KILL ID {before}")]);
+        assert!(victim.deliver(&mut pg));
+        assert_ne!(victim.client(), before);
+        assert!(last(&victim).1.contains("CLIENT KILL"));
+        let out = run(&mut victim, &mut pg, &["PING"]);
+        assert!(out.ends_with("PONG\n"));
     }
 }
