@@ -722,3 +722,109 @@ pub(crate) fn subscribed_ping(ctx: &Ctx, argv: &[Vec<u8>]) -> Option<Reply> {
     let message = argv.get(1).cloned().unwrap_or_default();
     Some(Reply::Array(vec![word("pong"), Reply::Bulk(message)]))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::clock::ManualClock;
+    use crate::engine::{ClientInfo, Engine};
+    use crate::reply::Reply;
+
+    fn argv(s: &str) -> Vec<Vec<u8>> {
+        s.split_whitespace().map(|w| w.as_bytes().to_vec()).collect()
+    }
+
+    fn text(r: Reply) -> String {
+        match r {
+            Reply::Verbatim(_, b) | Reply::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    fn field<'a>(line: &'a str, name: &str) -> &'a str {
+        line.split(' ').find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('='))).unwrap_or("")
+    }
+
+    #[test]
+    fn client_list_shows_subscriptions_and_the_p_flag() {
+        let mut e = Engine::new(Box::new(ManualClock::new(1_700_000_000_000)), 1);
+        let a = e.connect(ClientInfo::default());
+        let b = e.connect(ClientInfo::default());
+        e.execute(b, &argv("SUBSCRIBE c1 c2"));
+        e.execute(b, &argv("PSUBSCRIBE p*"));
+        e.execute(b, &argv("SSUBSCRIBE s1"));
+        e.drain_outbox(b);
+        let list = text(e.execute(a, &argv("CLIENT LIST ID 2")));
+        assert_eq!(
+            (field(&list, "flags"), field(&list, "sub"), field(&list, "psub"), field(&list, "ssub")),
+            ("P", "2", "1", "1"),
+            "{list}"
+        );
+        let mine = text(e.execute(a, &argv("CLIENT INFO")));
+        assert_eq!((field(&mine, "flags"), field(&mine, "sub")), ("N", "0"));
+        let pubsub = text(e.execute(a, &argv("CLIENT LIST TYPE pubsub")));
+        assert_eq!(pubsub.lines().map(|l| field(l, "id").to_string()).collect::<Vec<_>>(), ["2"]);
+        let normal = text(e.execute(a, &argv("CLIENT LIST TYPE normal")));
+        assert_eq!(normal.lines().map(|l| field(l, "id").to_string()).collect::<Vec<_>>(), ["1"]);
+        let info = text(e.execute(a, &argv("INFO stats")));
+        for want in ["pubsub_channels:2", "pubsub_patterns:1", "pubsubshard_channels:1"] {
+            assert!(info.contains(want), "{want} in {info}");
+        }
+        // Disconnecting forgets every subscription.
+        e.disconnect(b);
+        assert_eq!(e.execute(a, &argv("PUBLISH c1 x")), Reply::Integer(0));
+        assert_eq!(e.execute(a, &argv("PUBSUB NUMPAT")), Reply::Integer(0));
+        assert_eq!(e.execute(a, &argv("PUBSUB SHARDCHANNELS")), Reply::Array(vec![]));
+        assert!(!e.is_subscribed(b));
+    }
+
+    #[test]
+    fn several_replies_of_one_command_arrive_in_order_through_the_outbox() {
+        let mut e = Engine::new(Box::new(ManualClock::new(1_700_000_000_000)), 1);
+        let a = e.connect(ClientInfo::default());
+        assert_eq!(e.execute(a, &argv("SUBSCRIBE x y z")), Reply::NoReply);
+        let got: Vec<Reply> = e.drain_outbox(a);
+        let names: Vec<Reply> = got
+            .into_iter()
+            .map(|r| match r {
+                Reply::Push(items) => items[1].clone(),
+                other => other,
+            })
+            .collect();
+        assert_eq!(names, vec![Reply::bulk_str("x"), Reply::bulk_str("y"), Reply::bulk_str("z")]);
+        // A bare UNSUBSCRIBE answers in subscription order, counting down.
+        assert_eq!(e.execute(a, &argv("UNSUBSCRIBE")), Reply::NoReply);
+        let counts: Vec<Reply> = e
+            .drain_outbox(a)
+            .into_iter()
+            .map(|r| match r {
+                Reply::Push(items) => Reply::Array(vec![items[1].clone(), items[2].clone()]),
+                other => other,
+            })
+            .collect();
+        assert_eq!(
+            counts,
+            vec![
+                Reply::Array(vec![Reply::bulk_str("x"), Reply::Integer(2)]),
+                Reply::Array(vec![Reply::bulk_str("y"), Reply::Integer(1)]),
+                Reply::Array(vec![Reply::bulk_str("z"), Reply::Integer(0)]),
+            ]
+        );
+        assert_eq!(e.execute(a, &argv("GET k")), Reply::Nil, "out of subscribed mode");
+    }
+
+    #[test]
+    fn many_subscribers_each_get_one_frame() {
+        let mut e = Engine::new(Box::new(ManualClock::new(1_700_000_000_000)), 1);
+        let publisher = e.connect(ClientInfo::default());
+        let subs: Vec<u64> = (0..1000).map(|_| e.connect(ClientInfo::default())).collect();
+        for &s in &subs {
+            e.execute(s, &argv("SUBSCRIBE news"));
+            e.drain_outbox(s);
+        }
+        assert_eq!(e.execute(publisher, &argv("PUBLISH news hi")), Reply::Integer(1000));
+        for &s in &subs {
+            assert_eq!(e.drain_outbox(s).len(), 1);
+        }
+        assert!(!e.has_output());
+    }
+}
