@@ -188,6 +188,10 @@ impl Engine {
     /// reports (so they precede it, as in Redis) and after each command.
     pub(crate) fn flush_db_events(&mut self, sender: Option<ClientId>) {
         self.update_event_recording();
+        if !self.dbs.first().is_some_and(|d| d.records_events()) {
+            // Nobody wants events: the databases record nothing.
+            return;
+        }
         for db in 0..self.dbs.len() {
             if !self.dbs[db].has_events() {
                 continue;

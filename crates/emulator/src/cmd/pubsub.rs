@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::engine::{ClientId, Ctx, Engine};
 use crate::error::{self, CmdError, CmdResult};
 use crate::glob::glob_match;
+use crate::scan::FixedState;
 use crate::reply::{Protocol, Reply};
 use crate::table::{flag::*, CommandSpec};
 
@@ -211,7 +212,7 @@ const PUBSUB_SUBCOMMANDS: &[CommandSpec] = &[
 #[derive(Clone, Debug, Default)]
 struct OrderedSet {
     seq: u64,
-    by_name: HashMap<Vec<u8>, u64>,
+    by_name: HashMap<Vec<u8>, u64, FixedState>,
     by_seq: BTreeMap<u64, Vec<u8>>,
 }
 
@@ -293,7 +294,7 @@ pub struct PubSub {
     shard_channels: BTreeMap<Vec<u8>, Vec<ClientId>>,
     /// Pattern -> subscribers, patterns in the order they were first subscribed.
     patterns: Vec<(Vec<u8>, Vec<ClientId>)>,
-    clients: HashMap<ClientId, ClientSubs>,
+    clients: HashMap<ClientId, ClientSubs, FixedState>,
     /// A client that the running command sent a frame to while it runs (its own
     /// subscribe replies, a message it published to itself): Redis writes those before
     /// the command's reply, so `Engine::execute` queues the reply behind them.
@@ -327,7 +328,7 @@ impl PubSub {
     /// Whether `client` is in subscribed mode (Redis's CLIENT_PUBSUB flag: set by a
     /// subscription, cleared when the last one goes).
     pub fn is_subscribed(&self, client: ClientId) -> bool {
-        self.clients.get(&client).is_some_and(|s| !s.is_empty())
+        !self.clients.is_empty() && self.clients.get(&client).is_some_and(|s| !s.is_empty())
     }
 
     /// (channels, patterns, shard channels) `client` is subscribed to, for CLIENT LIST.
