@@ -22,6 +22,8 @@ use crate::web;
 pub struct Tab {
     /// Shown on the tab: `redis-cli 2`.
     pub number: u32,
+    /// A name the learner gave the tab ("producer", "worker 1"), shown instead.
+    pub title: Option<String>,
     pub console: Console,
 }
 
@@ -58,7 +60,7 @@ impl AppState {
         let history = self.console().history().clone();
         let number = self.next_number;
         self.next_number += 1;
-        self.tabs.push(Tab { number, console: Console::blank(history, client) });
+        self.tabs.push(Tab { number, title: None, console: Console::blank(history, client) });
         self.active = self.tabs.len() - 1;
         true
     }
@@ -84,6 +86,15 @@ impl AppState {
             any |= tab.console.deliver(&mut self.pg);
         }
         any
+    }
+
+    /// Names tab `index` (trimmed, at most 40 characters); an empty name restores the
+    /// default `redis-cli N`.
+    pub fn rename_tab(&mut self, index: usize, name: &str) {
+        if let Some(tab) = self.tabs.get_mut(index) {
+            let name: String = name.trim().chars().filter(|c| !c.is_control()).take(40).collect();
+            tab.title = (!name.is_empty()).then_some(name);
+        }
     }
 
     /// Times out blocked clients whose deadline passed and prints their replies.
@@ -198,7 +209,7 @@ pub fn App() -> impl IntoView {
     let seed = web::random_seed();
     let pg = Playground::new(Box::new(PageClock), seed);
     let console = Console::new(web::load_history().map(|s| History::parse(&s)).unwrap_or_default(), pg.client);
-    let state = AppState { pg, tabs: vec![Tab { number: 1, console }], active: 0, next_number: 2, watch: Watch::default() };
+    let state = AppState { pg, tabs: vec![Tab { number: 1, title: None, console }], active: 0, next_number: 2, watch: Watch::default() };
     let ctx = AppCtx {
         state: StoredValue::new_local(state),
         entries: RwSignal::new(0),
@@ -317,18 +328,35 @@ pub fn ConsolePane() -> impl IntoView {
             .flatten()
     };
 
-    // The tab strip: (index, number, waiting, active) per tab.
+    // The tab strip: (index, name, waiting, active) per tab.
     let tab_list = move || {
         ctx.tabs.track();
         ctx.state
             .try_with_value(|s| {
-                s.tabs.iter().enumerate().map(|(i, t)| (i, t.number, t.console.is_waiting(), i == s.active)).collect::<Vec<_>>()
+                s.tabs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        let name = t.title.clone().unwrap_or_else(|| format!("redis-cli {}", t.number));
+                        (i, name, t.console.is_waiting(), i == s.active)
+                    })
+                    .collect::<Vec<_>>()
             })
             .unwrap_or_default()
     };
-    let tab_view = move |(index, number, waiting, active): (usize, u32, bool, bool)| {
-        let name = format!("redis-cli {number}");
-        let title = if waiting { format!("{name}: waiting for a reply") } else { name.clone() };
+    let tab_view = move |(index, name, waiting, active): (usize, String, bool, bool)| {
+        let rename = {
+            let current = name.clone();
+            move |_| {
+                let asked = web_sys::window()
+                    .and_then(|w| w.prompt_with_message_and_default("Name this console (empty for the default):", &current).ok())
+                    .flatten();
+                if let Some(new_name) = asked {
+                    ctx.tabs_op(|s| s.rename_tab(index, &new_name));
+                }
+            }
+        };
+        let title = if waiting { format!("{name}: waiting (double-click to rename)") } else { format!("{name} (double-click to rename)") };
         let close_label = format!("Close {name}");
         let several = tab_list().len() > 1;
         view! {
@@ -339,6 +367,7 @@ pub fn ConsolePane() -> impl IntoView {
                     aria-selected=if active { "true" } else { "false" }
                     title=title
                     on:click=move |_| ctx.tabs_op(|s| s.active = index.min(s.tabs.len() - 1))
+                    on:dblclick=rename
                 >
                     {name}
                     {waiting.then(|| view! { <span class="tab-wait" aria-hidden="true"></span> })}

@@ -261,3 +261,15 @@ test('a tab blocked in XREAD BLOCK is woken by an XADD typed in another tab', as
   await expect(page.locator('.wait-status')).toHaveCount(0);
   await expect.poll(async () => (await lastEntries(page, 1))[0]).toContain('reconnected as a new client');
 });
+
+test('a console tab can be renamed, and closing a tab disconnects its client', async ({ page }) => {
+  await open(page);
+  await page.getByRole('button', { name: 'Open another console' }).click();
+  page.once('dialog', (d) => d.accept('worker 1'));
+  await page.getByRole('tab', { name: 'redis-cli 2' }).dblclick();
+  await expect(page.getByRole('tab', { name: 'worker 1' })).toHaveAttribute('aria-selected', 'true');
+  expect(await run(page, 'CLIENT ID')).toBe('(integer) 3\n');
+  await page.getByRole('button', { name: 'Close worker 1' }).click();
+  await expect(page.getByRole('tab')).toHaveCount(1);
+  expect(await run(page, 'CLIENT KILL ID 3')).toBe('(integer) 0\n');
+});
