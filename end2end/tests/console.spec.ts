@@ -273,3 +273,36 @@ test('a console tab can be renamed, and closing a tab disconnects its client', a
   await expect(page.getByRole('tab')).toHaveCount(1);
   expect(await run(page, 'CLIENT KILL ID 3')).toBe('(integer) 0\n');
 });
+
+test('seed 003 pub/sub with two tabs: the subscriber prints messages until Ctrl+C', async ({ page }) => {
+  await open(page);
+  await page.keyboard.type('SUBSCRIBE "holberton school channel"');
+  await page.keyboard.press('Enter');
+  await expect(page.locator('.wait-status')).toContainText('Subscribed');
+  await expect.poll(async () => (await lastEntries(page, 1))[0]).toContain('Reading messages...');
+
+  await page.getByRole('button', { name: 'Open another console' }).click();
+  expect(await run(page, 'PUBLISH "holberton school channel" "Holberton Student #1 starts course"')).toBe('(integer) 1\n');
+  expect(await run(page, 'PUBLISH "holberton school channel" KILL_SERVER')).toBe('(integer) 1\n');
+
+  await page.getByRole('tab', { name: 'redis-cli 1' }).click();
+  const shown = (await lastEntries(page, 2)).join('');
+  expect(shown).toContain('1) "message"\n2) "holberton school channel"\n3) "Holberton Student #1 starts course"\n');
+  expect(shown).toContain('3) "KILL_SERVER"\n');
+  await page.keyboard.press('Control+c');
+  await expect(page.locator('.wait-status')).toHaveCount(0);
+  expect(await run(page, 'PUBSUB NUMSUB "holberton school channel"')).toBe('1) "holberton school channel"\n2) (integer) 0\n');
+});
+
+test('WATCH in one tab is broken by a write from another: EXEC returns nil', async ({ page }) => {
+  await open(page);
+  expect(await run(page, 'SET balance 100')).toBe('OK\n');
+  expect(await run(page, 'WATCH balance')).toBe('OK\n');
+  await page.getByRole('button', { name: 'Open another console' }).click();
+  expect(await run(page, 'INCRBY balance 50')).toBe('(integer) 150\n');
+  await page.getByRole('tab', { name: 'redis-cli 1' }).click();
+  expect(await run(page, 'MULTI')).toBe('OK\n');
+  expect(await run(page, 'DECRBY balance 30')).toBe('QUEUED\n');
+  expect(await run(page, 'EXEC')).toBe('(nil)\n');
+  expect(await run(page, 'GET balance')).toBe('"150"\n');
+});
