@@ -301,13 +301,16 @@ impl Engine {
         // Pub/sub frames the command sent its own client come before its reply.
         let had_output = had_output || self.pubsub.pushed_to(client);
         self.after_command();
-        match self.clients.get_mut(&client) {
+        let reply = match self.clients.get_mut(&client) {
             Some(c) if had_output && reply != Reply::NoReply => {
                 c.queues.outbox.push_back(reply);
                 Reply::NoReply
             }
             _ => reply,
-        }
+        };
+        // Frames Redis writes after a command's reply follow it.
+        self.deliver_after_reply();
+        reply
     }
 
     /// Runs one command now, without serving blocked clients afterwards.
@@ -382,10 +385,11 @@ impl Engine {
                     Ok(()) => {
                         let handler = spec.handler.expect("resolve returns runnable commands");
                         let dirty_before = self.dirty;
+                        self.begin_command_events();
                         let mut ctx = Ctx { engine: self, client, now_ms, spec };
                         let result = handler(&mut ctx, argv);
                         // Keys the command expired or created, as keyspace events.
-                        self.flush_db_events(Some(client));
+                        self.end_command_events(client);
                         self.settle_watches(self.dirty != dirty_before);
                         if !self.monitors.is_empty() && !spec.has(flag::SKIP_MONITOR | flag::ADMIN) {
                             crate::cmd::server::feed_monitors(self, client, argv);

@@ -137,6 +137,15 @@ impl Ctx<'_> {
         }
     }
 
+    /// Marks the point where Redis has written the running command's reply: events the
+    /// command reports from here on reach its own client (subscribed to them, RESP3)
+    /// after the reply, as in Redis (LPUSH, HSET, ZADD, XADD, EXPIRE... reply first).
+    pub fn replied(&mut self) {
+        let client = self.client;
+        self.engine.flush_db_events(Some(client));
+        self.engine.pubsub.late = true;
+    }
+
     /// Reports that the running command changed `key` (in the client's database): Redis's
     /// `notifyKeyspaceEvent(class, name, key, db)`, called where Redis calls it.
     pub fn notify(&mut self, kind: EventClass, name: &'static str, key: &[u8]) {
@@ -204,6 +213,18 @@ impl Engine {
                 self.emit_event(db, kind, name, &key, sender);
             }
         }
+    }
+
+    /// Before a command runs: its events come before its reply until it says otherwise.
+    pub(crate) fn begin_command_events(&mut self) {
+        self.pubsub.late = false;
+    }
+
+    /// After a command: what the databases recorded during it (keys it expired or
+    /// created, before its reply in Redis) becomes events.
+    pub(crate) fn end_command_events(&mut self, client: ClientId) {
+        self.pubsub.late = false;
+        self.flush_db_events(Some(client));
     }
 
     /// Records one event: first what the databases recorded before it, then the event.

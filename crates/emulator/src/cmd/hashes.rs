@@ -370,6 +370,7 @@ fn hset(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         argv[2..].chunks(2).filter(|p| h.insert(&p[0], p[1].clone(), max_entries, max_value)).count()
     })?;
     ctx.dirty((argv.len() as u64 - 2) / 2);
+    ctx.replied();
     ctx.notify(EventClass::Hash, "hset", &argv[1]);
     // HMSET (deprecated) replies OK: Redis tells them apart by the name's second letter.
     if argv[0].get(1).is_some_and(|c| c.eq_ignore_ascii_case(&b's')) {
@@ -391,6 +392,7 @@ fn hsetnx(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     })?;
     if set {
         ctx.dirty(1);
+        ctx.replied();
         ctx.notify(EventClass::Hash, "hset", &argv[1]);
     }
     Ok(Reply::Integer(set as i64))
@@ -494,6 +496,7 @@ fn hincrby(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         Ok::<i64, CmdError>(new)
     })??;
     ctx.dirty(1);
+    ctx.replied();
     ctx.notify(EventClass::Hash, "hincrby", &argv[1]);
     Ok(Reply::Integer(value))
 }
@@ -519,6 +522,7 @@ fn hincrbyfloat(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         Ok(text)
     })??;
     ctx.dirty(1);
+    ctx.replied();
     ctx.notify(EventClass::Hash, "hincrbyfloat", &argv[1]);
     Ok(Reply::Bulk(text))
 }

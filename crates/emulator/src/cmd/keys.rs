@@ -682,6 +682,7 @@ fn expire_generic(ctx: &mut Ctx, argv: &[Vec<u8>], base_ms: i64, seconds: bool) 
     } else {
         ctx.db().set_expire(&argv[1], Some(when));
         ctx.dirty(1);
+        ctx.replied();
         ctx.notify(EventClass::Generic, "expire", &argv[1]);
     }
     Ok(Reply::Integer(1))

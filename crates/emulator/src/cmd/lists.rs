@@ -565,6 +565,7 @@ fn push_generic(ctx: &mut Ctx, argv: &[Vec<u8>], end: End, xx: bool) -> CmdResul
         }
     };
     ctx.dirty(elements.len() as u64);
+    ctx.replied();
     notify_pushed(ctx, key, end);
     Ok(Reply::Integer(len as i64))
 }
@@ -604,6 +605,7 @@ fn pop_generic(ctx: &mut Ctx, argv: &[Vec<u8>], end: End) -> CmdResult {
         None => match write_list(ctx, key, |l| pop(l, end))? {
             Some(Some(v)) => {
                 ctx.dirty(1);
+                ctx.replied();
                 notify_popped(ctx, key, end);
                 Ok(Reply::Bulk(v))
             }
@@ -616,6 +618,7 @@ fn pop_generic(ctx: &mut Ctx, argv: &[Vec<u8>], end: End) -> CmdResult {
         Some(n) => match write_list(ctx, key, |l| pop_many(l, end, n as usize))? {
             Some(items) => {
                 ctx.dirty(items.len() as u64);
+                ctx.replied();
                 notify_popped(ctx, key, end);
                 Ok(Reply::bulks(items))
             }
@@ -665,6 +668,7 @@ fn lmpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
                 continue;
             }
             ctx.dirty(items.len() as u64);
+            ctx.replied();
             notify_popped(ctx, key, end);
             return Ok(Reply::Array(vec![Reply::Bulk(key.clone()), Reply::bulks(items)]));
         }
@@ -700,7 +704,9 @@ fn move_generic(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Cm
         })?
         .flatten();
         ctx.dirty(1);
+        // lmoveHandlePush notifies, then replies; the pop is notified after.
         notify_pushed(ctx, dst, to);
+        ctx.replied();
         notify_popped(ctx, src, from);
         return Ok(v.map(Reply::Bulk).unwrap_or(Reply::Nil));
     }
@@ -718,6 +724,7 @@ fn move_generic(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Cm
     }
     ctx.dirty(1);
     notify_pushed(ctx, dst, to);
+    ctx.replied();
     notify_popped(ctx, src, from);
     Ok(Reply::Bulk(v))
 }
@@ -786,6 +793,7 @@ fn pop_reply(ctx: &mut Ctx, key: &[u8], end: End, count: Option<usize>) -> Reply
     let items = write_list(ctx, key, |l| pop_many(l, end, count.unwrap_or(1))).ok().flatten().unwrap_or_default();
     ctx.dirty(items.len() as u64);
     if !items.is_empty() {
+        ctx.replied();
         notify_popped(ctx, key, end);
     }
     match count {
@@ -969,6 +977,7 @@ fn lset(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         Some(Err(e)) => Err(e),
         Some(Ok(())) => {
             ctx.dirty(1);
+            ctx.replied();
             ctx.notify(EventClass::List, "lset", &argv[1]);
             Ok(Reply::ok())
         }

@@ -299,6 +299,11 @@ pub struct PubSub {
     /// subscribe replies, a message it published to itself): Redis writes those before
     /// the command's reply, so `Engine::execute` queues the reply behind them.
     pushed_to_self: Option<ClientId>,
+    /// Set once the running command has, in Redis, already written its reply
+    /// (`Ctx::replied`): frames it sends its own client from then on wait in `after_reply`
+    /// and follow the reply.
+    pub(crate) late: bool,
+    pub(crate) after_reply: Vec<(ClientId, Reply)>,
     /// Keyspace events kept for observers (see `notify`).
     pub(crate) events: crate::notify::EventLog,
 }
@@ -495,6 +500,10 @@ impl Engine {
         let n = recipients.len();
         for (client, frame) in recipients {
             if Some(client) == sender {
+                if self.pubsub.late {
+                    self.pubsub.after_reply.push((client, frame));
+                    continue;
+                }
                 self.pubsub.pushed_to_self = Some(client);
             }
             if let Some(c) = self.clients.get_mut(&client) {
@@ -502,6 +511,19 @@ impl Engine {
             }
         }
         n
+    }
+
+    /// Frames that commands sent their own clients after their replies (see `late`),
+    /// into the outboxes, behind those replies.
+    pub(crate) fn deliver_after_reply(&mut self) {
+        if self.pubsub.after_reply.is_empty() {
+            return;
+        }
+        for (client, frame) in std::mem::take(&mut self.pubsub.after_reply) {
+            if let Some(c) = self.clients.get_mut(&client) {
+                c.queues.outbox.push_back(frame);
+            }
+        }
     }
 
     /// Whether `client` is subscribed to anything (CLIENT LIST's `P` flag).

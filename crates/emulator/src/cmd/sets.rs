@@ -357,6 +357,7 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], result: SetValue, event: &'static str
     if n > 0 {
         ctx.db().set(dst, Value::Set(result), now);
         ctx.dirty(1);
+        ctx.replied();
         ctx.notify(EventClass::Set, event, dst);
     } else if ctx.db().remove(dst).is_some() {
         ctx.dirty(1);
@@ -540,6 +541,7 @@ fn spop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         .flatten();
     ctx.dirty(1);
     ctx.notify(EventClass::Set, "spop", key);
+    ctx.replied();
     if ctx.db().entry(key).is_none() {
         ctx.notify(EventClass::Generic, "del", key);
     }
@@ -560,6 +562,7 @@ fn spop_with_count(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let size = set_at(&ctx.engine.dbs[idx], key).map_or(0, |s| s.len()) as u64;
     ctx.dirty(count.min(size));
     ctx.notify(EventClass::Set, "spop", key);
+    ctx.replied();
     if count >= size {
         // CASE 1: the whole set, as SUNION of the one key would reply it; the key goes.
         let all = set_at(&ctx.engine.dbs[idx], key).map(|s| union_of(&[Some(s)], max)).unwrap_or_default();

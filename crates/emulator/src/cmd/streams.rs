@@ -617,6 +617,7 @@ fn xadd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let (added, trimmed) = added;
     ctx.dirty(1);
     signal_ready(ctx, key);
+    ctx.replied();
     ctx.notify(EventClass::Stream, "xadd", key);
     if trimmed > 0 {
         ctx.notify(EventClass::Stream, "xtrim", key);
@@ -764,6 +765,7 @@ fn xsetid(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     })
     .unwrap_or_else(|| Err(error::wrongtype()))?;
     ctx.dirty(1);
+    ctx.replied();
     ctx.notify(EventClass::Stream, "xsetid", &argv[1]);
     Ok(Reply::ok())
 }
@@ -1487,6 +1489,7 @@ fn xgroup(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
                 return Err(CmdError::new("BUSYGROUP Consumer Group name already exists"));
             }
             ctx.dirty(1);
+            ctx.replied();
             ctx.notify(EventClass::Stream, "xgroup-create", key);
             Ok(Reply::ok())
         }
@@ -1503,6 +1506,7 @@ fn xgroup(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
                 }
             });
             ctx.dirty(1);
+            ctx.replied();
             ctx.notify(EventClass::Stream, "xgroup-setid", key);
             Ok(Reply::ok())
         }
@@ -1510,6 +1514,7 @@ fn xgroup(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             let destroyed = update(ctx, key, |s| s.groups.remove(group.as_slice()).is_some()).unwrap_or(false);
             if destroyed {
                 ctx.dirty(1);
+                ctx.replied();
                 ctx.notify(EventClass::Stream, "xgroup-destroy", key);
                 // Readers blocked on the group get an error when the key is served.
                 signal_ready(ctx, key);

@@ -525,6 +525,10 @@ fn set(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         db.set_with_expire(&argv[1], value, when, now);
     }
     ctx.dirty(1);
+    if o.get {
+        // SET ... GET replies (with the old value) before it sets.
+        ctx.replied();
+    }
     ctx.notify(EventClass::String, "set", &argv[1]);
     if when.is_some() {
         ctx.notify(EventClass::Generic, "expire", &argv[1]);
@@ -575,6 +579,7 @@ fn getset(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let now = ctx.now_ms;
     ctx.db().set(&argv[1], Value::Str(StrValue::from_set(argv[2].clone())), now);
     ctx.dirty(1);
+    ctx.replied();
     ctx.notify(EventClass::String, "set", &argv[1]);
     Ok(old.map(Reply::Bulk).unwrap_or(Reply::Nil))
 }
@@ -585,6 +590,7 @@ fn getdel(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if old.is_some() {
         ctx.db().remove(&argv[1]);
         ctx.dirty(1);
+        ctx.replied();
         ctx.notify(EventClass::Generic, "del", &argv[1]);
     }
     Ok(old.map(Reply::Bulk).unwrap_or(Reply::Nil))
@@ -601,6 +607,8 @@ fn getex(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         None => None,
     };
     let now = ctx.now_ms;
+    // GETEX replies before it changes the TTL.
+    ctx.replied();
     match when {
         Some(t) if t <= now => {
             ctx.db().remove(&argv[1]);

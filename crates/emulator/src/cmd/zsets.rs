@@ -746,6 +746,7 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], z: ZSetValue, event: &'static str) ->
     if n > 0 {
         ctx.db().set(dst, Value::ZSet(z), now);
         ctx.dirty(1);
+        ctx.replied();
         ctx.notify(EventClass::Zset, event, dst);
     } else if ctx.db().remove(dst).is_some() {
         ctx.dirty(1);
@@ -875,6 +876,7 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[Vec<u8>], mut incr: bool) -> CmdResult {
     let (added, updated, processed, last, nan) = outcome.unwrap_or((0, 0, 0, 0.0, false));
     ctx.dirty((added + updated) as u64);
     if added + updated > 0 {
+        ctx.replied();
         ctx.notify(EventClass::Zset, if incr { "zincr" } else { "zadd" }, &argv[1]);
     }
     if nan {
@@ -907,7 +909,7 @@ fn zrem(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     })?
     .unwrap_or(0);
     ctx.dirty(deleted);
-    notify_removed(ctx, &argv[1], deleted as usize, "zrem");
+    notify_removed(ctx, &argv[1], deleted as usize, "zrem", false);
     Ok(Reply::Integer(deleted as i64))
 }
 
@@ -1216,7 +1218,7 @@ fn zremrangebyrank(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     })?
     .unwrap_or(0);
     ctx.dirty(n as u64);
-    notify_removed(ctx, &argv[1], n, "zremrangebyrank");
+    notify_removed(ctx, &argv[1], n, "zremrangebyrank", false);
     Ok(Reply::Integer(n as i64))
 }
 
@@ -1229,7 +1231,7 @@ fn zremrangebyscore(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     })?
     .unwrap_or(0);
     ctx.dirty(n as u64);
-    notify_removed(ctx, &argv[1], n, "zremrangebyscore");
+    notify_removed(ctx, &argv[1], n, "zremrangebyscore", false);
     Ok(Reply::Integer(n as i64))
 }
 
@@ -1242,7 +1244,7 @@ fn zremrangebylex(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     })?
     .unwrap_or(0);
     ctx.dirty(n as u64);
-    notify_removed(ctx, &argv[1], n, "zremrangebylex");
+    notify_removed(ctx, &argv[1], n, "zremrangebylex", false);
     Ok(Reply::Integer(n as i64))
 }
 
@@ -1252,9 +1254,13 @@ fn zremrangebylex(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// The events of members removed from `key`: `event` if any were, then `del` if the
 /// sorted set is gone (as zremGenericCommand and genericZpopCommand).
-fn notify_removed(ctx: &mut Ctx, key: &[u8], removed: usize, event: &'static str) {
+fn notify_removed(ctx: &mut Ctx, key: &[u8], removed: usize, event: &'static str, pop: bool) {
     if removed > 0 {
         ctx.notify(EventClass::Zset, event, key);
+        if pop {
+            // genericZpopCommand notifies inside its reply; the key's deletion comes after.
+            ctx.replied();
+        }
         if ctx.db().entry(key).is_none() {
             ctx.notify(EventClass::Generic, "del", key);
         }
@@ -1295,7 +1301,7 @@ fn pop_generic(
         })?;
         if let Some(p) = popped {
             ctx.dirty(p.len() as u64);
-            notify_removed(ctx, key, p.len(), if max { "zpopmax" } else { "zpopmin" });
+            notify_removed(ctx, key, p.len(), if max { "zpopmax" } else { "zpopmin" }, true);
             return Ok(Some((key.clone(), p)));
         }
     }
