@@ -143,7 +143,7 @@ impl Ctx<'_> {
     pub fn replied(&mut self) {
         let client = self.client;
         self.engine.flush_db_events(Some(client));
-        self.engine.pubsub.late = true;
+        self.engine.pubsub.late = Some(client);
     }
 
     /// Reports that the running command changed `key` (in the client's database): Redis's
@@ -217,13 +217,13 @@ impl Engine {
 
     /// Before a command runs: its events come before its reply until it says otherwise.
     pub(crate) fn begin_command_events(&mut self) {
-        self.pubsub.late = false;
+        self.pubsub.late = None;
     }
 
     /// After a command: what the databases recorded during it (keys it expired or
     /// created, before its reply in Redis) becomes events.
     pub(crate) fn end_command_events(&mut self, client: ClientId) {
-        self.pubsub.late = false;
+        self.pubsub.late = None;
         self.flush_db_events(Some(client));
     }
 

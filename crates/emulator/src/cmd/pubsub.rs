@@ -299,10 +299,10 @@ pub struct PubSub {
     /// subscribe replies, a message it published to itself): Redis writes those before
     /// the command's reply, so `Engine::execute` queues the reply behind them.
     pushed_to_self: Option<ClientId>,
-    /// Set once the running command has, in Redis, already written its reply
-    /// (`Ctx::replied`): frames it sends its own client from then on wait in `after_reply`
+    /// The client whose running command has, in Redis, already written its reply
+    /// (`Ctx::replied`): frames it sends that client from then on wait in `after_reply`
     /// and follow the reply.
-    pub(crate) late: bool,
+    pub(crate) late: Option<ClientId>,
     pub(crate) after_reply: Vec<(ClientId, Reply)>,
     /// Keyspace events kept for observers (see `notify`).
     pub(crate) events: crate::notify::EventLog,
@@ -500,7 +500,7 @@ impl Engine {
         let n = recipients.len();
         for (client, frame) in recipients {
             if Some(client) == sender {
-                if self.pubsub.late {
+                if self.pubsub.late == Some(client) {
                     self.pubsub.after_reply.push((client, frame));
                     continue;
                 }
