@@ -88,7 +88,9 @@ pub struct Pause {
 fn client_kill(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let old_form = argv.len() == 3;
     let (mut addr, mut laddr, mut id, mut skipme) = (None, None, None, !old_form);
-    // TYPE: every emulated client is a normal one (as CLIENT LIST TYPE shows them).
+    // TYPE: None for any client; Some(true) for subscribed (pubsub) clients, Some(false)
+    // for normal ones; master/replica match nobody here.
+    let mut type_pubsub: Option<bool> = None;
     let mut type_matches = true;
     if old_form {
         addr = Some(argv[2].clone());
@@ -104,7 +106,8 @@ fn client_kill(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
                 if !["normal", "master", "replica", "slave", "pubsub"].iter().any(|t| is(value, t)) {
                     return Err(CmdError(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(value))));
                 }
-                type_matches = is(value, "normal");
+                type_matches = is(value, "normal") || is(value, "pubsub");
+                type_pubsub = Some(is(value, "pubsub"));
             } else if is(opt, "addr") {
                 addr = Some(value.clone());
             } else if is(opt, "laddr") {
@@ -134,6 +137,7 @@ fn client_kill(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         .filter(|c| addr.as_ref().is_none_or(|a| c.info.addr.as_bytes() == a.as_slice()))
         .filter(|c| laddr.as_ref().is_none_or(|a| c.info.laddr.as_bytes() == a.as_slice()))
         .filter(|_| type_matches)
+        .filter(|c| type_pubsub.is_none_or(|want| want == ctx.engine.is_subscribed(c.id)))
         .filter(|c| id.is_none_or(|id| c.id == id))
         .filter(|c| !(skipme && c.id == me))
         .map(|c| c.id)
