@@ -166,6 +166,9 @@ impl Engine {
         for k in &unique {
             self.dbs[db].add_waiter(k, client);
         }
+        if let Timeout::At(t) = timeout {
+            self.deadlines.insert((t, client));
+        }
         if let Some(c) = self.clients.get_mut(&client) {
             c.queues.blocked = Some(Blocked { db, keys: unique, timeout, op, since_ms: now_ms });
         }
@@ -175,6 +178,9 @@ impl Engine {
     /// Returns what it was waiting for.
     fn unpark(&mut self, client: ClientId) -> Option<Blocked> {
         let blocked = self.clients.get_mut(&client)?.queues.blocked.take()?;
+        if let Timeout::At(t) = blocked.timeout {
+            self.deadlines.remove(&(t, client));
+        }
         for k in &blocked.keys {
             self.dbs[blocked.db].remove_waiter(k, client);
         }
@@ -188,10 +194,19 @@ impl Engine {
         if let Reply::Error(_) = &reply {
             self.count_error(&reply);
         }
+        self.push_output(client, reply);
+        self.resumable.push(client);
+    }
+
+    /// Appends `reply` to `client`'s outbox and remembers that it has output, so front
+    /// ends find the clients to write to without looking at all of them.
+    pub(crate) fn push_output(&mut self, client: ClientId, reply: Reply) {
         if let Some(c) = self.clients.get_mut(&client) {
+            if c.queues.outbox.is_empty() {
+                self.with_output.push(client);
+            }
             c.queues.outbox.push_back(reply);
         }
-        self.resumable.push(client);
     }
 
     pub fn is_blocked(&self, client: ClientId) -> bool {
@@ -211,6 +226,9 @@ impl Engine {
     /// Takes the replies that reached `client` outside its own `execute` calls, oldest
     /// first. Front ends deliver them after each batch of commands.
     pub fn drain_outbox(&mut self, client: ClientId) -> Vec<Reply> {
+        if !self.with_output.is_empty() {
+            self.with_output.retain(|&c| c != client);
+        }
         match self.clients.get_mut(&client) {
             Some(c) => c.queues.outbox.drain(..).collect(),
             None => Vec::new(),
@@ -220,27 +238,28 @@ impl Engine {
     /// Takes every non-empty outbox: (client, its replies oldest first). For front ends
     /// that serve many clients (the native server) after each batch of commands.
     pub fn take_outboxes(&mut self) -> Vec<(ClientId, Vec<Reply>)> {
-        self.clients
-            .values_mut()
-            .filter(|c| !c.queues.outbox.is_empty())
-            .map(|c| (c.id, c.queues.outbox.drain(..).collect()))
-            .collect()
+        let mut out = Vec::new();
+        for client in std::mem::take(&mut self.with_output) {
+            if let Some(c) = self.clients.get_mut(&client) {
+                if !c.queues.outbox.is_empty() {
+                    out.push((client, c.queues.outbox.drain(..).collect()));
+                }
+            }
+        }
+        out
     }
 
     /// Whether any client has replies waiting in its outbox.
     pub fn has_output(&self) -> bool {
-        self.clients.values().any(|c| !c.queues.outbox.is_empty())
+        self.with_output.iter().any(|id| self.clients.get(id).is_some_and(|c| !c.queues.outbox.is_empty()))
     }
 
     /// When the earliest blocked client times out (its deadline plus one ms: Redis
     /// times out strictly after the deadline), so a front end can sleep until then;
     /// `handle_timeouts` does its work once the clock reaches this time.
     pub fn next_timeout(&self) -> Option<i64> {
-        let blocked = self.clients.values().filter_map(|c| match c.queues.blocked.as_ref()?.timeout {
-            Timeout::At(t) => Some(t.saturating_add(1)),
-            Timeout::Never => None,
-        });
-        blocked.chain(self.pause_end()).min()
+        let blocked = self.deadlines.first().map(|(t, _)| t.saturating_add(1));
+        blocked.into_iter().chain(self.pause_end()).min()
     }
 
     /// Times out every blocked client whose deadline has passed (by the clock now; a
@@ -254,16 +273,8 @@ impl Engine {
             self.unpause();
             self.after_command();
         }
-        let mut due: Vec<(i64, ClientId)> = self
-            .clients
-            .values()
-            .filter_map(|c| match c.queues.blocked.as_ref()?.timeout {
-                // Strictly after the deadline, as Redis's `timeout < now`.
-                Timeout::At(t) if t < now => Some((t, c.id)),
-                _ => None,
-            })
-            .collect();
-        due.sort_unstable();
+        // Strictly after the deadline, as Redis's `timeout < now`; in deadline order.
+        let due: Vec<(i64, ClientId)> = self.deadlines.range(..(now, 0)).copied().collect();
         for &(_, client) in &due {
             let reply = match self.clients.get(&client).and_then(|c| c.queues.blocked.as_ref()) {
                 Some(b) => b.op.timeout_reply(),
@@ -294,9 +305,7 @@ impl Engine {
                     };
                     let reply = self.execute_now(client, &argv);
                     if reply != Reply::NoReply {
-                        if let Some(c) = self.clients.get_mut(&client) {
-                            c.queues.outbox.push_back(reply);
-                        }
+                        self.push_output(client, reply);
                     }
                     self.serve_ready_keys();
                 }

@@ -105,6 +105,10 @@ pub struct Engine {
     pub(crate) nested_execution: bool,
     /// Clients in MONITOR mode, in the order they started (see `cmd::server::monitor`).
     pub(crate) monitors: Vec<ClientId>,
+    /// Clients whose outbox got replies since front ends last took them.
+    pub(crate) with_output: Vec<ClientId>,
+    /// Blocked clients with a deadline, earliest first (Redis's timeout radix tree).
+    pub(crate) deadlines: std::collections::BTreeSet<(i64, ClientId)>,
     /// CLIENT PAUSE in force (see `cmd::clients`).
     pub(crate) pause: Option<Pause>,
     /// Clients killed by CLIENT KILL that front ends have not closed yet.
@@ -176,6 +180,8 @@ impl Engine {
             nested_execution: false,
             monitors: Vec::new(),
             pause: None,
+            with_output: Vec::new(),
+            deadlines: std::collections::BTreeSet::new(),
             killed: Vec::new(),
             pubsub: Default::default(),
         }
@@ -302,8 +308,8 @@ impl Engine {
         let had_output = had_output || self.pubsub.pushed_to(client);
         self.after_command();
         let reply = match self.clients.get_mut(&client) {
-            Some(c) if had_output && reply != Reply::NoReply => {
-                c.queues.outbox.push_back(reply);
+            Some(_) if had_output && reply != Reply::NoReply => {
+                self.push_output(client, reply);
                 Reply::NoReply
             }
             _ => reply,

@@ -506,9 +506,7 @@ impl Engine {
                 }
                 self.pubsub.pushed_to_self = Some(client);
             }
-            if let Some(c) = self.clients.get_mut(&client) {
-                c.queues.outbox.push_back(frame);
-            }
+            self.push_output(client, frame);
         }
         n
     }
@@ -520,9 +518,7 @@ impl Engine {
             return;
         }
         for (client, frame) in std::mem::take(&mut self.pubsub.after_reply) {
-            if let Some(c) = self.clients.get_mut(&client) {
-                c.queues.outbox.push_back(frame);
-            }
+            self.push_output(client, frame);
         }
     }
 
@@ -568,8 +564,10 @@ fn several(ctx: &mut Ctx, mut frames: Vec<Reply>) -> Reply {
     if !frames.is_empty() {
         ctx.engine.pubsub.pushed_to_self = Some(ctx.client);
     }
-    let c = ctx.client_mut();
-    c.queues.outbox.extend(frames);
+    let client = ctx.client;
+    for f in frames {
+        ctx.engine.push_output(client, f);
+    }
     last
 }
 

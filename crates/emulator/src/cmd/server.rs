@@ -852,8 +852,6 @@ pub(crate) fn feed_monitors(engine: &mut crate::engine::Engine, client: crate::e
         line.push_str(&crate::cli::quote_bytes(arg));
     }
     for m in engine.monitors.clone() {
-        if let Some(mc) = engine.clients.get_mut(&m) {
-            mc.queues.outbox.push_back(Reply::Status(line.clone()));
-        }
+        engine.push_output(m, Reply::Status(line.clone()));
     }
 }
