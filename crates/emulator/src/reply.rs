@@ -196,13 +196,32 @@ impl Reply {
     }
 }
 
+/// Appends the decimal digits of `n` without allocating (replies are encoded per
+/// client, so a published message's headers are written once per subscriber).
 fn push_int(out: &mut Vec<u8>, n: i64) {
-    out.extend_from_slice(n.to_string().as_bytes());
+    if n < 0 {
+        out.push(b'-');
+    }
+    push_u64(out, n.unsigned_abs());
+}
+
+fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 fn push_header(out: &mut Vec<u8>, kind: u8, len: usize) {
     out.push(kind);
-    out.extend_from_slice(len.to_string().as_bytes());
+    push_u64(out, len as u64);
     out.extend_from_slice(b"\r\n");
 }
 
@@ -240,6 +259,14 @@ mod tests {
             assert_eq!(r.clone().for_protocol(p).to_resp(p), r.to_resp(p));
         }
         assert!(matches!(r.for_protocol(Protocol::Resp2), Reply::Array(items) if items.len() == 4));
+    }
+
+    #[test]
+    fn integers_encode_like_redis() {
+        for n in [0, 7, -1, 10, 12345, i64::MIN, i64::MAX] {
+            assert_eq!(Reply::Integer(n).to_resp(Protocol::Resp2), format!(":{n}\r\n").into_bytes());
+        }
+        assert_eq!(Reply::bulks([vec![0u8; 10]]).to_resp(Protocol::Resp2)[..9].to_vec(), b"*1\r\n$10\r\n".to_vec());
     }
 
     #[test]
