@@ -205,7 +205,8 @@ fn push_int(out: &mut Vec<u8>, n: i64) {
     push_u64(out, n.unsigned_abs());
 }
 
-fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+/// Appends the decimal digits of `n` (also used for stream IDs).
+pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     loop {

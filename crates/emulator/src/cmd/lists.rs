@@ -642,27 +642,8 @@ fn rpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 /// Pops from the first non-empty list among the keys: `[key, [elements]]`, or a null
 /// array if all are missing.
 fn lmpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    let numkeys = range_long(&argv[1], 1, i64::MAX, "numkeys should be greater than 0")?;
-    // The keys, then the direction: where_idx = 2 + numkeys must be an argument.
-    if numkeys > argv.len() as i64 - 3 {
-        return Err(error::syntax());
-    }
-    let where_idx = 2 + numkeys as usize;
-    let end = parse_end(&argv[where_idx])?;
-    let mut count: Option<i64> = None;
-    let mut j = where_idx + 1;
-    while j < argv.len() {
-        let more = j + 1 < argv.len();
-        if count.is_none() && is(&argv[j], "count") && more {
-            j += 1;
-            count = Some(range_long(&argv[j], 1, i64::MAX, "count should be greater than 0")?);
-        } else {
-            return Err(error::syntax());
-        }
-        j += 1;
-    }
-    let count = count.unwrap_or(1) as usize;
-    for key in &argv[2..where_idx] {
+    let (keys, end, count) = mpop_args(argv, 1)?;
+    for key in &argv[keys] {
         if let Some(items) = write_list(ctx, key, |l| pop_many(l, end, count))? {
             if items.is_empty() {
                 continue;
@@ -748,11 +729,20 @@ fn brpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]: the arguments are
 /// checked like LMPOP's, then the timeout.
 fn blmpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    let numkeys = range_long(&argv[2], 1, i64::MAX, "numkeys should be greater than 0")?;
-    if numkeys > argv.len() as i64 - 4 {
+    let (keys, end, count) = mpop_args(argv, 2)?;
+    let timeout = timeout_arg(&argv[1], ctx.now_ms)?;
+    blocking_pop(ctx, "blmpop", &argv[keys], end, Some(count), timeout)
+}
+
+/// LMPOP/BLMPOP's arguments from `numkeys_idx` on: `numkeys key [key ...] LEFT|RIGHT
+/// [COUNT count]`. Returns the keys' range in `argv`, the end and the count (1 if none).
+fn mpop_args(argv: &[Vec<u8>], numkeys_idx: usize) -> Result<(std::ops::Range<usize>, End, usize), CmdError> {
+    let numkeys = range_long(&argv[numkeys_idx], 1, i64::MAX, "numkeys should be greater than 0")?;
+    // The keys, then the direction: where_idx = numkeys_idx + 1 + numkeys must be an argument.
+    if numkeys > argv.len() as i64 - numkeys_idx as i64 - 2 {
         return Err(error::syntax());
     }
-    let where_idx = 3 + numkeys as usize;
+    let where_idx = numkeys_idx + 1 + numkeys as usize;
     let end = parse_end(&argv[where_idx])?;
     let mut count: Option<i64> = None;
     let mut j = where_idx + 1;
@@ -766,9 +756,7 @@ fn blmpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         }
         j += 1;
     }
-    let count = count.unwrap_or(1) as usize;
-    let timeout = timeout_arg(&argv[1], ctx.now_ms)?;
-    blocking_pop(ctx, "blmpop", &argv[3..where_idx], end, Some(count), timeout)
+    Ok((numkeys_idx + 1..where_idx, end, count.unwrap_or(1) as usize))
 }
 
 /// blockingPopGenericCommand: pops from the first non-empty list of `keys` (WRONGTYPE

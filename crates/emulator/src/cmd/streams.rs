@@ -337,24 +337,10 @@ fn c_text(arg: &[u8]) -> String {
 /// An ID as a bulk string, formatted by hand: replies carry one per entry.
 fn id_bulk(id: StreamId) -> Reply {
     let mut out = Vec::with_capacity(41);
-    push_u64(&mut out, id.ms);
+    crate::reply::push_u64(&mut out, id.ms);
     out.push(b'-');
-    push_u64(&mut out, id.seq);
+    crate::reply::push_u64(&mut out, id.seq);
     Reply::Bulk(out)
-}
-
-fn push_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
 }
 
 /// `[id, [field, value, ...]]`, the shape of one entry in every reply.

@@ -1354,10 +1354,12 @@ fn zpop(ctx: &mut Ctx, argv: &[Vec<u8>], max: bool) -> CmdResult {
     Ok(Reply::Array(out))
 }
 
-/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
-fn zmpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    let numkeys = range_long(&argv[1], 1, i64::MAX, "numkeys should be greater than 0")? as usize;
-    let where_idx = match numkeys.checked_add(2) {
+/// ZMPOP/BZMPOP's arguments from `numkeys_idx` on: `numkeys key [key ...] MIN|MAX
+/// [COUNT count]`. Returns the keys' range in `argv`, MAX or not, and the count (1 if
+/// none).
+fn mpop_args(argv: &[Vec<u8>], numkeys_idx: usize) -> Result<(std::ops::Range<usize>, bool, usize), CmdError> {
+    let numkeys = range_long(&argv[numkeys_idx], 1, i64::MAX, "numkeys should be greater than 0")? as usize;
+    let where_idx = match numkeys.checked_add(numkeys_idx + 1) {
         Some(w) if w < argv.len() => w,
         _ => return Err(error::syntax()),
     };
@@ -1381,7 +1383,13 @@ fn zmpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         j += 1;
     }
     let count = if count == -1 { 1 } else { count as usize };
-    let keys = &argv[2..2 + numkeys];
+    Ok((numkeys_idx + 1..where_idx, max, count))
+}
+
+/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
+fn zmpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let (keys, max, count) = mpop_args(argv, 1)?;
+    let keys = &argv[keys];
     // Type errors come from the first existing key only, like genericZpopCommand.
     let now = ctx.now_ms;
     for key in keys {
@@ -1424,33 +1432,9 @@ fn bzpopmax(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 /// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]: the arguments are
 /// checked like ZMPOP's, then the timeout.
 fn bzmpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    let numkeys = range_long(&argv[2], 1, i64::MAX, "numkeys should be greater than 0")? as usize;
-    let where_idx = match numkeys.checked_add(3) {
-        Some(w) if w < argv.len() => w,
-        _ => return Err(error::syntax()),
-    };
-    let max = if is(&argv[where_idx], "min") {
-        false
-    } else if is(&argv[where_idx], "max") {
-        true
-    } else {
-        return Err(error::syntax());
-    };
-    let mut count: i64 = -1;
-    let mut j = where_idx + 1;
-    while j < argv.len() {
-        let more = argv.len() - 1 - j;
-        if count == -1 && is(&argv[j], "count") && more > 0 {
-            j += 1;
-            count = range_long(&argv[j], 1, i64::MAX, "count should be greater than 0")?;
-        } else {
-            return Err(error::syntax());
-        }
-        j += 1;
-    }
-    let count = if count == -1 { 1 } else { count as usize };
+    let (keys, max, count) = mpop_args(argv, 2)?;
     let timeout = timeout_arg(&argv[1], ctx.now_ms)?;
-    blocking_zpop(ctx, "bzmpop", &argv[3..where_idx], max, Some(count), timeout)
+    blocking_zpop(ctx, "bzmpop", &argv[keys], max, Some(count), timeout)
 }
 
 /// blockingGenericZpopCommand: pops from the first existing sorted set of `keys`
