@@ -93,6 +93,8 @@ pub fn console_command(row: &KeyRow) -> String {
         "hash" => format!("HGETALL {key}"),
         "set" => format!("SMEMBERS {key}"),
         "zset" => format!("ZRANGE {key} 0 -1 WITHSCORES"),
+        // The newest entries first: what a learner usually wants to see of a stream.
+        "stream" => format!("XREVRANGE {key} + - COUNT 10"),
         _ => format!("TYPE {key}"),
     }
 }
@@ -227,7 +229,7 @@ mod tests {
         assert_eq!(console_command(&row("hash")), "HGETALL q");
         assert_eq!(console_command(&row("set")), "SMEMBERS q");
         assert_eq!(console_command(&row("zset")), "ZRANGE q 0 -1 WITHSCORES");
-        assert_eq!(console_command(&row("stream")), "TYPE q");
+        assert_eq!(console_command(&row("stream")), "XREVRANGE q + - COUNT 10");
     }
 
     #[test]
