@@ -170,8 +170,12 @@ int main(int argc, char **argv) {
                 if (read_reply(fd) || nids == 0) break;
                 char *ack[3 + 1024] = {"XACK", key, group};
                 for (int i = 0; i < nids; i++) ack[3 + i] = ids[i];
+                int asked = nids;
                 send_all(fd, out, encode(out, 3 + nids, ack));
                 read_reply(fd);
+                if (buf[0] != ':' || atol(buf + 1) != asked) {
+                    fprintf(stderr, "%s: XACK of %d IDs answered %.*s\n", name, asked, (int)blen, buf);
+                }
                 done++;
             }
             cycles[c] = done;
@@ -275,7 +279,10 @@ run_group() { # port pid -> "<cycles per second> <server CPU microseconds per cy
   after=$(cpu_ticks "$2")
   awk -v c="$cycles" -v s="$secs" -v t="$((after - before))" -v hz="$(getconf CLK_TCK)" \
     'BEGIN { printf "%.0f %.2f\n", c / s, t / hz * 1e6 / c }'
-  [ "$(redis-cli -p "$1" xpending bench:group g | head -1)" = 0 ] || { echo "entries left pending on port $1" >&2; return 1; }
+  if [ "$(redis-cli -p "$1" xpending bench:group g | head -1)" != 0 ]; then
+    echo "entries left pending on port $1:" $(redis-cli -p "$1" xpending bench:group g) $(redis-cli -p "$1" xinfo groups bench:group) >&2
+    return 1
+  fi
   redis-cli -p "$1" del bench:group >/dev/null
 }
 ALL_TESTS=("${TESTS[@]}" "${STREAM_TESTS[@]}")
