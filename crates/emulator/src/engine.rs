@@ -115,6 +115,10 @@ pub struct Engine {
     pub(crate) killed: Vec<ClientId>,
     /// Channels, patterns and who subscribes to them (see `cmd::pubsub`).
     pub(crate) pubsub: crate::cmd::pubsub::PubSub,
+    /// The Lua state and script cache, created by the first script (see `script`).
+    pub(crate) scripting: Option<Box<crate::script::Scripting>>,
+    /// How much work one script may do, in fuel units (`set_script_fuel`).
+    pub(crate) script_fuel: u64,
 }
 
 /// What a handler sees: the engine and the client that sent the command.
@@ -184,6 +188,8 @@ impl Engine {
             deadlines: std::collections::BTreeSet::new(),
             killed: Vec::new(),
             pubsub: Default::default(),
+            scripting: None,
+            script_fuel: crate::script::DEFAULT_FUEL_BUDGET,
         }
     }
 

@@ -24,6 +24,7 @@ pub mod reply;
 pub mod resp;
 pub mod rng;
 pub mod scan;
+pub mod script;
 pub mod table;
 pub mod types;
 pub mod value;

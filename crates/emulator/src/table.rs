@@ -73,9 +73,10 @@ pub mod flag {
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
         (NO_MULTI, "no_multi"),
-        (MOVABLEKEYS, "movablekeys"),
         (ALLOW_BUSY, "allow_busy"),
         (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        // COMMAND INFO adds movablekeys after the declared flags.
+        (MOVABLEKEYS, "movablekeys"),
     ];
 }
 
@@ -193,6 +194,7 @@ pub fn all() -> &'static [&'static CommandSpec] {
             crate::cmd::streams::COMMANDS,
             crate::cmd::transactions::COMMANDS,
             crate::cmd::pubsub::COMMANDS,
+            crate::cmd::scripting::COMMANDS,
         ];
         families.iter().flat_map(|f| f.iter()).collect()
     })
