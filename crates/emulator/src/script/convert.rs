@@ -173,6 +173,14 @@ pub(crate) fn runtime_message(e: &RuntimeError) -> String {
         };
     }
     let text = e.to_string();
+    // The same type errors when they reach us wrapped (through a callback).
+    if let Some((expected, found)) = text.strip_prefix("type error, expected ").and_then(|t| t.split_once(", found ")) {
+        return match expected {
+            "table" => format!("attempt to index a {found} value"),
+            "function" => format!("attempt to call a {found} value"),
+            _ => format!("bad argument (expected {expected}, got {found})"),
+        };
+    }
     if let Some(kind) = text.strip_prefix("cannot concat ") {
         return format!("attempt to concatenate a {kind} value");
     }
