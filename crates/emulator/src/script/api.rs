@@ -344,6 +344,172 @@ pub(crate) fn install_base<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge: 
     }
 }
 
+/// Lua 5.1's `tostring` of a number: `%.14g` (integral values print without a fraction).
+pub(crate) fn number_text(n: f64) -> String {
+    if n.is_nan() {
+        return if n.is_sign_negative() { "-nan".into() } else { "nan".into() };
+    }
+    if n.is_infinite() {
+        return if n > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    crate::fmt::fmt_g(n, 14)
+}
+
+/// A number as Lua 5.1 holds it, kept an integer when it is one (so piccolo prints it
+/// without a fraction).
+fn number_value<'gc>(n: f64) -> Value<'gc> {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        Value::Integer(n as i64)
+    } else {
+        Value::Number(n)
+    }
+}
+
+/// Lua 5.1's `tonumber(e [, base])`.
+fn tonumber(v: Value, base: Option<i64>) -> Option<f64> {
+    match base {
+        None | Some(10) => match v {
+            Value::Integer(n) => Some(n as f64),
+            Value::Number(n) => Some(n),
+            Value::String(s) => {
+                let text = std::str::from_utf8(s.as_bytes()).ok()?.trim_matches(|c: char| c.is_ascii_whitespace());
+                // lua_str2number: C's strtod over the whole string (hex, inf and nan too).
+                crate::args::strtod(text.as_bytes()).map(|(v, _)| v)
+            }
+            _ => None,
+        },
+        Some(base) => {
+            let bytes = super::convert::as_string_bytes(v)?;
+            let text = std::str::from_utf8(&bytes).ok()?.trim_matches(|c: char| c.is_ascii_whitespace());
+            let (neg, digits) = match text.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, text),
+            };
+            if digits.is_empty() {
+                return None;
+            }
+            let mut n: f64 = 0.0;
+            for c in digits.chars() {
+                let d = c.to_digit(36)? as i64;
+                if d >= base {
+                    return None;
+                }
+                n = n * base as f64 + d as f64;
+            }
+            Some(if neg { -n } else { n })
+        }
+    }
+}
+
+/// The parts of Lua 5.1's base and table libraries piccolo lacks or words differently:
+/// `tostring` (numbers with `%.14g`), `tonumber`, `unpack`, `table.concat`, `table.getn`.
+pub(crate) fn install_lua51<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge: &SharedBridge) {
+    if let Value::Function(original) = globals.get(ctx, "tostring") {
+        let f = Callback::from_fn_with(&ctx, original, |original, ctx, _exec, mut stack| match stack.get(0) {
+            Value::Number(n) => {
+                stack.replace(ctx, ctx.intern(number_text(n).as_bytes()));
+                Ok(CallbackReturn::Return)
+            }
+            _ => Ok(CallbackReturn::Call { function: *original, then: None }),
+        });
+        let _ = globals.set(ctx, "tostring", f);
+    }
+    {
+        let bridge = bridge.clone();
+        let f = Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
+            let base = match stack.get(1) {
+                Value::Nil => None,
+                v => match super::convert::as_number(v) {
+                    Some(b) if (2.0..=36.0).contains(&b) => Some(b as i64),
+                    _ => return Err(raise(ctx, positioned(&exec, &bridge, "bad argument #2 to 'tonumber' (base out of range)"))),
+                },
+            };
+            let v = stack.get(0);
+            let out = match tonumber(v, base) {
+                Some(n) => number_value(n),
+                None => Value::Nil,
+            };
+            stack.replace(ctx, out);
+            Ok(CallbackReturn::Return)
+        });
+        let _ = globals.set(ctx, "tonumber", f);
+    }
+    {
+        let bridge = bridge.clone();
+        let f = Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
+            let Value::Table(t) = stack.get(0) else {
+                let msg = format!("bad argument #1 to 'unpack' (table expected, got {})", no_value(stack.get(0), stack.len()));
+                return Err(raise(ctx, positioned(&exec, &bridge, &msg)));
+            };
+            let i = super::convert::as_number(stack.get(1)).map(|n| n as i64).unwrap_or(1);
+            let j = super::convert::as_number(stack.get(2)).map(|n| n as i64).unwrap_or_else(|| t.length());
+            if j >= i && j - i >= 8000 {
+                return Err(raise(ctx, positioned(&exec, &bridge, "too many results to unpack")));
+            }
+            stack.clear();
+            let mut k = i;
+            while k <= j {
+                stack.push_back(t.get(ctx, k));
+                k += 1;
+            }
+            Ok(CallbackReturn::Return)
+        });
+        let _ = globals.set(ctx, "unpack", f);
+    }
+    if let Value::Table(table) = globals.get(ctx, "table") {
+        let bridge = bridge.clone();
+        let concat = Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
+            let Value::Table(t) = stack.get(0) else {
+                let msg = format!("bad argument #1 to 'concat' (table expected, got {})", no_value(stack.get(0), stack.len()));
+                return Err(raise(ctx, positioned(&exec, &bridge, &msg)));
+            };
+            let sep = match stack.get(1) {
+                Value::Nil => Vec::new(),
+                v => super::convert::as_string_bytes(v).unwrap_or_default(),
+            };
+            let i = super::convert::as_number(stack.get(2)).map(|n| n as i64).unwrap_or(1);
+            let j = super::convert::as_number(stack.get(3)).map(|n| n as i64).unwrap_or_else(|| t.length());
+            let mut out = Vec::new();
+            let mut k = i;
+            while k <= j {
+                let item = t.get(ctx, k);
+                match super::convert::as_string_bytes(item) {
+                    Some(b) => out.extend_from_slice(&b),
+                    None => {
+                        let msg = format!("invalid value ({}) at index {k} in table for 'concat'", item.type_name());
+                        return Err(raise(ctx, positioned(&exec, &bridge, &msg)));
+                    }
+                }
+                if k < j {
+                    out.extend_from_slice(&sep);
+                }
+                k += 1;
+            }
+            stack.replace(ctx, ctx.intern(&out));
+            Ok(CallbackReturn::Return)
+        });
+        let _ = table.set(ctx, "concat", concat);
+        let getn = Callback::from_fn(&ctx, |ctx, _exec, mut stack| {
+            let n = match stack.get(0) {
+                Value::Table(t) => t.length(),
+                _ => 0,
+            };
+            stack.replace(ctx, n);
+            Ok(CallbackReturn::Return)
+        });
+        let _ = table.set(ctx, "getn", getn);
+    }
+}
+
+/// How Lua names a missing or wrong argument's type: `no value` when absent.
+fn no_value(v: Value, len: usize) -> &'static str {
+    if len == 0 {
+        "no value"
+    } else {
+        v.type_name()
+    }
+}
+
 #[derive(gc_arena::Collect)]
 #[collect(require_static)]
 struct PCall {

@@ -60,6 +60,7 @@ pub(crate) fn install(ctx: Context<'_>, bridge: &SharedBridge) {
         let _ = globals.set(ctx, name, Value::Nil);
     }
     api::install_base(ctx, globals, bridge);
+    api::install_lua51(ctx, globals, bridge);
     let redis = api::redis_table(ctx, bridge);
     let _ = globals.set(ctx, "redis", redis);
 
