@@ -119,6 +119,8 @@ pub struct Engine {
     pub(crate) scripting: Option<Box<crate::script::Scripting>>,
     /// How much work one script may do, in fuel units (`set_script_fuel`).
     pub(crate) script_fuel: u64,
+    /// True while a script's commands run (Redis's CLIENT_SCRIPT).
+    pub(crate) in_script: bool,
 }
 
 /// What a handler sees: the engine and the client that sent the command.
@@ -190,6 +192,7 @@ impl Engine {
             pubsub: Default::default(),
             scripting: None,
             script_fuel: crate::script::DEFAULT_FUEL_BUDGET,
+            in_script: false,
         }
     }
 

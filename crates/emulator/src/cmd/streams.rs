@@ -844,7 +844,7 @@ struct ReadArgs {
     streams: usize,
 }
 
-fn parse_read_args(argv: &[Vec<u8>], group_cmd: bool) -> Result<ReadArgs, CmdError> {
+fn parse_read_args(argv: &[Vec<u8>], group_cmd: bool, in_script: bool) -> Result<ReadArgs, CmdError> {
     let mut r = ReadArgs { block: None, count: 0, noack: false, group: None, streams_at: 0, streams: 0 };
     let argc = argv.len();
     let mut i = 1;
@@ -852,6 +852,13 @@ fn parse_read_args(argv: &[Vec<u8>], group_cmd: bool) -> Result<ReadArgs, CmdErr
         let more = argc - i - 1;
         let o = &argv[i];
         if is(o, "block") && more > 0 {
+            if in_script {
+                // Refused in scripts (not answered as timed out, as in MULTI).
+                return Err(CmdError(format!(
+                    "ERR {} command is not allowed with BLOCK option from scripts",
+                    crate::error::truncate_lossy(&argv[0], usize::MAX)
+                )));
+            }
             i += 1;
             let t = int_or(&argv[i], "timeout is not an integer or out of range")?;
             if t < 0 {
@@ -904,7 +911,7 @@ fn parse_read_args(argv: &[Vec<u8>], group_cmd: bool) -> Result<ReadArgs, CmdErr
 /// XREADGROUP GROUP group consumer [COUNT count] [BLOCK ms] [NOACK] STREAMS key... id...
 fn xread(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let group_cmd = ctx.spec.name == "xreadgroup";
-    let r = parse_read_args(argv, group_cmd)?;
+    let r = parse_read_args(argv, group_cmd, ctx.engine.in_script)?;
     let keys = &argv[r.streams_at..r.streams_at + r.streams];
     let id_args = &argv[r.streams_at + r.streams..];
     // Resolve every ID (and check every key and group) before serving anything.

@@ -214,6 +214,7 @@ impl Scripting {
             None => return Reply::error("ERR unknown client"),
         };
         let outer_nested = std::mem::replace(&mut engine.nested_execution, true);
+        engine.in_script = true;
         let budget = engine.script_fuel;
         let mut spent: u64 = 0;
         let outcome = loop {
@@ -238,6 +239,7 @@ impl Scripting {
             }
         };
         engine.nested_execution = outer_nested;
+        engine.in_script = false;
         if let Some(c) = engine.clients.get_mut(&client) {
             c.db = db;
             c.protocol = protocol;
@@ -344,7 +346,10 @@ mod tests {
     fn blocking_commands_inside_scripts_do_not_block() {
         let (mut e, c) = engine();
         let r = eval(&mut e, c, "return redis.call('xread', 'block', '0', 'streams', 's', '$')", &["0"]);
-        assert_eq!(r, Reply::Nil);
+        assert!(matches!(&r, Reply::Error(t) if t.starts_with("ERR xread command is not allowed with BLOCK option from scripts")), "{r:?}");
+        // Blocking list commands are refused (noscript); inside MULTI in a script nothing parks.
+        let r = eval(&mut e, c, "return redis.pcall('blpop', 'l', '0')", &["0"]);
+        assert!(r.is_error());
         assert!(e.client(c).is_some_and(|c| c.queues.blocked.is_none()));
     }
 
