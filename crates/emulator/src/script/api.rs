@@ -309,7 +309,12 @@ pub(crate) fn install_base<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge: 
                 v => convert::as_number(v).map(|n| n as i64).unwrap_or(1),
             };
             note_line(&exec, &bridge);
+            let called_by_pcall = std::mem::take(&mut bridge.borrow_mut().called_by_pcall);
             match value {
+                Value::String(_) | Value::Integer(_) | Value::Number(_) if level > 0 && called_by_pcall => {
+                    record_error_line(&exec, &bridge);
+                    Err(Error::from_value(value))
+                }
                 Value::String(_) | Value::Integer(_) | Value::Number(_) if level > 0 => {
                     let text = convert::as_string_bytes(value).unwrap_or_default();
                     let text = String::from_utf8_lossy(&text).into_owned();
@@ -338,6 +343,7 @@ pub(crate) fn install_base<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge: 
                 }
             };
             stack.pop_front();
+            bridge.borrow_mut().called_by_pcall = matches!(function, piccolo::Function::Callback(_));
             Ok(CallbackReturn::Call { function, then: Some(BoxSequence::new(&ctx, PCall { bridge: bridge.clone() })) })
         });
         let _ = globals.set(ctx, "pcall", pcall);
@@ -597,6 +603,7 @@ struct PCall {
 
 impl<'gc> Sequence<'gc> for PCall {
     fn poll(&mut self, _ctx: Context<'gc>, _exec: Execution<'gc, '_>, mut stack: Stack<'gc, '_>) -> Result<SequencePoll<'gc>, Error<'gc>> {
+        self.bridge.borrow_mut().called_by_pcall = false;
         stack.push_front(Value::Boolean(true));
         Ok(SequencePoll::Return)
     }
@@ -608,6 +615,7 @@ impl<'gc> Sequence<'gc> for PCall {
         error: Error<'gc>,
         mut stack: Stack<'gc, '_>,
     ) -> Result<SequencePoll<'gc>, Error<'gc>> {
+        self.bridge.borrow_mut().called_by_pcall = false;
         let value = match error {
             // Redis 7.0's pcall returns the message of an error table, as older Redis did.
             Error::Lua(e) => match e.0 {

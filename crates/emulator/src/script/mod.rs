@@ -57,6 +57,9 @@ pub(crate) struct Bridge {
     pub last_line: Option<u64>,
     /// Line 1 for a one-line script: where any of its errors is.
     pub default_line: Option<u64>,
+    /// `pcall` is calling a function that is not Lua (`pcall(error, 'm')`): Lua 5.1's
+    /// `error` then adds no position.
+    pub called_by_pcall: bool,
     /// Lines written by `redis.log`, for the page.
     pub log: Vec<(i64, String)>,
 }

@@ -131,7 +131,9 @@ fn install_guards<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge: &SharedBr
         let guarded = Callback::from_fn_with(&ctx, original, move |original, ctx, exec, stack| {
             if let Value::Table(t) = stack.get(0) {
                 if is_protected(ctx, t) {
-                    return Err(raise(ctx, positioned(&exec, &bridge, "Attempt to modify a readonly table")));
+                    // Raised by Redis's C protection: no position in the message.
+                    record_error_line(&exec, &bridge);
+                    return Err(raise(ctx, "Attempt to modify a readonly table".to_string()));
                 }
             }
             Ok(CallbackReturn::Call { function: *original, then: None })
