@@ -170,6 +170,9 @@ impl Engine {
             self.deadlines.insert((t, client));
         }
         if let Some(c) = self.clients.get_mut(&client) {
+            if c.queues.blocked.is_none() {
+                self.parked += 1;
+            }
             c.queues.blocked = Some(Blocked { db, keys: unique, timeout, op, since_ms: now_ms });
         }
     }
@@ -178,6 +181,7 @@ impl Engine {
     /// Returns what it was waiting for.
     fn unpark(&mut self, client: ClientId) -> Option<Blocked> {
         let blocked = self.clients.get_mut(&client)?.queues.blocked.take()?;
+        self.parked = self.parked.saturating_sub(1);
         if let Timeout::At(t) = blocked.timeout {
             self.deadlines.remove(&(t, client));
         }
@@ -220,7 +224,7 @@ impl Engine {
 
     /// How many clients are blocked (INFO's blocked_clients).
     pub fn blocked_count(&self) -> usize {
-        self.clients.values().filter(|c| c.queues.blocked.is_some()).count()
+        self.parked
     }
 
     /// Takes the replies that reached `client` outside its own `execute` calls, oldest
@@ -317,6 +321,10 @@ impl Engine {
     /// (handleClientsBlockedOnKeys). Serving may signal more keys (BLMOVE pushes), hence
     /// the loop.
     fn serve_ready_keys(&mut self) {
+        // Keys are signalled only while someone waits on them.
+        if self.parked == 0 {
+            return;
+        }
         loop {
             let mut any = false;
             for db in 0..self.dbs.len() {

@@ -105,6 +105,11 @@ pub struct Engine {
     pub(crate) nested_execution: bool,
     /// Clients in MONITOR mode, in the order they started (see `cmd::server::monitor`).
     pub(crate) monitors: Vec<ClientId>,
+    /// How many clients are parked, and how many keys are WATCHed: when zero, the
+    /// per-command work for blocked clients and WATCH is skipped (it loops over the
+    /// databases).
+    pub(crate) parked: usize,
+    pub(crate) watched_keys: usize,
     /// Clients whose outbox got replies since front ends last took them.
     pub(crate) with_output: Vec<ClientId>,
     /// Blocked clients with a deadline, earliest first (Redis's timeout radix tree).
@@ -187,6 +192,8 @@ impl Engine {
             monitors: Vec::new(),
             pause: None,
             with_output: Vec::new(),
+            parked: 0,
+            watched_keys: 0,
             deadlines: std::collections::BTreeSet::new(),
             killed: Vec::new(),
             pubsub: Default::default(),
@@ -473,6 +480,9 @@ impl Engine {
     /// After a command: keys it changed in place count as touched for WATCH if it
     /// changed the dataset; clients whose watched keys were touched are marked.
     fn settle_watches(&mut self, changed: bool) {
+        if self.watched_keys == 0 {
+            return;
+        }
         for db in self.dbs.iter_mut() {
             db.settle_updates(changed);
         }

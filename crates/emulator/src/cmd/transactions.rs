@@ -187,6 +187,7 @@ impl Engine {
         }
         let key: Key = Key::from(key);
         c.watched.push(Watched { db, key: key.clone() });
+        self.watched_keys += 1;
         let expired = self.dbs[db].entry(&key).is_some_and(|e| e.expire_at.is_some_and(|t| t < now_ms));
         self.dbs[db].add_watcher(&key, client, expired);
     }
@@ -194,7 +195,9 @@ impl Engine {
     /// Stops watching every key (unwatchAllKeys).
     pub(crate) fn unwatch_all(&mut self, client: ClientId) {
         let Some(c) = self.clients.get_mut(&client) else { return };
-        for w in std::mem::take(&mut c.watched) {
+        let watched = std::mem::take(&mut c.watched);
+        self.watched_keys = self.watched_keys.saturating_sub(watched.len());
+        for w in watched {
             self.dbs[w.db].remove_watcher(&w.key, client);
         }
     }
