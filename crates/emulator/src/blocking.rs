@@ -234,7 +234,7 @@ impl Engine {
             self.with_output.retain(|&c| c != client);
         }
         match self.clients.get_mut(&client) {
-            Some(c) => c.queues.outbox.drain(..).collect(),
+            Some(c) => c.queues.outbox.drain(..).map(Reply::unshared).collect(),
             None => Vec::new(),
         }
     }

@@ -212,6 +212,7 @@ fn render_tty(reply: &Reply, prefix: &str) -> String {
         Reply::Nil | Reply::NilArray => "(nil)\n".to_string(),
         Reply::Bool(b) => if *b { "(true)\n" } else { "(false)\n" }.to_string(),
         Reply::NoReply => String::new(),
+        Reply::Shared(r) => render_tty(r, prefix),
         Reply::Array(items) => render_aggregate(items.iter().collect(), ')', "(empty array)", prefix, false),
         Reply::Set(items) => render_aggregate(items.iter().collect(), '~', "(empty set)", prefix, false),
         Reply::Push(items) => render_aggregate(items.iter().collect(), ')', "(empty push)", prefix, false),

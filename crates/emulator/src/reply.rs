@@ -43,6 +43,10 @@ pub enum Reply {
     Push(Vec<Reply>),
     /// No reply at all (a client that blocks, or `CLIENT REPLY OFF`); encodes to nothing.
     NoReply,
+    /// One reply sent to many clients (a published message): built once, shared by
+    /// every subscriber's outbox, encoded like the reply inside. `Engine::drain_outbox`
+    /// hands out the plain reply; only the native server's `take_outboxes` sees this.
+    Shared(std::sync::Arc<Reply>),
 }
 
 impl Reply {
@@ -69,7 +73,19 @@ impl Reply {
         Reply::Array(items.into_iter().map(Reply::bulk).collect())
     }
     pub fn is_error(&self) -> bool {
-        matches!(self, Reply::Error(_))
+        match self {
+            Reply::Error(_) => true,
+            Reply::Shared(r) => r.is_error(),
+            _ => false,
+        }
+    }
+
+    /// The reply itself, not shared (a clone of the inner one if others still hold it).
+    pub fn unshared(self) -> Reply {
+        match self {
+            Reply::Shared(r) => std::sync::Arc::try_unwrap(r).unwrap_or_else(|r| (*r).clone()).unshared(),
+            other => other,
+        }
     }
 
     /// The reply as a client speaking `proto` receives it: unchanged for RESP3; for RESP2,
@@ -79,11 +95,12 @@ impl Reply {
     /// a redis-cli connected with protocol `p` prints. Encoding is unaffected:
     /// `r.for_protocol(p).to_resp(p) == r.to_resp(p)`.
     pub fn for_protocol(self, proto: Protocol) -> Reply {
+        let reply = self.unshared();
         if proto == Protocol::Resp3 {
-            return self;
+            return reply;
         }
         let lower = |items: Vec<Reply>| items.into_iter().map(|r| r.for_protocol(proto)).collect();
-        match self {
+        match reply {
             Reply::Map(pairs) => {
                 Reply::Array(pairs.into_iter().flat_map(|(k, v)| [k.for_protocol(proto), v.for_protocol(proto)]).collect())
             }
@@ -192,6 +209,7 @@ impl Reply {
                 }
             }
             Reply::NoReply => {}
+            Reply::Shared(r) => r.encode(proto, out),
         }
     }
 }

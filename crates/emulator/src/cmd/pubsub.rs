@@ -454,9 +454,12 @@ impl PubSub {
             Kind::Global => &self.channels,
             Kind::Shard => &self.shard_channels,
         };
+        // Each frame is built once and shared by its recipients (Redis also shares one
+        // message object): a fan-out to many subscribers costs a reference each.
         if let Some(list) = map.get(channel) {
+            let frame = shared(push(vec![word(kind.message_word()), Reply::bulk(channel), Reply::bulk(message)]));
             for &c in list {
-                out.push((c, push(vec![word(kind.message_word()), Reply::bulk(channel), Reply::bulk(message)])));
+                out.push((c, frame.clone()));
             }
         }
         if kind == Kind::Global {
@@ -464,11 +467,9 @@ impl PubSub {
                 if !glob_match(pattern, channel, false) {
                     continue;
                 }
+                let frame = shared(push(vec![word("pmessage"), Reply::bulk(pattern), Reply::bulk(channel), Reply::bulk(message)]));
                 for &c in list {
-                    out.push((
-                        c,
-                        push(vec![word("pmessage"), Reply::bulk(pattern), Reply::bulk(channel), Reply::bulk(message)]),
-                    ));
+                    out.push((c, frame.clone()));
                 }
             }
         }
@@ -482,6 +483,10 @@ fn word(w: &str) -> Reply {
 
 fn push(items: Vec<Reply>) -> Reply {
     Reply::Push(items)
+}
+
+fn shared(frame: Reply) -> Reply {
+    Reply::Shared(std::sync::Arc::new(frame))
 }
 
 impl Engine {

@@ -109,7 +109,9 @@ pub(crate) fn reply_to_lua<'gc>(ctx: Context<'gc>, reply: Reply, resp: u8) -> Va
         let _ = t.set(ctx, key, v);
         t.into()
     };
-    match reply {
+    match reply.unshared() {
+        // `unshared` never returns one; kept for the match to cover every reply.
+        Reply::Shared(r) => reply_to_lua(ctx, (*r).clone(), resp),
         Reply::Status(s) => single(ctx, "ok", ctx.intern(s.as_bytes()).into()),
         Reply::Error(s) => single(ctx, "err", ctx.intern(s.as_bytes()).into()),
         Reply::Integer(n) => Value::Integer(n),
