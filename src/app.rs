@@ -314,7 +314,10 @@ pub fn ConsolePane() -> impl IntoView {
     let prompt = move || {
         ctx.screen.track();
         ctx.tabs.track();
-        ctx.state.try_with_value(|s| s.console().prompt(&s.pg)).unwrap_or_default()
+        // While a command waits (blocked, subscribed, monitoring) redis-cli shows no prompt.
+        ctx.state
+            .try_with_value(|s| if s.console().is_waiting() { String::new() } else { s.console().prompt(&s.pg) })
+            .unwrap_or_default()
     };
     let hint = move || {
         ctx.input.track();
