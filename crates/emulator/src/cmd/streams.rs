@@ -475,10 +475,11 @@ fn parse_add_trim(ctx: &Ctx, argv: &[Vec<u8>], xadd: bool) -> Result<AddTrimArgs
         let opt = &argv[i];
         if xadd && (opt.as_slice() == b"*" || opt.starts_with(b"*\0")) {
             break;
-        } else if is(opt, "maxlen") && more > 0 {
+        } else if (is(opt, "maxlen") || is(opt, "minid")) && more > 0 {
             if a.trim.is_some() {
                 return Err(CmdError::new(BOTH));
             }
+            // An optional `~` (approximate) or `=` (exact) before the threshold.
             a.approx = false;
             if more >= 2 && argv[i + 1] == b"~" {
                 a.approx = true;
@@ -486,26 +487,17 @@ fn parse_add_trim(ctx: &Ctx, argv: &[Vec<u8>], xadd: bool) -> Result<AddTrimArgs
             } else if more >= 2 && argv[i + 1] == b"=" {
                 i += 1;
             }
-            let n = int_arg(&argv[i + 1])?;
-            if n < 0 {
-                return Err(CmdError::new("ERR The MAXLEN argument must be >= 0."));
-            }
+            let threshold = &argv[i + 1];
+            a.trim = Some(if is(opt, "maxlen") {
+                let n = int_arg(threshold)?;
+                if n < 0 {
+                    return Err(CmdError::new("ERR The MAXLEN argument must be >= 0."));
+                }
+                Trim::MaxLen(n as u64)
+            } else {
+                Trim::MinId(strict_id(threshold)?)
+            });
             i += 1;
-            a.trim = Some(Trim::MaxLen(n as u64));
-        } else if is(opt, "minid") && more > 0 {
-            if a.trim.is_some() {
-                return Err(CmdError::new(BOTH));
-            }
-            a.approx = false;
-            if more >= 2 && argv[i + 1] == b"~" {
-                a.approx = true;
-                i += 1;
-            } else if more >= 2 && argv[i + 1] == b"=" {
-                i += 1;
-            }
-            let id = strict_id(&argv[i + 1])?;
-            i += 1;
-            a.trim = Some(Trim::MinId(id));
         } else if is(opt, "limit") && more > 0 {
             limit = int_arg(&argv[i + 1])?;
             if limit < 0 {
