@@ -14,6 +14,7 @@
 
 mod api;
 mod convert;
+mod ops;
 mod sandbox;
 
 use std::cell::RefCell;

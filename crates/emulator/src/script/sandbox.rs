@@ -63,6 +63,9 @@ pub(crate) fn install(ctx: Context<'_>, bridge: &SharedBridge) {
     api::install_lua51(ctx, globals, bridge);
     let redis = api::redis_table(ctx, bridge);
     let _ = globals.set(ctx, "redis", redis);
+    // Lua 5.1's operators where piccolo differs, for rewritten scripts (before the
+    // library tables become proxies: `ops` keeps the real string table).
+    super::ops::install(ctx, globals, bridge);
 
     let readonly = {
         let bridge = bridge.clone();
