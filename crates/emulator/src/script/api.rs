@@ -192,6 +192,41 @@ pub(crate) fn redis_table<'gc>(ctx: Context<'gc>, bridge: &SharedBridge) -> Tabl
             Ok(CallbackReturn::Return)
         }),
     );
+    // The debugger's entry points: the emulator has no debugger, as a server whose client
+    // did not start a debugging session (`redis.breakpoint()` is false, `redis.debug` is
+    // silent).
+    let _ = redis.set(
+        ctx,
+        "breakpoint",
+        Callback::from_fn(&ctx, |ctx, _exec, mut stack| {
+            stack.replace(ctx, false);
+            Ok(CallbackReturn::Return)
+        }),
+    );
+    let _ = redis.set(
+        ctx,
+        "debug",
+        Callback::from_fn(&ctx, |_ctx, _exec, mut stack| {
+            stack.clear();
+            Ok(CallbackReturn::Return)
+        }),
+    );
+    {
+        // The emulator's only user is `default`, allowed every command.
+        let bridge = bridge.clone();
+        let _ = redis.set(
+            ctx,
+            "acl_check_cmd",
+            Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
+                let argv = command_argv(&stack).map_err(|msg| raise_table(ctx, &exec, &bridge, msg))?;
+                if table::lookup(&argv[0]).is_none() {
+                    return Err(raise_table(ctx, &exec, &bridge, "Invalid command passed to redis.acl_check_cmd()"));
+                }
+                stack.replace(ctx, true);
+                Ok(CallbackReturn::Return)
+            }),
+        );
+    }
     for (name, v) in [
         ("LOG_DEBUG", 0),
         ("LOG_VERBOSE", 1),
@@ -347,6 +382,31 @@ pub(crate) fn install_base<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge: 
             Ok(CallbackReturn::Call { function, then: Some(BoxSequence::new(&ctx, PCall { bridge: bridge.clone() })) })
         });
         let _ = globals.set(ctx, "pcall", pcall);
+    }
+    {
+        // The error handler Redis 7.0 installs as a global (eval.c): an error as a table
+        // `{err=, source=, line=}` (scripts can call it too).
+        let bridge = bridge.clone();
+        let handler = Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
+            let t = match stack.get(0) {
+                Value::Table(t) => t,
+                v => {
+                    let text = match v {
+                        Value::Boolean(b) => b.to_string().into_bytes(),
+                        v => convert::as_string_bytes(v).unwrap_or_else(|| v.type_name().as_bytes().to_vec()),
+                    };
+                    error_table(ctx, &format!("ERR {}", String::from_utf8_lossy(&text)))
+                }
+            };
+            let line = exec.upper_lua_frame().map(|f| f.current_line.0 + 1).or(bridge.borrow().default_line);
+            let _ = t.set(ctx, "source", ctx.intern(format!("@{}", super::CHUNK).as_bytes()));
+            if let Some(line) = line {
+                let _ = t.set(ctx, "line", line as i64);
+            }
+            stack.replace(ctx, t);
+            Ok(CallbackReturn::Return)
+        });
+        let _ = globals.set(ctx, "__redis__err__handler", handler);
     }
 }
 

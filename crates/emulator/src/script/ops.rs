@@ -30,7 +30,7 @@ use super::SharedBridge;
 
 /// The global (raw, in the real globals table) holding the helpers, read once by the
 /// prologue the rewriter puts on the first line of a script.
-pub(crate) const HELPERS: &str = "__redis_ops";
+pub(crate) const HELPERS: &str = "__playground_ops";
 
 /// Lua 5.1's name of a value's type (`luaT_typenames`): integers are numbers.
 pub(crate) fn type_name(v: Value) -> &'static str {
@@ -324,7 +324,7 @@ fn string_method<'gc>(ctx: Context<'gc>, key: Value<'gc>) -> Value<'gc> {
 }
 
 /// Where the real `string` table is kept (the `string` global is a read-only proxy).
-pub(crate) const STRING_LIB: &str = "__redis_string";
+pub(crate) const STRING_LIB: &str = "__playground_string";
 
 /// Calls the method `f` found on `obj` with `obj` and the arguments in the stack.
 #[derive(Collect)]
