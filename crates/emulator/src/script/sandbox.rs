@@ -5,8 +5,8 @@
 //!   globals, and whose writes always fail: `Attempt to modify a readonly table`.
 //! - Reading a global that does not exist fails: `Script attempted to access nonexistent
 //!   global variable 'x'`.
-//! - The library tables (`redis`, `string`, `math`, `table`, `coroutine`) are read-only
-//!   proxies, so no script can change what the next one sees.
+//! - The library tables (`redis`, `string`, `math`, `table`, `coroutine`, `cjson`,
+//!   `cmsgpack`, `bit`, `struct`) are read-only proxies, so no script can change what the next one sees.
 //! - `rawset` and `setmetatable` refuse the protected tables.
 //!
 //! KEYS and ARGV are set in the real globals by the host before each run.
@@ -55,14 +55,11 @@ fn is_protected<'gc>(ctx: Context<'gc>, t: Table<'gc>) -> bool {
 pub(crate) fn install(ctx: Context<'_>, bridge: &SharedBridge) {
     let globals = ctx.globals();
 
-    // What Redis's Lua 5.1 does not have or what must not be reached.
-    for name in ["collectgarbage"] {
-        let _ = globals.set(ctx, name, Value::Nil);
-    }
     api::install_base(ctx, globals, bridge);
     api::install_lua51(ctx, globals, bridge);
     let redis = api::redis_table(ctx, bridge);
     let _ = globals.set(ctx, "redis", redis);
+    super::lib::install(ctx, globals, bridge);
 
     let readonly = {
         let bridge = bridge.clone();
@@ -83,7 +80,7 @@ pub(crate) fn install(ctx: Context<'_>, bridge: &SharedBridge) {
     };
 
     // Library tables become read-only proxies.
-    for name in ["redis", "string", "math", "table", "coroutine"] {
+    for name in ["redis", "string", "math", "table", "coroutine", "cjson", "cmsgpack", "bit", "struct"] {
         if let Value::Table(real) = globals.get(ctx, name) {
             let proxy = Table::new(&ctx);
             let meta = Table::new(&ctx);
@@ -111,6 +108,13 @@ pub(crate) fn install(ctx: Context<'_>, bridge: &SharedBridge) {
     globals.set_metatable(&ctx, Some(globals_meta));
 
     install_guards(ctx, globals, bridge);
+    // Every key the globals will ever hold is inserted before any is removed: piccolo 0.3.3
+    // panics when a table's map part grows while it holds a removed key.
+    set_keys_and_args(ctx, &[], &[]);
+    // What Redis's Lua 5.1 does not have or what must not be reached.
+    for name in ["collectgarbage"] {
+        let _ = globals.set(ctx, name, Value::Nil);
+    }
     // For the host to compile scripts with (`env`); scripts reaching it find `_G`.
     let _ = globals.set(ctx, ENV_KEY, env);
 }
