@@ -448,11 +448,8 @@ impl Parser<'_> {
             }
             let (t, at) = self.next();
             let value = self.value(t, at)?;
-            // A repeated key replaces the earlier value (lua_rawset).
-            match pairs.iter_mut().find(|(k, _)| matches!(k, Data::Str(s) if *s == key)) {
-                Some(pair) => pair.1 = value,
-                None => pairs.push((Data::Str(key), value)),
-            }
+            // A repeated key replaces the earlier value (lua_rawset), as `from_data` does.
+            pairs.push((Data::Str(key), value));
             let (t, at) = self.next();
             match t {
                 Token::ObjEnd => {
@@ -729,7 +726,8 @@ mod tests {
         assert_eq!(dec(" [1, \"a\", null, true] ").unwrap(), arr(vec![Data::Number(1.0), Data::Str(b"a".to_vec()), Data::Null, Data::Bool(true)]));
         assert_eq!(dec(r#""\u00e9\ud83d\ude00""#).unwrap(), Data::Str("é😀".as_bytes().to_vec()));
         assert_eq!(dec("0x10").unwrap(), Data::Number(16.0));
-        assert_eq!(dec("1\0garbage").unwrap(), Data::Number(1.0));
+        assert_eq!(dec("12\0garbage").unwrap(), Data::Number(12.0));
+        assert_eq!(dec("1\0garbage").unwrap_err(), "JSON parser does not support UTF-16 or UTF-32");
     }
 
     #[test]

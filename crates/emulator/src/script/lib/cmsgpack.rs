@@ -142,6 +142,10 @@ fn pack_int(out: &mut Vec<u8>, n: i64) {
 pub(crate) enum UnpackError {
     Missing,
     BadFormat,
+    /// Lua's C stack is full: too deep arrays...
+    DeepArray,
+    /// ...or too many values (or too deep maps).
+    TooMany,
 }
 
 impl UnpackError {
@@ -149,6 +153,8 @@ impl UnpackError {
         match self {
             UnpackError::Missing => "Missing bytes in input.",
             UnpackError::BadFormat => "Bad data format in input.",
+            UnpackError::DeepArray => "stack overflow (in function mp_decode_to_lua_array)",
+            UnpackError::TooMany => "stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)",
         }
     }
 }
@@ -187,7 +193,13 @@ impl<'a> Cursor<'a> {
     }
 }
 
-fn unpack_value(c: &mut Cursor) -> Result<Data, UnpackError> {
+/// How deep arrays and maps may nest when unpacking. Redis's Lua stack (8000 slots) allows
+/// about 4000 nested arrays; the emulator stops earlier, to bound its own recursion.
+const MAX_UNPACK_DEPTH: usize = 1000;
+/// The most values one call may return (Lua 5.1's LUAI_MAXCSTACK is 8000 slots).
+const MAX_RESULTS: usize = 7999;
+
+fn unpack_value(c: &mut Cursor, depth: usize) -> Result<Data, UnpackError> {
     c.need(1)?;
     let tag = c.data[c.pos];
     let number = |n: f64| Ok(Data::Number(n));
@@ -242,9 +254,9 @@ fn unpack_value(c: &mut Cursor) -> Result<Data, UnpackError> {
             c.pos += 1;
             let n = c.uint(size)? as usize;
             if tag == 0xdc || tag == 0xdd {
-                unpack_array(c, n)
+                unpack_array(c, n, depth)
             } else {
-                unpack_map(c, n)
+                unpack_map(c, n, depth)
             }
         }
         t if t & 0x80 == 0 => {
@@ -263,31 +275,37 @@ fn unpack_value(c: &mut Cursor) -> Result<Data, UnpackError> {
         }
         t if t & 0xf0 == 0x90 => {
             c.pos += 1;
-            unpack_array(c, (t & 0xf) as usize)
+            unpack_array(c, (t & 0xf) as usize, depth)
         }
         t if t & 0xf0 == 0x80 => {
             c.pos += 1;
-            unpack_map(c, (t & 0xf) as usize)
+            unpack_map(c, (t & 0xf) as usize, depth)
         }
         _ => Err(UnpackError::BadFormat),
     }
 }
 
-fn unpack_array(c: &mut Cursor, n: usize) -> Result<Data, UnpackError> {
+fn unpack_array(c: &mut Cursor, n: usize, depth: usize) -> Result<Data, UnpackError> {
+    if depth >= MAX_UNPACK_DEPTH {
+        return Err(UnpackError::DeepArray);
+    }
     // Every item takes at least one byte: a count beyond the input cannot be complete.
     let mut pairs = Vec::with_capacity(n.min(c.left()));
     for i in 0..n {
-        let v = unpack_value(c)?;
+        let v = unpack_value(c, depth + 1)?;
         pairs.push((Data::Number((i + 1) as f64), v));
     }
     Ok(Data::Table(pairs))
 }
 
-fn unpack_map(c: &mut Cursor, n: usize) -> Result<Data, UnpackError> {
+fn unpack_map(c: &mut Cursor, n: usize, depth: usize) -> Result<Data, UnpackError> {
+    if depth >= MAX_UNPACK_DEPTH {
+        return Err(UnpackError::TooMany);
+    }
     let mut pairs = Vec::with_capacity(n.min(c.left()));
     for _ in 0..n {
-        let k = unpack_value(c)?;
-        let v = unpack_value(c)?;
+        let k = unpack_value(c, depth + 1)?;
+        let v = unpack_value(c, depth + 1)?;
         pairs.push((k, v));
     }
     Ok(Data::Table(pairs))
@@ -299,7 +317,10 @@ pub(crate) fn unpack(data: &[u8], limit: Option<usize>, offset: usize) -> Result
     let mut c = Cursor { data, pos: offset.min(data.len()) };
     let mut values = Vec::new();
     while c.left() > 0 && limit.is_none_or(|l| values.len() < l) {
-        values.push(unpack_value(&mut c)?);
+        if values.len() >= MAX_RESULTS {
+            return Err(UnpackError::TooMany);
+        }
+        values.push(unpack_value(&mut c, 0)?);
     }
     let next = if c.left() == 0 { -1 } else { c.pos as i64 };
     Ok((values, next))
@@ -413,6 +434,9 @@ mod tests {
         assert_eq!(unpack(b"\xcd\x01", None, 0), Err(UnpackError::Missing));
         assert_eq!(unpack(b"\x92\x01", None, 0), Err(UnpackError::Missing));
         assert_eq!(unpack(b"\xdd\xff\xff\xff\xff", None, 0), Err(UnpackError::Missing));
+        assert_eq!(unpack(&[0x91; 5000], None, 0), Err(UnpackError::DeepArray));
+        assert_eq!(unpack(&[1; 8000], None, 0), Err(UnpackError::TooMany));
+        assert_eq!(unpack(&[1; 7999], None, 0).map(|(v, _)| v.len()), Ok(7999));
     }
 
     #[test]

@@ -120,19 +120,58 @@ pub(crate) fn from_data<'gc>(ctx: Context<'gc>, data: &Data, null: Value<'gc>) -
         Data::Str(s) => ctx.intern(s).into(),
         Data::Null => null,
         Data::Table(pairs) => {
-            let t = Table::new(&ctx);
-            for (k, v) in pairs {
-                let key = match k {
+            for (k, _) in pairs {
+                match k {
                     Data::Nil => return Err("table index is nil"),
                     Data::Number(n) if n.is_nan() => return Err("table index is NaN"),
-                    k => from_data(ctx, k, null)?,
-                };
+                    _ => {}
+                }
+            }
+            let t = Table::new(&ctx);
+            // Only the last value of a repeated key is set, and never a nil: piccolo 0.3.3
+            // panics when a table whose key was removed grows.
+            for (k, v) in last_values(pairs) {
+                let key = from_data(ctx, k, null)?;
                 let value = from_data(ctx, v, null)?;
                 let _ = t.set(ctx, key, value);
             }
             t.into()
         }
     })
+}
+
+/// The pairs a table ends up with when `pairs` are set in order: the last value of each
+/// key, without nils (tables as keys are all distinct, as they are in Lua).
+pub(crate) fn last_values(pairs: &[(Data, Data)]) -> Vec<(&Data, &Data)> {
+    #[derive(PartialEq, Eq, Hash)]
+    enum KeyId<'a> {
+        Str(&'a [u8]),
+        Number(u64),
+        Bool(bool),
+        Null,
+        Unique(usize),
+    }
+    let mut index: std::collections::HashMap<KeyId, usize> = std::collections::HashMap::new();
+    let mut out: Vec<(&Data, &Data)> = Vec::with_capacity(pairs.len());
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        let id = match k {
+            Data::Str(s) => KeyId::Str(s),
+            // -0 and 0 are one key.
+            Data::Number(n) => KeyId::Number(if *n == 0.0 { 0 } else { n.to_bits() }),
+            Data::Bool(b) => KeyId::Bool(*b),
+            Data::Null => KeyId::Null,
+            _ => KeyId::Unique(i),
+        };
+        match index.get(&id) {
+            Some(&at) => out[at].1 = v,
+            None => {
+                index.insert(id, out.len());
+                out.push((k, v));
+            }
+        }
+    }
+    out.retain(|(_, v)| !matches!(v, Data::Nil));
+    out
 }
 
 /// The userdata that is `cjson.null`.
@@ -298,7 +337,7 @@ mod tests {
     #[test]
     fn strtod_reads_the_longest_number_prefix() {
         assert_eq!(strtod_prefix(b"12abc"), Some((12.0, 2)));
-        assert_eq!(strtod_prefix(b"-1.5e3,"), Some((-1500.0, 7)));
+        assert_eq!(strtod_prefix(b"-1.5e3,"), Some((-1500.0, 6)));
         assert_eq!(strtod_prefix(b"1e"), Some((1.0, 1)));
         assert_eq!(strtod_prefix(b"0x10]"), Some((16.0, 4)));
         assert_eq!(strtod_prefix(b"0x"), Some((0.0, 1)));
@@ -391,4 +430,74 @@ impl Args<'_> {
 /// into a table argument except the encoders, which convert their own).
 pub(crate) fn stack_args(stack: &piccolo::Stack) -> Vec<Data> {
     (0..stack.len()).map(|i| to_data(stack.get(i), 0).unwrap_or(Data::Deep)).collect()
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// JSON-like values: what `cjson.decode` can give back exactly.
+    fn json_value() -> impl Strategy<Value = Data> {
+        let leaf = prop_oneof![
+            Just(Data::Null),
+            any::<bool>().prop_map(Data::Bool),
+            (-1_000_000i64..1_000_000).prop_map(|n| Data::Number(n as f64)),
+            (-1000i64..1000).prop_map(|n| Data::Number(n as f64 / 8.0)),
+            proptest::collection::vec(any::<u8>(), 0..12).prop_map(Data::Str),
+        ];
+        leaf.prop_recursive(4, 40, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 1..6).prop_map(|items| {
+                    Data::Table(items.into_iter().enumerate().map(|(i, v)| (Data::Number((i + 1) as f64), v)).collect())
+                }),
+                proptest::collection::btree_map("[a-z]{1,4}", inner, 1..5)
+                    .prop_map(|m| Data::Table(m.into_iter().map(|(k, v)| (Data::Str(k.into_bytes()), v)).collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn decoders_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let _ = cjson::decode(&bytes, &cjson::Config::default());
+            let _ = cmsgpack::unpack(&bytes, None, 0);
+            let _ = cmsgpack::unpack(&bytes, Some(2), bytes.len() / 2);
+            let _ = structlib::unpack(&bytes, &bytes, 1);
+            let _ = structlib::size(&bytes);
+            let _ = structlib::pack(&bytes, &[Data::Number(1.0), Data::Str(bytes.clone())]);
+        }
+
+        #[test]
+        fn json_text_decoders_never_panic(text in "[\\[\\]{}\",:0-9a-z\\\\ .eE+-]{0,40}") {
+            let _ = cjson::decode(text.as_bytes(), &cjson::Config::default());
+        }
+
+        #[test]
+        fn cjson_round_trips(d in json_value()) {
+            let cfg = cjson::Config::default();
+            let text = cjson::encode(&d, &cfg).unwrap();
+            let back = cjson::decode(&text, &cfg).unwrap();
+            prop_assert_eq!(&back, &d);
+            prop_assert_eq!(cjson::encode(&back, &cfg).unwrap(), text);
+        }
+
+        #[test]
+        fn cmsgpack_round_trips(d in json_value()) {
+            // cjson.null has no MessagePack form: it packs as nil.
+            let d = strip_null(d);
+            let mut packed = Vec::new();
+            cmsgpack::pack_value(&mut packed, &d, 0);
+            let (values, _) = cmsgpack::unpack(&packed, None, 0).unwrap();
+            prop_assert_eq!(values, vec![d]);
+        }
+    }
+
+    fn strip_null(d: Data) -> Data {
+        match d {
+            Data::Null => Data::Bool(false),
+            Data::Table(pairs) => Data::Table(pairs.into_iter().map(|(k, v)| (k, strip_null(v))).collect()),
+            other => other,
+        }
+    }
 }
