@@ -112,9 +112,7 @@ pub(crate) fn install(ctx: Context<'_>, bridge: &SharedBridge) {
     // panics when a table's map part grows while it holds a removed key.
     set_keys_and_args(ctx, &[], &[]);
     // What Redis's Lua 5.1 does not have or what must not be reached.
-    for name in ["collectgarbage"] {
-        let _ = globals.set(ctx, name, Value::Nil);
-    }
+    let _ = globals.set(ctx, "collectgarbage", Value::Nil);
     // For the host to compile scripts with (`env`); scripts reaching it find `_G`.
     let _ = globals.set(ctx, ENV_KEY, env);
 }

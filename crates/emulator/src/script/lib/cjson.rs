@@ -1,8 +1,9 @@
 //! `cjson`: Lua CJSON 2.1.0 (lua_cjson.c) as Redis 7.0 bundles it.
 //!
-//! Encoding: a table whose keys are all whole numbers >= 1 is an array (up to its largest
-//! key, holes as `null`) unless it is "excessively sparse" (largest key > ratio x count and
-//! > safe: an error by default); any other table, the empty one included, is an object.
+//! Encoding: a table whose keys are all whole numbers of at least 1 is an array (up to its
+//! largest key, holes as `null`) unless it is "excessively sparse" (its largest key above
+//! both ratio x count and safe: an error by default); any other table, the empty one
+//! included, is an object.
 //! Numbers print with `%.14g` (the configured precision), NaN and Inf are refused, and `/`
 //! is escaped. Decoding follows the C tokenizer, its error texts and its leniency: the
 //! input is a C string (a zero byte ends it), numbers are read by `strtod` (so hex, `inf`

@@ -204,7 +204,7 @@ fn unpack_value(c: &mut Cursor, depth: usize) -> Result<Data, UnpackError> {
     let tag = c.data[c.pos];
     let number = |n: f64| Ok(Data::Number(n));
     match tag {
-        0xcc | 0xd0 | 0xcd | 0xd1 | 0xce | 0xd2 | 0xcf | 0xd3 | 0xca | 0xcb => {
+        0xca..=0xd3 => {
             let size = match tag {
                 0xcc | 0xd0 => 1,
                 0xcd | 0xd1 => 2,
@@ -215,7 +215,7 @@ fn unpack_value(c: &mut Cursor, depth: usize) -> Result<Data, UnpackError> {
             c.pos += 1;
             let v = c.uint(size)?;
             match tag {
-                0xcc | 0xcd | 0xce => number(v as f64),
+                0xcc..=0xce => number(v as f64),
                 0xd0 => number(v as u8 as i8 as f64),
                 0xd1 => number(v as u16 as i16 as f64),
                 0xd2 => number(v as u32 as i32 as f64),
@@ -233,7 +233,7 @@ fn unpack_value(c: &mut Cursor, depth: usize) -> Result<Data, UnpackError> {
             c.pos += 1;
             Ok(Data::Bool(tag == 0xc3))
         }
-        0xd9 | 0xda | 0xdb => {
+        0xd9..=0xdb => {
             let size = match tag {
                 0xd9 => 1,
                 0xda => 2,
@@ -248,7 +248,7 @@ fn unpack_value(c: &mut Cursor, depth: usize) -> Result<Data, UnpackError> {
             c.pos += 1 + size;
             Ok(Data::Str(c.take(len)?.to_vec()))
         }
-        0xdc | 0xdd | 0xde | 0xdf => {
+        0xdc..=0xdf => {
             let size = if tag == 0xdc || tag == 0xde { 2 } else { 4 };
             c.need(1 + size)?;
             c.pos += 1;

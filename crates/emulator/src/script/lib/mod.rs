@@ -182,10 +182,18 @@ pub(crate) fn new_null<'gc>(ctx: Context<'gc>) -> UserData<'gc> {
 /// An error raised by a library function, with the caller's position as `luaL_error` gives it.
 pub(crate) fn fail<'gc>(ctx: Context<'gc>, exec: &Execution, bridge: &SharedBridge, msg: &str) -> Error<'gc> {
     if bridge.borrow().called_by_pcall {
-        // Called by `pcall` itself (a C function): Lua 5.1 finds no Lua line to name.
-        return fail_plain(ctx, exec, bridge, msg);
+        // Called by `pcall` itself (a C function): Lua 5.1 finds neither a line nor a name.
+        return fail_plain(ctx, exec, bridge, &without_name(msg));
     }
     Error::from_value(positioned(exec, bridge, msg).into_value(ctx))
+}
+
+/// `bad argument #1 to 'f' (...)` as Lua words it when it cannot name the function: `'?'`.
+fn without_name(msg: &str) -> String {
+    let Some(rest) = msg.strip_prefix("bad argument #") else { return msg.to_string() };
+    let Some((number, rest)) = rest.split_once(" to '") else { return msg.to_string() };
+    let Some((_, rest)) = rest.split_once('\'') else { return msg.to_string() };
+    format!("bad argument #{number} to '?'{rest}")
 }
 
 /// An error raised by the Lua core itself from inside a library function (no position).
@@ -231,7 +239,8 @@ pub(crate) fn to_number(v: Value) -> Option<f64> {
 
 /// C's `(long long)` of a double on x86-64 (`cvttsd2si`): out of range and NaN give LLONG_MIN.
 pub(crate) fn c_llong(d: f64) -> i64 {
-    if d.is_nan() || d >= 9.223_372_036_854_775_808e18 || d < -9.223_372_036_854_775_808e18 {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if !(-TWO_63..TWO_63).contains(&d) {
         i64::MIN
     } else {
         d as i64
@@ -347,6 +356,12 @@ mod tests {
         assert_eq!(strtod_prefix(b"-"), None);
         assert_eq!(strtod_prefix(b"."), None);
         assert_eq!(strtod_prefix(b"-.5"), Some((-0.5, 3)));
+    }
+
+    #[test]
+    fn unnamed_argument_errors() {
+        assert_eq!(without_name("bad argument #2 to 'pack' (x)"), "bad argument #2 to '?' (x)");
+        assert_eq!(without_name("Missing bytes in input."), "Missing bytes in input.");
     }
 
     #[test]

@@ -184,19 +184,18 @@ pub(crate) fn pack(fmt: &[u8], args: &[Data]) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// C's `(unsigned long)` of a non-negative double on x86-64.
+/// C's `(unsigned long)` of a non-negative double on x86-64 (0 past the range).
 fn c_ullong(d: f64) -> u64 {
     if d.is_nan() {
-        return 1 << 63;
-    }
-    if d < 9.223_372_036_854_775_808e18 {
-        d as u64
-    } else if d < 1.844_674_407_370_955_2e19 {
+        1 << 63
+    } else if d < TWO_64 {
         d as u64
     } else {
         0
     }
 }
+
+const TWO_64: f64 = 18_446_744_073_709_551_616.0;
 
 /// `struct.unpack(fmt, data [, pos])`: the values and the position after them (1-based).
 pub(crate) fn unpack(fmt: &[u8], data: &[u8], init: i64) -> Result<(Vec<Data>, i64), String> {
