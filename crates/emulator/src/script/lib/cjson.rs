@@ -68,15 +68,21 @@ fn cannot(d: &Data, reason: &str) -> String {
 }
 
 /// The most bytes one encoding may produce (a sparse array with the check disabled can
-/// ask for billions of `null`s).
-const MAX_OUTPUT: usize = 256 * 1024 * 1024;
+/// ask for billions of `null`s): as much as the Lua heap may hold.
+const MAX_OUTPUT: usize = super::MAX_BYTES;
 
 fn encode_value(out: &mut Vec<u8>, d: &Data, cfg: &Config, depth: usize) -> Result<(), String> {
     if out.len() > MAX_OUTPUT {
         return Err("not enough memory".to_string());
     }
     match d {
-        Data::Str(s) => encode_string(out, s),
+        Data::Str(s) => {
+            let escaped: usize = s.iter().map(|&b| escape(b).map_or(1, |e| e.len())).sum();
+            if out.len() + escaped > MAX_OUTPUT {
+                return Err("not enough memory".to_string());
+            }
+            encode_string(out, s)
+        }
         Data::Number(n) => encode_number(out, *n, cfg, d)?,
         Data::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Data::Nil | Data::Null => out.extend_from_slice(b"null"),
@@ -180,20 +186,29 @@ fn encode_number(out: &mut Vec<u8>, n: f64, cfg: &Config, d: &Data) -> Result<()
     Ok(())
 }
 
+/// How the encoder writes byte `b` when it escapes it.
+fn escape(b: u8) -> Option<std::borrow::Cow<'static, [u8]>> {
+    let fixed: &'static [u8] = match b {
+        b'"' => b"\\\"",
+        b'\\' => b"\\\\",
+        b'/' => b"\\/",
+        b'\x08' => b"\\b",
+        b'\t' => b"\\t",
+        b'\n' => b"\\n",
+        b'\x0c' => b"\\f",
+        b'\r' => b"\\r",
+        0..=0x1f | 0x7f => return Some(format!("\\u{:04x}", b).into_bytes().into()),
+        _ => return None,
+    };
+    Some(fixed.into())
+}
+
 fn encode_string(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
     for &b in s {
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'/' => out.extend_from_slice(b"\\/"),
-            b'\x08' => out.extend_from_slice(b"\\b"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\x0c' => out.extend_from_slice(b"\\f"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            0..=0x1f | 0x7f => out.extend_from_slice(format!("\\u{:04x}", b).as_bytes()),
-            _ => out.push(b),
+        match escape(b) {
+            Some(e) => out.extend_from_slice(&e),
+            None => out.push(b),
         }
     }
     out.push(b'"');

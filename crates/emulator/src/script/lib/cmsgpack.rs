@@ -345,6 +345,9 @@ pub(crate) fn table<'gc>(ctx: Context<'gc>, bridge: &SharedBridge) -> Table<'gc>
             for i in 0..stack.len() {
                 let d = to_data(stack.get(i), MAX_NESTING).map_err(|m| fail(ctx, &exec, &bridge, m))?;
                 pack_value(&mut out, &d, 0);
+                if out.len() > super::MAX_BYTES {
+                    return Err(fail(ctx, &exec, &bridge, "not enough memory"));
+                }
             }
             stack.replace(ctx, ctx.intern(&out));
             Ok(CallbackReturn::Return)

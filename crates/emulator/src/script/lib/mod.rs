@@ -46,25 +46,41 @@ pub(crate) const MAX_TABLE_DEPTH: usize = 1000;
 /// The most values one conversion may produce: a table referring to itself many times is
 /// a tree of exponential size.
 const MAX_NODES: usize = 4_000_000;
+/// The most string bytes one conversion may copy (one big string referred to many times
+/// would otherwise be copied as many times); the Lua heap's own limit is the same.
+pub(crate) const MAX_BYTES: usize = 64 * 1024 * 1024;
+
+/// What a conversion may still produce.
+struct Budget {
+    nodes: usize,
+    bytes: usize,
+}
 
 /// Converts a Lua value; tables deeper than `tables_left` levels become [`Data::Deep`].
 /// Fails when the result would be unreasonably big.
 pub(crate) fn to_data<'gc>(v: Value<'gc>, tables_left: usize) -> Result<Data, &'static str> {
-    let mut budget = MAX_NODES;
+    let mut budget = Budget { nodes: MAX_NODES, bytes: MAX_BYTES };
     convert_in(v, tables_left.min(MAX_TABLE_DEPTH), &mut budget)
 }
 
-fn convert_in<'gc>(v: Value<'gc>, tables_left: usize, budget: &mut usize) -> Result<Data, &'static str> {
-    if *budget == 0 {
+fn convert_in<'gc>(v: Value<'gc>, tables_left: usize, budget: &mut Budget) -> Result<Data, &'static str> {
+    if budget.nodes == 0 {
         return Err("not enough memory");
     }
-    *budget -= 1;
+    budget.nodes -= 1;
     Ok(match v {
         Value::Nil => Data::Nil,
         Value::Boolean(b) => Data::Bool(b),
         Value::Integer(n) => Data::Number(n as f64),
         Value::Number(n) => Data::Number(n),
-        Value::String(s) => Data::Str(s.as_bytes().to_vec()),
+        Value::String(s) => {
+            let len = s.as_bytes().len();
+            if len > budget.bytes {
+                return Err("not enough memory");
+            }
+            budget.bytes -= len;
+            Data::Str(s.as_bytes().to_vec())
+        }
         Value::Table(t) => {
             if tables_left == 0 {
                 return Ok(Data::Deep);
@@ -514,5 +530,37 @@ mod properties {
             Data::Table(pairs) => Data::Table(pairs.into_iter().map(|(k, v)| (k, strip_null(v))).collect()),
             other => other,
         }
+    }
+}
+
+#[cfg(test)]
+mod through_eval {
+    use crate::clock::ManualClock;
+    use crate::engine::{ClientInfo, Engine};
+    use crate::reply::Reply;
+
+    fn eval(script: &str) -> Reply {
+        let mut e = Engine::new(Box::new(ManualClock::new(1_700_000_000_000)), 1);
+        let c = e.connect(ClientInfo::default());
+        e.execute(c, &[b"EVAL".to_vec(), script.as_bytes().to_vec(), b"0".to_vec()])
+    }
+
+    #[test]
+    fn huge_results_are_refused_not_built() {
+        for script in [
+            "local s = string.rep('x', 2^24) local t = {} for i = 1, 100 do t[i] = s end return cmsgpack.pack(t)",
+            "local s = string.rep('x', 2^24) local t = {} for i = 1, 100 do t[i] = s end return cjson.encode(t)",
+            "local t = {} for i = 1, 8 do t[i] = t end return cmsgpack.pack(t)",
+            "cjson.encode_sparse_array(false, 0) return cjson.encode({[2^40] = 1})",
+        ] {
+            let r = eval(script);
+            assert!(matches!(&r, Reply::Error(t) if t.contains("not enough memory")), "{script}: {r:?}");
+        }
+    }
+
+    #[test]
+    fn binary_results_are_bulk_bytes() {
+        assert_eq!(eval("return cmsgpack.pack(-1, 'a')"), Reply::Bulk(vec![0xff, 0xa1, b'a']));
+        assert_eq!(eval("return struct.pack('<I2', 0xfffe)"), Reply::Bulk(vec![0xfe, 0xff]));
     }
 }
