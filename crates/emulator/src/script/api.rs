@@ -477,6 +477,10 @@ pub(crate) fn install_lua51<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge:
                 stack.replace(ctx, ctx.intern(number_text(n).as_bytes()));
                 Ok(CallbackReturn::Return)
             }
+            Value::UserData(u) if u.is_static::<super::lib::JsonNull>() => {
+                stack.replace(ctx, ctx.intern(super::lib::NULL_TEXT.as_bytes()));
+                Ok(CallbackReturn::Return)
+            }
             _ => Ok(CallbackReturn::Call { function: *original, then: None }),
         });
         let _ = globals.set(ctx, "tostring", f);

@@ -14,6 +14,7 @@
 
 mod api;
 mod convert;
+mod lib;
 mod ops;
 mod sandbox;
 
@@ -63,6 +64,8 @@ pub(crate) struct Bridge {
     pub called_by_pcall: bool,
     /// Lines written by `redis.log`, for the page.
     pub log: Vec<(i64, String)>,
+    /// The configuration of the `cjson` global (kept for the life of the Lua state).
+    pub cjson: lib::cjson::SharedConfig,
 }
 
 pub(crate) type SharedBridge = Rc<RefCell<Bridge>>;
@@ -110,6 +113,8 @@ impl Scripting {
     /// SCRIPT FLUSH: forgets every script (the Lua state is kept: its globals are read-only).
     pub fn flush(&mut self) {
         self.scripts.clear();
+        // Redis makes a new Lua state: what scripts configured is forgotten.
+        *self.bridge.borrow().cjson.borrow_mut() = lib::cjson::Config::default();
         self.lua.gc_collect();
     }
 

@@ -5,8 +5,8 @@
 //!   globals, and whose writes always fail: `Attempt to modify a readonly table`.
 //! - Reading a global that does not exist fails: `Script attempted to access nonexistent
 //!   global variable 'x'`.
-//! - The library tables (`redis`, `string`, `math`, `table`, `coroutine`) are read-only
-//!   proxies, so no script can change what the next one sees.
+//! - The library tables (`redis`, `string`, `math`, `table`, `coroutine`, `cjson`,
+//!   `cmsgpack`, `bit`, `struct`) are read-only proxies, so no script can change what the next one sees.
 //! - `rawset` and `setmetatable` refuse the protected tables.
 //!
 //! KEYS and ARGV are set in the real globals by the host before each run.
@@ -64,6 +64,7 @@ pub(crate) fn install(ctx: Context<'_>, bridge: &SharedBridge) {
     api::install_lua51(ctx, globals, bridge);
     let redis = api::redis_table(ctx, bridge);
     let _ = globals.set(ctx, "redis", redis);
+    super::lib::install(ctx, globals, bridge);
     // Lua 5.1's operators where piccolo differs, for rewritten scripts (before the
     // library tables become proxies: `ops` keeps the real string table).
     super::ops::install(ctx, globals, bridge);
@@ -87,7 +88,7 @@ pub(crate) fn install(ctx: Context<'_>, bridge: &SharedBridge) {
     };
 
     // Library tables become read-only proxies.
-    for name in ["redis", "string", "math", "table", "coroutine"] {
+    for name in ["redis", "string", "math", "table", "coroutine", "cjson", "cmsgpack", "bit", "struct"] {
         if let Value::Table(real) = globals.get(ctx, name) {
             let proxy = read_only(ctx, real, bridge);
             let _ = globals.set(ctx, name, proxy);
@@ -111,6 +112,7 @@ pub(crate) fn install(ctx: Context<'_>, bridge: &SharedBridge) {
     globals.set_metatable(&ctx, Some(globals_meta));
 
     install_guards(ctx, globals, bridge);
+    set_keys_and_args(ctx, &[], &[]);
     // For the host to compile scripts with (`env`); scripts reaching it find `_G`.
     let _ = globals.set(ctx, ENV_KEY, env);
 }
