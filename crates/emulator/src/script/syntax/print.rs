@@ -5,7 +5,9 @@
 //! Strings are written with decimal `\ddd` escapes (the only numeric escape both dialects
 //! share), numbers in a form that reads back to the same value, parentheses as in the tree
 //! (plus those operator precedence needs, for trees rewritten by later passes), and `;`
-//! before a statement that starts with `(`.
+//! before a statement that starts with `(`. `goto` is a name in Lua 5.1 but a keyword in
+//! piccolo: as a field it is written `["goto"]` (a local or global named `goto`, or a
+//! method, is left to the passes that rewrite the tree).
 
 use super::ast::*;
 
@@ -290,6 +292,13 @@ impl Printer<'_> {
                     }
                     match field {
                         Field::Item(v) => self.expr(v),
+                        Field::Named { name, name_line, value } if name == "goto" => {
+                            self.token_at(*name_line, "[");
+                            self.token(&string_text(name.as_bytes()));
+                            self.token("]");
+                            self.token("=");
+                            self.expr(value);
+                        }
                         Field::Named { name, name_line, value } => {
                             self.token_at(*name_line, name);
                             self.token("=");
@@ -390,6 +399,11 @@ impl Printer<'_> {
                     self.glued("[");
                     self.expr(key);
                     self.token_at(node.line, "]");
+                }
+                ExprKind::Field { name, .. } if name == "goto" => {
+                    self.glued("[");
+                    self.token_at(node.line, &string_text(name.as_bytes()));
+                    self.token("]");
                 }
                 ExprKind::Field { name, .. } => {
                     self.token_at(node.line, ".");
