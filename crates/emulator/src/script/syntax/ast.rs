@@ -207,6 +207,18 @@ pub enum Field {
     Keyed { key: Expr, value: Expr },
 }
 
+/// How a call's arguments are written. `f{...}` and `f'...'` are kept as written: in
+/// parentheses the argument would be one expression level deeper (Lua 5.1 counts levels).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgStyle {
+    /// `f(a, b)`.
+    Parens,
+    /// `f{...}`: `args` is one table constructor.
+    Table,
+    /// `f'...'`: `args` is one string.
+    String,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
     Nil,
@@ -226,8 +238,8 @@ pub enum ExprKind {
     Index { object: Box<Expr>, key: Box<Expr> },
     /// `object.name`.
     Field { object: Box<Expr>, name: String },
-    Call { callee: Box<Expr>, args: Vec<Expr>, close_line: u32 },
-    MethodCall { object: Box<Expr>, method: String, method_line: u32, args: Vec<Expr>, close_line: u32 },
+    Call { callee: Box<Expr>, args: Vec<Expr>, style: ArgStyle, close_line: u32 },
+    MethodCall { object: Box<Expr>, method: String, method_line: u32, args: Vec<Expr>, style: ArgStyle, close_line: u32 },
 }
 
 impl Expr {

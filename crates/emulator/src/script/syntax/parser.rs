@@ -603,13 +603,13 @@ impl<'a> Parser<'a> {
     fn method_suffix(&mut self, object: Expr) -> Result<Expr> {
         self.advance()?;
         let (method, method_line) = self.check_name()?;
-        let (line, args, close_line) = self.call_args()?;
-        Ok(Expr { line, kind: ExprKind::MethodCall { object: Box::new(object), method, method_line, args, close_line } })
+        let (line, args, style, close_line) = self.call_args()?;
+        Ok(Expr { line, kind: ExprKind::MethodCall { object: Box::new(object), method, method_line, args, style, close_line } })
     }
 
     fn call_suffix(&mut self, callee: Expr) -> Result<Expr> {
-        let (line, args, close_line) = self.call_args()?;
-        Ok(Expr { line, kind: ExprKind::Call { callee: Box::new(callee), args, close_line } })
+        let (line, args, style, close_line) = self.call_args()?;
+        Ok(Expr { line, kind: ExprKind::Call { callee: Box::new(callee), args, style, close_line } })
     }
 
     /// `yindex`: `[expr]`.
@@ -621,8 +621,8 @@ impl<'a> Parser<'a> {
     }
 
     /// `funcargs`: `(list)`, a table or a string; returns the call's line, the arguments and
-    /// the line of the closing token.
-    fn call_args(&mut self) -> Result<(u32, Vec<Expr>, u32)> {
+    /// how they are written and the line of the closing token.
+    fn call_args(&mut self) -> Result<(u32, Vec<Expr>, ArgStyle, u32)> {
         let line = self.lex.line;
         match &self.tok {
             Token::Char(b'(') => {
@@ -633,7 +633,7 @@ impl<'a> Parser<'a> {
                 let args = if self.tok == Token::Char(b')') { Vec::new() } else { self.expr_list()? };
                 let close_line = self.lex.line;
                 self.check_match(&Token::Char(b')'), &Token::Char(b'('), line)?;
-                Ok((line, args, close_line))
+                Ok((line, args, ArgStyle::Parens, close_line))
             }
             Token::Char(b'{') => {
                 let table = self.constructor()?;
@@ -641,12 +641,12 @@ impl<'a> Parser<'a> {
                     ExprKind::Table { close_line, .. } => *close_line,
                     _ => line,
                 };
-                Ok((line, vec![table], close_line))
+                Ok((line, vec![table], ArgStyle::Table, close_line))
             }
             Token::Str(s) => {
                 let arg = Expr { line: self.tok_line, kind: ExprKind::String(s.clone()) };
                 self.advance()?;
-                Ok((line, vec![arg], line))
+                Ok((line, vec![arg], ArgStyle::String, line))
             }
             _ => Err(self.syntax_error(b"function arguments expected")),
         }

@@ -77,13 +77,18 @@ fn needs_parens(op: BinOp, operand: &Expr, left: bool) -> bool {
 }
 
 impl Printer<'_> {
-    /// Goes to `line` (if it is below the current one) and writes `text`.
-    fn token_at(&mut self, line: u32, text: &str) {
+    /// Goes down to `line` (if it is below the current one).
+    fn go_to(&mut self, line: u32) {
         while self.line < line {
             self.out.push('\n');
             self.line += 1;
             self.glue = true;
         }
+    }
+
+    /// Goes to `line` (if it is below the current one) and writes `text`.
+    fn token_at(&mut self, line: u32, text: &str) {
+        self.go_to(line);
         self.token(text);
     }
 
@@ -246,6 +251,8 @@ impl Printer<'_> {
 
     /// `(params) body end` of a function.
     fn function_body(&mut self, f: &Function) {
+        // `linedefined` of `local function f` and `function()` is the line of `(`.
+        self.go_to(f.line);
         self.glued("(");
         let mut first = true;
         for &id in &f.params {
@@ -264,7 +271,8 @@ impl Printer<'_> {
             if !first {
                 self.token(",");
             }
-            self.token("...");
+            let dots_line = f.arg.and_then(|id| self.locals.get(id as usize)).map_or(f.line, |l| l.line);
+            self.token_at(dots_line, "...");
         }
         self.token(")");
         self.block(&f.body);
@@ -409,18 +417,28 @@ impl Printer<'_> {
                     self.token_at(node.line, ".");
                     self.token(name);
                 }
-                ExprKind::MethodCall { method, method_line, args, close_line, .. } => {
+                ExprKind::MethodCall { method, method_line, args, style, close_line, .. } => {
                     self.token_at(*method_line, ":");
                     self.token(method);
-                    self.call_args(args, *close_line);
+                    self.call_args(args, *style, *close_line);
                 }
-                ExprKind::Call { args, close_line, .. } => self.call_args(args, *close_line),
+                ExprKind::Call { args, style, close_line, .. } => self.call_args(args, *style, *close_line),
                 _ => {}
             }
         }
     }
 
-    fn call_args(&mut self, args: &[Expr], close_line: u32) {
+    fn call_args(&mut self, args: &[Expr], style: ArgStyle, close_line: u32) {
+        // `f{...}` and `f'...'` as written (only when the tree still has the one argument).
+        let single = matches!(
+            (style, args),
+            (ArgStyle::Table, [Expr { kind: ExprKind::Table { .. }, .. }]) | (ArgStyle::String, [Expr { kind: ExprKind::String(_), .. }])
+        );
+        if single {
+            self.glue = true;
+            self.expr(&args[0]);
+            return;
+        }
         self.glued("(");
         self.exprs(args);
         self.token_at(close_line, ")");
