@@ -156,10 +156,11 @@ impl<'a> Parser<'a> {
 
     /// `str_checkname`: a name (and its line), or "'<name>' expected".
     fn check_name(&mut self) -> Result<(String, u32)> {
-        let Token::Name(name) = &self.tok else {
+        let Token::Name(name) = &mut self.tok else {
             return Err(self.error_expected(&Token::Name(String::new())));
         };
-        let name = name.clone();
+        // The token is consumed here (a `near` quotes the lexer's buffer, not the token).
+        let name = std::mem::take(name);
         let line = self.tok_line;
         self.advance()?;
         Ok((name, line))
@@ -532,9 +533,9 @@ impl<'a> Parser<'a> {
     /// A constant or `...`.
     fn value_expr(&mut self) -> Result<Expr> {
         let line = self.tok_line;
-        let kind = match &self.tok {
+        let kind = match &mut self.tok {
             Token::Number(n) => ExprKind::Number(*n),
-            Token::Str(s) => ExprKind::String(s.clone()),
+            Token::Str(s) => ExprKind::String(std::mem::take(s)),
             Token::True => ExprKind::True,
             Token::False => ExprKind::False,
             Token::Dots => {
@@ -624,7 +625,7 @@ impl<'a> Parser<'a> {
     /// how they are written and the line of the closing token.
     fn call_args(&mut self) -> Result<(u32, Vec<Expr>, ArgStyle, u32)> {
         let line = self.lex.line;
-        match &self.tok {
+        match &mut self.tok {
             Token::Char(b'(') => {
                 if line != self.lastline {
                     return Err(self.syntax_error(b"ambiguous syntax (function call x new statement)"));
@@ -644,7 +645,7 @@ impl<'a> Parser<'a> {
                 Ok((line, vec![table], ArgStyle::Table, close_line))
             }
             Token::Str(s) => {
-                let arg = Expr { line: self.tok_line, kind: ExprKind::String(s.clone()) };
+                let arg = Expr { line: self.tok_line, kind: ExprKind::String(std::mem::take(s)) };
                 self.advance()?;
                 Ok((line, vec![arg], ArgStyle::String, line))
             }
