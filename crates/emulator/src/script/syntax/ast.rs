@@ -6,6 +6,11 @@
 //! token (Lua 5.1 emits the instruction once the operand is read, at `lastline`). Extra
 //! lines (operators, closing brackets, `end`) are kept so that the printer can put every
 //! token back on its line. Names are resolved by the parser (`resolve.rs`).
+//!
+//! Operator chains and suffix chains (`a + b + c ...`, `a.b.c ...`, `f()()...`) nest as deep
+//! as they are long (Lua 5.1 has no limit on them): dropping is iterative (see `Drop for
+//! Expr`), and the printer walks them in loops; the derived `Clone`, `PartialEq` and `Debug`
+//! recurse, so passes should not use them on untrusted trees.
 
 /// An index into `Chunk::locals`.
 pub type LocalId = u32;
