@@ -80,6 +80,7 @@ golden_cases! {
     golden_zsets_mix => "zsets-mix",
     golden_scripting => "scripting",
     golden_scripting_libs => "scripting-libs",
+    golden_scripting_compile => "scripting-compile",
     golden_zsets_parse => "zsets-parse",
     golden_streams_basic => "streams-basic",
     golden_streams_trim => "streams-trim",

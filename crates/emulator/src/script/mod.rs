@@ -17,6 +17,7 @@ mod convert;
 mod lib;
 mod ops;
 mod sandbox;
+pub(crate) mod syntax;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -124,6 +125,9 @@ impl Scripting {
         let sha = sha1_hex(body);
         if self.scripts.contains_key(&sha) {
             return Ok(sha);
+        }
+        if let Err(e) = syntax::parse(body) {
+            return Err(format!("ERR Error compiling script (new function): {}", e.text(CHUNK)));
         }
         let compiled = self.lua.enter(|ctx| {
             let env = sandbox::env(ctx);
