@@ -17,7 +17,7 @@ mod convert;
 mod lib;
 mod ops;
 mod sandbox;
-pub(crate) mod syntax;
+
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -126,7 +126,7 @@ impl Scripting {
         if self.scripts.contains_key(&sha) {
             return Ok(sha);
         }
-        if let Err(e) = syntax::parse(body) {
+        if let Err(e) = lua51::syntax::parse(body) {
             return Err(format!("ERR Error compiling script (new function): {}", e.text(CHUNK)));
         }
         let compiled = self.lua.enter(|ctx| {

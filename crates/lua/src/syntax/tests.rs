@@ -13,31 +13,6 @@ fn error_of(src: &str) -> String {
     }
 }
 
-/// The EVAL and SCRIPT LOAD bodies of the scripting case files.
-fn case_scripts() -> Vec<Vec<u8>> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/cases");
-    let mut scripts = Vec::new();
-    let mut names: Vec<_> = std::fs::read_dir(dir).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
-    names.sort();
-    for path in names {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        if !name.starts_with("scripting") {
-            continue;
-        }
-        let text = std::fs::read(&path).unwrap_or_default();
-        for line in text.split(|&b| b == b'\n') {
-            let Some(args) = crate::cli::split_args(line) else { continue };
-            let Some(cmd) = args.first().map(|a| a.to_ascii_uppercase()) else { continue };
-            if cmd == b"EVAL" || cmd == b"EVAL_RO" {
-                scripts.extend(args.get(1).cloned());
-            } else if cmd == b"SCRIPT" && args.get(1).is_some_and(|a| a.eq_ignore_ascii_case(b"load")) {
-                scripts.extend(args.get(2).cloned());
-            }
-        }
-    }
-    scripts
-}
-
 /// Runs `f` on a thread with the stack a test thread has (2 MB), as the golden test does.
 fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     let handle = std::thread::Builder::new().stack_size(2 << 20).spawn(f);
@@ -214,22 +189,6 @@ fn printed_text() {
     assert_eq!(printed("return 'a\\0\\n\\200\"', 1e300, 0.1, 3"), "return \"a\\000\\n\\200\\\"\", 1e300, 1e-1, 3");
     assert_eq!(printed("x = 1 (f)()"), "x = 1; (f)()");
     assert_eq!(printed("return [[\na\nb]] + 1"), "return \"a\\nb\"\n\n+ 1");
-}
-
-#[test]
-fn case_files_parse_and_round_trip() {
-    let scripts = case_scripts();
-    assert!(scripts.len() > 300, "{} scripts", scripts.len());
-    on_small_stack(move || {
-        for s in &scripts {
-            round_trip(s);
-        }
-    });
-    // Every script of the main scripting case compiles in Lua 5.1 except those recorded with
-    // a compile error.
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/cases/scripting.txt")).unwrap_or_default();
-    let compiles = text.lines().filter(|l| l.starts_with("EVAL ")).count();
-    assert!(compiles > 100);
 }
 
 #[test]
