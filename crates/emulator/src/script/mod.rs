@@ -16,6 +16,7 @@ mod api;
 mod convert;
 mod ops;
 mod sandbox;
+mod stdlib;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;

@@ -28,10 +28,16 @@ const ENV_KEY: &str = "__redis_env";
 pub(crate) fn positioned(exec: &Execution, bridge: &SharedBridge, msg: &str) -> String {
     let mut b = bridge.borrow_mut();
     // A tail call (`return error('x')`) has no Lua frame above it any more.
-    let line = exec.upper_lua_frame().map(|f| f.current_line.0 + 1).or(b.last_line).or(b.default_line);
+    let frame = exec.upper_lua_frame();
+    let line = frame.as_ref().map(|f| f.current_line.0 + 1).or(b.last_line).or(b.default_line);
     b.error_line = line;
+    // Code compiled by `loadstring`/`load` shows its own chunk name.
+    let chunk = match frame.as_ref().and_then(|f| f.chunk_name.as_bytes().strip_prefix(super::stdlib::LOADED_CHUNK_MARK)) {
+        Some(raw) => super::stdlib::chunk_id(raw, 60),
+        None => super::CHUNK.to_string(),
+    };
     match line {
-        Some(l) => format!("{}:{l}: {msg}", super::CHUNK),
+        Some(l) => format!("{chunk}:{l}: {msg}"),
         None => msg.to_string(),
     }
 }
@@ -55,12 +61,9 @@ fn is_protected<'gc>(ctx: Context<'gc>, t: Table<'gc>) -> bool {
 pub(crate) fn install(ctx: Context<'_>, bridge: &SharedBridge) {
     let globals = ctx.globals();
 
-    // What Redis's Lua 5.1 does not have or what must not be reached.
-    for name in ["collectgarbage"] {
-        let _ = globals.set(ctx, name, Value::Nil);
-    }
     api::install_base(ctx, globals, bridge);
     api::install_lua51(ctx, globals, bridge);
+    super::stdlib::install(ctx, globals, bridge);
     let redis = api::redis_table(ctx, bridge);
     let _ = globals.set(ctx, "redis", redis);
     // Lua 5.1's operators where piccolo differs, for rewritten scripts (before the
