@@ -60,10 +60,25 @@ fn raise<'gc>(ctx: Context<'gc>, exec: &Execution, bridge: &SharedBridge, from_c
         Fail::Where(msg) if !from_c => positioned(exec, bridge, &msg),
         Fail::Where(msg) | Fail::Plain(msg) => {
             record_error_line(exec, bridge);
-            msg
+            if from_c {
+                unnamed_function(&msg)
+            } else {
+                msg
+            }
         }
     };
     Error::from_value(ctx.intern(text.as_bytes()).into())
+}
+
+/// `luaL_argerror` names a function called from C (`pcall(math.floor)`) `?`.
+fn unnamed_function(msg: &str) -> String {
+    if let (Some(rest), Some(start)) = (msg.strip_prefix("bad argument #"), msg.find(" to '")) {
+        if let Some(end) = rest.find("' (") {
+            let end = end + "bad argument #".len();
+            return format!("{} to '?{}", &msg[..start], &msg[end..]);
+        }
+    }
+    msg.to_string()
 }
 
 /// A library function whose work is done at once: `f` reads the arguments from the stack and
@@ -149,13 +164,15 @@ pub(crate) fn check_number(stack: &Stack, i: usize, name: &str) -> Result<f64, F
     to_number(stack.get(i)).ok_or_else(|| type_error(stack, i, name, "number"))
 }
 
-/// C's `(int)` of a double on x86-64 (`cvttsd2si`): out of range and NaN give INT_MIN.
+/// `luaL_checkint`'s conversion on x86-64: the double to a 64-bit `lua_Integer`
+/// (`cvttsd2si`: out of range and NaN give its minimum), then to a C `int` (the low 32 bits).
 fn c_int(d: f64) -> i64 {
-    if d.is_nan() || d >= 2_147_483_648.0 || d <= -2_147_483_649.0 {
-        i32::MIN as i64
+    let wide = if d.is_nan() || d >= 9.223_372_036_854_775_808e18 || d < -9.223_372_036_854_775_808e18 {
+        i64::MIN
     } else {
-        d as i32 as i64
-    }
+        d as i64
+    };
+    wide as i32 as i64
 }
 
 /// `luaL_checkint`.
@@ -484,10 +501,12 @@ where
 const STRING_META: &str = "__redis_string_meta";
 
 fn string_metatable(ctx: Context<'_>) -> Option<Table<'_>> {
-    match ctx.globals().get(ctx, STRING_META) {
-        Value::Table(t) => Some(t),
-        _ => None,
+    let Value::Table(meta) = ctx.globals().get(ctx, STRING_META) else { return None };
+    // Filled on first use: by then `string` is the read-only proxy scripts see.
+    if meta.get(ctx, "__index").is_nil() {
+        let _ = meta.set(ctx, "__index", ctx.globals().get(ctx, "string"));
     }
+    Some(meta)
 }
 
 /// `t[k] = v` raw, with Lua 5.1's errors for bad keys.
@@ -1284,9 +1303,10 @@ fn math_table<'gc>(ctx: Context<'gc>, bridge: &SharedBridge) -> Table<'gc> {
     let binary: [(&'static str, fn(f64, f64) -> f64); 4] =
         [("atan2", f64::atan2), ("fmod", c_fmod), ("mod", c_fmod), ("pow", f64::powf)];
     for (name, op) in binary {
+        // gcc evaluates the C call's arguments from the last: the second is checked first.
         let f = lib(ctx, bridge, name, move |ctx, stack, name| {
-            let x = check_number(stack, 0, name)?;
             let y = check_number(stack, 1, name)?;
+            let x = check_number(stack, 0, name)?;
             stack.replace(ctx, number(op(x, y)));
             Ok(())
         });
@@ -1297,8 +1317,10 @@ fn math_table<'gc>(ctx: Context<'gc>, bridge: &SharedBridge) -> Table<'gc> {
         "modf",
         lib(ctx, bridge, "modf", |ctx, stack, name| {
             let x = check_number(stack, 0, name)?;
+            // C's modf: both parts keep the sign of `x` (`-0` for `modf(-5)`).
             let int = x.trunc();
             let frac = if x.is_infinite() { 0.0 } else { x - int };
+            let frac = if frac == 0.0 { 0f64.copysign(x) } else { frac };
             stack.replace(ctx, (number(int), number(frac)));
             Ok(())
         }),
@@ -1316,8 +1338,8 @@ fn math_table<'gc>(ctx: Context<'gc>, bridge: &SharedBridge) -> Table<'gc> {
         ctx,
         "ldexp",
         lib(ctx, bridge, "ldexp", |ctx, stack, name| {
-            let m = check_number(stack, 0, name)?;
             let e = check_int(stack, 1, name)?;
+            let m = check_number(stack, 0, name)?;
             stack.replace(ctx, number(ldexp(m, e)));
             Ok(())
         }),
@@ -1359,7 +1381,9 @@ fn math_table<'gc>(ctx: Context<'gc>, bridge: &SharedBridge) -> Table<'gc> {
                     if l > u {
                         return Err(arg_error(1, name, "interval is empty"));
                     }
-                    (r * (u - l + 1) as f64).floor() + l as f64
+                    // `u - l + 1` in C ints (it wraps for the widest intervals).
+                    let width = (u as i32).wrapping_sub(l as i32).wrapping_add(1);
+                    (r * width as f64).floor() + l as f64
                 }
                 _ => return Err(Fail::Where("wrong number of arguments".to_string())),
             };
@@ -1582,12 +1606,9 @@ fn coroutine_table<'gc>(ctx: Context<'gc>, bridge: &SharedBridge) -> Table<'gc> 
     co
 }
 
-/// The metatable `getmetatable` returns for strings (`{__index = string}`, with the real
-/// string table).
+/// The metatable `getmetatable` returns for strings (`{__index = string}`).
 fn install_string_meta<'gc>(ctx: Context<'gc>, globals: Table<'gc>) {
-    let meta = Table::new(&ctx);
-    let _ = meta.set(ctx, "__index", globals.get(ctx, "string"));
-    let _ = globals.set(ctx, STRING_META, meta);
+    let _ = globals.set(ctx, STRING_META, Table::new(&ctx));
 }
 
 #[cfg(test)]
@@ -1612,12 +1633,19 @@ mod tests {
     }
 
     #[test]
+    fn argument_errors_from_c_name_no_function() {
+        assert_eq!(unnamed_function("bad argument #1 to 'floor' (number expected, got no value)"), "bad argument #1 to '?' (number expected, got no value)");
+        assert_eq!(unnamed_function("wrong number of arguments"), "wrong number of arguments");
+    }
+
+    #[test]
     fn frexp_and_ldexp() {
         assert_eq!(frexp(8.0), (0.5, 4));
         assert_eq!(frexp(-3.0), (-0.75, 2));
         assert_eq!(ldexp(0.5, 4), 8.0);
         assert_eq!(c_int(2.7), 2);
         assert_eq!(c_int(-2.7), -2);
-        assert_eq!(c_int(1e10), i32::MIN as i64);
+        assert_eq!(c_int(2f64.powi(40)), 0);
+        assert_eq!(c_int(f64::NAN), 0);
     }
 }
