@@ -373,10 +373,10 @@ fn strtoul_whole(text: &[u8], base: u32) -> Option<f64> {
     if matches!(rest.first(), Some(b'-' | b'+')) {
         rest = &rest[1..];
     }
-    if base == 16 && rest.len() > 2 && rest[0] == b'0' && (rest[1] | 0x20) == b'x' && (rest[2] as char).is_digit(16) {
+    if base == 16 && rest.len() > 2 && rest[0] == b'0' && (rest[1] | 0x20) == b'x' && rest[2].is_ascii_hexdigit() {
         rest = &rest[2..];
     }
-    let digits = rest.iter().take_while(|&&c| (c as char).to_digit(base).is_some()).count();
+    let digits = rest.iter().take_while(|&&c| (c as char).is_digit(base)).count();
     if digits == 0 || !rest[digits..].iter().all(is_space) {
         return None;
     }

@@ -167,11 +167,9 @@ pub(crate) fn check_number(stack: &Stack, i: usize, name: &str) -> Result<f64, F
 /// `luaL_checkint`'s conversion on x86-64: the double to a 64-bit `lua_Integer`
 /// (`cvttsd2si`: out of range and NaN give its minimum), then to a C `int` (the low 32 bits).
 fn c_int(d: f64) -> i64 {
-    let wide = if d.is_nan() || d >= 9.223_372_036_854_775_808e18 || d < -9.223_372_036_854_775_808e18 {
-        i64::MIN
-    } else {
-        d as i64
-    };
+    // 2^63: the first double past i64's range.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    let wide = if (-LIMIT..LIMIT).contains(&d) { d as i64 } else { i64::MIN };
     wide as i32 as i64
 }
 
@@ -1270,9 +1268,13 @@ impl Rand48 {
 /// `REDIS_LRAND48_MAX`.
 const LRAND48_MAX: f64 = i32::MAX as f64;
 
+/// A math function of one number, and one of two.
+type Unary = (&'static str, fn(f64) -> f64);
+type Binary = (&'static str, fn(f64, f64) -> f64);
+
 fn math_table<'gc>(ctx: Context<'gc>, bridge: &SharedBridge) -> Table<'gc> {
     let math = Table::new(&ctx);
-    let unary: [(&'static str, fn(f64) -> f64); 18] = [
+    let unary: [Unary; 18] = [
         ("abs", f64::abs),
         ("acos", f64::acos),
         ("asin", f64::asin),
@@ -1300,7 +1302,7 @@ fn math_table<'gc>(ctx: Context<'gc>, bridge: &SharedBridge) -> Table<'gc> {
         });
         let _ = math.set(ctx, name, f);
     }
-    let binary: [(&'static str, fn(f64, f64) -> f64); 4] =
+    let binary: [Binary; 4] =
         [("atan2", f64::atan2), ("fmod", c_fmod), ("mod", c_fmod), ("pow", f64::powf)];
     for (name, op) in binary {
         // gcc evaluates the C call's arguments from the last: the second is checked first.
