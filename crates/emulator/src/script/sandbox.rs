@@ -32,10 +32,12 @@ pub(crate) fn positioned(exec: &Execution, bridge: &SharedBridge, msg: &str) -> 
     let line = frame.as_ref().map(|f| f.current_line.0 + 1).or(b.last_line).or(b.default_line);
     b.error_line = line;
     // Code compiled by `loadstring`/`load` shows its own chunk name.
-    let chunk = match frame.as_ref().and_then(|f| f.chunk_name.as_bytes().strip_prefix(super::stdlib::LOADED_CHUNK_MARK)) {
-        Some(raw) => super::stdlib::chunk_id(raw, 60),
+    let loaded = frame.as_ref().and_then(|f| super::stdlib::loaded_chunk_name(f.chunk_name.as_bytes()));
+    let chunk = match &loaded {
+        Some(raw) => super::stdlib::chunk_id(raw.as_bytes(), 60),
         None => super::CHUNK.to_string(),
     };
+    b.error_source = loaded;
     match line {
         Some(l) => format!("{chunk}:{l}: {msg}"),
         None => msg.to_string(),
@@ -45,7 +47,9 @@ pub(crate) fn positioned(exec: &Execution, bridge: &SharedBridge, msg: &str) -> 
 /// Records the caller's line as where an error is raised (for errors that are tables).
 pub(crate) fn record_error_line(exec: &Execution, bridge: &SharedBridge) {
     let mut b = bridge.borrow_mut();
-    b.error_line = exec.upper_lua_frame().map(|f| f.current_line.0 + 1).or(b.last_line).or(b.default_line);
+    let frame = exec.upper_lua_frame();
+    b.error_line = frame.as_ref().map(|f| f.current_line.0 + 1).or(b.last_line).or(b.default_line);
+    b.error_source = frame.as_ref().and_then(|f| super::stdlib::loaded_chunk_name(f.chunk_name.as_bytes()));
 }
 
 fn raise<'gc>(ctx: Context<'gc>, text: String) -> Error<'gc> {

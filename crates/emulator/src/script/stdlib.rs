@@ -28,10 +28,29 @@ use super::api::number_text;
 use super::ops::type_name;
 use super::sandbox::{positioned, record_error_line};
 use super::{convert, SharedBridge, CHUNK};
+use crate::reply::Reply;
 
 /// Marks the chunk name of a function compiled by `loadstring`/`load` (the raw name follows),
 /// so that error positions show `luaO_chunkid`'s form of it instead of `user_script`.
-pub(crate) const LOADED_CHUNK_MARK: &[u8] = b"\x01";
+const LOADED_CHUNK_MARK: &[u8] = b"\x01";
+
+/// The raw chunk name of a function compiled by `loadstring`/`load`, from piccolo's chunk
+/// name; None for the script itself.
+pub(crate) fn loaded_chunk_name(chunk_name: &[u8]) -> Option<String> {
+    chunk_name.strip_prefix(LOADED_CHUNK_MARK).map(|raw| String::from_utf8_lossy(raw).into_owned())
+}
+
+/// Redis's error reply names the source of the function the error was raised in
+/// (`... script: <sha>, on <source>:<line>.`): a `loadstring` chunk's raw name instead of
+/// `@user_script`.
+pub(crate) fn with_error_source(reply: Reply, error: &Error, source: Option<&str>) -> Reply {
+    let (Reply::Error(text), Error::Lua(_), Some(source)) = (&reply, error, source) else { return reply };
+    let marker = format!(" on @{CHUNK}:");
+    match text.rfind(&marker) {
+        Some(at) => Reply::Error(format!("{} on {source}:{}", &text[..at], &text[at + marker.len()..])),
+        None => reply,
+    }
+}
 
 /// An error of a library function.
 pub(crate) enum Fail {
@@ -146,7 +165,10 @@ pub(crate) fn str_to_number(bytes: &[u8]) -> Option<f64> {
     let is_space = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r');
     let start = bytes.iter().position(|c| !is_space(c))?;
     let end = bytes.iter().rposition(|c| !is_space(c)).map_or(start, |e| e + 1);
-    crate::args::strtod(&bytes[start..end]).map(|(v, _)| v)
+    let text = &bytes[start..end];
+    let v = crate::args::strtod(text)?.0;
+    // glibc keeps the sign of `-nan`.
+    Some(if v.is_nan() && text.first() == Some(&b'-') { -f64::NAN } else { v })
 }
 
 /// `lua_tonumber`: a number, or a string that reads as one.
