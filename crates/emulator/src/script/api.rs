@@ -445,12 +445,13 @@ pub(crate) fn install_lua51<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge:
             Value::Nil => t.length(),
             _ => stdlib::check_int(stack, 2, name)?,
         };
+        let args = stack.len() as i64;
         stack.clear();
         if i > j {
             return Ok(());
         }
-        // Lua 5.1's C stack holds at most 8000 values.
-        if j - i >= 7990 {
+        // `lua_checkstack`: the arguments and the results within LUAI_MAXCSTACK (8000).
+        if j - i + 1 + args > 8000 {
             return Err(stdlib::Fail::Where("too many results to unpack".to_string()));
         }
         for k in i..=j {

@@ -1619,7 +1619,8 @@ fn coroutine_table<'gc>(ctx: Context<'gc>, bridge: &SharedBridge) -> Table<'gc> 
         let bridge = bridge.clone();
         let yield_fn = Callback::from_fn(&ctx, move |ctx, exec, _stack| {
             let from_c = called_from_c(&bridge);
-            if exec.current_thread().is_main {
+            // Lua 5.1 cannot yield from the main thread, nor across a C function (`pcall`).
+            if exec.current_thread().is_main || from_c {
                 let msg = "attempt to yield across metamethod/C-call boundary".to_string();
                 return Err(raise(ctx, &exec, &bridge, from_c, Fail::Plain(msg)));
             }
