@@ -19,7 +19,7 @@ use super::api;
 use super::SharedBridge;
 
 /// The key marking a protected table's metatable.
-const PROTECTED: &str = "__redis_protected";
+pub(crate) const PROTECTED: &str = "__redis_protected";
 /// Where the environment table is kept in the globals, for the host.
 const ENV_KEY: &str = "__redis_env";
 

@@ -318,7 +318,7 @@ fn install_base<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge: &SharedBrid
     set(
         "rawget",
         lib(ctx, bridge, "rawget", |ctx, stack, name| {
-            let t = check_table(stack, 0, name)?;
+            let t = see_through(ctx, check_table(stack, 0, name)?);
             check_any(stack, 1, name)?;
             let v = t.get_value(stack.get(1));
             stack.replace(ctx, v);
@@ -389,6 +389,8 @@ fn install_base<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge: &SharedBrid
         lib(ctx, bridge, "getmetatable", |ctx, stack, name| {
             check_any(stack, 0, name)?;
             let meta = match stack.get(0) {
+                // A read-only library table has no metatable in Redis (a flag marks it).
+                Value::Table(t) if see_through(ctx, t) != t => see_through(ctx, t).metatable().and(t.metatable()),
                 Value::Table(t) => t.metatable(),
                 Value::UserData(u) => u.metatable(),
                 Value::String(_) => string_metatable(ctx),
@@ -427,12 +429,23 @@ fn install_base<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge: &SharedBrid
     let next = |ctx: Context<'gc>| {
         lib(ctx, bridge, "next", |ctx, stack, name| {
             let t = check_table(stack, 0, name)?;
-            match t.next(stack.get(1)) {
-                piccolo::table::NextValue::Found { key, value } => stack.replace(ctx, (key, value)),
-                piccolo::table::NextValue::Last => stack.replace(ctx, Value::Nil),
-                piccolo::table::NextValue::NotFound => return Err(Fail::Plain("invalid key to 'next'".to_string())),
+            let (t, real) = (see_through(ctx, t), is_globals(ctx, see_through(ctx, t)));
+            let mut key = stack.get(1);
+            loop {
+                match t.next(key) {
+                    // The emulator's own globals are not Redis's: skipped.
+                    piccolo::table::NextValue::Found { key: k, .. } if real && is_internal(k) => key = k,
+                    piccolo::table::NextValue::Found { key, value } => {
+                        stack.replace(ctx, (key, value));
+                        return Ok(());
+                    }
+                    piccolo::table::NextValue::Last => {
+                        stack.replace(ctx, Value::Nil);
+                        return Ok(());
+                    }
+                    piccolo::table::NextValue::NotFound => return Err(Fail::Plain("invalid key to 'next'".to_string())),
+                }
             }
-            Ok(())
         })
     };
     set("next", next(ctx));
@@ -446,7 +459,7 @@ fn install_base<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge: &SharedBrid
         }),
     );
     let ipairs_next = lib(ctx, bridge, "ipairs", |ctx, stack, name| {
-        let t = check_table(stack, 0, name)?;
+        let t = see_through(ctx, check_table(stack, 0, name)?);
         let i = check_int(stack, 1, name)? + 1;
         let v = t.get(ctx, i);
         if v.is_nil() {
@@ -515,6 +528,29 @@ where
             Err(fail) => Err(raise(ctx, &exec, &bridge, from_c, fail)),
         }
     })
+}
+
+/// The table a read-only proxy stands for (sandbox.rs: the library tables and `_G` are empty
+/// proxies reading from the real tables), so that `pairs`, `next`, `rawget` and `ipairs` see
+/// what they see in Redis; any other table as it is.
+fn see_through<'gc>(ctx: Context<'gc>, t: Table<'gc>) -> Table<'gc> {
+    match t.metatable() {
+        Some(meta) if !meta.get(ctx, super::sandbox::PROTECTED).is_nil() => match meta.get(ctx, "__index") {
+            Value::Table(real) => real,
+            _ => t,
+        },
+        _ => t,
+    }
+}
+
+/// Whether `t` is the real globals table.
+fn is_globals<'gc>(ctx: Context<'gc>, t: Table<'gc>) -> bool {
+    t == ctx.globals()
+}
+
+/// The emulator's own globals (`__redis_env`, `__redis_ops`...), hidden from iteration.
+fn is_internal(key: Value) -> bool {
+    matches!(key, Value::String(s) if s.as_bytes().starts_with(b"__redis_"))
 }
 
 /// Where the table Lua 5.1 gives strings as metatable (`{__index = string}`) is kept.
