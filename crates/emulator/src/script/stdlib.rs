@@ -1675,6 +1675,40 @@ fn install_string_meta<'gc>(ctx: Context<'gc>, globals: Table<'gc>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::ManualClock;
+    use crate::engine::{ClientInfo, Engine};
+
+    fn eval(e: &mut Engine, script: &str) -> Reply {
+        let c = e.connect(ClientInfo::default());
+        e.execute(c, &[b"EVAL".to_vec(), script.as_bytes().to_vec(), b"0".to_vec()])
+    }
+
+    #[test]
+    fn a_long_sort_yields_to_the_host_and_finishes() {
+        let mut e = Engine::new(Box::new(ManualClock::new(1_700_000_000_000)), 1);
+        let r = eval(
+            &mut e,
+            "local t = {} for i = 1, 50000 do t[i] = (i * 7919) % 50021 end table.sort(t) \
+             for i = 2, #t do if t[i - 1] > t[i] then return 0 end end return #t",
+        );
+        assert_eq!(r, Reply::Integer(50000));
+    }
+
+    #[test]
+    fn runaway_library_calls_are_stopped() {
+        let mut e = Engine::new(Box::new(ManualClock::new(1_700_000_000_000)), 1);
+        e.set_script_fuel(300_000);
+        for script in [
+            "local t = {} for i = 1, 100000 do t[i] = -i end while true do table.sort(t) end",
+            "table.sort({3, 2, 1}, function(a, b) while true do end end)",
+            "table.foreachi({1, 2}, function() while true do end end)",
+            "local f = coroutine.wrap(function() while true do coroutine.yield() end end) while true do f() end",
+            "xpcall(function() error('x') end, function() while true do end end)",
+        ] {
+            assert!(eval(&mut e, script).is_error(), "{script}");
+        }
+        assert_eq!(eval(&mut e, "return 1"), Reply::Integer(1));
+    }
 
     #[test]
     fn rand48_matches_lrand48() {
