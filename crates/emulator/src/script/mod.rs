@@ -17,7 +17,7 @@ mod convert;
 mod lib;
 mod ops;
 mod sandbox;
-
+mod stdlib;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -56,6 +56,8 @@ pub(crate) struct Bridge {
     pub resp: u8,
     /// The line of the script where the last error raised by a callback was raised.
     pub error_line: Option<u64>,
+    /// The raw name of the `loadstring` chunk that error was raised in (Redis prints it).
+    pub error_source: Option<String>,
     /// The line of the script at the last callback, a fallback for VM errors.
     pub last_line: Option<u64>,
     /// Line 1 for a one-line script: where any of its errors is.
@@ -210,6 +212,7 @@ impl Scripting {
             b.response = None;
             b.resp = 2;
             b.error_line = None;
+            b.error_source = None;
             b.last_line = None;
             b.default_line = (lines == 1).then_some(1);
         }
@@ -266,7 +269,8 @@ impl Scripting {
                     Ok(Ok(value)) => convert::lua_to_reply(ctx, value, 2, 0),
                     Ok(Err(error)) => {
                         let error_line = bridge.borrow().error_line;
-                        convert::error_reply(ctx, &error, sha, error_line, fallback_line)
+                        let reply = convert::error_reply(ctx, &error, sha, error_line, fallback_line);
+                        stdlib::with_error_source(reply, &error, bridge.borrow().error_source.as_deref())
                     }
                     Err(_) => Reply::error("ERR the script ended in an unexpected state"),
                 })
