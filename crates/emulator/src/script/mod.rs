@@ -15,6 +15,7 @@
 mod api;
 mod convert;
 mod lib;
+mod lower;
 mod ops;
 mod sandbox;
 mod stdlib;
@@ -128,12 +129,13 @@ impl Scripting {
         if self.scripts.contains_key(&sha) {
             return Ok(sha);
         }
-        if let Err(e) = lua51::syntax::parse(body) {
-            return Err(format!("ERR Error compiling script (new function): {}", e.text(CHUNK)));
-        }
+        let source = match lower::rewrite(body) {
+            Ok(source) => source,
+            Err(e) => return Err(format!("ERR Error compiling script (new function): {}", e.text(CHUNK))),
+        };
         let compiled = self.lua.enter(|ctx| {
             let env = sandbox::env(ctx);
-            match Closure::load_with_env(ctx, Some(CHUNK), body, env) {
+            match Closure::load_with_env(ctx, Some(CHUNK), &source[..], env) {
                 Ok(closure) => Ok(ctx.stash(Function::Closure(closure))),
                 Err(e) => Err(convert::compile_error(&e)),
             }

@@ -680,11 +680,9 @@ pub(crate) fn chunk_id(source: &[u8], size: usize) -> String {
 fn compile_chunk<'gc>(ctx: Context<'gc>, code: &[u8], chunk_name: &[u8]) -> Result<Function<'gc>, String> {
     let name = format!("\u{1}{}", String::from_utf8_lossy(chunk_name));
     // Lua 5.1's grammar and messages first (piccolo accepts more and words errors its way).
-    if let Err(e) = lua51::syntax::parse(code) {
-        return Err(e.text(&chunk_id(chunk_name, 80)));
-    }
+    let source = super::lower::rewrite(code).map_err(|e| e.text(&chunk_id(chunk_name, 80)))?;
     let env = super::sandbox::env(ctx);
-    match Closure::load_with_env(ctx, Some(&name), code, env) {
+    match Closure::load_with_env(ctx, Some(&name), &source[..], env) {
         Ok(closure) => Ok(Function::Closure(closure)),
         Err(e) => {
             // `user_script:LINE: msg` with the chunk's own name.

@@ -28,6 +28,11 @@ struct Printer<'a> {
 
 /// The text of a number that reads back to the same value.
 pub fn number_text(v: f64) -> String {
+    if v.is_sign_negative() && !v.is_nan() {
+        // Only rewritten trees hold negative numbers (a folded `-0`): in parentheses, so
+        // they read the same next to any operator; `-0.0` keeps its sign as a float.
+        return if v == 0.0 { "(-0.0)".to_string() } else { format!("(-{})", number_text(-v)) };
+    }
     if v.is_nan() {
         "(0/0)".to_string()
     } else if v.is_infinite() {
