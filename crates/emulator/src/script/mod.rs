@@ -14,6 +14,8 @@
 
 mod api;
 mod convert;
+mod lpattern;
+mod lstring;
 mod sandbox;
 
 use std::cell::RefCell;
@@ -62,6 +64,11 @@ pub(crate) struct Bridge {
     pub called_by_pcall: bool,
     /// Lines written by `redis.log`, for the page.
     pub log: Vec<(i64, String)>,
+    /// The fuel the script has left beyond the current slice, for callbacks whose work
+    /// is long (pattern matching) to bound it.
+    pub fuel_left: u64,
+    /// A callback found the script's fuel spent: the run loop stops the script.
+    pub exhausted: bool,
 }
 
 pub(crate) type SharedBridge = Rc<RefCell<Bridge>>;
@@ -202,6 +209,7 @@ impl Scripting {
             b.error_line = None;
             b.last_line = None;
             b.default_line = (lines == 1).then_some(1);
+            b.exhausted = false;
         }
         let function = &cached.function;
         let executor: StashedExecutor = self.lua.enter(|ctx| {
@@ -222,8 +230,12 @@ impl Scripting {
         let mut spent: u64 = 0;
         let outcome = loop {
             let mut fuel = Fuel::with(SLICE_FUEL);
+            self.bridge.borrow_mut().fuel_left = budget.saturating_sub(spent);
             let done = self.lua.enter(|ctx| ctx.fetch(&executor).step(ctx, &mut fuel));
-            spent += (SLICE_FUEL - fuel.remaining()).max(1) as u64;
+            spent = spent.saturating_add((SLICE_FUEL as i64 - fuel.remaining() as i64).max(1) as u64);
+            if self.bridge.borrow().exhausted {
+                break Outcome::OutOfFuel;
+            }
             if done {
                 break Outcome::Done;
             }
