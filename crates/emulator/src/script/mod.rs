@@ -333,6 +333,11 @@ mod tests {
             "local function f() f() end f()",
             "local t = {} while true do t[#t + 1] = 'x' end",
             "while true do pcall(function() error('x') end) end",
+            // Exponential backtracking, in Lua 5.1 too: the matcher spends the script's fuel.
+            "return string.find(string.rep('a', 40), string.rep('a?', 40) .. string.rep('a', 40))",
+            "return pcall(string.gsub, string.rep('a', 40), string.rep('a?', 40) .. string.rep('a', 40), 'x')",
+            "for w in string.gmatch(string.rep('a', 40), string.rep('a?', 40) .. 'b') do end",
+            "local s = string.rep('a', 100000) while true do s = string.gsub(s, 'a', 'a') end",
         ] {
             assert!(eval(&mut e, c, script, &["0"]).is_error(), "{script}");
         }
