@@ -14,10 +14,12 @@
 //! - `gsub` with a function replacement is a `Sequence` that calls the function once per
 //!   match.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use piccolo::{BoxSequence, Callback, CallbackReturn, Context, Error, Execution, Function, Sequence, SequencePoll, Stack, Table, Value};
+use piccolo::meta_ops::{self, MetaResult};
+use piccolo::{BoxSequence, Callback, CallbackReturn, Context, Error, Execution, Sequence, SequencePoll, Stack, Table, Value};
 
 use super::lpattern::{self, CaptureValue, Gmatch, Gsub, Match, PatternError};
 use super::sandbox::{positioned, record_error_line};
@@ -115,12 +117,13 @@ fn to_number(v: Value) -> Option<f64> {
     }
 }
 
-/// `lua_tolstring`: strings, and numbers as `%.14g`.
-fn to_lstring(v: Value) -> Option<Vec<u8>> {
+/// `lua_tolstring`: strings (borrowed from the Lua heap, not copied), and numbers as
+/// `%.14g`.
+fn to_lstring<'gc>(v: Value<'gc>) -> Option<Cow<'gc, [u8]>> {
     match v {
-        Value::String(s) => Some(s.as_bytes().to_vec()),
-        Value::Integer(n) => Some(n.to_string().into_bytes()),
-        Value::Number(n) => Some(super::api::number_text(n).into_bytes()),
+        Value::String(s) => Some(Cow::Borrowed(s.as_bytes())),
+        Value::Integer(n) => Some(Cow::Owned(n.to_string().into_bytes())),
+        Value::Number(n) => Some(Cow::Owned(super::api::number_text(n).into_bytes())),
         _ => None,
     }
 }
@@ -158,7 +161,7 @@ fn arg<'gc>(stack: &Stack<'gc, '_>, n: usize) -> Value<'gc> {
     stack.get(n - 1)
 }
 
-fn check_string(stack: &Stack, n: usize) -> LibResult<Vec<u8>> {
+fn check_string<'gc>(stack: &Stack<'gc, '_>, n: usize) -> LibResult<Cow<'gc, [u8]>> {
     to_lstring(arg(stack, n)).ok_or_else(|| Fail::Arg(n, format!("string expected, got {}", type_name(stack, n))))
 }
 
@@ -269,7 +272,7 @@ fn str_upper<'gc>(_lib: &Lib, ctx: Context<'gc>, exec: &mut Execution<'gc, '_>, 
 }
 
 fn str_reverse<'gc>(_lib: &Lib, ctx: Context<'gc>, exec: &mut Execution<'gc, '_>, stack: &mut Stack<'gc, '_>) -> LibResult<CallbackReturn<'gc>> {
-    let mut s = check_string(stack, 1)?;
+    let mut s = check_string(stack, 1)?.into_owned();
     s.reverse();
     return_string(ctx, exec, stack, &s)
 }
@@ -373,7 +376,7 @@ struct GmatchState {
 fn str_gmatch<'gc>(lib: &Lib, ctx: Context<'gc>, _exec: &mut Execution<'gc, '_>, stack: &mut Stack<'gc, '_>) -> LibResult<CallbackReturn<'gc>> {
     let src = check_string(stack, 1)?;
     let pattern = check_string(stack, 2)?;
-    let state = Rc::new(RefCell::new(GmatchState { src, pattern, cursor: Gmatch::default() }));
+    let state = Rc::new(RefCell::new(GmatchState { src: src.into_owned(), pattern: pattern.into_owned(), cursor: Gmatch::default() }));
     // The iterator's errors are luaL_error's: no function name in them.
     let lib = lib.clone();
     let iterator = Callback::from_fn(&ctx, move |ctx, mut exec, mut stack| {
@@ -450,23 +453,14 @@ fn str_gsub<'gc>(lib: &Lib, ctx: Context<'gc>, exec: &mut Execution<'gc, '_>, st
     let max = opt_integer(stack, 4, src.len() as i64 + 1)? as i32 as i64;
     let gsub = Gsub::new(&pattern, max);
     match repl {
-        Value::Function(function) => {
+        Value::Function(_) | Value::Table(_) => {
             stack.clear();
-            let seq = GsubCall { function, job: GsubJob { lib: lib.clone(), src, pattern, gsub, out: Vec::new(), pending: None } };
-            Ok(CallbackReturn::Sequence(BoxSequence::new(&ctx, seq)))
-        }
-        Value::Table(table) => {
-            let mut job = GsubJob { lib: lib.clone(), src, pattern, gsub, out: Vec::new(), pending: None };
-            while let Some(m) = job.next(exec)? {
-                let key = capture_value(ctx, m.capture(&job.src, 0)?);
-                add_value_result(&mut job.out, table.get(ctx, key), &m, &job.src)?;
-                check_size(job.out.len())?;
-            }
-            job.finish(ctx, exec, stack)
+            let job = GsubJob { lib: lib.clone(), src: src.into_owned(), pattern: pattern.into_owned(), gsub, out: Vec::new(), pending: None };
+            Ok(CallbackReturn::Sequence(BoxSequence::new(&ctx, GsubCall { repl, job })))
         }
         Value::String(_) | Value::Integer(_) | Value::Number(_) => {
             let repl = to_lstring(repl).unwrap_or_default();
-            let mut job = GsubJob { lib: lib.clone(), src, pattern, gsub, out: Vec::new(), pending: None };
+            let mut job = GsubJob { lib: lib.clone(), src: src.into_owned(), pattern: pattern.into_owned(), gsub, out: Vec::new(), pending: None };
             while let Some(m) = job.next(exec)? {
                 add_replacement(&mut job.out, &repl, &m, &job.src)?;
                 check_size(job.out.len())?;
@@ -508,11 +502,12 @@ impl GsubJob {
     }
 }
 
-/// `gsub` with a replacement function: calls it for each match with the captures.
+/// `gsub` with a replacement function (called for each match with the captures) or table
+/// (indexed with the first capture, metamethods included, as `lua_gettable` does).
 #[derive(gc_arena::Collect)]
 #[collect(no_drop)]
 struct GsubCall<'gc> {
-    function: Function<'gc>,
+    repl: Value<'gc>,
     #[collect(require_static)]
     job: GsubJob,
 }
@@ -526,17 +521,34 @@ impl<'gc> GsubCall<'gc> {
             check_size(self.job.out.len())?;
         }
         stack.clear();
-        match self.job.next(exec)? {
-            Some(m) => {
-                for c in m.captures(&self.job.src)? {
-                    stack.push_back(capture_value(ctx, c));
-                }
-                self.job.pending = Some(m);
-                Ok(SequencePoll::Call { function: self.function, is_tail: false })
-            }
-            None => {
+        loop {
+            let Some(m) = self.job.next(exec)? else {
                 self.job.finish(ctx, exec, stack)?;
-                Ok(SequencePoll::Return)
+                return Ok(SequencePoll::Return);
+            };
+            match self.repl {
+                Value::Function(function) => {
+                    for c in m.captures(&self.job.src)? {
+                        stack.push_back(capture_value(ctx, c));
+                    }
+                    self.job.pending = Some(m);
+                    return Ok(SequencePoll::Call { function, is_tail: false });
+                }
+                table => {
+                    let key = capture_value(ctx, m.capture(&self.job.src, 0)?);
+                    match meta_ops::index(ctx, table, key) {
+                        Ok(MetaResult::Value(v)) => {
+                            add_value_result(&mut self.job.out, v, &m, &self.job.src)?;
+                            check_size(self.job.out.len())?;
+                        }
+                        Ok(MetaResult::Call(call)) => {
+                            stack.extend(call.args);
+                            self.job.pending = Some(m);
+                            return Ok(SequencePoll::Call { function: call.function, is_tail: false });
+                        }
+                        Err(e) => return Err(Fail::Msg(super::convert::runtime_message(&e.into()))),
+                    }
+                }
             }
         }
     }
