@@ -422,19 +422,26 @@ impl<'a> Matcher<'a> {
     }
 }
 
-/// Matches `pattern` (as the matcher sees it: see `effective`) at exactly `start` in `src`.
-/// `steps_left` is the work budget, decreased by what the match costs.
-pub fn match_at(src: &[u8], pattern: &[u8], start: usize, steps_left: &mut u64) -> Res<Option<Match>> {
-    let mut m = Matcher {
-        src,
-        pat: pattern,
-        level: 0,
-        captures: [Capture { init: 0, len: CapLen::Unfinished }; MAX_CAPTURES],
-        steps_left: *steps_left,
-    };
-    let res = m.do_match(start, 0, 0);
+impl<'a> Matcher<'a> {
+    fn new(src: &'a [u8], pat: &'a [u8], steps_left: u64) -> Matcher<'a> {
+        Matcher { src, pat, level: 0, captures: [Capture { init: 0, len: CapLen::Unfinished }; MAX_CAPTURES], steps_left }
+    }
+
+    /// A match of the whole pattern at exactly `start` (captures start afresh, as 5.1
+    /// resets `ms.level` before each try).
+    fn try_at(&mut self, start: usize) -> Res<Option<Match>> {
+        self.level = 0;
+        Ok(self.do_match(start, 0, 0)?.map(|end| Match { start, end, level: self.level, captures: self.captures }))
+    }
+}
+
+/// Runs `f` with a matcher of `pattern` (as the matcher sees it: see `effective`) over
+/// `src`, charging its steps to `steps_left`.
+fn with_matcher<T>(src: &[u8], pattern: &[u8], steps_left: &mut u64, f: impl FnOnce(&mut Matcher) -> Res<T>) -> Res<T> {
+    let mut m = Matcher::new(src, pattern, *steps_left);
+    let res = f(&mut m);
     *steps_left = m.steps_left;
-    Ok(res?.map(|end| Match { start, end, level: m.level, captures: m.captures }))
+    res
 }
 
 /// Splits a leading `^` off a pattern (find, match, gsub): (anchored, the rest).
@@ -449,16 +456,18 @@ pub fn anchor(pattern: &[u8]) -> (bool, &[u8]) {
 /// most `src.len()`), trying each start position unless anchored.
 pub fn search(src: &[u8], pattern: &[u8], init: usize, steps_left: &mut u64) -> Res<Option<Match>> {
     let (anchored, pat) = anchor(effective(pattern));
-    let mut s = init;
-    loop {
-        if let Some(m) = match_at(src, pat, s, steps_left)? {
-            return Ok(Some(m));
+    with_matcher(src, pat, steps_left, |matcher| {
+        let mut s = init;
+        loop {
+            if let Some(m) = matcher.try_at(s)? {
+                return Ok(Some(m));
+            }
+            if anchored || s >= src.len() {
+                return Ok(None);
+            }
+            s += 1;
         }
-        if anchored || s >= src.len() {
-            return Ok(None);
-        }
-        s += 1;
-    }
+    })
 }
 
 /// `string.gmatch`'s iterator state: where the next search starts.
@@ -471,16 +480,18 @@ impl Gmatch {
     /// The next match (5.1's `gmatch_aux`: `^` is literal, an empty match moves on by one).
     pub fn next_match(&mut self, src: &[u8], pattern: &[u8], steps_left: &mut u64) -> Res<Option<Match>> {
         let pat = effective(pattern);
-        let mut s = self.next;
-        while s <= src.len() {
-            if let Some(m) = match_at(src, pat, s, steps_left)? {
-                self.next = if m.end == s { m.end + 1 } else { m.end };
-                return Ok(Some(m));
+        with_matcher(src, pat, steps_left, |matcher| {
+            let mut s = self.next;
+            while s <= src.len() {
+                if let Some(m) = matcher.try_at(s)? {
+                    self.next = if m.end == s { m.end + 1 } else { m.end };
+                    return Ok(Some(m));
+                }
+                s += 1;
             }
-            s += 1;
-        }
-        self.next = s;
-        Ok(None)
+            self.next = s;
+            Ok(None)
+        })
     }
 }
 
@@ -512,6 +523,11 @@ impl Gsub {
     /// call `finish`).
     pub fn next_match(&mut self, src: &[u8], pattern: &[u8], out: &mut Vec<u8>, steps_left: &mut u64) -> Res<Option<Match>> {
         let pat = anchor(effective(pattern)).1;
+        with_matcher(src, pat, steps_left, |matcher| self.next_with(matcher, out))
+    }
+
+    fn next_with(&mut self, matcher: &mut Matcher, out: &mut Vec<u8>) -> Res<Option<Match>> {
+        let src = matcher.src;
         loop {
             if let Some(tried) = self.tried.take() {
                 match tried {
@@ -530,7 +546,7 @@ impl Gsub {
                 self.done = true;
                 return Ok(None);
             }
-            let m = match_at(src, pat, self.pos, steps_left)?;
+            let m = matcher.try_at(self.pos)?;
             self.tried = Some(m.as_ref().map(|m| m.end));
             if let Some(m) = m {
                 self.count += 1;

@@ -92,9 +92,10 @@ impl Lib {
         left.saturating_sub(used_in_slice).saturating_mul(STEPS_PER_FUEL)
     }
 
-    /// Charges the steps spent since `before` (what `steps_left` said) to the script.
+    /// Charges the steps spent since `before` (what `steps_left` said) to the script,
+    /// rounded up: a gsub of many tiny matches still pays for each.
     fn charge(&self, exec: &mut Execution, before: u64, after: u64) {
-        let fuel = (before.saturating_sub(after) / STEPS_PER_FUEL).min(i32::MAX as u64) as i32;
+        let fuel = before.saturating_sub(after).div_ceil(STEPS_PER_FUEL).min(i32::MAX as u64) as i32;
         exec.fuel().consume(fuel);
     }
 }
