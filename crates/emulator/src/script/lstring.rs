@@ -129,18 +129,20 @@ fn to_lstring<'gc>(v: Value<'gc>) -> Option<Cow<'gc, [u8]>> {
     }
 }
 
+/// 2^63, where C's conversions of doubles to 64-bit integers change behaviour.
+const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+
 /// C's `(long)` of a double on x86-64: out of range and NaN give LONG_MIN.
 fn c_long(d: f64) -> i64 {
-    if d.is_nan() || d >= 9.223_372_036_854_775_808e18 || d < -9.223_372_036_854_775_808e18 {
-        i64::MIN
-    } else {
+    if (-TWO_63..TWO_63).contains(&d) {
         d as i64
+    } else {
+        i64::MIN
     }
 }
 
 /// C's `(unsigned long)` of a double as gcc compiles it on x86-64.
 fn c_ulong(d: f64) -> u64 {
-    const TWO_63: f64 = 9.223_372_036_854_775_808e18;
     if d.is_nan() || d < TWO_63 {
         c_long(d) as u64
     } else {
@@ -860,7 +862,7 @@ mod tests {
         assert_eq!(format_float(&spec("g"), b'g', 1000000.0), b"1e+06");
         assert_eq!(format_float(&spec("#g"), b'g', 1.0), b"1.00000");
         assert_eq!(format_float(&spec(".3e"), b'e', 12345.678), b"1.235e+04");
-        assert_eq!(format_float(&spec("010.2f"), b'f', -3.14159), b"-000003.14");
+        assert_eq!(format_float(&spec("010.2f"), b'f', -4.256), b"-000004.26");
         assert_eq!(format_float(&spec("5f"), b'f', f64::INFINITY), b"  inf");
         assert_eq!(format_signed(&spec("+05"), 42), b"+0042");
         assert_eq!(format_signed(&spec(".0"), 0), b"");
