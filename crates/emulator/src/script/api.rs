@@ -7,7 +7,7 @@ use piccolo::{
 };
 
 use super::convert;
-use super::sandbox::{positioned, record_error_line};
+use super::sandbox::{positioned, record_error_in_c, record_error_line};
 use super::{Mode, SharedBridge};
 use crate::engine::{ClientId, Engine};
 use crate::reply::{Protocol, Reply};
@@ -312,7 +312,7 @@ pub(crate) fn install_base<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge: 
             let called_by_pcall = std::mem::take(&mut bridge.borrow_mut().called_by_pcall);
             match value {
                 Value::String(_) | Value::Integer(_) | Value::Number(_) if level > 0 && called_by_pcall => {
-                    record_error_line(&exec, &bridge);
+                    record_error_in_c(&exec, &bridge);
                     Err(Error::from_value(value))
                 }
                 Value::String(_) | Value::Integer(_) | Value::Number(_) if level > 0 => {

@@ -19,10 +19,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use piccolo::meta_ops::{self, MetaResult};
-use piccolo::{BoxSequence, Callback, CallbackReturn, Context, Error, Execution, Sequence, SequencePoll, Stack, Table, Value};
+use piccolo::{BoxSequence, Callback, CallbackReturn, Context, Error, Execution, Function, Sequence, SequencePoll, Stack, Table, Value};
 
 use super::lpattern::{self, CaptureValue, Gmatch, Gsub, Match, PatternError};
-use super::sandbox::{positioned, record_error_line};
+use super::sandbox::{positioned, record_error_in_c};
 use super::SharedBridge;
 
 /// Matcher steps per unit of script fuel (a step is much cheaper than a VM instruction).
@@ -77,7 +77,7 @@ impl Lib {
             }
         };
         let text = if direct {
-            record_error_line(exec, &self.bridge);
+            record_error_in_c(exec, &self.bridge);
             msg
         } else {
             positioned(exec, &self.bridge, &msg)
@@ -516,7 +516,16 @@ struct GsubCall<'gc> {
 }
 
 impl<'gc> GsubCall<'gc> {
+    /// Calls `function` from gsub: a library function called by another one (not by Lua
+    /// code) has no name and no position in its errors, as `pcall`'s callees.
+    fn call(&mut self, function: Function<'gc>, m: Match) -> LibResult<SequencePoll<'gc>> {
+        self.job.lib.bridge.borrow_mut().called_by_pcall = matches!(function, Function::Callback(_));
+        self.job.pending = Some(m);
+        Ok(SequencePoll::Call { function, is_tail: false })
+    }
+
     fn advance(&mut self, ctx: Context<'gc>, exec: &mut Execution<'gc, '_>, stack: &mut Stack<'gc, '_>) -> LibResult<SequencePoll<'gc>> {
+        self.job.lib.bridge.borrow_mut().called_by_pcall = false;
         if let Some(m) = self.job.pending.take() {
             // lua_call(L, n, 1): the first result, nil when there is none.
             let value = if stack.is_empty() { Value::Nil } else { stack.get(0) };
@@ -534,8 +543,7 @@ impl<'gc> GsubCall<'gc> {
                     for c in m.captures(&self.job.src)? {
                         stack.push_back(capture_value(ctx, c));
                     }
-                    self.job.pending = Some(m);
-                    return Ok(SequencePoll::Call { function, is_tail: false });
+                    return self.call(function, m);
                 }
                 table => {
                     let key = capture_value(ctx, m.capture(&self.job.src, 0)?);
@@ -546,8 +554,7 @@ impl<'gc> GsubCall<'gc> {
                         }
                         Ok(MetaResult::Call(call)) => {
                             stack.extend(call.args);
-                            self.job.pending = Some(m);
-                            return Ok(SequencePoll::Call { function: call.function, is_tail: false });
+                            return self.call(call.function, m);
                         }
                         Err(e) => return Err(Fail::Msg(super::convert::runtime_message(&e.into()))),
                     }
@@ -563,6 +570,11 @@ impl<'gc> Sequence<'gc> for GsubCall<'gc> {
             Ok(poll) => Ok(poll),
             Err(fail) => Err(self.job.lib.error(ctx, &mut exec, fail, false)),
         }
+    }
+
+    fn error(&mut self, _ctx: Context<'gc>, _exec: Execution<'gc, '_>, error: Error<'gc>, _stack: Stack<'gc, '_>) -> Result<SequencePoll<'gc>, Error<'gc>> {
+        self.job.lib.bridge.borrow_mut().called_by_pcall = false;
+        Err(error)
     }
 }
 

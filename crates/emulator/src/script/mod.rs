@@ -55,6 +55,10 @@ pub(crate) struct Bridge {
     pub resp: u8,
     /// The line of the script where the last error raised by a callback was raised.
     pub error_line: Option<u64>,
+    /// The last error was raised by a library function called by another one (gsub
+    /// calling `error` or `string.rep`): Redis's error handler then finds no Lua caller
+    /// and reports `on =[C]:-1.`
+    pub error_in_c: bool,
     /// The line of the script at the last callback, a fallback for VM errors.
     pub last_line: Option<u64>,
     /// Line 1 for a one-line script: where any of its errors is.
@@ -207,6 +211,7 @@ impl Scripting {
             b.response = None;
             b.resp = 2;
             b.error_line = None;
+            b.error_in_c = false;
             b.last_line = None;
             b.default_line = (lines == 1).then_some(1);
             b.exhausted = false;
@@ -267,8 +272,11 @@ impl Scripting {
                 self.lua.enter(|ctx| match ctx.fetch(&executor).take_result::<Value>(ctx) {
                     Ok(Ok(value)) => convert::lua_to_reply(ctx, value, 2, 0),
                     Ok(Err(error)) => {
-                        let error_line = bridge.borrow().error_line;
-                        convert::error_reply(ctx, &error, sha, error_line, fallback_line)
+                        let (error_line, in_c) = {
+                            let b = bridge.borrow();
+                            (b.error_line, b.error_in_c)
+                        };
+                        convert::error_reply(ctx, &error, sha, error_line, fallback_line, in_c)
                     }
                     Err(_) => Reply::error("ERR the script ended in an unexpected state"),
                 })

@@ -30,6 +30,7 @@ pub(crate) fn positioned(exec: &Execution, bridge: &SharedBridge, msg: &str) -> 
     // A tail call (`return error('x')`) has no Lua frame above it any more.
     let line = exec.upper_lua_frame().map(|f| f.current_line.0 + 1).or(b.last_line).or(b.default_line);
     b.error_line = line;
+    b.error_in_c = false;
     match line {
         Some(l) => format!("{}:{l}: {msg}", super::CHUNK),
         None => msg.to_string(),
@@ -40,6 +41,14 @@ pub(crate) fn positioned(exec: &Execution, bridge: &SharedBridge, msg: &str) -> 
 pub(crate) fn record_error_line(exec: &Execution, bridge: &SharedBridge) {
     let mut b = bridge.borrow_mut();
     b.error_line = exec.upper_lua_frame().map(|f| f.current_line.0 + 1).or(b.last_line).or(b.default_line);
+    b.error_in_c = false;
+}
+
+/// Records that an error is raised by a function that a library function called (not Lua
+/// code): Redis's error handler reports no script position for it.
+pub(crate) fn record_error_in_c(exec: &Execution, bridge: &SharedBridge) {
+    record_error_line(exec, bridge);
+    bridge.borrow_mut().error_in_c = true;
 }
 
 fn raise<'gc>(ctx: Context<'gc>, text: String) -> Error<'gc> {
