@@ -758,7 +758,16 @@ fn format_float(spec: &Spec, conv: u8, d: f64) -> Vec<u8> {
             let p = precision.max(1);
             let probe = format!("{a:.prec$e}", prec = p - 1);
             let x: i64 = probe.split_once('e').and_then(|(_, e)| e.parse().ok()).unwrap_or(0);
-            let text = if x < -4 || x >= p as i64 { sci(a, p - 1, spec.hash, upper) } else { fixed(a, (p as i64 - 1 - x) as usize, spec.hash) };
+            // glibc's quirk with `#`: a number that had P integer digits before rounding
+            // and P + 1 after (999999.5) loses its fraction digits ("1.e+06").
+            let unrounded: i64 = format!("{a:e}").split_once('e').and_then(|(_, e)| e.parse().ok()).unwrap_or(0);
+            let text = if spec.hash && x == p as i64 && unrounded == p as i64 - 1 {
+                sci(a, 0, true, upper)
+            } else if x < -4 || x >= p as i64 {
+                sci(a, p - 1, spec.hash, upper)
+            } else {
+                fixed(a, (p as i64 - 1 - x) as usize, spec.hash)
+            };
             if spec.hash {
                 text
             } else {
@@ -873,6 +882,10 @@ mod tests {
         assert_eq!(format_float(&spec("g"), b'g', 100000.0), b"100000");
         assert_eq!(format_float(&spec("g"), b'g', 1000000.0), b"1e+06");
         assert_eq!(format_float(&spec("#g"), b'g', 1.0), b"1.00000");
+        assert_eq!(format_float(&spec("#g"), b'g', 999999.5), b"1.e+06");
+        assert_eq!(format_float(&spec("#.3g"), b'g', 999.6), b"1.e+03");
+        assert_eq!(format_float(&spec("#.3g"), b'g', 9996.0), b"1.00e+04");
+        assert_eq!(format_float(&spec("#g"), b'g', 9.9999995), b"10.0000");
         assert_eq!(format_float(&spec(".3e"), b'e', 12345.678), b"1.235e+04");
         assert_eq!(format_float(&spec("010.2f"), b'f', -4.256), b"-000004.26");
         assert_eq!(format_float(&spec("5f"), b'f', f64::INFINITY), b"  inf");
