@@ -1,6 +1,7 @@
-//! Scripts never panic the engine: random token soups of Lua, and scripts calling every
-//! command of the table with random arguments through `redis.call`/`redis.pcall`, run with
-//! a small fuel budget; every reply encodes, and the engine keeps answering afterwards.
+//! Scripts never panic the engine: random token soups of Lua, scripts calling every
+//! command of the table with random arguments through `redis.call`/`redis.pcall`, and the
+//! string library with random patterns and format strings, run with a small fuel budget;
+//! every reply encodes, and the engine keeps answering afterwards.
 
 use proptest::prelude::*;
 use redis_emulator::{table, ClientInfo, Engine, ManualClock, Protocol, Reply};
@@ -43,6 +44,38 @@ fn call_script() -> impl Strategy<Value = String> {
     })
 }
 
+/// A Lua string literal of any bytes (`\ddd` escapes).
+fn lua_literal(bytes: &[u8]) -> String {
+    let mut out = String::from("'");
+    for b in bytes {
+        out.push_str(&format!("\\{b:03}"));
+    }
+    out.push('\'');
+    out
+}
+
+/// Bytes that mean something to patterns and format strings, and a few that do not.
+fn special_bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(prop::sample::select(b"%()[]^$*+-?.abz019 \0\n\"sdfgqxc#.".to_vec()), 0..max)
+}
+
+/// A call of the string library with random patterns, subjects and format strings.
+fn string_script() -> impl Strategy<Value = String> {
+    let number = prop::sample::select(vec!["0", "1", "-1", "2.5", "1e300", "-1e300", "0/0", "1/0", "'7'", "nil", "{}"]);
+    (0..7u8, special_bytes(12), special_bytes(12), number.clone(), number).prop_map(|(kind, a, b, n, m)| {
+        let (a, b) = (lua_literal(&a), lua_literal(&b));
+        match kind {
+            0 => format!("return {{string.find({a}, {b}, {n})}}"),
+            1 => format!("return {{string.match({a}, {b}, {n})}}"),
+            2 => format!("local t = {{}} for x, y in string.gmatch({a}, {b}) do t[#t+1] = x end return t"),
+            3 => format!("return {{string.gsub({a}, {b}, {b}, {n})}}"),
+            4 => format!("return {{string.gsub({a}, {b}, function(x, y) return y end)}}"),
+            5 => format!("return {{string.gsub({a}, {b}, {{a = 1, b = true}})}}"),
+            _ => format!("return string.format({b}, {n}, {m}, {a})"),
+        }
+    })
+}
+
 fn check(e: &mut Engine, c: u64, script: &str) -> Result<(), TestCaseError> {
     let reply = e.execute(c, &[b"EVAL".to_vec(), script.as_bytes().to_vec(), b"1".to_vec(), b"k".to_vec(), b"a".to_vec()]);
     let proto = e.protocol(c);
@@ -81,6 +114,14 @@ proptest! {
         for s in &scripts {
             check(&mut e, c, s)?;
             let _ = e.execute(other, &[b"PING".to_vec()]);
+        }
+    }
+
+    #[test]
+    fn string_library_calls_never_panic(scripts in prop::collection::vec(string_script(), 1..6)) {
+        let (mut e, c) = engine();
+        for s in &scripts {
+            check(&mut e, c, s)?;
         }
     }
 }

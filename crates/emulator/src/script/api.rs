@@ -8,7 +8,7 @@ use piccolo::{
 
 use super::convert;
 use super::stdlib;
-use super::sandbox::{positioned, record_error_line};
+use super::sandbox::{positioned, record_error_in_c, record_error_line};
 use super::{Mode, SharedBridge};
 use crate::engine::{ClientId, Engine};
 use crate::reply::{Protocol, Reply};
@@ -348,7 +348,7 @@ pub(crate) fn install_base<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge: 
             let called_by_pcall = std::mem::take(&mut bridge.borrow_mut().called_by_pcall);
             match value {
                 Value::String(_) | Value::Integer(_) | Value::Number(_) if level > 0 && called_by_pcall => {
-                    record_error_line(&exec, &bridge);
+                    record_error_in_c(&exec, &bridge);
                     Err(Error::from_value(value))
                 }
                 Value::String(_) | Value::Integer(_) | Value::Number(_) if level > 0 => {
@@ -453,7 +453,7 @@ fn strtoul_whole(text: &[u8], base: u32) -> Option<f64> {
 
 /// The parts of Lua 5.1's base and table libraries piccolo lacks or words differently:
 /// `tostring` (numbers with `%.14g`), `tonumber`, `unpack`, `table.concat`, `table.getn`,
-/// `string.rep`, `string.byte`, `string.char`.
+/// and the string library (`lstring.rs`).
 pub(crate) fn install_lua51<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge: &SharedBridge) {
     if let Value::Function(original) = globals.get(ctx, "tostring") {
         let bridge = bridge.clone();
@@ -522,7 +522,7 @@ pub(crate) fn install_lua51<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge:
     });
     let _ = globals.set(ctx, "unpack", unpack);
     if let Value::Table(string) = globals.get(ctx, "string") {
-        install_string(ctx, string, bridge);
+        super::lstring::install(ctx, string, bridge);
     }
     if let Value::Table(table) = globals.get(ctx, "table") {
         let concat = stdlib::lib(ctx, bridge, "concat", |ctx, stack, name| {
@@ -565,89 +565,6 @@ pub(crate) fn install_lua51<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge:
     }
 }
 
-/// Lua 5.1's `string.rep`, `string.byte` and `string.char` (piccolo has none of them).
-fn install_string<'gc>(ctx: Context<'gc>, string: Table<'gc>, bridge: &SharedBridge) {
-    /// A string made bigger than this by `string.rep` is refused: a browser tab must survive.
-    const MAX_REP: usize = 64 * 1024 * 1024;
-    {
-        let bridge = bridge.clone();
-        let rep = Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
-            let Some(text) = super::convert::as_string_bytes(stack.get(0)) else {
-                let msg = format!("bad argument #1 to 'rep' (string expected, got {})", no_value(stack.get(0), stack.len()));
-                return Err(raise(ctx, positioned(&exec, &bridge, &msg)));
-            };
-            let Some(n) = super::convert::as_number(stack.get(1)) else {
-                let msg = format!("bad argument #2 to 'rep' (number expected, got {})", no_value(stack.get(1), stack.len().saturating_sub(1)));
-                return Err(raise(ctx, positioned(&exec, &bridge, &msg)));
-            };
-            let n = if n > 0.0 { n as usize } else { 0 };
-            if text.len().saturating_mul(n) > MAX_REP {
-                return Err(raise(ctx, positioned(&exec, &bridge, "not enough memory")));
-            }
-            stack.replace(ctx, ctx.intern(&text.repeat(n)));
-            Ok(CallbackReturn::Return)
-        });
-        let _ = string.set(ctx, "rep", rep);
-    }
-    {
-        let bridge = bridge.clone();
-        let byte = Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
-            let Some(text) = super::convert::as_string_bytes(stack.get(0)) else {
-                let msg = format!("bad argument #1 to 'byte' (string expected, got {})", no_value(stack.get(0), stack.len()));
-                return Err(raise(ctx, positioned(&exec, &bridge, &msg)));
-            };
-            let len = text.len() as i64;
-            // Lua 5.1's posrelat: negative positions count from the end.
-            let rel = |p: i64| if p < 0 { len + p + 1 } else { p };
-            let i = rel(super::convert::as_number(stack.get(1)).map(|n| n as i64).unwrap_or(1));
-            let j = match stack.get(2) {
-                Value::Nil => i,
-                v => rel(super::convert::as_number(v).map(|n| n as i64).unwrap_or(i)),
-            };
-            let i = i.max(1);
-            let j = j.min(len);
-            stack.clear();
-            let mut k = i;
-            while k <= j {
-                stack.push_back(Value::Integer(text[(k - 1) as usize] as i64));
-                k += 1;
-            }
-            Ok(CallbackReturn::Return)
-        });
-        let _ = string.set(ctx, "byte", byte);
-    }
-    {
-        let bridge = bridge.clone();
-        let chr = Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
-            let mut out = Vec::with_capacity(stack.len());
-            for k in 0..stack.len() {
-                match super::convert::as_number(stack.get(k)) {
-                    Some(c) if (0.0..256.0).contains(&c) => out.push(c as u8),
-                    Some(_) => {
-                        let msg = format!("bad argument #{} to 'char' (invalid value)", k + 1);
-                        return Err(raise(ctx, positioned(&exec, &bridge, &msg)));
-                    }
-                    None => {
-                        let msg = format!("bad argument #{} to 'char' (number expected, got {})", k + 1, stack.get(k).type_name());
-                        return Err(raise(ctx, positioned(&exec, &bridge, &msg)));
-                    }
-                }
-            }
-            stack.replace(ctx, ctx.intern(&out));
-            Ok(CallbackReturn::Return)
-        });
-        let _ = string.set(ctx, "char", chr);
-    }
-}
-
-/// How Lua names a missing or wrong argument's type: `no value` when absent.
-fn no_value(v: Value, len: usize) -> &'static str {
-    if len == 0 {
-        "no value"
-    } else {
-        v.type_name()
-    }
-}
 
 #[derive(gc_arena::Collect)]
 #[collect(require_static)]

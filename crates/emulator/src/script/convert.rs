@@ -206,9 +206,19 @@ pub(crate) fn compile_error(e: &PrototypeError) -> String {
 }
 
 /// The reply to a script that ended with `error`, as Redis 7.0's error handler and
-/// `luaCallFunction` build it: `<msg> script: <sha>, on @user_script:<line>.`
-pub(crate) fn error_reply<'gc>(ctx: Context<'gc>, error: &Error<'gc>, sha: &str, error_line: Option<u64>, fallback_line: Option<u64>) -> Reply {
+/// `luaCallFunction` build it: `<msg> script: <sha>, on @user_script:<line>.` (`on
+/// =[C]:-1.` when the error was raised by a library function called by another one:
+/// `in_c`).
+pub(crate) fn error_reply<'gc>(
+    ctx: Context<'gc>,
+    error: &Error<'gc>,
+    sha: &str,
+    error_line: Option<u64>,
+    fallback_line: Option<u64>,
+    in_c: bool,
+) -> Reply {
     let with_position = |msg: String, line: Option<u64>| match line {
+        _ if in_c => Reply::Error(format!("{msg} script: {sha}, on =[C]:-1.")),
         Some(line) => Reply::Error(format!("{msg} script: {sha}, on @{CHUNK}:{line}.")),
         None => Reply::Error(msg),
     };

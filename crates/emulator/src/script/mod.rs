@@ -16,6 +16,8 @@ mod api;
 mod convert;
 mod lib;
 mod lower;
+mod lpattern;
+mod lstring;
 mod ops;
 mod sandbox;
 mod stdlib;
@@ -59,6 +61,10 @@ pub(crate) struct Bridge {
     pub error_line: Option<u64>,
     /// The raw name of the `loadstring` chunk that error was raised in (Redis prints it).
     pub error_source: Option<String>,
+    /// The last error was raised by a library function called by another one (gsub
+    /// calling `error` or `string.rep`): Redis's error handler then finds no Lua caller
+    /// and reports `on =[C]:-1.`
+    pub error_in_c: bool,
     /// The line of the script at the last callback, a fallback for VM errors.
     pub last_line: Option<u64>,
     /// Line 1 for a one-line script: where any of its errors is.
@@ -70,6 +76,11 @@ pub(crate) struct Bridge {
     pub log: Vec<(i64, String)>,
     /// The configuration of the `cjson` global (kept for the life of the Lua state).
     pub cjson: lib::cjson::SharedConfig,
+    /// The fuel the script has left beyond the current slice, for callbacks whose work
+    /// is long (pattern matching) to bound it.
+    pub fuel_left: u64,
+    /// A callback found the script's fuel spent: the run loop stops the script.
+    pub exhausted: bool,
 }
 
 pub(crate) type SharedBridge = Rc<RefCell<Bridge>>;
@@ -215,8 +226,10 @@ impl Scripting {
             b.resp = 2;
             b.error_line = None;
             b.error_source = None;
+            b.error_in_c = false;
             b.last_line = None;
             b.default_line = (lines == 1).then_some(1);
+            b.exhausted = false;
         }
         let function = &cached.function;
         let executor: StashedExecutor = self.lua.enter(|ctx| {
@@ -237,8 +250,12 @@ impl Scripting {
         let mut spent: u64 = 0;
         let outcome = loop {
             let mut fuel = Fuel::with(SLICE_FUEL);
+            self.bridge.borrow_mut().fuel_left = budget.saturating_sub(spent);
             let done = self.lua.enter(|ctx| ctx.fetch(&executor).step(ctx, &mut fuel));
-            spent += (SLICE_FUEL - fuel.remaining()).max(1) as u64;
+            spent = spent.saturating_add((SLICE_FUEL as i64 - fuel.remaining() as i64).max(1) as u64);
+            if self.bridge.borrow().exhausted {
+                break Outcome::OutOfFuel;
+            }
             if done {
                 break Outcome::Done;
             }
@@ -270,8 +287,11 @@ impl Scripting {
                 self.lua.enter(|ctx| match ctx.fetch(&executor).take_result::<Value>(ctx) {
                     Ok(Ok(value)) => convert::lua_to_reply(ctx, value, 2, 0),
                     Ok(Err(error)) => {
-                        let error_line = bridge.borrow().error_line;
-                        let reply = convert::error_reply(ctx, &error, sha, error_line, fallback_line);
+                        let (error_line, in_c) = {
+                            let b = bridge.borrow();
+                            (b.error_line, b.error_in_c)
+                        };
+                        let reply = convert::error_reply(ctx, &error, sha, error_line, fallback_line, in_c);
                         stdlib::with_error_source(reply, &error, bridge.borrow().error_source.as_deref())
                     }
                     Err(_) => Reply::error("ERR the script ended in an unexpected state"),
@@ -337,6 +357,11 @@ mod tests {
             "local function f() f() end f()",
             "local t = {} while true do t[#t + 1] = 'x' end",
             "while true do pcall(function() error('x') end) end",
+            // Exponential backtracking, in Lua 5.1 too: the matcher spends the script's fuel.
+            "return string.find(string.rep('a', 40), string.rep('a?', 40) .. string.rep('a', 40))",
+            "return pcall(string.gsub, string.rep('a', 40), string.rep('a?', 40) .. string.rep('a', 40), 'x')",
+            "for w in string.gmatch(string.rep('a', 40), string.rep('a?', 40) .. 'b') do end",
+            "local s = string.rep('a', 100000) while true do s = string.gsub(s, 'a', 'a') end",
         ] {
             assert!(eval(&mut e, c, script, &["0"]).is_error(), "{script}");
         }

@@ -38,6 +38,7 @@ pub(crate) fn positioned(exec: &Execution, bridge: &SharedBridge, msg: &str) -> 
         None => super::CHUNK.to_string(),
     };
     b.error_source = loaded;
+    b.error_in_c = false;
     match line {
         Some(l) => format!("{chunk}:{l}: {msg}"),
         None => msg.to_string(),
@@ -50,6 +51,14 @@ pub(crate) fn record_error_line(exec: &Execution, bridge: &SharedBridge) {
     let frame = exec.upper_lua_frame();
     b.error_line = frame.as_ref().map(|f| f.current_line.0 + 1).or(b.last_line).or(b.default_line);
     b.error_source = frame.as_ref().and_then(|f| super::stdlib::loaded_chunk_name(f.chunk_name.as_bytes()));
+    b.error_in_c = false;
+}
+
+/// Records that an error is raised by a function that a library function called (not Lua
+/// code): Redis's error handler reports no script position for it.
+pub(crate) fn record_error_in_c(exec: &Execution, bridge: &SharedBridge) {
+    record_error_line(exec, bridge);
+    bridge.borrow_mut().error_in_c = true;
 }
 
 fn raise<'gc>(ctx: Context<'gc>, text: String) -> Error<'gc> {
