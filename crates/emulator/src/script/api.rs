@@ -626,8 +626,11 @@ impl<'gc> Sequence<'gc> for PCall {
                 v => v,
             },
             Error::Runtime(e) => {
-                let line = self.bridge.borrow().last_line.unwrap_or(1);
-                let msg = format!("{}:{line}: {}", super::CHUNK, convert::runtime_message(&e));
+                let (line, chunk) = {
+                    let b = self.bridge.borrow();
+                    (b.last_line.unwrap_or(1), b.chunk)
+                };
+                let msg = format!("{chunk}:{line}: {}", convert::runtime_message(&e));
                 ctx.intern(msg.as_bytes()).into()
             }
         };

@@ -192,6 +192,11 @@ pub(crate) fn runtime_message(e: &RuntimeError) -> String {
 /// The text of a compile error, `user_script:LINE: message`, in Lua 5.1's words where the
 /// parser's error maps to one.
 pub(crate) fn compile_error(e: &PrototypeError) -> String {
+    compile_error_in(e, CHUNK)
+}
+
+/// `compile_error` for a chunk of another name (`user_function`).
+pub(crate) fn compile_error_in(e: &PrototypeError, chunk: &str) -> String {
     match e {
         PrototypeError::Parser(p) => {
             let line = p.line_number;
@@ -199,17 +204,30 @@ pub(crate) fn compile_error(e: &PrototypeError) -> String {
                 ParseErrorKind::EndOfStream { .. } => "unexpected symbol near '<eof>'".to_string(),
                 other => other.to_string(),
             };
-            format!("{CHUNK}:{line}: {msg}")
+            format!("{chunk}:{line}: {msg}")
         }
-        PrototypeError::Compiler(c) => format!("{CHUNK}:{}: {}", c.line_number, c.kind),
+        PrototypeError::Compiler(c) => format!("{chunk}:{}: {}", c.line_number, c.kind),
     }
 }
 
 /// The reply to a script that ended with `error`, as Redis 7.0's error handler and
 /// `luaCallFunction` build it: `<msg> script: <sha>, on @user_script:<line>.`
+#[allow(dead_code)]
 pub(crate) fn error_reply<'gc>(ctx: Context<'gc>, error: &Error<'gc>, sha: &str, error_line: Option<u64>, fallback_line: Option<u64>) -> Reply {
+    error_reply_in(ctx, error, sha, CHUNK, error_line, fallback_line)
+}
+
+/// `error_reply` for a function (`script: <name>, on @user_function:<line>.`).
+pub(crate) fn error_reply_in<'gc>(
+    ctx: Context<'gc>,
+    error: &Error<'gc>,
+    sha: &str,
+    chunk: &str,
+    error_line: Option<u64>,
+    fallback_line: Option<u64>,
+) -> Reply {
     let with_position = |msg: String, line: Option<u64>| match line {
-        Some(line) => Reply::Error(format!("{msg} script: {sha}, on @{CHUNK}:{line}.")),
+        Some(line) => Reply::Error(format!("{msg} script: {sha}, on @{chunk}:{line}.")),
         None => Reply::Error(msg),
     };
     match error {
@@ -236,7 +254,7 @@ pub(crate) fn error_reply<'gc>(ctx: Context<'gc>, error: &Error<'gc>, sha: &str,
         }
         Error::Runtime(e) => {
             let line = fallback_line.unwrap_or(1);
-            let msg = format!("ERR {CHUNK}:{line}: {}", runtime_message(e));
+            let msg = format!("ERR {chunk}:{line}: {}", runtime_message(e));
             with_position(msg, Some(line))
         }
     }

@@ -14,6 +14,7 @@
 
 mod api;
 mod convert;
+pub(crate) mod functions;
 mod sandbox;
 
 use std::cell::RefCell;
@@ -62,6 +63,8 @@ pub(crate) struct Bridge {
     pub called_by_pcall: bool,
     /// Lines written by `redis.log`, for the page.
     pub log: Vec<(i64, String)>,
+    /// The chunk name errors are positioned in: `user_script` (EVAL) or `user_function`.
+    pub chunk: &'static str,
 }
 
 pub(crate) type SharedBridge = Rc<RefCell<Bridge>>;
@@ -81,6 +84,8 @@ pub struct Scripting {
     scripts: BTreeMap<String, Cached>,
     /// Lines logged by `redis.log`, oldest first (bounded).
     log: Vec<(i64, String)>,
+    /// The function libraries (FUNCTION LOAD), compiled in the same Lua state.
+    pub(crate) functions: functions::Functions,
 }
 
 /// How a script is run.
@@ -95,10 +100,10 @@ pub enum Mode {
 impl Scripting {
     fn new() -> Scripting {
         let mut lua = Lua::core();
-        let bridge: SharedBridge = Rc::new(RefCell::new(Bridge { resp: 2, ..Bridge::default() }));
+        let bridge: SharedBridge = Rc::new(RefCell::new(Bridge { resp: 2, chunk: CHUNK, ..Bridge::default() }));
         let b = bridge.clone();
         lua.enter(|ctx| sandbox::install(ctx, &b));
-        Scripting { lua, bridge, scripts: BTreeMap::new(), log: Vec::new() }
+        Scripting { lua, bridge, scripts: BTreeMap::new(), log: Vec::new(), functions: functions::Functions::default() }
     }
 
     /// Whether `sha` (lower-case hex) is in the cache.
@@ -188,12 +193,36 @@ enum Outcome {
     OutOfMemory,
 }
 
+/// What is running, for the error texts: `script: <label>, on @<chunk>:<line>.`
+pub(crate) struct Target<'a> {
+    /// The script's SHA1 or the function's name.
+    pub label: &'a str,
+    pub chunk: &'static str,
+    /// The number of lines of the source (a one-line script's errors are on line 1).
+    pub lines: u64,
+}
+
 impl Scripting {
     fn run(&mut self, engine: &mut Engine, client: ClientId, sha: &str, keys: &[Vec<u8>], args: &[Vec<u8>], mode: Mode) -> Reply {
         let Some(cached) = self.scripts.get(sha) else {
             return Reply::error("NOSCRIPT No matching script. Please use EVAL.");
         };
-        let lines = cached.lines;
+        let (function, lines) = (cached.function.clone(), cached.lines);
+        let executor: StashedExecutor = self.lua.enter(|ctx| {
+            sandbox::set_keys_and_args(ctx, keys, args);
+            let f = ctx.fetch(&function);
+            ctx.stash(Executor::start(ctx, f, ()))
+        });
+        let reply = self.execute(engine, client, executor, Target { label: sha, chunk: CHUNK, lines }, mode);
+        // Drop what the script left behind (its KEYS and ARGV).
+        self.lua.enter(|ctx| sandbox::set_keys_and_args(ctx, &[], &[]));
+        reply
+    }
+
+    /// Runs a started executor to its end (EVAL's script or FCALL's function), running the
+    /// commands it asks for, and converts its result or error into the reply.
+    pub(crate) fn execute(&mut self, engine: &mut Engine, client: ClientId, executor: StashedExecutor, target: Target, mode: Mode) -> Reply {
+        let Target { label, chunk, lines } = target;
         {
             let mut b = self.bridge.borrow_mut();
             b.request = None;
@@ -202,13 +231,8 @@ impl Scripting {
             b.error_line = None;
             b.last_line = None;
             b.default_line = (lines == 1).then_some(1);
+            b.chunk = chunk;
         }
-        let function = &cached.function;
-        let executor: StashedExecutor = self.lua.enter(|ctx| {
-            sandbox::set_keys_and_args(ctx, keys, args);
-            let f = ctx.fetch(function);
-            ctx.stash(Executor::start(ctx, f, ()))
-        });
 
         // Commands run by the script: nothing blocks, and the caller's database and
         // protocol are restored afterwards (Redis runs them on its own script client).
@@ -256,7 +280,7 @@ impl Scripting {
                     Ok(Ok(value)) => convert::lua_to_reply(ctx, value, 2, 0),
                     Ok(Err(error)) => {
                         let error_line = bridge.borrow().error_line;
-                        convert::error_reply(ctx, &error, sha, error_line, fallback_line)
+                        convert::error_reply_in(ctx, &error, label, chunk, error_line, fallback_line)
                     }
                     Err(_) => Reply::error("ERR the script ended in an unexpected state"),
                 })
@@ -264,21 +288,19 @@ impl Scripting {
             Outcome::OutOfFuel => {
                 let line = fallback_line.unwrap_or(1);
                 Reply::Error(format!(
-                    "ERR Script killed by the emulator: it ran longer than its budget of {budget} steps (a Redis server would answer BUSY to other clients until SCRIPT KILL) script: {sha}, on @{CHUNK}:{line}."
+                    "ERR Script killed by the emulator: it ran longer than its budget of {budget} steps (a Redis server would answer BUSY to other clients until SCRIPT KILL) script: {label}, on @{chunk}:{line}."
                 ))
             }
             Outcome::OutOfMemory => Reply::Error(format!(
-                "ERR Script killed by the emulator: it used more than {} MB of memory script: {sha}, on @{CHUNK}:{}.",
+                "ERR Script killed by the emulator: it used more than {} MB of memory script: {label}, on @{chunk}:{}.",
                 MEMORY_LIMIT >> 20,
                 fallback_line.unwrap_or(1)
             )),
         };
-        // Drop what the script left behind (its executor, its KEYS and ARGV).
-        self.lua.enter(|ctx| {
-            ctx.fetch(&executor).stop(&ctx);
-            sandbox::set_keys_and_args(ctx, &[], &[]);
-        });
+        // Drop what the script left behind (its executor).
+        self.lua.enter(|ctx| ctx.fetch(&executor).stop(&ctx));
         drop(executor);
+        self.bridge.borrow_mut().chunk = CHUNK;
         reply
     }
 }

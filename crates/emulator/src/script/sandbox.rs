@@ -19,7 +19,7 @@ use super::api;
 use super::SharedBridge;
 
 /// The key marking a protected table's metatable.
-const PROTECTED: &str = "__redis_protected";
+pub(crate) const PROTECTED: &str = "__redis_protected";
 /// Where the environment table is kept in the globals, for the host.
 const ENV_KEY: &str = "__redis_env";
 
@@ -31,7 +31,7 @@ pub(crate) fn positioned(exec: &Execution, bridge: &SharedBridge, msg: &str) -> 
     let line = exec.upper_lua_frame().map(|f| f.current_line.0 + 1).or(b.last_line).or(b.default_line);
     b.error_line = line;
     match line {
-        Some(l) => format!("{}:{l}: {msg}", super::CHUNK),
+        Some(l) => format!("{}:{l}: {msg}", b.chunk),
         None => msg.to_string(),
     }
 }
