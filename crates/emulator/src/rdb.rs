@@ -30,6 +30,7 @@ pub fn append_footer(payload: &mut Vec<u8>) {
 }
 
 /// Checks a payload's footer (`verifyDumpPayload`) and returns the body before it.
+/// (Redis's readers then read the payload as a whole: a string may run into the footer.)
 pub fn verify_footer(payload: &[u8]) -> Option<&[u8]> {
     if payload.len() < 10 {
         return None;
@@ -59,6 +60,14 @@ pub fn write_len(out: &mut Vec<u8>, len: u64) {
     } else {
         out.push(0x81);
         out.extend_from_slice(&len.to_be_bytes());
+    }
+}
+
+/// A plain length (`rdbLoadLen`), None if it is an encoding marker or missing.
+pub fn read_plain_len(input: &[u8], pos: &mut usize) -> Option<u64> {
+    match read_len(input, pos)? {
+        (n, false) => Some(n),
+        (_, true) => None,
     }
 }
 

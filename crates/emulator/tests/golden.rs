@@ -79,6 +79,7 @@ golden_cases! {
     golden_zsets_help => "zsets-help",
     golden_zsets_mix => "zsets-mix",
     golden_scripting => "scripting",
+    golden_functions => "functions",
     golden_zsets_parse => "zsets-parse",
     golden_streams_basic => "streams-basic",
     golden_streams_trim => "streams-trim",

@@ -264,7 +264,7 @@ fn function_list(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             .functions
             .values()
             .map(|f| {
-                let flags = fflag::NAMES.iter().filter(|(bit, _)| f.flags & bit != 0).map(|(_, n)| Reply::bulk_str(n)).collect();
+                let flags = fflag::NAMES.iter().filter(|(bit, _)| f.flags & bit != 0).map(|(_, n)| Reply::status(n)).collect();
                 Reply::Map(vec![
                     (Reply::bulk_str("name"), Reply::bulk_str(&f.name)),
                     (Reply::bulk_str("description"), f.description.clone().map_or(Reply::Nil, Reply::Bulk)),
@@ -359,21 +359,24 @@ fn function_restore(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         Some(p) if p.eq_ignore_ascii_case(b"flush") => Policy::Flush,
         Some(_) => return Err(CmdError::new("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")),
     };
-    let body = rdb::verify_footer(&argv[2]).ok_or_else(|| CmdError::new("ERR DUMP payload version or checksum are wrong"))?;
+    let payload = &argv[2];
+    if rdb::verify_footer(payload).is_none() {
+        return Err(CmdError::new("ERR DUMP payload version or checksum are wrong"));
+    }
     let fuel = ctx.engine.script_fuel;
     let scripting = ctx.engine.scripting();
     let mut restored = Registry::default();
     let mut pos = 0;
-    while pos < body.len() {
-        let kind = body[pos];
+    // Libraries until the last 10 bytes (the footer), read from the whole payload as Redis
+    // reads it.
+    while payload.len() - pos > 10 {
+        let kind = payload[pos];
         pos += 1;
-        if kind == OPCODE_FUNCTION_PRE_GA {
-            return Err(CmdError::new("ERR Pre-GA function format not supported"));
-        }
-        if kind != OPCODE_FUNCTION {
-            return Err(CmdError::new("ERR given type is not a function"));
-        }
-        let code = rdb::read_string(body, &mut pos).ok_or_else(|| CmdError::new("ERR Failed loading library payload"))?;
+        let code = match kind {
+            OPCODE_FUNCTION => rdb::read_string(payload, &mut pos).ok_or_else(|| CmdError::new("ERR Failed loading library payload"))?,
+            OPCODE_FUNCTION_PRE_GA => pre_ga_library(payload, &mut pos).map_err(|e| CmdError(format!("ERR {e}")))?,
+            _ => return Err(CmdError::new("ERR given type is not a function")),
+        };
         scripting.create_library(&mut restored, &code, false, fuel).map_err(|e| CmdError(format!("ERR {e}")))?;
     }
     let registry = &mut scripting.functions.registry;
@@ -384,6 +387,25 @@ fn function_restore(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     }
     ctx.dirty(1);
     Ok(Reply::ok())
+}
+
+/// A library in the format of Redis 7.0's release candidates (name, engine, optional
+/// description, code), as the code with a shebang that 7.0 loads.
+fn pre_ga_library(payload: &[u8], pos: &mut usize) -> Result<Vec<u8>, &'static str> {
+    let name = rdb::read_string(payload, pos).ok_or("Failed loading library name")?;
+    let engine = rdb::read_string(payload, pos).ok_or("Failed loading engine name")?;
+    let has_description = rdb::read_plain_len(payload, pos).ok_or("Failed loading library description indicator")?;
+    if has_description != 0 {
+        rdb::read_string(payload, pos).ok_or("Failed loading library description")?;
+    }
+    let code = rdb::read_string(payload, pos).ok_or("Failed loading library blob")?;
+    let mut out = b"#!".to_vec();
+    out.extend_from_slice(&engine);
+    out.extend_from_slice(b" name=");
+    out.extend_from_slice(&name);
+    out.push(b'\n');
+    out.extend_from_slice(&code);
+    Ok(out)
 }
 
 /// FUNCTION KILL: functions run to their end (or their fuel budget) before any other

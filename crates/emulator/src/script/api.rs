@@ -87,7 +87,9 @@ pub(crate) fn redis_table<'gc>(ctx: Context<'gc>, bridge: &SharedBridge) -> Tabl
         "error_reply",
         Callback::from_fn(&ctx, |ctx, _exec, mut stack| {
             let t = match (stack.len(), stack.get(0)) {
-                (1, Value::String(s)) => error_table(ctx, &error_text(s.as_bytes())),
+                // Redis adds the `-` first: `'my err'` has the code `my`.
+                (1, Value::String(s)) if s.as_bytes().starts_with(b"-") => error_table(ctx, &error_text(s.as_bytes())),
+                (1, Value::String(s)) => error_table(ctx, &error_text(&[b"-", s.as_bytes()].concat())),
                 _ => error_table(ctx, "ERR wrong number or type of arguments"),
             };
             stack.replace(ctx, t);

@@ -494,6 +494,29 @@ impl Scripting {
     }
 }
 
+/// The line of a function's tail calls, if they are all on one line: where an error raised
+/// by a callback called in tail position (`return redis.call(...)`) is, as Lua 5.1 keeps
+/// the caller's frame for C functions and piccolo does not.
+fn tail_call_line(f: Function) -> Option<u64> {
+    let Function::Closure(closure) = f else { return None };
+    let proto = closure.prototype();
+    let mut line = None;
+    for (i, op) in proto.opcodes.iter().enumerate() {
+        if let piccolo::opcode::Operation::TailCall { .. } = op.decode() {
+            let at = match proto.opcode_line_numbers.binary_search_by_key(&i, |(opi, _)| *opi) {
+                Ok(k) => proto.opcode_line_numbers[k].1,
+                Err(k) => proto.opcode_line_numbers[k.checked_sub(1)?].1,
+            };
+            match line {
+                None => line = Some(at.0 + 1),
+                Some(l) if l == at.0 + 1 => {}
+                Some(_) => return None,
+            }
+        }
+    }
+    line
+}
+
 impl Engine {
     /// Runs the function `name` for `client` with its keys and arguments (FCALL once its
     /// checks passed); `mode` is read-only for `no-writes` functions.
@@ -501,14 +524,11 @@ impl Engine {
         let Some(mut scripting) = self.scripting.take() else {
             return Reply::error("ERR Function not found");
         };
-        let found = scripting.functions.registry.find(name).map(|(lib, f)| {
-            let lines = 1 + lib.code.iter().filter(|&&b| b == b'\n').count() as u64;
-            (f.name.clone(), f.callback.clone(), lines)
-        });
+        let found = scripting.functions.registry.find(name).map(|(_, f)| (f.name.clone(), f.callback.clone()));
         let reply = match found {
             None => Reply::error("ERR Function not found"),
-            Some((fname, callback, lines)) => {
-                let executor = scripting.lua.enter(|ctx| {
+            Some((fname, callback)) => {
+                let (executor, default_line) = scripting.lua.enter(|ctx| {
                     // Functions see no KEYS or ARGV.
                     let globals = ctx.globals();
                     let _ = globals.set(ctx, "KEYS", Value::Nil);
@@ -521,9 +541,9 @@ impl Engine {
                         t
                     };
                     let f = ctx.fetch(&callback);
-                    ctx.stash(Executor::start(ctx, f, (table(keys), table(args))))
+                    (ctx.stash(Executor::start(ctx, f, (table(keys), table(args)))), tail_call_line(f))
                 });
-                let reply = scripting.execute(self, client, executor, Target { label: &fname, chunk: CHUNK, lines }, mode);
+                let reply = scripting.execute(self, client, executor, Target { label: &fname, chunk: CHUNK, default_line }, mode);
                 scripting.lua.enter(|ctx| sandbox::set_keys_and_args(ctx, &[], &[]));
                 reply
             }
@@ -587,5 +607,52 @@ mod tests {
         assert_eq!(run(&mut e, c, &["FCALL", "f", "1", "k", "a"]), Reply::Array(vec![Reply::bulk_str("k"), Reply::bulk_str("a")]));
         assert_eq!(run(&mut e, c, &["EVAL", "return KEYS[1]", "1", "x"]), Reply::bulk_str("x"));
         assert_eq!(run(&mut e, c, &["EVAL", "return redis.call('get', 'nokey')", "0"]), Reply::Nil);
+    }
+
+    #[test]
+    fn fcall_and_function_load_queue_in_multi() {
+        let (mut e, c) = engine();
+        assert_eq!(run(&mut e, c, &["MULTI"]), Reply::status("OK"));
+        let lib = "#!lua name=m\nredis.register_function('inc', function(keys) return redis.call('incr', keys[1]) end)";
+        assert_eq!(run(&mut e, c, &["FUNCTION", "LOAD", lib]), Reply::status("QUEUED"));
+        assert_eq!(run(&mut e, c, &["FCALL", "inc", "1", "n"]), Reply::status("QUEUED"));
+        assert_eq!(run(&mut e, c, &["FCALL_RO", "inc", "1", "n"]), Reply::status("QUEUED"));
+        assert_eq!(
+            run(&mut e, c, &["EXEC"]),
+            Reply::Array(vec![
+                Reply::bulk_str("m"),
+                Reply::Integer(1),
+                Reply::error("ERR Can not execute a script with write flag using *_ro command."),
+            ])
+        );
+    }
+
+    #[test]
+    fn function_errors_name_the_line_of_a_tail_call() {
+        let (mut e, c) = engine();
+        let lib = "#!lua name=t\nredis.register_function('t', function()\n  local a = 1\n  return redis.call('nosuch')\nend)";
+        run(&mut e, c, &["FUNCTION", "LOAD", lib]);
+        assert_eq!(
+            run(&mut e, c, &["FCALL", "t", "0"]),
+            Reply::error("ERR Unknown Redis command called from script script: t, on @user_function:4.")
+        );
+    }
+
+    #[test]
+    fn dump_and_restore_round_trip() {
+        let (mut e, c) = engine();
+        for name in ["one", "two"] {
+            let lib = format!("#!lua name={name}\nredis.register_function('{name}', function() return '{name} {}' end)", "x".repeat(100));
+            assert_eq!(run(&mut e, c, &["FUNCTION", "LOAD", &lib]), Reply::bulk_str(name));
+        }
+        let Reply::Bulk(payload) = run(&mut e, c, &["FUNCTION", "DUMP"]) else { panic!("DUMP is a bulk string") };
+        run(&mut e, c, &["FUNCTION", "FLUSH"]);
+        let mut argv = vec![b"FUNCTION".to_vec(), b"RESTORE".to_vec(), payload];
+        assert_eq!(e.execute(c, &argv), Reply::ok());
+        assert!(matches!(run(&mut e, c, &["FCALL", "two", "0"]), Reply::Bulk(b) if b.starts_with(b"two xxx")));
+        // Appending the same libraries again collides.
+        assert_eq!(e.execute(c, &argv), Reply::error("ERR Library one already exists"));
+        argv.push(b"REPLACE".to_vec());
+        assert_eq!(e.execute(c, &argv), Reply::ok());
     }
 }

@@ -198,8 +198,9 @@ pub(crate) struct Target<'a> {
     /// The script's SHA1 or the function's name.
     pub label: &'a str,
     pub chunk: &'static str,
-    /// The number of lines of the source (a one-line script's errors are on line 1).
-    pub lines: u64,
+    /// Where an error is when nothing else tells (a one-line script's errors are on
+    /// line 1; piccolo keeps no frame for a callback called in tail position).
+    pub default_line: Option<u64>,
 }
 
 impl Scripting {
@@ -213,7 +214,8 @@ impl Scripting {
             let f = ctx.fetch(&function);
             ctx.stash(Executor::start(ctx, f, ()))
         });
-        let reply = self.execute(engine, client, executor, Target { label: sha, chunk: CHUNK, lines }, mode);
+        let target = Target { label: sha, chunk: CHUNK, default_line: (lines == 1).then_some(1) };
+        let reply = self.execute(engine, client, executor, target, mode);
         // Drop what the script left behind (its KEYS and ARGV).
         self.lua.enter(|ctx| sandbox::set_keys_and_args(ctx, &[], &[]));
         reply
@@ -222,7 +224,7 @@ impl Scripting {
     /// Runs a started executor to its end (EVAL's script or FCALL's function), running the
     /// commands it asks for, and converts its result or error into the reply.
     pub(crate) fn execute(&mut self, engine: &mut Engine, client: ClientId, executor: StashedExecutor, target: Target, mode: Mode) -> Reply {
-        let Target { label, chunk, lines } = target;
+        let Target { label, chunk, default_line } = target;
         {
             let mut b = self.bridge.borrow_mut();
             b.request = None;
@@ -230,7 +232,7 @@ impl Scripting {
             b.resp = 2;
             b.error_line = None;
             b.last_line = None;
-            b.default_line = (lines == 1).then_some(1);
+            b.default_line = default_line;
             b.chunk = chunk;
         }
 
@@ -272,7 +274,7 @@ impl Scripting {
             c.protocol = protocol;
         }
 
-        let fallback_line = if lines == 1 { Some(1) } else { self.bridge.borrow().last_line };
+        let fallback_line = self.bridge.borrow().last_line.or(default_line);
         let reply = match outcome {
             Outcome::Done => {
                 let bridge = self.bridge.clone();
