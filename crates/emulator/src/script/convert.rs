@@ -211,13 +211,8 @@ pub(crate) fn compile_error_in(e: &PrototypeError, chunk: &str) -> String {
 }
 
 /// The reply to a script that ended with `error`, as Redis 7.0's error handler and
-/// `luaCallFunction` build it: `<msg> script: <sha>, on @user_script:<line>.`
-#[allow(dead_code)]
-pub(crate) fn error_reply<'gc>(ctx: Context<'gc>, error: &Error<'gc>, sha: &str, error_line: Option<u64>, fallback_line: Option<u64>) -> Reply {
-    error_reply_in(ctx, error, sha, CHUNK, error_line, fallback_line)
-}
-
-/// `error_reply` for a function (`script: <name>, on @user_function:<line>.`).
+/// `luaCallFunction` build it: `<msg> script: <sha>, on @user_script:<line>.` for EVAL,
+/// `<msg> script: <function>, on @user_function:<line>.` for FCALL.
 pub(crate) fn error_reply_in<'gc>(
     ctx: Context<'gc>,
     error: &Error<'gc>,
