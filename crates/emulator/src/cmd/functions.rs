@@ -6,7 +6,6 @@ use crate::error::{self, CmdError, CmdResult};
 use crate::rdb;
 use crate::reply::Reply;
 use crate::script::functions::{flag as fflag, Registry, ENGINE};
-use crate::script::Mode;
 use crate::table::{flag::*, CommandSpec};
 
 const SCRIPTING: CommandSpec = CommandSpec {
@@ -204,9 +203,8 @@ fn fcall_generic(ctx: &mut Ctx, argv: &[Vec<u8>], read_only_command: bool) -> Cm
         }
     }
     let (keys, args) = argv[3..].split_at(n as usize);
-    let mode = if no_writes { Mode::ReadOnly } else { Mode::ReadWrite };
     let client = ctx.client;
-    Ok(ctx.engine.run_function(client, &name, keys, args, mode))
+    Ok(ctx.engine.run_function(client, &name, keys, args))
 }
 
 /// FUNCTION LOAD [REPLACE] code

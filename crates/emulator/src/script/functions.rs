@@ -519,15 +519,17 @@ fn tail_call_line(f: Function) -> Option<u64> {
 
 impl Engine {
     /// Runs the function `name` for `client` with its keys and arguments (FCALL once its
-    /// checks passed); `mode` is read-only for `no-writes` functions.
-    pub(crate) fn run_function(&mut self, client: ClientId, name: &str, keys: &[Vec<u8>], args: &[Vec<u8>], mode: Mode) -> Reply {
+    /// checks passed): read-only if it is flagged `no-writes`, free of maxmemory if
+    /// `allow-oom`.
+    pub(crate) fn run_function(&mut self, client: ClientId, name: &str, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Reply {
         let Some(mut scripting) = self.scripting.take() else {
             return Reply::error("ERR Function not found");
         };
-        let found = scripting.functions.registry.find(name).map(|(_, f)| (f.name.clone(), f.callback.clone()));
+        let found = scripting.functions.registry.find(name).map(|(_, f)| (f.name.clone(), f.callback.clone(), f.flags));
         let reply = match found {
             None => Reply::error("ERR Function not found"),
-            Some((fname, callback)) => {
+            Some((fname, callback, flags)) => {
+                let mode = if flags & flag::NO_WRITES != 0 { Mode::ReadOnly } else { Mode::ReadWrite };
                 let (executor, default_line) = scripting.lua.enter(|ctx| {
                     // Functions see no KEYS or ARGV.
                     let globals = ctx.globals();
@@ -543,7 +545,9 @@ impl Engine {
                     let f = ctx.fetch(&callback);
                     (ctx.stash(Executor::start(ctx, f, (table(keys), table(args)))), tail_call_line(f))
                 });
+                self.script_allow_oom = flags & flag::ALLOW_OOM != 0;
                 let reply = scripting.execute(self, client, executor, Target { label: &fname, chunk: CHUNK, default_line }, mode);
+                self.script_allow_oom = false;
                 scripting.lua.enter(|ctx| sandbox::set_keys_and_args(ctx, &[], &[]));
                 reply
             }
