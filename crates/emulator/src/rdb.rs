@@ -117,8 +117,9 @@ pub fn write_string(out: &mut Vec<u8>, s: &[u8]) {
 pub fn read_string(input: &[u8], pos: &mut usize) -> Option<Vec<u8>> {
     let (len, encoded) = read_len(input, pos)?;
     if !encoded {
-        let bytes = input.get(*pos..pos.checked_add(len as usize)?)?;
-        *pos += len as usize;
+        let len = usize::try_from(len).ok()?;
+        let bytes = input.get(*pos..pos.checked_add(len)?)?;
+        *pos += len;
         return Some(bytes.to_vec());
     }
     let int = |n: usize, pos: &mut usize| -> Option<i64> {
@@ -137,10 +138,11 @@ pub fn read_string(input: &[u8], pos: &mut usize) -> Option<Vec<u8>> {
         3 => {
             let (clen, _) = read_len(input, pos)?;
             let (ulen, _) = read_len(input, pos)?;
-            let compressed = input.get(*pos..pos.checked_add(clen as usize)?)?;
-            *pos += clen as usize;
-            let out = lzf_decompress(compressed, ulen as usize)?;
-            (out.len() == ulen as usize).then_some(out)
+            let (clen, ulen) = (usize::try_from(clen).ok()?, usize::try_from(ulen).ok()?);
+            let compressed = input.get(*pos..pos.checked_add(clen)?)?;
+            *pos += clen;
+            let out = lzf_decompress(compressed, ulen)?;
+            (out.len() == ulen).then_some(out)
         }
         _ => None,
     }
@@ -258,7 +260,8 @@ pub fn lzf_compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
 
 /// liblzf's `lzf_decompress`: None on corrupt input or output longer than `max_len`.
 pub fn lzf_decompress(input: &[u8], max_len: usize) -> Option<Vec<u8>> {
-    let mut out: Vec<u8> = Vec::with_capacity(max_len);
+    // The claimed length comes from the payload: grow as the data really decompresses.
+    let mut out: Vec<u8> = Vec::with_capacity(max_len.min(input.len() * 4));
     let mut ip = 0;
     while ip < input.len() {
         let ctrl = input[ip] as usize;
@@ -328,5 +331,15 @@ mod tests {
         assert_eq!(pos, body.len());
         out[0] ^= 1;
         assert!(verify_footer(&out).is_none());
+    }
+
+    #[test]
+    fn hostile_lengths_are_refused() {
+        // An LZF string claiming 4 GB from 3 bytes, and a raw one longer than its payload.
+        let mut pos = 0;
+        assert_eq!(read_string(&[0xc3, 0x03, 0x80, 0xff, 0xff, 0xff, 0xff, 0x00, b'a', b'b'], &mut pos), None);
+        let mut pos = 0;
+        assert_eq!(read_string(&[0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], &mut pos), None);
+        assert_eq!(lzf_decompress(&[0xe0, 0xff, 0x00], 1000), None);
     }
 }
