@@ -126,6 +126,8 @@ pub struct Engine {
     pub(crate) script_fuel: u64,
     /// True while a script's commands run (Redis's CLIENT_SCRIPT).
     pub(crate) in_script: bool,
+    /// True while a function flagged `allow-oom` runs: its commands ignore maxmemory.
+    pub(crate) script_allow_oom: bool,
 }
 
 /// What a handler sees: the engine and the client that sent the command.
@@ -200,6 +202,7 @@ impl Engine {
             scripting: None,
             script_fuel: crate::script::DEFAULT_FUEL_BUDGET,
             in_script: false,
+            script_allow_oom: false,
         }
     }
 
@@ -529,7 +532,7 @@ impl Engine {
     /// memory while still over the limit, with Redis's OOM error.
     fn check_memory(&mut self, spec: &CommandSpec) -> Result<(), CmdError> {
         let max = self.config.maxmemory();
-        if max <= 0 {
+        if max <= 0 || (self.in_script && self.script_allow_oom) {
             return Ok(());
         }
         self.evict_to(max as usize);

@@ -195,6 +195,7 @@ pub fn all() -> &'static [&'static CommandSpec] {
             crate::cmd::transactions::COMMANDS,
             crate::cmd::pubsub::COMMANDS,
             crate::cmd::scripting::COMMANDS,
+            crate::cmd::functions::COMMANDS,
         ];
         families.iter().flat_map(|f| f.iter()).collect()
     })

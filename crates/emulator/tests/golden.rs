@@ -83,6 +83,7 @@ golden_cases! {
     golden_scripting_compile => "scripting-compile",
     golden_scripting_stdlib => "scripting-stdlib",
     golden_scripting_string => "scripting-string",
+    golden_functions => "functions",
     golden_zsets_parse => "zsets-parse",
     golden_streams_basic => "streams-basic",
     golden_streams_trim => "streams-trim",

@@ -3,6 +3,7 @@
 
 pub mod clients;
 pub mod connection;
+pub mod functions;
 pub mod hashes;
 pub mod keys;
 pub mod lists;

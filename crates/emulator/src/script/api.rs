@@ -88,7 +88,9 @@ pub(crate) fn redis_table<'gc>(ctx: Context<'gc>, bridge: &SharedBridge) -> Tabl
         "error_reply",
         Callback::from_fn(&ctx, |ctx, _exec, mut stack| {
             let t = match (stack.len(), stack.get(0)) {
-                (1, Value::String(s)) => error_table(ctx, &error_text(s.as_bytes())),
+                // Redis adds the `-` first: `'my err'` has the code `my`.
+                (1, Value::String(s)) if s.as_bytes().starts_with(b"-") => error_table(ctx, &error_text(s.as_bytes())),
+                (1, Value::String(s)) => error_table(ctx, &error_text(&[b"-", s.as_bytes()].concat())),
                 _ => error_table(ctx, "ERR wrong number or type of arguments"),
             };
             stack.replace(ctx, t);
@@ -597,8 +599,11 @@ impl<'gc> Sequence<'gc> for PCall {
                 v => v,
             },
             Error::Runtime(e) => {
-                let line = self.bridge.borrow().last_line.unwrap_or(1);
-                let msg = format!("{}:{line}: {}", super::CHUNK, convert::runtime_message(&e));
+                let (line, chunk) = {
+                    let b = self.bridge.borrow();
+                    (b.last_line.unwrap_or(1), b.chunk)
+                };
+                let msg = format!("{chunk}:{line}: {}", convert::runtime_message(&e));
                 ctx.intern(msg.as_bytes()).into()
             }
         };

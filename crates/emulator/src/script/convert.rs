@@ -192,6 +192,11 @@ pub(crate) fn runtime_message(e: &RuntimeError) -> String {
 /// The text of a compile error, `user_script:LINE: message`, in Lua 5.1's words where the
 /// parser's error maps to one.
 pub(crate) fn compile_error(e: &PrototypeError) -> String {
+    compile_error_in(e, CHUNK)
+}
+
+/// `compile_error` for a chunk of another name (`user_function`).
+pub(crate) fn compile_error_in(e: &PrototypeError, chunk: &str) -> String {
     match e {
         PrototypeError::Parser(p) => {
             let line = p.line_number;
@@ -199,27 +204,28 @@ pub(crate) fn compile_error(e: &PrototypeError) -> String {
                 ParseErrorKind::EndOfStream { .. } => "unexpected symbol near '<eof>'".to_string(),
                 other => other.to_string(),
             };
-            format!("{CHUNK}:{line}: {msg}")
+            format!("{chunk}:{line}: {msg}")
         }
-        PrototypeError::Compiler(c) => format!("{CHUNK}:{}: {}", c.line_number, c.kind),
+        PrototypeError::Compiler(c) => format!("{chunk}:{}: {}", c.line_number, c.kind),
     }
 }
 
 /// The reply to a script that ended with `error`, as Redis 7.0's error handler and
-/// `luaCallFunction` build it: `<msg> script: <sha>, on @user_script:<line>.` (`on
-/// =[C]:-1.` when the error was raised by a library function called by another one:
-/// `in_c`).
-pub(crate) fn error_reply<'gc>(
+/// `luaCallFunction` build it: `<msg> script: <sha>, on @user_script:<line>.` for EVAL,
+/// `<msg> script: <function>, on @user_function:<line>.` for FCALL (`on =[C]:-1.` when the
+/// error was raised by a library function called by another one: `in_c`).
+pub(crate) fn error_reply_in<'gc>(
     ctx: Context<'gc>,
     error: &Error<'gc>,
     sha: &str,
+    chunk: &str,
     error_line: Option<u64>,
     fallback_line: Option<u64>,
     in_c: bool,
 ) -> Reply {
     let with_position = |msg: String, line: Option<u64>| match line {
         _ if in_c => Reply::Error(format!("{msg} script: {sha}, on =[C]:-1.")),
-        Some(line) => Reply::Error(format!("{msg} script: {sha}, on @{CHUNK}:{line}.")),
+        Some(line) => Reply::Error(format!("{msg} script: {sha}, on @{chunk}:{line}.")),
         None => Reply::Error(msg),
     };
     match error {
@@ -246,7 +252,7 @@ pub(crate) fn error_reply<'gc>(
         }
         Error::Runtime(e) => {
             let line = fallback_line.unwrap_or(1);
-            let msg = format!("ERR {CHUNK}:{line}: {}", runtime_message(e));
+            let msg = format!("ERR {chunk}:{line}: {}", runtime_message(e));
             with_position(msg, Some(line))
         }
     }

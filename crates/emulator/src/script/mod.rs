@@ -19,6 +19,7 @@ mod lower;
 mod lpattern;
 mod lstring;
 mod ops;
+pub(crate) mod functions;
 mod sandbox;
 mod stdlib;
 
@@ -81,6 +82,8 @@ pub(crate) struct Bridge {
     pub fuel_left: u64,
     /// A callback found the script's fuel spent: the run loop stops the script.
     pub exhausted: bool,
+    /// The chunk name errors are positioned in: `user_script` (EVAL) or `user_function`.
+    pub chunk: &'static str,
 }
 
 pub(crate) type SharedBridge = Rc<RefCell<Bridge>>;
@@ -100,6 +103,8 @@ pub struct Scripting {
     scripts: BTreeMap<String, Cached>,
     /// Lines logged by `redis.log`, oldest first (bounded).
     log: Vec<(i64, String)>,
+    /// The function libraries (FUNCTION LOAD), compiled in the same Lua state.
+    pub(crate) functions: functions::Functions,
 }
 
 /// How a script is run.
@@ -114,10 +119,10 @@ pub enum Mode {
 impl Scripting {
     fn new() -> Scripting {
         let mut lua = Lua::core();
-        let bridge: SharedBridge = Rc::new(RefCell::new(Bridge { resp: 2, ..Bridge::default() }));
+        let bridge: SharedBridge = Rc::new(RefCell::new(Bridge { resp: 2, chunk: CHUNK, ..Bridge::default() }));
         let b = bridge.clone();
         lua.enter(|ctx| sandbox::install(ctx, &b));
-        Scripting { lua, bridge, scripts: BTreeMap::new(), log: Vec::new() }
+        Scripting { lua, bridge, scripts: BTreeMap::new(), log: Vec::new(), functions: functions::Functions::default() }
     }
 
     /// Whether `sha` (lower-case hex) is in the cache.
@@ -213,12 +218,38 @@ enum Outcome {
     OutOfMemory,
 }
 
+/// What is running, for the error texts: `script: <label>, on @<chunk>:<line>.`
+pub(crate) struct Target<'a> {
+    /// The script's SHA1 or the function's name.
+    pub label: &'a str,
+    pub chunk: &'static str,
+    /// Where an error is when nothing else tells (a one-line script's errors are on
+    /// line 1; piccolo keeps no frame for a callback called in tail position).
+    pub default_line: Option<u64>,
+}
+
 impl Scripting {
     fn run(&mut self, engine: &mut Engine, client: ClientId, sha: &str, keys: &[Vec<u8>], args: &[Vec<u8>], mode: Mode) -> Reply {
         let Some(cached) = self.scripts.get(sha) else {
             return Reply::error("NOSCRIPT No matching script. Please use EVAL.");
         };
-        let lines = cached.lines;
+        let (function, lines) = (cached.function.clone(), cached.lines);
+        let executor: StashedExecutor = self.lua.enter(|ctx| {
+            sandbox::set_keys_and_args(ctx, keys, args);
+            let f = ctx.fetch(&function);
+            ctx.stash(Executor::start(ctx, f, ()))
+        });
+        let target = Target { label: sha, chunk: CHUNK, default_line: (lines == 1).then_some(1) };
+        let reply = self.execute(engine, client, executor, target, mode);
+        // Drop what the script left behind (its KEYS and ARGV).
+        self.lua.enter(|ctx| sandbox::set_keys_and_args(ctx, &[], &[]));
+        reply
+    }
+
+    /// Runs a started executor to its end (EVAL's script or FCALL's function), running the
+    /// commands it asks for, and converts its result or error into the reply.
+    pub(crate) fn execute(&mut self, engine: &mut Engine, client: ClientId, executor: StashedExecutor, target: Target, mode: Mode) -> Reply {
+        let Target { label, chunk, default_line } = target;
         {
             let mut b = self.bridge.borrow_mut();
             b.request = None;
@@ -228,15 +259,10 @@ impl Scripting {
             b.error_source = None;
             b.error_in_c = false;
             b.last_line = None;
-            b.default_line = (lines == 1).then_some(1);
+            b.default_line = default_line;
             b.exhausted = false;
+            b.chunk = chunk;
         }
-        let function = &cached.function;
-        let executor: StashedExecutor = self.lua.enter(|ctx| {
-            sandbox::set_keys_and_args(ctx, keys, args);
-            let f = ctx.fetch(function);
-            ctx.stash(Executor::start(ctx, f, ()))
-        });
 
         // Commands run by the script: nothing blocks, and the caller's database and
         // protocol are restored afterwards (Redis runs them on its own script client).
@@ -280,7 +306,7 @@ impl Scripting {
             c.protocol = protocol;
         }
 
-        let fallback_line = if lines == 1 { Some(1) } else { self.bridge.borrow().last_line };
+        let fallback_line = self.bridge.borrow().last_line.or(default_line);
         let reply = match outcome {
             Outcome::Done => {
                 let bridge = self.bridge.clone();
@@ -291,7 +317,7 @@ impl Scripting {
                             let b = bridge.borrow();
                             (b.error_line, b.error_in_c)
                         };
-                        let reply = convert::error_reply(ctx, &error, sha, error_line, fallback_line, in_c);
+                        let reply = convert::error_reply_in(ctx, &error, label, chunk, error_line, fallback_line, in_c);
                         stdlib::with_error_source(reply, &error, bridge.borrow().error_source.as_deref())
                     }
                     Err(_) => Reply::error("ERR the script ended in an unexpected state"),
@@ -300,21 +326,19 @@ impl Scripting {
             Outcome::OutOfFuel => {
                 let line = fallback_line.unwrap_or(1);
                 Reply::Error(format!(
-                    "ERR Script killed by the emulator: it ran longer than its budget of {budget} steps (a Redis server would answer BUSY to other clients until SCRIPT KILL) script: {sha}, on @{CHUNK}:{line}."
+                    "ERR Script killed by the emulator: it ran longer than its budget of {budget} steps (a Redis server would answer BUSY to other clients until SCRIPT KILL) script: {label}, on @{chunk}:{line}."
                 ))
             }
             Outcome::OutOfMemory => Reply::Error(format!(
-                "ERR Script killed by the emulator: it used more than {} MB of memory script: {sha}, on @{CHUNK}:{}.",
+                "ERR Script killed by the emulator: it used more than {} MB of memory script: {label}, on @{chunk}:{}.",
                 MEMORY_LIMIT >> 20,
                 fallback_line.unwrap_or(1)
             )),
         };
-        // Drop what the script left behind (its executor, its KEYS and ARGV).
-        self.lua.enter(|ctx| {
-            ctx.fetch(&executor).stop(&ctx);
-            sandbox::set_keys_and_args(ctx, &[], &[]);
-        });
+        // Drop what the script left behind (its executor).
+        self.lua.enter(|ctx| ctx.fetch(&executor).stop(&ctx));
         drop(executor);
+        self.bridge.borrow_mut().chunk = CHUNK;
         reply
     }
 }

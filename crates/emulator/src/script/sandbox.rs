@@ -35,7 +35,7 @@ pub(crate) fn positioned(exec: &Execution, bridge: &SharedBridge, msg: &str) -> 
     let loaded = frame.as_ref().and_then(|f| super::stdlib::loaded_chunk_name(f.chunk_name.as_bytes()));
     let chunk = match &loaded {
         Some(raw) => super::stdlib::chunk_id(raw.as_bytes(), 60),
-        None => super::CHUNK.to_string(),
+        None => b.chunk.to_string(),
     };
     b.error_source = loaded;
     b.error_in_c = false;
