@@ -79,8 +79,11 @@ pub enum BlockedOp {
     Stream(StreamWait),
     List(ListWait),
     ZSet(ZSetWait),
-    /// A command held back by CLIENT PAUSE, run again when the pause ends.
+    /// A command held back by CLIENT PAUSE (or by a running script), run again when the
+    /// pause ends (or the script, or busy-reply-threshold passes).
     Postponed(Vec<Vec<u8>>),
+    /// EVAL or FCALL whose script is still running (`Engine::continue_script`).
+    Script,
 }
 
 impl BlockedOp {
@@ -97,6 +100,7 @@ impl BlockedOp {
             BlockedOp::List(_) => "list",
             BlockedOp::ZSet(_) => "zset",
             BlockedOp::Postponed(_) => "postponed",
+            BlockedOp::Script => "script",
         }
     }
 
@@ -193,7 +197,7 @@ impl Engine {
 
     /// Unblocks `client` with `reply` in its outbox, and marks it for resuming its
     /// queued input.
-    fn release(&mut self, client: ClientId, reply: Reply) {
+    pub(crate) fn release(&mut self, client: ClientId, reply: Reply) {
         self.unpark(client);
         if let Reply::Error(_) = &reply {
             self.count_error(&reply);
@@ -262,6 +266,10 @@ impl Engine {
     /// times out strictly after the deadline), so a front end can sleep until then;
     /// `handle_timeouts` does its work once the clock reaches this time.
     pub fn next_timeout(&self) -> Option<i64> {
+        if self.busy.is_some() {
+            // A running script has work to do now.
+            return Some(self.clock.now_ms());
+        }
         let blocked = self.deadlines.first().map(|(t, _)| t.saturating_add(1));
         blocked.into_iter().chain(self.pause_end()).min()
     }
@@ -272,6 +280,15 @@ impl Engine {
     /// to their outboxes; their queued commands then run. Returns how many timed out.
     pub fn handle_timeouts(&mut self) -> usize {
         let now = self.clock.now_ms();
+        // A running script does its next chunk of work; past busy-reply-threshold the
+        // clients that waited run their commands (and are answered BUSY).
+        if self.busy.is_some() {
+            self.continue_script();
+            if self.busy_threshold_passed(now) {
+                self.release_postponed();
+                self.after_command();
+            }
+        }
         // The end of a CLIENT PAUSE releases the clients it held.
         if self.pause_end().is_some_and(|end| end <= now) {
             self.unpause();
@@ -357,7 +374,7 @@ impl Engine {
                 let reply = match &op {
                     BlockedOp::List(wait) => crate::cmd::lists::serve_blocked_list(self, client, key, wait, now),
                     BlockedOp::ZSet(wait) => crate::cmd::zsets::serve_blocked_zset(self, client, key, wait, now),
-                    BlockedOp::Stream(_) | BlockedOp::Postponed(_) => continue,
+                    BlockedOp::Stream(_) | BlockedOp::Postponed(_) | BlockedOp::Script => continue,
                 };
                 self.release(client, reply);
                 if self.dbs[db].peek(key, now).is_none() {
@@ -373,7 +390,7 @@ impl Engine {
                 let served = match &mut blocked.op {
                     BlockedOp::Stream(wait) => crate::cmd::streams::serve_blocked_stream(self, client, db, key, wait, now),
                     // A list or sorted-set waiter on a key that is now a stream waits on.
-                    BlockedOp::List(_) | BlockedOp::ZSet(_) | BlockedOp::Postponed(_) => None,
+                    BlockedOp::List(_) | BlockedOp::ZSet(_) | BlockedOp::Postponed(_) | BlockedOp::Script => None,
                 };
                 match served {
                     Some(reply) => {
@@ -407,8 +424,8 @@ impl Engine {
     pub fn unblock_client(&mut self, client: ClientId, with_error: bool) -> bool {
         let reply = match self.blocked_state(client) {
             None => return false,
-            // Held by CLIENT PAUSE: only the end of the pause releases it.
-            Some(b) if matches!(b.op, BlockedOp::Postponed(_)) => return false,
+            // Held by CLIENT PAUSE (or waiting for its script): only the end releases it.
+            Some(b) if matches!(b.op, BlockedOp::Postponed(_) | BlockedOp::Script) => return false,
             Some(_) if with_error => Reply::error("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
             Some(b) => b.op.timeout_reply(),
         };

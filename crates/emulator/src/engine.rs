@@ -122,6 +122,8 @@ pub struct Engine {
     pub(crate) pubsub: crate::cmd::pubsub::PubSub,
     /// The Lua state and script cache, created by the first script (see `script`).
     pub(crate) scripting: Option<Box<crate::script::Scripting>>,
+    /// The script running between chunks of its work, if any (others wait, then get BUSY).
+    pub(crate) busy: Option<crate::script::Busy>,
     /// How much work one script may do, in fuel units (`set_script_fuel`).
     pub(crate) script_fuel: u64,
     /// True while a script's commands run (Redis's CLIENT_SCRIPT).
@@ -201,6 +203,7 @@ impl Engine {
             pubsub: Default::default(),
             scripting: None,
             script_fuel: crate::script::DEFAULT_FUEL_BUDGET,
+            busy: None,
             in_script: false,
             script_allow_oom: false,
         }
@@ -309,6 +312,12 @@ impl Engine {
             blocking::queue_input(self, client, argv);
             return Reply::NoReply;
         }
+        // While a script runs, Redis reads nothing else until busy-reply-threshold has
+        // passed (then it answers BUSY): the command waits.
+        let now_ms = self.clock.now_ms();
+        if self.busy.as_ref().is_some_and(|b| b.client != client) && !self.nested_execution && !self.busy_threshold_passed(now_ms) {
+            return self.postpone(client, argv, now_ms);
+        }
         // Only what was waiting before this command goes first: what the command itself
         // adds (a MONITOR line of this very command) comes after its reply.
         let had_output = !c.queues.outbox.is_empty();
@@ -394,6 +403,16 @@ impl Engine {
                     self.stats.commands_processed += 1;
                     self.count_error(&reply);
                     return reply;
+                }
+                // A script is running: only commands flagged allow-busy run.
+                if let Some(busy) = &self.busy {
+                    if busy.client != client && !self.nested_execution && !spec.has(flag::ALLOW_BUSY) {
+                        let reply = Reply::error(if busy.is_eval { crate::script::BUSY_EVAL } else { crate::script::BUSY_FUNCTION });
+                        self.stats.rejected_calls += 1;
+                        self.stats.commands_processed += 1;
+                        self.count_error(&reply);
+                        return reply;
+                    }
                 }
                 // CLIENT PAUSE holds the command back until the pause ends.
                 if self.pause.is_some() && !self.nested_execution && self.paused_for(spec, now_ms) {

@@ -260,6 +260,12 @@ impl Engine {
     /// were held (unblockPostponedClients).
     pub(crate) fn unpause(&mut self) {
         self.pause = None;
+        self.release_postponed();
+    }
+
+    /// Runs the postponed clients' commands again, in the order they were held (those a
+    /// pause or a script still holds are postponed again).
+    pub(crate) fn release_postponed(&mut self) {
         let mut held: Vec<(i64, ClientId)> = self
             .clients
             .values()

@@ -406,10 +406,9 @@ fn pre_ga_library(payload: &[u8], pos: &mut usize) -> Result<Vec<u8>, &'static s
     Ok(out)
 }
 
-/// FUNCTION KILL: functions run to their end (or their fuel budget) before any other
-/// command, so none is ever running when this arrives.
-fn function_kill(_ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
-    Err(CmdError::new("NOTBUSY No scripts in execution right now."))
+/// FUNCTION KILL: stops the running function (at its next chunk of work) unless it wrote.
+fn function_kill(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
+    ctx.engine.kill_script(false).map(|()| Reply::ok())
 }
 
 /// FUNCTION HELP

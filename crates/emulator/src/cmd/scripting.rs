@@ -214,10 +214,9 @@ fn script_flush(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     Ok(Reply::ok())
 }
 
-/// SCRIPT KILL: scripts run to their end (or their fuel budget) before any other command,
-/// so none is ever running when this arrives.
-fn script_kill(_ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
-    Err(CmdError::new("NOTBUSY No scripts in execution right now."))
+/// SCRIPT KILL: stops the running EVAL script (at its next chunk of work) unless it wrote.
+fn script_kill(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
+    ctx.engine.kill_script(true).map(|()| Reply::ok())
 }
 
 /// SCRIPT HELP

@@ -300,7 +300,7 @@ impl<'gc> Sequence<'gc> for AwaitReply {
 
 /// Runs one command of a script for `client` (scriptCall): Redis's checks with their
 /// script texts, then the command with the script's protocol.
-pub(crate) fn run_command(engine: &mut Engine, client: ClientId, argv: &[Vec<u8>], mode: Mode, resp: u8) -> Reply {
+pub(crate) fn run_command(engine: &mut Engine, client: ClientId, argv: &[Vec<u8>], mode: Mode, resp: u8, bridge: &SharedBridge) -> Reply {
     let unknown = || Reply::error("ERR Unknown Redis command called from script");
     let wrong_arity = || Reply::error("ERR Wrong number of args calling Redis command from script");
     let Some(spec) = table::lookup(&argv[0]) else { return unknown() };
@@ -320,6 +320,10 @@ pub(crate) fn run_command(engine: &mut Engine, client: ClientId, argv: &[Vec<u8>
     }
     if mode == Mode::ReadOnly && spec.has(flag::WRITE) {
         return Reply::error("ERR Write commands are not allowed from read-only scripts.");
+    }
+    if spec.has(flag::WRITE) {
+        // From now on SCRIPT KILL refuses to stop the script (SCRIPT_WRITE_DIRTY).
+        bridge.borrow_mut().wrote = true;
     }
     let protocol = if resp == 3 { Protocol::Resp3 } else { Protocol::Resp2 };
     let saved = engine.clients.get(&client).map(|c| c.protocol);

@@ -501,6 +501,15 @@ impl Scripting {
 /// The line of a function's tail calls, if they are all on one line: where an error raised
 /// by a callback called in tail position (`return redis.call(...)`) is, as Lua 5.1 keeps
 /// the caller's frame for C functions and piccolo does not.
+/// The line a Lua function is defined on.
+fn start_line(f: Function) -> Option<u64> {
+    let Function::Closure(closure) = f else { return None };
+    match closure.prototype().reference {
+        piccolo::compiler::FunctionRef::Named(_, line) | piccolo::compiler::FunctionRef::Expression(line) => Some(line.0 as u64 + 1),
+        piccolo::compiler::FunctionRef::Chunk => None,
+    }
+}
+
 fn tail_call_line(f: Function) -> Option<u64> {
     let Function::Closure(closure) = f else { return None };
     let proto = closure.prototype();
@@ -534,7 +543,7 @@ impl Engine {
             None => Reply::error("ERR Function not found"),
             Some((fname, callback, flags)) => {
                 let mode = if flags & flag::NO_WRITES != 0 { Mode::ReadOnly } else { Mode::ReadWrite };
-                let (executor, default_line) = scripting.lua.enter(|ctx| {
+                let (executor, default_line, start_line) = scripting.lua.enter(|ctx| {
                     // Functions see no KEYS or ARGV.
                     let globals = ctx.globals();
                     let _ = globals.set(ctx, "KEYS", Value::Nil);
@@ -547,12 +556,14 @@ impl Engine {
                         t
                     };
                     let f = ctx.fetch(&callback);
-                    (ctx.stash(Executor::start(ctx, f, (table(keys), table(args)))), tail_call_line(f))
+                    (ctx.stash(Executor::start(ctx, f, (table(keys), table(args)))), tail_call_line(f), start_line(f))
                 });
                 self.script_allow_oom = flags & flag::ALLOW_OOM != 0;
-                let reply = scripting.execute(self, client, executor, Target { label: &fname, chunk: CHUNK, default_line }, mode);
+                let reply = scripting.execute(self, client, executor, Target { label: &fname, chunk: CHUNK, default_line, start_line }, mode);
                 self.script_allow_oom = false;
-                scripting.lua.enter(|ctx| sandbox::set_keys_and_args(ctx, &[], &[]));
+                if scripting.running.is_none() {
+                    scripting.lua.enter(|ctx| sandbox::set_keys_and_args(ctx, &[], &[]));
+                }
                 reply
             }
         };

@@ -29,6 +29,7 @@ use std::rc::Rc;
 
 use piccolo::{Closure, Executor, Fuel, Function, Lua, StashedExecutor, StashedFunction, Value};
 
+use crate::blocking::{BlockedOp, Timeout};
 use crate::engine::{ClientId, Engine};
 use crate::reply::Reply;
 
@@ -36,8 +37,12 @@ use crate::reply::Reply;
 const CHUNK: &str = "user_script";
 /// Fuel per slice of a running script (about one VM instruction per unit).
 const SLICE_FUEL: i32 = 10_000;
-/// The default budget of a script, in fuel units: a few seconds of work at most.
-pub const DEFAULT_FUEL_BUDGET: u64 = 100_000_000;
+/// The default budget of a script, in fuel units: a last resort for scripts nobody can
+/// stop (SCRIPT KILL refuses a script that wrote), about a minute of work.
+pub const DEFAULT_FUEL_BUDGET: u64 = 3_000_000_000;
+/// The work a script does before the engine answers anything else (then it goes on in
+/// `Engine::continue_script` calls): a few milliseconds.
+const CHUNK_FUEL: u64 = 1_000_000;
 /// What a command run by `redis.call` counts against the budget.
 const COMMAND_FUEL: u64 = 100;
 /// The most memory the Lua heap may use while a script runs (the page sets maxmemory
@@ -84,6 +89,8 @@ pub(crate) struct Bridge {
     pub exhausted: bool,
     /// The chunk name errors are positioned in: `user_script` (EVAL) or `user_function`.
     pub chunk: &'static str,
+    /// The script ran a write command (SCRIPT KILL then refuses to stop it).
+    pub wrote: bool,
 }
 
 pub(crate) type SharedBridge = Rc<RefCell<Bridge>>;
@@ -103,6 +110,8 @@ pub struct Scripting {
     scripts: BTreeMap<String, Cached>,
     /// Lines logged by `redis.log`, oldest first (bounded).
     log: Vec<(i64, String)>,
+    /// The script between two chunks of its run, if one is running.
+    running: Option<Running>,
     /// The function libraries (FUNCTION LOAD), compiled in the same Lua state.
     pub(crate) functions: functions::Functions,
 }
@@ -122,7 +131,7 @@ impl Scripting {
         let bridge: SharedBridge = Rc::new(RefCell::new(Bridge { resp: 2, chunk: CHUNK, ..Bridge::default() }));
         let b = bridge.clone();
         lua.enter(|ctx| sandbox::install(ctx, &b));
-        Scripting { lua, bridge, scripts: BTreeMap::new(), log: Vec::new(), functions: functions::Functions::default() }
+        Scripting { lua, bridge, scripts: BTreeMap::new(), log: Vec::new(), running: None, functions: functions::Functions::default() }
     }
 
     /// Whether `sha` (lower-case hex) is in the cache.
@@ -211,9 +220,12 @@ impl Engine {
     }
 }
 
-/// How a run ended.
+/// How a chunk of a run ended.
 enum Outcome {
     Done,
+    /// Its chunk of work is done: it goes on later.
+    Paused,
+    Killed,
     OutOfFuel,
     OutOfMemory,
 }
@@ -226,6 +238,9 @@ pub(crate) struct Target<'a> {
     /// Where an error is when nothing else tells (a one-line script's errors are on
     /// line 1; piccolo keeps no frame for a callback called in tail position).
     pub default_line: Option<u64>,
+    /// The line the function starts on: where a killed function is said to be when no
+    /// call told its position (piccolo does not expose the running line).
+    pub start_line: Option<u64>,
 }
 
 impl Scripting {
@@ -239,17 +254,17 @@ impl Scripting {
             let f = ctx.fetch(&function);
             ctx.stash(Executor::start(ctx, f, ()))
         });
-        let target = Target { label: sha, chunk: CHUNK, default_line: (lines == 1).then_some(1) };
-        let reply = self.execute(engine, client, executor, target, mode);
-        // Drop what the script left behind (its KEYS and ARGV).
-        self.lua.enter(|ctx| sandbox::set_keys_and_args(ctx, &[], &[]));
-        reply
+        let target = Target { label: sha, chunk: CHUNK, default_line: (lines == 1).then_some(1), start_line: None };
+        // KEYS and ARGV are cleared when the script ends (`run_chunk`).
+        self.execute(engine, client, executor, target, mode)
     }
 
-    /// Runs a started executor to its end (EVAL's script or FCALL's function), running the
-    /// commands it asks for, and converts its result or error into the reply.
+    /// Runs a started executor (EVAL's script or FCALL's function), running the commands it
+    /// asks for, and converts its result or error into the reply. A script that does not
+    /// end within one chunk of work is kept running (`Engine::continue_script`) and its
+    /// client waits: the reply is then `NoReply`, and comes later through its outbox.
     pub(crate) fn execute(&mut self, engine: &mut Engine, client: ClientId, executor: StashedExecutor, target: Target, mode: Mode) -> Reply {
-        let Target { label, chunk, default_line } = target;
+        let Target { label, chunk, default_line, start_line } = target;
         {
             let mut b = self.bridge.borrow_mut();
             b.request = None;
@@ -262,22 +277,49 @@ impl Scripting {
             b.default_line = default_line;
             b.exhausted = false;
             b.chunk = chunk;
+            b.wrote = false;
         }
-
         // Commands run by the script: nothing blocks, and the caller's database and
         // protocol are restored afterwards (Redis runs them on its own script client).
         let (db, protocol) = match engine.clients.get(&client) {
             Some(c) => (c.db, c.protocol),
             None => return Reply::error("ERR unknown client"),
         };
+        let running = Running { client, executor, label: label.to_string(), chunk, default_line, start_line, mode, db, protocol, spent: 0, is_eval: chunk == CHUNK };
+        // Inside EXEC or another script nothing else may run in between: to the end.
+        let chunk_fuel = if engine.nested_execution { u64::MAX } else { CHUNK_FUEL };
+        match self.run_chunk(engine, running, chunk_fuel) {
+            Ok(reply) => reply,
+            Err(running) => {
+                let now = engine.clock.now_ms();
+                engine.busy = Some(Busy { client, started_ms: now, is_eval: running.is_eval, wrote: self.bridge.borrow().wrote, killed: false });
+                engine.park_op(client, db, Vec::new(), Timeout::Never, BlockedOp::Script, now);
+                self.running = Some(running);
+                Reply::NoReply
+            }
+        }
+    }
+
+    /// Runs `running` for at most `chunk_fuel` more fuel: its reply when it ended, or the
+    /// script to continue later.
+    fn run_chunk(&mut self, engine: &mut Engine, running: Running, chunk_fuel: u64) -> Result<Reply, Running> {
+        let client = running.client;
+        if let Some(c) = engine.clients.get_mut(&client) {
+            c.db = running.db;
+        }
         let outer_nested = std::mem::replace(&mut engine.nested_execution, true);
         engine.in_script = true;
         let budget = engine.script_fuel;
-        let mut spent: u64 = 0;
+        let killed = engine.busy.as_ref().is_some_and(|b| b.killed);
+        let mut spent = running.spent;
+        let limit = spent.saturating_add(chunk_fuel);
         let outcome = loop {
+            if killed {
+                break Outcome::Killed;
+            }
             let mut fuel = Fuel::with(SLICE_FUEL);
             self.bridge.borrow_mut().fuel_left = budget.saturating_sub(spent);
-            let done = self.lua.enter(|ctx| ctx.fetch(&executor).step(ctx, &mut fuel));
+            let done = self.lua.enter(|ctx| ctx.fetch(&running.executor).step(ctx, &mut fuel));
             spent = spent.saturating_add((SLICE_FUEL as i64 - fuel.remaining() as i64).max(1) as u64);
             if self.bridge.borrow().exhausted {
                 break Outcome::OutOfFuel;
@@ -288,7 +330,7 @@ impl Scripting {
             let request = self.bridge.borrow_mut().request.take();
             if let Some(argv) = request {
                 let resp = self.bridge.borrow().resp;
-                let reply = api::run_command(engine, client, &argv, mode, resp);
+                let reply = api::run_command(engine, client, &argv, running.mode, resp, &self.bridge);
                 self.bridge.borrow_mut().response = Some(reply);
                 spent += COMMAND_FUEL;
             }
@@ -298,14 +340,20 @@ impl Scripting {
             if self.lua.total_memory() > MEMORY_LIMIT {
                 break Outcome::OutOfMemory;
             }
+            if spent >= limit {
+                break Outcome::Paused;
+            }
         };
         engine.nested_execution = outer_nested;
         engine.in_script = false;
         if let Some(c) = engine.clients.get_mut(&client) {
-            c.db = db;
-            c.protocol = protocol;
+            c.db = running.db;
+            c.protocol = running.protocol;
         }
-
+        if let Outcome::Paused = outcome {
+            return Err(Running { spent, ..running });
+        }
+        let Running { executor, label, chunk, default_line, start_line, .. } = running;
         let fallback_line = self.bridge.borrow().last_line.or(default_line);
         let reply = match outcome {
             Outcome::Done => {
@@ -317,16 +365,20 @@ impl Scripting {
                             let b = bridge.borrow();
                             (b.error_line, b.error_in_c)
                         };
-                        let reply = convert::error_reply_in(ctx, &error, label, chunk, error_line, fallback_line, in_c);
+                        let reply = convert::error_reply_in(ctx, &error, &label, chunk, error_line, fallback_line, in_c);
                         stdlib::with_error_source(reply, &error, bridge.borrow().error_source.as_deref())
                     }
                     Err(_) => Reply::error("ERR the script ended in an unexpected state"),
                 })
             }
+            Outcome::Killed => Reply::Error(format!(
+                "ERR Script killed by user with SCRIPT KILL... script: {label}, on @{chunk}:{}.",
+                fallback_line.or(start_line).unwrap_or(1)
+            )),
             Outcome::OutOfFuel => {
                 let line = fallback_line.unwrap_or(1);
                 Reply::Error(format!(
-                    "ERR Script killed by the emulator: it ran longer than its budget of {budget} steps (a Redis server would answer BUSY to other clients until SCRIPT KILL) script: {label}, on @{chunk}:{line}."
+                    "ERR Script killed by the emulator: it ran longer than its budget of {budget} steps (a Redis server would run it until SCRIPT KILL or SHUTDOWN NOSAVE) script: {label}, on @{chunk}:{line}."
                 ))
             }
             Outcome::OutOfMemory => Reply::Error(format!(
@@ -334,12 +386,131 @@ impl Scripting {
                 MEMORY_LIMIT >> 20,
                 fallback_line.unwrap_or(1)
             )),
+            Outcome::Paused => Reply::NoReply,
         };
-        // Drop what the script left behind (its executor).
-        self.lua.enter(|ctx| ctx.fetch(&executor).stop(&ctx));
+        // Drop what the script left behind (its executor, an EVAL's KEYS and ARGV).
+        self.lua.enter(|ctx| {
+            ctx.fetch(&executor).stop(&ctx);
+            if chunk == CHUNK {
+                sandbox::set_keys_and_args(ctx, &[], &[]);
+            }
+        });
         drop(executor);
         self.bridge.borrow_mut().chunk = CHUNK;
-        reply
+        Ok(reply)
+    }
+}
+
+/// A script between two chunks of its run (the engine answers other clients meanwhile).
+pub(crate) struct Running {
+    client: ClientId,
+    executor: StashedExecutor,
+    /// The script's SHA1 or the function's name, for error texts.
+    label: String,
+    chunk: &'static str,
+    default_line: Option<u64>,
+    start_line: Option<u64>,
+    mode: Mode,
+    /// The caller's database and protocol, restored after each chunk.
+    db: usize,
+    protocol: crate::reply::Protocol,
+    /// Fuel spent so far, against the budget.
+    spent: u64,
+    /// EVAL (SCRIPT KILL stops it) or a function (FUNCTION KILL).
+    is_eval: bool,
+}
+
+/// What the engine knows of a script that is running (Redis's `curr_run_ctx`).
+#[derive(Clone, Debug)]
+pub(crate) struct Busy {
+    pub client: ClientId,
+    pub started_ms: i64,
+    pub is_eval: bool,
+    /// It ran a write command: SCRIPT KILL can no longer stop it.
+    pub wrote: bool,
+    /// SCRIPT KILL or FUNCTION KILL asked it to stop: it does at its next chunk.
+    pub killed: bool,
+}
+
+/// Redis's replies to clients while a script runs past busy-reply-threshold.
+pub(crate) const BUSY_EVAL: &str = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+pub(crate) const BUSY_FUNCTION: &str = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+
+impl Engine {
+    /// Whether a script is running (a client waits for it, others are answered BUSY once
+    /// busy-reply-threshold has passed).
+    pub fn script_running(&self) -> bool {
+        self.busy.is_some()
+    }
+
+    /// The client whose script is running and since when (ms), for the page.
+    pub fn running_script(&self) -> Option<(ClientId, i64)> {
+        self.busy.as_ref().map(|b| (b.client, b.started_ms))
+    }
+
+    /// Runs the next chunk of the running script, if any; when it ends, its client gets
+    /// the reply and the clients that waited run their commands. Hosts call this often
+    /// (`handle_timeouts` does once); each call does a bounded amount of work.
+    pub fn continue_script(&mut self) -> bool {
+        if self.busy.is_none() {
+            return false;
+        }
+        let Some(mut scripting) = self.scripting.take() else { return false };
+        let Some(running) = scripting.running.take() else {
+            self.scripting = Some(scripting);
+            self.busy = None;
+            return false;
+        };
+        let client = running.client;
+        let result = scripting.run_chunk(self, running, CHUNK_FUEL);
+        let mut lines = std::mem::take(&mut scripting.bridge.borrow_mut().log);
+        scripting.log.append(&mut lines);
+        let excess = scripting.log.len().saturating_sub(1000);
+        scripting.log.drain(..excess);
+        let wrote = scripting.bridge.borrow().wrote;
+        match result {
+            Ok(reply) => {
+                self.scripting = Some(scripting);
+                self.busy = None;
+                self.release(client, reply);
+                self.release_postponed();
+                self.after_command();
+                true
+            }
+            Err(running) => {
+                scripting.running = Some(running);
+                self.scripting = Some(scripting);
+                if let Some(b) = self.busy.as_mut() {
+                    b.wrote = wrote;
+                }
+                false
+            }
+        }
+    }
+
+    /// The time after which other clients are answered BUSY (busy-reply-threshold).
+    pub(crate) fn busy_threshold_passed(&self, now_ms: i64) -> bool {
+        let threshold = self.config.int("busy-reply-threshold");
+        self.busy.as_ref().is_some_and(|b| now_ms.saturating_sub(b.started_ms) >= threshold)
+    }
+
+    /// SCRIPT KILL (`is_eval`) and FUNCTION KILL (scriptKill).
+    pub(crate) fn kill_script(&mut self, is_eval: bool) -> Result<(), crate::error::CmdError> {
+        use crate::error::CmdError;
+        let Some(busy) = self.busy.as_mut() else {
+            return Err(CmdError::new("NOTBUSY No scripts in execution right now."));
+        };
+        if busy.wrote {
+            return Err(CmdError::new("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."));
+        }
+        if is_eval && !busy.is_eval {
+            return Err(CmdError::new(BUSY_FUNCTION));
+        }
+        if !is_eval && busy.is_eval {
+            return Err(CmdError::new(BUSY_EVAL));
+        }
+        busy.killed = true;
+        Ok(())
     }
 }
 

@@ -1680,9 +1680,18 @@ mod tests {
     use crate::clock::ManualClock;
     use crate::engine::{ClientInfo, Engine};
 
+    /// EVAL's reply, once the script ended (a long one runs in chunks, as the host's ticks
+    /// would run it).
     fn eval(e: &mut Engine, script: &str) -> Reply {
         let c = e.connect(ClientInfo::default());
-        e.execute(c, &[b"EVAL".to_vec(), script.as_bytes().to_vec(), b"0".to_vec()])
+        let r = e.execute(c, &[b"EVAL".to_vec(), script.as_bytes().to_vec(), b"0".to_vec()]);
+        if r != Reply::NoReply {
+            return r;
+        }
+        while e.script_running() {
+            e.handle_timeouts();
+        }
+        e.drain_outbox(c).pop().unwrap_or(Reply::NoReply)
     }
 
     #[test]
