@@ -483,11 +483,17 @@ pub fn ConsolePane() -> impl IntoView {
                     ctx.state
                         .try_with_value(|s| {
                             let c = s.console();
-                            c.waiting_for().map(|(cmd, since)| (cmd, s.pg.engine.now_ms() - since, c.is_subscribed(), c.is_monitoring()))
+                            let scripting = s.pg.engine.running_script().is_some_and(|(client, _)| client == c.client());
+                            c.waiting_for().map(|(cmd, since)| (cmd, s.pg.engine.now_ms() - since, c.is_subscribed(), c.is_monitoring(), scripting))
                         })
                         .flatten()
-                        .map(|(cmd, waited, subscribed, monitoring)| {
-                            let (status, help) = if monitoring {
+                        .map(|(cmd, waited, subscribed, monitoring, scripting)| {
+                            let (status, help) = if scripting {
+                                (
+                                    format!("Running a script: {} ({} s). ", cmd, waited / 1000),
+                                    "Other consoles wait, then get BUSY after 5 s; SCRIPT KILL (FUNCTION KILL) in another console stops it.",
+                                )
+                            } else if monitoring {
                                 (
                                     format!("Monitoring ({} s). ", waited / 1000),
                                     "Every command any console runs appears here; Ctrl+C leaves.",
