@@ -144,6 +144,52 @@ enum Arith {
     Unm,
 }
 
+/// A clone of a value made with one 16-byte copy. The derived `clone` rebuilds the value
+/// field by field through a temporary, which the interpreter's register moves pay for
+/// with store-forwarding stalls.
+#[inline(always)]
+fn fast_clone(v: &Value) -> Value {
+    match v {
+        Value::Str(s) => Value::Str(s.clone()),
+        // SAFETY: every other variant holds only `Copy` data (numbers, booleans, handles),
+        // so a bitwise copy is exactly a clone and no ownership is duplicated.
+        _ => unsafe { std::ptr::read(v) },
+    }
+}
+
+/// Copies `src` over `dst` in place (one 16-byte copy for every value but strings), so that
+/// register moves build no temporary value.
+#[inline(always)]
+fn copy_into(dst: &mut Value, src: &Value) {
+    if let Value::Str(s) = src {
+        *dst = Value::Str(s.clone());
+        return;
+    }
+    if let Value::Str(_) = dst {
+        *dst = Value::Nil;
+    }
+    // SAFETY: `src` holds only `Copy` data and `dst` owns nothing (a string was dropped
+    // above), so overwriting `dst` with the bits of `src` is a clone that leaks nothing.
+    unsafe { std::ptr::copy_nonoverlapping(src, dst, 1) }
+}
+
+/// `stack[dst] = stack[src]` through `copy_into`.
+#[inline(always)]
+fn copy_slot(stack: &mut [Value], dst: usize, src: usize) {
+    if dst == src || dst >= stack.len() || src >= stack.len() {
+        if dst != src {
+            let v = stack.get(src).cloned().unwrap_or(Value::Nil);
+            if let Some(d) = stack.get_mut(dst) {
+                *d = v;
+            }
+        }
+        return;
+    }
+    let p = stack.as_mut_ptr();
+    // SAFETY: both indices are in bounds (checked above) and distinct.
+    unsafe { copy_into(&mut *p.add(dst), &*p.add(src)) }
+}
+
 fn arith_num(op: Arith, x: f64, y: f64) -> f64 {
     match op {
         Arith::Add => x + y,
@@ -998,6 +1044,14 @@ impl Vm {
     /// memory" when the live data passes the limit.
     fn gc_check(&mut self) -> Result<(), Value> {
         if self.heap.debt > self.heap.threshold {
+            // At an instruction of the top Lua frame nothing above its registers (or the
+            // last multiple results) is live: drop those slots so they keep nothing alive.
+            if let Some(f) = self.frames.last() {
+                let keep = (f.base + f.proto.max_stack as usize).max(self.top);
+                if self.native_depth == 0 && self.stack.len() > keep {
+                    self.stack.truncate(keep);
+                }
+            }
             self.collect_garbage();
             if self.heap.live_bytes > self.memory_limit {
                 return Err(Value::str("not enough memory"));
@@ -1265,7 +1319,8 @@ impl Vm {
         if let Some(f) = self.frames.last() {
             let keep = (f.base + f.proto.max_stack as usize).max(self.top);
             // A callee's frame may end below the caller's registers: restore them too.
-            self.stack.resize(keep, Value::Nil);
+            // Slots above are left as they are (the collector trims them).
+            self.ensure_stack(keep);
         }
     }
 
@@ -1326,13 +1381,25 @@ impl Vm {
                     }
                 };
             }
+            // Writes a number into a stack slot; when the slot already holds a number only
+            // the double is stored (a whole 16-byte value built on the side and copied in
+            // stalls the CPU's store forwarding in tight loops).
+            macro_rules! set_num {
+                ($i:expr, $r:expr) => {{
+                    let r = $r;
+                    match &mut self.stack[$i] {
+                        Value::Number(n) => *n = r,
+                        slot => *slot = Value::Number(r),
+                    }
+                }};
+            }
             macro_rules! arith {
                 ($a:expr, $b:expr, $c:expr, $op:expr) => {{
                     let vb = rk!($b);
                     let vc = rk!($c);
                     if let (Value::Number(x), Value::Number(y)) = (vb, vc) {
                         let r = arith_num($op, *x, *y);
-                        self.stack[base + $a as usize] = Value::Number(r);
+                        set_num!(base + $a as usize, r);
                     } else {
                         let (vb, vc) = (vb.clone(), vc.clone());
                         save!();
@@ -1367,11 +1434,8 @@ impl Vm {
                 let op = code[pc];
                 pc += 1;
                 match op {
-                    Op::Move { a, b } => {
-                        let v = self.stack[base + b as usize].clone();
-                        self.stack[base + a as usize] = v;
-                    }
-                    Op::LoadK { a, k: i } => self.stack[base + a as usize] = k[i as usize].clone(),
+                    Op::Move { a, b } => copy_slot(&mut self.stack, base + a as usize, base + b as usize),
+                    Op::LoadK { a, k: i } => copy_into(&mut self.stack[base + a as usize], &k[i as usize]),
                     Op::LoadBool { a, b, c } => {
                         self.stack[base + a as usize] = Value::Bool(b);
                         if c {
@@ -1424,7 +1488,7 @@ impl Vm {
                             let tab = self.heap.table(*r);
                             let v = tab.get(key);
                             if !v.is_nil() || tab.meta.is_none() {
-                                let v = v.clone();
+                                let v = fast_clone(v);
                                 self.stack[base + a as usize] = v;
                                 continue;
                             }
@@ -1436,8 +1500,8 @@ impl Vm {
                     }
                     Op::SetTable { a, b, c } => {
                         let t = &self.stack[base + a as usize];
-                        let key = rk!(b).clone();
-                        let v = rk!(c).clone();
+                        let key = fast_clone(rk!(b));
+                        let v = fast_clone(rk!(c));
                         if let Value::Table(r) = t {
                             let r = *r;
                             if !self.table_has_meta(r) {
@@ -1475,7 +1539,7 @@ impl Vm {
                             let tab = self.heap.table(*r);
                             let v = tab.get(key);
                             if !v.is_nil() || tab.meta.is_none() {
-                                let v = v.clone();
+                                let v = fast_clone(v);
                                 self.stack[base + a as usize] = v;
                                 continue;
                             }
@@ -1515,7 +1579,7 @@ impl Vm {
                     Op::Concat { a, b, c } => {
                         save!();
                         self.concat(base + b as usize, base + c as usize)?;
-                        let v = self.stack[base + b as usize].clone();
+                        let v = fast_clone(&self.stack[base + b as usize]);
                         self.stack[base + a as usize] = v;
                         self.gc_check()?;
                     }
@@ -1663,8 +1727,8 @@ impl Vm {
                             let go = if 0.0 < step { idx <= limit } else { limit <= idx };
                             if go {
                                 pc = (pc as i64 + sbx as i64) as usize;
-                                self.stack[ra] = Value::Number(idx);
-                                self.stack[ra + 3] = Value::Number(idx);
+                                set_num!(ra, idx);
+                                set_num!(ra + 3, idx);
                             }
                         }
                     }
