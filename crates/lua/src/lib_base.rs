@@ -289,11 +289,13 @@ fn lua_assert(vm: &mut Vm, args: Vec<Value>) -> R {
     if args[0].truthy() {
         return ret(args);
     }
+    // luaL_error(L, "%s", luaL_optstring(L, 2, "assertion failed!")): always positioned.
     match args.get(1) {
-        Some(Value::Str(s)) => Err(Value::Str(s.clone())),
-        Some(Value::Number(n)) => Err(Value::Str(LuaStr::from(crate::number::number_to_string(*n).as_str()))),
         None | Some(Value::Nil) => Err(vm.error("assertion failed!")),
-        Some(other) => Err(vm.type_arg_error(2, "assert", "string", Some(other))),
+        Some(v) => match v.to_lua_string() {
+            Some(s) => Err(vm.error(&s.to_str_lossy())),
+            None => Err(vm.type_arg_error(2, "assert", "string", Some(v))),
+        },
     }
 }
 

@@ -239,6 +239,11 @@ pub struct Vm {
     native_called_by_pcall: bool,
     /// Set by pcall just before it calls its callee.
     pcall_pending: bool,
+    /// The address of the Rust stack when the host entered the VM, and how much of it
+    /// nested calls may use: 5.1 stops at 200 C levels, and so do we, or earlier when the
+    /// host's stack (a browser's is small) would not hold them.
+    stack_base: usize,
+    rust_stack_budget: usize,
 }
 
 impl Default for Vm {
@@ -275,6 +280,8 @@ impl Vm {
             raised: None,
             native_called_by_pcall: false,
             pcall_pending: false,
+            stack_base: 0,
+            rust_stack_budget: 512 << 10,
         };
         crate::lib_base::open(&mut vm);
         vm
@@ -293,6 +300,12 @@ impl Vm {
     /// The most live memory (estimated bytes) before allocation raises "not enough memory".
     pub fn set_memory_limit(&mut self, bytes: usize) {
         self.memory_limit = bytes;
+    }
+
+    /// How much of the Rust stack nested calls (natives calling Lua, metamethods) may use
+    /// before "C stack overflow" (default 512 KiB: wasm's default stack is 1 MiB).
+    pub fn set_rust_stack_budget(&mut self, bytes: usize) {
+        self.rust_stack_budget = bytes;
     }
 
     /// Bytes the live objects take, as of the last collection.
@@ -452,6 +465,8 @@ impl Vm {
         if self.pending.is_some() {
             return Err(Value::str("the VM waits for the host's answer"));
         }
+        let marker = 0u8;
+        self.stack_base = &marker as *const u8 as usize;
         let repay = self.borrowed.min(fuel);
         self.borrowed -= repay;
         self.fuel = fuel - repay;
@@ -512,7 +527,9 @@ impl Vm {
     /// Values the native holds across this call must be reachable from its arguments or
     /// pinned: a collection can run inside.
     pub fn call(&mut self, f: Value, args: Vec<Value>) -> Result<Vec<Value>, Value> {
-        if self.native_depth >= MAX_NATIVE_DEPTH {
+        let marker = 0u8;
+        let here = &marker as *const u8 as usize;
+        if self.native_depth >= MAX_NATIVE_DEPTH || self.stack_base.abs_diff(here) > self.rust_stack_budget {
             return Err(self.rt_error("C stack overflow"));
         }
         let func = self.stack.len();
