@@ -7,6 +7,7 @@ use piccolo::{
 };
 
 use super::convert;
+use super::stdlib;
 use super::sandbox::{positioned, record_error_line};
 use super::{Mode, SharedBridge};
 use crate::engine::{ClientId, Engine};
@@ -421,50 +422,33 @@ pub(crate) fn number_text(n: f64) -> String {
     crate::fmt::fmt_g(n, 14)
 }
 
-/// A number as Lua 5.1 holds it, kept an integer when it is one (so piccolo prints it
-/// without a fraction).
-fn number_value<'gc>(n: f64) -> Value<'gc> {
-    if n.fract() == 0.0 && n.abs() < 9.0e15 {
-        Value::Integer(n as i64)
-    } else {
-        Value::Number(n)
+/// C's `strtoul(text, &end, base)` followed by Lua 5.1's check that only spaces follow:
+/// leading spaces, a sign (a negative value wraps), `0x` for base 16, saturating at
+/// ULONG_MAX.
+fn strtoul_whole(text: &[u8], base: u32) -> Option<f64> {
+    let is_space = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r');
+    let text = text.split(|&b| b == 0).next().unwrap_or_default();
+    let mut rest = &text[text.iter().position(|c| !is_space(c))?..];
+    let negative = rest.first() == Some(&b'-');
+    if matches!(rest.first(), Some(b'-' | b'+')) {
+        rest = &rest[1..];
     }
-}
-
-/// Lua 5.1's `tonumber(e [, base])`.
-fn tonumber(v: Value, base: Option<i64>) -> Option<f64> {
-    match base {
-        None | Some(10) => match v {
-            Value::Integer(n) => Some(n as f64),
-            Value::Number(n) => Some(n),
-            Value::String(s) => {
-                let text = std::str::from_utf8(s.as_bytes()).ok()?.trim_matches(|c: char| c.is_ascii_whitespace());
-                // lua_str2number: C's strtod over the whole string (hex, inf and nan too).
-                crate::args::strtod(text.as_bytes()).map(|(v, _)| v)
-            }
-            _ => None,
-        },
-        Some(base) => {
-            let bytes = super::convert::as_string_bytes(v)?;
-            let text = std::str::from_utf8(&bytes).ok()?.trim_matches(|c: char| c.is_ascii_whitespace());
-            let (neg, digits) = match text.strip_prefix('-') {
-                Some(rest) => (true, rest),
-                None => (false, text),
-            };
-            if digits.is_empty() {
-                return None;
-            }
-            let mut n: f64 = 0.0;
-            for c in digits.chars() {
-                let d = c.to_digit(36)? as i64;
-                if d >= base {
-                    return None;
-                }
-                n = n * base as f64 + d as f64;
-            }
-            Some(if neg { -n } else { n })
-        }
+    if base == 16 && rest.len() > 2 && rest[0] == b'0' && (rest[1] | 0x20) == b'x' && rest[2].is_ascii_hexdigit() {
+        rest = &rest[2..];
     }
+    let digits = rest.iter().take_while(|&&c| (c as char).is_digit(base)).count();
+    if digits == 0 || !rest[digits..].iter().all(is_space) {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &c in &rest[..digits] {
+        let d = (c as char).to_digit(base).unwrap_or(0) as u64;
+        n = match n.checked_mul(base as u64).and_then(|n| n.checked_add(d)) {
+            Some(v) => v,
+            None => return Some(u64::MAX as f64),
+        };
+    }
+    Some(if negative { n.wrapping_neg() as f64 } else { n as f64 })
 }
 
 /// The parts of Lua 5.1's base and table libraries piccolo lacks or words differently:
@@ -472,73 +456,86 @@ fn tonumber(v: Value, base: Option<i64>) -> Option<f64> {
 /// `string.rep`, `string.byte`, `string.char`.
 pub(crate) fn install_lua51<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge: &SharedBridge) {
     if let Value::Function(original) = globals.get(ctx, "tostring") {
-        let f = Callback::from_fn_with(&ctx, original, |original, ctx, _exec, mut stack| match stack.get(0) {
-            Value::Number(n) => {
-                stack.replace(ctx, ctx.intern(number_text(n).as_bytes()));
-                Ok(CallbackReturn::Return)
-            }
-            _ => Ok(CallbackReturn::Call { function: *original, then: None }),
+        let bridge = bridge.clone();
+        let f = Callback::from_fn_with(&ctx, original, move |original, ctx, exec, mut stack| {
+            let v = stack.get(0);
+            let has_tostring = match v {
+                Value::Table(t) => t.metatable().is_some_and(|m| !m.get(ctx, "__tostring").is_nil()),
+                Value::UserData(u) => u.metatable().is_some_and(|m| !m.get(ctx, "__tostring").is_nil()),
+                _ => false,
+            };
+            let text = match v {
+                _ if stack.is_empty() => {
+                    let msg = "bad argument #1 to 'tostring' (value expected)";
+                    return Err(raise(ctx, positioned(&exec, &bridge, msg)));
+                }
+                Value::Integer(n) => number_text(n as f64),
+                Value::Number(n) => number_text(n),
+                Value::UserData(u) if u.is_static::<super::lib::JsonNull>() => super::lib::NULL_TEXT.to_string(),
+                _ if has_tostring => return Ok(CallbackReturn::Call { function: *original, then: None }),
+                other => match stdlib::address_text(other) {
+                    Some(text) => text,
+                    None => return Ok(CallbackReturn::Call { function: *original, then: None }),
+                },
+            };
+            stack.replace(ctx, ctx.intern(text.as_bytes()));
+            Ok(CallbackReturn::Return)
         });
         let _ = globals.set(ctx, "tostring", f);
     }
-    {
-        let bridge = bridge.clone();
-        let f = Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
-            let base = match stack.get(1) {
-                Value::Nil => None,
-                v => match super::convert::as_number(v) {
-                    Some(b) if (2.0..=36.0).contains(&b) => Some(b as i64),
-                    _ => return Err(raise(ctx, positioned(&exec, &bridge, "bad argument #2 to 'tonumber' (base out of range)"))),
-                },
-            };
-            let v = stack.get(0);
-            let out = match tonumber(v, base) {
-                Some(n) => number_value(n),
-                None => Value::Nil,
-            };
-            stack.replace(ctx, out);
-            Ok(CallbackReturn::Return)
-        });
-        let _ = globals.set(ctx, "tonumber", f);
-    }
-    {
-        let bridge = bridge.clone();
-        let f = Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
-            let Value::Table(t) = stack.get(0) else {
-                let msg = format!("bad argument #1 to 'unpack' (table expected, got {})", no_value(stack.get(0), stack.len()));
-                return Err(raise(ctx, positioned(&exec, &bridge, &msg)));
-            };
-            let i = super::convert::as_number(stack.get(1)).map(|n| n as i64).unwrap_or(1);
-            let j = super::convert::as_number(stack.get(2)).map(|n| n as i64).unwrap_or_else(|| t.length());
-            if j >= i && j - i >= 8000 {
-                return Err(raise(ctx, positioned(&exec, &bridge, "too many results to unpack")));
+    let tonumber = stdlib::lib(ctx, bridge, "tonumber", |ctx, stack, name| {
+        let base = stdlib::opt_int(stack, 1, name, 10)?;
+        let out = if base == 10 {
+            stdlib::check_any(stack, 0, name)?;
+            stdlib::to_number(stack.get(0))
+        } else {
+            let text = stdlib::check_string(stack, 0, name)?;
+            if !(2..=36).contains(&base) {
+                return Err(stdlib::arg_error(1, name, "base out of range"));
             }
-            stack.clear();
-            let mut k = i;
-            while k <= j {
-                stack.push_back(t.get(ctx, k));
-                k += 1;
-            }
-            Ok(CallbackReturn::Return)
-        });
-        let _ = globals.set(ctx, "unpack", f);
-    }
+            strtoul_whole(&text, base as u32)
+        };
+        stack.replace(ctx, out.map_or(Value::Nil, stdlib::number));
+        Ok(())
+    });
+    let _ = globals.set(ctx, "tonumber", tonumber);
+    let unpack = stdlib::lib(ctx, bridge, "unpack", |ctx, stack, name| {
+        let t = stdlib::check_table(stack, 0, name)?;
+        let i = stdlib::opt_int(stack, 1, name, 1)?;
+        let j = match stack.get(2) {
+            Value::Nil => t.length(),
+            _ => stdlib::check_int(stack, 2, name)?,
+        };
+        let args = stack.len() as i64;
+        stack.clear();
+        if i > j {
+            return Ok(());
+        }
+        // `lua_checkstack`: the arguments and the results within LUAI_MAXCSTACK (8000).
+        if j - i + 1 + args > 8000 {
+            return Err(stdlib::Fail::Where("too many results to unpack".to_string()));
+        }
+        for k in i..=j {
+            stack.push_back(t.get(ctx, k));
+        }
+        Ok(())
+    });
+    let _ = globals.set(ctx, "unpack", unpack);
     if let Value::Table(string) = globals.get(ctx, "string") {
         install_string(ctx, string, bridge);
     }
     if let Value::Table(table) = globals.get(ctx, "table") {
-        let bridge = bridge.clone();
-        let concat = Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
-            let Value::Table(t) = stack.get(0) else {
-                let msg = format!("bad argument #1 to 'concat' (table expected, got {})", no_value(stack.get(0), stack.len()));
-                return Err(raise(ctx, positioned(&exec, &bridge, &msg)));
-            };
+        let concat = stdlib::lib(ctx, bridge, "concat", |ctx, stack, name| {
             let sep = match stack.get(1) {
                 Value::Nil => Vec::new(),
-                v => super::convert::as_string_bytes(v).unwrap_or_default(),
+                _ => stdlib::check_string(stack, 1, name)?,
             };
-            let i = super::convert::as_number(stack.get(2)).map(|n| n as i64).unwrap_or(1);
-            let j = super::convert::as_number(stack.get(3)).map(|n| n as i64).unwrap_or_else(|| t.length());
+            let t = stdlib::check_table(stack, 0, name)?;
+            let i = stdlib::opt_int(stack, 2, name, 1)?;
+            let j = match stack.get(3) {
+                Value::Nil => t.length(),
+                _ => stdlib::check_int(stack, 3, name)?,
+            };
             let mut out = Vec::new();
             let mut k = i;
             while k <= j {
@@ -546,8 +543,8 @@ pub(crate) fn install_lua51<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge:
                 match super::convert::as_string_bytes(item) {
                     Some(b) => out.extend_from_slice(&b),
                     None => {
-                        let msg = format!("invalid value ({}) at index {k} in table for 'concat'", item.type_name());
-                        return Err(raise(ctx, positioned(&exec, &bridge, &msg)));
+                        let msg = format!("invalid value ({}) at index {k} in table for 'concat'", super::ops::type_name(item));
+                        return Err(stdlib::Fail::Where(msg));
                     }
                 }
                 if k < j {
@@ -556,16 +553,13 @@ pub(crate) fn install_lua51<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge:
                 k += 1;
             }
             stack.replace(ctx, ctx.intern(&out));
-            Ok(CallbackReturn::Return)
+            Ok(())
         });
         let _ = table.set(ctx, "concat", concat);
-        let getn = Callback::from_fn(&ctx, |ctx, _exec, mut stack| {
-            let n = match stack.get(0) {
-                Value::Table(t) => t.length(),
-                _ => 0,
-            };
-            stack.replace(ctx, n);
-            Ok(CallbackReturn::Return)
+        let getn = stdlib::lib(ctx, bridge, "getn", |ctx, stack, name| {
+            let t = stdlib::check_table(stack, 0, name)?;
+            stack.replace(ctx, t.length());
+            Ok(())
         });
         let _ = table.set(ctx, "getn", getn);
     }

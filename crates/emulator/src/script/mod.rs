@@ -14,8 +14,10 @@
 
 mod api;
 mod convert;
+mod lib;
 mod ops;
 mod sandbox;
+mod stdlib;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -54,6 +56,8 @@ pub(crate) struct Bridge {
     pub resp: u8,
     /// The line of the script where the last error raised by a callback was raised.
     pub error_line: Option<u64>,
+    /// The raw name of the `loadstring` chunk that error was raised in (Redis prints it).
+    pub error_source: Option<String>,
     /// The line of the script at the last callback, a fallback for VM errors.
     pub last_line: Option<u64>,
     /// Line 1 for a one-line script: where any of its errors is.
@@ -63,6 +67,8 @@ pub(crate) struct Bridge {
     pub called_by_pcall: bool,
     /// Lines written by `redis.log`, for the page.
     pub log: Vec<(i64, String)>,
+    /// The configuration of the `cjson` global (kept for the life of the Lua state).
+    pub cjson: lib::cjson::SharedConfig,
 }
 
 pub(crate) type SharedBridge = Rc<RefCell<Bridge>>;
@@ -110,6 +116,8 @@ impl Scripting {
     /// SCRIPT FLUSH: forgets every script (the Lua state is kept: its globals are read-only).
     pub fn flush(&mut self) {
         self.scripts.clear();
+        // Redis makes a new Lua state: what scripts configured is forgotten.
+        *self.bridge.borrow().cjson.borrow_mut() = lib::cjson::Config::default();
         self.lua.gc_collect();
     }
 
@@ -119,6 +127,9 @@ impl Scripting {
         let sha = sha1_hex(body);
         if self.scripts.contains_key(&sha) {
             return Ok(sha);
+        }
+        if let Err(e) = lua51::syntax::parse(body) {
+            return Err(format!("ERR Error compiling script (new function): {}", e.text(CHUNK)));
         }
         let compiled = self.lua.enter(|ctx| {
             let env = sandbox::env(ctx);
@@ -201,6 +212,7 @@ impl Scripting {
             b.response = None;
             b.resp = 2;
             b.error_line = None;
+            b.error_source = None;
             b.last_line = None;
             b.default_line = (lines == 1).then_some(1);
         }
@@ -257,7 +269,8 @@ impl Scripting {
                     Ok(Ok(value)) => convert::lua_to_reply(ctx, value, 2, 0),
                     Ok(Err(error)) => {
                         let error_line = bridge.borrow().error_line;
-                        convert::error_reply(ctx, &error, sha, error_line, fallback_line)
+                        let reply = convert::error_reply(ctx, &error, sha, error_line, fallback_line);
+                        stdlib::with_error_source(reply, &error, bridge.borrow().error_source.as_deref())
                     }
                     Err(_) => Reply::error("ERR the script ended in an unexpected state"),
                 })

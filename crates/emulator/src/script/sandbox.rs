@@ -5,23 +5,21 @@
 //!   globals, and whose writes always fail: `Attempt to modify a readonly table`.
 //! - Reading a global that does not exist fails: `Script attempted to access nonexistent
 //!   global variable 'x'`.
-//! - The library tables (`redis`, `string`, `math`, `table`, `coroutine`) are read-only
-//!   proxies, so no script can change what the next one sees.
+//! - The library tables (`redis`, `string`, `math`, `table`, `coroutine`, `cjson`,
+//!   `cmsgpack`, `bit`, `struct`) are read-only proxies, so no script can change what the next one sees.
 //! - `rawset` and `setmetatable` refuse the protected tables.
 //!
 //! KEYS and ARGV are set in the real globals by the host before each run.
 
 use piccolo::{
-    table::NextValue, Callback, CallbackReturn, Context, Error, Execution, IntoValue, Stack, Table, Value,
+    Callback, CallbackReturn, Context, Error, Execution, IntoValue, Table, Value,
 };
 
 use super::api;
 use super::SharedBridge;
 
 /// The key marking a protected table's metatable.
-const PROTECTED: &str = "__playground_protected";
-/// The key marking a library proxy's metatable (`getmetatable` answers nil for those).
-const LIBRARY: &str = "__playground_library";
+pub(crate) const PROTECTED: &str = "__playground_protected";
 /// Where the environment table is kept in the globals, for the host.
 const ENV_KEY: &str = "__playground_env";
 
@@ -30,10 +28,18 @@ const ENV_KEY: &str = "__playground_env";
 pub(crate) fn positioned(exec: &Execution, bridge: &SharedBridge, msg: &str) -> String {
     let mut b = bridge.borrow_mut();
     // A tail call (`return error('x')`) has no Lua frame above it any more.
-    let line = exec.upper_lua_frame().map(|f| f.current_line.0 + 1).or(b.last_line).or(b.default_line);
+    let frame = exec.upper_lua_frame();
+    let line = frame.as_ref().map(|f| f.current_line.0 + 1).or(b.last_line).or(b.default_line);
     b.error_line = line;
+    // Code compiled by `loadstring`/`load` shows its own chunk name.
+    let loaded = frame.as_ref().and_then(|f| super::stdlib::loaded_chunk_name(f.chunk_name.as_bytes()));
+    let chunk = match &loaded {
+        Some(raw) => super::stdlib::chunk_id(raw.as_bytes(), 60),
+        None => super::CHUNK.to_string(),
+    };
+    b.error_source = loaded;
     match line {
-        Some(l) => format!("{}:{l}: {msg}", super::CHUNK),
+        Some(l) => format!("{chunk}:{l}: {msg}"),
         None => msg.to_string(),
     }
 }
@@ -41,7 +47,9 @@ pub(crate) fn positioned(exec: &Execution, bridge: &SharedBridge, msg: &str) -> 
 /// Records the caller's line as where an error is raised (for errors that are tables).
 pub(crate) fn record_error_line(exec: &Execution, bridge: &SharedBridge) {
     let mut b = bridge.borrow_mut();
-    b.error_line = exec.upper_lua_frame().map(|f| f.current_line.0 + 1).or(b.last_line).or(b.default_line);
+    let frame = exec.upper_lua_frame();
+    b.error_line = frame.as_ref().map(|f| f.current_line.0 + 1).or(b.last_line).or(b.default_line);
+    b.error_source = frame.as_ref().and_then(|f| super::stdlib::loaded_chunk_name(f.chunk_name.as_bytes()));
 }
 
 fn raise<'gc>(ctx: Context<'gc>, text: String) -> Error<'gc> {
@@ -62,8 +70,10 @@ pub(crate) fn install(ctx: Context<'_>, bridge: &SharedBridge) {
     // grown"), and KEYS/ARGV are set on every run.
     api::install_base(ctx, globals, bridge);
     api::install_lua51(ctx, globals, bridge);
+    super::stdlib::install(ctx, globals, bridge);
     let redis = api::redis_table(ctx, bridge);
     let _ = globals.set(ctx, "redis", redis);
+    super::lib::install(ctx, globals, bridge);
     // Lua 5.1's operators where piccolo differs, for rewritten scripts (before the
     // library tables become proxies: `ops` keeps the real string table).
     super::ops::install(ctx, globals, bridge);
@@ -87,13 +97,12 @@ pub(crate) fn install(ctx: Context<'_>, bridge: &SharedBridge) {
     };
 
     // Library tables become read-only proxies.
-    for name in ["redis", "string", "math", "table", "coroutine"] {
+    for name in ["redis", "string", "math", "table", "coroutine", "cjson", "cmsgpack", "bit", "struct"] {
         if let Value::Table(real) = globals.get(ctx, name) {
             let proxy = read_only(ctx, real, bridge);
             let _ = globals.set(ctx, name, proxy);
         }
     }
-    install_table_readers(ctx, globals, bridge);
 
     // The environment: always empty, reads go to the globals, writes fail.
     let env = Table::new(&ctx);
@@ -111,6 +120,7 @@ pub(crate) fn install(ctx: Context<'_>, bridge: &SharedBridge) {
     globals.set_metatable(&ctx, Some(globals_meta));
 
     install_guards(ctx, globals, bridge);
+    set_keys_and_args(ctx, &[], &[]);
     // For the host to compile scripts with (`env`); scripts reaching it find `_G`.
     let _ = globals.set(ctx, ENV_KEY, env);
 }
@@ -126,7 +136,6 @@ fn read_only<'gc>(ctx: Context<'gc>, real: Table<'gc>, bridge: &SharedBridge) ->
     let _ = meta.set(ctx, "__index", real);
     let _ = meta.set(ctx, "__newindex", readonly);
     let _ = meta.set(ctx, PROTECTED, true);
-    let _ = meta.set(ctx, LIBRARY, true);
     proxy.set_metatable(&ctx, Some(meta));
     proxy
 }
@@ -155,127 +164,6 @@ fn install_guards<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge: &SharedBr
             Ok(CallbackReturn::Call { function: *original, then: None })
         });
         let _ = globals.set(ctx, name, guarded);
-    }
-}
-
-/// The table behind a read-only proxy (a library table, or the globals behind `_G`), for
-/// the functions that read tables raw: Lua 5.1 sees the real table there.
-fn real_table<'gc>(ctx: Context<'gc>, t: Table<'gc>) -> Table<'gc> {
-    match t.metatable() {
-        Some(m) if !m.get(ctx, PROTECTED).is_nil() => match m.get(ctx, "__index") {
-            Value::Table(real) => real,
-            _ => t,
-        },
-        _ => t,
-    }
-}
-
-/// Entries of the globals that belong to the emulator, not to Lua: never listed.
-fn is_hidden(key: Value) -> bool {
-    matches!(key, Value::String(s) if s.as_bytes().starts_with(b"__playground_"))
-}
-
-/// Lua 5.1's `luaL_checktype(L, 1, LUA_TTABLE)` for the function `name`.
-fn table_arg<'gc>(ctx: Context<'gc>, exec: &Execution, bridge: &SharedBridge, stack: &Stack<'gc, '_>, name: &str) -> Result<Table<'gc>, Error<'gc>> {
-    match stack.get(0) {
-        Value::Table(t) => Ok(real_table(ctx, t)),
-        v => {
-            let got = if stack.is_empty() { "no value" } else { super::ops::type_name(v) };
-            let msg = format!("bad argument #1 to '{name}' (table expected, got {got})");
-            Err(raise(ctx, positioned(exec, bridge, &msg)))
-        }
-    }
-}
-
-/// `next(t, k)` of Lua 5.1 over the real table, skipping the emulator's own globals.
-fn next_entry<'gc>(ctx: Context<'gc>, t: Table<'gc>, mut key: Value<'gc>) -> Result<(Value<'gc>, Value<'gc>), Error<'gc>> {
-    loop {
-        match t.next(key) {
-            NextValue::Found { key: k, .. } if is_hidden(k) => key = k,
-            NextValue::Found { key, value } => return Ok((key, value)),
-            NextValue::Last => return Ok((Value::Nil, Value::Nil)),
-            NextValue::NotFound => return Err(raise(ctx, "invalid key to 'next'".to_string())),
-        }
-    }
-}
-
-/// `next`, `pairs`, `ipairs`, `rawget` and `getmetatable` as Lua 5.1 has them, seeing
-/// through the read-only proxies (so `pairs(string)` lists the string functions).
-fn install_table_readers<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge: &SharedBridge) {
-    let next = {
-        let bridge = bridge.clone();
-        Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
-            let t = table_arg(ctx, &exec, &bridge, &stack, "next")?;
-            let entry = next_entry(ctx, t, stack.get(1))?;
-            stack.replace(ctx, entry);
-            Ok(CallbackReturn::Return)
-        })
-    };
-    let _ = globals.set(ctx, "next", next);
-    {
-        let bridge = bridge.clone();
-        let pairs = Callback::from_fn_with(&ctx, next, move |next, ctx, exec, mut stack| {
-            let t = table_arg(ctx, &exec, &bridge, &stack, "pairs")?;
-            stack.replace(ctx, (*next, t, Value::Nil));
-            Ok(CallbackReturn::Return)
-        });
-        let _ = globals.set(ctx, "pairs", pairs);
-    }
-    {
-        let inext = Callback::from_fn(&ctx, |ctx, _exec, mut stack| {
-            let (Value::Table(t), Value::Integer(i)) = (stack.get(0), stack.get(1)) else {
-                stack.clear();
-                return Ok(CallbackReturn::Return);
-            };
-            let v = t.get(ctx, i + 1);
-            stack.clear();
-            if !v.is_nil() {
-                stack.extend([Value::Integer(i + 1), v]);
-            }
-            Ok(CallbackReturn::Return)
-        });
-        let bridge = bridge.clone();
-        let ipairs = Callback::from_fn_with(&ctx, inext, move |inext, ctx, exec, mut stack| {
-            let t = table_arg(ctx, &exec, &bridge, &stack, "ipairs")?;
-            stack.replace(ctx, (*inext, t, Value::Integer(0)));
-            Ok(CallbackReturn::Return)
-        });
-        let _ = globals.set(ctx, "ipairs", ipairs);
-    }
-    {
-        let bridge = bridge.clone();
-        let rawget = Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
-            let t = table_arg(ctx, &exec, &bridge, &stack, "rawget")?;
-            let v = t.get(ctx, stack.get(1));
-            stack.replace(ctx, v);
-            Ok(CallbackReturn::Return)
-        });
-        let _ = globals.set(ctx, "rawget", rawget);
-    }
-    {
-        // Strings share one metatable whose `__index` is the string library (read-only).
-        let string_meta = Table::new(&ctx);
-        let _ = string_meta.set(ctx, "__index", globals.get(ctx, "string"));
-        let string_meta = read_only(ctx, string_meta, bridge);
-        let getmetatable = Callback::from_fn_with(&ctx, string_meta, |string_meta, ctx, _exec, mut stack| {
-            let meta = match stack.get(0) {
-                Value::String(_) => Value::Table(*string_meta),
-                Value::Table(t) => match t.metatable() {
-                    // The library tables have no metatable in Lua 5.1.
-                    Some(m) if !m.get(ctx, LIBRARY).is_nil() => Value::Nil,
-                    Some(m) => match m.get(ctx, "__metatable") {
-                        Value::Nil => Value::Table(m),
-                        protected => protected,
-                    },
-                    None => Value::Nil,
-                },
-                Value::UserData(u) => u.metatable().map(Value::Table).unwrap_or(Value::Nil),
-                _ => Value::Nil,
-            };
-            stack.replace(ctx, meta);
-            Ok(CallbackReturn::Return)
-        });
-        let _ = globals.set(ctx, "getmetatable", getmetatable);
     }
 }
 

@@ -6,6 +6,11 @@
 //! token (Lua 5.1 emits the instruction once the operand is read, at `lastline`). Extra
 //! lines (operators, closing brackets, `end`) are kept so that the printer can put every
 //! token back on its line. Names are resolved by the parser (`resolve.rs`).
+//!
+//! Operator chains and suffix chains (`a + b + c ...`, `a.b.c ...`, `f()()...`) nest as deep
+//! as they are long (Lua 5.1 has no limit on them): dropping is iterative (see `Drop for
+//! Expr`), and the printer walks them in loops; the derived `Clone`, `PartialEq` and `Debug`
+//! recurse, so passes should not use them on untrusted trees.
 
 /// An index into `Chunk::locals`.
 pub type LocalId = u32;
@@ -207,6 +212,18 @@ pub enum Field {
     Keyed { key: Expr, value: Expr },
 }
 
+/// How a call's arguments are written. `f{...}` and `f'...'` are kept as written: in
+/// parentheses the argument would be one expression level deeper (Lua 5.1 counts levels).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgStyle {
+    /// `f(a, b)`.
+    Parens,
+    /// `f{...}`: `args` is one table constructor.
+    Table,
+    /// `f'...'`: `args` is one string.
+    String,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
     Nil,
@@ -226,8 +243,8 @@ pub enum ExprKind {
     Index { object: Box<Expr>, key: Box<Expr> },
     /// `object.name`.
     Field { object: Box<Expr>, name: String },
-    Call { callee: Box<Expr>, args: Vec<Expr>, close_line: u32 },
-    MethodCall { object: Box<Expr>, method: String, method_line: u32, args: Vec<Expr>, close_line: u32 },
+    Call { callee: Box<Expr>, args: Vec<Expr>, style: ArgStyle, close_line: u32 },
+    MethodCall { object: Box<Expr>, method: String, method_line: u32, args: Vec<Expr>, style: ArgStyle, close_line: u32 },
 }
 
 impl Expr {

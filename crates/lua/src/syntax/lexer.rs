@@ -190,10 +190,11 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// `luaX_lexerror`: `msg`, then ` near '<token>'` unless `token` is None.
+    /// `luaX_lexerror`: `msg`, then ` near '<token>'` unless `token` is None. A NUL byte
+    /// read as a token is token number 0, which llex.c takes for "no token": no `near`.
     pub fn error(&self, msg: &[u8], token: Option<&Token>) -> SyntaxError {
         let mut message = msg.to_vec();
-        if let Some(t) = token {
+        if let Some(t) = token.filter(|t| **t != Token::Char(0)) {
             message.extend_from_slice(b" near '");
             message.extend_from_slice(&self.near_text(t));
             message.push(b'\'');

@@ -5,6 +5,10 @@
 //!
 //! - `lexer.rs`: tokens (llex.c), `parser.rs`: grammar and errors (lparser.c),
 //!   `resolve.rs`: scopes and limits, `ast.rs`: the tree, `print.rs`: tree to source.
+//!
+//! Not modelled: the limits of Lua 5.1's code generator ("function or expression too
+//! complex" past 250 registers, "constant table overflow", "control structure too long"):
+//! they need lcode.c's register allocation. Such scripts go on to piccolo's compiler.
 
 pub mod ast;
 mod lexer;
@@ -14,6 +18,8 @@ mod parser;
 pub mod print;
 mod resolve;
 
+#[cfg(test)]
+mod tests;
 
 pub use ast::Chunk;
 

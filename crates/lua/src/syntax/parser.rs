@@ -156,10 +156,11 @@ impl<'a> Parser<'a> {
 
     /// `str_checkname`: a name (and its line), or "'<name>' expected".
     fn check_name(&mut self) -> Result<(String, u32)> {
-        let Token::Name(name) = &self.tok else {
+        let Token::Name(name) = &mut self.tok else {
             return Err(self.error_expected(&Token::Name(String::new())));
         };
-        let name = name.clone();
+        // The token is consumed here (a `near` quotes the lexer's buffer, not the token).
+        let name = std::mem::take(name);
         let line = self.tok_line;
         self.advance()?;
         Ok((name, line))
@@ -203,47 +204,56 @@ impl<'a> Parser<'a> {
         Ok(b)
     }
 
+    /// One statement. Every construct has its own function: the parser recurses through
+    /// here, and small frames keep 200 nesting levels well within a thread's stack.
     fn statement(&mut self) -> Result<Stat> {
         let line = self.lex.line;
         let kind = match self.tok {
-            Token::If => self.if_stat(line)?,
-            Token::While => self.while_stat(line)?,
-            Token::Do => {
-                self.advance()?;
-                let body = self.block()?;
-                let end_line = self.lex.line;
-                self.check_match(&Token::End, &Token::Do, line)?;
-                StatKind::Do { body, end_line }
-            }
-            Token::For => self.for_stat(line)?,
-            Token::Repeat => self.repeat_stat(line)?,
-            Token::Function => self.function_stat(line)?,
-            Token::Local => {
-                self.advance()?;
-                if self.test_next(&Token::Function)? {
-                    self.local_function()?
-                } else {
-                    self.local_stat()?
-                }
-            }
-            Token::Return => {
-                self.advance()?;
-                if block_follow(&self.tok) || self.tok == Token::Char(b';') {
-                    StatKind::Return(Vec::new())
-                } else {
-                    StatKind::Return(self.expr_list()?)
-                }
-            }
-            Token::Break => {
-                self.advance()?;
-                if !self.scopes.in_loop() {
-                    return Err(self.syntax_error(b"no loop to break"));
-                }
-                StatKind::Break
-            }
-            _ => self.expr_stat()?,
-        };
+            Token::If => self.if_stat(line),
+            Token::While => self.while_stat(line),
+            Token::Do => self.do_stat(line),
+            Token::For => self.for_stat(line),
+            Token::Repeat => self.repeat_stat(line),
+            Token::Function => self.function_stat(line),
+            Token::Local => self.local_or_local_function(),
+            Token::Return => self.return_stat(),
+            Token::Break => self.break_stat(),
+            _ => self.expr_stat(),
+        }?;
         Ok(Stat { line, kind })
+    }
+
+    fn do_stat(&mut self, line: u32) -> Result<StatKind> {
+        self.advance()?;
+        let body = self.block()?;
+        let end_line = self.lex.line;
+        self.check_match(&Token::End, &Token::Do, line)?;
+        Ok(StatKind::Do { body, end_line })
+    }
+
+    fn local_or_local_function(&mut self) -> Result<StatKind> {
+        self.advance()?;
+        if self.test_next(&Token::Function)? {
+            self.local_function()
+        } else {
+            self.local_stat()
+        }
+    }
+
+    fn return_stat(&mut self) -> Result<StatKind> {
+        self.advance()?;
+        if block_follow(&self.tok) || self.tok == Token::Char(b';') {
+            return Ok(StatKind::Return(Vec::new()));
+        }
+        Ok(StatKind::Return(self.expr_list()?))
+    }
+
+    fn break_stat(&mut self) -> Result<StatKind> {
+        self.advance()?;
+        if !self.scopes.in_loop() {
+            return Err(self.syntax_error(b"no loop to break"));
+        }
+        Ok(StatKind::Break)
     }
 
     fn if_stat(&mut self, line: u32) -> Result<StatKind> {
@@ -478,39 +488,54 @@ impl<'a> Parser<'a> {
     /// returns the first operator it left.
     fn sub_expr(&mut self, limit: u8) -> Result<(Expr, Option<BinOp>)> {
         self.enter_level()?;
-        let mut left = if let Some(op) = unary_op(&self.tok) {
-            let op_line = self.tok_line;
-            self.advance()?;
-            let operand = self.sub_expr(UNARY_PRIORITY)?.0;
-            Expr { line: self.lastline, kind: ExprKind::Unary { op, op_line, operand: Box::new(operand) } }
-        } else {
-            self.simple_expr()?
-        };
+        let mut left = match unary_op(&self.tok) {
+            Some(op) => self.unary_expr(op),
+            None => self.simple_expr(),
+        }?;
         let mut op = binary_op(&self.tok);
         while let Some(o) = op {
-            let (left_priority, right_priority) = o.priority();
-            if left_priority <= limit {
+            if o.priority().0 <= limit {
                 break;
             }
-            let op_line = self.tok_line;
-            self.advance()?;
-            let (right, next) = self.sub_expr(right_priority)?;
-            left = Expr {
-                line: self.lastline,
-                kind: ExprKind::Binary { op: o, op_line, left: Box::new(left), right: Box::new(right) },
-            };
+            let (e, next) = self.binary_expr(left, o)?;
+            left = e;
             op = next;
         }
         self.levels -= 1;
         Ok((left, op))
     }
 
+    fn unary_expr(&mut self, op: UnOp) -> Result<Expr> {
+        let op_line = self.tok_line;
+        self.advance()?;
+        let operand = self.sub_expr(UNARY_PRIORITY)?.0;
+        Ok(Expr { line: self.lastline, kind: ExprKind::Unary { op, op_line, operand: Box::new(operand) } })
+    }
+
+    /// The operator `op` (the current token) and its right operand.
+    fn binary_expr(&mut self, left: Expr, op: BinOp) -> Result<(Expr, Option<BinOp>)> {
+        let op_line = self.tok_line;
+        self.advance()?;
+        let (right, next) = self.sub_expr(op.priority().1)?;
+        let kind = ExprKind::Binary { op, op_line, left: Box::new(left), right: Box::new(right) };
+        Ok((Expr { line: self.lastline, kind }, next))
+    }
+
     fn simple_expr(&mut self) -> Result<Expr> {
+        match self.tok {
+            Token::Char(b'{') => self.constructor(),
+            Token::Function => self.function_expr(),
+            Token::Number(_) | Token::Str(_) | Token::Nil | Token::True | Token::False | Token::Dots => self.value_expr(),
+            _ => self.primary_expr(),
+        }
+    }
+
+    /// A constant or `...`.
+    fn value_expr(&mut self) -> Result<Expr> {
         let line = self.tok_line;
-        let kind = match &self.tok {
+        let kind = match &mut self.tok {
             Token::Number(n) => ExprKind::Number(*n),
-            Token::Str(s) => ExprKind::String(s.clone()),
-            Token::Nil => ExprKind::Nil,
+            Token::Str(s) => ExprKind::String(std::mem::take(s)),
             Token::True => ExprKind::True,
             Token::False => ExprKind::False,
             Token::Dots => {
@@ -519,64 +544,73 @@ impl<'a> Parser<'a> {
                 }
                 ExprKind::Vararg
             }
-            Token::Char(b'{') => return self.constructor(),
-            Token::Function => {
-                self.advance()?;
-                let fline = self.lex.line;
-                let func = self.body(false, fline)?;
-                return Ok(Expr { line: fline, kind: ExprKind::Function(Box::new(func)) });
-            }
-            _ => return self.primary_expr(),
+            _ => ExprKind::Nil,
         };
         self.advance()?;
         Ok(Expr { line, kind })
     }
 
+    fn function_expr(&mut self) -> Result<Expr> {
+        self.advance()?;
+        let line = self.lex.line;
+        let func = self.body(false, line)?;
+        Ok(Expr { line, kind: ExprKind::Function(Box::new(func)) })
+    }
+
     /// `primaryexp`: a name or parenthesized expression, then fields, indexes and calls.
     fn primary_expr(&mut self) -> Result<Expr> {
-        let mut e = match &self.tok {
-            Token::Char(b'(') => {
-                let line = self.lex.line;
-                self.advance()?;
-                let inner = self.expr()?;
-                let close_line = self.lex.line;
-                self.check_match(&Token::Char(b')'), &Token::Char(b'('), line)?;
-                Expr { line, kind: ExprKind::Paren { inner: Box::new(inner), close_line } }
-            }
-            Token::Name(_) => {
-                let (name, line) = self.check_name()?;
-                let resolution = self.scopes.resolve(&name).map_err(|e| self.limit_error(e))?;
-                Expr { line, kind: ExprKind::Name(NameRef { name, resolution }) }
-            }
-            _ => return Err(self.syntax_error(b"unexpected symbol")),
-        };
+        let mut e = match self.tok {
+            Token::Char(b'(') => self.paren_expr(),
+            Token::Name(_) => self.name_expr(),
+            _ => Err(self.syntax_error(b"unexpected symbol")),
+        }?;
         loop {
-            match &self.tok {
-                Token::Char(b'.') => {
-                    self.advance()?;
-                    let (name, line) = self.check_name()?;
-                    e = Expr { line, kind: ExprKind::Field { object: Box::new(e), name } };
-                }
-                Token::Char(b'[') => {
-                    let key = self.index_key()?;
-                    e = Expr { line: self.lastline, kind: ExprKind::Index { object: Box::new(e), key: Box::new(key) } };
-                }
-                Token::Char(b':') => {
-                    self.advance()?;
-                    let (method, method_line) = self.check_name()?;
-                    let (line, args, close_line) = self.call_args()?;
-                    e = Expr {
-                        line,
-                        kind: ExprKind::MethodCall { object: Box::new(e), method, method_line, args, close_line },
-                    };
-                }
-                Token::Char(b'(') | Token::Str(_) | Token::Char(b'{') => {
-                    let (line, args, close_line) = self.call_args()?;
-                    e = Expr { line, kind: ExprKind::Call { callee: Box::new(e), args, close_line } };
-                }
+            e = match self.tok {
+                Token::Char(b'.') => self.field_suffix(e),
+                Token::Char(b'[') => self.index_suffix(e),
+                Token::Char(b':') => self.method_suffix(e),
+                Token::Char(b'(') | Token::Str(_) | Token::Char(b'{') => self.call_suffix(e),
                 _ => return Ok(e),
-            }
+            }?;
         }
+    }
+
+    fn paren_expr(&mut self) -> Result<Expr> {
+        let line = self.lex.line;
+        self.advance()?;
+        let inner = self.expr()?;
+        let close_line = self.lex.line;
+        self.check_match(&Token::Char(b')'), &Token::Char(b'('), line)?;
+        Ok(Expr { line, kind: ExprKind::Paren { inner: Box::new(inner), close_line } })
+    }
+
+    fn name_expr(&mut self) -> Result<Expr> {
+        let (name, line) = self.check_name()?;
+        let resolution = self.scopes.resolve(&name).map_err(|e| self.limit_error(e))?;
+        Ok(Expr { line, kind: ExprKind::Name(NameRef { name, resolution }) })
+    }
+
+    fn field_suffix(&mut self, object: Expr) -> Result<Expr> {
+        self.advance()?;
+        let (name, line) = self.check_name()?;
+        Ok(Expr { line, kind: ExprKind::Field { object: Box::new(object), name } })
+    }
+
+    fn index_suffix(&mut self, object: Expr) -> Result<Expr> {
+        let key = self.index_key()?;
+        Ok(Expr { line: self.lastline, kind: ExprKind::Index { object: Box::new(object), key: Box::new(key) } })
+    }
+
+    fn method_suffix(&mut self, object: Expr) -> Result<Expr> {
+        self.advance()?;
+        let (method, method_line) = self.check_name()?;
+        let (line, args, style, close_line) = self.call_args()?;
+        Ok(Expr { line, kind: ExprKind::MethodCall { object: Box::new(object), method, method_line, args, style, close_line } })
+    }
+
+    fn call_suffix(&mut self, callee: Expr) -> Result<Expr> {
+        let (line, args, style, close_line) = self.call_args()?;
+        Ok(Expr { line, kind: ExprKind::Call { callee: Box::new(callee), args, style, close_line } })
     }
 
     /// `yindex`: `[expr]`.
@@ -588,10 +622,10 @@ impl<'a> Parser<'a> {
     }
 
     /// `funcargs`: `(list)`, a table or a string; returns the call's line, the arguments and
-    /// the line of the closing token.
-    fn call_args(&mut self) -> Result<(u32, Vec<Expr>, u32)> {
+    /// how they are written and the line of the closing token.
+    fn call_args(&mut self) -> Result<(u32, Vec<Expr>, ArgStyle, u32)> {
         let line = self.lex.line;
-        match &self.tok {
+        match &mut self.tok {
             Token::Char(b'(') => {
                 if line != self.lastline {
                     return Err(self.syntax_error(b"ambiguous syntax (function call x new statement)"));
@@ -600,7 +634,7 @@ impl<'a> Parser<'a> {
                 let args = if self.tok == Token::Char(b')') { Vec::new() } else { self.expr_list()? };
                 let close_line = self.lex.line;
                 self.check_match(&Token::Char(b')'), &Token::Char(b'('), line)?;
-                Ok((line, args, close_line))
+                Ok((line, args, ArgStyle::Parens, close_line))
             }
             Token::Char(b'{') => {
                 let table = self.constructor()?;
@@ -608,12 +642,12 @@ impl<'a> Parser<'a> {
                     ExprKind::Table { close_line, .. } => *close_line,
                     _ => line,
                 };
-                Ok((line, vec![table], close_line))
+                Ok((line, vec![table], ArgStyle::Table, close_line))
             }
             Token::Str(s) => {
-                let arg = Expr { line: self.tok_line, kind: ExprKind::String(s.clone()) };
+                let arg = Expr { line: self.tok_line, kind: ExprKind::String(std::mem::take(s)) };
                 self.advance()?;
-                Ok((line, vec![arg], line))
+                Ok((line, vec![arg], ArgStyle::String, line))
             }
             _ => Err(self.syntax_error(b"function arguments expected")),
         }
@@ -628,23 +662,7 @@ impl<'a> Parser<'a> {
             if self.tok == Token::Char(b'}') {
                 break;
             }
-            let field = match &self.tok {
-                Token::Name(_) => {
-                    if *self.lookahead()? != Token::Char(b'=') {
-                        Field::Item(self.expr()?)
-                    } else {
-                        let (name, name_line) = self.check_name()?;
-                        self.check_next(&Token::Char(b'='))?;
-                        Field::Named { name, name_line, value: self.expr()? }
-                    }
-                }
-                Token::Char(b'[') => {
-                    let key = self.index_key()?;
-                    self.check_next(&Token::Char(b'='))?;
-                    Field::Keyed { key, value: self.expr()? }
-                }
-                _ => Field::Item(self.expr()?),
-            };
+            let field = self.table_field()?;
             fields.push(field);
             if !(self.test_next(&Token::Char(b','))? || self.test_next(&Token::Char(b';'))?) {
                 break;
@@ -653,5 +671,33 @@ impl<'a> Parser<'a> {
         let close_line = self.lex.line;
         self.check_match(&Token::Char(b'}'), &Token::Char(b'{'), line)?;
         Ok(Expr { line, kind: ExprKind::Table { fields, close_line } })
+    }
+
+    /// One field of a table constructor.
+    fn table_field(&mut self) -> Result<Field> {
+        match self.tok {
+            Token::Name(_) => {
+                if *self.lookahead()? != Token::Char(b'=') {
+                    return self.expr().map(Field::Item);
+                }
+                self.named_field()
+            }
+            Token::Char(b'[') => self.keyed_field(),
+            _ => self.expr().map(Field::Item),
+        }
+    }
+
+    fn named_field(&mut self) -> Result<Field> {
+        let (name, name_line) = self.check_name()?;
+        self.check_next(&Token::Char(b'='))?;
+        let value = self.expr()?;
+        Ok(Field::Named { name, name_line, value })
+    }
+
+    fn keyed_field(&mut self) -> Result<Field> {
+        let key = self.index_key()?;
+        self.check_next(&Token::Char(b'='))?;
+        let value = self.expr()?;
+        Ok(Field::Keyed { key, value })
     }
 }

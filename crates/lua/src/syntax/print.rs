@@ -5,7 +5,9 @@
 //! Strings are written with decimal `\ddd` escapes (the only numeric escape both dialects
 //! share), numbers in a form that reads back to the same value, parentheses as in the tree
 //! (plus those operator precedence needs, for trees rewritten by later passes), and `;`
-//! before a statement that starts with `(`.
+//! before a statement that starts with `(`. `goto` is a name in Lua 5.1 but a keyword in
+//! piccolo: as a field it is written `["goto"]` (a local or global named `goto`, or a
+//! method, is left to the passes that rewrite the tree).
 
 use super::ast::*;
 
@@ -75,13 +77,18 @@ fn needs_parens(op: BinOp, operand: &Expr, left: bool) -> bool {
 }
 
 impl Printer<'_> {
-    /// Goes to `line` (if it is below the current one) and writes `text`.
-    fn token_at(&mut self, line: u32, text: &str) {
+    /// Goes down to `line` (if it is below the current one).
+    fn go_to(&mut self, line: u32) {
         while self.line < line {
             self.out.push('\n');
             self.line += 1;
             self.glue = true;
         }
+    }
+
+    /// Goes to `line` (if it is below the current one) and writes `text`.
+    fn token_at(&mut self, line: u32, text: &str) {
+        self.go_to(line);
         self.token(text);
     }
 
@@ -244,6 +251,8 @@ impl Printer<'_> {
 
     /// `(params) body end` of a function.
     fn function_body(&mut self, f: &Function) {
+        // `linedefined` of `local function f` and `function()` is the line of `(`.
+        self.go_to(f.line);
         self.glued("(");
         let mut first = true;
         for &id in &f.params {
@@ -262,7 +271,8 @@ impl Printer<'_> {
             if !first {
                 self.token(",");
             }
-            self.token("...");
+            let dots_line = f.arg.and_then(|id| self.locals.get(id as usize)).map_or(f.line, |l| l.line);
+            self.token_at(dots_line, "...");
         }
         self.token(")");
         self.block(&f.body);
@@ -290,6 +300,13 @@ impl Printer<'_> {
                     }
                     match field {
                         Field::Item(v) => self.expr(v),
+                        Field::Named { name, name_line, value } if name == "goto" => {
+                            self.token_at(*name_line, "[");
+                            self.token(&string_text(name.as_bytes()));
+                            self.token("]");
+                            self.token("=");
+                            self.expr(value);
+                        }
                         Field::Named { name, name_line, value } => {
                             self.token_at(*name_line, name);
                             self.token("=");
@@ -391,22 +408,37 @@ impl Printer<'_> {
                     self.expr(key);
                     self.token_at(node.line, "]");
                 }
+                ExprKind::Field { name, .. } if name == "goto" => {
+                    self.glued("[");
+                    self.token_at(node.line, &string_text(name.as_bytes()));
+                    self.token("]");
+                }
                 ExprKind::Field { name, .. } => {
                     self.token_at(node.line, ".");
                     self.token(name);
                 }
-                ExprKind::MethodCall { method, method_line, args, close_line, .. } => {
+                ExprKind::MethodCall { method, method_line, args, style, close_line, .. } => {
                     self.token_at(*method_line, ":");
                     self.token(method);
-                    self.call_args(args, *close_line);
+                    self.call_args(args, *style, *close_line);
                 }
-                ExprKind::Call { args, close_line, .. } => self.call_args(args, *close_line),
+                ExprKind::Call { args, style, close_line, .. } => self.call_args(args, *style, *close_line),
                 _ => {}
             }
         }
     }
 
-    fn call_args(&mut self, args: &[Expr], close_line: u32) {
+    fn call_args(&mut self, args: &[Expr], style: ArgStyle, close_line: u32) {
+        // `f{...}` and `f'...'` as written (only when the tree still has the one argument).
+        let single = matches!(
+            (style, args),
+            (ArgStyle::Table, [Expr { kind: ExprKind::Table { .. }, .. }]) | (ArgStyle::String, [Expr { kind: ExprKind::String(_), .. }])
+        );
+        if single {
+            self.glue = true;
+            self.expr(&args[0]);
+            return;
+        }
         self.glued("(");
         self.exprs(args);
         self.token_at(close_line, ")");
