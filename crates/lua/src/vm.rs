@@ -1226,7 +1226,8 @@ impl Vm {
             }
             NativeReturn::Yield(req) => {
                 if self.native_depth > 0 {
-                    return Err(self.rt_error("attempt to yield across metamethod/C-call boundary"));
+                    // Raised inside the native (lua_yield): no position.
+                    return Err(Value::str("attempt to yield across metamethod/C-call boundary"));
                 }
                 self.pending = Some(Pending { func, nresults, protected: false });
                 Ok(Called::Yield(req))
