@@ -568,23 +568,19 @@ impl<'a> Compiler<'a> {
     fn exp_to_rk(&mut self, e: &mut ExpDesc) -> CResult<u32> {
         self.exp_to_val(e)?;
         match e.k {
-            Kind::KNum(_) | Kind::True | Kind::False | Kind::Nil => {
-                if self.fsr().proto.constants.len() as u32 <= MAX_INDEX_RK {
-                    let k = match e.k {
-                        Kind::Nil => self.add_constant(ConstKey::Nil, Value::Nil)?,
-                        Kind::KNum(n) => self.number_k(n)?,
-                        Kind::True => self.add_constant(ConstKey::Bool(true), Value::Bool(true))?,
-                        _ => self.add_constant(ConstKey::Bool(false), Value::Bool(false))?,
-                    };
-                    e.k = Kind::K(k);
-                    return Ok(k + RK_CONST as u32);
-                }
+            Kind::KNum(_) | Kind::True | Kind::False | Kind::Nil
+                if self.fsr().proto.constants.len() as u32 <= MAX_INDEX_RK =>
+            {
+                let k = match e.k {
+                    Kind::Nil => self.add_constant(ConstKey::Nil, Value::Nil)?,
+                    Kind::KNum(n) => self.number_k(n)?,
+                    Kind::True => self.add_constant(ConstKey::Bool(true), Value::Bool(true))?,
+                    _ => self.add_constant(ConstKey::Bool(false), Value::Bool(false))?,
+                };
+                e.k = Kind::K(k);
+                return Ok(k + RK_CONST as u32);
             }
-            Kind::K(k) => {
-                if k <= MAX_INDEX_RK {
-                    return Ok(k + RK_CONST as u32);
-                }
-            }
+            Kind::K(k) if k <= MAX_INDEX_RK => return Ok(k + RK_CONST as u32),
             _ => {}
         }
         self.exp_to_any_reg(e)
@@ -972,7 +968,8 @@ impl<'a> Compiler<'a> {
         let _ = is_method_self;
         let mut vars = Vec::new();
         for &p in &f.params {
-            let idx = self.new_local(&self.local_name(p).to_string());
+            let name = self.local_name(p).to_string();
+            let idx = self.new_local(&name);
             vars.push((p, idx));
         }
         if let Some(arg) = f.arg {

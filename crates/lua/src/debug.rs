@@ -19,26 +19,10 @@ fn last_writer(p: &Proto, lastpc: usize, reg: u32) -> Option<Op> {
             }
         }
         match op {
-            Op::LoadNil { a, b } => {
-                if a as u32 <= reg && reg <= b as u32 {
-                    last = pc;
-                }
-            }
-            Op::Call { a, .. } | Op::TailCall { a, .. } => {
-                if reg >= a as u32 {
-                    last = pc;
-                }
-            }
-            Op::TForCall { a, .. } => {
-                if reg >= a as u32 + 2 {
-                    last = pc;
-                }
-            }
-            Op::SelfOp { a, .. } => {
-                if reg == a as u32 + 1 {
-                    last = pc;
-                }
-            }
+            Op::LoadNil { a, b } if a as u32 <= reg && reg <= b as u32 => last = pc,
+            Op::Call { a, .. } | Op::TailCall { a, .. } if reg >= a as u32 => last = pc,
+            Op::TForCall { a, .. } if reg >= a as u32 + 2 => last = pc,
+            Op::SelfOp { a, .. } if reg == a as u32 + 1 => last = pc,
             Op::Jmp { sbx } => {
                 let dest = pc as i64 + 1 + sbx as i64;
                 if (pc as i64) < dest && dest <= lastpc as i64 {

@@ -213,21 +213,9 @@ impl Heap {
     pub fn mark_value(&mut self, v: &Value) {
         match v {
             Value::Str(s) => self.string_bytes += s.shared_size(),
-            Value::Table(r) => {
-                if self.tables.mark(r.0) {
-                    self.gray.push(Gray::Table(r.0));
-                }
-            }
-            Value::Function(r) => {
-                if self.funcs.mark(r.0) {
-                    self.gray.push(Gray::Func(r.0));
-                }
-            }
-            Value::UserData(r) => {
-                if self.udata.mark(r.0) {
-                    self.gray.push(Gray::UserData(r.0));
-                }
-            }
+            Value::Table(r) if self.tables.mark(r.0) => self.gray.push(Gray::Table(r.0)),
+            Value::Function(r) if self.funcs.mark(r.0) => self.gray.push(Gray::Func(r.0)),
+            Value::UserData(r) if self.udata.mark(r.0) => self.gray.push(Gray::UserData(r.0)),
             _ => {}
         }
     }

@@ -154,7 +154,7 @@ fn lua_next(vm: &mut Vm, args: Vec<Value>) -> R {
     match vm.heap.table(t).next(&key) {
         Ok(Some((k, v))) => ret(vec![k, v]),
         Ok(None) => ret1(Value::Nil),
-        Err(()) => Err(vm.rt_error("invalid key to 'next'")),
+        Err(_) => Err(vm.rt_error("invalid key to 'next'")),
     }
 }
 

@@ -288,7 +288,7 @@ mod tests {
         assert_eq!(number_to_string(1e-5), "1e-05");
         assert_eq!(number_to_string(f64::INFINITY), "inf");
         assert_eq!(number_to_string(-f64::INFINITY), "-inf");
-        assert_eq!(number_to_string(3.14159), "3.14159");
+        assert_eq!(number_to_string(1.23456), "1.23456");
         let mut out = Vec::new();
         write_number(&mut out, -42.0);
         assert_eq!(out, b"-42");

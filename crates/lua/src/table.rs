@@ -41,6 +41,10 @@ impl KeyError {
     }
 }
 
+/// `next` was given a key that is not in the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidKey;
+
 #[derive(Clone, Debug, Default)]
 pub struct Table {
     array: Vec<Value>,
@@ -99,8 +103,7 @@ fn hash_number(n: f64) -> u32 {
 
 impl Table {
     pub fn new(narray: usize, nhash: usize) -> Table {
-        let mut t = Table::default();
-        t.array = vec![Value::Nil; narray];
+        let mut t = Table { array: vec![Value::Nil; narray], ..Table::default() };
         t.set_node_vector(nhash);
         t
     }
@@ -354,7 +357,7 @@ impl Table {
         let mut ause = 0;
         let mut i = 1usize;
         let mut ttlg = 1usize;
-        for lg in 0..=MAXBITS {
+        for count in nums.iter_mut() {
             let mut lc = 0;
             let mut lim = ttlg;
             if lim > self.array.len() {
@@ -369,7 +372,7 @@ impl Table {
                 }
                 i += 1;
             }
-            nums[lg] += lc;
+            *count += lc;
             ause += lc;
             ttlg *= 2;
         }
@@ -473,7 +476,7 @@ impl Table {
 
     /// `luaH_next`: the entry after `key` (nil starts), None at the end, Err for a key
     /// that is not in the table ("invalid key to 'next'").
-    pub fn next(&self, key: &Value) -> Result<Option<(Value, Value)>, ()> {
+    pub fn next(&self, key: &Value) -> Result<Option<(Value, Value)>, InvalidKey> {
         let mut i = self.find_index(key)?;
         while i < self.array.len() {
             if !self.array[i].is_nil() {
@@ -492,7 +495,7 @@ impl Table {
     }
 
     /// `findindex`: where traversal resumes after `key`.
-    fn find_index(&self, key: &Value) -> Result<usize, ()> {
+    fn find_index(&self, key: &Value) -> Result<usize, InvalidKey> {
         if key.is_nil() {
             return Ok(0);
         }
@@ -503,7 +506,7 @@ impl Table {
         }
         match self.find_node(key) {
             Some(i) => Ok(self.array.len() + i + 1),
-            None => Err(()),
+            None => Err(InvalidKey),
         }
     }
 
