@@ -31,6 +31,11 @@ pub enum NativeKind {
     Pcall,
     /// `xpcall`.
     Xpcall,
+    /// `coroutine.resume`, the function `coroutine.wrap` makes, `coroutine.yield`: they
+    /// switch the VM between threads.
+    Resume,
+    Wrap,
+    Yield,
 }
 
 pub struct NativeClosure {
@@ -49,7 +54,8 @@ pub enum Function {
 /// An upvalue: open while the local it captures is still on the stack (the stack slot),
 /// closed (its own value) once that local's scope ended.
 pub enum Upval {
-    Open(usize),
+    /// A slot of the stack of thread `owner` (`vm::MAIN_THREAD` or a coroutine).
+    Open { slot: usize, owner: u32 },
     Closed(Value),
 }
 
@@ -133,6 +139,7 @@ enum Gray {
     Func(u32),
     Upval(u32),
     UserData(u32),
+    Thread(u32),
 }
 
 pub struct Heap {
@@ -140,6 +147,7 @@ pub struct Heap {
     pub funcs: Slab<Function>,
     pub upvals: Slab<Upval>,
     pub udata: Slab<UserData>,
+    pub threads: Slab<crate::coroutine::Coroutine>,
     /// Bytes allocated since the last collection (an estimate).
     pub debt: usize,
     /// The debt that starts the next collection.
@@ -158,6 +166,7 @@ impl Default for Heap {
             funcs: Slab::default(),
             upvals: Slab::default(),
             udata: Slab::default(),
+            threads: Slab::default(),
             debt: 0,
             threshold: 1 << 20,
             live_bytes: 0,
@@ -182,6 +191,11 @@ impl Heap {
     pub fn new_upval(&mut self, u: Upval) -> u32 {
         self.debt += 32;
         self.upvals.insert(u)
+    }
+
+    pub fn new_thread(&mut self, c: crate::coroutine::Coroutine) -> crate::value::ThreadRef {
+        self.debt += 256;
+        crate::value::ThreadRef(self.threads.insert(c))
     }
 
     pub fn new_userdata(&mut self, u: UserData) -> UserDataRef {
@@ -216,6 +230,7 @@ impl Heap {
             Value::Table(r) if self.tables.mark(r.0) => self.gray.push(Gray::Table(r.0)),
             Value::Function(r) if self.funcs.mark(r.0) => self.gray.push(Gray::Func(r.0)),
             Value::UserData(r) if self.udata.mark(r.0) => self.gray.push(Gray::UserData(r.0)),
+            Value::Thread(r) if self.threads.mark(r.0) => self.gray.push(Gray::Thread(r.0)),
             _ => {}
         }
     }
@@ -273,6 +288,15 @@ impl Heap {
                         scratch.push(Value::Table(m));
                     }
                 }
+                Gray::Thread(i) => {
+                    let mut ups = Vec::new();
+                    if let Some(co) = self.threads.get(i) {
+                        co.for_each_root(&mut |v| scratch.push(v.clone()), &mut |u| ups.push(u));
+                    }
+                    for u in ups {
+                        self.mark_upval(u);
+                    }
+                }
             }
             for v in scratch.drain(..) {
                 self.mark_value(&v);
@@ -289,6 +313,7 @@ impl Heap {
         });
         live += self.upvals.sweep(|_| 32);
         live += self.udata.sweep(|_| 64);
+        live += self.threads.sweep(|c| 256 + c.state.stack.len() * 16);
         live += self.string_bytes;
         self.live_bytes = live;
         self.debt = 0;

@@ -42,6 +42,7 @@
 //! - Error levels count native callers approximately (tail calls are not tracked).
 
 pub mod compiler;
+pub mod coroutine;
 pub mod debug;
 pub mod heap;
 mod lib_base;

@@ -48,28 +48,33 @@ pub enum Outcome {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum FrameKind {
+pub(crate) enum FrameKind {
     Normal,
     /// Entered from Rust (`Vm::call` or the start of a run): returning from it ends the
     /// nested `execute`.
     Boundary,
     /// The callee of `pcall`/`xpcall`: errors stop here.
     Protected,
+    /// The body of a coroutine: returning from it or an error reaching it ends the
+    /// coroutine and switches back to its resumer.
+    CoroutineBase,
 }
 
-struct Frame {
-    func: usize,
-    base: usize,
-    pc: usize,
-    closure: FuncRef,
-    proto: Rc<Proto>,
+pub(crate) struct Frame {
+    pub(crate) func: usize,
+    pub(crate) base: usize,
+    pub(crate) pc: usize,
+    pub(crate) closure: FuncRef,
+    pub(crate) proto: Rc<Proto>,
     /// Results the caller wants (-1: all).
-    nresults: i32,
-    nvarargs: usize,
-    kind: FrameKind,
+    pub(crate) nresults: i32,
+    pub(crate) nvarargs: usize,
+    pub(crate) kind: FrameKind,
     /// For a protected frame: the results pcall's caller wants.
-    protect_wanted: i32,
-    handler: Option<Value>,
+    pub(crate) protect_wanted: i32,
+    pub(crate) handler: Option<Value>,
+    /// The first frame of a `execute` started from Rust: returning from it ends that run.
+    pub(crate) entry: bool,
 }
 
 /// A native suspended on a host request: where its results go.
@@ -85,11 +90,16 @@ enum Exit {
     Yielded(Box<dyn Any>),
 }
 
-enum Called {
+pub(crate) enum Called {
     Lua,
     Native,
     Yield(Box<dyn Any>),
+    /// The VM switched threads (coroutine resume or yield): reload the top frame.
+    Switched,
 }
+
+/// The thread id of the main (non-coroutine) thread.
+pub const MAIN_THREAD: u32 = u32::MAX;
 
 /// Metamethod events, indexing `Vm::event_names`.
 #[derive(Clone, Copy)]
@@ -213,12 +223,16 @@ enum Operand {
 
 pub struct Vm {
     pub heap: Heap,
-    stack: Vec<Value>,
-    frames: Vec<Frame>,
+    pub(crate) stack: Vec<Value>,
+    pub(crate) frames: Vec<Frame>,
     /// Open upvalues, by increasing stack slot.
-    open_upvals: Vec<(usize, u32)>,
+    pub(crate) open_upvals: Vec<(usize, u32)>,
     /// The top of the last multiple-result call or vararg (5.1's L->top).
-    top: usize,
+    pub(crate) top: usize,
+    /// The running thread (`MAIN_THREAD` or a coroutine), and the main thread's state
+    /// while a coroutine runs.
+    pub(crate) cur_thread: u32,
+    pub(crate) main_saved: Option<crate::coroutine::ThreadState>,
     pub(crate) globals: TableRef,
     pub(crate) registry: TableRef,
     pub string_meta: Option<TableRef>,
@@ -227,9 +241,9 @@ pub struct Vm {
     free_pins: Vec<usize>,
     fuel: u64,
     borrowed: u64,
-    native_depth: u32,
+    pub(crate) native_depth: u32,
     pending: Option<Pending>,
-    current_native: Option<FuncRef>,
+    pub(crate) current_native: Option<FuncRef>,
     memory_limit: usize,
     chunk_name: Rc<str>,
     running: bool,
@@ -238,7 +252,10 @@ pub struct Vm {
     /// The running native was called by pcall/xpcall (a native caller, for `where_`).
     native_called_by_pcall: bool,
     /// Set by pcall just before it calls its callee.
-    pcall_pending: bool,
+    pub(crate) pcall_pending: bool,
+    /// A call made from Rust (`call`, `start`) is being set up: a coroutine cannot be
+    /// resumed or yielded through it.
+    pub(crate) direct_call: bool,
     /// The address of the Rust stack when the host entered the VM, and how much of it
     /// nested calls may use: 5.1 stops at 200 C levels, and so do we, or earlier when the
     /// host's stack (a browser's is small) would not hold them.
@@ -263,6 +280,8 @@ impl Vm {
             frames: Vec::new(),
             open_upvals: Vec::new(),
             top: 0,
+            cur_thread: MAIN_THREAD,
+            main_saved: None,
             globals,
             registry,
             string_meta: None,
@@ -280,10 +299,12 @@ impl Vm {
             raised: None,
             native_called_by_pcall: false,
             pcall_pending: false,
+            direct_call: false,
             stack_base: 0,
             rust_stack_budget: 512 << 10,
         };
         crate::lib_base::open(&mut vm);
+        crate::coroutine::open(&mut vm);
         vm
     }
 
@@ -432,9 +453,21 @@ impl Vm {
         let nargs = args.len();
         self.stack.extend(args);
         self.running = true;
-        match self.precall(0, nargs, -1, FrameKind::Boundary) {
-            Ok(Called::Lua) => Ok(()),
+        self.direct_call = true;
+        let r = self.precall(0, nargs, -1, FrameKind::Boundary);
+        self.direct_call = false;
+        match r {
+            Ok(Called::Lua) => {
+                if let Some(f) = self.frames.first_mut() {
+                    f.entry = true;
+                }
+                Ok(())
+            }
             Ok(Called::Native) => Ok(()),
+            Ok(Called::Switched) => {
+                self.reset();
+                Err(Value::str("cannot resume a coroutine from the host"))
+            }
             Ok(Called::Yield(_)) => {
                 self.reset();
                 Err(Value::str("attempt to yield from outside a coroutine"))
@@ -447,6 +480,8 @@ impl Vm {
     }
 
     fn reset(&mut self) {
+        self.cur_thread = MAIN_THREAD;
+        self.main_saved = None;
         self.stack.clear();
         self.frames.clear();
         self.open_upvals.clear();
@@ -540,8 +575,15 @@ impl Vm {
         let saved_native = self.current_native.take();
         let saved_by_pcall = std::mem::replace(&mut self.native_called_by_pcall, false);
         let stop = self.frames.len();
-        let result = match self.precall(func, nargs, -1, FrameKind::Boundary) {
-            Ok(Called::Lua) => match self.execute(stop) {
+        self.direct_call = true;
+        let called = self.precall(func, nargs, -1, FrameKind::Boundary);
+        self.direct_call = false;
+        let result = match called {
+            Ok(Called::Switched) => Err(Value::str("cannot resume a coroutine from a native call")),
+            Ok(Called::Lua) => match {
+                self.frames[stop].entry = true;
+                self.execute(stop)
+            } {
                 Ok(Exit::Returned { start, n }) => Ok(self.stack[start..start + n].to_vec()),
                 Ok(_) => Err(Value::str("attempt to yield across metamethod/C-call boundary")),
                 Err(e) => Err(e),
@@ -968,12 +1010,12 @@ impl Vm {
                 return id;
             }
         }
-        let id = self.heap.new_upval(Upval::Open(slot));
+        let id = self.heap.new_upval(Upval::Open { slot, owner: self.cur_thread });
         self.open_upvals.insert(pos, (slot, id));
         id
     }
 
-    fn close_upvals(&mut self, level: usize) {
+    pub(crate) fn close_upvals(&mut self, level: usize) {
         while let Some(&(slot, id)) = self.open_upvals.last() {
             if slot < level {
                 break;
@@ -995,7 +1037,10 @@ impl Vm {
 
     fn get_upval(&self, closure: FuncRef, i: u8) -> Value {
         match self.upval_id(closure, i).and_then(|id| self.heap.upvals.get(id)) {
-            Some(Upval::Open(slot)) => self.stack.get(*slot).cloned().unwrap_or(Value::Nil),
+            Some(Upval::Open { slot, owner }) => {
+                let stack = if *owner == self.cur_thread { &self.stack[..] } else { self.thread_stack(*owner) };
+                stack.get(*slot).cloned().unwrap_or(Value::Nil)
+            }
             Some(Upval::Closed(v)) => v.clone(),
             None => Value::Nil,
         }
@@ -1004,9 +1049,10 @@ impl Vm {
     fn set_upval(&mut self, closure: FuncRef, i: u8, v: Value) {
         let Some(id) = self.upval_id(closure, i) else { return };
         match self.heap.upvals.get_mut(id) {
-            Some(Upval::Open(slot)) => {
-                let slot = *slot;
-                if let Some(s) = self.stack.get_mut(slot) {
+            Some(Upval::Open { slot, owner }) => {
+                let (slot, owner) = (*slot, *owner);
+                let stack = if owner == self.cur_thread { &mut self.stack } else { self.thread_stack_mut(owner) };
+                if let Some(s) = stack.get_mut(slot) {
                     *s = v;
                 }
             }
@@ -1047,6 +1093,29 @@ impl Vm {
         if let Some(f) = self.current_native {
             self.heap.mark_value(&Value::Function(f));
         }
+        // The threads waiting on the running coroutine, and the main thread's saved state.
+        let mut t = self.cur_thread;
+        let mut guard = 0;
+        while t != MAIN_THREAD && guard < 1_000_000 {
+            self.heap.mark_value(&Value::Thread(crate::value::ThreadRef(t)));
+            t = self.heap.threads.get(t).map_or(MAIN_THREAD, |c| c.resumer());
+            guard += 1;
+        }
+        if let Some(saved) = self.main_saved.take() {
+            for v in &saved.stack {
+                self.heap.mark_value(v);
+            }
+            for f in &saved.frames {
+                self.heap.mark_value(&Value::Function(f.closure));
+                if let Some(h) = &f.handler {
+                    self.heap.mark_value(h);
+                }
+            }
+            for &(_, u) in &saved.open_upvals {
+                self.heap.mark_upval(u);
+            }
+            self.main_saved = Some(saved);
+        }
         self.heap.propagate();
         self.heap.sweep();
         self.heap.live_bytes += self.stack.len() * 16 + self.frames.len() * 96;
@@ -1086,7 +1155,7 @@ impl Vm {
     }
 
     /// Writes results at `dst` adjusted to `nresults` (-1: all, setting the top).
-    fn place_results(&mut self, dst: usize, vals: Vec<Value>, nresults: i32) {
+    pub(crate) fn place_results(&mut self, dst: usize, vals: Vec<Value>, nresults: i32) {
         let n = vals.len();
         let want = if nresults < 0 { n } else { nresults as usize };
         self.ensure_stack(dst + want.max(n));
@@ -1100,7 +1169,7 @@ impl Vm {
     }
 
     /// `luaD_precall`: starts a call of the value at `func` with `nargs` arguments above it.
-    fn precall(&mut self, func: usize, nargs: usize, nresults: i32, kind: FrameKind) -> Result<Called, Value> {
+    pub(crate) fn precall(&mut self, func: usize, nargs: usize, nresults: i32, kind: FrameKind) -> Result<Called, Value> {
         let mut nargs = nargs;
         let fref = loop {
             match &self.stack[func] {
@@ -1132,6 +1201,15 @@ impl Vm {
                 match nk {
                     NativeKind::Plain => self.call_native(func, nargs, nresults, fref, f),
                     NativeKind::Pcall => self.protected_call(func, nargs, nresults, None),
+                    NativeKind::Resume => self.co_resume(func, nargs, nresults, None),
+                    NativeKind::Wrap => {
+                        let co = match self.heap.funcs.get(fref.0) {
+                            Some(Function::Native(n)) => n.upvals.first().cloned().unwrap_or(Value::Nil),
+                            _ => Value::Nil,
+                        };
+                        self.co_resume(func, nargs, nresults, Some(co))
+                    }
+                    NativeKind::Yield => self.co_yield(func, nargs, nresults),
                     NativeKind::Xpcall => {
                         if nargs < 2 {
                             return Err(self.arg_error(2, "xpcall", "value expected"));
@@ -1205,6 +1283,7 @@ impl Vm {
             kind,
             protect_wanted: 0,
             handler: None,
+            entry: false,
         });
         Ok(())
     }
@@ -1277,6 +1356,11 @@ impl Vm {
                 }
                 Ok(Called::Yield(req))
             }
+            Ok(Called::Switched) => {
+                // pcall(coroutine.resume, co, ...): the results come back later.
+                self.protect_resume_site(nresults);
+                Ok(Called::Switched)
+            }
             Err(e) => {
                 let e = self.handle_error_value(e, handler);
                 self.place_results(func, vec![Value::Bool(false), e], nresults);
@@ -1298,17 +1382,33 @@ impl Vm {
     /// Runs frames until the one at depth `stop` returns, handling errors that a
     /// protected frame above `stop` catches.
     fn execute(&mut self, stop: usize) -> Result<Exit, Value> {
+        let start_thread = self.cur_thread;
+        let mut pending_err: Option<Value> = None;
         loop {
-            let err = match self.raised.take() {
+            let err = match pending_err.take().or_else(|| self.raised.take()) {
                 Some(e) => e,
-                None => match self.run_loop(stop) {
+                None => match self.run_loop() {
                     Ok(exit) => return Ok(exit),
                     Err(e) => e,
                 },
             };
-            let caught = (stop..self.frames.len()).rev().find(|&i| self.frames[i].kind == FrameKind::Protected);
+            // Frames below `stop` belong to whoever started this run; a coroutine resumed
+            // during it is entirely ours.
+            let floor = if self.cur_thread == start_thread { stop } else { 0 };
+            let caught = (floor..self.frames.len())
+                .rev()
+                .find(|&i| matches!(self.frames[i].kind, FrameKind::Protected | FrameKind::CoroutineBase));
+            if let Some(i) = caught {
+                if self.frames[i].kind == FrameKind::CoroutineBase {
+                    if let Some(e) = self.co_die(err) {
+                        pending_err = Some(e);
+                    }
+                    continue;
+                }
+            }
             match caught {
                 Some(i) => {
+                    let entry = self.frames[i].entry;
                     let handler = self.frames[i].handler.clone();
                     let e = self.handle_error_value(err, handler);
                     let func = self.frames[i].func;
@@ -1316,7 +1416,7 @@ impl Vm {
                     self.close_upvals(func);
                     self.frames.truncate(i);
                     self.place_results(func - 1, vec![Value::Bool(false), e], wanted);
-                    if self.frames.len() == stop {
+                    if entry {
                         let start = func - 1;
                         return Ok(Exit::Returned { start, n: self.top - start });
                     }
@@ -1343,9 +1443,14 @@ impl Vm {
     }
 
     /// Returns from the top frame with `n` results at `src`.
-    fn post_call(&mut self, src: usize, n: usize, stop: usize) -> Option<Exit> {
+    fn post_call(&mut self, src: usize, n: usize) -> Option<Exit> {
         let Some(frame) = self.frames.pop() else { return Some(Exit::Returned { start: src, n }) };
         self.close_upvals(frame.base);
+        if frame.kind == FrameKind::CoroutineBase {
+            let vals = self.stack[src..src + n].to_vec();
+            self.co_finish(vals);
+            return None;
+        }
         let protected = frame.kind == FrameKind::Protected;
         let (start, wanted) = if protected { (frame.func - 1, frame.protect_wanted) } else { (frame.func, frame.nresults) };
         let mut dst = start;
@@ -1367,7 +1472,7 @@ impl Vm {
         } else {
             self.top = start + total;
         }
-        if self.frames.len() <= stop {
+        if frame.entry {
             return Some(Exit::Returned { start, n: self.top - start });
         }
         self.trim_stack();
@@ -1375,7 +1480,7 @@ impl Vm {
     }
 
     /// The interpreter loop proper.
-    fn run_loop(&mut self, stop: usize) -> Result<Exit, Value> {
+    fn run_loop(&mut self) -> Result<Exit, Value> {
         'frame: loop {
             let fi = self.frames.len() - 1;
             let proto = self.frames[fi].proto.clone();
@@ -1680,7 +1785,7 @@ impl Vm {
                             }
                         }
                         match self.precall(func, nargs, c as i32 - 1, FrameKind::Normal)? {
-                            Called::Lua => continue 'frame,
+                            Called::Lua | Called::Switched => continue 'frame,
                             Called::Native => {
                                 if c != 0 {
                                     self.trim_stack();
@@ -1716,13 +1821,14 @@ impl Vm {
                             if let Some(f) = self.frames.last_mut() {
                                 f.protect_wanted = frame.protect_wanted;
                                 f.handler = frame.handler;
+                                f.entry = frame.entry;
                             }
                             continue 'frame;
                         }
                         // A native: an ordinary call; the RETURN that follows passes the
                         // results on (as 5.1 emits RETURN after TAILCALL).
                         match self.precall(func, nargs, -1, FrameKind::Normal)? {
-                            Called::Lua => continue 'frame,
+                            Called::Lua | Called::Switched => continue 'frame,
                             Called::Native => {}
                             Called::Yield(req) => return Ok(Exit::Yielded(req)),
                         }
@@ -1730,7 +1836,7 @@ impl Vm {
                     Op::Return { a, b } => {
                         let src = base + a as usize;
                         let n = if b != 0 { b as usize - 1 } else { self.top - src };
-                        if let Some(exit) = self.post_call(src, n, stop) {
+                        if let Some(exit) = self.post_call(src, n) {
                             return Ok(exit);
                         }
                         continue 'frame;
@@ -1776,7 +1882,7 @@ impl Vm {
                         save!();
                         self.top = cb + 3;
                         match self.precall(cb, 2, c as i32, FrameKind::Normal)? {
-                            Called::Lua => continue 'frame,
+                            Called::Lua | Called::Switched => continue 'frame,
                             Called::Native => self.trim_stack(),
                             Called::Yield(req) => return Ok(Exit::Yielded(req)),
                         }

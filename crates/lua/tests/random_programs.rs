@@ -44,7 +44,7 @@ fn expr(r: &mut Rng, depth: usize) -> String {
         };
     }
     let d = depth - 1;
-    match r.below(14) {
+    match r.below(16) {
         0 => format!("({} {} {})", expr(r, d), r.pick(&["+", "-", "*", "/", "%", "^", ".."]), expr(r, d)),
         1 => format!("({} {} {})", expr(r, d), r.pick(&["==", "~=", "<", "<=", ">", ">=", "and", "or"]), expr(r, d)),
         2 => format!("{}({})", r.pick(&["-", "not ", "#"]), expr(r, d)),
@@ -62,6 +62,13 @@ fn expr(r: &mut Rng, depth: usize) -> String {
         ),
         10 => format!("setmetatable({{}}, {{__{} = {}}})", r.pick(&["index", "newindex", "add", "eq", "lt", "le", "call", "concat", "unm", "len", "tostring"]), expr(r, d)),
         11 => format!("({})", expr(r, d)),
+        12 => format!(
+            "coroutine.{}({}, {})",
+            r.pick(&["resume", "wrap", "create", "yield", "status"]),
+            expr(r, d),
+            expr(r, d)
+        ),
+        13 => format!("coroutine.wrap(function(...) {} coroutine.yield({}) return ... end)({})", stat(r, d), expr(r, d), expr(r, d)),
         _ => expr(r, 0),
     }
 }
@@ -164,6 +171,8 @@ fn endless_loops_pause_and_resume() {
         "local function f() return f() end return f()",
         "local ok = pcall(function() while true do end end)",
         "for i = 1, math_huge_never or 1e300 do end",
+        "local co = coroutine.wrap(function() while true do coroutine.yield() end end) while true do co() end",
+        "local co = coroutine.create(function() while true do end end) coroutine.resume(co)",
     ] {
         let mut vm = Vm::new();
         let f = vm.load(src.as_bytes(), "user_script").unwrap();
