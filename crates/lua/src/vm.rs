@@ -580,10 +580,7 @@ impl Vm {
         self.direct_call = false;
         let result = match called {
             Ok(Called::Switched) => Err(Value::str("cannot resume a coroutine from a native call")),
-            Ok(Called::Lua) => match {
-                self.frames[stop].entry = true;
-                self.execute(stop)
-            } {
+            Ok(Called::Lua) => match self.execute_entry(stop) {
                 Ok(Exit::Returned { start, n }) => Ok(self.stack[start..start + n].to_vec()),
                 Ok(_) => Err(Value::str("attempt to yield across metamethod/C-call boundary")),
                 Err(e) => Err(e),
@@ -1377,6 +1374,14 @@ impl Vm {
                 Err(_) => Value::str("error in error handling"),
             },
         }
+    }
+
+    /// `execute` for a frame just pushed from Rust at depth `stop`.
+    fn execute_entry(&mut self, stop: usize) -> Result<Exit, Value> {
+        if let Some(f) = self.frames.get_mut(stop) {
+            f.entry = true;
+        }
+        self.execute(stop)
     }
 
     /// Runs frames until the one at depth `stop` returns, handling errors that a
