@@ -31,15 +31,38 @@
 //! raise errors positioned at the calling line with [`Vm::rt_error`]. Values the host
 //! keeps between runs are kept alive with [`Vm::pin`].
 //!
+//! How it maps to Lua 5.1.5:
+//! - `syntax` parses with 5.1's grammar and compile errors; `compiler` emits a register
+//!   bytecode with 5.1's opcodes (`proto::Op`, 8 bytes each, `TFORLOOP` split in two as in
+//!   5.2 so that Lua iterators run without recursion); `debug` names operands in error
+//!   messages by 5.1's symbolic execution.
+//! - `value`: nil, boolean, number (f64), string (immutable bytes with 5.1's hash), table,
+//!   function, light and full userdata, thread. `number`: `%.14g` and `luaO_str2d`.
+//! - `table`: `ltable.c` (array part, node part with main positions and `lastfree`,
+//!   `rehash`/`computesizes`, `luaH_getn`, `luaH_next`, dead keys kept until a rehash).
+//! - `heap`: slabs of tables, closures, upvalues, userdata and coroutines; mark and sweep
+//!   from the stacks, globals, registry and pins, started by allocation debt.
+//! - `vm`: frames in a loop (no Rust recursion for Lua calls), LUAI_MAXCALLS 20000
+//!   ("stack overflow"), 200 nested native levels ("C stack overflow", also bounded by a
+//!   Rust stack budget), all metamethods (`__index`/`__newindex` chains with 5.1's 100-step
+//!   limit, `__call`, arithmetic, `__concat`, `__eq` with 5.1's same-metamethod rule,
+//!   `__lt`, `__le` with the `not (b < a)` fallback, `__len` for non-tables, `__tostring`,
+//!   `__metatable`), pcall/xpcall/error levels. `coroutine`: threads switched inside the
+//!   loop. `lib_base`: the base library (without print, load*, getfenv/setfenv).
+//!
 //! Differences from PUC Lua 5.1 (known, deliberate or not yet done):
-//! - Only the base library is here (no string/table/math/os libraries yet, no coroutines,
-//!   no `getfenv`/`setfenv`/`load`/`loadstring`/`dofile`); all functions share one
-//!   globals table.
-//! - `pairs` order over keys that are tables or functions differs (5.1 hashes addresses),
-//!   and `tostring` of such values shows handles, not addresses.
+//! - Only the base and coroutine libraries are here (string, table, math, os, cjson, ...
+//!   are to be ported onto [`Vm::new_native`]); all functions share one globals table
+//!   (no `getfenv`/`setfenv`).
+//! - `pairs` order over keys that are tables, functions or coroutines differs (5.1 hashes
+//!   addresses), and `tostring` of such values shows handles, not addresses.
 //! - A Lua function called from a native or a metamethod cannot pause: it borrows fuel
-//!   (bounded) that the next run pays back.
-//! - Error levels count native callers approximately (tail calls are not tracked).
+//!   (at most 200 million instructions) that the next run pays back. Coroutines cannot be
+//!   resumed from a native's [`Vm::call`].
+//! - Error levels count native callers approximately (tail calls are not tracked); the
+//!   register-limit compile error lacks 5.1's `near '<token>'`.
+//! - Memory is an estimate of live objects (tables, closures, strings they reference);
+//!   the limit is checked at allocating instructions.
 
 pub mod compiler;
 pub mod coroutine;
