@@ -136,6 +136,7 @@ impl Vm {
     pub(crate) fn co_resume(&mut self, func: usize, nargs: usize, nresults: i32, wrapped: Option<Value>) -> Result<Called, Value> {
         let (co, first_arg) = match &wrapped {
             Some(co) => (co.clone(), func + 1),
+            None if nargs == 0 => (Value::Nil, func + 1),
             None => (self.stack.get(func + 1).cloned().unwrap_or(Value::Nil), func + 2),
         };
         let Value::Thread(ThreadRef(id)) = co else {

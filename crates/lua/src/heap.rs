@@ -278,11 +278,15 @@ impl Heap {
                     Some(Function::Native(n)) => scratch.extend(n.upvals.iter().cloned()),
                     None => {}
                 },
-                Gray::Upval(i) => {
-                    if let Some(Upval::Closed(v)) = self.upvals.get(i) {
-                        scratch.push(v.clone());
+                Gray::Upval(i) => match self.upvals.get(i) {
+                    Some(Upval::Closed(v)) => scratch.push(v.clone()),
+                    // An upvalue open on a suspended coroutine keeps that coroutine (and so
+                    // its stack) alive.
+                    Some(Upval::Open { owner, .. }) if *owner != crate::vm::MAIN_THREAD => {
+                        scratch.push(Value::Thread(crate::value::ThreadRef(*owner)))
                     }
-                }
+                    _ => {}
+                },
                 Gray::UserData(i) => {
                     if let Some(Some(m)) = self.udata.get(i).map(|u| u.meta) {
                         scratch.push(Value::Table(m));

@@ -562,6 +562,12 @@ impl Vm {
     /// Values the native holds across this call must be reachable from its arguments or
     /// pinned: a collection can run inside.
     pub fn call(&mut self, f: Value, args: Vec<Value>) -> Result<Vec<Value>, Value> {
+        self.call_from(f, args, true)
+    }
+
+    /// `call`, from a native (`by_native`: the callee, if native, sees a native caller) or
+    /// from an instruction running a metamethod (the callee's caller is the Lua code).
+    fn call_from(&mut self, f: Value, args: Vec<Value>, by_native: bool) -> Result<Vec<Value>, Value> {
         let marker = 0u8;
         let here = &marker as *const u8 as usize;
         if self.native_depth >= MAX_NATIVE_DEPTH || self.stack_base.abs_diff(here) > self.rust_stack_budget {
@@ -576,7 +582,9 @@ impl Vm {
         let saved_by_pcall = std::mem::replace(&mut self.native_called_by_pcall, false);
         let stop = self.frames.len();
         self.direct_call = true;
+        self.pcall_pending = by_native;
         let called = self.precall(func, nargs, -1, FrameKind::Boundary);
+        self.pcall_pending = false;
         self.direct_call = false;
         let result = match called {
             Ok(Called::Switched) => Err(Value::str("cannot resume a coroutine from a native call")),
@@ -605,7 +613,7 @@ impl Vm {
     /// running native), or "" when that level is not Lua code.
     pub fn where_(&self, level: usize) -> String {
         let mut level = level;
-        if self.current_native.is_some() && self.native_called_by_pcall {
+        if self.caller_is_native() {
             // Level 1 is pcall itself, a native: no position; the rest shifts by one.
             if level == 1 {
                 return String::new();
@@ -648,9 +656,43 @@ impl Vm {
         Value::Str(LuaStr::from_vec(s))
     }
 
-    /// `luaL_argerror`: "bad argument #n to 'f' (msg)".
-    pub fn arg_error(&self, n: usize, fname: &str, msg: &str) -> Value {
-        self.error(&format!("bad argument #{n} to '{fname}' ({msg})"))
+    /// Whether the running native was called by a native (pcall, or `Vm::call`).
+    fn caller_is_native(&self) -> bool {
+        (self.current_native.is_some() && self.native_called_by_pcall) || self.pcall_pending
+    }
+
+    /// The name the calling instruction gives the running native (5.1's `getfuncname`):
+    /// `global 'f'`, `field 'insert'`, `method 'rep'`...; None when not called by a call
+    /// instruction.
+    fn call_site_name(&self) -> Option<(&'static str, String)> {
+        if self.caller_is_native() {
+            return None;
+        }
+        let f = self.frames.last()?;
+        let pc = f.pc.checked_sub(1)?;
+        match f.proto.code.get(pc)? {
+            Op::Call { a, .. } | Op::TailCall { a, .. } => describe_register(&f.proto, pc, *a as u32),
+            Op::TForCall { .. } => Some(("for iterator", "for iterator".to_string())),
+            _ => None,
+        }
+    }
+
+    /// `luaL_argerror`: "bad argument #n to 'f' (msg)", the function named as its call
+    /// site names it (`?` when called from a native), positioned at that call.
+    pub fn arg_error(&self, n: usize, _fname: &str, msg: &str) -> Value {
+        let mut n = n;
+        let name = match self.call_site_name() {
+            Some(("method", name)) => {
+                n -= 1;
+                if n == 0 {
+                    return self.error(&format!("calling '{name}' on bad self ({msg})"));
+                }
+                name
+            }
+            Some((_, name)) => name,
+            None => "?".to_string(),
+        };
+        self.error(&format!("bad argument #{n} to '{name}' ({msg})"))
     }
 
     /// `luaL_typerror`.
@@ -707,7 +749,7 @@ impl Vm {
 
     /// Calls a metamethod and keeps its first result (`callTMres`).
     fn call_meta(&mut self, f: Value, args: Vec<Value>) -> Result<Value, Value> {
-        let r = self.call(f, args)?;
+        let r = self.call_from(f, args, false)?;
         Ok(r.into_iter().next().unwrap_or(Value::Nil))
     }
 
@@ -787,7 +829,7 @@ impl Vm {
                 tm
             };
             if let Value::Function(_) = tm {
-                self.call(tm, vec![t, key, v])?;
+                self.call_from(tm, vec![t, key, v], false)?;
                 return Ok(());
             }
             t = tm;
@@ -1369,7 +1411,7 @@ impl Vm {
     fn handle_error_value(&mut self, e: Value, handler: Option<Value>) -> Value {
         match handler {
             None => e,
-            Some(h) => match self.call(h, vec![e]) {
+            Some(h) => match self.call_from(h, vec![e], false) {
                 Ok(r) => r.into_iter().next().unwrap_or(Value::Nil),
                 Err(_) => Value::str("error in error handling"),
             },
