@@ -230,6 +230,9 @@ fn lua_rawset(vm: &mut Vm, args: Vec<Value>) -> R {
     let t = check_table(vm, &args, 1, "rawset")?;
     check_any(vm, &args, 2, "rawset")?;
     check_any(vm, &args, 3, "rawset")?;
+    if vm.is_readonly(t) {
+        return Err(vm.rt_error("Attempt to modify a readonly table"));
+    }
     vm.raw_set(t, args[1].clone(), args[2].clone())?;
     ret1(Value::Table(t))
 }
@@ -252,6 +255,9 @@ fn lua_setmetatable(vm: &mut Vm, args: Vec<Value>) -> R {
         if !protected.is_nil() {
             return Err(vm.error("cannot change a protected metatable"));
         }
+    }
+    if vm.is_readonly(t) {
+        return Err(vm.rt_error("Attempt to modify a readonly table"));
     }
     vm.set_metatable(t, meta);
     ret1(Value::Table(t))

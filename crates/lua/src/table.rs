@@ -53,6 +53,9 @@ pub struct Table {
     /// Free nodes are searched below this index.
     lastfree: usize,
     pub meta: Option<crate::value::TableRef>,
+    /// Redis 7.0's read-only tables (its patched Lua refuses writes to them: "Attempt to
+    /// modify a readonly table"); enforced by the VM, not by these raw accessors.
+    pub readonly: bool,
     /// Bytes added by resizes since the VM last took this count (memory accounting).
     pub grew: usize,
 }

@@ -743,8 +743,21 @@ impl Vm {
         }
     }
 
+    /// Whether writes to `t` need the slow path (a metatable, or read-only).
     fn table_has_meta(&self, t: TableRef) -> bool {
-        self.heap.table(t).meta.is_some()
+        let t = self.heap.table(t);
+        t.meta.is_some() || t.readonly
+    }
+
+    /// Marks a table read-only (Redis 7.0's `lua_enablereadonlytable`): any write from
+    /// scripts, `rawset` and `setmetatable` included, raises "Attempt to modify a readonly
+    /// table". The host can still write it with `raw_set`.
+    pub fn set_readonly(&mut self, t: TableRef, readonly: bool) {
+        self.heap.table_mut(t).readonly = readonly;
+    }
+
+    pub fn is_readonly(&self, t: TableRef) -> bool {
+        self.heap.table(t).readonly
     }
 
     /// Calls a metamethod and keeps its first result (`callTMres`).
@@ -803,6 +816,9 @@ impl Vm {
         for step in 0..MAX_TAG_LOOP {
             let tm = if let Value::Table(r) = t {
                 let tab = self.heap.table(r);
+                if tab.readonly {
+                    return Err(self.rt_error("Attempt to modify a readonly table"));
+                }
                 let tm = match tab.meta {
                     Some(m) if tab.get(&key).is_nil() => {
                         self.heap.table(m).get_str(self.event_name(Event::NewIndex)).clone()

@@ -4,7 +4,7 @@
 //!
 //! The harness plays the small part of Redis that the scripts see: the globals table
 //! refuses reads of missing names ("Script attempted to access nonexistent global
-//! variable"), and results are converted to replies with Redis's rules (numbers truncated
+//! variable") and is read-only (with stand-in read-only `string` and `table` tables), and results are converted to replies with Redis's rules (numbers truncated
 //! to integers, tables to arrays up to the first nil, booleans to 1/nil, `{err=...}`).
 //!
 //! A second set (`plain_cases.txt`, recorded from PUC Lua 5.1.5 itself by
@@ -61,8 +61,15 @@ fn redis_vm() -> Vm {
     let meta = vm.new_table();
     let f = vm.new_native("__index", nonexistent_global);
     vm.raw_set(meta, Value::str("__index"), f).unwrap();
+    // Stand-ins for two of Redis's library tables (not ported yet), read-only as there.
+    for lib in ["string", "table"] {
+        let t = vm.new_table();
+        vm.set_readonly(t, true);
+        vm.set_global(lib, Value::Table(t));
+    }
     let g = vm.globals();
     vm.set_metatable(g, Some(meta));
+    vm.set_readonly(g, true);
     vm
 }
 
