@@ -133,13 +133,16 @@ pub struct Compiler<'a> {
     chunk: &'a Chunk,
     funcs: Vec<FuncState>,
     line: u32,
+    /// One string object per distinct constant of the chunk, shared by all its functions
+    /// (as 5.1's interned strings are), so key comparisons are mostly pointer checks.
+    strings: HashMap<Vec<u8>, LuaStr>,
 }
 
 type CResult<T> = Result<T, SyntaxError>;
 
 /// Compiles a parsed chunk into the prototype of its main function.
 pub fn compile(chunk: &Chunk, source: &str) -> Result<Rc<Proto>, SyntaxError> {
-    let mut c = Compiler { chunk, funcs: Vec::new(), line: 1 };
+    let mut c = Compiler { chunk, funcs: Vec::new(), line: 1, strings: HashMap::new() };
     let source: Rc<str> = source.into();
     c.funcs.push(FuncState::new(source, 0, true));
     c.statements(&chunk.block)?;
@@ -377,7 +380,8 @@ impl<'a> Compiler<'a> {
     }
 
     fn string_k(&mut self, s: &[u8]) -> CResult<u32> {
-        self.add_constant(ConstKey::Str(s.to_vec()), Value::Str(LuaStr::new(s)))
+        let shared = self.strings.entry(s.to_vec()).or_insert_with(|| LuaStr::new(s)).clone();
+        self.add_constant(ConstKey::Str(s.to_vec()), Value::Str(shared))
     }
 
     fn number_k(&mut self, n: f64) -> CResult<u32> {

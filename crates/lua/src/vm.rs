@@ -183,6 +183,33 @@ fn copy_into(dst: &mut Value, src: &Value) {
     unsafe { std::ptr::copy_nonoverlapping(src, dst, 1) }
 }
 
+/// Pushes a frame writing each field straight into the vector: building the frame on the
+/// side and copying it in makes the CPU reload bytes it just wrote piecemeal, a stall on
+/// every Lua call.
+#[inline(always)]
+fn push_frame(frames: &mut Vec<Frame>, f: Frame) {
+    frames.reserve(1);
+    let len = frames.len();
+    // SAFETY: `reserve` made room for one more frame at index `len`; every field is written
+    // before the length includes it, and `f` is consumed (each field moved exactly once).
+    unsafe {
+        let p = frames.as_mut_ptr().add(len);
+        std::ptr::addr_of_mut!((*p).func).write(f.func);
+        std::ptr::addr_of_mut!((*p).base).write(f.base);
+        std::ptr::addr_of_mut!((*p).pc).write(f.pc);
+        std::ptr::addr_of_mut!((*p).closure).write(f.closure);
+        std::ptr::addr_of_mut!((*p).nresults).write(f.nresults);
+        std::ptr::addr_of_mut!((*p).nvarargs).write(f.nvarargs);
+        std::ptr::addr_of_mut!((*p).kind).write(f.kind);
+        std::ptr::addr_of_mut!((*p).protect_wanted).write(f.protect_wanted);
+        std::ptr::addr_of_mut!((*p).entry).write(f.entry);
+        let Frame { proto, handler, .. } = f;
+        std::ptr::addr_of_mut!((*p).proto).write(proto);
+        std::ptr::addr_of_mut!((*p).handler).write(handler);
+        frames.set_len(len + 1);
+    }
+}
+
 /// `stack[dst] = stack[src]` through `copy_into`.
 #[inline(always)]
 fn copy_slot(stack: &mut [Value], dst: usize, src: usize) {
@@ -1327,19 +1354,22 @@ impl Vm {
             }
             (base, nvar)
         };
-        self.frames.push(Frame {
-            func,
-            base,
-            pc: 0,
-            closure,
-            proto,
-            nresults,
-            nvarargs,
-            kind,
-            protect_wanted: 0,
-            handler: None,
-            entry: false,
-        });
+        push_frame(
+            &mut self.frames,
+            Frame {
+                func,
+                base,
+                pc: 0,
+                closure,
+                proto,
+                nresults,
+                nvarargs,
+                kind,
+                protect_wanted: 0,
+                handler: None,
+                entry: false,
+            },
+        );
         Ok(())
     }
 
@@ -1635,7 +1665,7 @@ impl Vm {
                     }
                     Op::GetUpval { a, b } => {
                         let v = self.get_upval(closure, b);
-                        self.stack[base + a as usize] = v;
+                        copy_into(&mut self.stack[base + a as usize], &v);
                     }
                     Op::SetUpval { a, b } => {
                         let v = self.stack[base + a as usize].clone();
@@ -1646,8 +1676,7 @@ impl Vm {
                         let g = self.heap.table(self.globals);
                         let v = g.get_str(name);
                         if !v.is_nil() || g.meta.is_none() {
-                            let v = v.clone();
-                            self.stack[base + a as usize] = v;
+                            copy_into(&mut self.stack[base + a as usize], v);
                         } else {
                             save!();
                             let key = k[i as usize].clone();
@@ -1674,8 +1703,7 @@ impl Vm {
                             let tab = self.heap.table(*r);
                             let v = tab.get(key);
                             if !v.is_nil() || tab.meta.is_none() {
-                                let v = fast_clone(v);
-                                self.stack[base + a as usize] = v;
+                                copy_into(&mut self.stack[base + a as usize], v);
                                 continue;
                             }
                         }
@@ -1718,15 +1746,14 @@ impl Vm {
                         self.gc_check()?;
                     }
                     Op::SelfOp { a, b, c } => {
-                        let obj = self.stack[base + b as usize].clone();
-                        self.stack[base + a as usize + 1] = obj.clone();
+                        copy_slot(&mut self.stack, base + a as usize + 1, base + b as usize);
+                        let obj = fast_clone(&self.stack[base + b as usize]);
                         let key = rk!(c);
                         if let Value::Table(r) = &obj {
                             let tab = self.heap.table(*r);
                             let v = tab.get(key);
                             if !v.is_nil() || tab.meta.is_none() {
-                                let v = fast_clone(v);
-                                self.stack[base + a as usize] = v;
+                                copy_into(&mut self.stack[base + a as usize], v);
                                 continue;
                             }
                         }
