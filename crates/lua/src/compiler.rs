@@ -1693,3 +1693,57 @@ pub fn fb_to_int(x: u8) -> usize {
         ((x as usize & 7) + 8) << (e - 1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compile_src(src: &str) -> Rc<Proto> {
+        let chunk = crate::syntax::parse(src.as_bytes()).expect("parses");
+        compile(&chunk, "user_script").expect("compiles")
+    }
+
+    #[test]
+    fn greater_than_is_less_than_swapped() {
+        let p = compile_src("local a, b = 1, 2 return a > b");
+        assert!(p.code.iter().any(|op| matches!(op, Op::Lt { a: true, b: 1, c: 0 })), "{}", crate::proto::disassemble(&p));
+    }
+
+    #[test]
+    fn constants_fold_except_division_by_zero() {
+        let p = compile_src("return 2 * 3 + 1, 1 / 0");
+        assert!(p.constants.iter().any(|k| matches!(k, Value::Number(n) if *n == 7.0)));
+        assert!(p.code.iter().any(|op| matches!(op, Op::Div { .. })));
+    }
+
+    #[test]
+    fn constructor_sizes_and_setlist() {
+        let p = compile_src("local t = {1, 2, 3, x = 1}");
+        assert!(matches!(p.code[0], Op::NewTable { a: 0, b: 3, c: 1 }));
+        assert!(p.code.iter().any(|op| matches!(op, Op::SetList { a: 0, b: 3, c: 1 })));
+    }
+
+    #[test]
+    fn tail_calls_and_closing_upvalues() {
+        let p = compile_src("local function f() return f() end");
+        let child = &p.protos[0];
+        assert!(child.code.iter().any(|op| matches!(op, Op::TailCall { .. })));
+        let p = compile_src("for i = 1, 2 do local x = i local function g() return x end end");
+        assert!(p.code.iter().any(|op| matches!(op, Op::Close { .. })), "{}", crate::proto::disassemble(&p));
+    }
+
+    #[test]
+    fn register_limit_is_an_error() {
+        let src = format!("local x = f({})", vec!["1"; 300].join(","));
+        let chunk = crate::syntax::parse(src.as_bytes()).expect("parses");
+        let err = compile(&chunk, "user_script").expect_err("too many registers");
+        assert_eq!(err.text("user_script"), "user_script:1: function or expression too complex");
+    }
+
+    #[test]
+    fn fb_round_trip_matches_lua() {
+        for (n, expected) in [(0, 0), (7, 7), (8, 8), (15, 15), (16, 16), (17, 18), (100, 104), (1000, 1024)] {
+            assert_eq!(fb_to_int(int_to_fb(n)), expected, "{n}");
+        }
+    }
+}

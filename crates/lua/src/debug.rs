@@ -68,3 +68,42 @@ pub fn describe_register(p: &Proto, pc: usize, reg: u32) -> Option<(&'static str
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proto(src: &str) -> std::rc::Rc<Proto> {
+        let chunk = crate::syntax::parse(src.as_bytes()).expect("parses");
+        crate::compiler::compile(&chunk, "user_script").expect("compiles")
+    }
+
+    /// The description of register `reg` at the first instruction matching `at`.
+    fn name_at(p: &Proto, at: impl Fn(&Op) -> bool, reg: u32) -> Option<(&'static str, String)> {
+        let pc = p.code.iter().position(at).expect("instruction present");
+        describe_register(p, pc, reg)
+    }
+
+    #[test]
+    fn names_locals_globals_fields_methods() {
+        let p = proto("local t = nil return t.x");
+        assert_eq!(name_at(&p, |op| matches!(op, Op::GetTable { .. }), 0), Some(("local", "t".into())));
+        let p = proto("return g.x");
+        assert_eq!(name_at(&p, |op| matches!(op, Op::GetTable { .. }), 0), Some(("global", "g".into())));
+        let p = proto("local t = {} return t.a.b");
+        let pc = p.code.iter().rposition(|op| matches!(op, Op::GetTable { .. })).unwrap();
+        assert_eq!(describe_register(&p, pc, 1), Some(("field", "a".into())));
+        let p = proto("local o = {} o:m()");
+        assert_eq!(name_at(&p, |op| matches!(op, Op::Call { .. }), 1), Some(("method", "m".into())));
+        let p = proto("local u = 1 local function f() return #u end");
+        let child = &p.protos[0];
+        assert_eq!(name_at(child, |op| matches!(op, Op::Len { .. }), 0), Some(("upvalue", "u".into())));
+    }
+
+    #[test]
+    fn temporaries_have_no_name() {
+        let p = proto("return (1 + 2) .. {}");
+        let pc = p.code.iter().position(|op| matches!(op, Op::Concat { .. })).unwrap();
+        assert_eq!(describe_register(&p, pc, 1), None);
+    }
+}
