@@ -138,6 +138,22 @@ impl Value {
         Value::Str(LuaStr::new(b))
     }
 
+    /// The bytes of a string value.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::Str(s) => Some(s.as_bytes()),
+            _ => None,
+        }
+    }
+
+    /// The number of a number value (no string coercion: see `to_number`).
+    pub fn as_number(&self) -> Option<f64> {
+        match self {
+            Value::Number(n) => Some(*n),
+            _ => None,
+        }
+    }
+
     pub fn is_nil(&self) -> bool {
         matches!(self, Value::Nil)
     }

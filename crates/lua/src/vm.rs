@@ -25,7 +25,8 @@ pub const MAX_CALLS: usize = 20000;
 pub const MAX_NATIVE_DEPTH: u32 = 200;
 /// MAXTAGLOOP: `__index`/`__newindex` chains ("loop in gettable").
 const MAX_TAG_LOOP: usize = 100;
-/// Instructions a nested run (inside a native or metamethod) may borrow past the fuel.
+/// Instructions a nested run (inside a native or metamethod) may borrow past the fuel, by
+/// default (`Vm::set_nested_fuel_limit`).
 const MAX_BORROWED_FUEL: u64 = 200_000_000;
 const BORROW_STEP: u64 = 1_000_000;
 
@@ -268,6 +269,7 @@ pub struct Vm {
     free_pins: Vec<usize>,
     fuel: u64,
     borrowed: u64,
+    max_borrowed: u64,
     pub(crate) native_depth: u32,
     pending: Option<Pending>,
     pub(crate) current_native: Option<FuncRef>,
@@ -317,6 +319,7 @@ impl Vm {
             free_pins: Vec::new(),
             fuel: 0,
             borrowed: 0,
+            max_borrowed: MAX_BORROWED_FUEL,
             native_depth: 0,
             pending: None,
             current_native: None,
@@ -354,6 +357,52 @@ impl Vm {
     /// before "C stack overflow" (default 512 KiB: wasm's default stack is 1 MiB).
     pub fn set_rust_stack_budget(&mut self, bytes: usize) {
         self.rust_stack_budget = bytes;
+    }
+
+    /// How many instructions Lua code run by a native or a metamethod (which cannot pause)
+    /// may execute past the fuel of a run before it fails with "instruction budget
+    /// exhausted inside a nested call" (default 200 million).
+    pub fn set_nested_fuel_limit(&mut self, instructions: u64) {
+        self.max_borrowed = instructions;
+    }
+
+    /// A string value (accounted as allocated memory).
+    pub fn new_string(&mut self, bytes: &[u8]) -> Value {
+        self.heap.debt += bytes.len() + 32;
+        Value::Str(LuaStr::new(bytes))
+    }
+
+    /// A table holding `values` at 1..n (a Lua array).
+    pub fn new_array(&mut self, values: Vec<Value>) -> TableRef {
+        let mut t = Table::new(values.len(), 0);
+        for (i, v) in values.into_iter().enumerate() {
+            let _ = t.set_int(i as i64 + 1, v);
+        }
+        self.heap.new_table(t)
+    }
+
+    /// `t[1], t[2], ...` up to the first nil (raw reads: how Redis turns a table into an
+    /// array reply).
+    pub fn array(&self, t: TableRef) -> Vec<Value> {
+        let tab = self.heap.table(t);
+        let mut out = Vec::new();
+        loop {
+            let v = tab.get_int(out.len() as i64 + 1);
+            if v.is_nil() {
+                return out;
+            }
+            out.push(v.clone());
+        }
+    }
+
+    /// `t.name = v` without metamethods (for building library tables).
+    pub fn set_field(&mut self, t: TableRef, name: &str, v: Value) {
+        let _ = self.heap.table_mut(t).set(Value::str(name), v);
+    }
+
+    /// `t.name` without metamethods.
+    pub fn get_field(&self, t: TableRef, name: &str) -> Value {
+        self.heap.table(t).get_str(&LuaStr::from(name)).clone()
     }
 
     /// Bytes the live objects take, as of the last collection.
@@ -1639,7 +1688,7 @@ impl Vm {
                         save!();
                         return Ok(Exit::Paused);
                     }
-                    if self.borrowed >= MAX_BORROWED_FUEL {
+                    if self.borrowed >= self.max_borrowed {
                         save!();
                         return Err(self.rt_error("instruction budget exhausted inside a nested call"));
                     }

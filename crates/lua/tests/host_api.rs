@@ -98,6 +98,41 @@ fn natives_call_lua_and_borrow_fuel() {
 }
 
 #[test]
+fn endless_loops_in_metamethods_fail_instead_of_freezing() {
+    let mut vm = vm_with_natives();
+    vm.set_nested_fuel_limit(2_000_000);
+    let src = "local t = setmetatable({}, {__index = function() while true do end end}) return t.x";
+    let out = run(&mut vm, src, |_| Ok(Vec::new()));
+    assert_eq!(out.unwrap_err(), "user_script:1: instruction budget exhausted inside a nested call");
+}
+
+#[test]
+fn host_helpers_build_and_read_values() {
+    let mut vm = Vm::new();
+    let s = vm.new_string(b"bytes\0here");
+    let t = vm.new_array(vec![Value::Number(1.0), s, Value::Bool(true)]);
+    vm.set_field(t, "name", Value::str("x"));
+    assert_eq!(vm.array(t).len(), 3);
+    assert_eq!(vm.array(t)[1].as_bytes(), Some(&b"bytes\0here"[..]));
+    assert_eq!(vm.get_field(t, "name").as_bytes(), Some(&b"x"[..]));
+    vm.set_global("data", Value::Table(t));
+    let f = vm.load(b"return #data, data.name, data[1] + 1", "user_script").unwrap();
+    let pin = vm.pin(f.clone());
+    for _ in 0..2 {
+        vm.start(vm.pinned(pin), Vec::new()).unwrap();
+        match vm.run(1000) {
+            Ok(Outcome::Finished(v)) => {
+                assert_eq!(v[0].as_number(), Some(3.0));
+                assert_eq!(v[1].as_bytes(), Some(&b"x"[..]));
+                assert_eq!(v[2].as_number(), Some(2.0));
+            }
+            _ => panic!("the script finishes"),
+        }
+        vm.full_gc();
+    }
+}
+
+#[test]
 fn memory_is_limited() {
     let mut vm = vm_with_natives();
     vm.set_memory_limit(4 << 20);
