@@ -27,9 +27,15 @@
 //! }
 //! ```
 //! Natives are `fn(&mut Vm, Vec<Value>) -> Result<NativeReturn, Value>`, registered with
-//! [`Vm::new_native`] and [`Vm::set_global`]; they can call Lua back with [`Vm::call`] and
-//! raise errors positioned at the calling line with [`Vm::rt_error`]. Values the host
-//! keeps between runs are kept alive with [`Vm::pin`].
+//! [`Vm::new_native`] (or [`Vm::new_native_with`] for bound values) and [`Vm::set_global`]
+//! / [`Vm::set_field`]; they can call Lua back with [`Vm::call`], raise errors positioned
+//! at the calling line with [`Vm::error`] (`luaL_error`) or [`Vm::arg_error`], and read
+//! tables with [`Vm::raw_get`], [`Vm::array`], [`Vm::index`] (with metamethods). Values the
+//! host keeps between runs (a compiled script, `cjson.null`) are kept alive with
+//! [`Vm::pin`]. Redis's environment is built from the same pieces: read-only tables
+//! ([`Vm::set_readonly`]), a metatable on the globals whose `__index` native raises
+//! "Script attempted to access nonexistent global variable", [`Vm::string_meta`] for the
+//! string library, light userdata for sentinels.
 //!
 //! How it maps to Lua 5.1.5:
 //! - `syntax` parses with 5.1's grammar and compile errors; `compiler` emits a register
