@@ -114,12 +114,10 @@ impl<T> Slab<T> {
     fn sweep(&mut self, mut size: impl FnMut(&T) -> usize) -> usize {
         let mut live = 0;
         for (i, item) in self.items.iter_mut().enumerate() {
-            if item.is_none() {
-                continue;
-            }
+            let Some(object) = item else { continue };
             if self.marks[i] {
                 self.marks[i] = false;
-                live += size(item.as_ref().expect("checked above"));
+                live += size(object);
             } else {
                 *item = None;
                 self.free.push(i as u32);
