@@ -114,6 +114,8 @@ pub struct UserDataRef(pub(crate) u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ThreadRef(pub(crate) u32);
 
+/// Every variant but `Str` holds plain `Copy` data: the interpreter copies such values
+/// bitwise (`copy_into` in vm.rs), so a variant owning memory must be handled there too.
 #[derive(Clone, Debug, Default)]
 pub enum Value {
     #[default]

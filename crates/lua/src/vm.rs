@@ -191,20 +191,21 @@ fn copy_into(dst: &mut Value, src: &Value) {
 fn push_frame(frames: &mut Vec<Frame>, f: Frame) {
     frames.reserve(1);
     let len = frames.len();
+    // The exhaustive pattern makes a new field a compile error here, not an unwritten one.
+    let Frame { func, base, pc, closure, proto, nresults, nvarargs, kind, protect_wanted, handler, entry } = f;
     // SAFETY: `reserve` made room for one more frame at index `len`; every field is written
-    // before the length includes it, and `f` is consumed (each field moved exactly once).
+    // (the pattern above names them all) before the length includes the frame.
     unsafe {
         let p = frames.as_mut_ptr().add(len);
-        std::ptr::addr_of_mut!((*p).func).write(f.func);
-        std::ptr::addr_of_mut!((*p).base).write(f.base);
-        std::ptr::addr_of_mut!((*p).pc).write(f.pc);
-        std::ptr::addr_of_mut!((*p).closure).write(f.closure);
-        std::ptr::addr_of_mut!((*p).nresults).write(f.nresults);
-        std::ptr::addr_of_mut!((*p).nvarargs).write(f.nvarargs);
-        std::ptr::addr_of_mut!((*p).kind).write(f.kind);
-        std::ptr::addr_of_mut!((*p).protect_wanted).write(f.protect_wanted);
-        std::ptr::addr_of_mut!((*p).entry).write(f.entry);
-        let Frame { proto, handler, .. } = f;
+        std::ptr::addr_of_mut!((*p).func).write(func);
+        std::ptr::addr_of_mut!((*p).base).write(base);
+        std::ptr::addr_of_mut!((*p).pc).write(pc);
+        std::ptr::addr_of_mut!((*p).closure).write(closure);
+        std::ptr::addr_of_mut!((*p).nresults).write(nresults);
+        std::ptr::addr_of_mut!((*p).nvarargs).write(nvarargs);
+        std::ptr::addr_of_mut!((*p).kind).write(kind);
+        std::ptr::addr_of_mut!((*p).protect_wanted).write(protect_wanted);
+        std::ptr::addr_of_mut!((*p).entry).write(entry);
         std::ptr::addr_of_mut!((*p).proto).write(proto);
         std::ptr::addr_of_mut!((*p).handler).write(handler);
         frames.set_len(len + 1);
