@@ -306,3 +306,25 @@ test('WATCH in one tab is broken by a write from another: EXEC returns nil', asy
   expect(await run(page, 'EXEC')).toBe('(nil)\n');
   expect(await run(page, 'GET balance')).toBe('"150"\n');
 });
+
+test('a script that never ends keeps the page responsive: other tabs get BUSY, SCRIPT KILL stops it', async ({ page }) => {
+  await open(page);
+  expect(await run(page, 'CONFIG SET busy-reply-threshold 300')).toBe('OK\n');
+  await page.keyboard.type('EVAL "while true do end" 0');
+  await page.keyboard.press('Enter');
+  await expect(page.locator('.wait-status')).toContainText('Running a script');
+
+  // The page still answers: another tab opens and types; past the threshold it gets BUSY.
+  await page.getByRole('button', { name: 'Open another console' }).click();
+  expect(await run(page, 'PING')).toBe(
+    '(error) BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\n',
+  );
+  expect(await run(page, 'SCRIPT KILL')).toBe('OK\n');
+  await expect(page.locator('.tab.waiting')).toHaveCount(0);
+  expect(await run(page, 'PING')).toBe('PONG\n');
+
+  await page.getByRole('tab', { name: 'redis-cli 1' }).click();
+  const reply = (await lastEntries(page, 1))[0];
+  expect(reply).toMatch(/^\(error\) ERR Script killed by user with SCRIPT KILL\.\.\. script: [0-9a-f]{40}, on @user_script:1\.\n$/);
+  await page.screenshot({ path: join(repo, 'end2end', 'screenshots', 'script-kill.png') });
+});
