@@ -1,38 +1,11 @@
 //! Number formatting exactly as Redis (glibc's printf) does it.
 //!
 //! Rust's formatter rounds correctly, like glibc, so `%.Ng` can be rebuilt from
-//! Rust's `{:e}` and `{:.N}` output without losing a digit.
+//! Rust's `{:e}` and `{:.N}` output without losing a digit (`lua51::number::fmt_g`).
 
-/// C's `printf("%.{precision}g", d)`.
-pub fn fmt_g(d: f64, precision: usize) -> String {
-    if d.is_nan() {
-        return if d.is_sign_negative() { "-nan".into() } else { "nan".into() };
-    }
-    if d.is_infinite() {
-        return if d > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    let p = precision.max(1);
-    // The exponent X that %e would print with p significant digits (after rounding).
-    let sci = format!("{:.*e}", p - 1, d);
-    let (mantissa, exp) = sci.split_once('e').expect("{:e} always has an exponent");
-    let x: i32 = exp.parse().expect("{:e} exponent is an integer");
-    if x < -4 || x >= p as i32 {
-        let mantissa = strip_trailing_zeros(mantissa);
-        let sign = if x < 0 { '-' } else { '+' };
-        format!("{}e{}{:02}", mantissa, sign, x.abs())
-    } else {
-        let decimals = (p as i32 - 1 - x).max(0) as usize;
-        strip_trailing_zeros(&format!("{:.*}", decimals, d)).to_string()
-    }
-}
-
-fn strip_trailing_zeros(s: &str) -> &str {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        s
-    }
-}
+/// C's `printf("%.{precision}g", d)`: one implementation for the whole product, in the
+/// Lua crate (Lua 5.1 prints numbers with `%.14g`).
+pub use lua51::number::fmt_g;
 
 /// A double in a RESP2 bulk reply (Redis 7.0 `addReplyDouble`): `%.17g`, `inf`/`-inf`.
 pub fn fmt_double_reply(d: f64) -> String {
