@@ -328,3 +328,34 @@ test('a script that never ends keeps the page responsive: other tabs get BUSY, S
   expect(reply).toMatch(/^\(error\) ERR Script killed by user with SCRIPT KILL\.\.\. script: [0-9a-f]{40}, on @user_script:1\.\n$/);
   await page.screenshot({ path: join(repo, 'end2end', 'screenshots', 'script-kill.png') });
 });
+
+test('scripts in the page: the seed 000 producer and a 100k redis.call loop, timed', async ({ page }) => {
+  // Wall clock from Enter to the reply on screen (rendering included), medians of 3.
+  await open(page);
+  await run(page, 'SADD dates{ot11} "2022-12-24" "2022-12-25" "2022-12-26" "2022-12-27"');
+  await run(page, 'SADD ids{ot11} 1 2 3 4 5 6 7 8 9 10');
+  const producer =
+    'EVAL "local id = redis.call(\'SRANDMEMBER\',\'ids\'..KEYS[1]) local date = redis.call(\'SRANDMEMBER\',\'dates\'..KEYS[1]) redis.call(\'XADD\',\'X:requests\'..KEYS[1],\'*\',\'empid\',id,\'startDate\',date, \'numDays\',(id%5))" 1 {ot11}';
+  const incrLoop = 'EVAL "for i = 1, 100000 do redis.call(\'INCR\', \'counter\') end return redis.call(\'GET\', \'counter\')" 0';
+  const timed = async (line: string, expectReply: RegExp) => {
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = Date.now();
+      const reply = await run(page, line);
+      times.push(Date.now() - t0);
+      expect(reply).toMatch(expectReply);
+    }
+    return [...times].sort((a, b) => a - b)[1];
+  };
+  const producerMs = await timed(producer, /^\(nil\)\n$/);
+  const loopMs = await timed(incrLoop, /^"\d+00000"\n$/);
+  const report = [
+    '# Scripts in the page (end2end, headless Chromium): Enter to reply shown, medians of 3',
+    `measured_at: ${new Date().toISOString()}`,
+    `producer_eval_ms: ${producerMs}`,
+    `incr_loop_100k_ms: ${loopMs}`,
+    '',
+  ].join('\n');
+  writeFileSync(join(repo, 'bench/page-scripts.txt'), report);
+  console.log(report);
+});
