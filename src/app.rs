@@ -4,6 +4,7 @@
 //! `StoredValue` (Copy, so every handler can hold it), with revision signals that tell
 //! the views what to read again.
 
+use std::cell::Cell;
 use std::time::Duration;
 
 use leptos::html;
@@ -97,13 +98,24 @@ impl AppState {
         }
     }
 
-    /// Times out blocked clients whose deadline passed and prints their replies.
-    pub fn tick(&mut self) -> bool {
-        let due = self.pg.engine.next_timeout().is_some_and(|t| t <= self.pg.engine.now_ms());
-        if due {
-            self.pg.engine.handle_timeouts();
+    /// Times out blocked clients whose deadline passed, runs a running script on until
+    /// `keep_going` says the page needs the thread back, and prints what arrived.
+    pub fn tick(&mut self, keep_going: impl Fn() -> bool) -> bool {
+        loop {
+            let due = self.pg.engine.next_timeout().is_some_and(|t| t <= self.pg.engine.now_ms());
+            if due {
+                self.pg.engine.handle_timeouts();
+            }
+            if !self.pg.engine.script_running() || !keep_going() {
+                break;
+            }
         }
         self.deliver_all()
+    }
+
+    /// Whether a script is running (the page then ticks again at once).
+    pub fn script_running(&self) -> bool {
+        self.pg.engine.script_running()
     }
 }
 
@@ -204,6 +216,36 @@ impl AppCtx {
 }
 
 /// The whole page.
+/// How long a running script may hold the page's thread at a time.
+const SCRIPT_SLICE_MS: f64 = 30.0;
+
+thread_local! {
+    /// A script's slices are being scheduled (one chain of timeouts at a time).
+    static PUMPING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// One tick: timeouts, a slice of a running script, what arrived printed. While a script
+/// runs, the next slice is scheduled at once (after the browser has drawn and read input).
+fn pump(ctx: AppCtx) {
+    let start = web::now_ms();
+    let (printed, waiting, running) = ctx
+        .state
+        .try_update_value(|s| (s.tick(|| web::now_ms() - start < SCRIPT_SLICE_MS), s.tabs.iter().any(|t| t.console.is_waiting()), s.script_running()))
+        .unwrap_or((false, false, false));
+    if printed {
+        ctx.sync();
+        ctx.tabs.update(|n| *n += 1);
+        ctx.refresh_keys(0);
+    }
+    if waiting {
+        ctx.clock.update(|n| *n += 1);
+    }
+    PUMPING.with(|p| p.set(running));
+    if running {
+        set_timeout(move || pump(ctx), Duration::ZERO);
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     let seed = web::random_seed();
@@ -237,17 +279,12 @@ pub fn App() -> impl IntoView {
     }
 
     // Blocked commands time out on their own (XREAD BLOCK 2000): check ten times a
-    // second, like Redis's event loop would within its hz.
+    // second, like Redis's event loop would within its hz. A running script runs on in
+    // slices of at most SCRIPT_SLICE_MS, the page handling input and drawing in between.
     if let Ok(handle) = set_interval_with_handle(
         move || {
-            let (printed, waiting) = ctx.state.try_update_value(|s| (s.tick(), s.tabs.iter().any(|t| t.console.is_waiting()))).unwrap_or((false, false));
-            if printed {
-                ctx.sync();
-                ctx.tabs.update(|n| *n += 1);
-                ctx.refresh_keys(0);
-            }
-            if waiting {
-                ctx.clock.update(|n| *n += 1);
+            if !PUMPING.with(Cell::get) {
+                pump(ctx);
             }
         },
         Duration::from_millis(100),

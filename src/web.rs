@@ -80,6 +80,11 @@ pub fn remove_boot_message() {
     }
 }
 
+/// Milliseconds since navigation start (`performance.now()`), 0 where unavailable.
+pub fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+}
+
 /// Marks the page interactive: `data-ready-ms` on <html> holds the time since
 /// navigation start, read by the end-to-end timing probe.
 pub fn mark_ready() {
