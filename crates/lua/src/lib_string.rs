@@ -71,6 +71,9 @@ pub fn open(vm: &mut Vm) {
         let v = vm.new_native(name, f);
         vm.set_field(string, name, v);
     }
+    // 5.1 registers a placeholder under "gfind", then stores gmatch itself there.
+    let gmatch = vm.get_field(string, "gmatch");
+    vm.set_field(string, "gfind", gmatch);
     vm.set_global("string", Value::Table(string));
     let meta = vm.new_table_sized(0, 1);
     vm.set_field(meta, "__index", Value::Table(string));
