@@ -72,11 +72,9 @@ fn redis_vm() -> Vm {
         vm.set_readonly(meta, true);
     }
     // A stand-in for Redis's table library (not ported yet), read-only as there.
-    for lib in ["table"] {
-        let t = vm.new_table();
-        vm.set_readonly(t, true);
-        vm.set_global(lib, Value::Table(t));
-    }
+    let table = vm.new_table();
+    vm.set_readonly(table, true);
+    vm.set_global("table", Value::Table(table));
     let g = vm.globals();
     vm.set_metatable(g, Some(meta));
     vm.set_readonly(g, true);
