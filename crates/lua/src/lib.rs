@@ -75,6 +75,7 @@ pub mod coroutine;
 pub mod debug;
 pub mod heap;
 mod lib_base;
+pub mod lib_string;
 pub mod number;
 pub mod proto;
 pub mod syntax;
