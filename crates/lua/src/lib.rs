@@ -77,6 +77,7 @@ pub mod heap;
 mod lib_base;
 pub mod number;
 pub mod proto;
+pub mod redis_libs;
 pub mod syntax;
 pub mod table;
 pub mod value;
