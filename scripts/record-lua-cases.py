@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Record what a real redis-server 7.0 (Lua 5.1.5) answers to the Lua VM's script cases.
 
-    python3 scripts/record-lua-cases.py
+    python3 scripts/record-lua-cases.py [case directory]
 
-Reads crates/lua/tests/scripts/cases.txt: cases separated by lines `=== <name>`, each the
+Reads cases.txt of the case directory (crates/lua/tests/scripts unless given, e.g.
+crates/lua/tests/redis_libs): cases separated by lines `=== <name>`, each the
 text of a script. Starts its own redis-server on a free loopback port, sends each script as
-`EVAL <script> 0` over a raw socket, and writes crates/lua/tests/scripts/recorded.txt: per
+`EVAL <script> 0` over a raw socket (all cases on one server, in order: state a script
+leaves in the Lua interpreter, such as cjson's configuration, is seen by the next ones), and
+writes recorded.txt next to cases.txt: per
 case `=== <name>` then the reply, one item per line:
   int:<n> | bulk:<escaped> | nil | status:<escaped> | err:<escaped> | array:<count>
 (array elements follow on the next lines). Escapes: \\\\, \\n, \\r, \\xHH for other bytes
@@ -113,7 +116,8 @@ def read_cases(path):
 
 
 def main():
-    cases = read_cases(os.path.join(DIR, "cases.txt"))
+    case_dir = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else DIR
+    cases = read_cases(os.path.join(case_dir, "cases.txt"))
     port = free_port()
     tmp = tempfile.mkdtemp()
     server = subprocess.Popen(
@@ -136,7 +140,7 @@ def main():
             conn.reply(out)
             lines.append("=== " + name)
             lines.extend(out)
-        with open(os.path.join(DIR, "recorded.txt"), "w") as f:
+        with open(os.path.join(case_dir, "recorded.txt"), "w") as f:
             f.write("\n".join(lines) + "\n")
         print("recorded %d cases" % len(cases))
     finally:
