@@ -99,7 +99,8 @@ fn reply(vm: &Vm, v: &Value, out: &mut Vec<String>) {
 
 /// C's `(long long)` of a double on x86-64: out of range and NaN give LLONG_MIN.
 fn c_long_long(n: f64) -> i64 {
-    if (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&n) {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if (-TWO_63..TWO_63).contains(&n) {
         n as i64
     } else {
         i64::MIN
@@ -174,5 +175,30 @@ fn redis_libs_match_redis() {
         .expect("the VM does not panic");
     if !failures.is_empty() {
         panic!("{} of {total} scripts differ:\n{}", failures.len(), failures.join("\n"));
+    }
+}
+
+/// Results that would take gigabytes (a big string many times, a table that contains
+/// itself at every level, a sparse array of 2^40 nulls) are refused with Lua's memory
+/// error instead of being built (the VM's own bounds, so not recorded from Redis).
+#[test]
+fn huge_results_are_refused_not_built() {
+    const REP: &str =
+        "local function rep(s, n) local r = '' while n > 0 do if n % 2 == 1 then r = r .. s end s = s .. s n = (n - n % 2) / 2 end return r end ";
+    let scripts = [
+        "local s = rep('x', 2^24) local t = {} for i = 1, 100 do t[i] = s end return cmsgpack.pack(t)",
+        "local s = rep('x', 2^24) local t = {} for i = 1, 100 do t[i] = s end return cjson.encode(t)",
+        "local t = {} for i = 1, 8 do t[i] = t end return cmsgpack.pack(t)",
+        "cjson.encode_sparse_array(false, 0) return cjson.encode({[2^40] = 1})",
+    ];
+    for script in scripts {
+        let src = format!("{REP}{script}");
+        let got = std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(move || run_script(&mut redis_vm(), &src))
+            .expect("spawn a test thread")
+            .join()
+            .expect("the VM does not panic");
+        assert_eq!(got, "err:not enough memory", "{script}");
     }
 }
