@@ -78,6 +78,7 @@ mod lib_base;
 pub mod lib_string;
 pub mod number;
 pub mod proto;
+pub mod redis_libs;
 pub mod syntax;
 pub mod table;
 pub mod value;

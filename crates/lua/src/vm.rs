@@ -1154,6 +1154,8 @@ impl Vm {
                 let prefix = if native { "function: builtin: " } else { "function: " };
                 LuaStr::from(format!("{prefix}0x{:08x}", 0x2000_0000u64 + r.0 as u64 * 64).as_str())
             }
+            // `%p` as glibc prints it: a NULL pointer (cjson.null) is "(nil)".
+            Value::LightUserData(0) => LuaStr::from("userdata: (nil)"),
             Value::LightUserData(p) => LuaStr::from(format!("userdata: 0x{:08x}", p).as_str()),
             Value::UserData(r) => LuaStr::from(format!("userdata: 0x{:08x}", 0x3000_0000u64 + r.0 as u64 * 64).as_str()),
             Value::Thread(r) => LuaStr::from(format!("thread: 0x{:08x}", 0x4000_0000u64 + r.0 as u64 * 64).as_str()),
