@@ -71,9 +71,11 @@ pub(crate) fn build(bridge: &SharedBridge, functions: bool) -> (Vm, usize) {
     (vm, trampoline)
 }
 
-/// Opens the libraries that `lua51` provides beyond base and coroutine.
+/// Opens the libraries that `lua51` provides beyond base and coroutine: string, and
+/// Redis's cjson, cmsgpack, bit and struct.
 fn open_libraries(vm: &mut Vm) {
-    let _ = vm;
+    lua51::lib_string::open(vm);
+    lua51::redis_libs::open(vm);
 }
 
 /// Runs a helper chunk with `args`, returning its result (a function).
