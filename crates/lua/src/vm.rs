@@ -80,6 +80,12 @@ pub(crate) struct Frame {
     pub(crate) entry: bool,
 }
 
+/// Where an error was raised (see `Vm::error_site`).
+struct ErrorSite {
+    source: String,
+    line: i64,
+}
+
 /// A native suspended on a host request: where its results go.
 struct Pending {
     func: usize,
@@ -283,6 +289,8 @@ pub struct Vm {
     raised: Option<Value>,
     /// The running native was called by pcall/xpcall (a native caller, for `where_`).
     native_called_by_pcall: bool,
+    /// Where the error being raised was raised, until something catches it.
+    error_site: Option<ErrorSite>,
     /// Set by pcall just before it calls its callee.
     pub(crate) pcall_pending: bool,
     /// A call made from Rust (`call`, `start`) is being set up: a coroutine cannot be
@@ -331,6 +339,7 @@ impl Vm {
             running: false,
             raised: None,
             native_called_by_pcall: false,
+            error_site: None,
             pcall_pending: false,
             direct_call: false,
             stack_base: 0,
@@ -594,6 +603,7 @@ impl Vm {
         self.native_depth = 0;
         self.top = 0;
         self.raised = None;
+        self.error_site = None;
     }
 
     /// Runs the started call for at most `fuel` instructions.
@@ -708,7 +718,27 @@ impl Vm {
         self.current_native = saved_native;
         self.native_called_by_pcall = saved_by_pcall;
         self.stack.truncate(func);
+        if result.is_err() && self.error_site.is_none() {
+            // A native failed: called by a native, the error is in C code; called by an
+            // instruction (a metamethod), it is at that instruction.
+            self.error_site = if by_native { Some(ErrorSite { source: "=[C]".to_string(), line: -1 }) } else { self.top_frame_site() };
+        }
         result
+    }
+
+    /// The source and current line of the innermost Lua frame.
+    fn top_frame_site(&self) -> Option<ErrorSite> {
+        let f = self.frames.last()?;
+        let line = f.proto.lines.get(f.pc.saturating_sub(1)).copied().unwrap_or(0);
+        Some(ErrorSite { source: f.proto.source.to_string(), line: line as i64 })
+    }
+
+    /// Where the error being handled was raised, as Redis's error handler reports it
+    /// (`debug.getinfo` of the raising function, or of its caller when that is a native):
+    /// the Lua function's source and current line, or `=[C]` and -1 when a native called
+    /// by a native raised it. Meant for `xpcall` handlers.
+    pub fn error_site(&self) -> Option<(String, i64)> {
+        self.error_site.as_ref().map(|s| (s.source.clone(), s.line))
     }
 
     // ---- errors ----
@@ -1534,13 +1564,16 @@ impl Vm {
     }
 
     fn handle_error_value(&mut self, e: Value, handler: Option<Value>) -> Value {
-        match handler {
+        let e = match handler {
             None => e,
             Some(h) => match self.call_from(h, vec![e], false) {
                 Ok(r) => r.into_iter().next().unwrap_or(Value::Nil),
                 Err(_) => Value::str("error in error handling"),
             },
-        }
+        };
+        // Caught: the next error has its own site.
+        self.error_site = None;
+        e
     }
 
     /// `execute` for a frame just pushed from Rust at depth `stop`.
@@ -1564,6 +1597,9 @@ impl Vm {
                     Err(e) => e,
                 },
             };
+            if self.error_site.is_none() {
+                self.error_site = self.top_frame_site();
+            }
             // Frames below `stop` belong to whoever started this run; a coroutine resumed
             // during it is entirely ours.
             let floor = if self.cur_thread == start_thread { stop } else { 0 };
@@ -1572,6 +1608,8 @@ impl Vm {
                 .find(|&i| matches!(self.frames[i].kind, FrameKind::Protected | FrameKind::CoroutineBase));
             if let Some(i) = caught {
                 if self.frames[i].kind == FrameKind::CoroutineBase {
+                    // Caught by the resume (or raised again at `wrap`'s call site).
+                    self.error_site = None;
                     if let Some(e) = self.co_die(err) {
                         pending_err = Some(e);
                     }

@@ -240,8 +240,15 @@ pub(crate) fn error_handler(vm: &mut Vm, args: Vec<Value>) -> R {
             }
         }
     };
-    if let Some((source, line)) = position(&vm.where_(1)) {
-        let source = vm.new_string(format!("@{source}").as_bytes());
+    let site = match vm.error_site() {
+        // Scripts and libraries are named `@user_script` / `@user_function` in Redis;
+        // `=[C]` and the chunks of `loadstring` keep their names.
+        Some((source, line)) if source == super::CHUNK || source == super::functions::CHUNK => Some((format!("@{source}"), line)),
+        Some(site) => Some(site),
+        None => position(&vm.where_(1)).map(|(source, line)| (format!("@{source}"), line as i64)),
+    };
+    if let Some((source, line)) = site {
+        let source = vm.new_string(source.as_bytes());
         let _ = vm.raw_set(t, Value::str("source"), source);
         let _ = vm.raw_set(t, Value::str("line"), Value::Number(line as f64));
     }
