@@ -672,6 +672,12 @@ impl Vm {
         self.running
     }
 
+    /// Whether the running native can suspend the VM with `NativeReturn::Yield`: it was
+    /// called by Lua code of the run, not from inside another native or a metamethod.
+    pub fn can_yield(&self) -> bool {
+        self.native_depth == 0
+    }
+
     /// Calls `f` from a native (re-entrant): runs to completion, borrowing fuel if needed.
     /// Values the native holds across this call must be reachable from its arguments or
     /// pinned: a collection can run inside.

@@ -111,8 +111,45 @@ fn command_argv(args: &[Value]) -> Result<Vec<Vec<u8>>, &'static str> {
     Ok(argv)
 }
 
+/// What a native needs to run a command itself when it cannot suspend the VM: while a
+/// chunk of a script runs, the engine it runs for (the run loop does not touch it until
+/// the VM returns), the client and mode.
+pub(crate) struct HostAccess {
+    pub engine: *mut Engine,
+    pub client: ClientId,
+    pub mode: Mode,
+    /// A command run here wrote (SCRIPT KILL then refuses to stop the script).
+    pub wrote: bool,
+}
+
+/// `redis.call` from Lua code that a native called (a gsub callback, a sort comparator, a
+/// metamethod): the VM cannot be suspended there, so the command runs right away, as
+/// in Redis.
+fn call_in_place(vm: &mut Vm, argv: Vec<Vec<u8>>, raise: bool) -> R {
+    let Some(bridge) = bridge(vm) else { return Err(Value::str("attempt to yield across metamethod/C-call boundary")) };
+    let (host, resp) = {
+        let b = bridge.borrow();
+        (b.host.as_ref().map(|h| (h.engine, h.client, h.mode)), b.resp)
+    };
+    let Some((engine, client, mode)) = host else {
+        return Err(Value::str("attempt to yield across metamethod/C-call boundary"));
+    };
+    // SAFETY: `host` is set by the run loop only for the duration of one `Vm::run`, from
+    // the `&mut Engine` the loop holds and does not use until `run` returns (then it
+    // clears `host`); natives run inside that call, one at a time, so this is the only
+    // live access to the engine.
+    let engine = unsafe { &mut *engine };
+    let mut wrote = false;
+    let reply = run_command(engine, client, &argv, mode, resp, &mut wrote);
+    if let Some(h) = bridge.borrow_mut().host.as_mut() {
+        h.wrote |= wrote;
+    }
+    answer(vm, reply, raise, resp).map(NativeReturn::Values)
+}
+
 fn generic_call(vm: &mut Vm, args: Vec<Value>, raise: bool) -> R {
     match command_argv(&args) {
+        Ok(argv) if !vm.can_yield() => call_in_place(vm, argv, raise),
         Ok(argv) => Ok(NativeReturn::Yield(Box::new(Request { argv, raise }))),
         Err(msg) => {
             let t = raise_table(vm, msg);

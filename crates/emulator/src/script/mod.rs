@@ -59,6 +59,8 @@ pub(crate) struct Bridge {
     /// The functions `redis.register_function` registered while a library loads (None:
     /// no library is loading).
     pub registering: Option<Vec<functions::Registered>>,
+    /// The engine, while a chunk of a script runs (see `api::HostAccess`).
+    pub host: Option<api::HostAccess>,
 }
 
 pub(crate) type SharedBridge = Rc<RefCell<Bridge>>;
@@ -293,8 +295,13 @@ impl Scripting {
                 break Outcome::Killed;
             }
             let slice = SLICE_FUEL.min(budget.saturating_sub(running.spent).max(1));
+            bridge.borrow_mut().host = Some(api::HostAccess { engine: &mut *engine, client, mode: running.mode, wrote: false });
             let state = self.state(running.is_eval);
-            match state.vm.run(slice) {
+            let result = state.vm.run(slice);
+            if let Some(host) = bridge.borrow_mut().host.take() {
+                running.wrote |= host.wrote;
+            }
+            match result {
                 Ok(VmOutcome::Finished(values)) => break Outcome::Done(Ok(values)),
                 Err(e) => break Outcome::Done(Err(e)),
                 Ok(VmOutcome::Paused) => running.spent = running.spent.saturating_add(slice),
