@@ -22,10 +22,11 @@ pub(crate) fn as_number(v: &Value) -> Option<f64> {
 
 /// C's `(long long)` of a double on x86-64: out of range and NaN give LLONG_MIN.
 fn truncate(d: f64) -> i64 {
-    if d.is_nan() || d >= 9.223_372_036_854_775_808e18 || d < -9.223_372_036_854_775_808e18 {
-        i64::MIN
-    } else {
+    const TWO_POW_63: f64 = (1u64 << 63) as f64;
+    if (-TWO_POW_63..TWO_POW_63).contains(&d) {
         d as i64
+    } else {
+        i64::MIN
     }
 }
 

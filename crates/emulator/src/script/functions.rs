@@ -175,9 +175,26 @@ pub(crate) struct Registered {
 pub struct Functions {
     pub registry: Registry,
     lua: Option<LuaState>,
+    /// Every callback pinned by a load, to unpin those of dropped libraries.
+    pinned: Vec<usize>,
 }
 
 impl Functions {
+    /// Unpins the callbacks no library of the registry holds any more (FUNCTION DELETE,
+    /// FLUSH, a replaced library): called where the registry is the whole truth.
+    fn release_dropped(&mut self) {
+        let live: std::collections::BTreeSet<usize> =
+            self.registry.libraries.values().flat_map(|l| l.functions.values().map(|f| f.callback)).collect();
+        let Some(state) = self.lua.as_mut() else { return };
+        for pin in std::mem::take(&mut self.pinned) {
+            if live.contains(&pin) {
+                self.pinned.push(pin);
+            } else {
+                state.vm.unpin(pin);
+            }
+        }
+    }
+
     /// The functions' Lua state, created with the first library.
     pub(crate) fn state(&mut self, bridge: &SharedBridge) -> &mut LuaState {
         self.lua.get_or_insert_with(|| LuaState::new(bridge, true))
@@ -359,6 +376,7 @@ impl Scripting {
         if registered.is_empty() {
             return Err("No functions registered".into());
         }
+        self.functions.pinned.extend(registered.iter().map(|r| r.callback));
         let functions = registered
             .into_iter()
             .map(|r| (r.name.clone(), FunctionInfo { name: r.name, description: r.description, flags: r.flags, callback: r.callback }))
@@ -385,6 +403,7 @@ impl Scripting {
 
     /// FUNCTION LOAD into the server's libraries.
     pub(crate) fn load_library(&mut self, code: &[u8], replace: bool, fuel: u64) -> Result<String, String> {
+        self.functions.release_dropped();
         let mut registry = std::mem::take(&mut self.functions.registry);
         let result = self.create_library(&mut registry, code, replace, fuel);
         self.functions.registry = registry;
@@ -405,6 +424,7 @@ impl Engine {
         let Some(mut scripting) = self.scripting.take() else {
             return Reply::error("ERR Function not found");
         };
+        scripting.functions.release_dropped();
         let found = scripting.functions.registry.find(name).map(|(_, f)| (f.name.clone(), f.callback, f.flags));
         let reply = match found {
             None => Reply::error("ERR Function not found"),

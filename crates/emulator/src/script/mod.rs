@@ -38,6 +38,9 @@ pub const DEFAULT_FUEL_BUDGET: u64 = 3_000_000_000;
 /// The work a script does before the engine answers anything else (then it goes on in
 /// `Engine::continue_script` calls): a few milliseconds.
 const CHUNK_FUEL: u64 = 1_000_000;
+/// The most fuel Lua code run by a native (or a native's own work) may borrow past a
+/// slice (the VM's default).
+const MAX_NESTED_FUEL: u64 = 200_000_000;
 /// What a command run by `redis.call` counts against the budget.
 const COMMAND_FUEL: u64 = 100;
 /// The most memory the Lua heap may use (the page sets maxmemory 64mb for the same
@@ -71,6 +74,9 @@ struct Cached {
     function: usize,
 }
 
+/// A function's keys and arguments (FCALL passes them as two tables).
+type FunctionArgs<'a> = (&'a [Vec<u8>], &'a [Vec<u8>]);
+
 /// A Lua state and the pin of its trampoline (`sandbox::TRAMPOLINE`).
 pub(crate) struct LuaState {
     pub vm: Vm,
@@ -85,7 +91,7 @@ impl LuaState {
     }
 
     /// Starts `f` under the error handler (with `(keys, args)` for a function).
-    fn start(&mut self, f: Value, params: Option<(&[Vec<u8>], &[Vec<u8>])>) -> Result<(), Value> {
+    fn start(&mut self, f: Value, params: Option<FunctionArgs>) -> Result<(), Value> {
         let trampoline = self.vm.pinned(self.trampoline);
         let mut args = vec![f];
         if let Some((keys, argv)) = params {
@@ -297,6 +303,9 @@ impl Scripting {
             let slice = SLICE_FUEL.min(budget.saturating_sub(running.spent).max(1));
             bridge.borrow_mut().host = Some(api::HostAccess { engine: &mut *engine, client, mode: running.mode, wrote: false });
             let state = self.state(running.is_eval);
+            // Work a native does (a pattern match, Lua code a native calls) cannot pause:
+            // it borrows fuel, at most what the budget has left.
+            state.vm.set_nested_fuel_limit(budget.saturating_sub(running.spent).min(MAX_NESTED_FUEL));
             let result = state.vm.run(slice);
             if let Some(host) = bridge.borrow_mut().host.take() {
                 running.wrote |= host.wrote;
