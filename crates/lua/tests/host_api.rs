@@ -177,3 +177,45 @@ fn closures_survive_collection_with_their_upvalues() {
                local s = 0 for i = 1, 100 do s = s + fs[i]() end return s";
     assert_eq!(run(&mut vm, src, |_| Ok(Vec::new())).unwrap(), vec!["5050"]);
 }
+
+/// An `xpcall` handler that returns where the error was raised (`Vm::error_site`).
+fn site(vm: &mut Vm, _args: Vec<Value>) -> Result<NativeReturn, Value> {
+    let text = match vm.error_site() {
+        Some((source, line)) => format!("{source}:{line}"),
+        None => "none".to_string(),
+    };
+    Ok(NativeReturn::Values(vec![Value::str(&text)]))
+}
+
+#[test]
+fn error_sites_are_where_errors_were_raised() {
+    let mut vm = vm_with_natives();
+    let f = vm.new_native("site", site);
+    vm.set_global("site", f);
+    let cases = [
+        // A Lua error, and a native called by Lua code: the Lua line.
+        ("return select(2, xpcall(function()\nlocal x = nil\nreturn x.y\nend, site))", "user_script:3"),
+        ("return select(2, xpcall(function()\n\nfail()\nend, site))", "user_script:3"),
+        // Lua code called by a native: the line inside it.
+        ("return select(2, xpcall(function() apply(function()\n\nfail()\nend) end, site))", "user_script:3"),
+        // A native called by a native: C.
+        ("return select(2, xpcall(function() apply(fail) end, site))", "=[C]:-1"),
+        // A caught error does not leave its site to the next one.
+        ("return select(2, xpcall(function() pcall(apply, fail)\nfail() end, site))", "user_script:2"),
+    ];
+    for (src, want) in cases {
+        assert_eq!(run(&mut vm, src, |_| Ok(Vec::new())).unwrap(), vec![want.to_string()], "{src}");
+    }
+}
+
+#[test]
+fn natives_know_whether_they_can_yield() {
+    fn can(vm: &mut Vm, _args: Vec<Value>) -> Result<NativeReturn, Value> {
+        Ok(NativeReturn::Values(vec![Value::Bool(vm.can_yield())]))
+    }
+    let mut vm = vm_with_natives();
+    let f = vm.new_native("can", can);
+    vm.set_global("can", f);
+    let out = run(&mut vm, "return tostring(can()), tostring(apply(can)), tostring(select(2, pcall(can)))", |_| Ok(Vec::new()));
+    assert_eq!(out.unwrap(), vec!["true", "false", "true"]);
+}

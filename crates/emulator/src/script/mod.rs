@@ -566,6 +566,24 @@ mod tests {
     }
 
     #[test]
+    fn redis_call_runs_inside_callbacks_of_natives() {
+        let (mut e, c) = engine();
+        let r = eval(&mut e, c, "return (string.gsub('ab', '%w', function(k) return redis.call('incr', k) end))", &["0"]);
+        assert_eq!(r, Reply::bulk_str("11"));
+        let r = eval(&mut e, c, "return string.gsub('a', '%w', function(k) return redis.call('nosuch') end)", &["0"]);
+        assert!(matches!(&r, Reply::Error(t) if t.starts_with("ERR Unknown Redis command called from script script: ")), "{r:?}");
+    }
+
+    #[test]
+    fn script_flush_forgets_what_scripts_configured() {
+        let (mut e, c) = engine();
+        assert_eq!(eval(&mut e, c, "cjson.encode_max_depth(1) return 1", &["0"]), Reply::Integer(1));
+        assert!(eval(&mut e, c, "return cjson.encode({{1}})", &["0"]).is_error());
+        e.execute(c, &[b"SCRIPT".to_vec(), b"FLUSH".to_vec()]);
+        assert_eq!(eval(&mut e, c, "return cjson.encode({{1}})", &["0"]), Reply::bulk_str("[[1]]"));
+    }
+
+    #[test]
     fn sha1_of_known_texts() {
         assert_eq!(sha1_hex(b""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
         assert_eq!(sha1_hex(b"return 1"), "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
