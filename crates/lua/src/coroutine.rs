@@ -148,8 +148,10 @@ impl Vm {
         let status = self.heap.threads.get(id).map_or(CoStatus::Dead, |c| c.status);
         let refusal = match status {
             CoStatus::Suspended => None,
+            // 5.1.5's auxresume: "cannot resume %s coroutine" with costatus's name.
             CoStatus::Dead => Some("cannot resume dead coroutine"),
-            _ => Some("cannot resume non-suspended coroutine"),
+            CoStatus::Running => Some("cannot resume running coroutine"),
+            CoStatus::Normal => Some("cannot resume normal coroutine"),
         };
         if let Some(msg) = refusal {
             if wrapped.is_some() {
