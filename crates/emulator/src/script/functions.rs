@@ -322,6 +322,7 @@ fn run_body(state: &mut LuaState, f: Value, fuel: u64) -> Result<(), String> {
     let _ = vm.raw_set(g, Value::str("redis"), redis);
     let started = state.start(f, None);
     let vm = &mut state.vm;
+    vm.set_nested_fuel_limit(fuel.min(super::MAX_NESTED_FUEL));
     let mut spent: u64 = 0;
     let result = match started {
         Err(e) => Err(format!("ERR {}", convert::error_value_text(vm, &e))),
