@@ -29,6 +29,8 @@ const MAX_TAG_LOOP: usize = 100;
 /// default (`Vm::set_nested_fuel_limit`).
 const MAX_BORROWED_FUEL: u64 = 200_000_000;
 const BORROW_STEP: u64 = 1_000_000;
+/// The error of a nested run, or a native's work, that spent more than it may borrow.
+const BUDGET_EXHAUSTED: &str = "instruction budget exhausted inside a nested call";
 
 /// What a native function returns.
 pub enum NativeReturn {
@@ -365,6 +367,31 @@ impl Vm {
     /// exhausted inside a nested call" (default 200 million).
     pub fn set_nested_fuel_limit(&mut self, instructions: u64) {
         self.max_borrowed = instructions;
+    }
+
+    /// How much work a native may still do in one go, in instructions: the fuel left in
+    /// this run plus what it may borrow (`set_nested_fuel_limit`). For natives whose work
+    /// is long and cannot pause (a pattern match); charge it with `consume_fuel`.
+    pub fn fuel_available(&self) -> u64 {
+        self.fuel.saturating_add(self.max_borrowed.saturating_sub(self.borrowed))
+    }
+
+    /// Charges `units` instructions' worth of a native's work to the run: taken from the
+    /// fuel left, the rest borrowed as Lua code run by a native borrows (the next run pays
+    /// it back); past the borrowing limit it fails with the VM's budget error.
+    pub fn consume_fuel(&mut self, units: u64) -> Result<(), Value> {
+        if units <= self.fuel {
+            self.fuel -= units;
+            return Ok(());
+        }
+        let excess = units - self.fuel;
+        self.fuel = 0;
+        if self.borrowed.saturating_add(excess) > self.max_borrowed {
+            self.borrowed = self.max_borrowed;
+            return Err(self.rt_error(BUDGET_EXHAUSTED));
+        }
+        self.borrowed += excess;
+        Ok(())
     }
 
     /// A string value (accounted as allocated memory).
@@ -1691,7 +1718,7 @@ impl Vm {
                     }
                     if self.borrowed >= self.max_borrowed {
                         save!();
-                        return Err(self.rt_error("instruction budget exhausted inside a nested call"));
+                        return Err(self.rt_error(BUDGET_EXHAUSTED));
                     }
                     self.borrowed += BORROW_STEP;
                     self.fuel = BORROW_STEP;
