@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Record what a real redis-server 7.0 (Lua 5.1.5) answers to the Lua VM's script cases.
 
-    python3 scripts/record-lua-cases.py
+    python3 scripts/record-lua-cases.py            # cases.txt -> recorded.txt
+    python3 scripts/record-lua-cases.py stdlib     # stdlib_cases.txt -> stdlib_recorded.txt
 
-Reads crates/lua/tests/scripts/cases.txt: cases separated by lines `=== <name>`, each the
-text of a script. Starts its own redis-server on a free loopback port, sends each script as
-`EVAL <script> 0` over a raw socket, and writes crates/lua/tests/scripts/recorded.txt: per
-case `=== <name>` then the reply, one item per line:
+Reads crates/lua/tests/scripts/cases.txt (or <set>_cases.txt): cases separated by lines
+`=== <name>`, each the text of a script. Starts its own redis-server on a free loopback
+port, sends each script in order as `EVAL <script> 0` over a raw socket (one server for
+all: state Lua keeps between scripts, like math.random's generator, runs on), and writes
+crates/lua/tests/scripts/recorded.txt (or <set>_recorded.txt): per case `=== <name>` then
+the reply, one item per line:
   int:<n> | bulk:<escaped> | nil | status:<escaped> | err:<escaped> | array:<count>
 (array elements follow on the next lines). Escapes: \\\\, \\n, \\r, \\xHH for other bytes
 outside printable ASCII. Python standard library only.
@@ -113,7 +116,8 @@ def read_cases(path):
 
 
 def main():
-    cases = read_cases(os.path.join(DIR, "cases.txt"))
+    prefix = sys.argv[1] + "_" if len(sys.argv) > 1 else ""
+    cases = read_cases(os.path.join(DIR, prefix + "cases.txt"))
     port = free_port()
     tmp = tempfile.mkdtemp()
     server = subprocess.Popen(
@@ -136,7 +140,7 @@ def main():
             conn.reply(out)
             lines.append("=== " + name)
             lines.extend(out)
-        with open(os.path.join(DIR, "recorded.txt"), "w") as f:
+        with open(os.path.join(DIR, prefix + "recorded.txt"), "w") as f:
             f.write("\n".join(lines) + "\n")
         print("recorded %d cases" % len(cases))
     finally:
