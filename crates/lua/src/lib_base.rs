@@ -33,6 +33,10 @@ fn ret1(v: Value) -> R {
 /// (`unpack`'s limit, arguments included).
 pub(crate) const MAX_C_STACK: usize = 8000;
 
+/// A chunk `load` reads past this size is refused ("not enough memory"): the host (a
+/// browser tab) must not run out of memory.
+const MAX_CHUNK: usize = 64 << 20;
+
 /// Where the host's error function is kept in the registry.
 const ERROR_HANDLER_KEY: &str = "lua51.error_handler";
 
@@ -574,6 +578,10 @@ fn lua_load(vm: &mut Vm, args: Vec<Value>) -> R {
         }
         vm.consume_fuel(bytes.len() as u64 / 64)?;
         code.extend_from_slice(bytes.as_bytes());
+        if code.len() > MAX_CHUNK {
+            // LUA_ERRMEM: the message, without the error function.
+            return ret(vec![Value::Nil, Value::str("not enough memory")]);
+        }
     }
     let compiled = compile(vm, &code, chunk_name.as_bytes());
     load_result(vm, compiled)

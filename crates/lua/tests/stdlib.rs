@@ -79,7 +79,7 @@ fn redis_vm() -> Vm {
     vm.set_field(string_meta, "__index", Value::Table(string));
     vm.string_meta = Some(string_meta);
     let handler = vm.new_native("__redis__err__handler", redis_error_handler);
-    lua51::lib_base::set_error_handler(&mut vm, handler);
+    lua51::set_error_handler(&mut vm, handler);
     for lib in ["string", "table", "math", "coroutine"] {
         if let Value::Table(t) = vm.get_global(lib) {
             vm.set_readonly(t, true);
