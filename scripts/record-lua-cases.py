@@ -3,13 +3,14 @@
 
     python3 scripts/record-lua-cases.py                # cases.txt -> recorded.txt
     python3 scripts/record-lua-cases.py string         # string_cases.txt -> string_recorded.txt
+    python3 scripts/record-lua-cases.py stdlib         # stdlib_cases.txt -> stdlib_recorded.txt
     python3 scripts/record-lua-cases.py <directory>    # e.g. crates/lua/tests/redis_libs
 
 Reads cases.txt (or <set>_cases.txt) of the case directory (crates/lua/tests/scripts unless
 a directory is given): cases separated by lines `=== <name>`, each the
 text of a script. Starts its own redis-server on a free loopback port, sends each script as
 `EVAL <script> 0` over a raw socket (all cases on one server, in order: state a script
-leaves in the Lua interpreter, such as cjson's configuration, is seen by the next ones), and
+leaves in the Lua interpreter, such as cjson's configuration or math.random's generator, is seen by the next ones), and
 writes recorded.txt (or <set>_recorded.txt) next to the cases: per
 case `=== <name>` then the reply, one item per line:
   int:<n> | bulk:<escaped> | nil | status:<escaped> | err:<escaped> | array:<count>

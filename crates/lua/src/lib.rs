@@ -54,7 +54,9 @@
 //!   limit, `__call`, arithmetic, `__concat`, `__eq` with 5.1's same-metamethod rule,
 //!   `__lt`, `__le` with the `not (b < a)` fallback, `__len` for non-tables, `__tostring`,
 //!   `__metatable`), pcall/xpcall/error levels. `coroutine`: threads switched inside the
-//!   loop. `lib_base`: the base library (without print, load*, getfenv/setfenv).
+//!   loop. `lib_base`: the base library as Redis has it (no print, dofile, getfenv/setfenv).
+//!   `lib_table`, `lib_math`: 5.1's table and math libraries with Redis's `math.random`
+//!   (the host opens them: `lib_table::open(&mut vm)`, `lib_math::open(&mut vm)`).
 //!
 //! Differences from PUC Lua 5.1 (known, deliberate or not yet done):
 //! - Only the base and coroutine libraries are here (string, table, math, os, cjson, ...
@@ -77,6 +79,8 @@ pub mod heap;
 mod lib_base;
 pub mod lib_string;
 pub mod number;
+pub mod lib_math;
+pub mod lib_table;
 pub mod proto;
 pub mod redis_libs;
 pub mod syntax;
@@ -84,5 +88,6 @@ pub mod table;
 pub mod value;
 pub mod vm;
 
+pub use lib_base::{chunk_id, set_error_handler};
 pub use value::{FuncRef, LuaStr, TableRef, Value};
 pub use vm::{NativeReturn, Outcome, Vm};
