@@ -491,10 +491,22 @@ pub fn chunk_id(source: &[u8], size: usize) -> String {
 fn compile(vm: &mut Vm, code: &[u8], chunk_name: &[u8]) -> Result<Value, String> {
     let compile_name = chunk_id(chunk_name, 80);
     let chunk = crate::syntax::parse(code).map_err(|e| e.text(&compile_name))?;
-    let proto = crate::compiler::compile(&chunk, &chunk_id(chunk_name, 60)).map_err(|e| e.text(&compile_name))?;
+    let mut proto = crate::compiler::compile(&chunk, &chunk_id(chunk_name, 60)).map_err(|e| e.text(&compile_name))?;
+    set_chunk_name(&mut proto, &LuaStr::new(chunk_name));
     vm.heap.debt += code.len();
     let closure = LuaClosure { proto, upvals: Box::new([]) };
     Ok(Value::Function(vm.heap.new_function(Function::Lua(closure))))
+}
+
+/// Records the name a chunk was loaded with in it and its nested functions (they are
+/// only held by their parent right after compiling).
+fn set_chunk_name(proto: &mut std::rc::Rc<crate::proto::Proto>, name: &LuaStr) {
+    if let Some(p) = std::rc::Rc::get_mut(proto) {
+        p.chunk_name = Some(name.clone());
+        for child in &mut p.protos {
+            set_chunk_name(child, name);
+        }
+    }
 }
 
 /// `load_aux`: the function, or nil and the message.

@@ -12,6 +12,7 @@
 //!   `luaL_register` creates it, so `pairs(math)` visits them in Redis's order.
 
 use std::cell::Cell;
+use std::rc::Rc;
 
 use crate::lib_base::{c_int, check_int, check_number};
 use crate::value::Value;
@@ -28,6 +29,12 @@ const RADIANS_PER_DEGREE: f64 = std::f64::consts::PI / 180.0;
 
 /// Creates the `math` table (in `math_funcs`' order, then `pi`, `huge` and `mod`).
 pub fn open(vm: &mut Vm) {
+    open_with_generator(vm, Rc::new(Rand48::new()));
+}
+
+/// `open` with a generator the host shares: Redis's is one C global, shared by EVAL's Lua
+/// state and the functions' and kept when SCRIPT FLUSH makes a new state.
+pub fn open_with_generator(vm: &mut Vm, generator: Rc<Rand48>) {
     let natives: [(&'static str, crate::heap::NativeFn); 26] = [
         ("abs", |vm, a| unary(vm, a, f64::abs)),
         ("acos", |vm, a| unary(vm, a, f64::acos)),
@@ -58,7 +65,7 @@ pub fn open(vm: &mut Vm) {
     ];
     // luaL_register sizes the table for its functions (28 with random and randomseed).
     let math = vm.new_table_sized(0, 28);
-    let generator = vm.new_userdata(Box::new(Rand48::new()), None);
+    let generator = vm.new_userdata(Box::new(generator), None);
     for (name, f) in natives {
         let v = vm.new_native(name, f);
         vm.set_field(math, name, v);
@@ -202,7 +209,7 @@ const LRAND48_MAX: f64 = i32::MAX as f64;
 /// The generator bound to the running `random`/`randomseed`.
 fn generator(vm: &Vm) -> Option<&Rand48> {
     let v = vm.native_upvalue(0);
-    vm.userdata(&v).and_then(|d| d.downcast_ref::<Rand48>())
+    vm.userdata(&v).and_then(|d| d.downcast_ref::<Rc<Rand48>>()).map(|g| &**g)
 }
 
 /// `math.random([m [, n]])`: the generator moves on before the arguments are checked.

@@ -90,8 +90,8 @@ fn check_string(vm: &Vm, args: &[Value], n: usize, fname: &str) -> Result<LuaStr
     }
 }
 
-fn check_number(vm: &Vm, args: &[Value], n: usize, fname: &str) -> Result<f64, Value> {
-    crate::lib_base::check_number(vm, args, n, fname)
+fn check_number(vm: &Vm, args: &[Value], n: usize, _fname: &str) -> Result<f64, Value> {
+    crate::lib_base::check_number(vm, args, n)
 }
 
 /// `luaL_checkinteger`: the number truncated to a C long.

@@ -736,13 +736,18 @@ impl Vm {
     fn top_frame_site(&self) -> Option<ErrorSite> {
         let f = self.frames.last()?;
         let line = f.proto.lines.get(f.pc.saturating_sub(1)).copied().unwrap_or(0);
-        Some(ErrorSite { source: f.proto.source.to_string(), line: line as i64 })
+        let source = match &f.proto.chunk_name {
+            Some(name) => name.to_str_lossy(),
+            None => format!("@{}", f.proto.source),
+        };
+        Some(ErrorSite { source, line: line as i64 })
     }
 
     /// Where the error being handled was raised, as Redis's error handler reports it
     /// (`debug.getinfo` of the raising function, or of its caller when that is a native):
-    /// the Lua function's source and current line, or `=[C]` and -1 when a native called
-    /// by a native raised it. Meant for `xpcall` handlers.
+    /// the Lua function's `source` (the name given to `loadstring`/`load`, or `@<name>` for
+    /// a chunk compiled by `Vm::load`) and current line, or `=[C]` and -1 when a native
+    /// called by a native raised it. Meant for `xpcall` handlers.
     pub fn error_site(&self) -> Option<(String, i64)> {
         self.error_site.as_ref().map(|s| (s.source.clone(), s.line))
     }

@@ -194,14 +194,14 @@ fn error_sites_are_where_errors_were_raised() {
     vm.set_global("site", f);
     let cases = [
         // A Lua error, and a native called by Lua code: the Lua line.
-        ("return select(2, xpcall(function()\nlocal x = nil\nreturn x.y\nend, site))", "user_script:3"),
-        ("return select(2, xpcall(function()\n\nfail()\nend, site))", "user_script:3"),
+        ("return select(2, xpcall(function()\nlocal x = nil\nreturn x.y\nend, site))", "@user_script:3"),
+        ("return select(2, xpcall(function()\n\nfail()\nend, site))", "@user_script:3"),
         // Lua code called by a native: the line inside it.
-        ("return select(2, xpcall(function() apply(function()\n\nfail()\nend) end, site))", "user_script:3"),
+        ("return select(2, xpcall(function() apply(function()\n\nfail()\nend) end, site))", "@user_script:3"),
         // A native called by a native: C.
         ("return select(2, xpcall(function() apply(fail) end, site))", "=[C]:-1"),
         // A caught error does not leave its site to the next one.
-        ("return select(2, xpcall(function() pcall(apply, fail)\nfail() end, site))", "user_script:2"),
+        ("return select(2, xpcall(function() pcall(apply, fail)\nfail() end, site))", "@user_script:2"),
     ];
     for (src, want) in cases {
         assert_eq!(run(&mut vm, src, |_| Ok(Vec::new())).unwrap(), vec![want.to_string()], "{src}");

@@ -278,9 +278,6 @@ pub(crate) fn error_handler(vm: &mut Vm, args: Vec<Value>) -> R {
         }
     };
     let site = match vm.error_site() {
-        // Scripts and libraries are named `@user_script` / `@user_function` in Redis;
-        // `=[C]` and the chunks of `loadstring` keep their names.
-        Some((source, line)) if source == super::CHUNK || source == super::functions::CHUNK => Some((format!("@{source}"), line)),
         Some(site) => Some(site),
         None => position(&vm.where_(1)).map(|(source, line)| (format!("@{source}"), line as i64)),
     };

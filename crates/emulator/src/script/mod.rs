@@ -64,6 +64,9 @@ pub(crate) struct Bridge {
     pub registering: Option<Vec<functions::Registered>>,
     /// The engine, while a chunk of a script runs (see `api::HostAccess`).
     pub host: Option<api::HostAccess>,
+    /// `math.random`'s generator: one for the server, as Redis's is a C global (shared by
+    /// EVAL and functions, kept across SCRIPT FLUSH).
+    pub random: Rc<lua51::lib_math::Rand48>,
 }
 
 pub(crate) type SharedBridge = Rc<RefCell<Bridge>>;
@@ -85,7 +88,8 @@ pub(crate) struct LuaState {
 
 impl LuaState {
     fn new(bridge: &SharedBridge, functions: bool) -> LuaState {
-        let (mut vm, trampoline) = sandbox::build(bridge, functions);
+        let random = bridge.borrow().random.clone();
+        let (mut vm, trampoline) = sandbox::build(bridge, random, functions);
         vm.set_memory_limit(MEMORY_LIMIT);
         LuaState { vm, trampoline }
     }

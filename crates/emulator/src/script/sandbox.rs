@@ -13,6 +13,9 @@
 //! KEYS and ARGV are set in the globals by the host before each EVAL (raw writes pass the
 //! lock, as Redis's own `lua_setglobal` does).
 
+use std::rc::Rc;
+
+use lua51::lib_math::Rand48;
 use lua51::{NativeReturn, TableRef, Value, Vm};
 
 use super::api;
@@ -46,12 +49,12 @@ return function(...) return finish(rawpcall(...)) end";
 
 /// A Vm ready for scripts: libraries, the `redis` API, locks; returns it with the pinned
 /// trampoline.
-pub(crate) fn build(bridge: &SharedBridge, functions: bool) -> (Vm, usize) {
+pub(crate) fn build(bridge: &SharedBridge, random: Rc<Rand48>, functions: bool) -> (Vm, usize) {
     let mut vm = Vm::new();
     let shared = vm.new_userdata(Box::new(bridge.clone()), None);
     let reg = vm.registry();
     let _ = vm.raw_set(reg, Value::str(BRIDGE_KEY), shared);
-    open_libraries(&mut vm);
+    open_libraries(&mut vm, random);
     let redis = api::redis_table(&mut vm, functions);
     vm.set_global("redis", Value::Table(redis));
     let handler = vm.new_native("__redis__err__handler", api::error_handler);
@@ -71,10 +74,12 @@ pub(crate) fn build(bridge: &SharedBridge, functions: bool) -> (Vm, usize) {
     (vm, trampoline)
 }
 
-/// Opens the libraries that `lua51` provides beyond base and coroutine: string, and
-/// Redis's cjson, cmsgpack, bit and struct.
-fn open_libraries(vm: &mut Vm) {
+/// Opens the libraries that `lua51` provides beyond base and coroutine, in Redis's order
+/// (luaLoadLibraries): table, string, math, then cjson, struct, cmsgpack and bit.
+fn open_libraries(vm: &mut Vm, random: Rc<Rand48>) {
+    lua51::lib_table::open(vm);
     lua51::lib_string::open(vm);
+    lua51::lib_math::open_with_generator(vm, random);
     lua51::redis_libs::open(vm);
 }
 
