@@ -35,7 +35,10 @@
 //! [`Vm::pin`]. Redis's environment is built from the same pieces: read-only tables
 //! ([`Vm::set_readonly`]), a metatable on the globals whose `__index` native raises
 //! "Script attempted to access nonexistent global variable", [`Vm::string_meta`] for the
-//! string library, light userdata for sentinels.
+//! string library, light userdata for sentinels. An `xpcall` handler learns where the
+//! error was raised with [`Vm::error_site`] (Redis's error handler reports it); a native
+//! that may run inside another native (a gsub callback's `redis.call`) asks
+//! [`Vm::can_yield`] before yielding.
 //!
 //! How it maps to Lua 5.1.5:
 //! - `syntax` parses with 5.1's grammar and compile errors; `compiler` emits a register
@@ -59,9 +62,9 @@
 //!   (the host opens them: `lib_table::open(&mut vm)`, `lib_math::open(&mut vm)`).
 //!
 //! Differences from PUC Lua 5.1 (known, deliberate or not yet done):
-//! - Only the base and coroutine libraries are here (string, table, math, os, cjson, ...
-//!   are to be ported onto [`Vm::new_native`]); all functions share one globals table
-//!   (no `getfenv`/`setfenv`).
+//! - The libraries are Redis's set: base, coroutine, string (`lib_string`), table, math,
+//!   and cjson, cmsgpack, bit, struct (`redis_libs`); no os, io, debug or package. All
+//!   functions share one globals table (no `getfenv`/`setfenv`).
 //! - `pairs` order over keys that are tables, functions or coroutines differs (5.1 hashes
 //!   addresses), and `tostring` of such values shows handles, not addresses.
 //! - A Lua function called from a native or a metamethod cannot pause: it borrows fuel
