@@ -24,7 +24,7 @@
 //!   (what 5.1 says of a C function) for every function.
 
 mod format;
-pub mod pattern;
+mod pattern;
 
 use std::cell::Cell;
 

@@ -218,4 +218,39 @@ fn natives_know_whether_they_can_yield() {
     vm.set_global("can", f);
     let out = run(&mut vm, "return tostring(can()), tostring(apply(can)), tostring(select(2, pcall(can)))", |_| Ok(Vec::new()));
     assert_eq!(out.unwrap(), vec!["true", "false", "true"]);
+
+/// `work(n)`: a native doing `n` instructions' worth of work in one go.
+fn work(vm: &mut Vm, args: Vec<Value>) -> Result<NativeReturn, Value> {
+    let n = args.first().and_then(Value::as_number).unwrap_or(0.0) as u64;
+    vm.consume_fuel(n)?;
+    Ok(NativeReturn::Values(vec![Value::Number(vm.fuel_available() as f64)]))
+}
+
+#[test]
+fn natives_work_is_charged_to_fuel() {
+    let mut vm = Vm::new();
+    vm.set_nested_fuel_limit(50_000);
+    let f = vm.new_native("work", work);
+    vm.set_global("work", f);
+    // Past the fuel of the run, a native borrows; the next runs pay it back (they pause
+    // at once), so the script needs more runs.
+    let f = vm.load(b"local left = work(30000) return left", "user_script").unwrap();
+    vm.start(f, Vec::new()).unwrap();
+    let mut runs = 0;
+    let left = loop {
+        runs += 1;
+        match vm.run(1000) {
+            Ok(Outcome::Finished(vals)) => break vals[0].as_number(),
+            Ok(Outcome::Paused) => {}
+            _ => panic!("the script fails"),
+        }
+    };
+    // 50 000 may be borrowed, less the 30 000 less the run's fuel (1 000 less the few
+    // instructions before the call).
+    let left = left.unwrap_or(0.0);
+    assert!((20_990.0..21_000.0).contains(&left), "{left}");
+    assert!(runs >= 30, "{runs} runs");
+    // Past what may be borrowed: the budget error, which pcall catches.
+    let out = run(&mut vm, "local ok, e = pcall(work, 60000) return tostring(ok), e", |_| Ok(Vec::new()));
+    assert_eq!(out.unwrap(), vec!["false", "instruction budget exhausted inside a nested call"]);
 }
