@@ -395,12 +395,7 @@ fn lua_unpack_limit(vm: &mut Vm, args: Vec<Value>) -> R {
 /// The three unpack functions: all values, one (after an offset), or up to a limit.
 fn unpack_call(vm: &mut Vm, args: &[Value], name: &str) -> R {
     let values = unpack_values(vm, args, name).map_err(|f| f.raise(vm))?;
-    let mut out = Vec::with_capacity(values.len());
-    for d in &values {
-        // A map key Lua refuses was caught while decoding; nothing else can fail here.
-        out.push(super::from_data(vm, d, &Value::Nil).map_err(|f| f.raise(vm))?);
-    }
-    Ok(NativeReturn::Values(out))
+    super::returns(vm, &values, &Value::Nil)
 }
 
 /// What an unpack function returns, as data: the next offset first unless all was asked.
