@@ -218,6 +218,7 @@ fn natives_know_whether_they_can_yield() {
     vm.set_global("can", f);
     let out = run(&mut vm, "return tostring(can()), tostring(apply(can)), tostring(select(2, pcall(can)))", |_| Ok(Vec::new()));
     assert_eq!(out.unwrap(), vec!["true", "false", "true"]);
+}
 
 /// `work(n)`: a native doing `n` instructions' worth of work in one go.
 fn work(vm: &mut Vm, args: Vec<Value>) -> Result<NativeReturn, Value> {
