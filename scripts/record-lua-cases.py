@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
 """Record what a real redis-server 7.0 (Lua 5.1.5) answers to the Lua VM's script cases.
 
-    python3 scripts/record-lua-cases.py
+    python3 scripts/record-lua-cases.py                # cases.txt -> recorded.txt
+    python3 scripts/record-lua-cases.py string         # string_cases.txt -> string_recorded.txt
+    python3 scripts/record-lua-cases.py stdlib         # stdlib_cases.txt -> stdlib_recorded.txt
+    python3 scripts/record-lua-cases.py <directory>    # e.g. crates/lua/tests/redis_libs
 
-Reads crates/lua/tests/scripts/cases.txt: cases separated by lines `=== <name>`, each the
+Reads cases.txt (or <set>_cases.txt) of the case directory (crates/lua/tests/scripts unless
+a directory is given): cases separated by lines `=== <name>`, each the
 text of a script. Starts its own redis-server on a free loopback port, sends each script as
-`EVAL <script> 0` over a raw socket, and writes crates/lua/tests/scripts/recorded.txt: per
+`EVAL <script> 0` over a raw socket (all cases on one server, in order: state a script
+leaves in the Lua interpreter, such as cjson's configuration or math.random's generator, is seen by the next ones), and
+writes recorded.txt (or <set>_recorded.txt) next to the cases: per
 case `=== <name>` then the reply, one item per line:
   int:<n> | bulk:<escaped> | nil | status:<escaped> | err:<escaped> | array:<count>
 (array elements follow on the next lines). Escapes: \\\\, \\n, \\r, \\xHH for other bytes
@@ -113,7 +119,12 @@ def read_cases(path):
 
 
 def main():
-    cases = read_cases(os.path.join(DIR, "cases.txt"))
+    arg = sys.argv[1] if len(sys.argv) > 1 else ""
+    if arg and os.path.isdir(arg):
+        case_dir, prefix = os.path.abspath(arg), ""
+    else:
+        case_dir, prefix = DIR, (arg + "_" if arg else "")
+    cases = read_cases(os.path.join(case_dir, prefix + "cases.txt"))
     port = free_port()
     tmp = tempfile.mkdtemp()
     server = subprocess.Popen(
@@ -136,7 +147,7 @@ def main():
             conn.reply(out)
             lines.append("=== " + name)
             lines.extend(out)
-        with open(os.path.join(DIR, "recorded.txt"), "w") as f:
+        with open(os.path.join(case_dir, prefix + "recorded.txt"), "w") as f:
             f.write("\n".join(lines) + "\n")
         print("recorded %d cases" % len(cases))
     finally:

@@ -1257,170 +1257,216 @@ impl<'a> Compiler<'a> {
     fn statement(&mut self, stat: &Stat) -> CResult<()> {
         self.line = stat.line;
         match &stat.kind {
-            StatKind::Call(e) => {
-                let v = self.expr(e)?;
-                if let Kind::Call(pc) = v.k {
-                    if let Op::Call { c, .. } = &mut self.fs().proto.code[pc] {
-                        *c = 1;
-                    }
-                }
-            }
+            StatKind::Call(_) => self.stat_call(stat)?,
             StatKind::Assign { targets, values } => self.assignment(targets, values)?,
-            StatKind::Local { names, values } => {
-                let vars: Vec<(LocalId, usize)> = names
-                    .iter()
-                    .map(|&(id, _)| {
-                        let name = self.local_name(id).to_string();
-                        (id, self.new_local(&name))
-                    })
-                    .collect();
-                let (e, nexps) = if values.is_empty() {
-                    (ExpDesc::new(Kind::Void), 0)
-                } else {
-                    (self.explist(values)?, values.len() as i32)
-                };
-                let mut e = e;
-                self.adjust_assign(names.len() as i32, nexps, &mut e)?;
-                self.activate_locals(&vars);
-            }
-            StatKind::LocalFunction { local, func, .. } => {
-                let name = self.local_name(*local).to_string();
-                let idx = self.new_local(&name);
-                let reg = self.fsr().freereg;
-                self.reserve_regs(1)?;
-                self.activate_locals(&[(*local, idx)]);
-                let mut b = self.function_body(func, false)?;
-                self.line = func.end_line;
-                self.store_var(&ExpDesc::new(Kind::Local(reg)), &mut b)?;
-                let pc = self.fsr().pc() as u32;
-                self.fs().proto.locals[idx].start_pc = pc;
-            }
-            StatKind::Function { name, func } => {
-                let mut v = self.single_var(&name.base)?;
-                for (field, fline) in &name.fields {
-                    self.line = *fline;
-                    self.exp_to_any_reg(&mut v)?;
-                    let mut key = ExpDesc::new(Kind::K(self.string_k(field.as_bytes())?));
-                    self.indexed(&mut v, &mut key)?;
-                }
-                if let Some((m, mline)) = &name.method {
-                    self.line = *mline;
-                    self.exp_to_any_reg(&mut v)?;
-                    let mut key = ExpDesc::new(Kind::K(self.string_k(m.as_bytes())?));
-                    self.indexed(&mut v, &mut key)?;
-                }
-                let mut b = self.function_body(func, name.method.is_some())?;
-                self.line = func.end_line;
-                self.store_var(&v, &mut b)?;
-                self.fix_line(stat.line);
-            }
+            StatKind::Local { .. } => self.stat_local(stat)?,
+            StatKind::LocalFunction { .. } => self.stat_local_function(stat)?,
+            StatKind::Function { .. } => self.stat_function(stat)?,
             StatKind::Do { body, .. } => self.block(body)?,
-            StatKind::While { cond, body, end_line } => {
-                let init = self.get_label();
-                let exit = self.cond(cond)?;
-                self.enter_block(true);
-                self.block(body)?;
-                self.line = *end_line;
-                let j = self.jump()?;
-                self.patch_list(j, init)?;
-                self.leave_block()?;
-                self.patch_to_here(exit)?;
-            }
-            StatKind::Repeat { body, until_line, cond } => {
-                let init = self.get_label();
-                self.enter_block(true);
-                self.enter_block(false);
-                self.statements(body)?;
-                self.line = *until_line;
-                let exit = self.cond(cond)?;
-                let upval = self.fsr().blocks.last().is_some_and(|b| b.upval);
-                if !upval {
-                    self.leave_block()?;
-                    self.patch_list(exit, init)?;
-                } else {
-                    self.break_stat()?;
-                    self.patch_to_here(exit)?;
-                    self.leave_block()?;
-                    let j = self.jump()?;
-                    self.patch_list(j, init)?;
-                }
-                self.leave_block()?;
-            }
-            StatKind::If { clauses, else_block, end_line } => {
-                let mut escape = NO_JUMP;
-                let mut flist = NO_JUMP;
-                for (i, (c, body)) in clauses.iter().enumerate() {
-                    if i > 0 {
-                        let j = self.jump()?;
-                        self.concat_jumps(&mut escape, j)?;
-                        self.patch_to_here(flist)?;
-                    }
-                    flist = self.cond(c)?;
-                    self.block(body)?;
-                }
-                if let Some((eline, body)) = else_block {
-                    self.line = *eline;
-                    let j = self.jump()?;
-                    self.concat_jumps(&mut escape, j)?;
-                    self.patch_to_here(flist)?;
-                    self.block(body)?;
-                } else {
-                    self.concat_jumps(&mut escape, flist)?;
-                }
-                self.line = *end_line;
-                self.patch_to_here(escape)?;
-            }
-            StatKind::NumericFor { var, start, limit, step, body, end_line } => {
-                self.enter_block(true);
-                let base = self.fsr().freereg;
-                let controls = [self.new_local("(for index)"), self.new_local("(for limit)"), self.new_local("(for step)")];
-                let name = self.local_name(*var).to_string();
-                let vidx = self.new_local(&name);
-                for e in [start, limit] {
-                    let mut v = self.expr(e)?;
-                    self.exp_to_next_reg(&mut v)?;
-                }
-                match step {
-                    Some(e) => {
-                        let mut v = self.expr(e)?;
-                        self.exp_to_next_reg(&mut v)?;
-                    }
-                    None => {
-                        let k = self.number_k(1.0)?;
-                        let r = self.fsr().freereg;
-                        self.code(Op::LoadK { a: r as u8, k })?;
-                        self.reserve_regs(1)?;
-                    }
-                }
-                let hidden: Vec<(LocalId, usize)> = controls.iter().map(|&i| (u32::MAX, i)).collect();
-                self.for_body(base, stat.line, &hidden, &[(*var, vidx)], true, body, *end_line)?;
-                self.line = *end_line;
-                self.leave_block()?;
-            }
-            StatKind::GenericFor { vars, exprs, body, end_line } => {
-                self.enter_block(true);
-                let base = self.fsr().freereg;
-                let controls =
-                    [self.new_local("(for generator)"), self.new_local("(for state)"), self.new_local("(for control)")];
-                let declared: Vec<(LocalId, usize)> = vars
-                    .iter()
-                    .map(|&(id, _)| {
-                        let name = self.local_name(id).to_string();
-                        (id, self.new_local(&name))
-                    })
-                    .collect();
-                let line = exprs.first().map_or(stat.line, |e| e.line);
-                let mut e = self.explist(exprs)?;
-                self.adjust_assign(3, exprs.len() as i32, &mut e)?;
-                self.check_stack(3)?;
-                let hidden: Vec<(LocalId, usize)> = controls.iter().map(|&i| (u32::MAX, i)).collect();
-                self.for_body(base, line, &hidden, &declared, false, body, *end_line)?;
-                self.line = *end_line;
-                self.leave_block()?;
-            }
+            StatKind::While { .. } => self.stat_while(stat)?,
+            StatKind::Repeat { .. } => self.stat_repeat(stat)?,
+            StatKind::If { .. } => self.stat_if(stat)?,
+            StatKind::NumericFor { .. } => self.stat_numeric_for(stat)?,
+            StatKind::GenericFor { .. } => self.stat_generic_for(stat)?,
             StatKind::Return(values) => self.return_stat(values)?,
             StatKind::Break => self.break_stat()?,
         }
+        Ok(())
+    }
+
+    /// `statement` for one kind (its own frame keeps deep nesting within the stack).
+    #[inline(never)]
+    fn stat_call(&mut self, stat: &Stat) -> CResult<()> {
+        let StatKind::Call(e) = &stat.kind else { return Ok(()) };
+        let v = self.expr(e)?;
+        if let Kind::Call(pc) = v.k {
+            if let Op::Call { c, .. } = &mut self.fs().proto.code[pc] {
+                *c = 1;
+            }
+        }
+        Ok(())
+    }
+    /// `statement` for one kind (its own frame keeps deep nesting within the stack).
+    #[inline(never)]
+    fn stat_local(&mut self, stat: &Stat) -> CResult<()> {
+        let StatKind::Local { names, values } = &stat.kind else { return Ok(()) };
+        let vars: Vec<(LocalId, usize)> = names
+            .iter()
+            .map(|&(id, _)| {
+                let name = self.local_name(id).to_string();
+                (id, self.new_local(&name))
+            })
+            .collect();
+        let (e, nexps) = if values.is_empty() {
+            (ExpDesc::new(Kind::Void), 0)
+        } else {
+            (self.explist(values)?, values.len() as i32)
+        };
+        let mut e = e;
+        self.adjust_assign(names.len() as i32, nexps, &mut e)?;
+        self.activate_locals(&vars);
+        Ok(())
+    }
+    /// `statement` for one kind (its own frame keeps deep nesting within the stack).
+    #[inline(never)]
+    fn stat_local_function(&mut self, stat: &Stat) -> CResult<()> {
+        let StatKind::LocalFunction { local, func, .. } = &stat.kind else { return Ok(()) };
+        let name = self.local_name(*local).to_string();
+        let idx = self.new_local(&name);
+        let reg = self.fsr().freereg;
+        self.reserve_regs(1)?;
+        self.activate_locals(&[(*local, idx)]);
+        let mut b = self.function_body(func, false)?;
+        self.line = func.end_line;
+        self.store_var(&ExpDesc::new(Kind::Local(reg)), &mut b)?;
+        let pc = self.fsr().pc() as u32;
+        self.fs().proto.locals[idx].start_pc = pc;
+        Ok(())
+    }
+    /// `statement` for one kind (its own frame keeps deep nesting within the stack).
+    #[inline(never)]
+    fn stat_function(&mut self, stat: &Stat) -> CResult<()> {
+        let StatKind::Function { name, func } = &stat.kind else { return Ok(()) };
+        let mut v = self.single_var(&name.base)?;
+        for (field, fline) in &name.fields {
+            self.line = *fline;
+            self.exp_to_any_reg(&mut v)?;
+            let mut key = ExpDesc::new(Kind::K(self.string_k(field.as_bytes())?));
+            self.indexed(&mut v, &mut key)?;
+        }
+        if let Some((m, mline)) = &name.method {
+            self.line = *mline;
+            self.exp_to_any_reg(&mut v)?;
+            let mut key = ExpDesc::new(Kind::K(self.string_k(m.as_bytes())?));
+            self.indexed(&mut v, &mut key)?;
+        }
+        let mut b = self.function_body(func, name.method.is_some())?;
+        self.line = func.end_line;
+        self.store_var(&v, &mut b)?;
+        self.fix_line(stat.line);
+        Ok(())
+    }
+    /// `statement` for one kind (its own frame keeps deep nesting within the stack).
+    #[inline(never)]
+    fn stat_while(&mut self, stat: &Stat) -> CResult<()> {
+        let StatKind::While { cond, body, end_line } = &stat.kind else { return Ok(()) };
+        let init = self.get_label();
+        let exit = self.cond(cond)?;
+        self.enter_block(true);
+        self.block(body)?;
+        self.line = *end_line;
+        let j = self.jump()?;
+        self.patch_list(j, init)?;
+        self.leave_block()?;
+        self.patch_to_here(exit)?;
+        Ok(())
+    }
+    /// `statement` for one kind (its own frame keeps deep nesting within the stack).
+    #[inline(never)]
+    fn stat_repeat(&mut self, stat: &Stat) -> CResult<()> {
+        let StatKind::Repeat { body, until_line, cond } = &stat.kind else { return Ok(()) };
+        let init = self.get_label();
+        self.enter_block(true);
+        self.enter_block(false);
+        self.statements(body)?;
+        self.line = *until_line;
+        let exit = self.cond(cond)?;
+        let upval = self.fsr().blocks.last().is_some_and(|b| b.upval);
+        if !upval {
+            self.leave_block()?;
+            self.patch_list(exit, init)?;
+        } else {
+            self.break_stat()?;
+            self.patch_to_here(exit)?;
+            self.leave_block()?;
+            let j = self.jump()?;
+            self.patch_list(j, init)?;
+        }
+        self.leave_block()?;
+        Ok(())
+    }
+    /// `statement` for one kind (its own frame keeps deep nesting within the stack).
+    #[inline(never)]
+    fn stat_if(&mut self, stat: &Stat) -> CResult<()> {
+        let StatKind::If { clauses, else_block, end_line } = &stat.kind else { return Ok(()) };
+        let mut escape = NO_JUMP;
+        let mut flist = NO_JUMP;
+        for (i, (c, body)) in clauses.iter().enumerate() {
+            if i > 0 {
+                let j = self.jump()?;
+                self.concat_jumps(&mut escape, j)?;
+                self.patch_to_here(flist)?;
+            }
+            flist = self.cond(c)?;
+            self.block(body)?;
+        }
+        if let Some((eline, body)) = else_block {
+            self.line = *eline;
+            let j = self.jump()?;
+            self.concat_jumps(&mut escape, j)?;
+            self.patch_to_here(flist)?;
+            self.block(body)?;
+        } else {
+            self.concat_jumps(&mut escape, flist)?;
+        }
+        self.line = *end_line;
+        self.patch_to_here(escape)?;
+        Ok(())
+    }
+    /// `statement` for one kind (its own frame keeps deep nesting within the stack).
+    #[inline(never)]
+    fn stat_numeric_for(&mut self, stat: &Stat) -> CResult<()> {
+        let StatKind::NumericFor { var, start, limit, step, body, end_line } = &stat.kind else { return Ok(()) };
+        self.enter_block(true);
+        let base = self.fsr().freereg;
+        let controls = [self.new_local("(for index)"), self.new_local("(for limit)"), self.new_local("(for step)")];
+        let name = self.local_name(*var).to_string();
+        let vidx = self.new_local(&name);
+        for e in [start, limit] {
+            let mut v = self.expr(e)?;
+            self.exp_to_next_reg(&mut v)?;
+        }
+        match step {
+            Some(e) => {
+                let mut v = self.expr(e)?;
+                self.exp_to_next_reg(&mut v)?;
+            }
+            None => {
+                let k = self.number_k(1.0)?;
+                let r = self.fsr().freereg;
+                self.code(Op::LoadK { a: r as u8, k })?;
+                self.reserve_regs(1)?;
+            }
+        }
+        let hidden: Vec<(LocalId, usize)> = controls.iter().map(|&i| (u32::MAX, i)).collect();
+        self.for_body(base, stat.line, &hidden, &[(*var, vidx)], true, body, *end_line)?;
+        self.line = *end_line;
+        self.leave_block()?;
+        Ok(())
+    }
+    /// `statement` for one kind (its own frame keeps deep nesting within the stack).
+    #[inline(never)]
+    fn stat_generic_for(&mut self, stat: &Stat) -> CResult<()> {
+        let StatKind::GenericFor { vars, exprs, body, end_line } = &stat.kind else { return Ok(()) };
+        self.enter_block(true);
+        let base = self.fsr().freereg;
+        let controls =
+            [self.new_local("(for generator)"), self.new_local("(for state)"), self.new_local("(for control)")];
+        let declared: Vec<(LocalId, usize)> = vars
+            .iter()
+            .map(|&(id, _)| {
+                let name = self.local_name(id).to_string();
+                (id, self.new_local(&name))
+            })
+            .collect();
+        let line = exprs.first().map_or(stat.line, |e| e.line);
+        let mut e = self.explist(exprs)?;
+        self.adjust_assign(3, exprs.len() as i32, &mut e)?;
+        self.check_stack(3)?;
+        let hidden: Vec<(LocalId, usize)> = controls.iter().map(|&i| (u32::MAX, i)).collect();
+        self.for_body(base, line, &hidden, &declared, false, body, *end_line)?;
+        self.line = *end_line;
+        self.leave_block()?;
         Ok(())
     }
 

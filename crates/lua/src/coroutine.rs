@@ -148,8 +148,10 @@ impl Vm {
         let status = self.heap.threads.get(id).map_or(CoStatus::Dead, |c| c.status);
         let refusal = match status {
             CoStatus::Suspended => None,
+            // 5.1.5's auxresume: "cannot resume %s coroutine" with costatus's name.
             CoStatus::Dead => Some("cannot resume dead coroutine"),
-            _ => Some("cannot resume non-suspended coroutine"),
+            CoStatus::Running => Some("cannot resume running coroutine"),
+            CoStatus::Normal => Some("cannot resume normal coroutine"),
         };
         if let Some(msg) = refusal {
             if wrapped.is_some() {
@@ -383,18 +385,21 @@ fn unreachable_native(vm: &mut Vm, _args: Vec<Value>) -> R {
     Err(vm.error("coroutine function called outside the VM"))
 }
 
-/// Registers the `coroutine` table.
+/// Registers the `coroutine` table (in `co_funcs`' order, sized as `luaL_register` sizes
+/// it, so `pairs` visits it in Lua 5.1's order).
 pub fn open(vm: &mut Vm) {
-    let t = vm.new_table();
-    let plain: [(&'static str, crate::heap::NativeFn); 4] =
-        [("create", co_create), ("status", co_status), ("running", co_running), ("wrap", co_wrap)];
-    for (name, f) in plain {
-        let v = vm.new_native(name, f);
+    let t = vm.new_table_sized(0, 6);
+    let functions: [(&'static str, crate::heap::NativeFn, NativeKind); 6] = [
+        ("create", co_create, NativeKind::Plain),
+        ("resume", unreachable_native, NativeKind::Resume),
+        ("running", co_running, NativeKind::Plain),
+        ("status", co_status, NativeKind::Plain),
+        ("wrap", co_wrap, NativeKind::Plain),
+        ("yield", unreachable_native, NativeKind::Yield),
+    ];
+    for (name, f, kind) in functions {
+        let v = if kind == NativeKind::Plain { vm.new_native(name, f) } else { vm.new_special_native(name, f, kind) };
         let _ = vm.raw_set(t, Value::str(name), v);
     }
-    let resume = vm.new_special_native("resume", unreachable_native, NativeKind::Resume);
-    let _ = vm.raw_set(t, Value::str("resume"), resume);
-    let yield_ = vm.new_special_native("yield", unreachable_native, NativeKind::Yield);
-    let _ = vm.raw_set(t, Value::str("yield"), yield_);
     vm.set_global("coroutine", Value::Table(t));
 }

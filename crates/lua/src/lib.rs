@@ -35,7 +35,10 @@
 //! [`Vm::pin`]. Redis's environment is built from the same pieces: read-only tables
 //! ([`Vm::set_readonly`]), a metatable on the globals whose `__index` native raises
 //! "Script attempted to access nonexistent global variable", [`Vm::string_meta`] for the
-//! string library, light userdata for sentinels.
+//! string library, light userdata for sentinels. An `xpcall` handler learns where the
+//! error was raised with [`Vm::error_site`] (Redis's error handler reports it); a native
+//! that may run inside another native (a gsub callback's `redis.call`) asks
+//! [`Vm::can_yield`] before yielding.
 //!
 //! How it maps to Lua 5.1.5:
 //! - `syntax` parses with 5.1's grammar and compile errors; `compiler` emits a register
@@ -54,12 +57,14 @@
 //!   limit, `__call`, arithmetic, `__concat`, `__eq` with 5.1's same-metamethod rule,
 //!   `__lt`, `__le` with the `not (b < a)` fallback, `__len` for non-tables, `__tostring`,
 //!   `__metatable`), pcall/xpcall/error levels. `coroutine`: threads switched inside the
-//!   loop. `lib_base`: the base library (without print, load*, getfenv/setfenv).
+//!   loop. `lib_base`: the base library as Redis has it (no print, dofile, getfenv/setfenv).
+//!   `lib_table`, `lib_math`: 5.1's table and math libraries with Redis's `math.random`
+//!   (the host opens them: `lib_table::open(&mut vm)`, `lib_math::open(&mut vm)`).
 //!
 //! Differences from PUC Lua 5.1 (known, deliberate or not yet done):
-//! - Only the base and coroutine libraries are here (string, table, math, os, cjson, ...
-//!   are to be ported onto [`Vm::new_native`]); all functions share one globals table
-//!   (no `getfenv`/`setfenv`).
+//! - The libraries are Redis's set: base, coroutine, string (`lib_string`), table, math,
+//!   and cjson, cmsgpack, bit, struct (`redis_libs`); no os, io, debug or package. All
+//!   functions share one globals table (no `getfenv`/`setfenv`).
 //! - `pairs` order over keys that are tables, functions or coroutines differs (5.1 hashes
 //!   addresses), and `tostring` of such values shows handles, not addresses.
 //! - A Lua function called from a native or a metamethod cannot pause: it borrows fuel
@@ -75,12 +80,17 @@ pub mod coroutine;
 pub mod debug;
 pub mod heap;
 mod lib_base;
+pub mod lib_string;
 pub mod number;
+pub mod lib_math;
+pub mod lib_table;
 pub mod proto;
+pub mod redis_libs;
 pub mod syntax;
 pub mod table;
 pub mod value;
 pub mod vm;
 
+pub use lib_base::{chunk_id, set_error_handler};
 pub use value::{FuncRef, LuaStr, TableRef, Value};
 pub use vm::{NativeReturn, Outcome, Vm};

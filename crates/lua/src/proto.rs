@@ -147,7 +147,12 @@ pub struct Proto {
     pub max_stack: u8,
     pub line_defined: u32,
     pub last_line_defined: u32,
+    /// The chunk's name as errors print it (`user_script`, `[string "..."]`).
     pub source: Rc<str>,
+    /// The name `loadstring`/`load` were given (the code itself by default): 5.1's
+    /// `source`, which `debug.getinfo` (and Redis's error handler) reports. None for chunks
+    /// the host compiled with `Vm::load`.
+    pub chunk_name: Option<crate::value::LuaStr>,
 }
 
 impl Proto {

@@ -29,6 +29,8 @@ const MAX_TAG_LOOP: usize = 100;
 /// default (`Vm::set_nested_fuel_limit`).
 const MAX_BORROWED_FUEL: u64 = 200_000_000;
 const BORROW_STEP: u64 = 1_000_000;
+/// The error of a nested run, or a native's work, that spent more than it may borrow.
+const BUDGET_EXHAUSTED: &str = "instruction budget exhausted inside a nested call";
 
 /// What a native function returns.
 pub enum NativeReturn {
@@ -76,6 +78,12 @@ pub(crate) struct Frame {
     pub(crate) handler: Option<Value>,
     /// The first frame of a `execute` started from Rust: returning from it ends that run.
     pub(crate) entry: bool,
+}
+
+/// Where an error was raised (see `Vm::error_site`).
+struct ErrorSite {
+    source: String,
+    line: i64,
 }
 
 /// A native suspended on a host request: where its results go.
@@ -281,6 +289,8 @@ pub struct Vm {
     raised: Option<Value>,
     /// The running native was called by pcall/xpcall (a native caller, for `where_`).
     native_called_by_pcall: bool,
+    /// Where the error being raised was raised, until something catches it.
+    error_site: Option<ErrorSite>,
     /// Set by pcall just before it calls its callee.
     pub(crate) pcall_pending: bool,
     /// A call made from Rust (`call`, `start`) is being set up: a coroutine cannot be
@@ -329,6 +339,7 @@ impl Vm {
             running: false,
             raised: None,
             native_called_by_pcall: false,
+            error_site: None,
             pcall_pending: false,
             direct_call: false,
             stack_base: 0,
@@ -365,6 +376,31 @@ impl Vm {
     /// exhausted inside a nested call" (default 200 million).
     pub fn set_nested_fuel_limit(&mut self, instructions: u64) {
         self.max_borrowed = instructions;
+    }
+
+    /// How much work a native may still do in one go, in instructions: the fuel left in
+    /// this run plus what it may borrow (`set_nested_fuel_limit`). For natives whose work
+    /// is long and cannot pause (a pattern match); charge it with `consume_fuel`.
+    pub fn fuel_available(&self) -> u64 {
+        self.fuel.saturating_add(self.max_borrowed.saturating_sub(self.borrowed))
+    }
+
+    /// Charges `units` instructions' worth of a native's work to the run: taken from the
+    /// fuel left, the rest borrowed as Lua code run by a native borrows (the next run pays
+    /// it back); past the borrowing limit it fails with the VM's budget error.
+    pub fn consume_fuel(&mut self, units: u64) -> Result<(), Value> {
+        if units <= self.fuel {
+            self.fuel -= units;
+            return Ok(());
+        }
+        let excess = units - self.fuel;
+        self.fuel = 0;
+        if self.borrowed.saturating_add(excess) > self.max_borrowed {
+            self.borrowed = self.max_borrowed;
+            return Err(self.rt_error(BUDGET_EXHAUSTED));
+        }
+        self.borrowed += excess;
+        Ok(())
     }
 
     /// A string value (accounted as allocated memory).
@@ -567,6 +603,7 @@ impl Vm {
         self.native_depth = 0;
         self.top = 0;
         self.raised = None;
+        self.error_site = None;
     }
 
     /// Runs the started call for at most `fuel` instructions.
@@ -635,6 +672,12 @@ impl Vm {
         self.running
     }
 
+    /// Whether the running native can suspend the VM with `NativeReturn::Yield`: it was
+    /// called by Lua code of the run, not from inside another native or a metamethod.
+    pub fn can_yield(&self) -> bool {
+        self.native_depth == 0
+    }
+
     /// Calls `f` from a native (re-entrant): runs to completion, borrowing fuel if needed.
     /// Values the native holds across this call must be reachable from its arguments or
     /// pinned: a collection can run inside.
@@ -681,7 +724,32 @@ impl Vm {
         self.current_native = saved_native;
         self.native_called_by_pcall = saved_by_pcall;
         self.stack.truncate(func);
+        if result.is_err() && self.error_site.is_none() {
+            // A native failed: called by a native, the error is in C code; called by an
+            // instruction (a metamethod), it is at that instruction.
+            self.error_site = if by_native { Some(ErrorSite { source: "=[C]".to_string(), line: -1 }) } else { self.top_frame_site() };
+        }
         result
+    }
+
+    /// The source and current line of the innermost Lua frame.
+    fn top_frame_site(&self) -> Option<ErrorSite> {
+        let f = self.frames.last()?;
+        let line = f.proto.lines.get(f.pc.saturating_sub(1)).copied().unwrap_or(0);
+        let source = match &f.proto.chunk_name {
+            Some(name) => name.to_str_lossy(),
+            None => format!("@{}", f.proto.source),
+        };
+        Some(ErrorSite { source, line: line as i64 })
+    }
+
+    /// Where the error being handled was raised, as Redis's error handler reports it
+    /// (`debug.getinfo` of the raising function, or of its caller when that is a native):
+    /// the Lua function's `source` (the name given to `loadstring`/`load`, or `@<name>` for
+    /// a chunk compiled by `Vm::load`) and current line, or `=[C]` and -1 when a native
+    /// called by a native raised it. Meant for `xpcall` handlers.
+    pub fn error_site(&self) -> Option<(String, i64)> {
+        self.error_site.as_ref().map(|s| (s.source.clone(), s.line))
     }
 
     // ---- errors ----
@@ -1127,6 +1195,8 @@ impl Vm {
                 let prefix = if native { "function: builtin: " } else { "function: " };
                 LuaStr::from(format!("{prefix}0x{:08x}", 0x2000_0000u64 + r.0 as u64 * 64).as_str())
             }
+            // `%p` as glibc prints it: a NULL pointer (cjson.null) is "(nil)".
+            Value::LightUserData(0) => LuaStr::from("userdata: (nil)"),
             Value::LightUserData(p) => LuaStr::from(format!("userdata: 0x{:08x}", p).as_str()),
             Value::UserData(r) => LuaStr::from(format!("userdata: 0x{:08x}", 0x3000_0000u64 + r.0 as u64 * 64).as_str()),
             Value::Thread(r) => LuaStr::from(format!("thread: 0x{:08x}", 0x4000_0000u64 + r.0 as u64 * 64).as_str()),
@@ -1505,13 +1575,16 @@ impl Vm {
     }
 
     fn handle_error_value(&mut self, e: Value, handler: Option<Value>) -> Value {
-        match handler {
+        let e = match handler {
             None => e,
             Some(h) => match self.call_from(h, vec![e], false) {
                 Ok(r) => r.into_iter().next().unwrap_or(Value::Nil),
                 Err(_) => Value::str("error in error handling"),
             },
-        }
+        };
+        // Caught: the next error has its own site.
+        self.error_site = None;
+        e
     }
 
     /// `execute` for a frame just pushed from Rust at depth `stop`.
@@ -1535,6 +1608,9 @@ impl Vm {
                     Err(e) => e,
                 },
             };
+            if self.error_site.is_none() {
+                self.error_site = self.top_frame_site();
+            }
             // Frames below `stop` belong to whoever started this run; a coroutine resumed
             // during it is entirely ours.
             let floor = if self.cur_thread == start_thread { stop } else { 0 };
@@ -1543,6 +1619,8 @@ impl Vm {
                 .find(|&i| matches!(self.frames[i].kind, FrameKind::Protected | FrameKind::CoroutineBase));
             if let Some(i) = caught {
                 if self.frames[i].kind == FrameKind::CoroutineBase {
+                    // Caught by the resume (or raised again at `wrap`'s call site).
+                    self.error_site = None;
                     if let Some(e) = self.co_die(err) {
                         pending_err = Some(e);
                     }
@@ -1691,7 +1769,7 @@ impl Vm {
                     }
                     if self.borrowed >= self.max_borrowed {
                         save!();
-                        return Err(self.rt_error("instruction budget exhausted inside a nested call"));
+                        return Err(self.rt_error(BUDGET_EXHAUSTED));
                     }
                     self.borrowed += BORROW_STEP;
                     self.fuel = BORROW_STEP;

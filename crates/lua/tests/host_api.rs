@@ -177,3 +177,81 @@ fn closures_survive_collection_with_their_upvalues() {
                local s = 0 for i = 1, 100 do s = s + fs[i]() end return s";
     assert_eq!(run(&mut vm, src, |_| Ok(Vec::new())).unwrap(), vec!["5050"]);
 }
+
+/// An `xpcall` handler that returns where the error was raised (`Vm::error_site`).
+fn site(vm: &mut Vm, _args: Vec<Value>) -> Result<NativeReturn, Value> {
+    let text = match vm.error_site() {
+        Some((source, line)) => format!("{source}:{line}"),
+        None => "none".to_string(),
+    };
+    Ok(NativeReturn::Values(vec![Value::str(&text)]))
+}
+
+#[test]
+fn error_sites_are_where_errors_were_raised() {
+    let mut vm = vm_with_natives();
+    let f = vm.new_native("site", site);
+    vm.set_global("site", f);
+    let cases = [
+        // A Lua error, and a native called by Lua code: the Lua line.
+        ("return select(2, xpcall(function()\nlocal x = nil\nreturn x.y\nend, site))", "@user_script:3"),
+        ("return select(2, xpcall(function()\n\nfail()\nend, site))", "@user_script:3"),
+        // Lua code called by a native: the line inside it.
+        ("return select(2, xpcall(function() apply(function()\n\nfail()\nend) end, site))", "@user_script:3"),
+        // A native called by a native: C.
+        ("return select(2, xpcall(function() apply(fail) end, site))", "=[C]:-1"),
+        // A caught error does not leave its site to the next one.
+        ("return select(2, xpcall(function() pcall(apply, fail)\nfail() end, site))", "@user_script:2"),
+    ];
+    for (src, want) in cases {
+        assert_eq!(run(&mut vm, src, |_| Ok(Vec::new())).unwrap(), vec![want.to_string()], "{src}");
+    }
+}
+
+#[test]
+fn natives_know_whether_they_can_yield() {
+    fn can(vm: &mut Vm, _args: Vec<Value>) -> Result<NativeReturn, Value> {
+        Ok(NativeReturn::Values(vec![Value::Bool(vm.can_yield())]))
+    }
+    let mut vm = vm_with_natives();
+    let f = vm.new_native("can", can);
+    vm.set_global("can", f);
+    let out = run(&mut vm, "return tostring(can()), tostring(apply(can)), tostring(select(2, pcall(can)))", |_| Ok(Vec::new()));
+    assert_eq!(out.unwrap(), vec!["true", "false", "true"]);
+}
+
+/// `work(n)`: a native doing `n` instructions' worth of work in one go.
+fn work(vm: &mut Vm, args: Vec<Value>) -> Result<NativeReturn, Value> {
+    let n = args.first().and_then(Value::as_number).unwrap_or(0.0) as u64;
+    vm.consume_fuel(n)?;
+    Ok(NativeReturn::Values(vec![Value::Number(vm.fuel_available() as f64)]))
+}
+
+#[test]
+fn natives_work_is_charged_to_fuel() {
+    let mut vm = Vm::new();
+    vm.set_nested_fuel_limit(50_000);
+    let f = vm.new_native("work", work);
+    vm.set_global("work", f);
+    // Past the fuel of the run, a native borrows; the next runs pay it back (they pause
+    // at once), so the script needs more runs.
+    let f = vm.load(b"local left = work(30000) return left", "user_script").unwrap();
+    vm.start(f, Vec::new()).unwrap();
+    let mut runs = 0;
+    let left = loop {
+        runs += 1;
+        match vm.run(1000) {
+            Ok(Outcome::Finished(vals)) => break vals[0].as_number(),
+            Ok(Outcome::Paused) => {}
+            _ => panic!("the script fails"),
+        }
+    };
+    // 50 000 may be borrowed, less the 30 000 less the run's fuel (1 000 less the few
+    // instructions before the call).
+    let left = left.unwrap_or(0.0);
+    assert!((20_990.0..21_000.0).contains(&left), "{left}");
+    assert!(runs >= 30, "{runs} runs");
+    // Past what may be borrowed: the budget error, which pcall catches.
+    let out = run(&mut vm, "local ok, e = pcall(work, 60000) return tostring(ok), e", |_| Ok(Vec::new()));
+    assert_eq!(out.unwrap(), vec!["false", "instruction budget exhausted inside a nested call"]);
+}

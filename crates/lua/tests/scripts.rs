@@ -1,10 +1,12 @@
 //! End-to-end scripts compared with what a real redis-server 7.0.15 (PUC Lua 5.1.5)
 //! answered to `EVAL <script> 0`, recorded by `scripts/record-lua-cases.py` into
-//! `tests/scripts/recorded.txt` (never typed by hand).
+//! `tests/scripts/recorded.txt` (never typed by hand); the string library's cases are in
+//! `tests/scripts/string_cases.txt` / `string_recorded.txt`.
 //!
 //! The harness plays the small part of Redis that the scripts see: the globals table
 //! refuses reads of missing names ("Script attempted to access nonexistent global
-//! variable") and is read-only (with stand-in read-only `string` and `table` tables), and results are converted to replies with Redis's rules (numbers truncated
+//! variable") and is read-only (with the string library, read-only, and a stand-in read-only
+//! `table` table), and results are converted to replies with Redis's rules (numbers truncated
 //! to integers, tables to arrays up to the first nil, booleans to 1/nil, `{err=...}`).
 //!
 //! A second set (`plain_cases.txt`, recorded from PUC Lua 5.1.5 itself by
@@ -61,12 +63,18 @@ fn redis_vm() -> Vm {
     let meta = vm.new_table();
     let f = vm.new_native("__index", nonexistent_global);
     vm.raw_set(meta, Value::str("__index"), f).unwrap();
-    // Stand-ins for two of Redis's library tables (not ported yet), read-only as there.
-    for lib in ["string", "table"] {
-        let t = vm.new_table();
+    // The string library and its metatable, read-only as Redis 7.0 makes them.
+    lua51::lib_string::open(&mut vm);
+    if let Value::Table(t) = vm.get_global("string") {
         vm.set_readonly(t, true);
-        vm.set_global(lib, Value::Table(t));
     }
+    if let Some(meta) = vm.string_meta {
+        vm.set_readonly(meta, true);
+    }
+    // A stand-in for Redis's table library (not ported yet), read-only as there.
+    let table = vm.new_table();
+    vm.set_readonly(table, true);
+    vm.set_global("table", Value::Table(table));
     let g = vm.globals();
     vm.set_metatable(g, Some(meta));
     vm.set_readonly(g, true);
@@ -164,8 +172,19 @@ fn run_script_here(src: &str) -> String {
 
 #[test]
 fn scripts_match_redis() {
-    let cases = parse_sections(include_str!("scripts/cases.txt"));
-    let recorded = parse_sections(include_str!("scripts/recorded.txt"));
+    compare_with_redis(include_str!("scripts/cases.txt"), include_str!("scripts/recorded.txt"));
+}
+
+/// The string library (`string_cases.txt`, recorded by `record-lua-cases.py string`).
+#[test]
+fn string_scripts_match_redis() {
+    compare_with_redis(include_str!("scripts/string_cases.txt"), include_str!("scripts/string_recorded.txt"));
+}
+
+/// Runs every case of `cases` and compares its reply with the recording.
+fn compare_with_redis(cases: &str, recorded: &str) {
+    let cases = parse_sections(cases);
+    let recorded = parse_sections(recorded);
     assert_eq!(cases.len(), recorded.len(), "record the cases again");
     let mut failures = Vec::new();
     for ((name, src), (rname, expected)) in cases.iter().zip(recorded.iter()) {

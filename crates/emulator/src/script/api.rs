@@ -1,14 +1,11 @@
-//! The `redis` table (script_lua.c's `luaRegisterRedisAPI`) and Redis's versions of the base
-//! functions whose behaviour scripts see: `error` (with Lua 5.1's position prefix) and
-//! `pcall` (errors as strings or tables, as Lua 5.1 gives them).
+//! The `redis` table (script_lua.c's `luaRegisterRedisAPI`), Redis's error handler, and
+//! the host side of `redis.call`: natives yield a [`Request`] to the run loop
+//! (`mod.rs`), which runs the command with [`run_command`] and resumes the script with the
+//! reply converted.
 
-use piccolo::{
-    BoxSequence, Callback, CallbackReturn, Context, Error, Execution, IntoValue, Sequence, SequencePoll, Stack, Table, Value,
-};
+use lua51::{NativeReturn, TableRef, Value, Vm};
 
-use super::convert;
-use super::stdlib;
-use super::sandbox::{positioned, record_error_in_c, record_error_line};
+use super::convert::{self, error_table};
 use super::{Mode, SharedBridge};
 use crate::engine::{ClientId, Engine};
 use crate::reply::{Protocol, Reply};
@@ -17,15 +14,23 @@ use crate::table::{self, flag};
 /// REDIS_VERSION_NUM of 7.0.15: 0x00070f.
 const VERSION_NUM: i64 = (7 << 16) | 15;
 
-fn raise<'gc>(ctx: Context<'gc>, text: String) -> Error<'gc> {
-    Error::from_value(text.into_value(ctx))
+type R = Result<NativeReturn, Value>;
+
+/// What a script asks the host for.
+pub(crate) struct Request {
+    pub argv: Vec<Vec<u8>>,
+    /// `redis.call` (an error reply is raised) or `redis.pcall` (returned).
+    pub raise: bool,
 }
 
-/// An error raised as Redis's API functions raise theirs (luaPushError + luaError): a
-/// table `{err = 'ERR msg'}`, whose position is where the script called the function.
-fn raise_table<'gc>(ctx: Context<'gc>, exec: &Execution, bridge: &SharedBridge, msg: &str) -> Error<'gc> {
-    record_error_line(exec, bridge);
-    Error::from_value(error_table(ctx, &format!("ERR {msg}")).into())
+/// The host's state shared with natives (see `sandbox::BRIDGE_KEY`).
+pub(crate) fn bridge(vm: &Vm) -> Option<SharedBridge> {
+    let v = vm.raw_get(vm.registry(), &Value::str(super::sandbox::BRIDGE_KEY));
+    vm.userdata(&v)?.downcast_ref::<SharedBridge>().cloned()
+}
+
+fn values(v: Vec<Value>) -> R {
+    Ok(NativeReturn::Values(v))
 }
 
 /// Redis's `luaPushErrorBuff`: `-CODE msg` keeps its code, a bare message gets `ERR`.
@@ -41,194 +46,35 @@ pub(crate) fn error_text(raw: &[u8]) -> String {
     format!("{code} {}", msg.trim_matches(|c| c == '\r' || c == '\n'))
 }
 
-/// A table `{err = text}`.
-pub(crate) fn error_table<'gc>(ctx: Context<'gc>, text: &str) -> Table<'gc> {
-    let t = Table::new(&ctx);
-    let _ = t.set(ctx, "err", ctx.intern(text.as_bytes()));
-    t
+/// An error raised as Redis's API functions raise theirs (luaPushError + luaError).
+fn raise_table(vm: &mut Vm, msg: &str) -> Value {
+    error_table(vm, &format!("ERR {msg}"))
 }
 
-/// The line of the script calling a callback, remembered as the latest known position.
-fn note_line(exec: &Execution, bridge: &SharedBridge) {
-    if let Some(f) = exec.upper_lua_frame() {
-        bridge.borrow_mut().last_line = Some(f.current_line.0 + 1);
+/// The `redis` table; `functions`: the function engine's (with `register_function`).
+pub(crate) fn redis_table(vm: &mut Vm, functions: bool) -> TableRef {
+    let redis = vm.new_table();
+    let natives: [(&'static str, lua51::heap::NativeFn); 12] = [
+        ("call", redis_call),
+        ("pcall", redis_pcall),
+        ("error_reply", error_reply),
+        ("status_reply", status_reply),
+        ("sha1hex", sha1hex),
+        ("log", log),
+        ("setresp", setresp),
+        ("set_repl", nothing),
+        ("replicate_commands", yes),
+        ("breakpoint", no),
+        ("debug", nothing),
+        ("acl_check_cmd", acl_check_cmd),
+    ];
+    for (name, f) in natives {
+        let v = vm.new_native(name, f);
+        vm.set_field(redis, name, v);
     }
-}
-
-/// The `redis` table.
-pub(crate) fn redis_table<'gc>(ctx: Context<'gc>, bridge: &SharedBridge) -> Table<'gc> {
-    let redis = Table::new(&ctx);
-    for (name, raise_errors) in [("call", true), ("pcall", false)] {
-        let bridge = bridge.clone();
-        let f = Callback::from_fn(&ctx, move |ctx, mut exec, mut stack| {
-            note_line(&exec, &bridge);
-            let argv = match command_argv(&stack) {
-                Ok(argv) => argv,
-                Err(msg) => {
-                    let t = error_table(ctx, &format!("ERR {msg}"));
-                    if raise_errors {
-                        record_error_line(&exec, &bridge);
-                        return Err(Error::from_value(t.into()));
-                    }
-                    stack.replace(ctx, t);
-                    return Ok(CallbackReturn::Return);
-                }
-            };
-            stack.clear();
-            bridge.borrow_mut().request = Some(argv);
-            // Back to the host, which runs the command and resumes the script.
-            exec.fuel().interrupt();
-            Ok(CallbackReturn::Sequence(BoxSequence::new(&ctx, AwaitReply { bridge: bridge.clone(), raise_errors })))
-        });
-        let _ = redis.set(ctx, name, f);
-    }
-
-    let _ = redis.set(
-        ctx,
-        "error_reply",
-        Callback::from_fn(&ctx, |ctx, _exec, mut stack| {
-            let t = match (stack.len(), stack.get(0)) {
-                // Redis adds the `-` first: `'my err'` has the code `my`.
-                (1, Value::String(s)) if s.as_bytes().starts_with(b"-") => error_table(ctx, &error_text(s.as_bytes())),
-                (1, Value::String(s)) => error_table(ctx, &error_text(&[b"-", s.as_bytes()].concat())),
-                _ => error_table(ctx, "ERR wrong number or type of arguments"),
-            };
-            stack.replace(ctx, t);
-            Ok(CallbackReturn::Return)
-        }),
-    );
-    let _ = redis.set(
-        ctx,
-        "status_reply",
-        Callback::from_fn(&ctx, |ctx, _exec, mut stack| {
-            let t = match (stack.len(), stack.get(0)) {
-                (1, Value::String(s)) => {
-                    let t = Table::new(&ctx);
-                    let _ = t.set(ctx, "ok", s);
-                    t
-                }
-                _ => error_table(ctx, "ERR wrong number or type of arguments"),
-            };
-            stack.replace(ctx, t);
-            Ok(CallbackReturn::Return)
-        }),
-    );
-    {
-        let bridge = bridge.clone();
-        let _ = redis.set(
-            ctx,
-            "sha1hex",
-            Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
-                let bytes = match (stack.len(), convert::as_string_bytes(stack.get(0))) {
-                    (1, Some(b)) => b,
-                    _ => return Err(raise_table(ctx, &exec, &bridge, "wrong number of arguments")),
-                };
-                stack.replace(ctx, ctx.intern(super::sha1_hex(&bytes).as_bytes()));
-                Ok(CallbackReturn::Return)
-            }),
-        );
-    }
-    {
-        let bridge = bridge.clone();
-        let _ = redis.set(
-            ctx,
-            "log",
-            Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
-                if stack.len() < 2 {
-                    return Err(raise_table(ctx, &exec, &bridge, "redis.log() requires two arguments or more."));
-                }
-                let level = match convert::as_number(stack.get(0)) {
-                    Some(n) => n as i64,
-                    None => return Err(raise_table(ctx, &exec, &bridge, "First argument must be a number (log level).")),
-                };
-                if !(0..=3).contains(&level) {
-                    return Err(raise_table(ctx, &exec, &bridge, "Invalid debug level."));
-                }
-                let mut parts = Vec::new();
-                for i in 1..stack.len() {
-                    if let Some(b) = convert::as_string_bytes(stack.get(i)) {
-                        parts.push(String::from_utf8_lossy(&b).into_owned());
-                    }
-                }
-                bridge.borrow_mut().log.push((level, parts.join(" ")));
-                stack.clear();
-                Ok(CallbackReturn::Return)
-            }),
-        );
-    }
-    {
-        let bridge = bridge.clone();
-        let _ = redis.set(
-            ctx,
-            "setresp",
-            Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
-                if stack.len() != 1 {
-                    return Err(raise_table(ctx, &exec, &bridge, "redis.setresp() requires one argument."));
-                }
-                match convert::as_number(stack.get(0)).map(|n| n as i64) {
-                    Some(v @ (2 | 3)) => bridge.borrow_mut().resp = v as u8,
-                    _ => {
-                        let t = error_table(ctx, "ERR RESP version must be 2 or 3.");
-                        record_error_line(&exec, &bridge);
-                        return Err(Error::from_value(t.into()));
-                    }
-                }
-                stack.clear();
-                Ok(CallbackReturn::Return)
-            }),
-        );
-    }
-    // Replication is always "commands" in 7.0: accepted, nothing to do.
-    let _ = redis.set(
-        ctx,
-        "set_repl",
-        Callback::from_fn(&ctx, |_ctx, _exec, mut stack| {
-            stack.clear();
-            Ok(CallbackReturn::Return)
-        }),
-    );
-    let _ = redis.set(
-        ctx,
-        "replicate_commands",
-        Callback::from_fn(&ctx, |ctx, _exec, mut stack| {
-            stack.replace(ctx, true);
-            Ok(CallbackReturn::Return)
-        }),
-    );
-    // The debugger's entry points: the emulator has no debugger, as a server whose client
-    // did not start a debugging session (`redis.breakpoint()` is false, `redis.debug` is
-    // silent).
-    let _ = redis.set(
-        ctx,
-        "breakpoint",
-        Callback::from_fn(&ctx, |ctx, _exec, mut stack| {
-            stack.replace(ctx, false);
-            Ok(CallbackReturn::Return)
-        }),
-    );
-    let _ = redis.set(
-        ctx,
-        "debug",
-        Callback::from_fn(&ctx, |_ctx, _exec, mut stack| {
-            stack.clear();
-            Ok(CallbackReturn::Return)
-        }),
-    );
-    {
-        // The emulator's only user is `default`, allowed every command.
-        let bridge = bridge.clone();
-        let _ = redis.set(
-            ctx,
-            "acl_check_cmd",
-            Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
-                let argv = command_argv(&stack).map_err(|msg| raise_table(ctx, &exec, &bridge, msg))?;
-                if table::lookup(&argv[0]).is_none() {
-                    return Err(raise_table(ctx, &exec, &bridge, "Invalid command passed to redis.acl_check_cmd()"));
-                }
-                stack.replace(ctx, true);
-                Ok(CallbackReturn::Return)
-            }),
-        );
+    if functions {
+        let v = vm.new_native("register_function", super::functions::register_function);
+        vm.set_field(redis, "register_function", v);
     }
     for (name, v) in [
         ("LOG_DEBUG", 0),
@@ -242,65 +88,218 @@ pub(crate) fn redis_table<'gc>(ctx: Context<'gc>, bridge: &SharedBridge) -> Tabl
         ("REPL_ALL", 3),
         ("REDIS_VERSION_NUM", VERSION_NUM),
     ] {
-        let _ = redis.set(ctx, name, v);
+        vm.set_field(redis, name, Value::Number(v as f64));
     }
-    let _ = redis.set(ctx, "REDIS_VERSION", crate::engine::REDIS_VERSION);
+    vm.set_field(redis, "REDIS_VERSION", Value::str(crate::engine::REDIS_VERSION));
     redis
 }
 
 /// The arguments of `redis.call` as an argument vector (luaArgsToRedisArgv): strings as
 /// they are, numbers with `%.17g`, anything else refused.
-fn command_argv(stack: &Stack) -> Result<Vec<Vec<u8>>, &'static str> {
-    if stack.is_empty() {
+fn command_argv(args: &[Value]) -> Result<Vec<Vec<u8>>, &'static str> {
+    if args.is_empty() {
         return Err("Please specify at least one argument for this redis lib call");
     }
-    let mut argv = Vec::with_capacity(stack.len());
-    for i in 0..stack.len() {
-        match stack.get(i) {
-            Value::String(s) => argv.push(s.as_bytes().to_vec()),
-            Value::Integer(n) => argv.push(n.to_string().into_bytes()),
-            Value::Number(n) => argv.push(crate::fmt::fmt_g(n, 17).into_bytes()),
+    let mut argv = Vec::with_capacity(args.len());
+    for a in args {
+        match a {
+            Value::Str(s) => argv.push(s.as_bytes().to_vec()),
+            Value::Number(n) => argv.push(crate::fmt::fmt_g(*n, 17).into_bytes()),
             _ => return Err("Lua redis lib command arguments must be strings or integers"),
         }
     }
     Ok(argv)
 }
 
-/// Waits for the host's reply to a `redis.call`, then returns it converted (or raises it).
-#[derive(gc_arena::Collect)]
-#[collect(require_static)]
-struct AwaitReply {
-    bridge: SharedBridge,
-    raise_errors: bool,
+/// What a native needs to run a command itself when it cannot suspend the VM: while a
+/// chunk of a script runs, the engine it runs for (the run loop does not touch it until
+/// the VM returns), the client and mode.
+pub(crate) struct HostAccess {
+    pub engine: *mut Engine,
+    pub client: ClientId,
+    pub mode: Mode,
+    /// A command run here wrote (SCRIPT KILL then refuses to stop the script).
+    pub wrote: bool,
 }
 
-impl<'gc> Sequence<'gc> for AwaitReply {
-    fn poll(&mut self, ctx: Context<'gc>, mut exec: Execution<'gc, '_>, mut stack: Stack<'gc, '_>) -> Result<SequencePoll<'gc>, Error<'gc>> {
-        let Some(reply) = self.bridge.borrow_mut().response.take() else {
-            // The host has not run the command yet: give control back to it.
-            exec.fuel().interrupt();
-            return Ok(SequencePoll::Pending);
-        };
-        if let Reply::Error(text) = &reply {
-            // The reply buffer starts with `-` in Redis, so the code is kept.
-            let t = error_table(ctx, &error_text(format!("-{text}").as_bytes()));
-            if self.raise_errors {
-                record_error_line(&exec, &self.bridge);
-                return Err(Error::from_value(t.into()));
+/// `redis.call` from Lua code that a native called (a gsub callback, a sort comparator, a
+/// metamethod): the VM cannot be suspended there, so the command runs right away, as
+/// in Redis.
+fn call_in_place(vm: &mut Vm, argv: Vec<Vec<u8>>, raise: bool) -> R {
+    let Some(bridge) = bridge(vm) else { return Err(Value::str("attempt to yield across metamethod/C-call boundary")) };
+    let (host, resp) = {
+        let b = bridge.borrow();
+        (b.host.as_ref().map(|h| (h.engine, h.client, h.mode)), b.resp)
+    };
+    let Some((engine, client, mode)) = host else {
+        return Err(Value::str("attempt to yield across metamethod/C-call boundary"));
+    };
+    // SAFETY: `host` is set by the run loop only for the duration of one `Vm::run`, from
+    // the `&mut Engine` the loop holds and does not use until `run` returns (then it
+    // clears `host`); natives run inside that call, one at a time, so this is the only
+    // live access to the engine.
+    let engine = unsafe { &mut *engine };
+    let mut wrote = false;
+    let reply = run_command(engine, client, &argv, mode, resp, &mut wrote);
+    if let Some(h) = bridge.borrow_mut().host.as_mut() {
+        h.wrote |= wrote;
+    }
+    answer(vm, reply, raise, resp).map(NativeReturn::Values)
+}
+
+fn generic_call(vm: &mut Vm, args: Vec<Value>, raise: bool) -> R {
+    match command_argv(&args) {
+        Ok(argv) if !vm.can_yield() => call_in_place(vm, argv, raise),
+        Ok(argv) => Ok(NativeReturn::Yield(Box::new(Request { argv, raise }))),
+        Err(msg) => {
+            let t = raise_table(vm, msg);
+            if raise {
+                Err(t)
+            } else {
+                values(vec![t])
             }
-            stack.replace(ctx, t);
-            return Ok(SequencePoll::Return);
         }
-        let resp = self.bridge.borrow().resp;
-        let value = convert::reply_to_lua(ctx, reply, resp);
-        stack.replace(ctx, value);
-        Ok(SequencePoll::Return)
     }
 }
 
+fn redis_call(vm: &mut Vm, args: Vec<Value>) -> R {
+    generic_call(vm, args, true)
+}
+
+fn redis_pcall(vm: &mut Vm, args: Vec<Value>) -> R {
+    generic_call(vm, args, false)
+}
+
+fn error_reply(vm: &mut Vm, args: Vec<Value>) -> R {
+    let t = match args.as_slice() {
+        // Redis adds the `-` first: `'my err'` has the code `my`.
+        [Value::Str(s)] if s.as_bytes().starts_with(b"-") => error_table(vm, &error_text(s.as_bytes())),
+        [Value::Str(s)] => error_table(vm, &error_text(&[b"-", s.as_bytes()].concat())),
+        _ => error_table(vm, "ERR wrong number or type of arguments"),
+    };
+    values(vec![t])
+}
+
+fn status_reply(vm: &mut Vm, args: Vec<Value>) -> R {
+    let t = match args.as_slice() {
+        [s @ Value::Str(_)] => {
+            let t = vm.new_table();
+            vm.set_field(t, "ok", s.clone());
+            Value::Table(t)
+        }
+        _ => error_table(vm, "ERR wrong number or type of arguments"),
+    };
+    values(vec![t])
+}
+
+fn sha1hex(vm: &mut Vm, args: Vec<Value>) -> R {
+    let bytes = match (args.len(), args.first().and_then(convert::as_string_bytes)) {
+        (1, Some(b)) => b,
+        _ => return Err(raise_table(vm, "wrong number of arguments")),
+    };
+    let s = vm.new_string(super::sha1_hex(&bytes).as_bytes());
+    values(vec![s])
+}
+
+fn log(vm: &mut Vm, args: Vec<Value>) -> R {
+    if args.len() < 2 {
+        return Err(raise_table(vm, "redis.log() requires two arguments or more."));
+    }
+    let level = match convert::as_number(&args[0]) {
+        Some(n) => n as i64,
+        None => return Err(raise_table(vm, "First argument must be a number (log level).")),
+    };
+    if !(0..=3).contains(&level) {
+        return Err(raise_table(vm, "Invalid debug level."));
+    }
+    let parts: Vec<String> =
+        args[1..].iter().filter_map(convert::as_string_bytes).map(|b| String::from_utf8_lossy(&b).into_owned()).collect();
+    if let Some(b) = bridge(vm) {
+        b.borrow_mut().log.push((level, parts.join(" ")));
+    }
+    values(Vec::new())
+}
+
+fn setresp(vm: &mut Vm, args: Vec<Value>) -> R {
+    if args.len() != 1 {
+        return Err(raise_table(vm, "redis.setresp() requires one argument."));
+    }
+    match convert::as_number(&args[0]).map(|n| n as i64) {
+        Some(v @ (2 | 3)) => {
+            if let Some(b) = bridge(vm) {
+                b.borrow_mut().resp = v as u8;
+            }
+            values(Vec::new())
+        }
+        _ => Err(raise_table(vm, "RESP version must be 2 or 3.")),
+    }
+}
+
+/// Replication is always "commands" in 7.0 (`set_repl` accepted, nothing to do); the
+/// debugger's `redis.debug` is silent without a debugging session.
+fn nothing(_vm: &mut Vm, _args: Vec<Value>) -> R {
+    values(Vec::new())
+}
+
+fn yes(_vm: &mut Vm, _args: Vec<Value>) -> R {
+    values(vec![Value::Bool(true)])
+}
+
+/// `redis.breakpoint()`: false, as for a client that did not start a debugging session.
+fn no(_vm: &mut Vm, _args: Vec<Value>) -> R {
+    values(vec![Value::Bool(false)])
+}
+
+/// The emulator's only user is `default`, allowed every command.
+fn acl_check_cmd(vm: &mut Vm, args: Vec<Value>) -> R {
+    let argv = match command_argv(&args) {
+        Ok(argv) => argv,
+        Err(msg) => return Err(raise_table(vm, msg)),
+    };
+    if table::lookup(&argv[0]).is_none() {
+        return Err(raise_table(vm, "Invalid command passed to redis.acl_check_cmd()"));
+    }
+    values(vec![Value::Bool(true)])
+}
+
+/// The error handler Redis 7.0 installs (eval.c's `__redis__err__handler`): the error as
+/// a table `{err=, source=, line=}`, positioned where it was raised (the Lua code that
+/// raised it, or that called the function that did).
+pub(crate) fn error_handler(vm: &mut Vm, args: Vec<Value>) -> R {
+    let err = args.into_iter().next().unwrap_or(Value::Nil);
+    let t = match err {
+        Value::Table(t) => t,
+        other => {
+            let text = convert::error_value_text(vm, &other);
+            match error_table(vm, &format!("ERR {text}")) {
+                Value::Table(t) => t,
+                _ => return values(vec![other]),
+            }
+        }
+    };
+    let site = match vm.error_site() {
+        Some(site) => Some(site),
+        None => position(&vm.where_(1)).map(|(source, line)| (format!("@{source}"), line as i64)),
+    };
+    if let Some((source, line)) = site {
+        let source = vm.new_string(source.as_bytes());
+        let _ = vm.raw_set(t, Value::str("source"), source);
+        let _ = vm.raw_set(t, Value::str("line"), Value::Number(line as f64));
+    }
+    values(vec![Value::Table(t)])
+}
+
+/// `(chunk, line)` of a `chunk:line: ` position prefix.
+pub(crate) fn position(prefix: &str) -> Option<(String, u64)> {
+    let rest = prefix.strip_suffix(": ")?;
+    let (chunk, line) = rest.rsplit_once(':')?;
+    Some((chunk.to_string(), line.parse().ok()?))
+}
+
 /// Runs one command of a script for `client` (scriptCall): Redis's checks with their
-/// script texts, then the command with the script's protocol.
-pub(crate) fn run_command(engine: &mut Engine, client: ClientId, argv: &[Vec<u8>], mode: Mode, resp: u8, bridge: &SharedBridge) -> Reply {
+/// script texts, then the command with the script's protocol. `wrote` is set when the
+/// command writes (SCRIPT KILL then refuses to stop the script).
+pub(crate) fn run_command(engine: &mut Engine, client: ClientId, argv: &[Vec<u8>], mode: Mode, resp: u8, wrote: &mut bool) -> Reply {
     let unknown = || Reply::error("ERR Unknown Redis command called from script");
     let wrong_arity = || Reply::error("ERR Wrong number of args calling Redis command from script");
     let Some(spec) = table::lookup(&argv[0]) else { return unknown() };
@@ -322,8 +321,7 @@ pub(crate) fn run_command(engine: &mut Engine, client: ClientId, argv: &[Vec<u8>
         return Reply::error("ERR Write commands are not allowed from read-only scripts.");
     }
     if spec.has(flag::WRITE) {
-        // From now on SCRIPT KILL refuses to stop the script (SCRIPT_WRITE_DIRTY).
-        bridge.borrow_mut().wrote = true;
+        *wrote = true;
     }
     let protocol = if resp == 3 { Protocol::Resp3 } else { Protocol::Resp2 };
     let saved = engine.clients.get(&client).map(|c| c.protocol);
@@ -337,283 +335,13 @@ pub(crate) fn run_command(engine: &mut Engine, client: ClientId, argv: &[Vec<u8>
     reply.for_protocol(protocol)
 }
 
-/// Redis's `error` (Lua 5.1's luaB_error): a string or number message gets the position of
-/// the caller at level 1; other values are raised as they are.
-/// Redis's `pcall`: a caught error is returned as Lua 5.1 would give it (a string with its
-/// position, or the raised value).
-pub(crate) fn install_base<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge: &SharedBridge) {
-    {
-        let bridge = bridge.clone();
-        let error = Callback::from_fn(&ctx, move |ctx, exec, stack| {
-            let value = stack.get(0);
-            let level = match stack.get(1) {
-                Value::Nil => 1,
-                v => convert::as_number(v).map(|n| n as i64).unwrap_or(1),
-            };
-            note_line(&exec, &bridge);
-            let called_by_pcall = std::mem::take(&mut bridge.borrow_mut().called_by_pcall);
-            match value {
-                Value::String(_) | Value::Integer(_) | Value::Number(_) if level > 0 && called_by_pcall => {
-                    record_error_in_c(&exec, &bridge);
-                    Err(Error::from_value(value))
-                }
-                Value::String(_) | Value::Integer(_) | Value::Number(_) if level > 0 => {
-                    let text = convert::as_string_bytes(value).unwrap_or_default();
-                    let text = String::from_utf8_lossy(&text).into_owned();
-                    Err(raise(ctx, positioned(&exec, &bridge, &text)))
-                }
-                v => {
-                    record_error_line(&exec, &bridge);
-                    Err(Error::from_value(v))
-                }
-            }
-        });
-        let _ = globals.set(ctx, "error", error);
+/// The answer to a request: the reply converted for the script, or raised as an error
+/// table (`redis.call` of a command that failed).
+pub(crate) fn answer(vm: &mut Vm, reply: Reply, raise: bool, resp: u8) -> Result<Vec<Value>, Value> {
+    if let Reply::Error(text) = &reply {
+        // The reply buffer starts with `-` in Redis, so the code is kept.
+        let t = error_table(vm, &error_text(format!("-{text}").as_bytes()));
+        return if raise { Err(t) } else { Ok(vec![t]) };
     }
-    {
-        let bridge = bridge.clone();
-        let pcall = Callback::from_fn(&ctx, move |ctx, _exec, mut stack| {
-            let function = match stack.get(0) {
-                Value::Function(f) => f,
-                other => {
-                    // Lua 5.1: pcall(nil) returns false and the error.
-                    let msg = format!("attempt to call a {} value", other.type_name());
-                    stack.clear();
-                    stack.push_back(Value::Boolean(false));
-                    stack.push_back(ctx.intern(msg.as_bytes()).into());
-                    return Ok(CallbackReturn::Return);
-                }
-            };
-            stack.pop_front();
-            bridge.borrow_mut().called_by_pcall = matches!(function, piccolo::Function::Callback(_));
-            Ok(CallbackReturn::Call { function, then: Some(BoxSequence::new(&ctx, PCall { bridge: bridge.clone() })) })
-        });
-        let _ = globals.set(ctx, "pcall", pcall);
-    }
-    {
-        // The error handler Redis 7.0 installs as a global (eval.c): an error as a table
-        // `{err=, source=, line=}` (scripts can call it too).
-        let bridge = bridge.clone();
-        let handler = Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
-            let t = match stack.get(0) {
-                Value::Table(t) => t,
-                v => {
-                    let text = match v {
-                        Value::Boolean(b) => b.to_string().into_bytes(),
-                        v => convert::as_string_bytes(v).unwrap_or_else(|| v.type_name().as_bytes().to_vec()),
-                    };
-                    error_table(ctx, &format!("ERR {}", String::from_utf8_lossy(&text)))
-                }
-            };
-            let line = exec.upper_lua_frame().map(|f| f.current_line.0 + 1).or(bridge.borrow().default_line);
-            let _ = t.set(ctx, "source", ctx.intern(format!("@{}", super::CHUNK).as_bytes()));
-            if let Some(line) = line {
-                let _ = t.set(ctx, "line", line as i64);
-            }
-            stack.replace(ctx, t);
-            Ok(CallbackReturn::Return)
-        });
-        let _ = globals.set(ctx, "__redis__err__handler", handler);
-    }
-}
-
-/// Lua 5.1's `tostring` of a number: `%.14g` (integral values print without a fraction).
-pub(crate) fn number_text(n: f64) -> String {
-    if n.is_nan() {
-        return if n.is_sign_negative() { "-nan".into() } else { "nan".into() };
-    }
-    if n.is_infinite() {
-        return if n > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    crate::fmt::fmt_g(n, 14)
-}
-
-/// C's `strtoul(text, &end, base)` followed by Lua 5.1's check that only spaces follow:
-/// leading spaces, a sign (a negative value wraps), `0x` for base 16, saturating at
-/// ULONG_MAX.
-fn strtoul_whole(text: &[u8], base: u32) -> Option<f64> {
-    let is_space = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r');
-    let text = text.split(|&b| b == 0).next().unwrap_or_default();
-    let mut rest = &text[text.iter().position(|c| !is_space(c))?..];
-    let negative = rest.first() == Some(&b'-');
-    if matches!(rest.first(), Some(b'-' | b'+')) {
-        rest = &rest[1..];
-    }
-    if base == 16 && rest.len() > 2 && rest[0] == b'0' && (rest[1] | 0x20) == b'x' && rest[2].is_ascii_hexdigit() {
-        rest = &rest[2..];
-    }
-    let digits = rest.iter().take_while(|&&c| (c as char).is_digit(base)).count();
-    if digits == 0 || !rest[digits..].iter().all(is_space) {
-        return None;
-    }
-    let mut n: u64 = 0;
-    for &c in &rest[..digits] {
-        let d = (c as char).to_digit(base).unwrap_or(0) as u64;
-        n = match n.checked_mul(base as u64).and_then(|n| n.checked_add(d)) {
-            Some(v) => v,
-            None => return Some(u64::MAX as f64),
-        };
-    }
-    Some(if negative { n.wrapping_neg() as f64 } else { n as f64 })
-}
-
-/// The parts of Lua 5.1's base and table libraries piccolo lacks or words differently:
-/// `tostring` (numbers with `%.14g`), `tonumber`, `unpack`, `table.concat`, `table.getn`,
-/// and the string library (`lstring.rs`).
-pub(crate) fn install_lua51<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge: &SharedBridge) {
-    if let Value::Function(original) = globals.get(ctx, "tostring") {
-        let bridge = bridge.clone();
-        let f = Callback::from_fn_with(&ctx, original, move |original, ctx, exec, mut stack| {
-            let v = stack.get(0);
-            let has_tostring = match v {
-                Value::Table(t) => t.metatable().is_some_and(|m| !m.get(ctx, "__tostring").is_nil()),
-                Value::UserData(u) => u.metatable().is_some_and(|m| !m.get(ctx, "__tostring").is_nil()),
-                _ => false,
-            };
-            let text = match v {
-                _ if stack.is_empty() => {
-                    let msg = "bad argument #1 to 'tostring' (value expected)";
-                    return Err(raise(ctx, positioned(&exec, &bridge, msg)));
-                }
-                Value::Integer(n) => number_text(n as f64),
-                Value::Number(n) => number_text(n),
-                Value::UserData(u) if u.is_static::<super::lib::JsonNull>() => super::lib::NULL_TEXT.to_string(),
-                _ if has_tostring => return Ok(CallbackReturn::Call { function: *original, then: None }),
-                other => match stdlib::address_text(other) {
-                    Some(text) => text,
-                    None => return Ok(CallbackReturn::Call { function: *original, then: None }),
-                },
-            };
-            stack.replace(ctx, ctx.intern(text.as_bytes()));
-            Ok(CallbackReturn::Return)
-        });
-        let _ = globals.set(ctx, "tostring", f);
-    }
-    let tonumber = stdlib::lib(ctx, bridge, "tonumber", |ctx, stack, name| {
-        let base = stdlib::opt_int(stack, 1, name, 10)?;
-        let out = if base == 10 {
-            stdlib::check_any(stack, 0, name)?;
-            stdlib::to_number(stack.get(0))
-        } else {
-            let text = stdlib::check_string(stack, 0, name)?;
-            if !(2..=36).contains(&base) {
-                return Err(stdlib::arg_error(1, name, "base out of range"));
-            }
-            strtoul_whole(&text, base as u32)
-        };
-        stack.replace(ctx, out.map_or(Value::Nil, stdlib::number));
-        Ok(())
-    });
-    let _ = globals.set(ctx, "tonumber", tonumber);
-    let unpack = stdlib::lib(ctx, bridge, "unpack", |ctx, stack, name| {
-        let t = stdlib::check_table(stack, 0, name)?;
-        let i = stdlib::opt_int(stack, 1, name, 1)?;
-        let j = match stack.get(2) {
-            Value::Nil => t.length(),
-            _ => stdlib::check_int(stack, 2, name)?,
-        };
-        let args = stack.len() as i64;
-        stack.clear();
-        if i > j {
-            return Ok(());
-        }
-        // `lua_checkstack`: the arguments and the results within LUAI_MAXCSTACK (8000).
-        if j - i + 1 + args > 8000 {
-            return Err(stdlib::Fail::Where("too many results to unpack".to_string()));
-        }
-        for k in i..=j {
-            stack.push_back(t.get(ctx, k));
-        }
-        Ok(())
-    });
-    let _ = globals.set(ctx, "unpack", unpack);
-    if let Value::Table(string) = globals.get(ctx, "string") {
-        super::lstring::install(ctx, string, bridge);
-    }
-    if let Value::Table(table) = globals.get(ctx, "table") {
-        let concat = stdlib::lib(ctx, bridge, "concat", |ctx, stack, name| {
-            let sep = match stack.get(1) {
-                Value::Nil => Vec::new(),
-                _ => stdlib::check_string(stack, 1, name)?,
-            };
-            let t = stdlib::check_table(stack, 0, name)?;
-            let i = stdlib::opt_int(stack, 2, name, 1)?;
-            let j = match stack.get(3) {
-                Value::Nil => t.length(),
-                _ => stdlib::check_int(stack, 3, name)?,
-            };
-            let mut out = Vec::new();
-            let mut k = i;
-            while k <= j {
-                let item = t.get(ctx, k);
-                match super::convert::as_string_bytes(item) {
-                    Some(b) => out.extend_from_slice(&b),
-                    None => {
-                        let msg = format!("invalid value ({}) at index {k} in table for 'concat'", super::ops::type_name(item));
-                        return Err(stdlib::Fail::Where(msg));
-                    }
-                }
-                if k < j {
-                    out.extend_from_slice(&sep);
-                }
-                k += 1;
-            }
-            stack.replace(ctx, ctx.intern(&out));
-            Ok(())
-        });
-        let _ = table.set(ctx, "concat", concat);
-        let getn = stdlib::lib(ctx, bridge, "getn", |ctx, stack, name| {
-            let t = stdlib::check_table(stack, 0, name)?;
-            stack.replace(ctx, t.length());
-            Ok(())
-        });
-        let _ = table.set(ctx, "getn", getn);
-    }
-}
-
-
-#[derive(gc_arena::Collect)]
-#[collect(require_static)]
-struct PCall {
-    bridge: SharedBridge,
-}
-
-impl<'gc> Sequence<'gc> for PCall {
-    fn poll(&mut self, _ctx: Context<'gc>, _exec: Execution<'gc, '_>, mut stack: Stack<'gc, '_>) -> Result<SequencePoll<'gc>, Error<'gc>> {
-        self.bridge.borrow_mut().called_by_pcall = false;
-        stack.push_front(Value::Boolean(true));
-        Ok(SequencePoll::Return)
-    }
-
-    fn error(
-        &mut self,
-        ctx: Context<'gc>,
-        _exec: Execution<'gc, '_>,
-        error: Error<'gc>,
-        mut stack: Stack<'gc, '_>,
-    ) -> Result<SequencePoll<'gc>, Error<'gc>> {
-        self.bridge.borrow_mut().called_by_pcall = false;
-        let value = match error {
-            // Redis 7.0's pcall returns the message of an error table, as older Redis did.
-            Error::Lua(e) => match e.0 {
-                Value::Table(t) => match t.get(ctx, "err") {
-                    v @ (Value::String(_) | Value::Integer(_) | Value::Number(_)) => v,
-                    _ => e.0,
-                },
-                v => v,
-            },
-            Error::Runtime(e) => {
-                let (line, chunk) = {
-                    let b = self.bridge.borrow();
-                    (b.last_line.unwrap_or(1), b.chunk)
-                };
-                let msg = format!("{chunk}:{line}: {}", convert::runtime_message(&e));
-                ctx.intern(msg.as_bytes()).into()
-            }
-        };
-        stack.clear();
-        stack.push_back(Value::Boolean(false));
-        stack.push_back(value);
-        Ok(SequencePoll::Return)
-    }
+    Ok(vec![convert::reply_to_lua(vm, reply, resp)])
 }

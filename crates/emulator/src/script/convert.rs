@@ -2,11 +2,8 @@
 //! `luaReplyToRedisReply` and `redisProtocolToLuaType`), and Redis's error texts for
 //! errors that end a script.
 
-use piccolo::compiler::ParseErrorKind;
-use piccolo::thread::BinaryOperatorError;
-use piccolo::{Context, Error, PrototypeError, RuntimeError, Table, TypeError, Value};
+use lua51::{LuaStr, TableRef, Value, Vm};
 
-use super::CHUNK;
 use crate::reply::Reply;
 
 /// How deep a returned table may nest before the reply gives up (Redis stops at its Lua
@@ -14,246 +11,184 @@ use crate::reply::Reply;
 const MAX_DEPTH: usize = 1000;
 
 /// A string, or a number converted as Lua 5.1 converts numbers to strings (`%.14g`).
-pub(crate) fn as_string_bytes(v: Value) -> Option<Vec<u8>> {
-    match v {
-        Value::String(s) => Some(s.as_bytes().to_vec()),
-        Value::Integer(n) => Some(n.to_string().into_bytes()),
-        Value::Number(n) => Some(crate::fmt::fmt_g(n, 14).into_bytes()),
-        _ => None,
-    }
+pub(crate) fn as_string_bytes(v: &Value) -> Option<Vec<u8>> {
+    v.to_lua_string().map(|s| s.as_bytes().to_vec())
 }
 
 /// A number, or a string that reads as one.
-pub(crate) fn as_number(v: Value) -> Option<f64> {
-    match v {
-        Value::Integer(n) => Some(n as f64),
-        Value::Number(n) => Some(n),
-        Value::String(s) => std::str::from_utf8(s.as_bytes()).ok()?.trim().parse().ok(),
-        _ => None,
-    }
+pub(crate) fn as_number(v: &Value) -> Option<f64> {
+    v.to_number()
 }
 
 /// C's `(long long)` of a double on x86-64: out of range and NaN give LLONG_MIN.
 fn truncate(d: f64) -> i64 {
-    if d.is_nan() || d >= 9.223_372_036_854_775_808e18 || d < -9.223_372_036_854_775_808e18 {
-        i64::MIN
-    } else {
+    const TWO_POW_63: f64 = (1u64 << 63) as f64;
+    if (-TWO_POW_63..TWO_POW_63).contains(&d) {
         d as i64
+    } else {
+        i64::MIN
     }
 }
 
+/// A string with CR and LF turned into spaces (Redis does so for status replies).
+fn one_line(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).replace(['\r', '\n'], " ")
+}
+
 /// The reply a script's return value (or a nested value) gives.
-pub(crate) fn lua_to_reply<'gc>(ctx: Context<'gc>, value: Value<'gc>, resp: u8, depth: usize) -> Reply {
+pub(crate) fn lua_to_reply(vm: &Vm, value: &Value, depth: usize) -> Reply {
     match value {
         Value::Nil => Reply::Nil,
-        Value::Boolean(true) => Reply::Integer(1),
-        Value::Boolean(false) => Reply::Nil,
-        Value::Integer(n) => Reply::Integer(n),
-        Value::Number(d) => Reply::Integer(truncate(d)),
-        Value::String(s) => Reply::Bulk(s.as_bytes().to_vec()),
+        Value::Bool(true) => Reply::Integer(1),
+        Value::Bool(false) => Reply::Nil,
+        Value::Number(d) => Reply::Integer(truncate(*d)),
+        Value::Str(s) => Reply::Bulk(s.as_bytes().to_vec()),
         Value::Table(t) => {
             if depth >= MAX_DEPTH {
                 return Reply::error("ERR reached lua stack limit");
             }
-            table_to_reply(ctx, t, resp, depth)
+            table_to_reply(vm, *t, depth)
         }
         _ => Reply::Nil,
     }
 }
 
-fn table_to_reply<'gc>(ctx: Context<'gc>, t: Table<'gc>, resp: u8, depth: usize) -> Reply {
-    if let Value::String(err) = t.get(ctx, "err") {
+/// Every key and value of a table in `next` order.
+pub(crate) fn pairs(vm: &Vm, t: TableRef) -> Vec<(Value, Value)> {
+    let mut out = Vec::new();
+    let mut key = Value::Nil;
+    while let Ok(Some((k, v))) = vm.heap.table(t).next(&key) {
+        key = k.clone();
+        out.push((k, v));
+    }
+    out
+}
+
+fn table_to_reply(vm: &Vm, t: TableRef, depth: usize) -> Reply {
+    if let Value::Str(err) = vm.get_field(t, "err") {
         return Reply::Error(String::from_utf8_lossy(err.as_bytes()).into_owned());
     }
-    if let Value::String(ok) = t.get(ctx, "ok") {
-        let text = String::from_utf8_lossy(ok.as_bytes()).replace(['\r', '\n'], " ");
-        return Reply::Status(text);
+    if let Value::Str(ok) = vm.get_field(t, "ok") {
+        return Reply::Status(one_line(ok.as_bytes()));
     }
-    match t.get(ctx, "double") {
-        Value::Number(d) => return Reply::Double(d),
-        Value::Integer(n) => return Reply::Double(n as f64),
-        _ => {}
+    if let Value::Number(d) = vm.get_field(t, "double") {
+        return Reply::Double(d);
     }
-    if let Value::String(big) = t.get(ctx, "big_number") {
-        let text = String::from_utf8_lossy(big.as_bytes()).replace(['\r', '\n'], " ");
-        return Reply::BigNumber(text);
+    if let Value::Str(big) = vm.get_field(t, "big_number") {
+        return Reply::BigNumber(one_line(big.as_bytes()));
     }
-    if let Value::Table(map) = t.get(ctx, "map") {
-        let mut pairs = Vec::new();
-        for (k, v) in map.iter() {
-            pairs.push((lua_to_reply(ctx, k, resp, depth + 1), lua_to_reply(ctx, v, resp, depth + 1)));
-        }
-        return Reply::Map(pairs);
+    if let Value::Table(map) = vm.get_field(t, "map") {
+        let items = pairs(vm, map);
+        return Reply::Map(items.iter().map(|(k, v)| (lua_to_reply(vm, k, depth + 1), lua_to_reply(vm, v, depth + 1))).collect());
     }
-    if let Value::Table(set) = t.get(ctx, "set") {
-        let items = set.iter().map(|(k, _)| lua_to_reply(ctx, k, resp, depth + 1)).collect();
-        return Reply::Set(items);
+    if let Value::Table(set) = vm.get_field(t, "set") {
+        return Reply::Set(pairs(vm, set).iter().map(|(k, _)| lua_to_reply(vm, k, depth + 1)).collect());
     }
-    let mut items = Vec::new();
-    let mut j: i64 = 1;
-    loop {
-        let v = t.get(ctx, j);
-        if v.is_nil() {
-            break;
-        }
-        items.push(lua_to_reply(ctx, v, resp, depth + 1));
-        j += 1;
-    }
-    Reply::Array(items)
+    Reply::Array(vm.array(t).iter().map(|v| lua_to_reply(vm, v, depth + 1)).collect())
+}
+
+/// A table `{key = v}`.
+fn single(vm: &mut Vm, key: &str, v: Value) -> Value {
+    let t = vm.new_table();
+    vm.set_field(t, key, v);
+    Value::Table(t)
+}
+
+/// A table `{err = text}` (how Redis hands errors to scripts).
+pub(crate) fn error_table(vm: &mut Vm, text: &str) -> Value {
+    let s = vm.new_string(text.as_bytes());
+    single(vm, "err", s)
 }
 
 /// The Lua value a command's reply gives a script (in the script's protocol, `resp`).
-pub(crate) fn reply_to_lua<'gc>(ctx: Context<'gc>, reply: Reply, resp: u8) -> Value<'gc> {
-    let single = |ctx: Context<'gc>, key: &'static str, v: Value<'gc>| -> Value<'gc> {
-        let t = Table::new(&ctx);
-        let _ = t.set(ctx, key, v);
-        t.into()
-    };
+pub(crate) fn reply_to_lua(vm: &mut Vm, reply: Reply, resp: u8) -> Value {
     match reply.unshared() {
         // `unshared` never returns one; kept for the match to cover every reply.
-        Reply::Shared(r) => reply_to_lua(ctx, (*r).clone(), resp),
-        Reply::Status(s) => single(ctx, "ok", ctx.intern(s.as_bytes()).into()),
-        Reply::Error(s) => single(ctx, "err", ctx.intern(s.as_bytes()).into()),
-        Reply::Integer(n) => Value::Integer(n),
-        Reply::Bulk(b) => ctx.intern(&b).into(),
+        Reply::Shared(r) => reply_to_lua(vm, (*r).clone(), resp),
+        Reply::Status(s) => {
+            let v = vm.new_string(s.as_bytes());
+            single(vm, "ok", v)
+        }
+        Reply::Error(s) => error_table(vm, &s),
+        Reply::Integer(n) => Value::Number(n as f64),
+        Reply::Bulk(b) => vm.new_string(&b),
         Reply::Nil | Reply::NilArray | Reply::NoReply => {
             if resp == 3 {
                 Value::Nil
             } else {
-                Value::Boolean(false)
+                Value::Bool(false)
             }
         }
         Reply::Array(items) | Reply::Push(items) => {
-            let t = Table::new(&ctx);
-            for (i, item) in items.into_iter().enumerate() {
-                let _ = t.set(ctx, (i + 1) as i64, reply_to_lua(ctx, item, resp));
+            let values: Vec<Value> = items.into_iter().map(|item| reply_to_lua(vm, item, resp)).collect();
+            // Set one by one: a nil (RESP3) leaves a hole, as lua_rawseti does.
+            let t = vm.new_table_sized(values.len(), 0);
+            for (i, v) in values.into_iter().enumerate() {
+                let _ = vm.raw_set(t, Value::Number((i + 1) as f64), v);
             }
-            t.into()
+            Value::Table(t)
         }
         Reply::Map(pairs) => {
-            let inner = Table::new(&ctx);
+            let inner = vm.new_table();
             for (k, v) in pairs {
-                let k = reply_to_lua(ctx, k, resp);
-                let v = reply_to_lua(ctx, v, resp);
-                let _ = inner.set(ctx, k, v);
+                let k = reply_to_lua(vm, k, resp);
+                let v = reply_to_lua(vm, v, resp);
+                let _ = vm.raw_set(inner, k, v);
             }
-            single(ctx, "map", inner.into())
+            single(vm, "map", Value::Table(inner))
         }
         Reply::Set(items) => {
-            let inner = Table::new(&ctx);
+            let inner = vm.new_table();
             for item in items {
-                let k = reply_to_lua(ctx, item, resp);
-                let _ = inner.set(ctx, k, true);
+                let k = reply_to_lua(vm, item, resp);
+                let _ = vm.raw_set(inner, k, Value::Bool(true));
             }
-            single(ctx, "set", inner.into())
+            single(vm, "set", Value::Table(inner))
         }
-        Reply::Double(d) => single(ctx, "double", Value::Number(d)),
-        Reply::Bool(b) => Value::Boolean(b),
-        Reply::BigNumber(n) => single(ctx, "big_number", ctx.intern(n.as_bytes()).into()),
+        Reply::Double(d) => single(vm, "double", Value::Number(d)),
+        Reply::Bool(b) => Value::Bool(b),
+        Reply::BigNumber(n) => {
+            let v = vm.new_string(n.as_bytes());
+            single(vm, "big_number", v)
+        }
         Reply::Verbatim(format, text) => {
-            let inner = Table::new(&ctx);
-            let _ = inner.set(ctx, "format", ctx.intern(format.as_bytes()));
-            let _ = inner.set(ctx, "string", ctx.intern(&text));
-            single(ctx, "verbatim_string", inner.into())
+            let inner = vm.new_table();
+            let f = vm.new_string(format.as_bytes());
+            vm.set_field(inner, "format", f);
+            let s = vm.new_string(&text);
+            vm.set_field(inner, "string", s);
+            single(vm, "verbatim_string", Value::Table(inner))
         }
     }
 }
 
-/// Lua 5.1's wording of a piccolo runtime error, as far as piccolo tells what happened.
-pub(crate) fn runtime_message(e: &RuntimeError) -> String {
-    if let Some(t) = e.downcast::<TypeError>() {
-        return match t.expected {
-            "table" => format!("attempt to index a {} value", t.found),
-            "function" => format!("attempt to call a {} value", t.found),
-            _ => format!("bad argument (expected {}, got {})", t.expected, t.found),
-        };
-    }
-    if let Some(op) = e.downcast::<BinaryOperatorError>() {
-        return match op {
-            BinaryOperatorError::LessThan | BinaryOperatorError::LessEqual => "attempt to compare two incompatible values".to_string(),
-            _ => "attempt to perform arithmetic on a non-number value".to_string(),
-        };
-    }
-    let text = e.to_string();
-    // The same type errors when they reach us wrapped (through a callback).
-    if let Some((expected, found)) = text.strip_prefix("type error, expected ").and_then(|t| t.split_once(", found ")) {
-        return match expected {
-            "table" => format!("attempt to index a {found} value"),
-            "function" => format!("attempt to call a {found} value"),
-            _ => format!("bad argument (expected {expected}, got {found})"),
-        };
-    }
-    if let Some(kind) = text.strip_prefix("cannot concat ") {
-        return format!("attempt to concatenate a {kind} value");
-    }
-    text
+/// `tostring` of an error value for a message (Redis's handler does `tostring(err)`).
+pub(crate) fn error_value_text(vm: &Vm, v: &Value) -> String {
+    let s: LuaStr = vm.tostring_raw(v);
+    String::from_utf8_lossy(s.as_bytes()).into_owned()
 }
 
-/// The text of a compile error, `user_script:LINE: message`, in Lua 5.1's words where the
-/// parser's error maps to one.
-pub(crate) fn compile_error(e: &PrototypeError) -> String {
-    compile_error_in(e, CHUNK)
-}
-
-/// `compile_error` for a chunk of another name (`user_function`).
-pub(crate) fn compile_error_in(e: &PrototypeError, chunk: &str) -> String {
-    match e {
-        PrototypeError::Parser(p) => {
-            let line = p.line_number;
-            let msg = match &p.kind {
-                ParseErrorKind::EndOfStream { .. } => "unexpected symbol near '<eof>'".to_string(),
-                other => other.to_string(),
-            };
-            format!("{chunk}:{line}: {msg}")
-        }
-        PrototypeError::Compiler(c) => format!("{chunk}:{}: {}", c.line_number, c.kind),
-    }
-}
-
-/// The reply to a script that ended with `error`, as Redis 7.0's error handler and
-/// `luaCallFunction` build it: `<msg> script: <sha>, on @user_script:<line>.` for EVAL,
-/// `<msg> script: <function>, on @user_function:<line>.` for FCALL (`on =[C]:-1.` when the
-/// error was raised by a library function called by another one: `in_c`).
-pub(crate) fn error_reply_in<'gc>(
-    ctx: Context<'gc>,
-    error: &Error<'gc>,
-    sha: &str,
-    chunk: &str,
-    error_line: Option<u64>,
-    fallback_line: Option<u64>,
-    in_c: bool,
-) -> Reply {
-    let with_position = |msg: String, line: Option<u64>| match line {
-        _ if in_c => Reply::Error(format!("{msg} script: {sha}, on =[C]:-1.")),
-        Some(line) => Reply::Error(format!("{msg} script: {sha}, on @{chunk}:{line}.")),
-        None => Reply::Error(msg),
+/// The reply to a script that ended with an error, from the table Redis's error handler
+/// made of it (`{err=, source=, line=}`), as `luaCallFunction` builds it:
+/// `<err> script: <label>, on <source>:<line>.`
+pub(crate) fn error_reply(vm: &Vm, error: &Value, label: &str) -> Reply {
+    let Value::Table(t) = error else {
+        // Not through the handler (it failed itself): the text as it is.
+        return Reply::Error(format!("ERR Error running script {label}, {}", error_value_text(vm, error)));
     };
-    match error {
-        Error::Lua(e) => {
-            let line = error_line.or(fallback_line);
-            match e.0 {
-                Value::Table(t) => match t.get(ctx, "err") {
-                    Value::String(s) => with_position(String::from_utf8_lossy(s.as_bytes()).into_owned(), line),
-                    // Redis 7.0.15 crashes here (a table without `err`); the emulator answers.
-                    _ => with_position("ERR unknown error".to_string(), line),
-                },
-                v => {
-                    let text = match as_string_bytes(v) {
-                        Some(b) => String::from_utf8_lossy(&b).into_owned(),
-                        None => match v {
-                            Value::Nil => "nil".to_string(),
-                            Value::Boolean(b) => b.to_string(),
-                            other => other.type_name().to_string(),
-                        },
-                    };
-                    with_position(format!("ERR {text}"), line)
-                }
-            }
-        }
-        Error::Runtime(e) => {
-            let line = fallback_line.unwrap_or(1);
-            let msg = format!("ERR {chunk}:{line}: {}", runtime_message(e));
-            with_position(msg, Some(line))
-        }
+    let msg = match vm.get_field(*t, "err") {
+        v @ (Value::Str(_) | Value::Number(_)) => error_value_text(vm, &v),
+        // Redis 7.0.15 crashes here (a table without `err`); the emulator answers.
+        _ => "ERR unknown error".to_string(),
+    };
+    let source = as_string_bytes(&vm.get_field(*t, "source"));
+    let line = as_string_bytes(&vm.get_field(*t, "line"));
+    match (source, line) {
+        (Some(source), Some(line)) => Reply::Error(format!(
+            "{msg} script: {label}, on {}:{}.",
+            String::from_utf8_lossy(&source),
+            String::from_utf8_lossy(&line)
+        )),
+        _ => Reply::Error(msg),
     }
 }

@@ -12,14 +12,12 @@
 //!   the function: `script: <name>, on @user_function:<line>.`
 //! - Function names are case-insensitive (FCALL F finds f), library names are not.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
-use piccolo::{Callback, CallbackReturn, Closure, Context, Error, Executor, Fuel, Function, IntoValue, StashedFunction, StashedTable, Table, Value};
+use lua51::{NativeReturn, Outcome, TableRef, Value, Vm};
 
-use super::sandbox::{self, positioned, record_error_line};
-use super::{api, convert, Mode, Scripting, SharedBridge, Target};
+use super::convert::{self, error_table};
+use super::{api, LuaState, Mode, Scripting, SharedBridge};
 use crate::engine::{ClientId, Engine};
 use crate::reply::Reply;
 
@@ -49,7 +47,8 @@ pub struct FunctionInfo {
     pub name: String,
     pub description: Option<Vec<u8>>,
     pub flags: u8,
-    callback: StashedFunction,
+    /// The callback, pinned in the functions' Lua state.
+    callback: usize,
 }
 
 /// A loaded library: its code (shebang included) and its functions.
@@ -162,97 +161,96 @@ fn metadata(code: &[u8]) -> Result<Metadata, String> {
     Ok(Metadata { name: String::from_utf8_lossy(&name).into_owned(), code_start: end })
 }
 
-/// What `redis.register_function` collected while a library loads.
-#[derive(Default)]
-struct LoadState {
-    /// A library is loading (register_function refuses to run otherwise).
-    active: bool,
-    /// Name, description and flags of each registered function; its callback is at the
-    /// same position (1-based) in the pending table.
-    registered: Vec<(String, Option<Vec<u8>>, u8)>,
+/// A function `redis.register_function` registered while a library loads.
+pub(crate) struct Registered {
+    name: String,
+    description: Option<Vec<u8>>,
+    flags: u8,
+    /// The callback, pinned.
+    callback: usize,
 }
 
-/// The Lua side of functions, created with the first library.
-struct LuaSide {
-    /// The metatable of the environment libraries are compiled with: its `__index` is the
-    /// load-time globals while a library loads, the script globals otherwise.
-    env_meta: StashedTable,
-    env: StashedTable,
-    load_globals: StashedTable,
-    /// register_function's callbacks, by registration order.
-    pending: StashedTable,
-    state: Rc<RefCell<LoadState>>,
-}
-
-/// The functions of a server: the libraries and the Lua side that loads them.
+/// The functions of a server: the libraries and the Lua state they run in.
 #[derive(Default)]
 pub struct Functions {
     pub registry: Registry,
-    lua: Option<LuaSide>,
+    lua: Option<LuaState>,
+    /// Every callback pinned by a load, to unpin those of dropped libraries.
+    pinned: Vec<usize>,
 }
 
-/// An error raised as Redis's C functions raise theirs: `{err = 'ERR msg'}`.
-fn raise_table<'gc>(ctx: Context<'gc>, msg: &str) -> Error<'gc> {
-    Error::from_value(api::error_table(ctx, &format!("ERR {msg}")).into())
-}
-
-/// A string, or a number as Lua 5.1 converts it (`luaGetStringSds`).
-fn string_arg(v: Value) -> Option<Vec<u8>> {
-    convert::as_string_bytes(v)
-}
-
-/// `luaRegisterFunctionReadFlags`: a table of flag names.
-fn read_flags<'gc>(ctx: Context<'gc>, t: Table<'gc>) -> Option<u8> {
-    let mut flags = 0;
-    let mut j: i64 = 1;
-    loop {
-        let v = t.get(ctx, j);
-        if v.is_nil() {
-            return Some(flags);
+impl Functions {
+    /// Unpins the callbacks no library of the registry holds any more (FUNCTION DELETE,
+    /// FLUSH, a replaced library): called where the registry is the whole truth.
+    fn release_dropped(&mut self) {
+        let live: std::collections::BTreeSet<usize> =
+            self.registry.libraries.values().flat_map(|l| l.functions.values().map(|f| f.callback)).collect();
+        let Some(state) = self.lua.as_mut() else { return };
+        for pin in std::mem::take(&mut self.pinned) {
+            if live.contains(&pin) {
+                self.pinned.push(pin);
+            } else {
+                state.vm.unpin(pin);
+            }
         }
-        let name = string_arg(v)?;
-        let (f, _) = flag::NAMES.iter().find(|(_, n)| n.as_bytes().eq_ignore_ascii_case(&name))?;
-        flags |= f;
-        j += 1;
+    }
+
+    /// The functions' Lua state, created with the first library.
+    pub(crate) fn state(&mut self, bridge: &SharedBridge) -> &mut LuaState {
+        self.lua.get_or_insert_with(|| LuaState::new(bridge, true))
     }
 }
 
+/// `luaRegisterFunctionReadFlags`: a table of flag names.
+fn read_flags(vm: &Vm, t: TableRef) -> Option<u8> {
+    let mut flags = 0;
+    for v in vm.array(t) {
+        let name = convert::as_string_bytes(&v)?;
+        let (f, _) = flag::NAMES.iter().find(|(_, n)| n.as_bytes().eq_ignore_ascii_case(&name))?;
+        flags |= f;
+    }
+    Some(flags)
+}
+
 /// The arguments of a `redis.register_function` call: name, callback, description, flags.
-type Registration<'gc> = (Vec<u8>, Function<'gc>, Option<Vec<u8>>, u8);
+type Registration = (Vec<u8>, Value, Option<Vec<u8>>, u8);
 
 /// `luaRegisterFunctionReadArgs`: positional `(name, callback)` or one table of named
 /// arguments.
-fn read_registration<'gc>(ctx: Context<'gc>, args: &[Value<'gc>]) -> Result<Registration<'gc>, &'static str> {
+fn read_registration(vm: &Vm, args: &[Value]) -> Result<Registration, &'static str> {
     match args {
         [name, callback] => {
-            let name = string_arg(*name).ok_or("first argument to redis.register_function must be a string")?;
-            let Value::Function(callback) = callback else {
+            let name = convert::as_string_bytes(name).ok_or("first argument to redis.register_function must be a string")?;
+            let Value::Function(_) = callback else {
                 return Err("second argument to redis.register_function must be a function");
             };
-            Ok((name, *callback, None, 0))
+            Ok((name, callback.clone(), None, 0))
         }
         [Value::Table(t)] => {
             let (mut name, mut callback, mut description, mut flags) = (None, None, None, 0);
-            for (key, value) in t.iter() {
-                let key = string_arg(key).ok_or("named argument key given to redis.register_function is not a string")?;
+            for (key, value) in convert::pairs(vm, *t) {
+                let key = convert::as_string_bytes(&key).ok_or("named argument key given to redis.register_function is not a string")?;
                 let key = String::from_utf8_lossy(&key).to_ascii_lowercase();
                 match key.as_str() {
                     "function_name" => {
-                        name = Some(string_arg(value).ok_or("function_name argument given to redis.register_function must be a string")?)
+                        name = Some(
+                            convert::as_string_bytes(&value).ok_or("function_name argument given to redis.register_function must be a string")?,
+                        )
                     }
                     "description" => {
-                        description =
-                            Some(string_arg(value).ok_or("description argument given to redis.register_function must be a string")?)
+                        description = Some(
+                            convert::as_string_bytes(&value).ok_or("description argument given to redis.register_function must be a string")?,
+                        )
                     }
                     "callback" => match value {
-                        Value::Function(f) => callback = Some(f),
+                        Value::Function(_) => callback = Some(value),
                         _ => return Err("callback argument given to redis.register_function must be a function"),
                     },
                     "flags" => {
                         let Value::Table(list) = value else {
                             return Err("flags argument to redis.register_function must be a table representing function flags");
                         };
-                        flags = read_flags(ctx, list).ok_or("unknown flag given")?;
+                        flags = read_flags(vm, list).ok_or("unknown flag given")?;
                     }
                     _ => return Err("unknown argument given to redis.register_function"),
                 }
@@ -266,204 +264,124 @@ fn read_registration<'gc>(ctx: Context<'gc>, args: &[Value<'gc>]) -> Result<Regi
     }
 }
 
-/// `__index` of a table that has nothing more: the nonexistent-global error.
-fn nonexistent<'gc>(ctx: Context<'gc>, bridge: &SharedBridge) -> Callback<'gc> {
-    let bridge = bridge.clone();
-    Callback::from_fn(&ctx, move |ctx, exec, stack| {
-        let name = match stack.get(1) {
-            Value::String(s) => s.to_str_lossy().into_owned(),
-            other => other.type_name().to_string(),
-        };
-        let msg = format!("Script attempted to access nonexistent global variable '{name}'");
-        Err(Error::from_value(positioned(&exec, &bridge, &msg).into_value(ctx)))
-    })
-}
-
-/// `__newindex` of a read-only table.
-fn readonly<'gc>(ctx: Context<'gc>, bridge: &SharedBridge) -> Callback<'gc> {
-    let bridge = bridge.clone();
-    Callback::from_fn(&ctx, move |ctx, exec, _stack| {
-        Err(Error::from_value(positioned(&exec, &bridge, "Attempt to modify a readonly table").into_value(ctx)))
-    })
-}
-
-/// A metatable locking a table: reads fall to `index`, writes fail.
-fn lock<'gc>(ctx: Context<'gc>, t: Table<'gc>, index: Value<'gc>, bridge: &SharedBridge) -> Table<'gc> {
-    let meta = Table::new(&ctx);
-    let _ = meta.set(ctx, "__index", index);
-    let _ = meta.set(ctx, "__newindex", readonly(ctx, bridge));
-    let _ = meta.set(ctx, sandbox::PROTECTED, true);
-    t.set_metatable(&ctx, Some(meta));
-    meta
-}
-
-impl LuaSide {
-    fn install(ctx: Context<'_>, bridge: &SharedBridge) -> LuaSide {
-        let state: Rc<RefCell<LoadState>> = Rc::default();
-        let pending = Table::new(&ctx);
-
-        let register = {
-            let state = state.clone();
-            let bridge = bridge.clone();
-            Callback::from_fn_with(&ctx, pending, move |pending, ctx, exec, mut stack| {
-                let fail = |msg: &str| {
-                    record_error_line(&exec, &bridge);
-                    Err(raise_table(ctx, msg))
-                };
-                if !state.borrow().active {
-                    return fail("redis.register_function can only be called on FUNCTION LOAD command");
-                }
-                let args: Vec<Value> = (0..stack.len()).map(|i| stack.get(i)).collect();
-                let (name, callback, description, flags) = match read_registration(ctx, &args) {
-                    Ok(r) => r,
-                    Err(msg) => return fail(msg),
-                };
-                if !valid_name(&name) {
-                    return fail(NAME_RULES);
-                }
-                let name = String::from_utf8_lossy(&name).into_owned();
-                let mut st = state.borrow_mut();
-                if st.registered.iter().any(|(n, _, _)| *n == name) {
-                    drop(st);
-                    return fail("Function already exists in the library");
-                }
-                st.registered.push((name, description, flags));
-                let _ = pending.set(ctx, st.registered.len() as i64, callback);
-                stack.clear();
-                Ok(CallbackReturn::Return)
-            })
-        };
-
-        // The load-time `redis`: register_function, log, the log levels and the version,
-        // taken from the real `redis` table behind its read-only proxy.
-        let globals = ctx.globals();
-        let real_redis = match globals.get(ctx, "redis") {
-            Value::Table(proxy) => match proxy.metatable().map(|m| m.get(ctx, "__index")) {
-                Some(Value::Table(real)) => real,
-                _ => proxy,
-            },
-            _ => Table::new(&ctx),
-        };
-        let load_redis = Table::new(&ctx);
-        let _ = load_redis.set(ctx, "register_function", register);
-        for name in ["log", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING", "REDIS_VERSION", "REDIS_VERSION_NUM"] {
-            let _ = load_redis.set(ctx, name, real_redis.get(ctx, name));
-        }
-        lock(ctx, load_redis, nonexistent(ctx, bridge).into(), bridge);
-        let load_globals = Table::new(&ctx);
-        let _ = load_globals.set(ctx, "redis", load_redis);
-        // The operator helpers the rewritten body declares on its first line.
-        let _ = load_globals.set(ctx, super::ops::HELPERS, globals.get(ctx, super::ops::HELPERS));
-        lock(ctx, load_globals, nonexistent(ctx, bridge).into(), bridge);
-
-        let env = Table::new(&ctx);
-        let env_meta = lock(ctx, env, globals.into(), bridge);
-        LuaSide {
-            env_meta: ctx.stash(env_meta),
-            env: ctx.stash(env),
-            load_globals: ctx.stash(load_globals),
-            pending: ctx.stash(pending),
-            state,
-        }
+/// `redis.register_function` (luaRegisterFunction).
+pub(crate) fn register_function(vm: &mut Vm, args: Vec<Value>) -> Result<NativeReturn, Value> {
+    let fail = |vm: &mut Vm, msg: &str| Err(error_table(vm, &format!("ERR {msg}")));
+    let Some(bridge) = api::bridge(vm) else { return fail(vm, "no bridge") };
+    if bridge.borrow().registering.is_none() {
+        return fail(vm, "redis.register_function can only be called on FUNCTION LOAD command");
     }
+    let (name, callback, description, flags) = match read_registration(vm, &args) {
+        Ok(r) => r,
+        Err(msg) => return fail(vm, msg),
+    };
+    if !valid_name(&name) {
+        return fail(vm, NAME_RULES);
+    }
+    let name = String::from_utf8_lossy(&name).into_owned();
+    if bridge.borrow().registering.iter().flatten().any(|r| r.name == name) {
+        return fail(vm, "Function already exists in the library");
+    }
+    let callback = vm.pin(callback);
+    if let Some(list) = bridge.borrow_mut().registering.as_mut() {
+        list.push(Registered { name, description, flags, callback });
+    }
+    Ok(NativeReturn::Values(Vec::new()))
 }
 
-/// The text of an error that ended a library's load (`luaExtractErrorInformation`): an
-/// error table's `err`, or `ERR ` and the message.
-fn load_error_text<'gc>(ctx: Context<'gc>, error: &Error<'gc>, line: u64) -> String {
-    match error {
-        Error::Lua(e) => match e.0 {
-            Value::Table(t) => match convert::as_string_bytes(t.get(ctx, "err")) {
-                Some(b) => String::from_utf8_lossy(&b).into_owned(),
-                None => "ERR unknown error".to_string(),
-            },
-            v => match convert::as_string_bytes(v) {
-                Some(b) => format!("ERR {}", String::from_utf8_lossy(&b)),
-                None => format!("ERR {}", v.type_name()),
-            },
+/// The load-time `redis` table: register_function, log, the log levels and the version;
+/// reading anything else is the nonexistent-global error.
+fn load_redis(vm: &mut Vm) -> Value {
+    let real = match vm.get_global("redis") {
+        Value::Table(t) => t,
+        _ => vm.new_table(),
+    };
+    let t = vm.new_table();
+    for name in ["register_function", "log", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING", "REDIS_VERSION", "REDIS_VERSION_NUM"] {
+        let v = vm.get_field(real, name);
+        vm.set_field(t, name, v);
+    }
+    let meta = vm.new_table();
+    let index = vm.new_native("__index", super::sandbox::nonexistent_global);
+    vm.set_field(meta, "__index", index);
+    vm.set_metatable(t, Some(meta));
+    super::sandbox::protect(vm, t);
+    Value::Table(t)
+}
+
+/// Runs a library body: the globals' entries set aside, only the load-time `redis`
+/// there; `Ok` or the error's text (`luaExtractErrorInformation`: an error table's `err`).
+fn run_body(state: &mut LuaState, f: Value, fuel: u64) -> Result<(), String> {
+    let vm = &mut state.vm;
+    let g = vm.globals();
+    let saved = convert::pairs(vm, g);
+    let redis = load_redis(vm);
+    for (k, _) in &saved {
+        let _ = vm.raw_set(g, k.clone(), Value::Nil);
+    }
+    let _ = vm.raw_set(g, Value::str("redis"), redis);
+    let started = state.start(f, None);
+    let vm = &mut state.vm;
+    vm.set_nested_fuel_limit(fuel.min(super::MAX_NESTED_FUEL));
+    let mut spent: u64 = 0;
+    let result = match started {
+        Err(e) => Err(format!("ERR {}", convert::error_value_text(vm, &e))),
+        Ok(()) => loop {
+            match vm.run(super::SLICE_FUEL) {
+                Ok(Outcome::Finished(values)) => match values.as_slice() {
+                    [Value::Bool(false), Value::Table(t), ..] => match vm.get_field(*t, "err") {
+                        v @ (Value::Str(_) | Value::Number(_)) => break Err(convert::error_value_text(vm, &v)),
+                        _ => break Err("ERR unknown error".to_string()),
+                    },
+                    [Value::Bool(false), e, ..] => break Err(format!("ERR {}", convert::error_value_text(vm, e))),
+                    _ => break Ok(()),
+                },
+                Ok(Outcome::Paused) => {
+                    spent += super::SLICE_FUEL;
+                    if spent > fuel {
+                        vm.abort();
+                        break Err("ERR FUNCTION LOAD timeout".to_string());
+                    }
+                }
+                Ok(Outcome::Yielded(_)) => {
+                    vm.abort();
+                    break Err("ERR redis.call is not available while a library loads".to_string());
+                }
+                Err(e) => break Err(format!("ERR {}", convert::error_value_text(vm, &e))),
+            }
         },
-        Error::Runtime(e) => format!("ERR {CHUNK}:{line}: {}", convert::runtime_message(e)),
+    };
+    let _ = vm.raw_set(g, Value::str("redis"), Value::Nil);
+    for (k, v) in saved {
+        let _ = vm.raw_set(g, k, v);
     }
+    result
 }
 
 impl Scripting {
-    fn lua_side(&mut self) -> &LuaSide {
-        let bridge = self.bridge.clone();
-        let lua = &mut self.lua;
-        self.functions.lua.get_or_insert_with(|| lua.enter(|ctx| LuaSide::install(ctx, &bridge)))
-    }
-
     /// Compiles `code` and runs its body to collect its functions (`luaEngineCreate`).
     fn compile_library(&mut self, meta: Metadata, code: &[u8], fuel: u64) -> Result<Library, String> {
-        let side = self.lua_side();
-        let (env, env_meta, load_globals, pending, state) =
-            (side.env.clone(), side.env_meta.clone(), side.load_globals.clone(), side.pending.clone(), side.state.clone());
+        let bridge = self.bridge.clone();
+        let state = self.functions.state(&bridge);
         let body = &code[meta.code_start..];
-        // Lua 5.1's grammar and errors, and its operators (see `lower.rs`).
-        let source = super::lower::rewrite(body).map_err(|e| format!("Error compiling function: {}", e.text(CHUNK)))?;
-        let compiled = self.lua.enter(|ctx| {
-            let env = ctx.fetch(&env);
-            match Closure::load_with_env(ctx, Some(CHUNK), &source[..], env) {
-                Ok(closure) => Ok(ctx.stash(Executor::start(ctx, Function::Closure(closure), ()))),
-                Err(e) => Err(convert::compile_error_in(&e, CHUNK)),
+        let f = state.vm.load(body, CHUNK).map_err(|msg| format!("Error compiling function: {msg}"))?;
+        bridge.borrow_mut().registering = Some(Vec::new());
+        let result = run_body(state, f, fuel);
+        let registered = bridge.borrow_mut().registering.take().unwrap_or_default();
+        if let Err(msg) = result {
+            for r in registered {
+                state.vm.unpin(r.callback);
             }
-        });
-        let executor = compiled.map_err(|msg| format!("Error compiling function: {msg}"))?;
-
-        {
-            let mut b = self.bridge.borrow_mut();
-            b.error_line = None;
-            b.last_line = None;
-            b.default_line = None;
-            b.chunk = CHUNK;
+            return Err(format!("Error registering functions: {msg}"));
         }
-        *state.borrow_mut() = LoadState { active: true, registered: Vec::new() };
-        self.lua.enter(|ctx| {
-            let _ = ctx.fetch(&env_meta).set(ctx, "__index", ctx.fetch(&load_globals));
-        });
-        let mut spent: u64 = 0;
-        let finished = loop {
-            let mut slice = Fuel::with(super::SLICE_FUEL);
-            if self.lua.enter(|ctx| ctx.fetch(&executor).step(ctx, &mut slice)) {
-                break true;
-            }
-            spent += (super::SLICE_FUEL - slice.remaining()).max(1) as u64;
-            if spent > fuel || self.lua.total_memory() > super::MEMORY_LIMIT {
-                break false;
-            }
-        };
-        let line = self.bridge.borrow().last_line.unwrap_or(1);
-        let result = self.lua.enter(|ctx| {
-            let _ = ctx.fetch(&env_meta).set(ctx, "__index", ctx.globals());
-            let executor = ctx.fetch(&executor);
-            let result = if !finished {
-                Err("ERR FUNCTION LOAD timeout".to_string())
-            } else {
-                match executor.take_result::<()>(ctx) {
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(error)) => Err(load_error_text(ctx, &error, line)),
-                    Err(_) => Err("ERR the library ended in an unexpected state".to_string()),
-                }
-            };
-            executor.stop(&ctx);
-            let pending = ctx.fetch(&pending);
-            let registered = std::mem::take(&mut state.borrow_mut().registered);
-            let mut functions = BTreeMap::new();
-            for (i, (name, description, flags)) in registered.into_iter().enumerate() {
-                let key = (i + 1) as i64;
-                if let Value::Function(f) = pending.get(ctx, key) {
-                    functions.insert(name.clone(), FunctionInfo { name, description, flags, callback: ctx.stash(f) });
-                }
-                let _ = pending.set(ctx, key, Value::Nil);
-            }
-            result.map(|()| functions)
-        });
-        state.borrow_mut().active = false;
-        self.bridge.borrow_mut().chunk = super::CHUNK;
-        let functions = result.map_err(|msg| format!("Error registering functions: {msg}"))?;
-        if functions.is_empty() {
+        if registered.is_empty() {
             return Err("No functions registered".into());
         }
+        self.functions.pinned.extend(registered.iter().map(|r| r.callback));
+        let functions = registered
+            .into_iter()
+            .map(|r| (r.name.clone(), FunctionInfo { name: r.name, description: r.description, flags: r.flags, callback: r.callback }))
+            .collect();
         Ok(Library { name: meta.name, code: code.to_vec(), functions })
     }
 
@@ -486,6 +404,7 @@ impl Scripting {
 
     /// FUNCTION LOAD into the server's libraries.
     pub(crate) fn load_library(&mut self, code: &[u8], replace: bool, fuel: u64) -> Result<String, String> {
+        self.functions.release_dropped();
         let mut registry = std::mem::take(&mut self.functions.registry);
         let result = self.create_library(&mut registry, code, replace, fuel);
         self.functions.registry = registry;
@@ -498,38 +417,6 @@ impl Scripting {
     }
 }
 
-/// The line of a function's tail calls, if they are all on one line: where an error raised
-/// by a callback called in tail position (`return redis.call(...)`) is, as Lua 5.1 keeps
-/// the caller's frame for C functions and piccolo does not.
-/// The line a Lua function is defined on.
-fn start_line(f: Function) -> Option<u64> {
-    let Function::Closure(closure) = f else { return None };
-    match closure.prototype().reference {
-        piccolo::compiler::FunctionRef::Named(_, line) | piccolo::compiler::FunctionRef::Expression(line) => Some(line.0 as u64 + 1),
-        piccolo::compiler::FunctionRef::Chunk => None,
-    }
-}
-
-fn tail_call_line(f: Function) -> Option<u64> {
-    let Function::Closure(closure) = f else { return None };
-    let proto = closure.prototype();
-    let mut line = None;
-    for (i, op) in proto.opcodes.iter().enumerate() {
-        if let piccolo::opcode::Operation::TailCall { .. } = op.decode() {
-            let at = match proto.opcode_line_numbers.binary_search_by_key(&i, |(opi, _)| *opi) {
-                Ok(k) => proto.opcode_line_numbers[k].1,
-                Err(k) => proto.opcode_line_numbers[k.checked_sub(1)?].1,
-            };
-            match line {
-                None => line = Some(at.0 + 1),
-                Some(l) if l == at.0 + 1 => {}
-                Some(_) => return None,
-            }
-        }
-    }
-    line
-}
-
 impl Engine {
     /// Runs the function `name` for `client` with its keys and arguments (FCALL once its
     /// checks passed): read-only if it is flagged `no-writes`, free of maxmemory if
@@ -538,39 +425,27 @@ impl Engine {
         let Some(mut scripting) = self.scripting.take() else {
             return Reply::error("ERR Function not found");
         };
-        let found = scripting.functions.registry.find(name).map(|(_, f)| (f.name.clone(), f.callback.clone(), f.flags));
+        scripting.functions.release_dropped();
+        let found = scripting.functions.registry.find(name).map(|(_, f)| (f.name.clone(), f.callback, f.flags));
         let reply = match found {
             None => Reply::error("ERR Function not found"),
             Some((fname, callback, flags)) => {
                 let mode = if flags & flag::NO_WRITES != 0 { Mode::ReadOnly } else { Mode::ReadWrite };
-                let (executor, default_line, start_line) = scripting.lua.enter(|ctx| {
-                    // Functions see no KEYS or ARGV.
-                    let globals = ctx.globals();
-                    let _ = globals.set(ctx, "KEYS", Value::Nil);
-                    let _ = globals.set(ctx, "ARGV", Value::Nil);
-                    let table = |items: &[Vec<u8>]| {
-                        let t = Table::new(&ctx);
-                        for (i, item) in items.iter().enumerate() {
-                            let _ = t.set(ctx, (i + 1) as i64, ctx.intern(item));
-                        }
-                        t
-                    };
-                    let f = ctx.fetch(&callback);
-                    (ctx.stash(Executor::start(ctx, f, (table(keys), table(args)))), tail_call_line(f), start_line(f))
-                });
-                self.script_allow_oom = flags & flag::ALLOW_OOM != 0;
-                let reply = scripting.execute(self, client, executor, Target { label: &fname, chunk: CHUNK, default_line, start_line }, mode);
-                self.script_allow_oom = false;
-                if scripting.running.is_none() {
-                    scripting.lua.enter(|ctx| sandbox::set_keys_and_args(ctx, &[], &[]));
+                let bridge = scripting.bridge.clone();
+                let state = scripting.functions.state(&bridge);
+                let f = state.vm.pinned(callback);
+                match state.start(f, Some((keys, args))) {
+                    Err(e) => Reply::Error(format!("ERR {}", convert::error_value_text(&state.vm, &e))),
+                    Ok(()) => {
+                        self.script_allow_oom = flags & flag::ALLOW_OOM != 0;
+                        let reply = scripting.execute(self, client, &fname, CHUNK, mode);
+                        self.script_allow_oom = false;
+                        reply
+                    }
                 }
-                reply
             }
         };
-        let mut lines = std::mem::take(&mut scripting.bridge.borrow_mut().log);
-        scripting.log.append(&mut lines);
-        let excess = scripting.log.len().saturating_sub(1000);
-        scripting.log.drain(..excess);
+        scripting.collect_log();
         self.scripting = Some(scripting);
         reply
     }

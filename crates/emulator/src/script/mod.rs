@@ -1,12 +1,13 @@
-//! Lua scripting (Redis 7.0's eval.c and script_lua.c) on the piccolo VM: the only module
-//! that names piccolo.
+//! Lua scripting (Redis 7.0's eval.c and script_lua.c) on the `lua51` VM.
 //!
-//! - `Scripting` owns one Lua state for the whole server, like Redis: the sandboxed globals
-//!   (`sandbox.rs`), the `redis` API (`api.rs`), and the cache of compiled scripts by SHA1.
-//! - A script runs in slices of fuel (`run`). `redis.call` cannot reach the engine from inside
-//!   the VM (callbacks live in the Lua heap), so it leaves its argument vector in the shared
-//!   `Bridge`, interrupts the VM, and the run loop executes the command through the engine as
-//!   the calling client before resuming the script, which picks the reply up.
+//! - `Scripting` owns one Lua state for EVAL's scripts, like Redis (rebuilt on SCRIPT
+//!   FLUSH), and one for functions (`functions.rs`): the sandboxed globals
+//!   (`sandbox.rs`), the `redis` API (`api.rs`), and the cache of compiled scripts by SHA1
+//!   (pinned in the VM).
+//! - A script runs in slices of fuel (`Vm::run`). `redis.call` is a native that suspends
+//!   the VM with a request (`Outcome::Yielded`): the run loop executes the command
+//!   through the engine as the calling client and resumes the script with the reply
+//!   converted (`Vm::resume_host`).
 //! - A script that runs out of its fuel budget is stopped with an error: the page never
 //!   freezes (see `Engine::set_script_fuel`).
 //! - Errors are formatted as Redis 7.0's error handler does (`ERR user_script:LINE: ...
@@ -14,20 +15,14 @@
 
 mod api;
 mod convert;
-mod lib;
-mod lower;
-mod lpattern;
-mod lstring;
-mod ops;
 pub(crate) mod functions;
 mod sandbox;
-mod stdlib;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use piccolo::{Closure, Executor, Fuel, Function, Lua, StashedExecutor, StashedFunction, Value};
+use lua51::{Outcome as VmOutcome, Value, Vm};
 
 use crate::blocking::{BlockedOp, Timeout};
 use crate::engine::{ClientId, Engine};
@@ -35,18 +30,21 @@ use crate::reply::Reply;
 
 /// The chunk name Redis gives EVAL scripts (`@user_script`, printed `user_script`).
 const CHUNK: &str = "user_script";
-/// Fuel per slice of a running script (about one VM instruction per unit).
-const SLICE_FUEL: i32 = 10_000;
+/// Fuel per slice of a running script (one VM instruction per unit).
+const SLICE_FUEL: u64 = 10_000;
 /// The default budget of a script, in fuel units: a last resort for scripts nobody can
 /// stop (SCRIPT KILL refuses a script that wrote), about a minute of work.
 pub const DEFAULT_FUEL_BUDGET: u64 = 3_000_000_000;
 /// The work a script does before the engine answers anything else (then it goes on in
 /// `Engine::continue_script` calls): a few milliseconds.
 const CHUNK_FUEL: u64 = 1_000_000;
+/// The most fuel Lua code run by a native (or a native's own work) may borrow past a
+/// slice (the VM's default).
+const MAX_NESTED_FUEL: u64 = 200_000_000;
 /// What a command run by `redis.call` counts against the budget.
 const COMMAND_FUEL: u64 = 100;
-/// The most memory the Lua heap may use while a script runs (the page sets maxmemory
-/// 64mb for the same reason: a browser tab must survive a runaway script).
+/// The most memory the Lua heap may use (the page sets maxmemory 64mb for the same
+/// reason: a browser tab must survive a runaway script).
 const MEMORY_LIMIT: usize = 64 * 1024 * 1024;
 
 /// The SHA1 of `body` in lower-case hex, as SCRIPT LOAD returns it.
@@ -54,65 +52,75 @@ pub fn sha1_hex(body: &[u8]) -> String {
     sha1_smol::Sha1::from(body).digest().to_string()
 }
 
-/// What the VM side and the host side of a running script share.
+/// What the natives and the host share.
 #[derive(Default)]
 pub(crate) struct Bridge {
-    /// A `redis.call`/`redis.pcall` waiting for the host to run it.
-    pub request: Option<Vec<Vec<u8>>>,
-    /// The host's reply to the request, for the VM side to convert.
-    pub response: Option<Reply>,
     /// `redis.setresp`: the protocol replies are converted from (2 or 3).
     pub resp: u8,
-    /// The line of the script where the last error raised by a callback was raised.
-    pub error_line: Option<u64>,
-    /// The raw name of the `loadstring` chunk that error was raised in (Redis prints it).
-    pub error_source: Option<String>,
-    /// The last error was raised by a library function called by another one (gsub
-    /// calling `error` or `string.rep`): Redis's error handler then finds no Lua caller
-    /// and reports `on =[C]:-1.`
-    pub error_in_c: bool,
-    /// The line of the script at the last callback, a fallback for VM errors.
-    pub last_line: Option<u64>,
-    /// Line 1 for a one-line script: where any of its errors is.
-    pub default_line: Option<u64>,
-    /// `pcall` is calling a function that is not Lua (`pcall(error, 'm')`): Lua 5.1's
-    /// `error` then adds no position.
-    pub called_by_pcall: bool,
     /// Lines written by `redis.log`, for the page.
     pub log: Vec<(i64, String)>,
-    /// The configuration of the `cjson` global (kept for the life of the Lua state).
-    pub cjson: lib::cjson::SharedConfig,
-    /// The fuel the script has left beyond the current slice, for callbacks whose work
-    /// is long (pattern matching) to bound it.
-    pub fuel_left: u64,
-    /// A callback found the script's fuel spent: the run loop stops the script.
-    pub exhausted: bool,
-    /// The chunk name errors are positioned in: `user_script` (EVAL) or `user_function`.
-    pub chunk: &'static str,
-    /// The script ran a write command (SCRIPT KILL then refuses to stop it).
-    pub wrote: bool,
+    /// The functions `redis.register_function` registered while a library loads (None:
+    /// no library is loading).
+    pub registering: Option<Vec<functions::Registered>>,
+    /// The engine, while a chunk of a script runs (see `api::HostAccess`).
+    pub host: Option<api::HostAccess>,
+    /// `math.random`'s generator: one for the server, as Redis's is a C global (shared by
+    /// EVAL and functions, kept across SCRIPT FLUSH).
+    pub random: Rc<lua51::lib_math::Rand48>,
 }
 
 pub(crate) type SharedBridge = Rc<RefCell<Bridge>>;
 
-/// A script in the cache: its body and its compiled function.
+/// A script in the cache: its body and its compiled function (a pin in the VM).
 struct Cached {
     body: Vec<u8>,
-    function: StashedFunction,
-    /// The number of lines of the body (a one-line script's errors are on line 1).
-    lines: u64,
+    function: usize,
 }
 
-/// The scripting engine of a server: one Lua state and the script cache.
+/// A function's keys and arguments (FCALL passes them as two tables).
+type FunctionArgs<'a> = (&'a [Vec<u8>], &'a [Vec<u8>]);
+
+/// A Lua state and the pin of its trampoline (`sandbox::TRAMPOLINE`).
+pub(crate) struct LuaState {
+    pub vm: Vm,
+    pub trampoline: usize,
+}
+
+impl LuaState {
+    fn new(bridge: &SharedBridge, functions: bool) -> LuaState {
+        let random = bridge.borrow().random.clone();
+        let (mut vm, trampoline) = sandbox::build(bridge, random, functions);
+        vm.set_memory_limit(MEMORY_LIMIT);
+        LuaState { vm, trampoline }
+    }
+
+    /// Starts `f` under the error handler (with `(keys, args)` for a function).
+    fn start(&mut self, f: Value, params: Option<FunctionArgs>) -> Result<(), Value> {
+        let trampoline = self.vm.pinned(self.trampoline);
+        let mut args = vec![f];
+        if let Some((keys, argv)) = params {
+            args.push(sandbox::string_array(&mut self.vm, keys));
+            args.push(sandbox::string_array(&mut self.vm, argv));
+        }
+        self.vm.start(trampoline, args)
+    }
+
+    /// The line the running script is at (for the kill and budget messages).
+    fn current_line(&self) -> Option<u64> {
+        api::position(&self.vm.where_(1)).map(|(_, line)| line)
+    }
+}
+
+/// The scripting engine of a server: the Lua states and the script cache.
 pub struct Scripting {
-    lua: Lua,
+    lua: LuaState,
     bridge: SharedBridge,
     scripts: BTreeMap<String, Cached>,
     /// Lines logged by `redis.log`, oldest first (bounded).
     log: Vec<(i64, String)>,
     /// The script between two chunks of its run, if one is running.
     running: Option<Running>,
-    /// The function libraries (FUNCTION LOAD), compiled in the same Lua state.
+    /// The function libraries (FUNCTION LOAD), compiled in their own Lua state.
     pub(crate) functions: functions::Functions,
 }
 
@@ -127,10 +135,8 @@ pub enum Mode {
 
 impl Scripting {
     fn new() -> Scripting {
-        let mut lua = Lua::core();
-        let bridge: SharedBridge = Rc::new(RefCell::new(Bridge { resp: 2, chunk: CHUNK, ..Bridge::default() }));
-        let b = bridge.clone();
-        lua.enter(|ctx| sandbox::install(ctx, &b));
+        let bridge: SharedBridge = Rc::new(RefCell::new(Bridge { resp: 2, ..Bridge::default() }));
+        let lua = LuaState::new(&bridge, false);
         Scripting { lua, bridge, scripts: BTreeMap::new(), log: Vec::new(), running: None, functions: functions::Functions::default() }
     }
 
@@ -139,12 +145,14 @@ impl Scripting {
         self.scripts.contains_key(sha)
     }
 
-    /// SCRIPT FLUSH: forgets every script (the Lua state is kept: its globals are read-only).
+    /// SCRIPT FLUSH: forgets every script, and what scripts configured (a new Lua state,
+    /// as Redis makes one).
     pub fn flush(&mut self) {
         self.scripts.clear();
-        // Redis makes a new Lua state: what scripts configured is forgotten.
-        *self.bridge.borrow().cjson.borrow_mut() = lib::cjson::Config::default();
-        self.lua.gc_collect();
+        if self.running.as_ref().is_some_and(|r| r.is_eval) {
+            return;
+        }
+        self.lua = LuaState::new(&self.bridge, false);
     }
 
     /// Compiles `body` into the cache (if it is not there yet) and returns its SHA1, or
@@ -154,20 +162,9 @@ impl Scripting {
         if self.scripts.contains_key(&sha) {
             return Ok(sha);
         }
-        let source = match lower::rewrite(body) {
-            Ok(source) => source,
-            Err(e) => return Err(format!("ERR Error compiling script (new function): {}", e.text(CHUNK))),
-        };
-        let compiled = self.lua.enter(|ctx| {
-            let env = sandbox::env(ctx);
-            match Closure::load_with_env(ctx, Some(CHUNK), &source[..], env) {
-                Ok(closure) => Ok(ctx.stash(Function::Closure(closure))),
-                Err(e) => Err(convert::compile_error(&e)),
-            }
-        });
-        let function = compiled.map_err(|msg| format!("ERR Error compiling script (new function): {msg}"))?;
-        let lines = 1 + body.iter().filter(|&&b| b == b'\n').count() as u64;
-        self.scripts.insert(sha.clone(), Cached { body: body.to_vec(), function, lines });
+        let f = self.lua.vm.load(body, CHUNK).map_err(|msg| format!("ERR Error compiling script (new function): {msg}"))?;
+        let function = self.lua.vm.pin(f);
+        self.scripts.insert(sha.clone(), Cached { body: body.to_vec(), function });
         Ok(sha)
     }
 
@@ -176,9 +173,27 @@ impl Scripting {
         std::mem::take(&mut self.log)
     }
 
+    /// Moves the lines natives logged into the bounded log.
+    fn collect_log(&mut self) {
+        let mut lines = std::mem::take(&mut self.bridge.borrow_mut().log);
+        self.log.append(&mut lines);
+        let excess = self.log.len().saturating_sub(1000);
+        self.log.drain(..excess);
+    }
+
     /// The body of a cached script.
     pub fn body(&self, sha: &str) -> Option<&[u8]> {
         self.scripts.get(sha).map(|c| c.body.as_slice())
+    }
+
+    /// The Lua state a script runs in: EVAL's or the functions'.
+    fn state(&mut self, is_eval: bool) -> &mut LuaState {
+        if is_eval {
+            &mut self.lua
+        } else {
+            let bridge = self.bridge.clone();
+            self.functions.state(&bridge)
+        }
     }
 }
 
@@ -189,8 +204,8 @@ impl Engine {
     }
 
     /// How much work one script may do before it is stopped, in fuel units (about one Lua
-    /// VM instruction each). Redis lets a slow script run and answers other clients BUSY;
-    /// the emulator runs a script to its end before anything else, so it bounds it.
+    /// VM instruction each). Redis lets a slow script run until SCRIPT KILL; a script
+    /// nobody can stop (it wrote) must end some time in a browser tab.
     pub fn set_script_fuel(&mut self, fuel: u64) {
         self.script_fuel = fuel;
     }
@@ -210,11 +225,7 @@ impl Engine {
             return Reply::error("NOSCRIPT No matching script. Please use EVAL.");
         };
         let reply = scripting.run(self, client, sha, keys, args, mode);
-        // Keep the log bounded: the page reads it now and then.
-        let mut lines = std::mem::take(&mut scripting.bridge.borrow_mut().log);
-        scripting.log.append(&mut lines);
-        let excess = scripting.log.len().saturating_sub(1000);
-        scripting.log.drain(..excess);
+        scripting.collect_log();
         self.scripting = Some(scripting);
         reply
     }
@@ -222,25 +233,13 @@ impl Engine {
 
 /// How a chunk of a run ended.
 enum Outcome {
-    Done,
+    /// The values the trampoline returned (`true, results...` or `false, error`), or the
+    /// VM's own failure.
+    Done(Result<Vec<Value>, Value>),
     /// Its chunk of work is done: it goes on later.
     Paused,
     Killed,
     OutOfFuel,
-    OutOfMemory,
-}
-
-/// What is running, for the error texts: `script: <label>, on @<chunk>:<line>.`
-pub(crate) struct Target<'a> {
-    /// The script's SHA1 or the function's name.
-    pub label: &'a str,
-    pub chunk: &'static str,
-    /// Where an error is when nothing else tells (a one-line script's errors are on
-    /// line 1; piccolo keeps no frame for a callback called in tail position).
-    pub default_line: Option<u64>,
-    /// The line the function starts on: where a killed function is said to be when no
-    /// call told its position (piccolo does not expose the running line).
-    pub start_line: Option<u64>,
 }
 
 impl Scripting {
@@ -248,51 +247,38 @@ impl Scripting {
         let Some(cached) = self.scripts.get(sha) else {
             return Reply::error("NOSCRIPT No matching script. Please use EVAL.");
         };
-        let (function, lines) = (cached.function.clone(), cached.lines);
-        let executor: StashedExecutor = self.lua.enter(|ctx| {
-            sandbox::set_keys_and_args(ctx, keys, args);
-            let f = ctx.fetch(&function);
-            ctx.stash(Executor::start(ctx, f, ()))
-        });
-        let target = Target { label: sha, chunk: CHUNK, default_line: (lines == 1).then_some(1), start_line: None };
-        // KEYS and ARGV are cleared when the script ends (`run_chunk`).
-        self.execute(engine, client, executor, target, mode)
+        let f = self.lua.vm.pinned(cached.function);
+        sandbox::set_keys_and_args(&mut self.lua.vm, keys, args);
+        if let Err(e) = self.lua.start(f, None) {
+            return Reply::Error(format!("ERR {}", convert::error_value_text(&self.lua.vm, &e)));
+        }
+        self.execute(engine, client, sha, CHUNK, mode)
     }
 
-    /// Runs a started executor (EVAL's script or FCALL's function), running the commands it
+    /// Runs a started script (EVAL's script or FCALL's function), running the commands it
     /// asks for, and converts its result or error into the reply. A script that does not
     /// end within one chunk of work is kept running (`Engine::continue_script`) and its
     /// client waits: the reply is then `NoReply`, and comes later through its outbox.
-    pub(crate) fn execute(&mut self, engine: &mut Engine, client: ClientId, executor: StashedExecutor, target: Target, mode: Mode) -> Reply {
-        let Target { label, chunk, default_line, start_line } = target;
-        {
-            let mut b = self.bridge.borrow_mut();
-            b.request = None;
-            b.response = None;
-            b.resp = 2;
-            b.error_line = None;
-            b.error_source = None;
-            b.error_in_c = false;
-            b.last_line = None;
-            b.default_line = default_line;
-            b.exhausted = false;
-            b.chunk = chunk;
-            b.wrote = false;
-        }
+    pub(crate) fn execute(&mut self, engine: &mut Engine, client: ClientId, label: &str, chunk: &'static str, mode: Mode) -> Reply {
+        self.bridge.borrow_mut().resp = 2;
+        let is_eval = chunk == CHUNK;
         // Commands run by the script: nothing blocks, and the caller's database and
         // protocol are restored afterwards (Redis runs them on its own script client).
         let (db, protocol) = match engine.clients.get(&client) {
             Some(c) => (c.db, c.protocol),
-            None => return Reply::error("ERR unknown client"),
+            None => {
+                self.state(is_eval).vm.abort();
+                return Reply::error("ERR unknown client");
+            }
         };
-        let running = Running { client, executor, label: label.to_string(), chunk, default_line, start_line, mode, db, protocol, spent: 0, is_eval: chunk == CHUNK };
+        let running = Running { client, label: label.to_string(), chunk, mode, db, protocol, spent: 0, is_eval, wrote: false };
         // Inside EXEC or another script nothing else may run in between: to the end.
         let chunk_fuel = if engine.nested_execution { u64::MAX } else { CHUNK_FUEL };
         match self.run_chunk(engine, running, chunk_fuel) {
             Ok(reply) => reply,
             Err(running) => {
                 let now = engine.clock.now_ms();
-                engine.busy = Some(Busy { client, started_ms: now, is_eval: running.is_eval, wrote: self.bridge.borrow().wrote, killed: false });
+                engine.busy = Some(Busy { client, started_ms: now, is_eval: running.is_eval, wrote: running.wrote, killed: false });
                 engine.park_op(client, db, Vec::new(), Timeout::Never, BlockedOp::Script, now);
                 self.running = Some(running);
                 Reply::NoReply
@@ -303,6 +289,7 @@ impl Scripting {
     /// Runs `running` for at most `chunk_fuel` more fuel: its reply when it ended, or the
     /// script to continue later.
     fn run_chunk(&mut self, engine: &mut Engine, running: Running, chunk_fuel: u64) -> Result<Reply, Running> {
+        let mut running = running;
         let client = running.client;
         if let Some(c) = engine.clients.get_mut(&client) {
             c.db = running.db;
@@ -311,36 +298,44 @@ impl Scripting {
         engine.in_script = true;
         let budget = engine.script_fuel;
         let killed = engine.busy.as_ref().is_some_and(|b| b.killed);
-        let mut spent = running.spent;
-        let limit = spent.saturating_add(chunk_fuel);
+        let limit = running.spent.saturating_add(chunk_fuel);
+        let bridge = self.bridge.clone();
         let outcome = loop {
             if killed {
                 break Outcome::Killed;
             }
-            let mut fuel = Fuel::with(SLICE_FUEL);
-            self.bridge.borrow_mut().fuel_left = budget.saturating_sub(spent);
-            let done = self.lua.enter(|ctx| ctx.fetch(&running.executor).step(ctx, &mut fuel));
-            spent = spent.saturating_add((SLICE_FUEL as i64 - fuel.remaining() as i64).max(1) as u64);
-            if self.bridge.borrow().exhausted {
+            let slice = SLICE_FUEL.min(budget.saturating_sub(running.spent).max(1));
+            bridge.borrow_mut().host = Some(api::HostAccess { engine: &mut *engine, client, mode: running.mode, wrote: false });
+            let state = self.state(running.is_eval);
+            // Work a native does (a pattern match, Lua code a native calls) cannot pause:
+            // it borrows fuel, at most what the budget has left.
+            state.vm.set_nested_fuel_limit(budget.saturating_sub(running.spent).min(MAX_NESTED_FUEL));
+            let result = state.vm.run(slice);
+            if let Some(host) = bridge.borrow_mut().host.take() {
+                running.wrote |= host.wrote;
+            }
+            match result {
+                Ok(VmOutcome::Finished(values)) => break Outcome::Done(Ok(values)),
+                Err(e) => break Outcome::Done(Err(e)),
+                Ok(VmOutcome::Paused) => running.spent = running.spent.saturating_add(slice),
+                Ok(VmOutcome::Yielded(request)) => {
+                    running.spent = running.spent.saturating_add(COMMAND_FUEL);
+                    let answer = match request.downcast::<api::Request>() {
+                        Ok(request) => {
+                            let resp = bridge.borrow().resp;
+                            let reply = api::run_command(engine, client, &request.argv, running.mode, resp, &mut running.wrote);
+                            let state = self.state(running.is_eval);
+                            api::answer(&mut state.vm, reply, request.raise, resp)
+                        }
+                        Err(_) => Err(Value::str("unknown request")),
+                    };
+                    let _ = self.state(running.is_eval).vm.resume_host(answer);
+                }
+            }
+            if running.spent >= budget {
                 break Outcome::OutOfFuel;
             }
-            if done {
-                break Outcome::Done;
-            }
-            let request = self.bridge.borrow_mut().request.take();
-            if let Some(argv) = request {
-                let resp = self.bridge.borrow().resp;
-                let reply = api::run_command(engine, client, &argv, running.mode, resp, &self.bridge);
-                self.bridge.borrow_mut().response = Some(reply);
-                spent += COMMAND_FUEL;
-            }
-            if spent > budget {
-                break Outcome::OutOfFuel;
-            }
-            if self.lua.total_memory() > MEMORY_LIMIT {
-                break Outcome::OutOfMemory;
-            }
-            if spent >= limit {
+            if running.spent >= limit {
                 break Outcome::Paused;
             }
         };
@@ -351,52 +346,30 @@ impl Scripting {
             c.protocol = running.protocol;
         }
         if let Outcome::Paused = outcome {
-            return Err(Running { spent, ..running });
+            return Err(running);
         }
-        let Running { executor, label, chunk, default_line, start_line, .. } = running;
-        let fallback_line = self.bridge.borrow().last_line.or(default_line);
+        let Running { label, chunk, is_eval, .. } = running;
+        let state = self.state(is_eval);
+        let line = state.current_line().unwrap_or(1);
         let reply = match outcome {
-            Outcome::Done => {
-                let bridge = self.bridge.clone();
-                self.lua.enter(|ctx| match ctx.fetch(&executor).take_result::<Value>(ctx) {
-                    Ok(Ok(value)) => convert::lua_to_reply(ctx, value, 2, 0),
-                    Ok(Err(error)) => {
-                        let (error_line, in_c) = {
-                            let b = bridge.borrow();
-                            (b.error_line, b.error_in_c)
-                        };
-                        let reply = convert::error_reply_in(ctx, &error, &label, chunk, error_line, fallback_line, in_c);
-                        stdlib::with_error_source(reply, &error, bridge.borrow().error_source.as_deref())
-                    }
-                    Err(_) => Reply::error("ERR the script ended in an unexpected state"),
-                })
-            }
-            Outcome::Killed => Reply::Error(format!(
-                "ERR Script killed by user with SCRIPT KILL... script: {label}, on @{chunk}:{}.",
-                fallback_line.or(start_line).unwrap_or(1)
-            )),
-            Outcome::OutOfFuel => {
-                let line = fallback_line.unwrap_or(1);
-                Reply::Error(format!(
-                    "ERR Script killed by the emulator: it ran longer than its budget of {budget} steps (a Redis server would run it until SCRIPT KILL or SHUTDOWN NOSAVE) script: {label}, on @{chunk}:{line}."
-                ))
-            }
-            Outcome::OutOfMemory => Reply::Error(format!(
-                "ERR Script killed by the emulator: it used more than {} MB of memory script: {label}, on @{chunk}:{}.",
-                MEMORY_LIMIT >> 20,
-                fallback_line.unwrap_or(1)
+            Outcome::Done(Ok(values)) => match values.as_slice() {
+                [Value::Bool(true), result, ..] => convert::lua_to_reply(&state.vm, result, 0),
+                [Value::Bool(true)] => Reply::Nil,
+                [Value::Bool(false), error, ..] => convert::error_reply(&state.vm, error, &label),
+                _ => Reply::error("ERR the script ended in an unexpected state"),
+            },
+            Outcome::Done(Err(e)) => Reply::Error(format!("ERR {} script: {label}, on @{chunk}:{line}.", convert::error_value_text(&state.vm, &e))),
+            Outcome::Killed => Reply::Error(format!("ERR Script killed by user with SCRIPT KILL... script: {label}, on @{chunk}:{line}.")),
+            Outcome::OutOfFuel => Reply::Error(format!(
+                "ERR Script killed by the emulator: it ran longer than its budget of {budget} steps (a Redis server would run it until SCRIPT KILL or SHUTDOWN NOSAVE) script: {label}, on @{chunk}:{line}."
             )),
             Outcome::Paused => Reply::NoReply,
         };
-        // Drop what the script left behind (its executor, an EVAL's KEYS and ARGV).
-        self.lua.enter(|ctx| {
-            ctx.fetch(&executor).stop(&ctx);
-            if chunk == CHUNK {
-                sandbox::set_keys_and_args(ctx, &[], &[]);
-            }
-        });
-        drop(executor);
-        self.bridge.borrow_mut().chunk = CHUNK;
+        // Drop what the script left behind (its frames, an EVAL's KEYS and ARGV).
+        state.vm.abort();
+        if is_eval {
+            sandbox::set_keys_and_args(&mut state.vm, &[], &[]);
+        }
         Ok(reply)
     }
 }
@@ -404,12 +377,9 @@ impl Scripting {
 /// A script between two chunks of its run (the engine answers other clients meanwhile).
 pub(crate) struct Running {
     client: ClientId,
-    executor: StashedExecutor,
     /// The script's SHA1 or the function's name, for error texts.
     label: String,
     chunk: &'static str,
-    default_line: Option<u64>,
-    start_line: Option<u64>,
     mode: Mode,
     /// The caller's database and protocol, restored after each chunk.
     db: usize,
@@ -418,6 +388,8 @@ pub(crate) struct Running {
     spent: u64,
     /// EVAL (SCRIPT KILL stops it) or a function (FUNCTION KILL).
     is_eval: bool,
+    /// It ran a write command (SCRIPT KILL then refuses to stop it).
+    wrote: bool,
 }
 
 /// What the engine knows of a script that is running (Redis's `curr_run_ctx`).
@@ -463,11 +435,7 @@ impl Engine {
         };
         let client = running.client;
         let result = scripting.run_chunk(self, running, CHUNK_FUEL);
-        let mut lines = std::mem::take(&mut scripting.bridge.borrow_mut().log);
-        scripting.log.append(&mut lines);
-        let excess = scripting.log.len().saturating_sub(1000);
-        scripting.log.drain(..excess);
-        let wrote = scripting.bridge.borrow().wrote;
+        scripting.collect_log();
         match result {
             Ok(reply) => {
                 self.scripting = Some(scripting);
@@ -478,6 +446,7 @@ impl Engine {
                 true
             }
             Err(running) => {
+                let wrote = running.wrote;
                 scripting.running = Some(running);
                 self.scripting = Some(scripting);
                 if let Some(b) = self.busy.as_mut() {
@@ -598,6 +567,24 @@ mod tests {
         e.execute(c, &[b"MULTI".to_vec()]);
         assert_eq!(eval(&mut e, c, "return redis.call('incr', 'n')", &["0"]), Reply::status("QUEUED"));
         assert_eq!(e.execute(c, &[b"EXEC".to_vec()]), Reply::Array(vec![Reply::Integer(1)]));
+    }
+
+    #[test]
+    fn redis_call_runs_inside_callbacks_of_natives() {
+        let (mut e, c) = engine();
+        let r = eval(&mut e, c, "return (string.gsub('ab', '%w', function(k) return redis.call('incr', k) end))", &["0"]);
+        assert_eq!(r, Reply::bulk_str("11"));
+        let r = eval(&mut e, c, "return string.gsub('a', '%w', function(k) return redis.call('nosuch') end)", &["0"]);
+        assert!(matches!(&r, Reply::Error(t) if t.starts_with("ERR Unknown Redis command called from script script: ")), "{r:?}");
+    }
+
+    #[test]
+    fn script_flush_forgets_what_scripts_configured() {
+        let (mut e, c) = engine();
+        assert_eq!(eval(&mut e, c, "cjson.encode_max_depth(1) return 1", &["0"]), Reply::Integer(1));
+        assert!(eval(&mut e, c, "return cjson.encode({{1}})", &["0"]).is_error());
+        e.execute(c, &[b"SCRIPT".to_vec(), b"FLUSH".to_vec()]);
+        assert_eq!(eval(&mut e, c, "return cjson.encode({{1}})", &["0"]), Reply::bulk_str("[[1]]"));
     }
 
     #[test]

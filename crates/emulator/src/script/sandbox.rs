@@ -1,189 +1,148 @@
-//! The globals a script sees, locked as Redis 7.0 locks them (script_lua.c's readonly
-//! tables and `luaSetErrorMetatable`):
+//! The Lua state a script runs in, built and locked as Redis 7.0 builds its own
+//! (script_lua.c's `luaRegisterRedisAPI`, `luaSetErrorMetatable`,
+//! `luaSetTableProtectionRecursively`):
 //!
-//! - Scripts run with an empty environment table `_G` whose reads fall through to the real
-//!   globals, and whose writes always fail: `Attempt to modify a readonly table`.
-//! - Reading a global that does not exist fails: `Script attempted to access nonexistent
-//!   global variable 'x'`.
-//! - The library tables (`redis`, `string`, `math`, `table`, `coroutine`, `cjson`,
-//!   `cmsgpack`, `bit`, `struct`) are read-only proxies, so no script can change what the next one sees.
-//! - `rawset` and `setmetatable` refuse the protected tables.
+//! - the libraries Redis opens (base, table, string, math, cjson, cmsgpack, bit, struct),
+//!   the `redis` table (`api.rs`) and Redis's `pcall` and `__redis__err__handler`;
+//! - the globals and every table reachable from them are read-only ("Attempt to modify a
+//!   readonly table", raised by the VM), and reading a global that does not exist fails
+//!   ("Script attempted to access nonexistent global variable 'x'");
+//! - a small trampoline runs every script and function under `xpcall` with Redis's error
+//!   handler, which records where the error was (`{err=, source=, line=}`).
 //!
-//! KEYS and ARGV are set in the real globals by the host before each run.
+//! KEYS and ARGV are set in the globals by the host before each EVAL (raw writes pass the
+//! lock, as Redis's own `lua_setglobal` does).
 
-use piccolo::{
-    Callback, CallbackReturn, Context, Error, Execution, IntoValue, Table, Value,
-};
+use std::rc::Rc;
+
+use lua51::lib_math::Rand48;
+use lua51::{NativeReturn, TableRef, Value, Vm};
 
 use super::api;
 use super::SharedBridge;
 
-/// The key marking a protected table's metatable.
-pub(crate) const PROTECTED: &str = "__playground_protected";
-/// Where the environment table is kept in the globals, for the host.
-const ENV_KEY: &str = "__playground_env";
+/// Where the host's state is kept in the registry, for natives to find it.
+pub(crate) const BRIDGE_KEY: &str = "__emulator_bridge";
 
-/// The position prefix Lua gives errors raised at the caller's line, and records the line
-/// for the error handler.
-pub(crate) fn positioned(exec: &Execution, bridge: &SharedBridge, msg: &str) -> String {
-    let mut b = bridge.borrow_mut();
-    // A tail call (`return error('x')`) has no Lua frame above it any more.
-    let frame = exec.upper_lua_frame();
-    let line = frame.as_ref().map(|f| f.current_line.0 + 1).or(b.last_line).or(b.default_line);
-    b.error_line = line;
-    // Code compiled by `loadstring`/`load` shows its own chunk name.
-    let loaded = frame.as_ref().and_then(|f| super::stdlib::loaded_chunk_name(f.chunk_name.as_bytes()));
-    let chunk = match &loaded {
-        Some(raw) => super::stdlib::chunk_id(raw.as_bytes(), 60),
-        None => b.chunk.to_string(),
-    };
-    b.error_source = loaded;
-    b.error_in_c = false;
-    match line {
-        Some(l) => format!("{chunk}:{l}: {msg}"),
-        None => msg.to_string(),
+/// Makes the function that runs `f` (with `(keys, args)` when given) under `xpcall` with
+/// Redis's error handler: its first result says whether `f` succeeded, as `lua_pcall`
+/// with a handler does. Both are kept as upvalues (a library body runs without globals).
+const TRAMPOLINE: &[u8] = b"local xpcall, handler = ...\n\
+return function(f, k, a)\n\
+  if k == nil then return xpcall(f, handler) end\n\
+  return xpcall(function() return f(k, a) end, handler)\n\
+end";
+
+/// Redis 7.0's `pcall` (luaRedisPcall): an error table caught is returned as its `err`
+/// text (`pcall(redis.call, 'x')` gives the message, not the table).
+const PCALL: &[u8] = b"local rawpcall, type = ...\n\
+local function finish(ok, ...)\n\
+  if ok then return ok, ... end\n\
+  local e = ...\n\
+  if type(e) == 'table' then\n\
+    local m = e.err\n\
+    if type(m) == 'string' or type(m) == 'number' then return false, m end\n\
+  end\n\
+  return false, e\n\
+end\n\
+return function(...) return finish(rawpcall(...)) end";
+
+/// A Vm ready for scripts: libraries, the `redis` API, locks; returns it with the pinned
+/// trampoline.
+pub(crate) fn build(bridge: &SharedBridge, random: Rc<Rand48>, functions: bool) -> (Vm, usize) {
+    let mut vm = Vm::new();
+    let shared = vm.new_userdata(Box::new(bridge.clone()), None);
+    let reg = vm.registry();
+    let _ = vm.raw_set(reg, Value::str(BRIDGE_KEY), shared);
+    open_libraries(&mut vm, random);
+    let redis = api::redis_table(&mut vm, functions);
+    vm.set_global("redis", Value::Table(redis));
+    let handler = vm.new_native("__redis__err__handler", api::error_handler);
+    vm.set_global("__redis__err__handler", handler);
+    let args = vec![vm.get_global("pcall"), vm.get_global("type")];
+    if let Some(pcall) = run_helper(&mut vm, PCALL, args) {
+        vm.set_global("pcall", pcall);
     }
+    // Redis removes these from the base library.
+    for name in ["loadfile", "dofile", "print"] {
+        vm.set_global(name, Value::Nil);
+    }
+    let args = vec![vm.get_global("xpcall"), vm.get_global("__redis__err__handler")];
+    let trampoline = run_helper(&mut vm, TRAMPOLINE, args).unwrap_or(Value::Nil);
+    let trampoline = vm.pin(trampoline);
+    lock(&mut vm);
+    (vm, trampoline)
 }
 
-/// Records the caller's line as where an error is raised (for errors that are tables).
-pub(crate) fn record_error_line(exec: &Execution, bridge: &SharedBridge) {
-    let mut b = bridge.borrow_mut();
-    let frame = exec.upper_lua_frame();
-    b.error_line = frame.as_ref().map(|f| f.current_line.0 + 1).or(b.last_line).or(b.default_line);
-    b.error_source = frame.as_ref().and_then(|f| super::stdlib::loaded_chunk_name(f.chunk_name.as_bytes()));
-    b.error_in_c = false;
+/// Opens the libraries that `lua51` provides beyond base and coroutine, in Redis's order
+/// (luaLoadLibraries): table, string, math, then cjson, struct, cmsgpack and bit.
+fn open_libraries(vm: &mut Vm, random: Rc<Rand48>) {
+    lua51::lib_table::open(vm);
+    lua51::lib_string::open(vm);
+    lua51::lib_math::open_with_generator(vm, random);
+    lua51::redis_libs::open(vm);
 }
 
-/// Records that an error is raised by a function that a library function called (not Lua
-/// code): Redis's error handler reports no script position for it.
-pub(crate) fn record_error_in_c(exec: &Execution, bridge: &SharedBridge) {
-    record_error_line(exec, bridge);
-    bridge.borrow_mut().error_in_c = true;
-}
-
-fn raise<'gc>(ctx: Context<'gc>, text: String) -> Error<'gc> {
-    Error::from_value(text.into_value(ctx))
-}
-
-fn is_protected<'gc>(ctx: Context<'gc>, t: Table<'gc>) -> bool {
-    t.metatable().is_some_and(|m| !m.get(ctx, PROTECTED).is_nil())
-}
-
-/// Sets up the globals: the `redis` table, Redis's versions of `error` and `pcall`, the
-/// locks. Returns the environment scripts are compiled with.
-pub(crate) fn install(ctx: Context<'_>, bridge: &SharedBridge) {
-    let globals = ctx.globals();
-
-    // Nothing is ever removed from the globals: piccolo 0.3.3 panics when a table that
-    // holds a key set to nil must grow its hash part ("all keys must be live when table is
-    // grown"), and KEYS/ARGV are set on every run.
-    api::install_base(ctx, globals, bridge);
-    api::install_lua51(ctx, globals, bridge);
-    super::stdlib::install(ctx, globals, bridge);
-    let redis = api::redis_table(ctx, bridge);
-    let _ = globals.set(ctx, "redis", redis);
-    super::lib::install(ctx, globals, bridge);
-    // Lua 5.1's operators where piccolo differs, for rewritten scripts (before the
-    // library tables become proxies: `ops` keeps the real string table).
-    super::ops::install(ctx, globals, bridge);
-
-    let readonly = {
-        let bridge = bridge.clone();
-        Callback::from_fn(&ctx, move |ctx, exec, _stack| {
-            Err(raise(ctx, positioned(&exec, &bridge, "Attempt to modify a readonly table")))
-        })
-    };
-    let nonexistent = {
-        let bridge = bridge.clone();
-        Callback::from_fn(&ctx, move |ctx, exec, stack| {
-            let name = match stack.get(1) {
-                Value::String(s) => s.to_str_lossy().into_owned(),
-                other => other.type_name().to_string(),
-            };
-            let msg = format!("Script attempted to access nonexistent global variable '{name}'");
-            Err(raise(ctx, positioned(&exec, &bridge, &msg)))
-        })
-    };
-
-    // Library tables become read-only proxies.
-    for name in ["redis", "string", "math", "table", "coroutine", "cjson", "cmsgpack", "bit", "struct"] {
-        if let Value::Table(real) = globals.get(ctx, name) {
-            let proxy = read_only(ctx, real, bridge);
-            let _ = globals.set(ctx, name, proxy);
+/// Runs a helper chunk with `args`, returning its result (a function).
+fn run_helper(vm: &mut Vm, src: &[u8], args: Vec<Value>) -> Option<Value> {
+    let f = vm.load(src, "=[C]").ok()?;
+    vm.start(f, args).ok()?;
+    match vm.run(10_000) {
+        Ok(lua51::Outcome::Finished(mut v)) if !v.is_empty() => Some(v.swap_remove(0)),
+        _ => {
+            vm.abort();
+            None
         }
     }
-
-    // The environment: always empty, reads go to the globals, writes fail.
-    let env = Table::new(&ctx);
-    let env_meta = Table::new(&ctx);
-    let _ = env_meta.set(ctx, "__index", globals);
-    let _ = env_meta.set(ctx, "__newindex", readonly);
-    let _ = env_meta.set(ctx, PROTECTED, true);
-    env.set_metatable(&ctx, Some(env_meta));
-    let _ = globals.set(ctx, "_G", env);
-
-    let globals_meta = Table::new(&ctx);
-    let _ = globals_meta.set(ctx, "__index", nonexistent);
-    let _ = globals_meta.set(ctx, "__newindex", readonly);
-    let _ = globals_meta.set(ctx, PROTECTED, true);
-    globals.set_metatable(&ctx, Some(globals_meta));
-
-    install_guards(ctx, globals, bridge);
-    set_keys_and_args(ctx, &[], &[]);
-    // For the host to compile scripts with (`env`); scripts reaching it find `_G`.
-    let _ = globals.set(ctx, ENV_KEY, env);
 }
 
-/// A read-only proxy of `real` (Redis 7.0 marks its library tables read-only).
-fn read_only<'gc>(ctx: Context<'gc>, real: Table<'gc>, bridge: &SharedBridge) -> Table<'gc> {
-    let bridge = bridge.clone();
-    let readonly = Callback::from_fn(&ctx, move |ctx, exec, _stack| {
-        Err(raise(ctx, positioned(&exec, &bridge, "Attempt to modify a readonly table")))
-    });
-    let proxy = Table::new(&ctx);
-    let meta = Table::new(&ctx);
-    let _ = meta.set(ctx, "__index", real);
-    let _ = meta.set(ctx, "__newindex", readonly);
-    let _ = meta.set(ctx, PROTECTED, true);
-    proxy.set_metatable(&ctx, Some(meta));
-    proxy
+/// The nonexistent-global error (luaProtectedTableError), for `__index` of the globals.
+pub(crate) fn nonexistent_global(vm: &mut Vm, args: Vec<Value>) -> Result<NativeReturn, Value> {
+    let name = match args.get(1).and_then(|v| v.to_lua_string()) {
+        Some(s) => s.to_str_lossy(),
+        None => return Err(vm.type_arg_error(2, "?", "string", args.get(1))),
+    };
+    Err(vm.error(&format!("Script attempted to access nonexistent global variable '{name}'")))
 }
 
-/// The environment table scripts are compiled with.
-pub(crate) fn env(ctx: Context<'_>) -> Table<'_> {
-    match ctx.globals().get(ctx, ENV_KEY) {
-        Value::Table(t) => t,
-        _ => ctx.globals(),
+/// The globals' metatable with the nonexistent-global `__index`, then every table
+/// reachable from the globals read-only.
+fn lock(vm: &mut Vm) {
+    let meta = vm.new_table();
+    let index = vm.new_native("__index", nonexistent_global);
+    vm.set_field(meta, "__index", index);
+    let g = vm.globals();
+    vm.set_metatable(g, Some(meta));
+    protect(vm, g);
+}
+
+/// `luaSetTableProtectionRecursively`.
+pub(crate) fn protect(vm: &mut Vm, t: TableRef) {
+    if vm.is_readonly(t) {
+        return;
     }
-}
-
-/// `rawset` and `setmetatable` that refuse protected tables.
-fn install_guards<'gc>(ctx: Context<'gc>, globals: Table<'gc>, bridge: &SharedBridge) {
-    for name in ["rawset", "setmetatable"] {
-        let Value::Function(original) = globals.get(ctx, name) else { continue };
-        let bridge = bridge.clone();
-        let guarded = Callback::from_fn_with(&ctx, original, move |original, ctx, exec, stack| {
-            if let Value::Table(t) = stack.get(0) {
-                if is_protected(ctx, t) {
-                    // Raised by Redis's C protection: no position in the message.
-                    record_error_line(&exec, &bridge);
-                    return Err(raise(ctx, "Attempt to modify a readonly table".to_string()));
-                }
-            }
-            Ok(CallbackReturn::Call { function: *original, then: None })
-        });
-        let _ = globals.set(ctx, name, guarded);
-    }
-}
-
-/// Sets KEYS and ARGV for the next run (raw, past the locks).
-pub(crate) fn set_keys_and_args(ctx: Context<'_>, keys: &[Vec<u8>], args: &[Vec<u8>]) {
-    let globals = ctx.globals();
-    for (name, items) in [("KEYS", keys), ("ARGV", args)] {
-        let t = Table::new(&ctx);
-        for (i, item) in items.iter().enumerate() {
-            let _ = t.set(ctx, (i + 1) as i64, ctx.intern(item));
+    vm.set_readonly(t, true);
+    for (_, v) in super::convert::pairs(vm, t) {
+        if let Value::Table(inner) = v {
+            protect(vm, inner);
         }
-        let _ = globals.set(ctx, name, t);
     }
+    if let Some(meta) = vm.metatable(&Value::Table(t)) {
+        protect(vm, meta);
+    }
+}
+
+/// Sets KEYS and ARGV for the next run.
+pub(crate) fn set_keys_and_args(vm: &mut Vm, keys: &[Vec<u8>], args: &[Vec<u8>]) {
+    let keys = string_array(vm, keys);
+    let args = string_array(vm, args);
+    let g = vm.globals();
+    let _ = vm.raw_set(g, Value::str("KEYS"), keys);
+    let _ = vm.raw_set(g, Value::str("ARGV"), args);
+}
+
+/// A Lua array of strings.
+pub(crate) fn string_array(vm: &mut Vm, items: &[Vec<u8>]) -> Value {
+    let values = items.iter().map(|i| vm.new_string(i)).collect();
+    Value::Table(vm.new_array(values))
 }

@@ -1,19 +1,17 @@
-//! A Lua 5.1 front end for scripts: Redis 7.0 compiles scripts with PUC Lua 5.1, the
-//! emulator runs them on piccolo (Lua 5.2-5.4 syntax, other error texts). Parsing with
-//! Lua 5.1's grammar first gives scripts exactly Redis's compile errors, and a tree that
-//! later passes can analyse, rewrite and print back for piccolo.
+//! Lua 5.1's front end: Redis 7.0 compiles scripts with PUC Lua 5.1, and parsing with
+//! its grammar gives scripts exactly Redis's compile errors and a tree that `compiler`
+//! turns into bytecode.
 //!
 //! - `lexer.rs`: tokens (llex.c), `parser.rs`: grammar and errors (lparser.c),
 //!   `resolve.rs`: scopes and limits, `ast.rs`: the tree, `print.rs`: tree to source.
 //!
-//! Not modelled: the limits of Lua 5.1's code generator ("function or expression too
-//! complex" past 250 registers, "constant table overflow", "control structure too long"):
-//! they need lcode.c's register allocation. Such scripts go on to piccolo's compiler.
+//! The limits of Lua 5.1's code generator ("function or expression too complex" past 250
+//! registers, "constant table overflow", "control structure too long") are `compiler`'s.
 
 pub mod ast;
 mod lexer;
 mod parser;
-// The printer is for the passes that rewrite scripts for piccolo (not wired yet).
+// The printer writes trees back as source (tests round-trip the golden scripts with it).
 #[allow(dead_code)]
 pub mod print;
 mod resolve;

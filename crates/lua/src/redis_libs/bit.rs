@@ -3,14 +3,15 @@
 //! An argument becomes 32 bits as LuaBitOp does it: adding 2^52+2^51 to the double puts
 //! the integer part (rounded to nearest, ties to even) in the low 32 bits of the mantissa,
 //! which are taken as they are. Every result is a signed 32-bit number.
+//!
+//! Open with [`open`]: sets the global `bit`.
 
-use piccolo::{Callback, CallbackReturn, Context, Stack, Table, Value};
-
-use super::{arg_error, fail, lua_number, to_number, type_of};
-use crate::script::SharedBridge;
+use super::{Failure, R};
+use crate::value::Value;
+use crate::vm::{NativeReturn, Vm};
 
 /// The low 32 bits of `n + 2^52 + 2^51` (LuaBitOp's `barg`).
-pub(crate) fn normalize(n: f64) -> u32 {
+pub fn normalize(n: f64) -> u32 {
     (n + 6_755_399_441_055_744.0).to_bits() as u32
 }
 
@@ -19,18 +20,18 @@ fn result(b: u32) -> f64 {
     b as i32 as f64
 }
 
-pub(crate) fn band(args: &[u32]) -> u32 {
+pub fn band(args: &[u32]) -> u32 {
     args.iter().fold(u32::MAX, |a, b| a & b)
 }
-pub(crate) fn bor(args: &[u32]) -> u32 {
+pub fn bor(args: &[u32]) -> u32 {
     args.iter().fold(0, |a, b| a | b)
 }
-pub(crate) fn bxor(args: &[u32]) -> u32 {
+pub fn bxor(args: &[u32]) -> u32 {
     args.iter().fold(0, |a, b| a ^ b)
 }
 
 /// `bit.tohex(x, n)`: `n` hex digits (upper case when negative, at most 8).
-pub(crate) fn tohex(b: u32, n: i32) -> String {
+pub fn tohex(b: u32, n: i32) -> String {
     let (n, digits) = if n < 0 { (n.unsigned_abs(), b"0123456789ABCDEF") } else { (n as u32, b"0123456789abcdef") };
     let n = n.min(8) as usize;
     let mut out = vec![b'0'; n];
@@ -43,7 +44,7 @@ pub(crate) fn tohex(b: u32, n: i32) -> String {
 }
 
 /// The shift and rotate operations, by name.
-pub(crate) fn shift(op: &str, b: u32, n: u32) -> u32 {
+pub fn shift(op: &str, b: u32, n: u32) -> u32 {
     let n = n & 31;
     match op {
         "lshift" => b << n,
@@ -55,16 +56,18 @@ pub(crate) fn shift(op: &str, b: u32, n: u32) -> u32 {
     }
 }
 
-pub(crate) fn bswap(b: u32) -> u32 {
+pub fn bswap(b: u32) -> u32 {
     b.swap_bytes()
 }
 
 /// Argument `i` (0-based) as 32 bits; not a number (nor a string reading as one) fails.
-fn barg(stack: &Stack, i: usize, func: &str) -> Result<u32, String> {
-    let v = if i < stack.len() { stack.get(i) } else { Value::Nil };
-    match to_number(v) {
+fn barg(args: &[Value], i: usize) -> Result<u32, Failure> {
+    match args.get(i).and_then(|v| v.to_number()) {
         Some(n) => Ok(normalize(n)),
-        None => Err(arg_error(i + 1, func, &format!("number expected, got {}", type_of(v, i, stack.len())))),
+        None => {
+            let got = args.get(i).map_or("no value", |v| v.type_name());
+            Err(Failure::Arg(i + 1, format!("number expected, got {got}")))
+        }
     }
 }
 
@@ -74,55 +77,106 @@ enum Out {
     Text(String),
 }
 
-/// What one `bit` function computes from its arguments.
-fn run(name: &str, stack: &Stack) -> Result<Out, String> {
+/// What the `bit` function `name` computes from its arguments.
+fn run(name: &str, args: &[Value]) -> Result<Out, Failure> {
     let out = match name {
-        "tobit" => barg(stack, 0, name)?,
-        "bnot" => !barg(stack, 0, name)?,
+        "tobit" => barg(args, 0)?,
+        "bnot" => !barg(args, 0)?,
         "band" | "bor" | "bxor" => {
             // LuaBitOp reads the first argument, then the others from the last one down.
-            let first = barg(stack, 0, name)?;
-            let mut args = vec![first];
-            for i in (1..stack.len()).rev() {
-                args.push(barg(stack, i, name)?);
+            let first = barg(args, 0)?;
+            let mut all = vec![first];
+            for i in (1..args.len()).rev() {
+                all.push(barg(args, i)?);
             }
             match name {
-                "band" => band(&args),
-                "bor" => bor(&args),
-                _ => bxor(&args),
+                "band" => band(&all),
+                "bor" => bor(&all),
+                _ => bxor(&all),
             }
         }
-        "bswap" => bswap(barg(stack, 0, name)?),
+        "bswap" => bswap(barg(args, 0)?),
         "tohex" => {
-            let b = barg(stack, 0, name)?;
-            let n = if stack.len() < 2 { 8 } else { barg(stack, 1, name)? as i32 };
+            let b = barg(args, 0)?;
+            let n = if args.len() < 2 { 8 } else { barg(args, 1)? as i32 };
             return Ok(Out::Text(tohex(b, n)));
         }
         op => {
-            let b = barg(stack, 0, name)?;
-            let n = barg(stack, 1, name)?;
+            let b = barg(args, 0)?;
+            let n = barg(args, 1)?;
             shift(op, b, n)
         }
     };
     Ok(Out::Number(out))
 }
 
-/// The `bit` table.
-pub(crate) fn table<'gc>(ctx: Context<'gc>, bridge: &SharedBridge) -> Table<'gc> {
-    let t = Table::new(&ctx);
-    for name in ["tobit", "bnot", "band", "bor", "bxor", "lshift", "rshift", "arshift", "rol", "ror", "bswap", "tohex"] {
-        let bridge = bridge.clone();
-        let f = Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
-            let value: Value = match run(name, &stack).map_err(|msg| fail(ctx, &exec, &bridge, &msg))? {
-                Out::Number(b) => lua_number(result(b)),
-                Out::Text(hex) => ctx.intern(hex.as_bytes()).into(),
-            };
-            stack.replace(ctx, value);
-            Ok(CallbackReturn::Return)
-        });
-        let _ = t.set(ctx, name, f);
-    }
-    t
+/// Runs the `bit` function `name` as a native.
+fn call(vm: &mut Vm, args: &[Value], name: &str) -> R {
+    let value = match run(name, args).map_err(|f| f.raise(vm))? {
+        Out::Number(b) => Value::Number(result(b)),
+        Out::Text(hex) => vm.new_string(hex.as_bytes()),
+    };
+    Ok(NativeReturn::Values(vec![value]))
+}
+
+fn tobit(vm: &mut Vm, args: Vec<Value>) -> R {
+    call(vm, &args, "tobit")
+}
+fn bnot(vm: &mut Vm, args: Vec<Value>) -> R {
+    call(vm, &args, "bnot")
+}
+fn lua_band(vm: &mut Vm, args: Vec<Value>) -> R {
+    call(vm, &args, "band")
+}
+fn lua_bor(vm: &mut Vm, args: Vec<Value>) -> R {
+    call(vm, &args, "bor")
+}
+fn lua_bxor(vm: &mut Vm, args: Vec<Value>) -> R {
+    call(vm, &args, "bxor")
+}
+fn lshift(vm: &mut Vm, args: Vec<Value>) -> R {
+    call(vm, &args, "lshift")
+}
+fn rshift(vm: &mut Vm, args: Vec<Value>) -> R {
+    call(vm, &args, "rshift")
+}
+fn arshift(vm: &mut Vm, args: Vec<Value>) -> R {
+    call(vm, &args, "arshift")
+}
+fn rol(vm: &mut Vm, args: Vec<Value>) -> R {
+    call(vm, &args, "rol")
+}
+fn ror(vm: &mut Vm, args: Vec<Value>) -> R {
+    call(vm, &args, "ror")
+}
+fn lua_bswap(vm: &mut Vm, args: Vec<Value>) -> R {
+    call(vm, &args, "bswap")
+}
+fn lua_tohex(vm: &mut Vm, args: Vec<Value>) -> R {
+    call(vm, &args, "tohex")
+}
+
+/// Sets the global `bit` (functions in lua_bit.c's order).
+pub fn open(vm: &mut Vm) {
+    let t = super::library(
+        vm,
+        &[
+            ("tobit", tobit),
+            ("bnot", bnot),
+            ("band", lua_band),
+            ("bor", lua_bor),
+            ("bxor", lua_bxor),
+            ("lshift", lshift),
+            ("rshift", rshift),
+            ("arshift", arshift),
+            ("rol", rol),
+            ("ror", ror),
+            ("bswap", lua_bswap),
+            ("tohex", lua_tohex),
+        ],
+        &[],
+    );
+    vm.set_global("bit", Value::Table(t));
 }
 
 #[cfg(test)]

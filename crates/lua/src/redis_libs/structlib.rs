@@ -5,11 +5,12 @@
 //! Formats: `>` `<` (byte order), `!n` (alignment), `x` (a zero byte), `b B h H l L T i I in`
 //! (integers, upper case unsigned), `f d` (floats), `s` (zero-terminated string), `cn`
 //! (fixed-size string; `c0` takes its size from the string or the previous result).
+//!
+//! Open with [`open`]: sets the global `struct`.
 
-use piccolo::{Callback, CallbackReturn, Context, Table};
-
-use super::{arg_error, fail, from_data, lua_number, stack_args, Args, Data};
-use crate::script::SharedBridge;
+use super::{arg_data, c_llong, data_number, Args, Data, Failure, R};
+use crate::value::Value;
+use crate::vm::Vm;
 
 /// The largest integer an `in` format may have.
 const MAX_INT_SIZE: usize = 32;
@@ -37,7 +38,6 @@ impl Header {
 struct Format<'a> {
     fmt: &'a [u8],
     pos: usize,
-    func: &'static str,
 }
 
 impl Format<'_> {
@@ -52,7 +52,7 @@ impl Format<'_> {
     }
 
     /// A number following the option, or `default`.
-    fn number(&mut self, default: usize) -> Result<usize, String> {
+    fn number(&mut self, default: usize) -> Result<usize, Failure> {
         if !self.fmt.get(self.pos).is_some_and(|c| c.is_ascii_digit()) {
             return Ok(default);
         }
@@ -60,7 +60,7 @@ impl Format<'_> {
         while let Some(c) = self.fmt.get(self.pos).filter(|c| c.is_ascii_digit()) {
             let d = (c - b'0') as i64;
             if a > (i32::MAX as i64) / 10 || a * 10 > (i32::MAX as i64) - d {
-                return Err("integral size overflow".to_string());
+                return Err(Failure::error("integral size overflow"));
             }
             a = a * 10 + d;
             self.pos += 1;
@@ -69,7 +69,7 @@ impl Format<'_> {
     }
 
     /// The size of option `opt` (0 for options without data).
-    fn size(&mut self, opt: u8) -> Result<usize, String> {
+    fn size(&mut self, opt: u8) -> Result<usize, Failure> {
         Ok(match opt {
             b'B' | b'b' | b'x' => 1,
             b'H' | b'h' => 2,
@@ -79,7 +79,7 @@ impl Format<'_> {
             b'i' | b'I' => {
                 let size = self.number(4)?;
                 if size > MAX_INT_SIZE {
-                    return Err(format!("integral size {size} is larger than limit of {MAX_INT_SIZE}"));
+                    return Err(Failure::Error(format!("integral size {size} is larger than limit of {MAX_INT_SIZE}")));
                 }
                 size
             }
@@ -89,7 +89,7 @@ impl Format<'_> {
 
     /// The options that only change the header: spaces, `>`, `<`, `!n`; anything else is
     /// an invalid option.
-    fn control(&mut self, opt: u8, h: &mut Header) -> Result<(), String> {
+    fn control(&mut self, opt: u8, h: &mut Header) -> Result<(), Failure> {
         match opt {
             b' ' => {}
             b'>' => h.endian = Endian::Big,
@@ -97,11 +97,11 @@ impl Format<'_> {
             b'!' => {
                 let a = self.number(MAX_ALIGN)?;
                 if a == 0 || a & (a - 1) != 0 {
-                    return Err(format!("alignment {a} is not a power of 2"));
+                    return Err(Failure::Error(format!("alignment {a} is not a power of 2")));
                 }
                 h.align = a;
             }
-            _ => return Err(arg_error(1, self.func, &format!("invalid format option '{}'", opt as char))),
+            _ => return Err(Failure::Arg(1, format!("invalid format option '{}'", opt as char))),
         }
         Ok(())
     }
@@ -125,14 +125,14 @@ fn ordered(mut bytes: Vec<u8>, endian: Endian) -> Vec<u8> {
 }
 
 /// `struct.pack(fmt, ...)`: `args` are the values after the format.
-pub(crate) fn pack(fmt: &[u8], args: &[Data]) -> Result<Vec<u8>, String> {
+pub fn pack(fmt: &[u8], args: &[Data]) -> Result<Vec<u8>, Failure> {
     // Argument numbers in messages count the format as #1.
     let mut all = vec![Data::Nil];
     all.extend_from_slice(args);
     // The C function pushes a nil after its arguments: the first missing one is "nil".
     all.push(Data::Nil);
-    let args = Args { args: &all, func: "pack" };
-    let mut f = Format { fmt, pos: 0, func: "pack" };
+    let args = Args { args: &all };
+    let mut f = Format { fmt, pos: 0 };
     let mut h = Header::new();
     let mut out = Vec::new();
     let mut arg = 1;
@@ -144,7 +144,7 @@ pub(crate) fn pack(fmt: &[u8], args: &[Data]) -> Result<Vec<u8>, String> {
             b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I' => {
                 let n = args.number(arg)?;
                 arg += 1;
-                let mut value: u64 = if n < 0.0 { super::c_llong(n) as u64 } else { c_ullong(n) };
+                let mut value: u64 = if n < 0.0 { c_llong(n) as u64 } else { c_ullong(n) };
                 let mut bytes = Vec::with_capacity(size);
                 for _ in 0..size {
                     bytes.push((value & 0xff) as u8);
@@ -171,7 +171,7 @@ pub(crate) fn pack(fmt: &[u8], args: &[Data]) -> Result<Vec<u8>, String> {
                 }
                 if s.len() < size {
                     // The C code has already moved past the argument when it checks.
-                    return Err(arg_error(arg + 1, "pack", "string too short"));
+                    return Err(Failure::arg(arg + 1, "string too short"));
                 }
                 out.extend_from_slice(&s[..size]);
                 if opt == b's' {
@@ -198,15 +198,15 @@ fn c_ullong(d: f64) -> u64 {
 const TWO_64: f64 = 18_446_744_073_709_551_616.0;
 
 /// `struct.unpack(fmt, data [, pos])`: the values and the position after them (1-based).
-pub(crate) fn unpack(fmt: &[u8], data: &[u8], init: i64) -> Result<(Vec<Data>, i64), String> {
+pub fn unpack(fmt: &[u8], data: &[u8], init: i64) -> Result<(Vec<Data>, i64), Failure> {
     if init == 0 {
-        return Err(arg_error(3, "unpack", "offset must be 1 or greater"));
+        return Err(Failure::arg(3, "offset must be 1 or greater"));
     }
     // A negative offset is a huge unsigned one in C: past any data.
     let mut pos: usize = if init < 0 { usize::MAX / 2 } else { (init - 1) as usize };
-    let too_short = || arg_error(2, "unpack", "data string too short");
+    let too_short = || Failure::arg(2, "data string too short");
     let ld = data.len();
-    let mut f = Format { fmt, pos: 0, func: "unpack" };
+    let mut f = Format { fmt, pos: 0 };
     let mut h = Header::new();
     let mut out: Vec<Data> = Vec::new();
     while let Some(opt) = f.next_option() {
@@ -235,9 +235,9 @@ pub(crate) fn unpack(fmt: &[u8], data: &[u8], init: i64) -> Result<(Vec<Data>, i
             }
             b'c' => {
                 if size == 0 {
-                    let previous = out.last().and_then(super::data_number);
+                    let previous = out.last().and_then(data_number);
                     let Some(n) = previous else {
-                        return Err("format 'c0' needs a previous size".to_string());
+                        return Err(Failure::error("format 'c0' needs a previous size"));
                     };
                     out.pop();
                     size = if n < 0.0 { usize::MAX } else { n as usize };
@@ -249,7 +249,7 @@ pub(crate) fn unpack(fmt: &[u8], data: &[u8], init: i64) -> Result<(Vec<Data>, i
             }
             b's' => {
                 let Some(end) = data[pos..].iter().position(|&b| b == 0) else {
-                    return Err("unfinished string in data".to_string());
+                    return Err(Failure::error("unfinished string in data"));
                 };
                 out.push(Data::Str(data[pos..pos + end].to_vec()));
                 size = end + 1;
@@ -283,18 +283,18 @@ fn integer(bytes: &[u8], endian: Endian, signed: bool) -> f64 {
 }
 
 /// `struct.size(fmt)`.
-pub(crate) fn size(fmt: &[u8]) -> Result<i64, String> {
-    let mut f = Format { fmt, pos: 0, func: "size" };
+pub fn size(fmt: &[u8]) -> Result<i64, Failure> {
+    let mut f = Format { fmt, pos: 0 };
     let mut h = Header::new();
     let mut pos: usize = 0;
     while let Some(opt) = f.next_option() {
         let size = f.size(opt)?;
         pos += padding(pos, &h, opt, size);
         if opt == b's' {
-            return Err(arg_error(1, "size", "option 's' has no fixed size"));
+            return Err(Failure::arg(1, "option 's' has no fixed size"));
         }
         if opt == b'c' && size == 0 {
-            return Err(arg_error(1, "size", "option 'c0' has no fixed size"));
+            return Err(Failure::arg(1, "option 'c0' has no fixed size"));
         }
         if !opt.is_ascii_alphanumeric() {
             f.control(opt, &mut h)?;
@@ -304,40 +304,46 @@ pub(crate) fn size(fmt: &[u8]) -> Result<i64, String> {
     Ok(pos as i64)
 }
 
-/// The `struct` table.
-pub(crate) fn table<'gc>(ctx: Context<'gc>, bridge: &SharedBridge) -> Table<'gc> {
-    let t = Table::new(&ctx);
-    for name in ["pack", "unpack", "size"] {
-        let bridge = bridge.clone();
-        let f = Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
-            let all = stack_args(&stack);
-            let args = Args { args: &all, func: name };
-            let result = args.string(0).and_then(|fmt| match name {
-                "pack" => pack(&fmt, all.get(1..).unwrap_or(&[])).map(|b| vec![Data::Str(b)]),
-                "unpack" => {
-                    let data = args.string(1)?;
-                    let init = args.opt_integer(2, 1)?;
-                    unpack(&fmt, &data, init).map(|(mut values, next)| {
-                        values.push(Data::Number(next as f64));
-                        values
-                    })
-                }
-                _ => size(&fmt).map(|n| vec![Data::Number(n as f64)]),
-            });
-            let values = result.map_err(|msg| fail(ctx, &exec, &bridge, &msg))?;
-            stack.clear();
-            for v in &values {
-                let v = match v {
-                    Data::Number(n) => lua_number(*n),
-                    other => from_data(ctx, other, piccolo::Value::Nil).unwrap_or(piccolo::Value::Nil),
-                };
-                stack.push_back(v);
-            }
-            Ok(CallbackReturn::Return)
-        });
-        let _ = t.set(ctx, name, f);
+/// What `struct.<name>` returns, as data.
+fn run(name: &str, all: &[Data]) -> Result<Vec<Data>, Failure> {
+    let args = Args { args: all };
+    let fmt = args.string(0)?;
+    match name {
+        "pack" => pack(&fmt, all.get(1..).unwrap_or(&[])).map(|b| vec![Data::Str(b)]),
+        "unpack" => {
+            let data = args.string(1)?;
+            let init = args.opt_integer(2, 1)?;
+            let (mut values, next) = unpack(&fmt, &data, init)?;
+            values.push(Data::Number(next as f64));
+            Ok(values)
+        }
+        _ => size(&fmt).map(|n| vec![Data::Number(n as f64)]),
     }
-    t
+}
+
+/// Runs `struct.<name>` as a native.
+fn call(vm: &mut Vm, args: &[Value], name: &str) -> R {
+    let all = arg_data(vm, args);
+    let values = run(name, &all).map_err(|f| f.raise(vm))?;
+    super::returns(vm, &values, &Value::Nil)
+}
+
+fn lua_pack(vm: &mut Vm, args: Vec<Value>) -> R {
+    call(vm, &args, "pack")
+}
+
+fn lua_unpack(vm: &mut Vm, args: Vec<Value>) -> R {
+    call(vm, &args, "unpack")
+}
+
+fn lua_size(vm: &mut Vm, args: Vec<Value>) -> R {
+    call(vm, &args, "size")
+}
+
+/// Sets the global `struct`.
+pub fn open(vm: &mut Vm) {
+    let t = super::library(vm, &[("pack", lua_pack), ("unpack", lua_unpack), ("size", lua_size)], &[]);
+    vm.set_global("struct", Value::Table(t));
 }
 
 #[cfg(test)]
@@ -368,11 +374,11 @@ mod tests {
     fn strings() {
         assert_eq!(pack(b"s", &[Data::Str(b"ab".to_vec())]).unwrap(), b"ab\0".to_vec());
         assert_eq!(pack(b"c3", &[Data::Str(b"abcd".to_vec())]).unwrap(), b"abc".to_vec());
-        assert_eq!(pack(b"c5", &[Data::Str(b"ab".to_vec())]).unwrap_err(), "bad argument #3 to 'pack' (string too short)");
+        assert_eq!(pack(b"c5", &[Data::Str(b"ab".to_vec())]).unwrap_err().text("pack"), "bad argument #3 to 'pack' (string too short)");
         let (values, next) = unpack(b"bc0", b"\x03abcz", 1).unwrap();
         assert_eq!(values, vec![Data::Str(b"abc".to_vec())]);
         assert_eq!(next, 5);
-        assert_eq!(unpack(b"s", b"abc", 1).unwrap_err(), "unfinished string in data");
+        assert_eq!(unpack(b"s", b"abc", 1).unwrap_err().text("?"), "unfinished string in data");
     }
 
     #[test]
@@ -385,11 +391,11 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert_eq!(pack(b"y", &[]).unwrap_err(), "bad argument #1 to 'pack' (invalid format option 'y')");
-        assert_eq!(unpack(b"i", b"ab", 1).unwrap_err(), "bad argument #2 to 'unpack' (data string too short)");
-        assert_eq!(size(b"i33").unwrap_err(), "integral size 33 is larger than limit of 32");
-        assert_eq!(size(b"!3").unwrap_err(), "alignment 3 is not a power of 2");
-        assert_eq!(size(b"i99999999999").unwrap_err(), "integral size overflow");
-        assert_eq!(unpack(b"c0", b"ab", 1).unwrap_err(), "format 'c0' needs a previous size");
+        assert_eq!(pack(b"y", &[]).unwrap_err().text("pack"), "bad argument #1 to 'pack' (invalid format option 'y')");
+        assert_eq!(unpack(b"i", b"ab", 1).unwrap_err().text("unpack"), "bad argument #2 to 'unpack' (data string too short)");
+        assert_eq!(size(b"i33").unwrap_err().text("?"), "integral size 33 is larger than limit of 32");
+        assert_eq!(size(b"!3").unwrap_err().text("?"), "alignment 3 is not a power of 2");
+        assert_eq!(size(b"i99999999999").unwrap_err().text("?"), "integral size overflow");
+        assert_eq!(unpack(b"c0", b"ab", 1).unwrap_err().text("?"), "format 'c0' needs a previous size");
     }
 }

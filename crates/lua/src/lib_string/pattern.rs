@@ -1,5 +1,6 @@
 //! Lua 5.1 patterns (lstrlib.c's matcher) over bytes, with no VM types, so the string
-//! library's callbacks (`lstring.rs`) can share it and it can be tested on its own.
+//! library's natives (find, match, gmatch, gsub in `lib_string`) share it and it can be
+//! tested on its own.
 //!
 //! The matcher follows 5.1.5 step by step, quirks included:
 //! - A pattern ends at its first NUL byte (5.1 walks it as a C string; `%z` matches a NUL).

@@ -3,19 +3,21 @@
 //! Packing follows the C library's choices, not the smallest MessagePack: a number that is
 //! a whole 64-bit integer is packed as an integer, any other as a float32 when it survives
 //! the round trip through `float`, else as a float64; a table is an array when its keys are
-//! exactly 1..n (the empty table too), else a map; tables nested 16 deep are packed as nil.
-//! Unpacking gives numbers as doubles (uint64 above 2^63 wraps negative, as in C).
+//! exactly 1..n (the empty table too), else a map (pairs in `lua_next` order); tables
+//! nested 16 deep are packed as nil. Unpacking gives numbers as doubles (uint64 above 2^63
+//! wraps negative, as in C).
+//!
+//! Open with [`open`]: sets the global `cmsgpack`.
 
-use piccolo::{Callback, CallbackReturn, Context, Table, Value};
-
-use super::{arg_error, c_llong, fail, fail_plain, from_data, stack_args, to_data, Args, Data};
-use crate::script::SharedBridge;
+use super::{arg_data, c_llong, to_data, Args, Data, Failure, MAX_BYTES, R};
+use crate::value::Value;
+use crate::vm::{NativeReturn, Vm};
 
 /// Tables this deep (the argument being level 0) are packed as nil.
-pub(crate) const MAX_NESTING: usize = 16;
+pub const MAX_NESTING: usize = 16;
 
 /// Packs one value at nesting `level`.
-pub(crate) fn pack_value(out: &mut Vec<u8>, d: &Data, level: usize) {
+pub fn pack_value(out: &mut Vec<u8>, d: &Data, level: usize) {
     match d {
         Data::Str(s) => pack_bytes(out, s),
         Data::Bool(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
@@ -139,13 +141,15 @@ fn pack_int(out: &mut Vec<u8>, n: i64) {
 
 /// Why unpacking stopped.
 #[derive(Debug, PartialEq)]
-pub(crate) enum UnpackError {
+pub enum UnpackError {
     Missing,
     BadFormat,
     /// Lua's C stack is full: too deep arrays...
     DeepArray,
     /// ...or too many values (or too deep maps).
     TooMany,
+    /// A map key Lua cannot store (`lua_settable`'s error, raised while decoding).
+    BadKey(&'static str),
 }
 
 impl UnpackError {
@@ -155,6 +159,16 @@ impl UnpackError {
             UnpackError::BadFormat => "Bad data format in input.",
             UnpackError::DeepArray => "stack overflow (in function mp_decode_to_lua_array)",
             UnpackError::TooMany => "stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)",
+            UnpackError::BadKey(msg) => msg,
+        }
+    }
+
+    /// How Lua raises it: the C library's own errors with `luaL_error`, a bad key as the
+    /// Lua core does (without position).
+    pub fn failure(&self) -> Failure {
+        match self {
+            UnpackError::BadKey(msg) => Failure::Plain(msg.to_string()),
+            other => Failure::error(other.text()),
         }
     }
 }
@@ -306,6 +320,12 @@ fn unpack_map(c: &mut Cursor, n: usize, depth: usize) -> Result<Data, UnpackErro
     for _ in 0..n {
         let k = unpack_value(c, depth + 1)?;
         let v = unpack_value(c, depth + 1)?;
+        // The C library stores each pair as soon as it is decoded: a bad key fails there.
+        match k {
+            Data::Nil => return Err(UnpackError::BadKey("table index is nil")),
+            Data::Number(n) if n.is_nan() => return Err(UnpackError::BadKey("table index is NaN")),
+            _ => {}
+        }
         pairs.push((k, v));
     }
     Ok(Data::Table(pairs))
@@ -313,7 +333,7 @@ fn unpack_map(c: &mut Cursor, n: usize, depth: usize) -> Result<Data, UnpackErro
 
 /// Unpacks up to `limit` values (all of them when `limit` is `None`) starting at `offset`;
 /// returns them and the offset after them (`-1` at the end of the input).
-pub(crate) fn unpack(data: &[u8], limit: Option<usize>, offset: usize) -> Result<(Vec<Data>, i64), UnpackError> {
+pub fn unpack(data: &[u8], limit: Option<usize>, offset: usize) -> Result<(Vec<Data>, i64), UnpackError> {
     let mut c = Cursor { data, pos: offset.min(data.len()) };
     let mut values = Vec::new();
     while c.left() > 0 && limit.is_none_or(|l| values.len() < l) {
@@ -326,77 +346,88 @@ pub(crate) fn unpack(data: &[u8], limit: Option<usize>, offset: usize) -> Result
     Ok((values, next))
 }
 
-/// Builds a Lua value; a nil map key (or NaN) fails as `lua_settable` does.
-fn to_lua<'gc>(ctx: Context<'gc>, d: &Data) -> Result<Value<'gc>, &'static str> {
-    from_data(ctx, d, Value::Nil)
+/// Sets the global `cmsgpack`.
+pub fn open(vm: &mut Vm) {
+    let t = super::library(
+        vm,
+        &[("pack", lua_pack), ("unpack", lua_unpack), ("unpack_one", lua_unpack_one), ("unpack_limit", lua_unpack_limit)],
+        &[
+            ("_NAME", "cmsgpack"),
+            ("_VERSION", "lua-cmsgpack 0.4.0"),
+            ("_COPYRIGHT", "Copyright (C) 2012, Salvatore Sanfilippo"),
+            ("_DESCRIPTION", "MessagePack C implementation for Lua"),
+        ],
+    );
+    vm.set_global("cmsgpack", Value::Table(t));
 }
 
-/// The `cmsgpack` table.
-pub(crate) fn table<'gc>(ctx: Context<'gc>, bridge: &SharedBridge) -> Table<'gc> {
-    let t = Table::new(&ctx);
-    {
-        let bridge = bridge.clone();
-        let pack = Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
-            if stack.is_empty() {
-                let msg = arg_error(0, "pack", "MessagePack pack needs input.");
-                return Err(fail(ctx, &exec, &bridge, &msg));
-            }
-            let mut out = Vec::new();
-            for i in 0..stack.len() {
-                let d = to_data(stack.get(i), MAX_NESTING).map_err(|m| fail(ctx, &exec, &bridge, m))?;
-                pack_value(&mut out, &d, 0);
-                if out.len() > super::MAX_BYTES {
-                    return Err(fail(ctx, &exec, &bridge, "not enough memory"));
-                }
-            }
-            stack.replace(ctx, ctx.intern(&out));
-            Ok(CallbackReturn::Return)
-        });
-        let _ = t.set(ctx, "pack", pack);
+fn lua_pack(vm: &mut Vm, args: Vec<Value>) -> R {
+    pack_call(vm, &args).map_err(|f| f.raise(vm))
+}
+
+fn pack_call(vm: &mut Vm, args: &[Value]) -> Result<NativeReturn, Failure> {
+    if args.is_empty() {
+        return Err(Failure::arg(0, "MessagePack pack needs input."));
     }
-    for name in ["unpack", "unpack_one", "unpack_limit"] {
-        let bridge = bridge.clone();
-        let f = Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
-            let all = stack_args(&stack);
-            let args = Args { args: &all, func: name };
-            // The limit and the offset are read before the input, as in C.
-            let parsed = match name {
-                "unpack" => Ok((0, 0)),
-                "unpack_one" => args.opt_integer(1, 0).map(|o| (1, o)),
-                _ => args.number(1).map(c_llong).and_then(|l| Ok((l, args.opt_integer(2, 0)?))),
-            }
-            .and_then(|(limit, offset)| Ok((args.string(0)?, limit, offset)));
-            let (data, limit, offset) = parsed.map_err(|m| fail(ctx, &exec, &bridge, &m))?;
-            let len = data.len() as i64;
-            if offset < 0 || limit < 0 {
-                // The C library prints the input's length where it means the limit.
-                let msg = format!("Invalid request to unpack with offset of {} and limit of {}.", offset as i32, len as i32);
-                return Err(fail(ctx, &exec, &bridge, &msg));
-            }
-            if offset > len {
-                let msg = format!("Start offset {} greater than input length {}.", offset as i32, len as i32);
-                return Err(fail(ctx, &exec, &bridge, &msg));
-            }
-            let decode_all = limit == 0 && offset == 0;
-            let limit = if decode_all { None } else { Some(limit as usize) };
-            let (values, next) = unpack(&data, limit, offset as usize).map_err(|e| fail(ctx, &exec, &bridge, e.text()))?;
-            stack.clear();
-            if !decode_all {
-                stack.push_back(Value::Integer(next));
-            }
-            for v in &values {
-                let v = to_lua(ctx, v).map_err(|m| fail_plain(ctx, &exec, &bridge, m))?;
-                stack.push_back(v);
-            }
-            Ok(CallbackReturn::Return)
-        });
-        let _ = t.set(ctx, name, f);
+    let mut out = Vec::new();
+    for v in args {
+        let d = to_data(vm, v, MAX_NESTING)?;
+        pack_value(&mut out, &d, 0);
+        if out.len() > MAX_BYTES {
+            return Err(super::out_of_memory());
+        }
     }
-    let _ = t.set(ctx, "_NAME", "cmsgpack");
-    let _ = t.set(ctx, "_VERSION", "lua-cmsgpack 0.4.0");
-    let _ = t.set(ctx, "_COPYRIGHT", "Copyright (C) 2012, Salvatore Sanfilippo");
-    let _ = t.set(ctx, "_DESCRIPTION", "MessagePack C implementation for Lua");
-    t
+    Ok(NativeReturn::Values(vec![vm.new_string(&out)]))
+}
+
+fn lua_unpack(vm: &mut Vm, args: Vec<Value>) -> R {
+    unpack_call(vm, &args, "unpack")
+}
+
+fn lua_unpack_one(vm: &mut Vm, args: Vec<Value>) -> R {
+    unpack_call(vm, &args, "unpack_one")
+}
+
+fn lua_unpack_limit(vm: &mut Vm, args: Vec<Value>) -> R {
+    unpack_call(vm, &args, "unpack_limit")
+}
+
+/// The three unpack functions: all values, one (after an offset), or up to a limit.
+fn unpack_call(vm: &mut Vm, args: &[Value], name: &str) -> R {
+    let values = unpack_values(vm, args, name).map_err(|f| f.raise(vm))?;
+    super::returns(vm, &values, &Value::Nil)
+}
+
+/// What an unpack function returns, as data: the next offset first unless all was asked.
+fn unpack_values(vm: &Vm, args: &[Value], name: &str) -> Result<Vec<Data>, Failure> {
+    let all = arg_data(vm, args);
+    let args = Args { args: &all };
+    // The limit and the offset are read before the input, as in C.
+    let (limit, offset) = match name {
+        "unpack" => (0, 0),
+        "unpack_one" => (1, args.opt_integer(1, 0)?),
+        _ => (c_llong(args.number(1)?), args.opt_integer(2, 0)?),
+    };
+    let data = args.string(0)?;
+    let len = data.len() as i64;
+    if offset < 0 || limit < 0 {
+        // The C library prints the input's length where it means the limit.
+        let msg = format!("Invalid request to unpack with offset of {} and limit of {}.", offset as i32, len as i32);
+        return Err(Failure::Error(msg));
+    }
+    if offset > len {
+        let msg = format!("Start offset {} greater than input length {}.", offset as i32, len as i32);
+        return Err(Failure::Error(msg));
+    }
+    let decode_all = limit == 0 && offset == 0;
+    let limit = if decode_all { None } else { Some(limit as usize) };
+    let (values, next) = unpack(&data, limit, offset as usize).map_err(|e| e.failure())?;
+    let mut out = Vec::with_capacity(values.len() + 1);
+    if !decode_all {
+        out.push(Data::Number(next as f64));
+    }
+    out.extend(values);
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -437,9 +468,12 @@ mod tests {
         assert_eq!(unpack(b"\xcd\x01", None, 0), Err(UnpackError::Missing));
         assert_eq!(unpack(b"\x92\x01", None, 0), Err(UnpackError::Missing));
         assert_eq!(unpack(b"\xdd\xff\xff\xff\xff", None, 0), Err(UnpackError::Missing));
-        assert_eq!(unpack(&[0x91; 5000], None, 0), Err(UnpackError::DeepArray));
+        // 1000 levels of recursion: more than a test thread's stack holds in a debug build.
+        let deep = std::thread::Builder::new().stack_size(64 << 20).spawn(|| unpack(&[0x91; 5000], None, 0));
+        assert_eq!(deep.unwrap().join().unwrap(), Err(UnpackError::DeepArray));
         assert_eq!(unpack(&[1; 8000], None, 0), Err(UnpackError::TooMany));
         assert_eq!(unpack(&[1; 7999], None, 0).map(|(v, _)| v.len()), Ok(7999));
+        assert_eq!(unpack(b"\x81\xc0\x01\xc1", None, 0), Err(UnpackError::BadKey("table index is nil")));
     }
 
     #[test]

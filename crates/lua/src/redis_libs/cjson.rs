@@ -3,27 +3,29 @@
 //! Encoding: a table whose keys are all whole numbers of at least 1 is an array (up to its
 //! largest key, holes as `null`) unless it is "excessively sparse" (its largest key above
 //! both ratio x count and safe: an error by default); any other table, the empty one
-//! included, is an object.
-//! Numbers print with `%.14g` (the configured precision), NaN and Inf are refused, and `/`
-//! is escaped. Decoding follows the C tokenizer, its error texts and its leniency: the
-//! input is a C string (a zero byte ends it), numbers are read by `strtod` (so hex, `inf`
-//! and `nan` are accepted by default), `null` is `cjson.null`.
+//! included, is an object, its keys in `lua_next` order (Lua 5.1's table layout, so the
+//! same order as Redis). Numbers print with `%.14g` (the configured precision), NaN and Inf
+//! are refused, and `/` is escaped. Decoding follows the C tokenizer, its error texts and
+//! its leniency: the input is a C string (a zero byte ends it), numbers are read by
+//! `strtod` (so hex, `inf` and `nan` are accepted by default), `null` is `cjson.null`, a
+//! NULL light userdata ([`NULL`]).
 //!
-//! The configuration functions change a state kept for the life of the Lua state, as in
-//! Redis (a script's `cjson.encode_number_precision(3)` holds for the next scripts, until
-//! SCRIPT FLUSH makes a new state).
+//! The configuration functions change a state kept with the `cjson` table (a userdata bound
+//! to its functions, as the C library binds its config), so it lasts as long as the VM: in
+//! Redis a script's `cjson.encode_number_precision(3)` holds for the next scripts, until
+//! SCRIPT FLUSH makes a new Lua state. `cjson.new()` gives a table with its own state.
+//!
+//! Open with [`open`]: sets the global `cjson`.
 
 use std::cell::RefCell;
-use std::rc::Rc;
 
-use piccolo::{Callback, CallbackReturn, Context, Table, Value};
-
-use super::{arg_error, data_type, fail, from_data, new_null, stack_args, to_data, Args, Data, MAX_TABLE_DEPTH};
-use crate::script::SharedBridge;
+use super::{arg_data, c_llong, data_type, from_data, out_of_memory, to_data, Args, Data, Failure, MAX_BYTES, MAX_TABLE_DEPTH, NULL, R};
+use crate::value::{TableRef, Value};
+use crate::vm::{NativeReturn, Vm};
 
 /// The configuration of one `cjson` table (json_config_t), with Redis's defaults.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Config {
+pub struct Config {
     pub sparse_convert: bool,
     pub sparse_ratio: i32,
     pub sparse_safe: i32,
@@ -52,34 +54,32 @@ impl Default for Config {
     }
 }
 
-pub(crate) type SharedConfig = Rc<RefCell<Config>>;
-
 // ===== Encoding =====
 
 /// `cjson.encode` of a converted value.
-pub(crate) fn encode(d: &Data, cfg: &Config) -> Result<Vec<u8>, String> {
+pub fn encode(d: &Data, cfg: &Config) -> Result<Vec<u8>, Failure> {
     let mut out = Vec::new();
     encode_value(&mut out, d, cfg, 0)?;
     Ok(out)
 }
 
-fn cannot(d: &Data, reason: &str) -> String {
-    format!("Cannot serialise {}: {reason}", data_type(d))
+fn cannot(d: &Data, reason: &str) -> Failure {
+    Failure::Error(format!("Cannot serialise {}: {reason}", data_type(d)))
 }
 
 /// The most bytes one encoding may produce (a sparse array with the check disabled can
 /// ask for billions of `null`s): as much as the Lua heap may hold.
-const MAX_OUTPUT: usize = super::MAX_BYTES;
+const MAX_OUTPUT: usize = MAX_BYTES;
 
-fn encode_value(out: &mut Vec<u8>, d: &Data, cfg: &Config, depth: usize) -> Result<(), String> {
+fn encode_value(out: &mut Vec<u8>, d: &Data, cfg: &Config, depth: usize) -> Result<(), Failure> {
     if out.len() > MAX_OUTPUT {
-        return Err("not enough memory".to_string());
+        return Err(out_of_memory());
     }
     match d {
         Data::Str(s) => {
             let escaped: usize = s.iter().map(|&b| escape(b).map_or(1, |e| e.len())).sum();
             if out.len() + escaped > MAX_OUTPUT {
-                return Err("not enough memory".to_string());
+                return Err(out_of_memory());
             }
             encode_string(out, s)
         }
@@ -87,17 +87,17 @@ fn encode_value(out: &mut Vec<u8>, d: &Data, cfg: &Config, depth: usize) -> Resu
         Data::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Data::Nil | Data::Null => out.extend_from_slice(b"null"),
         Data::Other(_) => return Err(cannot(d, "type not supported")),
-        Data::Deep => return Err(format!("Cannot serialise, excessive nesting ({})", depth + 1)),
+        Data::Deep => return Err(Failure::Error(format!("Cannot serialise, excessive nesting ({})", depth + 1))),
         Data::Table(pairs) => {
             let depth = depth + 1;
             if depth > cfg.encode_max_depth.max(0) as usize {
-                return Err(format!("Cannot serialise, excessive nesting ({depth})"));
+                return Err(Failure::Error(format!("Cannot serialise, excessive nesting ({depth})")));
             }
             match array_length(pairs, cfg)? {
                 Some(len) if len > 0 => {
                     let mut items: Vec<Option<&Data>> = Vec::new();
                     if len > MAX_OUTPUT / 5 {
-                        return Err("not enough memory".to_string());
+                        return Err(out_of_memory());
                     }
                     items.resize(len, None);
                     for (k, v) in pairs {
@@ -143,7 +143,7 @@ fn encode_value(out: &mut Vec<u8>, d: &Data, cfg: &Config, depth: usize) -> Resu
 }
 
 /// The length of the array a table is (its largest key), `None` for an object.
-fn array_length(pairs: &[(Data, Data)], cfg: &Config) -> Result<Option<usize>, String> {
+fn array_length(pairs: &[(Data, Data)], cfg: &Config) -> Result<Option<usize>, Failure> {
     let mut max: f64 = 0.0;
     let mut items: f64 = 0.0;
     for (k, _) in pairs {
@@ -158,17 +158,17 @@ fn array_length(pairs: &[(Data, Data)], cfg: &Config) -> Result<Option<usize>, S
     let ratio = cfg.sparse_ratio as f64;
     if cfg.sparse_ratio > 0 && max > items * ratio && max > cfg.sparse_safe as f64 {
         if !cfg.sparse_convert {
-            return Err("Cannot serialise table: excessively sparse array".to_string());
+            return Err(Failure::error("Cannot serialise table: excessively sparse array"));
         }
         return Ok(None);
     }
     if max > usize::MAX as f64 / 2.0 {
-        return Err("not enough memory".to_string());
+        return Err(out_of_memory());
     }
     Ok(Some(max as usize))
 }
 
-fn encode_number(out: &mut Vec<u8>, n: f64, cfg: &Config, d: &Data) -> Result<(), String> {
+fn encode_number(out: &mut Vec<u8>, n: f64, cfg: &Config, d: &Data) -> Result<(), Failure> {
     match cfg.encode_invalid_numbers {
         0 if !n.is_finite() => return Err(cannot(d, "must not be NaN or Inf")),
         1 if n.is_nan() => {
@@ -182,7 +182,7 @@ fn encode_number(out: &mut Vec<u8>, n: f64, cfg: &Config, d: &Data) -> Result<()
         _ => {}
     }
     let precision = cfg.encode_number_precision.clamp(1, 14) as usize;
-    out.extend_from_slice(crate::fmt::fmt_g(n, precision).as_bytes());
+    out.extend_from_slice(crate::number::fmt_g(n, precision).as_bytes());
     Ok(())
 }
 
@@ -341,7 +341,7 @@ impl Parser<'_> {
         let start = self.pos;
         // strtod stops at the C string's end.
         let end = self.s[start..].iter().position(|&b| b == 0).map_or(self.s.len(), |i| start + i);
-        match super::strtod_prefix(&self.s[start..end]) {
+        match crate::number::strtod(&self.s[start..end]) {
             Some((v, len)) if len > 0 => {
                 self.pos += len;
                 (Token::Number(v), start)
@@ -422,19 +422,19 @@ impl Parser<'_> {
         (Token::Str(buf), start)
     }
 
-    fn error(expected: &str, token: &Token, index: usize) -> String {
-        format!("Expected {expected} but found {} at character {}", token.name(), index + 1)
+    fn error(expected: &str, token: &Token, index: usize) -> Failure {
+        Failure::Error(format!("Expected {expected} but found {} at character {}", token.name(), index + 1))
     }
 
-    fn descend(&mut self) -> Result<(), String> {
+    fn descend(&mut self) -> Result<(), Failure> {
         self.depth += 1;
         if self.depth > self.max_depth {
-            return Err(format!("Found too many nested data structures ({}) at character {}", self.depth, self.pos));
+            return Err(Failure::Error(format!("Found too many nested data structures ({}) at character {}", self.depth, self.pos)));
         }
         Ok(())
     }
 
-    fn value(&mut self, token: Token, index: usize) -> Result<Data, String> {
+    fn value(&mut self, token: Token, index: usize) -> Result<Data, Failure> {
         Ok(match token {
             Token::Str(s) => Data::Str(s),
             Token::Number(n) => Data::Number(n),
@@ -446,7 +446,7 @@ impl Parser<'_> {
         })
     }
 
-    fn object(&mut self) -> Result<Data, String> {
+    fn object(&mut self) -> Result<Data, Failure> {
         self.descend()?;
         let mut pairs = Vec::new();
         let (mut token, mut index) = self.next();
@@ -479,7 +479,7 @@ impl Parser<'_> {
         }
     }
 
-    fn array(&mut self) -> Result<Data, String> {
+    fn array(&mut self) -> Result<Data, Failure> {
         self.descend()?;
         let mut pairs = Vec::new();
         let (mut token, mut index) = self.next();
@@ -522,9 +522,9 @@ fn push_utf8(buf: &mut Vec<u8>, cp: u32) {
 }
 
 /// `cjson.decode` of a string.
-pub(crate) fn decode(json: &[u8], cfg: &Config) -> Result<Data, String> {
+pub fn decode(json: &[u8], cfg: &Config) -> Result<Data, Failure> {
     if json.len() >= 2 && (json[0] == 0 || json[1] == 0) {
-        return Err("JSON parser does not support UTF-16 or UTF-32".to_string());
+        return Err(Failure::error("JSON parser does not support UTF-16 or UTF-32"));
     }
     let mut p = Parser {
         s: json,
@@ -550,23 +550,23 @@ const BOOL_OPTIONS: &[&str] = &["off", "on"];
 const INVALID_NUMBER_OPTIONS: &[&str] = &["off", "on", "null"];
 
 /// The configuration functions: `name(args)` changes `cfg` and returns what Lua gets.
-pub(crate) fn configure(name: &'static str, cfg: &mut Config, args: &[Data]) -> Result<Vec<Data>, String> {
+pub fn configure(name: &str, cfg: &mut Config, args: &[Data]) -> Result<Vec<Data>, Failure> {
     let expected = if name == "encode_sparse_array" { 3 } else { 1 };
     if args.len() > expected {
-        return Err(arg_error(expected + 1, name, "found too many arguments"));
+        return Err(Failure::arg(expected + 1, "found too many arguments"));
     }
-    let a = Args { args, func: name };
-    let int_option = |i: usize, setting: &mut i32, min: i32, max: i32| -> Result<Data, String> {
+    let a = Args { args };
+    let int_option = |i: usize, setting: &mut i32, min: i32, max: i32| -> Result<Data, Failure> {
         if !matches!(args.get(i), None | Some(Data::Nil)) {
-            let value = super::c_llong(a.number(i)?) as i32;
+            let value = c_llong(a.number(i)?) as i32;
             if value < min || value > max {
-                return Err(arg_error(1, name, &format!("expected integer between {min} and {max}")));
+                return Err(Failure::Arg(1, format!("expected integer between {min} and {max}")));
             }
             *setting = value;
         }
         Ok(Data::Number(*setting as f64))
     };
-    let enum_option = |i: usize, setting: &mut i32, options: &[&str]| -> Result<Data, String> {
+    let enum_option = |i: usize, setting: &mut i32, options: &[&str]| -> Result<Data, Failure> {
         match args.get(i) {
             None | Some(Data::Nil) => {}
             Some(Data::Bool(b)) => *setting = *b as i32,
@@ -576,7 +576,7 @@ pub(crate) fn configure(name: &'static str, cfg: &mut Config, args: &[Data]) -> 
                     Some(p) => *setting = p as i32,
                     None => {
                         let msg = format!("invalid option '{}'", String::from_utf8_lossy(&text));
-                        return Err(arg_error(i + 1, name, &msg));
+                        return Err(Failure::Arg(i + 1, msg));
                     }
                 }
             }
@@ -586,7 +586,7 @@ pub(crate) fn configure(name: &'static str, cfg: &mut Config, args: &[Data]) -> 
             n => Data::Str(options.get(n as usize).unwrap_or(&"").as_bytes().to_vec()),
         })
     };
-    let flag = |i: usize, setting: &mut bool| -> Result<Data, String> {
+    let flag = |i: usize, setting: &mut bool| -> Result<Data, Failure> {
         let mut v = *setting as i32;
         let out = enum_option(i, &mut v, BOOL_OPTIONS)?;
         *setting = v == 1;
@@ -608,101 +608,124 @@ pub(crate) fn configure(name: &'static str, cfg: &mut Config, args: &[Data]) -> 
     })
 }
 
-const CONFIG_FUNCTIONS: &[&str] = &[
-    "encode_sparse_array",
-    "encode_max_depth",
-    "decode_max_depth",
-    "encode_number_precision",
-    "encode_keep_buffer",
-    "encode_invalid_numbers",
-    "decode_invalid_numbers",
-];
+// ===== The Lua functions =====
 
-/// A `cjson` table over `config`; its `null` is `null` (one value for every table, so that
-/// `cjson.new().decode('null') == cjson.null`).
-pub(crate) fn table<'gc>(ctx: Context<'gc>, bridge: &SharedBridge, config: SharedConfig) -> Table<'gc> {
-    let null = match ctx.globals().get(ctx, NULL_KEY) {
-        Value::UserData(u) => u,
-        _ => {
-            let u = new_null(ctx);
-            let _ = ctx.globals().set(ctx, NULL_KEY, u);
-            u
-        }
-    };
-    let t = Table::new(&ctx);
-    {
-        let (bridge, config) = (bridge.clone(), config.clone());
-        let encode_fn = Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
-            if stack.len() != 1 {
-                return Err(fail(ctx, &exec, &bridge, &arg_error(1, "encode", "expected 1 argument")));
-            }
-            let cfg = config.borrow().clone();
-            let data = to_data(stack.get(0), cfg.encode_max_depth.max(0) as usize).map_err(|m| fail(ctx, &exec, &bridge, m))?;
-            let out = encode(&data, &cfg).map_err(|m| fail(ctx, &exec, &bridge, &m))?;
-            stack.replace(ctx, ctx.intern(&out));
-            Ok(CallbackReturn::Return)
-        });
-        let _ = t.set(ctx, "encode", encode_fn);
+/// Sets the global `cjson`.
+pub fn open(vm: &mut Vm) {
+    let t = cjson_table(vm);
+    vm.set_global("cjson", Value::Table(t));
+}
+
+/// A `cjson` table with a configuration of its own (lua_cjson_new): the functions in the C
+/// library's order, then `null`, `_NAME`, `_VERSION`.
+fn cjson_table(vm: &mut Vm) -> TableRef {
+    let config = vm.new_userdata(Box::new(RefCell::new(Config::default())), None);
+    let functions: [(&'static str, crate::heap::NativeFn); 10] = [
+        ("encode", lua_encode),
+        ("decode", lua_decode),
+        ("encode_sparse_array", encode_sparse_array),
+        ("encode_max_depth", encode_max_depth),
+        ("decode_max_depth", decode_max_depth),
+        ("encode_number_precision", encode_number_precision),
+        ("encode_keep_buffer", encode_keep_buffer),
+        ("encode_invalid_numbers", encode_invalid_numbers),
+        ("decode_invalid_numbers", decode_invalid_numbers),
+        ("new", lua_new),
+    ];
+    let t = vm.new_table();
+    for (name, f) in functions {
+        let v = vm.new_native_with(name, f, vec![config.clone()]);
+        vm.set_field(t, name, v);
     }
-    {
-        let (bridge, config) = (bridge.clone(), config.clone());
-        let decode_fn = Callback::from_fn_with(&ctx, null, move |null, ctx, exec, mut stack| {
-            if stack.len() != 1 {
-                return Err(fail(ctx, &exec, &bridge, &arg_error(1, "decode", "expected 1 argument")));
-            }
-            let json = super::check_string(stack.get(0), 0, 1, "decode").map_err(|m| fail(ctx, &exec, &bridge, &m))?;
-            let cfg = config.borrow().clone();
-            let data = decode(&json, &cfg).map_err(|m| fail(ctx, &exec, &bridge, &m))?;
-            let value = from_data(ctx, &data, Value::UserData(*null)).map_err(|m| fail(ctx, &exec, &bridge, m))?;
-            stack.replace(ctx, value);
-            Ok(CallbackReturn::Return)
-        });
-        let _ = t.set(ctx, "decode", decode_fn);
-    }
-    for &name in CONFIG_FUNCTIONS {
-        let (bridge, config) = (bridge.clone(), config.clone());
-        let f = Callback::from_fn(&ctx, move |ctx, exec, mut stack| {
-            let args = stack_args(&stack);
-            let out = configure(name, &mut config.borrow_mut(), &args).map_err(|m| fail(ctx, &exec, &bridge, &m))?;
-            stack.clear();
-            for d in &out {
-                let v: Value = match d {
-                    Data::Number(n) => super::lua_number(*n),
-                    Data::Bool(b) => Value::Boolean(*b),
-                    Data::Str(s) => ctx.intern(s).into(),
-                    _ => Value::Nil,
-                };
-                stack.push_back(v);
-            }
-            Ok(CallbackReturn::Return)
-        });
-        let _ = t.set(ctx, name, f);
-    }
-    {
-        let bridge = bridge.clone();
-        let new_fn = Callback::from_fn(&ctx, move |ctx, _exec, mut stack| {
-            let fresh = table(ctx, &bridge, Rc::new(RefCell::new(Config::default())));
-            stack.replace(ctx, fresh);
-            Ok(CallbackReturn::Return)
-        });
-        let _ = t.set(ctx, "new", new_fn);
-    }
-    let _ = t.set(ctx, "null", null);
-    let _ = t.set(ctx, "_NAME", "cjson");
-    let _ = t.set(ctx, "_VERSION", "2.1.0");
+    vm.set_field(t, "null", NULL);
+    vm.set_field(t, "_NAME", Value::str("cjson"));
+    vm.set_field(t, "_VERSION", Value::str("2.1.0"));
     t
 }
 
-/// Where the `cjson.null` userdata is kept in the globals (raw, out of the scripts' sight
-/// behind the read-only environment... and named so no script guesses it by accident).
-const NULL_KEY: &str = "__redis_cjson_null";
+/// Runs `f` on the configuration bound to the running native.
+fn with_config<T>(vm: &Vm, f: impl FnOnce(&mut Config) -> T) -> Result<T, Failure> {
+    let holder = vm.native_upvalue(0);
+    match vm.userdata(&holder).and_then(|u| u.downcast_ref::<RefCell<Config>>()) {
+        Some(cell) => Ok(f(&mut cell.borrow_mut())),
+        None => Err(Failure::error("cjson configuration not found")),
+    }
+}
+
+fn lua_encode(vm: &mut Vm, args: Vec<Value>) -> R {
+    encode_call(vm, &args).map_err(|f| f.raise(vm))
+}
+
+fn encode_call(vm: &mut Vm, args: &[Value]) -> Result<NativeReturn, Failure> {
+    if args.len() != 1 {
+        return Err(Failure::arg(1, "expected 1 argument"));
+    }
+    let cfg = with_config(vm, |c| c.clone())?;
+    let data = to_data(vm, &args[0], cfg.encode_max_depth.max(0) as usize)?;
+    let out = encode(&data, &cfg)?;
+    Ok(NativeReturn::Values(vec![vm.new_string(&out)]))
+}
+
+fn lua_decode(vm: &mut Vm, args: Vec<Value>) -> R {
+    decode_call(vm, &args).map_err(|f| f.raise(vm))
+}
+
+fn decode_call(vm: &mut Vm, args: &[Value]) -> Result<NativeReturn, Failure> {
+    if args.len() != 1 {
+        return Err(Failure::arg(1, "expected 1 argument"));
+    }
+    let json = Args { args: &arg_data(vm, args) }.string(0)?;
+    let cfg = with_config(vm, |c| c.clone())?;
+    let data = decode(&json, &cfg)?;
+    Ok(NativeReturn::Values(vec![from_data(vm, &data, &NULL)?]))
+}
+
+/// A configuration function: changes the bound configuration, returns the settings.
+fn config_call(vm: &mut Vm, args: &[Value], name: &str) -> R {
+    let data = arg_data(vm, args);
+    let settings = with_config(vm, |cfg| configure(name, cfg, &data)).and_then(|r| r).map_err(|f| f.raise(vm))?;
+    super::returns(vm, &settings, &NULL)
+}
+
+fn encode_sparse_array(vm: &mut Vm, args: Vec<Value>) -> R {
+    config_call(vm, &args, "encode_sparse_array")
+}
+
+fn encode_max_depth(vm: &mut Vm, args: Vec<Value>) -> R {
+    config_call(vm, &args, "encode_max_depth")
+}
+
+fn decode_max_depth(vm: &mut Vm, args: Vec<Value>) -> R {
+    config_call(vm, &args, "decode_max_depth")
+}
+
+fn encode_number_precision(vm: &mut Vm, args: Vec<Value>) -> R {
+    config_call(vm, &args, "encode_number_precision")
+}
+
+fn encode_keep_buffer(vm: &mut Vm, args: Vec<Value>) -> R {
+    config_call(vm, &args, "encode_keep_buffer")
+}
+
+fn encode_invalid_numbers(vm: &mut Vm, args: Vec<Value>) -> R {
+    config_call(vm, &args, "encode_invalid_numbers")
+}
+
+fn decode_invalid_numbers(vm: &mut Vm, args: Vec<Value>) -> R {
+    config_call(vm, &args, "decode_invalid_numbers")
+}
+
+fn lua_new(vm: &mut Vm, _args: Vec<Value>) -> R {
+    let t = cjson_table(vm);
+    Ok(NativeReturn::Values(vec![Value::Table(t)]))
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn enc(d: Data) -> Result<String, String> {
-        encode(&d, &Config::default()).map(|b| String::from_utf8_lossy(&b).into_owned())
+        encode(&d, &Config::default()).map(|b| String::from_utf8_lossy(&b).into_owned()).map_err(|f| f.text("encode"))
     }
 
     fn arr(items: Vec<Data>) -> Data {
@@ -734,7 +757,7 @@ mod tests {
     }
 
     fn dec(s: &str) -> Result<Data, String> {
-        decode(s.as_bytes(), &Config::default())
+        decode(s.as_bytes(), &Config::default()).map_err(|f| f.text("decode"))
     }
 
     #[test]
@@ -765,7 +788,7 @@ mod tests {
         assert_eq!(configure("encode_number_precision", &mut cfg, &[Data::Number(3.0)]).unwrap(), vec![Data::Number(3.0)]);
         assert_eq!(encode(&Data::Number(1.23456), &cfg).unwrap(), b"1.23".to_vec());
         assert_eq!(
-            configure("encode_max_depth", &mut cfg, &[Data::Number(0.0)]).unwrap_err(),
+            configure("encode_max_depth", &mut cfg, &[Data::Number(0.0)]).unwrap_err().text("encode_max_depth"),
             "bad argument #1 to 'encode_max_depth' (expected integer between 1 and 2147483647)"
         );
         assert_eq!(
