@@ -86,6 +86,17 @@ impl AppState {
         for tab in self.tabs.iter_mut() {
             any |= tab.console.deliver(&mut self.pg);
         }
+        // What scripts wrote with redis.log goes to the server's log in Redis; here the
+        // active console shows it, at the default loglevel (notice and warning).
+        for (level, text) in self.pg.engine.take_script_log() {
+            let name = match level {
+                3 => "warning",
+                2 => "notice",
+                _ => continue,
+            };
+            self.tabs[self.active].console.server_log(name, &text);
+            any = true;
+        }
         any
     }
 

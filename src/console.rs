@@ -252,6 +252,11 @@ impl Console {
         self.hints
     }
 
+    /// A line the server logged (a script's `redis.log`), shown as a note.
+    pub fn server_log(&mut self, level: &str, text: &str) {
+        self.push(Kind::Note, String::new(), format!("server log ({level}): {text}"));
+    }
+
     /// Enter: runs the line being typed. While a command waits for its reply the line
     /// stays where it is (redis-cli reads nothing until the reply comes).
     pub fn submit(&mut self, pg: &mut Playground) {

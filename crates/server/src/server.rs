@@ -210,6 +210,14 @@ impl Server {
     /// Moves replies that reached clients outside their own requests (served or timed
     /// out blocked commands, and the commands they had queued) into their connections.
     fn deliver_outboxes(&mut self) {
+        // What scripts wrote with redis.log, at redis-server's default loglevel (notice).
+        for (level, text) in self.engine.take_script_log() {
+            match level {
+                3 => crate::log::log(crate::log::Level::Warning, &text),
+                2 => crate::log::log(crate::log::Level::Notice, &text),
+                _ => {}
+            }
+        }
         for (client, replies) in self.engine.take_outboxes() {
             let Some(&slot) = self.slots.get(&client) else { continue };
             let Some(Some(conn)) = self.conns.get_mut(slot) else { continue };
