@@ -454,14 +454,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::ManualClock;
-    use crate::engine::ClientInfo;
-
-    fn engine() -> (Engine, ClientId) {
-        let mut e = Engine::new(Box::new(ManualClock::new(1_700_000_000_000)), 1);
-        let c = e.connect(ClientInfo::default());
-        (e, c)
-    }
+    use crate::script::tests::engine;
 
     fn run(e: &mut Engine, c: ClientId, args: &[&str]) -> Reply {
         let argv: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();

@@ -489,7 +489,9 @@ mod tests {
     use crate::clock::ManualClock;
     use crate::engine::ClientInfo;
 
-    fn engine() -> (Engine, ClientId) {
+    /// An engine at a fixed clock with one client connected (also used by the sibling
+    /// modules' tests).
+    pub(super) fn engine() -> (Engine, ClientId) {
         let mut e = Engine::new(Box::new(ManualClock::new(1_700_000_000_000)), 1);
         let c = e.connect(ClientInfo::default());
         (e, c)
