@@ -38,10 +38,15 @@ fn strip_trailing_zeros(s: &str) -> &str {
     }
 }
 
+/// Integers below 10^14 (but not -0) print as themselves under `%.14g`: the common case,
+/// written without formatting twice.
+fn prints_as_integer(n: f64) -> bool {
+    n.fract() == 0.0 && n.abs() < 1e14 && !(n == 0.0 && n.is_sign_negative())
+}
+
 /// `lua_number2str`: a number as Lua 5.1 prints it (`%.14g`).
 pub fn number_to_string(n: f64) -> String {
-    // Integers below 10^14 print as themselves: the common case, without formatting twice.
-    if n.fract() == 0.0 && n.abs() < 1e14 && !(n == 0.0 && n.is_sign_negative()) {
+    if prints_as_integer(n) {
         return format!("{}", n as i64);
     }
     fmt_g(n, 14)
@@ -49,7 +54,7 @@ pub fn number_to_string(n: f64) -> String {
 
 /// Appends `number_to_string(n)` to `out`.
 pub fn write_number(out: &mut Vec<u8>, n: f64) {
-    if n.fract() == 0.0 && n.abs() < 1e14 && !(n == 0.0 && n.is_sign_negative()) {
+    if prints_as_integer(n) {
         let mut buf = [0u8; 24];
         let mut v = (n as i64).unsigned_abs();
         let mut i = buf.len();
@@ -97,8 +102,9 @@ pub fn str_to_number(s: &[u8]) -> Option<f64> {
     }
 }
 
-/// glibc `strtod`: the value and the index just past what was read; None when nothing was.
-pub fn strtod(s: &[u8]) -> Option<(f64, usize)> {
+/// What C's `strtod` and `strtoul` skip first: leading white space, then one optional
+/// sign. The index just past them, and whether the sign was `-`.
+fn skip_space_and_sign(s: &[u8]) -> (usize, bool) {
     let mut i = 0;
     while i < s.len() && is_c_space(s[i]) {
         i += 1;
@@ -108,6 +114,12 @@ pub fn strtod(s: &[u8]) -> Option<(f64, usize)> {
         negative = s[i] == b'-';
         i += 1;
     }
+    (i, negative)
+}
+
+/// glibc `strtod`: the value and the index just past what was read; None when nothing was.
+pub fn strtod(s: &[u8]) -> Option<(f64, usize)> {
+    let (i, negative) = skip_space_and_sign(s);
     let apply = |v: f64| if negative { -v } else { v };
     let rest = &s[i..];
     let lower_starts = |word: &[u8]| rest.len() >= word.len() && rest[..word.len()].eq_ignore_ascii_case(word);
@@ -238,15 +250,7 @@ fn hex_float(s: &[u8]) -> Option<(f64, usize)> {
 
 /// `strtoul(s, &end, 16)` as the value Lua 5.1 keeps (converted to a double).
 fn strtoul_hex(s: &[u8]) -> (f64, usize) {
-    let mut i = 0;
-    while i < s.len() && is_c_space(s[i]) {
-        i += 1;
-    }
-    let mut negative = false;
-    if i < s.len() && (s[i] == b'+' || s[i] == b'-') {
-        negative = s[i] == b'-';
-        i += 1;
-    }
+    let (i, negative) = skip_space_and_sign(s);
     let digits_start = if s.len() >= i + 3 && s[i] == b'0' && (s[i + 1] | 0x20) == b'x' && s[i + 2].is_ascii_hexdigit() {
         i + 2
     } else {
