@@ -112,9 +112,10 @@ fn with_precision(digits: String, zero_value: bool, precision: Option<usize>) ->
     }
 }
 
-/// `%d` / `%i` (5.1 widens them to `%ld`).
-pub fn format_signed(spec: &Spec, v: i64) -> Vec<u8> {
-    let sign = if v < 0 {
+/// The sign a signed conversion prints: `-` for a negative value, else `+` with the `+`
+/// flag, a space with the ` ` flag, or nothing.
+fn sign_text(spec: &Spec, negative: bool) -> &'static str {
+    if negative {
         "-"
     } else if spec.plus {
         "+"
@@ -122,7 +123,12 @@ pub fn format_signed(spec: &Spec, v: i64) -> Vec<u8> {
         " "
     } else {
         ""
-    };
+    }
+}
+
+/// `%d` / `%i` (5.1 widens them to `%ld`).
+pub fn format_signed(spec: &Spec, v: i64) -> Vec<u8> {
+    let sign = sign_text(spec, v < 0);
     let digits = with_precision(v.unsigned_abs().to_string(), v == 0, spec.precision);
     pad(spec, sign, "", digits.as_bytes(), spec.zero && spec.precision.is_none())
 }
@@ -187,15 +193,7 @@ fn strip_zeros(text: &str) -> String {
 /// `%e`, `%E`, `%f`, `%g`, `%G` as glibc prints them.
 pub fn format_float(spec: &Spec, conv: u8, d: f64) -> Vec<u8> {
     let upper = conv.is_ascii_uppercase();
-    let sign = if d.is_sign_negative() {
-        "-"
-    } else if spec.plus {
-        "+"
-    } else if spec.space {
-        " "
-    } else {
-        ""
-    };
+    let sign = sign_text(spec, d.is_sign_negative());
     if !d.is_finite() {
         let body = match (d.is_nan(), upper) {
             (true, false) => "nan",
