@@ -156,6 +156,18 @@ pub fn lzf_compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
     const MAX_LIT: usize = 1 << 5;
     const MAX_OFF: usize = 1 << 13;
     const MAX_REF: usize = (1 << 8) + (1 << 3);
+    /// Copies one literal byte into the current run; a full run gets its header and a new
+    /// run starts after it.
+    fn push_literal(out: &mut [u8], op: &mut usize, lit: &mut usize, byte: u8) {
+        *lit += 1;
+        out[*op] = byte;
+        *op += 1;
+        if *lit == MAX_LIT {
+            out[*op - *lit - 1] = (*lit - 1) as u8;
+            *lit = 0;
+            *op += 1;
+        }
+    }
     let idx = |h: u32| ((h >> (3 * 8 - HLOG)).wrapping_sub(h.wrapping_mul(5)) as usize) & (HSIZE - 1);
     let in_len = input.len();
     if in_len == 0 || out_len == 0 {
@@ -227,30 +239,16 @@ pub fn lzf_compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
             if op >= out_len {
                 return None;
             }
-            lit += 1;
-            out[op] = input[ip];
-            op += 1;
+            push_literal(&mut out, &mut op, &mut lit, input[ip]);
             ip += 1;
-            if lit == MAX_LIT {
-                out[op - lit - 1] = (lit - 1) as u8;
-                lit = 0;
-                op += 1;
-            }
         }
     }
     if op + 3 > out_len {
         return None;
     }
     while ip < in_len {
-        lit += 1;
-        out[op] = input[ip];
-        op += 1;
+        push_literal(&mut out, &mut op, &mut lit, input[ip]);
         ip += 1;
-        if lit == MAX_LIT {
-            out[op - lit - 1] = (lit - 1) as u8;
-            lit = 0;
-            op += 1;
-        }
     }
     out[op - lit - 1] = (lit as u8).wrapping_sub(1);
     op -= (lit == 0) as usize;
