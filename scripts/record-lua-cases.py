@@ -26,6 +26,8 @@ import sys
 import tempfile
 import time
 
+from lua_cases import read_cases
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DIR = os.path.join(ROOT, "crates", "lua", "tests", "scripts")
 
@@ -100,22 +102,6 @@ class Conn:
             out.append("array:%d" % n)
             for _ in range(n):
                 self.reply(out)
-
-
-def read_cases(path):
-    cases = []
-    name, body = None, []
-    with open(path, "rb") as f:
-        for raw in f.read().split(b"\n"):
-            if raw.startswith(b"=== "):
-                if name is not None:
-                    cases.append((name, b"\n".join(body).rstrip(b"\n")))
-                name, body = raw[4:].decode().strip(), []
-            elif name is not None:
-                body.append(raw)
-    if name is not None:
-        cases.append((name, b"\n".join(body).rstrip(b"\n")))
-    return cases
 
 
 def main():

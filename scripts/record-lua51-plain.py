@@ -15,6 +15,8 @@ import os
 import subprocess
 import sys
 
+from lua_cases import read_cases
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DIR = os.path.join(ROOT, "crates", "lua", "tests", "scripts")
 
@@ -42,18 +44,7 @@ for i = 2, table.maxn(r) do print(escape(tostring(r[i]))) end
 
 
 def main():
-    cases = []
-    name, body = None, []
-    with open(os.path.join(DIR, "plain_cases.txt"), "rb") as f:
-        for raw in f.read().split(b"\n"):
-            if raw.startswith(b"=== "):
-                if name is not None:
-                    cases.append((name, b"\n".join(body).rstrip(b"\n")))
-                name, body = raw[4:].decode().strip(), []
-            elif name is not None:
-                body.append(raw)
-    if name is not None:
-        cases.append((name, b"\n".join(body).rstrip(b"\n")))
+    cases = read_cases(os.path.join(DIR, "plain_cases.txt"))
     lines = []
     for name, src in cases:
         out = subprocess.run(["lua5.1", "-e", DRIVER], input=src, capture_output=True, check=True).stdout
