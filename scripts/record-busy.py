@@ -93,6 +93,20 @@ def run(port, steps):
     return out, clients
 
 
+def start_server(port, tmp, *extra):
+    """Starts a redis-server on `port` (no persistence, files in `tmp`, `extra` options)
+    and waits until it accepts connections (5 seconds at most)."""
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", tmp, *extra],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port)).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    return server
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with tempfile.TemporaryDirectory() as tmp:
@@ -100,15 +114,8 @@ def main():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
         s.close()
-        server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", tmp],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = start_server(port, tmp)
         try:
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port)).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
             first, clients = run(port, STEPS)
             # The unkillable script only stops with the server: record the rest on a new one.
             b = clients["B"]
@@ -116,15 +123,8 @@ def main():
             time.sleep(0.3)
         finally:
             server.wait(timeout=10)
-        server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", tmp, "--busy-reply-threshold", "200"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = start_server(port, tmp, "--busy-reply-threshold", "200")
         try:
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port)).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
             setup = socket.create_connection(("127.0.0.1", port))
             setup.sendall(encode(STEPS[1][1]))
             read_all(setup)
