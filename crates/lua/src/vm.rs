@@ -936,12 +936,7 @@ impl Vm {
                     }
                 }
             } else {
-                let tm = self.metamethod(&t, Event::Index);
-                if tm.is_nil() {
-                    let operand = if step == 0 { operand } else { Operand::None };
-                    return Err(self.type_error(&t, "index", operand));
-                }
-                tm
+                self.non_table_handler(&t, Event::Index, step, operand)?
             };
             if let Value::Function(_) = tm {
                 return self.call_meta(tm, vec![t, key.clone()]);
@@ -949,6 +944,17 @@ impl Vm {
             t = tm;
         }
         Err(self.rt_error("loop in gettable"))
+    }
+
+    /// The `__index` / `__newindex` handler of a value that is not a table; indexing one
+    /// that has none is a type error, naming the operand only for the value first indexed.
+    fn non_table_handler(&mut self, t: &Value, event: Event, step: usize, operand: Operand) -> Result<Value, Value> {
+        let tm = self.metamethod(t, event);
+        if tm.is_nil() {
+            let operand = if step == 0 { operand } else { Operand::None };
+            return Err(self.type_error(t, "index", operand));
+        }
+        Ok(tm)
     }
 
     /// `luaV_settable`: `t[key] = v` with `__newindex`.
@@ -982,12 +988,7 @@ impl Vm {
                 }
                 tm
             } else {
-                let tm = self.metamethod(&t, Event::NewIndex);
-                if tm.is_nil() {
-                    let operand = if step == 0 { operand } else { Operand::None };
-                    return Err(self.type_error(&t, "index", operand));
-                }
-                tm
+                self.non_table_handler(&t, Event::NewIndex, step, operand)?
             };
             if let Value::Function(_) = tm {
                 self.call_from(tm, vec![t, key, v], false)?;
@@ -1752,10 +1753,16 @@ impl Vm {
                     }
                 }};
             }
-            macro_rules! jump_next {
-                () => {
-                    if let Op::Jmp { sbx } = code[pc] {
-                        pc = (pc as i64 + 1 + sbx as i64) as usize;
+            // The end of a test (EQ, LT, LE, TEST, TESTSET): when it holds, the jump that
+            // follows it is taken (read here rather than dispatched); otherwise it is skipped.
+            macro_rules! cond_jump {
+                ($holds:expr) => {
+                    if $holds {
+                        if let Op::Jmp { sbx } = code[pc] {
+                            pc = (pc as i64 + 1 + sbx as i64) as usize;
+                        } else {
+                            pc += 1;
+                        }
                     } else {
                         pc += 1;
                     }
@@ -1937,11 +1944,7 @@ impl Vm {
                             }
                             _ => vb.raw_eq(vc),
                         };
-                        if res == a {
-                            jump_next!();
-                        } else {
-                            pc += 1;
-                        }
+                        cond_jump!(res == a);
                     }
                     Op::Lt { a, b, c } => {
                         let vb = rk!(b);
@@ -1953,11 +1956,7 @@ impl Vm {
                             save!();
                             self.less_than(&vb, &vc)?
                         };
-                        if res == a {
-                            jump_next!();
-                        } else {
-                            pc += 1;
-                        }
+                        cond_jump!(res == a);
                     }
                     Op::Le { a, b, c } => {
                         let vb = rk!(b);
@@ -1969,28 +1968,19 @@ impl Vm {
                             save!();
                             self.less_equal(&vb, &vc)?
                         };
-                        if res == a {
-                            jump_next!();
-                        } else {
-                            pc += 1;
-                        }
+                        cond_jump!(res == a);
                     }
                     Op::Test { a, c } => {
-                        if self.stack[base + a as usize].truthy() == c {
-                            jump_next!();
-                        } else {
-                            pc += 1;
-                        }
+                        cond_jump!(self.stack[base + a as usize].truthy() == c);
                     }
                     Op::TestSet { a, b, c } => {
                         let v = &self.stack[base + b as usize];
-                        if v.truthy() == c {
+                        let holds = v.truthy() == c;
+                        if holds {
                             let v = v.clone();
                             self.stack[base + a as usize] = v;
-                            jump_next!();
-                        } else {
-                            pc += 1;
                         }
+                        cond_jump!(holds);
                     }
                     Op::Call { a, b, c } => {
                         let func = base + a as usize;
