@@ -487,7 +487,11 @@ impl<'a> Compiler<'a> {
                 let k = self.number_k(n)?;
                 self.code(Op::LoadK { a: reg as u8, k })?;
             }
-            Kind::Relocable(pc) => set_a(&mut self.fs().proto.code[pc], reg as u8),
+            Kind::Relocable(pc) => {
+                if let Some(a) = self.fs().proto.code[pc].written_a_mut() {
+                    *a = reg as u8;
+                }
+            }
             Kind::NonReloc(r) => {
                 if reg != r {
                     self.code(Op::Move { a: reg as u8, b: r as u8 })?;
@@ -1683,35 +1687,6 @@ fn fold(op: BinOrUn, e1: &ExpDesc, e2: &ExpDesc) -> Option<f64> {
         None
     } else {
         Some(r)
-    }
-}
-
-fn set_a(op: &mut Op, reg: u8) {
-    use Op::*;
-    match op {
-        Move { a, .. }
-        | LoadK { a, .. }
-        | LoadBool { a, .. }
-        | LoadNil { a, .. }
-        | GetUpval { a, .. }
-        | GetGlobal { a, .. }
-        | GetTable { a, .. }
-        | NewTable { a, .. }
-        | SelfOp { a, .. }
-        | Add { a, .. }
-        | Sub { a, .. }
-        | Mul { a, .. }
-        | Div { a, .. }
-        | Mod { a, .. }
-        | Pow { a, .. }
-        | Unm { a, .. }
-        | Not { a, .. }
-        | Len { a, .. }
-        | Concat { a, .. }
-        | Call { a, .. }
-        | Closure { a, .. }
-        | Vararg { a, .. } => *a = reg,
-        _ => {}
     }
 }
 

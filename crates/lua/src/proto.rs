@@ -78,8 +78,15 @@ pub enum Op {
 impl Op {
     /// The register an instruction writes as its `A` operand, if it has one (`testAMode`).
     pub fn sets_a(&self) -> Option<u8> {
+        let mut op = *self;
+        op.written_a_mut().copied()
+    }
+
+    /// The `A` operand of an instruction that writes it (`testAMode`), to change: the
+    /// compiler's `SETARG_A` when it places a relocatable expression in a register.
+    pub fn written_a_mut(&mut self) -> Option<&mut u8> {
         use Op::*;
-        match *self {
+        match self {
             Move { a, .. }
             | LoadK { a, .. }
             | LoadBool { a, .. }
