@@ -12,6 +12,7 @@ use crate::proto::{LocVar, Op, Proto, UpvalDesc, FIELDS_PER_FLUSH, RK_CONST};
 use crate::syntax::ast::*;
 use crate::syntax::SyntaxError;
 use crate::value::{LuaStr, Value};
+use crate::vm::{arith_num, Arith};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -733,7 +734,7 @@ impl<'a> Compiler<'a> {
             e1.k = Kind::KNum(r);
             return Ok(());
         }
-        let o2 = if !matches!(op, BinOrUn::Unm | BinOrUn::Len) { self.exp_to_rk(e2)? } else { 0 };
+        let o2 = if !matches!(op, BinOrUn::Arith(Arith::Unm) | BinOrUn::Len) { self.exp_to_rk(e2)? } else { 0 };
         let o1 = self.exp_to_rk(e1)?;
         if o1 > o2 {
             self.free_exp(e1);
@@ -744,13 +745,13 @@ impl<'a> Compiler<'a> {
         }
         let (b, c) = (o1 as u16, o2 as u16);
         let ins = match op {
-            BinOrUn::Add => Op::Add { a: 0, b, c },
-            BinOrUn::Sub => Op::Sub { a: 0, b, c },
-            BinOrUn::Mul => Op::Mul { a: 0, b, c },
-            BinOrUn::Div => Op::Div { a: 0, b, c },
-            BinOrUn::Mod => Op::Mod { a: 0, b, c },
-            BinOrUn::Pow => Op::Pow { a: 0, b, c },
-            BinOrUn::Unm => Op::Unm { a: 0, b: b as u8 },
+            BinOrUn::Arith(Arith::Add) => Op::Add { a: 0, b, c },
+            BinOrUn::Arith(Arith::Sub) => Op::Sub { a: 0, b, c },
+            BinOrUn::Arith(Arith::Mul) => Op::Mul { a: 0, b, c },
+            BinOrUn::Arith(Arith::Div) => Op::Div { a: 0, b, c },
+            BinOrUn::Arith(Arith::Mod) => Op::Mod { a: 0, b, c },
+            BinOrUn::Arith(Arith::Pow) => Op::Pow { a: 0, b, c },
+            BinOrUn::Arith(Arith::Unm) => Op::Unm { a: 0, b: b as u8 },
             BinOrUn::Len => Op::Len { a: 0, b: b as u8 },
             BinOrUn::Concat => Op::Concat { a: 0, b: b as u8, c: c as u8 },
         };
@@ -838,12 +839,12 @@ impl<'a> Compiler<'a> {
                 self.exp_to_next_reg(e2)?;
                 self.code_arith(BinOrUn::Concat, e1, e2)?;
             }
-            BinOp::Add => self.code_arith(BinOrUn::Add, e1, e2)?,
-            BinOp::Sub => self.code_arith(BinOrUn::Sub, e1, e2)?,
-            BinOp::Mul => self.code_arith(BinOrUn::Mul, e1, e2)?,
-            BinOp::Div => self.code_arith(BinOrUn::Div, e1, e2)?,
-            BinOp::Mod => self.code_arith(BinOrUn::Mod, e1, e2)?,
-            BinOp::Pow => self.code_arith(BinOrUn::Pow, e1, e2)?,
+            BinOp::Add => self.code_arith(BinOrUn::Arith(Arith::Add), e1, e2)?,
+            BinOp::Sub => self.code_arith(BinOrUn::Arith(Arith::Sub), e1, e2)?,
+            BinOp::Mul => self.code_arith(BinOrUn::Arith(Arith::Mul), e1, e2)?,
+            BinOp::Div => self.code_arith(BinOrUn::Arith(Arith::Div), e1, e2)?,
+            BinOp::Mod => self.code_arith(BinOrUn::Arith(Arith::Mod), e1, e2)?,
+            BinOp::Pow => self.code_arith(BinOrUn::Arith(Arith::Pow), e1, e2)?,
             _ => self.code_comp(op, e1, e2)?,
         }
         Ok(())
@@ -1043,7 +1044,7 @@ impl<'a> Compiler<'a> {
                             self.exp_to_any_reg(&mut v)?;
                         }
                         let mut zero = ExpDesc::new(Kind::KNum(0.0));
-                        self.code_arith(BinOrUn::Unm, &mut v, &mut zero)?;
+                        self.code_arith(BinOrUn::Arith(Arith::Unm), &mut v, &mut zero)?;
                     }
                     UnOp::Not => self.code_not(&mut v)?,
                     UnOp::Len => {
@@ -1644,45 +1645,25 @@ impl<'a> Compiler<'a> {
     }
 }
 
+/// What `code_arith` emits: an arithmetic instruction, `#` or `..`.
 #[derive(Clone, Copy, PartialEq)]
 enum BinOrUn {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Mod,
-    Pow,
-    Unm,
+    Arith(Arith),
     Len,
     Concat,
 }
 
 /// `constfolding`: arithmetic on two numerals, unless it divides by zero or makes NaN.
 fn fold(op: BinOrUn, e1: &ExpDesc, e2: &ExpDesc) -> Option<f64> {
+    let BinOrUn::Arith(op) = op else { return None };
     if !e1.is_numeral() || !e2.is_numeral() {
         return None;
     }
     let (Kind::KNum(v1), Kind::KNum(v2)) = (e1.k, e2.k) else { return None };
-    let r = match op {
-        BinOrUn::Add => v1 + v2,
-        BinOrUn::Sub => v1 - v2,
-        BinOrUn::Mul => v1 * v2,
-        BinOrUn::Div => {
-            if v2 == 0.0 {
-                return None;
-            }
-            v1 / v2
-        }
-        BinOrUn::Mod => {
-            if v2 == 0.0 {
-                return None;
-            }
-            v1 - (v1 / v2).floor() * v2
-        }
-        BinOrUn::Pow => v1.powf(v2),
-        BinOrUn::Unm => -v1,
-        _ => return None,
-    };
+    if matches!(op, Arith::Div | Arith::Mod) && v2 == 0.0 {
+        return None;
+    }
+    let r = arith_num(op, v1, v2);
     if r.is_nan() {
         None
     } else {

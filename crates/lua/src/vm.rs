@@ -152,8 +152,9 @@ const EVENT_NAMES: [&str; 17] = [
     "__metatable",
 ];
 
+/// The arithmetic operators on numbers (the VM's and the compiler's constant folding).
 #[derive(Clone, Copy, PartialEq)]
-enum Arith {
+pub(crate) enum Arith {
     Add,
     Sub,
     Mul,
@@ -237,7 +238,8 @@ fn copy_slot(stack: &mut [Value], dst: usize, src: usize) {
     unsafe { copy_into(&mut *p.add(dst), &*p.add(src)) }
 }
 
-fn arith_num(op: Arith, x: f64, y: f64) -> f64 {
+/// Lua 5.1's number arithmetic (`luai_numadd`...): `%` floors, `^` is `pow`.
+pub(crate) fn arith_num(op: Arith, x: f64, y: f64) -> f64 {
     match op {
         Arith::Add => x + y,
         Arith::Sub => x - y,
