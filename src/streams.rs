@@ -34,6 +34,8 @@ pub struct StreamWatch {
     dirty: u64,
     /// The last read, to tell what changed.
     last: Option<StreamView>,
+    /// What the last command changed (kept while time passes).
+    changes: Changes,
 }
 
 /// Why the view is read.
@@ -116,14 +118,14 @@ impl StreamWatch {
     /// counter (see the module documentation), or because time passed.
     pub fn needs_read(&self, events: &[Event], dirty: u64, reason: Reason) -> bool {
         let Some((db, key)) = &self.open else { return false };
+        let named = events.iter().any(|e| e.db == *db && e.key == *key);
+        let has_groups = self.last.as_ref().is_some_and(|v| !v.groups.is_empty());
+        let changed = named || (dirty != self.dirty && has_groups) || self.last.is_none();
+        let idle_on_screen = self.last.as_ref().is_some_and(|v| v.groups.iter().any(|g| !g.consumers.is_empty() || !g.pending.is_empty()));
         match reason {
             Reason::Navigate => true,
-            Reason::Tick => self.last.as_ref().is_some_and(|v| v.groups.iter().any(|g| !g.consumers.is_empty() || !g.pending.is_empty())),
-            Reason::Command => {
-                let named = events.iter().any(|e| e.db == *db && e.key == *key);
-                let has_groups = self.last.as_ref().is_some_and(|v| !v.groups.is_empty());
-                named || (dirty != self.dirty && has_groups) || self.last.is_none()
-            }
+            Reason::Tick => changed || idle_on_screen,
+            Reason::Command => changed,
         }
     }
 
@@ -131,10 +133,14 @@ impl StreamWatch {
     pub fn read(&mut self, engine: &Engine, reason: Reason) -> Option<Shown> {
         let (db, key) = self.open.clone()?;
         let view = engine.stream_view(db, &key, self.page());
+        // A tick keeps the last command's highlights (rows keep their look until the
+        // next change); opening or paging starts without any.
         let changes = match (&self.last, &view, reason) {
             (Some(old), Some(new), Reason::Command) => Changes::between(old, new),
+            (_, Some(_), Reason::Tick) => self.changes.clone(),
             _ => Changes::default(),
         };
+        self.changes = changes.clone();
         self.dirty = engine.dirty_count();
         self.last = view.clone();
         Some(Shown { db, key, view, changes, entries_paged: self.entry_pages.len() > 1, pending_paged: self.pending_pages.len() > 1 })
