@@ -238,6 +238,7 @@ impl AppCtx {
         self.state.update_value(|s| s.streams.close());
         self.stream.set(None);
         self.refresh_keys(0);
+        self.focus_input();
     }
 
     /// Turns a page of the open stream.
