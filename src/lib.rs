@@ -10,6 +10,7 @@ pub mod console;
 pub mod history;
 pub mod keys;
 pub mod playground;
+pub mod streams;
 pub mod web;
 
 pub use app::{start, App};

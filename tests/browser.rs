@@ -285,3 +285,77 @@ async fn a_second_tab_wakes_a_blpop_waiting_in_the_first() {
     run(&root, "EXISTS jobs").await;
     assert_eq!(last_entries(&root, 1), vec!["(integer) 0\n".to_string()]);
 }
+
+fn texts(root: &Element, selector: &str) -> Vec<String> {
+    let l = root.query_selector_all(selector).unwrap();
+    (0..l.length()).map(|i| l.item(i).unwrap().text_content().unwrap_or_default()).collect()
+}
+
+#[wasm_bindgen_test]
+async fn the_stream_view_shows_entries_groups_and_pending_and_follows_commands() {
+    let root = mount().await;
+    run(&root, "XGROUP CREATE orders shipping $ MKSTREAM").await;
+    run(&root, "XADD orders 1700000000000-0 item book").await;
+    run(&root, "XADD orders 1700000000000-1 item pen qty 2").await;
+    run(&root, "XREADGROUP GROUP shipping alice COUNT 1 STREAMS orders >").await;
+    click(&root, ".key-list .key");
+    settle().await;
+    assert!(root.query_selector(".key-list").unwrap().is_none(), "the stream replaces the key list");
+    assert_eq!(text_of(&root, ".stream-view .sv-key"), "orders");
+    // Entries newest first, with the time their ID encodes and where they are pending.
+    assert_eq!(texts(&root, ".sv-entries tbody .sv-id"), ["1700000000000-1", "1700000000000-0"]);
+    assert_eq!(texts(&root, ".sv-entries tbody .sv-time"), ["2023-11-14 22:13:20.000", "2023-11-14 22:13:20.000"]);
+    assert_eq!(texts(&root, ".sv-entries tbody tr:first-child .sv-kv"), ["item pen", "qty 2"]);
+    assert_eq!(texts(&root, ".sv-entries tbody tr:nth-child(2) .sv-kv"), ["item book"]);
+    assert_eq!(texts(&root, ".sv-entries tbody .sv-tag"), ["shipping → alice"], "where each entry is pending");
+    // The group, its consumer and its pending entry, as XINFO/XPENDING report them.
+    assert_eq!(texts(&root, ".sv-group .sv-group-name"), ["shipping"]);
+    let stats = text_of(&root, ".sv-group .sv-stats");
+    for part in ["last-delivered-id1700000000000-0", "entries-read1", "lag1", "pending1", "consumers1"] {
+        assert!(stats.contains(part), "{part} in {stats:?}");
+    }
+    assert_eq!(texts(&root, ".sv-group .sv-table:not(.sv-pel) tbody .sv-consumer"), ["alice"]);
+    assert_eq!(texts(&root, ".sv-pel tbody .sv-id"), ["1700000000000-0"]);
+    assert_eq!(texts(&root, ".sv-pel tbody .sv-consumer"), ["alice"]);
+
+    // A delivery in the console shows up, highlighted, with a sentence for screen readers.
+    run(&root, "XREADGROUP GROUP shipping bob COUNT 1 STREAMS orders >").await;
+    assert_eq!(texts(&root, ".sv-pel tbody .sv-consumer"), ["alice", "bob"]);
+    assert_eq!(texts(&root, ".sv-pel tbody .sv-row.fresh .sv-id"), ["1700000000000-1"]);
+    assert_eq!(text_of(&root, ".sv-live"), "1700000000000-1 delivered to bob in shipping.");
+    // Claim types the command (another consumer of the group), it does not run it.
+    click(&root, ".sv-pel tbody tr:first-child .sv-act.claim");
+    settle().await;
+    assert_eq!(input(&root).value(), "XCLAIM orders shipping bob 0 1700000000000-0");
+    assert_eq!(texts(&root, ".sv-pel tbody .sv-consumer"), ["alice", "bob"], "nothing ran");
+    press(&root, "Enter").await;
+    assert_eq!(texts(&root, ".sv-pel tbody .sv-consumer"), ["bob", "bob"]);
+    assert_eq!(text_of(&root, ".sv-live"), "1700000000000-0 claimed by bob in shipping.");
+    click(&root, ".sv-pel tbody tr:first-child .sv-act.ack");
+    settle().await;
+    assert_eq!(input(&root).value(), "XACK orders shipping 1700000000000-0");
+    press(&root, "Enter").await;
+    assert_eq!(texts(&root, ".sv-pel tbody .sv-id"), ["1700000000000-1"]);
+    assert_eq!(text_of(&root, ".sv-live"), "1700000000000-0 acknowledged in shipping.");
+    run(&root, "XADD orders 1700000000001-0 item cup").await;
+    assert_eq!(texts(&root, ".sv-entries tbody .sv-row.fresh .sv-id"), ["1700000000001-0"]);
+
+    // Paging: 50 rows at a time, whatever the stream's size.
+    run(&root, "EVAL \"for i = 1, 120 do redis.call('XADD', KEYS[1], '*', 'n', i) end\" 1 orders").await;
+    assert_eq!(root.query_selector_all(".sv-entries tbody tr").unwrap().length(), 50);
+    click(&root, ".sv-older");
+    settle().await;
+    click(&root, ".sv-older");
+    settle().await;
+    let ids = texts(&root, ".sv-entries tbody .sv-id");
+    assert_eq!(ids.len(), 23, "the oldest page");
+    assert_eq!(ids.last().map(String::as_str), Some("1700000000000-0"));
+    click(&root, ".sv-newer");
+    settle().await;
+    assert_eq!(root.query_selector_all(".sv-entries tbody tr").unwrap().length(), 50);
+
+    click(&root, ".sv-back");
+    settle().await;
+    assert!(root.query_selector(".stream-view").unwrap().is_none());
+    assert_eq!(texts(&root, ".key-list .key .name"), ["orders"]);
+}

@@ -363,3 +363,76 @@ test('scripts in the page: the seed 000 producer and a 100k redis.call loop, tim
   writeFileSync(join(repo, 'bench/page-scripts.txt'), report);
   console.log(report);
 });
+
+test('the PTO tutorial in the stream view: entries, the managers group and a stuck entry with its consumer', async ({ page }) => {
+  // A fixed seed (the page seeds its engine from Math.random): SRANDMEMBER picks the same
+  // requests on every run, so the run is repeatable.
+  await page.addInitScript(() => {
+    Math.random = () => 0.25;
+  });
+  await open(page);
+  /** Runs a long line as if pasted at once (typing 300 characters one by one is slow). */
+  const runLine = async (line: string): Promise<string> => {
+    const before = await page.locator('.entries .entry').count();
+    await page.keyboard.insertText(line);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('.entries .entry').count()).toBeGreaterThanOrEqual(before + 2);
+    return (await lastEntries(page, 1))[0];
+  };
+  expect(await runLine('SADD dates{ot11} "2022-12-24" "2022-12-25" "2022-12-26" "2022-12-27" "2022-12-28" "2022-12-29" "2022-12-30" "2022-12-31"')).toBe('(integer) 8\n');
+  expect(await runLine('SADD ids{ot11} 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20')).toBe('(integer) 20\n');
+  expect(await runLine('XGROUP CREATE X:requests{ot11} managers 0 MKSTREAM')).toBe('OK\n');
+  const producer =
+    'EVAL "local id = redis.call(\'SRANDMEMBER\',\'ids\'..KEYS[1]) local date = redis.call(\'SRANDMEMBER\',\'dates\'..KEYS[1]) redis.call(\'XADD\',\'X:requests\'..KEYS[1],\'*\',\'empid\',id,\'startDate\',date, \'numDays\',(id%5))" 1 {ot11}';
+  const manager =
+    "EVAL \"local maxdays = 10 local msg = 'stuck during processing' local ptoRequest = redis.call('XREADGROUP','GROUP','managers',ARGV[1],'COUNT','1','STREAMS','X:requests'..KEYS[1],'>') local eventid = ptoRequest[1][2][1][1] local empid = ptoRequest[1][2][1][2][2] local startDate = ptoRequest[1][2][1][2][4] local days = ptoRequest[1][2][1][2][6] if (( days > '0' ) and redis.call('SISMEMBER','used'..KEYS[1],empid)<1) then msg = 'PTO approved for '..days..' days' redis.call('XADD','X:results'..KEYS[1],'*','empid',empid,'startDate',startDate,'numDays',days,'manager',ARGV[1],'status','approved') redis.call('XACK','X:requests'..KEYS[1],'managers',eventid) redis.call('SADD','used'..KEYS[1],empid) end return msg\" 1 {ot11} manager1";
+  for (let i = 0; i < 10; i++) {
+    expect(await runLine(producer)).toBe('(nil)\n');
+  }
+  // The tutorial's manager, once a request is stuck (run up to ten times, as it says).
+  let stuck = false;
+  for (let i = 0; i < 10 && !stuck; i++) {
+    stuck = (await runLine(manager)) === '"stuck during processing"\n';
+  }
+  expect(stuck).toBe(true);
+
+  // What Redis reports, to compare the pane with.
+  const pendingReply = await runLine('XPENDING X:requests{ot11} managers - + 10');
+  const [, stuckId] = pendingReply.match(/^1\) 1\) "([0-9]+-[0-9]+)"\n {3}2\) "manager1"/) ?? [];
+  expect(stuckId).toBeTruthy();
+  const lengthReply = await runLine('XLEN X:requests{ot11}');
+
+  // Open the stream from the key list.
+  await page.locator('.key-list .key', { hasText: 'X:requests{ot11}' }).click();
+  const pane = page.locator('.stream-view');
+  await expect(pane.locator('.sv-key')).toHaveText('X:requests{ot11}');
+  await expect(pane.locator('.sv-entries tbody tr')).toHaveCount(10);
+  expect(lengthReply).toBe('(integer) 10\n');
+  await expect(pane.locator('.sv-entries tbody tr').first().locator('.sv-kv').first()).toHaveText(/^empid \d+$/);
+  const group = pane.locator('.sv-group', { has: page.locator('.sv-group-name', { hasText: 'managers' }) });
+  await expect(group).toHaveCount(1);
+  await expect(group.locator('.sv-pel tbody .sv-id')).toContainText([stuckId]);
+  const stuckRow = group.locator('.sv-pel tbody tr', { hasText: stuckId });
+  await expect(stuckRow.locator('.sv-consumer')).toHaveText('manager1');
+  await expect(stuckRow.locator('td').nth(3)).toHaveText('1');
+  await expect(group.locator('.sv-table:not(.sv-pel) tbody .sv-consumer')).toHaveText(['manager1']);
+  // The stuck entry is marked in the entries table too.
+  await expect(pane.locator('.sv-entries tbody tr', { hasText: stuckId }).locator('.sv-tag')).toHaveText('managers → manager1');
+  mkdirSync(join(repo, 'end2end', 'screenshots'), { recursive: true });
+  await page.screenshot({ path: join(repo, 'end2end', 'screenshots', 'stream-view.png') });
+
+  // The supervisor's claim, typed by a click (not run), then run: the pane follows.
+  await stuckRow.locator('.sv-act.claim').click();
+  await expect(page.locator('input.console-input')).toHaveValue(`XCLAIM X:requests{ot11} managers manager1 0 ${stuckId}`);
+  await page.keyboard.press('Control+a');
+  await page.keyboard.press('Delete');
+  await runLine(`XCLAIM X:requests{ot11} managers supervisor 0 ${stuckId}`);
+  await expect(group.locator('.sv-pel tbody tr', { hasText: stuckId }).locator('.sv-consumer')).toHaveText('supervisor');
+  await expect(pane.locator('.sv-live')).toHaveText(`${stuckId} claimed by supervisor in managers.`);
+  await group.locator('.sv-pel tbody tr', { hasText: stuckId }).locator('.sv-act.ack').click();
+  await expect(page.locator('input.console-input')).toHaveValue(`XACK X:requests{ot11} managers ${stuckId}`);
+  await page.keyboard.press('Enter');
+  await expect(group.locator('.sv-pel tbody tr', { hasText: stuckId })).toHaveCount(0);
+  await pane.locator('.sv-back').click();
+  await expect(page.locator('.key-list .key', { hasText: 'X:requests{ot11}' })).toHaveCount(1);
+});

@@ -20,6 +20,7 @@ pub mod fmt;
 pub mod glob;
 pub mod ld;
 pub mod notify;
+pub mod observe;
 pub mod rdb;
 pub mod reply;
 pub mod resp;
