@@ -204,7 +204,12 @@ fn fcall_generic(ctx: &mut Ctx, argv: &[Vec<u8>], read_only_command: bool) -> Cm
     }
     let (keys, args) = argv[3..].split_at(n as usize);
     let client = ctx.client;
-    Ok(ctx.engine.run_function(client, &name, keys, args))
+    let reply = ctx.engine.run_function(client, &name, keys, args);
+    // Still running: FUNCTION STATS shows the command that runs it.
+    if let Some(busy) = ctx.engine.busy.as_mut().filter(|b| b.client == client) {
+        busy.command = argv.to_vec();
+    }
+    Ok(reply)
 }
 
 /// FUNCTION LOAD [REPLACE] code
@@ -309,11 +314,21 @@ fn function_flush(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     Ok(Reply::ok())
 }
 
-/// FUNCTION STATS: no function is ever running when a command arrives.
+/// FUNCTION STATS: the running function (its name, the command that runs it, how long it
+/// has run), refused while an EVAL script runs, and the engine's counts.
 fn function_stats(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
+    let running = match &ctx.engine.busy {
+        Some(b) if b.is_eval => return Err(CmdError::new(crate::script::BUSY_EVAL)),
+        Some(b) => Reply::Map(vec![
+            (Reply::bulk_str("name"), Reply::bulk(b.name.as_bytes().to_vec())),
+            (Reply::bulk_str("command"), Reply::Array(b.command.iter().map(|a| Reply::bulk(a.clone())).collect())),
+            (Reply::bulk_str("duration_ms"), Reply::Integer(ctx.engine.now_ms().saturating_sub(b.started_ms))),
+        ]),
+        None => Reply::Nil,
+    };
     let (libraries, functions) = registry(ctx).map_or((0, 0), |r| (r.libraries.len(), r.function_count()));
     Ok(Reply::Map(vec![
-        (Reply::bulk_str("running_script"), Reply::Nil),
+        (Reply::bulk_str("running_script"), running),
         (
             Reply::bulk_str("engines"),
             Reply::Map(vec![(

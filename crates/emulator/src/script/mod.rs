@@ -278,7 +278,15 @@ impl Scripting {
             Ok(reply) => reply,
             Err(running) => {
                 let now = engine.clock.now_ms();
-                engine.busy = Some(Busy { client, started_ms: now, is_eval: running.is_eval, wrote: running.wrote, killed: false });
+                engine.busy = Some(Busy {
+                    client,
+                    started_ms: now,
+                    is_eval: running.is_eval,
+                    wrote: running.wrote,
+                    killed: false,
+                    name: running.label.clone(),
+                    command: Vec::new(),
+                });
                 engine.park_op(client, db, Vec::new(), Timeout::Never, BlockedOp::Script, now);
                 self.running = Some(running);
                 Reply::NoReply
@@ -402,6 +410,9 @@ pub(crate) struct Busy {
     pub wrote: bool,
     /// SCRIPT KILL or FUNCTION KILL asked it to stop: it does at its next chunk.
     pub killed: bool,
+    /// The function's name and the command that called it, for FUNCTION STATS.
+    pub name: String,
+    pub command: Vec<Vec<u8>>,
 }
 
 /// Redis's replies to clients while a script runs past busy-reply-threshold.
