@@ -141,17 +141,8 @@ impl Watch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::playground::testing::{argv, playground as setup};
     use crate::playground::Playground;
-    use redis_emulator::ManualClock;
-
-    fn argv(s: &str) -> Vec<Vec<u8>> {
-        redis_emulator::cli::split_args(s.as_bytes()).unwrap()
-    }
-
-    fn setup() -> (Playground, ManualClock) {
-        let clock = ManualClock::new(1_700_000_000_000);
-        (Playground::new(Box::new(clock.clone()), 1), clock)
-    }
 
     fn run(pg: &mut Playground, s: &str) {
         let r = pg.engine.execute(pg.client, &argv(s));

@@ -75,6 +75,23 @@ impl Playground {
     }
 }
 
+/// What the app's tests share: a playground on a stopped clock, and command lines split as
+/// redis-cli splits them.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Playground;
+    use redis_emulator::ManualClock;
+
+    pub fn argv(s: &str) -> Vec<Vec<u8>> {
+        redis_emulator::cli::split_args(s.as_bytes()).unwrap_or_default()
+    }
+
+    pub fn playground() -> (Playground, ManualClock) {
+        let clock = ManualClock::new(1_700_000_000_000);
+        (Playground::new(Box::new(clock.clone()), 1), clock)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

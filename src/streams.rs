@@ -270,16 +270,12 @@ pub fn claim_target<'a>(group: &'a GroupRow, owner: &'a [u8]) -> &'a [u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::playground::testing::{argv, playground};
     use crate::playground::Playground;
     use redis_emulator::ManualClock;
 
-    fn argv(s: &str) -> Vec<Vec<u8>> {
-        redis_emulator::cli::split_args(s.as_bytes()).unwrap()
-    }
-
     fn setup() -> (Playground, ManualClock) {
-        let clock = ManualClock::new(1_700_000_000_000);
-        let mut pg = Playground::new(Box::new(clock.clone()), 1);
+        let (mut pg, clock) = playground();
         pg.engine.set_event_log(true);
         (pg, clock)
     }

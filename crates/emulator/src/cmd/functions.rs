@@ -320,7 +320,7 @@ fn function_stats(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
     let running = match &ctx.engine.busy {
         Some(b) if b.is_eval => return Err(CmdError::new(crate::script::BUSY_EVAL)),
         Some(b) => Reply::Map(vec![
-            (Reply::bulk_str("name"), Reply::bulk(b.name.as_bytes().to_vec())),
+            (Reply::bulk_str("name"), Reply::bulk(b.name.as_bytes())),
             (Reply::bulk_str("command"), Reply::Array(b.command.iter().map(|a| Reply::bulk(a.clone())).collect())),
             (Reply::bulk_str("duration_ms"), Reply::Integer(ctx.engine.now_ms().saturating_sub(b.started_ms))),
         ]),

@@ -127,7 +127,10 @@ fn eval_keys(argv: &[Vec<u8>]) -> Option<Vec<usize>> {
 }
 
 /// `numkeys` and the KEYS / ARGV it splits the arguments into (evalGenericCommand's checks).
-fn keys_and_args(argv: &[Vec<u8>]) -> Result<(&[Vec<u8>], &[Vec<u8>]), CmdError> {
+/// A script's keys and its other arguments.
+type KeysAndArgs<'a> = (&'a [Vec<u8>], &'a [Vec<u8>]);
+
+fn keys_and_args(argv: &[Vec<u8>]) -> Result<KeysAndArgs<'_>, CmdError> {
     let n = crate::args::parse_i64(&argv[2]).ok_or_else(crate::error::not_integer)?;
     if n > (argv.len() - 3) as i64 {
         return Err(CmdError::new("ERR Number of keys can't be greater than number of args"));
