@@ -95,7 +95,8 @@ pub struct Console {
     hints: bool,
 }
 
-pub const WELCOME: &str = "Welcome to the Redis playground: a Redis 7.0 server running inside this page.\n\
+pub const WELCOME: &str =
+    "Welcome to the Redis playground: a Redis 7.0 server running inside this page.\n\
 Type commands as in redis-cli, for example `SET greeting hello` then `GET greeting`.\n\
 Tab completes a command name, Up and Down walk the history, `help` explains the rest.";
 
@@ -151,7 +152,11 @@ impl Console {
     /// What the console waits on, for the status line: the command and since when.
     pub fn waiting_for(&self) -> Option<(String, i64)> {
         self.waiting.as_ref().map(|w| {
-            let words: Vec<String> = w.argv.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+            let words: Vec<String> = w
+                .argv
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
             (words.join(" "), w.since_ms)
         })
     }
@@ -217,9 +222,15 @@ impl Console {
             return true;
         }
         let candidates = completions(&self.input);
-        let Some(first) = candidates.first() else { return false };
+        let Some(first) = candidates.first() else {
+            return false;
+        };
         let original = std::mem::replace(&mut self.input, first.clone());
-        self.completion = Some(Completion { original, candidates, index: 0 });
+        self.completion = Some(Completion {
+            original,
+            candidates,
+            index: 0,
+        });
         true
     }
 
@@ -236,7 +247,9 @@ impl Console {
 
     /// The candidates of the current Tab cycle and which one is shown.
     pub fn completion_candidates(&self) -> Option<(&[String], usize)> {
-        self.completion.as_ref().map(|c| (c.candidates.as_slice(), c.index))
+        self.completion
+            .as_ref()
+            .map(|c| (c.candidates.as_slice(), c.index))
     }
 
     /// The grey text redis-cli shows after the cursor: the arguments not typed yet,
@@ -254,7 +267,11 @@ impl Console {
 
     /// A line the server logged (a script's `redis.log`), shown as a note.
     pub fn server_log(&mut self, level: &str, text: &str) {
-        self.push(Kind::Note, String::new(), format!("server log ({level}): {text}"));
+        self.push(
+            Kind::Note,
+            String::new(),
+            format!("server log ({level}): {text}"),
+        );
     }
 
     /// Enter: runs the line being typed. While a command waits for its reply the line
@@ -280,7 +297,9 @@ impl Console {
             return false;
         }
         self.completion = None;
-        let text = format!("{before}{pasted}{after}").replace("\r\n", "\n").replace('\r', "\n");
+        let text = format!("{before}{pasted}{after}")
+            .replace("\r\n", "\n")
+            .replace('\r', "\n");
         let mut lines: Vec<&str> = text.split('\n').collect();
         let last = lines.pop().unwrap_or_default().to_string();
         self.typeahead.extend(lines.into_iter().map(str::to_string));
@@ -346,7 +365,11 @@ impl Console {
                 Some(text) => self.push(Kind::Reply, String::new(), text),
                 None => {
                     let topic = String::from_utf8_lossy(&argv[1..].join(&b' ')).into_owned();
-                    self.push(Kind::Note, String::new(), format!("No help for '{topic}'. Try `help @string`, or Tab after `help `."));
+                    self.push(
+                        Kind::Note,
+                        String::new(),
+                        format!("No help for '{topic}'. Try `help @string`, or Tab after `help `."),
+                    );
                 }
             }
             return;
@@ -365,7 +388,9 @@ impl Console {
     /// Runs typed-ahead lines until one blocks.
     fn run_typeahead(&mut self, pg: &mut Playground) {
         while self.waiting.is_none() {
-            let Some(line) = self.typeahead.pop_front() else { return };
+            let Some(line) = self.typeahead.pop_front() else {
+                return;
+            };
             self.run_line(pg, &line);
         }
     }
@@ -381,7 +406,9 @@ impl Console {
         let mut text = String::new();
         let mut last_error = false;
         let pubsub = cli::enters_pubsub_mode(argv);
-        let monitor = argv.first().is_some_and(|n| n.eq_ignore_ascii_case(b"monitor"));
+        let monitor = argv
+            .first()
+            .is_some_and(|n| n.eq_ignore_ascii_case(b"monitor"));
         for done in 0..times {
             if pubsub {
                 // redis-cli says so as soon as it has sent the command.
@@ -389,13 +416,22 @@ impl Console {
             }
             let reply = pg.engine.execute(self.client, argv);
             if reply == Reply::NoReply && pg.engine.is_blocked(self.client) {
-                self.waiting =
-                    Some(Waiting { argv: argv.to_vec(), pubsub: false, monitor: false, remaining: times - done - 1, since_ms: pg.engine.now_ms() });
+                self.waiting = Some(Waiting {
+                    argv: argv.to_vec(),
+                    pubsub: false,
+                    monitor: false,
+                    remaining: times - done - 1,
+                    since_ms: pg.engine.now_ms(),
+                });
                 break;
             }
             // A reply behind frames the command sent its own client (one per channel of a
             // SUBSCRIBE, a message it published to itself) comes through the outbox.
-            let replies = if reply == Reply::NoReply { pg.engine.drain_outbox(self.client) } else { vec![reply] };
+            let replies = if reply == Reply::NoReply {
+                pg.engine.drain_outbox(self.client)
+            } else {
+                vec![reply]
+            };
             let protocol = pg.engine.protocol(self.client);
             let mut error = false;
             for reply in replies {
@@ -409,19 +445,33 @@ impl Console {
             }
             // redis-cli's pubsub mode lasts until an error reply (or Ctrl+C).
             if pubsub && !error {
-                self.waiting =
-                    Some(Waiting { argv: argv.to_vec(), pubsub: true, monitor: false, remaining: times - done - 1, since_ms: pg.engine.now_ms() });
+                self.waiting = Some(Waiting {
+                    argv: argv.to_vec(),
+                    pubsub: true,
+                    monitor: false,
+                    remaining: times - done - 1,
+                    since_ms: pg.engine.now_ms(),
+                });
                 break;
             }
             // So does its monitor mode, after MONITOR's OK.
             if monitor && !error {
-                self.waiting =
-                    Some(Waiting { argv: argv.to_vec(), pubsub: false, monitor: true, remaining: 0, since_ms: pg.engine.now_ms() });
+                self.waiting = Some(Waiting {
+                    argv: argv.to_vec(),
+                    pubsub: false,
+                    monitor: true,
+                    remaining: 0,
+                    since_ms: pg.engine.now_ms(),
+                });
                 break;
             }
         }
         if !text.is_empty() {
-            self.push(if last_error { Kind::Error } else { Kind::Reply }, String::new(), text);
+            self.push(
+                if last_error { Kind::Error } else { Kind::Reply },
+                String::new(),
+                text,
+            );
         }
     }
 
@@ -453,7 +503,11 @@ impl Console {
         for reply in replies {
             let reply = reply.for_protocol(protocol);
             error |= reply.is_error();
-            let kind = if reply.is_error() { Kind::Error } else { Kind::Reply };
+            let kind = if reply.is_error() {
+                Kind::Error
+            } else {
+                Kind::Reply
+            };
             self.push(kind, String::new(), cli::render_for(&argv, &reply));
         }
         if let Some(w) = waiting {
@@ -524,10 +578,17 @@ impl Console {
             }
             let dropped = text.len() - cut;
             text.truncate(cut);
-            text.push_str(&format!("\n... ({dropped} more bytes not shown by the playground)\n"));
+            text.push_str(&format!(
+                "\n... ({dropped} more bytes not shown by the playground)\n"
+            ));
         }
         let id = NEXT_ENTRY_ID.fetch_add(1, Ordering::Relaxed);
-        self.entries.push_back(Arc::new(Entry { id, kind, prompt, text }));
+        self.entries.push_back(Arc::new(Entry {
+            id,
+            kind,
+            prompt,
+            text,
+        }));
         self.version += 1;
         while self.entries.len() > MAX_ENTRIES {
             self.entries.pop_front();
@@ -537,13 +598,18 @@ impl Console {
 
 /// Lines redis-cli keeps out of its history file because they carry passwords.
 fn is_sensitive(argv: &[Vec<u8>]) -> bool {
-    let is = |i: usize, w: &str| argv.get(i).is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()));
+    let is = |i: usize, w: &str| {
+        argv.get(i)
+            .is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()))
+    };
     let any = |w: &str| argv.iter().any(|a| a.eq_ignore_ascii_case(w.as_bytes()));
     is(0, "auth")
         || (is(0, "acl") && is(1, "setuser"))
         || (is(0, "hello") && any("auth"))
         || (is(0, "migrate") && (any("auth") || any("auth2")))
-        || (is(0, "config") && is(1, "set") && (any("masterauth") || any("masteruser") || any("requirepass")))
+        || (is(0, "config")
+            && is(1, "set")
+            && (any("masterauth") || any("masteruser") || any("requirepass")))
 }
 
 /// The Tab candidates for a line: command names for a first word, and for
@@ -560,9 +626,17 @@ pub fn completions(line: &str) -> Vec<String> {
         return Vec::new();
     }
     let mut topics: Vec<String> = if let Some(group) = rest.strip_prefix('@') {
-        groups().into_iter().filter(|g| g.starts_with(&group.to_ascii_lowercase())).map(|g| format!("@{g}")).collect()
+        groups()
+            .into_iter()
+            .filter(|g| g.starts_with(&group.to_ascii_lowercase()))
+            .map(|g| format!("@{g}"))
+            .collect()
     } else if rest.is_empty() {
-        groups().into_iter().map(|g| format!("@{g}")).chain(cli::complete("")).collect()
+        groups()
+            .into_iter()
+            .map(|g| format!("@{g}"))
+            .chain(cli::complete(""))
+            .collect()
     } else {
         cli::complete(rest)
     };
@@ -598,13 +672,21 @@ pub fn help(topic: &[Vec<u8>]) -> Option<String> {
                     names.push(spec.name.to_string());
                 }
             } else {
-                names.extend(spec.subcommands.iter().filter(|s| s.group == group).map(|s| format!("{} {}", spec.name, s.name)));
+                names.extend(
+                    spec.subcommands
+                        .iter()
+                        .filter(|s| s.group == group)
+                        .map(|s| format!("{} {}", spec.name, s.name)),
+                );
             }
             for name in names {
                 if let Some(text) = cli::help_text(&name) {
                     // redis-cli leaves the group line out when it lists a group.
                     let trimmed = text.trim_end_matches('\n');
-                    let without_group = trimmed.rsplit_once("\n  group: ").map(|(a, _)| a).unwrap_or(trimmed);
+                    let without_group = trimmed
+                        .rsplit_once("\n  group: ")
+                        .map(|(a, _)| a)
+                        .unwrap_or(trimmed);
                     out.push_str(without_group);
                     out.push('\n');
                 }
@@ -654,7 +736,16 @@ mod tests {
     }
 
     fn screen(c: &Console) -> String {
-        c.entries().map(|e| format!("{}{}{}", e.prompt, e.text, if e.kind == Kind::Command { "\n" } else { "" })).collect()
+        c.entries()
+            .map(|e| {
+                format!(
+                    "{}{}{}",
+                    e.prompt,
+                    e.text,
+                    if e.kind == Kind::Command { "\n" } else { "" }
+                )
+            })
+            .collect()
     }
 
     fn last(c: &Console) -> (Kind, String) {
@@ -665,7 +756,11 @@ mod tests {
     #[test]
     fn console_runs_commands_and_prints_like_redis_cli() {
         let (mut c, mut pg, _) = setup();
-        let out = run(&mut c, &mut pg, &["SET greeting hello", "GET greeting", "INCR n", "FOO"]);
+        let out = run(
+            &mut c,
+            &mut pg,
+            &["SET greeting hello", "GET greeting", "INCR n", "FOO"],
+        );
         assert_eq!(
             out,
             "127.0.0.1:6379> SET greeting hello\nOK\n\
@@ -688,7 +783,11 @@ mod tests {
         let (mut c, mut pg, _) = setup();
         run(&mut c, &mut pg, &["SET k \"oops"]);
         assert_eq!(last(&c), (Kind::Error, "Invalid argument(s)\n".into()));
-        assert_eq!(c.history().entries(), ["SET k \"oops"], "redis-cli keeps it in history");
+        assert_eq!(
+            c.history().entries(),
+            ["SET k \"oops"],
+            "redis-cli keeps it in history"
+        );
     }
 
     #[test]
@@ -703,18 +802,39 @@ mod tests {
     fn console_repeat_prefix_runs_the_command_n_times() {
         let (mut c, mut pg, _) = setup();
         run(&mut c, &mut pg, &["3 INCR n"]);
-        assert_eq!(last(&c), (Kind::Reply, "(integer) 1\n(integer) 2\n(integer) 3\n".into()));
+        assert_eq!(
+            last(&c),
+            (
+                Kind::Reply,
+                "(integer) 1\n(integer) 2\n(integer) 3\n".into()
+            )
+        );
         run(&mut c, &mut pg, &["+2 INCR n"]);
         assert_eq!(last(&c).1, "(integer) 4\n(integer) 5\n");
-        for bad in ["0 INCR n", "-1 INCR n", "99999999999999999999 INCR n", "\"\" INCR n"] {
+        for bad in [
+            "0 INCR n",
+            "-1 INCR n",
+            "99999999999999999999 INCR n",
+            "\"\" INCR n",
+        ] {
             run(&mut c, &mut pg, &[bad]);
-            assert_eq!(last(&c).1, "Invalid redis-cli repeat command option value.\n", "{bad}");
+            assert_eq!(
+                last(&c).1,
+                "Invalid redis-cli repeat command option value.\n",
+                "{bad}"
+            );
         }
         // A lone number is a command, not a repeat count; "2x" is not a number.
         run(&mut c, &mut pg, &["3"]);
-        assert_eq!(last(&c).1, "(error) ERR unknown command '3', with args beginning with: \n");
+        assert_eq!(
+            last(&c).1,
+            "(error) ERR unknown command '3', with args beginning with: \n"
+        );
         run(&mut c, &mut pg, &["2x PING"]);
-        assert_eq!(last(&c).1, "(error) ERR unknown command '2x', with args beginning with: 'PING' \n");
+        assert_eq!(
+            last(&c).1,
+            "(error) ERR unknown command '2x', with args beginning with: 'PING' \n"
+        );
     }
 
     #[test]
@@ -732,7 +852,10 @@ mod tests {
         run(&mut c, &mut pg, &["PING", "clear"]);
         assert_eq!(c.entries().count(), 0);
         run(&mut c, &mut pg, &["clear now"]);
-        assert_eq!(last(&c).1, "(error) ERR unknown command 'clear', with args beginning with: 'now' \n");
+        assert_eq!(
+            last(&c).1,
+            "(error) ERR unknown command 'clear', with args beginning with: 'now' \n"
+        );
     }
 
     #[test]
@@ -810,7 +933,11 @@ mod tests {
     #[test]
     fn console_does_not_keep_passwords_in_history() {
         let (mut c, mut pg, _) = setup();
-        run(&mut c, &mut pg, &["AUTH secret", "CONFIG SET requirepass x", "PING"]);
+        run(
+            &mut c,
+            &mut pg,
+            &["AUTH secret", "CONFIG SET requirepass x", "PING"],
+        );
         assert_eq!(c.history().entries(), ["PING"]);
     }
 
@@ -827,7 +954,11 @@ mod tests {
         for _ in 1..all.len() {
             c.complete();
         }
-        assert_eq!(c.input(), "ge", "after the last candidate: the original line");
+        assert_eq!(
+            c.input(),
+            "ge",
+            "after the last candidate: the original line"
+        );
         c.complete();
         assert_eq!(c.input(), "get");
         assert!(c.cancel_completion());
@@ -853,9 +984,16 @@ mod tests {
     #[test]
     fn console_multi_line_paste_runs_each_line() {
         let (mut c, mut pg, _) = setup();
-        assert!(!c.paste(&mut pg, "", "SET a 1", ""), "a one-line paste is left to the browser");
+        assert!(
+            !c.paste(&mut pg, "", "SET a 1", ""),
+            "a one-line paste is left to the browser"
+        );
         assert!(c.paste(&mut pg, "", "SET a 1\r\nINCR a\nGET", ""));
-        assert_eq!(c.input(), "GET", "the unfinished last line stays in the input");
+        assert_eq!(
+            c.input(),
+            "GET",
+            "the unfinished last line stays in the input"
+        );
         c.set_input(" a");
         assert!(c.paste(&mut pg, "GET", " a\n", ""));
         assert_eq!(c.input(), "");
@@ -883,15 +1021,41 @@ mod tests {
         assert_eq!(c.entries().count(), MAX_ENTRIES);
         let ids: Vec<u64> = c.entries().map(|e| e.id).collect();
         assert!(ids.windows(2).all(|w| w[0] < w[1]));
-        run(&mut c, &mut pg, &["SET big \"\"", &format!("SET big {}", "x".repeat(MAX_ENTRY_TEXT + 10)), "GET big"]);
+        run(
+            &mut c,
+            &mut pg,
+            &[
+                "SET big \"\"",
+                &format!("SET big {}", "x".repeat(MAX_ENTRY_TEXT + 10)),
+                "GET big",
+            ],
+        );
         let (_, text) = last(&c);
-        assert!(text.len() < MAX_ENTRY_TEXT + 100 && text.contains("more bytes not shown"), "{}", text.len());
+        assert!(
+            text.len() < MAX_ENTRY_TEXT + 100 && text.contains("more bytes not shown"),
+            "{}",
+            text.len()
+        );
     }
 
     #[test]
     fn console_never_panics_on_odd_lines() {
         let (mut c, mut pg, _) = setup();
-        for line in ["\"", "'", "\"\\x", "\"\\xZZ\"", "é ü", "\u{0}", "GET \"a\"b", "9 9", "help @", "help \"", ":", "? get", "3 help get"] {
+        for line in [
+            "\"",
+            "'",
+            "\"\\x",
+            "\"\\xZZ\"",
+            "é ü",
+            "\u{0}",
+            "GET \"a\"b",
+            "9 9",
+            "help @",
+            "help \"",
+            ":",
+            "? get",
+            "3 help get",
+        ] {
             c.set_input(line);
             let _ = c.hint();
             let _ = c.complete();
@@ -932,7 +1096,10 @@ mod tests {
         let mut writer = Console::blank(History::new(), writer_client);
         run(&mut reader, &mut pg, &["XREAD BLOCK 0 STREAMS s $"]);
         assert!(reader.is_waiting());
-        assert_eq!(reader.waiting_for().map(|(c, _)| c), Some("XREAD BLOCK 0 STREAMS s $".to_string()));
+        assert_eq!(
+            reader.waiting_for().map(|(c, _)| c),
+            Some("XREAD BLOCK 0 STREAMS s $".to_string())
+        );
         // Enter does nothing while waiting: the typed line stays.
         reader.set_input("PING");
         reader.submit(&mut pg);
@@ -1002,11 +1169,25 @@ mod tests {
     #[test]
     fn a_paste_stops_at_a_blocking_line_and_keeps_the_rest() {
         let (mut c, mut pg, _) = setup();
-        assert!(c.paste(&mut pg, "", "PING\nXREAD BLOCK 0 STREAMS s $\nSET a 1\nGET a", ""));
+        assert!(c.paste(
+            &mut pg,
+            "",
+            "PING\nXREAD BLOCK 0 STREAMS s $\nSET a 1\nGET a",
+            ""
+        ));
         assert!(c.is_waiting());
         assert_eq!((c.input(), c.typeahead_len()), ("GET a", 1));
         let other = pg.engine.connect(ClientInfo::default());
-        pg.engine.execute(other, &[b"XADD".to_vec(), b"s".to_vec(), b"1-0".to_vec(), b"f".to_vec(), b"v".to_vec()]);
+        pg.engine.execute(
+            other,
+            &[
+                b"XADD".to_vec(),
+                b"s".to_vec(),
+                b"1-0".to_vec(),
+                b"f".to_vec(),
+                b"v".to_vec(),
+            ],
+        );
         assert!(c.deliver(&mut pg));
         // The reply, then the line typed ahead ran.
         let out = screen(&c);
@@ -1034,10 +1215,20 @@ mod tests {
         sub.submit(&mut pg);
         assert_eq!(sub.input(), "PING");
         assert!(!sub.deliver(&mut pg), "nothing published yet");
-        run(&mut publisher, &mut pg, &["PUBLISH news \"hi there\"", "PUBLISH nobody x"]);
+        run(
+            &mut publisher,
+            &mut pg,
+            &["PUBLISH news \"hi there\"", "PUBLISH nobody x"],
+        );
         assert_eq!(screen(&publisher), "127.0.0.1:6379> PUBLISH news \"hi there\"\n(integer) 1\n127.0.0.1:6379> PUBLISH nobody x\n(integer) 0\n");
         assert!(sub.deliver(&mut pg));
-        assert_eq!(last(&sub), (Kind::Reply, "1) \"message\"\n2) \"news\"\n3) \"hi there\"\n".to_string()));
+        assert_eq!(
+            last(&sub),
+            (
+                Kind::Reply,
+                "1) \"message\"\n2) \"news\"\n3) \"hi there\"\n".to_string()
+            )
+        );
         assert!(sub.is_subscribed(), "still reading messages");
         run(&mut publisher, &mut pg, &["PUBLISH other again"]);
         assert!(sub.deliver(&mut pg));
@@ -1068,7 +1259,10 @@ mod tests {
         );
         run(&mut publisher, &mut pg, &["PUBLISH hello x"]);
         assert!(sub.deliver(&mut pg));
-        assert_eq!(last(&sub).1, "1) \"pmessage\"\n2) \"h*\"\n3) \"hello\"\n4) \"x\"\n");
+        assert_eq!(
+            last(&sub).1,
+            "1) \"pmessage\"\n2) \"h*\"\n3) \"hello\"\n4) \"x\"\n"
+        );
     }
 
     #[test]
@@ -1107,7 +1301,10 @@ mod tests {
         assert!(m.deliver(&mut pg));
         let (kind, text) = last(&m);
         assert_eq!(kind, Kind::Reply);
-        assert!(text.ends_with("[0 127.0.0.1:50000] \"SET\" \"k\" \"v\"\n"), "{text}");
+        assert!(
+            text.ends_with("[0 127.0.0.1:50000] \"SET\" \"k\" \"v\"\n"),
+            "{text}"
+        );
         assert!(m.interrupt(&mut pg));
         assert!(!m.is_monitoring());
         run(&mut c, &mut pg, &["GET k"]);

@@ -147,7 +147,11 @@ mod tests {
         assert_eq!(h.up("one"), None, "nothing older than the oldest");
         assert_eq!(h.down().as_deref(), Some("two"));
         assert_eq!(h.down().as_deref(), Some("three"));
-        assert_eq!(h.down().as_deref(), Some("typing"), "past the newest: the draft");
+        assert_eq!(
+            h.down().as_deref(),
+            Some("typing"),
+            "past the newest: the draft"
+        );
         assert!(!h.walking());
         assert_eq!(h.down(), None);
     }
@@ -191,8 +195,10 @@ mod tests {
         assert!(History::parse("redis-playground-history v0\nGET a").is_empty());
         let huge = format!("{HEADER}\n{}\nGET a", "x".repeat(MAX_SAVED_LINE + 1));
         assert_eq!(History::parse(&huge).entries(), ["GET a"]);
-        let many: String =
-            std::iter::once(HEADER.to_string()).chain((0..500).map(|i| format!("L{i}"))).collect::<Vec<_>>().join("\n");
+        let many: String = std::iter::once(HEADER.to_string())
+            .chain((0..500).map(|i| format!("L{i}")))
+            .collect::<Vec<_>>()
+            .join("\n");
         let h = History::parse(&many);
         assert_eq!(h.len(), HISTORY_CAP);
         assert_eq!(h.entries().last().map(String::as_str), Some("L499"));

@@ -40,8 +40,17 @@ impl Listing {
 /// Keys whose TTL has passed but that no one has touched yet are left out, as Redis
 /// would report them gone.
 pub fn list(engine: &Engine, db: usize, pattern: &str, now_ms: i64) -> Listing {
-    let Some(d) = engine.db(db) else { return Listing { db, ..Listing::default() } };
-    let pattern = if pattern.trim().is_empty() { "*" } else { pattern.trim() };
+    let Some(d) = engine.db(db) else {
+        return Listing {
+            db,
+            ..Listing::default()
+        };
+    };
+    let pattern = if pattern.trim().is_empty() {
+        "*"
+    } else {
+        pattern.trim()
+    };
     let mut total = 0;
     let mut rows = Vec::new();
     let mut matching = 0;
@@ -65,12 +74,19 @@ pub fn list(engine: &Engine, db: usize, pattern: &str, now_ms: i64) -> Listing {
     }
     rows.sort_by(|a, b| a.key.cmp(&b.key));
     rows.truncate(MAX_ROWS);
-    Listing { db, rows, matching, total }
+    Listing {
+        db,
+        rows,
+        matching,
+        total,
+    }
 }
 
 /// Whether an argument must be quoted for redis-cli to read it back as the same bytes.
 fn needs_quotes(k: &[u8]) -> bool {
-    k.is_empty() || k.iter().any(|&c| !(0x21..=0x7e).contains(&c) || c == b'"' || c == b'\'' || c == b'\\')
+    k.is_empty()
+        || k.iter()
+            .any(|&c| !(0x21..=0x7e).contains(&c) || c == b'"' || c == b'\'' || c == b'\\')
 }
 
 /// A key as text: plain when it is printable ASCII without spaces or quotes, else in
@@ -129,7 +145,9 @@ pub struct Watch {
 
 impl Watch {
     pub fn needs_refresh(&self, dirty: u64, db: usize, pattern: &str, expired_now: usize) -> bool {
-        expired_now > 0 || self.has_ttl || self.seen.as_ref() != Some(&(dirty, db, pattern.to_string()))
+        expired_now > 0
+            || self.has_ttl
+            || self.seen.as_ref() != Some(&(dirty, db, pattern.to_string()))
     }
 
     pub fn record(&mut self, dirty: u64, db: usize, pattern: &str, listing: &Listing) {
@@ -181,10 +199,26 @@ mod tests {
         let l = list(&pg.engine, 0, "user:*", now);
         assert_eq!((l.matching, l.total, l.rows.len()), (2, 3, 2));
         assert_eq!(list(&pg.engine, 0, "  ", now).matching, 3);
-        assert_eq!(list(&pg.engine, 0, "[", now).matching, 0, "a broken pattern matches nothing, no panic");
+        assert_eq!(
+            list(&pg.engine, 0, "[", now).matching,
+            0,
+            "a broken pattern matches nothing, no panic"
+        );
         let l2 = list(&pg.engine, pg.db(), "", now);
-        assert_eq!(l2.rows.iter().map(|r| r.display.clone()).collect::<Vec<_>>(), ["other"]);
-        assert_eq!(list(&pg.engine, 99, "", now), Listing { db: 99, ..Listing::default() });
+        assert_eq!(
+            l2.rows
+                .iter()
+                .map(|r| r.display.clone())
+                .collect::<Vec<_>>(),
+            ["other"]
+        );
+        assert_eq!(
+            list(&pg.engine, 99, "", now),
+            Listing {
+                db: 99,
+                ..Listing::default()
+            }
+        );
     }
 
     #[test]
@@ -210,12 +244,26 @@ mod tests {
     #[test]
     fn keys_odd_names_are_quoted_so_the_console_reads_them_back() {
         for key in [&b"with space"[..], b"quote\"d", b"", b"\xe4\x01", b"it's"] {
-            let row = KeyRow { key: key.to_vec(), display: display_key(key), type_name: "string", encoding: "raw", ttl_ms: None, size: 1 };
+            let row = KeyRow {
+                key: key.to_vec(),
+                display: display_key(key),
+                type_name: "string",
+                encoding: "raw",
+                ttl_ms: None,
+                size: 1,
+            };
             let cmd = console_command(&row);
             assert_eq!(argv(&cmd), vec![b"GET".to_vec(), key.to_vec()], "{cmd}");
         }
         assert_eq!(display_key(b"user:1"), "user:1");
-        let row = |type_name| KeyRow { key: b"q".to_vec(), display: "q".into(), type_name, encoding: "", ttl_ms: None, size: 1 };
+        let row = |type_name| KeyRow {
+            key: b"q".to_vec(),
+            display: "q".into(),
+            type_name,
+            encoding: "",
+            ttl_ms: None,
+            size: 1,
+        };
         assert_eq!(console_command(&row("list")), "LRANGE q 0 -1");
         assert_eq!(console_command(&row("hash")), "HGETALL q");
         assert_eq!(console_command(&row("set")), "SMEMBERS q");
@@ -245,13 +293,28 @@ mod tests {
         let l = list(&pg.engine, 0, "", pg.engine.now_ms());
         w.record(pg.engine.dirty_count(), 0, "", &l);
         assert!(!w.needs_refresh(pg.engine.dirty_count(), 0, "", 0));
-        assert!(w.needs_refresh(pg.engine.dirty_count(), 1, "", 0), "another db");
-        assert!(w.needs_refresh(pg.engine.dirty_count(), 0, "a*", 0), "another filter");
-        assert!(w.needs_refresh(pg.engine.dirty_count(), 0, "", 1), "keys expired");
+        assert!(
+            w.needs_refresh(pg.engine.dirty_count(), 1, "", 0),
+            "another db"
+        );
+        assert!(
+            w.needs_refresh(pg.engine.dirty_count(), 0, "a*", 0),
+            "another filter"
+        );
+        assert!(
+            w.needs_refresh(pg.engine.dirty_count(), 0, "", 1),
+            "keys expired"
+        );
         run(&mut pg, "SET a 1 EX 10");
-        assert!(w.needs_refresh(pg.engine.dirty_count(), 0, "", 0), "a write");
+        assert!(
+            w.needs_refresh(pg.engine.dirty_count(), 0, "", 0),
+            "a write"
+        );
         let l = list(&pg.engine, 0, "", pg.engine.now_ms());
         w.record(pg.engine.dirty_count(), 0, "", &l);
-        assert!(w.needs_refresh(pg.engine.dirty_count(), 0, "", 0), "a TTL counts down");
+        assert!(
+            w.needs_refresh(pg.engine.dirty_count(), 0, "", 0),
+            "a TTL counts down"
+        );
     }
 }

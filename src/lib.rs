@@ -11,6 +11,7 @@ pub mod history;
 pub mod keys;
 pub mod playground;
 pub mod streams;
+pub mod ui;
 pub mod web;
 
 pub use app::{start, App};

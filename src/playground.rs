@@ -1,7 +1,7 @@
 //! The page's server: one `Engine` with the page's clock, the console's client, and the
 //! limits a browser tab needs (a maxmemory default so a runaway loop cannot exhaust it).
 
-use redis_emulator::{Clock, ClientId, ClientInfo, Engine};
+use redis_emulator::{ClientId, ClientInfo, Clock, Engine};
 
 /// The address redis-cli would show in its prompt.
 pub const HOST_PORT: &str = "127.0.0.1:6379";
@@ -23,7 +23,9 @@ impl Clock for PageClock {
     }
     #[cfg(not(target_arch = "wasm32"))]
     fn now_us(&self) -> i64 {
-        let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let d = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
         d.as_micros() as i64
     }
 }
@@ -42,14 +44,26 @@ impl Playground {
     pub fn new(clock: Box<dyn Clock>, seed: u64) -> Self {
         let mut engine = Engine::new(clock, seed);
         let client = engine.connect(ClientInfo::default());
-        let internal = engine.connect(ClientInfo { addr: "127.0.0.1:0".into(), ..ClientInfo::default() });
-        let argv: Vec<Vec<u8>> =
-            ["CONFIG", "SET", "maxmemory", DEFAULT_MAXMEMORY, "proto-max-bulk-len", DEFAULT_MAX_BULK]
-                .iter()
-                .map(|s| s.as_bytes().to_vec())
-                .collect();
+        let internal = engine.connect(ClientInfo {
+            addr: "127.0.0.1:0".into(),
+            ..ClientInfo::default()
+        });
+        let argv: Vec<Vec<u8>> = [
+            "CONFIG",
+            "SET",
+            "maxmemory",
+            DEFAULT_MAXMEMORY,
+            "proto-max-bulk-len",
+            DEFAULT_MAX_BULK,
+        ]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
         let reply = engine.execute(internal, &argv);
-        debug_assert!(!reply.is_error(), "the default configuration applies: {reply:?}");
+        debug_assert!(
+            !reply.is_error(),
+            "the default configuration applies: {reply:?}"
+        );
         engine.disconnect(internal);
         Playground { engine, client }
     }
@@ -98,7 +112,9 @@ mod tests {
     use redis_emulator::{ManualClock, Reply};
 
     fn argv(s: &str) -> Vec<Vec<u8>> {
-        s.split_whitespace().map(|w| w.as_bytes().to_vec()).collect()
+        s.split_whitespace()
+            .map(|w| w.as_bytes().to_vec())
+            .collect()
     }
 
     #[test]
@@ -106,12 +122,30 @@ mod tests {
         let mut pg = Playground::new(Box::new(ManualClock::new(1_700_000_000_000)), 7);
         assert_eq!(pg.client, 1);
         assert_eq!(pg.engine.config().maxmemory(), 64 * 1024 * 1024);
-        assert_eq!(pg.engine.config().int("proto-max-bulk-len"), 64 * 1024 * 1024);
-        let huge = pg.engine.execute(pg.client, &argv("SETRANGE k 100000000 x"));
-        assert_eq!(huge, Reply::error("ERR string exceeds maximum allowed size (proto-max-bulk-len)"));
+        assert_eq!(
+            pg.engine.config().int("proto-max-bulk-len"),
+            64 * 1024 * 1024
+        );
+        let huge = pg
+            .engine
+            .execute(pg.client, &argv("SETRANGE k 100000000 x"));
+        assert_eq!(
+            huge,
+            Reply::error("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+        );
         let reply = pg.engine.execute(pg.client, &argv("CONFIG GET maxmemory"));
-        assert_eq!(reply, Reply::Map(vec![(Reply::bulk_str("maxmemory"), Reply::bulk_str("67108864"))]));
-        assert_eq!(pg.engine.clients().count(), 1, "the internal client is gone");
+        assert_eq!(
+            reply,
+            Reply::Map(vec![(
+                Reply::bulk_str("maxmemory"),
+                Reply::bulk_str("67108864")
+            )])
+        );
+        assert_eq!(
+            pg.engine.clients().count(),
+            1,
+            "the internal client is gone"
+        );
     }
 
     #[test]

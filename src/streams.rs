@@ -65,7 +65,12 @@ pub struct Shown {
 impl StreamWatch {
     /// Opens `key` of database `db` at its newest entries.
     pub fn open(&mut self, db: usize, key: &[u8]) {
-        *self = StreamWatch { open: Some((db, key.to_vec())), entry_pages: vec![None], pending_pages: vec![None], ..StreamWatch::default() };
+        *self = StreamWatch {
+            open: Some((db, key.to_vec())),
+            entry_pages: vec![None],
+            pending_pages: vec![None],
+            ..StreamWatch::default()
+        };
     }
 
     pub fn close(&mut self) {
@@ -86,7 +91,12 @@ impl StreamWatch {
 
     /// Moves to the next older page of entries (after the last entry shown).
     pub fn older(&mut self) {
-        if let Some(last) = self.last.as_ref().filter(|v| v.has_older).and_then(|v| v.entries.last()) {
+        if let Some(last) = self
+            .last
+            .as_ref()
+            .filter(|v| v.has_older)
+            .and_then(|v| v.entries.last())
+        {
             self.entry_pages.push(Some(last.id));
         }
     }
@@ -101,7 +111,12 @@ impl StreamWatch {
     /// The next page of every group's pending entries (after the last one shown).
     pub fn more_pending(&mut self) {
         let next = self.last.as_ref().and_then(|v| {
-            v.groups.iter().filter(|g| g.more_pending).filter_map(|g| g.pending.last()).map(|p| p.id).max()
+            v.groups
+                .iter()
+                .filter(|g| g.more_pending)
+                .filter_map(|g| g.pending.last())
+                .map(|p| p.id)
+                .max()
         });
         if let Some(id) = next.and_then(StreamId::incr) {
             self.pending_pages.push(Some(id));
@@ -117,11 +132,17 @@ impl StreamWatch {
     /// Whether the open stream must be read again after these events and this dirty
     /// counter (see the module documentation), or because time passed.
     pub fn needs_read(&self, events: &[Event], dirty: u64, reason: Reason) -> bool {
-        let Some((db, key)) = &self.open else { return false };
+        let Some((db, key)) = &self.open else {
+            return false;
+        };
         let named = events.iter().any(|e| e.db == *db && e.key == *key);
         let has_groups = self.last.as_ref().is_some_and(|v| !v.groups.is_empty());
         let changed = named || (dirty != self.dirty && has_groups) || self.last.is_none();
-        let idle_on_screen = self.last.as_ref().is_some_and(|v| v.groups.iter().any(|g| !g.consumers.is_empty() || !g.pending.is_empty()));
+        let idle_on_screen = self.last.as_ref().is_some_and(|v| {
+            v.groups
+                .iter()
+                .any(|g| !g.consumers.is_empty() || !g.pending.is_empty())
+        });
         match reason {
             Reason::Navigate => true,
             Reason::Tick => changed || idle_on_screen,
@@ -143,7 +164,14 @@ impl StreamWatch {
         self.changes = changes.clone();
         self.dirty = engine.dirty_count();
         self.last = view.clone();
-        Some(Shown { db, key, view, changes, entries_paged: self.entry_pages.len() > 1, pending_paged: self.pending_pages.len() > 1 })
+        Some(Shown {
+            db,
+            key,
+            view,
+            changes,
+            entries_paged: self.entry_pages.len() > 1,
+            pending_paged: self.pending_pages.len() > 1,
+        })
     }
 }
 
@@ -172,35 +200,53 @@ impl Changes {
         let added = new.entries_added.saturating_sub(old.entries_added);
         let removed = (old.length + added).saturating_sub(new.length);
         if removed > 0 {
-            c.said.push(format!("{removed} entr{} trimmed or deleted.", if removed == 1 { "y" } else { "ies" }));
+            c.said.push(format!(
+                "{removed} entr{} trimmed or deleted.",
+                if removed == 1 { "y" } else { "ies" }
+            ));
         }
-        let old_groups: BTreeMap<&[u8], &GroupRow> = old.groups.iter().map(|g| (g.name.as_slice(), g)).collect();
+        let old_groups: BTreeMap<&[u8], &GroupRow> =
+            old.groups.iter().map(|g| (g.name.as_slice(), g)).collect();
         for g in &new.groups {
             let group = display_key(&g.name);
             let Some(before) = old_groups.get(g.name.as_slice()) else {
                 c.said.push(format!("Group {group} created."));
                 continue;
             };
-            let owners: BTreeMap<StreamId, &[u8]> = before.pending.iter().map(|p| (p.id, p.consumer.as_slice())).collect();
+            let owners: BTreeMap<StreamId, &[u8]> = before
+                .pending
+                .iter()
+                .map(|p| (p.id, p.consumer.as_slice()))
+                .collect();
             // An ID past the old page's end may only have scrolled into this page.
-            let old_end = if before.more_pending { before.pending.last().map(|p| p.id) } else { None };
+            let old_end = if before.more_pending {
+                before.pending.last().map(|p| p.id)
+            } else {
+                None
+            };
             for p in &g.pending {
                 let consumer = display_key(&p.consumer);
                 match owners.get(&p.id) {
                     Some(owner) if *owner != p.consumer.as_slice() => {
                         c.moved_pending.insert((g.name.clone(), p.id));
-                        c.said.push(format!("{} claimed by {consumer} in {group}.", p.id));
+                        c.said
+                            .push(format!("{} claimed by {consumer} in {group}.", p.id));
                     }
                     Some(_) => {}
                     None if old_end.is_none_or(|end| p.id <= end) => {
                         c.moved_pending.insert((g.name.clone(), p.id));
-                        c.said.push(format!("{} delivered to {consumer} in {group}.", p.id));
+                        c.said
+                            .push(format!("{} delivered to {consumer} in {group}.", p.id));
                     }
                     None => {}
                 }
             }
             let still: BTreeSet<StreamId> = g.pending.iter().map(|p| p.id).collect();
-            let new_end = if g.more_pending { g.pending.last().map(|p| p.id) } else { None };
+            let new_end = if g.more_pending {
+                g.pending.last().map(|p| p.id)
+            } else {
+                None
+            };
             for p in &before.pending {
                 if !still.contains(&p.id) && new_end.is_none_or(|end| p.id <= end) {
                     c.said.push(format!("{} acknowledged in {group}.", p.id));
@@ -209,7 +255,8 @@ impl Changes {
         }
         for name in old_groups.keys() {
             if !new.groups.iter().any(|g| g.name.as_slice() == *name) {
-                c.said.push(format!("Group {} destroyed.", display_key(name)));
+                c.said
+                    .push(format!("Group {} destroyed.", display_key(name)));
             }
         }
         c
@@ -223,7 +270,13 @@ pub fn id_time(id: StreamId) -> String {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     let (y, m, d) = civil_date(days);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{:03}", rem / 3600, (rem % 3600) / 60, rem % 60, ms % 1000)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{:03}",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60,
+        ms % 1000
+    )
 }
 
 /// The proleptic Gregorian (year, month, day) of a count of days since 1970-01-01.
@@ -232,11 +285,16 @@ fn civil_date(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z.rem_euclid(146_097);
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_index = (5 * day_of_year + 2) / 153; // 0 = March
     let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 } as u32;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    } as u32;
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     (year, month, day)
 }
@@ -253,7 +311,12 @@ pub fn format_ms(ms: i64) -> String {
 
 /// What clicking a pending entry types: claim it for `consumer` with min-idle-time 0.
 pub fn claim_command(key: &[u8], group: &[u8], consumer: &[u8], id: StreamId) -> String {
-    format!("XCLAIM {} {} {} 0 {id}", display_key(key), display_key(group), display_key(consumer))
+    format!(
+        "XCLAIM {} {} {} 0 {id}",
+        display_key(key),
+        display_key(group),
+        display_key(consumer)
+    )
 }
 
 /// What the acknowledge action of a pending entry types.
@@ -264,7 +327,12 @@ pub fn ack_command(key: &[u8], group: &[u8], id: StreamId) -> String {
 /// The consumer a claim suggests: another consumer of the group than the owner (the
 /// claim then moves the entry), or the owner when it is alone.
 pub fn claim_target<'a>(group: &'a GroupRow, owner: &'a [u8]) -> &'a [u8] {
-    group.consumers.iter().map(|c| c.name.as_slice()).find(|c| *c != owner).unwrap_or(owner)
+    group
+        .consumers
+        .iter()
+        .map(|c| c.name.as_slice())
+        .find(|c| *c != owner)
+        .unwrap_or(owner)
 }
 
 #[cfg(test)]
@@ -303,21 +371,45 @@ mod tests {
         w.open(0, b"s");
         let shown = w.read(&pg.engine, Reason::Navigate).unwrap();
         assert!(shown.changes.said.is_empty());
-        let shown = step(&mut pg, &mut w, "XADD s 1700000000000-0 k v").expect("xadd names the key");
-        assert_eq!(shown.changes.new_entries, BTreeSet::from([StreamId { ms: 1_700_000_000_000, seq: 0 }]));
+        let shown =
+            step(&mut pg, &mut w, "XADD s 1700000000000-0 k v").expect("xadd names the key");
+        assert_eq!(
+            shown.changes.new_entries,
+            BTreeSet::from([StreamId {
+                ms: 1_700_000_000_000,
+                seq: 0
+            }])
+        );
         assert_eq!(shown.changes.said, ["New entry 1700000000000-0."]);
-        let id = StreamId { ms: 1_700_000_000_000, seq: 0 };
-        let shown = step(&mut pg, &mut w, "XREADGROUP GROUP g alice STREAMS s >").expect("a delivery is a write");
-        assert_eq!(shown.changes.moved_pending, BTreeSet::from([(b"g".to_vec(), id)]));
-        assert_eq!(shown.changes.said, ["1700000000000-0 delivered to alice in g."]);
+        let id = StreamId {
+            ms: 1_700_000_000_000,
+            seq: 0,
+        };
+        let shown = step(&mut pg, &mut w, "XREADGROUP GROUP g alice STREAMS s >")
+            .expect("a delivery is a write");
+        assert_eq!(
+            shown.changes.moved_pending,
+            BTreeSet::from([(b"g".to_vec(), id)])
+        );
+        assert_eq!(
+            shown.changes.said,
+            ["1700000000000-0 delivered to alice in g."]
+        );
         clock.advance_ms(10);
         run(&mut pg, "XGROUP CREATECONSUMER s g bob");
         pg.engine.take_events();
         w.read(&pg.engine, Reason::Command);
-        let shown = step(&mut pg, &mut w, "XCLAIM s g bob 0 1700000000000-0").expect("a claim is a write");
+        let shown =
+            step(&mut pg, &mut w, "XCLAIM s g bob 0 1700000000000-0").expect("a claim is a write");
         assert_eq!(shown.changes.said, ["1700000000000-0 claimed by bob in g."]);
         let g = &shown.view.as_ref().unwrap().groups[0];
-        assert_eq!((g.pending[0].consumer.as_slice(), g.pending[0].delivery_count), (&b"bob"[..], 2));
+        assert_eq!(
+            (
+                g.pending[0].consumer.as_slice(),
+                g.pending[0].delivery_count
+            ),
+            (&b"bob"[..], 2)
+        );
         let shown = step(&mut pg, &mut w, "XACK s g 1700000000000-0").expect("an ack is a write");
         assert_eq!(shown.changes.said, ["1700000000000-0 acknowledged in g."]);
         let shown = step(&mut pg, &mut w, "XTRIM s MAXLEN 0").unwrap();
@@ -341,15 +433,29 @@ mod tests {
         w.open(0, b"s");
         let first = |s: &Shown| s.view.as_ref().unwrap().entries.first().unwrap().id.ms;
         let shown = w.read(&pg.engine, Reason::Navigate).unwrap();
-        assert_eq!((first(&shown), shown.view.as_ref().unwrap().entries.len(), shown.entries_paged), (120, PAGE_SIZE, false));
+        assert_eq!(
+            (
+                first(&shown),
+                shown.view.as_ref().unwrap().entries.len(),
+                shown.entries_paged
+            ),
+            (120, PAGE_SIZE, false)
+        );
         w.older();
         let shown = w.read(&pg.engine, Reason::Navigate).unwrap();
         assert_eq!((first(&shown), shown.entries_paged), (70, true));
         w.older();
         let shown = w.read(&pg.engine, Reason::Navigate).unwrap();
-        assert_eq!((first(&shown), shown.view.as_ref().unwrap().entries.len()), (20, 20));
+        assert_eq!(
+            (first(&shown), shown.view.as_ref().unwrap().entries.len()),
+            (20, 20)
+        );
         w.older();
-        assert_eq!(first(&w.read(&pg.engine, Reason::Navigate).unwrap()), 20, "no page past the oldest");
+        assert_eq!(
+            first(&w.read(&pg.engine, Reason::Navigate).unwrap()),
+            20,
+            "no page past the oldest"
+        );
         w.newer();
         w.newer();
         assert_eq!(first(&w.read(&pg.engine, Reason::Navigate).unwrap()), 120);
@@ -374,7 +480,10 @@ mod tests {
         w.more_pending();
         let shown = w.read(&pg.engine, Reason::Navigate).unwrap();
         let g = &shown.view.as_ref().unwrap().groups[0];
-        assert_eq!((g.pending.len(), g.pending[0].id.ms, shown.pending_paged), (10, 51, true));
+        assert_eq!(
+            (g.pending.len(), g.pending[0].id.ms, shown.pending_paged),
+            (10, 51, true)
+        );
         w.fewer_pending();
         let shown = w.read(&pg.engine, Reason::Navigate).unwrap();
         assert_eq!(shown.view.as_ref().unwrap().groups[0].pending[0].id.ms, 1);
@@ -382,13 +491,40 @@ mod tests {
 
     #[test]
     fn streams_ids_read_as_utc_times_and_clicks_type_commands() {
-        assert_eq!(id_time(StreamId { ms: 0, seq: 0 }), "1970-01-01 00:00:00.000");
-        assert_eq!(id_time(StreamId { ms: 1_700_000_000_123, seq: 4 }), "2023-11-14 22:13:20.123");
-        assert_eq!(id_time(StreamId { ms: 951_782_400_000, seq: 0 }), "2000-02-29 00:00:00.000");
-        assert_eq!(id_time(StreamId { ms: 4_102_444_799_999, seq: 0 }), "2099-12-31 23:59:59.999");
+        assert_eq!(
+            id_time(StreamId { ms: 0, seq: 0 }),
+            "1970-01-01 00:00:00.000"
+        );
+        assert_eq!(
+            id_time(StreamId {
+                ms: 1_700_000_000_123,
+                seq: 4
+            }),
+            "2023-11-14 22:13:20.123"
+        );
+        assert_eq!(
+            id_time(StreamId {
+                ms: 951_782_400_000,
+                seq: 0
+            }),
+            "2000-02-29 00:00:00.000"
+        );
+        assert_eq!(
+            id_time(StreamId {
+                ms: 4_102_444_799_999,
+                seq: 0
+            }),
+            "2099-12-31 23:59:59.999"
+        );
         let id = StreamId { ms: 5, seq: 1 };
-        assert_eq!(claim_command(b"X:requests{ot11}", b"managers", b"supervisor", id), "XCLAIM X:requests{ot11} managers supervisor 0 5-1");
-        assert_eq!(ack_command(b"my stream", b"g", id), "XACK \"my stream\" g 5-1");
+        assert_eq!(
+            claim_command(b"X:requests{ot11}", b"managers", b"supervisor", id),
+            "XCLAIM X:requests{ot11} managers supervisor 0 5-1"
+        );
+        assert_eq!(
+            ack_command(b"my stream", b"g", id),
+            "XACK \"my stream\" g 5-1"
+        );
         assert_eq!(format_ms(850), "850 ms");
         assert_eq!(format_ms(12_345), "12.3 s");
         assert_eq!(format_ms(240_000), "4 min");

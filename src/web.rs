@@ -65,11 +65,15 @@ pub fn has_selection() -> bool {
 /// Whether the focused element takes typing itself (another input, a text area...), or,
 /// for the space bar, is a button that it would press.
 pub fn focus_in_editable(space: bool) -> bool {
-    let Some(el) = document().and_then(|d| d.active_element()) else { return false };
+    let Some(el) = document().and_then(|d| d.active_element()) else {
+        return false;
+    };
     match el.tag_name().to_ascii_uppercase().as_str() {
         "INPUT" | "TEXTAREA" | "SELECT" => true,
         "BUTTON" => space,
-        _ => el.get_attribute("contenteditable").is_some_and(|v| v != "false"),
+        _ => el
+            .get_attribute("contenteditable")
+            .is_some_and(|v| v != "false"),
     }
 }
 
@@ -82,13 +86,19 @@ pub fn remove_boot_message() {
 
 /// Milliseconds since navigation start (`performance.now()`), 0 where unavailable.
 pub fn now_ms() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
 }
 
 /// Marks the page interactive: `data-ready-ms` on <html> holds the time since
 /// navigation start, read by the end-to-end timing probe.
 pub fn mark_ready() {
-    let now = web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0);
+    let now = web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or(0.0);
     if let Some(root) = document().and_then(|d| d.document_element()) {
         let _ = root.set_attribute("data-ready-ms", &format!("{now:.0}"));
     }
@@ -106,7 +116,9 @@ pub fn install_panic_hook() {
 /// Shows the crash banner and disables the console input (the app no longer runs).
 pub fn show_crash(message: &str) {
     let Some(doc) = document() else { return };
-    let Ok(el) = doc.create_element("div") else { return };
+    let Ok(el) = doc.create_element("div") else {
+        return;
+    };
     el.set_class_name("crash");
     let _ = el.set_attribute("role", "alert");
     el.set_text_content(Some(&format!(
@@ -134,7 +146,11 @@ mod tests {
         assert_eq!(utf16_to_byte("abc", 99), 3);
         assert_eq!(utf16_to_byte("é😀x", 1), 2, "é is one unit, two bytes");
         assert_eq!(utf16_to_byte("é😀x", 3), 6, "😀 is two units, four bytes");
-        assert_eq!(utf16_to_byte("é😀x", 2), 6, "inside a surrogate pair: the next boundary");
+        assert_eq!(
+            utf16_to_byte("é😀x", 2),
+            6,
+            "inside a surrogate pair: the next boundary"
+        );
         assert_eq!(utf16_to_byte("", 5), 0);
     }
 }

@@ -1,10 +1,5 @@
-//! Read-only views of the dataset for observers (the page's visualisation pane).
-//!
-//! A view is built straight from a type's own structures: no command runs, so nothing is
-//! counted in the stats, no key's access time or LRU/LFU clock moves, no key expires
-//! and no keyspace event is reported. A key whose TTL has passed reads as missing, as
-//! Redis would report it. Views are paged so the cost of one read is bounded by the
-//! page size, never by the size of the value.
+//! The stream view: entries newest first, consumer groups, consumers and pending entries,
+//! one page at a time.
 
 use crate::engine::Engine;
 use crate::types::stream::{Group, StreamId, StreamValue, ENTRIES_READ_INVALID};
@@ -23,7 +18,11 @@ pub struct StreamPage {
 
 impl Default for StreamPage {
     fn default() -> Self {
-        StreamPage { before: None, pending_from: None, size: 50 }
+        StreamPage {
+            before: None,
+            pending_from: None,
+            size: 50,
+        }
     }
 }
 
@@ -95,7 +94,9 @@ impl Engine {
         if matches!(entry.expire_at, Some(t) if t <= now) {
             return None;
         }
-        let Value::Stream(s) = &entry.value else { return None };
+        let Value::Stream(s) = &entry.value else {
+            return None;
+        };
         Some(build(s, page, now))
     }
 }
@@ -114,23 +115,49 @@ fn build(s: &StreamValue, page: StreamPage, now: i64) -> StreamView {
                 has_older = true;
                 break;
             }
-            entries.push(EntryRow { id, fields: fields.map(|(f, v)| (f.to_vec(), v.to_vec())).collect() });
+            entries.push(EntryRow {
+                id,
+                fields: fields.map(|(f, v)| (f.to_vec(), v.to_vec())).collect(),
+            });
         }
     }
     let has_newer = match page.before {
         Some(before) => s.range(before, StreamId::MAX, false).next().is_some(),
         None => false,
     };
-    let groups = s.groups.iter().map(|(name, g)| group_row(s, name, g, page, size, now)).collect();
-    StreamView { length: s.len(), last_generated_id: s.last_id, entries_added: s.entries_added, entries, has_older, has_newer, groups }
+    let groups = s
+        .groups
+        .iter()
+        .map(|(name, g)| group_row(s, name, g, page, size, now))
+        .collect();
+    StreamView {
+        length: s.len(),
+        last_generated_id: s.last_id,
+        entries_added: s.entries_added,
+        entries,
+        has_older,
+        has_newer,
+        groups,
+    }
 }
 
-fn group_row(s: &StreamValue, name: &[u8], g: &Group, page: StreamPage, size: usize, now: i64) -> GroupRow {
+fn group_row(
+    s: &StreamValue,
+    name: &[u8],
+    g: &Group,
+    page: StreamPage,
+    size: usize,
+    now: i64,
+) -> GroupRow {
     let consumers = g
         .consumers
         .iter()
         .take(size)
-        .map(|(cname, c)| ConsumerRow { name: cname.to_vec(), pending: c.pel.len(), idle_ms: now.wrapping_sub(c.seen_time).max(0) })
+        .map(|(cname, c)| ConsumerRow {
+            name: cname.to_vec(),
+            pending: c.pel.len(),
+            idle_ms: now.wrapping_sub(c.seen_time).max(0),
+        })
         .collect();
     let from = page.pending_from.unwrap_or(StreamId::MIN);
     let mut pel = g.pel.range(from..);
@@ -165,7 +192,9 @@ mod tests {
     use crate::reply::Reply;
 
     fn argv(s: &str) -> Vec<Vec<u8>> {
-        s.split_whitespace().map(|w| w.as_bytes().to_vec()).collect()
+        s.split_whitespace()
+            .map(|w| w.as_bytes().to_vec())
+            .collect()
     }
 
     fn setup() -> (Engine, ManualClock, ClientId) {
@@ -184,7 +213,11 @@ mod tests {
     /// The value of `name` in a map reply.
     fn field<'a>(map: &'a Reply, name: &str) -> &'a Reply {
         match map {
-            Reply::Map(items) => items.iter().find(|(k, _)| *k == Reply::bulk_str(name)).map(|(_, v)| v).unwrap_or(&Reply::Nil),
+            Reply::Map(items) => items
+                .iter()
+                .find(|(k, _)| *k == Reply::bulk_str(name))
+                .map(|(_, v)| v)
+                .unwrap_or(&Reply::Nil),
             _ => &Reply::Nil,
         }
     }
@@ -207,11 +240,26 @@ mod tests {
     /// The view with a page large enough for everything matches XINFO STREAM FULL and
     /// XPENDING for the same state.
     fn assert_matches_redis(e: &mut Engine, c: ClientId, key: &str) {
-        let view = e.stream_view(0, key.as_bytes(), StreamPage { size: 1000, ..StreamPage::default() }).expect("a stream");
+        let view = e
+            .stream_view(
+                0,
+                key.as_bytes(),
+                StreamPage {
+                    size: 1000,
+                    ..StreamPage::default()
+                },
+            )
+            .expect("a stream");
         let full = run(e, c, &format!("XINFO STREAM {key} FULL COUNT 0"));
         assert_eq!(field(&full, "length"), &Reply::Integer(view.length as i64));
-        assert_eq!(field(&full, "last-generated-id"), &id_reply(view.last_generated_id));
-        assert_eq!(field(&full, "entries-added"), &Reply::Integer(view.entries_added as i64));
+        assert_eq!(
+            field(&full, "last-generated-id"),
+            &id_reply(view.last_generated_id)
+        );
+        assert_eq!(
+            field(&full, "entries-added"),
+            &Reply::Integer(view.entries_added as i64)
+        );
         // XINFO lists entries oldest first; the view newest first.
         let mut expected: Vec<Reply> = items(field(&full, "entries")).to_vec();
         expected.reverse();
@@ -219,7 +267,11 @@ mod tests {
             .entries
             .iter()
             .map(|r| {
-                let flat = r.fields.iter().flat_map(|(f, v)| [Reply::bulk(f), Reply::bulk(v)]).collect();
+                let flat = r
+                    .fields
+                    .iter()
+                    .flat_map(|(f, v)| [Reply::bulk(f), Reply::bulk(v)])
+                    .collect();
                 Reply::Array(vec![id_reply(r.id), Reply::Array(flat)])
             })
             .collect();
@@ -230,16 +282,28 @@ mod tests {
         for (g, row) in groups.iter().zip(&view.groups) {
             let name = String::from_utf8_lossy(&row.name).into_owned();
             assert_eq!(field(g, "name"), &Reply::bulk(&row.name));
-            assert_eq!(field(g, "last-delivered-id"), &id_reply(row.last_delivered_id));
+            assert_eq!(
+                field(g, "last-delivered-id"),
+                &id_reply(row.last_delivered_id)
+            );
             assert_eq!(field(g, "entries-read"), &opt_int(row.entries_read));
             assert_eq!(field(g, "lag"), &opt_int(row.lag));
-            assert_eq!(field(g, "pel-count"), &Reply::Integer(row.pending_count as i64));
+            assert_eq!(
+                field(g, "pel-count"),
+                &Reply::Integer(row.pending_count as i64)
+            );
             let consumers = items(field(g, "consumers"));
             assert_eq!(consumers.len(), row.consumers.len());
             for (c_reply, c_row) in consumers.iter().zip(&row.consumers) {
                 assert_eq!(field(c_reply, "name"), &Reply::bulk(&c_row.name));
-                assert_eq!(field(c_reply, "pel-count"), &Reply::Integer(c_row.pending as i64));
-                assert_eq!(field(c_reply, "seen-time"), &Reply::Integer(now - c_row.idle_ms));
+                assert_eq!(
+                    field(c_reply, "pel-count"),
+                    &Reply::Integer(c_row.pending as i64)
+                );
+                assert_eq!(
+                    field(c_reply, "seen-time"),
+                    &Reply::Integer(now - c_row.idle_ms)
+                );
             }
             let xpending = run(e, c, &format!("XPENDING {key} {name} - + 1000"));
             let got: Vec<Reply> = row
@@ -268,15 +332,26 @@ mod tests {
             clock.advance_ms(7);
         }
         assert_matches_redis(&mut e, c, "s");
-        run(&mut e, c, "XREADGROUP GROUP managers alice COUNT 2 STREAMS s >");
+        run(
+            &mut e,
+            c,
+            "XREADGROUP GROUP managers alice COUNT 2 STREAMS s >",
+        );
         clock.advance_ms(100);
-        run(&mut e, c, "XREADGROUP GROUP managers bob COUNT 2 STREAMS s >");
+        run(
+            &mut e,
+            c,
+            "XREADGROUP GROUP managers bob COUNT 2 STREAMS s >",
+        );
         run(&mut e, c, "XGROUP CREATE s audit 0");
         clock.advance_ms(50);
         assert_matches_redis(&mut e, c, "s");
         let v = e.stream_view(0, b"s", StreamPage::default()).unwrap();
         let g = &v.groups[1];
-        assert_eq!((g.name.as_slice(), g.pending_count, g.lag), (&b"managers"[..], 4, Some(1)));
+        assert_eq!(
+            (g.name.as_slice(), g.pending_count, g.lag),
+            (&b"managers"[..], 4, Some(1))
+        );
         assert_eq!(g.pending[0].consumer, b"alice");
         assert_eq!(g.pending[0].idle_ms, 150);
         assert_eq!(g.pending[2].idle_ms, 50);
@@ -284,7 +359,12 @@ mod tests {
         let first = g.pending[0].id;
         run(&mut e, c, &format!("XACK s managers {first}"));
         assert_matches_redis(&mut e, c, "s");
-        let second = e.stream_view(0, b"s", StreamPage::default()).unwrap().groups[1].pending[0].id;
+        let second = e
+            .stream_view(0, b"s", StreamPage::default())
+            .unwrap()
+            .groups[1]
+            .pending[0]
+            .id;
         run(&mut e, c, &format!("XCLAIM s managers carol 0 {second}"));
         clock.advance_ms(10);
         assert_matches_redis(&mut e, c, "s");
@@ -304,17 +384,56 @@ mod tests {
             run(&mut e, c, &format!("XADD s {i}-0 n {i}"));
         }
         let ids = |v: &StreamView| v.entries.iter().map(|r| r.id.ms).collect::<Vec<_>>();
-        let page = StreamPage { size: 3, ..StreamPage::default() };
+        let page = StreamPage {
+            size: 3,
+            ..StreamPage::default()
+        };
         let v = e.stream_view(0, b"s", page).unwrap();
-        assert_eq!((ids(&v), v.has_older, v.has_newer), (vec![7, 6, 5], true, false));
-        let v = e.stream_view(0, b"s", StreamPage { before: Some(StreamId { ms: 5, seq: 0 }), ..page }).unwrap();
-        assert_eq!((ids(&v), v.has_older, v.has_newer), (vec![4, 3, 2], true, true));
-        let v = e.stream_view(0, b"s", StreamPage { before: Some(StreamId { ms: 2, seq: 0 }), ..page }).unwrap();
+        assert_eq!(
+            (ids(&v), v.has_older, v.has_newer),
+            (vec![7, 6, 5], true, false)
+        );
+        let v = e
+            .stream_view(
+                0,
+                b"s",
+                StreamPage {
+                    before: Some(StreamId { ms: 5, seq: 0 }),
+                    ..page
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            (ids(&v), v.has_older, v.has_newer),
+            (vec![4, 3, 2], true, true)
+        );
+        let v = e
+            .stream_view(
+                0,
+                b"s",
+                StreamPage {
+                    before: Some(StreamId { ms: 2, seq: 0 }),
+                    ..page
+                },
+            )
+            .unwrap();
         assert_eq!((ids(&v), v.has_older, v.has_newer), (vec![1], false, true));
-        let v = e.stream_view(0, b"s", StreamPage { before: Some(StreamId::MIN), ..page }).unwrap();
+        let v = e
+            .stream_view(
+                0,
+                b"s",
+                StreamPage {
+                    before: Some(StreamId::MIN),
+                    ..page
+                },
+            )
+            .unwrap();
         assert!(v.entries.is_empty() && !v.has_older);
         assert_eq!(v.entries.len(), 0);
-        assert_eq!(e.stream_view(0, b"s", page).unwrap().entries[0].fields, vec![(b"n".to_vec(), b"7".to_vec())]);
+        assert_eq!(
+            e.stream_view(0, b"s", page).unwrap().entries[0].fields,
+            vec![(b"n".to_vec(), b"7".to_vec())]
+        );
     }
 
     #[test]
@@ -325,12 +444,30 @@ mod tests {
             run(&mut e, c, &format!("XADD s {i}-0 n {i}"));
         }
         run(&mut e, c, "XREADGROUP GROUP g w STREAMS s >");
-        let page = StreamPage { size: 2, ..StreamPage::default() };
+        let page = StreamPage {
+            size: 2,
+            ..StreamPage::default()
+        };
         let v = e.stream_view(0, b"s", page).unwrap();
         let g = &v.groups[0];
-        assert_eq!((g.pending.len(), g.pending_count, g.more_pending), (2, 5, true));
-        let v = e.stream_view(0, b"s", StreamPage { pending_from: Some(StreamId { ms: 5, seq: 0 }), ..page }).unwrap();
-        assert_eq!((v.groups[0].pending.len(), v.groups[0].more_pending), (1, false));
+        assert_eq!(
+            (g.pending.len(), g.pending_count, g.more_pending),
+            (2, 5, true)
+        );
+        let v = e
+            .stream_view(
+                0,
+                b"s",
+                StreamPage {
+                    pending_from: Some(StreamId { ms: 5, seq: 0 }),
+                    ..page
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            (v.groups[0].pending.len(), v.groups[0].more_pending),
+            (1, false)
+        );
     }
 
     #[test]
@@ -347,19 +484,31 @@ mod tests {
         assert!(e.take_events().is_empty(), "no keyspace event");
         let info_after = run(&mut e, c, "INFO stats");
         let idle_after = run(&mut e, c, "OBJECT IDLETIME s");
-        assert_eq!((idle_before, idle_after), (Reply::Integer(0), Reply::Integer(5)), "the access time did not move");
+        assert_eq!(
+            (idle_before, idle_after),
+            (Reply::Integer(0), Reply::Integer(5)),
+            "the access time did not move"
+        );
         let hits = |r: &Reply| match r {
-            Reply::Verbatim(_, b) | Reply::Bulk(b) => {
-                String::from_utf8_lossy(b).lines().filter(|l| l.starts_with("keyspace_")).map(str::to_string).collect::<Vec<_>>()
-            }
+            Reply::Verbatim(_, b) | Reply::Bulk(b) => String::from_utf8_lossy(b)
+                .lines()
+                .filter(|l| l.starts_with("keyspace_"))
+                .map(str::to_string)
+                .collect::<Vec<_>>(),
             _ => Vec::new(),
         };
         assert_eq!(hits(&info_before), hits(&info_after));
-        assert!(e.stream_view(0, b"str", StreamPage::default()).is_none(), "not a stream");
+        assert!(
+            e.stream_view(0, b"str", StreamPage::default()).is_none(),
+            "not a stream"
+        );
         assert!(e.stream_view(0, b"nosuch", StreamPage::default()).is_none());
         assert!(e.stream_view(99, b"s", StreamPage::default()).is_none());
         run(&mut e, c, "PEXPIRE s 10");
         clock.advance_ms(11);
-        assert!(e.stream_view(0, b"s", StreamPage::default()).is_none(), "expired reads as missing");
+        assert!(
+            e.stream_view(0, b"s", StreamPage::default()).is_none(),
+            "expired reads as missing"
+        );
     }
 }

@@ -1,0 +1,8 @@
+//! The Leptos components, one pane per module. They stay thin: they read what `AppCtx`
+//! holds and forward keys and clicks to it; the logic lives in plain, natively tested
+//! modules (`console`, `keys`, `streams`).
+
+pub mod console_pane;
+pub mod key_pane;
+pub mod stream_pane;
+pub mod visual;
