@@ -17,6 +17,7 @@ use crate::keys::{self, Listing, Watch};
 use crate::playground::{PageClock, Playground};
 use crate::streams::{Reason, Shown, StreamWatch};
 use crate::ui::console_pane::ConsolePane;
+use crate::ui::layout::{self, Splitter, ThemeToggle};
 use crate::ui::visual::VisualPane;
 use crate::web;
 use redis_emulator::notify::Event;
@@ -281,6 +282,31 @@ impl AppCtx {
         self.focus_input();
     }
 
+    /// The entries table scrolled or resized: reads the rows in view if they changed.
+    pub(crate) fn stream_scrolled(&self, scroll_top: f64, viewport_px: f64) {
+        if self
+            .state
+            .try_update_value(|s| s.streams.set_scroll(scroll_top, viewport_px))
+            == Some(true)
+        {
+            self.refresh(Reason::Navigate, 0);
+        }
+    }
+
+    /// The position (newest first) of the newest entry at or before `id` in the open
+    /// stream.
+    pub(crate) fn stream_position(
+        &self,
+        id: redis_emulator::types::stream::StreamId,
+    ) -> Option<u64> {
+        let (db, key) = self
+            .stream
+            .with_untracked(|s| s.as_ref().map(|s| (s.db, s.key.clone())))?;
+        self.state
+            .try_with_value(|s| s.pg.engine.stream_position(db, &key, id))
+            .flatten()
+    }
+
     /// Turns a page of the open stream.
     pub(crate) fn stream_nav(&self, f: impl FnOnce(&mut StreamWatch)) {
         self.state.update_value(|s| f(&mut s.streams));
@@ -298,6 +324,10 @@ impl AppCtx {
     pub(crate) fn refresh_keys(&self, expired_now: usize) {
         let pattern = self.filter.get_untracked();
         let fresh = self.state.try_update_value(|s| {
+            // Hidden behind an open stream, the list is not read (close_stream reads it).
+            if s.streams.is_open() {
+                return None;
+            }
             let dirty = s.pg.engine.dirty_count();
             let db = s.pg.db_of(s.console().client());
             if !s.watch.needs_refresh(dirty, db, &pattern, expired_now) {
@@ -356,7 +386,7 @@ fn pump(ctx: AppCtx) {
     }
     PUMPING.with(|p| p.set(running));
     if running {
-        set_timeout(move || pump(ctx), Duration::ZERO);
+        web::next_task(move || pump(ctx));
     }
 }
 
@@ -399,6 +429,10 @@ pub fn App() -> impl IntoView {
     provide_context(ctx);
     ctx.refresh_keys(0);
     let stream_open = Memo::new(move |_| ctx.stream.with(Option::is_some));
+    let visual_width = RwSignal::new(layout::saved_visual_width());
+    let panes = NodeRef::<html::Main>::new();
+    let theme = RwSignal::new(layout::initial_theme());
+    web::apply_theme(theme.get_untracked());
 
     // Redis expires keys in the background; the page does it once a second, which also
     // makes TTLs on screen count down.
@@ -437,9 +471,17 @@ pub fn App() -> impl IntoView {
                     <h1>"Redis Playground"</h1>
                 </div>
                 <p class="subtitle">"Try Redis commands right here: a Redis 7 server runs inside this page, no install, no network."</p>
+                <ThemeToggle theme=theme/>
             </header>
-            <main class="panes" class:wide=move || stream_open.get()>
+            <main
+                class="panes"
+                class:wide=move || stream_open.get()
+                class:sized=move || visual_width.get().is_some()
+                node_ref=panes
+                style:--visual-width=move || visual_width.get().map(|w| format!("{w}px"))
+            >
                 <ConsolePane/>
+                <Splitter width=visual_width panes=panes/>
                 <VisualPane/>
             </main>
             <footer class="bottom">

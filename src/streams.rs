@@ -12,22 +12,43 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use redis_emulator::notify::Event;
-use redis_emulator::observe::{GroupRow, StreamPage, StreamView};
+use redis_emulator::observe::{EntryRow, GroupRow, StreamPage, StreamView};
 use redis_emulator::types::stream::StreamId;
 use redis_emulator::Engine;
 
 use crate::keys::display_key;
 
-/// Rows per page (entries, consumers and pending entries of each group).
-pub const PAGE_SIZE: usize = 50;
+/// Rows per page of each group's consumers and pending entries: enough to follow a
+/// tutorial, few enough that three groups keep the page's DOM small.
+pub const PAGE_SIZE: usize = 20;
+
+/// Height of one row of the entries table, in CSS pixels: every row has it (fields
+/// that do not fit are cut with an ellipsis), which is what lets the table show only
+/// the rows in view and still scroll through a stream of any length.
+pub const ROW_PX: f64 = 28.0;
+
+/// Rows read and drawn above and below the visible ones, so a small scroll shows rows
+/// that are already there.
+pub const OVERSCAN: u64 = 8;
+
+/// The tallest the scrolled content is made. Browsers cap an element's height (about
+/// 33 million pixels in Chromium); a longer stream maps the scroll range onto its
+/// positions proportionally instead of one row per 28 pixels.
+pub const MAX_SCROLL_PX: f64 = 8_000_000.0;
 
 /// The open stream and the page shown.
 #[derive(Clone, Debug, Default)]
 pub struct StreamWatch {
     /// (database, key) of the open stream.
     open: Option<(usize, Vec<u8>)>,
-    /// Cursors of the newer entry pages, the current one last (None = the newest page).
-    entry_pages: Vec<Option<StreamId>>,
+    /// The window of entries read: the position of its first row (newest first) and
+    /// how many rows (`Window`).
+    entries_from: u64,
+    entries_count: usize,
+    /// Where the entries table is scrolled and how tall it is, in pixels: the window
+    /// follows from them and the stream's length (`Window::at`).
+    scroll_top: f64,
+    viewport_px: f64,
     /// Cursors of the earlier pending pages, the current one last.
     pending_pages: Vec<Option<StreamId>>,
     /// The dirty counter at the last read.
@@ -57,9 +78,10 @@ pub struct Shown {
     /// None when the key no longer exists or is no longer a stream.
     pub view: Option<StreamView>,
     pub changes: Changes,
-    /// The page of entries is not the newest, or of pending entries not the first.
-    pub entries_paged: bool,
+    /// The page of pending entries is not the first.
     pub pending_paged: bool,
+    /// Rows the window moved down (or up, negative) to keep showing the same entries.
+    pub shifted: i64,
 }
 
 impl StreamWatch {
@@ -67,7 +89,8 @@ impl StreamWatch {
     pub fn open(&mut self, db: usize, key: &[u8]) {
         *self = StreamWatch {
             open: Some((db, key.to_vec())),
-            entry_pages: vec![None],
+            entries_count: 40,
+            viewport_px: 400.0,
             pending_pages: vec![None],
             ..StreamWatch::default()
         };
@@ -83,29 +106,29 @@ impl StreamWatch {
 
     fn page(&self) -> StreamPage {
         StreamPage {
-            before: self.entry_pages.last().copied().flatten(),
+            entries_from: self.entries_from,
+            entries: self.entries_count,
             pending_from: self.pending_pages.last().copied().flatten(),
             size: PAGE_SIZE,
         }
     }
 
-    /// Moves to the next older page of entries (after the last entry shown).
-    pub fn older(&mut self) {
-        if let Some(last) = self
-            .last
-            .as_ref()
-            .filter(|v| v.has_older)
-            .and_then(|v| v.entries.last())
-        {
-            self.entry_pages.push(Some(last.id));
-        }
+    /// The table was scrolled to `scroll_top` or resized to `viewport_px`: true if
+    /// that shows other rows, so the view must be read again.
+    pub fn set_scroll(&mut self, scroll_top: f64, viewport_px: f64) -> bool {
+        self.scroll_top = scroll_top;
+        self.viewport_px = viewport_px;
+        let length = self.last.as_ref().map_or(0, |v| v.length);
+        self.fit_window(length)
     }
 
-    /// Moves back to the newer page.
-    pub fn newer(&mut self) {
-        if self.entry_pages.len() > 1 {
-            self.entry_pages.pop();
-        }
+    /// Sets the window for a stream of `length` entries; true if it changed.
+    fn fit_window(&mut self, length: u64) -> bool {
+        let window = Window::at(self.scroll_top, self.viewport_px, length);
+        let changed = (self.entries_from, self.entries_count) != (window.from, window.count);
+        self.entries_from = window.from;
+        self.entries_count = window.count;
+        changed
     }
 
     /// The next page of every group's pending entries (after the last one shown).
@@ -153,7 +176,33 @@ impl StreamWatch {
     /// Reads the open stream's page; None if no stream is open.
     pub fn read(&mut self, engine: &Engine, reason: Reason) -> Option<Shown> {
         let (db, key) = self.open.clone()?;
-        let view = engine.stream_view(db, &key, self.page());
+        let mut view = engine.stream_view(db, &key, self.page());
+        // Scrolled into the stream, the rows on screen stay on screen when entries are
+        // added or deleted above them: the window follows its first entry's new
+        // position, and the pane scrolls by as many rows (`Shown::shifted`).
+        let mut shifted = 0;
+        let natural = |v: &StreamView| v.length as f64 * ROW_PX <= MAX_SCROLL_PX;
+        if reason == Reason::Command && self.entries_from > 0 && view.as_ref().is_some_and(natural)
+        {
+            let anchor = self
+                .last
+                .as_ref()
+                .and_then(|v| v.entries.first())
+                .map(|e| e.id);
+            if let Some(now_at) = anchor.and_then(|id| engine.stream_position(db, &key, id)) {
+                if now_at != self.entries_from {
+                    shifted = now_at as i64 - self.entries_from as i64;
+                    self.scroll_top = (self.scroll_top + shifted as f64 * ROW_PX).max(0.0);
+                }
+            }
+        }
+        // The window follows the length too: a stream that grew fills a table that
+        // was short, one that shrank under the window shows its end.
+        if let Some(length) = view.as_ref().map(|v| v.length) {
+            if self.fit_window(length) {
+                view = engine.stream_view(db, &key, self.page());
+            }
+        }
         // A tick keeps the last command's highlights (rows keep their look until the
         // next change); opening or paging starts without any.
         let changes = match (&self.last, &view, reason) {
@@ -169,8 +218,8 @@ impl StreamWatch {
             key,
             view,
             changes,
-            entries_paged: self.entry_pages.len() > 1,
             pending_paged: self.pending_pages.len() > 1,
+            shifted,
         })
     }
 }
@@ -182,6 +231,10 @@ pub struct Changes {
     pub new_entries: BTreeSet<StreamId>,
     /// (group, id) of pending entries delivered or claimed since the previous read.
     pub moved_pending: BTreeSet<(Vec<u8>, StreamId)>,
+    /// Entries of the previous window that left the stream: shown once more, struck
+    /// through, in their place. True when trimmed (older than the new first entry),
+    /// false when deleted from the middle.
+    pub gone: Vec<(EntryRow, bool)>,
     /// One sentence per change, for the live region.
     pub said: Vec<String>,
 }
@@ -200,10 +253,16 @@ impl Changes {
         let added = new.entries_added.saturating_sub(old.entries_added);
         let removed = (old.length + added).saturating_sub(new.length);
         if removed > 0 {
+            let oldest = if new.length > 0 && new.first_id != old.first_id {
+                format!(" The oldest is now {}.", new.first_id)
+            } else {
+                String::new()
+            };
             c.said.push(format!(
-                "{removed} entr{} trimmed or deleted.",
+                "{removed} entr{} trimmed or deleted.{oldest}",
                 if removed == 1 { "y" } else { "ies" }
             ));
+            c.gone = gone_entries(old, new);
         }
         let old_groups: BTreeMap<&[u8], &GroupRow> =
             old.groups.iter().map(|g| (g.name.as_slice(), g)).collect();
@@ -261,6 +320,189 @@ impl Changes {
         }
         c
     }
+}
+
+/// Entries of `old`'s window that are no longer in the stream. An entry that is merely
+/// not in the new window (new entries pushed it down) is not gone: only IDs inside the
+/// new window's span, or older than the new first entry, are known to be gone.
+fn gone_entries(old: &StreamView, new: &StreamView) -> Vec<(EntryRow, bool)> {
+    let present: BTreeSet<StreamId> = new.entries.iter().map(|e| e.id).collect();
+    let newest = new.entries.first().map(|e| e.id);
+    let oldest = new.entries.last().map(|e| e.id);
+    let window_reaches_end = new.entries_from + new.entries.len() as u64 >= new.length;
+    old.entries
+        .iter()
+        .filter(|e| !present.contains(&e.id))
+        .filter_map(|e| {
+            let trimmed = new.length == 0 || e.id < new.first_id;
+            let inside = match (newest, oldest) {
+                (Some(hi), Some(lo)) => e.id <= hi && (e.id >= lo || window_reaches_end),
+                _ => false,
+            };
+            (trimmed || inside).then(|| (e.clone(), trimmed))
+        })
+        .collect()
+}
+
+/// Which rows of the entries table to draw for a scroll position: the first row's
+/// position (newest first) and how many, where they start, and the height of the
+/// whole scrolled content. Plain numbers, so it is tested natively.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Window {
+    pub from: u64,
+    pub count: usize,
+    /// Offset of the first drawn row from the top of the content, in pixels.
+    pub top_px: f64,
+    pub total_px: f64,
+}
+
+impl Window {
+    /// The rows to draw when the table of `length` entries, `viewport_px` tall, is
+    /// scrolled to `scroll_top`.
+    pub fn at(scroll_top: f64, viewport_px: f64, length: u64) -> Window {
+        let viewport = viewport_px.max(ROW_PX);
+        let visible = (viewport / ROW_PX).ceil() as u64 + 1;
+        let natural = length as f64 * ROW_PX;
+        let total_px = natural.min(MAX_SCROLL_PX);
+        let scroll = scroll_top.clamp(0.0, (total_px - viewport).max(0.0));
+        // The (fractional) position of the row at the top of the viewport, and where
+        // that row's top edge is drawn.
+        let (row, row_top) = if natural <= MAX_SCROLL_PX {
+            (scroll / ROW_PX, (scroll / ROW_PX).floor() * ROW_PX)
+        } else {
+            let span = (total_px - viewport).max(1.0);
+            let row = scroll / span * length.saturating_sub(visible) as f64;
+            (row, scroll - row.fract() * ROW_PX)
+        };
+        let first = (row.floor() as u64).min(length.saturating_sub(1));
+        let from = first.saturating_sub(OVERSCAN);
+        let count = (visible + 2 * OVERSCAN).min(length - from.min(length)) as usize;
+        let top_px = (row_top - (first - from) as f64 * ROW_PX).max(0.0);
+        Window {
+            from,
+            count,
+            top_px,
+            total_px,
+        }
+    }
+
+    /// The scroll position that puts the entry at `position` (newest first) at the top.
+    pub fn scroll_to(position: u64, viewport_px: f64, length: u64) -> f64 {
+        let viewport = viewport_px.max(ROW_PX);
+        let natural = length as f64 * ROW_PX;
+        if natural <= MAX_SCROLL_PX {
+            return position as f64 * ROW_PX;
+        }
+        let visible = (viewport / ROW_PX).ceil() as u64 + 1;
+        let rows = length.saturating_sub(visible).max(1) as f64;
+        // Half a pixel more, so rounding never lands on the row above.
+        position as f64 / rows * (MAX_SCROLL_PX - viewport) + 0.5
+    }
+}
+
+/// Reads what the learner typed in "jump to": an entry ID (`1700000000000-3`), a
+/// millisecond time (`1700000000000`), or a UTC date and time (`2023-11-14 22:13`,
+/// `2023-11-14T22:13:20.5`, `2023-11-14`). A time stands for the newest entry at or
+/// before its last millisecond.
+pub fn parse_jump(text: &str) -> Result<StreamId, String> {
+    let text = text.trim();
+    let err = || {
+        format!("\"{text}\" is neither an entry ID (1700000000000-0), milliseconds, nor a UTC time (2023-11-14 22:13:20).")
+    };
+    if text.is_empty() {
+        return Err("Type an entry ID or a time to jump to.".to_string());
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        let ms = text.parse().map_err(|_| err())?;
+        return Ok(StreamId { ms, seq: u64::MAX });
+    }
+    if let Some((ms, seq)) = text.split_once('-') {
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if digits(ms) && digits(seq) {
+            let ms = ms.parse().map_err(|_| err())?;
+            let seq = seq.parse().map_err(|_| err())?;
+            return Ok(StreamId { ms, seq });
+        }
+    }
+    let ms = parse_utc(text).ok_or_else(err)?;
+    Ok(StreamId { ms, seq: u64::MAX })
+}
+
+/// `YYYY-MM-DD[( |T)HH:MM[:SS[.fff]]][Z]` as UTC milliseconds, to the end of the
+/// precision given (`22:13` means up to 22:13:59.999).
+fn parse_utc(text: &str) -> Option<u64> {
+    let text = text.strip_suffix('Z').unwrap_or(text);
+    let (date, time) = match text.split_once([' ', 'T']) {
+        Some((d, t)) => (d, Some(t.trim())),
+        None => (text, None),
+    };
+    let mut d = date.split('-');
+    let y: i64 = d.next()?.parse().ok()?;
+    let m: u32 = d.next()?.parse().ok()?;
+    let day: u32 = d.next()?.parse().ok()?;
+    if d.next().is_some()
+        || !(1970..=9999).contains(&y)
+        || !(1..=12).contains(&m)
+        || !(1..=31).contains(&day)
+    {
+        return None;
+    }
+    let days = days_from_civil(y, m, day);
+    if civil_date(days) != (y, m, day) {
+        return None; // 2023-02-30
+    }
+    // Milliseconds into the day, and the width of the precision given.
+    let (into_day, width) = match time {
+        None => (0, 86_400_000),
+        Some(t) => {
+            let (hms, frac) = match t.split_once('.') {
+                Some((hms, f)) => (hms, Some(f)),
+                None => (t, None),
+            };
+            let parts: Vec<&str> = hms.split(':').collect();
+            let num = |s: &str, max: u64| {
+                (!s.is_empty() && s.len() <= 2)
+                    .then(|| s.parse::<u64>().ok())
+                    .flatten()
+                    .filter(|&n| n <= max)
+            };
+            let h = num(parts.first()?, 23)?;
+            let mi = num(parts.get(1)?, 59)?;
+            let sec = match parts.get(2) {
+                Some(s) => Some(num(s, 59)?),
+                None => None,
+            };
+            if parts.len() > 3 || (frac.is_some() && sec.is_none()) {
+                return None;
+            }
+            let mut ms = (h * 3600 + mi * 60 + sec.unwrap_or(0)) * 1000;
+            let width = match (sec, frac) {
+                (None, _) => 60_000,
+                (Some(_), None) => 1000,
+                (Some(_), Some(f)) => {
+                    if f.is_empty() || f.len() > 3 || !f.bytes().all(|b| b.is_ascii_digit()) {
+                        return None;
+                    }
+                    let scale = 10u64.pow(3 - f.len() as u32);
+                    ms += f.parse::<u64>().ok()? * scale;
+                    scale
+                }
+            };
+            (ms, width)
+        }
+    };
+    Some(days as u64 * 86_400_000 + into_day + width - 1)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (the inverse of `civil_date`).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let year_of_era = y.rem_euclid(400);
+    let month_index = i64::from((m + 9) % 12); // 0 = March
+    let day_of_year = (153 * month_index + 2) / 5 + i64::from(d) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
 }
 
 /// The UTC time a stream ID's milliseconds part encodes: `2026-11-23 17:14:40.123`.
@@ -424,46 +666,139 @@ mod tests {
     }
 
     #[test]
-    fn streams_pages_older_and_newer() {
+    fn streams_window_follows_the_scroll_and_marks_what_left() {
         let (mut pg, _) = setup();
         for i in 1..=120 {
             run(&mut pg, &format!("XADD s {i}-1 n {i}"));
         }
         let mut w = StreamWatch::default();
         w.open(0, b"s");
-        let first = |s: &Shown| s.view.as_ref().unwrap().entries.first().unwrap().id.ms;
+        let ids = |s: &Shown| {
+            s.view
+                .as_ref()
+                .unwrap()
+                .entries
+                .iter()
+                .map(|e| e.id.ms)
+                .collect::<Vec<_>>()
+        };
         let shown = w.read(&pg.engine, Reason::Navigate).unwrap();
-        assert_eq!(
-            (
-                first(&shown),
-                shown.view.as_ref().unwrap().entries.len(),
-                shown.entries_paged
-            ),
-            (120, PAGE_SIZE, false)
+        assert_eq!(ids(&shown)[..3], [120, 119, 118]);
+        // Scrolled 50 rows down in a 10-row viewport: rows from 50 - OVERSCAN.
+        let win = Window::at(50.0 * ROW_PX, 10.0 * ROW_PX, 120);
+        assert!(w.set_scroll(50.0 * ROW_PX, 10.0 * ROW_PX));
+        assert!(
+            !w.set_scroll(50.0 * ROW_PX, 10.0 * ROW_PX),
+            "same window, nothing to read"
         );
-        w.older();
         let shown = w.read(&pg.engine, Reason::Navigate).unwrap();
-        assert_eq!((first(&shown), shown.entries_paged), (70, true));
-        w.older();
-        let shown = w.read(&pg.engine, Reason::Navigate).unwrap();
-        assert_eq!(
-            (first(&shown), shown.view.as_ref().unwrap().entries.len()),
-            (20, 20)
-        );
-        w.older();
-        assert_eq!(
-            first(&w.read(&pg.engine, Reason::Navigate).unwrap()),
-            20,
-            "no page past the oldest"
-        );
-        w.newer();
-        w.newer();
-        assert_eq!(first(&w.read(&pg.engine, Reason::Navigate).unwrap()), 120);
-        // A new entry while an older page is shown is not on it, so not highlighted there.
-        w.older();
-        w.read(&pg.engine, Reason::Navigate);
+        let first = 120 - (50 - OVERSCAN);
+        assert_eq!(ids(&shown)[0], first);
+        assert_eq!(ids(&shown).len(), win.count);
+        // A new entry is not in this window; one deleted inside it and the trimmed
+        // oldest ones are shown as gone.
         let shown = step(&mut pg, &mut w, "XADD s 121-0 n 121").unwrap();
         assert!(shown.changes.new_entries.is_empty());
+        assert_eq!(
+            (shown.shifted, ids(&shown)[0]),
+            (1, first),
+            "the same rows stay in view"
+        );
+        let inside = ids(&shown)[3];
+        let shown = step(&mut pg, &mut w, &format!("XDEL s {inside}-1")).unwrap();
+        let gone: Vec<(u64, bool)> = shown
+            .changes
+            .gone
+            .iter()
+            .map(|(e, t)| (e.id.ms, *t))
+            .collect();
+        assert_eq!(gone, [(inside, false)]);
+        w.set_scroll(1e9, 10.0 * ROW_PX);
+        w.read(&pg.engine, Reason::Navigate);
+        let shown = step(&mut pg, &mut w, "XTRIM s MAXLEN 110").unwrap();
+        let gone: Vec<(u64, bool)> = shown
+            .changes
+            .gone
+            .iter()
+            .map(|(e, t)| (e.id.ms, *t))
+            .collect();
+        assert_eq!(gone, (1..=10).rev().map(|i| (i, true)).collect::<Vec<_>>());
+        assert_eq!(
+            shown.changes.said,
+            ["10 entries trimmed or deleted. The oldest is now 11-1."]
+        );
+    }
+
+    #[test]
+    fn streams_window_maths() {
+        // At the top: rows 0.. with the overscan below only.
+        let w = Window::at(0.0, 280.0, 1000);
+        assert_eq!(
+            (w.from, w.count, w.top_px, w.total_px),
+            (0, 11 + 16, 0.0, 28_000.0)
+        );
+        // Halfway through a row: the row above is still drawn from its own top.
+        let w = Window::at(100.0 * ROW_PX + 10.0, 280.0, 1000);
+        assert_eq!(
+            (w.from, w.top_px),
+            (100 - OVERSCAN, (100 - OVERSCAN) as f64 * ROW_PX)
+        );
+        // At the bottom the window stops at the last entry.
+        let w = Window::at(1e12, 280.0, 1000);
+        assert_eq!(w.from + w.count as u64, 1000);
+        // Short and empty streams.
+        assert_eq!(Window::at(0.0, 280.0, 3).count, 3);
+        assert_eq!(Window::at(50.0, 280.0, 0).count, 0);
+        // A stream too long for one row per 28 px: the scroll range is capped and
+        // still reaches both ends, and jumping lands where it says.
+        let n = 2_000_000;
+        let top = Window::at(0.0, 560.0, n);
+        assert_eq!((top.from, top.total_px), (0, MAX_SCROLL_PX));
+        let end = Window::at(MAX_SCROLL_PX, 560.0, n);
+        assert_eq!(end.from + end.count as u64, n);
+        let mid = Window::at(Window::scroll_to(1_000_000, 560.0, n), 560.0, n);
+        assert_eq!(mid.from, 1_000_000 - OVERSCAN);
+        assert_eq!(Window::scroll_to(37, 560.0, 1000), 37.0 * ROW_PX);
+    }
+
+    #[test]
+    fn streams_jump_reads_ids_and_utc_times() {
+        let id = |ms, seq| StreamId { ms, seq };
+        assert_eq!(parse_jump("1700000000000-3"), Ok(id(1_700_000_000_000, 3)));
+        assert_eq!(
+            parse_jump(" 1700000000000 "),
+            Ok(id(1_700_000_000_000, u64::MAX))
+        );
+        assert_eq!(
+            parse_jump("2023-11-14 22:13:20"),
+            Ok(id(1_700_000_000_999, u64::MAX))
+        );
+        assert_eq!(
+            parse_jump("2023-11-14T22:13:20.5Z"),
+            Ok(id(1_700_000_000_599, u64::MAX))
+        );
+        assert_eq!(
+            parse_jump("2023-11-14 22:13"),
+            Ok(id(1_700_000_039_999, u64::MAX))
+        );
+        assert_eq!(parse_jump("1970-01-01"), Ok(id(86_399_999, u64::MAX)));
+        assert_eq!(
+            parse_jump("2000-02-29 00:00:00.000"),
+            Ok(id(951_782_400_000, u64::MAX))
+        );
+        assert_eq!(parse_jump("5-1"), Ok(id(5, 1)));
+        for bad in [
+            "",
+            "2023-02-30",
+            "2023-11-14 24:00",
+            "abc",
+            "1-2-3",
+            "17-x",
+            "2023-11-14 1:2:3.4567",
+            "99999999999999999999",
+        ] {
+            assert!(parse_jump(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -482,7 +817,7 @@ mod tests {
         let g = &shown.view.as_ref().unwrap().groups[0];
         assert_eq!(
             (g.pending.len(), g.pending[0].id.ms, shown.pending_paged),
-            (10, 51, true)
+            (PAGE_SIZE, PAGE_SIZE as u64 + 1, true)
         );
         w.fewer_pending();
         let shown = w.read(&pg.engine, Reason::Navigate).unwrap();

@@ -27,6 +27,57 @@ pub fn save_history(saved: &str) {
     }
 }
 
+/// A small setting (theme, pane width) from localStorage, under `redis-playground:NAME`.
+pub fn load_setting(name: &str) -> Option<String> {
+    storage()?
+        .get_item(&format!("redis-playground:{name}"))
+        .ok()
+        .flatten()
+}
+
+/// Saves a small setting; failures are ignored (the page keeps working without it).
+pub fn save_setting(name: &str, value: &str) {
+    if let Some(s) = storage() {
+        let _ = s.set_item(&format!("redis-playground:{name}"), value);
+    }
+}
+
+/// Whether the system asks for a light colour scheme.
+pub fn prefers_light() -> bool {
+    web_sys::window()
+        .and_then(|w| {
+            w.match_media("(prefers-color-scheme: light)")
+                .ok()
+                .flatten()
+        })
+        .is_some_and(|m| m.matches())
+}
+
+/// Shows the page in `theme` ("light" or "dark"): main.css keys its colours on the
+/// root element's data-theme.
+pub fn apply_theme(theme: &str) {
+    if let Some(root) = document().and_then(|d| d.document_element()) {
+        let _ = root.set_attribute("data-theme", theme);
+    }
+}
+
+/// Runs `f` in the next task: after the browser has handled input and drawn if it
+/// needed to, but without the 4 ms minimum that nested `setTimeout(0)` calls get
+/// (a long script runs in back-to-back slices; the clamp would waste an eighth of the
+/// time). Falls back to a timeout if message channels are unavailable.
+pub fn next_task(f: impl FnOnce() + 'static) {
+    use wasm_bindgen::closure::Closure;
+    let Ok(channel) = web_sys::MessageChannel::new() else {
+        leptos::prelude::set_timeout(f, std::time::Duration::ZERO);
+        return;
+    };
+    let port = channel.port1();
+    let callback = Closure::once_into_js(move |_: web_sys::MessageEvent| f());
+    port.set_onmessage(Some(callback.unchecked_ref()));
+    // The channel lives as long as its ports: the message holds it until delivered.
+    let _ = channel.port2().post_message(&wasm_bindgen::JsValue::NULL);
+}
+
 /// A seed for the engine's random choices (RANDOMKEY...): different per page load.
 pub fn random_seed() -> u64 {
     (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64

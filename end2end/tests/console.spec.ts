@@ -406,9 +406,9 @@ test('the PTO tutorial in the stream view: entries, the managers group and a stu
   await page.locator('.key-list .key', { hasText: 'X:requests{ot11}' }).click();
   const pane = page.locator('.stream-view');
   await expect(pane.locator('.sv-key')).toHaveText('X:requests{ot11}');
-  await expect(pane.locator('.sv-entries tbody tr')).toHaveCount(10);
+  await expect(pane.locator('.sv-ewin .sv-erow')).toHaveCount(10);
   expect(lengthReply).toBe('(integer) 10\n');
-  await expect(pane.locator('.sv-entries tbody tr').first().locator('.sv-kv').first()).toHaveText(/^empid \d+$/);
+  await expect(pane.locator('.sv-ewin .sv-erow').first().locator('.sv-kv').first()).toHaveText(/^empid \d+$/);
   const group = pane.locator('.sv-group', { has: page.locator('.sv-group-name', { hasText: 'managers' }) });
   await expect(group).toHaveCount(1);
   await expect(group.locator('.sv-pel tbody .sv-id')).toContainText([stuckId]);
@@ -417,7 +417,7 @@ test('the PTO tutorial in the stream view: entries, the managers group and a stu
   await expect(stuckRow.locator('td').nth(3)).toHaveText('1');
   await expect(group.locator('.sv-table:not(.sv-pel) tbody .sv-consumer')).toHaveText(['manager1']);
   // The stuck entry is marked in the entries table too.
-  await expect(pane.locator('.sv-entries tbody tr', { hasText: stuckId }).locator('.sv-tag')).toHaveText('managers → manager1');
+  await expect(pane.locator('.sv-ewin .sv-erow', { hasText: stuckId }).locator('.sv-tag')).toHaveText('managers → manager1');
   mkdirSync(join(repo, 'end2end', 'screenshots'), { recursive: true });
   await page.screenshot({ path: join(repo, 'end2end', 'screenshots', 'stream-view.png') });
 

@@ -40,17 +40,31 @@ fn entry_view(e: Arc<Entry>) -> impl IntoView {
     view! { <pre class=class>{prompt}<span class="text">{e.text.clone()}</span></pre> }.into_any()
 }
 
+/// Entries drawn at first (and added by each "show earlier output").
+const SHOWN_ENTRIES: usize = 200;
+
 /// The redis-cli console: the screen, then the prompt and the line being typed.
 #[component]
 pub fn ConsolePane() -> impl IntoView {
     let ctx = expect_context::<AppCtx>();
     let screen_ref = NodeRef::<html::Div>::new();
 
-    let entries = move || {
+    // The screen draws the newest SHOWN_ENTRIES entries (the console keeps up to
+    // console::MAX_ENTRIES): a long session keeps a small, fast page; earlier output is
+    // one click away.
+    let limit = RwSignal::new(SHOWN_ENTRIES);
+    let all_entries = move || {
         ctx.entries.track();
         ctx.state
             .try_with_value(|s| s.console().snapshot())
             .unwrap_or_default()
+    };
+    let hidden = Memo::new(move |_| all_entries().len().saturating_sub(limit.get()));
+    let entries = move || {
+        let mut all = all_entries();
+        let skip = all.len().saturating_sub(limit.get());
+        all.drain(..skip);
+        all
     };
     let prompt = move || {
         ctx.screen.track();
@@ -252,6 +266,11 @@ pub fn ConsolePane() -> impl IntoView {
                 </div>
             </div>
             <div class="screen" node_ref=screen_ref on:click=on_click>
+                {move || (hidden.get() > 0).then(|| view! {
+                    <button class="show-earlier" on:click=move |_| limit.update(|l| *l += SHOWN_ENTRIES)>
+                        {format!("Show earlier output ({} more lines)", hidden.get())}
+                    </button>
+                })}
                 <div class="entries" role="log" aria-live="polite">
                     <For each=entries key=|e| e.id children=entry_view/>
                 </div>

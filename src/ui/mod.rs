@@ -4,5 +4,6 @@
 
 pub mod console_pane;
 pub mod key_pane;
+pub mod layout;
 pub mod stream_pane;
 pub mod visual;

@@ -2,6 +2,7 @@
 //! and pending entries, with claim/ack buttons that type commands into the console.
 //! The paging and change logic is `crate::streams`.
 
+use leptos::html;
 use leptos::prelude::*;
 
 use redis_emulator::observe::StreamView;
@@ -9,7 +10,16 @@ use redis_emulator::types::stream::StreamId;
 
 use crate::app::AppCtx;
 use crate::keys;
-use crate::streams::{self, Shown, StreamWatch};
+use crate::streams::{self, Shown, StreamWatch, Window, ROW_PX};
+
+/// The open stream's length, without tracking it.
+fn length_untracked(ctx: AppCtx) -> u64 {
+    ctx.stream.with_untracked(|s| {
+        s.as_ref()
+            .and_then(|s| s.view.as_ref())
+            .map_or(0, |v| v.length)
+    })
+}
 
 /// Reads one thing of the open stream's view; `default` while none is open.
 fn with_view<T>(ctx: AppCtx, default: T, f: impl FnOnce(&Shown, &StreamView) -> T) -> T {
@@ -21,6 +31,8 @@ fn with_view<T>(ctx: AppCtx, default: T, f: impl FnOnce(&Shown, &StreamView) -> 
 /// One row of the entries table: ID, the time it encodes, fields, and where it is pending.
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct EntryLine {
+    /// Some(true) trimmed, Some(false) deleted: the row is shown once more, struck out.
+    gone: Option<bool>,
     id: StreamId,
     /// Field/value pairs as redis-cli would quote them.
     fields: Vec<(String, String)>,
@@ -86,7 +98,8 @@ pub fn StreamPane() -> impl IntoView {
     };
     let entries = move || {
         with_view(ctx, Vec::new(), |s, v| {
-            v.entries
+            let mut lines: Vec<EntryLine> = v
+                .entries
                 .iter()
                 .map(|e| {
                     let pending_in = v
@@ -103,24 +116,107 @@ pub fn StreamPane() -> impl IntoView {
                         })
                         .collect();
                     EntryLine {
+                        gone: None,
                         id: e.id,
                         fields: fields_text(&e.fields),
                         pending_in,
                         fresh: s.changes.new_entries.contains(&e.id),
                     }
                 })
-                .collect::<Vec<_>>()
+                .collect();
+            // What a command removed from this window stays one more read, in place.
+            for (e, trimmed) in &s.changes.gone {
+                let at = lines
+                    .iter()
+                    .position(|l| l.id < e.id)
+                    .unwrap_or(lines.len());
+                let line = EntryLine {
+                    gone: Some(*trimmed),
+                    id: e.id,
+                    fields: fields_text(&e.fields),
+                    pending_in: Vec::new(),
+                    fresh: false,
+                };
+                lines.insert(at, line);
+            }
+            lines
         })
+    };
+    let length = move || with_view(ctx, 0, |_, v| v.length);
+
+    // The entries table draws only the rows in view (`streams::Window`): the scroller's
+    // content is as tall as the whole stream, and the drawn rows are moved to where the
+    // scroll position says they are.
+    let scroller = NodeRef::<html::Div>::new();
+    let scroll = RwSignal::new((0.0_f64, 0.0_f64));
+    let on_scroll = move || {
+        if let Some(el) = scroller.get_untracked() {
+            let (top, height) = (f64::from(el.scroll_top()), f64::from(el.client_height()));
+            scroll.set((top, height));
+            ctx.stream_scrolled(top, height);
+        }
+    };
+    // The first window once the table has its height.
+    Effect::new(move |_| {
+        if scroller.get().is_some() {
+            on_scroll();
+        }
+    });
+    // Entries added or deleted above the window moved it: scroll by as many rows so
+    // the learner keeps reading the same entries.
+    Effect::new(move |_| {
+        let shifted = ctx.stream.with(|s| s.as_ref().map_or(0, |s| s.shifted));
+        if let (Some(el), true) = (scroller.get_untracked(), shifted != 0) {
+            if length_untracked(ctx) as f64 * ROW_PX <= streams::MAX_SCROLL_PX {
+                el.set_scroll_top(el.scroll_top() + (shifted as f64 * ROW_PX) as i32);
+            }
+        }
+    });
+    let total_px = move || {
+        let (top, height) = scroll.get();
+        Window::at(top, height, length()).total_px
+    };
+    let rows_top = move || {
+        let (top, height) = scroll.get();
+        let win = Window::at(top, height, length());
+        let from = with_view(ctx, win.from, |_, v| v.entries_from);
+        win.top_px + (from as f64 - win.from as f64) * ROW_PX
+    };
+
+    // Jump to an ID or a time: scroll so that entry is at the top, and ring it.
+    let target = RwSignal::new(None::<u64>);
+    let jump_text = RwSignal::new(String::new());
+    let jump_said = RwSignal::new(String::new());
+    let on_jump = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let id = match streams::parse_jump(&jump_text.get_untracked()) {
+            Ok(id) => id,
+            Err(e) => {
+                jump_said.set(e);
+                return;
+            }
+        };
+        let len = length_untracked(ctx);
+        let Some(pos) = ctx.stream_position(id) else {
+            return;
+        };
+        if pos >= len {
+            jump_said.set(format!("No entry at or before {id}: showing the oldest."));
+        } else {
+            jump_said.set(String::new());
+        }
+        let pos = pos.min(len.saturating_sub(1));
+        target.set(Some(pos));
+        if let Some(el) = scroller.get_untracked() {
+            let height = f64::from(el.client_height());
+            el.set_scroll_top(Window::scroll_to(pos, height, len) as i32);
+            on_scroll();
+        }
     };
     let group_names = move || {
         with_view(ctx, Vec::new(), |_, v| {
             v.groups.iter().map(|g| g.name.clone()).collect::<Vec<_>>()
         })
-    };
-    let has_older = move || with_view(ctx, false, |_, v| v.has_older);
-    let has_newer = move || {
-        ctx.stream
-            .with(|s| s.as_ref().is_some_and(|s| s.entries_paged))
     };
     let more_pending =
         move || with_view(ctx, false, |_, v| v.groups.iter().any(|g| g.more_pending));
@@ -134,23 +230,56 @@ pub fn StreamPane() -> impl IntoView {
     };
 
     let entry_view = move |e: EntryLine| {
-        let class = if e.fresh { "sv-row fresh" } else { "sv-row" };
+        let mut class = String::from("sv-erow");
+        if e.fresh {
+            class.push_str(" fresh");
+        }
+        match e.gone {
+            Some(true) => class.push_str(" gone trimmed"),
+            Some(false) => class.push_str(" gone deleted"),
+            None => {}
+        }
+        // Rows are keyed by what they show, not by their position (which moves for
+        // every row when an entry arrives at the top): the position is looked up.
+        let id = e.id;
+        let gone = e.gone.is_some();
+        let pos = move || {
+            if gone {
+                return None;
+            }
+            with_view(ctx, None, |_, v| {
+                v.entries
+                    .iter()
+                    .position(|x| x.id == id)
+                    .map(|i| v.entries_from + i as u64)
+            })
+        };
+        let is_target = move || target.get().is_some() && target.get() == pos();
+        let gone_label = e.gone.map(
+            |t| view! { <span class="sv-gone-tag">{if t { "trimmed" } else { "deleted" }}</span> },
+        );
         let pending = e
             .pending_in
             .iter()
             .map(|t| view! { <span class="sv-tag">{t.clone()}</span> })
             .collect_view();
+        let title = e
+            .fields
+            .iter()
+            .map(|(f, v)| format!("{f} {v}"))
+            .collect::<Vec<_>>()
+            .join("\n");
         let fields = e
             .fields
             .iter()
             .map(|(f, v)| view! { <span class="sv-kv"><span class="sv-f">{f.clone()}</span>" "<span class="sv-v">{v.clone()}</span></span> })
             .collect_view();
         view! {
-            <tr class=class>
-                <td class="sv-id">{e.id.to_string()}</td>
-                <td class="sv-time">{streams::id_time(e.id)}</td>
-                <td class="sv-fields">{fields}{pending}</td>
-            </tr>
+            <div class=class class:target=is_target role="row" aria-rowindex=move || pos().map(|p| (p + 2).to_string())>
+                <span class="sv-id" role="cell">{e.id.to_string()}</span>
+                <span class="sv-time" role="cell">{streams::id_time(e.id)}</span>
+                <span class="sv-fields" role="cell" title=title>{gone_label}{pending}{fields}</span>
+            </div>
         }
     };
 
@@ -306,17 +435,32 @@ pub fn StreamPane() -> impl IntoView {
             <div class="key-scroll sv-scroll">
                 <div class="sv-section-head">
                     <h3>"Entries"<span class="sv-hint">" newest first"</span></h3>
-                    <div class="sv-pager">
-                        <button class="sv-newer" disabled=move || !has_newer() on:click=move |_| ctx.stream_nav(StreamWatch::newer)>"newer"</button>
-                        <button class="sv-older" disabled=move || !has_older() on:click=move |_| ctx.stream_nav(StreamWatch::older)>"older"</button>
+                    <form class="sv-jump" on:submit=on_jump role="search" aria-label="Jump to an entry">
+                        <input
+                            type="text"
+                            class="sv-jump-input"
+                            placeholder="jump to ID or UTC time"
+                            aria-label="Jump to an entry ID or a UTC time, e.g. 1700000000000-0 or 2023-11-14 22:13"
+                            spellcheck="false"
+                            prop:value=move || jump_text.get()
+                            on:input=move |ev| jump_text.set(event_target_value(&ev))
+                        />
+                        <button type="submit" class="sv-jump-go">"jump"</button>
+                    </form>
+                </div>
+                <p class="sv-jump-said" role="alert">{move || jump_said.get()}</p>
+                <div class="sv-entries" role="table" aria-label="Entries, newest first" aria-rowcount=move || (length() + 1).to_string()>
+                    <div class="sv-erow sv-ehead" role="row" aria-rowindex="1">
+                        <span role="columnheader">"ID"</span><span role="columnheader">"time (UTC)"</span><span role="columnheader">"fields"</span>
+                    </div>
+                    <div class="sv-escroll" node_ref=scroller on:scroll=move |_| on_scroll() tabindex="0" aria-label="Entries (scroll)">
+                        <div class="sv-espace" style:height=move || format!("{}px", total_px())>
+                            <div class="sv-ewin" role="rowgroup" style:transform=move || format!("translateY({}px)", rows_top())>
+                                <For each=entries key=|e| e.clone() children=entry_view/>
+                            </div>
+                        </div>
                     </div>
                 </div>
-                <table class="sv-table sv-entries" aria-label="Entries, newest first">
-                    <thead><tr><th scope="col">"ID"</th><th scope="col">"time (UTC)"</th><th scope="col">"fields"</th></tr></thead>
-                    <tbody>
-                        <For each=entries key=|e| e.clone() children=entry_view/>
-                    </tbody>
-                </table>
                 <div class="sv-section-head">
                     <h3>"Consumer groups"</h3>
                     <div class="sv-pager">

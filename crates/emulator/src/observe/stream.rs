@@ -1,25 +1,28 @@
-//! The stream view: entries newest first, consumer groups, consumers and pending entries,
-//! one page at a time.
+//! The stream view: a window of entries newest first (by position, so a virtualised
+//! table can show any part of a 100k-entry stream), consumer groups, consumers and
+//! pending entries, one page at a time.
 
 use crate::engine::Engine;
 use crate::types::stream::{Group, StreamId, StreamValue, ENTRIES_READ_INVALID};
 use crate::value::Value;
 
-/// Which part of a stream to read. Entries are read newest first: `before` (exclusive)
-/// is the cursor of the "older" pages. Pending entries are read oldest first from
-/// `pending_from` (inclusive), in every group.
+/// Which part of a stream to read. Entries are read newest first: `entries` of them,
+/// starting `entries_from` entries after the newest (a scrolled table's window).
+/// Pending entries are read oldest first from `pending_from` (inclusive), in every group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StreamPage {
-    pub before: Option<StreamId>,
+    pub entries_from: u64,
+    pub entries: usize,
     pub pending_from: Option<StreamId>,
-    /// Rows per list (entries, consumers and pending entries of each group).
+    /// Rows per group list (consumers and pending entries of each group).
     pub size: usize,
 }
 
 impl Default for StreamPage {
     fn default() -> Self {
         StreamPage {
-            before: None,
+            entries_from: 0,
+            entries: 50,
             pending_from: None,
             size: 50,
         }
@@ -76,12 +79,11 @@ pub struct StreamView {
     pub length: u64,
     pub last_generated_id: StreamId,
     pub entries_added: u64,
-    /// The page of entries, newest first.
+    /// The first live entry's ID (0-0 when empty), as XINFO STREAM reports it.
+    pub first_id: StreamId,
+    /// The window of entries, newest first, and the position of its first one.
     pub entries: Vec<EntryRow>,
-    /// Older entries exist before the page's last one.
-    pub has_older: bool,
-    /// Newer entries exist after the page's first one (the page is not the newest).
-    pub has_newer: bool,
+    pub entries_from: u64,
     pub groups: Vec<GroupRow>,
 }
 
@@ -99,32 +101,31 @@ impl Engine {
         };
         Some(build(s, page, now))
     }
+
+    /// How many entries of the stream at `key` are newer than `id`: the position,
+    /// newest first, that "jump to this ID" scrolls to. None if there is no such stream.
+    pub fn stream_position(&self, db: usize, key: &[u8], id: StreamId) -> Option<u64> {
+        let entry = self.db(db)?.entry(key)?;
+        if matches!(entry.expire_at, Some(t) if t <= self.now_ms()) {
+            return None;
+        }
+        match &entry.value {
+            Value::Stream(s) => Some(s.count_newer_than(id)),
+            _ => None,
+        }
+    }
 }
 
 fn build(s: &StreamValue, page: StreamPage, now: i64) -> StreamView {
     let size = page.size.max(1);
-    let end = match page.before {
-        Some(id) => id.decr(),
-        None => Some(StreamId::MAX),
-    };
-    let mut entries = Vec::new();
-    let mut has_older = false;
-    if let Some(end) = end {
-        for (id, fields) in s.range(StreamId::MIN, end, true) {
-            if entries.len() == size {
-                has_older = true;
-                break;
-            }
-            entries.push(EntryRow {
-                id,
-                fields: fields.map(|(f, v)| (f.to_vec(), v.to_vec())).collect(),
-            });
-        }
-    }
-    let has_newer = match page.before {
-        Some(before) => s.range(before, StreamId::MAX, false).next().is_some(),
-        None => false,
-    };
+    let entries = s
+        .newest_from(page.entries_from)
+        .take(page.entries)
+        .map(|(id, fields)| EntryRow {
+            id,
+            fields: fields.map(|(f, v)| (f.to_vec(), v.to_vec())).collect(),
+        })
+        .collect();
     let groups = s
         .groups
         .iter()
@@ -134,9 +135,9 @@ fn build(s: &StreamValue, page: StreamPage, now: i64) -> StreamView {
         length: s.len(),
         last_generated_id: s.last_id,
         entries_added: s.entries_added,
+        first_id: s.first_id,
         entries,
-        has_older,
-        has_newer,
+        entries_from: page.entries_from,
         groups,
     }
 }
@@ -246,6 +247,7 @@ mod tests {
                 key.as_bytes(),
                 StreamPage {
                     size: 1000,
+                    entries: 1000,
                     ..StreamPage::default()
                 },
             )
@@ -378,62 +380,52 @@ mod tests {
     }
 
     #[test]
-    fn observe_stream_pages_newest_first() {
+    fn observe_stream_windows_by_position_newest_first() {
         let (mut e, _clock, c) = setup();
-        for i in 1..=7 {
+        // 350 entries span several nodes (100 entries each), with deletions inside
+        // nodes so positions must skip deleted entries.
+        for i in 1..=350 {
             run(&mut e, c, &format!("XADD s {i}-0 n {i}"));
         }
-        let ids = |v: &StreamView| v.entries.iter().map(|r| r.id.ms).collect::<Vec<_>>();
-        let page = StreamPage {
-            size: 3,
-            ..StreamPage::default()
+        for i in [350, 349, 200, 150, 3] {
+            run(&mut e, c, &format!("XDEL s {i}-0"));
+        }
+        let all: Vec<u64> = (1..=350u64)
+            .rev()
+            .filter(|i| ![350, 349, 200, 150, 3].contains(i))
+            .collect();
+        let window = |e: &Engine, from: u64, n: usize| {
+            let page = StreamPage {
+                entries_from: from,
+                entries: n,
+                ..StreamPage::default()
+            };
+            let v = e.stream_view(0, b"s", page).unwrap();
+            assert_eq!(v.entries_from, from);
+            v.entries.iter().map(|r| r.id.ms).collect::<Vec<_>>()
         };
-        let v = e.stream_view(0, b"s", page).unwrap();
+        for from in [
+            0, 1, 47, 98, 99, 100, 101, 148, 149, 150, 250, 340, 344, 345, 400,
+        ] {
+            let expected: Vec<u64> = all.iter().copied().skip(from as usize).take(7).collect();
+            assert_eq!(window(&e, from, 7), expected, "from {from}");
+        }
         assert_eq!(
-            (ids(&v), v.has_older, v.has_newer),
-            (vec![7, 6, 5], true, false)
+            e.stream_view(0, b"s", StreamPage::default())
+                .unwrap()
+                .entries[0]
+                .fields,
+            vec![(b"n".to_vec(), b"348".to_vec())]
         );
-        let v = e
-            .stream_view(
-                0,
-                b"s",
-                StreamPage {
-                    before: Some(StreamId { ms: 5, seq: 0 }),
-                    ..page
-                },
-            )
-            .unwrap();
-        assert_eq!(
-            (ids(&v), v.has_older, v.has_newer),
-            (vec![4, 3, 2], true, true)
-        );
-        let v = e
-            .stream_view(
-                0,
-                b"s",
-                StreamPage {
-                    before: Some(StreamId { ms: 2, seq: 0 }),
-                    ..page
-                },
-            )
-            .unwrap();
-        assert_eq!((ids(&v), v.has_older, v.has_newer), (vec![1], false, true));
-        let v = e
-            .stream_view(
-                0,
-                b"s",
-                StreamPage {
-                    before: Some(StreamId::MIN),
-                    ..page
-                },
-            )
-            .unwrap();
-        assert!(v.entries.is_empty() && !v.has_older);
-        assert_eq!(v.entries.len(), 0);
-        assert_eq!(
-            e.stream_view(0, b"s", page).unwrap().entries[0].fields,
-            vec![(b"n".to_vec(), b"7".to_vec())]
-        );
+        // A position for every ID, present or deleted: the newest entry at or before it.
+        for id in [0, 1, 3, 4, 150, 151, 199, 200, 201, 348, 349, 350, 1000] {
+            let newer = all.iter().filter(|&&x| x > id).count() as u64;
+            let got = e.stream_position(0, b"s", StreamId { ms: id, seq: 0 });
+            assert_eq!(got, Some(newer), "id {id}");
+        }
+        assert_eq!(e.stream_position(0, b"nope", StreamId::MIN), None);
+        run(&mut e, c, "SET str x");
+        assert_eq!(e.stream_position(0, b"str", StreamId::MIN), None);
     }
 
     #[test]
