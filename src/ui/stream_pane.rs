@@ -277,7 +277,7 @@ pub fn StreamPane() -> impl IntoView {
         view! {
             <div class=class class:target=is_target role="row" aria-rowindex=move || pos().map(|p| (p + 2).to_string())>
                 <span class="sv-id" role="cell">{e.id.to_string()}</span>
-                <span class="sv-time" role="cell">{streams::id_time(e.id)}</span>
+                <span class="sv-time col-time" role="cell">{streams::id_time(e.id)}</span>
                 <span class="sv-fields" role="cell" title=title>{gone_label}{pending}{fields}</span>
             </div>
         }
@@ -451,7 +451,7 @@ pub fn StreamPane() -> impl IntoView {
                 <p class="sv-jump-said" role="alert">{move || jump_said.get()}</p>
                 <div class="sv-entries" role="table" aria-label="Entries, newest first" aria-rowcount=move || (length() + 1).to_string()>
                     <div class="sv-erow sv-ehead" role="row" aria-rowindex="1">
-                        <span role="columnheader">"ID"</span><span role="columnheader">"time (UTC)"</span><span role="columnheader">"fields"</span>
+                        <span role="columnheader">"ID"</span><span role="columnheader" class="col-time">"time (UTC)"</span><span role="columnheader">"fields"</span>
                     </div>
                     <div class="sv-escroll" node_ref=scroller on:scroll=move |_| on_scroll() tabindex="0" aria-label="Entries (scroll)">
                         <div class="sv-espace" style:height=move || format!("{}px", total_px())>
