@@ -581,3 +581,67 @@ async fn the_stream_view_shows_entries_groups_and_pending_and_follows_commands()
     assert!(root.query_selector(".stream-view").unwrap().is_none());
     assert_eq!(texts(&root, ".key-list .key .name"), ["orders"]);
 }
+
+#[wasm_bindgen_test]
+async fn the_theme_switch_and_the_splitter_remember_the_learners_choice() {
+    let root = mount().await;
+    let html = document().document_element().unwrap();
+    let before = html.get_attribute("data-theme").unwrap_or_default();
+    assert!(before == "dark" || before == "light", "{before:?}");
+    click(&root, ".theme-toggle");
+    settle().await;
+    let after = html.get_attribute("data-theme").unwrap_or_default();
+    assert_ne!(after, before);
+    let saved = web_sys::window()
+        .unwrap()
+        .local_storage()
+        .unwrap()
+        .unwrap()
+        .get_item("redis-playground:theme")
+        .unwrap();
+    assert_eq!(saved.as_deref(), Some(after.as_str()));
+    assert_eq!(
+        root.query_selector(".theme-toggle")
+            .unwrap()
+            .unwrap()
+            .get_attribute("aria-pressed")
+            .as_deref(),
+        Some(if after == "light" { "true" } else { "false" })
+    );
+
+    // The splitter: arrow keys widen the visualisation pane and the width is kept.
+    let splitter: HtmlElement = root
+        .query_selector(".splitter")
+        .unwrap()
+        .expect("the splitter")
+        .unchecked_into();
+    assert_eq!(splitter.get_attribute("role").as_deref(), Some("separator"));
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key("ArrowLeft");
+    init.set_bubbles(true);
+    let ev = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    splitter.dispatch_event(&ev).unwrap();
+    settle().await;
+    let width: f64 = splitter
+        .get_attribute("aria-valuenow")
+        .expect("a width once moved")
+        .parse()
+        .unwrap();
+    assert!(width >= 260.0, "{width}");
+    let saved = web_sys::window()
+        .unwrap()
+        .local_storage()
+        .unwrap()
+        .unwrap()
+        .get_item("redis-playground:visual-width")
+        .unwrap();
+    assert_eq!(saved, Some(width.to_string()));
+    let panes = root.query_selector(".panes").unwrap().unwrap();
+    assert!(panes.class_list().contains("sized"));
+    // A double click goes back to the layout's own width.
+    splitter
+        .dispatch_event(&web_sys::Event::new("dblclick").unwrap())
+        .unwrap();
+    settle().await;
+    assert!(!panes.class_list().contains("sized"));
+}
