@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use redis_emulator::notify::Event;
-use redis_emulator::observe::{EntryRow, GroupRow, StreamPage, StreamView};
+use redis_emulator::observe::{EntryDetail, EntryRow, GroupRow, StreamPage, StreamView};
 use redis_emulator::types::stream::StreamId;
 use redis_emulator::Engine;
 
@@ -51,6 +51,8 @@ pub struct StreamWatch {
     viewport_px: f64,
     /// Cursors of the earlier pending pages, the current one last.
     pending_pages: Vec<Option<StreamId>>,
+    /// The entry the learner selected (its details and path through the groups).
+    selected: Option<StreamId>,
     /// The dirty counter at the last read.
     dirty: u64,
     /// The last read, to tell what changed.
@@ -82,6 +84,8 @@ pub struct Shown {
     pub pending_paged: bool,
     /// Rows the window moved down (or up, negative) to keep showing the same entries.
     pub shifted: i64,
+    /// The selected entry's ID, and its details (None if it is no longer in the stream).
+    pub selected: Option<(StreamId, Option<EntryDetail>)>,
 }
 
 impl StreamWatch {
@@ -111,6 +115,11 @@ impl StreamWatch {
             pending_from: self.pending_pages.last().copied().flatten(),
             size: PAGE_SIZE,
         }
+    }
+
+    /// Selects entry `id` (None: closes its details).
+    pub fn select(&mut self, id: Option<StreamId>) {
+        self.selected = id;
     }
 
     /// The table was scrolled to `scroll_top` or resized to `viewport_px`: true if
@@ -211,6 +220,9 @@ impl StreamWatch {
             _ => Changes::default(),
         };
         self.changes = changes.clone();
+        let selected = self
+            .selected
+            .map(|id| (id, engine.stream_entry(db, &key, id)));
         self.dirty = engine.dirty_count();
         self.last = view.clone();
         Some(Shown {
@@ -220,6 +232,7 @@ impl StreamWatch {
             changes,
             pending_paged: self.pending_pages.len() > 1,
             shifted,
+            selected,
         })
     }
 }
@@ -727,6 +740,46 @@ mod tests {
             shown.changes.said,
             ["10 entries trimmed or deleted. The oldest is now 11-1."]
         );
+    }
+
+    #[test]
+    fn streams_a_selected_entry_shows_its_path() {
+        let (mut pg, _) = setup();
+        run(&mut pg, "XGROUP CREATE s g $ MKSTREAM");
+        run(&mut pg, "XADD s 5-0 k v");
+        let mut w = StreamWatch::default();
+        w.open(0, b"s");
+        let id = StreamId { ms: 5, seq: 0 };
+        w.select(Some(id));
+        let state = |s: &Shown| {
+            s.selected
+                .clone()
+                .and_then(|(_, d)| d)
+                .map(|d| d.groups[0].1.clone())
+        };
+        let shown = w.read(&pg.engine, Reason::Navigate).unwrap();
+        assert_eq!(
+            state(&shown),
+            Some(redis_emulator::observe::EntryState::NotDelivered)
+        );
+        let shown = step(&mut pg, &mut w, "XREADGROUP GROUP g alice STREAMS s >").unwrap();
+        assert!(matches!(
+            state(&shown),
+            Some(redis_emulator::observe::EntryState::Pending { .. })
+        ));
+        let shown = step(&mut pg, &mut w, "XACK s g 5-0").unwrap();
+        assert_eq!(
+            state(&shown),
+            Some(redis_emulator::observe::EntryState::Acknowledged)
+        );
+        let shown = step(&mut pg, &mut w, "XDEL s 5-0").unwrap();
+        assert_eq!(
+            shown.selected,
+            Some((id, None)),
+            "deleted: the selection says so"
+        );
+        w.select(None);
+        assert_eq!(w.read(&pg.engine, Reason::Navigate).unwrap().selected, None);
     }
 
     #[test]

@@ -441,6 +441,32 @@ async fn the_stream_view_shows_entries_groups_and_pending_and_follows_commands()
         ["shipping → alice"],
         "where each entry is pending"
     );
+    // A click on an entry shows it in full with its path through the groups.
+    click(&root, ".sv-ewin .sv-erow:nth-child(2)");
+    settle().await;
+    assert_eq!(
+        text_of(&root, ".sv-detail .sv-detail-head .sv-id"),
+        "1700000000000-0"
+    );
+    assert_eq!(
+        texts(&root, ".sv-detail .sv-detail-fields td"),
+        ["item", "book"]
+    );
+    let path = texts(&root, ".sv-detail .sv-path li");
+    assert_eq!(path.len(), 1);
+    assert!(
+        path[0].starts_with("shippingpending → alice · delivered 1×"),
+        "{path:?}"
+    );
+    click(&root, ".sv-ewin .sv-erow:first-child");
+    settle().await;
+    assert_eq!(
+        texts(&root, ".sv-detail .sv-path li .sv-state"),
+        ["not delivered yet"]
+    );
+    click(&root, ".sv-detail-close");
+    settle().await;
+    assert!(root.query_selector(".sv-detail").unwrap().is_none());
     // The group, its consumer and its pending entry, as XINFO/XPENDING report them.
     assert_eq!(texts(&root, ".sv-group .sv-group-name"), ["shipping"]);
     let stats = text_of(&root, ".sv-group .sv-stats");

@@ -65,6 +65,8 @@ test.describe('README screenshots', () => {
     await ptoState(page);
     await page.locator('.key', { hasText: 'X:requests{ot11}' }).first().click();
     await expect(page.locator('.stream-view .sv-key')).toHaveText('X:requests{ot11}');
+    await page.locator('.sv-ewin .sv-erow', { hasText: 'managers → manager2' }).click();
+    await expect(page.locator('.sv-detail')).toBeVisible();
     await shot(page, 'stream-view.png');
     await page.locator('.theme-toggle').click();
     await shot(page, 'stream-view-light.png');

@@ -5,7 +5,7 @@
 use leptos::html;
 use leptos::prelude::*;
 
-use redis_emulator::observe::StreamView;
+use redis_emulator::observe::{EntryState, StreamView};
 use redis_emulator::types::stream::StreamId;
 
 use crate::app::AppCtx;
@@ -255,6 +255,22 @@ pub fn StreamPane() -> impl IntoView {
             })
         };
         let is_target = move || target.get().is_some() && target.get() == pos();
+        let is_selected = move || {
+            !gone
+                && ctx.stream.with(|s| {
+                    s.as_ref()
+                        .and_then(|s| s.selected.as_ref())
+                        .is_some_and(|(sel, _)| *sel == id)
+                })
+        };
+        // A click shows the entry in full and its path through the groups; again closes it.
+        let select = move || {
+            if gone {
+                return;
+            }
+            let again = is_selected();
+            ctx.stream_nav(|w| w.select((!again).then_some(id)));
+        };
         let gone_label = e.gone.map(
             |t| view! { <span class="sv-gone-tag">{if t { "trimmed" } else { "deleted" }}</span> },
         );
@@ -275,12 +291,112 @@ pub fn StreamPane() -> impl IntoView {
             .map(|(f, v)| view! { <span class="sv-kv"><span class="sv-f">{f.clone()}</span>" "<span class="sv-v">{v.clone()}</span></span> })
             .collect_view();
         view! {
-            <div class=class class:target=is_target role="row" aria-rowindex=move || pos().map(|p| (p + 2).to_string())>
+            <div
+                class=class
+                class:target=is_target
+                class:selected=is_selected
+                role="row"
+                aria-rowindex=move || pos().map(|p| (p + 2).to_string())
+                aria-selected=move || is_selected().to_string()
+                tabindex=if gone { None } else { Some("0") }
+                on:click=move |_| select()
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    if ev.key() == "Enter" || ev.key() == " " {
+                        ev.prevent_default();
+                        select();
+                    }
+                }
+            >
                 <span class="sv-id" role="cell">{e.id.to_string()}</span>
                 <span class="sv-time col-time" role="cell">{streams::id_time(e.id)}</span>
                 <span class="sv-fields" role="cell" title=title>{gone_label}{pending}{fields}</span>
             </div>
         }
+    };
+
+    // The selected entry: every field, and where it stands in each group.
+    let detail = move || {
+        ctx.stream.with(|s| {
+            let s = s.as_ref()?;
+            let (id, detail) = s.selected.clone()?;
+            let groups = s
+                .view
+                .as_ref()
+                .map(|v| v.groups.clone())
+                .unwrap_or_default();
+            Some((id, detail, groups))
+        })
+    };
+    let detail_view = move || {
+        detail().map(|(id, detail, groups)| {
+            let close = move |_| ctx.stream_nav(|w| w.select(None));
+            let body = match detail {
+                None => view! { <p class="empty">"This entry is no longer in the stream (deleted or trimmed)."</p> }.into_any(),
+                Some(d) => {
+                    let fields = d
+                        .fields
+                        .iter()
+                        .map(|(f, v)| view! { <tr><td class="sv-f">{keys::display_key(f)}</td><td class="sv-v">{keys::display_key(v)}</td></tr> })
+                        .collect_view();
+                    let key = key_for_cmds();
+                    let path = d
+                        .groups
+                        .iter()
+                        .map(|(g, state)| {
+                            let label = keys::display_key(g);
+                            let (class, text, actions) = match state {
+                                EntryState::NotDelivered => ("sv-state waiting", "not delivered yet".to_string(), None),
+                                EntryState::Acknowledged => ("sv-state acked", "delivered and acknowledged".to_string(), None),
+                                EntryState::Pending { consumer, deliveries, idle_ms } => {
+                                    let row = groups.iter().find(|r| r.name == *g);
+                                    let claim_for = row.map(|r| streams::claim_target(r, consumer).to_vec()).unwrap_or_else(|| consumer.clone());
+                                    let claim = streams::claim_command(&key, g, &claim_for, d.id);
+                                    let ack = streams::ack_command(&key, g, d.id);
+                                    let text = format!(
+                                        "pending → {} · delivered {}× · idle {}",
+                                        keys::display_key(consumer),
+                                        deliveries,
+                                        streams::format_ms(*idle_ms)
+                                    );
+                                    let (claim_label, ack_label) = (format!("Type {claim}"), format!("Type {ack}"));
+                                    let actions = view! {
+                                        <button class="sv-act claim" title=claim_label.clone() aria-label=claim_label on:click=move |_| ctx.prefill(&claim)>"claim"</button>
+                                        <button class="sv-act ack" title=ack_label.clone() aria-label=ack_label on:click=move |_| ctx.prefill(&ack)>"ack"</button>
+                                    };
+                                    ("sv-state pending", text, Some(actions))
+                                }
+                            };
+                            view! {
+                                <li>
+                                    <span class="sv-path-group">{label}</span>
+                                    <span class=class>{text}</span>
+                                    {actions}
+                                </li>
+                            }
+                        })
+                        .collect_view();
+                    let no_groups = d.groups.is_empty().then(|| view! { <li class="empty">"No consumer group reads this stream yet."</li> });
+                    view! {
+                        <table class="sv-table sv-detail-fields" aria-label="Fields">
+                            <tbody>{fields}</tbody>
+                        </table>
+                        <h5>"In each consumer group"</h5>
+                        <ul class="sv-path">{path}{no_groups}</ul>
+                    }
+                    .into_any()
+                }
+            };
+            view! {
+                <section class="sv-detail" aria-label=format!("Entry {id}")>
+                    <div class="sv-detail-head">
+                        <h4>"Entry "<span class="sv-id">{id.to_string()}</span></h4>
+                        <span class="sv-time">{streams::id_time(id)}" UTC"</span>
+                        <button class="sv-detail-close" on:click=close aria-label="Close the entry's details">"×"</button>
+                    </div>
+                    {body}
+                </section>
+            }
+        })
     };
 
     let group_view = move |name: Vec<u8>| {
@@ -461,6 +577,7 @@ pub fn StreamPane() -> impl IntoView {
                         </div>
                     </div>
                 </div>
+                {detail_view}
                 <div class="sv-section-head">
                     <h3>"Consumer groups"</h3>
                     <div class="sv-pager">
@@ -471,7 +588,7 @@ pub fn StreamPane() -> impl IntoView {
                 {move || group_names().is_empty().then(|| view! { <p class="empty">"No consumer group yet. Try XGROUP CREATE with this key."</p> })}
                 <For each=group_names key=|n| n.clone() children=group_view/>
             </div>
-            <p class="keys-foot">"claim and ack type a command into the console; press Enter to run it."</p>
+            <p class="keys-foot">"Click an entry for its path through the groups; claim and ack type a command into the console (Enter runs it)."</p>
         </aside>
     }
 }

@@ -87,7 +87,62 @@ pub struct StreamView {
     pub groups: Vec<GroupRow>,
 }
 
+/// Where one entry stands in one consumer group: the entry's path is stream ->
+/// delivered (pending for a consumer) -> acknowledged, or claimed by another consumer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EntryState {
+    /// After the group's last-delivered-id: no consumer of the group has read it yet.
+    NotDelivered,
+    /// In the group's PEL: delivered to `consumer`, not acknowledged.
+    Pending {
+        consumer: Vec<u8>,
+        deliveries: u64,
+        idle_ms: i64,
+    },
+    /// Delivered (at or before last-delivered-id) and no longer pending.
+    Acknowledged,
+}
+
+/// One entry in full, and its state in every group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntryDetail {
+    pub id: StreamId,
+    pub fields: Vec<(Vec<u8>, Vec<u8>)>,
+    pub groups: Vec<(Vec<u8>, EntryState)>,
+}
+
 impl Engine {
+    /// The entry `id` of the stream at `key` with its state in each consumer group;
+    /// None if there is no such stream or entry. Reads only, like `stream_view`.
+    pub fn stream_entry(&self, db: usize, key: &[u8], id: StreamId) -> Option<EntryDetail> {
+        let now = self.now_ms();
+        let entry = self.db(db)?.entry(key)?;
+        if matches!(entry.expire_at, Some(t) if t <= now) {
+            return None;
+        }
+        let Value::Stream(s) = &entry.value else {
+            return None;
+        };
+        let fields = s.get(id)?.map(|(f, v)| (f.to_vec(), v.to_vec())).collect();
+        let groups = s
+            .groups
+            .iter()
+            .map(|(name, g)| {
+                let state = match g.pel.get(&id) {
+                    Some(p) => EntryState::Pending {
+                        consumer: p.consumer.to_vec(),
+                        deliveries: p.delivery_count,
+                        idle_ms: now.wrapping_sub(p.delivery_time).max(0),
+                    },
+                    None if id <= g.last_id => EntryState::Acknowledged,
+                    None => EntryState::NotDelivered,
+                };
+                (name.clone(), state)
+            })
+            .collect();
+        Some(EntryDetail { id, fields, groups })
+    }
+
     /// A page of the stream at `key` in database `db`; None if the key is missing,
     /// expired, or not a stream. Reads only: see the module documentation.
     pub fn stream_view(&self, db: usize, key: &[u8], page: StreamPage) -> Option<StreamView> {
@@ -426,6 +481,54 @@ mod tests {
         assert_eq!(e.stream_position(0, b"nope", StreamId::MIN), None);
         run(&mut e, c, "SET str x");
         assert_eq!(e.stream_position(0, b"str", StreamId::MIN), None);
+    }
+
+    #[test]
+    fn observe_an_entrys_path_through_the_groups() {
+        let (mut e, clock, c) = setup();
+        run(&mut e, c, "XGROUP CREATE s g1 $ MKSTREAM");
+        run(&mut e, c, "XGROUP CREATE s g2 $");
+        run(&mut e, c, "XADD s 1-0 k v");
+        let id = StreamId { ms: 1, seq: 0 };
+        let states = |e: &Engine| {
+            e.stream_entry(0, b"s", id)
+                .unwrap()
+                .groups
+                .into_iter()
+                .map(|(_, st)| st)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            states(&e),
+            [EntryState::NotDelivered, EntryState::NotDelivered]
+        );
+        assert_eq!(
+            e.stream_entry(0, b"s", id).unwrap().fields,
+            vec![(b"k".to_vec(), b"v".to_vec())]
+        );
+        run(&mut e, c, "XREADGROUP GROUP g1 alice STREAMS s >");
+        clock.advance_ms(40);
+        let pending = EntryState::Pending {
+            consumer: b"alice".to_vec(),
+            deliveries: 1,
+            idle_ms: 40,
+        };
+        assert_eq!(states(&e), [pending, EntryState::NotDelivered]);
+        run(&mut e, c, "XCLAIM s g1 bob 0 1-0");
+        let claimed = EntryState::Pending {
+            consumer: b"bob".to_vec(),
+            deliveries: 2,
+            idle_ms: 0,
+        };
+        assert_eq!(states(&e)[0], claimed);
+        run(&mut e, c, "XACK s g1 1-0");
+        assert_eq!(states(&e)[0], EntryState::Acknowledged);
+        assert_eq!(
+            e.stream_entry(0, b"s", StreamId { ms: 2, seq: 0 }),
+            None,
+            "no such entry"
+        );
+        assert_eq!(e.stream_entry(0, b"nope", id), None);
     }
 
     #[test]
