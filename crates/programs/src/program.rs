@@ -334,6 +334,8 @@ fn answer(
     protocol: Protocol,
 ) -> Result<Vec<lua51::Value>, lua51::Value> {
     let resp = if protocol == Protocol::Resp3 { 3 } else { 2 };
+    // Replies are built in RESP3 shapes; a RESP2 client sees maps as flat arrays.
+    let reply = reply.for_protocol(protocol);
     if let Reply::Error(text) = &reply {
         let t = convert::error_table(vm, &api::error_text(format!("-{text}").as_bytes()));
         return if raise { Err(t) } else { Ok(vec![t]) };
