@@ -38,6 +38,9 @@ pub(crate) enum Request {
     Command { argv: Vec<Vec<u8>>, raise: bool },
     /// `sleep(seconds)`: resume with no values after this many virtual ms.
     Sleep { ms: i64 },
+    /// `receive([seconds])`: the next pub/sub message, or nil after the timeout (ms;
+    /// None waits forever).
+    Receive { timeout_ms: Option<i64> },
 }
 
 /// What natives share with the host.
@@ -82,11 +85,12 @@ pub(crate) fn build(name: &str, source: &str) -> Result<Env, String> {
     let shared: SharedRef = Rc::new(RefCell::new(Shared::default()));
     open_libraries(&mut vm, name);
     let bound = vm.new_userdata(Box::new(shared.clone()), None);
-    let natives: [(&'static str, lua51::heap::NativeFn); 4] = [
+    let natives: [(&'static str, lua51::heap::NativeFn); 5] = [
         ("print", print),
         ("log", print),
         ("now", now),
         ("sleep", sleep),
+        ("receive", receive),
     ];
     for (global, f) in natives {
         let v = vm.new_native_with(global, f, vec![bound.clone()]);
@@ -183,9 +187,37 @@ fn sleep(vm: &mut Vm, args: Vec<Value>) -> R {
             "sleep cannot be called from a function that a library function calls (a gsub or sort callback, a metamethod)",
         ));
     }
+    Ok(NativeReturn::Yield(Box::new(Request::Sleep {
+        ms: seconds_to_ms(seconds),
+    })))
+}
+
+/// `receive([seconds])`: waits for the next message of the channels the program
+/// subscribed to (`redis.call('SUBSCRIBE', ...)`); nil when the timeout passes first.
+fn receive(vm: &mut Vm, args: Vec<Value>) -> R {
+    let timeout_ms = match args.first() {
+        None | Some(Value::Nil) => None,
+        Some(v) => match v.to_number() {
+            Some(seconds) => Some(seconds_to_ms(seconds)),
+            None => return Err(vm.type_arg_error(1, "receive", "number", args.first())),
+        },
+    };
+    if !vm.can_yield() {
+        return Err(vm.error(
+            "receive cannot be called from a function that a library function calls (a gsub or sort callback, a metamethod)",
+        ));
+    }
+    Ok(NativeReturn::Yield(Box::new(Request::Receive { timeout_ms })))
+}
+
+/// Seconds (fractions allowed) as whole ms, negative and NaN as 0.
+fn seconds_to_ms(seconds: f64) -> i64 {
     let ms = (seconds * 1000.0).round();
-    let ms = if ms.is_nan() { 0.0 } else { ms.clamp(0.0, MAX_SLEEP_MS) };
-    Ok(NativeReturn::Yield(Box::new(Request::Sleep { ms: ms as i64 })))
+    if ms.is_nan() {
+        0
+    } else {
+        ms.clamp(0.0, MAX_SLEEP_MS) as i64
+    }
 }
 
 fn redis_call(vm: &mut Vm, args: Vec<Value>) -> R {

@@ -54,6 +54,12 @@
 //!   virtual time runs out.
 //! - `sleep(seconds)` waits in virtual time; fractions are fine (`sleep(0.25)`).
 //! - `now()` is the virtual time in milliseconds since the epoch.
+//! - `receive([seconds])` waits for the next message of the channels the program
+//!   subscribed to (`redis.call('SUBSCRIBE', 'news')`, `PSUBSCRIBE`), and returns it as
+//!   a table: `{'message', channel, payload}` (`{'pmessage', pattern, channel,
+//!   payload}`); with a timeout it returns nil when no message came in time
+//!   (`receive(0)` only looks). Messages that arrive while the program does something
+//!   else wait for it, in order.
 //! - `print(...)` and `log(...)` write one line to the program's log: `tostring` of each
 //!   argument, separated by tabs, as Lua's `print`.
 //! - `math.random` is deterministic: each program has its own generator, seeded from its
@@ -121,6 +127,8 @@ pub enum ProgramState {
     Sleeping { until_ms: i64 },
     /// Waiting for the reply of a blocking command (`XREADGROUP GROUP g c BLOCK 0 ...`).
     Blocked { command: String },
+    /// In `receive`, waiting for a pub/sub message (until this virtual time, if given).
+    Listening { until_ms: Option<i64> },
     /// Paused by the user (it keeps its client and what it waits for).
     Paused,
     /// It ran to its end.
@@ -141,6 +149,7 @@ impl ProgramState {
             ProgramState::Ready
                 | ProgramState::Sleeping { .. }
                 | ProgramState::Blocked { .. }
+                | ProgramState::Listening { .. }
                 | ProgramState::Paused
         )
     }

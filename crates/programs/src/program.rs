@@ -12,6 +12,8 @@
 //! command is released, what the program did in Redis stays (pending entries of a
 //! consumer group included).
 
+use std::collections::VecDeque;
+
 use redis_emulator::script::{api, convert};
 use redis_emulator::{ClientId, ClientInfo, Engine, Protocol, Reply};
 
@@ -23,6 +25,8 @@ use crate::{ProgramId, ProgramState};
 const COMMAND_FUEL: u64 = 100;
 /// What Lua code called by a native (which cannot pause) may borrow past a slice.
 const NESTED_FUEL: u64 = 50_000_000;
+/// Pub/sub messages kept for `receive` (the oldest are dropped past this).
+const INBOX_CAPACITY: usize = 10_000;
 
 /// Where a live program is.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,6 +35,8 @@ enum Phase {
     Sleeping { until_ms: i64 },
     /// Waiting for the reply of `command` (raised as an error if `raise`).
     Blocked { command: String, raise: bool },
+    /// In `receive`, until a pub/sub message arrives or this time passes.
+    Listening { until_ms: Option<i64> },
 }
 
 /// How an ended program ended.
@@ -64,6 +70,8 @@ struct Live {
     env: Env,
     client: ClientId,
     phase: Phase,
+    /// Pub/sub messages received and not yet taken by `receive`, oldest first.
+    inbox: VecDeque<Reply>,
 }
 
 impl Program {
@@ -93,6 +101,7 @@ impl Program {
                 env,
                 client,
                 phase: Phase::Ready,
+                inbox: VecDeque::new(),
             }),
             end: None,
             paused: false,
@@ -109,6 +118,9 @@ impl Program {
                 },
                 Phase::Blocked { command, .. } => ProgramState::Blocked {
                     command: command.clone(),
+                },
+                Phase::Listening { until_ms } => ProgramState::Listening {
+                    until_ms: *until_ms,
                 },
             },
             (None, Some(End::Finished)) | (None, None) => ProgramState::Finished,
@@ -135,6 +147,11 @@ impl Program {
                 Phase::Ready => true,
                 Phase::Sleeping { until_ms } => engine.now_ms() >= *until_ms,
                 Phase::Blocked { .. } => !engine.is_blocked(live.client),
+                Phase::Listening { until_ms } => {
+                    !live.inbox.is_empty()
+                        || has_output(engine, live.client)
+                        || until_ms.is_some_and(|t| engine.now_ms() >= t)
+                }
             },
             _ => false,
         }
@@ -143,10 +160,11 @@ impl Program {
     /// When a sleeping program wakes (for hosts that wait for it).
     pub fn wakeup_ms(&self) -> Option<i64> {
         match &self.live {
-            Some(Live {
-                phase: Phase::Sleeping { until_ms },
-                ..
-            }) if !self.paused => Some(*until_ms),
+            Some(live) if !self.paused => match live.phase {
+                Phase::Sleeping { until_ms } => Some(until_ms),
+                Phase::Listening { until_ms } => until_ms,
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -168,9 +186,22 @@ impl Program {
             Phase::Ready => return,
             Phase::Sleeping { until_ms } if engine.now_ms() >= *until_ms => Ok(Vec::new()),
             Phase::Blocked { raise, .. } if !engine.is_blocked(live.client) => {
-                let reply = engine.drain_outbox(live.client).pop().unwrap_or(Reply::Nil);
+                let raise = *raise;
+                let reply = take_outbox(engine, live).unwrap_or(Reply::Nil);
                 let protocol = engine.protocol(live.client);
-                answer(&mut live.env.vm, reply, *raise, protocol)
+                answer(&mut live.env.vm, reply, raise, protocol)
+            }
+            Phase::Listening { until_ms } => {
+                let until_ms = *until_ms;
+                take_outbox(engine, live);
+                let protocol = engine.protocol(live.client);
+                match live.inbox.pop_front() {
+                    Some(message) => answer(&mut live.env.vm, message, false, protocol),
+                    None if until_ms.is_some_and(|t| engine.now_ms() >= t) => {
+                        Ok(vec![lua51::Value::Nil])
+                    }
+                    None => return,
+                }
             }
             _ => return,
         };
@@ -243,23 +274,38 @@ impl Program {
                 return;
             }
             Request::Command { argv, raise } => {
-                let mut reply = engine.execute(live.client, &argv);
-                if reply == Reply::NoReply {
-                    if engine.is_blocked(live.client) {
-                        live.phase = Phase::Blocked {
-                            command: command_line(&argv),
-                            raise,
+                let reply = engine.execute(live.client, &argv);
+                if reply == Reply::NoReply && engine.is_blocked(live.client) {
+                    live.phase = Phase::Blocked {
+                        command: command_line(&argv),
+                        raise,
+                    };
+                    return;
+                }
+                // Pub/sub messages go to the inbox; a reply queued behind them (or a
+                // command's several frames, SUBSCRIBE a b) is the last frame.
+                let queued = take_outbox(engine, live);
+                let reply = match reply {
+                    Reply::NoReply => queued.unwrap_or(Reply::Nil),
+                    reply => reply,
+                };
+                let protocol = engine.protocol(live.client);
+                answer(&mut live.env.vm, reply, raise, protocol)
+            }
+            Request::Receive { timeout_ms } => {
+                take_outbox(engine, live);
+                let protocol = engine.protocol(live.client);
+                match (live.inbox.pop_front(), timeout_ms) {
+                    (Some(message), _) => answer(&mut live.env.vm, message, false, protocol),
+                    (None, Some(0)) => Ok(vec![lua51::Value::Nil]),
+                    (None, timeout_ms) => {
+                        let now = engine.now_ms();
+                        live.phase = Phase::Listening {
+                            until_ms: timeout_ms.map(|ms| now.saturating_add(ms)),
                         };
                         return;
                     }
-                    // The reply went to the outbox behind earlier output (pub/sub
-                    // messages): it is the last one.
-                    reply = engine.drain_outbox(live.client).pop().unwrap_or(Reply::Nil);
-                } else {
-                    engine.drain_outbox(live.client);
                 }
-                let protocol = engine.protocol(live.client);
-                answer(&mut live.env.vm, reply, raise, protocol)
             }
         };
         if let Err(e) = live.env.vm.resume_host(answer) {
@@ -322,6 +368,42 @@ impl Program {
         journal.push(self.id, now, LogKind::Note, note);
         self.end = Some(end);
         self.paused = false;
+    }
+}
+
+/// Whether the client has frames waiting in its outbox.
+fn has_output(engine: &Engine, client: ClientId) -> bool {
+    engine
+        .client(client)
+        .is_some_and(|c| !c.queues.outbox.is_empty())
+}
+
+/// Takes the client's outbox: pub/sub messages go to the program's inbox (bounded), and
+/// the last other frame is returned (a command's reply).
+fn take_outbox(engine: &mut Engine, live: &mut Live) -> Option<Reply> {
+    let mut last = None;
+    for frame in engine.drain_outbox(live.client) {
+        if is_message(&frame) {
+            if live.inbox.len() >= INBOX_CAPACITY {
+                live.inbox.pop_front();
+            }
+            live.inbox.push_back(frame);
+        } else {
+            last = Some(frame);
+        }
+    }
+    last
+}
+
+/// A published message (`message`, `pmessage`, `smessage` frames), as opposed to a
+/// command's reply.
+fn is_message(frame: &Reply) -> bool {
+    match frame {
+        Reply::Push(items) => matches!(
+            items.first(),
+            Some(Reply::Bulk(kind)) if [&b"message"[..], b"pmessage", b"smessage"].contains(&kind.as_slice())
+        ),
+        _ => false,
     }
 }
 
