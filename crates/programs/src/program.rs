@@ -72,6 +72,8 @@ struct Live {
     phase: Phase,
     /// Pub/sub messages received and not yet taken by `receive`, oldest first.
     inbox: VecDeque<Reply>,
+    /// The program sent QUIT: its client is gone, its commands fail.
+    closed: bool,
 }
 
 impl Program {
@@ -102,6 +104,7 @@ impl Program {
                 client,
                 phase: Phase::Ready,
                 inbox: VecDeque::new(),
+                closed: false,
             }),
             end: None,
             paused: false,
@@ -137,7 +140,7 @@ impl Program {
     }
 
     pub fn client(&self) -> Option<ClientId> {
-        self.live.as_ref().map(|l| l.client)
+        self.live.as_ref().filter(|l| !l.closed).map(|l| l.client)
     }
 
     /// Whether the program would run now (not paused, ready or with its wait over).
@@ -178,7 +181,7 @@ impl Program {
         let Some(live) = self.live.as_mut() else {
             return;
         };
-        if engine.client(live.client).is_none() {
+        if !live.closed && engine.client(live.client).is_none() {
             self.end(engine, journal, End::Killed, "its connection was closed (CLIENT KILL)");
             return;
         }
@@ -273,8 +276,17 @@ impl Program {
                 };
                 return;
             }
+            Request::Command { raise, .. } if live.closed => {
+                let closed = Reply::error("ERR the connection is closed (the program sent QUIT)");
+                answer(&mut live.env.vm, closed, raise, Protocol::Resp2)
+            }
             Request::Command { argv, raise } => {
                 let reply = engine.execute(live.client, &argv);
+                if engine.client(live.client).is_some_and(|c| c.closing) {
+                    // QUIT: the reply is sent, then the connection closes.
+                    engine.disconnect(live.client);
+                    live.closed = true;
+                }
                 if reply == Reply::NoReply && engine.is_blocked(live.client) {
                     live.phase = Phase::Blocked {
                         command: command_line(&argv),

@@ -166,3 +166,21 @@ fn natives_called_from_callbacks_fail_cleanly() {
     assert!(crash_message(&w, b).contains("sleep cannot be called"), "{}", crash_message(&w, b));
     assert_eq!(crash_message(&w, c), "c.lua:1: bad argument #1 to 'sleep' (number expected, got string)");
 }
+
+#[test]
+fn after_quit_commands_fail() {
+    let mut w = World::new();
+    let id = w.start(
+        "quitter.lua",
+        "print(redis.call('QUIT').ok)\nprint(redis.pcall('PING').err)\nsleep(1)\nredis.call('PING')",
+    );
+    w.settle();
+    assert_eq!(w.output(id), ["OK", "ERR the connection is closed (the program sent QUIT)"]);
+    assert_eq!(w.programs.client(id), None);
+    assert_eq!(w.engine.clients().count(), 1);
+    w.forward(1_000);
+    assert_eq!(
+        crash_message(&w, id),
+        "quitter.lua:4: ERR the connection is closed (the program sent QUIT)"
+    );
+}
