@@ -91,15 +91,12 @@ fn a_producer_and_a_blocked_consumer_for_a_minute() {
     );
     assert_eq!(w.show("XPENDING orders processors"), "1) (integer) 0\n2) (nil)\n3) (nil)\n4) (nil)");
     let groups = w.show("XINFO GROUPS orders");
-    for field in [
-        "\"consumers\" => (integer) 1",
-        "\"pending\" => (integer) 0",
-        "\"last-delivered-id\" => \"1700000060000-0\"",
-        "\"entries-read\" => (integer) 13",
-        "\"lag\" => (integer) 0",
-    ] {
-        assert!(groups.contains(field), "{groups}");
-    }
+    assert_eq!(
+        groups,
+        "1)  1) \"name\"\n    2) \"processors\"\n    3) \"consumers\"\n    4) (integer) 1\n    \
+         5) \"pending\"\n    6) (integer) 0\n    7) \"last-delivered-id\"\n    8) \"1700000060000-0\"\n    \
+         9) \"entries-read\"\n   10) (integer) 13\n   11) \"lag\"\n   12) (integer) 0"
+    );
     assert_eq!(w.show("XLEN orders"), "(integer) 13");
     // The programs are clients, named after themselves.
     let clients = w.show("CLIENT LIST");
@@ -264,4 +261,74 @@ fn a_killed_client_ends_its_program() {
         w.transcript(reader).last().map(String::as_str),
         Some("+0.000 note killed: its connection was closed (CLIENT KILL)")
     );
+}
+
+#[test]
+fn the_delay_queue_demo_runs_in_three_terminals() {
+    // Seed 002's demo 1: corrupted messages go to a sorted set for 1 s, then a processor
+    // fixes them and puts them back on the stream.
+    let mut w = World::new();
+    let consumer = w.start(
+        "consumer.lua",
+        r#"
+pcall(redis.call, 'XGROUP', 'CREATE', 'stream:producer', 'consumers', '$', 'MKSTREAM')
+while true do
+  local r = redis.call('XREADGROUP', 'GROUP', 'consumers', 'consumer-1', 'COUNT', 10,
+                       'BLOCK', 0, 'STREAMS', 'stream:producer', '>')
+  for _, e in ipairs(r[1][2]) do
+    local id, value = e[1], e[2][2]
+    if value == 'corrupted_msg' then
+      redis.call('ZADD', 'delay:queue', now() + 1000, id)
+      print('delayed', id)
+    else
+      print('consumed', id, value)
+    end
+    redis.call('XACK', 'stream:producer', 'consumers', id)
+  end
+end
+"#,
+    );
+    let producer = w.start(
+        "producer.lua",
+        r#"
+local n = 0
+while true do
+  n = n + 1
+  local value = (n % 3 == 0) and 'corrupted_msg' or ('msg-' .. n)
+  redis.call('XADD', 'stream:producer', '*', 'value', value)
+  sleep(5)
+end
+"#,
+    );
+    let processor = w.start(
+        "delay_queue_processor.lua",
+        r#"
+while true do
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', 'delay:queue', '-inf', now())) do
+    redis.call('XADD', 'stream:producer', '*', 'value', 'fixed:' .. id)
+    redis.call('ZREM', 'delay:queue', id)
+    print('fixed', id)
+  end
+  sleep(5)
+end
+"#,
+    );
+    w.forward(12_000);
+    assert_eq!(w.show("ZRANGE delay:queue 0 -1 WITHSCORES"), "1) \"1700000010000-0\"\n2) \"1700000011000\"");
+    w.forward(8_000);
+    assert_eq!(
+        w.transcript(consumer)[1..],
+        [
+            "+0.000 out consumed\t1700000000000-0\tmsg-1",
+            "+5.000 out consumed\t1700000005000-0\tmsg-2",
+            "+10.000 out delayed\t1700000010000-0",
+            "+15.000 out consumed\t1700000015000-0\tmsg-4",
+            "+15.000 out consumed\t1700000015000-1\tfixed:1700000010000-0",
+            "+20.000 out consumed\t1700000020000-0\tmsg-5",
+        ]
+    );
+    assert_eq!(w.transcript(processor)[1..], ["+15.000 out fixed\t1700000010000-0"]);
+    assert_eq!(w.show("ZCARD delay:queue"), "(integer) 0");
+    assert_eq!(w.show("XLEN stream:producer"), "(integer) 6");
+    assert!(matches!(w.state(producer), ProgramState::Sleeping { .. }));
 }

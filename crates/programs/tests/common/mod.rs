@@ -56,7 +56,7 @@ impl World {
 
     /// What the console shows for a command, as redis-cli renders it.
     pub fn show(&mut self, line: &str) -> String {
-        let reply = self.cmd(line);
+        let reply = self.cmd(line).for_protocol(self.engine.protocol(self.console));
         redis_emulator::cli::render(&reply).trim_end_matches('\n').to_string()
     }
 
