@@ -184,3 +184,39 @@ fn after_quit_commands_fail() {
         "quitter.lua:4: ERR the connection is closed (the program sent QUIT)"
     );
 }
+
+#[test]
+fn memory_and_stack_limits_crash_the_program_not_the_host() {
+    let mut w = World::new();
+    let hog = w.start("hog.lua", "local t = {}\nwhile true do t[#t + 1] = string.rep('x', 1000) .. #t end");
+    let deep = w.start("deep.lua", "local function f(n) return 1 + f(n + 1) end\nf(1)");
+    for _ in 0..2_000 {
+        w.programs.run(&mut w.engine, common::FUEL);
+        if !w.state(hog).is_live() && !w.state(deep).is_live() {
+            break;
+        }
+    }
+    // Lua 5.1 raises memory errors without a position.
+    assert_eq!(crash_message(&w, hog), "not enough memory");
+    assert_eq!(crash_message(&w, deep), "deep.lua:1: stack overflow");
+}
+
+#[test]
+fn programs_sleep_and_call_redis_inside_coroutines() {
+    let mut w = World::new();
+    let id = w.start(
+        "co.lua",
+        r#"
+local worker = coroutine.wrap(function()
+  for i = 1, 2 do
+    sleep(1)
+    coroutine.yield(redis.call('INCR', 'c'))
+  end
+end)
+print(worker(), worker())
+"#,
+    );
+    w.forward(5_000);
+    assert_eq!(w.output(id), ["1\t2"]);
+    assert_eq!(w.state(id), ProgramState::Finished);
+}
