@@ -6,6 +6,11 @@
 //! its slice per call and never freezes the page; `next_wakeup_ms` says when the next
 //! program or engine timeout is due, so the host can sleep (or fast-forward virtual time)
 //! exactly until then.
+//!
+//! A program's replies reach it through its client's outbox (a blocking command served
+//! later, pub/sub messages): the host drains only its own clients' outboxes
+//! (`Engine::drain_outbox(console)`), never all of them (`take_outboxes`), and lets
+//! `Programs::run` call `Engine::handle_timeouts`.
 
 use std::collections::BTreeMap;
 
