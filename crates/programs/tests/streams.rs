@@ -332,3 +332,77 @@ end
     assert_eq!(w.show("XLEN stream:producer"), "(integer) 6");
     assert!(matches!(w.state(producer), ProgramState::Sleeping { .. }));
 }
+
+#[test]
+fn failed_orders_are_reclaimed_then_dead_lettered() {
+    // Seed 004: a processor fails some orders at random; a reclaimer retries orders
+    // idle for 30 s and moves those delivered 3 times to a dead-letter stream.
+    let mut w = World::new();
+    let producer = w.start(
+        "producer.lua",
+        "for i = 1, 20 do redis.call('XADD', 'orders', '*', 'order', i) sleep(1) end",
+    );
+    let processor = w.start(
+        "processor.lua",
+        r#"
+pcall(redis.call, 'XGROUP', 'CREATE', 'orders', 'order-processors', '0', 'MKSTREAM')
+while true do
+  local r = redis.call('XREADGROUP', 'GROUP', 'order-processors', 'proc-1', 'COUNT', 5,
+                       'BLOCK', 0, 'STREAMS', 'orders', '>')
+  for _, e in ipairs(r[1][2]) do
+    if math.random() < 0.4 then
+      print('failed', e[1])
+    else
+      redis.call('XACK', 'orders', 'order-processors', e[1])
+      print('processed', e[1])
+    end
+  end
+end
+"#,
+    );
+    let reclaimer = w.start(
+        "reclaimer.lua",
+        r#"
+while true do
+  sleep(10)
+  for _, p in ipairs(redis.call('XPENDING', 'orders', 'order-processors', 'IDLE', 30000, '-', '+', 100)) do
+    local id, deliveries = p[1], p[4]
+    if deliveries >= 3 then
+      local entry = redis.call('XRANGE', 'orders', id, id)[1]
+      redis.call('XADD', 'orders:dead-letter', '*', 'id', id, 'order', entry[2][2])
+      redis.call('XACK', 'orders', 'order-processors', id)
+      print('dead-lettered', id)
+    else
+      redis.call('XCLAIM', 'orders', 'order-processors', 'reclaimer', 30000, id)
+      if math.random() < 0.4 then
+        print('retry failed', id, deliveries + 1)
+      else
+        redis.call('XACK', 'orders', 'order-processors', id)
+        print('retried', id)
+      end
+    end
+  end
+end
+"#,
+    );
+    w.forward(300_000);
+    assert_eq!(w.state(producer), ProgramState::Finished);
+    let processed = w.output(processor).iter().filter(|l| l.starts_with("processed")).count();
+    let failed = w.output(processor).iter().filter(|l| l.starts_with("failed")).count();
+    assert_eq!(processed + failed, 20);
+    assert!(failed > 0, "{:?}", w.output(processor));
+    let out = w.output(reclaimer);
+    let retried = out.iter().filter(|l| l.starts_with("retried")).count();
+    let dead = out.iter().filter(|l| l.starts_with("dead-lettered")).count();
+    // The generators are seeded from the names: this run has both outcomes.
+    assert!(retried > 0 && dead > 0, "{out:?}");
+    // Every order is processed, retried successfully, or dead-lettered; none pending.
+    assert_eq!(processed + retried + dead, 20, "{out:?}");
+    assert_eq!(w.show("XPENDING orders order-processors"), "1) (integer) 0\n2) (nil)\n3) (nil)\n4) (nil)");
+    assert_eq!(w.show("XLEN orders:dead-letter"), format!("(integer) {dead}"));
+    // A dead-lettered order failed three times: once in the processor, twice retried.
+    for line in out.iter().filter(|l| l.starts_with("dead-lettered")) {
+        let id = line.trim_start_matches("dead-lettered\t");
+        assert!(out.contains(&format!("retry failed\t{id}\t3")), "{out:?}");
+    }
+}
