@@ -166,7 +166,9 @@ fn print(vm: &mut Vm, args: Vec<Value>) -> R {
         parts.push(vm.tostring(a)?.to_str_lossy());
     }
     if let Some(s) = shared(vm) {
-        s.borrow_mut().output.push((LogKind::Output, parts.join("\t")));
+        s.borrow_mut()
+            .output
+            .push((LogKind::Output, parts.join("\t")));
     }
     Ok(NativeReturn::Values(Vec::new()))
 }
@@ -207,7 +209,9 @@ fn receive(vm: &mut Vm, args: Vec<Value>) -> R {
             "receive cannot be called from a function that a library function calls (a gsub or sort callback, a metamethod)",
         ));
     }
-    Ok(NativeReturn::Yield(Box::new(Request::Receive { timeout_ms })))
+    Ok(NativeReturn::Yield(Box::new(Request::Receive {
+        timeout_ms,
+    })))
 }
 
 /// Seconds (fractions allowed) as whole ms, negative and NaN as 0.
@@ -246,7 +250,10 @@ fn command(vm: &mut Vm, args: Vec<Value>, raise: bool) -> R {
             "redis.call cannot be called from a function that a library function calls (a gsub or sort callback, a metamethod)",
         ));
     }
-    Ok(NativeReturn::Yield(Box::new(Request::Command { argv, raise })))
+    Ok(NativeReturn::Yield(Box::new(Request::Command {
+        argv,
+        raise,
+    })))
 }
 
 /// The `xpcall` handler of the main chunk: any error value as one message.

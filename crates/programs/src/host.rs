@@ -69,8 +69,12 @@ impl Programs {
         self.next_id = self.next_id.wrapping_add(1);
         let id = ProgramId(self.next_id);
         let program = Program::start(engine, id, name, source)?;
-        self.journal
-            .push(id, engine.now_ms(), LogKind::Note, format!("started {name}"));
+        self.journal.push(
+            id,
+            engine.now_ms(),
+            LogKind::Note,
+            format!("started {name}"),
+        );
         self.programs.insert(id, program);
         Ok(id)
     }
@@ -92,11 +96,7 @@ impl Programs {
             report.fuel += slice.fuel;
             report.commands += slice.commands;
         }
-        report.still_ready = self
-            .programs
-            .values()
-            .filter(|p| p.is_due(engine))
-            .count();
+        report.still_ready = self.programs.values().filter(|p| p.is_due(engine)).count();
         report
     }
 
@@ -199,8 +199,12 @@ impl Programs {
         crate::env::build(&name, source)?;
         self.stop(engine, id);
         let program = Program::start(engine, id, &name, source)?;
-        self.journal
-            .push(id, engine.now_ms(), LogKind::Note, format!("restarted {name}"));
+        self.journal.push(
+            id,
+            engine.now_ms(),
+            LogKind::Note,
+            format!("restarted {name}"),
+        );
         self.programs.insert(id, program);
         Ok(())
     }

@@ -32,11 +32,18 @@ const INBOX_CAPACITY: usize = 10_000;
 #[derive(Clone, Debug, PartialEq)]
 enum Phase {
     Ready,
-    Sleeping { until_ms: i64 },
+    Sleeping {
+        until_ms: i64,
+    },
     /// Waiting for the reply of `command` (raised as an error if `raise`).
-    Blocked { command: String, raise: bool },
+    Blocked {
+        command: String,
+        raise: bool,
+    },
     /// In `receive`, until a pub/sub message arrives or this time passes.
-    Listening { until_ms: Option<i64> },
+    Listening {
+        until_ms: Option<i64>,
+    },
 }
 
 /// How an ended program ended.
@@ -182,7 +189,12 @@ impl Program {
             return;
         };
         if !live.closed && engine.client(live.client).is_none() {
-            self.end(engine, journal, End::Killed, "its connection was closed (CLIENT KILL)");
+            self.end(
+                engine,
+                journal,
+                End::Killed,
+                "its connection was closed (CLIENT KILL)",
+            );
             return;
         }
         let answer = match &live.phase {
@@ -253,9 +265,10 @@ impl Program {
                     }
                 },
                 Err(e) => {
-                    let text = self.live.as_ref().map_or_else(String::new, |l| {
-                        convert::error_value_text(&l.env.vm, &e)
-                    });
+                    let text = self
+                        .live
+                        .as_ref()
+                        .map_or_else(String::new, |l| convert::error_value_text(&l.env.vm, &e));
                     self.end(engine, journal, End::Crashed(text), "");
                     break;
                 }
@@ -331,9 +344,10 @@ impl Program {
     fn finish(&mut self, engine: &mut Engine, journal: &mut Journal, values: Vec<lua51::Value>) {
         let end = match values.as_slice() {
             [lua51::Value::Bool(false), error, ..] => {
-                let text = self.live.as_ref().map_or_else(String::new, |l| {
-                    convert::error_value_text(&l.env.vm, error)
-                });
+                let text = self
+                    .live
+                    .as_ref()
+                    .map_or_else(String::new, |l| convert::error_value_text(&l.env.vm, error));
                 End::Crashed(text)
             }
             _ => End::Finished,

@@ -16,10 +16,19 @@ fn crash_message(w: &World, id: redis_programs::ProgramId) -> String {
 #[test]
 fn a_compile_error_is_returned_with_lua_s_message() {
     let mut w = World::new();
-    let r = w.programs.start(&mut w.engine, "consumer.lua", "local a = 1\nlocal b = 2\nx x\n");
+    let r = w.programs.start(
+        &mut w.engine,
+        "consumer.lua",
+        "local a = 1\nlocal b = 2\nx x\n",
+    );
     assert_eq!(r, Err("consumer.lua:3: '=' expected near 'x'".to_string()));
-    let r = w.programs.start(&mut w.engine, "p.lua", "while true do\n  print('x')\n");
-    assert_eq!(r, Err("p.lua:3: 'end' expected (to close 'while' at line 1) near '<eof>'".to_string()));
+    let r = w
+        .programs
+        .start(&mut w.engine, "p.lua", "while true do\n  print('x')\n");
+    assert_eq!(
+        r,
+        Err("p.lua:3: 'end' expected (to close 'while' at line 1) near '<eof>'".to_string())
+    );
     // Nothing was started: no program, no client.
     assert!(w.programs.list().is_empty());
     assert_eq!(w.engine.clients().count(), 1);
@@ -59,17 +68,30 @@ fn error_and_errors_in_functions() {
     let c = w.start("c.lua", "local t = nil\nprint(t.field)");
     w.settle();
     assert_eq!(crash_message(&w, a), "a.lua:2: too big: 3");
-    assert!(crash_message(&w, b).starts_with("table: 0x"), "{}", crash_message(&w, b));
-    assert_eq!(crash_message(&w, c), "c.lua:2: attempt to index local 't' (a nil value)");
+    assert!(
+        crash_message(&w, b).starts_with("table: 0x"),
+        "{}",
+        crash_message(&w, b)
+    );
+    assert_eq!(
+        crash_message(&w, c),
+        "c.lua:2: attempt to index local 't' (a nil value)"
+    );
 }
 
 #[test]
 fn redis_call_raises_the_redis_error_text() {
     let mut w = World::new();
     w.cmd("SET name alice");
-    let id = w.start("worker.lua", "print('before')\nlocal n = redis.call('INCR', 'name')\nprint(n)");
+    let id = w.start(
+        "worker.lua",
+        "print('before')\nlocal n = redis.call('INCR', 'name')\nprint(n)",
+    );
     w.settle();
-    assert_eq!(crash_message(&w, id), "worker.lua:2: ERR value is not an integer or out of range");
+    assert_eq!(
+        crash_message(&w, id),
+        "worker.lua:2: ERR value is not an integer or out of range"
+    );
     let unknown = w.start("u.lua", "redis.call('NOSUCH', 'x')");
     let wrongtype = w.start("t.lua", "redis.call('LPUSH', 'name', 'x')");
     let arity = w.start("r.lua", "\n\nredis.call('GET')");
@@ -84,7 +106,10 @@ fn redis_call_raises_the_redis_error_text() {
         crash_message(&w, wrongtype),
         "t.lua:1: WRONGTYPE Operation against a key holding the wrong kind of value"
     );
-    assert_eq!(crash_message(&w, arity), "r.lua:3: ERR wrong number of arguments for 'get' command");
+    assert_eq!(
+        crash_message(&w, arity),
+        "r.lua:3: ERR wrong number of arguments for 'get' command"
+    );
     assert_eq!(
         crash_message(&w, noargs),
         "n.lua:1: ERR Please specify at least one argument for this redis lib call"
@@ -158,13 +183,31 @@ print(counter, type(os), type(io), type(string.format), type(table.concat), math
 #[test]
 fn natives_called_from_callbacks_fail_cleanly() {
     let mut w = World::new();
-    let a = w.start("a.lua", "string.gsub('ab', '%w', function(k) redis.call('INCR', k) end)");
-    let b = w.start("b.lua", "table.sort({3, 1, 2}, function(x, y) sleep(1) return x < y end)");
+    let a = w.start(
+        "a.lua",
+        "string.gsub('ab', '%w', function(k) redis.call('INCR', k) end)",
+    );
+    let b = w.start(
+        "b.lua",
+        "table.sort({3, 1, 2}, function(x, y) sleep(1) return x < y end)",
+    );
     let c = w.start("c.lua", "sleep('soon')");
     w.settle();
-    assert!(crash_message(&w, a).contains("redis.call cannot be called from a function that a library function calls"), "{}", crash_message(&w, a));
-    assert!(crash_message(&w, b).contains("sleep cannot be called"), "{}", crash_message(&w, b));
-    assert_eq!(crash_message(&w, c), "c.lua:1: bad argument #1 to 'sleep' (number expected, got string)");
+    assert!(
+        crash_message(&w, a)
+            .contains("redis.call cannot be called from a function that a library function calls"),
+        "{}",
+        crash_message(&w, a)
+    );
+    assert!(
+        crash_message(&w, b).contains("sleep cannot be called"),
+        "{}",
+        crash_message(&w, b)
+    );
+    assert_eq!(
+        crash_message(&w, c),
+        "c.lua:1: bad argument #1 to 'sleep' (number expected, got string)"
+    );
 }
 
 #[test]
@@ -175,7 +218,10 @@ fn after_quit_commands_fail() {
         "print(redis.call('QUIT').ok)\nprint(redis.pcall('PING').err)\nsleep(1)\nredis.call('PING')",
     );
     w.settle();
-    assert_eq!(w.output(id), ["OK", "ERR the connection is closed (the program sent QUIT)"]);
+    assert_eq!(
+        w.output(id),
+        ["OK", "ERR the connection is closed (the program sent QUIT)"]
+    );
     assert_eq!(w.programs.client(id), None);
     assert_eq!(w.engine.clients().count(), 1);
     w.forward(1_000);
@@ -188,8 +234,14 @@ fn after_quit_commands_fail() {
 #[test]
 fn memory_and_stack_limits_crash_the_program_not_the_host() {
     let mut w = World::new();
-    let hog = w.start("hog.lua", "local t = {}\nwhile true do t[#t + 1] = string.rep('x', 1000) .. #t end");
-    let deep = w.start("deep.lua", "local function f(n) return 1 + f(n + 1) end\nf(1)");
+    let hog = w.start(
+        "hog.lua",
+        "local t = {}\nwhile true do t[#t + 1] = string.rep('x', 1000) .. #t end",
+    );
+    let deep = w.start(
+        "deep.lua",
+        "local function f(n) return 1 + f(n + 1) end\nf(1)",
+    );
     for _ in 0..2_000 {
         w.programs.run(&mut w.engine, common::FUEL);
         if !w.state(hog).is_live() && !w.state(deep).is_live() {

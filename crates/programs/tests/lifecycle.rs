@@ -21,14 +21,22 @@ fn sleep_is_exact_in_virtual_time() {
     let mut w = World::new();
     let id = w.start("ticker.lua", TICKER);
     w.settle();
-    assert_eq!(w.state(id), ProgramState::Sleeping { until_ms: START_MS + 250 });
+    assert_eq!(
+        w.state(id),
+        ProgramState::Sleeping {
+            until_ms: START_MS + 250
+        }
+    );
     assert_eq!(w.programs.next_wakeup_ms(&w.engine), Some(START_MS + 250));
     w.forward(249);
     assert!(w.output(id).is_empty());
     w.forward(1);
     assert_eq!(w.output(id), ["1\t250"]);
     w.forward(10_000);
-    assert_eq!(w.output(id), ["1\t250", "2\t500", "3\t750", "4\t1000", "end\t2500"]);
+    assert_eq!(
+        w.output(id),
+        ["1\t250", "2\t500", "3\t750", "4\t1000", "end\t2500"]
+    );
     assert_eq!(w.state(id), ProgramState::Finished);
     assert_eq!(w.programs.next_wakeup_ms(&w.engine), None);
 }
@@ -46,7 +54,10 @@ fn a_runaway_loop_is_bounded_per_run_and_others_still_run() {
     assert_eq!(w.programs.next_wakeup_ms(&w.engine), Some(START_MS));
     // Time still moves to the sleepers' wakeups while the loop spins.
     w.forward(3_000);
-    assert_eq!(w.output(ticker), ["1\t250", "2\t500", "3\t750", "4\t1000", "end\t2500"]);
+    assert_eq!(
+        w.output(ticker),
+        ["1\t250", "2\t500", "3\t750", "4\t1000", "end\t2500"]
+    );
     assert_eq!(w.state(spin), ProgramState::Ready);
     // A runaway loop of commands is bounded too (a command counts 100).
     let incr = w.start("incr.lua", "while true do redis.call('INCR', 'n') end");
@@ -83,7 +94,16 @@ fn pause_and_resume_a_program() {
     assert_eq!(w.output(worker).len(), 2);
     assert!(w.programs.resume(worker));
     w.settle();
-    assert_eq!(w.output(worker), ["job\t1\t0", "job\t2\t1000", "job\t3\t4500", "job\t4\t4500", "job\t5\t4500"]);
+    assert_eq!(
+        w.output(worker),
+        [
+            "job\t1\t0",
+            "job\t2\t1000",
+            "job\t3\t4500",
+            "job\t4\t4500",
+            "job\t5\t4500"
+        ]
+    );
     // Pausing a sleeper keeps its wakeup from running until resumed.
     assert!(w.programs.pause(producer));
     w.forward(5_000);
@@ -96,16 +116,25 @@ fn pause_and_resume_a_program() {
 #[test]
 fn restart_remove_and_list() {
     let mut w = World::new();
-    let id = w.start("counter.lua", "local n = 0 while true do n = n + 1 print(n) sleep(1) end");
+    let id = w.start(
+        "counter.lua",
+        "local n = 0 while true do n = n + 1 print(n) sleep(1) end",
+    );
     w.forward(1_500);
     assert_eq!(w.output(id), ["1", "2"]);
     // A typo in the edited source: the running program is left alone.
-    let err = w.programs.restart_with_source(&mut w.engine, id, "while true do");
-    assert_eq!(err, Err("counter.lua:1: 'end' expected near '<eof>'".to_string()));
+    let err = w
+        .programs
+        .restart_with_source(&mut w.engine, id, "while true do");
+    assert_eq!(
+        err,
+        Err("counter.lua:1: 'end' expected near '<eof>'".to_string())
+    );
     assert!(matches!(w.state(id), ProgramState::Sleeping { .. }));
     let old_client = w.programs.client(id);
     assert_eq!(
-        w.programs.restart_with_source(&mut w.engine, id, "print('v2') sleep(10)"),
+        w.programs
+            .restart_with_source(&mut w.engine, id, "print('v2') sleep(10)"),
         Ok(())
     );
     assert_ne!(w.programs.client(id), old_client);
@@ -119,7 +148,9 @@ fn restart_remove_and_list() {
         ]
     );
     assert_eq!(w.programs.source(id), Some("print('v2') sleep(10)"));
-    w.programs.restart(&mut w.engine, id).unwrap_or_else(|e| panic!("{e}"));
+    w.programs
+        .restart(&mut w.engine, id)
+        .unwrap_or_else(|e| panic!("{e}"));
     w.settle();
     assert_eq!(w.output(id).last().map(String::as_str), Some("v2"));
     let other = w.start("other.lua", "sleep(100)");
@@ -221,7 +252,10 @@ fn same_programs_same_logs() {
             "for i = 1, 3 do print(math.random(100)) redis.call('SADD', 's', math.random(1000)) sleep(0.7) end \
              print(table.concat(redis.call('SMEMBERS', 's'), ','))",
         );
-        let c = w.start("seeded.lua", "math.randomseed(42) print(math.random(1000), math.random(1000))");
+        let c = w.start(
+            "seeded.lua",
+            "math.randomseed(42) print(math.random(1000), math.random(1000))",
+        );
         w.forward(30_000);
         let mut out = w.transcript(a);
         out.extend(w.transcript(b));
@@ -230,7 +264,10 @@ fn same_programs_same_logs() {
     }
     let first = play();
     assert_eq!(first, play());
-    assert_eq!(first.iter().filter(|l| l.contains(" out ")).count(), 5 + 4 + 1);
+    assert_eq!(
+        first.iter().filter(|l| l.contains(" out ")).count(),
+        5 + 4 + 1
+    );
     assert!(first.iter().all(|l| !l.contains(" err ")), "{first:?}");
     // Each program draws from its own generator, seeded from its name.
     let mut w = World::new();

@@ -68,7 +68,12 @@ fn a_producer_and_a_blocked_consumer_for_a_minute() {
     let consumer = w.start("consumer.lua", CONSUMER);
     let producer = w.start("producer.lua", PRODUCER);
     w.settle();
-    assert_eq!(w.state(producer), ProgramState::Sleeping { until_ms: common::START_MS + 5000 });
+    assert_eq!(
+        w.state(producer),
+        ProgramState::Sleeping {
+            until_ms: common::START_MS + 5000
+        }
+    );
     w.forward(60_000);
     assert_eq!(w.elapsed_ms(), 60_000);
     // Thirteen orders: at 0, 5, ..., 60 s, each processed as soon as it was added.
@@ -77,19 +82,31 @@ fn a_producer_and_a_blocked_consumer_for_a_minute() {
         .collect();
     assert_eq!(w.output(producer), added);
     let processed: Vec<String> = (0..13)
-        .map(|i| format!("processing\t{}-0\torder={}", common::START_MS + i * 5000, i + 1))
+        .map(|i| {
+            format!(
+                "processing\t{}-0\torder={}",
+                common::START_MS + i * 5000,
+                i + 1
+            )
+        })
         .collect();
     assert_eq!(w.output(consumer), processed);
     let transcript = w.transcript(consumer);
     assert_eq!(transcript[0], "+0.000 note started consumer.lua");
-    assert_eq!(transcript[2], "+5.000 out processing\t1700000005000-0\torder=2");
+    assert_eq!(
+        transcript[2],
+        "+5.000 out processing\t1700000005000-0\torder=2"
+    );
     assert_eq!(
         w.state(consumer),
         ProgramState::Blocked {
             command: "XREADGROUP GROUP processors worker-1 BLOCK 0 STREAMS orders >".into()
         }
     );
-    assert_eq!(w.show("XPENDING orders processors"), "1) (integer) 0\n2) (nil)\n3) (nil)\n4) (nil)");
+    assert_eq!(
+        w.show("XPENDING orders processors"),
+        "1) (integer) 0\n2) (nil)\n3) (nil)\n4) (nil)"
+    );
     let groups = w.show("XINFO GROUPS orders");
     assert_eq!(
         groups,
@@ -114,7 +131,10 @@ fn the_console_wakes_a_blocked_program() {
     w.cmd("XADD orders 7-1 order console");
     w.settle();
     assert_eq!(w.output(consumer), ["processing\t7-1\torder=console"]);
-    assert_eq!(w.show("XPENDING orders processors"), "1) (integer) 0\n2) (nil)\n3) (nil)\n4) (nil)");
+    assert_eq!(
+        w.show("XPENDING orders processors"),
+        "1) (integer) 0\n2) (nil)\n3) (nil)\n4) (nil)"
+    );
 }
 
 #[test]
@@ -124,7 +144,14 @@ fn a_killed_worker_leaves_its_entry_pending_and_a_supervisor_claims_it() {
     let producer = w.start("producer.lua", PRODUCER);
     w.forward(7_000);
     // Order 1 done at 3 s; order 2 taken at 5 s, being worked on.
-    assert_eq!(w.output(worker), ["working on\t1700000000000-0", "done\t1700000000000-0", "working on\t1700000005000-0"]);
+    assert_eq!(
+        w.output(worker),
+        [
+            "working on\t1700000000000-0",
+            "done\t1700000000000-0",
+            "working on\t1700000005000-0"
+        ]
+    );
     assert!(w.programs.kill(&mut w.engine, worker));
     assert_eq!(w.state(worker), ProgramState::Killed);
     assert_eq!(w.programs.client(worker), None);
@@ -138,10 +165,19 @@ fn a_killed_worker_leaves_its_entry_pending_and_a_supervisor_claims_it() {
     let supervisor = w.start("supervisor.lua", SUPERVISOR);
     w.forward(20_000);
     // Idle 2 s at 7 s, 7 s at 12 s, 12 s at 17 s: claimed then.
-    assert_eq!(w.output(supervisor), ["claimed\t1700000005000-0\tfrom\tworker-2\tidle\t12000"]);
+    assert_eq!(
+        w.output(supervisor),
+        ["claimed\t1700000005000-0\tfrom\tworker-2\tidle\t12000"]
+    );
     let transcript = w.transcript(supervisor);
-    assert_eq!(transcript[1], "+17.000 out claimed\t1700000005000-0\tfrom\tworker-2\tidle\t12000");
-    assert_eq!(w.show("XPENDING orders processors"), "1) (integer) 0\n2) (nil)\n3) (nil)\n4) (nil)");
+    assert_eq!(
+        transcript[1],
+        "+17.000 out claimed\t1700000005000-0\tfrom\tworker-2\tidle\t12000"
+    );
+    assert_eq!(
+        w.show("XPENDING orders processors"),
+        "1) (integer) 0\n2) (nil)\n3) (nil)\n4) (nil)"
+    );
     let consumers = w.show("XINFO CONSUMERS orders processors");
     assert!(consumers.contains("\"rescuer\""), "{consumers}");
 }
@@ -166,7 +202,10 @@ end
 "#,
     );
     w.forward(3_500);
-    assert_eq!(w.output(first), ["c1 got\t1", "c1 got\t2", "c1 got\t3", "c1 got\t4"]);
+    assert_eq!(
+        w.output(first),
+        ["c1 got\t1", "c1 got\t2", "c1 got\t3", "c1 got\t4"]
+    );
     assert!(w.programs.stop(&mut w.engine, first));
     assert_eq!(w.state(first), ProgramState::Interrupted);
     w.forward(1_000);
@@ -197,7 +236,10 @@ end
             "c2 handles\t7",
         ]
     );
-    assert_eq!(w.show("XPENDING stream:producer g1"), "1) (integer) 0\n2) (nil)\n3) (nil)\n4) (nil)");
+    assert_eq!(
+        w.show("XPENDING stream:producer g1"),
+        "1) (integer) 0\n2) (nil)\n3) (nil)\n4) (nil)"
+    );
     assert!(matches!(w.state(producer), ProgramState::Sleeping { .. }));
 }
 
@@ -206,7 +248,12 @@ fn stop_releases_a_blocked_read() {
     let mut w = World::new();
     let reader = w.start("reader.lua", "print(redis.call('BLPOP', 'jobs', 0))");
     w.settle();
-    assert_eq!(w.state(reader), ProgramState::Blocked { command: "BLPOP jobs 0".into() });
+    assert_eq!(
+        w.state(reader),
+        ProgramState::Blocked {
+            command: "BLPOP jobs 0".into()
+        }
+    );
     assert_eq!(w.engine.blocked_count(), 1);
     assert!(w.programs.stop(&mut w.engine, reader));
     assert_eq!(w.engine.blocked_count(), 0);
@@ -216,7 +263,10 @@ fn stop_releases_a_blocked_read() {
     w.settle();
     assert_eq!(w.show("LRANGE jobs 0 -1"), "1) \"j1\"");
     assert!(w.output(reader).is_empty());
-    assert_eq!(w.transcript(reader).last().map(String::as_str), Some("+0.000 note interrupted (Ctrl+C)"));
+    assert_eq!(
+        w.transcript(reader).last().map(String::as_str),
+        Some("+0.000 note interrupted (Ctrl+C)")
+    );
     // Stopping twice does nothing.
     assert!(!w.programs.stop(&mut w.engine, reader));
 }
@@ -238,13 +288,19 @@ print('got', r[1][2][1][1], now() - t0)
     assert!(matches!(w.state(reader), ProgramState::Blocked { .. }));
     assert!(w.output(reader).is_empty());
     // Redis times out strictly after the deadline: at 2001 ms.
-    assert_eq!(w.programs.next_wakeup_ms(&w.engine), Some(common::START_MS + 2001));
+    assert_eq!(
+        w.programs.next_wakeup_ms(&w.engine),
+        Some(common::START_MS + 2001)
+    );
     w.forward(2);
     assert_eq!(w.output(reader), ["timed out:\tfalse\t2001"]);
     w.forward(1_000);
     w.cmd("XADD events 9-9 k v");
     w.settle();
-    assert_eq!(w.output(reader), ["timed out:\tfalse\t2001", "got\t9-9\t3001"]);
+    assert_eq!(
+        w.output(reader),
+        ["timed out:\tfalse\t2001", "got\t9-9\t3001"]
+    );
     assert_eq!(w.state(reader), ProgramState::Finished);
 }
 
@@ -314,7 +370,10 @@ end
 "#,
     );
     w.forward(12_000);
-    assert_eq!(w.show("ZRANGE delay:queue 0 -1 WITHSCORES"), "1) \"1700000010000-0\"\n2) \"1700000011000\"");
+    assert_eq!(
+        w.show("ZRANGE delay:queue 0 -1 WITHSCORES"),
+        "1) \"1700000010000-0\"\n2) \"1700000011000\""
+    );
     w.forward(8_000);
     assert_eq!(
         w.transcript(consumer)[1..],
@@ -327,7 +386,10 @@ end
             "+20.000 out consumed\t1700000020000-0\tmsg-5",
         ]
     );
-    assert_eq!(w.transcript(processor)[1..], ["+15.000 out fixed\t1700000010000-0"]);
+    assert_eq!(
+        w.transcript(processor)[1..],
+        ["+15.000 out fixed\t1700000010000-0"]
+    );
     assert_eq!(w.show("ZCARD delay:queue"), "(integer) 0");
     assert_eq!(w.show("XLEN stream:producer"), "(integer) 6");
     assert!(matches!(w.state(producer), ProgramState::Sleeping { .. }));
@@ -387,19 +449,36 @@ end
     );
     w.forward(300_000);
     assert_eq!(w.state(producer), ProgramState::Finished);
-    let processed = w.output(processor).iter().filter(|l| l.starts_with("processed")).count();
-    let failed = w.output(processor).iter().filter(|l| l.starts_with("failed")).count();
+    let processed = w
+        .output(processor)
+        .iter()
+        .filter(|l| l.starts_with("processed"))
+        .count();
+    let failed = w
+        .output(processor)
+        .iter()
+        .filter(|l| l.starts_with("failed"))
+        .count();
     assert_eq!(processed + failed, 20);
     assert!(failed > 0, "{:?}", w.output(processor));
     let out = w.output(reclaimer);
     let retried = out.iter().filter(|l| l.starts_with("retried")).count();
-    let dead = out.iter().filter(|l| l.starts_with("dead-lettered")).count();
+    let dead = out
+        .iter()
+        .filter(|l| l.starts_with("dead-lettered"))
+        .count();
     // The generators are seeded from the names: this run has both outcomes.
     assert!(retried > 0 && dead > 0, "{out:?}");
     // Every order is processed, retried successfully, or dead-lettered; none pending.
     assert_eq!(processed + retried + dead, 20, "{out:?}");
-    assert_eq!(w.show("XPENDING orders order-processors"), "1) (integer) 0\n2) (nil)\n3) (nil)\n4) (nil)");
-    assert_eq!(w.show("XLEN orders:dead-letter"), format!("(integer) {dead}"));
+    assert_eq!(
+        w.show("XPENDING orders order-processors"),
+        "1) (integer) 0\n2) (nil)\n3) (nil)\n4) (nil)"
+    );
+    assert_eq!(
+        w.show("XLEN orders:dead-letter"),
+        format!("(integer) {dead}")
+    );
     // A dead-lettered order failed three times: once in the processor, twice retried.
     for line in out.iter().filter(|l| l.starts_with("dead-lettered")) {
         let id = line.trim_start_matches("dead-lettered\t");

@@ -50,14 +50,21 @@ impl World {
 
     /// A command typed in the console (words split on spaces).
     pub fn cmd(&mut self, line: &str) -> Reply {
-        let argv: Vec<Vec<u8>> = line.split_whitespace().map(|w| w.as_bytes().to_vec()).collect();
+        let argv: Vec<Vec<u8>> = line
+            .split_whitespace()
+            .map(|w| w.as_bytes().to_vec())
+            .collect();
         self.engine.execute(self.console, &argv)
     }
 
     /// What the console shows for a command, as redis-cli renders it.
     pub fn show(&mut self, line: &str) -> String {
-        let reply = self.cmd(line).for_protocol(self.engine.protocol(self.console));
-        redis_emulator::cli::render(&reply).trim_end_matches('\n').to_string()
+        let reply = self
+            .cmd(line)
+            .for_protocol(self.engine.protocol(self.console));
+        redis_emulator::cli::render(&reply)
+            .trim_end_matches('\n')
+            .to_string()
     }
 
     /// The program's printed lines (output only), with their time in seconds since START.
@@ -81,7 +88,11 @@ impl World {
                     LogKind::Error => "err",
                     LogKind::Note => "note",
                 };
-                format!("+{:.3} {kind} {}", (l.at_ms - START_MS) as f64 / 1000.0, l.text)
+                format!(
+                    "+{:.3} {kind} {}",
+                    (l.at_ms - START_MS) as f64 / 1000.0,
+                    l.text
+                )
             })
             .collect()
     }
