@@ -34,7 +34,7 @@ fn values(v: Vec<Value>) -> R {
 }
 
 /// Redis's `luaPushErrorBuff`: `-CODE msg` keeps its code, a bare message gets `ERR`.
-pub(crate) fn error_text(raw: &[u8]) -> String {
+pub fn error_text(raw: &[u8]) -> String {
     let raw = String::from_utf8_lossy(raw);
     let (code, msg) = match raw.strip_prefix('-') {
         Some(rest) => match rest.split_once(' ') {
@@ -100,7 +100,7 @@ pub(crate) fn redis_table(vm: &mut Vm, functions: bool) -> TableRef {
 
 /// The arguments of `redis.call` as an argument vector (luaArgsToRedisArgv): strings as
 /// they are, numbers with `%.17g`, anything else refused.
-fn command_argv(args: &[Value]) -> Result<Vec<Vec<u8>>, &'static str> {
+pub fn command_argv(args: &[Value]) -> Result<Vec<Vec<u8>>, &'static str> {
     if args.is_empty() {
         return Err("Please specify at least one argument for this redis lib call");
     }

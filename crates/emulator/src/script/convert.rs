@@ -11,7 +11,7 @@ use crate::reply::Reply;
 const MAX_DEPTH: usize = 1000;
 
 /// A string, or a number converted as Lua 5.1 converts numbers to strings (`%.14g`).
-pub(crate) fn as_string_bytes(v: &Value) -> Option<Vec<u8>> {
+pub fn as_string_bytes(v: &Value) -> Option<Vec<u8>> {
     v.to_lua_string().map(|s| s.as_bytes().to_vec())
 }
 
@@ -115,13 +115,13 @@ fn single(vm: &mut Vm, key: &str, v: Value) -> Value {
 }
 
 /// A table `{err = text}` (how Redis hands errors to scripts).
-pub(crate) fn error_table(vm: &mut Vm, text: &str) -> Value {
+pub fn error_table(vm: &mut Vm, text: &str) -> Value {
     let s = vm.new_string(text.as_bytes());
     single(vm, "err", s)
 }
 
 /// The Lua value a command's reply gives a script (in the script's protocol, `resp`).
-pub(crate) fn reply_to_lua(vm: &mut Vm, reply: Reply, resp: u8) -> Value {
+pub fn reply_to_lua(vm: &mut Vm, reply: Reply, resp: u8) -> Value {
     match reply.unshared() {
         // `unshared` never returns one; kept for the match to cover every reply.
         Reply::Shared(r) => reply_to_lua(vm, (*r).clone(), resp),
@@ -186,7 +186,7 @@ pub(crate) fn reply_to_lua(vm: &mut Vm, reply: Reply, resp: u8) -> Value {
 }
 
 /// `tostring` of an error value for a message (Redis's handler does `tostring(err)`).
-pub(crate) fn error_value_text(vm: &Vm, v: &Value) -> String {
+pub fn error_value_text(vm: &Vm, v: &Value) -> String {
     let s: LuaStr = vm.tostring_raw(v);
     String::from_utf8_lossy(s.as_bytes()).into_owned()
 }

@@ -12,9 +12,12 @@
 //!   freezes (see `Engine::set_script_fuel`).
 //! - Errors are formatted as Redis 7.0's error handler does (`ERR user_script:LINE: ...
 //!   script: <sha>, on @user_script:LINE.`).
+//! - `convert` and `api`'s argument and error-text helpers are public: the programs of the
+//!   `redis-programs` crate (long-running Lua clients) give their `redis.call` the same
+//!   argument rules and reply conversions as EVAL's.
 
-mod api;
-mod convert;
+pub mod api;
+pub mod convert;
 pub(crate) mod functions;
 mod sandbox;
 
