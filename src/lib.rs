@@ -9,6 +9,7 @@ pub mod app;
 pub mod console;
 pub mod history;
 pub mod keys;
+pub mod keyspace;
 pub mod playground;
 pub mod streams;
 pub mod ui;
