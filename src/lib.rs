@@ -6,12 +6,14 @@
 //! thin Leptos components, [`web`] the few direct browser calls.
 
 pub mod app;
+pub mod browser;
 pub mod console;
 pub mod history;
 pub mod keys;
 pub mod keyspace;
 pub mod playground;
 pub mod streams;
+pub mod values;
 pub mod ui;
 pub mod web;
 
