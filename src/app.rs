@@ -316,7 +316,8 @@ impl AppCtx {
             if changed {
                 self.keys_rev.update(|n| *n += 1);
             }
-            if now / 1000 != self.now.get_untracked() / 1000 {
+            // TTLs on screen move once a second, and are exact when a key changed.
+            if changed || now / 1000 != self.now.get_untracked() / 1000 {
                 self.now.set(now);
             }
         }

@@ -6,6 +6,7 @@
 
 use leptos::html;
 use leptos::prelude::*;
+use leptos::tachys::html::attribute::custom::custom_attribute;
 
 use crate::app::AppCtx;
 use crate::browser::RowView;
@@ -226,7 +227,6 @@ pub fn KeyList() -> impl IntoView {
                 class="key"
                 class:folder=is_folder
                 class:active=r.active
-                attr:aria-level=r.level.to_string()
                 aria-expanded=r.folder.map(|(_, open)| open.to_string())
                 aria-selected=r.active.to_string()
                 title=title
@@ -236,6 +236,8 @@ pub fn KeyList() -> impl IntoView {
                 {body}
             </div>
         }
+        // aria-level has no typed attribute in tachys: set it by name.
+        .add_any_attr(custom_attribute("aria-level", r.level.to_string()))
     };
 
     view! {
