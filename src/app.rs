@@ -363,6 +363,7 @@ impl AppCtx {
         self.state.update_value(|s| s.values.close());
         self.value.set(None);
         self.keys_rev.update(|n| *n += 1);
+        self.focus_input();
     }
 
     /// Turns a page of the open value (or shows a whole string).

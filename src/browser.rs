@@ -36,6 +36,8 @@ pub struct Browser {
     console_db: Option<usize>,
     /// How the last refresh updated the model (for the report and tests).
     pub last_sync: Option<Sync>,
+    /// The list's scroll position, restored when the learner comes back from a view.
+    pub scroll_top: i32,
 }
 
 /// One rendered row.
@@ -209,7 +211,9 @@ mod tests {
         b.toggle(b"user:");
         let now = pg.engine.now_ms();
         let rows = b.rows(0, 10, now);
-        let got: Vec<(String, usize, Option<(usize, bool)>, &str)> = rows
+        /// (label, level, folder, type) of a row.
+        type Shown<'a> = (String, usize, Option<(usize, bool)>, &'a str);
+        let got: Vec<Shown> = rows
             .iter()
             .map(|r| (r.label.clone(), r.level, r.folder, r.type_name))
             .collect();

@@ -1,6 +1,5 @@
 //! How the page writes keys and their facts for people: keys quoted so the console reads
-//! them back, the command that reads a key's whole value, TTLs and sizes. The key
-//! browser's model is `keyspace`, its state `browser`.
+//! them back, TTLs and sizes. The key browser's model is `keyspace`, its state `browser`.
 
 /// Whether an argument must be quoted for redis-cli to read it back as the same bytes.
 fn needs_quotes(k: &[u8]) -> bool {
@@ -16,22 +15,6 @@ pub fn display_key(k: &[u8]) -> String {
         redis_emulator::cli::quote_bytes(k)
     } else {
         String::from_utf8_lossy(k).into_owned()
-    }
-}
-
-/// What clicking a key types into the console: the command that reads the whole value
-/// of its type (`GET`, `LRANGE 0 -1`, `HGETALL`...), or `TYPE` for a type it doesn't know.
-pub fn console_command(type_name: &str, key: &[u8]) -> String {
-    let key = display_key(key);
-    match type_name {
-        "string" => format!("GET {key}"),
-        "list" => format!("LRANGE {key} 0 -1"),
-        "hash" => format!("HGETALL {key}"),
-        "set" => format!("SMEMBERS {key}"),
-        "zset" => format!("ZRANGE {key} 0 -1 WITHSCORES"),
-        // The newest entries first: what a learner usually wants to see of a stream.
-        "stream" => format!("XREVRANGE {key} + - COUNT 10"),
-        _ => format!("TYPE {key}"),
     }
 }
 
@@ -63,15 +46,10 @@ mod tests {
     #[test]
     fn keys_odd_names_are_quoted_so_the_console_reads_them_back() {
         for key in [&b"with space"[..], b"quote\"d", b"", b"\xe4\x01", b"it's"] {
-            let cmd = console_command("string", key);
+            let cmd = format!("GET {}", display_key(key));
             assert_eq!(argv(&cmd), vec![b"GET".to_vec(), key.to_vec()], "{cmd}");
         }
         assert_eq!(display_key(b"user:1"), "user:1");
-        assert_eq!(console_command("list", b"q"), "LRANGE q 0 -1");
-        assert_eq!(console_command("hash", b"q"), "HGETALL q");
-        assert_eq!(console_command("set", b"q"), "SMEMBERS q");
-        assert_eq!(console_command("zset", b"q"), "ZRANGE q 0 -1 WITHSCORES");
-        assert_eq!(console_command("stream", b"q"), "XREVRANGE q + - COUNT 10");
     }
 
     #[test]

@@ -172,8 +172,11 @@ async fn key_list_shows_keys_with_ttl_and_clicking_types_a_command() {
     let button: HtmlElement = root.query_selector(".key-list .key:first-child").unwrap().unwrap().unchecked_into();
     button.click();
     settle().await;
-    assert_eq!(input(&root).value(), "GET greeting");
     assert_eq!(text_of(&root, ".value-view .vv-key"), "greeting", "the string's view opens");
+    assert_eq!(input(&root).value(), "", "opening a key leaves the console's line alone");
+    click(&root, ".vv-cmd");
+    settle().await;
+    assert_eq!(input(&root).value(), "GET greeting");
     click(&root, ".vv-back");
     settle().await;
 

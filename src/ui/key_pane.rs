@@ -35,9 +35,19 @@ pub fn KeyList() -> impl IntoView {
             let now = (f64::from(el.scroll_top()), f64::from(el.client_height()));
             if scroll.get_untracked() != now {
                 scroll.set(now);
+                ctx.state.update_value(|s| s.browser.scroll_top = el.scroll_top());
             }
         }
     };
+    // Back from a value view: where the learner was.
+    Effect::new(move |_| {
+        if let Some(el) = scroller.get() {
+            let top = ctx.state.with_value(|s| s.browser.scroll_top);
+            if top > 0 {
+                el.set_scroll_top(top);
+            }
+        }
+    });
     Effect::new(move |_| {
         // Once mounted, and whenever the rows change: the viewport's real height.
         ctx.keys_rev.track();
@@ -149,8 +159,9 @@ pub fn KeyList() -> impl IntoView {
                 .get(&path)
                 .map(|i| (s.browser.db(), i.type_name))
         });
+        // Opening only shows the value: the line the learner is typing stays; the view's
+        // buttons type commands.
         if let Some((db, type_name)) = found {
-            ctx.prefill(&keys::console_command(type_name, &path));
             ctx.open_key(db, &path, type_name);
         }
     };
