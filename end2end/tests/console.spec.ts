@@ -406,8 +406,9 @@ test('the PTO tutorial in the stream view: entries, the managers group and a stu
   expect(stuckId).toBeTruthy();
   const lengthReply = await runLine('XLEN X:requests{ot11}');
 
-  // Open the stream from the key list.
-  await page.locator('.key-list .key', { hasText: 'X:requests{ot11}' }).click();
+  // Open the stream from the key tree: its folder X, then the key.
+  await page.locator('.key-list .key.folder', { hasText: 'X' }).click();
+  await page.locator('.key-list .key', { hasText: 'requests{ot11}' }).click();
   const pane = page.locator('.stream-view');
   await expect(pane.locator('.sv-key')).toHaveText('X:requests{ot11}');
   await expect(pane.locator('.sv-entries tbody tr')).toHaveCount(10);
@@ -438,5 +439,5 @@ test('the PTO tutorial in the stream view: entries, the managers group and a stu
   await page.keyboard.press('Enter');
   await expect(group.locator('.sv-pel tbody tr', { hasText: stuckId })).toHaveCount(0);
   await pane.locator('.sv-back').click();
-  await expect(page.locator('.key-list .key', { hasText: 'X:requests{ot11}' })).toHaveCount(1);
+  await expect(page.locator('.key-list .key', { hasText: 'requests{ot11}' })).toHaveCount(1);
 });

@@ -167,10 +167,10 @@ pub fn ValuePane() -> impl IntoView {
     let ttl = move || {
         let now = ctx.now.get();
         ctx.value.with(|s| {
-            s.as_ref().and_then(|s| s.view.as_ref()).map(|v| match v.expire_at {
-                Some(t) => keys::format_ttl(t - now),
-                None => "none".to_string(),
-            })
+            s.as_ref()
+                .and_then(|s| s.view.as_ref())
+                .and_then(|v| v.expire_at)
+                .map(|t| keys::format_ttl(t - now))
         })
     };
     let meta = move || {
@@ -212,7 +212,7 @@ pub fn ValuePane() -> impl IntoView {
             </div>
             {move || meta().map(|(length, encoding, size)| view! {
                 <dl class="vv-meta">
-                    <div><dt>"TTL"</dt><dd class="vv-ttl">{ttl}</dd></div>
+                    <div><dt>"TTL"</dt><dd class="vv-ttl" class:none=move || ttl().is_none()>{move || ttl().unwrap_or_else(|| "none".to_string())}</dd></div>
                     <div><dt>"length"</dt><dd class="vv-length">{length}</dd></div>
                     <div><dt>"encoding"</dt><dd class="vv-encoding">{encoding}</dd></div>
                     <div><dt>"size"</dt><dd>{size}</dd></div>
