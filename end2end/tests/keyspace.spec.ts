@@ -114,6 +114,15 @@ test('a learner groups keys in the tree, filters by type and opens each type', a
   await row(page, 'events').click();
   await expect(page.locator('.stream-view .sv-key')).toHaveText('events');
   await back(page);
+
+  // From the keyboard: Home, Enter opens the first key; the focus lands in its view.
+  await tree(page).focus();
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Enter');
+  await expect(page.locator('.value-view .vv-key')).toHaveText('board');
+  await expect(page.locator('.vv-back')).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(tree(page)).toBeVisible();
 });
 
 test('10k keys keep the DOM small and scroll to the last keys', async ({ page }) => {

@@ -284,6 +284,13 @@ pub fn KeyList() -> impl IntoView {
                     <button class="layout-flat" aria-pressed=move || flat().to_string() title="One row per key" on:click=move |_| ctx.browser_op(|b, _| b.set_flat(true))>"list"</button>
                 </div>
             </div>
+            // What the rows' right-hand columns hold (each cell also has a title).
+            <div class="key-cols" aria-hidden="true">
+                <span class="name">"key"</span>
+                <span class="ttl">"ttl"</span>
+                <span class="len">"length"</span>
+                <span class="size">"size"</span>
+            </div>
             <div class="key-scroll" node_ref=scroller on:scroll=move |_| read_scroll()>
                 <div
                     class="key-list"

@@ -200,10 +200,24 @@ pub fn ValuePane() -> impl IntoView {
         })
     };
 
+    // Opened with Enter in the key tree, the tree is gone and the focus fell to the
+    // page: it goes to the view's first control instead.
+    let back_ref = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if let Some(back) = back_ref.get() {
+            let lost = crate::web::document()
+                .and_then(|d| d.active_element())
+                .is_none_or(|e| e.tag_name().eq_ignore_ascii_case("body"));
+            if lost {
+                let _ = back.focus();
+            }
+        }
+    });
+
     view! {
         <aside class="keys value-view" aria-label=move || format!("Value of {}", key_text())>
             <div class="keys-head">
-                <button class="vv-back" on:click=move |_| ctx.close_value() aria-label="Back to keys">"← keys"</button>
+                <button class="vv-back" node_ref=back_ref on:click=move |_| ctx.close_value() aria-label="Back to keys">"← keys"</button>
                 {move || {
                     let t = type_name();
                     (!t.is_empty()).then(|| view! { <span class=format!("badge t-{t}")>{t}</span> })
