@@ -119,23 +119,33 @@ pub fn KeyList() -> impl IntoView {
             })
             .collect_view()
     };
+    // Other rows (another db, filter or layout): from the top.
+    let to_top = move || {
+        if let Some(el) = scroller.get_untracked() {
+            el.set_scroll_top(0);
+        }
+        read_scroll();
+    };
     let on_db = move |ev: web_sys::Event| {
         if let Ok(db) = event_target_value(&ev).parse::<usize>() {
             ctx.browser_op(|b, e| b.show_db(e, db));
-            if let Some(el) = scroller.get_untracked() {
-                el.set_scroll_top(0);
-            }
-            read_scroll();
+            to_top();
         }
     };
     let on_filter = move |ev: web_sys::Event| {
         let pattern = event_target_value(&ev);
         ctx.browser_op(|b, _| b.set_pattern(&pattern));
+        to_top();
     };
     let on_type = move |ev: web_sys::Event| {
         let value = event_target_value(&ev);
         let t = TYPES.iter().copied().find(|t| *t == value);
         ctx.browser_op(|b, _| b.set_type(t));
+        to_top();
+    };
+    let set_flat = move |flat: bool| {
+        ctx.browser_op(|b, _| b.set_flat(flat));
+        to_top();
     };
 
     // Keeps row `index` in view, scrolling the least.
@@ -280,8 +290,8 @@ pub fn KeyList() -> impl IntoView {
                     {TYPES.iter().map(|t| view! { <option value=*t>{*t}</option> }).collect_view()}
                 </select>
                 <div class="layout" role="group" aria-label="Layout">
-                    <button class="layout-tree" aria-pressed=move || (!flat()).to_string() title="Group keys by ':'" on:click=move |_| ctx.browser_op(|b, _| b.set_flat(false))>"tree"</button>
-                    <button class="layout-flat" aria-pressed=move || flat().to_string() title="One row per key" on:click=move |_| ctx.browser_op(|b, _| b.set_flat(true))>"list"</button>
+                    <button class="layout-tree" aria-pressed=move || (!flat()).to_string() title="Group keys by ':'" on:click=move |_| set_flat(false)>"tree"</button>
+                    <button class="layout-flat" aria-pressed=move || flat().to_string() title="One row per key" on:click=move |_| set_flat(true)>"list"</button>
                 </div>
             </div>
             // What the rows' right-hand columns hold (each cell also has a title).
