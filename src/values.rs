@@ -68,6 +68,14 @@ impl ValueWatch {
         self.offset = self.offset.saturating_sub(PAGE_ROWS);
     }
 
+    pub fn first_page(&mut self) {
+        self.offset = 0;
+    }
+
+    pub fn last_page(&mut self) {
+        self.offset = self.length.saturating_sub(1) / PAGE_ROWS * PAGE_ROWS;
+    }
+
     pub fn toggle_show_all(&mut self) {
         self.show_all = !self.show_all;
     }
@@ -184,6 +192,16 @@ pub fn score_fraction(score: f64, min: f64, max: f64) -> f64 {
     ((score - min) / span).clamp(0.0, 1.0)
 }
 
+/// A note on the order rows are shown in, where it is not the order the type's reading
+/// command prints: a hashtable is paged in its storage order (see `observe::value`).
+pub fn order_note(type_name: &str, encoding: &str) -> Option<&'static str> {
+    match (type_name, encoding) {
+        ("hash", "hashtable") => Some("Fields in storage order; HGETALL may list them in another order."),
+        ("set", "hashtable") => Some("Members in storage order; SMEMBERS may list them in another order."),
+        _ => None,
+    }
+}
+
 /// A score as redis-cli prints it (`1.5`, `inf`, `-inf`).
 pub fn format_score(score: f64) -> String {
     redis_emulator::fmt::fmt_double_reply(score)
@@ -228,6 +246,10 @@ mod tests {
         w.next_page();
         let v = w.read(&pg.engine).and_then(|s| s.view).expect("a list");
         assert_eq!((v.offset, v.row_count()), (200, 50), "the last page stays");
+        w.first_page();
+        assert_eq!(w.read(&pg.engine).and_then(|s| s.view).map(|v| v.offset), Some(0));
+        w.last_page();
+        assert_eq!(w.read(&pg.engine).and_then(|s| s.view).map(|v| v.offset), Some(200));
         assert!(!w.needs_read(&pg.engine, &[], Reason::Tick));
         run(&mut pg, "SET other x");
         let events = pg.engine.take_events();

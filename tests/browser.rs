@@ -510,4 +510,10 @@ async fn each_type_opens_its_view_with_its_rows() {
     settle().await;
     assert_eq!(texts(&root, ".vv-list tbody .vv-index").first().map(String::as_str), Some("200"));
     assert_eq!(text_of(&root, ".vv-range"), "201–250 of 250");
+    click(&root, ".vv-first");
+    settle().await;
+    assert_eq!(texts(&root, ".vv-list tbody .vv-index").first().map(String::as_str), Some("0"));
+    click(&root, ".vv-last");
+    settle().await;
+    assert_eq!(text_of(&root, ".vv-range"), "201–250 of 250");
 }

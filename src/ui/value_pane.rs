@@ -238,7 +238,11 @@ pub fn ValuePane() -> impl IntoView {
             <div class="key-scroll vv-scroll">
                 {move || ctx.value.with(|s| match s {
                     Some(s) => match &s.view {
-                        Some(v) => body(ctx, &s.key, v, s.show_all),
+                        Some(v) => view! {
+                            {body(ctx, &s.key, v, s.show_all)}
+                            {values::order_note(v.type_name, v.encoding).map(|n| view! { <p class="vv-note">{n}</p> })}
+                        }
+                        .into_any(),
                         None => view! { <p class="empty vv-gone" role="status">"This key no longer exists."</p> }.into_any(),
                     },
                     None => ().into_any(),
@@ -246,9 +250,11 @@ pub fn ValuePane() -> impl IntoView {
             </div>
             {move || pager().map(|(label, has_prev, has_next)| view! {
                 <div class="vv-pager">
+                    <button class="vv-first" disabled=!has_prev on:click=move |_| ctx.value_nav(ValueWatch::first_page)>"first"</button>
                     <button class="vv-prev" disabled=!has_prev on:click=move |_| ctx.value_nav(ValueWatch::prev_page)>"previous"</button>
                     <span class="vv-range" aria-live="polite">{label}</span>
                     <button class="vv-next" disabled=!has_next on:click=move |_| ctx.value_nav(ValueWatch::next_page)>"next"</button>
+                    <button class="vv-last" disabled=!has_next on:click=move |_| ctx.value_nav(ValueWatch::last_page)>"last"</button>
                 </div>
             })}
             <p class="keys-foot">"Buttons type a command into the console; press Enter to run it. This view follows every change."</p>
