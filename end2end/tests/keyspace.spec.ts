@@ -151,6 +151,12 @@ test('10k keys keep the DOM small and scroll to the last keys', async ({ page })
   await expect(names(page).last()).toHaveText(keys[keys.length - 2]);
   await expect(page.locator('.keys .count')).toHaveText('9999 keys');
   console.log(`DOM elements in the key pane with 10k keys: ${await domSize()}`);
+  // Stacked under the console on a narrow screen, the list still renders only its window.
+  await page.setViewportSize({ width: 700, height: 900 });
+  await scroller.evaluate((el) => { el.scrollTop = 0; });
+  await expect(names(page).first()).toHaveText(keys[0]);
+  expect(await domSize()).toBeLessThan(500);
+  await page.setViewportSize({ width: 1400, height: 900 });
 
   // What a command costs the page with 10k keys shown: from Enter to the key count
   // redrawn (engine, one event applied to the model, the visible rows re-listed).
