@@ -11,14 +11,14 @@ use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::browser::Browser;
 use crate::console::Console;
 use crate::history::History;
-use crate::browser::Browser;
 use crate::playground::{PageClock, Playground};
 use crate::streams::{Reason, Shown, StreamWatch};
-use crate::values::{ValueShown, ValueWatch};
 use crate::ui::console_pane::ConsolePane;
 use crate::ui::visual::VisualPane;
+use crate::values::{ValueShown, ValueWatch};
 use crate::web;
 use redis_emulator::notify::Event;
 
@@ -305,13 +305,11 @@ impl AppCtx {
     /// Brings the key browser up to date from the engine's `events` (see `keyspace`):
     /// the console's database, the keys the events name, the databases' sizes.
     pub(crate) fn refresh_keys(&self, events: &[Event]) {
-        let now = self
-            .state
-            .try_update_value(|s| {
-                let db = s.pg.db_of(s.console().client());
-                let changed = s.browser.refresh(&s.pg.engine, db, events);
-                (changed, s.pg.engine.now_ms())
-            });
+        let now = self.state.try_update_value(|s| {
+            let db = s.pg.db_of(s.console().client());
+            let changed = s.browser.refresh(&s.pg.engine, db, events);
+            (changed, s.pg.engine.now_ms())
+        });
         if let Some((changed, now)) = now {
             if changed {
                 self.keys_rev.update(|n| *n += 1);
@@ -337,11 +335,18 @@ impl AppCtx {
                 if !s.values.needs_read(&s.pg.engine, events, reason) {
                     return None;
                 }
-                s.values.read(&s.pg.engine)
+                s.values
+                    .read(&s.pg.engine)
+                    .map(|v| (v, s.pg.engine.now_ms()))
             })
             .flatten();
-        if let Some(shown) = shown {
-            if self.value.with_untracked(|old| old.as_ref() != Some(&shown)) {
+        if let Some((shown, now)) = shown {
+            // The TTL shown counts from the time of this read.
+            self.now.set(now);
+            if self
+                .value
+                .with_untracked(|old| old.as_ref() != Some(&shown))
+            {
                 self.value.set(Some(shown));
             }
         }
@@ -458,9 +463,8 @@ pub fn App() -> impl IntoView {
     };
     provide_context(ctx);
     ctx.refresh_keys(&[]);
-    let stream_open = Memo::new(move |_| {
-        ctx.stream.with(Option::is_some) || ctx.value.with(Option::is_some)
-    });
+    let stream_open =
+        Memo::new(move |_| ctx.stream.with(Option::is_some) || ctx.value.with(Option::is_some));
 
     // Redis expires keys in the background; the page does it once a second, which also
     // makes TTLs on screen count down.

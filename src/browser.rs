@@ -76,10 +76,7 @@ impl Browser {
         let sync = self.ks.sync(engine, events);
         self.last_sync = Some(sync);
         changed |= sync != Sync::Unchanged;
-        let sizes: Vec<usize> = (0..)
-            .map_while(|i| engine.db(i))
-            .map(|d| d.len())
-            .collect();
+        let sizes: Vec<usize> = (0..).map_while(|i| engine.db(i)).map(|d| d.len()).collect();
         if sizes != self.db_sizes {
             self.db_sizes = sizes;
             changed = true;
@@ -146,9 +143,7 @@ impl Browser {
                     path: line.path.clone(),
                     level: line.depth + 1,
                     label: display_key(line.label(self.flat)),
-                    folder: line
-                        .folder
-                        .map(|n| (n, self.expanded.contains(&line.path))),
+                    folder: line.folder.map(|n| (n, self.expanded.contains(&line.path))),
                     type_name: info.map_or("", |i| i.type_name),
                     encoding: info.map_or("", |i| i.encoding),
                     length: info.map_or(0, |i| i.length),
@@ -175,7 +170,10 @@ mod tests {
     }
 
     fn labels(b: &Browser) -> Vec<String> {
-        b.rows(0, usize::MAX, 0).into_iter().map(|r| r.label).collect()
+        b.rows(0, usize::MAX, 0)
+            .into_iter()
+            .map(|r| r.label)
+            .collect()
     }
 
     #[test]

@@ -65,5 +65,4 @@ mod tests {
         assert_eq!(format_size(1234), "1.2 KB");
         assert_eq!(format_size(3_400_000), "3.4 MB");
     }
-
 }

@@ -366,12 +366,7 @@ fn walk(
 /// The rows the browser lists: the tree (folders expanded as `expanded` says) or the flat
 /// list, of the keys matching `filter`. Without a filter the tree walk costs the rows
 /// shown; with one, every key is tested once.
-pub fn lines(
-    ks: &Keyspace,
-    filter: &Filter,
-    flat: bool,
-    expanded: &HashSet<Vec<u8>>,
-) -> Vec<Line> {
+pub fn lines(ks: &Keyspace, filter: &Filter, flat: bool, expanded: &HashSet<Vec<u8>>) -> Vec<Line> {
     let mut out = Vec::new();
     if flat {
         out.extend(
@@ -603,7 +598,13 @@ mod tests {
         };
         assert_eq!(
             text(&lines(&ks, &hashes, false, &open), false),
-            ["user/ (2)", "  1/ (1)", "    profile", "  2/ (1)", "    profile"]
+            [
+                "user/ (2)",
+                "  1/ (1)",
+                "    profile",
+                "  2/ (1)",
+                "    profile"
+            ]
         );
         assert_eq!(matching_count(&ks, &hashes), 2);
         let by_pattern = Filter {
@@ -638,7 +639,10 @@ mod tests {
         run(&mut pg, "SET a 1");
         let mut ks = model(&mut pg);
         assert_eq!(step(&mut pg, &mut ks, "RPUSH l x y z"), Sync::Updated(1));
-        assert_eq!(ks.get(b"l").map(|i| (i.type_name, i.length)), Some(("list", 3)));
+        assert_eq!(
+            ks.get(b"l").map(|i| (i.type_name, i.length)),
+            Some(("list", 3))
+        );
         assert_eq!(step(&mut pg, &mut ks, "LPOP l"), Sync::Updated(1));
         assert_eq!(ks.get(b"l").map(|i| i.length), Some(2));
         assert_eq!(step(&mut pg, &mut ks, "RENAME l m:n"), Sync::Updated(2));
@@ -697,8 +701,14 @@ mod tests {
         let mut ks = model(&mut pg);
         assert_eq!(ks.len(), 10_000);
         assert_eq!(ks.folder_count(b"user:"), 10_000);
-        assert_eq!(step(&mut pg, &mut ks, "HSET user:5:profile a 1"), Sync::Updated(1));
-        assert_eq!(step(&mut pg, &mut ks, "DEL user:7:name user:8:name"), Sync::Updated(2));
+        assert_eq!(
+            step(&mut pg, &mut ks, "HSET user:5:profile a 1"),
+            Sync::Updated(1)
+        );
+        assert_eq!(
+            step(&mut pg, &mut ks, "DEL user:7:name user:8:name"),
+            Sync::Updated(2)
+        );
         assert_eq!(ks.folder_count(b"user:"), 9_999);
         // Collapsed, the tree walk yields one row; expanded, one per child folder.
         let none = HashSet::new();
@@ -765,16 +775,28 @@ mod tests {
         let ks = model(&mut pg);
         let closed = HashSet::new();
         let l = lines(&ks, &Filter::default(), false, &closed);
-        assert_eq!(tree_key(&l, 0, "ArrowRight", &closed), TreeAction::Toggle(b"a:".to_vec()));
+        assert_eq!(
+            tree_key(&l, 0, "ArrowRight", &closed),
+            TreeAction::Toggle(b"a:".to_vec())
+        );
         assert_eq!(tree_key(&l, 0, "ArrowDown", &closed), TreeAction::Focus(1));
         assert_eq!(tree_key(&l, 1, "ArrowDown", &closed), TreeAction::None);
-        assert_eq!(tree_key(&l, 1, "Enter", &closed), TreeAction::Open(b"b".to_vec()));
+        assert_eq!(
+            tree_key(&l, 1, "Enter", &closed),
+            TreeAction::Open(b"b".to_vec())
+        );
         let open = set(&["a:"]);
         let l = lines(&ks, &Filter::default(), false, &open);
         assert_eq!(tree_key(&l, 0, "ArrowRight", &open), TreeAction::Focus(1));
         assert_eq!(tree_key(&l, 2, "ArrowLeft", &open), TreeAction::Focus(0));
-        assert_eq!(tree_key(&l, 0, "ArrowLeft", &open), TreeAction::Toggle(b"a:".to_vec()));
-        assert_eq!(tree_key(&l, 0, "Enter", &open), TreeAction::Toggle(b"a:".to_vec()));
+        assert_eq!(
+            tree_key(&l, 0, "ArrowLeft", &open),
+            TreeAction::Toggle(b"a:".to_vec())
+        );
+        assert_eq!(
+            tree_key(&l, 0, "Enter", &open),
+            TreeAction::Toggle(b"a:".to_vec())
+        );
         assert_eq!(tree_key(&l, 2, "End", &open), TreeAction::Focus(3));
         assert_eq!(tree_key(&l, 3, "Home", &open), TreeAction::Focus(0));
         assert_eq!(tree_key(&[], 0, "ArrowDown", &open), TreeAction::None);

@@ -13,8 +13,8 @@ pub mod keys;
 pub mod keyspace;
 pub mod playground;
 pub mod streams;
-pub mod values;
 pub mod ui;
+pub mod values;
 pub mod web;
 
 pub use app::{start, App};

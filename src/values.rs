@@ -145,13 +145,22 @@ impl ValueWatch {
 pub fn header_commands(type_name: &str, key: &[u8]) -> Vec<(&'static str, String)> {
     let k = display_key(key);
     let mut out = match type_name {
-        "string" => vec![("GET", format!("GET {k}")), ("STRLEN", format!("STRLEN {k}"))],
+        "string" => vec![
+            ("GET", format!("GET {k}")),
+            ("STRLEN", format!("STRLEN {k}")),
+        ],
         "list" => vec![
             ("LRANGE", format!("LRANGE {k} 0 -1")),
             ("LLEN", format!("LLEN {k}")),
         ],
-        "hash" => vec![("HGETALL", format!("HGETALL {k}")), ("HLEN", format!("HLEN {k}"))],
-        "set" => vec![("SMEMBERS", format!("SMEMBERS {k}")), ("SCARD", format!("SCARD {k}"))],
+        "hash" => vec![
+            ("HGETALL", format!("HGETALL {k}")),
+            ("HLEN", format!("HLEN {k}")),
+        ],
+        "set" => vec![
+            ("SMEMBERS", format!("SMEMBERS {k}")),
+            ("SCARD", format!("SCARD {k}")),
+        ],
         "zset" => vec![
             ("ZRANGE", format!("ZRANGE {k} 0 -1 WITHSCORES")),
             ("ZCARD", format!("ZCARD {k}")),
@@ -187,7 +196,11 @@ pub fn score_fraction(score: f64, min: f64, max: f64) -> f64 {
     }
     let span = max - min;
     if !span.is_finite() || span <= 0.0 {
-        return if span.is_nan() || span <= 0.0 { 1.0 } else { 0.5 };
+        return if span.is_nan() || span <= 0.0 {
+            1.0
+        } else {
+            0.5
+        };
     }
     ((score - min) / span).clamp(0.0, 1.0)
 }
@@ -196,8 +209,12 @@ pub fn score_fraction(score: f64, min: f64, max: f64) -> f64 {
 /// command prints: a hashtable is paged in its storage order (see `observe::value`).
 pub fn order_note(type_name: &str, encoding: &str) -> Option<&'static str> {
     match (type_name, encoding) {
-        ("hash", "hashtable") => Some("Fields in storage order; HGETALL may list them in another order."),
-        ("set", "hashtable") => Some("Members in storage order; SMEMBERS may list them in another order."),
+        ("hash", "hashtable") => {
+            Some("Fields in storage order; HGETALL may list them in another order.")
+        }
+        ("set", "hashtable") => {
+            Some("Members in storage order; SMEMBERS may list them in another order.")
+        }
         _ => None,
     }
 }
@@ -235,7 +252,10 @@ mod tests {
         );
         pg.engine.take_events();
         let mut w = ValueWatch::default();
-        assert!(!w.needs_read(&pg.engine, &[], Reason::Command), "nothing open");
+        assert!(
+            !w.needs_read(&pg.engine, &[], Reason::Command),
+            "nothing open"
+        );
         w.open(0, b"l");
         assert!(w.needs_read(&pg.engine, &[], Reason::Command), "first read");
         let s = w.read(&pg.engine).expect("open");
@@ -247,21 +267,37 @@ mod tests {
         let v = w.read(&pg.engine).and_then(|s| s.view).expect("a list");
         assert_eq!((v.offset, v.row_count()), (200, 50), "the last page stays");
         w.first_page();
-        assert_eq!(w.read(&pg.engine).and_then(|s| s.view).map(|v| v.offset), Some(0));
+        assert_eq!(
+            w.read(&pg.engine).and_then(|s| s.view).map(|v| v.offset),
+            Some(0)
+        );
         w.last_page();
-        assert_eq!(w.read(&pg.engine).and_then(|s| s.view).map(|v| v.offset), Some(200));
+        assert_eq!(
+            w.read(&pg.engine).and_then(|s| s.view).map(|v| v.offset),
+            Some(200)
+        );
         assert!(!w.needs_read(&pg.engine, &[], Reason::Tick));
         run(&mut pg, "SET other x");
         let events = pg.engine.take_events();
-        assert!(!w.needs_read(&pg.engine, &events, Reason::Command), "another key");
+        assert!(
+            !w.needs_read(&pg.engine, &events, Reason::Command),
+            "another key"
+        );
         run(&mut pg, "LTRIM l 0 9");
         let events = pg.engine.take_events();
         assert!(w.needs_read(&pg.engine, &events, Reason::Command));
         let v = w.read(&pg.engine).and_then(|s| s.view).expect("a list");
-        assert_eq!((v.offset, v.row_count()), (0, 10), "shrunk: back to its last page");
+        assert_eq!(
+            (v.offset, v.row_count()),
+            (0, 10),
+            "shrunk: back to its last page"
+        );
         run(&mut pg, "FLUSHDB");
         let events = pg.engine.take_events();
-        assert!(w.needs_read(&pg.engine, &events, Reason::Command), "flushed");
+        assert!(
+            w.needs_read(&pg.engine, &events, Reason::Command),
+            "flushed"
+        );
         assert_eq!(w.read(&pg.engine).map(|s| s.view), Some(None), "gone");
     }
 
@@ -276,7 +312,10 @@ mod tests {
         w.toggle_show_all();
         let s = w.read(&pg.engine).expect("open");
         assert!(s.show_all);
-        assert_eq!(s.view.map(|v| v.rows), Some(ValueRows::String(vec![b'x'; 5000])));
+        assert_eq!(
+            s.view.map(|v| v.rows),
+            Some(ValueRows::String(vec![b'x'; 5000]))
+        );
     }
 
     #[test]
@@ -289,7 +328,10 @@ mod tests {
             ("string", "GET"),
         ] {
             let cmds = header_commands(t, b"my key");
-            assert_eq!(argv(&cmds[0].1)[..2], [cmd.as_bytes().to_vec(), b"my key".to_vec()]);
+            assert_eq!(
+                argv(&cmds[0].1)[..2],
+                [cmd.as_bytes().to_vec(), b"my key".to_vec()]
+            );
             assert!(cmds.iter().any(|(l, _)| *l == "TTL"));
         }
         assert_eq!(
@@ -305,8 +347,15 @@ mod tests {
     fn values_score_bars_span_min_to_max() {
         assert_eq!(score_fraction(5.0, 0.0, 10.0), 0.5);
         assert_eq!(score_fraction(0.0, 0.0, 10.0), 0.0);
-        assert_eq!(score_fraction(3.0, 3.0, 3.0), 1.0, "one score fills the bar");
-        assert_eq!(score_fraction(f64::NEG_INFINITY, f64::NEG_INFINITY, 3.0), 0.0);
+        assert_eq!(
+            score_fraction(3.0, 3.0, 3.0),
+            1.0,
+            "one score fills the bar"
+        );
+        assert_eq!(
+            score_fraction(f64::NEG_INFINITY, f64::NEG_INFINITY, 3.0),
+            0.0
+        );
         assert_eq!(score_fraction(f64::INFINITY, 0.0, f64::INFINITY), 1.0);
         assert_eq!(score_fraction(2.0, f64::NEG_INFINITY, f64::INFINITY), 0.5);
         assert_eq!(format_score(1.5), "1.5");

@@ -35,7 +35,8 @@ pub fn KeyList() -> impl IntoView {
             let now = (f64::from(el.scroll_top()), f64::from(el.client_height()));
             if scroll.get_untracked() != now {
                 scroll.set(now);
-                ctx.state.update_value(|s| s.browser.scroll_top = el.scroll_top());
+                ctx.state
+                    .update_value(|s| s.browser.scroll_top = el.scroll_top());
             }
         }
     };
@@ -90,7 +91,10 @@ pub fn KeyList() -> impl IntoView {
         ctx.state.with_value(|s| {
             let b = &s.browser;
             if b.ks.is_empty() {
-                Some(format!("No keys in db {} yet. Try SET greeting hello.", b.db()))
+                Some(format!(
+                    "No keys in db {} yet. Try SET greeting hello.",
+                    b.db()
+                ))
             } else if b.lines.is_empty() {
                 Some("No key matches this filter.".to_string())
             } else {
@@ -215,7 +219,11 @@ pub fn KeyList() -> impl IntoView {
                 "{}: {n} key{} (click to {})",
                 r.label,
                 if n == 1 { "" } else { "s" },
-                if r.folder.is_some_and(|(_, open)| open) { "collapse" } else { "expand" }
+                if r.folder.is_some_and(|(_, open)| open) {
+                    "collapse"
+                } else {
+                    "expand"
+                }
             ),
             None => format!(
                 "{} ({}, encoding {}, length {}): click to open",

@@ -12,7 +12,12 @@ use crate::keys;
 use crate::values::{self, ValueWatch, PAGE_ROWS, STRING_PREVIEW};
 
 /// A button that types `command` into the console (it never runs it).
-fn prefill_button(ctx: AppCtx, class: &'static str, label: String, command: String) -> impl IntoView {
+fn prefill_button(
+    ctx: AppCtx,
+    class: &'static str,
+    label: String,
+    command: String,
+) -> impl IntoView {
     let title = format!("Type {command} into the console");
     view! {
         <button class=class title=title.clone() aria-label=title on:click=move |_| ctx.prefill(&command)>
@@ -148,7 +153,9 @@ fn body(ctx: AppCtx, key: &[u8], v: &ValueView, show_all: bool) -> AnyView {
             }
             .into_any()
         }
-        ValueRows::Stream => view! { <p class="empty">"A stream opens in the stream view."</p> }.into_any(),
+        ValueRows::Stream => {
+            view! { <p class="empty">"A stream opens in the stream view."</p> }.into_any()
+        }
     }
 }
 
@@ -157,12 +164,18 @@ fn body(ctx: AppCtx, key: &[u8], v: &ValueView, show_all: bool) -> AnyView {
 pub fn ValuePane() -> impl IntoView {
     let ctx = expect_context::<AppCtx>();
     let key_text = move || {
-        ctx.value
-            .with(|s| s.as_ref().map(|s| keys::display_key(&s.key)).unwrap_or_default())
+        ctx.value.with(|s| {
+            s.as_ref()
+                .map(|s| keys::display_key(&s.key))
+                .unwrap_or_default()
+        })
     };
     let type_name = move || {
-        ctx.value
-            .with(|s| s.as_ref().and_then(|s| s.view.as_ref()).map_or("", |v| v.type_name))
+        ctx.value.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.view.as_ref())
+                .map_or("", |v| v.type_name)
+        })
     };
     let ttl = move || {
         let now = ctx.now.get();
@@ -176,15 +189,27 @@ pub fn ValuePane() -> impl IntoView {
     let meta = move || {
         ctx.value.with(|s| {
             s.as_ref().and_then(|s| s.view.as_ref()).map(|v| {
-                let unit = if v.type_name == "string" { "bytes" } else { "elements" };
-                (format!("{} {unit}", v.length), v.encoding, keys::format_size(v.memory))
+                let unit = if v.type_name == "string" {
+                    "bytes"
+                } else {
+                    "elements"
+                };
+                (
+                    format!("{} {unit}", v.length),
+                    v.encoding,
+                    keys::format_size(v.memory),
+                )
             })
         })
     };
     let commands = move || {
         ctx.value.with(|s| {
             s.as_ref()
-                .and_then(|s| s.view.as_ref().map(|v| values::header_commands(v.type_name, &s.key)))
+                .and_then(|s| {
+                    s.view
+                        .as_ref()
+                        .map(|v| values::header_commands(v.type_name, &s.key))
+                })
                 .unwrap_or_default()
         })
     };
@@ -194,7 +219,11 @@ pub fn ValuePane() -> impl IntoView {
                 (v.type_name != "string" && v.length > PAGE_ROWS).then(|| {
                     let first = v.offset + 1;
                     let last = v.offset + v.row_count();
-                    (format!("{first}–{last} of {}", v.length), v.offset > 0, last < v.length)
+                    (
+                        format!("{first}–{last} of {}", v.length),
+                        v.offset > 0,
+                        last < v.length,
+                    )
                 })
             })
         })
