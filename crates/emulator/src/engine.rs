@@ -37,7 +37,10 @@ pub struct ClientInfo {
 
 impl Default for ClientInfo {
     fn default() -> Self {
-        ClientInfo { addr: "127.0.0.1:50000".into(), laddr: "127.0.0.1:6379".into() }
+        ClientInfo {
+            addr: "127.0.0.1:50000".into(),
+            laddr: "127.0.0.1:6379".into(),
+        }
     }
 }
 
@@ -149,13 +152,23 @@ impl Ctx<'_> {
         &mut self.engine.dbs[index]
     }
     pub fn db_index(&self) -> usize {
-        self.engine.clients.get(&self.client).map(|c| c.db).unwrap_or(0)
+        self.engine
+            .clients
+            .get(&self.client)
+            .map(|c| c.db)
+            .unwrap_or(0)
     }
     pub fn client(&self) -> &Client {
-        self.engine.clients.get(&self.client).expect("the running client exists")
+        self.engine
+            .clients
+            .get(&self.client)
+            .expect("the running client exists")
     }
     pub fn client_mut(&mut self) -> &mut Client {
-        self.engine.clients.get_mut(&self.client).expect("the running client exists")
+        self.engine
+            .clients
+            .get_mut(&self.client)
+            .expect("the running client exists")
     }
     pub fn protocol(&self) -> Protocol {
         self.client().protocol
@@ -257,7 +270,10 @@ impl Engine {
     }
 
     pub fn protocol(&self, id: ClientId) -> Protocol {
-        self.clients.get(&id).map(|c| c.protocol).unwrap_or(Protocol::Resp2)
+        self.clients
+            .get(&id)
+            .map(|c| c.protocol)
+            .unwrap_or(Protocol::Resp2)
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -272,7 +288,8 @@ impl Engine {
     /// front end to report what it owns (the native server's real `port` and `bind`),
     /// which CONFIG GET and INFO then show.
     pub fn configure_at_startup(&mut self, name: &str, value: &str) -> Result<(), String> {
-        let param = crate::config::find(name).ok_or_else(|| format!("unknown parameter '{name}'"))?;
+        let param =
+            crate::config::find(name).ok_or_else(|| format!("unknown parameter '{name}'"))?;
         self.config.set_at_startup(param, value)
     }
 
@@ -288,7 +305,9 @@ impl Engine {
 
     /// Estimated memory in use, as INFO's `used_memory` and maxmemory see it.
     pub fn used_memory(&self) -> usize {
-        BASELINE_MEMORY + self.clients.len() * 20_000 + self.dbs.iter().map(|d| d.memory()).sum::<usize>()
+        BASELINE_MEMORY
+            + self.clients.len() * 20_000
+            + self.dbs.iter().map(|d| d.memory()).sum::<usize>()
     }
 
     /// Runs one command for `client` and returns its reply.
@@ -315,7 +334,10 @@ impl Engine {
         // While a script runs, Redis reads nothing else until busy-reply-threshold has
         // passed (then it answers BUSY): the command waits.
         let now_ms = self.clock.now_ms();
-        if self.busy.as_ref().is_some_and(|b| b.client != client) && !self.nested_execution && !self.busy_threshold_passed(now_ms) {
+        if self.busy.as_ref().is_some_and(|b| b.client != client)
+            && !self.nested_execution
+            && !self.busy_threshold_passed(now_ms)
+        {
             return self.postpone(client, argv, now_ms);
         }
         // Only what was waiting before this command goes first: what the command itself
@@ -385,7 +407,9 @@ impl Engine {
                         // execCommandAbort: the transaction ends with the reason.
                         self.discard_transaction(client);
                         let reason = e.0.strip_prefix("ERR ").unwrap_or(&e.0);
-                        Reply::Error(format!("EXECABORT Transaction discarded because of: {reason}"))
+                        Reply::Error(format!(
+                            "EXECABORT Transaction discarded because of: {reason}"
+                        ))
                     } else {
                         e.into_reply()
                     };
@@ -406,8 +430,15 @@ impl Engine {
                 }
                 // A script is running: only commands flagged allow-busy run.
                 if let Some(busy) = &self.busy {
-                    if busy.client != client && !self.nested_execution && !spec.has(flag::ALLOW_BUSY) {
-                        let reply = Reply::error(if busy.is_eval { crate::script::BUSY_EVAL } else { crate::script::BUSY_FUNCTION });
+                    if busy.client != client
+                        && !self.nested_execution
+                        && !spec.has(flag::ALLOW_BUSY)
+                    {
+                        let reply = Reply::error(if busy.is_eval {
+                            crate::script::BUSY_EVAL
+                        } else {
+                            crate::script::BUSY_FUNCTION
+                        });
                         self.stats.rejected_calls += 1;
                         self.stats.commands_processed += 1;
                         self.count_error(&reply);
@@ -430,12 +461,18 @@ impl Engine {
                         let handler = spec.handler.expect("resolve returns runnable commands");
                         let dirty_before = self.dirty;
                         self.begin_command_events();
-                        let mut ctx = Ctx { engine: self, client, now_ms, spec };
+                        let mut ctx = Ctx {
+                            engine: self,
+                            client,
+                            now_ms,
+                            spec,
+                        };
                         let result = handler(&mut ctx, argv);
                         // Keys the command expired or created, as keyspace events.
                         self.end_command_events(client);
                         self.settle_watches(self.dirty != dirty_before);
-                        if !self.monitors.is_empty() && !spec.has(flag::SKIP_MONITOR | flag::ADMIN) {
+                        if !self.monitors.is_empty() && !spec.has(flag::SKIP_MONITOR | flag::ADMIN)
+                        {
                             crate::cmd::server::feed_monitors(self, client, argv);
                         }
                         let entry = match self.stats.calls.get_mut(&*full_name) {
@@ -474,7 +511,12 @@ impl Engine {
 
     /// In MULTI: checks a command as processCommand would before running it and queues
     /// it (`+QUEUED`), or replies with the error and marks the transaction failed.
-    fn queue_in_multi(&mut self, client: ClientId, spec: &'static CommandSpec, argv: &[Vec<u8>]) -> Reply {
+    fn queue_in_multi(
+        &mut self,
+        client: ClientId,
+        spec: &'static CommandSpec,
+        argv: &[Vec<u8>],
+    ) -> Reply {
         let refused = if spec.has(flag::NO_MULTI) {
             Some(Reply::error("ERR Command not allowed inside a transaction"))
         } else {
@@ -526,7 +568,10 @@ impl Engine {
 
     /// Finds the spec that runs `argv` (descending into subcommands) and checks arity.
     /// Returns the spec and its full name (`config|get`).
-    fn resolve(&self, argv: &[Vec<u8>]) -> Result<(&'static CommandSpec, Cow<'static, str>), CmdError> {
+    fn resolve(
+        &self,
+        argv: &[Vec<u8>],
+    ) -> Result<(&'static CommandSpec, Cow<'static, str>), CmdError> {
         let spec = table::lookup(&argv[0]).ok_or_else(|| error::unknown_command(argv))?;
         if !spec.arity_ok(argv.len()) {
             return Err(error::wrong_arity(spec.name));
@@ -583,7 +628,11 @@ impl Engine {
                         continue;
                     }
                     // Smaller score is evicted first.
-                    let score = if policy == "volatile-ttl" { e.expire_at.unwrap_or(i64::MAX) } else { e.last_access_ms };
+                    let score = if policy == "volatile-ttl" {
+                        e.expire_at.unwrap_or(i64::MAX)
+                    } else {
+                        e.last_access_ms
+                    };
                     if best.as_ref().is_none_or(|b| score < b.2) {
                         best = Some((i, k.clone(), score));
                     }
@@ -639,7 +688,9 @@ mod tests {
     use crate::clock::ManualClock;
 
     fn argv(s: &str) -> Vec<Vec<u8>> {
-        s.split_whitespace().map(|w| w.as_bytes().to_vec()).collect()
+        s.split_whitespace()
+            .map(|w| w.as_bytes().to_vec())
+            .collect()
     }
 
     #[test]
@@ -650,7 +701,10 @@ mod tests {
             e.execute(c, &argv("FOO a")),
             Reply::error("ERR unknown command 'FOO', with args beginning with: 'a' ")
         );
-        assert_eq!(e.execute(c, &argv("get")), Reply::error("ERR wrong number of arguments for 'get' command"));
+        assert_eq!(
+            e.execute(c, &argv("get")),
+            Reply::error("ERR wrong number of arguments for 'get' command")
+        );
         assert_eq!(e.execute(c, &[]), Reply::NoReply);
     }
 }

@@ -23,7 +23,10 @@ pub struct ValueWindow {
 
 impl Default for ValueWindow {
     fn default() -> Self {
-        ValueWindow { offset: 0, count: 100 }
+        ValueWindow {
+            offset: 0,
+            count: 100,
+        }
     }
 }
 
@@ -106,7 +109,9 @@ impl Engine {
         let offset = window.offset.min(length);
         let end = offset.saturating_add(window.count).min(length);
         let rows = match value {
-            Value::Str(s) => ValueRows::String(s.bytes.get(offset..end).unwrap_or_default().to_vec()),
+            Value::Str(s) => {
+                ValueRows::String(s.bytes.get(offset..end).unwrap_or_default().to_vec())
+            }
             Value::List(l) => ValueRows::List(l.range(offset, end).map(<[u8]>::to_vec).collect()),
             Value::Hash(h) => ValueRows::Hash(
                 (offset..end)
@@ -116,7 +121,10 @@ impl Engine {
             ),
             Value::Set(s) => ValueRows::Set((offset..end).filter_map(|i| s.member_at(i)).collect()),
             Value::ZSet(z) => ValueRows::ZSet {
-                rows: z.range(offset, end, false).map(|(m, s)| (m.to_vec(), s)).collect(),
+                rows: z
+                    .range(offset, end, false)
+                    .map(|(m, s)| (m.to_vec(), s))
+                    .collect(),
                 min: z.nth(0).map_or(0.0, |(_, s)| s),
                 max: z.nth(z.len().saturating_sub(1)).map_or(0.0, |(_, s)| s),
             },
@@ -142,7 +150,9 @@ mod tests {
     use crate::reply::Reply;
 
     fn argv(s: &str) -> Vec<Vec<u8>> {
-        s.split_whitespace().map(|w| w.as_bytes().to_vec()).collect()
+        s.split_whitespace()
+            .map(|w| w.as_bytes().to_vec())
+            .collect()
     }
 
     fn setup() -> (Engine, ManualClock, ClientId) {
@@ -162,7 +172,10 @@ mod tests {
     fn bulks(r: &Reply) -> Vec<Vec<u8>> {
         match r {
             Reply::Array(v) | Reply::Set(v) => v.iter().flat_map(bulks).collect(),
-            Reply::Map(m) => m.iter().flat_map(|(k, v)| [bulks(k), bulks(v)].concat()).collect(),
+            Reply::Map(m) => m
+                .iter()
+                .flat_map(|(k, v)| [bulks(k), bulks(v)].concat())
+                .collect(),
             Reply::Bulk(b) => vec![b.clone()],
             Reply::Double(d) => vec![crate::fmt::fmt_double_reply(*d).into_bytes()],
             _ => Vec::new(),
@@ -188,12 +201,25 @@ mod tests {
         }
         let v = e.value_view(0, b"l", window(100, 100)).expect("a list");
         assert_eq!((v.type_name, v.length, v.offset), ("list", 250, 100));
-        assert_eq!(run(&mut e, c, "OBJECT ENCODING l"), Reply::bulk_str(v.encoding));
-        assert_eq!(v.rows, ValueRows::List(bulks(&run(&mut e, c, "LRANGE l 100 199"))));
+        assert_eq!(
+            run(&mut e, c, "OBJECT ENCODING l"),
+            Reply::bulk_str(v.encoding)
+        );
+        assert_eq!(
+            v.rows,
+            ValueRows::List(bulks(&run(&mut e, c, "LRANGE l 100 199")))
+        );
         let last = e.value_view(0, b"l", window(200, 100)).expect("a list");
-        assert_eq!(last.rows, ValueRows::List(bulks(&run(&mut e, c, "LRANGE l 200 299"))));
+        assert_eq!(
+            last.rows,
+            ValueRows::List(bulks(&run(&mut e, c, "LRANGE l 200 299")))
+        );
         let past = e.value_view(0, b"l", window(900, 100)).expect("a list");
-        assert_eq!((past.offset, past.row_count()), (250, 0), "a window past the end is empty");
+        assert_eq!(
+            (past.offset, past.row_count()),
+            (250, 0),
+            "a window past the end is empty"
+        );
     }
 
     #[test]
@@ -213,8 +239,12 @@ mod tests {
             .collect();
         assert_eq!(got, expect);
         let ends = bulks(&run(&mut e, c, "ZRANGE z 0 -1 WITHSCORES"));
-        let first = String::from_utf8_lossy(&ends[1]).parse::<f64>().unwrap_or(f64::NAN);
-        let last = String::from_utf8_lossy(&ends[ends.len() - 1]).parse::<f64>().unwrap_or(f64::NAN);
+        let first = String::from_utf8_lossy(&ends[1])
+            .parse::<f64>()
+            .unwrap_or(f64::NAN);
+        let last = String::from_utf8_lossy(&ends[ends.len() - 1])
+            .parse::<f64>()
+            .unwrap_or(f64::NAN);
         assert_eq!((*min, *max), (first, last));
         assert_eq!(v.length, int(run(&mut e, c, "ZCARD z")));
     }
@@ -232,8 +262,12 @@ mod tests {
             let mut members = Vec::new();
             let mut offset = 0;
             while offset < n {
-                let h = e.value_view(0, format!("h{suffix}").as_bytes(), window(offset, 64)).expect("a hash");
-                let s = e.value_view(0, format!("s{suffix}").as_bytes(), window(offset, 64)).expect("a set");
+                let h = e
+                    .value_view(0, format!("h{suffix}").as_bytes(), window(offset, 64))
+                    .expect("a hash");
+                let s = e
+                    .value_view(0, format!("s{suffix}").as_bytes(), window(offset, 64))
+                    .expect("a set");
                 match (h.rows, s.rows) {
                     (ValueRows::Hash(p), ValueRows::Set(m)) => {
                         pairs.extend(p);
@@ -247,7 +281,11 @@ mod tests {
             let mut flat: Vec<Vec<u8>> = pairs.into_iter().flat_map(|(f, v)| [f, v]).collect();
             if suffix == "small" {
                 assert_eq!(flat, all, "a listpack pages in HGETALL order");
-                assert_eq!(members, bulks(&run(&mut e, c, &format!("SMEMBERS s{suffix}"))), "an intset in SMEMBERS order");
+                assert_eq!(
+                    members,
+                    bulks(&run(&mut e, c, &format!("SMEMBERS s{suffix}"))),
+                    "an intset in SMEMBERS order"
+                );
             }
             let mut expect_members = bulks(&run(&mut e, c, &format!("SMEMBERS s{suffix}")));
             flat.sort();
@@ -264,15 +302,31 @@ mod tests {
         let (mut e, _, c) = setup();
         run(&mut e, c, "SET n 12345");
         run(&mut e, c, "APPEND long 0123456789abcdef");
-        let n = e.value_view(0, b"n", ValueWindow::default()).expect("a string");
+        let n = e
+            .value_view(0, b"n", ValueWindow::default())
+            .expect("a string");
         assert_eq!((n.type_name, n.encoding, n.length), ("string", "int", 5));
-        assert_eq!(n.rows, ValueRows::String(bulks(&run(&mut e, c, "GET n")).concat()));
+        assert_eq!(
+            n.rows,
+            ValueRows::String(bulks(&run(&mut e, c, "GET n")).concat())
+        );
         let part = e.value_view(0, b"long", window(4, 6)).expect("a string");
-        assert_eq!(part.rows, ValueRows::String(bulks(&run(&mut e, c, "GETRANGE long 4 9")).concat()));
-        assert_eq!(run(&mut e, c, "OBJECT ENCODING long"), Reply::bulk_str(part.encoding));
+        assert_eq!(
+            part.rows,
+            ValueRows::String(bulks(&run(&mut e, c, "GETRANGE long 4 9")).concat())
+        );
+        assert_eq!(
+            run(&mut e, c, "OBJECT ENCODING long"),
+            Reply::bulk_str(part.encoding)
+        );
         run(&mut e, c, "XADD st 1-0 a b");
-        let st = e.value_view(0, b"st", ValueWindow::default()).expect("a stream");
-        assert_eq!((st.type_name, st.length, st.rows), ("stream", 1, ValueRows::Stream));
+        let st = e
+            .value_view(0, b"st", ValueWindow::default())
+            .expect("a stream");
+        assert_eq!(
+            (st.type_name, st.length, st.rows),
+            ("stream", 1, ValueRows::Stream)
+        );
     }
 
     #[test]
@@ -285,13 +339,25 @@ mod tests {
         let info_before = run(&mut e, c, "INFO stats");
         clock.advance_ms(5000);
         e.take_events();
-        let l = e.value_view(0, b"l", ValueWindow::default()).expect("a list");
+        let l = e
+            .value_view(0, b"l", ValueWindow::default())
+            .expect("a list");
         assert_eq!(l.expire_at, None);
-        assert!(e.value_view(0, b"t", ValueWindow::default()).is_none(), "past its TTL reads missing");
-        assert!(e.take_events().is_empty(), "no keyspace event, nothing expired");
+        assert!(
+            e.value_view(0, b"t", ValueWindow::default()).is_none(),
+            "past its TTL reads missing"
+        );
+        assert!(
+            e.take_events().is_empty(),
+            "no keyspace event, nothing expired"
+        );
         let info_after = run(&mut e, c, "INFO stats");
         let idle_after = run(&mut e, c, "OBJECT IDLETIME l");
-        assert_eq!((idle_before, idle_after), (Reply::Integer(0), Reply::Integer(5)), "the access time did not move");
+        assert_eq!(
+            (idle_before, idle_after),
+            (Reply::Integer(0), Reply::Integer(5)),
+            "the access time did not move"
+        );
         let stats = |r: &Reply| match r {
             Reply::Verbatim(_, b) | Reply::Bulk(b) => String::from_utf8_lossy(b)
                 .lines()
@@ -301,11 +367,16 @@ mod tests {
             _ => Vec::new(),
         };
         assert_eq!(stats(&info_before), stats(&info_after));
-        assert!(e.db(0).is_some_and(|d| d.entry(b"t").is_some()), "still stored: the view expired nothing");
+        assert!(
+            e.db(0).is_some_and(|d| d.entry(b"t").is_some()),
+            "still stored: the view expired nothing"
+        );
         assert!(e.value_view(0, b"nosuch", ValueWindow::default()).is_none());
         assert!(e.value_view(99, b"l", ValueWindow::default()).is_none());
         run(&mut e, c, "PEXPIRE l 100000");
-        let l = e.value_view(0, b"l", ValueWindow::default()).expect("a list");
+        let l = e
+            .value_view(0, b"l", ValueWindow::default())
+            .expect("a list");
         assert_eq!(l.expire_at, Some(e.now_ms() + 100_000));
     }
 }
