@@ -11,14 +11,15 @@ use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::browser::Browser;
 use crate::console::Console;
 use crate::history::History;
-use crate::keys::{self, Listing, Watch};
 use crate::playground::{PageClock, Playground};
 use crate::streams::{Reason, Shown, StreamWatch};
 use crate::ui::console_pane::ConsolePane;
 use crate::ui::layout::{self, Splitter, ThemeToggle};
 use crate::ui::visual::VisualPane;
+use crate::values::{ValueShown, ValueWatch};
 use crate::web;
 use redis_emulator::notify::Event;
 
@@ -39,7 +40,10 @@ pub struct AppState {
     /// The tab shown and typed into.
     pub active: usize,
     next_number: u32,
-    watch: Watch,
+    /// The key browser: the shown database's keys, filter, tree.
+    pub(crate) browser: Browser,
+    /// The key open in the value view, if any.
+    pub(crate) values: ValueWatch,
     /// The stream open in the visualisation pane, if any.
     streams: StreamWatch,
 }
@@ -165,10 +169,12 @@ pub struct AppCtx {
     pub(crate) clock: RwSignal<u64>,
     /// The input line as the console holds it (the DOM input mirrors it).
     pub(crate) input: RwSignal<String>,
-    /// The key list as last read.
-    pub(crate) listing: RwSignal<Listing>,
-    /// The key list's glob filter.
-    pub(crate) filter: RwSignal<String>,
+    /// Bumped whenever the key browser's rows or their facts changed.
+    pub(crate) keys_rev: RwSignal<u64>,
+    /// The engine's time at the last refresh: TTLs on screen count down from it.
+    pub(crate) now: RwSignal<i64>,
+    /// The key open in the value view as last read (None: no value view).
+    pub(crate) value: RwSignal<Option<ValueShown>>,
     /// The open stream as last read (None: the key list is shown).
     pub(crate) stream: RwSignal<Option<Shown>>,
     pub(crate) input_ref: NodeRef<html::Input>,
@@ -198,7 +204,7 @@ impl AppCtx {
         self.entries.update(|n| *n += 1);
         self.tabs.update(|n| *n += 1);
         self.sync();
-        self.refresh_keys(0);
+        self.refresh_keys(&[]);
         self.focus_input();
     }
 
@@ -239,8 +245,11 @@ impl AppCtx {
             .state
             .try_update_value(|s| s.pg.engine.take_events())
             .unwrap_or_default();
-        self.refresh_keys(expired_now);
+        // Active expiry reports each key it removed as an event.
+        let _ = expired_now;
+        self.refresh_keys(&events);
         self.refresh_stream(&events, reason);
+        self.refresh_value(&events, reason);
     }
 
     /// Reads the open stream again if the engine's `events`, its dirty counter, time or
@@ -278,7 +287,7 @@ impl AppCtx {
     pub(crate) fn close_stream(&self) {
         self.state.update_value(|s| s.streams.close());
         self.stream.set(None);
-        self.refresh_keys(0);
+        self.refresh_keys(&[]);
         self.focus_input();
     }
 
@@ -319,29 +328,79 @@ impl AppCtx {
         self.focus_input();
     }
 
-    /// Re-reads the key list when the data, the db or the filter changed, or a TTL is
-    /// on screen. `expired_now` is what active expiry just removed.
-    pub(crate) fn refresh_keys(&self, expired_now: usize) {
-        let pattern = self.filter.get_untracked();
-        let fresh = self.state.try_update_value(|s| {
-            // Hidden behind an open stream, the list is not read (close_stream reads it).
-            if s.streams.is_open() {
-                return None;
-            }
-            let dirty = s.pg.engine.dirty_count();
+    /// Brings the key browser up to date from the engine's `events` (see `keyspace`):
+    /// the console's database, the keys the events name, the databases' sizes.
+    pub(crate) fn refresh_keys(&self, events: &[Event]) {
+        let now = self.state.try_update_value(|s| {
             let db = s.pg.db_of(s.console().client());
-            if !s.watch.needs_refresh(dirty, db, &pattern, expired_now) {
-                return None;
-            }
-            let listing = keys::list(&s.pg.engine, db, &pattern, s.pg.engine.now_ms());
-            s.watch.record(dirty, db, &pattern, &listing);
-            Some(listing)
+            let changed = s.browser.refresh(&s.pg.engine, db, events);
+            (changed, s.pg.engine.now_ms())
         });
-        if let Some(Some(listing)) = fresh {
-            if self.listing.get_untracked() != listing {
-                self.listing.set(listing);
+        if let Some((changed, now)) = now {
+            if changed {
+                self.keys_rev.update(|n| *n += 1);
+            }
+            // TTLs on screen move once a second, and are exact when a key changed.
+            if changed || now / 1000 != self.now.get_untracked() / 1000 {
+                self.now.set(now);
             }
         }
+    }
+
+    /// Changes the key browser (filter, layout, folder, database) and redraws it.
+    pub(crate) fn browser_op(&self, f: impl FnOnce(&mut Browser, &redis_emulator::Engine)) {
+        self.state.update_value(|s| f(&mut s.browser, &s.pg.engine));
+        self.keys_rev.update(|n| *n += 1);
+    }
+
+    /// Reads the open value again if an event names its key or the learner moved.
+    fn refresh_value(&self, events: &[Event], reason: Reason) {
+        let shown = self
+            .state
+            .try_update_value(|s| {
+                if !s.values.needs_read(&s.pg.engine, events, reason) {
+                    return None;
+                }
+                s.values
+                    .read(&s.pg.engine)
+                    .map(|v| (v, s.pg.engine.now_ms()))
+            })
+            .flatten();
+        if let Some((shown, now)) = shown {
+            // The TTL shown counts from the time of this read.
+            self.now.set(now);
+            if self
+                .value
+                .with_untracked(|old| old.as_ref() != Some(&shown))
+            {
+                self.value.set(Some(shown));
+            }
+        }
+    }
+
+    /// Opens `key` of database `db`: a stream in the stream view, any other type in the
+    /// value view.
+    pub(crate) fn open_key(&self, db: usize, key: &[u8], type_name: &str) {
+        if type_name == "stream" {
+            self.open_stream(db, key);
+            return;
+        }
+        self.state.update_value(|s| s.values.open(db, key));
+        self.refresh_value(&[], Reason::Navigate);
+    }
+
+    /// Back to the key browser from the value view.
+    pub(crate) fn close_value(&self) {
+        self.state.update_value(|s| s.values.close());
+        self.value.set(None);
+        self.keys_rev.update(|n| *n += 1);
+        self.focus_input();
+    }
+
+    /// Turns a page of the open value (or shows a whole string).
+    pub(crate) fn value_nav(&self, f: impl FnOnce(&mut ValueWatch)) {
+        self.state.update_value(|s| f(&mut s.values));
+        self.refresh_value(&[], Reason::Navigate);
     }
 
     pub(crate) fn focus_input(&self) {
@@ -411,7 +470,8 @@ pub fn App() -> impl IntoView {
         }],
         active: 0,
         next_number: 2,
-        watch: Watch::default(),
+        browser: Browser::default(),
+        values: ValueWatch::default(),
         streams: StreamWatch::default(),
     };
     let ctx = AppCtx {
@@ -421,14 +481,16 @@ pub fn App() -> impl IntoView {
         tabs: RwSignal::new(0),
         clock: RwSignal::new(0),
         input: RwSignal::new(String::new()),
-        listing: RwSignal::new(Listing::default()),
-        filter: RwSignal::new(String::new()),
+        keys_rev: RwSignal::new(0),
+        now: RwSignal::new(0),
+        value: RwSignal::new(None),
         stream: RwSignal::new(None),
         input_ref: NodeRef::new(),
     };
     provide_context(ctx);
-    ctx.refresh_keys(0);
-    let stream_open = Memo::new(move |_| ctx.stream.with(Option::is_some));
+    ctx.refresh_keys(&[]);
+    let stream_open =
+        Memo::new(move |_| ctx.stream.with(Option::is_some) || ctx.value.with(Option::is_some));
     let visual_width = RwSignal::new(layout::saved_visual_width());
     let panes = NodeRef::<html::Main>::new();
     let theme = RwSignal::new(layout::initial_theme());

@@ -6,12 +6,15 @@
 //! thin Leptos components, [`web`] the few direct browser calls.
 
 pub mod app;
+pub mod browser;
 pub mod console;
 pub mod history;
 pub mod keys;
+pub mod keyspace;
 pub mod playground;
 pub mod streams;
 pub mod ui;
+pub mod values;
 pub mod web;
 
 pub use app::{start, App};

@@ -139,11 +139,12 @@ async fn console_prompt_follows_select() {
     assert_eq!(text_of(&root, ".input-row .prompt"), "127.0.0.1:6379> ");
     run(&root, "SELECT 1").await;
     assert_eq!(text_of(&root, ".input-row .prompt"), "127.0.0.1:6379[1]> ");
-    assert_eq!(
-        text_of(&root, ".db-badge"),
-        "db 1",
-        "the key list follows the db"
-    );
+    let db: HtmlInputElement = root
+        .query_selector("select.db-select")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(db.value(), "1", "the key browser follows the console's db");
     run(&root, "SELECT 0").await;
     assert_eq!(text_of(&root, ".input-row .prompt"), "127.0.0.1:6379> ");
 }
@@ -198,17 +199,31 @@ async fn key_list_shows_keys_with_ttl_and_clicking_types_a_command() {
         names.contains(&"greeting".to_string()) && names.contains(&"plain".to_string()),
         "{names:?}"
     );
-    let ttl = text_of(&root, ".key-list li:first-child .ttl");
-    assert!(ttl.contains("1m 40s") || ttl.contains("1m 39s"), "{ttl:?}");
+    let ttl = text_of(&root, ".key-list .key:first-child .ttl");
+    assert!(ttl == "1m 40s" || ttl == "1m 39s", "{ttl:?}");
 
     let button: HtmlElement = root
-        .query_selector(".key-list li:first-child .key")
+        .query_selector(".key-list .key:first-child")
         .unwrap()
         .unwrap()
         .unchecked_into();
     button.click();
     settle().await;
+    assert_eq!(
+        text_of(&root, ".value-view .vv-key"),
+        "greeting",
+        "the string's view opens"
+    );
+    assert_eq!(
+        input(&root).value(),
+        "",
+        "opening a key leaves the console's line alone"
+    );
+    click(&root, ".vv-cmd");
+    settle().await;
     assert_eq!(input(&root).value(), "GET greeting");
+    click(&root, ".vv-back");
+    settle().await;
 
     let filter: HtmlInputElement = root
         .query_selector("input.filter")
@@ -670,4 +685,239 @@ async fn the_theme_switch_and_the_splitter_remember_the_learners_choice() {
         .unwrap();
     settle().await;
     assert!(!panes.class_list().contains("sized"));
+}
+
+/// Clicks the browser row whose name is `name`.
+async fn click_row(root: &Element, name: &str) {
+    let rows = root.query_selector_all(".key-list .key").unwrap();
+    for i in 0..rows.length() {
+        let row: HtmlElement = rows.item(i).unwrap().unchecked_into();
+        let label = row
+            .query_selector(".name")
+            .unwrap()
+            .and_then(|n| n.text_content())
+            .unwrap_or_default();
+        if label == name {
+            row.click();
+            settle().await;
+            return;
+        }
+    }
+    panic!(
+        "no row {name:?} in {:?}",
+        texts(root, ".key-list .key .name")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_key_tree_groups_keys_by_colon_and_expands_with_the_keyboard() {
+    let root = mount().await;
+    for line in ["SET a:b:c 1", "SET a:b:d 2", "SET a:x 3", "SET top v"] {
+        run(&root, line).await;
+    }
+    assert_eq!(texts(&root, ".key-list .key .name"), ["a", "top"]);
+    assert_eq!(texts(&root, ".key-list .key.folder .folder-count"), ["3"]);
+    let tree = root.query_selector(".key-list").unwrap().unwrap();
+    assert_eq!(tree.get_attribute("role").as_deref(), Some("tree"));
+    let folder = root
+        .query_selector(".key-list .key.folder")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        folder.get_attribute("aria-expanded").as_deref(),
+        Some("false")
+    );
+    click_row(&root, "a").await;
+    assert_eq!(texts(&root, ".key-list .key .name"), ["a", "b", "x", "top"]);
+    let levels: Vec<String> = {
+        let l = root.query_selector_all(".key-list .key").unwrap();
+        (0..l.length())
+            .map(|i| {
+                l.item(i)
+                    .unwrap()
+                    .unchecked_into::<Element>()
+                    .get_attribute("aria-level")
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    assert_eq!(levels, ["1", "2", "2", "1"]);
+    // The keyboard: down to "b", right opens it.
+    let tree: HtmlElement = tree.unchecked_into();
+    let keydown = |k: &str| {
+        let init = web_sys::KeyboardEventInit::new();
+        init.set_key(k);
+        init.set_bubbles(true);
+        tree.dispatch_event(
+            &web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap(),
+        )
+        .unwrap();
+    };
+    keydown("ArrowDown");
+    settle().await;
+    keydown("ArrowRight");
+    settle().await;
+    assert_eq!(
+        texts(&root, ".key-list .key .name"),
+        ["a", "b", "c", "d", "x", "top"]
+    );
+    assert_eq!(text_of(&root, ".key-list .key.active .name"), "b");
+    // A new key under an open folder appears there; a deleted one goes.
+    run(&root, "SET a:b:e 5").await;
+    run(&root, "DEL a:x").await;
+    assert_eq!(
+        texts(&root, ".key-list .key .name"),
+        ["a", "b", "c", "d", "e", "top"]
+    );
+    // The flat list shows whole names; the type filter narrows it.
+    run(&root, "RPUSH a:l x").await;
+    click(&root, ".layout-flat");
+    settle().await;
+    assert_eq!(
+        texts(&root, ".key-list .key .name"),
+        ["a:b:c", "a:b:d", "a:b:e", "a:l", "top"]
+    );
+    let types: HtmlInputElement = root
+        .query_selector("select.type-filter")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    types.set_value("list");
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    types
+        .dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap())
+        .unwrap();
+    settle().await;
+    assert_eq!(texts(&root, ".key-list .key .name"), ["a:l"]);
+    assert_eq!(texts(&root, ".key-list .key .badge"), ["list"]);
+}
+
+#[wasm_bindgen_test]
+async fn each_type_opens_its_view_with_its_rows() {
+    let root = mount().await;
+    for line in [
+        "HSET h name ann age 3",
+        "RPUSH l first second third",
+        "SADD s 7",
+        "ZADD z 3 c 1 a 2 b",
+        "SET str \"hi there\"",
+    ] {
+        run(&root, line).await;
+    }
+    click(&root, ".layout-flat");
+    settle().await;
+
+    click_row(&root, "h").await;
+    assert_eq!(text_of(&root, ".value-view .badge"), "hash");
+    assert_eq!(texts(&root, ".vv-hash tbody .vv-field"), ["name", "age"]);
+    assert_eq!(texts(&root, ".vv-hash tbody .vv-val"), ["ann", "3"]);
+    click(&root, ".vv-hash tbody tr:first-child .vv-act");
+    settle().await;
+    assert_eq!(
+        input(&root).value(),
+        "HGET h name",
+        "a row's button types its command"
+    );
+    click(&root, ".vv-cmd");
+    settle().await;
+    assert_eq!(input(&root).value(), "HGETALL h");
+    // The view follows the key: a new field, then the key deleted.
+    run(&root, "HSET h city paris").await;
+    assert_eq!(
+        texts(&root, ".vv-hash tbody .vv-field"),
+        ["name", "age", "city"]
+    );
+    run(&root, "DEL h").await;
+    assert_eq!(text_of(&root, ".vv-gone"), "This key no longer exists.");
+    click(&root, ".vv-back");
+    settle().await;
+
+    click_row(&root, "l").await;
+    assert_eq!(
+        texts(&root, ".vv-list tbody .vv-val"),
+        ["first", "second", "third"]
+    );
+    assert_eq!(texts(&root, ".vv-list tbody .vv-index"), ["0", "1", "2"]);
+    assert_eq!(texts(&root, ".vv-list tbody .vv-tag"), ["head", "tail"]);
+    click(&root, ".vv-back");
+    settle().await;
+
+    click_row(&root, "s").await;
+    assert_eq!(texts(&root, ".vv-set tbody .vv-val"), ["7"]);
+    assert_eq!(text_of(&root, ".vv-encoding"), "intset");
+    click(&root, ".vv-back");
+    settle().await;
+
+    click_row(&root, "z").await;
+    assert_eq!(
+        texts(&root, ".vv-zset tbody .vv-val"),
+        ["a", "b", "c"],
+        "by rank"
+    );
+    assert_eq!(texts(&root, ".vv-zset tbody .vv-score"), ["1", "2", "3"]);
+    let widths: Vec<String> = {
+        let l = root.query_selector_all(".vv-zset .vv-bar").unwrap();
+        (0..l.length())
+            .map(|i| {
+                l.item(i)
+                    .unwrap()
+                    .unchecked_into::<Element>()
+                    .get_attribute("style")
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    assert_eq!(widths, ["width:0.0%", "width:50.0%", "width:100.0%"]);
+    click(&root, ".vv-back");
+    settle().await;
+
+    click_row(&root, "str").await;
+    assert_eq!(text_of(&root, ".vv-string"), "\"hi there\"");
+    assert_eq!(text_of(&root, ".vv-length"), "8 bytes");
+    run(&root, "EXPIRE str 100").await;
+    assert!(
+        text_of(&root, ".vv-ttl").starts_with("1m 4"),
+        "{}",
+        text_of(&root, ".vv-ttl")
+    );
+
+    // A big list pages 100 rows at a time.
+    click(&root, ".vv-back");
+    settle().await;
+    run(
+        &root,
+        "EVAL \"for i=1,250 do redis.call('RPUSH','big',i) end\" 0",
+    )
+    .await;
+    sleep(Duration::from_millis(300)).await;
+    click_row(&root, "big").await;
+    assert_eq!(
+        root.query_selector_all(".vv-list tbody tr")
+            .unwrap()
+            .length(),
+        100
+    );
+    click(&root, ".vv-next");
+    settle().await;
+    click(&root, ".vv-next");
+    settle().await;
+    assert_eq!(
+        texts(&root, ".vv-list tbody .vv-index")
+            .first()
+            .map(String::as_str),
+        Some("200")
+    );
+    assert_eq!(text_of(&root, ".vv-range"), "201–250 of 250");
+    click(&root, ".vv-first");
+    settle().await;
+    assert_eq!(
+        texts(&root, ".vv-list tbody .vv-index")
+            .first()
+            .map(String::as_str),
+        Some("0")
+    );
+    click(&root, ".vv-last");
+    settle().await;
+    assert_eq!(text_of(&root, ".vv-range"), "201–250 of 250");
 }

@@ -102,7 +102,7 @@ test('Tab completes a command name and the hint shows the arguments', async ({ p
   await expect.poll(() => lastEntries(page, 1)).toEqual(['(integer) 5\n']);
 });
 
-test('the key list shows greeting with its TTL counting down, and a click types GET', async ({ page }) => {
+test('the key list shows greeting with its TTL counting down, and its view types GET', async ({ page }) => {
   await open(page);
   await run(page, 'SET greeting hello');
   await run(page, 'EXPIRE greeting 100');
@@ -110,9 +110,13 @@ test('the key list shows greeting with its TTL counting down, and a click types 
   await expect(row.locator('.badge')).toHaveText('string');
   await expect(row.locator('.ttl')).toHaveText(/1m 40s|1m 39s/);
   await expect(row.locator('.ttl')).toHaveText(/1m 3\ds/, { timeout: 5000 });
+  // A click opens the key's view; its GET button types the command.
   await row.click();
+  await expect(page.locator('.value-view .vv-key')).toHaveText('greeting');
+  await page.locator('.vv-cmd', { hasText: 'GET' }).click();
   await expect(page.locator('input.console-input')).toHaveValue('GET greeting');
   await expect(page.locator('input.console-input')).toBeFocused();
+  await page.locator('.vv-back').click();
   // A key whose TTL ends disappears by itself (active expiry once a second).
   await page.keyboard.press('Control+a');
   await page.keyboard.press('Delete');
@@ -127,7 +131,7 @@ test('SELECT 1 changes the prompt and the key list', async ({ page }) => {
   expect(await run(page, 'SELECT 1')).toBe('OK\n');
   await expect(page.locator('.input-row .prompt')).toHaveText('127.0.0.1:6379[1]>');
   expect(await page.locator('.input-row .prompt').textContent()).toBe('127.0.0.1:6379[1]> ');
-  await expect(page.locator('.db-badge')).toHaveText('db 1');
+  await expect(page.locator('.db-select')).toHaveValue('1');
   await expect(page.locator('.key-list .key')).toHaveCount(0);
   await run(page, 'SET in1 y');
   const echo = (await lastEntries(page, 2))[0];
@@ -402,8 +406,9 @@ test('the PTO tutorial in the stream view: entries, the managers group and a stu
   expect(stuckId).toBeTruthy();
   const lengthReply = await runLine('XLEN X:requests{ot11}');
 
-  // Open the stream from the key list.
-  await page.locator('.key-list .key', { hasText: 'X:requests{ot11}' }).click();
+  // Open the stream from the key tree: its folder X, then the key.
+  await page.locator('.key-list .key.folder', { hasText: 'X' }).click();
+  await page.locator('.key-list .key', { hasText: 'requests{ot11}' }).click();
   const pane = page.locator('.stream-view');
   await expect(pane.locator('.sv-key')).toHaveText('X:requests{ot11}');
   await expect(pane.locator('.sv-ewin .sv-erow')).toHaveCount(10);
@@ -434,5 +439,5 @@ test('the PTO tutorial in the stream view: entries, the managers group and a stu
   await page.keyboard.press('Enter');
   await expect(group.locator('.sv-pel tbody tr', { hasText: stuckId })).toHaveCount(0);
   await pane.locator('.sv-back').click();
-  await expect(page.locator('.key-list .key', { hasText: 'X:requests{ot11}' })).toHaveCount(1);
+  await expect(page.locator('.key-list .key', { hasText: 'requests{ot11}' })).toHaveCount(1);
 });

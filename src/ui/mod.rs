@@ -6,4 +6,5 @@ pub mod console_pane;
 pub mod key_pane;
 pub mod layout;
 pub mod stream_pane;
+pub mod value_pane;
 pub mod visual;

@@ -134,6 +134,10 @@ pub struct Db {
     /// only while `record_events` is on: someone wants notifications).
     events: Vec<(DbEvent, Key)>,
     record_events: bool,
+    /// Bumped whenever the data is replaced wholesale (FLUSHDB, FLUSHALL, SWAPDB): those
+    /// report no keyspace event per key (as in Redis), so observers that follow events
+    /// (the key browser) compare this to know they must read the database again.
+    generation: u64,
 }
 
 /// What a database reports to the engine's keyspace events by itself.
@@ -483,6 +487,12 @@ impl Db {
         self.expiry_index.clear();
         self.scan_index.clear();
         self.mem = 0;
+        self.generation += 1;
+    }
+
+    /// How many times the data was replaced wholesale (see the field).
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Swaps the data of two databases, leaving each one's waiters in place (SWAPDB),
@@ -495,6 +505,7 @@ impl Db {
         std::mem::swap(&mut self.scan_index, &mut other.scan_index);
         std::mem::swap(&mut self.mem, &mut other.mem);
         for db in [self, other] {
+            db.generation += 1;
             let keys: Vec<Key> = db.waiters.keys().cloned().collect();
             for k in keys {
                 db.signal_ready(&k);

@@ -9,5 +9,7 @@
 //! One module per view; each adds a read-only method to `Engine`.
 
 mod stream;
+mod value;
 
 pub use stream::*;
+pub use value::*;

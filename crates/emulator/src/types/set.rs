@@ -148,11 +148,16 @@ impl SetValue {
         if n == 0 {
             return None;
         }
-        let i = rng.below(n as u64) as usize;
-        Some(match &self.repr {
-            Repr::Intset(v) => int_bytes(v[i]),
-            Repr::Table(t) => t.at(i).map(|(k, _)| k.to_vec()).unwrap_or_default(),
-        })
+        self.member_at(rng.below(n as u64) as usize)
+    }
+    /// The member at position `i`: numeric order for an intset, the dict's dense entry
+    /// order for a hashtable (stable while the set is not written). For random picks and
+    /// paged reads by observers.
+    pub fn member_at(&self, i: usize) -> Option<Vec<u8>> {
+        match &self.repr {
+            Repr::Intset(v) => v.get(i).map(|&n| int_bytes(n)),
+            Repr::Table(t) => t.at(i).map(|(k, _)| k.to_vec()),
+        }
     }
     /// Removes and returns a member picked uniformly at random (SPOP).
     pub fn pop_random(&mut self, rng: &mut Rng) -> Option<Vec<u8>> {
