@@ -120,6 +120,8 @@ pub struct Blocked {
     pub op: BlockedOp,
     /// When the client blocked, for observers ("waiting for 3 s").
     pub since_ms: i64,
+    /// The command that blocked, as sent (for observers; set once it has parked).
+    pub argv: Vec<Vec<u8>>,
 }
 
 /// The per-client half of blocking: its parked command, the commands it sent meanwhile,
@@ -177,7 +179,7 @@ impl Engine {
             if c.queues.blocked.is_none() {
                 self.parked += 1;
             }
-            c.queues.blocked = Some(Blocked { db, keys: unique, timeout, op, since_ms: now_ms });
+            c.queues.blocked = Some(Blocked { db, keys: unique, timeout, op, since_ms: now_ms, argv: Vec::new() });
         }
     }
 

@@ -844,7 +844,9 @@ fn monitor(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
 pub(crate) fn feed_monitors(engine: &mut crate::engine::Engine, client: crate::engine::ClientId, argv: &[Vec<u8>]) {
     let Some(c) = engine.client(client) else { return };
     let us = engine.clock.now_us();
-    let mut line = format!("{}.{:06} [{} {}] ", us.div_euclid(1_000_000), us.rem_euclid(1_000_000), c.db, c.info.addr);
+    // A script's commands show `lua` as their address (replicationFeedMonitors).
+    let addr = if engine.in_script { "lua" } else { c.info.addr.as_str() };
+    let mut line = format!("{}.{:06} [{} {}] ", us.div_euclid(1_000_000), us.rem_euclid(1_000_000), c.db, addr);
     for (i, arg) in argv.iter().enumerate() {
         if i > 0 {
             line.push(' ');

@@ -8,6 +8,8 @@
 //!
 //! One module per view; each adds a read-only method to `Engine`.
 
+mod clients;
 mod stream;
 
+pub use clients::*;
 pub use stream::*;
