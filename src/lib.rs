@@ -7,6 +7,7 @@
 
 pub mod activity;
 pub mod app;
+pub mod clients;
 pub mod console;
 pub mod history;
 pub mod keys;
