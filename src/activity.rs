@@ -196,6 +196,11 @@ impl Timeline {
         self.entries.iter().rev().find(|e| e.seq == seq)
     }
 
+    /// How many commands the EXEC, EVAL or FCALL `seq` ran (of those still kept).
+    pub fn children_of(&self, seq: u64) -> usize {
+        self.entries.iter().filter(|e| e.parent == Some(seq)).count()
+    }
+
     /// What the command `seq` changed: its own events, and for an EXEC, EVAL or FCALL
     /// those of the commands it ran.
     pub fn changes_of(&self, seq: u64) -> Vec<ChangedKey> {

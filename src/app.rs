@@ -11,6 +11,8 @@ use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::activity::Timeline;
+use crate::clients::{Flows, Snapshot};
 use crate::console::Console;
 use crate::history::History;
 use crate::keys::{self, Listing, Watch};
@@ -30,6 +32,13 @@ pub struct Tab {
     pub console: Console,
 }
 
+impl Tab {
+    /// What the page calls the tab: the learner's name for it, or `redis-cli N`.
+    pub fn label(&self) -> String {
+        self.title.clone().unwrap_or_else(|| format!("redis-cli {}", self.number))
+    }
+}
+
 /// Everything the page knows, owned in one place.
 pub struct AppState {
     pub pg: Playground,
@@ -41,6 +50,12 @@ pub struct AppState {
     watch: Watch,
     /// The stream open in the visualisation pane, if any.
     streams: StreamWatch,
+    /// Every client's commands (the Activity tab), fed from the engine's command log.
+    pub(crate) activity: Timeline,
+    /// The last messages published and who got them (the Clients tab).
+    pub(crate) flows: Flows,
+    /// (clients, blocked clients) when the Clients tab was last read.
+    clients_seen: (usize, usize),
 }
 
 /// The most console tabs the page opens (each is a client of the engine).
@@ -148,6 +163,14 @@ impl AppState {
     pub fn script_running(&self) -> bool {
         self.pg.engine.script_running()
     }
+
+    /// The tab label of `client` and the tab's index; `client N` when it is no tab.
+    pub fn client_label(&self, client: redis_emulator::ClientId) -> (String, Option<usize>) {
+        match self.tabs.iter().position(|t| t.console.client() == client) {
+            Some(i) => (self.tabs[i].label(), Some(i)),
+            None => (format!("client {client}"), None),
+        }
+    }
 }
 
 /// The handles every component uses: Copy, so closures capture them freely.
@@ -171,6 +194,44 @@ pub struct AppCtx {
     /// The open stream as last read (None: the key list is shown).
     pub(crate) stream: RwSignal<Option<Shown>>,
     pub(crate) input_ref: NodeRef<html::Input>,
+    /// The right pane's tabs, the clients view and the activity timeline.
+    pub(crate) observe: ObserveSignals,
+}
+
+/// The right pane's tabs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaneTab {
+    Keys,
+    Clients,
+    Activity,
+}
+
+/// What the Clients and Activity tabs show.
+#[derive(Clone, Copy)]
+pub struct ObserveSignals {
+    /// The tab shown in the right pane.
+    pub(crate) pane: RwSignal<PaneTab>,
+    /// The clients and subscriptions as last read.
+    pub(crate) clients: RwSignal<Snapshot>,
+    /// The timeline's version (`Timeline::version`) and how many entries the last
+    /// refresh added.
+    pub(crate) timeline: RwSignal<(u64, usize)>,
+    /// The recent publishes.
+    pub(crate) flows: RwSignal<Flows>,
+    /// A key the learner asked to see (from the timeline): (db, key).
+    pub(crate) focus_key: RwSignal<Option<(usize, Vec<u8>)>>,
+}
+
+impl ObserveSignals {
+    fn new() -> Self {
+        ObserveSignals {
+            pane: RwSignal::new(PaneTab::Keys),
+            clients: RwSignal::new(Snapshot::default()),
+            timeline: RwSignal::new((0, 0)),
+            flows: RwSignal::new(Flows::default()),
+            focus_key: RwSignal::new(None),
+        }
+    }
 }
 
 impl AppCtx {
@@ -198,6 +259,7 @@ impl AppCtx {
         self.tabs.update(|n| *n += 1);
         self.sync();
         self.refresh_keys(0);
+        self.refresh_clients();
         self.focus_input();
     }
 
@@ -240,6 +302,87 @@ impl AppCtx {
             .unwrap_or_default();
         self.refresh_keys(expired_now);
         self.refresh_stream(&events, reason);
+        self.refresh_activity(reason);
+    }
+
+    /// Drains the engine's command log into the timeline (the only place that takes it)
+    /// and re-reads the clients view when a command ran, a client came, went, blocked or
+    /// was released, and once a second for the idle and timeout counters.
+    fn refresh_activity(&self, reason: Reason) {
+        let changed = self.state.try_update_value(|s| {
+            let records = s.pg.engine.take_commands();
+            let ran = !records.is_empty();
+            let version = s.activity.version();
+            let tabs: Vec<(redis_emulator::ClientId, String)> =
+                s.tabs.iter().map(|t| (t.console.client(), t.label())).collect();
+            let label = |c: redis_emulator::ClientId| {
+                tabs.iter()
+                    .find(|(id, _)| *id == c)
+                    .map(|(_, l)| l.clone())
+                    .unwrap_or_else(|| format!("client {c}"))
+            };
+            let added = s.activity.add(records, label);
+            // The new entries are the last `added` (older ones may have been dropped).
+            let from = s.activity.len().saturating_sub(added);
+            let flowed = s.flows.note((from..s.activity.len()).filter_map(|i| s.activity.get(i)), &label);
+            let seen = (s.pg.engine.clients().count(), s.pg.engine.blocked_count());
+            let moved = std::mem::replace(&mut s.clients_seen, seen) != seen;
+            let timeline = (s.activity.version() != version).then(|| (s.activity.version(), added));
+            (timeline, flowed.then(|| s.flows.clone()), ran || moved || reason == Reason::Tick)
+        });
+        let Some((timeline, flows, clients)) = changed else { return };
+        if let Some(t) = timeline {
+            self.observe.timeline.set(t);
+        }
+        if let Some(f) = flows {
+            self.observe.flows.set(f);
+        }
+        if clients {
+            self.refresh_clients();
+        }
+    }
+
+    /// Reads the clients view again (a handful of rows) and redraws it if it changed.
+    pub(crate) fn refresh_clients(&self) {
+        let snap = self.state.try_with_value(|s| {
+            crate::clients::snapshot(&s.pg.engine, &|c| s.client_label(c), s.pg.engine.now_ms())
+        });
+        if let Some(snap) = snap {
+            if self.observe.clients.with_untracked(|old| *old != snap) {
+                self.observe.clients.set(snap);
+            }
+        }
+    }
+
+    /// Shows key `key` of database `db` in the Keys tab (from the activity timeline): the
+    /// key list filtered to it, a stream opened.
+    pub(crate) fn show_key(&self, db: usize, key: &[u8]) {
+        self.observe.focus_key.set(Some((db, key.to_vec())));
+        self.observe.pane.set(PaneTab::Keys);
+        let is_stream = self
+            .state
+            .try_with_value(|s| {
+                s.pg.engine
+                    .db(db)
+                    .and_then(|d| d.entry(key))
+                    .is_some_and(|e| e.value.type_name() == "stream")
+            })
+            .unwrap_or(false);
+        if is_stream {
+            self.open_stream(db, key);
+        } else {
+            self.close_stream_quietly();
+            self.filter.set(crate::clients::glob_escape(key));
+            self.refresh_keys(0);
+        }
+    }
+
+    /// Leaves the stream view without moving the focus.
+    fn close_stream_quietly(&self) {
+        if self.stream.with_untracked(Option::is_some) {
+            self.state.update_value(|s| s.streams.close());
+            self.stream.set(None);
+        }
     }
 
     /// Reads the open stream again if the engine's `events`, its dirty counter, time or
@@ -366,6 +509,8 @@ pub fn App() -> impl IntoView {
     let mut pg = Playground::new(Box::new(PageClock), seed);
     // The visualisation pane follows the engine's change events.
     pg.engine.set_event_log(true);
+    // The activity timeline follows every client's commands.
+    pg.engine.set_command_log(true);
     let console = Console::new(
         web::load_history()
             .map(|s| History::parse(&s))
@@ -383,6 +528,9 @@ pub fn App() -> impl IntoView {
         next_number: 2,
         watch: Watch::default(),
         streams: StreamWatch::default(),
+        activity: Timeline::default(),
+        flows: Flows::default(),
+        clients_seen: (0, 0),
     };
     let ctx = AppCtx {
         state: StoredValue::new_local(state),
@@ -395,10 +543,14 @@ pub fn App() -> impl IntoView {
         filter: RwSignal::new(String::new()),
         stream: RwSignal::new(None),
         input_ref: NodeRef::new(),
+        observe: ObserveSignals::new(),
     };
     provide_context(ctx);
     ctx.refresh_keys(0);
-    let stream_open = Memo::new(move |_| ctx.stream.with(Option::is_some));
+    let stream_open = Memo::new(move |_| {
+        ctx.stream.with(Option::is_some) || ctx.observe.pane.get() != PaneTab::Keys
+    });
+    ctx.refresh_clients();
 
     // Redis expires keys in the background; the page does it once a second, which also
     // makes TTLs on screen count down.

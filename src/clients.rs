@@ -72,7 +72,7 @@ pub struct ClientRow {
 }
 
 /// A channel, pattern or shard channel and who listens.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SubRow {
     /// `channel`, `pattern` or `shard channel`.
     pub kind: &'static str,
@@ -85,6 +85,8 @@ pub struct SubRow {
 pub struct Snapshot {
     pub rows: Vec<ClientRow>,
     pub subs: Vec<SubRow>,
+    /// When it was read (engine clock, ms): a publish is highlighted while recent.
+    pub now_ms: i64,
 }
 
 /// Reads the view: `label` names a client and gives its tab index, if it is a tab.
@@ -101,7 +103,7 @@ pub fn snapshot(engine: &Engine, label: &dyn Fn(ClientId) -> (String, Option<usi
             });
         }
     }
-    Snapshot { rows, subs }
+    Snapshot { rows, subs, now_ms }
 }
 
 fn row(c: ClientView, label: &dyn Fn(ClientId) -> (String, Option<usize>), now_ms: i64) -> ClientRow {
@@ -156,16 +158,34 @@ fn blocked(b: &BlockedView, now_ms: i64) -> Blocked {
     }
 }
 
+/// A glob pattern that matches exactly `key` (its `*?[]\\` escaped), shown as redis-cli
+/// would type it, for the key list's filter.
+pub fn glob_escape(key: &[u8]) -> String {
+    let mut escaped = Vec::with_capacity(key.len());
+    for &b in key {
+        if matches!(b, b'*' | b'?' | b'[' | b']' | b'\\') {
+            escaped.push(b'\\');
+        }
+        escaped.push(b);
+    }
+    String::from_utf8_lossy(&escaped).into_owned()
+}
+
 /// One published message and who received it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Flow {
     /// The command's record number (new flows are highlighted once).
     pub seq: u64,
+    /// When it was published (engine clock, ms).
+    pub time_ms: i64,
     pub channel: String,
     pub receivers: Vec<ClientId>,
     /// `PUBLISH news hello → 2 receivers: redis-cli 2, redis-cli 3`.
     pub text: String,
 }
+
+/// How long a publish counts as just happened (its highlight is shorter).
+pub const FLASH_MS: i64 = 3000;
 
 /// How many recent publishes the pane lists.
 pub const MAX_FLOWS: usize = 5;
@@ -202,7 +222,7 @@ impl Flows {
                 if self.recent.len() >= MAX_FLOWS {
                     self.recent.pop_front();
                 }
-                self.recent.push_back(Flow { seq: e.seq, channel, receivers, text });
+                self.recent.push_back(Flow { seq: e.seq, time_ms: e.time_ms, channel, receivers, text });
                 any = true;
             }
         }
@@ -211,6 +231,12 @@ impl Flows {
 
     pub fn latest(&self) -> Option<&Flow> {
         self.recent.back()
+    }
+
+    /// The latest publish if it happened less than `FLASH_MS` before `now_ms`: what the
+    /// view highlights (once: a row keyed by it is drawn again only when it changes).
+    pub fn fresh(&self, now_ms: i64) -> Option<&Flow> {
+        self.latest().filter(|f| now_ms - f.time_ms < FLASH_MS)
     }
 }
 
@@ -226,6 +252,16 @@ mod tests {
             Some(i) => (format!("redis-cli {}", i + 1), Some(i)),
             None => (format!("client {c}"), None),
         }
+    }
+
+    #[test]
+    fn an_escaped_key_matches_only_itself() {
+        for key in [&b"user:1"[..], b"a*b", b"what?", b"[x]", b"back\\slash"] {
+            let pattern = glob_escape(key);
+            assert!(redis_emulator::glob::glob_match(pattern.as_bytes(), key, false), "{pattern}");
+            assert!(!redis_emulator::glob::glob_match(pattern.as_bytes(), b"a-b", false) || key == b"a-b");
+        }
+        assert!(!redis_emulator::glob::glob_match(glob_escape(b"a*b").as_bytes(), b"axxb", false));
     }
 
     #[test]
