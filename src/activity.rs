@@ -296,7 +296,8 @@ impl Follow {
     }
 }
 
-/// A virtual time for people: `14:03:07.215` (UTC, as the engine's clock has no zone).
+/// A time of day for people: `14:03:07.215` (of `ms` as given: the pane shifts it to
+/// the learner's zone).
 pub fn format_time(ms: i64) -> String {
     let day_ms = ms.rem_euclid(86_400_000);
     format!(

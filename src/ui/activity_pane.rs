@@ -16,6 +16,13 @@ const ROW_PX: f64 = 26.0;
 /// Rows drawn beyond the viewport on each side.
 const OVERSCAN: usize = 8;
 
+/// A time on the learner's clock (the engine's clock is UTC).
+fn local_time(ms: i64) -> String {
+    // getTimezoneOffset: minutes to add to local time to get UTC.
+    let offset_min = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64)).get_timezone_offset();
+    activity::format_time(ms - (offset_min as i64) * 60_000)
+}
+
 /// The Activity tab.
 #[component]
 pub fn ActivityPane() -> impl IntoView {
@@ -178,7 +185,7 @@ pub fn ActivityPane() -> impl IntoView {
     let row_view = move |(pos, e): (usize, Entry)| {
         let seq = e.seq;
         let changed = e.changed_keys().len();
-        let title = format!("{} · {} · db {}: {}", activity::format_time(e.time_ms), e.who, e.db, e.line());
+        let title = format!("{} · {} · db {}: {}", local_time(e.time_ms), e.who, e.db, e.line());
         view! {
             <button
                 type="button"
@@ -192,7 +199,7 @@ pub fn ActivityPane() -> impl IntoView {
                 title=title
                 on:click=move |_| selected.set(if selected.get_untracked() == Some(seq) { None } else { Some(seq) })
             >
-                <span class="ac-time">{activity::format_time(e.time_ms)}</span>
+                <span class="ac-time">{local_time(e.time_ms)}</span>
                 <span class="ac-who">{e.who.clone()}</span>
                 <span class="ac-db">{format!("db{}", e.db)}</span>
                 <span class="ac-line">
@@ -280,7 +287,7 @@ pub fn ActivityPane() -> impl IntoView {
                 {move || match detail() {
                     None => view! { <p class="ac-hint">"Click a command to see what it changed."</p> }.into_any(),
                     Some((e, changes, children)) => {
-                        let head = format!("{} · {} · db {}", activity::format_time(e.time_ms), e.who, e.db);
+                        let head = format!("{} · {} · db {}", local_time(e.time_ms), e.who, e.db);
                         let scope = if children > 0 { format!(" (with the {children} command{} it ran)", if children == 1 { "" } else { "s" }) } else { String::new() };
                         let deliveries: Vec<String> = e
                             .deliveries
