@@ -21,6 +21,21 @@ use crate::keys::display_key;
 /// At most this many entries are kept; older ones are dropped.
 pub const MAX_ENTRIES: usize = 10_000;
 
+/// An entry's arguments are shown (and searched) up to this many characters: a row is
+/// one line, and 10,000 entries of MSETs with big values must not fill the page's memory.
+pub const MAX_LINE_CHARS: usize = 400;
+/// An entry keeps at most this many of its command's events (a FLUSHALL reports one per
+/// key); `Entry::events_dropped` counts the rest.
+pub const MAX_ENTRY_EVENTS: usize = 100;
+
+/// `text` cut to `max` characters, with an ellipsis when cut.
+fn clip_text(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
+    }
+}
+
 /// One command that ran.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
@@ -189,6 +204,12 @@ impl Timeline {
             .collect()
     }
 
+    /// Whether entry `index` matches `filter` (as `matching`).
+    pub fn matches_at(&self, index: usize, filter: &str) -> bool {
+        let needle = filter.trim().to_lowercase();
+        self.entries.get(index).is_some_and(|e| e.matches(&needle))
+    }
+
     /// The entry with record number `seq`, if still kept.
     pub fn by_seq(&self, seq: u64) -> Option<&Entry> {
         // Sequence numbers increase along the timeline, except a script command, which
@@ -215,12 +236,14 @@ fn entry(r: CommandRecord, who: String) -> Entry {
         let more = r.argc.saturating_sub(r.argv.len());
         args.push(if more > 0 { format!("… ({more} more arguments)") } else { "…".to_string() });
     }
-    let args = args.join(" ");
-    let events: Vec<(usize, Vec<u8>, &'static str)> = r.events.into_iter().map(|ev| (ev.db, ev.key, ev.name)).collect();
+    let args = clip_text(args.join(" "), MAX_LINE_CHARS);
+    let mut events: Vec<(usize, Vec<u8>, &'static str)> = r.events.into_iter().map(|ev| (ev.db, ev.key, ev.name)).collect();
+    let events_dropped = r.events_dropped + events.len().saturating_sub(MAX_ENTRY_EVENTS);
+    events.truncate(MAX_ENTRY_EVENTS);
     let mut haystack = format!("{name} {args}").to_lowercase();
     for (_, key, _) in &events {
         haystack.push(' ');
-        haystack.push_str(&String::from_utf8_lossy(key).to_lowercase());
+        haystack.push_str(&clip_text(String::from_utf8_lossy(key).to_lowercase(), MAX_LINE_CHARS));
     }
     Entry {
         seq: r.seq,
@@ -234,7 +257,7 @@ fn entry(r: CommandRecord, who: String) -> Entry {
         clipped: r.clipped,
         parent: r.parent,
         events,
-        events_dropped: r.events_dropped,
+        events_dropped,
         deliveries: r.deliveries.into_iter().map(|d| (d.channel, d.receivers)).collect(),
         haystack,
     }
@@ -379,6 +402,7 @@ mod tests {
         assert_eq!(t.matching("GET"), vec![last - 2]);
         assert_eq!(t.matching("counter"), vec![last - 1, last], "a key in the script's text and in its command");
         assert_eq!(t.matching("").len(), t.len());
+        assert!(t.matches_at(last - 3, " RPUSH") && !t.matches_at(last - 3, "counter"));
 
         t.set_paused(true);
         pg.engine.execute(pg.client, &argv("SET ignored v"));
@@ -389,6 +413,26 @@ mod tests {
         t.clear();
         assert!(t.is_empty());
         assert_ne!(t.version(), v);
+    }
+
+    #[test]
+    fn big_commands_are_clipped_for_the_page() {
+        let (mut pg, _clock) = playground();
+        pg.engine.set_command_log(true);
+        let mut mset = vec![b"MSET".to_vec()];
+        for i in 0..300 {
+            mset.push(format!("key{i}").into_bytes());
+            mset.push(vec![b'v'; 2000]);
+        }
+        pg.engine.execute(pg.client, &mset);
+        let mut t = Timeline::default();
+        t.add(pg.engine.take_commands(), label);
+        let e = t.get(0).expect("MSET");
+        assert_eq!(e.name, "MSET");
+        assert_eq!(e.args.chars().count(), MAX_LINE_CHARS + 1, "clipped, with an ellipsis");
+        assert!(e.args.ends_with('…'));
+        assert_eq!(e.events.len(), MAX_ENTRY_EVENTS);
+        assert_eq!(e.events.len() + e.events_dropped, 600, "a new and a set event per key");
     }
 
     #[test]

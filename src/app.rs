@@ -218,8 +218,6 @@ pub struct ObserveSignals {
     pub(crate) timeline: RwSignal<(u64, usize)>,
     /// The recent publishes.
     pub(crate) flows: RwSignal<Flows>,
-    /// A key the learner asked to see (from the timeline): (db, key).
-    pub(crate) focus_key: RwSignal<Option<(usize, Vec<u8>)>>,
 }
 
 impl ObserveSignals {
@@ -229,7 +227,6 @@ impl ObserveSignals {
             clients: RwSignal::new(Snapshot::default()),
             timeline: RwSignal::new((0, 0)),
             flows: RwSignal::new(Flows::default()),
-            focus_key: RwSignal::new(None),
         }
     }
 }
@@ -354,10 +351,10 @@ impl AppCtx {
         }
     }
 
-    /// Shows key `key` of database `db` in the Keys tab (from the activity timeline): the
-    /// key list filtered to it, a stream opened.
+    /// Shows key `key` of database `db` in the Keys tab (from the activity timeline): a
+    /// stream opens in its view; another key is shown by filtering the key list to it
+    /// (the list shows the active console's database).
     pub(crate) fn show_key(&self, db: usize, key: &[u8]) {
-        self.observe.focus_key.set(Some((db, key.to_vec())));
         self.observe.pane.set(PaneTab::Keys);
         let is_stream = self
             .state

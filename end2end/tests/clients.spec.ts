@@ -86,11 +86,6 @@ test('the Activity tab lists every command with its tab, and a click shows what 
   await run(page, 'XADD s 1-1 item pen');
   await page.locator('.console .tab-name', { hasText: 'redis-cli 2' }).click();
   await type(page, 'SUBSCRIBE news');
-  // A third tab waits on a list.
-  await page.getByRole('button', { name: 'Open another console' }).click();
-  await type(page, 'BLPOP queue 0');
-  await expect(clientRow(page, 'redis-cli 3').locator('.cl-blocked')).toContainText('BLPOP queue 0');
-  await expect(clientRow(page, 'redis-cli 3').locator('.cl-blocked')).toContainText('on queue · forever');
   await page.locator('.console .tab-name', { hasText: 'redis-cli 1' }).click();
   await run(page, 'PUBLISH news hello');
   await run(page, 'EVAL "return redis.call(\'set\', KEYS[1], ARGV[1])" 1 greeting hi');

@@ -70,21 +70,30 @@ pub fn ActivityPane() -> impl IntoView {
         }
         measure();
     };
-    // New entries: follow them, or count them for the "N new" button.
-    let last_len = StoredValue::new(0usize);
+    // New entries (those of the last refresh that match): follow them, or count them
+    // for the "N new" button.
     Effect::new(move |_| {
-        let n = total();
-        let before = last_len.get_value();
-        last_len.set_value(n);
-        let arrived = n.saturating_sub(before);
+        let (_, added) = ctx.observe.timeline.get();
+        let f = filter.get_untracked();
+        let arrived = ctx.state.with_value(|s| {
+            let len = s.activity.len();
+            (len.saturating_sub(added)..len).filter(|&i| s.activity.matches_at(i, &f)).count()
+        });
         if arrived == 0 {
             return;
         }
-        let mut f = follow.get_value();
-        let go = f.arrived(arrived);
-        follow.set_value(f);
-        unseen.set(f.unseen);
+        let mut fo = follow.get_value();
+        let go = fo.arrived(arrived);
+        follow.set_value(fo);
+        unseen.set(fo.unseen);
         if go {
+            request_animation_frame(to_bottom);
+        }
+    });
+    // Another filter: the newest matches, if following.
+    Effect::new(move |_| {
+        filter.track();
+        if follow.get_value().following {
             request_animation_frame(to_bottom);
         }
     });
@@ -123,10 +132,18 @@ pub fn ActivityPane() -> impl IntoView {
         paused.set(now);
     };
     let clear = move |_| {
-        ctx.state.update_value(|s| s.activity.clear());
+        let version = ctx.state.try_update_value(|s| {
+            s.activity.clear();
+            s.activity.version()
+        });
         selected.set(None);
-        ctx.observe.timeline.update(|t| t.0 = t.0.wrapping_add(1));
-        last_len.set_value(0);
+        if let Some(v) = version {
+            ctx.observe.timeline.set((v, 0));
+        }
+        let mut fo = follow.get_value();
+        fo.jump();
+        follow.set_value(fo);
+        unseen.set(0);
         to_bottom();
     };
     let summary = move || {
@@ -215,7 +232,8 @@ pub fn ActivityPane() -> impl IntoView {
     };
 
     // The selected entry and what it changed.
-    let detail = move || {
+    // A memo: the live region below is redrawn (and read out) only when it changes.
+    let detail = Memo::new(move |_| {
         let seq = selected.get()?;
         ctx.observe.timeline.track();
         ctx.state.with_value(|s| {
@@ -224,7 +242,7 @@ pub fn ActivityPane() -> impl IntoView {
             let children = s.activity.children_of(seq);
             Some((e, changes, children))
         })
-    };
+    });
     let key_button = move |c: ChangedKey| {
         let label = display_key(&c.key);
         let (db, key) = (c.db, c.key.clone());
@@ -284,7 +302,7 @@ pub fn ActivityPane() -> impl IntoView {
                 </Show>
             </div>
             <div class="ac-detail" aria-live="polite">
-                {move || match detail() {
+                {move || match detail.get() {
                     None => view! { <p class="ac-hint">"Click a command to see what it changed."</p> }.into_any(),
                     Some((e, changes, children)) => {
                         let head = format!("{} · {} · db {}", local_time(e.time_ms), e.who, e.db);
