@@ -246,6 +246,14 @@ impl Engine {
         log.push(open.record);
     }
 
+    /// Before a front end's command: no top-level command has run for it yet (a refused
+    /// one is not logged, and what follows it must not go to an older command).
+    pub(crate) fn log_execute_begin(&mut self) {
+        if let Some(log) = self.command_log.as_mut() {
+            log.last_top = None;
+        }
+    }
+
     /// Around the serving of blocked clients after a top-level command: what it causes
     /// belongs to that command.
     pub(crate) fn log_serving(&mut self, on: bool) {

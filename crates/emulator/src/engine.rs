@@ -325,6 +325,7 @@ impl Engine {
         // adds (a MONITOR line of this very command) comes after its reply.
         let had_output = !c.queues.outbox.is_empty();
         let skip = c.reply_mode == ReplyMode::SkipNext;
+        self.log_execute_begin();
         let mut reply = self.execute_now(client, argv);
         // CLIENT REPLY: OFF drops every reply, SKIP the next command's only.
         if let Some(c) = self.clients.get_mut(&client) {
