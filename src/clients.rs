@@ -42,7 +42,7 @@ pub struct Blocked {
     pub keys: Vec<String>,
     /// `forever`, or the time left: `4.2 s left`.
     pub timeout: String,
-    /// For XREAD/XREADGROUP: "entries after 1-1 in orders".
+    /// For XREAD/XREADGROUP: "entries of orders after 1-1".
     pub after: Vec<String>,
     /// How long it has waited, in seconds.
     pub waited_s: i64,
@@ -145,7 +145,10 @@ fn blocked(b: &BlockedView, now_ms: i64) -> Blocked {
     let after = b
         .after_ids
         .iter()
-        .map(|(k, id)| format!("entries after {id} in {}", display_key(k)))
+        .map(|(k, id)| match &b.group {
+            Some((g, _)) => format!("entries of {} after {id}, the last delivered to group {}", display_key(k), display_key(g)),
+            None => format!("entries of {} after {id}", display_key(k)),
+        })
         .collect();
     Blocked {
         kind: b.kind,
@@ -279,7 +282,7 @@ mod tests {
         assert_eq!(snap.rows.iter().map(|r| (r.id, r.label.as_str(), r.tab)).collect::<Vec<_>>(), vec![(a, "redis-cli 1", Some(0)), (b, "redis-cli 2", Some(1)), (c, "redis-cli 3", Some(2))]);
         let ClientState::Blocked(ba) = &snap.rows[0].state else { panic!("a is blocked: {:?}", snap.rows[0]) };
         assert_eq!((ba.command.as_str(), ba.keys.clone(), ba.timeout.as_str(), ba.waited_s), ("XREAD BLOCK 0 STREAMS s $", vec!["s".to_string()], "forever", 2));
-        assert_eq!(ba.after, ["entries after 0-0 in s"]);
+        assert_eq!(ba.after, ["entries of s after 0-0"]);
         let ClientState::Blocked(bb) = &snap.rows[1].state else { panic!("b is blocked") };
         assert_eq!((bb.command.as_str(), bb.timeout.as_str()), ("BLPOP queue 5", "3.0 s left"));
         assert_eq!(snap.rows[1].flags, "b");

@@ -5,9 +5,11 @@
 //! same state CLIENT LIST and PUBSUB report: nothing runs, nothing is counted, no
 //! client's idle time moves. The cost is one row per client and subscription.
 
-use crate::blocking::{BlockedOp, Timeout};
+use crate::blocking::{BlockedOp, GroupWait, Timeout};
 use crate::engine::{ClientId, Engine};
 use crate::reply::Protocol;
+use crate::types::stream::StreamId;
+use crate::value::Value;
 
 /// What a blocked client waits for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,7 +27,8 @@ pub struct BlockedView {
     pub since_ms: i64,
     /// When it gives up (engine clock, ms); None waits until served.
     pub deadline_ms: Option<i64>,
-    /// For XREAD/XREADGROUP: each stream with the ID it reads after (`$` resolved).
+    /// For XREAD/XREADGROUP: each stream with the ID it reads after (`$` resolved; for
+    /// XREADGROUP `>`, the group's last delivered ID).
     pub after_ids: Vec<(Vec<u8>, String)>,
     /// For XREADGROUP: the group and the consumer.
     pub group: Option<(Vec<u8>, Vec<u8>)>,
@@ -143,7 +146,7 @@ impl Engine {
             blocked: c.queues.blocked.as_ref().map(|b| {
                 let (after_ids, group) = match &b.op {
                     BlockedOp::Stream(w) => (
-                        w.keys.iter().map(|(k, id)| (k.clone(), id.to_string())).collect(),
+                        w.keys.iter().map(|(k, id)| (k.clone(), self.read_after(b.db, k, *id, w.group.as_ref()).to_string())).collect(),
                         w.group.as_ref().map(|g| (g.group.clone(), g.consumer.clone())),
                     ),
                     _ => (Vec::new(), None),
@@ -173,6 +176,16 @@ impl Engine {
             patterns,
             shard_channels,
             monitor: self.monitors.contains(&c.id),
+        }
+    }
+
+    /// The ID a blocked stream reader reads after: its own for XREAD; for XREADGROUP
+    /// `>`, the group's last delivered ID (what serving it will read after).
+    fn read_after(&self, db: usize, key: &[u8], own: StreamId, group: Option<&GroupWait>) -> StreamId {
+        let Some(g) = group else { return own };
+        match self.dbs.get(db).and_then(|d| d.entry(key)).map(|e| &e.value) {
+            Some(Value::Stream(s)) => s.groups.get(&g.group).map_or(own, |grp| grp.last_id),
+            _ => own,
         }
     }
 
@@ -240,6 +253,7 @@ mod tests {
         assert_eq!(strs(&blocked.argv), ["XREADGROUP", "GROUP", "g", "c1", "BLOCK", "0", "STREAMS", "orders", ">"]);
         assert_eq!((blocked.kind, strs(&blocked.keys)), ("stream", vec!["orders".to_string()]));
         assert_eq!(blocked.group, Some((b"g".to_vec(), b"c1".to_vec())));
+        assert_eq!(blocked.after_ids, vec![(b"orders".to_vec(), "1-1".to_string())], "the group's last delivered ID");
         assert_eq!(blocked.remaining_ms(e.now_ms()), None, "BLOCK 0 waits forever");
         // The flags are CLIENT LIST's.
         assert_eq!(va.flags, client_list_field(&mut e, w, a, "flags"));
