@@ -345,7 +345,11 @@ mod tests {
         let records = e.take_commands();
         let shown = monitor_lines(&mut e, m);
         assert_eq!(log_lines(&e, &records), shown, "the log is MONITOR's feed");
-        assert!(shown.iter().any(|l| l.starts_with("[0 lua] \"set\"")), "{shown:?}");
+        // As redis-server 7.0.15 prints it: the EVAL, then its commands with `lua`.
+        let eval_at = shown.iter().position(|l| l.contains("\"EVAL\"")).expect("EVAL is shown");
+        assert!(shown[eval_at].starts_with("[0 127.0.0.1:50000] \"EVAL\""), "{shown:?}");
+        assert!(shown[eval_at + 1].starts_with("[0 lua] \"set\" \"k\" \"w\""), "{shown:?}");
+        assert!(shown[eval_at + 2].starts_with("[0 lua] \"get\" \"k\""), "{shown:?}");
         let eval = records.iter().find(|r| r.name() == "EVAL").expect("EVAL is logged");
         let set_in_script = records.iter().find(|r| r.from_script && r.name() == "set").expect("redis.call is logged");
         assert_eq!(set_in_script.parent, Some(eval.seq));
