@@ -69,6 +69,8 @@ pub struct ClientRow {
     /// CLIENT LIST's flags.
     pub flags: String,
     pub state: ClientState,
+    /// The keys it WATCHes (`db 0: balance`).
+    pub watching: Vec<String>,
 }
 
 /// A channel, pattern or shard channel and who listens.
@@ -133,6 +135,7 @@ fn row(c: ClientView, label: &dyn Fn(ClientId) -> (String, Option<usize>), now_m
         idle_s: c.idle_ms(now_ms) / 1000,
         flags: c.flags.clone(),
         state,
+        watching: c.watching.iter().map(|(db, k)| format!("db {db}: {}", display_key(k))).collect(),
     }
 }
 
@@ -307,10 +310,18 @@ mod tests {
         pg.engine.execute(c, &argv("PSUBSCRIBE n*"));
         pg.engine.execute(a, &argv("PUBLISH news hello"));
         pg.engine.execute(a, &argv("PUBLISH weather rain"));
+        pg.engine.execute(a, &argv("WATCH k"));
         pg.engine.execute(a, &argv("MULTI"));
         pg.engine.execute(a, &argv("SET k v"));
         let snap = snapshot(&pg.engine, &tab_label(&tabs), pg.engine.now_ms());
         assert_eq!(snap.rows[0].state, ClientState::Multi { queued: 1, doomed: false });
+        assert_eq!(snap.rows[0].watching, ["db 0: k"]);
+        pg.engine.execute(c, &argv("PUNSUBSCRIBE"));
+        pg.engine.execute(c, &argv("SET k other"));
+        let snap = snapshot(&pg.engine, &tab_label(&tabs), pg.engine.now_ms());
+        assert_eq!(snap.rows[0].state, ClientState::Multi { queued: 1, doomed: true }, "a watched key changed");
+        pg.engine.execute(c, &argv("PSUBSCRIBE n*"));
+        let snap = snapshot(&pg.engine, &tab_label(&tabs), pg.engine.now_ms());
         assert_eq!(snap.rows[1].state, ClientState::Subscribed { channels: vec!["news".into()], patterns: vec![] });
         assert_eq!(snap.rows[2].state, ClientState::Subscribed { channels: vec![], patterns: vec!["n*".into()] });
         assert_eq!(

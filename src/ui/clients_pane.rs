@@ -126,7 +126,16 @@ pub fn ClientsPane() -> impl IntoView {
                     }}
                     {move || row.with(|r| r.as_ref().and_then(|r| r.name.clone()).map(|n| view! { <span class="cl-name" title="CLIENT SETNAME">{n}</span> }))}
                 </th>
-                <td class="cl-what">{move || row.with(|r| r.as_ref().map(state_view))}</td>
+                <td class="cl-what">
+                    {move || row.with(|r| r.as_ref().map(state_view))}
+                    {move || {
+                        row.with(|r| {
+                            r.as_ref()
+                                .filter(|r| !r.watching.is_empty())
+                                .map(|r| view! { <span class="cl-watch">{format!("WATCH {}", r.watching.join(", "))}</span> })
+                        })
+                    }}
+                </td>
                 <td class="cl-num">{cell(|r| r.db.to_string())}</td>
                 <td class="cl-last">{cell(|r| r.last_command.clone())}</td>
                 <td class="cl-num">{cell(|r| format!("{} s", r.idle_s))}</td>
