@@ -129,7 +129,15 @@ fn clip(argv: &[Vec<u8>]) -> (Vec<Vec<u8>>, bool) {
 impl CommandLog {
     fn push(&mut self, record: CommandRecord) {
         if self.records.len() >= MAX_LOGGED_COMMANDS {
-            self.records.pop_front();
+            // A script command stays while the commands it runs roll by: it is what they
+            // belong to, and `take_commands` waits for it (a 100k-call loop keeps the
+            // EVAL and its last commands, and the page reads them once, at the end).
+            let keep_front = self.script.is_some() && self.records.front().map(|r| r.seq) == self.script;
+            if keep_front {
+                self.records.remove(1);
+            } else {
+                self.records.pop_front();
+            }
         }
         self.records.push_back(record);
     }
@@ -433,5 +441,17 @@ mod tests {
         assert_eq!(names, ["EVAL", "set"]);
         assert_eq!(taken[1].parent, Some(taken[0].seq));
         assert_eq!(events(&taken[1]), vec![("done".to_string(), "new"), ("done".to_string(), "set")]);
+
+        // A script with more commands than the log keeps: its EVAL and its last ones.
+        e.execute(a, &argv("EVAL \"for i = 1, 30000 do redis.call('incr', 'n') end\" 0"));
+        while e.script_running() {
+            assert!(e.take_commands().is_empty());
+            e.handle_timeouts();
+        }
+        let taken = e.take_commands();
+        assert_eq!(taken.len(), MAX_LOGGED_COMMANDS);
+        assert_eq!(taken[0].name(), "EVAL");
+        assert!(taken[1..].iter().all(|r| r.name() == "incr" && r.parent == Some(taken[0].seq)));
+        assert_eq!(taken.last().map(|r| r.seq), Some(taken[0].seq + 30_000), "the last ones are kept");
     }
 }
