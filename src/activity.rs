@@ -62,6 +62,8 @@ pub struct Entry {
     pub events_dropped: usize,
     /// Where its messages went: (channel, receivers).
     pub deliveries: Vec<(Vec<u8>, Vec<ClientId>)>,
+    /// For a script command: the commands it ran beyond what the engine's log keeps.
+    pub unlisted: usize,
     /// Lower-case text the filter searches: the line and the keys it changed.
     haystack: String,
 }
@@ -259,6 +261,7 @@ fn entry(r: CommandRecord, who: String) -> Entry {
         events,
         events_dropped,
         deliveries: r.deliveries.into_iter().map(|d| (d.channel, d.receivers)).collect(),
+        unlisted: r.unlisted,
         haystack,
     }
 }

@@ -325,6 +325,9 @@ pub fn ActivityPane() -> impl IntoView {
                             }}
                             {(!deliveries.is_empty()).then(|| view! { <p class="ac-hint">{deliveries.join(" · ")}</p> })}
                             {(e.events_dropped > 0).then(|| view! { <p class="ac-hint">{format!("and {} more events", e.events_dropped)}</p> })}
+                            {(e.unlisted > 0).then(|| view! {
+                                <p class="ac-hint">{format!("It ran {} more commands than the timeline lists (their changes are not shown).", e.unlisted)}</p>
+                            })}
                         }
                         .into_any()
                     }
