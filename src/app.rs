@@ -11,14 +11,14 @@ use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::activity::Timeline;
-use crate::clients::{Flows, Snapshot};
 use crate::console::Console;
 use crate::history::History;
 use crate::keys::{self, Listing, Watch};
 use crate::playground::{PageClock, Playground};
 use crate::streams::{Reason, Shown, StreamWatch};
 use crate::ui::console_pane::ConsolePane;
+pub use crate::ui::observe_ctx::PaneTab;
+use crate::ui::observe_ctx::{ObserveSignals, Observed};
 use crate::ui::visual::VisualPane;
 use crate::web;
 use redis_emulator::notify::Event;
@@ -49,13 +49,9 @@ pub struct AppState {
     next_number: u32,
     watch: Watch,
     /// The stream open in the visualisation pane, if any.
-    streams: StreamWatch,
-    /// Every client's commands (the Activity tab), fed from the engine's command log.
-    pub(crate) activity: Timeline,
-    /// The last messages published and who got them (the Clients tab).
-    pub(crate) flows: Flows,
-    /// (clients, blocked clients) when the Clients tab was last read.
-    clients_seen: (usize, usize),
+    pub(crate) streams: StreamWatch,
+    /// What the Clients and Activity tabs follow (see `ui::observe_ctx`).
+    pub(crate) observed: Observed,
 }
 
 /// The most console tabs the page opens (each is a client of the engine).
@@ -163,14 +159,6 @@ impl AppState {
     pub fn script_running(&self) -> bool {
         self.pg.engine.script_running()
     }
-
-    /// The tab label of `client` and the tab's index; `client N` when it is no tab.
-    pub fn client_label(&self, client: redis_emulator::ClientId) -> (String, Option<usize>) {
-        match self.tabs.iter().position(|t| t.console.client() == client) {
-            Some(i) => (self.tabs[i].label(), Some(i)),
-            None => (format!("client {client}"), None),
-        }
-    }
 }
 
 /// The handles every component uses: Copy, so closures capture them freely.
@@ -198,38 +186,6 @@ pub struct AppCtx {
     pub(crate) observe: ObserveSignals,
 }
 
-/// The right pane's tabs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PaneTab {
-    Keys,
-    Clients,
-    Activity,
-}
-
-/// What the Clients and Activity tabs show.
-#[derive(Clone, Copy)]
-pub struct ObserveSignals {
-    /// The tab shown in the right pane.
-    pub(crate) pane: RwSignal<PaneTab>,
-    /// The clients and subscriptions as last read.
-    pub(crate) clients: RwSignal<Snapshot>,
-    /// The timeline's version (`Timeline::version`) and how many entries the last
-    /// refresh added.
-    pub(crate) timeline: RwSignal<(u64, usize)>,
-    /// The recent publishes.
-    pub(crate) flows: RwSignal<Flows>,
-}
-
-impl ObserveSignals {
-    fn new() -> Self {
-        ObserveSignals {
-            pane: RwSignal::new(PaneTab::Keys),
-            clients: RwSignal::new(Snapshot::default()),
-            timeline: RwSignal::new((0, 0)),
-            flows: RwSignal::new(Flows::default()),
-        }
-    }
-}
 
 impl AppCtx {
     /// Runs `f` on the active console with the engine, prints what other tabs received
@@ -300,86 +256,6 @@ impl AppCtx {
         self.refresh_keys(expired_now);
         self.refresh_stream(&events, reason);
         self.refresh_activity(reason);
-    }
-
-    /// Drains the engine's command log into the timeline (the only place that takes it)
-    /// and re-reads the clients view when a command ran, a client came, went, blocked or
-    /// was released, and once a second for the idle and timeout counters.
-    fn refresh_activity(&self, reason: Reason) {
-        let changed = self.state.try_update_value(|s| {
-            let records = s.pg.engine.take_commands();
-            let ran = !records.is_empty();
-            let version = s.activity.version();
-            let tabs: Vec<(redis_emulator::ClientId, String)> =
-                s.tabs.iter().map(|t| (t.console.client(), t.label())).collect();
-            let label = |c: redis_emulator::ClientId| {
-                tabs.iter()
-                    .find(|(id, _)| *id == c)
-                    .map(|(_, l)| l.clone())
-                    .unwrap_or_else(|| format!("client {c}"))
-            };
-            let added = s.activity.add(records, label);
-            // The new entries are the last `added` (older ones may have been dropped).
-            let from = s.activity.len().saturating_sub(added);
-            let flowed = s.flows.note((from..s.activity.len()).filter_map(|i| s.activity.get(i)), &label);
-            let seen = (s.pg.engine.clients().count(), s.pg.engine.blocked_count());
-            let moved = std::mem::replace(&mut s.clients_seen, seen) != seen;
-            let timeline = (s.activity.version() != version).then(|| (s.activity.version(), added));
-            (timeline, flowed.then(|| s.flows.clone()), ran || moved || reason == Reason::Tick)
-        });
-        let Some((timeline, flows, clients)) = changed else { return };
-        if let Some(t) = timeline {
-            self.observe.timeline.set(t);
-        }
-        if let Some(f) = flows {
-            self.observe.flows.set(f);
-        }
-        if clients {
-            self.refresh_clients();
-        }
-    }
-
-    /// Reads the clients view again (a handful of rows) and redraws it if it changed.
-    pub(crate) fn refresh_clients(&self) {
-        let snap = self.state.try_with_value(|s| {
-            crate::clients::snapshot(&s.pg.engine, &|c| s.client_label(c), s.pg.engine.now_ms())
-        });
-        if let Some(snap) = snap {
-            if self.observe.clients.with_untracked(|old| *old != snap) {
-                self.observe.clients.set(snap);
-            }
-        }
-    }
-
-    /// Shows key `key` of database `db` in the Keys tab (from the activity timeline): a
-    /// stream opens in its view; another key is shown by filtering the key list to it
-    /// (the list shows the active console's database).
-    pub(crate) fn show_key(&self, db: usize, key: &[u8]) {
-        self.observe.pane.set(PaneTab::Keys);
-        let is_stream = self
-            .state
-            .try_with_value(|s| {
-                s.pg.engine
-                    .db(db)
-                    .and_then(|d| d.entry(key))
-                    .is_some_and(|e| e.value.type_name() == "stream")
-            })
-            .unwrap_or(false);
-        if is_stream {
-            self.open_stream(db, key);
-        } else {
-            self.close_stream_quietly();
-            self.filter.set(crate::clients::glob_escape(key));
-            self.refresh_keys(0);
-        }
-    }
-
-    /// Leaves the stream view without moving the focus.
-    fn close_stream_quietly(&self) {
-        if self.stream.with_untracked(Option::is_some) {
-            self.state.update_value(|s| s.streams.close());
-            self.stream.set(None);
-        }
     }
 
     /// Reads the open stream again if the engine's `events`, its dirty counter, time or
@@ -525,9 +401,7 @@ pub fn App() -> impl IntoView {
         next_number: 2,
         watch: Watch::default(),
         streams: StreamWatch::default(),
-        activity: Timeline::default(),
-        flows: Flows::default(),
-        clients_seen: (0, 0),
+        observed: Observed::default(),
     };
     let ctx = AppCtx {
         state: StoredValue::new_local(state),

@@ -39,7 +39,7 @@ pub fn ActivityPane() -> impl IntoView {
     let matching = Memo::new(move |_| {
         ctx.observe.timeline.track();
         let f = filter.get();
-        ctx.state.with_value(|s| s.activity.matching(&f))
+        ctx.state.with_value(|s| s.observed.activity.matching(&f))
     });
     let total = move || matching.with(Vec::len);
     let window = Memo::new(move |_| activity::window(total(), ROW_PX, scroll_px.get(), view_px.get(), OVERSCAN));
@@ -52,7 +52,7 @@ pub fn ActivityPane() -> impl IntoView {
                     .unwrap_or_default()
                     .iter()
                     .enumerate()
-                    .filter_map(|(i, &index)| s.activity.get(index).map(|e| (start + i, e.clone())))
+                    .filter_map(|(i, &index)| s.observed.activity.get(index).map(|e| (start + i, e.clone())))
                     .collect::<Vec<_>>()
             })
         })
@@ -76,8 +76,8 @@ pub fn ActivityPane() -> impl IntoView {
         let (_, added) = ctx.observe.timeline.get();
         let f = filter.get_untracked();
         let arrived = ctx.state.with_value(|s| {
-            let len = s.activity.len();
-            (len.saturating_sub(added)..len).filter(|&i| s.activity.matches_at(i, &f)).count()
+            let len = s.observed.activity.len();
+            (len.saturating_sub(added)..len).filter(|&i| s.observed.activity.matches_at(i, &f)).count()
         });
         if arrived == 0 {
             return;
@@ -128,13 +128,13 @@ pub fn ActivityPane() -> impl IntoView {
     let paused = RwSignal::new(false);
     let toggle_pause = move |_| {
         let now = !paused.get_untracked();
-        ctx.state.update_value(|s| s.activity.set_paused(now));
+        ctx.state.update_value(|s| s.observed.activity.set_paused(now));
         paused.set(now);
     };
     let clear = move |_| {
         let version = ctx.state.try_update_value(|s| {
-            s.activity.clear();
-            s.activity.version()
+            s.observed.activity.clear();
+            s.observed.activity.version()
         });
         selected.set(None);
         if let Some(v) = version {
@@ -148,7 +148,7 @@ pub fn ActivityPane() -> impl IntoView {
     };
     let summary = move || {
         ctx.observe.timeline.track();
-        let (len, dropped, skipped) = ctx.state.with_value(|s| (s.activity.len(), s.activity.dropped, s.activity.skipped));
+        let (len, dropped, skipped) = ctx.state.with_value(|s| (s.observed.activity.len(), s.observed.activity.dropped, s.observed.activity.skipped));
         let shown = total();
         let mut text = if shown == len { format!("{len} command{}", if len == 1 { "" } else { "s" }) } else { format!("{shown} of {len}") };
         if dropped > 0 {
@@ -171,9 +171,9 @@ pub fn ActivityPane() -> impl IntoView {
         let Some(current) = selected.get_untracked() else { return };
         let next = matching.with_untracked(|m| {
             ctx.state.with_value(|s| {
-                let pos = m.iter().position(|&i| s.activity.get(i).is_some_and(|e| e.seq == current))?;
+                let pos = m.iter().position(|&i| s.observed.activity.get(i).is_some_and(|e| e.seq == current))?;
                 let to = pos.checked_add_signed(step).filter(|&p| p < m.len())?;
-                Some((to, s.activity.get(m[to])?.seq))
+                Some((to, s.observed.activity.get(m[to])?.seq))
             })
         });
         if let Some((pos, seq)) = next {
@@ -237,9 +237,9 @@ pub fn ActivityPane() -> impl IntoView {
         let seq = selected.get()?;
         ctx.observe.timeline.track();
         ctx.state.with_value(|s| {
-            let e = s.activity.by_seq(seq)?.clone();
-            let changes = s.activity.changes_of(seq);
-            let children = s.activity.children_of(seq);
+            let e = s.observed.activity.by_seq(seq)?.clone();
+            let changes = s.observed.activity.changes_of(seq);
+            let children = s.observed.activity.children_of(seq);
             Some((e, changes, children))
         })
     });

@@ -6,6 +6,7 @@ pub mod activity_pane;
 pub mod clients_pane;
 pub mod console_pane;
 pub mod key_pane;
+pub mod observe_ctx;
 pub mod pane_tabs;
 pub mod stream_pane;
 pub mod visual;
