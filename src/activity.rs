@@ -111,7 +111,11 @@ pub fn changed_keys<'a>(entries: impl Iterator<Item = &'a Entry>) -> Vec<Changed
                         c.events.push(name);
                     }
                 }
-                None => out.push(ChangedKey { db: *db, key: key.clone(), events: vec![name] }),
+                None => out.push(ChangedKey {
+                    db: *db,
+                    key: key.clone(),
+                    events: vec![name],
+                }),
             }
         }
     }
@@ -134,7 +138,11 @@ pub struct Timeline {
 impl Timeline {
     /// Adds the engine's `records`; `label` names a client (its tab's label now).
     /// Returns how many entries were added.
-    pub fn add(&mut self, records: Vec<CommandRecord>, label: impl Fn(ClientId) -> String) -> usize {
+    pub fn add(
+        &mut self,
+        records: Vec<CommandRecord>,
+        label: impl Fn(ClientId) -> String,
+    ) -> usize {
         if records.is_empty() {
             return 0;
         }
@@ -148,7 +156,10 @@ impl Timeline {
             let who = if r.from_script {
                 "lua".to_string()
             } else {
-                labels.entry(r.client).or_insert_with(|| label(r.client)).clone()
+                labels
+                    .entry(r.client)
+                    .or_insert_with(|| label(r.client))
+                    .clone()
             };
             if self.entries.len() >= MAX_ENTRIES {
                 self.entries.pop_front();
@@ -221,13 +232,20 @@ impl Timeline {
 
     /// How many commands the EXEC, EVAL or FCALL `seq` ran (of those still kept).
     pub fn children_of(&self, seq: u64) -> usize {
-        self.entries.iter().filter(|e| e.parent == Some(seq)).count()
+        self.entries
+            .iter()
+            .filter(|e| e.parent == Some(seq))
+            .count()
     }
 
     /// What the command `seq` changed: its own events, and for an EXEC, EVAL or FCALL
     /// those of the commands it ran.
     pub fn changes_of(&self, seq: u64) -> Vec<ChangedKey> {
-        changed_keys(self.entries.iter().filter(|e| e.seq == seq || e.parent == Some(seq)))
+        changed_keys(
+            self.entries
+                .iter()
+                .filter(|e| e.seq == seq || e.parent == Some(seq)),
+        )
     }
 }
 
@@ -236,16 +254,27 @@ fn entry(r: CommandRecord, who: String) -> Entry {
     let mut args: Vec<String> = r.argv.iter().skip(1).map(|a| display_key(a)).collect();
     if r.clipped {
         let more = r.argc.saturating_sub(r.argv.len());
-        args.push(if more > 0 { format!("… ({more} more arguments)") } else { "…".to_string() });
+        args.push(if more > 0 {
+            format!("… ({more} more arguments)")
+        } else {
+            "…".to_string()
+        });
     }
     let args = clip_text(args.join(" "), MAX_LINE_CHARS);
-    let mut events: Vec<(usize, Vec<u8>, &'static str)> = r.events.into_iter().map(|ev| (ev.db, ev.key, ev.name)).collect();
+    let mut events: Vec<(usize, Vec<u8>, &'static str)> = r
+        .events
+        .into_iter()
+        .map(|ev| (ev.db, ev.key, ev.name))
+        .collect();
     let events_dropped = r.events_dropped + events.len().saturating_sub(MAX_ENTRY_EVENTS);
     events.truncate(MAX_ENTRY_EVENTS);
     let mut haystack = format!("{name} {args}").to_lowercase();
     for (_, key, _) in &events {
         haystack.push(' ');
-        haystack.push_str(&clip_text(String::from_utf8_lossy(key).to_lowercase(), MAX_LINE_CHARS));
+        haystack.push_str(&clip_text(
+            String::from_utf8_lossy(key).to_lowercase(),
+            MAX_LINE_CHARS,
+        ));
     }
     Entry {
         seq: r.seq,
@@ -260,7 +289,11 @@ fn entry(r: CommandRecord, who: String) -> Entry {
         parent: r.parent,
         events,
         events_dropped,
-        deliveries: r.deliveries.into_iter().map(|d| (d.channel, d.receivers)).collect(),
+        deliveries: r
+            .deliveries
+            .into_iter()
+            .map(|d| (d.channel, d.receivers))
+            .collect(),
         unlisted: r.unlisted,
         haystack,
     }
@@ -269,7 +302,13 @@ fn entry(r: CommandRecord, who: String) -> Entry {
 /// Which rows of a virtualised list are in the DOM: `[start, end)` of `total` rows of
 /// `row_px` each, for a viewport of `view_px` scrolled to `scroll_px`, with `overscan`
 /// rows either side so a fast scroll shows no gap.
-pub fn window(total: usize, row_px: f64, scroll_px: f64, view_px: f64, overscan: usize) -> (usize, usize) {
+pub fn window(
+    total: usize,
+    row_px: f64,
+    scroll_px: f64,
+    view_px: f64,
+    overscan: usize,
+) -> (usize, usize) {
     if total == 0 || row_px <= 0.0 {
         return (0, 0);
     }
@@ -277,7 +316,10 @@ pub fn window(total: usize, row_px: f64, scroll_px: f64, view_px: f64, overscan:
     // Scrolled past the end (the list just got shorter): the last rows.
     let first = ((scroll_px.max(0.0) / row_px).floor() as usize).min(total.saturating_sub(visible));
     let start = first.saturating_sub(overscan).min(total);
-    let end = first.saturating_add(visible).saturating_add(overscan).min(total);
+    let end = first
+        .saturating_add(visible)
+        .saturating_add(overscan)
+        .min(total);
     (start, end.max(start))
 }
 
@@ -291,7 +333,10 @@ pub struct Follow {
 
 impl Default for Follow {
     fn default() -> Self {
-        Follow { following: true, unseen: 0 }
+        Follow {
+            following: true,
+            unseen: 0,
+        }
     }
 }
 
@@ -350,13 +395,29 @@ mod tests {
         pg.engine.set_command_log(true);
         let b = pg.engine.connect(redis_emulator::ClientInfo::default());
         let a = pg.client;
-        for (c, line) in [(a, "SET greeting \"hello world\""), (b, "LPUSH q x"), (a, "EVAL \"return redis.call('del', KEYS[1])\" 1 q"), (a, "MULTI"), (a, "INCR n"), (a, "EXEC")] {
+        for (c, line) in [
+            (a, "SET greeting \"hello world\""),
+            (b, "LPUSH q x"),
+            (a, "EVAL \"return redis.call('del', KEYS[1])\" 1 q"),
+            (a, "MULTI"),
+            (a, "INCR n"),
+            (a, "EXEC"),
+        ] {
             pg.engine.execute(c, &argv(line));
         }
         let mut t = Timeline::default();
-        let tabs = |c: ClientId| if c == a { "producer".to_string() } else { format!("client {c}") };
+        let tabs = |c: ClientId| {
+            if c == a {
+                "producer".to_string()
+            } else {
+                format!("client {c}")
+            }
+        };
         assert_eq!(t.add(pg.engine.take_commands(), tabs), 7);
-        let lines: Vec<(String, String)> = (0..t.len()).filter_map(|i| t.get(i)).map(|e| (e.who.clone(), e.line())).collect();
+        let lines: Vec<(String, String)> = (0..t.len())
+            .filter_map(|i| t.get(i))
+            .map(|e| (e.who.clone(), e.line()))
+            .collect();
         assert_eq!(
             lines,
             [
@@ -370,14 +431,24 @@ mod tests {
             ]
             .map(|(w, l)| (w.replace("client b", &format!("client {b}")), l.to_string()))
         );
-        let keys = |v: Vec<ChangedKey>| v.into_iter().map(|c| (String::from_utf8_lossy(&c.key).into_owned(), c.events)).collect::<Vec<_>>();
+        let keys = |v: Vec<ChangedKey>| {
+            v.into_iter()
+                .map(|c| (String::from_utf8_lossy(&c.key).into_owned(), c.events))
+                .collect::<Vec<_>>()
+        };
         let first = t.get(0).expect("SET");
-        assert_eq!(keys(first.changed_keys()), [("greeting".to_string(), vec!["new", "set"])]);
+        assert_eq!(
+            keys(first.changed_keys()),
+            [("greeting".to_string(), vec!["new", "set"])]
+        );
         // A script and a transaction changed what their commands changed.
         let eval = t.get(2).expect("EVAL").seq;
         assert_eq!(keys(t.changes_of(eval)), [("q".to_string(), vec!["del"])]);
         let exec = t.get(6).expect("EXEC").seq;
-        assert_eq!(keys(t.changes_of(exec)), [("n".to_string(), vec!["new", "incrby"])]);
+        assert_eq!(
+            keys(t.changes_of(exec)),
+            [("n".to_string(), vec!["new", "incrby"])]
+        );
     }
 
     #[test]
@@ -386,7 +457,8 @@ mod tests {
         pg.engine.set_command_log(true);
         let mut t = Timeline::default();
         for i in 0..MAX_ENTRIES + 10 {
-            pg.engine.execute(pg.client, &argv(&format!("SET key:{i} v")));
+            pg.engine
+                .execute(pg.client, &argv(&format!("SET key:{i} v")));
             if i % 1000 == 0 {
                 t.add(pg.engine.take_commands(), label);
             }
@@ -397,13 +469,22 @@ mod tests {
 
         pg.engine.execute(pg.client, &argv("RPUSH Queue a"));
         pg.engine.execute(pg.client, &argv("GET greeting"));
-        pg.engine.execute(pg.client, &argv("EVAL \"redis.call('incr', 'Counter')\" 0"));
+        pg.engine
+            .execute(pg.client, &argv("EVAL \"redis.call('incr', 'Counter')\" 0"));
         t.add(pg.engine.take_commands(), label);
         let last = t.len() - 1;
-        assert_eq!(t.matching("rpush"), vec![last - 3], "by command name, any case");
+        assert_eq!(
+            t.matching("rpush"),
+            vec![last - 3],
+            "by command name, any case"
+        );
         assert_eq!(t.matching(" queue "), vec![last - 3], "by key, trimmed");
         assert_eq!(t.matching("GET"), vec![last - 2]);
-        assert_eq!(t.matching("counter"), vec![last - 1, last], "a key in the script's text and in its command");
+        assert_eq!(
+            t.matching("counter"),
+            vec![last - 1, last],
+            "a key in the script's text and in its command"
+        );
         assert_eq!(t.matching("").len(), t.len());
         assert!(t.matches_at(last - 3, " RPUSH") && !t.matches_at(last - 3, "counter"));
 
@@ -432,10 +513,18 @@ mod tests {
         t.add(pg.engine.take_commands(), label);
         let e = t.get(0).expect("MSET");
         assert_eq!(e.name, "MSET");
-        assert_eq!(e.args.chars().count(), MAX_LINE_CHARS + 1, "clipped, with an ellipsis");
+        assert_eq!(
+            e.args.chars().count(),
+            MAX_LINE_CHARS + 1,
+            "clipped, with an ellipsis"
+        );
         assert!(e.args.ends_with('…'));
         assert_eq!(e.events.len(), MAX_ENTRY_EVENTS);
-        assert_eq!(e.events.len() + e.events_dropped, 600, "a new and a set event per key");
+        assert_eq!(
+            e.events.len() + e.events_dropped,
+            600,
+            "a new and a set event per key"
+        );
     }
 
     #[test]
@@ -444,7 +533,11 @@ mod tests {
         // 400 px of 22 px rows: 19 rows in view, one more partly when scrolled, 5 below.
         assert_eq!(window(10_000, 22.0, 0.0, 400.0, 5), (0, 25));
         assert_eq!(window(10_000, 22.0, 2200.0, 400.0, 5), (95, 125));
-        assert_eq!(window(30, 22.0, 2200.0, 400.0, 5), (5, 30), "past the end: the last rows");
+        assert_eq!(
+            window(30, 22.0, 2200.0, 400.0, 5),
+            (5, 30),
+            "past the end: the last rows"
+        );
         assert_eq!(window(10_000, 22.0, 219_600.0, 400.0, 5), (9975, 10_000));
     }
 
@@ -459,7 +552,13 @@ mod tests {
         assert!(!f.arrived(1));
         assert_eq!(f.unseen, 3);
         f.scrolled(1795.0, 200.0, 2000.0, 20.0);
-        assert_eq!(f, Follow { following: true, unseen: 0 });
+        assert_eq!(
+            f,
+            Follow {
+                following: true,
+                unseen: 0
+            }
+        );
         f.scrolled(0.0, 200.0, 2000.0, 20.0);
         f.arrived(4);
         f.jump();

@@ -35,7 +35,9 @@ pub struct Tab {
 impl Tab {
     /// What the page calls the tab: the learner's name for it, or `redis-cli N`.
     pub fn label(&self) -> String {
-        self.title.clone().unwrap_or_else(|| format!("redis-cli {}", self.number))
+        self.title
+            .clone()
+            .unwrap_or_else(|| format!("redis-cli {}", self.number))
     }
 }
 
@@ -185,7 +187,6 @@ pub struct AppCtx {
     /// The right pane's tabs, the clients view and the activity timeline.
     pub(crate) observe: ObserveSignals,
 }
-
 
 impl AppCtx {
     /// Runs `f` on the active console with the engine, prints what other tabs received

@@ -26,7 +26,10 @@ pub enum ClientState {
     /// Between MULTI and EXEC; `doomed`: a watched key changed, EXEC will fail.
     Multi { queued: usize, doomed: bool },
     /// In subscribed mode.
-    Subscribed { channels: Vec<String>, patterns: Vec<String> },
+    Subscribed {
+        channels: Vec<String>,
+        patterns: Vec<String>,
+    },
     /// In MONITOR mode.
     Monitor,
 }
@@ -92,11 +95,23 @@ pub struct Snapshot {
 }
 
 /// Reads the view: `label` names a client and gives its tab index, if it is a tab.
-pub fn snapshot(engine: &Engine, label: &dyn Fn(ClientId) -> (String, Option<usize>), now_ms: i64) -> Snapshot {
-    let rows = engine.clients_view().into_iter().map(|c| row(c, label, now_ms)).collect();
+pub fn snapshot(
+    engine: &Engine,
+    label: &dyn Fn(ClientId) -> (String, Option<usize>),
+    now_ms: i64,
+) -> Snapshot {
+    let rows = engine
+        .clients_view()
+        .into_iter()
+        .map(|c| row(c, label, now_ms))
+        .collect();
     let view = engine.pubsub_view();
     let mut subs = Vec::new();
-    for (kind, list) in [("channel", &view.channels), ("pattern", &view.patterns), ("shard channel", &view.shard_channels)] {
+    for (kind, list) in [
+        ("channel", &view.channels),
+        ("pattern", &view.patterns),
+        ("shard channel", &view.shard_channels),
+    ] {
         for s in list {
             subs.push(SubRow {
                 kind,
@@ -108,39 +123,65 @@ pub fn snapshot(engine: &Engine, label: &dyn Fn(ClientId) -> (String, Option<usi
     Snapshot { rows, subs, now_ms }
 }
 
-fn row(c: ClientView, label: &dyn Fn(ClientId) -> (String, Option<usize>), now_ms: i64) -> ClientRow {
+fn row(
+    c: ClientView,
+    label: &dyn Fn(ClientId) -> (String, Option<usize>),
+    now_ms: i64,
+) -> ClientRow {
     let (text, tab) = label(c.id);
     let state = if let Some(b) = &c.blocked {
         ClientState::Blocked(blocked(b, now_ms))
     } else if c.monitor {
         ClientState::Monitor
     } else if let Some(queued) = c.multi {
-        ClientState::Multi { queued, doomed: c.dirty_cas }
+        ClientState::Multi {
+            queued,
+            doomed: c.dirty_cas,
+        }
     } else if c.subscribed() {
         let names = |v: &[Vec<u8>]| v.iter().map(|n| display_key(n)).collect::<Vec<_>>();
         let mut channels = names(&c.channels);
         channels.extend(names(&c.shard_channels));
-        ClientState::Subscribed { channels, patterns: names(&c.patterns) }
+        ClientState::Subscribed {
+            channels,
+            patterns: names(&c.patterns),
+        }
     } else {
         ClientState::Idle
     };
-    let last_command = if c.last_command == "NULL" { String::new() } else { c.last_command.replace('|', " ").to_uppercase() };
+    let last_command = if c.last_command == "NULL" {
+        String::new()
+    } else {
+        c.last_command.replace('|', " ").to_uppercase()
+    };
     ClientRow {
         id: c.id,
         label: text,
         tab,
-        name: c.name.as_deref().map(|n| String::from_utf8_lossy(n).into_owned()),
+        name: c
+            .name
+            .as_deref()
+            .map(|n| String::from_utf8_lossy(n).into_owned()),
         db: c.db,
         last_command,
         idle_s: c.idle_ms(now_ms) / 1000,
         flags: c.flags.clone(),
         state,
-        watching: c.watching.iter().map(|(db, k)| format!("db {db}: {}", display_key(k))).collect(),
+        watching: c
+            .watching
+            .iter()
+            .map(|(db, k)| format!("db {db}: {}", display_key(k)))
+            .collect(),
     }
 }
 
 fn blocked(b: &BlockedView, now_ms: i64) -> Blocked {
-    let command = b.argv.iter().map(|a| display_key(a)).collect::<Vec<_>>().join(" ");
+    let command = b
+        .argv
+        .iter()
+        .map(|a| display_key(a))
+        .collect::<Vec<_>>()
+        .join(" ");
     let timeout = match b.remaining_ms(now_ms) {
         None => "forever".to_string(),
         Some(ms) => format!("{:.1} s left", ms as f64 / 1000.0),
@@ -149,7 +190,11 @@ fn blocked(b: &BlockedView, now_ms: i64) -> Blocked {
         .after_ids
         .iter()
         .map(|(k, id)| match &b.group {
-            Some((g, _)) => format!("entries of {} after {id}, the last delivered to group {}", display_key(k), display_key(g)),
+            Some((g, _)) => format!(
+                "entries of {} after {id}, the last delivered to group {}",
+                display_key(k),
+                display_key(g)
+            ),
             None => format!("entries of {} after {id}", display_key(k)),
         })
         .collect();
@@ -206,14 +251,25 @@ impl Flows {
     /// Takes note of the publishes among `entries` (just added to the timeline): PUBLISH
     /// and SPUBLISH, reached or not, and keyspace notifications that reached someone.
     /// `label` names a client. Returns whether any was noted.
-    pub fn note<'a>(&mut self, entries: impl Iterator<Item = &'a Entry>, label: &dyn Fn(ClientId) -> String) -> bool {
+    pub fn note<'a>(
+        &mut self,
+        entries: impl Iterator<Item = &'a Entry>,
+        label: &dyn Fn(ClientId) -> String,
+    ) -> bool {
         let mut any = false;
         for e in entries {
             let publish = matches!(e.name.as_str(), "PUBLISH" | "SPUBLISH");
-            let mut deliveries: Vec<(String, Vec<ClientId>)> = e.deliveries.iter().map(|(c, r)| (display_key(c), r.clone())).collect();
+            let mut deliveries: Vec<(String, Vec<ClientId>)> = e
+                .deliveries
+                .iter()
+                .map(|(c, r)| (display_key(c), r.clone()))
+                .collect();
             if publish && deliveries.is_empty() {
                 // Nobody listened: the message is gone (pub/sub keeps nothing).
-                deliveries.push((e.args.split(' ').next().unwrap_or_default().to_string(), Vec::new()));
+                deliveries.push((
+                    e.args.split(' ').next().unwrap_or_default().to_string(),
+                    Vec::new(),
+                ));
             }
             for (channel, receivers) in deliveries {
                 let to = match receivers.len() {
@@ -221,14 +277,28 @@ impl Flows {
                     n => format!(
                         "{n} receiver{}: {}",
                         if n == 1 { "" } else { "s" },
-                        receivers.iter().map(|&c| label(c)).collect::<Vec<_>>().join(", ")
+                        receivers
+                            .iter()
+                            .map(|&c| label(c))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 };
-                let text = if publish { format!("{} → {to}", e.line()) } else { format!("{} → {channel} → {to}", e.line()) };
+                let text = if publish {
+                    format!("{} → {to}", e.line())
+                } else {
+                    format!("{} → {channel} → {to}", e.line())
+                };
                 if self.recent.len() >= MAX_FLOWS {
                     self.recent.pop_front();
                 }
-                self.recent.push_back(Flow { seq: e.seq, time_ms: e.time_ms, channel, receivers, text });
+                self.recent.push_back(Flow {
+                    seq: e.seq,
+                    time_ms: e.time_ms,
+                    channel,
+                    receivers,
+                    text,
+                });
                 any = true;
             }
         }
@@ -264,10 +334,20 @@ mod tests {
     fn an_escaped_key_matches_only_itself() {
         for key in [&b"user:1"[..], b"a*b", b"what?", b"[x]", b"back\\slash"] {
             let pattern = glob_escape(key);
-            assert!(redis_emulator::glob::glob_match(pattern.as_bytes(), key, false), "{pattern}");
-            assert!(!redis_emulator::glob::glob_match(pattern.as_bytes(), b"a-b", false) || key == b"a-b");
+            assert!(
+                redis_emulator::glob::glob_match(pattern.as_bytes(), key, false),
+                "{pattern}"
+            );
+            assert!(
+                !redis_emulator::glob::glob_match(pattern.as_bytes(), b"a-b", false)
+                    || key == b"a-b"
+            );
         }
-        assert!(!redis_emulator::glob::glob_match(glob_escape(b"a*b").as_bytes(), b"axxb", false));
+        assert!(!redis_emulator::glob::glob_match(
+            glob_escape(b"a*b").as_bytes(),
+            b"axxb",
+            false
+        ));
     }
 
     #[test]
@@ -282,15 +362,54 @@ mod tests {
         pg.engine.execute(c, &argv("CLIENT SETNAME worker"));
         clock.advance_ms(2000);
         let snap = snapshot(&pg.engine, &tab_label(&tabs), pg.engine.now_ms());
-        assert_eq!(snap.rows.iter().map(|r| (r.id, r.label.as_str(), r.tab)).collect::<Vec<_>>(), vec![(a, "redis-cli 1", Some(0)), (b, "redis-cli 2", Some(1)), (c, "redis-cli 3", Some(2))]);
-        let ClientState::Blocked(ba) = &snap.rows[0].state else { panic!("a is blocked: {:?}", snap.rows[0]) };
-        assert_eq!((ba.command.as_str(), ba.keys.clone(), ba.timeout.as_str(), ba.waited_s), ("XREAD BLOCK 0 STREAMS s $", vec!["s".to_string()], "forever", 2));
+        assert_eq!(
+            snap.rows
+                .iter()
+                .map(|r| (r.id, r.label.as_str(), r.tab))
+                .collect::<Vec<_>>(),
+            vec![
+                (a, "redis-cli 1", Some(0)),
+                (b, "redis-cli 2", Some(1)),
+                (c, "redis-cli 3", Some(2))
+            ]
+        );
+        let ClientState::Blocked(ba) = &snap.rows[0].state else {
+            panic!("a is blocked: {:?}", snap.rows[0])
+        };
+        assert_eq!(
+            (
+                ba.command.as_str(),
+                ba.keys.clone(),
+                ba.timeout.as_str(),
+                ba.waited_s
+            ),
+            (
+                "XREAD BLOCK 0 STREAMS s $",
+                vec!["s".to_string()],
+                "forever",
+                2
+            )
+        );
         assert_eq!(ba.after, ["entries of s after 0-0"]);
-        let ClientState::Blocked(bb) = &snap.rows[1].state else { panic!("b is blocked") };
-        assert_eq!((bb.command.as_str(), bb.timeout.as_str()), ("BLPOP queue 5", "3.0 s left"));
+        let ClientState::Blocked(bb) = &snap.rows[1].state else {
+            panic!("b is blocked")
+        };
+        assert_eq!(
+            (bb.command.as_str(), bb.timeout.as_str()),
+            ("BLPOP queue 5", "3.0 s left")
+        );
         assert_eq!(snap.rows[1].flags, "b");
-        assert_eq!((snap.rows[2].name.as_deref(), snap.rows[2].last_command.as_str()), (Some("worker"), "CLIENT SETNAME"));
-        assert_eq!((snap.rows[2].state.clone(), snap.rows[2].idle_s), (ClientState::Idle, 2));
+        assert_eq!(
+            (
+                snap.rows[2].name.as_deref(),
+                snap.rows[2].last_command.as_str()
+            ),
+            (Some("worker"), "CLIENT SETNAME")
+        );
+        assert_eq!(
+            (snap.rows[2].state.clone(), snap.rows[2].idle_s),
+            (ClientState::Idle, 2)
+        );
         // Released: the next read says so.
         pg.engine.execute(c, &argv("XADD s * k v"));
         let snap = snapshot(&pg.engine, &tab_label(&tabs), pg.engine.now_ms());
@@ -314,21 +433,54 @@ mod tests {
         pg.engine.execute(a, &argv("MULTI"));
         pg.engine.execute(a, &argv("SET k v"));
         let snap = snapshot(&pg.engine, &tab_label(&tabs), pg.engine.now_ms());
-        assert_eq!(snap.rows[0].state, ClientState::Multi { queued: 1, doomed: false });
+        assert_eq!(
+            snap.rows[0].state,
+            ClientState::Multi {
+                queued: 1,
+                doomed: false
+            }
+        );
         assert_eq!(snap.rows[0].watching, ["db 0: k"]);
         pg.engine.execute(c, &argv("PUNSUBSCRIBE"));
         pg.engine.execute(c, &argv("SET k other"));
         let snap = snapshot(&pg.engine, &tab_label(&tabs), pg.engine.now_ms());
-        assert_eq!(snap.rows[0].state, ClientState::Multi { queued: 1, doomed: true }, "a watched key changed");
+        assert_eq!(
+            snap.rows[0].state,
+            ClientState::Multi {
+                queued: 1,
+                doomed: true
+            },
+            "a watched key changed"
+        );
         pg.engine.execute(c, &argv("PSUBSCRIBE n*"));
         let snap = snapshot(&pg.engine, &tab_label(&tabs), pg.engine.now_ms());
-        assert_eq!(snap.rows[1].state, ClientState::Subscribed { channels: vec!["news".into()], patterns: vec![] });
-        assert_eq!(snap.rows[2].state, ClientState::Subscribed { channels: vec![], patterns: vec!["n*".into()] });
+        assert_eq!(
+            snap.rows[1].state,
+            ClientState::Subscribed {
+                channels: vec!["news".into()],
+                patterns: vec![]
+            }
+        );
+        assert_eq!(
+            snap.rows[2].state,
+            ClientState::Subscribed {
+                channels: vec![],
+                patterns: vec!["n*".into()]
+            }
+        );
         assert_eq!(
             snap.subs,
             vec![
-                SubRow { kind: "channel", name: "news".into(), subscribers: vec![(b, "redis-cli 2".into())] },
-                SubRow { kind: "pattern", name: "n*".into(), subscribers: vec![(c, "redis-cli 3".into())] },
+                SubRow {
+                    kind: "channel",
+                    name: "news".into(),
+                    subscribers: vec![(b, "redis-cli 2".into())]
+                },
+                SubRow {
+                    kind: "pattern",
+                    name: "n*".into(),
+                    subscribers: vec![(c, "redis-cli 3".into())]
+                },
             ]
         );
         let mut t = Timeline::default();

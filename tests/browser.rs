@@ -34,7 +34,10 @@ async fn mount() -> Element {
 }
 
 fn input(root: &Element) -> HtmlInputElement {
-    root.query_selector("input.console-input").unwrap().expect("the console input").unchecked_into()
+    root.query_selector("input.console-input")
+        .unwrap()
+        .expect("the console input")
+        .unchecked_into()
 }
 
 fn key(root: &Element, key: &str, ctrl: bool) {
@@ -72,7 +75,9 @@ async fn run(root: &Element, line: &str) {
 /// The text of every entry on the console's screen, in order.
 fn entries(root: &Element) -> Vec<String> {
     let list = root.query_selector_all(".entries .entry").unwrap();
-    (0..list.length()).map(|i| list.item(i).unwrap().text_content().unwrap_or_default()).collect()
+    (0..list.length())
+        .map(|i| list.item(i).unwrap().text_content().unwrap_or_default())
+        .collect()
 }
 
 fn last_entries(root: &Element, n: usize) -> Vec<String> {
@@ -81,13 +86,23 @@ fn last_entries(root: &Element, n: usize) -> Vec<String> {
 }
 
 fn text_of(root: &Element, selector: &str) -> String {
-    root.query_selector(selector).unwrap().map(|e| e.text_content().unwrap_or_default()).unwrap_or_default()
+    root.query_selector(selector)
+        .unwrap()
+        .map(|e| e.text_content().unwrap_or_default())
+        .unwrap_or_default()
 }
 
 #[wasm_bindgen_test]
 async fn console_prints_replies_exactly_like_redis_cli() {
     let root = mount().await;
-    for line in ["SET greeting hello", "GET greeting", "INCR n", "EXPIRE greeting 100", "TTL greeting", "FOO"] {
+    for line in [
+        "SET greeting hello",
+        "GET greeting",
+        "INCR n",
+        "EXPIRE greeting 100",
+        "TTL greeting",
+        "FOO",
+    ] {
         run(&root, line).await;
     }
     assert_eq!(
@@ -108,8 +123,14 @@ async fn console_prints_replies_exactly_like_redis_cli() {
         ]
     );
     assert_eq!(input(&root).value(), "", "Enter empties the line");
-    let last = root.query_selector(".entries .entry:last-child").unwrap().unwrap();
-    assert!(last.class_list().contains("error"), "errors are styled as errors");
+    let last = root
+        .query_selector(".entries .entry:last-child")
+        .unwrap()
+        .unwrap();
+    assert!(
+        last.class_list().contains("error"),
+        "errors are styled as errors"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -118,7 +139,11 @@ async fn console_prompt_follows_select() {
     assert_eq!(text_of(&root, ".input-row .prompt"), "127.0.0.1:6379> ");
     run(&root, "SELECT 1").await;
     assert_eq!(text_of(&root, ".input-row .prompt"), "127.0.0.1:6379[1]> ");
-    assert_eq!(text_of(&root, ".db-badge"), "db 1", "the key list follows the db");
+    assert_eq!(
+        text_of(&root, ".db-badge"),
+        "db 1",
+        "the key list follows the db"
+    );
     run(&root, "SELECT 0").await;
     assert_eq!(text_of(&root, ".input-row .prompt"), "127.0.0.1:6379> ");
 }
@@ -139,7 +164,10 @@ async fn console_up_arrow_recalls_history_and_tab_completes() {
     type_text(&root, "incrb").await;
     press(&root, "Tab").await;
     assert_eq!(input(&root).value(), "incrby");
-    assert!(text_of(&root, ".completions").contains("incrbyfloat"), "the cycle's candidates are listed");
+    assert!(
+        text_of(&root, ".completions").contains("incrbyfloat"),
+        "the cycle's candidates are listed"
+    );
     press(&root, "Escape").await;
     assert_eq!(input(&root).value(), "incrb");
 }
@@ -162,24 +190,42 @@ async fn key_list_shows_keys_with_ttl_and_clicking_types_a_command() {
     run(&root, "SET plain v").await;
     let names: Vec<String> = {
         let l = root.query_selector_all(".key-list .key .name").unwrap();
-        (0..l.length()).map(|i| l.item(i).unwrap().text_content().unwrap()).collect()
+        (0..l.length())
+            .map(|i| l.item(i).unwrap().text_content().unwrap())
+            .collect()
     };
-    assert!(names.contains(&"greeting".to_string()) && names.contains(&"plain".to_string()), "{names:?}");
+    assert!(
+        names.contains(&"greeting".to_string()) && names.contains(&"plain".to_string()),
+        "{names:?}"
+    );
     let ttl = text_of(&root, ".key-list li:first-child .ttl");
     assert!(ttl.contains("1m 40s") || ttl.contains("1m 39s"), "{ttl:?}");
 
-    let button: HtmlElement = root.query_selector(".key-list li:first-child .key").unwrap().unwrap().unchecked_into();
+    let button: HtmlElement = root
+        .query_selector(".key-list li:first-child .key")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
     button.click();
     settle().await;
     assert_eq!(input(&root).value(), "GET greeting");
 
-    let filter: HtmlInputElement = root.query_selector("input.filter").unwrap().unwrap().unchecked_into();
+    let filter: HtmlInputElement = root
+        .query_selector("input.filter")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
     filter.set_value("pl*");
     let init = web_sys::EventInit::new();
     init.set_bubbles(true);
-    filter.dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap()).unwrap();
+    filter
+        .dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap())
+        .unwrap();
     settle().await;
-    assert_eq!(root.query_selector_all(".key-list .key").unwrap().length(), 1);
+    assert_eq!(
+        root.query_selector_all(".key-list .key").unwrap().length(),
+        1
+    );
     assert_eq!(text_of(&root, ".key-list .name"), "plain");
 }
 
@@ -199,13 +245,18 @@ async fn clear_and_ctrl_l_empty_the_screen() {
 #[wasm_bindgen_test]
 async fn corrupt_saved_history_is_ignored_and_history_is_saved() {
     let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
-    storage.set_item(redis_playground::web::HISTORY_KEY, "\u{0}{not: history").unwrap();
+    storage
+        .set_item(redis_playground::web::HISTORY_KEY, "\u{0}{not: history")
+        .unwrap();
     let root = mount().await;
     press(&root, "ArrowUp").await;
     assert_eq!(input(&root).value(), "", "nothing to recall");
     run(&root, "PING").await;
     assert_eq!(last_entries(&root, 1), ["PONG\n"]);
-    let saved = storage.get_item(redis_playground::web::HISTORY_KEY).unwrap().unwrap();
+    let saved = storage
+        .get_item(redis_playground::web::HISTORY_KEY)
+        .unwrap()
+        .unwrap();
     assert!(saved.ends_with("\nPING"), "{saved:?}");
     // A new page load reads it back.
     let again = mount().await;
@@ -217,7 +268,10 @@ async fn corrupt_saved_history_is_ignored_and_history_is_saved() {
 async fn repeat_prefix_and_unbalanced_quotes() {
     let root = mount().await;
     run(&root, "3 INCR counter").await;
-    assert_eq!(last_entries(&root, 1), ["(integer) 1\n(integer) 2\n(integer) 3\n"]);
+    assert_eq!(
+        last_entries(&root, 1),
+        ["(integer) 1\n(integer) 2\n(integer) 3\n"]
+    );
     run(&root, "SET k \"unbalanced").await;
     assert_eq!(last_entries(&root, 1), ["Invalid argument(s)\n"]);
 }
@@ -226,11 +280,19 @@ async fn repeat_prefix_and_unbalanced_quotes() {
 async fn a_crash_is_shown_in_the_page_and_the_input_is_disabled() {
     let root = mount().await;
     redis_playground::web::show_crash("panicked at 'test'");
-    let banner = document().query_selector(".crash").unwrap().expect("a crash banner");
+    let banner = document()
+        .query_selector(".crash")
+        .unwrap()
+        .expect("a crash banner");
     assert!(banner.text_content().unwrap().contains("Reload the page"));
     assert_eq!(banner.get_attribute("role").as_deref(), Some("alert"));
     // The first console on the page is the one disabled (every mounted test page has one).
-    assert!(document().query_selector("input.console-input").unwrap().unwrap().unchecked_into::<HtmlInputElement>().disabled());
+    assert!(document()
+        .query_selector("input.console-input")
+        .unwrap()
+        .unwrap()
+        .unchecked_into::<HtmlInputElement>()
+        .disabled());
     banner.remove();
     drop(root);
 }
@@ -238,27 +300,59 @@ async fn a_crash_is_shown_in_the_page_and_the_input_is_disabled() {
 #[wasm_bindgen_test]
 async fn typing_outside_a_field_moves_the_focus_to_the_console() {
     let root = mount().await;
-    let title: HtmlElement = root.query_selector(".pane-title").unwrap().unwrap().unchecked_into();
+    let title: HtmlElement = root
+        .query_selector(".pane-title")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
     title.set_attribute("tabindex", "-1").unwrap();
     title.focus().unwrap();
-    assert!(document().active_element().unwrap().class_list().contains("pane-title"));
+    assert!(document()
+        .active_element()
+        .unwrap()
+        .class_list()
+        .contains("pane-title"));
     let init = web_sys::KeyboardEventInit::new();
     init.set_key("g");
     init.set_bubbles(true);
-    title.dispatch_event(&web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap()).unwrap();
+    title
+        .dispatch_event(
+            &web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap(),
+        )
+        .unwrap();
     settle().await;
     let active = document().active_element().unwrap();
-    assert!(active.class_list().contains("console-input"), "{:?}", active.class_name());
+    assert!(
+        active.class_list().contains("console-input"),
+        "{:?}",
+        active.class_name()
+    );
     // The filter box keeps its own typing.
-    let filter: HtmlElement = root.query_selector("input.filter").unwrap().unwrap().unchecked_into();
+    let filter: HtmlElement = root
+        .query_selector("input.filter")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
     filter.focus().unwrap();
-    filter.dispatch_event(&web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap()).unwrap();
+    filter
+        .dispatch_event(
+            &web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap(),
+        )
+        .unwrap();
     settle().await;
-    assert!(document().active_element().unwrap().class_list().contains("filter"));
+    assert!(document()
+        .active_element()
+        .unwrap()
+        .class_list()
+        .contains("filter"));
 }
 
 fn click(root: &Element, selector: &str) {
-    let el: HtmlElement = root.query_selector(selector).unwrap().unwrap_or_else(|| panic!("{selector}")).unchecked_into();
+    let el: HtmlElement = root
+        .query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("{selector}"))
+        .unchecked_into();
     el.click();
 }
 
@@ -266,21 +360,35 @@ fn click(root: &Element, selector: &str) {
 async fn a_second_tab_wakes_a_blpop_waiting_in_the_first() {
     let root = mount().await;
     run(&root, "BLPOP jobs 0").await;
-    assert_eq!(root.query_selector_all(".tab.waiting").unwrap().length(), 1, "the first tab waits");
+    assert_eq!(
+        root.query_selector_all(".tab.waiting").unwrap().length(),
+        1,
+        "the first tab waits"
+    );
     assert!(text_of(&root, ".wait-status").contains("Waiting for a reply to BLPOP jobs 0"));
     assert!(input(&root).read_only(), "a waiting console reads no line");
 
     click(&root, ".tab-new");
     settle().await;
     assert_eq!(root.query_selector_all(".tab").unwrap().length(), 2);
-    assert!(!input(&root).read_only(), "the new tab is another client, free to type");
+    assert!(
+        !input(&root).read_only(),
+        "the new tab is another client, free to type"
+    );
     run(&root, "RPUSH jobs email").await;
     assert_eq!(last_entries(&root, 1), vec!["(integer) 1\n".to_string()]);
-    assert_eq!(root.query_selector_all(".tab.waiting").unwrap().length(), 0, "served at once");
+    assert_eq!(
+        root.query_selector_all(".tab.waiting").unwrap().length(),
+        0,
+        "served at once"
+    );
 
     click(&root, ".tab:first-child .tab-name");
     settle().await;
-    assert_eq!(last_entries(&root, 1), vec!["1) \"jobs\"\n2) \"email\"\n".to_string()]);
+    assert_eq!(
+        last_entries(&root, 1),
+        vec!["1) \"jobs\"\n2) \"email\"\n".to_string()]
+    );
     // The list was consumed by the first tab's BLPOP.
     run(&root, "EXISTS jobs").await;
     assert_eq!(last_entries(&root, 1), vec!["(integer) 0\n".to_string()]);
@@ -288,7 +396,9 @@ async fn a_second_tab_wakes_a_blpop_waiting_in_the_first() {
 
 fn texts(root: &Element, selector: &str) -> Vec<String> {
     let l = root.query_selector_all(selector).unwrap();
-    (0..l.length()).map(|i| l.item(i).unwrap().text_content().unwrap_or_default()).collect()
+    (0..l.length())
+        .map(|i| l.item(i).unwrap().text_content().unwrap_or_default())
+        .collect()
 }
 
 #[wasm_bindgen_test]
@@ -297,52 +407,119 @@ async fn the_stream_view_shows_entries_groups_and_pending_and_follows_commands()
     run(&root, "XGROUP CREATE orders shipping $ MKSTREAM").await;
     run(&root, "XADD orders 1700000000000-0 item book").await;
     run(&root, "XADD orders 1700000000000-1 item pen qty 2").await;
-    run(&root, "XREADGROUP GROUP shipping alice COUNT 1 STREAMS orders >").await;
+    run(
+        &root,
+        "XREADGROUP GROUP shipping alice COUNT 1 STREAMS orders >",
+    )
+    .await;
     click(&root, ".key-list .key");
     settle().await;
-    assert!(root.query_selector(".key-list").unwrap().is_none(), "the stream replaces the key list");
+    assert!(
+        root.query_selector(".key-list").unwrap().is_none(),
+        "the stream replaces the key list"
+    );
     assert_eq!(text_of(&root, ".stream-view .sv-key"), "orders");
     // Entries newest first, with the time their ID encodes and where they are pending.
-    assert_eq!(texts(&root, ".sv-entries tbody .sv-id"), ["1700000000000-1", "1700000000000-0"]);
-    assert_eq!(texts(&root, ".sv-entries tbody .sv-time"), ["2023-11-14 22:13:20.000", "2023-11-14 22:13:20.000"]);
-    assert_eq!(texts(&root, ".sv-entries tbody tr:first-child .sv-kv"), ["item pen", "qty 2"]);
-    assert_eq!(texts(&root, ".sv-entries tbody tr:nth-child(2) .sv-kv"), ["item book"]);
-    assert_eq!(texts(&root, ".sv-entries tbody .sv-tag"), ["shipping → alice"], "where each entry is pending");
+    assert_eq!(
+        texts(&root, ".sv-entries tbody .sv-id"),
+        ["1700000000000-1", "1700000000000-0"]
+    );
+    assert_eq!(
+        texts(&root, ".sv-entries tbody .sv-time"),
+        ["2023-11-14 22:13:20.000", "2023-11-14 22:13:20.000"]
+    );
+    assert_eq!(
+        texts(&root, ".sv-entries tbody tr:first-child .sv-kv"),
+        ["item pen", "qty 2"]
+    );
+    assert_eq!(
+        texts(&root, ".sv-entries tbody tr:nth-child(2) .sv-kv"),
+        ["item book"]
+    );
+    assert_eq!(
+        texts(&root, ".sv-entries tbody .sv-tag"),
+        ["shipping → alice"],
+        "where each entry is pending"
+    );
     // The group, its consumer and its pending entry, as XINFO/XPENDING report them.
     assert_eq!(texts(&root, ".sv-group .sv-group-name"), ["shipping"]);
     let stats = text_of(&root, ".sv-group .sv-stats");
-    for part in ["last-delivered-id1700000000000-0", "entries-read1", "lag1", "pending1", "consumers1"] {
+    for part in [
+        "last-delivered-id1700000000000-0",
+        "entries-read1",
+        "lag1",
+        "pending1",
+        "consumers1",
+    ] {
         assert!(stats.contains(part), "{part} in {stats:?}");
     }
-    assert_eq!(texts(&root, ".sv-group .sv-table:not(.sv-pel) tbody .sv-consumer"), ["alice"]);
+    assert_eq!(
+        texts(&root, ".sv-group .sv-table:not(.sv-pel) tbody .sv-consumer"),
+        ["alice"]
+    );
     assert_eq!(texts(&root, ".sv-pel tbody .sv-id"), ["1700000000000-0"]);
     assert_eq!(texts(&root, ".sv-pel tbody .sv-consumer"), ["alice"]);
 
     // A delivery in the console shows up, highlighted, with a sentence for screen readers.
-    run(&root, "XREADGROUP GROUP shipping bob COUNT 1 STREAMS orders >").await;
+    run(
+        &root,
+        "XREADGROUP GROUP shipping bob COUNT 1 STREAMS orders >",
+    )
+    .await;
     assert_eq!(texts(&root, ".sv-pel tbody .sv-consumer"), ["alice", "bob"]);
-    assert_eq!(texts(&root, ".sv-pel tbody .sv-row.fresh .sv-id"), ["1700000000000-1"]);
-    assert_eq!(text_of(&root, ".sv-live"), "1700000000000-1 delivered to bob in shipping.");
+    assert_eq!(
+        texts(&root, ".sv-pel tbody .sv-row.fresh .sv-id"),
+        ["1700000000000-1"]
+    );
+    assert_eq!(
+        text_of(&root, ".sv-live"),
+        "1700000000000-1 delivered to bob in shipping."
+    );
     // Claim types the command (another consumer of the group), it does not run it.
     click(&root, ".sv-pel tbody tr:first-child .sv-act.claim");
     settle().await;
-    assert_eq!(input(&root).value(), "XCLAIM orders shipping bob 0 1700000000000-0");
-    assert_eq!(texts(&root, ".sv-pel tbody .sv-consumer"), ["alice", "bob"], "nothing ran");
+    assert_eq!(
+        input(&root).value(),
+        "XCLAIM orders shipping bob 0 1700000000000-0"
+    );
+    assert_eq!(
+        texts(&root, ".sv-pel tbody .sv-consumer"),
+        ["alice", "bob"],
+        "nothing ran"
+    );
     press(&root, "Enter").await;
     assert_eq!(texts(&root, ".sv-pel tbody .sv-consumer"), ["bob", "bob"]);
-    assert_eq!(text_of(&root, ".sv-live"), "1700000000000-0 claimed by bob in shipping.");
+    assert_eq!(
+        text_of(&root, ".sv-live"),
+        "1700000000000-0 claimed by bob in shipping."
+    );
     click(&root, ".sv-pel tbody tr:first-child .sv-act.ack");
     settle().await;
     assert_eq!(input(&root).value(), "XACK orders shipping 1700000000000-0");
     press(&root, "Enter").await;
     assert_eq!(texts(&root, ".sv-pel tbody .sv-id"), ["1700000000000-1"]);
-    assert_eq!(text_of(&root, ".sv-live"), "1700000000000-0 acknowledged in shipping.");
+    assert_eq!(
+        text_of(&root, ".sv-live"),
+        "1700000000000-0 acknowledged in shipping."
+    );
     run(&root, "XADD orders 1700000000001-0 item cup").await;
-    assert_eq!(texts(&root, ".sv-entries tbody .sv-row.fresh .sv-id"), ["1700000000001-0"]);
+    assert_eq!(
+        texts(&root, ".sv-entries tbody .sv-row.fresh .sv-id"),
+        ["1700000000001-0"]
+    );
 
     // Paging: 50 rows at a time, whatever the stream's size.
-    run(&root, "EVAL \"for i = 1, 120 do redis.call('XADD', KEYS[1], '*', 'n', i) end\" 1 orders").await;
-    assert_eq!(root.query_selector_all(".sv-entries tbody tr").unwrap().length(), 50);
+    run(
+        &root,
+        "EVAL \"for i = 1, 120 do redis.call('XADD', KEYS[1], '*', 'n', i) end\" 1 orders",
+    )
+    .await;
+    assert_eq!(
+        root.query_selector_all(".sv-entries tbody tr")
+            .unwrap()
+            .length(),
+        50
+    );
     click(&root, ".sv-older");
     settle().await;
     click(&root, ".sv-older");
@@ -352,7 +529,12 @@ async fn the_stream_view_shows_entries_groups_and_pending_and_follows_commands()
     assert_eq!(ids.last().map(String::as_str), Some("1700000000000-0"));
     click(&root, ".sv-newer");
     settle().await;
-    assert_eq!(root.query_selector_all(".sv-entries tbody tr").unwrap().length(), 50);
+    assert_eq!(
+        root.query_selector_all(".sv-entries tbody tr")
+            .unwrap()
+            .length(),
+        50
+    );
 
     click(&root, ".sv-back");
     settle().await;
@@ -374,14 +556,28 @@ async fn the_clients_and_activity_tabs_follow_a_subscribe_and_a_publish_from_two
     click(&root, "#pane-tab-clients");
     settle().await;
     assert_eq!(
-        root.query_selector("#pane-tab-clients").unwrap().unwrap().get_attribute("aria-selected").as_deref(),
+        root.query_selector("#pane-tab-clients")
+            .unwrap()
+            .unwrap()
+            .get_attribute("aria-selected")
+            .as_deref(),
         Some("true")
     );
-    assert_eq!(texts(&root, ".cl-table tbody .cl-tab"), ["redis-cli 1", "redis-cli 2"], "each tab is a client");
-    assert_eq!(texts(&root, ".cl-table tbody tr:nth-child(2) .cl-sub"), ["subscribedchannels news"]);
+    assert_eq!(
+        texts(&root, ".cl-table tbody .cl-tab"),
+        ["redis-cli 1", "redis-cli 2"],
+        "each tab is a client"
+    );
+    assert_eq!(
+        texts(&root, ".cl-table tbody tr:nth-child(2) .cl-sub"),
+        ["subscribedchannels news"]
+    );
     assert_eq!(texts(&root, ".ps-table tbody .ps-name"), ["news"]);
     assert_eq!(texts(&root, ".ps-table tbody .ps-subs"), ["redis-cli 2"]);
-    assert_eq!(text_of(&root, ".flow-latest"), "PUBLISH news hello → 1 receiver: redis-cli 2");
+    assert_eq!(
+        text_of(&root, ".flow-latest"),
+        "PUBLISH news hello → 1 receiver: redis-cli 2"
+    );
 
     click(&root, "#pane-tab-activity");
     sleep(Duration::from_millis(100)).await;
@@ -391,9 +587,24 @@ async fn the_clients_and_activity_tabs_follow_a_subscribe_and_a_publish_from_two
         .map(|i| {
             let row: Element = list.item(i).unwrap().unchecked_into();
             let style = row.get_attribute("style").unwrap_or_default();
-            let top = style.trim_start_matches("top:").trim().trim_end_matches("px").parse().unwrap_or(0.0);
-            let who = row.query_selector(".ac-who").unwrap().unwrap().text_content().unwrap_or_default();
-            let line = row.query_selector(".ac-line").unwrap().unwrap().text_content().unwrap_or_default();
+            let top = style
+                .trim_start_matches("top:")
+                .trim()
+                .trim_end_matches("px")
+                .parse()
+                .unwrap_or(0.0);
+            let who = row
+                .query_selector(".ac-who")
+                .unwrap()
+                .unwrap()
+                .text_content()
+                .unwrap_or_default();
+            let line = row
+                .query_selector(".ac-line")
+                .unwrap()
+                .unwrap()
+                .text_content()
+                .unwrap_or_default();
             (top, who, line)
         })
         .collect();
@@ -401,6 +612,10 @@ async fn the_clients_and_activity_tabs_follow_a_subscribe_and_a_publish_from_two
     let shown: Vec<(String, String)> = rows.into_iter().map(|(_, w, l)| (w, l)).collect();
     assert_eq!(
         shown,
-        [("redis-cli 2", "SUBSCRIBE news"), ("redis-cli 1", "PUBLISH news hello")].map(|(w, l)| (w.to_string(), l.to_string()))
+        [
+            ("redis-cli 2", "SUBSCRIBE news"),
+            ("redis-cli 1", "PUBLISH news hello")
+        ]
+        .map(|(w, l)| (w.to_string(), l.to_string()))
     );
 }

@@ -19,7 +19,8 @@ const OVERSCAN: usize = 8;
 /// A time on the learner's clock (the engine's clock is UTC).
 fn local_time(ms: i64) -> String {
     // getTimezoneOffset: minutes to add to local time to get UTC.
-    let offset_min = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64)).get_timezone_offset();
+    let offset_min =
+        js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64)).get_timezone_offset();
     activity::format_time(ms - (offset_min as i64) * 60_000)
 }
 
@@ -42,7 +43,9 @@ pub fn ActivityPane() -> impl IntoView {
         ctx.state.with_value(|s| s.observed.activity.matching(&f))
     });
     let total = move || matching.with(Vec::len);
-    let window = Memo::new(move |_| activity::window(total(), ROW_PX, scroll_px.get(), view_px.get(), OVERSCAN));
+    let window = Memo::new(move |_| {
+        activity::window(total(), ROW_PX, scroll_px.get(), view_px.get(), OVERSCAN)
+    });
     // The rows in view: (position in the list, entry).
     let rows = move || {
         let (start, end) = window.get();
@@ -52,7 +55,12 @@ pub fn ActivityPane() -> impl IntoView {
                     .unwrap_or_default()
                     .iter()
                     .enumerate()
-                    .filter_map(|(i, &index)| s.observed.activity.get(index).map(|e| (start + i, e.clone())))
+                    .filter_map(|(i, &index)| {
+                        s.observed
+                            .activity
+                            .get(index)
+                            .map(|e| (start + i, e.clone()))
+                    })
                     .collect::<Vec<_>>()
             })
         })
@@ -77,7 +85,9 @@ pub fn ActivityPane() -> impl IntoView {
         let f = filter.get_untracked();
         let arrived = ctx.state.with_value(|s| {
             let len = s.observed.activity.len();
-            (len.saturating_sub(added)..len).filter(|&i| s.observed.activity.matches_at(i, &f)).count()
+            (len.saturating_sub(added)..len)
+                .filter(|&i| s.observed.activity.matches_at(i, &f))
+                .count()
         });
         if arrived == 0 {
             return;
@@ -113,7 +123,12 @@ pub fn ActivityPane() -> impl IntoView {
         measure();
         let content = total() as f64 * ROW_PX;
         let mut f = follow.get_value();
-        f.scrolled(scroll_px.get_untracked(), view_px.get_untracked(), content, ROW_PX);
+        f.scrolled(
+            scroll_px.get_untracked(),
+            view_px.get_untracked(),
+            content,
+            ROW_PX,
+        );
         follow.set_value(f);
         unseen.set(f.unseen);
     };
@@ -128,7 +143,8 @@ pub fn ActivityPane() -> impl IntoView {
     let paused = RwSignal::new(false);
     let toggle_pause = move |_| {
         let now = !paused.get_untracked();
-        ctx.state.update_value(|s| s.observed.activity.set_paused(now));
+        ctx.state
+            .update_value(|s| s.observed.activity.set_paused(now));
         paused.set(now);
     };
     let clear = move |_| {
@@ -148,9 +164,19 @@ pub fn ActivityPane() -> impl IntoView {
     };
     let summary = move || {
         ctx.observe.timeline.track();
-        let (len, dropped, skipped) = ctx.state.with_value(|s| (s.observed.activity.len(), s.observed.activity.dropped, s.observed.activity.skipped));
+        let (len, dropped, skipped) = ctx.state.with_value(|s| {
+            (
+                s.observed.activity.len(),
+                s.observed.activity.dropped,
+                s.observed.activity.skipped,
+            )
+        });
         let shown = total();
-        let mut text = if shown == len { format!("{len} command{}", if len == 1 { "" } else { "s" }) } else { format!("{shown} of {len}") };
+        let mut text = if shown == len {
+            format!("{len} command{}", if len == 1 { "" } else { "s" })
+        } else {
+            format!("{shown} of {len}")
+        };
         if dropped > 0 {
             text.push_str(&format!(" · {dropped} oldest dropped"));
         }
@@ -168,10 +194,14 @@ pub fn ActivityPane() -> impl IntoView {
             _ => return,
         };
         ev.prevent_default();
-        let Some(current) = selected.get_untracked() else { return };
+        let Some(current) = selected.get_untracked() else {
+            return;
+        };
         let next = matching.with_untracked(|m| {
             ctx.state.with_value(|s| {
-                let pos = m.iter().position(|&i| s.observed.activity.get(i).is_some_and(|e| e.seq == current))?;
+                let pos = m
+                    .iter()
+                    .position(|&i| s.observed.activity.get(i).is_some_and(|e| e.seq == current))?;
                 let to = pos.checked_add_signed(step).filter(|&p| p < m.len())?;
                 Some((to, s.observed.activity.get(m[to])?.seq))
             })
@@ -189,7 +219,11 @@ pub fn ActivityPane() -> impl IntoView {
                 }
             }
             request_animation_frame(move || {
-                if let Some(b) = crate::web::document().and_then(|d| d.query_selector(&format!(".ac-row[data-seq=\"{seq}\"]")).ok().flatten()) {
+                if let Some(b) = crate::web::document().and_then(|d| {
+                    d.query_selector(&format!(".ac-row[data-seq=\"{seq}\"]"))
+                        .ok()
+                        .flatten()
+                }) {
                     use wasm_bindgen::JsCast;
                     if let Ok(b) = b.dyn_into::<web_sys::HtmlElement>() {
                         let _ = b.focus();
@@ -202,7 +236,13 @@ pub fn ActivityPane() -> impl IntoView {
     let row_view = move |(pos, e): (usize, Entry)| {
         let seq = e.seq;
         let changed = e.changed_keys().len();
-        let title = format!("{} · {} · db {}: {}", local_time(e.time_ms), e.who, e.db, e.line());
+        let title = format!(
+            "{} · {} · db {}: {}",
+            local_time(e.time_ms),
+            e.who,
+            e.db,
+            e.line()
+        );
         view! {
             <button
                 type="button"

@@ -18,7 +18,10 @@ fn fresh_flow(ctx: AppCtx) -> Option<Flow> {
 fn state_view(row: &ClientRow) -> AnyView {
     match &row.state {
         ClientState::Idle => view! { <span class="cl-state cl-idle">"idle"</span> }.into_any(),
-        ClientState::Monitor => view! { <span class="cl-state cl-monitor">"MONITOR: sees every command"</span> }.into_any(),
+        ClientState::Monitor => {
+            view! { <span class="cl-state cl-monitor">"MONITOR: sees every command"</span> }
+                .into_any()
+        }
         ClientState::Multi { queued, doomed } => {
             let doomed = *doomed;
             view! {
@@ -52,7 +55,13 @@ fn state_view(row: &ClientRow) -> AnyView {
                 "script" => "its script is running".to_string(),
                 _ => format!("on {}", b.keys.join(", ")),
             };
-            let queued = (b.queued > 0).then(|| format!(" · {} typed command{} wait behind it", b.queued, if b.queued == 1 { "" } else { "s" }));
+            let queued = (b.queued > 0).then(|| {
+                format!(
+                    " · {} typed command{} wait behind it",
+                    b.queued,
+                    if b.queued == 1 { "" } else { "s" }
+                )
+            });
             view! {
                 <span class="cl-state cl-blocked">
                     <span class="cl-badge">"blocked"</span>
@@ -75,9 +84,16 @@ pub fn ClientsPane() -> impl IntoView {
     let ctx = expect_context::<AppCtx>();
     let summary = move || {
         ctx.observe.clients.with(|c| {
-            let blocked = c.rows.iter().filter(|r| matches!(r.state, ClientState::Blocked(_))).count();
+            let blocked = c
+                .rows
+                .iter()
+                .filter(|r| matches!(r.state, ClientState::Blocked(_)))
+                .count();
             let n = c.rows.len();
-            format!("{n} client{} · {blocked} blocked", if n == 1 { "" } else { "s" })
+            format!(
+                "{n} client{} · {blocked} blocked",
+                if n == 1 { "" } else { "s" }
+            )
         })
     };
     // Rows are keyed by client id and the publish that reached them, so a row is drawn
@@ -87,13 +103,26 @@ pub fn ClientsPane() -> impl IntoView {
         ctx.observe.clients.with(|c| {
             c.rows
                 .iter()
-                .map(|r| (r.id, flow.as_ref().filter(|f| f.receivers.contains(&r.id)).map(|f| f.seq)))
+                .map(|r| {
+                    (
+                        r.id,
+                        flow.as_ref()
+                            .filter(|f| f.receivers.contains(&r.id))
+                            .map(|f| f.seq),
+                    )
+                })
                 .collect::<Vec<_>>()
         })
     };
     let client_row = move |(id, flash): (ClientId, Option<u64>)| {
-        let row = Memo::new(move |_| ctx.observe.clients.with(|c| c.rows.iter().find(|r| r.id == id).cloned()));
-        let cell = move |f: fn(&ClientRow) -> String| move || row.with(|r| r.as_ref().map(f).unwrap_or_default());
+        let row = Memo::new(move |_| {
+            ctx.observe
+                .clients
+                .with(|c| c.rows.iter().find(|r| r.id == id).cloned())
+        });
+        let cell = move |f: fn(&ClientRow) -> String| {
+            move || row.with(|r| r.as_ref().map(f).unwrap_or_default())
+        };
         let switch = move |_| {
             if let Some(i) = row.with_untracked(|r| r.as_ref().and_then(|r| r.tab)) {
                 ctx.tabs_op(|s| s.active = i);
@@ -151,7 +180,11 @@ pub fn ClientsPane() -> impl IntoView {
                 .iter()
                 .map(|s| {
                     let reached = flow.as_ref().filter(|f| match s.kind {
-                        "pattern" => redis_emulator::glob::glob_match(s.name.as_bytes(), f.channel.as_bytes(), false),
+                        "pattern" => redis_emulator::glob::glob_match(
+                            s.name.as_bytes(),
+                            f.channel.as_bytes(),
+                            false,
+                        ),
                         _ => s.name == f.channel,
                     });
                     (s.clone(), reached.map(|f| f.seq))
@@ -169,10 +202,19 @@ pub fn ClientsPane() -> impl IntoView {
             </tr>
         }
     };
-    let latest = move || ctx.observe.flows.with(|f| f.latest().map(|f| (f.seq, f.text.clone())));
+    let latest = move || {
+        ctx.observe
+            .flows
+            .with(|f| f.latest().map(|f| (f.seq, f.text.clone())))
+    };
     let older = move || {
         ctx.observe.flows.with(|f| {
-            f.recent.iter().rev().skip(1).map(|f| f.text.clone()).collect::<Vec<_>>()
+            f.recent
+                .iter()
+                .rev()
+                .skip(1)
+                .map(|f| f.text.clone())
+                .collect::<Vec<_>>()
         })
     };
     let no_subs = move || ctx.observe.clients.with(|c| c.subs.is_empty());

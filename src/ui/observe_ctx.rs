@@ -73,8 +73,11 @@ impl AppCtx {
             let records = s.pg.engine.take_commands();
             let ran = !records.is_empty();
             let version = s.observed.activity.version();
-            let tabs: Vec<(redis_emulator::ClientId, String)> =
-                s.tabs.iter().map(|t| (t.console.client(), t.label())).collect();
+            let tabs: Vec<(redis_emulator::ClientId, String)> = s
+                .tabs
+                .iter()
+                .map(|t| (t.console.client(), t.label()))
+                .collect();
             let label = |c: redis_emulator::ClientId| {
                 tabs.iter()
                     .find(|(id, _)| *id == c)
@@ -84,13 +87,23 @@ impl AppCtx {
             let added = s.observed.activity.add(records, label);
             // The new entries are the last `added` (older ones may have been dropped).
             let from = s.observed.activity.len().saturating_sub(added);
-            let flowed = s.observed.flows.note((from..s.observed.activity.len()).filter_map(|i| s.observed.activity.get(i)), &label);
+            let flowed = s.observed.flows.note(
+                (from..s.observed.activity.len()).filter_map(|i| s.observed.activity.get(i)),
+                &label,
+            );
             let seen = (s.pg.engine.clients().count(), s.pg.engine.blocked_count());
             let moved = std::mem::replace(&mut s.observed.clients_seen, seen) != seen;
-            let timeline = (s.observed.activity.version() != version).then(|| (s.observed.activity.version(), added));
-            (timeline, flowed.then(|| s.observed.flows.clone()), ran || moved || reason == Reason::Tick)
+            let timeline = (s.observed.activity.version() != version)
+                .then(|| (s.observed.activity.version(), added));
+            (
+                timeline,
+                flowed.then(|| s.observed.flows.clone()),
+                ran || moved || reason == Reason::Tick,
+            )
         });
-        let Some((timeline, flows, clients)) = changed else { return };
+        let Some((timeline, flows, clients)) = changed else {
+            return;
+        };
         if let Some(t) = timeline {
             self.observe.timeline.set(t);
         }

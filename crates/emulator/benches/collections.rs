@@ -66,7 +66,12 @@ impl Fixture {
             }
             start = end;
         }
-        for (cmd, key) in [("LLEN", "list"), ("HLEN", "hash"), ("SCARD", "set"), ("ZCARD", "zset")] {
+        for (cmd, key) in [
+            ("LLEN", "list"),
+            ("HLEN", "hash"),
+            ("SCARD", "set"),
+            ("ZCARD", "zset"),
+        ] {
             match f.run(&argv(&[cmd.as_bytes(), key.as_bytes()])) {
                 Reply::Integer(len) => assert_eq!(len as usize, n, "{cmd} {key}"),
                 other => panic!("{cmd}: {other:?}"),
@@ -120,12 +125,21 @@ fn bench_size(c: &mut Criterion, n: usize) {
     }
 
     let lindex = argv(&[b"LINDEX", b"list", (n / 2).to_string().as_bytes()]);
-    g.bench_function(id("LINDEX middle"), |b| b.iter(|| black_box(f.run(&lindex))));
+    g.bench_function(id("LINDEX middle"), |b| {
+        b.iter(|| black_box(f.run(&lindex)))
+    });
 
     let lrange = argv(&[b"LRANGE", b"list", b"0", b"99"]);
     g.bench_function(id("LRANGE 0 99"), |b| b.iter(|| black_box(f.run(&lrange))));
 
-    let hset = f.pool(|i| argv(&[b"HSET", b"hash", format!("field:{i}").as_bytes(), b"updated"]));
+    let hset = f.pool(|i| {
+        argv(&[
+            b"HSET",
+            b"hash",
+            format!("field:{i}").as_bytes(),
+            b"updated",
+        ])
+    });
     g.bench_function(id("HSET existing"), |b| {
         let mut k = 0;
         b.iter(|| {
@@ -148,8 +162,9 @@ fn bench_size(c: &mut Criterion, n: usize) {
         let mut next = 0u64;
         g.bench_function(id("SADD new"), |b| {
             b.iter_custom(|iters| {
-                let cmds: Vec<_> =
-                    (0..iters).map(|i| argv(&[b"SADD", b"set", format!("new:{}", next + i).as_bytes()])).collect();
+                let cmds: Vec<_> = (0..iters)
+                    .map(|i| argv(&[b"SADD", b"set", format!("new:{}", next + i).as_bytes()]))
+                    .collect();
                 let t = Instant::now();
                 for cmd in &cmds {
                     black_box(f.run(cmd));
@@ -188,7 +203,12 @@ fn bench_size(c: &mut Criterion, n: usize) {
                         x ^= x >> 7;
                         x ^= x << 17;
                         let pos = (x % n as u64) as f64 + 0.5;
-                        argv(&[b"ZADD", b"zset", pos.to_string().as_bytes(), format!("new:{}", next + i).as_bytes()])
+                        argv(&[
+                            b"ZADD",
+                            b"zset",
+                            pos.to_string().as_bytes(),
+                            format!("new:{}", next + i).as_bytes(),
+                        ])
                     })
                     .collect();
                 let t = Instant::now();
@@ -224,7 +244,15 @@ fn bench_size(c: &mut Criterion, n: usize) {
     g.bench_function(id("ZRANGE 0 9"), |b| b.iter(|| black_box(f.run(&zrange))));
 
     let zrangebyscore = f.pool(|i| {
-        argv(&[b"ZRANGEBYSCORE", b"zset", i.to_string().as_bytes(), b"+inf", b"LIMIT", b"0", b"10"])
+        argv(&[
+            b"ZRANGEBYSCORE",
+            b"zset",
+            i.to_string().as_bytes(),
+            b"+inf",
+            b"LIMIT",
+            b"0",
+            b"10",
+        ])
     });
     g.bench_function(id("ZRANGEBYSCORE LIMIT 0 10"), |b| {
         let mut k = 0;

@@ -59,7 +59,13 @@ impl Fixture {
         let client = engine.connect(ClientInfo::default());
         let mut f = Fixture { engine, client, n };
         for i in 0..n {
-            f.check(&[b"XADD".to_vec(), b"s".to_vec(), id(i), b"field".to_vec(), format!("value:{i}").into_bytes()]);
+            f.check(&[
+                b"XADD".to_vec(),
+                b"s".to_vec(),
+                id(i),
+                b"field".to_vec(),
+                format!("value:{i}").into_bytes(),
+            ]);
         }
         match f.run(&argv(&[b"XLEN", b"s"])) {
             Reply::Integer(len) => assert_eq!(len as usize, n),
@@ -96,9 +102,18 @@ fn bench_size(c: &mut Criterion, n: usize) {
             },
             other => panic!("{other:?}"),
         };
-        let xrange = vec![b"XRANGE".to_vec(), b"s".to_vec(), last, b"+".to_vec(), b"COUNT".to_vec(), b"100".to_vec()];
+        let xrange = vec![
+            b"XRANGE".to_vec(),
+            b"s".to_vec(),
+            last,
+            b"+".to_vec(),
+            b"COUNT".to_vec(),
+            b"100".to_vec(),
+        ];
         assert_eq!(entries(&f.check(&xrange)), 100);
-        g.bench_function(bid("XRANGE last 100"), |b| b.iter(|| black_box(f.run(&xrange))));
+        g.bench_function(bid("XRANGE last 100"), |b| {
+            b.iter(|| black_box(f.run(&xrange)))
+        });
     }
 
     // XRANGE COUNT 10 from random positions (among the first n - 1000 entries).
@@ -107,7 +122,12 @@ fn bench_size(c: &mut Criterion, n: usize) {
         let base = match f.check(&argv(&[b"XRANGE", b"s", b"-", b"+", b"COUNT", b"1"])) {
             Reply::Array(items) => match &items[0] {
                 Reply::Array(e) => match &e[0] {
-                    Reply::Bulk(id) => String::from_utf8_lossy(id).split('-').next().unwrap().parse::<u64>().unwrap(),
+                    Reply::Bulk(id) => String::from_utf8_lossy(id)
+                        .split('-')
+                        .next()
+                        .unwrap()
+                        .parse::<u64>()
+                        .unwrap(),
                     other => panic!("{other:?}"),
                 },
                 other => panic!("{other:?}"),
@@ -162,7 +182,17 @@ fn bench_size(c: &mut Criterion, n: usize) {
         let reads: Vec<Vec<Vec<u8>>> = (0..3)
             .map(|c| {
                 let consumer = format!("c{c}");
-                argv(&[b"XREADGROUP", b"GROUP", b"g", consumer.as_bytes(), b"COUNT", b"10", b"STREAMS", b"s", b">"])
+                argv(&[
+                    b"XREADGROUP",
+                    b"GROUP",
+                    b"g",
+                    consumer.as_bytes(),
+                    b"COUNT",
+                    b"10",
+                    b"STREAMS",
+                    b"s",
+                    b">",
+                ])
             })
             .collect();
         let rewind = argv(&[b"XGROUP", b"SETID", b"s", b"g", b"0"]);

@@ -96,8 +96,14 @@ fn main() {
             "set" => b"SCARD",
             _ => b"ZCARD",
         };
-        assert_eq!(engine.execute(client, &[len_cmd.to_vec(), key.clone()]), Reply::Integer(N as i64));
-        let enc = match engine.execute(client, &[b"OBJECT".to_vec(), b"ENCODING".to_vec(), key.clone()]) {
+        assert_eq!(
+            engine.execute(client, &[len_cmd.to_vec(), key.clone()]),
+            Reply::Integer(N as i64)
+        );
+        let enc = match engine.execute(
+            client,
+            &[b"OBJECT".to_vec(), b"ENCODING".to_vec(), key.clone()],
+        ) {
             Reply::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
             other => format!("{other:?}"),
         };

@@ -74,7 +74,10 @@ fn main() {
     }
     let after = LIVE.load(Ordering::Relaxed);
     let estimate = engine.used_memory() - estimate_before;
-    assert_eq!(engine.execute(client, &[b"XLEN".to_vec(), key.clone()]), Reply::Integer(N as i64));
+    assert_eq!(
+        engine.execute(client, &[b"XLEN".to_vec(), key.clone()]),
+        Reply::Integer(N as i64)
+    );
     let enc = match engine.execute(client, &[b"OBJECT".to_vec(), b"ENCODING".to_vec(), key]) {
         Reply::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
         other => format!("{other:?}"),
@@ -82,5 +85,8 @@ fn main() {
     let bytes = after.saturating_sub(before);
     println!("stream {bytes} {N} {:.1} {enc}", bytes as f64 / N as f64);
     // What INFO's used_memory (the estimate of Redis's figure) says for the same data.
-    println!("# estimate of Redis's used_memory: {estimate} ({:.1} per entry)", estimate as f64 / N as f64);
+    println!(
+        "# estimate of Redis's used_memory: {estimate} ({:.1} per entry)",
+        estimate as f64 / N as f64
+    );
 }

@@ -88,20 +88,35 @@ pub fn strtod(s: &[u8]) -> Option<(f64, Erange)> {
         let payload_ok = rest.is_empty()
             || (rest.first() == Some(&b'(')
                 && rest.last() == Some(&b')')
-                && rest[1..rest.len() - 1].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_'));
+                && rest[1..rest.len() - 1]
+                    .iter()
+                    .all(|c| c.is_ascii_alphanumeric() || *c == b'_'));
         return payload_ok.then_some((f64::NAN, Erange::No));
     }
     let (v, nonzero, exact) = if let Some(hex) = lower.strip_prefix(b"0x") {
         hex_float(hex)?
     } else {
-        if body.is_empty() || !body.iter().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'-' | b'+')) {
+        if body.is_empty()
+            || !body
+                .iter()
+                .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'-' | b'+'))
+        {
             return None;
         }
         let v: f64 = std::str::from_utf8(body).ok()?.parse().ok()?;
-        let mantissa_end = body.iter().position(|&c| c == b'e' || c == b'E').unwrap_or(body.len());
+        let mantissa_end = body
+            .iter()
+            .position(|&c| c == b'e' || c == b'E')
+            .unwrap_or(body.len());
         // A decimal literal whose value is subnormal is inexact in practice (an exact one
         // would need hundreds of digits).
-        (v, body[..mantissa_end].iter().any(|c| (b'1'..=b'9').contains(c)), false)
+        (
+            v,
+            body[..mantissa_end]
+                .iter()
+                .any(|c| (b'1'..=b'9').contains(c)),
+            false,
+        )
     };
     let erange = if v.is_infinite() {
         Erange::Overflow
@@ -120,7 +135,10 @@ fn hex_float(hex: &[u8]) -> Option<(f64, bool, bool)> {
     let (mant, exp) = match hex.iter().position(|&c| c == b'p') {
         Some(p) => {
             let e = &hex[p + 1..];
-            let digits = e.strip_prefix(b"-").or_else(|| e.strip_prefix(b"+")).unwrap_or(e);
+            let digits = e
+                .strip_prefix(b"-")
+                .or_else(|| e.strip_prefix(b"+"))
+                .unwrap_or(e);
             if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
                 return None;
             }
@@ -214,7 +232,17 @@ mod tests {
         assert_eq!(parse_i64(b"-12"), Some(-12));
         assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [&b"9223372036854775808"[..], b"-0", b"01", b"+1", b" 1", b"1 ", b"", b"-", b"1a"] {
+        for bad in [
+            &b"9223372036854775808"[..],
+            b"-0",
+            b"01",
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"",
+            b"-",
+            b"1a",
+        ] {
             assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
     }
@@ -230,11 +258,24 @@ mod tests {
         assert_eq!(parse_f64(b"0x10"), Some(16.0));
         assert_eq!(parse_f64(b"0x1.8p1"), Some(3.0));
         assert_eq!(parse_f64(b"1e-310"), Some(1e-310)); // subnormal: ERANGE but not zero
-        for bad in [&b"nan"[..], b" 1", b"1 ", b"", b"abc", b"1e999", b"1..2", b"1e-400", b"1\0"] {
+        for bad in [
+            &b"nan"[..],
+            b" 1",
+            b"1 ",
+            b"",
+            b"abc",
+            b"1e999",
+            b"1..2",
+            b"1e-400",
+            b"1\0",
+        ] {
             assert_eq!(parse_f64(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
         assert_eq!(strtod(b"1e-400"), Some((0.0, Erange::Underflow)));
-        assert_eq!(strtod(b"0x1p-1074").map(|(v, e)| (v.to_bits(), e)), Some((1, Erange::No)));
+        assert_eq!(
+            strtod(b"0x1p-1074").map(|(v, e)| (v.to_bits(), e)),
+            Some((1, Erange::No))
+        );
         assert_eq!(strtod(b"1e-320").map(|(_, e)| e), Some(Erange::Underflow));
         assert!(strtod(b"nan(x1)").is_some_and(|(v, _)| v.is_nan()));
     }

@@ -162,7 +162,15 @@ impl Ctx<'_> {
 
 impl Engine {
     /// Registers `client` as blocked (blockForKeys): FIFO per key, each key once.
-    pub(crate) fn park_op(&mut self, client: ClientId, db: usize, keys: Vec<Vec<u8>>, timeout: Timeout, op: BlockedOp, now_ms: i64) {
+    pub(crate) fn park_op(
+        &mut self,
+        client: ClientId,
+        db: usize,
+        keys: Vec<Vec<u8>>,
+        timeout: Timeout,
+        op: BlockedOp,
+        now_ms: i64,
+    ) {
         let mut unique: Vec<Key> = Vec::with_capacity(keys.len());
         for k in keys {
             if !unique.iter().any(|u| **u == *k) {
@@ -179,7 +187,14 @@ impl Engine {
             if c.queues.blocked.is_none() {
                 self.parked += 1;
             }
-            c.queues.blocked = Some(Blocked { db, keys: unique, timeout, op, since_ms: now_ms, argv: Vec::new() });
+            c.queues.blocked = Some(Blocked {
+                db,
+                keys: unique,
+                timeout,
+                op,
+                since_ms: now_ms,
+                argv: Vec::new(),
+            });
         }
     }
 
@@ -220,12 +235,16 @@ impl Engine {
     }
 
     pub fn is_blocked(&self, client: ClientId) -> bool {
-        self.clients.get(&client).is_some_and(|c| c.queues.blocked.is_some())
+        self.clients
+            .get(&client)
+            .is_some_and(|c| c.queues.blocked.is_some())
     }
 
     /// What `client` is blocked on, for CLIENT LIST and observers.
     pub fn blocked_state(&self, client: ClientId) -> Option<&Blocked> {
-        self.clients.get(&client).and_then(|c| c.queues.blocked.as_ref())
+        self.clients
+            .get(&client)
+            .and_then(|c| c.queues.blocked.as_ref())
     }
 
     /// How many clients are blocked (INFO's blocked_clients).
@@ -261,7 +280,11 @@ impl Engine {
 
     /// Whether any client has replies waiting in its outbox.
     pub fn has_output(&self) -> bool {
-        self.with_output.iter().any(|id| self.clients.get(id).is_some_and(|c| !c.queues.outbox.is_empty()))
+        self.with_output.iter().any(|id| {
+            self.clients
+                .get(id)
+                .is_some_and(|c| !c.queues.outbox.is_empty())
+        })
     }
 
     /// When the earliest blocked client times out (its deadline plus one ms: Redis
@@ -299,7 +322,11 @@ impl Engine {
         // Strictly after the deadline, as Redis's `timeout < now`; in deadline order.
         let due: Vec<(i64, ClientId)> = self.deadlines.range(..(now, 0)).copied().collect();
         for &(_, client) in &due {
-            let reply = match self.clients.get(&client).and_then(|c| c.queues.blocked.as_ref()) {
+            let reply = match self
+                .clients
+                .get(&client)
+                .and_then(|c| c.queues.blocked.as_ref())
+            {
                 Some(b) => b.op.timeout_reply(),
                 None => continue,
             };
@@ -323,7 +350,11 @@ impl Engine {
             let released = std::mem::take(&mut self.resumable);
             for client in released {
                 while !self.is_blocked(client) {
-                    let Some(argv) = self.clients.get_mut(&client).and_then(|c| c.queues.input.pop_front()) else {
+                    let Some(argv) = self
+                        .clients
+                        .get_mut(&client)
+                        .and_then(|c| c.queues.input.pop_front())
+                    else {
                         break;
                     };
                     let reply = self.execute_now(client, &argv);
@@ -369,13 +400,19 @@ impl Engine {
             // serveClientsBlockedOn{List,SortedSet}Key: each waiter of this type gets
             // its elements until the key is emptied (and deleted).
             for client in waiters.iter().copied() {
-                let Some(op) = self.blocked_state(client).map(|b| b.op.clone()) else { continue };
+                let Some(op) = self.blocked_state(client).map(|b| b.op.clone()) else {
+                    continue;
+                };
                 if Some(op.kind()) != kind {
                     continue;
                 }
                 let reply = match &op {
-                    BlockedOp::List(wait) => crate::cmd::lists::serve_blocked_list(self, client, key, wait, now),
-                    BlockedOp::ZSet(wait) => crate::cmd::zsets::serve_blocked_zset(self, client, key, wait, now),
+                    BlockedOp::List(wait) => {
+                        crate::cmd::lists::serve_blocked_list(self, client, key, wait, now)
+                    }
+                    BlockedOp::ZSet(wait) => {
+                        crate::cmd::zsets::serve_blocked_zset(self, client, key, wait, now)
+                    }
                     BlockedOp::Stream(_) | BlockedOp::Postponed(_) | BlockedOp::Script => continue,
                 };
                 self.release(client, reply);
@@ -386,13 +423,22 @@ impl Engine {
         }
         if kind == Some("stream") {
             for client in waiters.iter().copied() {
-                let Some(mut blocked) = self.clients.get_mut(&client).and_then(|c| c.queues.blocked.take()) else {
+                let Some(mut blocked) = self
+                    .clients
+                    .get_mut(&client)
+                    .and_then(|c| c.queues.blocked.take())
+                else {
                     continue;
                 };
                 let served = match &mut blocked.op {
-                    BlockedOp::Stream(wait) => crate::cmd::streams::serve_blocked_stream(self, client, db, key, wait, now),
+                    BlockedOp::Stream(wait) => {
+                        crate::cmd::streams::serve_blocked_stream(self, client, db, key, wait, now)
+                    }
                     // A list or sorted-set waiter on a key that is now a stream waits on.
-                    BlockedOp::List(_) | BlockedOp::ZSet(_) | BlockedOp::Postponed(_) | BlockedOp::Script => None,
+                    BlockedOp::List(_)
+                    | BlockedOp::ZSet(_)
+                    | BlockedOp::Postponed(_)
+                    | BlockedOp::Script => None,
                 };
                 match served {
                     Some(reply) => {
@@ -413,9 +459,14 @@ impl Engine {
             // Missing, or replaced by another type: XREADGROUP waiters depend on the key
             // and its group, which are gone for good (unblockDeletedStreamReadgroupClients).
             for client in waiters {
-                let group = self.blocked_state(client).is_some_and(|b| b.op.is_group_read());
+                let group = self
+                    .blocked_state(client)
+                    .is_some_and(|b| b.op.is_group_read());
                 if group {
-                    self.release(client, Reply::error("UNBLOCKED the stream key no longer exists"));
+                    self.release(
+                        client,
+                        Reply::error("UNBLOCKED the stream key no longer exists"),
+                    );
                 }
             }
         }
@@ -437,7 +488,11 @@ impl Engine {
 
     /// Releases a client held by CLIENT PAUSE: its command runs again first thing.
     pub(crate) fn resume_postponed(&mut self, client: ClientId) {
-        if let Some(Blocked { op: BlockedOp::Postponed(argv), .. }) = self.unpark(client) {
+        if let Some(Blocked {
+            op: BlockedOp::Postponed(argv),
+            ..
+        }) = self.unpark(client)
+        {
             if let Some(c) = self.clients.get_mut(&client) {
                 c.queues.input.push_front(argv);
             }

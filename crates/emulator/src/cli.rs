@@ -97,7 +97,9 @@ pub const INVALID_REPEAT: &str = "Invalid redis-cli repeat command option value.
 /// (`(1, argv)` when there is no prefix), or `INVALID_REPEAT` for a count that is zero,
 /// negative, out of range, or empty (`"" a`: strtol reads nothing and stops at the end).
 pub fn strip_repeat(argv: &[Vec<u8>]) -> Result<(u64, &[Vec<u8>]), &'static str> {
-    let Some(first) = argv.first() else { return Ok((1, argv)) };
+    let Some(first) = argv.first() else {
+        return Ok((1, argv));
+    };
     if argv.len() < 2 {
         return Ok((1, argv));
     }
@@ -115,7 +117,10 @@ pub fn strip_repeat(argv: &[Vec<u8>]) -> Result<(u64, &[Vec<u8>]), &'static str>
     }
     let mut n: i64 = 0;
     for d in digits {
-        match n.checked_mul(10).and_then(|n| n.checked_add((d - b'0') as i64)) {
+        match n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add((d - b'0') as i64))
+        {
             Some(v) => n = v,
             None => return Err(INVALID_REPEAT), // ERANGE
         }
@@ -151,11 +156,15 @@ pub fn quote_bytes(b: &[u8]) -> String {
 /// Commands whose replies redis-cli prints raw even on a terminal (redis-cli 7.0's list in
 /// `issueCommandRepeat`), including some the emulator may not implement yet.
 pub fn prints_raw(argv: &[Vec<u8>]) -> bool {
-    let is = |i: usize, w: &str| argv.get(i).is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()));
+    let is = |i: usize, w: &str| {
+        argv.get(i)
+            .is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()))
+    };
     let argc = argv.len();
     is(0, "info")
         || is(0, "lolwut")
-        || (is(0, "debug") && (is(1, "htstats") || is(1, "htstats-key") || is(1, "client-eviction")))
+        || (is(0, "debug")
+            && (is(1, "htstats") || is(1, "htstats-key") || is(1, "client-eviction")))
         || (is(0, "memory") && (is(1, "malloc-stats") || is(1, "doctor")))
         || (argc == 2 && is(0, "cluster") && (is(1, "nodes") || is(1, "info")))
         || (is(0, "client") && (is(1, "list") || is(1, "info")))
@@ -172,7 +181,11 @@ pub const READING_MESSAGES: &str = "Reading messages... (press Ctrl-C to quit)\n
 /// Whether redis-cli enters its pubsub mode after sending `argv`: SUBSCRIBE, PSUBSCRIBE
 /// and SSUBSCRIBE (by name, whatever the arguments; UNSUBSCRIBE does not).
 pub fn enters_pubsub_mode(argv: &[Vec<u8>]) -> bool {
-    argv.first().is_some_and(|n| [&b"subscribe"[..], b"psubscribe", b"ssubscribe"].iter().any(|w| n.eq_ignore_ascii_case(w)))
+    argv.first().is_some_and(|n| {
+        [&b"subscribe"[..], b"psubscribe", b"ssubscribe"]
+            .iter()
+            .any(|w| n.eq_ignore_ascii_case(w))
+    })
 }
 
 /// Renders a reply exactly as redis-cli's TTY mode prints it, newline included.
@@ -213,9 +226,15 @@ fn render_tty(reply: &Reply, prefix: &str) -> String {
         Reply::Bool(b) => if *b { "(true)\n" } else { "(false)\n" }.to_string(),
         Reply::NoReply => String::new(),
         Reply::Shared(r) => render_tty(r, prefix),
-        Reply::Array(items) => render_aggregate(items.iter().collect(), ')', "(empty array)", prefix, false),
-        Reply::Set(items) => render_aggregate(items.iter().collect(), '~', "(empty set)", prefix, false),
-        Reply::Push(items) => render_aggregate(items.iter().collect(), ')', "(empty push)", prefix, false),
+        Reply::Array(items) => {
+            render_aggregate(items.iter().collect(), ')', "(empty array)", prefix, false)
+        }
+        Reply::Set(items) => {
+            render_aggregate(items.iter().collect(), '~', "(empty set)", prefix, false)
+        }
+        Reply::Push(items) => {
+            render_aggregate(items.iter().collect(), ')', "(empty push)", prefix, false)
+        }
         Reply::Map(pairs) => {
             let flat: Vec<&Reply> = pairs.iter().flat_map(|(k, v)| [k, v]).collect();
             render_aggregate(flat, '#', "(empty hash)", prefix, true)
@@ -291,7 +310,13 @@ pub fn complete(prefix: &str) -> Vec<String> {
     let mut out: Vec<String> = table::all()
         .iter()
         .filter(|c| c.name.starts_with(&lower))
-        .map(|c| if upper_style { c.name.to_ascii_uppercase() } else { c.name.to_string() })
+        .map(|c| {
+            if upper_style {
+                c.name.to_ascii_uppercase()
+            } else {
+                c.name.to_string()
+            }
+        })
         .collect();
     out.sort();
     out
@@ -330,7 +355,11 @@ fn remaining_syntax(line: &str) -> Option<String> {
     let typed = args.len().saturating_sub(consumed);
     let words = split_syntax(spec.syntax);
     if spec.syntax.is_empty() && !spec.subcommands.is_empty() && typed == 0 {
-        let subs: Vec<String> = spec.subcommands.iter().map(|s| s.name.to_ascii_uppercase()).collect();
+        let subs: Vec<String> = spec
+            .subcommands
+            .iter()
+            .map(|s| s.name.to_ascii_uppercase())
+            .collect();
         return Some(subs.join("|"));
     }
     let rest: Vec<&str> = words.iter().skip(typed).map(|s| s.as_str()).collect();
@@ -380,12 +409,19 @@ pub fn help_text(name: &str) -> Option<String> {
     }
     let (spec, _) = spec_for(&args)?;
     let full = if args.len() > 1 && spec.name != table::lookup(&args[0])?.name {
-        format!("{} {}", String::from_utf8_lossy(&args[0]).to_ascii_uppercase(), spec.name.to_ascii_uppercase())
+        format!(
+            "{} {}",
+            String::from_utf8_lossy(&args[0]).to_ascii_uppercase(),
+            spec.name.to_ascii_uppercase()
+        )
     } else {
         spec.name.to_ascii_uppercase()
     };
     let entry = |full: &str, spec: &CommandSpec| {
-        format!("\n  {} {}\n  summary: {}\n  since: {}\n  group: {}\n", full, spec.syntax, spec.summary, spec.since, spec.group)
+        format!(
+            "\n  {} {}\n  summary: {}\n  since: {}\n  group: {}\n",
+            full, spec.syntax, spec.summary, spec.since, spec.group
+        )
     };
     let mut out = entry(&full, spec);
     // A container named alone: redis-cli lists its subcommands after it, by name.
@@ -393,7 +429,10 @@ pub fn help_text(name: &str) -> Option<String> {
         let mut subs: Vec<&CommandSpec> = spec.subcommands.iter().collect();
         subs.sort_by_key(|s| s.name);
         for sub in subs {
-            out.push_str(&entry(&format!("{} {}", full, sub.name.to_ascii_uppercase()), sub));
+            out.push_str(&entry(
+                &format!("{} {}", full, sub.name.to_ascii_uppercase()),
+                sub,
+            ));
         }
     }
     out.push('\n');
@@ -409,7 +448,11 @@ fn group_help_text(group: &[u8]) -> Option<String> {
         if c.group.as_bytes().eq_ignore_ascii_case(group) {
             entries.push((name.clone(), c));
         }
-        for sub in c.subcommands.iter().filter(|s| s.group.as_bytes().eq_ignore_ascii_case(group)) {
+        for sub in c
+            .subcommands
+            .iter()
+            .filter(|s| s.group.as_bytes().eq_ignore_ascii_case(group))
+        {
             entries.push((format!("{} {}", name, sub.name.to_ascii_uppercase()), sub));
         }
     }
@@ -419,7 +462,10 @@ fn group_help_text(group: &[u8]) -> Option<String> {
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     let mut out = String::new();
     for (full, spec) in entries {
-        out.push_str(&format!("\n  {} {}\n  summary: {}\n  since: {}\n", full, spec.syntax, spec.summary, spec.since));
+        out.push_str(&format!(
+            "\n  {} {}\n  summary: {}\n  since: {}\n",
+            full, spec.syntax, spec.summary, spec.since
+        ));
     }
     out.push('\n');
     Some(out)
@@ -430,13 +476,23 @@ mod tests {
     use super::*;
 
     fn s(line: &str) -> Option<Vec<String>> {
-        split_args(line.as_bytes()).map(|v| v.into_iter().map(|a| String::from_utf8_lossy(&a).into_owned()).collect())
+        split_args(line.as_bytes()).map(|v| {
+            v.into_iter()
+                .map(|a| String::from_utf8_lossy(&a).into_owned())
+                .collect()
+        })
     }
 
     #[test]
     fn splits_like_sdssplitargs() {
-        assert_eq!(s("SET a b"), Some(vec!["SET".into(), "a".into(), "b".into()]));
-        assert_eq!(s(r#"SET k "hello world""#), Some(vec!["SET".into(), "k".into(), "hello world".into()]));
+        assert_eq!(
+            s("SET a b"),
+            Some(vec!["SET".into(), "a".into(), "b".into()])
+        );
+        assert_eq!(
+            s(r#"SET k "hello world""#),
+            Some(vec!["SET".into(), "k".into(), "hello world".into()])
+        );
         assert_eq!(s(r#"SET k "a\nb""#).unwrap()[2], "a\nb");
         assert_eq!(s(r#"SET k "\x41\x42""#).unwrap()[2], "AB");
         assert_eq!(s(r#"SET k 'it\'s'"#).unwrap()[2], "it's");
@@ -455,7 +511,12 @@ mod tests {
         assert_eq!(strip_repeat(&v("3")), Ok((1, &v("3")[..])));
         assert_eq!(strip_repeat(&v("3x PING")), Ok((1, &v("3x PING")[..])));
         assert_eq!(strip_repeat(&v("+ PING")), Ok((1, &v("+ PING")[..])));
-        for bad in ["0 PING", "-1 PING", "\"\" PING", "99999999999999999999 PING"] {
+        for bad in [
+            "0 PING",
+            "-1 PING",
+            "\"\" PING",
+            "99999999999999999999 PING",
+        ] {
             assert_eq!(strip_repeat(&v(bad)), Err(INVALID_REPEAT), "{bad}");
         }
     }
@@ -466,8 +527,14 @@ mod tests {
         assert_eq!(render(&Reply::Nil), "(nil)\n");
         assert_eq!(render(&Reply::Array(vec![])), "(empty array)\n");
         assert_eq!(render(&Reply::bulk_str("a\"b")), "\"a\\\"b\"\n");
-        let nested = Reply::Array(vec![Reply::bulk_str("a"), Reply::Array(vec![Reply::Integer(1), Reply::Integer(2)])]);
-        assert_eq!(render(&nested), "1) \"a\"\n2) 1) (integer) 1\n   2) (integer) 2\n");
+        let nested = Reply::Array(vec![
+            Reply::bulk_str("a"),
+            Reply::Array(vec![Reply::Integer(1), Reply::Integer(2)]),
+        ]);
+        assert_eq!(
+            render(&nested),
+            "1) \"a\"\n2) 1) (integer) 1\n   2) (integer) 2\n"
+        );
         let map = Reply::Map(vec![(Reply::bulk_str("k"), Reply::bulk_str("v"))]);
         assert_eq!(render(&map), "1# \"k\" => \"v\"\n");
         assert_eq!(quote_bytes(&[0xe4, 0x01]), "\"\\xe4\\x01\"");
@@ -481,7 +548,11 @@ mod tests {
         assert!(enters_pubsub_mode(&v("SSubscribe a b")));
         assert!(!enters_pubsub_mode(&v("UNSUBSCRIBE")));
         assert!(!enters_pubsub_mode(&[]));
-        let message = Reply::Push(vec![Reply::bulk_str("message"), Reply::bulk_str("ch"), Reply::bulk_str("hi")]);
+        let message = Reply::Push(vec![
+            Reply::bulk_str("message"),
+            Reply::bulk_str("ch"),
+            Reply::bulk_str("hi"),
+        ]);
         assert_eq!(render(&message), "1) \"message\"\n2) \"ch\"\n3) \"hi\"\n");
     }
 

@@ -25,7 +25,8 @@ impl ManualClock {
         ManualClock(Rc::new(Cell::new(start_ms.saturating_mul(1000))))
     }
     pub fn advance_ms(&self, ms: i64) {
-        self.0.set(self.0.get().saturating_add(ms.saturating_mul(1000)));
+        self.0
+            .set(self.0.get().saturating_add(ms.saturating_mul(1000)));
     }
     pub fn advance_us(&self, us: i64) {
         self.0.set(self.0.get().saturating_add(us));

@@ -73,7 +73,10 @@ impl CommandRecord {
 
     /// The command's name as sent (`set`, `SET`...), lossy UTF-8.
     pub fn name(&self) -> String {
-        self.argv.first().map(|a| String::from_utf8_lossy(a).into_owned()).unwrap_or_default()
+        self.argv
+            .first()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .unwrap_or_default()
     }
 }
 
@@ -135,7 +138,8 @@ impl CommandLog {
         if self.records.len() >= MAX_LOGGED_COMMANDS {
             // A script command stays while newer records roll by: it is what its commands
             // belong to, and `take_commands` waits for it.
-            let keep_front = self.script.is_some() && self.records.front().map(|r| r.seq) == self.script;
+            let keep_front =
+                self.script.is_some() && self.records.front().map(|r| r.seq) == self.script;
             if keep_front {
                 self.records.remove(1);
             } else {
@@ -175,7 +179,10 @@ impl CommandLog {
         }
         if let Some(r) = self.target() {
             if r.deliveries.len() < MAX_EVENTS {
-                r.deliveries.push(Delivery { channel: channel.to_vec(), receivers });
+                r.deliveries.push(Delivery {
+                    channel: channel.to_vec(),
+                    receivers,
+                });
             }
         }
     }
@@ -194,11 +201,23 @@ impl Engine {
     /// known yet), and so does what was logged after it.
     pub fn take_commands(&mut self) -> Vec<CommandRecord> {
         let script_running = self.busy.is_some();
-        let Some(log) = self.command_log.as_mut() else { return Vec::new() };
+        let Some(log) = self.command_log.as_mut() else {
+            return Vec::new();
+        };
         let running_script = if script_running { log.script } else { None };
-        let first_open = log.open.iter().filter(|o| o.early).map(|o| o.seq).chain(running_script).min();
+        let first_open = log
+            .open
+            .iter()
+            .filter(|o| o.early)
+            .map(|o| o.seq)
+            .chain(running_script)
+            .min();
         let keep_from = match first_open {
-            Some(seq) => log.records.iter().position(|r| r.seq == seq).unwrap_or(log.records.len()),
+            Some(seq) => log
+                .records
+                .iter()
+                .position(|r| r.seq == seq)
+                .unwrap_or(log.records.len()),
             None => log.records.len(),
         };
         log.records.drain(..keep_from).collect()
@@ -206,20 +225,39 @@ impl Engine {
 
     /// Before a command's handler runs: opens its record (script commands are logged now,
     /// before the commands they run, as Redis 7.0 feeds MONITOR).
-    pub(crate) fn log_command_start(&mut self, client: ClientId, argv: &[Vec<u8>], spec: &CommandSpec) {
+    pub(crate) fn log_command_start(
+        &mut self,
+        client: ClientId,
+        argv: &[Vec<u8>],
+        spec: &CommandSpec,
+    ) {
         let in_script = self.in_script;
         let db = self.clients.get(&client).map_or(0, |c| c.db);
         let time_us = self.clock.now_us();
-        let Some(log) = self.command_log.as_mut() else { return };
+        let Some(log) = self.command_log.as_mut() else {
+            return;
+        };
         let seq = log.next_seq;
         log.next_seq += 1;
-        let parent = if in_script { log.script } else { log.open.last().map(|o| o.seq) };
+        let parent = if in_script {
+            log.script
+        } else {
+            log.open.last().map(|o| o.seq)
+        };
         // The log is full of what a running script ran: the rest of its commands are
         // counted on it, not recorded (a 100k-call loop costs the log 10k records).
         if in_script && log.records.len() >= MAX_LOGGED_COMMANDS && log.script.is_some() {
-            if let Some(front) = log.records.front_mut().filter(|r| Some(r.seq) == log.script) {
+            if let Some(front) = log
+                .records
+                .front_mut()
+                .filter(|r| Some(r.seq) == log.script)
+            {
                 front.unlisted += 1;
-                log.open.push(Open { seq, early: false, record: None });
+                log.open.push(Open {
+                    seq,
+                    early: false,
+                    record: None,
+                });
                 return;
             }
         }
@@ -244,9 +282,17 @@ impl Engine {
         if early {
             log.script = Some(seq);
             log.push(record);
-            log.open.push(Open { seq, early, record: None });
+            log.open.push(Open {
+                seq,
+                early,
+                record: None,
+            });
         } else {
-            log.open.push(Open { seq, early, record: Some(record) });
+            log.open.push(Open {
+                seq,
+                early,
+                record: Some(record),
+            });
         }
     }
 
@@ -254,12 +300,16 @@ impl Engine {
     pub(crate) fn log_command_end(&mut self, client: ClientId) {
         let top_level = !self.in_script;
         let db = self.clients.get(&client).map(|c| c.db);
-        let Some(log) = self.command_log.as_mut() else { return };
+        let Some(log) = self.command_log.as_mut() else {
+            return;
+        };
         let Some(open) = log.open.pop() else { return };
         if top_level && log.open.is_empty() {
             log.last_top = Some(open.seq);
         }
-        let Some(mut record) = open.record else { return };
+        let Some(mut record) = open.record else {
+            return;
+        };
         // MONITOR names the database the client has after the command (SELECT's new one).
         if let Some(db) = db {
             record.db = db;
@@ -289,7 +339,11 @@ impl Engine {
         }
     }
 
-    pub(crate) fn log_delivery(&mut self, channel: &[u8], receivers: impl FnOnce() -> Vec<ClientId>) {
+    pub(crate) fn log_delivery(
+        &mut self,
+        channel: &[u8],
+        receivers: impl FnOnce() -> Vec<ClientId>,
+    ) {
         if let Some(log) = self.command_log.as_mut() {
             log.note_delivery(channel, receivers());
         }
@@ -333,7 +387,13 @@ mod tests {
         records
             .iter()
             .map(|r| {
-                let addr = if r.from_script { "lua".to_string() } else { e.client(r.client).map(|c| c.info.addr.clone()).unwrap_or_default() };
+                let addr = if r.from_script {
+                    "lua".to_string()
+                } else {
+                    e.client(r.client)
+                        .map(|c| c.info.addr.clone())
+                        .unwrap_or_default()
+                };
                 let args: Vec<String> = r.argv.iter().map(|a| crate::cli::quote_bytes(a)).collect();
                 format!("[{} {}] {}", r.db, addr, args.join(" "))
             })
@@ -341,7 +401,10 @@ mod tests {
     }
 
     fn events(r: &CommandRecord) -> Vec<(String, &'static str)> {
-        r.events.iter().map(|ev| (String::from_utf8_lossy(&ev.key).into_owned(), ev.name)).collect()
+        r.events
+            .iter()
+            .map(|ev| (String::from_utf8_lossy(&ev.key).into_owned(), ev.name))
+            .collect()
     }
 
     #[test]
@@ -367,18 +430,39 @@ mod tests {
         let shown = monitor_lines(&mut e, m);
         assert_eq!(log_lines(&e, &records), shown, "the log is MONITOR's feed");
         // As redis-server 7.0.15 prints it: the EVAL, then its commands with `lua`.
-        let eval_at = shown.iter().position(|l| l.contains("\"EVAL\"")).expect("EVAL is shown");
-        assert!(shown[eval_at].starts_with("[0 127.0.0.1:50000] \"EVAL\""), "{shown:?}");
-        assert!(shown[eval_at + 1].starts_with("[0 lua] \"set\" \"k\" \"w\""), "{shown:?}");
-        assert!(shown[eval_at + 2].starts_with("[0 lua] \"get\" \"k\""), "{shown:?}");
-        let eval = records.iter().find(|r| r.name() == "EVAL").expect("EVAL is logged");
-        let set_in_script = records.iter().find(|r| r.from_script && r.name() == "set").expect("redis.call is logged");
+        let eval_at = shown
+            .iter()
+            .position(|l| l.contains("\"EVAL\""))
+            .expect("EVAL is shown");
+        assert!(
+            shown[eval_at].starts_with("[0 127.0.0.1:50000] \"EVAL\""),
+            "{shown:?}"
+        );
+        assert!(
+            shown[eval_at + 1].starts_with("[0 lua] \"set\" \"k\" \"w\""),
+            "{shown:?}"
+        );
+        assert!(
+            shown[eval_at + 2].starts_with("[0 lua] \"get\" \"k\""),
+            "{shown:?}"
+        );
+        let eval = records
+            .iter()
+            .find(|r| r.name() == "EVAL")
+            .expect("EVAL is logged");
+        let set_in_script = records
+            .iter()
+            .find(|r| r.from_script && r.name() == "set")
+            .expect("redis.call is logged");
         assert_eq!(set_in_script.parent, Some(eval.seq));
         assert_eq!(events(set_in_script), vec![("k".to_string(), "set")]);
         let exec = records.iter().find(|r| r.name() == "EXEC").expect("EXEC");
         let incr = records.iter().find(|r| r.name() == "INCR").expect("INCR");
         assert_eq!(incr.parent, Some(exec.seq));
-        assert_eq!(events(incr), vec![("n".to_string(), "new"), ("n".to_string(), "incrby")]);
+        assert_eq!(
+            events(incr),
+            vec![("n".to_string(), "new"), ("n".to_string(), "incrby")]
+        );
         assert!(e.take_commands().is_empty(), "taking drains");
     }
 
@@ -398,12 +482,41 @@ mod tests {
         e.execute(a, &argv("PUBLISH weather hi"));
         let records = e.take_commands();
         let names: Vec<String> = records.iter().map(CommandRecord::name).collect();
-        assert_eq!(names, ["SUBSCRIBE", "PSUBSCRIBE", "BLPOP", "RPUSH", "PUBLISH", "PUBLISH"]);
-        assert!(records[2].events.is_empty(), "BLPOP blocked: nothing changed yet");
+        assert_eq!(
+            names,
+            [
+                "SUBSCRIBE",
+                "PSUBSCRIBE",
+                "BLPOP",
+                "RPUSH",
+                "PUBLISH",
+                "PUBLISH"
+            ]
+        );
+        assert!(
+            records[2].events.is_empty(),
+            "BLPOP blocked: nothing changed yet"
+        );
         // The RPUSH handed x to the blocked BLPOP: what it caused is its own.
-        assert_eq!(events(&records[3]), vec![("queue".to_string(), "new"), ("queue".to_string(), "rpush"), ("queue".to_string(), "lpop")]);
-        assert_eq!(records[4].deliveries, vec![Delivery { channel: b"news".to_vec(), receivers: vec![s1, s2] }]);
-        assert!(records[5].deliveries.is_empty(), "no subscriber of `weather`");
+        assert_eq!(
+            events(&records[3]),
+            vec![
+                ("queue".to_string(), "new"),
+                ("queue".to_string(), "rpush"),
+                ("queue".to_string(), "lpop")
+            ]
+        );
+        assert_eq!(
+            records[4].deliveries,
+            vec![Delivery {
+                channel: b"news".to_vec(),
+                receivers: vec![s1, s2]
+            }]
+        );
+        assert!(
+            records[5].deliveries.is_empty(),
+            "no subscriber of `weather`"
+        );
         assert_eq!(records[3].client, a);
         assert_eq!(records[3].time_ms(), 1_700_000_000_000);
     }
@@ -417,14 +530,21 @@ mod tests {
             e.execute(a, &argv(&format!("SET k{i} v")));
         }
         let records = e.take_commands();
-        assert_eq!(records.len(), MAX_LOGGED_COMMANDS, "the oldest were dropped");
+        assert_eq!(
+            records.len(),
+            MAX_LOGGED_COMMANDS,
+            "the oldest were dropped"
+        );
         assert_eq!(records[0].argv[1], b"k5".to_vec());
         let mut big = vec![b"RPUSH".to_vec(), b"l".to_vec()];
         big.extend((0..200).map(|i| vec![b'x'; if i == 0 { 5000 } else { 1 }]));
         e.execute(a, &big);
         e.execute(a, &argv("DEL l"));
         let records = e.take_commands();
-        assert_eq!((records[0].argc, records[0].argv.len(), records[0].clipped), (202, MAX_ARGS, true));
+        assert_eq!(
+            (records[0].argc, records[0].argv.len(), records[0].clipped),
+            (202, MAX_ARGS, true)
+        );
         assert_eq!(records[0].argv[2].len(), MAX_ARG_BYTES);
         assert!(!records[1].clipped);
         // Off: nothing is kept.
@@ -444,7 +564,10 @@ mod tests {
         let mut rounds = 0;
         let mut taken = e.take_commands();
         while e.script_running() && rounds < 100_000 {
-            assert!(taken.is_empty(), "nothing is taken while the script runs: {taken:?}");
+            assert!(
+                taken.is_empty(),
+                "nothing is taken while the script runs: {taken:?}"
+            );
             e.handle_timeouts();
             taken = e.take_commands();
             rounds += 1;
@@ -453,11 +576,17 @@ mod tests {
         let names: Vec<String> = taken.iter().map(CommandRecord::name).collect();
         assert_eq!(names, ["EVAL", "set"]);
         assert_eq!(taken[1].parent, Some(taken[0].seq));
-        assert_eq!(events(&taken[1]), vec![("done".to_string(), "new"), ("done".to_string(), "set")]);
+        assert_eq!(
+            events(&taken[1]),
+            vec![("done".to_string(), "new"), ("done".to_string(), "set")]
+        );
 
         // A script with more commands than the log keeps: its EVAL and its first ones,
         // the rest counted on it.
-        e.execute(a, &argv("EVAL \"for i = 1, 30000 do redis.call('incr', 'n') end\" 0"));
+        e.execute(
+            a,
+            &argv("EVAL \"for i = 1, 30000 do redis.call('incr', 'n') end\" 0"),
+        );
         while e.script_running() {
             assert!(e.take_commands().is_empty());
             e.handle_timeouts();
@@ -465,7 +594,9 @@ mod tests {
         let taken = e.take_commands();
         assert_eq!(taken.len(), MAX_LOGGED_COMMANDS);
         assert_eq!(taken[0].name(), "EVAL");
-        assert!(taken[1..].iter().all(|r| r.name() == "incr" && r.parent == Some(taken[0].seq)));
+        assert!(taken[1..]
+            .iter()
+            .all(|r| r.name() == "incr" && r.parent == Some(taken[0].seq)));
         assert_eq!(taken[0].unlisted, 30_000 - (MAX_LOGGED_COMMANDS - 1));
         // Records are still numbered in order after the script.
         e.execute(a, &argv("PING"));

@@ -37,16 +37,49 @@ pub struct Param {
 }
 
 const fn p(name: &'static str, kind: Kind, default: &'static str) -> Param {
-    Param { name, alias: None, kind, default, mutable: true, protected: false }
+    Param {
+        name,
+        alias: None,
+        kind,
+        default,
+        mutable: true,
+        protected: false,
+    }
 }
 const fn protected(name: &'static str, kind: Kind, default: &'static str) -> Param {
-    Param { name, alias: None, kind, default, mutable: true, protected: true }
+    Param {
+        name,
+        alias: None,
+        kind,
+        default,
+        mutable: true,
+        protected: true,
+    }
 }
 const fn fixed(name: &'static str, kind: Kind, default: &'static str) -> Param {
-    Param { name, alias: None, kind, default, mutable: false, protected: false }
+    Param {
+        name,
+        alias: None,
+        kind,
+        default,
+        mutable: false,
+        protected: false,
+    }
 }
-const fn aliased(name: &'static str, alias: &'static str, kind: Kind, default: &'static str) -> Param {
-    Param { name, alias: Some(alias), kind, default, mutable: true, protected: false }
+const fn aliased(
+    name: &'static str,
+    alias: &'static str,
+    kind: Kind,
+    default: &'static str,
+) -> Param {
+    Param {
+        name,
+        alias: Some(alias),
+        kind,
+        default,
+        mutable: true,
+        protected: false,
+    }
 }
 
 const INT_MAX: i64 = i32::MAX as i64;
@@ -65,28 +98,167 @@ pub const POLICIES: &[&str] = &[
 
 /// The parameters this emulator knows, with Redis 7.0's defaults.
 pub const PARAMS: &[Param] = &[
-    p("maxmemory", Kind::Memory { min: 0, max: LONG_MAX }, "0"),
+    p(
+        "maxmemory",
+        Kind::Memory {
+            min: 0,
+            max: LONG_MAX,
+        },
+        "0",
+    ),
     p("maxmemory-policy", Kind::Enum(POLICIES), "noeviction"),
-    p("maxmemory-samples", Kind::Int { min: 1, max: INT_MAX }, "5"),
+    p(
+        "maxmemory-samples",
+        Kind::Int {
+            min: 1,
+            max: INT_MAX,
+        },
+        "5",
+    ),
     p("notify-keyspace-events", Kind::NotifyFlags, ""),
-    aliased("hash-max-listpack-entries", "hash-max-ziplist-entries", Kind::Int { min: 0, max: LONG_MAX }, "512"),
-    aliased("hash-max-listpack-value", "hash-max-ziplist-value", Kind::Int { min: 0, max: LONG_MAX }, "64"),
-    aliased("zset-max-listpack-entries", "zset-max-ziplist-entries", Kind::Int { min: 0, max: LONG_MAX }, "128"),
-    aliased("zset-max-listpack-value", "zset-max-ziplist-value", Kind::Int { min: 0, max: LONG_MAX }, "64"),
-    p("set-max-intset-entries", Kind::Int { min: 0, max: LONG_MAX }, "512"),
-    aliased("list-max-listpack-size", "list-max-ziplist-size", Kind::Int { min: i32::MIN as i64, max: INT_MAX }, "-2"),
-    p("list-compress-depth", Kind::Int { min: 0, max: INT_MAX }, "0"),
-    p("stream-node-max-bytes", Kind::Memory { min: 0, max: LONG_MAX }, "4096"),
-    p("stream-node-max-entries", Kind::Int { min: 0, max: LONG_MAX }, "100"),
-    aliased("busy-reply-threshold", "lua-time-limit", Kind::Int { min: 0, max: LONG_MAX }, "5000"),
-    p("proto-max-bulk-len", Kind::Memory { min: 1024 * 1024, max: LONG_MAX }, "536870912"),
-    p("client-query-buffer-limit", Kind::Memory { min: 1024 * 1024, max: LONG_MAX }, "1073741824"),
-    p("timeout", Kind::Int { min: 0, max: INT_MAX }, "0"),
+    aliased(
+        "hash-max-listpack-entries",
+        "hash-max-ziplist-entries",
+        Kind::Int {
+            min: 0,
+            max: LONG_MAX,
+        },
+        "512",
+    ),
+    aliased(
+        "hash-max-listpack-value",
+        "hash-max-ziplist-value",
+        Kind::Int {
+            min: 0,
+            max: LONG_MAX,
+        },
+        "64",
+    ),
+    aliased(
+        "zset-max-listpack-entries",
+        "zset-max-ziplist-entries",
+        Kind::Int {
+            min: 0,
+            max: LONG_MAX,
+        },
+        "128",
+    ),
+    aliased(
+        "zset-max-listpack-value",
+        "zset-max-ziplist-value",
+        Kind::Int {
+            min: 0,
+            max: LONG_MAX,
+        },
+        "64",
+    ),
+    p(
+        "set-max-intset-entries",
+        Kind::Int {
+            min: 0,
+            max: LONG_MAX,
+        },
+        "512",
+    ),
+    aliased(
+        "list-max-listpack-size",
+        "list-max-ziplist-size",
+        Kind::Int {
+            min: i32::MIN as i64,
+            max: INT_MAX,
+        },
+        "-2",
+    ),
+    p(
+        "list-compress-depth",
+        Kind::Int {
+            min: 0,
+            max: INT_MAX,
+        },
+        "0",
+    ),
+    p(
+        "stream-node-max-bytes",
+        Kind::Memory {
+            min: 0,
+            max: LONG_MAX,
+        },
+        "4096",
+    ),
+    p(
+        "stream-node-max-entries",
+        Kind::Int {
+            min: 0,
+            max: LONG_MAX,
+        },
+        "100",
+    ),
+    aliased(
+        "busy-reply-threshold",
+        "lua-time-limit",
+        Kind::Int {
+            min: 0,
+            max: LONG_MAX,
+        },
+        "5000",
+    ),
+    p(
+        "proto-max-bulk-len",
+        Kind::Memory {
+            min: 1024 * 1024,
+            max: LONG_MAX,
+        },
+        "536870912",
+    ),
+    p(
+        "client-query-buffer-limit",
+        Kind::Memory {
+            min: 1024 * 1024,
+            max: LONG_MAX,
+        },
+        "1073741824",
+    ),
+    p(
+        "timeout",
+        Kind::Int {
+            min: 0,
+            max: INT_MAX,
+        },
+        "0",
+    ),
     // Stored clamped to 1..=500, as Redis's apply step does (CONFIG GET hz shows that).
-    p("hz", Kind::Int { min: 0, max: INT_MAX }, "10"),
-    p("maxclients", Kind::Int { min: 1, max: u32::MAX as i64 }, "10000"),
-    p("slowlog-log-slower-than", Kind::Int { min: -1, max: LONG_MAX }, "10000"),
-    p("slowlog-max-len", Kind::Int { min: 0, max: LONG_MAX }, "128"),
+    p(
+        "hz",
+        Kind::Int {
+            min: 0,
+            max: INT_MAX,
+        },
+        "10",
+    ),
+    p(
+        "maxclients",
+        Kind::Int {
+            min: 1,
+            max: u32::MAX as i64,
+        },
+        "10000",
+    ),
+    p(
+        "slowlog-log-slower-than",
+        Kind::Int {
+            min: -1,
+            max: LONG_MAX,
+        },
+        "10000",
+    ),
+    p(
+        "slowlog-max-len",
+        Kind::Int {
+            min: 0,
+            max: LONG_MAX,
+        },
+        "128",
+    ),
     p("lazyfree-lazy-user-del", Kind::Bool, "no"),
     p("lazyfree-lazy-user-flush", Kind::Bool, "no"),
     p("appendonly", Kind::Bool, "no"),
@@ -94,20 +266,47 @@ pub const PARAMS: &[Param] = &[
     protected("dir", Kind::Text, "/"),
     // Protected configs (enable-protected-configs is "no" by default): CONFIG SET refuses them.
     protected("dbfilename", Kind::Text, "dump.rdb"),
-    p("loglevel", Kind::Enum(&["debug", "verbose", "notice", "warning"]), "notice"),
-    fixed("databases", Kind::Int { min: 1, max: INT_MAX }, "16"),
+    p(
+        "loglevel",
+        Kind::Enum(&["debug", "verbose", "notice", "warning"]),
+        "notice",
+    ),
+    fixed(
+        "databases",
+        Kind::Int {
+            min: 1,
+            max: INT_MAX,
+        },
+        "16",
+    ),
     fixed("port", Kind::Int { min: 0, max: 65535 }, "6379"),
     fixed("bind", Kind::Text, "* -::*"),
     fixed("daemonize", Kind::Bool, "no"),
     fixed("io-threads", Kind::Int { min: 1, max: 128 }, "1"),
     p("activedefrag", Kind::Bool, "no"),
-    p("lfu-log-factor", Kind::Int { min: 0, max: INT_MAX }, "10"),
-    p("lfu-decay-time", Kind::Int { min: 0, max: INT_MAX }, "1"),
+    p(
+        "lfu-log-factor",
+        Kind::Int {
+            min: 0,
+            max: INT_MAX,
+        },
+        "10",
+    ),
+    p(
+        "lfu-decay-time",
+        Kind::Int {
+            min: 0,
+            max: INT_MAX,
+        },
+        "1",
+    ),
     p("active-expire-effort", Kind::Int { min: 1, max: 10 }, "1"),
 ];
 
 pub fn find(name: &str) -> Option<&'static Param> {
-    PARAMS.iter().find(|p| p.name.eq_ignore_ascii_case(name) || p.alias.is_some_and(|a| a.eq_ignore_ascii_case(name)))
+    PARAMS.iter().find(|p| {
+        p.name.eq_ignore_ascii_case(name) || p.alias.is_some_and(|a| a.eq_ignore_ascii_case(name))
+    })
 }
 
 /// Parses a memory value like Redis's `memtoull`: digits with an optional unit (b, k, kb,
@@ -131,7 +330,9 @@ pub fn parse_memory(s: &str) -> Option<i64> {
         return None;
     }
     // strtoull: saturates at its maximum on overflow (ERANGE is not checked).
-    let val = b[..digits].iter().try_fold(0u64, |v, d| v.checked_mul(10)?.checked_add((d - b'0') as u64));
+    let val = b[..digits].iter().try_fold(0u64, |v, d| {
+        v.checked_mul(10)?.checked_add((d - b'0') as u64)
+    });
     Some(val.unwrap_or(u64::MAX).wrapping_mul(mul) as i64)
 }
 
@@ -149,8 +350,16 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        let values = PARAMS.iter().map(|p| (p.name, p.default.to_string())).collect();
-        let mut c = Config { values, maxmemory: 0, access: AccessMode::default(), notify_flags: 0 };
+        let values = PARAMS
+            .iter()
+            .map(|p| (p.name, p.default.to_string()))
+            .collect();
+        let mut c = Config {
+            values,
+            maxmemory: 0,
+            access: AccessMode::default(),
+            notify_flags: 0,
+        };
         c.refresh_cache();
         c
     }
@@ -188,7 +397,8 @@ impl Config {
             lfu_log_factor: self.int("lfu-log-factor"),
             lfu_decay_time: self.int("lfu-decay-time"),
             // MAXMEMORY_FLAG_NO_SHARED_INTEGERS: LRU and LFU policies, once maxmemory is set.
-            unshared_integers: self.maxmemory != 0 && (policy.contains("lru") || policy.contains("lfu")),
+            unshared_integers: self.maxmemory != 0
+                && (policy.contains("lru") || policy.contains("lfu")),
         };
     }
 
@@ -225,7 +435,10 @@ impl Config {
                     .filter(|_| !value.starts_with('+'))
                     .ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
                 if n < min || n > max {
-                    return Err(format!("argument must be between {} and {} inclusive", min, max));
+                    return Err(format!(
+                        "argument must be between {} and {} inclusive",
+                        min, max
+                    ));
                 }
                 if param.name == "hz" {
                     n.clamp(1, 500).to_string()
@@ -234,15 +447,23 @@ impl Config {
                 }
             }
             Kind::Memory { min, max } => {
-                let n = parse_memory(value).ok_or_else(|| "argument must be a memory value".to_string())?;
+                let n = parse_memory(value)
+                    .ok_or_else(|| "argument must be a memory value".to_string())?;
                 if n < min || n > max {
-                    return Err(format!("argument must be between {} and {} inclusive", min, max));
+                    return Err(format!(
+                        "argument must be between {} and {} inclusive",
+                        min, max
+                    ));
                 }
                 n.to_string()
             }
             Kind::Save => {
                 // setConfigSaveOption: "" is no save points; otherwise pairs of integers.
-                let words: Vec<&str> = if value.is_empty() { Vec::new() } else { value.split(' ').filter(|w| !w.is_empty()).collect() };
+                let words: Vec<&str> = if value.is_empty() {
+                    Vec::new()
+                } else {
+                    value.split(' ').filter(|w| !w.is_empty()).collect()
+                };
                 let valid = words.len().is_multiple_of(2)
                     && words.iter().enumerate().all(|(j, w)| {
                         parse_c_long(w).is_some_and(|v| if j % 2 == 0 { v >= 1 } else { v >= 0 })
@@ -260,13 +481,17 @@ impl Config {
             Kind::Enum(options) => match options.iter().find(|o| o.eq_ignore_ascii_case(value)) {
                 Some(o) => o.to_string(),
                 None => {
-                    return Err(format!("argument(s) must be one of the following: {}", options.join(", ")));
+                    return Err(format!(
+                        "argument(s) must be one of the following: {}",
+                        options.join(", ")
+                    ));
                 }
             },
             Kind::Text => value.to_string(),
             Kind::NotifyFlags => {
-                let text = crate::config::parse_notify_flags(value)
-                    .ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string())?;
+                let text = crate::config::parse_notify_flags(value).ok_or_else(|| {
+                    "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string()
+                })?;
                 self.notify_flags = crate::notify::parse_flags(value).unwrap_or(0);
                 text
             }
@@ -289,7 +514,9 @@ fn parse_c_long(s: &str) -> Option<i64> {
     if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
         return None;
     }
-    let v = digits.bytes().try_fold(0i64, |v, d| v.checked_mul(10)?.checked_add((d - b'0') as i64));
+    let v = digits.bytes().try_fold(0i64, |v, d| {
+        v.checked_mul(10)?.checked_add((d - b'0') as i64)
+    });
     Some(match (v, neg) {
         (Some(v), false) => v,
         (Some(v), true) => -v,
@@ -352,7 +579,13 @@ mod tests {
 
     #[test]
     fn aliases_find_the_same_param() {
-        assert_eq!(find("zset-max-ziplist-entries").map(|p| p.name), Some("zset-max-listpack-entries"));
-        assert_eq!(find("LUA-TIME-LIMIT").map(|p| p.name), Some("busy-reply-threshold"));
+        assert_eq!(
+            find("zset-max-ziplist-entries").map(|p| p.name),
+            Some("zset-max-listpack-entries")
+        );
+        assert_eq!(
+            find("LUA-TIME-LIMIT").map(|p| p.name),
+            Some("busy-reply-threshold")
+        );
     }
 }

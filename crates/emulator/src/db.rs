@@ -7,8 +7,8 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::rc::Rc;
 
-pub use crate::scan::{key_hash, Key};
 use crate::scan::ScanOrder;
+pub use crate::scan::{key_hash, Key};
 use crate::value::Value;
 
 #[derive(Clone, Debug)]
@@ -71,8 +71,16 @@ pub fn lfu_decr_and_return(lru: u32, now_ms: i64, decay_time: i64) -> u32 {
     let counter = lru & 255;
     let now = lfu_minutes(now_ms);
     // LFUTimeElapsed, with its wrap-around of the 16-bit minute clock.
-    let elapsed = if now >= ldt { now - ldt } else { 65535 - ldt + now };
-    let periods = if decay_time > 0 { elapsed as i64 / decay_time } else { 0 };
+    let elapsed = if now >= ldt {
+        now - ldt
+    } else {
+        65535 - ldt + now
+    };
+    let periods = if decay_time > 0 {
+        elapsed as i64 / decay_time
+    } else {
+        0
+    };
     if periods > counter as i64 {
         0
     } else {
@@ -244,7 +252,11 @@ impl Db {
     fn access_mut(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
         self.expire_if_needed(key, now_ms);
         let mode = self.access;
-        let r = if mode.lfu && self.entries.contains_key(key) { self.next_random() } else { 0.0 };
+        let r = if mode.lfu && self.entries.contains_key(key) {
+            self.next_random()
+        } else {
+            0.0
+        };
         let e = self.entries.get_mut(key)?;
         e.last_access_ms = now_ms;
         // lookupKey's touch: updateLFU under an LFU policy, else the LRU clock.
@@ -265,7 +277,12 @@ impl Db {
     /// accounting exact, and deletes the key if `f` leaves an empty collection (Redis
     /// never keeps an empty list, hash, set or sorted set). None if the key is missing.
     /// Collections report their memory in O(1), so this costs what `f` costs.
-    pub fn update<R>(&mut self, key: &[u8], now_ms: i64, f: impl FnOnce(&mut Value) -> R) -> Option<R> {
+    pub fn update<R>(
+        &mut self,
+        key: &[u8],
+        now_ms: i64,
+        f: impl FnOnce(&mut Value) -> R,
+    ) -> Option<R> {
         let watched = !self.watchers.is_empty() && self.watchers.contains_key(key);
         let e = self.access_mut(key, now_ms)?;
         let before = entry_memory(key, e);
@@ -292,7 +309,13 @@ impl Db {
     }
 
     /// Sets `key` to `value` with the given absolute expiry (or none).
-    pub fn set_with_expire(&mut self, key: &[u8], value: Value, expire_at: Option<i64>, now_ms: i64) {
+    pub fn set_with_expire(
+        &mut self,
+        key: &[u8],
+        value: Value,
+        expire_at: Option<i64>,
+        now_ms: i64,
+    ) {
         // A value stored while shared integers are off is an object of its own.
         #[allow(irrefutable_let_patterns)]
         let value = match value {
@@ -341,7 +364,12 @@ impl Db {
         if let Some(t) = expire_at {
             self.expiry_index.insert((t, k.clone()));
         }
-        let e = Entry { value, expire_at, last_access_ms: now_ms, lru: self.new_lru(now_ms) };
+        let e = Entry {
+            value,
+            expire_at,
+            last_access_ms: now_ms,
+            lru: self.new_lru(now_ms),
+        };
         self.mem += entry_memory(key, &e);
         if self.record_events {
             self.events.push((DbEvent::New, k.clone()));
@@ -386,7 +414,9 @@ impl Db {
             return false;
         }
         self.touch(key);
-        let Some(e) = self.entries.get_mut(key) else { return false };
+        let Some(e) = self.entries.get_mut(key) else {
+            return false;
+        };
         let old = e.expire_at;
         self.mem -= entry_memory(key, e);
         e.expire_at = expire_at;
@@ -426,7 +456,12 @@ impl Db {
     pub fn clear(&mut self) {
         // touchAllWatchedKeysInDb: watchers of existing keys see a change (an already
         // expired key's deletion is none).
-        let watched: Vec<Key> = self.watchers.keys().filter(|k| self.entries.contains_key(&***k)).cloned().collect();
+        let watched: Vec<Key> = self
+            .watchers
+            .keys()
+            .filter(|k| self.entries.contains_key(&***k))
+            .cloned()
+            .collect();
         for k in watched {
             self.touch(&k);
         }
@@ -434,7 +469,11 @@ impl Db {
         let streams: Vec<Key> = self
             .waiters
             .keys()
-            .filter(|k| self.entries.get(&***k).is_some_and(|e| e.value.type_name() == "stream"))
+            .filter(|k| {
+                self.entries
+                    .get(&***k)
+                    .is_some_and(|e| e.value.type_name() == "stream")
+            })
             .cloned()
             .collect();
         for k in streams {
@@ -471,7 +510,10 @@ impl Db {
 
     /// Registers a WATCH of `key` by `client`.
     pub fn add_watcher(&mut self, key: &Key, client: u64, expired: bool) {
-        self.watchers.entry(key.clone()).or_default().push((client, expired));
+        self.watchers
+            .entry(key.clone())
+            .or_default()
+            .push((client, expired));
     }
 
     /// Forgets `client`'s WATCH of `key`.
@@ -486,7 +528,9 @@ impl Db {
 
     /// Whether `client` watched `key` when it had already expired.
     pub fn watcher_saw_expired(&self, key: &[u8], client: u64) -> bool {
-        self.watchers.get(key).is_some_and(|l| l.iter().any(|&(c, e)| c == client && e))
+        self.watchers
+            .get(key)
+            .is_some_and(|l| l.iter().any(|&(c, e)| c == client && e))
     }
 
     /// A write to `key` (touchWatchedKey): its watchers' transactions will fail. A
@@ -498,7 +542,9 @@ impl Db {
             return;
         }
         let exists = self.entries.contains_key(key);
-        let Some(list) = self.watchers.get_mut(key) else { return };
+        let Some(list) = self.watchers.get_mut(key) else {
+            return;
+        };
         for (client, expired) in list.iter_mut() {
             if *expired {
                 if !exists {
@@ -535,7 +581,10 @@ impl Db {
 
     /// Adds `client` at the end of `key`'s waiters.
     pub fn add_waiter(&mut self, key: &Key, client: u64) {
-        self.waiters.entry(key.clone()).or_default().push_back(client);
+        self.waiters
+            .entry(key.clone())
+            .or_default()
+            .push_back(client);
     }
 
     /// Removes `client` from `key`'s waiters.
@@ -550,7 +599,10 @@ impl Db {
 
     /// The clients waiting on `key`, first blocked first.
     pub fn waiters(&self, key: &[u8]) -> Vec<u64> {
-        self.waiters.get(key).map(|l| l.iter().copied().collect()).unwrap_or_default()
+        self.waiters
+            .get(key)
+            .map(|l| l.iter().copied().collect())
+            .unwrap_or_default()
     }
 
     /// Whether any client waits on `key`.
@@ -584,7 +636,9 @@ impl Db {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&Key, &Entry)> {
-        self.scan_index.iter().filter_map(move |k| self.entries.get_key_value(&**k))
+        self.scan_index
+            .iter()
+            .filter_map(move |k| self.entries.get_key_value(&**k))
     }
 
     /// One SCAN step from `cursor` (see `scan::ScanOrder::scan`).
@@ -652,7 +706,12 @@ mod tests {
     #[test]
     fn lfu_counter_starts_at_5_and_decays_by_minutes() {
         let mut db = Db::default();
-        db.set_access_mode(AccessMode { lfu: true, lfu_log_factor: 10, lfu_decay_time: 1, unshared_integers: false });
+        db.set_access_mode(AccessMode {
+            lfu: true,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
+            unshared_integers: false,
+        });
         let t = 1_700_000_000_000;
         db.set(b"k", v("1"), t);
         let lru = db.entry(b"k").unwrap().lru;

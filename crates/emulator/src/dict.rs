@@ -31,13 +31,19 @@ pub struct Dict<V> {
 
 impl<V> Default for Dict<V> {
     fn default() -> Self {
-        Dict { buckets: Vec::new(), entries: Vec::new() }
+        Dict {
+            buckets: Vec::new(),
+            entries: Vec::new(),
+        }
     }
 }
 
 impl<V> Dict<V> {
     pub fn with_capacity(n: usize) -> Self {
-        let mut d = Dict { buckets: Vec::new(), entries: Vec::with_capacity(n) };
+        let mut d = Dict {
+            buckets: Vec::new(),
+            entries: Vec::with_capacity(n),
+        };
         d.rebuild(n.max(MIN_BUCKETS).next_power_of_two());
         d
     }
@@ -79,11 +85,19 @@ impl<V> Dict<V> {
             return Some(std::mem::replace(&mut self.entries[i].value, value));
         }
         if self.entries.len() >= self.buckets.len() {
-            self.rebuild((self.entries.len() + 1).max(MIN_BUCKETS).next_power_of_two());
+            self.rebuild(
+                (self.entries.len() + 1)
+                    .max(MIN_BUCKETS)
+                    .next_power_of_two(),
+            );
         }
         let b = self.bucket_of(key);
         let i = self.entries.len() as u32;
-        self.entries.push(Entry { key: key.into(), value, next: self.buckets[b] });
+        self.entries.push(Entry {
+            key: key.into(),
+            value,
+            next: self.buckets[b],
+        });
         self.buckets[b] = i;
         None
     }
@@ -210,7 +224,13 @@ mod tests {
             assert!(d.remove(format!("k{i}").as_bytes()).is_some());
         }
         for i in 0..1000u32 {
-            let want = if i % 3 == 0 { None } else if i == 5 { Some(55) } else { Some(i) };
+            let want = if i % 3 == 0 {
+                None
+            } else if i == 5 {
+                Some(55)
+            } else {
+                Some(i)
+            };
             assert_eq!(d.get(format!("k{i}").as_bytes()).copied(), want, "k{i}");
         }
         assert_eq!(d.iter().count(), d.len());

@@ -37,7 +37,10 @@ pub struct ClientInfo {
 
 impl Default for ClientInfo {
     fn default() -> Self {
-        ClientInfo { addr: "127.0.0.1:50000".into(), laddr: "127.0.0.1:6379".into() }
+        ClientInfo {
+            addr: "127.0.0.1:50000".into(),
+            laddr: "127.0.0.1:6379".into(),
+        }
     }
 }
 
@@ -151,13 +154,23 @@ impl Ctx<'_> {
         &mut self.engine.dbs[index]
     }
     pub fn db_index(&self) -> usize {
-        self.engine.clients.get(&self.client).map(|c| c.db).unwrap_or(0)
+        self.engine
+            .clients
+            .get(&self.client)
+            .map(|c| c.db)
+            .unwrap_or(0)
     }
     pub fn client(&self) -> &Client {
-        self.engine.clients.get(&self.client).expect("the running client exists")
+        self.engine
+            .clients
+            .get(&self.client)
+            .expect("the running client exists")
     }
     pub fn client_mut(&mut self) -> &mut Client {
-        self.engine.clients.get_mut(&self.client).expect("the running client exists")
+        self.engine
+            .clients
+            .get_mut(&self.client)
+            .expect("the running client exists")
     }
     pub fn protocol(&self) -> Protocol {
         self.client().protocol
@@ -260,7 +273,10 @@ impl Engine {
     }
 
     pub fn protocol(&self, id: ClientId) -> Protocol {
-        self.clients.get(&id).map(|c| c.protocol).unwrap_or(Protocol::Resp2)
+        self.clients
+            .get(&id)
+            .map(|c| c.protocol)
+            .unwrap_or(Protocol::Resp2)
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -275,7 +291,8 @@ impl Engine {
     /// front end to report what it owns (the native server's real `port` and `bind`),
     /// which CONFIG GET and INFO then show.
     pub fn configure_at_startup(&mut self, name: &str, value: &str) -> Result<(), String> {
-        let param = crate::config::find(name).ok_or_else(|| format!("unknown parameter '{name}'"))?;
+        let param =
+            crate::config::find(name).ok_or_else(|| format!("unknown parameter '{name}'"))?;
         self.config.set_at_startup(param, value)
     }
 
@@ -291,7 +308,9 @@ impl Engine {
 
     /// Estimated memory in use, as INFO's `used_memory` and maxmemory see it.
     pub fn used_memory(&self) -> usize {
-        BASELINE_MEMORY + self.clients.len() * 20_000 + self.dbs.iter().map(|d| d.memory()).sum::<usize>()
+        BASELINE_MEMORY
+            + self.clients.len() * 20_000
+            + self.dbs.iter().map(|d| d.memory()).sum::<usize>()
     }
 
     /// Runs one command for `client` and returns its reply.
@@ -318,7 +337,10 @@ impl Engine {
         // While a script runs, Redis reads nothing else until busy-reply-threshold has
         // passed (then it answers BUSY): the command waits.
         let now_ms = self.clock.now_ms();
-        if self.busy.as_ref().is_some_and(|b| b.client != client) && !self.nested_execution && !self.busy_threshold_passed(now_ms) {
+        if self.busy.as_ref().is_some_and(|b| b.client != client)
+            && !self.nested_execution
+            && !self.busy_threshold_passed(now_ms)
+        {
             return self.postpone(client, argv, now_ms);
         }
         // Only what was waiting before this command goes first: what the command itself
@@ -391,7 +413,9 @@ impl Engine {
                         // execCommandAbort: the transaction ends with the reason.
                         self.discard_transaction(client);
                         let reason = e.0.strip_prefix("ERR ").unwrap_or(&e.0);
-                        Reply::Error(format!("EXECABORT Transaction discarded because of: {reason}"))
+                        Reply::Error(format!(
+                            "EXECABORT Transaction discarded because of: {reason}"
+                        ))
                     } else {
                         e.into_reply()
                     };
@@ -412,8 +436,15 @@ impl Engine {
                 }
                 // A script is running: only commands flagged allow-busy run.
                 if let Some(busy) = &self.busy {
-                    if busy.client != client && !self.nested_execution && !spec.has(flag::ALLOW_BUSY) {
-                        let reply = Reply::error(if busy.is_eval { crate::script::BUSY_EVAL } else { crate::script::BUSY_FUNCTION });
+                    if busy.client != client
+                        && !self.nested_execution
+                        && !spec.has(flag::ALLOW_BUSY)
+                    {
+                        let reply = Reply::error(if busy.is_eval {
+                            crate::script::BUSY_EVAL
+                        } else {
+                            crate::script::BUSY_FUNCTION
+                        });
                         self.stats.rejected_calls += 1;
                         self.stats.commands_processed += 1;
                         self.count_error(&reply);
@@ -437,14 +468,22 @@ impl Engine {
                         let dirty_before = self.dirty;
                         // Script commands are shown before the commands they run (Redis
                         // 7.0's evalCommand and fcallCommand feed MONITOR themselves).
-                        if !self.monitors.is_empty() && spec.has(flag::SKIP_MONITOR) && !spec.has(flag::ADMIN) {
+                        if !self.monitors.is_empty()
+                            && spec.has(flag::SKIP_MONITOR)
+                            && !spec.has(flag::ADMIN)
+                        {
                             crate::cmd::server::feed_monitors(self, client, argv);
                         }
                         if self.command_log.is_some() {
                             self.log_command_start(client, argv, spec);
                         }
                         self.begin_command_events();
-                        let mut ctx = Ctx { engine: self, client, now_ms, spec };
+                        let mut ctx = Ctx {
+                            engine: self,
+                            client,
+                            now_ms,
+                            spec,
+                        };
                         let result = handler(&mut ctx, argv);
                         // Keys the command expired or created, as keyspace events.
                         self.end_command_events(client);
@@ -452,12 +491,17 @@ impl Engine {
                         if self.command_log.is_some() {
                             self.log_command_end(client);
                         }
-                        if !self.monitors.is_empty() && !spec.has(flag::SKIP_MONITOR | flag::ADMIN) {
+                        if !self.monitors.is_empty() && !spec.has(flag::SKIP_MONITOR | flag::ADMIN)
+                        {
                             crate::cmd::server::feed_monitors(self, client, argv);
                         }
                         // A command that parked its client keeps its arguments, for
                         // observers (what a blocked client waits for).
-                        if let Some(b) = self.clients.get_mut(&client).and_then(|c| c.queues.blocked.as_mut()) {
+                        if let Some(b) = self
+                            .clients
+                            .get_mut(&client)
+                            .and_then(|c| c.queues.blocked.as_mut())
+                        {
                             if b.argv.is_empty() {
                                 b.argv = argv.to_vec();
                             }
@@ -498,7 +542,12 @@ impl Engine {
 
     /// In MULTI: checks a command as processCommand would before running it and queues
     /// it (`+QUEUED`), or replies with the error and marks the transaction failed.
-    fn queue_in_multi(&mut self, client: ClientId, spec: &'static CommandSpec, argv: &[Vec<u8>]) -> Reply {
+    fn queue_in_multi(
+        &mut self,
+        client: ClientId,
+        spec: &'static CommandSpec,
+        argv: &[Vec<u8>],
+    ) -> Reply {
         let refused = if spec.has(flag::NO_MULTI) {
             Some(Reply::error("ERR Command not allowed inside a transaction"))
         } else {
@@ -550,7 +599,10 @@ impl Engine {
 
     /// Finds the spec that runs `argv` (descending into subcommands) and checks arity.
     /// Returns the spec and its full name (`config|get`).
-    fn resolve(&self, argv: &[Vec<u8>]) -> Result<(&'static CommandSpec, Cow<'static, str>), CmdError> {
+    fn resolve(
+        &self,
+        argv: &[Vec<u8>],
+    ) -> Result<(&'static CommandSpec, Cow<'static, str>), CmdError> {
         let spec = table::lookup(&argv[0]).ok_or_else(|| error::unknown_command(argv))?;
         if !spec.arity_ok(argv.len()) {
             return Err(error::wrong_arity(spec.name));
@@ -607,7 +659,11 @@ impl Engine {
                         continue;
                     }
                     // Smaller score is evicted first.
-                    let score = if policy == "volatile-ttl" { e.expire_at.unwrap_or(i64::MAX) } else { e.last_access_ms };
+                    let score = if policy == "volatile-ttl" {
+                        e.expire_at.unwrap_or(i64::MAX)
+                    } else {
+                        e.last_access_ms
+                    };
                     if best.as_ref().is_none_or(|b| score < b.2) {
                         best = Some((i, k.clone(), score));
                     }
@@ -663,7 +719,9 @@ mod tests {
     use crate::clock::ManualClock;
 
     fn argv(s: &str) -> Vec<Vec<u8>> {
-        s.split_whitespace().map(|w| w.as_bytes().to_vec()).collect()
+        s.split_whitespace()
+            .map(|w| w.as_bytes().to_vec())
+            .collect()
     }
 
     #[test]
@@ -674,7 +732,10 @@ mod tests {
             e.execute(c, &argv("FOO a")),
             Reply::error("ERR unknown command 'FOO', with args beginning with: 'a' ")
         );
-        assert_eq!(e.execute(c, &argv("get")), Reply::error("ERR wrong number of arguments for 'get' command"));
+        assert_eq!(
+            e.execute(c, &argv("get")),
+            Reply::error("ERR wrong number of arguments for 'get' command")
+        );
         assert_eq!(e.execute(c, &[]), Reply::NoReply);
     }
 }

@@ -33,7 +33,8 @@ pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
 pub const NO_SUCH_KEY: &str = "ERR no such key";
 pub const DB_INDEX: &str = "ERR DB index is out of range";
 /// `getIntFromObjectOrReply` for a number outside C's `int`.
-pub const INT_RANGE: &str = "ERR value is out of range, value must between -2147483648 and 2147483647";
+pub const INT_RANGE: &str =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
 pub const INVALID_DB_INDEX: &str = "ERR invalid DB index";
 pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
@@ -46,7 +47,9 @@ pub const MAX_COUNTED_REPLY: u64 = 1_000_000;
 
 /// The emulator's own error for a count above `MAX_COUNTED_REPLY`.
 pub fn reply_too_long(count: u64) -> CmdError {
-    CmdError(format!("ERR the emulator limits a reply to {MAX_COUNTED_REPLY} elements (asked for {count})"))
+    CmdError(format!(
+        "ERR the emulator limits a reply to {MAX_COUNTED_REPLY} elements (asked for {count})"
+    ))
 }
 
 pub fn syntax() -> CmdError {
@@ -64,7 +67,10 @@ pub fn not_float() -> CmdError {
 
 /// `ERR wrong number of arguments for 'get' command` (the full name: `client|setname`).
 pub fn wrong_arity(full_name: &str) -> CmdError {
-    CmdError(format!("ERR wrong number of arguments for '{}' command", full_name))
+    CmdError(format!(
+        "ERR wrong number of arguments for '{}' command",
+        full_name
+    ))
 }
 
 /// `ERR unknown subcommand 'foo'. Try CONFIG HELP.`
@@ -90,8 +96,14 @@ pub fn unknown_command(argv: &[Vec<u8>]) -> CmdError {
         args.push_str(&truncate_lossy(arg, room));
         args.push_str("' ");
     }
-    let name = argv.first().map(|n| truncate_lossy(n, 128)).unwrap_or_default();
-    CmdError(format!("ERR unknown command '{}', with args beginning with: {}", name, args))
+    let name = argv
+        .first()
+        .map(|n| truncate_lossy(n, 128))
+        .unwrap_or_default();
+    CmdError(format!(
+        "ERR unknown command '{}', with args beginning with: {}",
+        name, args
+    ))
 }
 
 /// At most `max` bytes of `b`, as text (Redis prints the bytes as they are; invalid UTF-8
@@ -110,10 +122,16 @@ mod tests {
     #[test]
     fn unknown_command_text_has_trailing_space() {
         let e = unknown_command(&[b"FOO".to_vec(), b"a".to_vec(), b"c d".to_vec()]);
-        assert_eq!(e.0, "ERR unknown command 'FOO', with args beginning with: 'a' 'c d' ");
+        assert_eq!(
+            e.0,
+            "ERR unknown command 'FOO', with args beginning with: 'a' 'c d' "
+        );
         let e = unknown_command(&[b"FOO".to_vec()]);
         assert_eq!(e.0, "ERR unknown command 'FOO', with args beginning with: ");
         let e = unknown_command(&[b"F\0OO".to_vec(), b"a\0b".to_vec()]);
-        assert_eq!(e.0, "ERR unknown command 'F', with args beginning with: 'a' ");
+        assert_eq!(
+            e.0,
+            "ERR unknown command 'F', with args beginning with: 'a' "
+        );
     }
 }

@@ -68,7 +68,11 @@ impl Big {
             return true;
         }
         let rem = i % 64;
-        rem > 0 && self.0.get(full).is_some_and(|l| l & ((1u64 << rem) - 1) != 0)
+        rem > 0
+            && self
+                .0
+                .get(full)
+                .is_some_and(|l| l & ((1u64 << rem) - 1) != 0)
     }
     fn mul_small_add(&mut self, m: u64, a: u64) {
         let mut carry = a as u128;
@@ -113,7 +117,11 @@ impl Big {
         let mut out = Vec::with_capacity(src.len());
         for i in 0..src.len() {
             let lo = src[i] >> bits;
-            let hi = if bits == 0 { 0 } else { src.get(i + 1).map(|h| h << (64 - bits)).unwrap_or(0) };
+            let hi = if bits == 0 {
+                0
+            } else {
+                src.get(i + 1).map(|h| h << (64 - bits)).unwrap_or(0)
+            };
             out.push(lo | hi);
         }
         let mut b = Big(out);
@@ -137,7 +145,9 @@ impl Big {
         let mut out = Vec::with_capacity(n + 1);
         let mut carry = 0u128;
         for i in 0..n {
-            let v = *self.0.get(i).unwrap_or(&0) as u128 + *other.0.get(i).unwrap_or(&0) as u128 + carry;
+            let v = *self.0.get(i).unwrap_or(&0) as u128
+                + *other.0.get(i).unwrap_or(&0) as u128
+                + carry;
             out.push(v as u64);
             carry = v >> 64;
         }
@@ -211,7 +221,11 @@ impl Big {
 /// x87 value, ties to even, with gradual underflow and overflow to infinity.
 fn round_big(neg: bool, n: &Big, exp: i64, sticky: bool) -> Ld {
     if n.is_zero() {
-        return Ld::Finite { neg, mant: 0, exp: 0 };
+        return Ld::Finite {
+            neg,
+            mant: 0,
+            exp: 0,
+        };
     }
     let bits = n.bits();
     // Drop enough low bits to keep 64, but never go below the smallest exponent.
@@ -224,7 +238,8 @@ fn round_big(neg: bool, n: &Big, exp: i64, sticky: bool) -> Ld {
         return normalize(neg, n.0.first().copied().unwrap_or(0) as u128, exp);
     }
     let kept = n.shr(drop);
-    let mut mant = kept.0.first().copied().unwrap_or(0) as u128 | ((kept.0.get(1).copied().unwrap_or(0) as u128) << 64);
+    let mut mant = kept.0.first().copied().unwrap_or(0) as u128
+        | ((kept.0.get(1).copied().unwrap_or(0) as u128) << 64);
     let half = n.bit(drop - 1);
     let rest = n.any_below(drop - 1) || sticky;
     if half && (rest || mant & 1 == 1) {
@@ -240,13 +255,21 @@ fn normalize(neg: bool, mut mant: u128, mut exp: i64) -> Ld {
         exp += 1;
     }
     if mant == 0 {
-        return Ld::Finite { neg, mant: 0, exp: 0 };
+        return Ld::Finite {
+            neg,
+            mant: 0,
+            exp: 0,
+        };
     }
     let top = 128 - mant.leading_zeros() as i64 + exp;
     if top > MAX_BITS_EXP {
         return Ld::Inf { neg };
     }
-    Ld::Finite { neg, mant: mant as u64, exp }
+    Ld::Finite {
+        neg,
+        mant: mant as u64,
+        exp,
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -308,7 +331,11 @@ pub fn parse(s: &[u8]) -> Option<Ld> {
         n.mul_small_add(10, (c - b'0') as u64);
     }
     if n.is_zero() {
-        return Some(Ld::Finite { neg, mant: 0, exp: 0 });
+        return Some(Ld::Finite {
+            neg,
+            mant: 0,
+            exp: 0,
+        });
     }
     // Quick range checks keep the big numbers small for absurd exponents.
     let digits = n.to_decimal().len() as i64;
@@ -356,7 +383,11 @@ fn mul_big(a: &Big, b: &Big) -> Big {
 fn divide(neg: bool, num: &Big, den: &Big) -> Ld {
     // Scale so that den <= a < 2 * den; then each step yields one quotient bit.
     let shift = num.bits() - den.bits();
-    let (mut a, b) = if shift >= 0 { (num.clone(), den.shl(shift)) } else { (num.shl(-shift), den.clone()) };
+    let (mut a, b) = if shift >= 0 {
+        (num.clone(), den.shl(shift))
+    } else {
+        (num.shl(-shift), den.clone())
+    };
     let mut s = shift;
     if a.cmp(&b) == Ordering::Less {
         a = a.shl(1);
@@ -382,13 +413,21 @@ pub fn from_f64(v: f64) -> Ld {
         return Ld::Inf { neg: v < 0.0 };
     }
     if v == 0.0 {
-        return Ld::Finite { neg: v.is_sign_negative(), mant: 0, exp: 0 };
+        return Ld::Finite {
+            neg: v.is_sign_negative(),
+            mant: 0,
+            exp: 0,
+        };
     }
     let bits = v.to_bits();
     let neg = bits >> 63 == 1;
     let e = ((bits >> 52) & 0x7ff) as i64;
     let f = bits & ((1u64 << 52) - 1);
-    let (mant, exp) = if e == 0 { (f, -1074) } else { (f | (1u64 << 52), e - 1075) };
+    let (mant, exp) = if e == 0 {
+        (f, -1074)
+    } else {
+        (f | (1u64 << 52), e - 1075)
+    };
     Ld::Finite { neg, mant, exp }
 }
 
@@ -402,9 +441,28 @@ pub fn add(a: Ld, b: Ld) -> Option<Ld> {
     match (a, b) {
         (Ld::Inf { neg: x }, Ld::Inf { neg: y }) if x != y => None,
         (Ld::Inf { neg }, _) | (_, Ld::Inf { neg }) => Some(Ld::Inf { neg }),
-        (Ld::Finite { neg: na, mant: ma, exp: ea }, Ld::Finite { neg: nb, mant: mb, exp: eb }) => {
+        (
+            Ld::Finite {
+                neg: na,
+                mant: ma,
+                exp: ea,
+            },
+            Ld::Finite {
+                neg: nb,
+                mant: mb,
+                exp: eb,
+            },
+        ) => {
             if ma == 0 {
-                return Some(if mb == 0 { Ld::Finite { neg: na && nb, mant: 0, exp: 0 } } else { b });
+                return Some(if mb == 0 {
+                    Ld::Finite {
+                        neg: na && nb,
+                        mant: 0,
+                        exp: 0,
+                    }
+                } else {
+                    b
+                });
             }
             if mb == 0 {
                 return Some(a);
@@ -416,7 +474,11 @@ pub fn add(a: Ld, b: Ld) -> Option<Ld> {
                 round_big(na, &x.add(&y), e, false)
             } else {
                 match x.cmp(&y) {
-                    Ordering::Equal => Ld::Finite { neg: false, mant: 0, exp: 0 },
+                    Ordering::Equal => Ld::Finite {
+                        neg: false,
+                        mant: 0,
+                        exp: 0,
+                    },
                     Ordering::Greater => round_big(na, &x.sub(&y), e, false),
                     Ordering::Less => round_big(nb, &y.sub(&x), e, false),
                 }
@@ -475,7 +537,11 @@ pub fn to_human_string(v: Ld) -> String {
 /// INCRBYFLOAT's arithmetic: parse both, add, format. Errors are Redis's texts.
 pub fn incr_by_float(current: Option<&[u8]>, incr: &[u8]) -> Result<String, &'static str> {
     let old = match current {
-        None => Ld::Finite { neg: false, mant: 0, exp: 0 },
+        None => Ld::Finite {
+            neg: false,
+            mant: 0,
+            exp: 0,
+        },
         Some(b) => parse(b).ok_or("ERR value is not a valid float")?,
     };
     let inc = parse(incr).ok_or("ERR value is not a valid float")?;
@@ -511,6 +577,9 @@ mod tests {
             assert!(parse(bad.as_bytes()).is_none(), "{bad:?}");
         }
         assert!(matches!(parse(b"inf"), Some(Ld::Inf { neg: false })));
-        assert_eq!(incr_by_float(None, b"inf"), Err("ERR increment would produce NaN or Infinity"));
+        assert_eq!(
+            incr_by_float(None, b"inf"),
+            Err("ERR increment would produce NaN or Infinity")
+        );
     }
 }

@@ -32,8 +32,8 @@ pub mod table;
 pub mod types;
 pub mod value;
 
-pub use clock::{Clock, ManualClock};
 #[cfg(not(target_arch = "wasm32"))]
 pub use clock::SystemClock;
+pub use clock::{Clock, ManualClock};
 pub use engine::{Client, ClientId, ClientInfo, Engine, REDIS_VERSION};
 pub use reply::{Protocol, Reply};

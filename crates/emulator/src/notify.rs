@@ -60,7 +60,8 @@ pub mod flag {
     pub const MODULE: u32 = 1 << 13;
     pub const NEW: u32 = 1 << 14;
     /// `A`: every class but key misses and new keys.
-    pub const ALL: u32 = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
+    pub const ALL: u32 =
+        GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
 }
 
 impl EventClass {
@@ -179,13 +180,19 @@ impl Engine {
 
     /// Whether anyone wants events: notifications configured, or the log on.
     fn events_wanted(&self) -> bool {
-        self.config.notify_flags() != 0 || self.pubsub.events.log.is_some() || self.command_log.is_some()
+        self.config.notify_flags() != 0
+            || self.pubsub.events.log.is_some()
+            || self.command_log.is_some()
     }
 
     /// Databases record lazily expired and new keys only while someone wants them.
     pub(crate) fn update_event_recording(&mut self) {
         let wanted = self.events_wanted();
-        if self.dbs.first().is_some_and(|d| d.records_events() != wanted) {
+        if self
+            .dbs
+            .first()
+            .is_some_and(|d| d.records_events() != wanted)
+        {
             for db in self.dbs.iter_mut() {
                 db.set_event_recording(wanted);
             }
@@ -228,21 +235,45 @@ impl Engine {
     }
 
     /// Records one event: first what the databases recorded before it, then the event.
-    pub(crate) fn record_event(&mut self, db: usize, kind: EventClass, name: &'static str, key: &[u8], sender: Option<ClientId>) {
+    pub(crate) fn record_event(
+        &mut self,
+        db: usize,
+        kind: EventClass,
+        name: &'static str,
+        key: &[u8],
+        sender: Option<ClientId>,
+    ) {
         self.flush_db_events(sender);
         self.emit_event(db, kind, name, key, sender);
     }
 
     /// Logs the event and publishes its notifications (notifyKeyspaceEvent).
-    fn emit_event(&mut self, db: usize, kind: EventClass, name: &'static str, key: &[u8], sender: Option<ClientId>) {
+    fn emit_event(
+        &mut self,
+        db: usize,
+        kind: EventClass,
+        name: &'static str,
+        key: &[u8],
+        sender: Option<ClientId>,
+    ) {
         if let Some(log) = self.pubsub.events.log.as_mut() {
             if log.len() >= MAX_LOGGED_EVENTS {
                 log.pop_front();
             }
-            log.push_back(Event { db, key: key.to_vec(), kind, name });
+            log.push_back(Event {
+                db,
+                key: key.to_vec(),
+                kind,
+                name,
+            });
         }
         if self.command_log.is_some() {
-            self.log_event(&Event { db, key: key.to_vec(), kind, name });
+            self.log_event(&Event {
+                db,
+                key: key.to_vec(),
+                kind,
+                name,
+            });
         }
         let flags = self.config.notify_flags();
         if flags & kind.flag() == 0 {
@@ -268,7 +299,9 @@ mod tests {
     use crate::reply::Reply;
 
     fn argv(s: &str) -> Vec<Vec<u8>> {
-        s.split_whitespace().map(|w| w.as_bytes().to_vec()).collect()
+        s.split_whitespace()
+            .map(|w| w.as_bytes().to_vec())
+            .collect()
     }
 
     /// An engine with notifications `flags`, a client A and a client B that PSUBSCRIBEs
@@ -278,7 +311,15 @@ mod tests {
         let mut e = Engine::new(Box::new(clock.clone()), 1);
         let a = e.connect(ClientInfo::default());
         let b = e.connect(ClientInfo::default());
-        e.execute(a, &[b"CONFIG".to_vec(), b"SET".to_vec(), b"notify-keyspace-events".to_vec(), flags.as_bytes().to_vec()]);
+        e.execute(
+            a,
+            &[
+                b"CONFIG".to_vec(),
+                b"SET".to_vec(),
+                b"notify-keyspace-events".to_vec(),
+                flags.as_bytes().to_vec(),
+            ],
+        );
         e.execute(b, &argv("PSUBSCRIBE __key*__:*"));
         e.drain_outbox(b);
         (e, clock, a, b)
@@ -290,9 +331,10 @@ mod tests {
             .into_iter()
             .filter_map(|r| match r {
                 Reply::Push(items) if items.len() == 4 => match (&items[2], &items[3]) {
-                    (Reply::Bulk(c), Reply::Bulk(m)) => {
-                        Some((String::from_utf8_lossy(c).into_owned(), String::from_utf8_lossy(m).into_owned()))
-                    }
+                    (Reply::Bulk(c), Reply::Bulk(m)) => Some((
+                        String::from_utf8_lossy(c).into_owned(),
+                        String::from_utf8_lossy(m).into_owned(),
+                    )),
                     _ => None,
                 },
                 _ => None,
@@ -301,7 +343,9 @@ mod tests {
     }
 
     fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-        v.iter().map(|(c, m)| (c.to_string(), m.to_string())).collect()
+        v.iter()
+            .map(|(c, m)| (c.to_string(), m.to_string()))
+            .collect()
     }
 
     #[test]
@@ -311,7 +355,13 @@ mod tests {
         received(&mut e, b);
         clock.advance_ms(101);
         assert_eq!(e.execute(a, &argv("GET k")), Reply::Nil);
-        assert_eq!(received(&mut e, b), pairs(&[("__keyspace@0__:k", "expired"), ("__keyevent@0__:expired", "k")]));
+        assert_eq!(
+            received(&mut e, b),
+            pairs(&[
+                ("__keyspace@0__:k", "expired"),
+                ("__keyevent@0__:expired", "k")
+            ])
+        );
         // SET on a key that expired meanwhile: expired, then set.
         e.execute(a, &argv("SET k v PX 100"));
         received(&mut e, b);
@@ -336,7 +386,10 @@ mod tests {
         assert_eq!(received(&mut e, b), vec![], "only expired events are on");
         clock.advance_ms(11);
         assert_eq!(e.active_expire(100), 1);
-        assert_eq!(received(&mut e, b), pairs(&[("__keyevent@2__:expired", "k")]));
+        assert_eq!(
+            received(&mut e, b),
+            pairs(&[("__keyevent@2__:expired", "k")])
+        );
     }
 
     #[test]
@@ -347,7 +400,13 @@ mod tests {
         e.execute(a, &argv("CONFIG SET maxmemory 1"));
         // Every command first evicts what the policy allows.
         e.execute(a, &argv("PING"));
-        assert_eq!(received(&mut e, b), pairs(&[("__keyspace@0__:k1", "evicted"), ("__keyevent@0__:evicted", "k1")]));
+        assert_eq!(
+            received(&mut e, b),
+            pairs(&[
+                ("__keyspace@0__:k1", "evicted"),
+                ("__keyevent@0__:evicted", "k1")
+            ])
+        );
     }
 
     #[test]
@@ -357,16 +416,28 @@ mod tests {
         e.execute(a, &argv("SET k w"));
         e.execute(a, &argv("RPUSH l a"));
         e.execute(a, &argv("RPUSH l b"));
-        assert_eq!(received(&mut e, b), pairs(&[("__keyevent@0__:new", "k"), ("__keyevent@0__:new", "l")]));
+        assert_eq!(
+            received(&mut e, b),
+            pairs(&[("__keyevent@0__:new", "k"), ("__keyevent@0__:new", "l")])
+        );
         // `A` does not include `n`; `An` keeps it though CONFIG GET prints `A`.
         e.execute(a, &argv("CONFIG SET notify-keyspace-events AK"));
         e.execute(a, &argv("SET k2 v"));
         assert_eq!(received(&mut e, b), pairs(&[("__keyspace@0__:k2", "set")]));
         e.execute(a, &argv("CONFIG SET notify-keyspace-events AKn"));
         let shown = e.execute(a, &argv("CONFIG GET notify-keyspace-events"));
-        assert_eq!(shown, Reply::Map(vec![(Reply::bulk_str("notify-keyspace-events"), Reply::bulk_str("AK"))]));
+        assert_eq!(
+            shown,
+            Reply::Map(vec![(
+                Reply::bulk_str("notify-keyspace-events"),
+                Reply::bulk_str("AK")
+            )])
+        );
         e.execute(a, &argv("SET k3 v"));
-        assert_eq!(received(&mut e, b), pairs(&[("__keyspace@0__:k3", "new"), ("__keyspace@0__:k3", "set")]));
+        assert_eq!(
+            received(&mut e, b),
+            pairs(&[("__keyspace@0__:k3", "new"), ("__keyspace@0__:k3", "set")])
+        );
     }
 
     #[test]
@@ -376,11 +447,29 @@ mod tests {
         let a = e.connect(ClientInfo::default());
         assert!(e.take_events().is_empty(), "off by default");
         e.set_event_log(true);
-        for cmd in ["SET k v", "LPUSH l a b", "LPOP l 2", "SADD s x", "EXPIRE k 100", "DEL k nosuch", "GET nosuch"] {
+        for cmd in [
+            "SET k v",
+            "LPUSH l a b",
+            "LPOP l 2",
+            "SADD s x",
+            "EXPIRE k 100",
+            "DEL k nosuch",
+            "GET nosuch",
+        ] {
             e.execute(a, &argv(cmd));
         }
-        let got: Vec<(usize, String, EventClass, &str)> =
-            e.take_events().into_iter().map(|ev| (ev.db, String::from_utf8_lossy(&ev.key).into_owned(), ev.kind, ev.name)).collect();
+        let got: Vec<(usize, String, EventClass, &str)> = e
+            .take_events()
+            .into_iter()
+            .map(|ev| {
+                (
+                    ev.db,
+                    String::from_utf8_lossy(&ev.key).into_owned(),
+                    ev.kind,
+                    ev.name,
+                )
+            })
+            .collect();
         let expect = |db, k: &str, kind, name| (db, k.to_string(), kind, name);
         assert_eq!(
             got,
@@ -409,7 +498,10 @@ mod tests {
     #[test]
     fn flags_like_redis() {
         assert_eq!(parse_flags(""), Some(0));
-        assert_eq!(parse_flags("KEA"), Some(flag::KEYSPACE | flag::KEYEVENT | flag::ALL));
+        assert_eq!(
+            parse_flags("KEA"),
+            Some(flag::KEYSPACE | flag::KEYEVENT | flag::ALL)
+        );
         assert_eq!(parse_flags("Ex"), Some(flag::KEYEVENT | flag::EXPIRED));
         assert_eq!(parse_flags("An"), Some(flag::ALL | flag::NEW));
         assert_eq!(parse_flags("Kq"), None);

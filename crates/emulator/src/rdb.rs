@@ -15,7 +15,11 @@ pub fn crc64(mut crc: u64, data: &[u8]) -> u64 {
     for &byte in data {
         crc ^= byte as u64;
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ POLY } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ POLY
+            } else {
+                crc >> 1
+            };
         }
     }
     crc
@@ -90,7 +94,10 @@ fn read_len(input: &[u8], pos: &mut usize) -> Option<(u64, bool)> {
             };
             let bytes = input.get(*pos..*pos + n)?;
             *pos += n;
-            Some((bytes.iter().fold(0u64, |acc, &b| (acc << 8) | b as u64), false))
+            Some((
+                bytes.iter().fold(0u64, |acc, &b| (acc << 8) | b as u64),
+                false,
+            ))
         }
         _ => Some(((first & 0x3f) as u64, true)),
     }
@@ -168,7 +175,8 @@ pub fn lzf_compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
             *op += 1;
         }
     }
-    let idx = |h: u32| ((h >> (3 * 8 - HLOG)).wrapping_sub(h.wrapping_mul(5)) as usize) & (HSIZE - 1);
+    let idx =
+        |h: u32| ((h >> (3 * 8 - HLOG)).wrapping_sub(h.wrapping_mul(5)) as usize) & (HSIZE - 1);
     let in_len = input.len();
     if in_len == 0 || out_len == 0 {
         return None;
@@ -181,7 +189,11 @@ pub fn lzf_compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
     let mut op: usize = 1; // the first literal run's header is at 0
     let mut lit: usize = 0;
     let mut ip: usize = 0;
-    let mut hval: u32 = if in_len >= 2 { ((input[0] as u32) << 8) | input[1] as u32 } else { 0 };
+    let mut hval: u32 = if in_len >= 2 {
+        ((input[0] as u32) << 8) | input[1] as u32
+    } else {
+        0
+    };
     while ip + 2 < in_len {
         hval = (hval << 8) | input[ip + 2] as u32;
         let slot = idx(hval);
@@ -335,9 +347,21 @@ mod tests {
     fn hostile_lengths_are_refused() {
         // An LZF string claiming 4 GB from 3 bytes, and a raw one longer than its payload.
         let mut pos = 0;
-        assert_eq!(read_string(&[0xc3, 0x03, 0x80, 0xff, 0xff, 0xff, 0xff, 0x00, b'a', b'b'], &mut pos), None);
+        assert_eq!(
+            read_string(
+                &[0xc3, 0x03, 0x80, 0xff, 0xff, 0xff, 0xff, 0x00, b'a', b'b'],
+                &mut pos
+            ),
+            None
+        );
         let mut pos = 0;
-        assert_eq!(read_string(&[0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], &mut pos), None);
+        assert_eq!(
+            read_string(
+                &[0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+                &mut pos
+            ),
+            None
+        );
         assert_eq!(lzf_decompress(&[0xe0, 0xff, 0x00], 1000), None);
     }
 }

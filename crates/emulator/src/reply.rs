@@ -83,7 +83,9 @@ impl Reply {
     /// The reply itself, not shared (a clone of the inner one if others still hold it).
     pub fn unshared(self) -> Reply {
         match self {
-            Reply::Shared(r) => std::sync::Arc::try_unwrap(r).unwrap_or_else(|r| (*r).clone()).unshared(),
+            Reply::Shared(r) => std::sync::Arc::try_unwrap(r)
+                .unwrap_or_else(|r| (*r).clone())
+                .unshared(),
             other => other,
         }
     }
@@ -101,10 +103,15 @@ impl Reply {
         }
         let lower = |items: Vec<Reply>| items.into_iter().map(|r| r.for_protocol(proto)).collect();
         match reply {
-            Reply::Map(pairs) => {
-                Reply::Array(pairs.into_iter().flat_map(|(k, v)| [k.for_protocol(proto), v.for_protocol(proto)]).collect())
+            Reply::Map(pairs) => Reply::Array(
+                pairs
+                    .into_iter()
+                    .flat_map(|(k, v)| [k.for_protocol(proto), v.for_protocol(proto)])
+                    .collect(),
+            ),
+            Reply::Set(items) | Reply::Push(items) | Reply::Array(items) => {
+                Reply::Array(lower(items))
             }
-            Reply::Set(items) | Reply::Push(items) | Reply::Array(items) => Reply::Array(lower(items)),
             Reply::Double(d) => Reply::Bulk(fmt_double_reply(d).into_bytes()),
             Reply::Bool(b) => Reply::Integer(b as i64),
             Reply::Verbatim(_, b) => Reply::Bulk(b),
@@ -132,7 +139,10 @@ impl Reply {
             Reply::Error(s) => {
                 out.push(b'-');
                 // Redis replaces newlines in error texts so the reply stays one line.
-                out.extend(s.bytes().map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+                out.extend(
+                    s.bytes()
+                        .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+                );
                 out.extend_from_slice(b"\r\n");
             }
             Reply::Integer(n) => {
@@ -272,7 +282,13 @@ mod tests {
     fn for_protocol_keeps_the_encoding() {
         let r = Reply::Map(vec![
             (Reply::bulk_str("d"), Reply::Double(1.5)),
-            (Reply::bulk_str("s"), Reply::Set(vec![Reply::Bool(true), Reply::Verbatim("txt", b"x".to_vec())])),
+            (
+                Reply::bulk_str("s"),
+                Reply::Set(vec![
+                    Reply::Bool(true),
+                    Reply::Verbatim("txt", b"x".to_vec()),
+                ]),
+            ),
         ]);
         for p in [Protocol::Resp2, Protocol::Resp3] {
             assert_eq!(r.clone().for_protocol(p).to_resp(p), r.to_resp(p));
@@ -283,13 +299,22 @@ mod tests {
     #[test]
     fn integers_encode_like_redis() {
         for n in [0, 7, -1, 10, 12345, i64::MIN, i64::MAX] {
-            assert_eq!(Reply::Integer(n).to_resp(Protocol::Resp2), format!(":{n}\r\n").into_bytes());
+            assert_eq!(
+                Reply::Integer(n).to_resp(Protocol::Resp2),
+                format!(":{n}\r\n").into_bytes()
+            );
         }
-        assert_eq!(Reply::bulks([vec![0u8; 10]]).to_resp(Protocol::Resp2)[..9].to_vec(), b"*1\r\n$10\r\n".to_vec());
+        assert_eq!(
+            Reply::bulks([vec![0u8; 10]]).to_resp(Protocol::Resp2)[..9].to_vec(),
+            b"*1\r\n$10\r\n".to_vec()
+        );
     }
 
     #[test]
     fn error_newlines_become_spaces() {
-        assert_eq!(Reply::error("ERR a\nb").to_resp(Protocol::Resp2), b"-ERR a b\r\n");
+        assert_eq!(
+            Reply::error("ERR a\nb").to_resp(Protocol::Resp2),
+            b"-ERR a b\r\n"
+        );
     }
 }

@@ -54,7 +54,10 @@ pub fn parse_request(buf: &[u8], max_bulk: usize) -> Parse {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Parsed {
     /// A complete request of `argc` arguments that used `len` bytes.
-    Command { argc: usize, len: usize },
+    Command {
+        argc: usize,
+        len: usize,
+    },
     Skip(usize),
     Incomplete,
     Error(String),
@@ -145,7 +148,10 @@ fn multibulk(buf: &[u8], max_bulk: usize, mut args: Option<&mut Vec<Vec<u8>>>) -
             None => return Parsed::Incomplete,
             Some(b'$') => {}
             Some(&other) => {
-                return Parsed::Error(format!("Protocol error: expected '$', got '{}'", other as char));
+                return Parsed::Error(format!(
+                    "Protocol error: expected '$', got '{}'",
+                    other as char
+                ));
             }
         }
         let Some(end) = find_crlf(buf, pos + 1) else {
@@ -199,9 +205,16 @@ pub fn request_ready(buf: &[u8], max_bulk: usize, scan: &mut Scan) -> bool {
         return !buf.is_empty();
     }
     if scan.pos == 0 {
-        let Some(end) = find_crlf(buf, 1) else { return buf.len() > INLINE_MAX };
+        let Some(end) = find_crlf(buf, 1) else {
+            return buf.len() > INLINE_MAX;
+        };
         match crate::args::parse_i64(&buf[1..end]) {
-            Some(n) if n > 0 && n <= MAX_MULTIBULK => *scan = Scan { pos: end + 2, left: n },
+            Some(n) if n > 0 && n <= MAX_MULTIBULK => {
+                *scan = Scan {
+                    pos: end + 2,
+                    left: n,
+                }
+            }
             _ => return true,
         }
     }
@@ -212,7 +225,9 @@ pub fn request_ready(buf: &[u8], max_bulk: usize, scan: &mut Scan) -> bool {
             Some(b'$') => {}
             Some(_) => return true,
         }
-        let Some(end) = find_crlf(buf, pos + 1) else { return buf.len() - pos > INLINE_MAX };
+        let Some(end) = find_crlf(buf, pos + 1) else {
+            return buf.len() - pos > INLINE_MAX;
+        };
         let len = match crate::args::parse_i64(&buf[pos + 1..end]) {
             Some(n) if n >= 0 && n as u64 <= max_bulk as u64 => n as usize,
             _ => return true,
@@ -235,16 +250,31 @@ mod tests {
     fn parse_into_reuses_argument_vectors() {
         let mut args = Vec::new();
         let b = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nvalue\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
-        assert_eq!(parse_request_into(b, DEFAULT_MAX_BULK, &mut args), Parsed::Command { argc: 3, len: 31 });
-        assert_eq!(args, vec![b"SET".to_vec(), b"k".to_vec(), b"value".to_vec()]);
+        assert_eq!(
+            parse_request_into(b, DEFAULT_MAX_BULK, &mut args),
+            Parsed::Command { argc: 3, len: 31 }
+        );
+        assert_eq!(
+            args,
+            vec![b"SET".to_vec(), b"k".to_vec(), b"value".to_vec()]
+        );
         let before = args[2].as_ptr();
-        assert_eq!(parse_request_into(&b[31..], DEFAULT_MAX_BULK, &mut args), Parsed::Command { argc: 2, len: 20 });
+        assert_eq!(
+            parse_request_into(&b[31..], DEFAULT_MAX_BULK, &mut args),
+            Parsed::Command { argc: 2, len: 20 }
+        );
         assert_eq!(&args[..2], &[b"GET".to_vec(), b"k".to_vec()]);
         assert_eq!(args.len(), 3, "the third vector is kept for later requests");
         assert_eq!(args[2].as_ptr(), before);
-        assert_eq!(parse_request_into(b"GET  x\r\n", DEFAULT_MAX_BULK, &mut args), Parsed::Command { argc: 2, len: 8 });
+        assert_eq!(
+            parse_request_into(b"GET  x\r\n", DEFAULT_MAX_BULK, &mut args),
+            Parsed::Command { argc: 2, len: 8 }
+        );
         assert_eq!(&args[..2], &[b"GET".to_vec(), b"x".to_vec()]);
-        assert_eq!(parse_request(b"*1\r\n$1\r\n\r\r\n", DEFAULT_MAX_BULK), Parse::Command(vec![b"\r".to_vec()], 11));
+        assert_eq!(
+            parse_request(b"*1\r\n$1\r\n\r\r\n", DEFAULT_MAX_BULK),
+            Parse::Command(vec![b"\r".to_vec()], 11)
+        );
     }
 
     #[test]
@@ -255,9 +285,18 @@ mod tests {
         req.extend_from_slice(b"\r\n$1\r\nb\r\n");
         let mut args = Vec::new();
         // Everything but the last argument: incomplete, and the big value was not copied.
-        assert_eq!(parse_request_into(&req[..req.len() - 3], DEFAULT_MAX_BULK, &mut args), Parsed::Incomplete);
+        assert_eq!(
+            parse_request_into(&req[..req.len() - 3], DEFAULT_MAX_BULK, &mut args),
+            Parsed::Incomplete
+        );
         assert!(args.iter().all(|a| a.len() < 1000));
-        assert_eq!(parse_request_into(&req, DEFAULT_MAX_BULK, &mut args), Parsed::Command { argc: 4, len: req.len() });
+        assert_eq!(
+            parse_request_into(&req, DEFAULT_MAX_BULK, &mut args),
+            Parsed::Command {
+                argc: 4,
+                len: req.len()
+            }
+        );
         assert_eq!(args[2], value);
         assert_eq!(args[3], b"b");
     }
@@ -267,20 +306,35 @@ mod tests {
         let req = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nvalue\r\n";
         let mut scan = Scan::default();
         for k in 0..req.len() {
-            assert!(!request_ready(&req[..k], DEFAULT_MAX_BULK, &mut scan), "ready at {k}");
+            assert!(
+                !request_ready(&req[..k], DEFAULT_MAX_BULK, &mut scan),
+                "ready at {k}"
+            );
         }
         assert!(request_ready(req, DEFAULT_MAX_BULK, &mut scan));
-        assert!(request_ready(b"*x\r\n", DEFAULT_MAX_BULK, &mut Scan::default()), "errors are ready");
-        assert!(request_ready(b"PING", DEFAULT_MAX_BULK, &mut Scan::default()), "inline is the parser's business");
+        assert!(
+            request_ready(b"*x\r\n", DEFAULT_MAX_BULK, &mut Scan::default()),
+            "errors are ready"
+        );
+        assert!(
+            request_ready(b"PING", DEFAULT_MAX_BULK, &mut Scan::default()),
+            "inline is the parser's business"
+        );
         assert!(!request_ready(b"", DEFAULT_MAX_BULK, &mut Scan::default()));
     }
 
     #[test]
     fn multibulk_and_inline() {
         let b = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
-        assert_eq!(parse_request(b, DEFAULT_MAX_BULK), Parse::Command(vec![b"GET".to_vec(), b"k".to_vec()], b.len()));
+        assert_eq!(
+            parse_request(b, DEFAULT_MAX_BULK),
+            Parse::Command(vec![b"GET".to_vec(), b"k".to_vec()], b.len())
+        );
         assert_eq!(parse_request(&b[..10], DEFAULT_MAX_BULK), Parse::Incomplete);
-        assert_eq!(parse_request(b"PING\r\n", DEFAULT_MAX_BULK), Parse::Command(vec![b"PING".to_vec()], 6));
+        assert_eq!(
+            parse_request(b"PING\r\n", DEFAULT_MAX_BULK),
+            Parse::Command(vec![b"PING".to_vec()], 6)
+        );
         assert_eq!(parse_request(b"\r\n", DEFAULT_MAX_BULK), Parse::Skip(2));
         assert_eq!(
             parse_request(b"*1\r\nx", DEFAULT_MAX_BULK),

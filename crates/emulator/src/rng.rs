@@ -18,7 +18,9 @@ impl Rng {
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^ (z >> 31)
         };
-        Rng { s: [next(), next(), next(), next()] }
+        Rng {
+            s: [next(), next(), next(), next()],
+        }
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -41,7 +43,9 @@ impl Rng {
 
     /// 40 lowercase hex characters, like Redis's run_id.
     pub fn hex_id(&mut self) -> String {
-        (0..40).map(|_| char::from_digit(self.below(16) as u32, 16).unwrap_or('0')).collect()
+        (0..40)
+            .map(|_| char::from_digit(self.below(16) as u32, 16).unwrap_or('0'))
+            .collect()
     }
 }
 

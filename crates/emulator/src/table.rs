@@ -144,11 +144,17 @@ impl CommandSpec {
     }
 
     pub fn find_subcommand(&self, name: &[u8]) -> Option<&'static CommandSpec> {
-        self.subcommands.iter().find(|s| s.name.as_bytes().eq_ignore_ascii_case(name))
+        self.subcommands
+            .iter()
+            .find(|s| s.name.as_bytes().eq_ignore_ascii_case(name))
     }
 
     pub fn flag_names(&self) -> Vec<&'static str> {
-        flag::NAMES.iter().filter(|(f, _)| self.flags & f != 0).map(|(_, n)| *n).collect()
+        flag::NAMES
+            .iter()
+            .filter(|(f, _)| self.flags & f != 0)
+            .map(|(_, n)| *n)
+            .collect()
     }
 
     /// The key arguments of a full argument vector: from the key finder for `movablekeys`
@@ -166,7 +172,11 @@ impl CommandSpec {
             return Vec::new();
         }
         let first = self.first_key as i64;
-        let last = if self.last_key < 0 { argc as i64 + self.last_key as i64 } else { self.last_key as i64 };
+        let last = if self.last_key < 0 {
+            argc as i64 + self.last_key as i64
+        } else {
+            self.last_key as i64
+        };
         let step = self.step.max(1) as i64;
         let mut out = Vec::new();
         let mut i = first;
@@ -253,11 +263,20 @@ mod tests {
         for c in all() {
             assert!(seen.insert(c.name), "duplicate {}", c.name);
             assert_eq!(c.name, c.name.to_ascii_lowercase());
-            assert!(c.handler.is_some() || !c.subcommands.is_empty(), "{}: nothing runs it", c.name);
+            assert!(
+                c.handler.is_some() || !c.subcommands.is_empty(),
+                "{}: nothing runs it",
+                c.name
+            );
             assert!(!c.summary.is_empty(), "{} has no summary", c.name);
             for s in c.subcommands {
                 assert!(s.handler.is_some(), "{}|{} has no handler", c.name, s.name);
-                assert!(!s.summary.is_empty(), "{}|{} has no summary", c.name, s.name);
+                assert!(
+                    !s.summary.is_empty(),
+                    "{}|{} has no summary",
+                    c.name,
+                    s.name
+                );
             }
         }
     }

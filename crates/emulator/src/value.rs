@@ -1,7 +1,9 @@
 //! The values a key can hold. Each type lives in its own file under `types/` as it grows;
 //! strings are here because every other piece of the engine touches them.
 
-pub use crate::types::{hash::HashValue, list::ListValue, set::SetValue, stream::StreamValue, zset::ZSetValue};
+pub use crate::types::{
+    hash::HashValue, list::ListValue, set::SetValue, stream::StreamValue, zset::ZSetValue,
+};
 
 /// How Redis would encode a string (what `OBJECT ENCODING` reports).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,7 +33,8 @@ pub struct StrValue {
 
 /// Whether `bytes` with `encoding` is one of Redis's shared integers when created.
 fn shareable(bytes: &[u8], encoding: StrEncoding) -> bool {
-    encoding == StrEncoding::Int && crate::args::parse_i64(bytes).is_some_and(|n| (0..SHARED_INTEGERS).contains(&n))
+    encoding == StrEncoding::Int
+        && crate::args::parse_i64(bytes).is_some_and(|n| (0..SHARED_INTEGERS).contains(&n))
 }
 
 impl StrValue {
@@ -46,24 +49,44 @@ impl StrValue {
             StrEncoding::Raw
         };
         let shared = shareable(&bytes, encoding);
-        StrValue { bytes, encoding, shared }
+        StrValue {
+            bytes,
+            encoding,
+            shared,
+        }
     }
 
     /// A value created as a new string object without `tryObjectEncoding`
     /// (INCRBYFLOAT's result, COPY of an embstr...): `embstr` or `raw` by length.
     pub fn from_new_string(bytes: Vec<u8>) -> Self {
-        let encoding = if bytes.len() <= EMBSTR_LIMIT { StrEncoding::Embstr } else { StrEncoding::Raw };
-        StrValue { bytes, encoding, shared: false }
+        let encoding = if bytes.len() <= EMBSTR_LIMIT {
+            StrEncoding::Embstr
+        } else {
+            StrEncoding::Raw
+        };
+        StrValue {
+            bytes,
+            encoding,
+            shared: false,
+        }
     }
 
     /// A value modified in place (APPEND, SETRANGE): always `raw`.
     pub fn raw(bytes: Vec<u8>) -> Self {
-        StrValue { bytes, encoding: StrEncoding::Raw, shared: false }
+        StrValue {
+            bytes,
+            encoding: StrEncoding::Raw,
+            shared: false,
+        }
     }
 
     /// The result of INCR/DECR/INCRBY: an `int`.
     pub fn from_int(n: i64) -> Self {
-        StrValue { bytes: n.to_string().into_bytes(), encoding: StrEncoding::Int, shared: (0..SHARED_INTEGERS).contains(&n) }
+        StrValue {
+            bytes: n.to_string().into_bytes(),
+            encoding: StrEncoding::Int,
+            shared: (0..SHARED_INTEGERS).contains(&n),
+        }
     }
 
     /// The integer this string holds, if Redis would read it as one.

@@ -21,14 +21,23 @@ fn specs() -> Vec<(String, &'static CommandSpec)> {
 }
 
 fn strings(v: &Value) -> Vec<String> {
-    v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()).unwrap_or_default()
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[test]
 fn every_command_is_recorded() {
     let rec = recorded();
     for (name, _) in specs() {
-        assert!(rec["info"].get(&name).is_some_and(|v| !v.is_null()), "{name} is not in the recording: re-record");
+        assert!(
+            rec["info"].get(&name).is_some_and(|v| !v.is_null()),
+            "{name} is not in the recording: re-record"
+        );
     }
 }
 
@@ -44,16 +53,29 @@ fn arity_flags_keys_and_categories_match_redis() {
             }
         };
         check("arity", spec.arity.to_string(), info[1].to_string());
-        check("flags", format!("{:?}", spec.flag_names()), format!("{:?}", strings(&info[2])));
+        check(
+            "flags",
+            format!("{:?}", spec.flag_names()),
+            format!("{:?}", strings(&info[2])),
+        );
         check(
             "keys",
             format!("{} {} {}", spec.first_key, spec.last_key, spec.step),
             format!("{} {} {}", info[3], info[4], info[5]),
         );
         let acl: Vec<String> = spec.acl.iter().map(|a| format!("@{a}")).collect();
-        check("acl", format!("{acl:?}"), format!("{:?}", strings(&info[6])));
+        check(
+            "acl",
+            format!("{acl:?}"),
+            format!("{:?}", strings(&info[6])),
+        );
     }
-    assert!(diffs.is_empty(), "{} differences:\n{}", diffs.len(), diffs.join("\n"));
+    assert!(
+        diffs.is_empty(),
+        "{} differences:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
 }
 
 #[test]
@@ -65,14 +87,22 @@ fn documentation_matches_redis() {
             None => &rec["docs"][&name],
             Some((parent, _)) => &rec["docs"][parent]["subcommands"][&name],
         };
-        for (field, ours) in
-            [("summary", spec.summary), ("since", spec.since), ("group", spec.group), ("complexity", spec.complexity)]
-        {
+        for (field, ours) in [
+            ("summary", spec.summary),
+            ("since", spec.since),
+            ("group", spec.group),
+            ("complexity", spec.complexity),
+        ] {
             let theirs = doc[field].as_str().unwrap_or("");
             if ours != theirs {
                 diffs.push(format!("{name} {field}: ours {ours:?}, redis {theirs:?}"));
             }
         }
     }
-    assert!(diffs.is_empty(), "{} differences:\n{}", diffs.len(), diffs.join("\n"));
+    assert!(
+        diffs.is_empty(),
+        "{} differences:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
 }

@@ -62,7 +62,10 @@ fn databases_are_isolated_and_selected_per_client() {
     assert_eq!(text(&mut e, other, "GET k"), "\"zero\"\n");
     assert_eq!(e.client(c).map(|cl| cl.db), Some(3));
     assert_eq!(cli::prompt("127.0.0.1:6379", 3), "127.0.0.1:6379[3]> ");
-    assert_eq!(text(&mut e, c, "SELECT 16"), "(error) ERR DB index is out of range\n");
+    assert_eq!(
+        text(&mut e, c, "SELECT 16"),
+        "(error) ERR DB index is out of range\n"
+    );
 }
 
 #[test]
@@ -102,7 +105,11 @@ fn maxmemory_allkeys_lru_evicts_the_least_recently_used() {
     }
     run(&mut e, c, "GET k0"); // k0 is now the most recently used
     let used = e.used_memory();
-    run(&mut e, c, &format!("CONFIG SET maxmemory {}", used - 50_000));
+    run(
+        &mut e,
+        c,
+        &format!("CONFIG SET maxmemory {}", used - 50_000),
+    );
     run(&mut e, c, "CONFIG SET maxmemory-policy allkeys-lru");
     assert_eq!(text(&mut e, c, "SET new v"), "OK\n");
     assert_eq!(text(&mut e, c, "EXISTS k0"), "(integer) 1\n");
@@ -119,7 +126,9 @@ fn the_same_seed_replays_the_same_random_choices() {
         for i in 0..50 {
             run(&mut e, c, &format!("SET key:{i} v"));
         }
-        (0..10).map(|_| text(&mut e, c, "RANDOMKEY")).collect::<Vec<_>>()
+        (0..10)
+            .map(|_| text(&mut e, c, "RANDOMKEY"))
+            .collect::<Vec<_>>()
     };
     assert_eq!(picks(7), picks(7));
     assert_ne!(picks(7), picks(8));
@@ -135,12 +144,20 @@ fn scan_iterates_everything_with_match_and_type() {
     let mut cursor = "0".to_string();
     let mut found = std::collections::HashSet::new();
     loop {
-        let Reply::Array(parts) = run(&mut e, c, &format!("SCAN {cursor} MATCH user:* COUNT 25 TYPE string")) else {
+        let Reply::Array(parts) = run(
+            &mut e,
+            c,
+            &format!("SCAN {cursor} MATCH user:* COUNT 25 TYPE string"),
+        ) else {
             panic!("SCAN replies an array");
         };
-        let (Reply::Bulk(next), Reply::Array(keys)) = (&parts[0], &parts[1]) else { panic!("cursor, keys") };
+        let (Reply::Bulk(next), Reply::Array(keys)) = (&parts[0], &parts[1]) else {
+            panic!("cursor, keys")
+        };
         for k in keys {
-            let Reply::Bulk(k) = k else { panic!("keys are bulks") };
+            let Reply::Bulk(k) = k else {
+                panic!("keys are bulks")
+            };
             assert!(k.starts_with(b"user:"));
             found.insert(k.clone());
         }
@@ -163,9 +180,17 @@ fn quit_marks_the_client_closing_after_ok() {
 fn info_has_the_fields_clients_rely_on() {
     let (mut e, _clock, c) = engine();
     run(&mut e, c, "SET a 1");
-    let Reply::Verbatim(_, body) = run(&mut e, c, "INFO") else { panic!("INFO is verbatim text") };
+    let Reply::Verbatim(_, body) = run(&mut e, c, "INFO") else {
+        panic!("INFO is verbatim text")
+    };
     let body = String::from_utf8(body).expect("INFO is text");
-    for field in ["redis_version:7.0.15", "loading:0", "connected_clients:1", "used_memory:", "db0:keys=1,expires=0"] {
+    for field in [
+        "redis_version:7.0.15",
+        "loading:0",
+        "connected_clients:1",
+        "used_memory:",
+        "db0:keys=1,expires=0",
+    ] {
         assert!(body.contains(field), "INFO lacks {field}");
     }
     assert!(body.starts_with("# Server\r\n"));
@@ -174,11 +199,17 @@ fn info_has_the_fields_clients_rely_on() {
 #[test]
 fn monitor_sees_every_command_after_it_runs() {
     let (mut e, clock, a) = engine();
-    let m = e.connect(ClientInfo { addr: "127.0.0.1:6000".into(), ..ClientInfo::default() });
+    let m = e.connect(ClientInfo {
+        addr: "127.0.0.1:6000".into(),
+        ..ClientInfo::default()
+    });
     assert_eq!(text(&mut e, m, "MONITOR"), "OK\n");
     // A second MONITOR gets no reply at all; a monitor may not touch keys.
     assert_eq!(e.execute(m, &[b"MONITOR".to_vec()]), Reply::NoReply);
-    assert_eq!(text(&mut e, m, "GET x"), "(error) ERR Replica can't interact with the keyspace\n");
+    assert_eq!(
+        text(&mut e, m, "GET x"),
+        "(error) ERR Replica can't interact with the keyspace\n"
+    );
     clock.advance_ms(1);
     run(&mut e, a, "SELECT 2");
     run(&mut e, a, "SET \"a b\" \"x\\ny\"");
@@ -219,11 +250,19 @@ fn monitor_sees_every_command_after_it_runs() {
 fn client_reply_off_and_skip_drop_replies() {
     let (mut e, _clock, c) = engine();
     assert_eq!(run(&mut e, c, "CLIENT REPLY SKIP"), Reply::NoReply);
-    assert_eq!(run(&mut e, c, "SET r 1"), Reply::NoReply, "the next reply is skipped");
+    assert_eq!(
+        run(&mut e, c, "SET r 1"),
+        Reply::NoReply,
+        "the next reply is skipped"
+    );
     assert_eq!(run(&mut e, c, "GET r"), Reply::bulk_str("1"));
     assert_eq!(run(&mut e, c, "CLIENT REPLY OFF"), Reply::NoReply);
     assert_eq!(run(&mut e, c, "INCR r"), Reply::NoReply);
-    assert_eq!(run(&mut e, c, "CLIENT REPLY SKIP"), Reply::NoReply, "SKIP does nothing while OFF");
+    assert_eq!(
+        run(&mut e, c, "CLIENT REPLY SKIP"),
+        Reply::NoReply,
+        "SKIP does nothing while OFF"
+    );
     assert_eq!(run(&mut e, c, "CLIENT REPLY ON"), Reply::ok());
     assert_eq!(run(&mut e, c, "GET r"), Reply::bulk_str("2"));
 }
@@ -232,7 +271,10 @@ fn client_reply_off_and_skip_drop_replies() {
 fn client_kill_tells_front_ends_and_client_pause_holds_writes() {
     let (mut e, clock, a) = engine();
     let b = e.connect(ClientInfo::default());
-    assert_eq!(run(&mut e, a, &format!("CLIENT KILL ID {b}")), Reply::Integer(1));
+    assert_eq!(
+        run(&mut e, a, &format!("CLIENT KILL ID {b}")),
+        Reply::Integer(1)
+    );
     assert_eq!(e.take_killed(), vec![b]);
     assert!(e.client(b).is_none());
     let b = e.connect(ClientInfo::default());

@@ -102,7 +102,9 @@ golden_cases! {
 }
 
 fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("golden")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("golden")
 }
 
 /// What redis-cli prints for a line its tokenizer rejects.
@@ -112,8 +114,18 @@ const INVALID_ARGUMENTS: &[u8] = b"Invalid argument(s)\n";
 /// `[B] ...`; `None` is client A), or a pause.
 #[derive(Debug, PartialEq)]
 enum Step {
-    Sleep { line: usize, ms: i64 },
-    Command { line: usize, client: Option<String>, cmd: String, sort: bool, skip_cli: bool, known_diff: Option<String> },
+    Sleep {
+        line: usize,
+        ms: i64,
+    },
+    Command {
+        line: usize,
+        client: Option<String>,
+        cmd: String,
+        sort: bool,
+        skip_cli: bool,
+        known_diff: Option<String>,
+    },
 }
 
 /// A case file: its steps, its `@clock` (ms since the epoch) if it stops the clock, and
@@ -141,7 +153,12 @@ fn client_prefix(text: &str) -> Option<(&str, &str)> {
 
 /// Reads a case file with the same rules as the recorder.
 fn parse_case_file(text: &str) -> Result<Case, String> {
-    let mut case = Case { steps: Vec::new(), clock: None, clients: vec!["A".to_string()], multi: false };
+    let mut case = Case {
+        steps: Vec::new(),
+        clock: None,
+        clients: vec!["A".to_string()],
+        multi: false,
+    };
     let (mut sort, mut skip_cli, mut known_diff) = (false, false, None);
     for (i, raw) in text.split('\n').enumerate() {
         let line = i + 1;
@@ -153,16 +170,28 @@ fn parse_case_file(text: &str) -> Result<Case, String> {
             let (word, rest) = directive.split_once(' ').unwrap_or((directive, ""));
             match word {
                 "sleep" => {
-                    let ms = rest.trim().parse().map_err(|_| format!("line {line}: bad @sleep"))?;
+                    let ms = rest
+                        .trim()
+                        .parse()
+                        .map_err(|_| format!("line {line}: bad @sleep"))?;
                     case.steps.push(Step::Sleep { line, ms });
                 }
                 "clock" => {
-                    if !case.steps.is_empty() || case.clock.is_some() || sort || skip_cli || known_diff.is_some() {
-                        return Err(format!("line {line}: @clock comes once, before any command or @sleep"));
+                    if !case.steps.is_empty()
+                        || case.clock.is_some()
+                        || sort
+                        || skip_cli
+                        || known_diff.is_some()
+                    {
+                        return Err(format!(
+                            "line {line}: @clock comes once, before any command or @sleep"
+                        ));
                     }
                     let ms = rest.trim();
                     if ms.is_empty() || !ms.bytes().all(|b| b.is_ascii_digit()) {
-                        return Err(format!("line {line}: @clock needs a time in milliseconds since the epoch"));
+                        return Err(format!(
+                            "line {line}: @clock needs a time in milliseconds since the epoch"
+                        ));
                     }
                     case.clock = Some(ms.parse().map_err(|_| format!("line {line}: bad @clock"))?);
                 }
@@ -183,7 +212,14 @@ fn parse_case_file(text: &str) -> Result<Case, String> {
             }
             None => (None, text),
         };
-        case.steps.push(Step::Command { line, client, cmd: cmd.to_string(), sort, skip_cli, known_diff: known_diff.take() });
+        case.steps.push(Step::Command {
+            line,
+            client,
+            cmd: cmd.to_string(),
+            sort,
+            skip_cli,
+            known_diff: known_diff.take(),
+        });
         sort = false;
         skip_cli = false;
     }
@@ -193,7 +229,11 @@ fn parse_case_file(text: &str) -> Result<Case, String> {
 /// A recorded JSON string back to bytes: each character is one byte (U+0000..U+00FF).
 fn bytes_of(v: &Value) -> Option<Vec<u8>> {
     let s = v.as_str()?;
-    Some(s.chars().map(|c| u8::try_from(c as u32).expect("recorded bytes are U+0000..U+00FF")).collect())
+    Some(
+        s.chars()
+            .map(|c| u8::try_from(c as u32).expect("recorded bytes are U+0000..U+00FF"))
+            .collect(),
+    )
 }
 
 /// One recorded step (a sleep has only `others`).
@@ -211,7 +251,11 @@ struct Recorded {
 
 fn others_of(v: &Value) -> BTreeMap<String, Vec<u8>> {
     v.as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), bytes_of(v).expect("recorded bytes"))).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), bytes_of(v).expect("recorded bytes")))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -260,33 +304,56 @@ fn run_case(case: &str) {
     let dir = golden_dir();
     let case_path = dir.join("cases").join(format!("{case}.txt"));
     let rec_path = dir.join("recorded").join(format!("{case}.json"));
-    let text = std::fs::read_to_string(&case_path).unwrap_or_else(|e| panic!("{}: {e}", case_path.display()));
+    let text = std::fs::read_to_string(&case_path)
+        .unwrap_or_else(|e| panic!("{}: {e}", case_path.display()));
     let parsed = parse_case_file(&text).unwrap_or_else(|e| panic!("{}: {e}", case_path.display()));
     let steps = &parsed.steps;
-    let json = std::fs::read_to_string(&rec_path)
-        .unwrap_or_else(|e| panic!("{}: {e} (record it: python3 scripts/record-goldens.py {case})", rec_path.display()));
-    let doc: Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{}: {e}", rec_path.display()));
+    let json = std::fs::read_to_string(&rec_path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (record it: python3 scripts/record-goldens.py {case})",
+            rec_path.display()
+        )
+    });
+    let doc: Value =
+        serde_json::from_str(&json).unwrap_or_else(|e| panic!("{}: {e}", rec_path.display()));
 
     // The recording must be of the case file as it is now.
     let recorded_steps = doc["steps"].as_array().expect("steps");
     let mut recorded = Vec::new();
     let mut stale = Vec::new();
     if recorded_steps.len() != steps.len() {
-        stale.push(format!("{} steps in the case file, {} recorded", steps.len(), recorded_steps.len()));
+        stale.push(format!(
+            "{} steps in the case file, {} recorded",
+            steps.len(),
+            recorded_steps.len()
+        ));
     }
     if doc.get("clock_ms").and_then(Value::as_i64) != parsed.clock {
-        stale.push(format!("case file has @clock {:?}, recording has {:?}", parsed.clock, doc.get("clock_ms")));
+        stale.push(format!(
+            "case file has @clock {:?}, recording has {:?}",
+            parsed.clock,
+            doc.get("clock_ms")
+        ));
     }
     let recorded_clients: Vec<String> = match doc.get("clients").and_then(Value::as_array) {
-        Some(a) => a.iter().map(|c| c.as_str().unwrap_or("").to_string()).collect(),
+        Some(a) => a
+            .iter()
+            .map(|c| c.as_str().unwrap_or("").to_string())
+            .collect(),
         None => vec!["A".to_string()],
     };
     if recorded_clients != parsed.clients || doc.get("client_ids").is_some() != parsed.multi {
-        stale.push(format!("case file has clients {:?}, recording has {:?}", parsed.clients, recorded_clients));
+        stale.push(format!(
+            "case file has clients {:?}, recording has {:?}",
+            parsed.clients, recorded_clients
+        ));
     }
     for (step, r) in steps.iter().zip(recorded_steps) {
         let as_recorded = if let Some(ms) = r.get("sleep") {
-            Step::Sleep { line: r["line"].as_u64().unwrap_or(0) as usize, ms: ms.as_i64().unwrap_or(-1) }
+            Step::Sleep {
+                line: r["line"].as_u64().unwrap_or(0) as usize,
+                ms: ms.as_i64().unwrap_or(-1),
+            }
         } else {
             Step::Command {
                 line: r["line"].as_u64().unwrap_or(0) as usize,
@@ -294,14 +361,22 @@ fn run_case(case: &str) {
                 cmd: r["cmd"].as_str().unwrap_or("").to_string(),
                 sort: r.get("sort").is_some_and(|v| v.as_bool() == Some(true)),
                 skip_cli: r.get("skip-cli").is_some_and(|v| v.as_bool() == Some(true)),
-                known_diff: r.get("known-diff").and_then(|v| v.as_str()).map(str::to_string),
+                known_diff: r
+                    .get("known-diff")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string),
             }
         };
         if &as_recorded != step {
-            stale.push(format!("case file has {step:?}, recording has {as_recorded:?}"));
+            stale.push(format!(
+                "case file has {step:?}, recording has {as_recorded:?}"
+            ));
         }
         recorded.push(Recorded {
-            argv: r.get("argv").and_then(|a| a.as_array()).map(|a| a.iter().map(|x| bytes_of(x).unwrap()).collect()),
+            argv: r
+                .get("argv")
+                .and_then(|a| a.as_array())
+                .map(|a| a.iter().map(|x| bytes_of(x).unwrap()).collect()),
             resp2: r.get("resp2").and_then(bytes_of),
             resp3: r.get("resp3").and_then(bytes_of),
             cli: r.get("cli").and_then(bytes_of),
@@ -317,13 +392,26 @@ fn run_case(case: &str) {
         );
     }
 
-    let mut report = Report { case: case.to_string(), failures: Vec::new(), known: Vec::new(), commands: 0, checks: 0 };
+    let mut report = Report {
+        case: case.to_string(),
+        failures: Vec::new(),
+        known: Vec::new(),
+        commands: 0,
+        checks: 0,
+    };
     // A multi-client case has no redis-cli pass (redis-cli is one connection).
-    let passes: &[Pass] = if parsed.multi { &[Pass::Resp2, Pass::Resp3] } else { &[Pass::Resp2, Pass::Resp3, Pass::Cli] };
+    let passes: &[Pass] = if parsed.multi {
+        &[Pass::Resp2, Pass::Resp3]
+    } else {
+        &[Pass::Resp2, Pass::Resp3, Pass::Cli]
+    };
     for &pass in passes {
         replay(&doc, &parsed, &recorded, pass, &mut report);
     }
-    report.commands = steps.iter().filter(|s| matches!(s, Step::Command { .. })).count();
+    report.commands = steps
+        .iter()
+        .filter(|s| matches!(s, Step::Command { .. }))
+        .count();
 
     eprintln!(
         "golden {}: {} commands, {} comparisons, {} mismatches, {} known differences",
@@ -340,7 +428,11 @@ fn run_case(case: &str) {
         for f in &report.failures {
             eprintln!("{f}");
         }
-        panic!("{}: {} mismatches against the recording (see above)", report.case, report.failures.len());
+        panic!(
+            "{}: {} mismatches against the recording (see above)",
+            report.case,
+            report.failures.len()
+        );
     }
 }
 
@@ -350,7 +442,10 @@ fn run_case(case: &str) {
 fn connect_clients(engine: &mut Engine, doc: &Value, case: &Case, pass: Pass) -> Vec<ClientId> {
     let key = pass.id_key();
     let wanted: Vec<u64> = if case.multi {
-        case.clients.iter().map(|name| doc["client_ids"][key][name].as_u64().expect("client_ids")).collect()
+        case.clients
+            .iter()
+            .map(|name| doc["client_ids"][key][name].as_u64().expect("client_ids"))
+            .collect()
     } else {
         vec![doc["client_id"][key].as_u64().expect("client_id")]
     };
@@ -386,7 +481,9 @@ fn drain(engine: &mut Engine, client: ClientId) -> Vec<u8> {
 fn replay(doc: &Value, case: &Case, recorded: &[Recorded], pass: Pass, report: &mut Report) {
     // Each pass ran on its own server, a moment after the previous one (or, with @clock, at
     // the stopped time): start the clock where that pass started.
-    let start_ms = doc["started_at_ms"][pass.id_key()].as_i64().expect("started_at_ms");
+    let start_ms = doc["started_at_ms"][pass.id_key()]
+        .as_i64()
+        .expect("started_at_ms");
     let clock = ManualClock::new(start_ms);
     let mut engine = Engine::new(Box::new(clock.clone()), 1);
     let clients = connect_clients(&mut engine, doc, case, pass);
@@ -396,7 +493,13 @@ fn replay(doc: &Value, case: &Case, recorded: &[Recorded], pass: Pass, report: &
             assert!(!hello.is_error(), "HELLO 3 failed: {hello:?}");
         }
     }
-    let client_named = |name: &str| clients[case.clients.iter().position(|c| c == name).expect("a known client")];
+    let client_named = |name: &str| {
+        clients[case
+            .clients
+            .iter()
+            .position(|c| c == name)
+            .expect("a known client")]
+    };
     let what = pass_name(pass);
 
     for (step, r) in case.steps.iter().zip(recorded) {
@@ -406,7 +509,11 @@ fn replay(doc: &Value, case: &Case, recorded: &[Recorded], pass: Pass, report: &
                 engine.handle_timeouts();
                 if case.multi {
                     // A timed-out blocked client gets its reply now.
-                    let others = if pass == Pass::Resp2 { &r.others2 } else { &r.others3 };
+                    let others = if pass == Pass::Resp2 {
+                        &r.others2
+                    } else {
+                        &r.others3
+                    };
                     for (name, &client) in case.clients.iter().zip(&clients) {
                         report.checks += 1;
                         let expected = others.get(name).cloned().unwrap_or_default();
@@ -427,14 +534,30 @@ fn replay(doc: &Value, case: &Case, recorded: &[Recorded], pass: Pass, report: &
                 }
                 continue;
             }
-            Step::Command { line, client, cmd, sort, skip_cli, known_diff } => {
-                (*line, client.as_deref().unwrap_or("A"), cmd, *sort, *skip_cli, known_diff)
-            }
+            Step::Command {
+                line,
+                client,
+                cmd,
+                sort,
+                skip_cli,
+                known_diff,
+            } => (
+                *line,
+                client.as_deref().unwrap_or("A"),
+                cmd,
+                *sort,
+                *skip_cli,
+                known_diff,
+            ),
         };
         if pass == Pass::Cli && skip_cli {
             continue;
         }
-        let shown = if case.multi { format!("[{client_name}] {cmd}") } else { cmd.clone() };
+        let shown = if case.multi {
+            format!("[{client_name}] {cmd}")
+        } else {
+            cmd.clone()
+        };
         // Every comparison of this step: (label, expected, actual).
         let mut compared: Vec<(String, Vec<u8>, Vec<u8>)> = Vec::new();
         // Whether the line was sent (a reply compared), not just tokenized.
@@ -444,7 +567,11 @@ fn replay(doc: &Value, case: &Case, recorded: &[Recorded], pass: Pass, report: &
         if pass == Pass::Resp2 {
             let show = |a: &Option<Vec<Vec<u8>>>| match a {
                 None => b"<rejected>".to_vec(),
-                Some(v) => v.iter().map(|x| format!("[{}]", escape(x))).collect::<String>().into_bytes(),
+                Some(v) => v
+                    .iter()
+                    .map(|x| format!("[{}]", escape(x)))
+                    .collect::<String>()
+                    .into_bytes(),
             };
             compared.push(("split_args".to_string(), show(&r.argv), show(&argv)));
         }
@@ -452,7 +579,11 @@ fn replay(doc: &Value, case: &Case, recorded: &[Recorded], pass: Pass, report: &
             // ...and a line redis-cli rejects is never sent.
             None => {
                 if pass == Pass::Cli {
-                    compared.push(("cli".to_string(), r.cli.clone().unwrap_or_default(), INVALID_ARGUMENTS.to_vec()));
+                    compared.push((
+                        "cli".to_string(),
+                        r.cli.clone().unwrap_or_default(),
+                        INVALID_ARGUMENTS.to_vec(),
+                    ));
                 }
             }
             Some(argv) if pass == Pass::Cli => {
@@ -464,7 +595,9 @@ fn replay(doc: &Value, case: &Case, recorded: &[Recorded], pass: Pass, report: &
                     Ok((_, command)) if is_help(command) => {
                         expected = strip_ansi(&expected);
                         let topic = command[1..].join(&b' ');
-                        cli::help_text(&String::from_utf8_lossy(&topic)).unwrap_or_default().into_bytes()
+                        cli::help_text(&String::from_utf8_lossy(&topic))
+                            .unwrap_or_default()
+                            .into_bytes()
                     }
                     Err(message) => format!("{message}\n").into_bytes(),
                     Ok((times, command)) => {
@@ -480,8 +613,11 @@ fn replay(doc: &Value, case: &Case, recorded: &[Recorded], pass: Pass, report: &
                         out
                     }
                 };
-                let (expected, actual) =
-                    if sort { (canonical_cli(&expected), canonical_cli(&actual)) } else { (expected, actual) };
+                let (expected, actual) = if sort {
+                    (canonical_cli(&expected), canonical_cli(&actual))
+                } else {
+                    (expected, actual)
+                };
                 compared.push(("cli".to_string(), expected, actual));
             }
             Some(argv) => {
@@ -503,21 +639,35 @@ fn replay(doc: &Value, case: &Case, recorded: &[Recorded], pass: Pass, report: &
                 finish_script(&mut engine);
                 let mut actual = reply.to_resp(engine.protocol(client));
                 actual.extend(drain(&mut engine, client));
-                let expected = if pass == Pass::Resp2 { &r.resp2 } else { &r.resp3 };
+                let expected = if pass == Pass::Resp2 {
+                    &r.resp2
+                } else {
+                    &r.resp3
+                };
                 let expected = expected.clone().unwrap_or_default();
-                let (expected, actual) =
-                    if sort { (canonical_resp(&expected), canonical_resp(&actual)) } else { (expected, actual) };
+                let (expected, actual) = if sort {
+                    (canonical_resp(&expected), canonical_resp(&actual))
+                } else {
+                    (expected, actual)
+                };
                 compared.push((what.to_string(), expected, actual));
                 if case.multi {
-                    let others = if pass == Pass::Resp2 { &r.others2 } else { &r.others3 };
+                    let others = if pass == Pass::Resp2 {
+                        &r.others2
+                    } else {
+                        &r.others3
+                    };
                     for (name, &other) in case.clients.iter().zip(&clients) {
                         if other == client {
                             continue;
                         }
                         let expected = others.get(name).cloned().unwrap_or_default();
                         let actual = drain(&mut engine, other);
-                        let (expected, actual) =
-                            if sort { (canonical_resp(&expected), canonical_resp(&actual)) } else { (expected, actual) };
+                        let (expected, actual) = if sort {
+                            (canonical_resp(&expected), canonical_resp(&actual))
+                        } else {
+                            (expected, actual)
+                        };
                         compared.push((format!("{what}, received by {name}"), expected, actual));
                     }
                 }
@@ -540,7 +690,9 @@ fn replay(doc: &Value, case: &Case, recorded: &[Recorded], pass: Pass, report: &
                 escape(&actual)
             );
             match known_diff {
-                Some(reason) => report.known.push(format!("{m}\n      (known difference: {reason})")),
+                Some(reason) => report
+                    .known
+                    .push(format!("{m}\n      (known difference: {reason})")),
                 None => report.failures.push(m),
             }
         }
@@ -556,7 +708,8 @@ fn replay(doc: &Value, case: &Case, recorded: &[Recorded], pass: Pass, report: &
 
 /// redis-cli's `help` and `?` lines.
 fn is_help(argv: &[Vec<u8>]) -> bool {
-    argv.first().is_some_and(|a| a.eq_ignore_ascii_case(b"help") || a.as_slice() == b"?")
+    argv.first()
+        .is_some_and(|a| a.eq_ignore_ascii_case(b"help") || a.as_slice() == b"?")
 }
 
 /// Terminal text without its colour sequences (`ESC [ ... m`) and carriage returns.
@@ -602,7 +755,11 @@ enum Resp {
     /// A reply without children: its complete bytes.
     Leaf(Vec<u8>),
     /// An aggregate: its header line (`*3\r\n`, `%2\r\n`...), and its children.
-    Aggregate { header: Vec<u8>, map: bool, items: Vec<Resp> },
+    Aggregate {
+        header: Vec<u8>,
+        map: bool,
+        items: Vec<Resp>,
+    },
 }
 
 fn parse_resp(b: &[u8], pos: &mut usize) -> Option<Resp> {
@@ -623,8 +780,14 @@ fn parse_resp(b: &[u8], pos: &mut usize) -> Option<Resp> {
             let n: i64 = head.parse().ok()?;
             let map = kind == b'%';
             let count = if map { n.max(0) * 2 } else { n.max(0) };
-            let items = (0..count).map(|_| parse_resp(b, pos)).collect::<Option<Vec<_>>>()?;
-            Some(Resp::Aggregate { header: b[start..end + 2].to_vec(), map, items })
+            let items = (0..count)
+                .map(|_| parse_resp(b, pos))
+                .collect::<Option<Vec<_>>>()?;
+            Some(Resp::Aggregate {
+                header: b[start..end + 2].to_vec(),
+                map,
+                items,
+            })
         }
         _ => Some(Resp::Leaf(b[start..*pos].to_vec())),
     }
@@ -649,7 +812,10 @@ fn sort_resp(r: Resp, out: &mut Vec<u8>) {
                 let mut pairs: Vec<Vec<u8>> = encoded.chunks(2).map(|p| p.concat()).collect();
                 pairs.sort();
                 encoded = pairs;
-            } else if encoded.iter().all(|e| !matches!(e.first(), Some(b'*' | b'~' | b'>' | b'%'))) {
+            } else if encoded
+                .iter()
+                .all(|e| !matches!(e.first(), Some(b'*' | b'~' | b'>' | b'%')))
+            {
                 encoded.sort();
             }
             for e in encoded {
@@ -681,7 +847,9 @@ fn canonical_cli(b: &[u8]) -> Vec<u8> {
             let mut rest = l.trim_start();
             loop {
                 let digits = rest.bytes().take_while(|c| c.is_ascii_digit()).count();
-                let marker = rest[digits..].starts_with(") ") || rest[digits..].starts_with("# ") || rest[digits..].starts_with("~ ");
+                let marker = rest[digits..].starts_with(") ")
+                    || rest[digits..].starts_with("# ")
+                    || rest[digits..].starts_with("~ ");
                 if digits > 0 && marker {
                     rest = rest[digits + 2..].trim_start();
                 } else {
@@ -710,13 +878,29 @@ fn every_case_file_has_a_test_and_a_recording() {
     files.sort();
     let mut listed: Vec<String> = CASES.iter().map(|s| s.to_string()).collect();
     listed.sort();
-    assert_eq!(files, listed, "add each case file to golden_cases! in tests/golden.rs");
+    assert_eq!(
+        files, listed,
+        "add each case file to golden_cases! in tests/golden.rs"
+    );
     let mut total = 0;
     for case in CASES {
         let path = dir.join("recorded").join(format!("{case}.json"));
-        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("recording exists")).unwrap();
-        assert!(doc["redis_version"].as_str().unwrap_or("").starts_with("7.0."), "{case}: not recorded from Redis 7.0");
-        total += doc["steps"].as_array().unwrap().iter().filter(|s| s.get("cmd").is_some()).count();
+        let doc: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("recording exists"))
+                .unwrap();
+        assert!(
+            doc["redis_version"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("7.0."),
+            "{case}: not recorded from Redis 7.0"
+        );
+        total += doc["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s.get("cmd").is_some())
+            .count();
     }
     assert!(total >= 300, "only {total} recorded commands");
 }
@@ -730,7 +914,13 @@ fn sort_helpers_ignore_order_only() {
     let scan1 = canonical_resp(b"*2\r\n$1\r\n0\r\n*2\r\n$1\r\nb\r\n$1\r\na\r\n");
     let scan2 = canonical_resp(b"*2\r\n$1\r\n0\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n");
     assert_eq!(scan1, scan2);
-    assert_eq!(canonical_cli(b"1) \"b\"\n2) \"a\"\n"), canonical_cli(b"1) \"a\"\n2) \"b\"\n"));
+    assert_eq!(
+        canonical_cli(b"1) \"b\"\n2) \"a\"\n"),
+        canonical_cli(b"1) \"a\"\n2) \"b\"\n")
+    );
     assert_ne!(canonical_cli(b"1) \"b\"\n"), canonical_cli(b"1) \"a\"\n"));
-    assert_eq!(canonical_cli(b"1# \"b\" => \"1\"\n2# \"a\" => \"2\"\n"), canonical_cli(b"1# \"a\" => \"2\"\n2# \"b\" => \"1\"\n"));
+    assert_eq!(
+        canonical_cli(b"1# \"b\" => \"1\"\n2# \"a\" => \"2\"\n"),
+        canonical_cli(b"1# \"a\" => \"2\"\n2# \"b\" => \"1\"\n")
+    );
 }

@@ -17,21 +17,44 @@ const LISTS: &[&str] = &["la", "lb", "lc"];
 #[derive(Clone, Debug)]
 enum Op {
     /// LPUSH or RPUSH of fresh, unique elements.
-    Push { client: usize, list: usize, left: bool, n: usize },
+    Push {
+        client: usize,
+        list: usize,
+        left: bool,
+        n: usize,
+    },
     /// BLPOP / BRPOP over some lists with a timeout in ms (0: forever).
-    BlockingPop { client: usize, lists: Vec<usize>, left: bool, timeout_ms: u64 },
+    BlockingPop {
+        client: usize,
+        lists: Vec<usize>,
+        left: bool,
+        timeout_ms: u64,
+    },
     /// BLMOVE src dst.
-    BlockingMove { client: usize, src: usize, dst: usize, timeout_ms: u64 },
+    BlockingMove {
+        client: usize,
+        src: usize,
+        dst: usize,
+        timeout_ms: u64,
+    },
     /// LPOP key.
     Pop { client: usize, list: usize },
     /// MULTI, pushes and a pop, EXEC.
-    Transaction { client: usize, list: usize, n: usize },
+    Transaction {
+        client: usize,
+        list: usize,
+        n: usize,
+    },
     /// XADD s * f v.
     StreamAdd { client: usize },
     /// XREAD BLOCK t STREAMS s $.
     StreamRead { client: usize, timeout_ms: u64 },
     /// CLIENT UNBLOCK of another client.
-    Unblock { client: usize, target: usize, error: bool },
+    Unblock {
+        client: usize,
+        target: usize,
+        error: bool,
+    },
     /// The client's connection closes (a new one takes its place).
     Reconnect { client: usize },
     /// Time passes; timeouts fire.
@@ -107,7 +130,9 @@ impl World {
     fn new() -> World {
         let clock = ManualClock::new(1_700_000_000_000);
         let mut engine = Engine::new(Box::new(clock.clone()), 9);
-        let ids = (0..CLIENTS).map(|_| engine.connect(ClientInfo::default())).collect();
+        let ids = (0..CLIENTS)
+            .map(|_| engine.connect(ClientInfo::default()))
+            .collect();
         let probe = engine.connect(ClientInfo::default());
         World {
             engine,
@@ -132,7 +157,10 @@ impl World {
 
     /// Accounts for the oldest unanswered command of `client`.
     fn receive(&mut self, client: usize, reply: Reply) {
-        assert!(!self.pending[client].kinds.is_empty(), "client {client} got a reply it did not ask for: {reply:?}");
+        assert!(
+            !self.pending[client].kinds.is_empty(),
+            "client {client} got a reply it did not ask for: {reply:?}"
+        );
         let kind = self.pending[client].kinds.remove(0);
         match (kind, reply) {
             (Kind::Push(elems), Reply::Integer(_)) => {
@@ -152,18 +180,30 @@ impl World {
             (Kind::StreamRead, Reply::Array(streams)) => {
                 for s in streams {
                     let Reply::Array(kv) = s else { panic!("{s:?}") };
-                    let Reply::Array(entries) = &kv[1] else { panic!("{kv:?}") };
+                    let Reply::Array(entries) = &kv[1] else {
+                        panic!("{kv:?}")
+                    };
                     for e in entries {
-                        let Reply::Array(pair) = e else { panic!("{e:?}") };
-                        let Reply::Bulk(id) = &pair[0] else { panic!("{pair:?}") };
-                        assert!(self.stream_ids.contains(id), "XREAD returned an unknown entry");
+                        let Reply::Array(pair) = e else {
+                            panic!("{e:?}")
+                        };
+                        let Reply::Bulk(id) = &pair[0] else {
+                            panic!("{pair:?}")
+                        };
+                        assert!(
+                            self.stream_ids.contains(id),
+                            "XREAD returned an unknown entry"
+                        );
                     }
                 }
             }
             (Kind::Move | Kind::Other | Kind::StreamRead, _) => {}
             (kind, reply) => {
                 // Errors are fine (UNBLOCKED by CLIENT UNBLOCK ERROR), nothing else.
-                assert!(reply.is_error() || reply == Reply::NilArray || reply == Reply::Nil, "{kind:?} got {reply:?}");
+                assert!(
+                    reply.is_error() || reply == Reply::NilArray || reply == Reply::Nil,
+                    "{kind:?} got {reply:?}"
+                );
             }
         }
     }
@@ -177,7 +217,10 @@ impl World {
             other => panic!("unexpected pop reply {other:?}"),
         };
         if let Reply::Bulk(b) = element {
-            *self.popped.entry(String::from_utf8(b.clone()).unwrap()).or_default() += 1;
+            *self
+                .popped
+                .entry(String::from_utf8(b.clone()).unwrap())
+                .or_default() += 1;
         }
     }
 
@@ -202,49 +245,106 @@ impl World {
 
     fn apply(&mut self, op: &Op) {
         match op {
-            Op::Push { client, list, left, n } => {
+            Op::Push {
+                client,
+                list,
+                left,
+                n,
+            } => {
                 let elems = self.fresh(*n);
-                let mut words = vec![if *left { "LPUSH" } else { "RPUSH" }.to_string(), LISTS[*list].to_string()];
+                let mut words = vec![
+                    if *left { "LPUSH" } else { "RPUSH" }.to_string(),
+                    LISTS[*list].to_string(),
+                ];
                 words.extend(elems.iter().cloned());
                 self.send(*client, &words, Kind::Push(elems));
             }
-            Op::BlockingPop { client, lists, left, timeout_ms } => {
+            Op::BlockingPop {
+                client,
+                lists,
+                left,
+                timeout_ms,
+            } => {
                 let mut words = vec![if *left { "BLPOP" } else { "BRPOP" }.to_string()];
                 words.extend(lists.iter().map(|l| LISTS[*l].to_string()));
                 words.push(format!("{}", *timeout_ms as f64 / 1000.0));
                 self.send(*client, &words, Kind::Pop);
             }
-            Op::BlockingMove { client, src, dst, timeout_ms } => {
-                let words: Vec<String> = ["BLMOVE", LISTS[*src], LISTS[*dst], "LEFT", "RIGHT", &format!("{}", *timeout_ms as f64 / 1000.0)]
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect();
+            Op::BlockingMove {
+                client,
+                src,
+                dst,
+                timeout_ms,
+            } => {
+                let words: Vec<String> = [
+                    "BLMOVE",
+                    LISTS[*src],
+                    LISTS[*dst],
+                    "LEFT",
+                    "RIGHT",
+                    &format!("{}", *timeout_ms as f64 / 1000.0),
+                ]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
                 self.send(*client, &words, Kind::Move);
             }
             Op::Pop { client, list } => {
-                self.send(*client, &["LPOP".to_string(), LISTS[*list].to_string()], Kind::Pop);
+                self.send(
+                    *client,
+                    &["LPOP".to_string(), LISTS[*list].to_string()],
+                    Kind::Pop,
+                );
             }
             Op::Transaction { client, list, n } => {
                 let elems = self.fresh(*n);
                 self.send(*client, &["MULTI".to_string()], Kind::Other);
                 for e in &elems {
-                    self.send(*client, &["RPUSH".to_string(), LISTS[*list].to_string(), e.clone()], Kind::Other);
+                    self.send(
+                        *client,
+                        &["RPUSH".to_string(), LISTS[*list].to_string(), e.clone()],
+                        Kind::Other,
+                    );
                 }
-                self.send(*client, &["LPOP".to_string(), LISTS[*list].to_string()], Kind::Other);
+                self.send(
+                    *client,
+                    &["LPOP".to_string(), LISTS[*list].to_string()],
+                    Kind::Other,
+                );
                 self.send(*client, &["EXEC".to_string()], Kind::Exec(elems));
             }
             Op::StreamAdd { client } => {
-                let words: Vec<String> = ["XADD", "s", "*", "f", "v"].iter().map(|s| s.to_string()).collect();
+                let words: Vec<String> = ["XADD", "s", "*", "f", "v"]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
                 self.send(*client, &words, Kind::Other);
                 self.learn_stream_ids();
             }
             Op::StreamRead { client, timeout_ms } => {
-                let words: Vec<String> =
-                    ["XREAD", "BLOCK", &timeout_ms.to_string(), "STREAMS", "s", "$"].iter().map(|s| s.to_string()).collect();
+                let words: Vec<String> = [
+                    "XREAD",
+                    "BLOCK",
+                    &timeout_ms.to_string(),
+                    "STREAMS",
+                    "s",
+                    "$",
+                ]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
                 self.send(*client, &words, Kind::StreamRead);
             }
-            Op::Unblock { client, target, error } => {
-                let mut words = vec!["CLIENT".to_string(), "UNBLOCK".to_string(), self.ids[*target].to_string()];
+            Op::Unblock {
+                client,
+                target,
+                error,
+            } => {
+                let mut words = vec![
+                    "CLIENT".to_string(),
+                    "UNBLOCK".to_string(),
+                    self.ids[*target].to_string(),
+                ];
                 if *error {
                     words.push("ERROR".to_string());
                 }
@@ -276,7 +376,10 @@ impl World {
 
     /// The IDs in the stream now (XADDs queued behind a blocked command run later).
     fn learn_stream_ids(&mut self) {
-        let words: Vec<String> = ["XRANGE", "s", "-", "+"].iter().map(|s| s.to_string()).collect();
+        let words: Vec<String> = ["XRANGE", "s", "-", "+"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         if let Reply::Array(entries) = self.engine.execute(self.probe, &argv(&words)) {
             for e in entries {
                 let Reply::Array(pair) = e else { continue };
@@ -294,7 +397,10 @@ impl World {
         let mut remaining: BTreeMap<String, usize> = BTreeMap::new();
         let probe = self.probe;
         for l in LISTS {
-            if let Reply::Array(items) = self.engine.execute(probe, &argv(&["LRANGE".into(), l.to_string(), "0".into(), "-1".into()])) {
+            if let Reply::Array(items) = self.engine.execute(
+                probe,
+                &argv(&["LRANGE".into(), l.to_string(), "0".into(), "-1".into()]),
+            ) {
                 for i in items {
                     if let Reply::Bulk(b) = i {
                         *remaining.entry(String::from_utf8(b).unwrap()).or_default() += 1;
@@ -309,11 +415,24 @@ impl World {
         // A push dropped unrun (its client disconnected while it waited) never appears;
         // one that ran was confirmed, since replies are delivered after every step.
         for (e, n) in &accounted {
-            assert_eq!(*n, 1, "{e} is held {n} times (remaining {:?}, popped {:?})", remaining.get(e), self.popped.get(e));
-            assert!(self.pushed.contains_key(e), "{e} is held but its push was never confirmed");
+            assert_eq!(
+                *n,
+                1,
+                "{e} is held {n} times (remaining {:?}, popped {:?})",
+                remaining.get(e),
+                self.popped.get(e)
+            );
+            assert!(
+                self.pushed.contains_key(e),
+                "{e} is held but its push was never confirmed"
+            );
         }
         for e in self.pushed.keys() {
-            assert_eq!(accounted.get(e), Some(&1), "{e} was pushed and is neither in a list nor popped once");
+            assert_eq!(
+                accounted.get(e),
+                Some(&1),
+                "{e} was pushed and is neither in a list nor popped once"
+            );
         }
     }
 }

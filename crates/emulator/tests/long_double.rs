@@ -8,7 +8,9 @@ fn incrbyfloat_matches_recorded_c_long_double_sums() {
     let mut total = 0;
     for line in data.lines() {
         let parts: Vec<&str> = line.split(' ').collect();
-        let [a, b, expected] = parts[..] else { panic!("bad line {line:?}") };
+        let [a, b, expected] = parts[..] else {
+            panic!("bad line {line:?}")
+        };
         total += 1;
         let got = redis_emulator::ld::incr_by_float(Some(a.as_bytes()), b.as_bytes());
         if got.as_deref() != Ok(expected) {
@@ -16,5 +18,11 @@ fn incrbyfloat_matches_recorded_c_long_double_sums() {
         }
     }
     assert!(total >= 1000, "too few recorded cases");
-    assert!(failures.is_empty(), "{} of {} differ:\n{}", failures.len(), total, failures[..failures.len().min(20)].join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        total,
+        failures[..failures.len().min(20)].join("\n")
+    );
 }

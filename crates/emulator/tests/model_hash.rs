@@ -15,8 +15,29 @@ use redis_emulator::args::parse_i64;
 use redis_emulator::{ClientInfo, Engine, ManualClock, Reply};
 
 const KEYS: &[&str] = &["h1", "h2"];
-const FIELDS: &[&str] = &["a", "b", "c", "d", "e", "n", "", "x y", "a-much-longer-field"];
-const VALUES: &[&str] = &["1", "2", "-3", "10", "0", "abc", "", "1.5", "9223372036854775807", "a-much-longer-value"];
+const FIELDS: &[&str] = &[
+    "a",
+    "b",
+    "c",
+    "d",
+    "e",
+    "n",
+    "",
+    "x y",
+    "a-much-longer-field",
+];
+const VALUES: &[&str] = &[
+    "1",
+    "2",
+    "-3",
+    "10",
+    "0",
+    "abc",
+    "",
+    "1.5",
+    "9223372036854775807",
+    "a-much-longer-value",
+];
 
 #[derive(Clone, Debug, Default)]
 struct ModelHash {
@@ -117,7 +138,12 @@ impl Harness {
     fn new() -> Self {
         let mut e = Engine::new(Box::new(ManualClock::new(1_700_000_000_000)), 7);
         let c = e.connect(ClientInfo::default());
-        Harness { e, c, model: BTreeMap::new(), limits: (128, 64) }
+        Harness {
+            e,
+            c,
+            model: BTreeMap::new(),
+            limits: (128, 64),
+        }
     }
     fn cmd(&mut self, name: &str, rest: &[&str]) -> Reply {
         let mut argv = vec![name.as_bytes().to_vec()];
@@ -161,11 +187,19 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
             if m.pairs.is_empty() {
                 m.table = false;
             }
-            if pairs.iter().any(|(f, v)| f.len() > limits.1 || v.len() > limits.1) {
+            if pairs
+                .iter()
+                .any(|(f, v)| f.len() > limits.1 || v.len() > limits.1)
+            {
                 m.table = true;
             }
-            let created = pairs.iter().filter(|(f, v)| m.set(f.as_bytes(), v.as_bytes(), limits)).count();
-            let args: Vec<&str> = std::iter::once(*k).chain(pairs.iter().flat_map(|(f, v)| [*f, *v])).collect();
+            let created = pairs
+                .iter()
+                .filter(|(f, v)| m.set(f.as_bytes(), v.as_bytes(), limits))
+                .count();
+            let args: Vec<&str> = std::iter::once(*k)
+                .chain(pairs.iter().flat_map(|(f, v)| [*f, *v]))
+                .collect();
             prop_assert_eq!(h.cmd("HSET", &args), Reply::Integer(created as i64));
             h.put(k, m);
         }
@@ -200,7 +234,12 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
         }
         Op::Hmget(k, fields) => {
             let m = h.hash(k);
-            let want = Reply::Array(fields.iter().map(|f| bulk_or_nil(m.get(f.as_bytes()))).collect());
+            let want = Reply::Array(
+                fields
+                    .iter()
+                    .map(|f| bulk_or_nil(m.get(f.as_bytes())))
+                    .collect(),
+            );
             let args: Vec<&str> = std::iter::once(*k).chain(fields.iter().copied()).collect();
             prop_assert_eq!(h.cmd("HMGET", &args), want);
         }
@@ -219,8 +258,11 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
         Op::Hkeys(k) | Op::Hvals(k) => {
             let keys = matches!(op, Op::Hkeys(_));
             let m = h.hash(k);
-            let mut want: Vec<Vec<u8>> =
-                m.pairs.iter().map(|(f, v)| if keys { f.clone() } else { v.clone() }).collect();
+            let mut want: Vec<Vec<u8>> = m
+                .pairs
+                .iter()
+                .map(|(f, v)| if keys { f.clone() } else { v.clone() })
+                .collect();
             let mut got = items(&h.cmd(if keys { "HKEYS" } else { "HVALS" }, &[k]));
             if m.table {
                 want.sort();
@@ -236,9 +278,14 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
             let old = m.get(f.as_bytes()).map(|v| parse_i64(v));
             let reply = h.cmd("HINCRBY", &[k, f, &n.to_string()]);
             match old {
-                Some(None) => prop_assert_eq!(reply, Reply::error("ERR hash value is not an integer")),
+                Some(None) => {
+                    prop_assert_eq!(reply, Reply::error("ERR hash value is not an integer"))
+                }
                 Some(Some(o)) if o.checked_add(*n).is_none() => {
-                    prop_assert_eq!(reply, Reply::error("ERR increment or decrement would overflow"))
+                    prop_assert_eq!(
+                        reply,
+                        Reply::error("ERR increment or decrement would overflow")
+                    )
                 }
                 _ => {
                     let new = old.flatten().unwrap_or(0) + n;
@@ -254,7 +301,9 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
                 m.table = false;
             }
             let reply = h.cmd("HINCRBYFLOAT", &[k, f, n]);
-            let old_ok = m.get(f.as_bytes()).is_none_or(|v| redis_emulator::ld::parse(v).is_some());
+            let old_ok = m
+                .get(f.as_bytes())
+                .is_none_or(|v| redis_emulator::ld::parse(v).is_some());
             if *n == "abc" {
                 prop_assert_eq!(reply, Reply::error("ERR value is not a valid float"));
             } else if *n == "inf" {
@@ -262,9 +311,12 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
             } else if !old_ok {
                 prop_assert_eq!(reply, Reply::error("ERR hash value is not a float"));
             } else {
-                let Reply::Bulk(text) = reply else { return Err(TestCaseError::fail(format!("{reply:?}"))) };
+                let Reply::Bulk(text) = reply else {
+                    return Err(TestCaseError::fail(format!("{reply:?}")));
+                };
                 let old = m.get(f.as_bytes()).cloned();
-                let want = redis_emulator::ld::incr_by_float(old.as_deref(), n.as_bytes()).map(String::into_bytes);
+                let want = redis_emulator::ld::incr_by_float(old.as_deref(), n.as_bytes())
+                    .map(String::into_bytes);
                 prop_assert_eq!(Ok(text.clone()), want);
                 m.set(f.as_bytes(), &text, limits);
                 h.put(k, m);
@@ -278,13 +330,19 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
                     if m.pairs.is_empty() {
                         prop_assert_eq!(r, Reply::Nil);
                     } else {
-                        let Reply::Bulk(f) = r else { return Err(TestCaseError::fail(format!("{r:?}"))) };
+                        let Reply::Bulk(f) = r else {
+                            return Err(TestCaseError::fail(format!("{r:?}")));
+                        };
                         prop_assert!(m.get(&f).is_some());
                     }
                 }
                 Some((count, withvalues)) => {
                     let c = count.to_string();
-                    let args: Vec<&str> = if *withvalues { vec![k, &c, "WITHVALUES"] } else { vec![k, &c] };
+                    let args: Vec<&str> = if *withvalues {
+                        vec![k, &c, "WITHVALUES"]
+                    } else {
+                        vec![k, &c]
+                    };
                     let got = items(&h.cmd("HRANDFIELD", &args));
                     let per = if *withvalues { 2 } else { 1 };
                     let picked: Vec<&[Vec<u8>]> = got.chunks(per).collect();
@@ -306,7 +364,11 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
                     }
                     if *count > 0 {
                         let distinct: BTreeSet<&Vec<u8>> = picked.iter().map(|p| &p[0]).collect();
-                        prop_assert_eq!(distinct.len(), picked.len(), "positive count repeats a field");
+                        prop_assert_eq!(
+                            distinct.len(),
+                            picked.len(),
+                            "positive count repeats a field"
+                        );
                     }
                     // The whole hash (count >= size) comes in HGETALL order.
                     if *count > 0 && n >= m.pairs.len() && !m.table {
@@ -329,8 +391,12 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
                     args.extend(["MATCH", p]);
                 }
                 let r = h.cmd("HSCAN", &args);
-                let Reply::Array(parts) = r else { return Err(TestCaseError::fail(format!("{r:?}"))) };
-                let Reply::Bulk(next) = &parts[0] else { return Err(TestCaseError::fail("cursor")) };
+                let Reply::Array(parts) = r else {
+                    return Err(TestCaseError::fail(format!("{r:?}")));
+                };
+                let Reply::Bulk(next) = &parts[0] else {
+                    return Err(TestCaseError::fail("cursor"));
+                };
                 let flat = items(&parts[1]);
                 for pair in flat.chunks(2) {
                     seen.insert(pair[0].clone(), pair[1].clone());
@@ -348,15 +414,23 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
             let want: BTreeMap<Vec<u8>, Vec<u8>> = m
                 .pairs
                 .iter()
-                .filter(|(f, _)| pattern.is_none_or(|p| redis_emulator::glob::glob_match(p.as_bytes(), f, false)))
+                .filter(|(f, _)| {
+                    pattern.is_none_or(|p| redis_emulator::glob::glob_match(p.as_bytes(), f, false))
+                })
                 .cloned()
                 .collect();
             prop_assert_eq!(seen, want);
         }
         Op::Limits(entries, value) => {
             let (e, v) = (entries.to_string(), value.to_string());
-            prop_assert_eq!(h.cmd("CONFIG", &["SET", "hash-max-listpack-entries", &e]), Reply::ok());
-            prop_assert_eq!(h.cmd("CONFIG", &["SET", "hash-max-ziplist-value", &v]), Reply::ok());
+            prop_assert_eq!(
+                h.cmd("CONFIG", &["SET", "hash-max-listpack-entries", &e]),
+                Reply::ok()
+            );
+            prop_assert_eq!(
+                h.cmd("CONFIG", &["SET", "hash-max-ziplist-value", &v]),
+                Reply::ok()
+            );
             h.limits = (*entries, *value);
         }
     }
@@ -367,11 +441,23 @@ fn check_state(h: &mut Harness) -> Result<(), TestCaseError> {
     for k in KEYS {
         let m = h.model.get(k).cloned();
         let exists = h.cmd("EXISTS", &[k]);
-        prop_assert_eq!(exists, Reply::Integer(m.is_some() as i64), "{} existence", k);
+        prop_assert_eq!(
+            exists,
+            Reply::Integer(m.is_some() as i64),
+            "{} existence",
+            k
+        );
         let Some(m) = m else { continue };
         let enc = if m.table { "hashtable" } else { "listpack" };
-        prop_assert_eq!(h.cmd("OBJECT", &["ENCODING", k]), Reply::bulk(enc), "{} encoding", k);
-        let Reply::Map(pairs) = h.cmd("HGETALL", &[k]) else { return Err(TestCaseError::fail("HGETALL map")) };
+        prop_assert_eq!(
+            h.cmd("OBJECT", &["ENCODING", k]),
+            Reply::bulk(enc),
+            "{} encoding",
+            k
+        );
+        let Reply::Map(pairs) = h.cmd("HGETALL", &[k]) else {
+            return Err(TestCaseError::fail("HGETALL map"));
+        };
         let mut got: Vec<(Vec<u8>, Vec<u8>)> = pairs
             .into_iter()
             .map(|(f, v)| match (f, v) {
@@ -408,12 +494,32 @@ fn hash_encodings_follow_redis_rules() {
     let mut h = Harness::new();
     for (entries, value, sets, want) in [
         ("128", "64", vec![vec!["a", "1", "b", "2"]], "listpack"),
-        ("2", "64", vec![vec!["a", "1", "b", "2"], vec!["a", "3"]], "listpack"),
-        ("2", "64", vec![vec!["a", "1", "b", "2"], vec!["c", "3"]], "hashtable"),
-        ("2", "64", vec![vec!["a", "1", "b", "2", "c", "3"]], "hashtable"),
+        (
+            "2",
+            "64",
+            vec![vec!["a", "1", "b", "2"], vec!["a", "3"]],
+            "listpack",
+        ),
+        (
+            "2",
+            "64",
+            vec![vec!["a", "1", "b", "2"], vec!["c", "3"]],
+            "hashtable",
+        ),
+        (
+            "2",
+            "64",
+            vec![vec!["a", "1", "b", "2", "c", "3"]],
+            "hashtable",
+        ),
         ("128", "3", vec![vec!["abc", "def"]], "listpack"),
         ("128", "3", vec![vec!["abcd", "1"]], "hashtable"),
-        ("128", "3", vec![vec!["a", "1"], vec!["a", "1234"]], "hashtable"),
+        (
+            "128",
+            "3",
+            vec![vec!["a", "1"], vec!["a", "1234"]],
+            "hashtable",
+        ),
         ("0", "64", vec![vec!["a", "1"]], "hashtable"),
     ] {
         h.cmd("DEL", &["k"]);
@@ -422,7 +528,11 @@ fn hash_encodings_follow_redis_rules() {
         for s in &sets {
             h.cmd("HSET", &[&["k"], &s[..]].concat());
         }
-        assert_eq!(h.cmd("OBJECT", &["ENCODING", "k"]), Reply::bulk(want), "{entries} {value} {sets:?}");
+        assert_eq!(
+            h.cmd("OBJECT", &["ENCODING", "k"]),
+            Reply::bulk(want),
+            "{entries} {value} {sets:?}"
+        );
     }
 }
 
@@ -431,6 +541,9 @@ fn hash_encodings_follow_redis_rules() {
 fn hrandfield_huge_negative_count_is_bounded() {
     let mut h = Harness::new();
     h.cmd("HSET", &["k", "a", "1"]);
-    assert!(matches!(h.cmd("HRANDFIELD", &["k", "-9223372036854775807"]), Reply::Error(_)));
+    assert!(matches!(
+        h.cmd("HRANDFIELD", &["k", "-9223372036854775807"]),
+        Reply::Error(_)
+    ));
     assert_eq!(items(&h.cmd("HRANDFIELD", &["k", "-3"])).len(), 3);
 }

@@ -14,18 +14,68 @@ const ELEMS: &[&str] = &["x", "y", "z", "1", ""];
 
 #[derive(Clone, Debug)]
 enum Op {
-    Push { key: usize, left: bool, only_if_exists: bool, elems: Vec<usize> },
-    Pop { key: usize, left: bool, count: Option<usize> },
-    Len { key: usize },
-    Range { key: usize, start: i64, stop: i64 },
-    Index { key: usize, index: i64 },
-    Set { key: usize, index: i64, elem: usize },
-    Insert { key: usize, after: bool, pivot: usize, elem: usize },
-    Rem { key: usize, count: i64, elem: usize },
-    Trim { key: usize, start: i64, stop: i64 },
-    Pos { key: usize, elem: usize, rank: Option<i64>, count: Option<i64>, maxlen: Option<i64> },
-    Move { src: usize, dst: usize, from_left: bool, to_left: bool },
-    MPop { keys: Vec<usize>, left: bool, count: Option<usize> },
+    Push {
+        key: usize,
+        left: bool,
+        only_if_exists: bool,
+        elems: Vec<usize>,
+    },
+    Pop {
+        key: usize,
+        left: bool,
+        count: Option<usize>,
+    },
+    Len {
+        key: usize,
+    },
+    Range {
+        key: usize,
+        start: i64,
+        stop: i64,
+    },
+    Index {
+        key: usize,
+        index: i64,
+    },
+    Set {
+        key: usize,
+        index: i64,
+        elem: usize,
+    },
+    Insert {
+        key: usize,
+        after: bool,
+        pivot: usize,
+        elem: usize,
+    },
+    Rem {
+        key: usize,
+        count: i64,
+        elem: usize,
+    },
+    Trim {
+        key: usize,
+        start: i64,
+        stop: i64,
+    },
+    Pos {
+        key: usize,
+        elem: usize,
+        rank: Option<i64>,
+        count: Option<i64>,
+        maxlen: Option<i64>,
+    },
+    Move {
+        src: usize,
+        dst: usize,
+        from_left: bool,
+        to_left: bool,
+    },
+    MPop {
+        keys: Vec<usize>,
+        left: bool,
+        count: Option<usize>,
+    },
 }
 
 fn index() -> impl Strategy<Value = i64> {
@@ -75,15 +125,27 @@ fn e(i: usize) -> Vec<u8> {
 
 /// An index as LINDEX reads it.
 fn at(index: i64, len: usize) -> Option<usize> {
-    let i = if index < 0 { len as i128 + index as i128 } else { index as i128 };
+    let i = if index < 0 {
+        len as i128 + index as i128
+    } else {
+        index as i128
+    };
     (0..len as i128).contains(&i).then_some(i as usize)
 }
 
 /// An inclusive range as LRANGE/LTRIM read it.
 fn range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
     let len = len as i128;
-    let s = if start < 0 { (len + start as i128).max(0) } else { start as i128 };
-    let mut t = if stop < 0 { len + stop as i128 } else { stop as i128 };
+    let s = if start < 0 {
+        (len + start as i128).max(0)
+    } else {
+        start as i128
+    };
+    let mut t = if stop < 0 {
+        len + stop as i128
+    } else {
+        stop as i128
+    };
     if s > t || s >= len {
         return None;
     }
@@ -105,7 +167,12 @@ fn apply(m: &mut Model, op: &Op) -> (Vec<Vec<u8>>, Reply) {
     let s = |x: &str| x.as_bytes().to_vec();
     let n = |x: i64| x.to_string().into_bytes();
     let (argv, reply) = match op {
-        Op::Push { key, left, only_if_exists, elems } => {
+        Op::Push {
+            key,
+            left,
+            only_if_exists,
+            elems,
+        } => {
             let name = match (left, only_if_exists) {
                 (true, false) => "LPUSH",
                 (false, false) => "RPUSH",
@@ -135,16 +202,22 @@ fn apply(m: &mut Model, op: &Op) -> (Vec<Vec<u8>>, Reply) {
                 (None, None) => Reply::Nil,
                 (None, Some(l)) => bulk(&pop_end(l, *left).unwrap()),
                 (Some(_), None) => Reply::NilArray,
-                (Some(c), Some(l)) => {
-                    Reply::Array((0..*c).filter_map(|_| pop_end(l, *left)).map(|v| bulk(&v)).collect())
-                }
+                (Some(c), Some(l)) => Reply::Array(
+                    (0..*c)
+                        .filter_map(|_| pop_end(l, *left))
+                        .map(|v| bulk(&v))
+                        .collect(),
+                ),
             };
             if let Some(c) = count {
                 argv.push(n(*c as i64));
             }
             (argv, reply)
         }
-        Op::Len { key } => (vec![s("LLEN"), k(*key)], Reply::Integer(m.get(key).map_or(0, |l| l.len()) as i64)),
+        Op::Len { key } => (
+            vec![s("LLEN"), k(*key)],
+            Reply::Integer(m.get(key).map_or(0, |l| l.len()) as i64),
+        ),
         Op::Range { key, start, stop } => {
             let items = match m.get(key) {
                 Some(l) => match range(*start, *stop, l.len()) {
@@ -153,10 +226,16 @@ fn apply(m: &mut Model, op: &Op) -> (Vec<Vec<u8>>, Reply) {
                 },
                 None => vec![],
             };
-            (vec![s("LRANGE"), k(*key), n(*start), n(*stop)], Reply::Array(items))
+            (
+                vec![s("LRANGE"), k(*key), n(*start), n(*stop)],
+                Reply::Array(items),
+            )
         }
         Op::Index { key, index } => {
-            let r = m.get(key).and_then(|l| at(*index, l.len()).map(|i| bulk(&l[i]))).unwrap_or(Reply::Nil);
+            let r = m
+                .get(key)
+                .and_then(|l| at(*index, l.len()).map(|i| bulk(&l[i])))
+                .unwrap_or(Reply::Nil);
             (vec![s("LINDEX"), k(*key), n(*index)], r)
         }
         Op::Set { key, index, elem } => {
@@ -172,7 +251,12 @@ fn apply(m: &mut Model, op: &Op) -> (Vec<Vec<u8>>, Reply) {
             };
             (vec![s("LSET"), k(*key), n(*index), e(*elem)], r)
         }
-        Op::Insert { key, after, pivot, elem } => {
+        Op::Insert {
+            key,
+            after,
+            pivot,
+            elem,
+        } => {
             let r = match m.get_mut(key) {
                 None => Reply::Integer(0),
                 Some(l) => match l.iter().position(|v| *v == e(*pivot)) {
@@ -183,7 +267,16 @@ fn apply(m: &mut Model, op: &Op) -> (Vec<Vec<u8>>, Reply) {
                     }
                 },
             };
-            (vec![s("LINSERT"), k(*key), s(if *after { "AFTER" } else { "BEFORE" }), e(*pivot), e(*elem)], r)
+            (
+                vec![
+                    s("LINSERT"),
+                    k(*key),
+                    s(if *after { "AFTER" } else { "BEFORE" }),
+                    e(*pivot),
+                    e(*elem),
+                ],
+                r,
+            )
         }
         Op::Rem { key, count, elem } => {
             let target = e(*elem);
@@ -207,7 +300,10 @@ fn apply(m: &mut Model, op: &Op) -> (Vec<Vec<u8>>, Reply) {
                 }
                 l.extend(kept);
             }
-            (vec![s("LREM"), k(*key), n(*count), e(*elem)], Reply::Integer(removed as i64))
+            (
+                vec![s("LREM"), k(*key), n(*count), e(*elem)],
+                Reply::Integer(removed as i64),
+            )
         }
         Op::Trim { key, start, stop } => {
             if let Some(l) = m.get_mut(key) {
@@ -217,9 +313,18 @@ fn apply(m: &mut Model, op: &Op) -> (Vec<Vec<u8>>, Reply) {
                 };
                 *l = kept;
             }
-            (vec![s("LTRIM"), k(*key), n(*start), n(*stop)], Reply::Status("OK".into()))
+            (
+                vec![s("LTRIM"), k(*key), n(*start), n(*stop)],
+                Reply::Status("OK".into()),
+            )
         }
-        Op::Pos { key, elem, rank, count, maxlen } => {
+        Op::Pos {
+            key,
+            elem,
+            rank,
+            count,
+            maxlen,
+        } => {
             let mut argv = vec![s("LPOS"), k(*key), e(*elem)];
             if let Some(r) = rank {
                 argv.extend([s("RANK"), n(*r)]);
@@ -243,7 +348,11 @@ fn apply(m: &mut Model, op: &Op) -> (Vec<Vec<u8>>, Reply) {
                 Some(l) => {
                     // Positions of matches in scan order, within MAXLEN scanned elements.
                     let len = l.len();
-                    let order: Vec<usize> = if rank > 0 { (0..len).collect() } else { (0..len).rev().collect() };
+                    let order: Vec<usize> = if rank > 0 {
+                        (0..len).collect()
+                    } else {
+                        (0..len).rev().collect()
+                    };
                     let scanned = match maxlen {
                         Some(ml) if *ml > 0 => (*ml as usize).min(len),
                         _ => len,
@@ -255,17 +364,29 @@ fn apply(m: &mut Model, op: &Op) -> (Vec<Vec<u8>>, Reply) {
                         .skip(rank.unsigned_abs() as usize - 1)
                         .collect();
                     match count {
-                        None => hits.first().map_or(Reply::Nil, |&i| Reply::Integer(i as i64)),
-                        Some(0) => Reply::Array(hits.iter().map(|&i| Reply::Integer(i as i64)).collect()),
-                        Some(c) => {
-                            Reply::Array(hits.iter().take(*c as usize).map(|&i| Reply::Integer(i as i64)).collect())
+                        None => hits
+                            .first()
+                            .map_or(Reply::Nil, |&i| Reply::Integer(i as i64)),
+                        Some(0) => {
+                            Reply::Array(hits.iter().map(|&i| Reply::Integer(i as i64)).collect())
                         }
+                        Some(c) => Reply::Array(
+                            hits.iter()
+                                .take(*c as usize)
+                                .map(|&i| Reply::Integer(i as i64))
+                                .collect(),
+                        ),
                     }
                 }
             };
             (argv, r)
         }
-        Op::Move { src, dst, from_left, to_left } => {
+        Op::Move {
+            src,
+            dst,
+            from_left,
+            to_left,
+        } => {
             let argv = vec![
                 s("LMOVE"),
                 k(*src),
@@ -300,7 +421,10 @@ fn apply(m: &mut Model, op: &Op) -> (Vec<Vec<u8>>, Reply) {
                     if l.is_empty() {
                         continue;
                     }
-                    let items = (0..count.unwrap_or(1)).filter_map(|_| pop_end(l, *left)).map(|v| bulk(&v)).collect();
+                    let items = (0..count.unwrap_or(1))
+                        .filter_map(|_| pop_end(l, *left))
+                        .map(|v| bulk(&v))
+                        .collect();
                     r = Reply::Array(vec![bulk(KEYS[key].as_bytes()), Reply::Array(items)]);
                     break;
                 }
@@ -322,9 +446,28 @@ fn check(ops: &[Op]) -> Result<(), TestCaseError> {
         let actual = engine.execute(c, &argv);
         prop_assert_eq!(&actual, &expected, "step {}: {:?}", step, op);
         for (i, name) in KEYS.iter().enumerate() {
-            let all = engine.execute(c, &[b"LRANGE".to_vec(), name.as_bytes().to_vec(), b"0".to_vec(), b"-1".to_vec()]);
-            let want = Reply::Array(model.get(&i).map_or(vec![], |l| l.iter().map(|v| bulk(v)).collect()));
-            prop_assert_eq!(&all, &want, "contents of {} after step {}: {:?}", name, step, op);
+            let all = engine.execute(
+                c,
+                &[
+                    b"LRANGE".to_vec(),
+                    name.as_bytes().to_vec(),
+                    b"0".to_vec(),
+                    b"-1".to_vec(),
+                ],
+            );
+            let want = Reply::Array(
+                model
+                    .get(&i)
+                    .map_or(vec![], |l| l.iter().map(|v| bulk(v)).collect()),
+            );
+            prop_assert_eq!(
+                &all,
+                &want,
+                "contents of {} after step {}: {:?}",
+                name,
+                step,
+                op
+            );
             let exists = engine.execute(c, &[b"EXISTS".to_vec(), name.as_bytes().to_vec()]);
             prop_assert_eq!(exists, Reply::Integer(model.contains_key(&i) as i64));
         }
@@ -344,12 +487,40 @@ proptest! {
 #[test]
 fn model_agrees_on_a_known_sequence() {
     let ops = vec![
-        Op::Push { key: 0, left: false, only_if_exists: false, elems: vec![0, 1, 0, 2] },
-        Op::Pos { key: 0, elem: 0, rank: Some(-1), count: Some(0), maxlen: None },
-        Op::Rem { key: 0, count: -1, elem: 0 },
-        Op::Move { src: 0, dst: 0, from_left: true, to_left: false },
-        Op::MPop { keys: vec![1, 0], left: false, count: Some(5) },
-        Op::Pop { key: 0, left: true, count: Some(0) },
+        Op::Push {
+            key: 0,
+            left: false,
+            only_if_exists: false,
+            elems: vec![0, 1, 0, 2],
+        },
+        Op::Pos {
+            key: 0,
+            elem: 0,
+            rank: Some(-1),
+            count: Some(0),
+            maxlen: None,
+        },
+        Op::Rem {
+            key: 0,
+            count: -1,
+            elem: 0,
+        },
+        Op::Move {
+            src: 0,
+            dst: 0,
+            from_left: true,
+            to_left: false,
+        },
+        Op::MPop {
+            keys: vec![1, 0],
+            left: false,
+            count: Some(5),
+        },
+        Op::Pop {
+            key: 0,
+            left: true,
+            count: Some(0),
+        },
     ];
     check(&ops).unwrap();
 }

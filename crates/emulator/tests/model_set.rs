@@ -13,7 +13,9 @@ use redis_emulator::{ClientInfo, Engine, ManualClock, Reply};
 
 const KEYS: &[&str] = &["s1", "s2", "s3"];
 /// Integers (intset material) and strings, so encodings convert both ways of arriving.
-const MEMBERS: &[&str] = &["1", "2", "3", "10", "-5", "0", "a", "b", "c", "01", "", "x y"];
+const MEMBERS: &[&str] = &[
+    "1", "2", "3", "10", "-5", "0", "a", "b", "c", "01", "", "x y",
+];
 
 type Model = BTreeMap<&'static str, BTreeSet<Vec<u8>>>;
 
@@ -80,7 +82,11 @@ impl Harness {
     fn new() -> Self {
         let mut e = Engine::new(Box::new(ManualClock::new(1_700_000_000_000)), 11);
         let c = e.connect(ClientInfo::default());
-        Harness { e, c, model: Model::new() }
+        Harness {
+            e,
+            c,
+            model: Model::new(),
+        }
     }
 
     fn run(&mut self, args: &[&[u8]]) -> Reply {
@@ -148,7 +154,10 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
         Op::Sadd(k, ms) => {
             let r = h.cmd("SADD", &[&[*k], &ms[..]].concat());
             let mut s = h.get(k);
-            let added = ms.iter().filter(|m| s.insert(m.as_bytes().to_vec())).count();
+            let added = ms
+                .iter()
+                .filter(|m| s.insert(m.as_bytes().to_vec()))
+                .count();
             h.put(k, s);
             prop_assert_eq!(int(&r), added as i64);
         }
@@ -166,7 +175,10 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
         Op::Smismember(k, ms) => {
             let r = h.cmd("SMISMEMBER", &[&[*k], &ms[..]].concat());
             let s = h.get(k);
-            let want: Vec<Reply> = ms.iter().map(|m| Reply::Integer(s.contains(m.as_bytes()) as i64)).collect();
+            let want: Vec<Reply> = ms
+                .iter()
+                .map(|m| Reply::Integer(s.contains(m.as_bytes()) as i64))
+                .collect();
             prop_assert_eq!(r, Reply::Array(want));
         }
         Op::Scard(k) => {
@@ -201,7 +213,11 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
         }
         Op::Spop(k, Some(count)) => {
             let r = h.cmd("SPOP", &[k, &count.to_string()]);
-            prop_assert!(matches!(r, Reply::Set(_)), "SPOP with a count replies a set: {:?}", r);
+            prop_assert!(
+                matches!(r, Reply::Set(_)),
+                "SPOP with a count replies a set: {:?}",
+                r
+            );
             let popped = bulks(&r);
             let mut s = h.get(k);
             prop_assert_eq!(popped.len(), (*count as usize).min(s.len()));
@@ -221,7 +237,11 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
         }
         Op::Srandmember(k, Some(count)) => {
             let r = h.cmd("SRANDMEMBER", &[k, &count.to_string()]);
-            prop_assert!(matches!(r, Reply::Array(_)), "SRANDMEMBER with a count replies an array: {:?}", r);
+            prop_assert!(
+                matches!(r, Reply::Array(_)),
+                "SRANDMEMBER with a count replies an array: {:?}",
+                r
+            );
             let picked = bulks(&r);
             let s = h.get(k);
             for m in &picked {
@@ -232,7 +252,11 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
             } else if *count > 0 {
                 prop_assert_eq!(picked.len(), (*count as usize).min(s.len()));
                 let distinct: BTreeSet<_> = picked.iter().collect();
-                prop_assert_eq!(distinct.len(), picked.len(), "repeated members with a positive count");
+                prop_assert_eq!(
+                    distinct.len(),
+                    picked.len(),
+                    "repeated members with a positive count"
+                );
             } else {
                 prop_assert_eq!(picked.len(), count.unsigned_abs() as usize);
             }
@@ -264,7 +288,12 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
             match d {
                 None => {
                     let r = h.cmd(name, ks);
-                    prop_assert!(matches!(r, Reply::Set(_)), "{} replies a set: {:?}", name, r);
+                    prop_assert!(
+                        matches!(r, Reply::Set(_)),
+                        "{} replies a set: {:?}",
+                        name,
+                        r
+                    );
                     prop_assert_eq!(sorted(bulks(&r)), as_vec(&result));
                 }
                 Some(d) => {
@@ -281,8 +310,15 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
             }
             let n = ks.len().to_string();
             let l = limit.to_string();
-            let r = h.cmd("SINTERCARD", &[&[n.as_str()], &ks[..], &["LIMIT", l.as_str()]].concat());
-            let want = if *limit == 0 { acc.len() } else { acc.len().min(*limit as usize) };
+            let r = h.cmd(
+                "SINTERCARD",
+                &[&[n.as_str()], &ks[..], &["LIMIT", l.as_str()]].concat(),
+            );
+            let want = if *limit == 0 {
+                acc.len()
+            } else {
+                acc.len().min(*limit as usize)
+            };
             prop_assert_eq!(int(&r), want as i64);
         }
         Op::Sscan(k, count) => {
@@ -292,8 +328,12 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
             let mut seen = Vec::new();
             for _ in 0..1000 {
                 let r = h.cmd("SSCAN", &[k, &cursor, "COUNT", &count.to_string()]);
-                let Reply::Array(parts) = r else { return Err(TestCaseError::fail("SSCAN reply")) };
-                let Reply::Bulk(next) = &parts[0] else { return Err(TestCaseError::fail("SSCAN cursor")) };
+                let Reply::Array(parts) = r else {
+                    return Err(TestCaseError::fail("SSCAN reply"));
+                };
+                let Reply::Bulk(next) = &parts[0] else {
+                    return Err(TestCaseError::fail("SSCAN cursor"));
+                };
                 seen.extend(bulks(&parts[1]));
                 cursor = String::from_utf8(next.clone()).unwrap();
                 if cursor == "0" {
@@ -331,9 +371,15 @@ fn check_state(h: &mut Harness) -> Result<(), TestCaseError> {
             Reply::Bulk(e) if e == b"intset" => {
                 prop_assert!(all_ints, "intset {} holds a non-integer", k);
                 // Members come in numeric order.
-                let nums: Vec<i64> =
-                    bulks(&members).iter().map(|m| std::str::from_utf8(m).unwrap().parse().unwrap()).collect();
-                prop_assert!(nums.windows(2).all(|w| w[0] < w[1]), "intset order {:?}", nums);
+                let nums: Vec<i64> = bulks(&members)
+                    .iter()
+                    .map(|m| std::str::from_utf8(m).unwrap().parse().unwrap())
+                    .collect();
+                prop_assert!(
+                    nums.windows(2).all(|w| w[0] < w[1]),
+                    "intset order {:?}",
+                    nums
+                );
             }
             Reply::Bulk(e) if e == b"hashtable" => {}
             other => prop_assert!(false, "encoding of {}: {:?}", k, other),
@@ -369,11 +415,18 @@ fn sadd_encodings_follow_redis_rules() {
         (1, vec![vec!["1"]], "intset"),
     ] {
         h.cmd("DEL", &["k"]);
-        h.cmd("CONFIG", &["SET", "set-max-intset-entries", &limit.to_string()]);
+        h.cmd(
+            "CONFIG",
+            &["SET", "set-max-intset-entries", &limit.to_string()],
+        );
         for a in &adds {
             h.cmd("SADD", &[&["k"], &a[..]].concat());
         }
-        assert_eq!(h.cmd("OBJECT", &["ENCODING", "k"]), Reply::bulk(want), "{limit} {adds:?}");
+        assert_eq!(
+            h.cmd("OBJECT", &["ENCODING", "k"]),
+            Reply::bulk(want),
+            "{limit} {adds:?}"
+        );
     }
     // Removing members never converts back.
     h.cmd("DEL", &["k"]);
@@ -382,7 +435,10 @@ fn sadd_encodings_follow_redis_rules() {
     h.cmd("SREM", &["k", "3", "2"]);
     h.cmd("CONFIG", &["SET", "set-max-intset-entries", "512"]);
     h.cmd("SADD", &["k", "6"]);
-    assert_eq!(h.cmd("OBJECT", &["ENCODING", "k"]), Reply::bulk("hashtable"));
+    assert_eq!(
+        h.cmd("OBJECT", &["ENCODING", "k"]),
+        Reply::bulk("hashtable")
+    );
 }
 
 /// SPOP's third strategy (few members left) rebuilds the set from what stays: a
@@ -392,7 +448,10 @@ fn spop_leaving_few_members_rebuilds_the_set() {
     let mut h = Harness::new();
     h.cmd("CONFIG", &["SET", "set-max-intset-entries", "2"]);
     h.cmd("SADD", &["k", "1", "2", "3", "4", "5", "6"]);
-    assert_eq!(h.cmd("OBJECT", &["ENCODING", "k"]), Reply::bulk("hashtable"));
+    assert_eq!(
+        h.cmd("OBJECT", &["ENCODING", "k"]),
+        Reply::bulk("hashtable")
+    );
     h.cmd("CONFIG", &["SET", "set-max-intset-entries", "512"]);
     h.cmd("EXPIRE", &["k", "100"]);
     let r = h.cmd("SPOP", &["k", "5"]);
@@ -406,13 +465,21 @@ fn spop_leaving_few_members_rebuilds_the_set() {
     h.cmd("SADD", &["k", "1", "2", "3", "4", "5", "6"]);
     h.cmd("CONFIG", &["SET", "set-max-intset-entries", "512"]);
     h.cmd("SPOP", &["k", "2"]);
-    assert_eq!(h.cmd("OBJECT", &["ENCODING", "k"]), Reply::bulk("hashtable"));
+    assert_eq!(
+        h.cmd("OBJECT", &["ENCODING", "k"]),
+        Reply::bulk("hashtable")
+    );
     // The third strategy replies with what goes in the old set's order: numeric for an
     // intset.
     h.cmd("DEL", &["n"]);
-    h.cmd("SADD", &["n", "9", "8", "7", "6", "5", "4", "3", "2", "1", "0"]);
-    let popped: Vec<i64> =
-        bulks(&h.cmd("SPOP", &["n", "9"])).iter().map(|m| std::str::from_utf8(m).unwrap().parse().unwrap()).collect();
+    h.cmd(
+        "SADD",
+        &["n", "9", "8", "7", "6", "5", "4", "3", "2", "1", "0"],
+    );
+    let popped: Vec<i64> = bulks(&h.cmd("SPOP", &["n", "9"]))
+        .iter()
+        .map(|m| std::str::from_utf8(m).unwrap().parse().unwrap())
+        .collect();
     assert!(popped.windows(2).all(|w| w[0] < w[1]), "{popped:?}");
 }
 
@@ -423,9 +490,12 @@ fn random_picks_replay_with_the_same_seed() {
         let mut h = Harness::new();
         h.cmd("SADD", &["k", "a", "b", "c", "d", "e", "f", "g", "h"]);
         let mut out = Vec::new();
-        for line in
-            [["SRANDMEMBER", "k", "3"], ["SRANDMEMBER", "k", "-5"], ["SPOP", "k", "2"], ["SRANDMEMBER", "k", "7"]]
-        {
+        for line in [
+            ["SRANDMEMBER", "k", "3"],
+            ["SRANDMEMBER", "k", "-5"],
+            ["SPOP", "k", "2"],
+            ["SRANDMEMBER", "k", "7"],
+        ] {
             out.push(h.cmd(line[0], &line[1..]));
         }
         out.push(h.cmd("SPOP", &["k"]));
@@ -441,7 +511,10 @@ fn huge_negative_srandmember_counts_are_refused() {
     let mut h = Harness::new();
     h.cmd("SADD", &["k", "a"]);
     let r = h.cmd("SRANDMEMBER", &["k", "-9223372036854775807"]);
-    assert!(matches!(r, Reply::Error(ref e) if e.starts_with("ERR ")), "{r:?}");
+    assert!(
+        matches!(r, Reply::Error(ref e) if e.starts_with("ERR ")),
+        "{r:?}"
+    );
     assert_eq!(bulks(&h.cmd("SRANDMEMBER", &["k", "-1000"])).len(), 1000);
 }
 
@@ -454,7 +527,10 @@ fn random_picks_are_spread() {
         h.cmd("SADD", &[&["k"], &members[..]].concat());
         let picks = bulks(&h.cmd("SRANDMEMBER", &["k", "-4000"]));
         for m in &members {
-            let n = picks.iter().filter(|p| p.as_slice() == m.as_bytes()).count();
+            let n = picks
+                .iter()
+                .filter(|p| p.as_slice() == m.as_bytes())
+                .count();
             assert!((800..1200).contains(&n), "{m}: {n} of 4000");
         }
     }
@@ -474,8 +550,12 @@ fn sscan_returns_members_present_throughout_despite_changes() {
     let mut round = 0;
     loop {
         let r = h.cmd("SSCAN", &["k", &cursor, "COUNT", "10"]);
-        let Reply::Array(parts) = r else { panic!("SSCAN reply") };
-        let Reply::Bulk(next) = &parts[0] else { panic!("SSCAN cursor") };
+        let Reply::Array(parts) = r else {
+            panic!("SSCAN reply")
+        };
+        let Reply::Bulk(next) = &parts[0] else {
+            panic!("SSCAN cursor")
+        };
         seen.extend(bulks(&parts[1]));
         cursor = String::from_utf8(next.clone()).unwrap();
         if cursor == "0" {

@@ -25,7 +25,13 @@ const T0: i64 = 1_700_000_000_000;
 const KEY: &str = "s";
 const GROUPS: &[&str] = &["g1", "g2"];
 const CONSUMERS: &[&str] = &["alice", "bob", "carol"];
-const FIELDS: &[(&str, &str)] = &[("f", "v"), ("name", "x"), ("n", "12345"), ("", ""), ("a-much-longer-field", "and value")];
+const FIELDS: &[(&str, &str)] = &[
+    ("f", "v"),
+    ("name", "x"),
+    ("n", "12345"),
+    ("", ""),
+    ("a-much-longer-field", "and value"),
+];
 
 type Id = (u64, u64);
 
@@ -64,10 +70,19 @@ struct MGroup {
 
 impl MGroup {
     fn new(last_id: Id, entries_read: Option<i64>) -> Self {
-        MGroup { last_id, entries_read, pel: BTreeMap::new(), consumers: BTreeMap::new() }
+        MGroup {
+            last_id,
+            entries_read,
+            pel: BTreeMap::new(),
+            consumers: BTreeMap::new(),
+        }
     }
     fn consumer_pel(&self, c: &str) -> Vec<Id> {
-        self.pel.iter().filter(|(_, n)| n.consumer == c).map(|(id, _)| *id).collect()
+        self.pel
+            .iter()
+            .filter(|(_, n)| n.consumer == c)
+            .map(|(id, _)| *id)
+            .collect()
     }
     /// streamLookupConsumer (refreshing) or streamCreateConsumer: both set seen time.
     fn touch(&mut self, c: &'static str, now: i64) {
@@ -144,7 +159,8 @@ impl Model {
                 return Some(self.entries_added as i64 - read);
             }
         }
-        self.estimate(g.last_id).map(|read| self.entries_added as i64 - read)
+        self.estimate(g.last_id)
+            .map(|read| self.entries_added as i64 - read)
     }
     /// What delivering `id` to a group does to its position.
     fn advance(&mut self, group: &str, id: Id) {
@@ -166,7 +182,10 @@ impl Model {
 }
 
 fn entry_reply(id: Id, f: &str, v: &str) -> Reply {
-    Reply::Array(vec![id_reply(id), Reply::Array(vec![Reply::bulk(f), Reply::bulk(v)])])
+    Reply::Array(vec![
+        id_reply(id),
+        Reply::Array(vec![Reply::bulk(f), Reply::bulk(v)]),
+    ])
 }
 
 // ---------------------------------------------------------------------------------------
@@ -209,17 +228,54 @@ enum AddId {
 enum Op {
     Add(AddId, usize),
     Advance(i64),
-    ReadNew { g: &'static str, c: &'static str, count: Option<u8>, noack: bool },
-    ReadHistory { g: &'static str, c: &'static str, count: Option<u8>, from: Option<Pick> },
-    Ack { g: &'static str, ids: Vec<Pick> },
-    Claim { g: &'static str, c: &'static str, min_idle: i64, ids: Vec<Pick>, idle: Option<i64>, retry: Option<u8>, force: bool, justid: bool },
-    Autoclaim { g: &'static str, c: &'static str, min_idle: i64, start: Option<Pick>, count: Option<u8>, justid: bool },
+    ReadNew {
+        g: &'static str,
+        c: &'static str,
+        count: Option<u8>,
+        noack: bool,
+    },
+    ReadHistory {
+        g: &'static str,
+        c: &'static str,
+        count: Option<u8>,
+        from: Option<Pick>,
+    },
+    Ack {
+        g: &'static str,
+        ids: Vec<Pick>,
+    },
+    Claim {
+        g: &'static str,
+        c: &'static str,
+        min_idle: i64,
+        ids: Vec<Pick>,
+        idle: Option<i64>,
+        retry: Option<u8>,
+        force: bool,
+        justid: bool,
+    },
+    Autoclaim {
+        g: &'static str,
+        c: &'static str,
+        min_idle: i64,
+        start: Option<Pick>,
+        count: Option<u8>,
+        justid: bool,
+    },
     Del(Vec<Pick>),
     Trim(usize),
     CreateConsumer(&'static str, &'static str),
     DelConsumer(&'static str, &'static str),
-    SetId { g: &'static str, to: SetTo, entries_read: Option<u8> },
-    Recreate { g: &'static str, to: SetTo, entries_read: Option<u8> },
+    SetId {
+        g: &'static str,
+        to: SetTo,
+        entries_read: Option<u8>,
+    },
+    Recreate {
+        g: &'static str,
+        to: SetTo,
+        entries_read: Option<u8>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -246,7 +302,11 @@ fn consumer() -> impl Strategy<Value = &'static str> {
     prop::sample::select(CONSUMERS)
 }
 fn set_to() -> impl Strategy<Value = SetTo> {
-    prop_oneof![Just(SetTo::Dollar), Just(SetTo::Zero), pick().prop_map(SetTo::Id)]
+    prop_oneof![
+        Just(SetTo::Dollar),
+        Just(SetTo::Zero),
+        pick().prop_map(SetTo::Id)
+    ]
 }
 fn idle() -> impl Strategy<Value = i64> {
     prop_oneof![Just(0i64), 1i64..3000]
@@ -297,9 +357,18 @@ impl Harness {
         let clock = ManualClock::new(T0);
         let mut e = Engine::new(Box::new(clock.clone()), 7);
         let c = e.connect(ClientInfo::default());
-        let mut h = Harness { e, c, clock, now: T0, m: Model::default() };
+        let mut h = Harness {
+            e,
+            c,
+            clock,
+            now: T0,
+            m: Model::default(),
+        };
         for g in GROUPS {
-            assert_eq!(h.cmd(&["XGROUP", "CREATE", KEY, g, "$", "MKSTREAM"]), Reply::ok());
+            assert_eq!(
+                h.cmd(&["XGROUP", "CREATE", KEY, g, "$", "MKSTREAM"]),
+                Reply::ok()
+            );
             h.m.groups.insert(g, MGroup::new((0, 0), None));
         }
         h
@@ -338,7 +407,11 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
                 }
                 AddId::Same => (None, None),
                 AddId::Auto => {
-                    let id = if now as u64 > top.0 { (now as u64, 0) } else { incr(top) };
+                    let id = if now as u64 > top.0 {
+                        (now as u64, 0)
+                    } else {
+                        incr(top)
+                    };
                     (Some("*".to_string()), Some(id))
                 }
             };
@@ -379,17 +452,36 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
                 return Ok(());
             }
             let limit = count.map_or(usize::MAX, |n| n as usize);
-            let new: Vec<(Id, &str, &str)> = h.m.entries.iter().filter(|e| e.0 > last).take(limit).copied().collect();
+            let new: Vec<(Id, &str, &str)> =
+                h.m.entries
+                    .iter()
+                    .filter(|e| e.0 > last)
+                    .take(limit)
+                    .copied()
+                    .collect();
             h.m.groups.get_mut(g).unwrap().touch(c, now);
             for &(id, _, _) in &new {
                 h.m.advance(g, id);
                 if !noack {
                     // A new NACK, or an existing one reassigned with its count reset.
-                    h.m.groups.get_mut(g).unwrap().pel.insert(id, Nack { consumer: c, count: 1, time: now });
+                    h.m.groups.get_mut(g).unwrap().pel.insert(
+                        id,
+                        Nack {
+                            consumer: c,
+                            count: 1,
+                            time: now,
+                        },
+                    );
                 }
             }
-            let entries = new.iter().map(|&(id, f, v)| entry_reply(id, f, v)).collect();
-            let want = Reply::Array(vec![Reply::Array(vec![Reply::bulk(KEY), Reply::Array(entries)])]);
+            let entries = new
+                .iter()
+                .map(|&(id, f, v)| entry_reply(id, f, v))
+                .collect();
+            let want = Reply::Array(vec![Reply::Array(vec![
+                Reply::bulk(KEY),
+                Reply::Array(entries),
+            ])]);
             prop_assert_eq!(reply, want, "{:?}", argv);
         }
         Op::ReadHistory { g, c, count, from } => {
@@ -399,13 +491,22 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
                 argv.extend(["COUNT".to_string(), n.to_string()]);
             }
             argv.extend(strings(&["STREAMS", KEY]));
-            argv.push(if from.is_none() { "0".into() } else { fmt(from_id) });
+            argv.push(if from.is_none() {
+                "0".into()
+            } else {
+                fmt(from_id)
+            });
             let reply = h.cmd_s(&argv);
             let limit = count.map_or(usize::MAX, |n| n as usize);
             let mut out = Vec::new();
             let grp = h.m.groups.get_mut(g).unwrap();
             grp.touch(c, now);
-            let ids: Vec<Id> = grp.consumer_pel(c).into_iter().filter(|id| *id > from_id).take(limit).collect();
+            let ids: Vec<Id> = grp
+                .consumer_pel(c)
+                .into_iter()
+                .filter(|id| *id > from_id)
+                .take(limit)
+                .collect();
             for id in ids {
                 match h.m.entry(id) {
                     Some(entry) => {
@@ -417,7 +518,10 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
                     None => out.push(Reply::Array(vec![id_reply(id), Reply::NilArray])),
                 }
             }
-            let want = Reply::Array(vec![Reply::Array(vec![Reply::bulk(KEY), Reply::Array(out)])]);
+            let want = Reply::Array(vec![Reply::Array(vec![
+                Reply::bulk(KEY),
+                Reply::Array(out),
+            ])]);
             prop_assert_eq!(reply, want, "{:?}", argv);
         }
         Op::Ack { g, ids } => {
@@ -428,7 +532,16 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
             let n = ids.iter().filter(|id| grp.pel.remove(id).is_some()).count();
             prop_assert_eq!(h.cmd_s(&argv), Reply::Integer(n as i64), "{:?}", argv);
         }
-        Op::Claim { g, c, min_idle, ids, idle, retry, force, justid } => {
+        Op::Claim {
+            g,
+            c,
+            min_idle,
+            ids,
+            idle,
+            retry,
+            force,
+            justid,
+        } => {
             let ids: Vec<Id> = ids.iter().map(|p| p.resolve(&h.m)).collect();
             let mut argv = strings(&["XCLAIM", KEY, g, c]);
             argv.push(min_idle.to_string());
@@ -470,7 +583,11 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
                     None => continue,
                 };
                 grp.touch(c, now);
-                let n = grp.pel.entry(id).or_insert(Nack { consumer: c, count: 1, time: now });
+                let n = grp.pel.entry(id).or_insert(Nack {
+                    consumer: c,
+                    count: 1,
+                    time: now,
+                });
                 let _ = fresh;
                 n.consumer = c;
                 n.time = delivery_time;
@@ -479,15 +596,30 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
                 } else if !justid {
                     n.count += 1;
                 }
-                out.push(if *justid { id_reply(id) } else { entry.unwrap() });
+                out.push(if *justid {
+                    id_reply(id)
+                } else {
+                    entry.unwrap()
+                });
             }
             prop_assert_eq!(reply, Reply::Array(out), "{:?}", argv);
         }
-        Op::Autoclaim { g, c, min_idle, start, count, justid } => {
+        Op::Autoclaim {
+            g,
+            c,
+            min_idle,
+            start,
+            count,
+            justid,
+        } => {
             let start_id = start.as_ref().map_or((0, 0), |p| p.resolve(&h.m));
             let mut argv = strings(&["XAUTOCLAIM", KEY, g, c]);
             argv.push(min_idle.to_string());
-            argv.push(if start.is_none() { "0".into() } else { fmt(start_id) });
+            argv.push(if start.is_none() {
+                "0".into()
+            } else {
+                fmt(start_id)
+            });
             if let Some(n) = count {
                 argv.extend(["COUNT".to_string(), n.to_string()]);
             }
@@ -530,8 +662,14 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
                 claimed.push(if *justid { id_reply(id) } else { entry });
                 left -= 1;
             }
-            let next = cursor.and_then(|from| h.m.groups[g].pel.range(from..).next().map(|(id, _)| *id)).unwrap_or((0, 0));
-            let want = Reply::Array(vec![id_reply(next), Reply::Array(claimed), Reply::Array(deleted)]);
+            let next = cursor
+                .and_then(|from| h.m.groups[g].pel.range(from..).next().map(|(id, _)| *id))
+                .unwrap_or((0, 0));
+            let want = Reply::Array(vec![
+                id_reply(next),
+                Reply::Array(claimed),
+                Reply::Array(deleted),
+            ]);
             prop_assert_eq!(reply, want, "{:?}", argv);
         }
         Op::Del(ids) => {
@@ -551,7 +689,10 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
         Op::Trim(len) => {
             let n = h.m.entries.len().saturating_sub(*len);
             h.m.entries.drain(..n);
-            prop_assert_eq!(h.cmd(&["XTRIM", KEY, "MAXLEN", "=", &len.to_string()]), Reply::Integer(n as i64));
+            prop_assert_eq!(
+                h.cmd(&["XTRIM", KEY, "MAXLEN", "=", &len.to_string()]),
+                Reply::Integer(n as i64)
+            );
         }
         Op::CreateConsumer(g, c) => {
             let grp = h.m.groups.get_mut(g).unwrap();
@@ -559,16 +700,31 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
             if created {
                 grp.touch(c, now);
             }
-            prop_assert_eq!(h.cmd(&["XGROUP", "CREATECONSUMER", KEY, g, c]), Reply::Integer(created as i64));
+            prop_assert_eq!(
+                h.cmd(&["XGROUP", "CREATECONSUMER", KEY, g, c]),
+                Reply::Integer(created as i64)
+            );
         }
         Op::DelConsumer(g, c) => {
             let grp = h.m.groups.get_mut(g).unwrap();
             let pending = grp.consumer_pel(c).len();
             grp.pel.retain(|_, n| n.consumer != *c);
             grp.consumers.remove(c);
-            prop_assert_eq!(h.cmd(&["XGROUP", "DELCONSUMER", KEY, g, c]), Reply::Integer(pending as i64));
+            prop_assert_eq!(
+                h.cmd(&["XGROUP", "DELCONSUMER", KEY, g, c]),
+                Reply::Integer(pending as i64)
+            );
         }
-        Op::SetId { g, to, entries_read } | Op::Recreate { g, to, entries_read } => {
+        Op::SetId {
+            g,
+            to,
+            entries_read,
+        }
+        | Op::Recreate {
+            g,
+            to,
+            entries_read,
+        } => {
             let recreate = matches!(op, Op::Recreate { .. });
             let (arg, id) = match to {
                 SetTo::Dollar => ("$".to_string(), h.m.last_id),
@@ -601,13 +757,21 @@ fn step(h: &mut Harness, op: &Op) -> Result<(), TestCaseError> {
 /// A field of a map reply.
 fn field<'a>(r: &'a Reply, name: &str) -> Option<&'a Reply> {
     match r {
-        Reply::Map(pairs) => pairs.iter().find(|(k, _)| *k == Reply::bulk(name)).map(|(_, v)| v),
+        Reply::Map(pairs) => pairs
+            .iter()
+            .find(|(k, _)| *k == Reply::bulk(name))
+            .map(|(_, v)| v),
         _ => None,
     }
 }
 
 fn map(pairs: Vec<(&str, Reply)>) -> Reply {
-    Reply::Map(pairs.into_iter().map(|(k, v)| (Reply::bulk_str(k), v)).collect())
+    Reply::Map(
+        pairs
+            .into_iter()
+            .map(|(k, v)| (Reply::bulk_str(k), v))
+            .collect(),
+    )
 }
 
 fn opt_int(v: Option<i64>) -> Reply {
@@ -618,9 +782,20 @@ fn check_state(h: &mut Harness) -> Result<(), TestCaseError> {
     let m = h.m.clone();
     let now = h.now;
     // The entries.
-    let all: Vec<Reply> = m.entries.iter().map(|&(id, f, v)| entry_reply(id, f, v)).collect();
-    prop_assert_eq!(h.cmd(&["XRANGE", KEY, "-", "+"]), Reply::Array(all.clone()), "XRANGE");
-    prop_assert_eq!(h.cmd(&["XLEN", KEY]), Reply::Integer(m.entries.len() as i64));
+    let all: Vec<Reply> = m
+        .entries
+        .iter()
+        .map(|&(id, f, v)| entry_reply(id, f, v))
+        .collect();
+    prop_assert_eq!(
+        h.cmd(&["XRANGE", KEY, "-", "+"]),
+        Reply::Array(all.clone()),
+        "XRANGE"
+    );
+    prop_assert_eq!(
+        h.cmd(&["XLEN", KEY]),
+        Reply::Integer(m.entries.len() as i64)
+    );
     // XINFO STREAM, without the radix tree's shape.
     let info = h.cmd(&["XINFO", "STREAM", KEY]);
     let want = [
@@ -651,7 +826,11 @@ fn check_state(h: &mut Harness) -> Result<(), TestCaseError> {
             ])
         })
         .collect();
-    prop_assert_eq!(h.cmd(&["XINFO", "GROUPS", KEY]), Reply::Array(groups), "XINFO GROUPS");
+    prop_assert_eq!(
+        h.cmd(&["XINFO", "GROUPS", KEY]),
+        Reply::Array(groups),
+        "XINFO GROUPS"
+    );
     for (name, g) in &m.groups {
         // XINFO CONSUMERS.
         let consumers: Vec<Reply> = g
@@ -665,10 +844,20 @@ fn check_state(h: &mut Harness) -> Result<(), TestCaseError> {
                 ])
             })
             .collect();
-        prop_assert_eq!(h.cmd(&["XINFO", "CONSUMERS", KEY, name]), Reply::Array(consumers), "XINFO CONSUMERS {}", name);
+        prop_assert_eq!(
+            h.cmd(&["XINFO", "CONSUMERS", KEY, name]),
+            Reply::Array(consumers),
+            "XINFO CONSUMERS {}",
+            name
+        );
         // XPENDING summary.
         let summary = if g.pel.is_empty() {
-            Reply::Array(vec![Reply::Integer(0), Reply::Nil, Reply::Nil, Reply::NilArray])
+            Reply::Array(vec![
+                Reply::Integer(0),
+                Reply::Nil,
+                Reply::Nil,
+                Reply::NilArray,
+            ])
         } else {
             let mut per: BTreeMap<&str, usize> = BTreeMap::new();
             for n in g.pel.values() {
@@ -680,26 +869,66 @@ fn check_state(h: &mut Harness) -> Result<(), TestCaseError> {
                 id_reply(*g.pel.keys().next_back().unwrap()),
                 Reply::Array(
                     per.into_iter()
-                        .map(|(c, n)| Reply::Array(vec![Reply::bulk(c), Reply::bulk(n.to_string())]))
+                        .map(|(c, n)| {
+                            Reply::Array(vec![Reply::bulk(c), Reply::bulk(n.to_string())])
+                        })
                         .collect(),
                 ),
             ])
         };
-        prop_assert_eq!(h.cmd(&["XPENDING", KEY, name]), summary, "XPENDING {}", name);
+        prop_assert_eq!(
+            h.cmd(&["XPENDING", KEY, name]),
+            summary,
+            "XPENDING {}",
+            name
+        );
         // XPENDING extended: all, per consumer, with IDLE.
         let row = |id: &Id, n: &Nack| {
-            Reply::Array(vec![id_reply(*id), Reply::bulk(n.consumer), Reply::Integer((now - n.time).max(0)), Reply::Integer(n.count as i64)])
+            Reply::Array(vec![
+                id_reply(*id),
+                Reply::bulk(n.consumer),
+                Reply::Integer((now - n.time).max(0)),
+                Reply::Integer(n.count as i64),
+            ])
         };
         let rows: Vec<Reply> = g.pel.iter().map(|(id, n)| row(id, n)).collect();
-        prop_assert_eq!(h.cmd(&["XPENDING", KEY, name, "-", "+", "1000"]), Reply::Array(rows), "XPENDING {} - +", name);
+        prop_assert_eq!(
+            h.cmd(&["XPENDING", KEY, name, "-", "+", "1000"]),
+            Reply::Array(rows),
+            "XPENDING {} - +",
+            name
+        );
         let rows: Vec<Reply> = g.pel.iter().take(2).map(|(id, n)| row(id, n)).collect();
-        prop_assert_eq!(h.cmd(&["XPENDING", KEY, name, "-", "+", "2"]), Reply::Array(rows));
+        prop_assert_eq!(
+            h.cmd(&["XPENDING", KEY, name, "-", "+", "2"]),
+            Reply::Array(rows)
+        );
         for c in CONSUMERS {
-            let rows: Vec<Reply> = g.pel.iter().filter(|(_, n)| n.consumer == *c).map(|(id, n)| row(id, n)).collect();
-            prop_assert_eq!(h.cmd(&["XPENDING", KEY, name, "-", "+", "1000", c]), Reply::Array(rows), "XPENDING {} {}", name, c);
+            let rows: Vec<Reply> = g
+                .pel
+                .iter()
+                .filter(|(_, n)| n.consumer == *c)
+                .map(|(id, n)| row(id, n))
+                .collect();
+            prop_assert_eq!(
+                h.cmd(&["XPENDING", KEY, name, "-", "+", "1000", c]),
+                Reply::Array(rows),
+                "XPENDING {} {}",
+                name,
+                c
+            );
         }
-        let rows: Vec<Reply> = g.pel.iter().filter(|(_, n)| now - n.time >= 500).map(|(id, n)| row(id, n)).collect();
-        prop_assert_eq!(h.cmd(&["XPENDING", KEY, name, "IDLE", "500", "-", "+", "1000"]), Reply::Array(rows), "XPENDING IDLE");
+        let rows: Vec<Reply> = g
+            .pel
+            .iter()
+            .filter(|(_, n)| now - n.time >= 500)
+            .map(|(id, n)| row(id, n))
+            .collect();
+        prop_assert_eq!(
+            h.cmd(&["XPENDING", KEY, name, "IDLE", "500", "-", "+", "1000"]),
+            Reply::Array(rows),
+            "XPENDING IDLE"
+        );
     }
     Ok(())
 }
@@ -724,9 +953,17 @@ proptest! {
 fn long_sequences_agree_with_the_model() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::{Config, TestRunner};
-    let mut runner = TestRunner::new_with_rng(Config::default(), proptest::test_runner::TestRng::deterministic_rng(proptest::test_runner::RngAlgorithm::ChaCha));
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        proptest::test_runner::TestRng::deterministic_rng(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+        ),
+    );
     for _ in 0..3 {
-        let ops = prop::collection::vec(op(), 1500).new_tree(&mut runner).unwrap().current();
+        let ops = prop::collection::vec(op(), 1500)
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
         let mut h = Harness::new();
         for (i, op) in ops.iter().enumerate() {
             if let Err(e) = step(&mut h, op) {

@@ -20,7 +20,9 @@
 //! Case counts are bounded so the whole file runs in a few seconds.
 
 use proptest::prelude::*;
-use redis_emulator::resp::{parse_request, parse_request_into, request_ready, Parse, Parsed, Scan, DEFAULT_MAX_BULK};
+use redis_emulator::resp::{
+    parse_request, parse_request_into, request_ready, Parse, Parsed, Scan, DEFAULT_MAX_BULK,
+};
 use redis_emulator::{cli, table, ClientInfo, Engine, ManualClock, Protocol, Reply};
 
 const T0: i64 = 1_700_000_000_000;
@@ -28,7 +30,10 @@ const T0: i64 = 1_700_000_000_000;
 /// Cases per property: the given default, or `ROBUSTNESS_SCALE` times it for a longer hunt
 /// (`ROBUSTNESS_SCALE=100 cargo test --release --test robustness`).
 fn cases(default: u32) -> u32 {
-    let scale = std::env::var("ROBUSTNESS_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1u32);
+    let scale = std::env::var("ROBUSTNESS_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1u32);
     default.saturating_mul(scale.max(1))
 }
 
@@ -42,40 +47,178 @@ fn command_names() -> Vec<(Vec<Vec<u8>>, i32)> {
     for spec in table::all() {
         out.push((vec![spec.name.as_bytes().to_vec()], spec.arity));
         for sub in spec.subcommands {
-            out.push((vec![spec.name.as_bytes().to_vec(), sub.name.as_bytes().to_vec()], sub.arity));
+            out.push((
+                vec![spec.name.as_bytes().to_vec(), sub.name.as_bytes().to_vec()],
+                sub.arity,
+            ));
         }
     }
     out
 }
 
 const KEYWORDS: &[&str] = &[
-    "EX", "PX", "EXAT", "PXAT", "NX", "XX", "GT", "LT", "GET", "KEEPTTL", "PERSIST", "IDX", "LEN", "MINMATCHLEN",
-    "WITHMATCHLEN", "MATCH", "COUNT", "TYPE", "LIMIT", "WITHSCORES", "REPLACE", "DB", "ASYNC", "SYNC", "ABSTTL",
-    "IDLETIME", "FREQ", "CH", "INCR", "AUTH", "SETNAME", "default", "string", "list", "maxmemory",
-    "maxmemory-policy", "set-max-intset-entries", "allkeys-random", "allkeys-lru", "volatile-ttl", "*", "k*", "[a-", "\\", "?",
+    "EX",
+    "PX",
+    "EXAT",
+    "PXAT",
+    "NX",
+    "XX",
+    "GT",
+    "LT",
+    "GET",
+    "KEEPTTL",
+    "PERSIST",
+    "IDX",
+    "LEN",
+    "MINMATCHLEN",
+    "WITHMATCHLEN",
+    "MATCH",
+    "COUNT",
+    "TYPE",
+    "LIMIT",
+    "WITHSCORES",
+    "REPLACE",
+    "DB",
+    "ASYNC",
+    "SYNC",
+    "ABSTTL",
+    "IDLETIME",
+    "FREQ",
+    "CH",
+    "INCR",
+    "AUTH",
+    "SETNAME",
+    "default",
+    "string",
+    "list",
+    "maxmemory",
+    "maxmemory-policy",
+    "set-max-intset-entries",
+    "allkeys-random",
+    "allkeys-lru",
+    "volatile-ttl",
+    "*",
+    "k*",
+    "[a-",
+    "\\",
+    "?",
     // Hashes.
-    "WITHVALUES", "hash-max-listpack-entries", "hash-max-listpack-value", "hash-max-ziplist-value",
+    "WITHVALUES",
+    "hash-max-listpack-entries",
+    "hash-max-listpack-value",
+    "hash-max-ziplist-value",
     // Sorted sets.
-    "BYSCORE", "BYLEX", "REV", "WEIGHTS", "AGGREGATE", "SUM", "MIN", "MAX", "(1", "[a", "(a", "-", "+",
-    "zset-max-listpack-entries", "zset-max-listpack-value",
+    "BYSCORE",
+    "BYLEX",
+    "REV",
+    "WEIGHTS",
+    "AGGREGATE",
+    "SUM",
+    "MIN",
+    "MAX",
+    "(1",
+    "[a",
+    "(a",
+    "-",
+    "+",
+    "zset-max-listpack-entries",
+    "zset-max-listpack-value",
     // Lists and SORT.
-    "LEFT", "RIGHT", "BEFORE", "AFTER", "RANK", "MAXLEN", "BY", "ALPHA", "ASC", "DESC", "STORE", "nosort", "w_*", "#",
-    "*->f", "k*->",
+    "LEFT",
+    "RIGHT",
+    "BEFORE",
+    "AFTER",
+    "RANK",
+    "MAXLEN",
+    "BY",
+    "ALPHA",
+    "ASC",
+    "DESC",
+    "STORE",
+    "nosort",
+    "w_*",
+    "#",
+    "*->f",
+    "k*->",
     // Streams.
-    "STREAMS", "GROUP", "BLOCK", "NOACK", "MKSTREAM", "NOMKSTREAM", "MINID", "~", "=", "ENTRIESREAD", "ENTRIESADDED",
-    "MAXDELETEDID", "IDLE", "TIME", "RETRYCOUNT", "FORCE", "JUSTID", "LASTID", "FULL", "CREATE", "SETID", "DESTROY",
-    "CREATECONSUMER", "DELCONSUMER", "CONSUMERS", "GROUPS", "STREAM", "HELP", "$", ">", "stream-node-max-entries",
+    "STREAMS",
+    "GROUP",
+    "BLOCK",
+    "NOACK",
+    "MKSTREAM",
+    "NOMKSTREAM",
+    "MINID",
+    "~",
+    "=",
+    "ENTRIESREAD",
+    "ENTRIESADDED",
+    "MAXDELETEDID",
+    "IDLE",
+    "TIME",
+    "RETRYCOUNT",
+    "FORCE",
+    "JUSTID",
+    "LASTID",
+    "FULL",
+    "CREATE",
+    "SETID",
+    "DESTROY",
+    "CREATECONSUMER",
+    "DELCONSUMER",
+    "CONSUMERS",
+    "GROUPS",
+    "STREAM",
+    "HELP",
+    "$",
+    ">",
+    "stream-node-max-entries",
     "stream-node-max-bytes",
 ];
 
 /// Stream IDs, well-formed and not, and the special ones (`*`, `$`, `>`, `-`, `+`,
 /// exclusive `(` ranges, `<ms>-*`).
 const STREAM_IDS: &[&str] = &[
-    "0", "0-0", "0-1", "1", "1-0", "1-1", "1-2", "2-0", "5-5", "1700000000000-0", "1700000000001-3", "*", "1-*", "0-*",
-    "$", ">", "-", "+", "(0-0", "(1-1", "(-", "(+", "(1", "18446744073709551615-18446744073709551615",
-    "18446744073709551615-18446744073709551614", "18446744073709551615-*", "18446744073709551615",
-    "18446744073709551616-0", "0-18446744073709551616", "1-18446744073709551615", "-1", "1-", "-1-1", "1--1", "1-1-1",
-    "1- 1", " 1-1", "a-b", "1.5-0", "9223372036854775807-0", "9223372036854775808-1",
+    "0",
+    "0-0",
+    "0-1",
+    "1",
+    "1-0",
+    "1-1",
+    "1-2",
+    "2-0",
+    "5-5",
+    "1700000000000-0",
+    "1700000000001-3",
+    "*",
+    "1-*",
+    "0-*",
+    "$",
+    ">",
+    "-",
+    "+",
+    "(0-0",
+    "(1-1",
+    "(-",
+    "(+",
+    "(1",
+    "18446744073709551615-18446744073709551615",
+    "18446744073709551615-18446744073709551614",
+    "18446744073709551615-*",
+    "18446744073709551615",
+    "18446744073709551616-0",
+    "0-18446744073709551616",
+    "1-18446744073709551615",
+    "-1",
+    "1-",
+    "-1-1",
+    "1--1",
+    "1-1-1",
+    "1- 1",
+    " 1-1",
+    "a-b",
+    "1.5-0",
+    "9223372036854775807-0",
+    "9223372036854775808-1",
 ];
 
 /// Group and consumer names the stream commands meet each other with.
@@ -95,19 +238,78 @@ const STREAM_PRELUDE: &[&[&str]] = &[
     &["XGROUP", "CREATE", "s", "g", "0"],
     &["XGROUP", "CREATE", "s", "g2", "$"],
     &["XGROUP", "CREATE", "s2", "g", "0"],
-    &["XREADGROUP", "GROUP", "g", "c", "COUNT", "2", "STREAMS", "s", ">"],
-    &["XREADGROUP", "GROUP", "g", "c2", "STREAMS", "s", "s2", ">", ">"],
+    &[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "c",
+        "COUNT",
+        "2",
+        "STREAMS",
+        "s",
+        ">",
+    ],
+    &[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "c2",
+        "STREAMS",
+        "s",
+        "s2",
+        ">",
+        ">",
+    ],
     &["XADD", "s", "*", "f", "v"],
     &["XDEL", "s", "1-2"],
     &["XGROUP", "CREATECONSUMER", "s", "g2", "alice"],
 ];
 
 const NUMBERS: &[&str] = &[
-    "0", "1", "-1", "2", "3", "10", "100", "-100", "15", "16", "-0", "01", "+1", " 1", "1 ",
-    "9223372036854775807", "-9223372036854775808", "9223372036854775808", "-9223372036854775809",
-    "18446744073709551615", "18446744073709551616", "99999999999999999999999999", "4294967296", "2147483647", "-2147483648",
-    "1.5", "-1.5", "0.1", "1e308", "1e309", "-1e309", "1e-320", "inf", "-inf", "+inf", "nan", "0x10",
-    "0x1p3", "5.", ".5", "1e", "e1", "3.0", "1_000",
+    "0",
+    "1",
+    "-1",
+    "2",
+    "3",
+    "10",
+    "100",
+    "-100",
+    "15",
+    "16",
+    "-0",
+    "01",
+    "+1",
+    " 1",
+    "1 ",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "9223372036854775808",
+    "-9223372036854775809",
+    "18446744073709551615",
+    "18446744073709551616",
+    "99999999999999999999999999",
+    "4294967296",
+    "2147483647",
+    "-2147483648",
+    "1.5",
+    "-1.5",
+    "0.1",
+    "1e308",
+    "1e309",
+    "-1e309",
+    "1e-320",
+    "inf",
+    "-inf",
+    "+inf",
+    "nan",
+    "0x10",
+    "0x1p3",
+    "5.",
+    ".5",
+    "1e",
+    "e1",
+    "3.0",
+    "1_000",
 ];
 
 /// Key names from a small set, so commands meet each other's keys.
@@ -130,7 +332,13 @@ fn arg() -> impl Strategy<Value = Vec<u8>> {
 fn random_case(b: Vec<u8>, mask: u64) -> Vec<u8> {
     b.into_iter()
         .enumerate()
-        .map(|(i, c)| if mask >> (i % 64) & 1 == 1 { c.to_ascii_uppercase() } else { c })
+        .map(|(i, c)| {
+            if mask >> (i % 64) & 1 == 1 {
+                c.to_ascii_uppercase()
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
@@ -184,14 +392,20 @@ fn stream_arg() -> impl Strategy<Value = Vec<u8>> {
 /// XADD, XGROUP CREATE, XREADGROUP (sometimes blocking) and XREAD calls so that the
 /// others meet streams, groups, consumers, pending entries and blocked readers.
 fn stream_argv() -> impl Strategy<Value = Vec<Vec<u8>>> {
-    let names: Vec<Vec<Vec<u8>>> =
-        command_names().into_iter().map(|(n, _)| n).filter(|n| n[0].first() == Some(&b'x')).collect();
+    let names: Vec<Vec<Vec<u8>>> = command_names()
+        .into_iter()
+        .map(|(n, _)| n)
+        .filter(|n| n[0].first() == Some(&b'x'))
+        .collect();
     let key = || prop::sample::select(STREAM_KEYS).prop_map(|s| s.to_string());
     let group = || prop::sample::select(STREAM_GROUPS).prop_map(|s| s.to_string());
     let consumer = || prop::sample::select(STREAM_CONSUMERS).prop_map(|s| s.to_string());
     let id = || prop::sample::select(STREAM_IDS).prop_map(|s| s.to_string());
     let block = || {
-        prop::option::weighted(0.25, prop_oneof![1 => Just(0i64), 4 => 1i64..300, 1 => Just(-1), 1 => Just(i64::MAX)])
+        prop::option::weighted(
+            0.25,
+            prop_oneof![1 => Just(0i64), 4 => 1i64..300, 1 => Just(-1), 1 => Just(i64::MAX)],
+        )
     };
     let words = |v: Vec<String>| v.into_iter().map(String::into_bytes).collect::<Vec<_>>();
     prop_oneof![
@@ -301,7 +515,10 @@ fn stream_argv() -> impl Strategy<Value = Vec<Vec<u8>>> {
 
 #[derive(Debug, Clone)]
 enum Step {
-    Run { second_client: bool, argv: Vec<Vec<u8>> },
+    Run {
+        second_client: bool,
+        argv: Vec<Vec<u8>>,
+    },
     Advance(i64),
     ActiveExpire(usize),
 }
@@ -322,11 +539,18 @@ fn step() -> impl Strategy<Value = Step> {
 /// RESP2's five types.
 fn read_value(b: &[u8], pos: usize, resp2: bool) -> Result<usize, String> {
     let kind = *b.get(pos).ok_or("value expected, end of buffer")?;
-    let line_end = b[pos..].windows(2).position(|w| w == b"\r\n").ok_or("line without CRLF")? + pos;
+    let line_end = b[pos..]
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .ok_or("line without CRLF")?
+        + pos;
     let line = &b[pos + 1..line_end];
     let after = line_end + 2;
     let number = || -> Result<i64, String> {
-        std::str::from_utf8(line).ok().and_then(|s| s.parse().ok()).ok_or(format!("bad length {:?}", line))
+        std::str::from_utf8(line)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or(format!("bad length {:?}", line))
     };
     if resp2 && !matches!(kind, b'+' | b'-' | b':' | b'$' | b'*') {
         return Err(format!("RESP3 type {:?} in a RESP2 reply", kind as char));
@@ -395,11 +619,23 @@ fn check_encoding(reply: &Reply, argv: &[Vec<u8>]) -> Result<(), TestCaseError> 
             continue;
         }
         let end = read_value(&bytes, 0, proto == Protocol::Resp2).map_err(|e| {
-            TestCaseError::fail(format!("{proto:?} encoding of {reply:?} for {argv:?}: {e}: {:?}", String::from_utf8_lossy(&bytes)))
+            TestCaseError::fail(format!(
+                "{proto:?} encoding of {reply:?} for {argv:?}: {e}: {:?}",
+                String::from_utf8_lossy(&bytes)
+            ))
         })?;
-        prop_assert_eq!(end, bytes.len(), "trailing bytes after the reply to {:?}", argv);
+        prop_assert_eq!(
+            end,
+            bytes.len(),
+            "trailing bytes after the reply to {:?}",
+            argv
+        );
         if proto == Protocol::Resp3 {
-            prop_assert!(!contains_resp2_null(reply, &bytes), "RESP2 null in a RESP3 reply to {:?}", argv);
+            prop_assert!(
+                !contains_resp2_null(reply, &bytes),
+                "RESP2 null in a RESP3 reply to {:?}",
+                argv
+            );
         }
     }
     // The console renders any reply.
@@ -423,7 +659,10 @@ fn run_steps(steps: &[Step]) -> Result<Vec<Reply>, TestCaseError> {
     let mut replies = Vec::new();
     for s in steps {
         match s {
-            Step::Run { second_client, argv } => {
+            Step::Run {
+                second_client,
+                argv,
+            } => {
                 let c = if *second_client { b } else { a };
                 let reply = e.execute(c, argv);
                 if argv.is_empty() {
@@ -452,7 +691,11 @@ fn run_steps(steps: &[Step]) -> Result<Vec<Reply>, TestCaseError> {
 
 /// Replies that reached clients outside their own `execute` (blocked readers served or
 /// timed out) encode like any other, and join the replies compared for determinism.
-fn take_outboxes(e: &mut Engine, argv: &[Vec<u8>], replies: &mut Vec<Reply>) -> Result<(), TestCaseError> {
+fn take_outboxes(
+    e: &mut Engine,
+    argv: &[Vec<u8>],
+    replies: &mut Vec<Reply>,
+) -> Result<(), TestCaseError> {
     for (_, out) in e.take_outboxes() {
         for reply in out {
             check_encoding(&reply, argv)?;
@@ -494,10 +737,22 @@ fn any_reply() -> impl Strategy<Value = Reply> {
         prop::collection::vec(any::<u8>(), 0..16).prop_map(Reply::Bulk),
         Just(Reply::Nil),
         Just(Reply::NilArray),
-        any::<f64>().prop_filter("Redis never replies NaN", |d| !d.is_nan()).prop_map(Reply::Double),
-        prop_oneof![Just(f64::INFINITY), Just(f64::NEG_INFINITY), Just(0.1), Just(-0.0), Just(1e-5)].prop_map(Reply::Double),
+        any::<f64>()
+            .prop_filter("Redis never replies NaN", |d| !d.is_nan())
+            .prop_map(Reply::Double),
+        prop_oneof![
+            Just(f64::INFINITY),
+            Just(f64::NEG_INFINITY),
+            Just(0.1),
+            Just(-0.0),
+            Just(1e-5)
+        ]
+        .prop_map(Reply::Double),
         any::<bool>().prop_map(Reply::Bool),
-        (prop::sample::select(&["txt", "mkd"][..]), prop::collection::vec(any::<u8>(), 0..16))
+        (
+            prop::sample::select(&["txt", "mkd"][..]),
+            prop::collection::vec(any::<u8>(), 0..16)
+        )
             .prop_map(|(f, t)| Reply::Verbatim(f, t)),
         "-?[1-9][0-9]{0,30}".prop_map(Reply::BigNumber),
         Just(Reply::Array(vec![])),
@@ -621,7 +876,12 @@ fn check_parse(buf: &[u8], max_bulk: usize, pool: &mut Vec<Vec<u8>>) -> Result<(
         (Parsed::Skip(a), Parse::Skip(b)) => prop_assert_eq!(a, *b),
         (Parsed::Incomplete, Parse::Incomplete) => {}
         (Parsed::Error(a), Parse::Error(b)) => prop_assert_eq!(&a, b),
-        (a, b) => prop_assert!(false, "parse_request_into {:?} but parse_request {:?}", a, b),
+        (a, b) => prop_assert!(
+            false,
+            "parse_request_into {:?} but parse_request {:?}",
+            a,
+            b
+        ),
     }
     match parsed {
         Parse::Command(args, n) => {

@@ -7,14 +7,109 @@ use proptest::prelude::*;
 use redis_emulator::{table, ClientInfo, Engine, ManualClock, Protocol, Reply};
 
 const TOKENS: &[&str] = &[
-    "local", "x", "t", "n", "=", "==", "~=", "<", ">", "+", "-", "*", "/", "%", "^", "..", "#", "(", ")", "{", "}", "[", "]",
-    ",", ";", ".", ":", "1", "0", "-1", "3.5", "1e308", "'a'", "'0'", "nil", "true", "false", "return", "if", "then",
-    "else", "end", "while", "do", "for", "in", "function", "and", "or", "not", "break", "repeat", "until", "pairs", "ipairs",
-    "redis", "redis.call", "redis.pcall", "redis.error_reply", "redis.status_reply", "redis.sha1hex", "redis.log",
-    "redis.setresp", "KEYS", "ARGV", "error", "pcall", "tostring", "tonumber", "unpack", "table.concat", "table.getn",
-    "setmetatable", "getmetatable", "rawset", "rawget", "_G", "select", "type", "next", "coroutine.wrap",
-    "coroutine.yield", "'set'", "'get'", "'incr'", "'del'", "'rpush'", "'lrange'", "'hgetall'", "'xadd'", "'*'", "'k'",
-    "'blpop'", "'select'", "'client'", "'kill'", "'multi'", "'exec'", "'eval'", "'hello'", "'3'", "'reset'", "'quit'",
+    "local",
+    "x",
+    "t",
+    "n",
+    "=",
+    "==",
+    "~=",
+    "<",
+    ">",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "^",
+    "..",
+    "#",
+    "(",
+    ")",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ";",
+    ".",
+    ":",
+    "1",
+    "0",
+    "-1",
+    "3.5",
+    "1e308",
+    "'a'",
+    "'0'",
+    "nil",
+    "true",
+    "false",
+    "return",
+    "if",
+    "then",
+    "else",
+    "end",
+    "while",
+    "do",
+    "for",
+    "in",
+    "function",
+    "and",
+    "or",
+    "not",
+    "break",
+    "repeat",
+    "until",
+    "pairs",
+    "ipairs",
+    "redis",
+    "redis.call",
+    "redis.pcall",
+    "redis.error_reply",
+    "redis.status_reply",
+    "redis.sha1hex",
+    "redis.log",
+    "redis.setresp",
+    "KEYS",
+    "ARGV",
+    "error",
+    "pcall",
+    "tostring",
+    "tonumber",
+    "unpack",
+    "table.concat",
+    "table.getn",
+    "setmetatable",
+    "getmetatable",
+    "rawset",
+    "rawget",
+    "_G",
+    "select",
+    "type",
+    "next",
+    "coroutine.wrap",
+    "coroutine.yield",
+    "'set'",
+    "'get'",
+    "'incr'",
+    "'del'",
+    "'rpush'",
+    "'lrange'",
+    "'hgetall'",
+    "'xadd'",
+    "'*'",
+    "'k'",
+    "'blpop'",
+    "'select'",
+    "'client'",
+    "'kill'",
+    "'multi'",
+    "'exec'",
+    "'eval'",
+    "'hello'",
+    "'3'",
+    "'reset'",
+    "'quit'",
     "\n",
 ];
 
@@ -31,17 +126,43 @@ fn call_script() -> impl Strategy<Value = String> {
             names.push(format!("'{}', '{}'", spec.name, sub.name));
         }
     }
-    let arg = prop::sample::select(vec!["'k'", "'v'", "0", "1", "-1", "'*'", "'$'", "'>'", "'0-1'", "1.5", "'STREAMS'", "'BLOCK'", "'COUNT'", "'ID'", "'3'", "'ALL'"]);
-    (prop::sample::select(names), prop::collection::vec(arg, 0..6), any::<bool>()).prop_map(|(name, args, protected)| {
-        let f = if protected { "redis.pcall" } else { "redis.call" };
-        let mut call = format!("{f}({name}");
-        for a in args {
-            call.push_str(", ");
-            call.push_str(a);
-        }
-        call.push(')');
-        format!("return {call}")
-    })
+    let arg = prop::sample::select(vec![
+        "'k'",
+        "'v'",
+        "0",
+        "1",
+        "-1",
+        "'*'",
+        "'$'",
+        "'>'",
+        "'0-1'",
+        "1.5",
+        "'STREAMS'",
+        "'BLOCK'",
+        "'COUNT'",
+        "'ID'",
+        "'3'",
+        "'ALL'",
+    ]);
+    (
+        prop::sample::select(names),
+        prop::collection::vec(arg, 0..6),
+        any::<bool>(),
+    )
+        .prop_map(|(name, args, protected)| {
+            let f = if protected {
+                "redis.pcall"
+            } else {
+                "redis.call"
+            };
+            let mut call = format!("{f}({name}");
+            for a in args {
+                call.push_str(", ");
+                call.push_str(a);
+            }
+            call.push(')');
+            format!("return {call}")
+        })
 }
 
 /// A Lua string literal of any bytes (`\ddd` escapes).
@@ -56,12 +177,17 @@ fn lua_literal(bytes: &[u8]) -> String {
 
 /// Bytes that mean something to patterns and format strings, and a few that do not.
 fn special_bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
-    prop::collection::vec(prop::sample::select(b"%()[]^$*+-?.abz019 \0\n\"sdfgqxc#.".to_vec()), 0..max)
+    prop::collection::vec(
+        prop::sample::select(b"%()[]^$*+-?.abz019 \0\n\"sdfgqxc#.".to_vec()),
+        0..max,
+    )
 }
 
 /// A call of the string library with random patterns, subjects and format strings.
 fn string_script() -> impl Strategy<Value = String> {
-    let number = prop::sample::select(vec!["0", "1", "-1", "2.5", "1e300", "-1e300", "0/0", "1/0", "'7'", "nil", "{}"]);
+    let number = prop::sample::select(vec![
+        "0", "1", "-1", "2.5", "1e300", "-1e300", "0/0", "1/0", "'7'", "nil", "{}",
+    ]);
     (0..7u8, special_bytes(12), special_bytes(12), number.clone(), number).prop_map(|(kind, a, b, n, m)| {
         let (a, b) = (lua_literal(&a), lua_literal(&b));
         match kind {
@@ -77,14 +203,32 @@ fn string_script() -> impl Strategy<Value = String> {
 }
 
 fn check(e: &mut Engine, c: u64, script: &str) -> Result<(), TestCaseError> {
-    let reply = e.execute(c, &[b"EVAL".to_vec(), script.as_bytes().to_vec(), b"1".to_vec(), b"k".to_vec(), b"a".to_vec()]);
+    let reply = e.execute(
+        c,
+        &[
+            b"EVAL".to_vec(),
+            script.as_bytes().to_vec(),
+            b"1".to_vec(),
+            b"k".to_vec(),
+            b"a".to_vec(),
+        ],
+    );
     let proto = e.protocol(c);
     let _ = reply.to_resp(proto);
-    let _ = reply.clone().for_protocol(Protocol::Resp2).to_resp(Protocol::Resp2);
+    let _ = reply
+        .clone()
+        .for_protocol(Protocol::Resp2)
+        .to_resp(Protocol::Resp2);
     // The engine still answers (unless the script closed or killed its own client).
     if e.client(c).is_some_and(|cl| !cl.closing) {
         let ping = e.execute(c, &[b"PING".to_vec()]);
-        prop_assert!(matches!(ping, Reply::Status(_) | Reply::Array(_) | Reply::NoReply | Reply::Error(_)), "{ping:?}");
+        prop_assert!(
+            matches!(
+                ping,
+                Reply::Status(_) | Reply::Array(_) | Reply::NoReply | Reply::Error(_)
+            ),
+            "{ping:?}"
+        );
     }
     Ok(())
 }

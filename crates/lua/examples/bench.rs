@@ -23,7 +23,9 @@ fn main() {
         let mut best = f64::MAX;
         for _ in 0..3 {
             let mut vm = Vm::new();
-            let f = vm.load(src.as_bytes(), "user_script").expect("benchmark scripts compile");
+            let f = vm
+                .load(src.as_bytes(), "user_script")
+                .expect("benchmark scripts compile");
             let start = Instant::now();
             vm.start(f, Vec::new()).expect("start");
             loop {
@@ -31,7 +33,10 @@ fn main() {
                     Ok(Outcome::Finished(_)) => break,
                     Ok(Outcome::Paused) => continue,
                     other => {
-                        eprintln!("{name}: unexpected end {:?}", other.err().map(|e| vm.tostring_raw(&e)));
+                        eprintln!(
+                            "{name}: unexpected end {:?}",
+                            other.err().map(|e| vm.tostring_raw(&e))
+                        );
                         return;
                     }
                 }

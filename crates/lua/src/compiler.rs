@@ -61,7 +61,11 @@ struct ExpDesc {
 
 impl ExpDesc {
     fn new(k: Kind) -> ExpDesc {
-        ExpDesc { k, t: NO_JUMP, f: NO_JUMP }
+        ExpDesc {
+            k,
+            t: NO_JUMP,
+            f: NO_JUMP,
+        }
     }
 
     fn has_jumps(&self) -> bool {
@@ -107,7 +111,13 @@ struct FuncState {
 
 impl FuncState {
     fn new(source: Rc<str>, line: u32, is_vararg: bool) -> FuncState {
-        let proto = Proto { source, line_defined: line, is_vararg, max_stack: 2, ..Proto::default() };
+        let proto = Proto {
+            source,
+            line_defined: line,
+            is_vararg,
+            max_stack: 2,
+            ..Proto::default()
+        };
         FuncState {
             proto,
             constants: HashMap::new(),
@@ -143,7 +153,12 @@ type CResult<T> = Result<T, SyntaxError>;
 
 /// Compiles a parsed chunk into the prototype of its main function.
 pub fn compile(chunk: &Chunk, source: &str) -> Result<Rc<Proto>, SyntaxError> {
-    let mut c = Compiler { chunk, funcs: Vec::new(), line: 1, strings: HashMap::new() };
+    let mut c = Compiler {
+        chunk,
+        funcs: Vec::new(),
+        line: 1,
+        strings: HashMap::new(),
+    };
     let source: Rc<str> = source.into();
     c.funcs.push(FuncState::new(source, 0, true));
     c.statements(&chunk.block)?;
@@ -155,20 +170,29 @@ pub fn compile(chunk: &Chunk, source: &str) -> Result<Rc<Proto>, SyntaxError> {
 
 fn get_sbx(op: &Op) -> i32 {
     match *op {
-        Op::Jmp { sbx } | Op::ForLoop { sbx, .. } | Op::ForPrep { sbx, .. } | Op::TForLoop { sbx, .. } => sbx,
+        Op::Jmp { sbx }
+        | Op::ForLoop { sbx, .. }
+        | Op::ForPrep { sbx, .. }
+        | Op::TForLoop { sbx, .. } => sbx,
         _ => NO_JUMP,
     }
 }
 
 fn set_sbx(op: &mut Op, v: i32) {
     match op {
-        Op::Jmp { sbx } | Op::ForLoop { sbx, .. } | Op::ForPrep { sbx, .. } | Op::TForLoop { sbx, .. } => *sbx = v,
+        Op::Jmp { sbx }
+        | Op::ForLoop { sbx, .. }
+        | Op::ForPrep { sbx, .. }
+        | Op::TForLoop { sbx, .. } => *sbx = v,
         _ => {}
     }
 }
 
 fn is_test_op(op: &Op) -> bool {
-    matches!(op, Op::Eq { .. } | Op::Lt { .. } | Op::Le { .. } | Op::Test { .. } | Op::TestSet { .. })
+    matches!(
+        op,
+        Op::Eq { .. } | Op::Lt { .. } | Op::Le { .. } | Op::Test { .. } | Op::TestSet { .. }
+    )
 }
 
 impl<'a> Compiler<'a> {
@@ -181,7 +205,10 @@ impl<'a> Compiler<'a> {
     }
 
     fn error(&self, msg: &str) -> SyntaxError {
-        SyntaxError { line: self.line, message: msg.as_bytes().to_vec() }
+        SyntaxError {
+            line: self.line,
+            message: msg.as_bytes().to_vec(),
+        }
     }
 
     // ---- emission and jumps (lcode.c) ----
@@ -299,7 +326,13 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn patch_list_aux(&mut self, mut list: i32, vtarget: i32, reg: u32, dtarget: i32) -> CResult<()> {
+    fn patch_list_aux(
+        &mut self,
+        mut list: i32,
+        vtarget: i32,
+        reg: u32,
+        dtarget: i32,
+    ) -> CResult<()> {
         while list != NO_JUMP {
             let next = self.get_jump(list);
             if self.patch_test_reg(list, reg) {
@@ -381,7 +414,11 @@ impl<'a> Compiler<'a> {
     }
 
     fn string_k(&mut self, s: &[u8]) -> CResult<u32> {
-        let shared = self.strings.entry(s.to_vec()).or_insert_with(|| LuaStr::new(s)).clone();
+        let shared = self
+            .strings
+            .entry(s.to_vec())
+            .or_insert_with(|| LuaStr::new(s))
+            .clone();
         self.add_constant(ConstKey::Str(s.to_vec()), Value::Str(shared))
     }
 
@@ -410,7 +447,10 @@ impl<'a> Compiler<'a> {
                 }
             }
         }
-        self.code(Op::LoadNil { a: from as u8, b: (from + n - 1) as u8 })?;
+        self.code(Op::LoadNil {
+            a: from as u8,
+            b: (from + n - 1) as u8,
+        })?;
         Ok(())
     }
 
@@ -461,7 +501,11 @@ impl<'a> Compiler<'a> {
             Kind::Indexed(t, key) => {
                 self.free_reg(key);
                 self.free_reg(t);
-                e.k = Kind::Relocable(self.code(Op::GetTable { a: 0, b: t as u8, c: key as u16 })?);
+                e.k = Kind::Relocable(self.code(Op::GetTable {
+                    a: 0,
+                    b: t as u8,
+                    c: key as u16,
+                })?);
             }
             Kind::Call(_) | Kind::Vararg(_) => self.set_one_ret(e),
             _ => {}
@@ -471,7 +515,11 @@ impl<'a> Compiler<'a> {
 
     fn code_label(&mut self, a: u32, b: bool, jump: bool) -> CResult<i32> {
         self.get_label();
-        Ok(self.code(Op::LoadBool { a: a as u8, b, c: jump })? as i32)
+        Ok(self.code(Op::LoadBool {
+            a: a as u8,
+            b,
+            c: jump,
+        })? as i32)
     }
 
     fn discharge_to_reg(&mut self, e: &mut ExpDesc, reg: u32) -> CResult<()> {
@@ -479,7 +527,11 @@ impl<'a> Compiler<'a> {
         match e.k {
             Kind::Nil => self.load_nil(reg, 1)?,
             Kind::True | Kind::False => {
-                self.code(Op::LoadBool { a: reg as u8, b: e.k == Kind::True, c: false })?;
+                self.code(Op::LoadBool {
+                    a: reg as u8,
+                    b: e.k == Kind::True,
+                    c: false,
+                })?;
             }
             Kind::K(k) => {
                 self.code(Op::LoadK { a: reg as u8, k })?;
@@ -495,7 +547,10 @@ impl<'a> Compiler<'a> {
             }
             Kind::NonReloc(r) => {
                 if reg != r {
-                    self.code(Op::Move { a: reg as u8, b: r as u8 })?;
+                    self.code(Op::Move {
+                        a: reg as u8,
+                        b: r as u8,
+                    })?;
                 }
             }
             _ => return Ok(()),
@@ -524,7 +579,11 @@ impl<'a> Compiler<'a> {
             let mut p_f = NO_JUMP;
             let mut p_t = NO_JUMP;
             if self.need_value(e.t) || self.need_value(e.f) {
-                let fj = if matches!(e.k, Kind::Jmp(_)) { NO_JUMP } else { self.jump()? };
+                let fj = if matches!(e.k, Kind::Jmp(_)) {
+                    NO_JUMP
+                } else {
+                    self.jump()?
+                };
                 p_f = self.code_label(reg, false, true)?;
                 p_t = self.code_label(reg, true, false)?;
                 self.patch_to_here(fj)?;
@@ -603,7 +662,10 @@ impl<'a> Compiler<'a> {
             }
             Kind::Upval(u) => {
                 let e = self.exp_to_any_reg(ex)?;
-                self.code(Op::SetUpval { a: e as u8, b: u as u8 })?;
+                self.code(Op::SetUpval {
+                    a: e as u8,
+                    b: u as u8,
+                })?;
             }
             Kind::Global(k) => {
                 let e = self.exp_to_any_reg(ex)?;
@@ -611,7 +673,11 @@ impl<'a> Compiler<'a> {
             }
             Kind::Indexed(t, key) => {
                 let e = self.exp_to_rk(ex)?;
-                self.code(Op::SetTable { a: t as u8, b: key as u16, c: e as u16 })?;
+                self.code(Op::SetTable {
+                    a: t as u8,
+                    b: key as u16,
+                    c: e as u16,
+                })?;
             }
             _ => return Err(self.error("syntax error")),
         }
@@ -629,7 +695,11 @@ impl<'a> Compiler<'a> {
             _ => 0,
         };
         let c = self.exp_to_rk(key)?;
-        self.code(Op::SelfOp { a: func as u8, b: b as u8, c: c as u16 })?;
+        self.code(Op::SelfOp {
+            a: func as u8,
+            b: b as u8,
+            c: c as u16,
+        })?;
         self.free_exp(key);
         e.k = Kind::NonReloc(func);
         Ok(())
@@ -660,7 +730,11 @@ impl<'a> Compiler<'a> {
             Kind::NonReloc(r) => r,
             _ => 0,
         };
-        self.cond_jump(Op::TestSet { a: NO_REG as u8, b: r as u8, c: cond })
+        self.cond_jump(Op::TestSet {
+            a: NO_REG as u8,
+            b: r as u8,
+            c: cond,
+        })
     }
 
     fn go_if_true(&mut self, e: &mut ExpDesc) -> CResult<()> {
@@ -734,7 +808,11 @@ impl<'a> Compiler<'a> {
             e1.k = Kind::KNum(r);
             return Ok(());
         }
-        let o2 = if !matches!(op, BinOrUn::Arith(Arith::Unm) | BinOrUn::Len) { self.exp_to_rk(e2)? } else { 0 };
+        let o2 = if !matches!(op, BinOrUn::Arith(Arith::Unm) | BinOrUn::Len) {
+            self.exp_to_rk(e2)?
+        } else {
+            0
+        };
         let o1 = self.exp_to_rk(e1)?;
         if o1 > o2 {
             self.free_exp(e1);
@@ -753,7 +831,11 @@ impl<'a> Compiler<'a> {
             BinOrUn::Arith(Arith::Pow) => Op::Pow { a: 0, b, c },
             BinOrUn::Arith(Arith::Unm) => Op::Unm { a: 0, b: b as u8 },
             BinOrUn::Len => Op::Len { a: 0, b: b as u8 },
-            BinOrUn::Concat => Op::Concat { a: 0, b: b as u8, c: c as u8 },
+            BinOrUn::Concat => Op::Concat {
+                a: 0,
+                b: b as u8,
+                c: c as u8,
+            },
         };
         e1.k = Kind::Relocable(self.code(ins)?);
         Ok(())
@@ -777,9 +859,21 @@ impl<'a> Compiler<'a> {
             cond = true;
         }
         let ins = match kind {
-            0 => Op::Eq { a: cond, b: o1, c: o2 },
-            1 => Op::Lt { a: cond, b: o1, c: o2 },
-            _ => Op::Le { a: cond, b: o1, c: o2 },
+            0 => Op::Eq {
+                a: cond,
+                b: o1,
+                c: o2,
+            },
+            1 => Op::Lt {
+                a: cond,
+                b: o1,
+                c: o2,
+            },
+            _ => Op::Le {
+                a: cond,
+                b: o1,
+                c: o2,
+            },
         };
         let j = self.cond_jump(ins)?;
         e1.k = Kind::Jmp(j as usize);
@@ -854,7 +948,11 @@ impl<'a> Compiler<'a> {
         let c = (nelems.saturating_sub(1)) / FIELDS_PER_FLUSH + 1;
         let b = if tostore < 0 { 0 } else { tostore as u8 };
         let _ = MAX_C;
-        self.code(Op::SetList { a: base as u8, b, c })?;
+        self.code(Op::SetList {
+            a: base as u8,
+            b,
+            c,
+        })?;
         self.fs().freereg = base + 1;
         Ok(())
     }
@@ -864,14 +962,23 @@ impl<'a> Compiler<'a> {
     fn enter_block(&mut self, breakable: bool) {
         let fs = self.fs();
         let nactvar = fs.nactvar();
-        fs.blocks.push(BlockScope { break_list: NO_JUMP, nactvar, upval: false, breakable });
+        fs.blocks.push(BlockScope {
+            break_list: NO_JUMP,
+            nactvar,
+            upval: false,
+            breakable,
+        });
     }
 
     fn leave_block(&mut self) -> CResult<()> {
-        let Some(bl) = self.fs().blocks.pop() else { return Ok(()) };
+        let Some(bl) = self.fs().blocks.pop() else {
+            return Ok(());
+        };
         self.remove_vars(bl.nactvar);
         if bl.upval {
-            self.code(Op::Close { a: bl.nactvar as u8 })?;
+            self.code(Op::Close {
+                a: bl.nactvar as u8,
+            })?;
         }
         let fs = self.fs();
         fs.freereg = fs.nactvar();
@@ -881,7 +988,11 @@ impl<'a> Compiler<'a> {
     /// Declares locals (not yet active): registers their debug entries.
     fn new_local(&mut self, name: &str) -> usize {
         let fs = self.fs();
-        fs.proto.locals.push(LocVar { name: name.to_string(), start_pc: 0, end_pc: 0 });
+        fs.proto.locals.push(LocVar {
+            name: name.to_string(),
+            start_pc: 0,
+            end_pc: 0,
+        });
         fs.proto.locals.len() - 1
     }
 
@@ -905,11 +1016,17 @@ impl<'a> Compiler<'a> {
     }
 
     fn local_name(&self, id: LocalId) -> &str {
-        self.chunk.locals.get(id as usize).map_or("?", |l| l.name.as_str())
+        self.chunk
+            .locals
+            .get(id as usize)
+            .map_or("?", |l| l.name.as_str())
     }
 
     fn local_register(fs: &FuncState, id: LocalId) -> Option<u32> {
-        fs.actvar.iter().rposition(|&(l, _)| l == id).map(|r| r as u32)
+        fs.actvar
+            .iter()
+            .rposition(|&(l, _)| l == id)
+            .map(|r| r as u32)
     }
 
     /// The upvalue index of outer local `id` in function `level`, adding it (and to the
@@ -963,7 +1080,9 @@ impl<'a> Compiler<'a> {
     fn close_function(&mut self) -> CResult<Proto> {
         self.code(Op::Return { a: 0, b: 1 })?;
         self.remove_vars(0);
-        let Some(fs) = self.funcs.pop() else { return Err(self.error("internal error: no function")) };
+        let Some(fs) = self.funcs.pop() else {
+            return Err(self.error("internal error: no function"));
+        };
         let mut p = fs.proto;
         p.needs_arg = p.needs_arg && !fs.uses_vararg;
         Ok(p)
@@ -997,7 +1116,9 @@ impl<'a> Compiler<'a> {
         let fs = self.fs();
         fs.proto.protos.push(Rc::new(proto));
         let bx = (fs.proto.protos.len() - 1) as u32;
-        Ok(ExpDesc::new(Kind::Relocable(self.code(Op::Closure { a: 0, bx })?)))
+        Ok(ExpDesc::new(Kind::Relocable(
+            self.code(Op::Closure { a: 0, bx })?,
+        )))
     }
 
     // ---- expressions (lparser.c) ----
@@ -1012,7 +1133,10 @@ impl<'a> Compiler<'a> {
             }
             let mut v = self.expr(cur)?;
             for node in spine.into_iter().rev() {
-                if let ExprKind::Binary { op, op_line, right, .. } = &node.kind {
+                if let ExprKind::Binary {
+                    op, op_line, right, ..
+                } = &node.kind
+                {
                     self.line = *op_line;
                     self.infix(*op, &mut v)?;
                     let mut v2 = self.expr(right)?;
@@ -1031,7 +1155,9 @@ impl<'a> Compiler<'a> {
             ExprKind::String(s) => Ok(ExpDesc::new(Kind::K(self.string_k(s)?))),
             ExprKind::Vararg => {
                 self.fs().uses_vararg = true;
-                Ok(ExpDesc::new(Kind::Vararg(self.code(Op::Vararg { a: 0, b: 1 })?)))
+                Ok(ExpDesc::new(Kind::Vararg(
+                    self.code(Op::Vararg { a: 0, b: 1 })?,
+                )))
             }
             ExprKind::Function(f) => self.function_body(f, false),
             ExprKind::Table { fields, close_line } => self.constructor(fields, *close_line),
@@ -1065,7 +1191,9 @@ impl<'a> Compiler<'a> {
         let mut cur = e;
         loop {
             match &cur.kind {
-                ExprKind::Index { object, .. } | ExprKind::Field { object, .. } | ExprKind::MethodCall { object, .. } => {
+                ExprKind::Index { object, .. }
+                | ExprKind::Field { object, .. }
+                | ExprKind::MethodCall { object, .. } => {
                     spine.push(cur);
                     cur = object;
                 }
@@ -1104,7 +1232,12 @@ impl<'a> Compiler<'a> {
                     self.line = node.line;
                     self.indexed(&mut v, &mut k)?;
                 }
-                ExprKind::MethodCall { method, method_line, args, .. } => {
+                ExprKind::MethodCall {
+                    method,
+                    method_line,
+                    args,
+                    ..
+                } => {
                     self.line = *method_line;
                     let mut key = ExpDesc::new(Kind::K(self.string_k(method.as_bytes())?));
                     self.code_self(&mut v, &mut key)?;
@@ -1124,7 +1257,11 @@ impl<'a> Compiler<'a> {
 
     /// `funcargs`: the arguments and the CALL, with the line of the arguments.
     fn call_args(&mut self, f: &mut ExpDesc, args: &[Expr], line: u32) -> CResult<()> {
-        let mut a = if args.is_empty() { ExpDesc::new(Kind::Void) } else { self.explist(args)? };
+        let mut a = if args.is_empty() {
+            ExpDesc::new(Kind::Void)
+        } else {
+            self.explist(args)?
+        };
         if a.has_multret() {
             self.set_returns(&a, -1)?;
         }
@@ -1141,7 +1278,11 @@ impl<'a> Compiler<'a> {
             (self.fsr().freereg - (base + 1)) as i32
         };
         self.line = line;
-        let pc = self.code(Op::Call { a: base as u8, b: (nparams + 1) as u8, c: 2 })?;
+        let pc = self.code(Op::Call {
+            a: base as u8,
+            b: (nparams + 1) as u8,
+            c: 2,
+        })?;
         self.fix_line(line);
         f.k = Kind::Call(pc);
         f.t = NO_JUMP;
@@ -1188,7 +1329,11 @@ impl<'a> Compiler<'a> {
                     na += 1;
                     tostore += 1;
                 }
-                Field::Named { name, name_line, value } => {
+                Field::Named {
+                    name,
+                    name_line,
+                    value,
+                } => {
                     let reg = self.fsr().freereg;
                     nh += 1;
                     self.line = *name_line;
@@ -1196,7 +1341,11 @@ impl<'a> Compiler<'a> {
                     let rk = self.exp_to_rk(&mut key)?;
                     let mut val = self.expr(value)?;
                     let rv = self.exp_to_rk(&mut val)?;
-                    self.code(Op::SetTable { a: treg as u8, b: rk as u16, c: rv as u16 })?;
+                    self.code(Op::SetTable {
+                        a: treg as u8,
+                        b: rk as u16,
+                        c: rv as u16,
+                    })?;
                     self.fs().freereg = reg;
                 }
                 Field::Keyed { key, value } => {
@@ -1207,7 +1356,11 @@ impl<'a> Compiler<'a> {
                     let rk = self.exp_to_rk(&mut k)?;
                     let mut val = self.expr(value)?;
                     let rv = self.exp_to_rk(&mut val)?;
-                    self.code(Op::SetTable { a: treg as u8, b: rk as u16, c: rv as u16 })?;
+                    self.code(Op::SetTable {
+                        a: treg as u8,
+                        b: rk as u16,
+                        c: rv as u16,
+                    })?;
                     self.fs().freereg = reg;
                 }
             }
@@ -1282,7 +1435,9 @@ impl<'a> Compiler<'a> {
     /// `statement` for one kind (its own frame keeps deep nesting within the stack).
     #[inline(never)]
     fn stat_call(&mut self, stat: &Stat) -> CResult<()> {
-        let StatKind::Call(e) = &stat.kind else { return Ok(()) };
+        let StatKind::Call(e) = &stat.kind else {
+            return Ok(());
+        };
         let v = self.expr(e)?;
         if let Kind::Call(pc) = v.k {
             if let Op::Call { c, .. } = &mut self.fs().proto.code[pc] {
@@ -1294,7 +1449,9 @@ impl<'a> Compiler<'a> {
     /// `statement` for one kind (its own frame keeps deep nesting within the stack).
     #[inline(never)]
     fn stat_local(&mut self, stat: &Stat) -> CResult<()> {
-        let StatKind::Local { names, values } = &stat.kind else { return Ok(()) };
+        let StatKind::Local { names, values } = &stat.kind else {
+            return Ok(());
+        };
         let vars: Vec<(LocalId, usize)> = names
             .iter()
             .map(|&(id, _)| {
@@ -1315,7 +1472,9 @@ impl<'a> Compiler<'a> {
     /// `statement` for one kind (its own frame keeps deep nesting within the stack).
     #[inline(never)]
     fn stat_local_function(&mut self, stat: &Stat) -> CResult<()> {
-        let StatKind::LocalFunction { local, func, .. } = &stat.kind else { return Ok(()) };
+        let StatKind::LocalFunction { local, func, .. } = &stat.kind else {
+            return Ok(());
+        };
         let name = self.local_name(*local).to_string();
         let idx = self.new_local(&name);
         let reg = self.fsr().freereg;
@@ -1331,7 +1490,9 @@ impl<'a> Compiler<'a> {
     /// `statement` for one kind (its own frame keeps deep nesting within the stack).
     #[inline(never)]
     fn stat_function(&mut self, stat: &Stat) -> CResult<()> {
-        let StatKind::Function { name, func } = &stat.kind else { return Ok(()) };
+        let StatKind::Function { name, func } = &stat.kind else {
+            return Ok(());
+        };
         let mut v = self.single_var(&name.base)?;
         for (field, fline) in &name.fields {
             self.line = *fline;
@@ -1354,7 +1515,14 @@ impl<'a> Compiler<'a> {
     /// `statement` for one kind (its own frame keeps deep nesting within the stack).
     #[inline(never)]
     fn stat_while(&mut self, stat: &Stat) -> CResult<()> {
-        let StatKind::While { cond, body, end_line } = &stat.kind else { return Ok(()) };
+        let StatKind::While {
+            cond,
+            body,
+            end_line,
+        } = &stat.kind
+        else {
+            return Ok(());
+        };
         let init = self.get_label();
         let exit = self.cond(cond)?;
         self.enter_block(true);
@@ -1369,7 +1537,14 @@ impl<'a> Compiler<'a> {
     /// `statement` for one kind (its own frame keeps deep nesting within the stack).
     #[inline(never)]
     fn stat_repeat(&mut self, stat: &Stat) -> CResult<()> {
-        let StatKind::Repeat { body, until_line, cond } = &stat.kind else { return Ok(()) };
+        let StatKind::Repeat {
+            body,
+            until_line,
+            cond,
+        } = &stat.kind
+        else {
+            return Ok(());
+        };
         let init = self.get_label();
         self.enter_block(true);
         self.enter_block(false);
@@ -1393,7 +1568,14 @@ impl<'a> Compiler<'a> {
     /// `statement` for one kind (its own frame keeps deep nesting within the stack).
     #[inline(never)]
     fn stat_if(&mut self, stat: &Stat) -> CResult<()> {
-        let StatKind::If { clauses, else_block, end_line } = &stat.kind else { return Ok(()) };
+        let StatKind::If {
+            clauses,
+            else_block,
+            end_line,
+        } = &stat.kind
+        else {
+            return Ok(());
+        };
         let mut escape = NO_JUMP;
         let mut flist = NO_JUMP;
         for (i, (c, body)) in clauses.iter().enumerate() {
@@ -1421,10 +1603,24 @@ impl<'a> Compiler<'a> {
     /// `statement` for one kind (its own frame keeps deep nesting within the stack).
     #[inline(never)]
     fn stat_numeric_for(&mut self, stat: &Stat) -> CResult<()> {
-        let StatKind::NumericFor { var, start, limit, step, body, end_line } = &stat.kind else { return Ok(()) };
+        let StatKind::NumericFor {
+            var,
+            start,
+            limit,
+            step,
+            body,
+            end_line,
+        } = &stat.kind
+        else {
+            return Ok(());
+        };
         self.enter_block(true);
         let base = self.fsr().freereg;
-        let controls = [self.new_local("(for index)"), self.new_local("(for limit)"), self.new_local("(for step)")];
+        let controls = [
+            self.new_local("(for index)"),
+            self.new_local("(for limit)"),
+            self.new_local("(for step)"),
+        ];
         let name = self.local_name(*var).to_string();
         let vidx = self.new_local(&name);
         for e in [start, limit] {
@@ -1444,7 +1640,15 @@ impl<'a> Compiler<'a> {
             }
         }
         let hidden: Vec<(LocalId, usize)> = controls.iter().map(|&i| (u32::MAX, i)).collect();
-        self.for_body(base, stat.line, &hidden, &[(*var, vidx)], true, body, *end_line)?;
+        self.for_body(
+            base,
+            stat.line,
+            &hidden,
+            &[(*var, vidx)],
+            true,
+            body,
+            *end_line,
+        )?;
         self.line = *end_line;
         self.leave_block()?;
         Ok(())
@@ -1452,11 +1656,22 @@ impl<'a> Compiler<'a> {
     /// `statement` for one kind (its own frame keeps deep nesting within the stack).
     #[inline(never)]
     fn stat_generic_for(&mut self, stat: &Stat) -> CResult<()> {
-        let StatKind::GenericFor { vars, exprs, body, end_line } = &stat.kind else { return Ok(()) };
+        let StatKind::GenericFor {
+            vars,
+            exprs,
+            body,
+            end_line,
+        } = &stat.kind
+        else {
+            return Ok(());
+        };
         self.enter_block(true);
         let base = self.fsr().freereg;
-        let controls =
-            [self.new_local("(for generator)"), self.new_local("(for state)"), self.new_local("(for control)")];
+        let controls = [
+            self.new_local("(for generator)"),
+            self.new_local("(for state)"),
+            self.new_local("(for control)"),
+        ];
         let declared: Vec<(LocalId, usize)> = vars
             .iter()
             .map(|&(id, _)| {
@@ -1487,7 +1702,14 @@ impl<'a> Compiler<'a> {
         end_line: u32,
     ) -> CResult<()> {
         self.activate_locals(hidden);
-        let prep = if numeric { self.code(Op::ForPrep { a: base as u8, sbx: NO_JUMP })? as i32 } else { self.jump()? };
+        let prep = if numeric {
+            self.code(Op::ForPrep {
+                a: base as u8,
+                sbx: NO_JUMP,
+            })? as i32
+        } else {
+            self.jump()?
+        };
         self.enter_block(false);
         self.activate_locals(declared);
         self.reserve_regs(declared.len() as u32)?;
@@ -1496,11 +1718,20 @@ impl<'a> Compiler<'a> {
         self.leave_block()?;
         self.patch_to_here(prep)?;
         let endfor = if numeric {
-            self.code(Op::ForLoop { a: base as u8, sbx: NO_JUMP })? as i32
+            self.code(Op::ForLoop {
+                a: base as u8,
+                sbx: NO_JUMP,
+            })? as i32
         } else {
-            self.code(Op::TForCall { a: base as u8, c: declared.len() as u8 })?;
+            self.code(Op::TForCall {
+                a: base as u8,
+                c: declared.len() as u8,
+            })?;
             self.fix_line(line);
-            self.code(Op::TForLoop { a: base as u8, sbx: NO_JUMP })? as i32
+            self.code(Op::TForLoop {
+                a: base as u8,
+                sbx: NO_JUMP,
+            })? as i32
         };
         self.fix_line(line);
         self.patch_list(endfor, (prep + 1) as usize)
@@ -1517,7 +1748,9 @@ impl<'a> Compiler<'a> {
             }
             upval |= b.upval;
         }
-        let Some(i) = idx else { return Err(self.error("no loop to break")) };
+        let Some(i) = idx else {
+            return Err(self.error("no loop to break"));
+        };
         let nactvar = fs.blocks[i].nactvar;
         if upval {
             self.code(Op::Close { a: nactvar as u8 })?;
@@ -1549,7 +1782,10 @@ impl<'a> Compiler<'a> {
                 (self.fsr().nactvar(), values.len() as i32)
             }
         };
-        self.code(Op::Return { a: first as u8, b: (nret + 1) as u8 })?;
+        self.code(Op::Return {
+            a: first as u8,
+            b: (nret + 1) as u8,
+        })?;
         Ok(())
     }
 
@@ -1612,7 +1848,10 @@ impl<'a> Compiler<'a> {
                     }
                 }
                 if conflict {
-                    self.code(Op::Move { a: extra as u8, b: r as u8 })?;
+                    self.code(Op::Move {
+                        a: extra as u8,
+                        b: r as u8,
+                    })?;
                     self.reserve_regs(1)?;
                 }
             }
@@ -1659,7 +1898,9 @@ fn fold(op: BinOrUn, e1: &ExpDesc, e2: &ExpDesc) -> Option<f64> {
     if !e1.is_numeral() || !e2.is_numeral() {
         return None;
     }
-    let (Kind::KNum(v1), Kind::KNum(v2)) = (e1.k, e2.k) else { return None };
+    let (Kind::KNum(v1), Kind::KNum(v2)) = (e1.k, e2.k) else {
+        return None;
+    };
     if matches!(op, Arith::Div | Arith::Mod) && v2 == 0.0 {
         return None;
     }
@@ -1708,13 +1949,27 @@ mod tests {
     #[test]
     fn greater_than_is_less_than_swapped() {
         let p = compile_src("local a, b = 1, 2 return a > b");
-        assert!(p.code.iter().any(|op| matches!(op, Op::Lt { a: true, b: 1, c: 0 })), "{}", crate::proto::disassemble(&p));
+        assert!(
+            p.code.iter().any(|op| matches!(
+                op,
+                Op::Lt {
+                    a: true,
+                    b: 1,
+                    c: 0
+                }
+            )),
+            "{}",
+            crate::proto::disassemble(&p)
+        );
     }
 
     #[test]
     fn constants_fold_except_division_by_zero() {
         let p = compile_src("return 2 * 3 + 1, 1 / 0");
-        assert!(p.constants.iter().any(|k| matches!(k, Value::Number(n) if *n == 7.0)));
+        assert!(p
+            .constants
+            .iter()
+            .any(|k| matches!(k, Value::Number(n) if *n == 7.0)));
         assert!(p.code.iter().any(|op| matches!(op, Op::Div { .. })));
     }
 
@@ -1722,16 +1977,26 @@ mod tests {
     fn constructor_sizes_and_setlist() {
         let p = compile_src("local t = {1, 2, 3, x = 1}");
         assert!(matches!(p.code[0], Op::NewTable { a: 0, b: 3, c: 1 }));
-        assert!(p.code.iter().any(|op| matches!(op, Op::SetList { a: 0, b: 3, c: 1 })));
+        assert!(p
+            .code
+            .iter()
+            .any(|op| matches!(op, Op::SetList { a: 0, b: 3, c: 1 })));
     }
 
     #[test]
     fn tail_calls_and_closing_upvalues() {
         let p = compile_src("local function f() return f() end");
         let child = &p.protos[0];
-        assert!(child.code.iter().any(|op| matches!(op, Op::TailCall { .. })));
+        assert!(child
+            .code
+            .iter()
+            .any(|op| matches!(op, Op::TailCall { .. })));
         let p = compile_src("for i = 1, 2 do local x = i local function g() return x end end");
-        assert!(p.code.iter().any(|op| matches!(op, Op::Close { .. })), "{}", crate::proto::disassemble(&p));
+        assert!(
+            p.code.iter().any(|op| matches!(op, Op::Close { .. })),
+            "{}",
+            crate::proto::disassemble(&p)
+        );
     }
 
     #[test]
@@ -1739,12 +2004,24 @@ mod tests {
         let src = format!("local x = f({})", vec!["1"; 300].join(","));
         let chunk = crate::syntax::parse(src.as_bytes()).expect("parses");
         let err = compile(&chunk, "user_script").expect_err("too many registers");
-        assert_eq!(err.text("user_script"), "user_script:1: function or expression too complex");
+        assert_eq!(
+            err.text("user_script"),
+            "user_script:1: function or expression too complex"
+        );
     }
 
     #[test]
     fn fb_round_trip_matches_lua() {
-        for (n, expected) in [(0, 0), (7, 7), (8, 8), (15, 15), (16, 16), (17, 18), (100, 104), (1000, 1024)] {
+        for (n, expected) in [
+            (0, 0),
+            (7, 7),
+            (8, 8),
+            (15, 15),
+            (16, 16),
+            (17, 18),
+            (100, 104),
+            (1000, 1024),
+        ] {
             assert_eq!(fb_to_int(int_to_fb(n)), expected, "{n}");
         }
     }

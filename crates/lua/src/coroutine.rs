@@ -8,8 +8,8 @@
 //! closure created inside a coroutine reads the right stack from anywhere.
 
 use crate::heap::{Function, NativeClosure, NativeKind};
-use crate::vm::{Called, Frame, FrameKind, NativeReturn, Vm, MAIN_THREAD};
 use crate::value::{ThreadRef, Value};
+use crate::vm::{Called, Frame, FrameKind, NativeReturn, Vm, MAIN_THREAD};
 
 /// A thread's execution state while another thread runs.
 #[derive(Default)]
@@ -60,7 +60,11 @@ impl Coroutine {
     }
 
     /// Every value and open upvalue the coroutine holds (for the collector).
-    pub(crate) fn for_each_root(&self, values: &mut dyn FnMut(&Value), upvals: &mut dyn FnMut(u32)) {
+    pub(crate) fn for_each_root(
+        &self,
+        values: &mut dyn FnMut(&Value),
+        upvals: &mut dyn FnMut(u32),
+    ) {
         values(&self.body);
         for v in &self.state.stack {
             values(v);
@@ -82,16 +86,27 @@ impl Vm {
         if owner == MAIN_THREAD {
             return self.main_saved.as_ref().map_or(&[], |s| &s.stack[..]);
         }
-        self.heap.threads.get(owner).map_or(&[], |c| &c.state.stack[..])
+        self.heap
+            .threads
+            .get(owner)
+            .map_or(&[], |c| &c.state.stack[..])
     }
 
     pub(crate) fn thread_stack_mut(&mut self, owner: u32) -> &mut Vec<Value> {
         if owner == MAIN_THREAD {
-            return &mut self.main_saved.get_or_insert_with(ThreadState::default).stack;
+            return &mut self
+                .main_saved
+                .get_or_insert_with(ThreadState::default)
+                .stack;
         }
         match self.heap.threads.get_mut(owner) {
             Some(c) => &mut c.state.stack,
-            None => &mut self.main_saved.get_or_insert_with(ThreadState::default).stack,
+            None => {
+                &mut self
+                    .main_saved
+                    .get_or_insert_with(ThreadState::default)
+                    .stack
+            }
         }
     }
 
@@ -122,7 +137,11 @@ impl Vm {
         let next = if target == MAIN_THREAD {
             self.main_saved.take().unwrap_or_default()
         } else {
-            self.heap.threads.get_mut(target).map(|c| std::mem::take(&mut c.state)).unwrap_or_default()
+            self.heap
+                .threads
+                .get_mut(target)
+                .map(|c| std::mem::take(&mut c.state))
+                .unwrap_or_default()
         };
         self.put_state(next);
         self.cur_thread = target;
@@ -133,11 +152,20 @@ impl Vm {
     }
 
     /// `coroutine.resume(co, ...)` (or a wrap function with its coroutine).
-    pub(crate) fn co_resume(&mut self, func: usize, nargs: usize, nresults: i32, wrapped: Option<Value>) -> Result<Called, Value> {
+    pub(crate) fn co_resume(
+        &mut self,
+        func: usize,
+        nargs: usize,
+        nresults: i32,
+        wrapped: Option<Value>,
+    ) -> Result<Called, Value> {
         let (co, first_arg) = match &wrapped {
             Some(co) => (co.clone(), func + 1),
             None if nargs == 0 => (Value::Nil, func + 1),
-            None => (self.stack.get(func + 1).cloned().unwrap_or(Value::Nil), func + 2),
+            None => (
+                self.stack.get(func + 1).cloned().unwrap_or(Value::Nil),
+                func + 2,
+            ),
         };
         let Value::Thread(ThreadRef(id)) = co else {
             return Err(self.arg_error(1, "resume", "coroutine expected"));
@@ -145,7 +173,11 @@ impl Vm {
         if self.direct_call {
             return Err(Value::str("cannot resume a coroutine from a native call"));
         }
-        let status = self.heap.threads.get(id).map_or(CoStatus::Dead, |c| c.status);
+        let status = self
+            .heap
+            .threads
+            .get(id)
+            .map_or(CoStatus::Dead, |c| c.status);
         let refusal = match status {
             CoStatus::Suspended => None,
             // 5.1.5's auxresume: "cannot resume %s coroutine" with costatus's name.
@@ -160,7 +192,8 @@ impl Vm {
             self.place_results(func, vec![Value::Bool(false), Value::str(msg)], nresults);
             return Ok(Called::Native);
         }
-        let args: Vec<Value> = self.stack[first_arg.min(func + 1 + nargs)..func + 1 + nargs].to_vec();
+        let args: Vec<Value> =
+            self.stack[first_arg.min(func + 1 + nargs)..func + 1 + nargs].to_vec();
         let resumer = self.cur_thread;
         let depth = self.native_depth;
         if let Some(c) = self.co(resumer) {
@@ -168,7 +201,12 @@ impl Vm {
         }
         let (started, body) = match self.co(id) {
             Some(c) => {
-                c.site = Some(ResumeSite { func, nresults, wrapped: wrapped.is_some(), protected: None });
+                c.site = Some(ResumeSite {
+                    func,
+                    nresults,
+                    wrapped: wrapped.is_some(),
+                    protected: None,
+                });
                 c.resumer = resumer;
                 c.native_depth = depth;
                 c.status = CoStatus::Running;
@@ -215,14 +253,22 @@ impl Vm {
     }
 
     /// `coroutine.yield(...)`.
-    pub(crate) fn co_yield(&mut self, func: usize, nargs: usize, nresults: i32) -> Result<Called, Value> {
+    pub(crate) fn co_yield(
+        &mut self,
+        func: usize,
+        nargs: usize,
+        nresults: i32,
+    ) -> Result<Called, Value> {
         // Redis runs the main chunk inside lua_pcall, so 5.1 refuses a yield there with the
         // same message as across any C call (pcall included): raised in the native, bare.
         let id = self.cur_thread;
         let depth = self.co(id).map_or(0, |c| c.native_depth);
-        let protected = self.pcall_pending || self.frames.iter().any(|f| f.kind == FrameKind::Protected);
+        let protected =
+            self.pcall_pending || self.frames.iter().any(|f| f.kind == FrameKind::Protected);
         if id == MAIN_THREAD || self.direct_call || depth != self.native_depth || protected {
-            return Err(Value::str("attempt to yield across metamethod/C-call boundary"));
+            return Err(Value::str(
+                "attempt to yield across metamethod/C-call boundary",
+            ));
         }
         let vals = self.stack[func + 1..func + 1 + nargs].to_vec();
         let (site, resumer) = match self.co(id) {
@@ -335,7 +381,9 @@ fn co_create(vm: &mut Vm, args: Vec<Value>) -> R {
     if !is_lua {
         return Err(vm.arg_error(1, "create", "Lua function expected"));
     }
-    Ok(NativeReturn::Values(vec![Value::Thread(new_coroutine(vm, body))]))
+    Ok(NativeReturn::Values(vec![Value::Thread(new_coroutine(
+        vm, body,
+    ))]))
 }
 
 fn new_coroutine(vm: &mut Vm, body: Value) -> ThreadRef {
@@ -358,7 +406,12 @@ fn co_status(vm: &mut Vm, args: Vec<Value>) -> R {
     let status = if t.0 == vm.cur_thread {
         "running"
     } else {
-        match vm.heap.threads.get(t.0).map_or(CoStatus::Dead, |c| c.status) {
+        match vm
+            .heap
+            .threads
+            .get(t.0)
+            .map_or(CoStatus::Dead, |c| c.status)
+        {
             CoStatus::Suspended => "suspended",
             CoStatus::Running => "running",
             CoStatus::Normal => "normal",
@@ -369,15 +422,28 @@ fn co_status(vm: &mut Vm, args: Vec<Value>) -> R {
 }
 
 fn co_running(vm: &mut Vm, _args: Vec<Value>) -> R {
-    let v = if vm.cur_thread == MAIN_THREAD { Value::Nil } else { Value::Thread(ThreadRef(vm.cur_thread)) };
+    let v = if vm.cur_thread == MAIN_THREAD {
+        Value::Nil
+    } else {
+        Value::Thread(ThreadRef(vm.cur_thread))
+    };
     Ok(NativeReturn::Values(vec![v]))
 }
 
 fn co_wrap(vm: &mut Vm, args: Vec<Value>) -> R {
-    let NativeReturn::Values(created) = co_create(vm, args)? else { return Ok(NativeReturn::Values(Vec::new())) };
+    let NativeReturn::Values(created) = co_create(vm, args)? else {
+        return Ok(NativeReturn::Values(Vec::new()));
+    };
     let co = created.into_iter().next().unwrap_or(Value::Nil);
-    let f = NativeClosure { f: unreachable_native, kind: NativeKind::Wrap, name: "wrap", upvals: vec![co].into_boxed_slice() };
-    Ok(NativeReturn::Values(vec![Value::Function(vm.heap.new_function(Function::Native(f)))]))
+    let f = NativeClosure {
+        f: unreachable_native,
+        kind: NativeKind::Wrap,
+        name: "wrap",
+        upvals: vec![co].into_boxed_slice(),
+    };
+    Ok(NativeReturn::Values(vec![Value::Function(
+        vm.heap.new_function(Function::Native(f)),
+    )]))
 }
 
 /// resume, yield and wrap functions are run by the VM itself.
@@ -398,7 +464,11 @@ pub fn open(vm: &mut Vm) {
         ("yield", unreachable_native, NativeKind::Yield),
     ];
     for (name, f, kind) in functions {
-        let v = if kind == NativeKind::Plain { vm.new_native(name, f) } else { vm.new_special_native(name, f, kind) };
+        let v = if kind == NativeKind::Plain {
+            vm.new_native(name, f)
+        } else {
+            vm.new_special_native(name, f, kind)
+        };
         let _ = vm.raw_set(t, Value::str(name), v);
     }
     vm.set_global("coroutine", Value::Table(t));

@@ -55,12 +55,18 @@ pub fn describe_register(p: &Proto, pc: usize, reg: u32) -> Option<(&'static str
         }
         match last_writer(p, pc, reg)? {
             Op::GetGlobal { k, .. } => {
-                return p.constant_str(k as usize).map(|s| ("global", s.to_str_lossy()));
+                return p
+                    .constant_str(k as usize)
+                    .map(|s| ("global", s.to_str_lossy()));
             }
             Op::Move { a, b } if b < a => reg = b as u32,
             Op::GetTable { c, .. } => return Some(("field", constant_name(p, c))),
             Op::GetUpval { b, .. } => {
-                let name = p.upval_names.get(b as usize).cloned().unwrap_or_else(|| "?".into());
+                let name = p
+                    .upval_names
+                    .get(b as usize)
+                    .cloned()
+                    .unwrap_or_else(|| "?".into());
                 return Some(("upvalue", name));
             }
             Op::SelfOp { c, .. } => return Some(("method", constant_name(p, c))),
@@ -87,23 +93,43 @@ mod tests {
     #[test]
     fn names_locals_globals_fields_methods() {
         let p = proto("local t = nil return t.x");
-        assert_eq!(name_at(&p, |op| matches!(op, Op::GetTable { .. }), 0), Some(("local", "t".into())));
+        assert_eq!(
+            name_at(&p, |op| matches!(op, Op::GetTable { .. }), 0),
+            Some(("local", "t".into()))
+        );
         let p = proto("return g.x");
-        assert_eq!(name_at(&p, |op| matches!(op, Op::GetTable { .. }), 0), Some(("global", "g".into())));
+        assert_eq!(
+            name_at(&p, |op| matches!(op, Op::GetTable { .. }), 0),
+            Some(("global", "g".into()))
+        );
         let p = proto("local t = {} return t.a.b");
-        let pc = p.code.iter().rposition(|op| matches!(op, Op::GetTable { .. })).unwrap();
+        let pc = p
+            .code
+            .iter()
+            .rposition(|op| matches!(op, Op::GetTable { .. }))
+            .unwrap();
         assert_eq!(describe_register(&p, pc, 1), Some(("field", "a".into())));
         let p = proto("local o = {} o:m()");
-        assert_eq!(name_at(&p, |op| matches!(op, Op::Call { .. }), 1), Some(("method", "m".into())));
+        assert_eq!(
+            name_at(&p, |op| matches!(op, Op::Call { .. }), 1),
+            Some(("method", "m".into()))
+        );
         let p = proto("local u = 1 local function f() return #u end");
         let child = &p.protos[0];
-        assert_eq!(name_at(child, |op| matches!(op, Op::Len { .. }), 0), Some(("upvalue", "u".into())));
+        assert_eq!(
+            name_at(child, |op| matches!(op, Op::Len { .. }), 0),
+            Some(("upvalue", "u".into()))
+        );
     }
 
     #[test]
     fn temporaries_have_no_name() {
         let p = proto("return (1 + 2) .. {}");
-        let pc = p.code.iter().position(|op| matches!(op, Op::Concat { .. })).unwrap();
+        let pc = p
+            .code
+            .iter()
+            .position(|op| matches!(op, Op::Concat { .. }))
+            .unwrap();
         assert_eq!(describe_register(&p, pc, 1), None);
     }
 }

@@ -55,7 +55,10 @@ pub enum Function {
 /// closed (its own value) once that local's scope ended.
 pub enum Upval {
     /// A slot of the stack of thread `owner` (`vm::MAIN_THREAD` or a coroutine).
-    Open { slot: usize, owner: u32 },
+    Open {
+        slot: usize,
+        owner: u32,
+    },
     Closed(Value),
 }
 
@@ -73,7 +76,11 @@ pub struct Slab<T> {
 
 impl<T> Default for Slab<T> {
     fn default() -> Self {
-        Slab { items: Vec::new(), marks: Vec::new(), free: Vec::new() }
+        Slab {
+            items: Vec::new(),
+            marks: Vec::new(),
+            free: Vec::new(),
+        }
     }
 }
 
@@ -324,7 +331,6 @@ impl Heap {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -334,8 +340,12 @@ mod tests {
         let mut heap = Heap::default();
         let a = heap.new_table(Table::new(0, 1));
         let b = heap.new_table(Table::new(0, 1));
-        heap.table_mut(a).set(Value::str("b"), Value::Table(b)).unwrap();
-        heap.table_mut(b).set(Value::str("a"), Value::Table(a)).unwrap();
+        heap.table_mut(a)
+            .set(Value::str("b"), Value::Table(b))
+            .unwrap();
+        heap.table_mut(b)
+            .set(Value::str("a"), Value::Table(a))
+            .unwrap();
         let root = heap.new_table(Table::new(0, 0));
         heap.begin_mark();
         heap.mark_table(root);
@@ -352,7 +362,9 @@ mod tests {
         let root = heap.new_table(Table::new(0, 0));
         let child = heap.new_table(Table::new(0, 0));
         let meta = heap.new_table(Table::new(0, 0));
-        heap.table_mut(root).set(Value::Number(1.0), Value::Table(child)).unwrap();
+        heap.table_mut(root)
+            .set(Value::Number(1.0), Value::Table(child))
+            .unwrap();
         heap.table_mut(child).meta = Some(meta);
         heap.begin_mark();
         heap.mark_table(root);

@@ -77,7 +77,11 @@ pub fn open(vm: &mut Vm) {
     let settings = vm.new_table();
     vm.set_field(settings, "setpause", Value::Number(200.0));
     vm.set_field(settings, "setstepmul", Value::Number(200.0));
-    let collectgarbage = vm.new_native_with("collectgarbage", lua_collectgarbage, vec![Value::Table(settings)]);
+    let collectgarbage = vm.new_native_with(
+        "collectgarbage",
+        lua_collectgarbage,
+        vec![Value::Table(settings)],
+    );
     vm.set_global("collectgarbage", collectgarbage);
 
     let pcall = vm.new_special_native("pcall", unreachable_native, NativeKind::Pcall);
@@ -158,7 +162,11 @@ pub(crate) fn check_number(vm: &Vm, args: &[Value], n: usize) -> Result<f64, Val
 pub(crate) fn c_int(d: f64) -> i64 {
     // 2^63: the first double past i64's range.
     const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-    let wide = if (-LIMIT..LIMIT).contains(&d) { d as i64 } else { i64::MIN };
+    let wide = if (-LIMIT..LIMIT).contains(&d) {
+        d as i64
+    } else {
+        i64::MIN
+    };
     wide as i32 as i64
 }
 
@@ -184,7 +192,12 @@ pub(crate) fn check_string(vm: &Vm, args: &[Value], n: usize) -> Result<LuaStr, 
 }
 
 /// `luaL_optlstring`.
-pub(crate) fn opt_string(vm: &Vm, args: &[Value], n: usize, default: &[u8]) -> Result<LuaStr, Value> {
+pub(crate) fn opt_string(
+    vm: &Vm,
+    args: &[Value],
+    n: usize,
+    default: &[u8],
+) -> Result<LuaStr, Value> {
     if is_none_or_nil(args, n) {
         return Ok(LuaStr::new(default));
     }
@@ -245,10 +258,18 @@ fn strtoul_whole(text: &[u8], base: u32) -> Option<f64> {
     if matches!(rest.first(), Some(b'-' | b'+')) {
         rest = &rest[1..];
     }
-    if base == 16 && rest.len() > 2 && rest[0] == b'0' && (rest[1] | 0x20) == b'x' && rest[2].is_ascii_hexdigit() {
+    if base == 16
+        && rest.len() > 2
+        && rest[0] == b'0'
+        && (rest[1] | 0x20) == b'x'
+        && rest[2].is_ascii_hexdigit()
+    {
         rest = &rest[2..];
     }
-    let digits = rest.iter().take_while(|&&c| (c as char).is_digit(base)).count();
+    let digits = rest
+        .iter()
+        .take_while(|&&c| (c as char).is_digit(base))
+        .count();
     if digits == 0 || !rest[digits..].iter().all(|&c| crate::number::is_c_space(c)) {
         return None;
     }
@@ -260,7 +281,11 @@ fn strtoul_whole(text: &[u8], base: u32) -> Option<f64> {
             None => return Some(u64::MAX as f64),
         };
     }
-    Some(if negative { n.wrapping_neg() as f64 } else { n as f64 })
+    Some(if negative {
+        n.wrapping_neg() as f64
+    } else {
+        n as f64
+    })
 }
 
 fn lua_tonumber(vm: &mut Vm, args: Vec<Value>) -> R {
@@ -306,7 +331,11 @@ fn ipairs_aux(vm: &mut Vm, args: Vec<Value>) -> R {
 
 fn lua_ipairs(vm: &mut Vm, args: Vec<Value>) -> R {
     let t = check_table(vm, &args, 1)?;
-    ret(vec![vm.native_upvalue(0), Value::Table(t), Value::Number(0.0)])
+    ret(vec![
+        vm.native_upvalue(0),
+        Value::Table(t),
+        Value::Number(0.0),
+    ])
 }
 
 fn lua_select(vm: &mut Vm, args: Vec<Value>) -> R {
@@ -331,7 +360,11 @@ fn lua_select(vm: &mut Vm, args: Vec<Value>) -> R {
 fn lua_unpack(vm: &mut Vm, args: Vec<Value>) -> R {
     let t = check_table(vm, &args, 1)?;
     let i = opt_int(vm, &args, 2, 1)?;
-    let e = if is_none_or_nil(&args, 3) { vm.raw_len(t) as i32 as i64 } else { check_int(vm, &args, 3)? };
+    let e = if is_none_or_nil(&args, 3) {
+        vm.raw_len(t) as i32 as i64
+    } else {
+        check_int(vm, &args, 3)?
+    };
     if i > e {
         return ret(Vec::new());
     }
@@ -390,7 +423,11 @@ fn lua_getmetatable(vm: &mut Vm, args: Vec<Value>) -> R {
     match vm.metatable(&args[0]) {
         None => ret1(Value::Nil),
         Some(m) => {
-            let protected = vm.heap.table(m).get_str(vm.event_name(Event::Metatable)).clone();
+            let protected = vm
+                .heap
+                .table(m)
+                .get_str(vm.event_name(Event::Metatable))
+                .clone();
             if protected.is_nil() {
                 ret1(Value::Table(m))
             } else {
@@ -427,7 +464,15 @@ fn lua_assert(vm: &mut Vm, args: Vec<Value>) -> R {
 /// multiplier are only remembered, as Lua code can read them back.
 fn lua_collectgarbage(vm: &mut Vm, args: Vec<Value>) -> R {
     let opt = opt_string(vm, &args, 1, b"collect")?;
-    let known = ["stop", "restart", "collect", "count", "step", "setpause", "setstepmul"];
+    let known = [
+        "stop",
+        "restart",
+        "collect",
+        "count",
+        "step",
+        "setpause",
+        "setstepmul",
+    ];
     let Some(&opt) = known.iter().find(|o| o.as_bytes() == opt.as_bytes()) else {
         let mut msg = b"invalid option '".to_vec();
         msg.extend_from_slice(opt.as_bytes());
@@ -446,7 +491,9 @@ fn lua_collectgarbage(vm: &mut Vm, args: Vec<Value>) -> R {
             ret1(Value::Bool(true))
         }
         "setpause" | "setstepmul" => {
-            let Value::Table(settings) = vm.native_upvalue(0) else { return ret1(Value::Number(0.0)) };
+            let Value::Table(settings) = vm.native_upvalue(0) else {
+                return ret1(Value::Number(0.0));
+            };
             let old = vm.get_field(settings, opt);
             vm.set_field(settings, opt, Value::Number(ex as f64));
             ret1(old)
@@ -478,7 +525,10 @@ pub fn chunk_id(source: &[u8], size: usize) -> String {
         }
         return text(rest);
     }
-    let line_end = source.iter().position(|&c| c == b'\n' || c == b'\r').unwrap_or(source.len());
+    let line_end = source
+        .iter()
+        .position(|&c| c == b'\n' || c == b'\r')
+        .unwrap_or(source.len());
     let len = line_end.min(size - 17);
     if len < source.len() {
         format!("[string \"{}...\"]", text(&source[..len]))
@@ -491,11 +541,17 @@ pub fn chunk_id(source: &[u8], size: usize) -> String {
 fn compile(vm: &mut Vm, code: &[u8], chunk_name: &[u8]) -> Result<Value, String> {
     let compile_name = chunk_id(chunk_name, 80);
     let chunk = crate::syntax::parse(code).map_err(|e| e.text(&compile_name))?;
-    let mut proto = crate::compiler::compile(&chunk, &chunk_id(chunk_name, 60)).map_err(|e| e.text(&compile_name))?;
+    let mut proto = crate::compiler::compile(&chunk, &chunk_id(chunk_name, 60))
+        .map_err(|e| e.text(&compile_name))?;
     set_chunk_name(&mut proto, &LuaStr::new(chunk_name));
     vm.heap.debt += code.len();
-    let closure = LuaClosure { proto, upvals: Box::new([]) };
-    Ok(Value::Function(vm.heap.new_function(Function::Lua(closure))))
+    let closure = LuaClosure {
+        proto,
+        upvals: Box::new([]),
+    };
+    Ok(Value::Function(
+        vm.heap.new_function(Function::Lua(closure)),
+    ))
 }
 
 /// Records the name a chunk was loaded with in it and its nested functions (they are

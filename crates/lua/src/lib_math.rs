@@ -73,7 +73,8 @@ pub fn open_with_generator(vm: &mut Vm, generator: Rc<Rand48>) {
         if name == "rad" {
             let random = vm.new_native_with("random", math_random, vec![generator.clone()]);
             vm.set_field(math, "random", random);
-            let randomseed = vm.new_native_with("randomseed", math_randomseed, vec![generator.clone()]);
+            let randomseed =
+                vm.new_native_with("randomseed", math_randomseed, vec![generator.clone()]);
             vm.set_field(math, "randomseed", randomseed);
         }
     }
@@ -112,12 +113,18 @@ fn extreme(vm: &mut Vm, args: Vec<Value>, better: fn(f64, f64) -> bool) -> R {
 fn math_modf(vm: &mut Vm, args: Vec<Value>) -> R {
     let x = check_number(vm, &args, 1)?;
     let (int, frac) = modf(x);
-    Ok(NativeReturn::Values(vec![Value::Number(int), Value::Number(frac)]))
+    Ok(NativeReturn::Values(vec![
+        Value::Number(int),
+        Value::Number(frac),
+    ]))
 }
 
 fn math_frexp(vm: &mut Vm, args: Vec<Value>) -> R {
     let (m, e) = frexp(check_number(vm, &args, 1)?);
-    Ok(NativeReturn::Values(vec![Value::Number(m), Value::Number(e as f64)]))
+    Ok(NativeReturn::Values(vec![
+        Value::Number(m),
+        Value::Number(e as f64),
+    ]))
 }
 
 fn math_ldexp(vm: &mut Vm, args: Vec<Value>) -> R {
@@ -187,7 +194,9 @@ impl Rand48 {
     const INITIAL: u64 = 0x1234_ABCD_330E;
 
     pub fn new() -> Rand48 {
-        Rand48 { x: Cell::new(Self::INITIAL) }
+        Rand48 {
+            x: Cell::new(Self::INITIAL),
+        }
     }
 
     /// `redisSrand48`: the seed's 32 bits above 0x330E.
@@ -209,7 +218,9 @@ const LRAND48_MAX: f64 = i32::MAX as f64;
 /// The generator bound to the running `random`/`randomseed`.
 fn generator(vm: &Vm) -> Option<&Rand48> {
     let v = vm.native_upvalue(0);
-    vm.userdata(&v).and_then(|d| d.downcast_ref::<Rc<Rand48>>()).map(|g| &**g)
+    vm.userdata(&v)
+        .and_then(|d| d.downcast_ref::<Rc<Rand48>>())
+        .map(|g| &**g)
 }
 
 /// `math.random([m [, n]])`: the generator moves on before the arguments are checked.
@@ -257,7 +268,10 @@ mod tests {
         // What glibc's srand48(0) then lrand48() x3 give (read from glibc through ctypes).
         let r = Rand48::new();
         r.seed(0);
-        assert_eq!([r.next(), r.next(), r.next()], [366_850_414, 1_610_402_240, 206_956_554]);
+        assert_eq!(
+            [r.next(), r.next(), r.next()],
+            [366_850_414, 1_610_402_240, 206_956_554]
+        );
     }
 
     #[test]

@@ -31,7 +31,10 @@ use std::cell::Cell;
 use crate::heap::NativeFn;
 use crate::value::{LuaStr, Value};
 use crate::vm::{NativeReturn, Vm};
-use format::{add_quoted, c_long, c_text, c_ulong, format_char, format_float, format_signed, format_string, format_unsigned, scan_format};
+use format::{
+    add_quoted, c_long, c_text, c_ulong, format_char, format_float, format_signed, format_string,
+    format_unsigned, scan_format,
+};
 use pattern::{CaptureValue, Gmatch, Gsub, Match, PatternError};
 
 type R = Result<NativeReturn, Value>;
@@ -114,7 +117,11 @@ fn check_int(vm: &Vm, args: &[Value], n: usize, fname: &str) -> Result<i64, Valu
 
 /// 5.1's `posrelat`: a negative position counts from the end; below the start is 0.
 fn posrelat(pos: i64, len: usize) -> i64 {
-    let pos = if pos < 0 { pos.saturating_add(len as i64 + 1) } else { pos };
+    let pos = if pos < 0 {
+        pos.saturating_add(len as i64 + 1)
+    } else {
+        pos
+    };
     pos.max(0)
 }
 
@@ -161,7 +168,10 @@ fn pattern_error(vm: &mut Vm, e: PatternError) -> Value {
 }
 
 /// Runs the matcher with as many steps as the run can pay for, and charges what it spent.
-fn matching<T>(vm: &mut Vm, run: impl FnOnce(&mut u64) -> Result<T, PatternError>) -> Result<T, Value> {
+fn matching<T>(
+    vm: &mut Vm,
+    run: impl FnOnce(&mut u64) -> Result<T, PatternError>,
+) -> Result<T, Value> {
     let before = vm.fuel_available().saturating_mul(STEPS_PER_FUEL);
     let mut left = before;
     let result = run(&mut left);
@@ -178,7 +188,10 @@ fn capture_value(vm: &mut Vm, c: CaptureValue) -> Value {
     }
 }
 
-fn capture_values(vm: &mut Vm, captures: Result<Vec<CaptureValue>, PatternError>) -> Result<Vec<Value>, Value> {
+fn capture_values(
+    vm: &mut Vm,
+    captures: Result<Vec<CaptureValue>, PatternError>,
+) -> Result<Vec<Value>, Value> {
     match captures {
         Ok(cs) => Ok(cs.into_iter().map(|c| capture_value(vm, c)).collect()),
         Err(e) => Err(pattern_error(vm, e)),
@@ -197,17 +210,25 @@ fn str_sub(vm: &mut Vm, args: Vec<Value>) -> R {
     let len = s.len();
     let start = posrelat(check_integer(vm, &args, 2, "sub")?, len).max(1);
     let end = posrelat(opt_integer(vm, &args, 3, "sub", -1)?, len).min(len as i64);
-    let out: &[u8] = if start <= end { &s.as_bytes()[(start - 1) as usize..end as usize] } else { b"" };
+    let out: &[u8] = if start <= end {
+        &s.as_bytes()[(start - 1) as usize..end as usize]
+    } else {
+        b""
+    };
     ret_string(vm, out)
 }
 
 fn str_lower(vm: &mut Vm, args: Vec<Value>) -> R {
-    let s = check_string(vm, &args, 1, "lower")?.as_bytes().to_ascii_lowercase();
+    let s = check_string(vm, &args, 1, "lower")?
+        .as_bytes()
+        .to_ascii_lowercase();
     ret_string(vm, &s)
 }
 
 fn str_upper(vm: &mut Vm, args: Vec<Value>) -> R {
-    let s = check_string(vm, &args, 1, "upper")?.as_bytes().to_ascii_uppercase();
+    let s = check_string(vm, &args, 1, "upper")?
+        .as_bytes()
+        .to_ascii_uppercase();
     ret_string(vm, &s)
 }
 
@@ -270,19 +291,26 @@ fn find_aux(vm: &mut Vm, args: &[Value], find: bool) -> R {
     let s = check_string(vm, args, 1, fname)?;
     let p = check_string(vm, args, 2, fname)?;
     let (s, p) = (s.as_bytes(), p.as_bytes());
-    let init = (posrelat(opt_integer(vm, args, 3, fname, 1)?, s.len()) - 1).clamp(0, s.len() as i64) as usize;
+    let init = (posrelat(opt_integer(vm, args, 3, fname, 1)?, s.len()) - 1).clamp(0, s.len() as i64)
+        as usize;
     let plain = args.get(3).is_some_and(Value::truthy);
     if find && (plain || !pattern::has_specials(p)) {
         charge_bytes(vm, s.len() - init)?;
         return match pattern::find_plain(&s[init..], p) {
-            Some(at) => ret(vec![Value::Number((init + at + 1) as f64), Value::Number((init + at + p.len()) as f64)]),
+            Some(at) => ret(vec![
+                Value::Number((init + at + 1) as f64),
+                Value::Number((init + at + p.len()) as f64),
+            ]),
             None => ret(vec![Value::Nil]),
         };
     }
     let found = matching(vm, |left| pattern::search(s, p, init, left))?;
     match found {
         Some(m) if find => {
-            let mut out = vec![Value::Number(m.start as f64 + 1.0), Value::Number(m.end as f64)];
+            let mut out = vec![
+                Value::Number(m.start as f64 + 1.0),
+                Value::Number(m.end as f64),
+            ];
             out.extend(capture_values(vm, m.captures_only(s))?);
             ret(out)
         }
@@ -305,22 +333,36 @@ fn str_gmatch(vm: &mut Vm, args: Vec<Value>) -> R {
     let src = check_string(vm, &args, 1, "gmatch")?;
     let pattern = check_string(vm, &args, 2, "gmatch")?;
     let cursor = vm.new_userdata(Box::new(Cell::new(0usize)), None);
-    let iterator = vm.new_native_with("gmatch_aux", gmatch_aux, vec![Value::Str(src), Value::Str(pattern), cursor]);
+    let iterator = vm.new_native_with(
+        "gmatch_aux",
+        gmatch_aux,
+        vec![Value::Str(src), Value::Str(pattern), cursor],
+    );
     ret(vec![iterator])
 }
 
 /// The iterator `gmatch` returns. Its errors are luaL_error's (positioned at the loop).
 fn gmatch_aux(vm: &mut Vm, _args: Vec<Value>) -> R {
-    let (Value::Str(src), Value::Str(pattern)) = (vm.native_upvalue(0), vm.native_upvalue(1)) else {
+    let (Value::Str(src), Value::Str(pattern)) = (vm.native_upvalue(0), vm.native_upvalue(1))
+    else {
         return Err(vm.error("gmatch iterator without its state"));
     };
     let cursor = vm.native_upvalue(2);
-    let Some(next) = vm.userdata(&cursor).and_then(|d| d.downcast_ref::<Cell<usize>>()).map(Cell::get) else {
+    let Some(next) = vm
+        .userdata(&cursor)
+        .and_then(|d| d.downcast_ref::<Cell<usize>>())
+        .map(Cell::get)
+    else {
         return Err(vm.error("gmatch iterator without its state"));
     };
     let mut state = Gmatch { next };
-    let found = matching(vm, |left| state.next_match(src.as_bytes(), pattern.as_bytes(), left));
-    if let Some(cell) = vm.userdata(&cursor).and_then(|d| d.downcast_ref::<Cell<usize>>()) {
+    let found = matching(vm, |left| {
+        state.next_match(src.as_bytes(), pattern.as_bytes(), left)
+    });
+    if let Some(cell) = vm
+        .userdata(&cursor)
+        .and_then(|d| d.downcast_ref::<Cell<usize>>())
+    {
         cell.set(state.next);
     }
     match found? {
@@ -332,7 +374,13 @@ fn gmatch_aux(vm: &mut Vm, _args: Vec<Value>) -> R {
 // ---- gsub ----
 
 /// 5.1's `add_s`: a replacement string with `%0`-`%9` and `%x` escapes.
-fn add_replacement(vm: &mut Vm, out: &mut Vec<u8>, repl: &[u8], m: &Match, src: &[u8]) -> Result<(), Value> {
+fn add_replacement(
+    vm: &mut Vm,
+    out: &mut Vec<u8>,
+    repl: &[u8],
+    m: &Match,
+    src: &[u8],
+) -> Result<(), Value> {
     let mut i = 0;
     while i < repl.len() {
         let c = repl[i];
@@ -361,12 +409,20 @@ fn add_replacement(vm: &mut Vm, out: &mut Vec<u8>, repl: &[u8], m: &Match, src: 
 
 /// The end of 5.1's `add_value`: what a table or function gave replaces the match (false
 /// or nil keep it).
-fn add_value_result(vm: &Vm, out: &mut Vec<u8>, value: Value, m: &Match, src: &[u8]) -> Result<(), Value> {
+fn add_value_result(
+    vm: &Vm,
+    out: &mut Vec<u8>,
+    value: Value,
+    m: &Match,
+    src: &[u8],
+) -> Result<(), Value> {
     match value {
         Value::Nil | Value::Bool(false) => out.extend_from_slice(&src[m.start..m.end]),
         v => match v.to_lua_string() {
             Some(text) => out.extend_from_slice(text.as_bytes()),
-            None => return Err(vm.error(&format!("invalid replacement value (a {})", v.type_name()))),
+            None => {
+                return Err(vm.error(&format!("invalid replacement value (a {})", v.type_name())))
+            }
         },
     }
     Ok(())
@@ -395,7 +451,11 @@ fn index_from_native(vm: &mut Vm, t: Value, key: Value) -> Result<Value, Value> 
             return Err(vm.rt_error(&format!("attempt to index a {} value", t.type_name())));
         }
         if let Value::Function(_) = handler {
-            return Ok(vm.call(handler, vec![t, key])?.into_iter().next().unwrap_or(Value::Nil));
+            return Ok(vm
+                .call(handler, vec![t, key])?
+                .into_iter()
+                .next()
+                .unwrap_or(Value::Nil));
         }
         t = handler;
     }
@@ -421,7 +481,11 @@ fn str_gsub(vm: &mut Vm, args: Vec<Value>) -> R {
             (None, Value::Function(_)) => {
                 let captures = capture_values(vm, m.captures(src))?;
                 // lua_call(L, n, 1): the first result, nil when there is none.
-                let value = vm.call(repl.clone(), captures)?.into_iter().next().unwrap_or(Value::Nil);
+                let value = vm
+                    .call(repl.clone(), captures)?
+                    .into_iter()
+                    .next()
+                    .unwrap_or(Value::Nil);
                 add_value_result(vm, &mut out, value, &m, src)?;
             }
             (None, _) => {
@@ -471,12 +535,24 @@ fn str_format(vm: &mut Vm, args: Vec<Value>) -> R {
         let conv = fmt.get(conv_at).copied().unwrap_or(0);
         i = conv_at + 1;
         let item = match conv {
-            b'c' => format_char(&spec, c_long(check_number(vm, &args, argn, "format")?) as i32 as u8),
+            b'c' => format_char(
+                &spec,
+                c_long(check_number(vm, &args, argn, "format")?) as i32 as u8,
+            ),
             b'd' | b'i' => format_signed(&spec, c_long(check_number(vm, &args, argn, "format")?)),
-            b'o' | b'u' | b'x' | b'X' => format_unsigned(&spec, conv, c_ulong(check_number(vm, &args, argn, "format")?)),
-            b'e' | b'E' | b'f' | b'g' | b'G' => format_float(&spec, conv, check_number(vm, &args, argn, "format")?),
+            b'o' | b'u' | b'x' | b'X' => format_unsigned(
+                &spec,
+                conv,
+                c_ulong(check_number(vm, &args, argn, "format")?),
+            ),
+            b'e' | b'E' | b'f' | b'g' | b'G' => {
+                format_float(&spec, conv, check_number(vm, &args, argn, "format")?)
+            }
             b'q' => {
-                add_quoted(&mut out, check_string(vm, &args, argn, "format")?.as_bytes());
+                add_quoted(
+                    &mut out,
+                    check_string(vm, &args, argn, "format")?.as_bytes(),
+                );
                 check_size(out.len())?;
                 continue;
             }
@@ -492,7 +568,11 @@ fn str_format(vm: &mut Vm, args: Vec<Value>) -> R {
             }
             other => {
                 // 5.1 formats the message with `%c`: a NUL ends the option there.
-                let shown = if other == 0 { String::new() } else { String::from_utf8_lossy(&[other]).into_owned() };
+                let shown = if other == 0 {
+                    String::new()
+                } else {
+                    String::from_utf8_lossy(&[other]).into_owned()
+                };
                 return Err(vm.error(&format!("invalid option '%{shown}' to 'format'")));
             }
         };
@@ -516,10 +596,16 @@ mod tests {
             vm.set_nested_fuel_limit(limit);
         }
         let f = vm.load(src.as_bytes(), "user_script")?;
-        vm.start(f, Vec::new()).map_err(|e| vm.tostring_raw(&e).to_str_lossy())?;
+        vm.start(f, Vec::new())
+            .map_err(|e| vm.tostring_raw(&e).to_str_lossy())?;
         loop {
             match vm.run(slice) {
-                Ok(Outcome::Finished(vals)) => return Ok(vals.iter().map(|v| vm.tostring_raw(v).to_str_lossy()).collect()),
+                Ok(Outcome::Finished(vals)) => {
+                    return Ok(vals
+                        .iter()
+                        .map(|v| vm.tostring_raw(v).to_str_lossy())
+                        .collect())
+                }
                 Ok(Outcome::Paused) => {}
                 Ok(Outcome::Yielded(_)) => return Err("yielded".into()),
                 Err(e) => return Err(vm.tostring_raw(&e).to_str_lossy()),
@@ -533,25 +619,53 @@ mod tests {
 
     #[test]
     fn methods_on_strings() {
-        assert_eq!(run("local s = 'abc' return s:upper(), ('x'):rep(3), s:len(), #s:sub(2)").unwrap(), ["ABC", "xxx", "3", "2"]);
+        assert_eq!(
+            run("local s = 'abc' return s:upper(), ('x'):rep(3), s:len(), #s:sub(2)").unwrap(),
+            ["ABC", "xxx", "3", "2"]
+        );
         assert_eq!(run("return ('a,b'):gsub(',', ';')").unwrap(), ["a;b", "1"]);
-        assert_eq!(run("return ('x'):rep()").unwrap_err(), "user_script:1: bad argument #1 to 'rep' (number expected, got no value)");
-        assert_eq!(run("return string.rep()").unwrap_err(), "user_script:1: bad argument #1 to 'rep' (string expected, got no value)");
-        assert_eq!(run("local s = 'x' return s.upper(nil)").unwrap_err(), "user_script:1: bad argument #1 to 'upper' (string expected, got nil)");
-        assert_eq!(run("local t = {f = string.upper} return t:f()").unwrap_err(), "user_script:1: calling 'f' on bad self (string expected, got table)");
+        assert_eq!(
+            run("return ('x'):rep()").unwrap_err(),
+            "user_script:1: bad argument #1 to 'rep' (number expected, got no value)"
+        );
+        assert_eq!(
+            run("return string.rep()").unwrap_err(),
+            "user_script:1: bad argument #1 to 'rep' (string expected, got no value)"
+        );
+        assert_eq!(
+            run("local s = 'x' return s.upper(nil)").unwrap_err(),
+            "user_script:1: bad argument #1 to 'upper' (string expected, got nil)"
+        );
+        assert_eq!(
+            run("local t = {f = string.upper} return t:f()").unwrap_err(),
+            "user_script:1: calling 'f' on bad self (string expected, got table)"
+        );
     }
 
     #[test]
     fn gsub_calls_lua_and_gmatch_iterates() {
-        assert_eq!(run("return (string.gsub('hello world', '%w+', function(w) return w:upper() end))").unwrap(), ["HELLO WORLD"]);
+        assert_eq!(
+            run("return (string.gsub('hello world', '%w+', function(w) return w:upper() end))")
+                .unwrap(),
+            ["HELLO WORLD"]
+        );
         assert_eq!(run("local n = 0 for a, b in ('k=v, x=y'):gmatch('(%w)=(%w)') do n = n + 1 end return n").unwrap(), ["2"]);
-        assert_eq!(run("local it = string.gfind('a1b2', '%d') return it(), it(), (it())").unwrap(), ["1", "2", "nil"]);
+        assert_eq!(
+            run("local it = string.gfind('a1b2', '%d') return it(), it(), (it())").unwrap(),
+            ["1", "2", "nil"]
+        );
     }
 
     #[test]
     fn dump_refuses() {
-        assert_eq!(run("return string.dump(function() end)").unwrap_err(), "user_script:1: unable to dump given function");
-        assert_eq!(run("return string.dump()").unwrap_err(), "user_script:1: bad argument #1 to 'dump' (function expected, got no value)");
+        assert_eq!(
+            run("return string.dump(function() end)").unwrap_err(),
+            "user_script:1: unable to dump given function"
+        );
+        assert_eq!(
+            run("return string.dump()").unwrap_err(),
+            "user_script:1: bad argument #1 to 'dump' (function expected, got no value)"
+        );
     }
 
     /// A pattern with exponential backtracking is stopped by the fuel: the VM's budget
@@ -560,16 +674,33 @@ mod tests {
     fn runaway_patterns_spend_fuel() {
         let src = "return pcall(string.find, string.rep('a', 40), string.rep('a?', 40) .. string.rep('a', 40))";
         let out = run_with(src, 10_000, Some(1_000_000)).unwrap();
-        assert_eq!(out, ["false", "instruction budget exhausted inside a nested call"]);
+        assert_eq!(
+            out,
+            ["false", "instruction budget exhausted inside a nested call"]
+        );
         let src = "string.gsub(string.rep('a', 40), string.rep('a?', 40) .. string.rep('a', 40), 'x') return 1";
-        assert_eq!(run_with(src, 10_000, Some(1_000_000)).unwrap_err(), "instruction budget exhausted inside a nested call");
+        assert_eq!(
+            run_with(src, 10_000, Some(1_000_000)).unwrap_err(),
+            "instruction budget exhausted inside a nested call"
+        );
         // A small match is charged to the run and finishes.
-        assert_eq!(run_with("return string.find(string.rep('ab', 1000), 'b+$')", 100, Some(1_000_000)).unwrap(), ["2000", "2000"]);
+        assert_eq!(
+            run_with(
+                "return string.find(string.rep('ab', 1000), 'b+$')",
+                100,
+                Some(1_000_000)
+            )
+            .unwrap(),
+            ["2000", "2000"]
+        );
     }
 
     #[test]
     fn huge_strings_are_refused() {
-        assert_eq!(run("return string.rep('abc', 2^30)").unwrap_err(), "not enough memory");
+        assert_eq!(
+            run("return string.rep('abc', 2^30)").unwrap_err(),
+            "not enough memory"
+        );
         assert_eq!(run("return string.rep('x', 4294967297)").unwrap(), ["x"]);
     }
 
@@ -577,6 +708,10 @@ mod tests {
     fn positions_and_numbers() {
         assert_eq!(posrelat(-2, 5), 4);
         assert_eq!(posrelat(-10, 5), 0);
-        assert_eq!(run("return string.sub(12345, 2, 3), string.format('%5.1f', '2.25'), string.byte('A')").unwrap(), ["23", "  2.2", "65"]);
+        assert_eq!(
+            run("return string.sub(12345, 2, 3), string.format('%5.1f', '2.25'), string.byte('A')")
+                .unwrap(),
+            ["23", "  2.2", "65"]
+        );
     }
 }

@@ -14,7 +14,9 @@
 //!   the run's fuel ([`Vm::consume_fuel`]), so a script cannot freeze its host with one
 //!   call.
 
-use crate::lib_base::{check_function, check_int, check_table, is_none_or_nil, opt_int, opt_string, raw_set_checked};
+use crate::lib_base::{
+    check_function, check_int, check_table, is_none_or_nil, opt_int, opt_string, raw_set_checked,
+};
 use crate::value::{TableRef, Value};
 use crate::vm::{NativeReturn, Vm};
 
@@ -73,7 +75,10 @@ fn set(vm: &mut Vm, t: TableRef, i: i64, v: Value) -> Result<(), Value> {
 /// Runs `body` with a table kept alive (pinned) for it: values a native holds in Rust
 /// while Lua code runs (a callback may drop them from the table being worked on) are
 /// stored there so that a collection inside the callback keeps them.
-fn with_held<T>(vm: &mut Vm, body: impl FnOnce(&mut Vm, TableRef) -> Result<T, Value>) -> Result<T, Value> {
+fn with_held<T>(
+    vm: &mut Vm,
+    body: impl FnOnce(&mut Vm, TableRef) -> Result<T, Value>,
+) -> Result<T, Value> {
     let held = vm.new_table_sized(4, 0);
     let pin = vm.pin(Value::Table(held));
     let r = body(vm, held);
@@ -172,7 +177,11 @@ fn concat(vm: &mut Vm, args: Vec<Value>) -> R {
     let sep = opt_string(vm, &args, 2, b"")?;
     let t = check_table(vm, &args, 1)?;
     let first = opt_int(vm, &args, 3, 1)?;
-    let last = if is_none_or_nil(&args, 4) { vm.raw_len(t) as i32 as i64 } else { check_int(vm, &args, 4)? };
+    let last = if is_none_or_nil(&args, 4) {
+        vm.raw_len(t) as i32 as i64
+    } else {
+        check_int(vm, &args, 4)?
+    };
     let mut out = Vec::new();
     let mut i = first;
     while i <= last {
@@ -180,7 +189,10 @@ fn concat(vm: &mut Vm, args: Vec<Value>) -> R {
             Value::Str(s) => out.extend_from_slice(s.as_bytes()),
             Value::Number(n) => crate::number::write_number(&mut out, n),
             other => {
-                let msg = format!("invalid value ({}) at index {i} in table for 'concat'", other.type_name());
+                let msg = format!(
+                    "invalid value ({}) at index {i} in table for 'concat'",
+                    other.type_name()
+                );
                 return Err(vm.error(&msg));
             }
         }
@@ -239,8 +251,19 @@ fn foreach(vm: &mut Vm, args: Vec<Value>) -> R {
 
 fn sort(vm: &mut Vm, args: Vec<Value>) -> R {
     let (t, n) = table_and_len(vm, &args)?;
-    let comparator = if is_none_or_nil(&args, 2) { None } else { Some(check_function(vm, &args, 2)?) };
-    with_held(vm, |vm, held| Sort { table: t, comparator, held }.sort(vm, 1, n))?;
+    let comparator = if is_none_or_nil(&args, 2) {
+        None
+    } else {
+        Some(check_function(vm, &args, 2)?)
+    };
+    with_held(vm, |vm, held| {
+        Sort {
+            table: t,
+            comparator,
+            held,
+        }
+        .sort(vm, 1, n)
+    })?;
     ret(Vec::new())
 }
 
@@ -372,7 +395,10 @@ impl Sort {
 /// The strings a table holds at `1..n` (for tests and hosts).
 #[cfg(test)]
 fn strings(vm: &Vm, t: TableRef) -> Vec<String> {
-    vm.array(t).iter().map(|v| vm.tostring_raw(v).to_str_lossy()).collect()
+    vm.array(t)
+        .iter()
+        .map(|v| vm.tostring_raw(v).to_str_lossy())
+        .collect()
 }
 
 #[cfg(test)]
@@ -382,7 +408,8 @@ mod tests {
 
     fn run(vm: &mut Vm, src: &str) -> Result<Vec<Value>, String> {
         let f = vm.load(src.as_bytes(), "user_script")?;
-        vm.start(f, Vec::new()).map_err(|e| vm.tostring_raw(&e).to_str_lossy())?;
+        vm.start(f, Vec::new())
+            .map_err(|e| vm.tostring_raw(&e).to_str_lossy())?;
         loop {
             match vm.run(1000) {
                 Ok(Outcome::Finished(v)) => return Ok(v),
@@ -412,19 +439,30 @@ mod tests {
 
     #[test]
     fn sorts_numbers_strings_and_with_comparators() {
-        let src = "local t = {} for i = 1, 500 do t[i] = (i * 7919) % 1009 end table.sort(t) return t";
+        let src =
+            "local t = {} for i = 1, 500 do t[i] = (i * 7919) % 1009 end table.sort(t) return t";
         let got = sorted(src);
         let mut want: Vec<i64> = (1..=500).map(|i| (i * 7919) % 1009).collect();
         want.sort();
         assert_eq!(got, want.iter().map(|n| n.to_string()).collect::<Vec<_>>());
-        assert_eq!(sorted("local t = {'pear', 'fig', 'apple'} table.sort(t) return t"), ["apple", "fig", "pear"]);
-        assert_eq!(sorted("local t = {1, 3, 2} table.sort(t, function(a, b) return a > b end) return t"), ["3", "2", "1"]);
+        assert_eq!(
+            sorted("local t = {'pear', 'fig', 'apple'} table.sort(t) return t"),
+            ["apple", "fig", "pear"]
+        );
+        assert_eq!(
+            sorted("local t = {1, 3, 2} table.sort(t, function(a, b) return a > b end) return t"),
+            ["3", "2", "1"]
+        );
     }
 
     #[test]
     fn inconsistent_comparators_fail_as_in_lua() {
         let mut vm = vm();
-        let e = run(&mut vm, "local t = {3, 2, 1, 4, 5} table.sort(t, function() return true end)").unwrap_err();
+        let e = run(
+            &mut vm,
+            "local t = {3, 2, 1, 4, 5} table.sort(t, function() return true end)",
+        )
+        .unwrap_err();
         assert_eq!(e, "user_script:1: invalid order function for sorting");
         let e = run(&mut vm, "table.sort({1, 'x', 2})").unwrap_err();
         assert_eq!(e, "attempt to compare string with number");
@@ -447,7 +485,11 @@ mod tests {
                      if type(t[k]) == 'table' and type(t[k].v) == 'number' then kept = kept + 1 else bad = bad + 1 end end end \
                    return kept, bad";
         let mut vm = vm();
-        let got = run(&mut vm, src).map(|v| v.iter().map(|x| vm.tostring_raw(x).to_str_lossy()).collect::<Vec<_>>());
+        let got = run(&mut vm, src).map(|v| {
+            v.iter()
+                .map(|x| vm.tostring_raw(x).to_str_lossy())
+                .collect::<Vec<_>>()
+        });
         let got = got.unwrap_or_else(|e| vec![e]);
         assert_eq!(got.len(), 2, "{got:?}");
         assert_ne!(got[0], "0", "{got:?}");
@@ -461,7 +503,11 @@ mod tests {
         let e = run(&mut vm, "local t = {1} table.insert(t, -2^31, 'x')").unwrap_err();
         assert_eq!(e, "instruction budget exhausted inside a nested call");
         vm.set_nested_fuel_limit(10_000_000);
-        let ok = run(&mut vm, "local t = {} for i = 1, 20000 do t[i] = -i end table.sort(t) return t[1]").unwrap();
+        let ok = run(
+            &mut vm,
+            "local t = {} for i = 1, 20000 do t[i] = -i end table.sort(t) return t[1]",
+        )
+        .unwrap();
         assert!(matches!(ok[0], Value::Number(n) if n == -20000.0));
     }
 }

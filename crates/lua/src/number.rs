@@ -6,7 +6,11 @@
 /// C's `printf("%.{precision}g", d)` as glibc prints it (`-nan` for a negative NaN).
 pub fn fmt_g(d: f64, precision: usize) -> String {
     if d.is_nan() {
-        return if d.is_sign_negative() { "-nan".into() } else { "nan".into() };
+        return if d.is_sign_negative() {
+            "-nan".into()
+        } else {
+            "nan".into()
+        };
     }
     if d.is_infinite() {
         return if d > 0.0 { "inf".into() } else { "-inf".into() };
@@ -122,7 +126,8 @@ pub fn strtod(s: &[u8]) -> Option<(f64, usize)> {
     let (i, negative) = skip_space_and_sign(s);
     let apply = |v: f64| if negative { -v } else { v };
     let rest = &s[i..];
-    let lower_starts = |word: &[u8]| rest.len() >= word.len() && rest[..word.len()].eq_ignore_ascii_case(word);
+    let lower_starts =
+        |word: &[u8]| rest.len() >= word.len() && rest[..word.len()].eq_ignore_ascii_case(word);
     if lower_starts(b"infinity") {
         return Some((apply(f64::INFINITY), i + 8));
     }
@@ -245,13 +250,20 @@ fn hex_float(s: &[u8]) -> Option<(f64, usize)> {
     if lost_nonzero {
         mantissa |= 1; // a sticky bit so that rounding sees the dropped digits
     }
-    Some((mantissa as f64 * 2f64.powi(exp.clamp(-2000, 2000) as i32), i))
+    Some((
+        mantissa as f64 * 2f64.powi(exp.clamp(-2000, 2000) as i32),
+        i,
+    ))
 }
 
 /// `strtoul(s, &end, 16)` as the value Lua 5.1 keeps (converted to a double).
 fn strtoul_hex(s: &[u8]) -> (f64, usize) {
     let (i, negative) = skip_space_and_sign(s);
-    let digits_start = if s.len() >= i + 3 && s[i] == b'0' && (s[i + 1] | 0x20) == b'x' && s[i + 2].is_ascii_hexdigit() {
+    let digits_start = if s.len() >= i + 3
+        && s[i] == b'0'
+        && (s[i + 1] | 0x20) == b'x'
+        && s[i + 2].is_ascii_hexdigit()
+    {
         i + 2
     } else {
         i

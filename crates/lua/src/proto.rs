@@ -17,62 +17,195 @@ pub const FIELDS_PER_FLUSH: u32 = 50;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Op {
-    Move { a: u8, b: u8 },
-    LoadK { a: u8, k: u32 },
+    Move {
+        a: u8,
+        b: u8,
+    },
+    LoadK {
+        a: u8,
+        k: u32,
+    },
     /// R(a) = b; if c, skip the next instruction.
-    LoadBool { a: u8, b: bool, c: bool },
+    LoadBool {
+        a: u8,
+        b: bool,
+        c: bool,
+    },
     /// R(a..=b) = nil.
-    LoadNil { a: u8, b: u8 },
-    GetUpval { a: u8, b: u8 },
-    GetGlobal { a: u8, k: u32 },
-    GetTable { a: u8, b: u8, c: u16 },
-    SetGlobal { a: u8, k: u32 },
-    SetUpval { a: u8, b: u8 },
+    LoadNil {
+        a: u8,
+        b: u8,
+    },
+    GetUpval {
+        a: u8,
+        b: u8,
+    },
+    GetGlobal {
+        a: u8,
+        k: u32,
+    },
+    GetTable {
+        a: u8,
+        b: u8,
+        c: u16,
+    },
+    SetGlobal {
+        a: u8,
+        k: u32,
+    },
+    SetUpval {
+        a: u8,
+        b: u8,
+    },
     /// R(a)[RK(b)] = RK(c).
-    SetTable { a: u8, b: u16, c: u16 },
+    SetTable {
+        a: u8,
+        b: u16,
+        c: u16,
+    },
     /// Array and hash sizes in Lua 5.1's "floating point byte" encoding.
-    NewTable { a: u8, b: u8, c: u8 },
+    NewTable {
+        a: u8,
+        b: u8,
+        c: u8,
+    },
     /// R(a+1) = R(b); R(a) = R(b)[RK(c)].
-    SelfOp { a: u8, b: u8, c: u16 },
-    Add { a: u8, b: u16, c: u16 },
-    Sub { a: u8, b: u16, c: u16 },
-    Mul { a: u8, b: u16, c: u16 },
-    Div { a: u8, b: u16, c: u16 },
-    Mod { a: u8, b: u16, c: u16 },
-    Pow { a: u8, b: u16, c: u16 },
-    Unm { a: u8, b: u8 },
-    Not { a: u8, b: u8 },
-    Len { a: u8, b: u8 },
+    SelfOp {
+        a: u8,
+        b: u8,
+        c: u16,
+    },
+    Add {
+        a: u8,
+        b: u16,
+        c: u16,
+    },
+    Sub {
+        a: u8,
+        b: u16,
+        c: u16,
+    },
+    Mul {
+        a: u8,
+        b: u16,
+        c: u16,
+    },
+    Div {
+        a: u8,
+        b: u16,
+        c: u16,
+    },
+    Mod {
+        a: u8,
+        b: u16,
+        c: u16,
+    },
+    Pow {
+        a: u8,
+        b: u16,
+        c: u16,
+    },
+    Unm {
+        a: u8,
+        b: u8,
+    },
+    Not {
+        a: u8,
+        b: u8,
+    },
+    Len {
+        a: u8,
+        b: u8,
+    },
     /// R(a) = R(b) .. ... .. R(c).
-    Concat { a: u8, b: u8, c: u8 },
-    Jmp { sbx: i32 },
+    Concat {
+        a: u8,
+        b: u8,
+        c: u8,
+    },
+    Jmp {
+        sbx: i32,
+    },
     /// if (RK(b) == RK(c)) ~= a then skip the next instruction (a jump).
-    Eq { a: bool, b: u16, c: u16 },
-    Lt { a: bool, b: u16, c: u16 },
-    Le { a: bool, b: u16, c: u16 },
+    Eq {
+        a: bool,
+        b: u16,
+        c: u16,
+    },
+    Lt {
+        a: bool,
+        b: u16,
+        c: u16,
+    },
+    Le {
+        a: bool,
+        b: u16,
+        c: u16,
+    },
     /// if truth(R(a)) ~= c then skip the next instruction.
-    Test { a: u8, c: bool },
+    Test {
+        a: u8,
+        c: bool,
+    },
     /// if truth(R(b)) == c then R(a) = R(b) else skip the next instruction.
-    TestSet { a: u8, b: u8, c: bool },
+    TestSet {
+        a: u8,
+        b: u8,
+        c: bool,
+    },
     /// b-1 arguments (0: up to the top), c-1 results (0: all, setting the top).
-    Call { a: u8, b: u8, c: u8 },
-    TailCall { a: u8, b: u8 },
+    Call {
+        a: u8,
+        b: u8,
+        c: u8,
+    },
+    TailCall {
+        a: u8,
+        b: u8,
+    },
     /// Returns R(a..a+b-2) (b = 0: up to the top).
-    Return { a: u8, b: u8 },
-    ForLoop { a: u8, sbx: i32 },
-    ForPrep { a: u8, sbx: i32 },
+    Return {
+        a: u8,
+        b: u8,
+    },
+    ForLoop {
+        a: u8,
+        sbx: i32,
+    },
+    ForPrep {
+        a: u8,
+        sbx: i32,
+    },
     /// R(a+3..a+2+c) = R(a)(R(a+1), R(a+2)): the call half of 5.1's TFORLOOP, split off
     /// (as Lua 5.2 does) so that a Lua iterator runs as an ordinary frame.
-    TForCall { a: u8, c: u8 },
+    TForCall {
+        a: u8,
+        c: u8,
+    },
     /// if R(a+3) ~= nil then R(a+2) = R(a+3) and jump: the loop half of 5.1's TFORLOOP.
-    TForLoop { a: u8, sbx: i32 },
+    TForLoop {
+        a: u8,
+        sbx: i32,
+    },
     /// R(a)[(c-1)*50+i] = R(a+i) for 1 <= i <= b (b = 0: up to the top).
-    SetList { a: u8, b: u8, c: u32 },
+    SetList {
+        a: u8,
+        b: u8,
+        c: u32,
+    },
     /// Closes upvalues of registers >= a.
-    Close { a: u8 },
-    Closure { a: u8, bx: u32 },
+    Close {
+        a: u8,
+    },
+    Closure {
+        a: u8,
+        bx: u32,
+    },
     /// R(a..a+b-2) = the varargs (b = 0: all, setting the top).
-    Vararg { a: u8, b: u8 },
+    Vararg {
+        a: u8,
+        b: u8,
+    },
 }
 
 impl Op {
@@ -205,7 +338,11 @@ fn disassemble_into(p: &Proto, out: &mut String, depth: usize) {
         p.source, p.line_defined, p.num_params, p.is_vararg, p.max_stack, p.upval_names
     );
     for (i, op) in p.code.iter().enumerate() {
-        let _ = writeln!(out, "{pad}  {i:4} [{}] {op:?}", p.lines.get(i).copied().unwrap_or(0));
+        let _ = writeln!(
+            out,
+            "{pad}  {i:4} [{}] {op:?}",
+            p.lines.get(i).copied().unwrap_or(0)
+        );
     }
     for (i, k) in p.constants.iter().enumerate() {
         let _ = writeln!(out, "{pad}  k{i} = {k:?}");

@@ -106,7 +106,10 @@ fn hash_number(n: f64) -> u32 {
 
 impl Table {
     pub fn new(narray: usize, nhash: usize) -> Table {
-        let mut t = Table { array: vec![Value::Nil; narray], ..Table::default() };
+        let mut t = Table {
+            array: vec![Value::Nil; narray],
+            ..Table::default()
+        };
         t.set_node_vector(nhash);
         t
     }
@@ -130,7 +133,14 @@ impl Table {
             self.lastfree = 0;
         } else {
             let n = 1usize << ceil_log2(size);
-            self.nodes = vec![Node { key: Value::Nil, val: Value::Nil, next: -1 }; n];
+            self.nodes = vec![
+                Node {
+                    key: Value::Nil,
+                    val: Value::Nil,
+                    next: -1
+                };
+                n
+            ];
             self.lastfree = n;
         }
     }
@@ -610,18 +620,23 @@ mod tests {
         t.set(Value::str("x"), Value::Bool(true)).unwrap();
         assert!(matches!(t.get(&Value::str("x")), Value::Bool(true)));
         assert_eq!(t.set(Value::Nil, Value::Nil), Err(KeyError::Nil));
-        assert_eq!(t.set(Value::Number(f64::NAN), Value::Nil), Err(KeyError::NaN));
+        assert_eq!(
+            t.set(Value::Number(f64::NAN), Value::Nil),
+            Err(KeyError::NaN)
+        );
     }
 
     #[test]
     fn nil_assignment_keeps_traversal_valid() {
         let mut t = Table::new(0, 0);
         for i in 1..=10 {
-            t.set(Value::str(&format!("k{i}")), Value::Number(1.0)).unwrap();
+            t.set(Value::str(&format!("k{i}")), Value::Number(1.0))
+                .unwrap();
         }
         t.set(Value::str("k1"), Value::Nil).unwrap();
         for i in 11..=40 {
-            t.set(Value::str(&format!("k{i}")), Value::Number(1.0)).unwrap();
+            t.set(Value::str(&format!("k{i}")), Value::Number(1.0))
+                .unwrap();
         }
         assert_eq!(keys(&t).len(), 39);
         // Clearing every key while traversing.

@@ -16,7 +16,9 @@ pub fn lua_hash(bytes: &[u8]) -> u32 {
     let step = (l >> 5) + 1;
     let mut l1 = l;
     while l1 >= step {
-        h ^= (h << 5).wrapping_add(h >> 2).wrapping_add(bytes[l1 - 1] as u32);
+        h ^= (h << 5)
+            .wrapping_add(h >> 2)
+            .wrapping_add(bytes[l1 - 1] as u32);
         l1 -= step;
     }
     h
@@ -33,11 +35,17 @@ pub struct LuaStr(Rc<StrInner>);
 
 impl LuaStr {
     pub fn new(bytes: &[u8]) -> LuaStr {
-        LuaStr(Rc::new(StrInner { hash: lua_hash(bytes), bytes: bytes.into() }))
+        LuaStr(Rc::new(StrInner {
+            hash: lua_hash(bytes),
+            bytes: bytes.into(),
+        }))
     }
 
     pub fn from_vec(bytes: Vec<u8>) -> LuaStr {
-        LuaStr(Rc::new(StrInner { hash: lua_hash(&bytes), bytes: bytes.into_boxed_slice() }))
+        LuaStr(Rc::new(StrInner {
+            hash: lua_hash(&bytes),
+            bytes: bytes.into_boxed_slice(),
+        }))
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -69,7 +77,8 @@ impl LuaStr {
 
 impl PartialEq for LuaStr {
     fn eq(&self, other: &LuaStr) -> bool {
-        Rc::ptr_eq(&self.0, &other.0) || (self.0.hash == other.0.hash && self.0.bytes == other.0.bytes)
+        Rc::ptr_eq(&self.0, &other.0)
+            || (self.0.hash == other.0.hash && self.0.bytes == other.0.bytes)
     }
 }
 

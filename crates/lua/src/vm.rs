@@ -11,7 +11,9 @@
 //! (bounded too) and paid back from the next run.
 
 use crate::debug::describe_register;
-use crate::heap::{Function, Heap, LuaClosure, NativeClosure, NativeFn, NativeKind, Upval, UserData};
+use crate::heap::{
+    Function, Heap, LuaClosure, NativeClosure, NativeFn, NativeKind, Upval, UserData,
+};
 use crate::number::write_number;
 use crate::proto::{Op, Proto, FIELDS_PER_FLUSH, RK_CONST};
 use crate::table::Table;
@@ -201,7 +203,19 @@ fn push_frame(frames: &mut Vec<Frame>, f: Frame) {
     frames.reserve(1);
     let len = frames.len();
     // The exhaustive pattern makes a new field a compile error here, not an unwritten one.
-    let Frame { func, base, pc, closure, proto, nresults, nvarargs, kind, protect_wanted, handler, entry } = f;
+    let Frame {
+        func,
+        base,
+        pc,
+        closure,
+        proto,
+        nresults,
+        nvarargs,
+        kind,
+        protect_wanted,
+        handler,
+        entry,
+    } = f;
     // SAFETY: `reserve` made room for one more frame at index `len`; every field is written
     // (the pattern above names them all) before the length includes the frame.
     unsafe {
@@ -384,7 +398,8 @@ impl Vm {
     /// this run plus what it may borrow (`set_nested_fuel_limit`). For natives whose work
     /// is long and cannot pause (a pattern match); charge it with `consume_fuel`.
     pub fn fuel_available(&self) -> u64 {
-        self.fuel.saturating_add(self.max_borrowed.saturating_sub(self.borrowed))
+        self.fuel
+            .saturating_add(self.max_borrowed.saturating_sub(self.borrowed))
     }
 
     /// Charges `units` instructions' worth of a native's work to the run: taken from the
@@ -485,13 +500,33 @@ impl Vm {
     }
 
     /// A native function with bound values (read them with `native_upvalue`).
-    pub fn new_native_with(&mut self, name: &'static str, f: NativeFn, upvals: Vec<Value>) -> Value {
-        let c = NativeClosure { f, kind: NativeKind::Plain, name, upvals: upvals.into_boxed_slice() };
+    pub fn new_native_with(
+        &mut self,
+        name: &'static str,
+        f: NativeFn,
+        upvals: Vec<Value>,
+    ) -> Value {
+        let c = NativeClosure {
+            f,
+            kind: NativeKind::Plain,
+            name,
+            upvals: upvals.into_boxed_slice(),
+        };
         Value::Function(self.heap.new_function(Function::Native(c)))
     }
 
-    pub(crate) fn new_special_native(&mut self, name: &'static str, f: NativeFn, kind: NativeKind) -> Value {
-        let c = NativeClosure { f, kind, name, upvals: Box::new([]) };
+    pub(crate) fn new_special_native(
+        &mut self,
+        name: &'static str,
+        f: NativeFn,
+        kind: NativeKind,
+    ) -> Value {
+        let c = NativeClosure {
+            f,
+            kind,
+            name,
+            upvals: Box::new([]),
+        };
         Value::Function(self.heap.new_function(Function::Native(c)))
     }
 
@@ -513,7 +548,10 @@ impl Vm {
     }
 
     pub fn get_global(&self, name: &str) -> Value {
-        self.heap.table(self.globals).get_str(&LuaStr::from(name)).clone()
+        self.heap
+            .table(self.globals)
+            .get_str(&LuaStr::from(name))
+            .clone()
     }
 
     pub fn raw_get(&self, t: TableRef, key: &Value) -> Value {
@@ -521,7 +559,10 @@ impl Vm {
     }
 
     pub fn raw_set(&mut self, t: TableRef, key: Value, v: Value) -> Result<(), Value> {
-        self.heap.table_mut(t).set(key, v).map_err(|e| self.rt_error(e.message()))
+        self.heap
+            .table_mut(t)
+            .set(key, v)
+            .map_err(|e| self.rt_error(e.message()))
     }
 
     pub fn raw_len(&self, t: TableRef) -> usize {
@@ -554,7 +595,10 @@ impl Vm {
         let chunk = crate::syntax::parse(src).map_err(|e| e.text(chunk_name))?;
         let proto = crate::compiler::compile(&chunk, chunk_name).map_err(|e| e.text(chunk_name))?;
         self.chunk_name = chunk_name.into();
-        let c = LuaClosure { proto, upvals: Box::new([]) };
+        let c = LuaClosure {
+            proto,
+            upvals: Box::new([]),
+        };
         Ok(Value::Function(self.heap.new_function(Function::Lua(c))))
     }
 
@@ -646,7 +690,9 @@ impl Vm {
     /// Answers the request of a yielded native: its results, or an error raised where it
     /// was called.
     pub fn resume_host(&mut self, answer: Result<Vec<Value>, Value>) -> Result<(), Value> {
-        let Some(p) = self.pending.take() else { return Err(Value::str("no request to answer")) };
+        let Some(p) = self.pending.take() else {
+            return Err(Value::str("no request to answer"));
+        };
         match (answer, p.protected) {
             (Ok(vals), false) => self.place_results(p.func, vals, p.nresults),
             (Ok(vals), true) => {
@@ -655,7 +701,9 @@ impl Vm {
                 out.extend(vals);
                 self.place_results(p.func - 1, out, p.nresults);
             }
-            (Err(e), true) => self.place_results(p.func - 1, vec![Value::Bool(false), e], p.nresults),
+            (Err(e), true) => {
+                self.place_results(p.func - 1, vec![Value::Bool(false), e], p.nresults)
+            }
             (Err(e), false) => {
                 // Raise it in the frame that made the call: let the next run unwind.
                 self.place_results(p.func, Vec::new(), p.nresults);
@@ -689,10 +737,17 @@ impl Vm {
 
     /// `call`, from a native (`by_native`: the callee, if native, sees a native caller) or
     /// from an instruction running a metamethod (the callee's caller is the Lua code).
-    fn call_from(&mut self, f: Value, args: Vec<Value>, by_native: bool) -> Result<Vec<Value>, Value> {
+    fn call_from(
+        &mut self,
+        f: Value,
+        args: Vec<Value>,
+        by_native: bool,
+    ) -> Result<Vec<Value>, Value> {
         let marker = 0u8;
         let here = &marker as *const u8 as usize;
-        if self.native_depth >= MAX_NATIVE_DEPTH || self.stack_base.abs_diff(here) > self.rust_stack_budget {
+        if self.native_depth >= MAX_NATIVE_DEPTH
+            || self.stack_base.abs_diff(here) > self.rust_stack_budget
+        {
             return Err(self.rt_error("C stack overflow"));
         }
         let func = self.stack.len();
@@ -712,14 +767,18 @@ impl Vm {
             Ok(Called::Switched) => Err(Value::str("cannot resume a coroutine from a native call")),
             Ok(Called::Lua) => match self.execute_entry(stop) {
                 Ok(Exit::Returned { start, n }) => Ok(self.stack[start..start + n].to_vec()),
-                Ok(_) => Err(Value::str("attempt to yield across metamethod/C-call boundary")),
+                Ok(_) => Err(Value::str(
+                    "attempt to yield across metamethod/C-call boundary",
+                )),
                 Err(e) => Err(e),
             },
             Ok(Called::Native) => {
                 let end = self.top.max(func);
                 Ok(self.stack[func..end].to_vec())
             }
-            Ok(Called::Yield(_)) => Err(Value::str("attempt to yield across metamethod/C-call boundary")),
+            Ok(Called::Yield(_)) => Err(Value::str(
+                "attempt to yield across metamethod/C-call boundary",
+            )),
             Err(e) => Err(e),
         };
         self.native_depth -= 1;
@@ -729,7 +788,14 @@ impl Vm {
         if result.is_err() && self.error_site.is_none() {
             // A native failed: called by a native, the error is in C code; called by an
             // instruction (a metamethod), it is at that instruction.
-            self.error_site = if by_native { Some(ErrorSite { source: "=[C]".to_string(), line: -1 }) } else { self.top_frame_site() };
+            self.error_site = if by_native {
+                Some(ErrorSite {
+                    source: "=[C]".to_string(),
+                    line: -1,
+                })
+            } else {
+                self.top_frame_site()
+            };
         }
         result
     }
@@ -737,12 +803,20 @@ impl Vm {
     /// The source and current line of the innermost Lua frame.
     fn top_frame_site(&self) -> Option<ErrorSite> {
         let f = self.frames.last()?;
-        let line = f.proto.lines.get(f.pc.saturating_sub(1)).copied().unwrap_or(0);
+        let line = f
+            .proto
+            .lines
+            .get(f.pc.saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
         let source = match &f.proto.chunk_name {
             Some(name) => name.to_str_lossy(),
             None => format!("@{}", f.proto.source),
         };
-        Some(ErrorSite { source, line: line as i64 })
+        Some(ErrorSite {
+            source,
+            line: line as i64,
+        })
     }
 
     /// Where the error being handled was raised, as Redis's error handler reports it
@@ -772,7 +846,12 @@ impl Vm {
             i -= 1;
             let f = &self.frames[i];
             if level == 1 {
-                let line = f.proto.lines.get(f.pc.saturating_sub(1)).copied().unwrap_or(0);
+                let line = f
+                    .proto
+                    .lines
+                    .get(f.pc.saturating_sub(1))
+                    .copied()
+                    .unwrap_or(0);
                 return format!("{}:{}: ", f.proto.source, line);
             }
             level -= 1;
@@ -818,7 +897,9 @@ impl Vm {
         let f = self.frames.last()?;
         let pc = f.pc.checked_sub(1)?;
         match f.proto.code.get(pc)? {
-            Op::Call { a, .. } | Op::TailCall { a, .. } => describe_register(&f.proto, pc, *a as u32),
+            Op::Call { a, .. } | Op::TailCall { a, .. } => {
+                describe_register(&f.proto, pc, *a as u32)
+            }
             Op::TForCall { .. } => Some(("for iterator", "for iterator".to_string())),
             _ => None,
         }
@@ -843,7 +924,13 @@ impl Vm {
     }
 
     /// `luaL_typerror`.
-    pub fn type_arg_error(&self, n: usize, fname: &str, expected: &str, got: Option<&Value>) -> Value {
+    pub fn type_arg_error(
+        &self,
+        n: usize,
+        fname: &str,
+        expected: &str,
+        got: Option<&Value>,
+    ) -> Value {
         let got = got.map_or("no value", |v| v.type_name());
         self.arg_error(n, fname, &format!("{expected} expected, got {got}"))
     }
@@ -862,7 +949,9 @@ impl Vm {
     fn type_error(&self, v: &Value, op: &str, operand: Operand) -> Value {
         let t = v.type_name();
         match self.describe(operand) {
-            Some((kind, name)) => self.rt_error(&format!("attempt to {op} {kind} '{name}' (a {t} value)")),
+            Some((kind, name)) => {
+                self.rt_error(&format!("attempt to {op} {kind} '{name}' (a {t} value)"))
+            }
             None => self.rt_error(&format!("attempt to {op} a {t} value")),
         }
     }
@@ -885,7 +974,11 @@ impl Vm {
 
     pub(crate) fn metamethod(&self, v: &Value, e: Event) -> Value {
         match self.metatable(v) {
-            Some(m) => self.heap.table(m).get_str(&self.event_names[e as usize]).clone(),
+            Some(m) => self
+                .heap
+                .table(m)
+                .get_str(&self.event_names[e as usize])
+                .clone(),
             None => Value::Nil,
         }
     }
@@ -930,7 +1023,11 @@ impl Vm {
                 match tab.meta {
                     None => return Ok(Value::Nil),
                     Some(m) => {
-                        let tm = self.heap.table(m).get_str(self.event_name(Event::Index)).clone();
+                        let tm = self
+                            .heap
+                            .table(m)
+                            .get_str(self.event_name(Event::Index))
+                            .clone();
                         if tm.is_nil() {
                             return Ok(Value::Nil);
                         }
@@ -950,7 +1047,13 @@ impl Vm {
 
     /// The `__index` / `__newindex` handler of a value that is not a table; indexing one
     /// that has none is a type error, naming the operand only for the value first indexed.
-    fn non_table_handler(&mut self, t: &Value, event: Event, step: usize, operand: Operand) -> Result<Value, Value> {
+    fn non_table_handler(
+        &mut self,
+        t: &Value,
+        event: Event,
+        step: usize,
+        operand: Operand,
+    ) -> Result<Value, Value> {
         let tm = self.metamethod(t, event);
         if tm.is_nil() {
             let operand = if step == 0 { operand } else { Operand::None };
@@ -964,7 +1067,13 @@ impl Vm {
         self.newindex_op(t.clone(), key, v, Operand::None)
     }
 
-    fn newindex_op(&mut self, t: Value, key: Value, v: Value, operand: Operand) -> Result<(), Value> {
+    fn newindex_op(
+        &mut self,
+        t: Value,
+        key: Value,
+        v: Value,
+        operand: Operand,
+    ) -> Result<(), Value> {
         let mut t = t;
         for step in 0..MAX_TAG_LOOP {
             let tm = if let Value::Table(r) = t {
@@ -973,9 +1082,11 @@ impl Vm {
                     return Err(self.rt_error("Attempt to modify a readonly table"));
                 }
                 let tm = match tab.meta {
-                    Some(m) if tab.get(&key).is_nil() => {
-                        self.heap.table(m).get_str(self.event_name(Event::NewIndex)).clone()
-                    }
+                    Some(m) if tab.get(&key).is_nil() => self
+                        .heap
+                        .table(m)
+                        .get_str(self.event_name(Event::NewIndex))
+                        .clone(),
                     _ => Value::Nil,
                 };
                 if tm.is_nil() {
@@ -1001,7 +1112,14 @@ impl Vm {
         Err(self.rt_error("loop in settable"))
     }
 
-    fn arith_slow(&mut self, op: Arith, a: Value, b: Value, oa: Operand, ob: Operand) -> Result<Value, Value> {
+    fn arith_slow(
+        &mut self,
+        op: Arith,
+        a: Value,
+        b: Value,
+        oa: Operand,
+        ob: Operand,
+    ) -> Result<Value, Value> {
         if let (Some(x), Some(y)) = (a.to_number(), b.to_number()) {
             return Ok(Value::Number(arith_num(op, x, y)));
         }
@@ -1020,7 +1138,11 @@ impl Vm {
         }
         if tm.is_nil() {
             // luaG_aritherror: blame the first operand that is not a number.
-            let (bad, operand) = if a.to_number().is_none() { (&a, oa) } else { (&b, ob) };
+            let (bad, operand) = if a.to_number().is_none() {
+                (&a, oa)
+            } else {
+                (&b, ob)
+            };
             return Err(self.type_error(bad, "perform arithmetic on", operand));
         }
         self.call_meta(tm, vec![a, b])
@@ -1050,13 +1172,21 @@ impl Vm {
         };
         // get_compTM: both metatables must give the same __eq.
         let Some(m1) = ma else { return Ok(false) };
-        let tm1 = self.heap.table(m1).get_str(self.event_name(Event::Eq)).clone();
+        let tm1 = self
+            .heap
+            .table(m1)
+            .get_str(self.event_name(Event::Eq))
+            .clone();
         if tm1.is_nil() {
             return Ok(false);
         }
         if ma != mb {
             let Some(m2) = mb else { return Ok(false) };
-            let tm2 = self.heap.table(m2).get_str(self.event_name(Event::Eq)).clone();
+            let tm2 = self
+                .heap
+                .table(m2)
+                .get_str(self.event_name(Event::Eq))
+                .clone();
             if !tm1.raw_eq(&tm2) {
                 return Ok(false);
             }
@@ -1074,7 +1204,9 @@ impl Vm {
         if !tm1.raw_eq(&tm2) {
             return Ok(None);
         }
-        Ok(Some(self.call_meta(tm1, vec![a.clone(), b.clone()])?.truthy()))
+        Ok(Some(
+            self.call_meta(tm1, vec![a.clone(), b.clone()])?.truthy(),
+        ))
     }
 
     fn less_than(&mut self, a: &Value, b: &Value) -> Result<bool, Value> {
@@ -1136,7 +1268,11 @@ impl Vm {
                 if tm.is_nil() {
                     let (bad, reg) = if a_ok { (&b, top - 1) } else { (&a, top - 2) };
                     let base = self.frames.last().map_or(0, |f| f.base);
-                    return Err(self.type_error(bad, "concatenate", Operand::Reg((reg - base) as u32)));
+                    return Err(self.type_error(
+                        bad,
+                        "concatenate",
+                        Operand::Reg((reg - base) as u32),
+                    ));
                 }
                 let r = self.call_meta(tm, vec![a, b])?;
                 self.stack[top - 2] = r;
@@ -1192,17 +1328,27 @@ impl Vm {
             Value::Bool(b) => LuaStr::from(if *b { "true" } else { "false" }),
             Value::Number(n) => LuaStr::from(crate::number::number_to_string(*n).as_str()),
             Value::Str(s) => s.clone(),
-            Value::Table(r) => LuaStr::from(format!("table: 0x{:08x}", 0x1000_0000u64 + r.0 as u64 * 64).as_str()),
+            Value::Table(r) => {
+                LuaStr::from(format!("table: 0x{:08x}", 0x1000_0000u64 + r.0 as u64 * 64).as_str())
+            }
             Value::Function(r) => {
                 let native = matches!(self.heap.funcs.get(r.0), Some(Function::Native(_)));
-                let prefix = if native { "function: builtin: " } else { "function: " };
+                let prefix = if native {
+                    "function: builtin: "
+                } else {
+                    "function: "
+                };
                 LuaStr::from(format!("{prefix}0x{:08x}", 0x2000_0000u64 + r.0 as u64 * 64).as_str())
             }
             // `%p` as glibc prints it: a NULL pointer (cjson.null) is "(nil)".
             Value::LightUserData(0) => LuaStr::from("userdata: (nil)"),
             Value::LightUserData(p) => LuaStr::from(format!("userdata: 0x{:08x}", p).as_str()),
-            Value::UserData(r) => LuaStr::from(format!("userdata: 0x{:08x}", 0x3000_0000u64 + r.0 as u64 * 64).as_str()),
-            Value::Thread(r) => LuaStr::from(format!("thread: 0x{:08x}", 0x4000_0000u64 + r.0 as u64 * 64).as_str()),
+            Value::UserData(r) => LuaStr::from(
+                format!("userdata: 0x{:08x}", 0x3000_0000u64 + r.0 as u64 * 64).as_str(),
+            ),
+            Value::Thread(r) => {
+                LuaStr::from(format!("thread: 0x{:08x}", 0x4000_0000u64 + r.0 as u64 * 64).as_str())
+            }
         }
     }
 
@@ -1215,7 +1361,10 @@ impl Vm {
                 return id;
             }
         }
-        let id = self.heap.new_upval(Upval::Open { slot, owner: self.cur_thread });
+        let id = self.heap.new_upval(Upval::Open {
+            slot,
+            owner: self.cur_thread,
+        });
         self.open_upvals.insert(pos, (slot, id));
         id
     }
@@ -1241,9 +1390,16 @@ impl Vm {
     }
 
     fn get_upval(&self, closure: FuncRef, i: u8) -> Value {
-        match self.upval_id(closure, i).and_then(|id| self.heap.upvals.get(id)) {
+        match self
+            .upval_id(closure, i)
+            .and_then(|id| self.heap.upvals.get(id))
+        {
             Some(Upval::Open { slot, owner }) => {
-                let stack = if *owner == self.cur_thread { &self.stack[..] } else { self.thread_stack(*owner) };
+                let stack = if *owner == self.cur_thread {
+                    &self.stack[..]
+                } else {
+                    self.thread_stack(*owner)
+                };
                 stack.get(*slot).cloned().unwrap_or(Value::Nil)
             }
             Some(Upval::Closed(v)) => v.clone(),
@@ -1252,11 +1408,17 @@ impl Vm {
     }
 
     fn set_upval(&mut self, closure: FuncRef, i: u8, v: Value) {
-        let Some(id) = self.upval_id(closure, i) else { return };
+        let Some(id) = self.upval_id(closure, i) else {
+            return;
+        };
         match self.heap.upvals.get_mut(id) {
             Some(Upval::Open { slot, owner }) => {
                 let (slot, owner) = (*slot, *owner);
-                let stack = if owner == self.cur_thread { &mut self.stack } else { self.thread_stack_mut(owner) };
+                let stack = if owner == self.cur_thread {
+                    &mut self.stack
+                } else {
+                    self.thread_stack_mut(owner)
+                };
                 if let Some(s) = stack.get_mut(slot) {
                     *s = v;
                 }
@@ -1302,8 +1464,13 @@ impl Vm {
         let mut t = self.cur_thread;
         let mut guard = 0;
         while t != MAIN_THREAD && guard < 1_000_000 {
-            self.heap.mark_value(&Value::Thread(crate::value::ThreadRef(t)));
-            t = self.heap.threads.get(t).map_or(MAIN_THREAD, |c| c.resumer());
+            self.heap
+                .mark_value(&Value::Thread(crate::value::ThreadRef(t)));
+            t = self
+                .heap
+                .threads
+                .get(t)
+                .map_or(MAIN_THREAD, |c| c.resumer());
             guard += 1;
         }
         if let Some(saved) = self.main_saved.take() {
@@ -1374,7 +1541,13 @@ impl Vm {
     }
 
     /// `luaD_precall`: starts a call of the value at `func` with `nargs` arguments above it.
-    pub(crate) fn precall(&mut self, func: usize, nargs: usize, nresults: i32, kind: FrameKind) -> Result<Called, Value> {
+    pub(crate) fn precall(
+        &mut self,
+        func: usize,
+        nargs: usize,
+        nresults: i32,
+        kind: FrameKind,
+    ) -> Result<Called, Value> {
         let mut nargs = nargs;
         let fref = loop {
             match &self.stack[func] {
@@ -1409,7 +1582,9 @@ impl Vm {
                     NativeKind::Resume => self.co_resume(func, nargs, nresults, None),
                     NativeKind::Wrap => {
                         let co = match self.heap.funcs.get(fref.0) {
-                            Some(Function::Native(n)) => n.upvals.first().cloned().unwrap_or(Value::Nil),
+                            Some(Function::Native(n)) => {
+                                n.upvals.first().cloned().unwrap_or(Value::Nil)
+                            }
                             _ => Value::Nil,
                         };
                         self.co_resume(func, nargs, nresults, Some(co))
@@ -1496,12 +1671,20 @@ impl Vm {
         Ok(())
     }
 
-    fn call_native(&mut self, func: usize, nargs: usize, nresults: i32, fref: FuncRef, f: NativeFn) -> Result<Called, Value> {
+    fn call_native(
+        &mut self,
+        func: usize,
+        nargs: usize,
+        nresults: i32,
+        fref: FuncRef,
+        f: NativeFn,
+    ) -> Result<Called, Value> {
         let args: Vec<Value> = self.stack[func + 1..func + 1 + nargs].to_vec();
         // Nested calls push above everything the current frame uses.
         self.ensure_stack(func + 1 + nargs);
         let saved = self.current_native.replace(fref);
-        let saved_by_pcall = std::mem::replace(&mut self.native_called_by_pcall, self.pcall_pending);
+        let saved_by_pcall =
+            std::mem::replace(&mut self.native_called_by_pcall, self.pcall_pending);
         self.pcall_pending = false;
         let r = f(self, args);
         self.current_native = saved;
@@ -1514,9 +1697,15 @@ impl Vm {
             NativeReturn::Yield(req) => {
                 if self.native_depth > 0 {
                     // Raised inside the native (lua_yield): no position.
-                    return Err(Value::str("attempt to yield across metamethod/C-call boundary"));
+                    return Err(Value::str(
+                        "attempt to yield across metamethod/C-call boundary",
+                    ));
                 }
-                self.pending = Some(Pending { func, nresults, protected: false });
+                self.pending = Some(Pending {
+                    func,
+                    nresults,
+                    protected: false,
+                });
                 Ok(Called::Yield(req))
             }
         }
@@ -1524,14 +1713,22 @@ impl Vm {
 
     /// `pcall`/`xpcall`: the callee (at `func + 1`) runs as a protected frame, or, for a
     /// native callee, right here with its error caught.
-    fn protected_call(&mut self, func: usize, nargs: usize, nresults: i32, handler: Option<Value>) -> Result<Called, Value> {
+    fn protected_call(
+        &mut self,
+        func: usize,
+        nargs: usize,
+        nresults: i32,
+        handler: Option<Value>,
+    ) -> Result<Called, Value> {
         if nargs == 0 {
             return Err(self.arg_error(1, "pcall", "value expected"));
         }
         let target = func + 1;
         let depth = self.frames.len();
         let callee = self.stack[target].clone();
-        if !matches!(callee, Value::Function(_)) && !matches!(self.metamethod(&callee, Event::Call), Value::Function(_)) {
+        if !matches!(callee, Value::Function(_))
+            && !matches!(self.metamethod(&callee, Event::Call), Value::Function(_))
+        {
             // Raised while pcall (a native) runs: no position.
             let msg = Value::str(&format!("attempt to call a {} value", callee.type_name()));
             let e = self.handle_error_value(msg, handler);
@@ -1616,10 +1813,17 @@ impl Vm {
             }
             // Frames below `stop` belong to whoever started this run; a coroutine resumed
             // during it is entirely ours.
-            let floor = if self.cur_thread == start_thread { stop } else { 0 };
-            let caught = (floor..self.frames.len())
-                .rev()
-                .find(|&i| matches!(self.frames[i].kind, FrameKind::Protected | FrameKind::CoroutineBase));
+            let floor = if self.cur_thread == start_thread {
+                stop
+            } else {
+                0
+            };
+            let caught = (floor..self.frames.len()).rev().find(|&i| {
+                matches!(
+                    self.frames[i].kind,
+                    FrameKind::Protected | FrameKind::CoroutineBase
+                )
+            });
             if let Some(i) = caught {
                 if self.frames[i].kind == FrameKind::CoroutineBase {
                     // Caught by the resume (or raised again at `wrap`'s call site).
@@ -1642,7 +1846,10 @@ impl Vm {
                     self.place_results(func - 1, vec![Value::Bool(false), e], wanted);
                     if entry {
                         let start = func - 1;
-                        return Ok(Exit::Returned { start, n: self.top - start });
+                        return Ok(Exit::Returned {
+                            start,
+                            n: self.top - start,
+                        });
                     }
                     self.trim_stack();
                 }
@@ -1668,7 +1875,9 @@ impl Vm {
 
     /// Returns from the top frame with `n` results at `src`.
     fn post_call(&mut self, src: usize, n: usize) -> Option<Exit> {
-        let Some(frame) = self.frames.pop() else { return Some(Exit::Returned { start: src, n }) };
+        let Some(frame) = self.frames.pop() else {
+            return Some(Exit::Returned { start: src, n });
+        };
         self.close_upvals(frame.base);
         if frame.kind == FrameKind::CoroutineBase {
             let vals = self.stack[src..src + n].to_vec();
@@ -1676,7 +1885,11 @@ impl Vm {
             return None;
         }
         let protected = frame.kind == FrameKind::Protected;
-        let (start, wanted) = if protected { (frame.func - 1, frame.protect_wanted) } else { (frame.func, frame.nresults) };
+        let (start, wanted) = if protected {
+            (frame.func - 1, frame.protect_wanted)
+        } else {
+            (frame.func, frame.nresults)
+        };
         let mut dst = start;
         if protected {
             self.stack[dst] = Value::Bool(true);
@@ -1697,7 +1910,10 @@ impl Vm {
             self.top = start + total;
         }
         if frame.entry {
-            return Some(Exit::Returned { start, n: self.top - start });
+            return Some(Exit::Returned {
+                start,
+                n: self.top - start,
+            });
         }
         self.trim_stack();
         None
@@ -1787,8 +2003,12 @@ impl Vm {
                 let op = code[pc];
                 pc += 1;
                 match op {
-                    Op::Move { a, b } => copy_slot(&mut self.stack, base + a as usize, base + b as usize),
-                    Op::LoadK { a, k: i } => copy_into(&mut self.stack[base + a as usize], &k[i as usize]),
+                    Op::Move { a, b } => {
+                        copy_slot(&mut self.stack, base + a as usize, base + b as usize)
+                    }
+                    Op::LoadK { a, k: i } => {
+                        copy_into(&mut self.stack[base + a as usize], &k[i as usize])
+                    }
                     Op::LoadBool { a, b, c } => {
                         self.stack[base + a as usize] = Value::Bool(b);
                         if c {
@@ -1809,7 +2029,9 @@ impl Vm {
                         self.set_upval(closure, b, v);
                     }
                     Op::GetGlobal { a, k: i } => {
-                        let Value::Str(name) = &k[i as usize] else { continue };
+                        let Value::Str(name) = &k[i as usize] else {
+                            continue;
+                        };
                         let g = self.heap.table(self.globals);
                         let v = g.get_str(name);
                         if !v.is_nil() || g.meta.is_none() {
@@ -1817,7 +2039,8 @@ impl Vm {
                         } else {
                             save!();
                             let key = k[i as usize].clone();
-                            let v = self.index_op(Value::Table(self.globals), &key, Operand::None)?;
+                            let v =
+                                self.index_op(Value::Table(self.globals), &key, Operand::None)?;
                             self.stack[base + a as usize] = v;
                         }
                     }
@@ -1827,7 +2050,10 @@ impl Vm {
                         if !self.table_has_meta(self.globals) {
                             let g = self.globals;
                             save!();
-                            self.heap.table_mut(g).set(key, v).map_err(|e| self.rt_error(e.message()))?;
+                            self.heap
+                                .table_mut(g)
+                                .set(key, v)
+                                .map_err(|e| self.rt_error(e.message()))?;
                         } else {
                             save!();
                             self.newindex_op(Value::Table(self.globals), key, v, Operand::None)?;
@@ -1876,7 +2102,10 @@ impl Vm {
                         self.newindex_op(t, key, v, Operand::Reg(a as u32))?;
                     }
                     Op::NewTable { a, b, c } => {
-                        let t = Table::new(crate::compiler::fb_to_int(b), crate::compiler::fb_to_int(c));
+                        let t = Table::new(
+                            crate::compiler::fb_to_int(b),
+                            crate::compiler::fb_to_int(c),
+                        );
                         let r = self.heap.new_table(t);
                         self.stack[base + a as usize] = Value::Table(r);
                         save!();
@@ -1919,7 +2148,11 @@ impl Vm {
                                 save!();
                                 let tm = self.metamethod(&other, Event::Len);
                                 if tm.is_nil() {
-                                    return Err(self.type_error(&other, "get length of", Operand::Reg(b as u32)));
+                                    return Err(self.type_error(
+                                        &other,
+                                        "get length of",
+                                        Operand::Reg(b as u32),
+                                    ));
                                 }
                                 self.call_meta(tm, vec![other, Value::Nil])?
                             }
@@ -1939,7 +2172,8 @@ impl Vm {
                         let vc = rk!(c);
                         let res = match (vb, vc) {
                             (Value::Number(x), Value::Number(y)) => x == y,
-                            (Value::Table(_), Value::Table(_)) | (Value::UserData(_), Value::UserData(_)) => {
+                            (Value::Table(_), Value::Table(_))
+                            | (Value::UserData(_), Value::UserData(_)) => {
                                 let (vb, vc) = (vb.clone(), vc.clone());
                                 save!();
                                 self.equal(&vb, &vc)?
@@ -1986,7 +2220,11 @@ impl Vm {
                     }
                     Op::Call { a, b, c } => {
                         let func = base + a as usize;
-                        let nargs = if b != 0 { b as usize - 1 } else { self.top - func - 1 };
+                        let nargs = if b != 0 {
+                            b as usize - 1
+                        } else {
+                            self.top - func - 1
+                        };
                         save!();
                         if !matches!(self.stack[func], Value::Function(_)) {
                             let v = self.stack[func].clone();
@@ -2006,7 +2244,11 @@ impl Vm {
                     }
                     Op::TailCall { a, b } => {
                         let func = base + a as usize;
-                        let nargs = if b != 0 { b as usize - 1 } else { self.top - func - 1 };
+                        let nargs = if b != 0 {
+                            b as usize - 1
+                        } else {
+                            self.top - func - 1
+                        };
                         save!();
                         if !matches!(self.stack[func], Value::Function(_)) {
                             let v = self.stack[func].clone();
@@ -2015,13 +2257,17 @@ impl Vm {
                             }
                         }
                         let is_lua = match &self.stack[func] {
-                            Value::Function(r) => matches!(self.heap.funcs.get(r.0), Some(Function::Lua(_))),
+                            Value::Function(r) => {
+                                matches!(self.heap.funcs.get(r.0), Some(Function::Lua(_)))
+                            }
                             _ => false,
                         };
                         if is_lua {
                             // Replace this frame: move the callee and its arguments down.
                             self.close_upvals(base);
-                            let Some(frame) = self.frames.pop() else { continue 'frame };
+                            let Some(frame) = self.frames.pop() else {
+                                continue 'frame;
+                            };
                             let dst = frame.func;
                             for i in 0..=nargs {
                                 self.stack[dst + i] = std::mem::take(&mut self.stack[func + i]);
@@ -2045,7 +2291,11 @@ impl Vm {
                     }
                     Op::Return { a, b } => {
                         let src = base + a as usize;
-                        let n = if b != 0 { b as usize - 1 } else { self.top - src };
+                        let n = if b != 0 {
+                            b as usize - 1
+                        } else {
+                            self.top - src
+                        };
                         if let Some(exit) = self.post_call(src, n) {
                             return Ok(exit);
                         }
@@ -2058,7 +2308,11 @@ impl Vm {
                         {
                             let (limit, step) = (*limit, *step);
                             let idx = idx + step;
-                            let go = if 0.0 < step { idx <= limit } else { limit <= idx };
+                            let go = if 0.0 < step {
+                                idx <= limit
+                            } else {
+                                limit <= idx
+                            };
                             if go {
                                 pc = (pc as i64 + sbx as i64) as usize;
                                 set_num!(ra, idx);
@@ -2075,8 +2329,12 @@ impl Vm {
                         let Some(init) = init else {
                             return Err(self.rt_error("'for' initial value must be a number"));
                         };
-                        let Some(limit) = limit else { return Err(self.rt_error("'for' limit must be a number")) };
-                        let Some(step) = step else { return Err(self.rt_error("'for' step must be a number")) };
+                        let Some(limit) = limit else {
+                            return Err(self.rt_error("'for' limit must be a number"));
+                        };
+                        let Some(step) = step else {
+                            return Err(self.rt_error("'for' step must be a number"));
+                        };
                         self.stack[ra] = Value::Number(init - step);
                         self.stack[ra + 1] = Value::Number(limit);
                         self.stack[ra + 2] = Value::Number(step);
@@ -2107,12 +2365,21 @@ impl Vm {
                     }
                     Op::SetList { a, b, c } => {
                         let ra = base + a as usize;
-                        let n = if b == 0 { self.top - ra - 1 } else { b as usize };
-                        let Value::Table(t) = self.stack[ra] else { continue };
+                        let n = if b == 0 {
+                            self.top - ra - 1
+                        } else {
+                            b as usize
+                        };
+                        let Value::Table(t) = self.stack[ra] else {
+                            continue;
+                        };
                         let last = (c as usize - 1) * FIELDS_PER_FLUSH as usize + n;
                         save!();
                         if last > self.heap.table(t).array_len() {
-                            self.heap.table_mut(t).resize_array(last).map_err(|e| self.rt_error(e.message()))?;
+                            self.heap
+                                .table_mut(t)
+                                .resize_array(last)
+                                .map_err(|e| self.rt_error(e.message()))?;
                         }
                         for i in (1..=n).rev() {
                             let v = self.stack[ra + i].clone();
@@ -2129,13 +2396,18 @@ impl Vm {
                         let mut ups = Vec::with_capacity(p.upvals.len());
                         for d in &p.upvals {
                             match *d {
-                                crate::proto::UpvalDesc::Local(r) => ups.push(self.find_upval(base + r as usize)),
+                                crate::proto::UpvalDesc::Local(r) => {
+                                    ups.push(self.find_upval(base + r as usize))
+                                }
                                 crate::proto::UpvalDesc::Upval(i) => {
                                     ups.push(self.upval_id(closure, i).unwrap_or(u32::MAX))
                                 }
                             }
                         }
-                        let f = self.heap.new_function(Function::Lua(LuaClosure { proto: p, upvals: ups.into() }));
+                        let f = self.heap.new_function(Function::Lua(LuaClosure {
+                            proto: p,
+                            upvals: ups.into(),
+                        }));
                         self.stack[base + a as usize] = Value::Function(f);
                         save!();
                         self.gc_check()?;
@@ -2146,8 +2418,11 @@ impl Vm {
                         let want = if b == 0 { n } else { b as usize - 1 };
                         self.ensure_stack(ra + want);
                         for j in 0..want {
-                            self.stack[ra + j] =
-                                if j < n { self.stack[base - n + j].clone() } else { Value::Nil };
+                            self.stack[ra + j] = if j < n {
+                                self.stack[base - n + j].clone()
+                            } else {
+                                Value::Nil
+                            };
                         }
                         if b == 0 {
                             self.top = ra + n;

@@ -39,16 +39,35 @@ fn expr(r: &mut Rng, depth: usize) -> String {
         return match r.below(8) {
             0 => r.below(100).to_string(),
             1 => format!("'{}'", r.pick(&["", "x", "10", "0x1f", "a b", "\\0"])),
-            2 => r.pick(&["nil", "true", "false", "...", "1.5", "-0", "1e308", "0/0"]).to_string(),
+            2 => r
+                .pick(&["nil", "true", "false", "...", "1.5", "-0", "1e308", "0/0"])
+                .to_string(),
             _ => name(r),
         };
     }
     let d = depth - 1;
     match r.below(16) {
-        0 => format!("({} {} {})", expr(r, d), r.pick(&["+", "-", "*", "/", "%", "^", ".."]), expr(r, d)),
-        1 => format!("({} {} {})", expr(r, d), r.pick(&["==", "~=", "<", "<=", ">", ">=", "and", "or"]), expr(r, d)),
+        0 => format!(
+            "({} {} {})",
+            expr(r, d),
+            r.pick(&["+", "-", "*", "/", "%", "^", ".."]),
+            expr(r, d)
+        ),
+        1 => format!(
+            "({} {} {})",
+            expr(r, d),
+            r.pick(&["==", "~=", "<", "<=", ">", ">=", "and", "or"]),
+            expr(r, d)
+        ),
         2 => format!("{}({})", r.pick(&["-", "not ", "#"]), expr(r, d)),
-        3 => format!("{{{}, {}, x = {}, [{}] = {}}}", expr(r, d), expr(r, d), expr(r, d), expr(r, d), expr(r, d)),
+        3 => format!(
+            "{{{}, {}, x = {}, [{}] = {}}}",
+            expr(r, d),
+            expr(r, d),
+            expr(r, d),
+            expr(r, d),
+            expr(r, d)
+        ),
         4 => format!("{}[{}]", name(r), expr(r, d)),
         5 => format!("{}.{}", name(r), name(r)),
         6 => format!("{}({}, {})", name(r), expr(r, d), expr(r, d)),
@@ -56,11 +75,29 @@ fn expr(r: &mut Rng, depth: usize) -> String {
         8 => format!("function(...) {} return {} end", stat(r, d), expr(r, d)),
         9 => format!(
             "{}({}, {})",
-            r.pick(&["pcall", "select", "type", "tostring", "tonumber", "rawget", "unpack", "next", "setmetatable", "error"]),
+            r.pick(&[
+                "pcall",
+                "select",
+                "type",
+                "tostring",
+                "tonumber",
+                "rawget",
+                "unpack",
+                "next",
+                "setmetatable",
+                "error"
+            ]),
             expr(r, d),
             expr(r, d)
         ),
-        10 => format!("setmetatable({{}}, {{__{} = {}}})", r.pick(&["index", "newindex", "add", "eq", "lt", "le", "call", "concat", "unm", "len", "tostring"]), expr(r, d)),
+        10 => format!(
+            "setmetatable({{}}, {{__{} = {}}})",
+            r.pick(&[
+                "index", "newindex", "add", "eq", "lt", "le", "call", "concat", "unm", "len",
+                "tostring"
+            ]),
+            expr(r, d)
+        ),
         11 => format!("({})", expr(r, d)),
         12 => format!(
             "coroutine.{}({}, {})",
@@ -68,14 +105,22 @@ fn expr(r: &mut Rng, depth: usize) -> String {
             expr(r, d),
             expr(r, d)
         ),
-        13 => format!("coroutine.wrap(function(...) {} coroutine.yield({}) return ... end)({})", stat(r, d), expr(r, d), expr(r, d)),
+        13 => format!(
+            "coroutine.wrap(function(...) {} coroutine.yield({}) return ... end)({})",
+            stat(r, d),
+            expr(r, d),
+            expr(r, d)
+        ),
         _ => expr(r, 0),
     }
 }
 
 fn block(r: &mut Rng, depth: usize) -> String {
     let n = 1 + r.below(4);
-    (0..n).map(|_| stat(r, depth)).collect::<Vec<_>>().join("\n")
+    (0..n)
+        .map(|_| stat(r, depth))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn stat(r: &mut Rng, depth: usize) -> String {
@@ -84,15 +129,43 @@ fn stat(r: &mut Rng, depth: usize) -> String {
         return format!("local {} = {}", name(r), expr(r, 0));
     }
     match r.below(14) {
-        0 => format!("local {}, {} = {}, {}", name(r), name(r), expr(r, d), expr(r, d)),
+        0 => format!(
+            "local {}, {} = {}, {}",
+            name(r),
+            name(r),
+            expr(r, d),
+            expr(r, d)
+        ),
         1 => format!("{} = {}", name(r), expr(r, d)),
         2 => format!("{}[{}] = {}", name(r), expr(r, d), expr(r, d)),
-        3 => format!("if {} then {} elseif {} then {} else {} end", expr(r, d), block(r, d), expr(r, d), block(r, d), block(r, d)),
-        4 => format!("while {} do {} if {} then break end end", expr(r, d), block(r, d), expr(r, d)),
-        5 => format!("for i = {}, {}, {} do {} end", expr(r, d), expr(r, d), expr(r, d), block(r, d)),
+        3 => format!(
+            "if {} then {} elseif {} then {} else {} end",
+            expr(r, d),
+            block(r, d),
+            expr(r, d),
+            block(r, d),
+            block(r, d)
+        ),
+        4 => format!(
+            "while {} do {} if {} then break end end",
+            expr(r, d),
+            block(r, d),
+            expr(r, d)
+        ),
+        5 => format!(
+            "for i = {}, {}, {} do {} end",
+            expr(r, d),
+            expr(r, d),
+            expr(r, d),
+            block(r, d)
+        ),
         6 => format!("for k, v in pairs({}) do {} end", expr(r, d), block(r, d)),
         7 => format!("repeat {} until {}", block(r, d), expr(r, d)),
-        8 => format!("local function {}(x, ...) {} return x, ... end", name(r), block(r, d)),
+        8 => format!(
+            "local function {}(x, ...) {} return x, ... end",
+            name(r),
+            block(r, d)
+        ),
         9 => format!("do {} end", block(r, d)),
         10 => format!("{}({})", name(r), expr(r, d)),
         11 => format!("for k = 1, 3 do {} break end", block(r, d)),
@@ -115,8 +188,13 @@ enum End {
 fn run_bounded(src: &[u8]) -> End {
     let mut vm = Vm::new();
     vm.set_memory_limit(32 << 20);
-    let Ok(f) = vm.load(src, "user_script") else { return End::CompileError };
-    if vm.start(f, vec![Value::Number(1.0), Value::str("x")]).is_err() {
+    let Ok(f) = vm.load(src, "user_script") else {
+        return End::CompileError;
+    };
+    if vm
+        .start(f, vec![Value::Number(1.0), Value::str("x")])
+        .is_err()
+    {
         return End::Error;
     }
     for _ in 0..20 {
@@ -156,7 +234,13 @@ fn random_bytes_never_panic() {
     for _ in 0..3000 {
         let len = r.below(120);
         let bytes: Vec<u8> = (0..len)
-            .map(|_| if r.below(4) == 0 { r.next() as u8 } else { alphabet[r.below(alphabet.len())] })
+            .map(|_| {
+                if r.below(4) == 0 {
+                    r.next() as u8
+                } else {
+                    alphabet[r.below(alphabet.len())]
+                }
+            })
             .collect();
         let result = catch_unwind(AssertUnwindSafe(|| run_bounded(&bytes)));
         assert!(result.is_ok(), "the VM panicked on bytes {bytes:?}");

@@ -13,7 +13,9 @@
 
 mod common;
 
-use common::{compare_cases, make_readonly, on_big_stack, parse_sections, protect_globals, run_script};
+use common::{
+    compare_cases, make_readonly, on_big_stack, parse_sections, protect_globals, run_script,
+};
 use lua51::Vm;
 
 /// A VM with the four libraries, protected as Redis protects its globals.
@@ -42,7 +44,11 @@ fn redis_libs_match_redis() {
     // nest tables 1000 deep.
     let failures = on_big_stack(move || run_all(&cases, &recorded));
     if !failures.is_empty() {
-        panic!("{} of {total} scripts differ:\n{}", failures.len(), failures.join("\n"));
+        panic!(
+            "{} of {total} scripts differ:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     }
 }
 

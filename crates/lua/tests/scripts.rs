@@ -18,7 +18,9 @@
 
 mod common;
 
-use common::{compare_cases, escape, make_readonly, on_big_stack, parse_sections, protect_globals, run_script};
+use common::{
+    compare_cases, escape, make_readonly, on_big_stack, parse_sections, protect_globals, run_script,
+};
 use lua51::{Outcome, Value, Vm};
 
 fn redis_vm() -> Vm {
@@ -39,13 +41,19 @@ fn redis_vm() -> Vm {
 
 #[test]
 fn scripts_match_redis() {
-    compare_with_redis(include_str!("scripts/cases.txt"), include_str!("scripts/recorded.txt"));
+    compare_with_redis(
+        include_str!("scripts/cases.txt"),
+        include_str!("scripts/recorded.txt"),
+    );
 }
 
 /// The string library (`string_cases.txt`, recorded by `record-lua-cases.py string`).
 #[test]
 fn string_scripts_match_redis() {
-    compare_with_redis(include_str!("scripts/string_cases.txt"), include_str!("scripts/string_recorded.txt"));
+    compare_with_redis(
+        include_str!("scripts/string_cases.txt"),
+        include_str!("scripts/string_recorded.txt"),
+    );
 }
 
 /// Runs every case of `cases`, each on a fresh VM, and compares its reply with the recording.
@@ -61,7 +69,12 @@ fn compare_with_redis(cases: &str, recorded: &str) {
         })
     });
     if !failures.is_empty() {
-        panic!("{} of {} scripts differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+        panic!(
+            "{} of {} scripts differ:\n{}",
+            failures.len(),
+            cases.len(),
+            failures.join("\n")
+        );
     }
 }
 
@@ -103,6 +116,11 @@ fn plain_scripts_match_lua_5_1() {
         }
     }
     if !failures.is_empty() {
-        panic!("{} of {} plain scripts differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+        panic!(
+            "{} of {} plain scripts differ:\n{}",
+            failures.len(),
+            cases.len(),
+            failures.join("\n")
+        );
     }
 }

@@ -12,7 +12,10 @@
 
 mod common;
 
-use common::{compare_cases, make_readonly, normalise_expected, on_big_stack, parse_sections, protect_globals, run_script};
+use common::{
+    compare_cases, make_readonly, normalise_expected, on_big_stack, parse_sections,
+    protect_globals, run_script,
+};
 use lua51::{NativeReturn, Value, Vm};
 
 /// Redis's `__redis__err__handler`, without the source and line it also records: an
@@ -56,7 +59,10 @@ fn run_all() -> Vec<String> {
     let mut vm = redis_vm();
     vm.set_rust_stack_budget(128 << 20);
     compare_cases(&cases, &recorded, |src| {
-        let got: Vec<String> = run_script(&mut vm, src).lines().map(normalise_expected).collect();
+        let got: Vec<String> = run_script(&mut vm, src)
+            .lines()
+            .map(normalise_expected)
+            .collect();
         got.join("\n")
     })
 }
@@ -66,6 +72,10 @@ fn stdlib_scripts_match_redis() {
     // A large stack: debug builds use far more of it per nested call than release.
     let failures = on_big_stack(run_all);
     if !failures.is_empty() {
-        panic!("{} scripts differ:\n{}", failures.len(), failures.join("\n"));
+        panic!(
+            "{} scripts differ:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     }
 }

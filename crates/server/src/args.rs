@@ -33,7 +33,12 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { bind: "127.0.0.1".into(), port: 6379, seed: None, config: Vec::new() }
+        Options {
+            bind: "127.0.0.1".into(),
+            port: 6379,
+            seed: None,
+            config: Vec::new(),
+        }
     }
 }
 
@@ -64,12 +69,16 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, ArgErro
             _ => {}
         }
         let Some(flag) = arg.strip_prefix("--") else {
-            return Err(ArgError(format!("unexpected argument '{arg}' (options start with --; try --help)")));
+            return Err(ArgError(format!(
+                "unexpected argument '{arg}' (options start with --; try --help)"
+            )));
         };
         let (name, value) = match flag.split_once('=') {
             Some((n, v)) => (n.to_string(), v.to_string()),
             None => {
-                let v = it.next().ok_or_else(|| ArgError(format!("option '--{flag}' needs a value")))?;
+                let v = it
+                    .next()
+                    .ok_or_else(|| ArgError(format!("option '--{flag}' needs a value")))?;
                 (flag.to_string(), v)
             }
         };
@@ -86,10 +95,16 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, ArgErro
                 opts.bind = first.to_string();
             }
             "port" => {
-                opts.port = value.parse().map_err(|_| ArgError(format!("invalid port '{value}'")))?;
+                opts.port = value
+                    .parse()
+                    .map_err(|_| ArgError(format!("invalid port '{value}'")))?;
             }
             "seed" => {
-                opts.seed = Some(value.parse().map_err(|_| ArgError(format!("invalid seed '{value}'")))?);
+                opts.seed = Some(
+                    value
+                        .parse()
+                        .map_err(|_| ArgError(format!("invalid seed '{value}'")))?,
+                );
             }
             _ => opts.config.push((name, value)),
         }
@@ -112,20 +127,37 @@ mod tests {
 
     #[test]
     fn flags_and_config() {
-        let Ok(Command::Run(o)) = p(&["--port", "6380", "--bind=0.0.0.0", "--maxmemory", "100mb", "--seed", "7"]) else {
+        let Ok(Command::Run(o)) = p(&[
+            "--port",
+            "6380",
+            "--bind=0.0.0.0",
+            "--maxmemory",
+            "100mb",
+            "--seed",
+            "7",
+        ]) else {
             panic!("parse failed")
         };
         assert_eq!(o.port, 6380);
         assert_eq!(o.bind, "0.0.0.0");
         assert_eq!(o.seed, Some(7));
-        assert_eq!(o.config, vec![("maxmemory".to_string(), "100mb".to_string())]);
+        assert_eq!(
+            o.config,
+            vec![("maxmemory".to_string(), "100mb".to_string())]
+        );
     }
 
     #[test]
     fn errors_and_help() {
         assert_eq!(p(&["--help"]), Ok(Command::Help));
-        assert_eq!(p(&["--port", "x"]), Err(ArgError("invalid port 'x'".into())));
-        assert_eq!(p(&["--port", "70000"]), Err(ArgError("invalid port '70000'".into())));
+        assert_eq!(
+            p(&["--port", "x"]),
+            Err(ArgError("invalid port 'x'".into()))
+        );
+        assert_eq!(
+            p(&["--port", "70000"]),
+            Err(ArgError("invalid port '70000'".into()))
+        );
         assert!(p(&["--port"]).is_err());
         assert!(p(&["6380"]).is_err());
     }

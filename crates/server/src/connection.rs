@@ -103,7 +103,13 @@ impl Connection {
     /// Redis does in `beforeSleep` (see `after_event`).
     /// `read_closed` (the event saw the peer's FIN or an error) makes it read until the
     /// end instead of trusting a short read to have drained the socket.
-    pub fn on_event(&mut self, engine: &mut Engine, args: &mut ArgPool, limits: Limits, read_closed: bool) -> State {
+    pub fn on_event(
+        &mut self,
+        engine: &mut Engine,
+        args: &mut ArgPool,
+        limits: Limits,
+        read_closed: bool,
+    ) -> State {
         loop {
             if !self.close_after_flush {
                 self.process(engine, args, limits);
@@ -133,7 +139,10 @@ impl Connection {
                 Ok(ReadResult::WouldBlock) => break,
                 Err(e) => {
                     if e.kind() == ErrorKind::OutOfMemory {
-                        log(Level::Warning, &format!("Closing client id={}: {}", self.client, e));
+                        log(
+                            Level::Warning,
+                            &format!("Closing client id={}: {}", self.client, e),
+                        );
                     }
                     return State::Close;
                 }
@@ -157,7 +166,9 @@ impl Connection {
     pub fn after_event(&mut self) -> (State, bool) {
         match self.flush() {
             Err(_) => (State::Close, false),
-            Ok(true) if self.close_after_flush || (self.eof && !self.paused) => (State::Close, false),
+            Ok(true) if self.close_after_flush || (self.eof && !self.paused) => {
+                (State::Close, false)
+            }
             Ok(true) => (State::Open, self.paused),
             Ok(false) => (State::Open, false),
         }
@@ -174,7 +185,10 @@ impl Connection {
             }
             if self.end == self.input.len() {
                 if self.end >= limits.max_query {
-                    return Err(io::Error::new(ErrorKind::OutOfMemory, "query buffer limit reached"));
+                    return Err(io::Error::new(
+                        ErrorKind::OutOfMemory,
+                        "query buffer limit reached",
+                    ));
                 }
                 let grown = (self.input.len() * 2).min(limits.max_query.max(READ_CHUNK));
                 self.input.resize(grown, 0);
@@ -267,7 +281,13 @@ impl Connection {
             Ok(closing) => closing,
             Err(_) => {
                 let name = String::from_utf8_lossy(&argv[0]).into_owned();
-                log(Level::Warning, &format!("Command '{}' panicked (client id={}): replying with an error", name, id));
+                log(
+                    Level::Warning,
+                    &format!(
+                        "Command '{}' panicked (client id={}): replying with an error",
+                        name, id
+                    ),
+                );
                 self.output.truncate(mark);
                 let reply = Reply::error(format!("ERR internal error while running '{}'", name));
                 reply.encode(engine.protocol(id), &mut self.output);
@@ -295,7 +315,12 @@ impl Connection {
     pub fn flush(&mut self) -> io::Result<bool> {
         while self.written < self.output.len() {
             match self.stream.write(&self.output[self.written..]) {
-                Ok(0) => return Err(io::Error::new(ErrorKind::WriteZero, "socket accepted no bytes")),
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        ErrorKind::WriteZero,
+                        "socket accepted no bytes",
+                    ))
+                }
                 Ok(n) => self.written += n,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
@@ -313,7 +338,9 @@ impl Connection {
 
 enum ReadResult {
     /// Bytes arrived; `drained` when the read was shorter than the room offered.
-    Data { drained: bool },
+    Data {
+        drained: bool,
+    },
     Eof,
     WouldBlock,
 }

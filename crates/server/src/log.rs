@@ -2,7 +2,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// The Gregorian date of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -43,12 +45,21 @@ pub enum Level {
 }
 
 pub fn log(level: Level, msg: &str) {
-    let ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
     let mark = match level {
         Level::Notice => '*',
         Level::Warning => '#',
     };
-    println!("{}:M {} {} {}", std::process::id(), timestamp(ms), mark, msg);
+    println!(
+        "{}:M {} {} {}",
+        std::process::id(),
+        timestamp(ms),
+        mark,
+        msg
+    );
 }
 
 #[cfg(test)]

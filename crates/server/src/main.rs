@@ -23,7 +23,11 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Ok(Command::Version) => {
-            println!("redis-emulator-server v={} (Redis {} compatible)", env!("CARGO_PKG_VERSION"), REDIS_VERSION);
+            println!(
+                "redis-emulator-server v={} (Redis {} compatible)",
+                env!("CARGO_PKG_VERSION"),
+                REDIS_VERSION
+            );
             return ExitCode::SUCCESS;
         }
         Err(e) => {
@@ -51,20 +55,40 @@ fn run(opts: Options) -> Result<(), String> {
     configure(&mut engine, &opts.config)?;
 
     let addr = resolve(&opts.bind, opts.port)?;
-    let mut server = server::Server::bind(addr, engine)
-        .map_err(|e| format!("Warning: Could not create server TCP listening socket {}: {}", addr, e))?;
+    let mut server = server::Server::bind(addr, engine).map_err(|e| {
+        format!(
+            "Warning: Could not create server TCP listening socket {}: {}",
+            addr, e
+        )
+    })?;
     let local = server.local_addr().map_err(|e| e.to_string())?;
     // CONFIG GET port / bind and INFO's tcp_port show the real ones (port 0 picks one).
     let engine = server.engine_mut();
-    for (name, value) in [("port", local.port().to_string()), ("bind", local.ip().to_string())] {
+    for (name, value) in [
+        ("port", local.port().to_string()),
+        ("bind", local.ip().to_string()),
+    ] {
         engine.configure_at_startup(name, &value)?;
     }
 
-    log::log(Level::Notice, &format!("Redis emulator (Redis {} compatible) starting, pid={}", REDIS_VERSION, std::process::id()));
-    log::log(Level::Notice, &format!("Running mode=standalone, port={}.", local.port()));
+    log::log(
+        Level::Notice,
+        &format!(
+            "Redis emulator (Redis {} compatible) starting, pid={}",
+            REDIS_VERSION,
+            std::process::id()
+        ),
+    );
+    log::log(
+        Level::Notice,
+        &format!("Running mode=standalone, port={}.", local.port()),
+    );
     log::log(Level::Notice, "Server initialized");
     signals::install();
-    log::log(Level::Notice, &format!("Ready to accept connections tcp on {}", local));
+    log::log(
+        Level::Notice,
+        &format!("Ready to accept connections tcp on {}", local),
+    );
     server.run().map_err(|e| format!("Event loop failed: {e}"))
 }
 
@@ -89,7 +113,12 @@ fn configure(engine: &mut Engine, config: &[(String, String)]) -> Result<(), Str
     }
     let client = engine.connect(redis_emulator::ClientInfo::default());
     for (name, value) in config {
-        let argv = vec![b"CONFIG".to_vec(), b"SET".to_vec(), name.as_bytes().to_vec(), value.as_bytes().to_vec()];
+        let argv = vec![
+            b"CONFIG".to_vec(),
+            b"SET".to_vec(),
+            name.as_bytes().to_vec(),
+            value.as_bytes().to_vec(),
+        ];
         if let Reply::Error(e) = engine.execute(client, &argv) {
             return Err(format!("FATAL CONFIG ERROR: --{} {}: {}", name, value, e));
         }

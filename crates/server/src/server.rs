@@ -47,7 +47,8 @@ impl Server {
     pub fn bind(addr: SocketAddr, engine: Engine) -> io::Result<Server> {
         let poll = Poll::new()?;
         let mut listener = TcpListener::bind(addr)?;
-        poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
+        poll.registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)?;
         Ok(Server {
             poll,
             listener,
@@ -117,7 +118,11 @@ impl Server {
             }
             // Blocked clients whose deadline passed get their null replies (Redis does
             // this in beforeSleep, so a timeout is answered within the millisecond).
-            if self.engine.next_timeout().is_some_and(|t| t <= self.engine.now_ms()) {
+            if self
+                .engine
+                .next_timeout()
+                .is_some_and(|t| t <= self.engine.now_ms())
+            {
                 self.engine.handle_timeouts();
             }
             self.deliver_outboxes();
@@ -141,7 +146,10 @@ impl Server {
 
     /// Redis's shutdown lines; replies already computed get one last chance to go out.
     fn shut_down(&mut self, signal: &str) {
-        log(Level::Warning, &format!("Received {signal} scheduling shutdown..."));
+        log(
+            Level::Warning,
+            &format!("Received {signal} scheduling shutdown..."),
+        );
         log(Level::Notice, "User requested shutdown...");
         for conn in self.conns.iter_mut().flatten() {
             let _ = conn.flush();
@@ -165,7 +173,10 @@ impl Server {
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => {
                     // EMFILE and friends: log and wait for the next event.
-                    log(Level::Warning, &format!("Accepting client connection: {}", e));
+                    log(
+                        Level::Warning,
+                        &format!("Accepting client connection: {}", e),
+                    );
                     return;
                 }
             }
@@ -180,26 +191,39 @@ impl Server {
             return;
         }
         let _ = stream.set_nodelay(true);
-        let laddr = stream.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| "?:0".into());
+        let laddr = stream
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|_| "?:0".into());
         let slot = self.free.pop().unwrap_or_else(|| {
             self.conns.push(None);
             self.conns.len() - 1
         });
-        if let Err(e) =
-            self.poll.registry().register(&mut stream, Token(slot + 1), Interest::READABLE | Interest::WRITABLE)
-        {
-            log(Level::Warning, &format!("Registering client connection: {}", e));
+        if let Err(e) = self.poll.registry().register(
+            &mut stream,
+            Token(slot + 1),
+            Interest::READABLE | Interest::WRITABLE,
+        ) {
+            log(
+                Level::Warning,
+                &format!("Registering client connection: {}", e),
+            );
             self.free.push(slot);
             return;
         }
-        let id = self.engine.connect(ClientInfo { addr: peer.to_string(), laddr });
+        let id = self.engine.connect(ClientInfo {
+            addr: peer.to_string(),
+            laddr,
+        });
         self.conns[slot] = Some(Connection::new(stream, id));
         self.slots.insert(id, slot);
         self.open += 1;
     }
 
     fn on_connection_event(&mut self, slot: usize, limits: Limits, read_closed: bool) {
-        let Some(Some(conn)) = self.conns.get_mut(slot) else { return };
+        let Some(Some(conn)) = self.conns.get_mut(slot) else {
+            return;
+        };
         if conn.on_event(&mut self.engine, &mut self.args, limits, read_closed) == State::Close {
             self.close(slot);
         } else if conn.has_output() {
@@ -219,8 +243,12 @@ impl Server {
             }
         }
         for (client, replies) in self.engine.take_outboxes() {
-            let Some(&slot) = self.slots.get(&client) else { continue };
-            let Some(Some(conn)) = self.conns.get_mut(slot) else { continue };
+            let Some(&slot) = self.slots.get(&client) else {
+                continue;
+            };
+            let Some(Some(conn)) = self.conns.get_mut(slot) else {
+                continue;
+            };
             let (protocol, closing) = match self.engine.client(client) {
                 Some(c) => (c.protocol, c.closing),
                 None => continue,
@@ -236,7 +264,9 @@ impl Server {
     /// rest for its next (writable) event, which queues it here again.
     fn write_pending(&mut self) {
         for slot in std::mem::take(&mut self.pending_writes) {
-            let Some(Some(conn)) = self.conns.get_mut(slot) else { continue };
+            let Some(Some(conn)) = self.conns.get_mut(slot) else {
+                continue;
+            };
             match conn.after_event() {
                 (State::Close, _) => self.close(slot),
                 // Its output went out: its paused requests run in the next round.

@@ -96,15 +96,23 @@ fn cmds(lines: &[&str]) -> Vec<u8> {
 /// Reads exactly as many bytes as `expected` and compares.
 fn expect(s: &mut TcpStream, expected: &[u8]) {
     let mut got = vec![0; expected.len()];
-    s.read_exact(&mut got).unwrap_or_else(|e| panic!("reading {:?}: {e}", String::from_utf8_lossy(expected)));
-    assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(expected));
+    s.read_exact(&mut got)
+        .unwrap_or_else(|e| panic!("reading {:?}: {e}", String::from_utf8_lossy(expected)));
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(expected)
+    );
 }
 
 /// Asserts the server closes the connection with nothing more to say.
 fn expect_closed(s: &mut TcpStream) {
     let mut rest = Vec::new();
     match s.read_to_end(&mut rest) {
-        Ok(_) => assert!(rest.is_empty(), "unexpected bytes before close: {:?}", String::from_utf8_lossy(&rest)),
+        Ok(_) => assert!(
+            rest.is_empty(),
+            "unexpected bytes before close: {:?}",
+            String::from_utf8_lossy(&rest)
+        ),
         // A reset also means closed (the server may close with our unread bytes pending).
         Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
     }
@@ -130,7 +138,9 @@ fn roundtrip(s: &mut TcpStream, line: &str) -> String {
 
 /// Whether `b` holds one whole simple or bulk reply (enough for these tests).
 fn reply_complete(b: &[u8]) -> bool {
-    let Some(nl) = b.windows(2).position(|w| w == b"\r\n") else { return false };
+    let Some(nl) = b.windows(2).position(|w| w == b"\r\n") else {
+        return false;
+    };
     if b[0] != b'$' {
         return true;
     }
@@ -142,8 +152,14 @@ fn reply_complete(b: &[u8]) -> bool {
 fn ping_and_pipelined_requests() {
     let server = Server::start(&[]);
     let mut s = server.connect();
-    s.write_all(&cmds(&["PING", "SET k 10", "INCR k", "GET k", "DEL k", "GET k", "ECHO hi"])).unwrap();
-    expect(&mut s, b"+PONG\r\n+OK\r\n:11\r\n$2\r\n11\r\n:1\r\n$-1\r\n$2\r\nhi\r\n");
+    s.write_all(&cmds(&[
+        "PING", "SET k 10", "INCR k", "GET k", "DEL k", "GET k", "ECHO hi",
+    ]))
+    .unwrap();
+    expect(
+        &mut s,
+        b"+PONG\r\n+OK\r\n:11\r\n$2\r\n11\r\n:1\r\n$-1\r\n$2\r\nhi\r\n",
+    );
 
     // A long pipeline in one write, answered in order.
     let mut batch = Vec::new();
@@ -181,11 +197,15 @@ fn requests_split_across_writes() {
 fn inline_commands() {
     let server = Server::start(&[]);
     let mut s = server.connect();
-    s.write_all(b"PING\r\nSET k \"hello world\"\r\n\r\nGET k\nEXISTS k nosuch\r\n").unwrap();
+    s.write_all(b"PING\r\nSET k \"hello world\"\r\n\r\nGET k\nEXISTS k nosuch\r\n")
+        .unwrap();
     expect(&mut s, b"+PONG\r\n+OK\r\n$11\r\nhello world\r\n:1\r\n");
     // Unbalanced quotes: Redis's protocol error, then the connection closes.
     s.write_all(b"SET k \"oops\r\n").unwrap();
-    expect(&mut s, b"-ERR Protocol error: unbalanced quotes in request\r\n");
+    expect(
+        &mut s,
+        b"-ERR Protocol error: unbalanced quotes in request\r\n",
+    );
     expect_closed(&mut s);
 }
 
@@ -196,7 +216,10 @@ fn hello_3_switches_the_encoding() {
     s.write_all(&cmds(&["GET nosuch"])).unwrap();
     expect(&mut s, b"$-1\r\n");
     let hello = roundtrip(&mut s, "HELLO 3");
-    assert!(hello.starts_with("%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"), "{hello}");
+    assert!(
+        hello.starts_with("%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"),
+        "{hello}"
+    );
     assert!(hello.contains("$5\r\nproto\r\n:3\r\n"), "{hello}");
     // The rest of HELLO's map, then RESP3 nulls.
     s.write_all(&cmds(&["GET nosuch"])).unwrap();
@@ -286,7 +309,11 @@ fn huge_request_of_small_arguments_in_small_writes() {
     expect(&mut s, b"+OK\r\n");
     assert_eq!(roundtrip(&mut s, "DBSIZE"), ":100000\r\n");
     assert_eq!(roundtrip(&mut s, "GET key:099999"), "$1\r\nv\r\n");
-    assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -327,7 +354,8 @@ fn client_disconnecting_mid_request() {
     let mut watcher = server.connect();
     {
         let mut s = server.connect();
-        s.write_all(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10\r\nabc").unwrap();
+        s.write_all(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10\r\nabc")
+            .unwrap();
         s.flush().unwrap();
         thread::sleep(Duration::from_millis(50));
         // Dropped here: the half request is discarded and the client forgotten.
@@ -338,7 +366,10 @@ fn client_disconnecting_mid_request() {
         if list.matches("id=").count() == 1 {
             break;
         }
-        assert!(Instant::now() < deadline, "the disconnected client is still listed: {list}");
+        assert!(
+            Instant::now() < deadline,
+            "the disconnected client is still listed: {list}"
+        );
         thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(roundtrip(&mut watcher, "EXISTS k"), ":0\r\n");
@@ -375,7 +406,11 @@ fn clients_share_one_dataset_and_keys_expire_actively() {
 fn config_flags_reach_the_engine() {
     let server = Server::start(&["--maxmemory", "2mb", "--maxmemory-policy", "allkeys-lru"]);
     let mut s = server.connect();
-    s.write_all(&cmds(&["CONFIG GET maxmemory", "CONFIG GET maxmemory-policy"])).unwrap();
+    s.write_all(&cmds(&[
+        "CONFIG GET maxmemory",
+        "CONFIG GET maxmemory-policy",
+    ]))
+    .unwrap();
     expect(&mut s, b"*2\r\n$9\r\nmaxmemory\r\n$7\r\n2097152\r\n*2\r\n$16\r\nmaxmemory-policy\r\n$11\r\nallkeys-lru\r\n");
 }
 
@@ -384,8 +419,13 @@ fn config_and_info_show_the_real_port() {
     let server = Server::start(&[]);
     let port = server.addr.rsplit(':').next().unwrap().to_string();
     let mut s = server.connect();
-    s.write_all(&cmds(&["CONFIG GET port", "CONFIG GET bind"])).unwrap();
-    let expected = format!("*2\r\n$4\r\nport\r\n${}\r\n{}\r\n*2\r\n$4\r\nbind\r\n$9\r\n127.0.0.1\r\n", port.len(), port);
+    s.write_all(&cmds(&["CONFIG GET port", "CONFIG GET bind"]))
+        .unwrap();
+    let expected = format!(
+        "*2\r\n$4\r\nport\r\n${}\r\n{}\r\n*2\r\n$4\r\nbind\r\n$9\r\n127.0.0.1\r\n",
+        port.len(),
+        port
+    );
     expect(&mut s, expected.as_bytes());
     s.write_all(&cmds(&["INFO server"])).unwrap();
     let mut info = Vec::new();
@@ -409,7 +449,10 @@ fn bad_flags_fail_at_startup() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("FATAL CONFIG ERROR"), "{text}");
 
-    let help = Command::new(env!("CARGO_BIN_EXE_redis-emulator-server")).arg("--help").output().unwrap();
+    let help = Command::new(env!("CARGO_BIN_EXE_redis-emulator-server"))
+        .arg("--help")
+        .output()
+        .unwrap();
     assert!(help.status.success());
     assert!(String::from_utf8_lossy(&help.stdout).contains("--port N"));
 }
@@ -426,8 +469,29 @@ fn garbage_never_takes_the_server_down() {
         state
     };
     let pieces: &[&[u8]] = &[
-        b"*", b"$", b"\r\n", b"\n", b"\"", b"'", b"-1", b"0", b"3", b"2147483648", b"SET", b"GET", b"HELLO",
-        b"3", b"QUIT", b"CLIENT", b"KILL", b"SETRANGE", b"EX", b"\x00", b"\xff", b" ", b"\\x4",
+        b"*",
+        b"$",
+        b"\r\n",
+        b"\n",
+        b"\"",
+        b"'",
+        b"-1",
+        b"0",
+        b"3",
+        b"2147483648",
+        b"SET",
+        b"GET",
+        b"HELLO",
+        b"3",
+        b"QUIT",
+        b"CLIENT",
+        b"KILL",
+        b"SETRANGE",
+        b"EX",
+        b"\x00",
+        b"\xff",
+        b" ",
+        b"\\x4",
     ];
     for _ in 0..60 {
         let mut s = server.connect();
@@ -459,7 +523,10 @@ fn sigterm_shuts_down_cleanly() {
     let mut server = Server::start(&[]);
     let mut s = server.connect();
     assert_eq!(roundtrip(&mut s, "PING"), "+PONG\r\n");
-    let status = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let deadline = Instant::now() + IO_TIMEOUT;
     let exit = loop {
@@ -494,19 +561,33 @@ fn maxclients_turns_extra_connections_away() {
         if &buf[..n] == b"+PONG\r\n" {
             break;
         }
-        assert!(Instant::now() < deadline, "no slot freed: {:?}", String::from_utf8_lossy(&buf[..n]));
+        assert!(
+            Instant::now() < deadline,
+            "no slot freed: {:?}",
+            String::from_utf8_lossy(&buf[..n])
+        );
         thread::sleep(Duration::from_millis(20));
     }
 }
 
 /// Asserts nothing arrives on `s` for a little while (a blocked client stays silent).
 fn expect_silence(s: &mut TcpStream, for_ms: u64) {
-    s.set_read_timeout(Some(Duration::from_millis(for_ms))).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(for_ms)))
+        .unwrap();
     let mut buf = [0u8; 256];
     match s.read(&mut buf) {
         Ok(0) => panic!("the server closed the connection"),
-        Ok(n) => panic!("unexpected reply while blocked: {:?}", String::from_utf8_lossy(&buf[..n])),
-        Err(e) => assert!(matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut), "{e}"),
+        Ok(n) => panic!(
+            "unexpected reply while blocked: {:?}",
+            String::from_utf8_lossy(&buf[..n])
+        ),
+        Err(e) => assert!(
+            matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+            "{e}"
+        ),
     }
     s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
 }
@@ -516,11 +597,16 @@ fn xread_block_is_woken_by_another_connections_xadd() {
     let server = Server::start(&[]);
     let mut reader = server.connect();
     let mut writer = server.connect();
-    reader.write_all(&cmds(&["XREAD BLOCK 0 STREAMS s $"])).unwrap();
+    reader
+        .write_all(&cmds(&["XREAD BLOCK 0 STREAMS s $"]))
+        .unwrap();
     expect_silence(&mut reader, 200);
     writer.write_all(&cmds(&["XADD s 1-1 f v"])).unwrap();
     expect(&mut writer, b"$3\r\n1-1\r\n");
-    expect(&mut reader, b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n");
+    expect(
+        &mut reader,
+        b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n",
+    );
 }
 
 #[test]
@@ -529,11 +615,19 @@ fn blocked_client_times_out_and_then_runs_what_it_pipelined() {
     let mut reader = server.connect();
     let started = Instant::now();
     // The PING behind the blocked read waits for it, like Redis's unread socket.
-    reader.write_all(&cmds(&["XREAD BLOCK 300 STREAMS s 0", "PING"])).unwrap();
+    reader
+        .write_all(&cmds(&["XREAD BLOCK 300 STREAMS s 0", "PING"]))
+        .unwrap();
     expect(&mut reader, b"*-1\r\n+PONG\r\n");
     let waited = started.elapsed();
-    assert!(waited >= Duration::from_millis(290), "timed out too early: {waited:?}");
-    assert!(waited < Duration::from_secs(3), "timed out too late: {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(290),
+        "timed out too early: {waited:?}"
+    );
+    assert!(
+        waited < Duration::from_secs(3),
+        "timed out too late: {waited:?}"
+    );
 }
 
 #[test]
@@ -541,11 +635,16 @@ fn quit_behind_a_blocked_read_answers_after_it() {
     let server = Server::start(&[]);
     let mut reader = server.connect();
     let mut writer = server.connect();
-    reader.write_all(&cmds(&["XREAD BLOCK 0 STREAMS s $", "QUIT"])).unwrap();
+    reader
+        .write_all(&cmds(&["XREAD BLOCK 0 STREAMS s $", "QUIT"]))
+        .unwrap();
     expect_silence(&mut reader, 150);
     writer.write_all(&cmds(&["XADD s 5-0 a b"])).unwrap();
     expect(&mut writer, b"$3\r\n5-0\r\n");
-    expect(&mut reader, b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n5-0\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n+OK\r\n");
+    expect(
+        &mut reader,
+        b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n5-0\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n+OK\r\n",
+    );
     expect_closed(&mut reader);
 }
 
@@ -553,7 +652,8 @@ fn quit_behind_a_blocked_read_answers_after_it() {
 fn a_blocked_client_that_disconnects_is_forgotten() {
     let server = Server::start(&[]);
     let mut gone = server.connect();
-    gone.write_all(&cmds(&["XREAD BLOCK 0 STREAMS s $"])).unwrap();
+    gone.write_all(&cmds(&["XREAD BLOCK 0 STREAMS s $"]))
+        .unwrap();
     expect_silence(&mut gone, 100);
     drop(gone);
     let mut other = server.connect();
@@ -568,15 +668,24 @@ fn a_blocked_client_that_disconnects_is_forgotten() {
 fn consumers_of_one_group_each_get_a_different_entry() {
     let server = Server::start(&[]);
     let mut admin = server.connect();
-    assert_eq!(roundtrip(&mut admin, "XGROUP CREATE s g $ MKSTREAM"), "+OK\r\n");
+    assert_eq!(
+        roundtrip(&mut admin, "XGROUP CREATE s g $ MKSTREAM"),
+        "+OK\r\n"
+    );
     let mut workers: Vec<TcpStream> = (0..3).map(|_| server.connect()).collect();
     for (i, w) in workers.iter_mut().enumerate() {
-        w.write_all(&cmds(&[&format!("XREADGROUP GROUP g c{i} BLOCK 0 COUNT 1 STREAMS s >")])).unwrap();
+        w.write_all(&cmds(&[&format!(
+            "XREADGROUP GROUP g c{i} BLOCK 0 COUNT 1 STREAMS s >"
+        )]))
+        .unwrap();
         // One at a time, so the server sees them block in this order.
         expect_silence(w, 80);
     }
     for n in 1..=3 {
-        assert_eq!(roundtrip(&mut admin, &format!("XADD s {n}-0 job {n}")), format!("$3\r\n{n}-0\r\n"));
+        assert_eq!(
+            roundtrip(&mut admin, &format!("XADD s {n}-0 job {n}")),
+            format!("$3\r\n{n}-0\r\n")
+        );
     }
     // First blocked, first served: worker i gets entry i+1.
     for (i, w) in workers.iter_mut().enumerate() {
@@ -595,7 +704,9 @@ fn a_subscriber_receives_another_connections_publish() {
     let server = Server::start(&[]);
     let mut subscriber = server.connect();
     let mut publisher = server.connect();
-    subscriber.write_all(&cmds(&["SUBSCRIBE news other", "PSUBSCRIBE n*"])).unwrap();
+    subscriber
+        .write_all(&cmds(&["SUBSCRIBE news other", "PSUBSCRIBE n*"]))
+        .unwrap();
     expect(
         &mut subscriber,
         b"*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$5\r\nother\r\n:2\r\n*3\r\n$10\r\npsubscribe\r\n$2\r\nn*\r\n:3\r\n",
@@ -607,7 +718,10 @@ fn a_subscriber_receives_another_connections_publish() {
         b"*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n$5\r\nhello\r\n",
     );
     assert_eq!(roundtrip(&mut publisher, "PUBLISH nobody x"), ":1\r\n");
-    expect(&mut subscriber, b"*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$6\r\nnobody\r\n$1\r\nx\r\n");
+    expect(
+        &mut subscriber,
+        b"*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$6\r\nnobody\r\n$1\r\nx\r\n",
+    );
     // Subscribed mode under RESP2: PING is ["pong", ""], GET is refused.
     subscriber.write_all(&cmds(&["PING", "GET k"])).unwrap();
     expect(
@@ -629,13 +743,18 @@ fn a_resp3_subscriber_gets_push_frames_and_may_run_commands() {
     subscriber.write_all(&cmds(&["HELLO 3"])).unwrap();
     let mut buf = [0u8; 4096];
     let _ = subscriber.read(&mut buf).unwrap();
-    subscriber.write_all(&cmds(&["SUBSCRIBE ch", "SET k v", "PUBLISH ch self"])).unwrap();
+    subscriber
+        .write_all(&cmds(&["SUBSCRIBE ch", "SET k v", "PUBLISH ch self"]))
+        .unwrap();
     expect(
         &mut subscriber,
         b">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n+OK\r\n>3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$4\r\nself\r\n:1\r\n",
     );
     assert_eq!(roundtrip(&mut publisher, "PUBLISH ch hi"), ":1\r\n");
-    expect(&mut subscriber, b">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n");
+    expect(
+        &mut subscriber,
+        b">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n",
+    );
 }
 
 #[test]
@@ -647,7 +766,9 @@ fn client_kill_closes_the_other_connection() {
     assert_eq!(roundtrip(&mut admin, "CLIENT KILL ID 1"), ":1\r\n");
     expect_closed(&mut victim);
     // Killing oneself: the reply comes, then the connection closes.
-    admin.write_all(&cmds(&["CLIENT KILL ID 2 SKIPME no"])).unwrap();
+    admin
+        .write_all(&cmds(&["CLIENT KILL ID 2 SKIPME no"]))
+        .unwrap();
     expect(&mut admin, b":1\r\n");
     expect_closed(&mut admin);
 }

@@ -97,14 +97,25 @@ fn client_kill(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     } else {
         let mut i = 2;
         while i < argv.len() {
-            let Some(value) = argv.get(i + 1) else { return Err(error::syntax()) };
+            let Some(value) = argv.get(i + 1) else {
+                return Err(error::syntax());
+            };
             let opt = &argv[i];
             if is(opt, "id") {
                 let n = parse_i64(value).filter(|n| *n >= 1);
-                id = Some(n.ok_or_else(|| CmdError::new("ERR client-id should be greater than 0"))? as u64);
+                id = Some(
+                    n.ok_or_else(|| CmdError::new("ERR client-id should be greater than 0"))?
+                        as u64,
+                );
             } else if is(opt, "type") {
-                if !["normal", "master", "replica", "slave", "pubsub"].iter().any(|t| is(value, t)) {
-                    return Err(CmdError(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(value))));
+                if !["normal", "master", "replica", "slave", "pubsub"]
+                    .iter()
+                    .any(|t| is(value, t))
+                {
+                    return Err(CmdError(format!(
+                        "ERR Unknown client type '{}'",
+                        String::from_utf8_lossy(value)
+                    )));
                 }
                 type_matches = is(value, "normal") || is(value, "pubsub");
                 type_pubsub = Some(is(value, "pubsub"));
@@ -114,7 +125,10 @@ fn client_kill(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
                 laddr = Some(value.clone());
             } else if is(opt, "user") {
                 if !is(value, "default") {
-                    return Err(CmdError(format!("ERR No such user '{}'", String::from_utf8_lossy(value))));
+                    return Err(CmdError(format!(
+                        "ERR No such user '{}'",
+                        String::from_utf8_lossy(value)
+                    )));
                 }
             } else if is(opt, "skipme") {
                 skipme = if is(value, "yes") {
@@ -134,8 +148,15 @@ fn client_kill(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let targets: Vec<ClientId> = ctx
         .engine
         .clients()
-        .filter(|c| addr.as_ref().is_none_or(|a| c.info.addr.as_bytes() == a.as_slice()))
-        .filter(|c| laddr.as_ref().is_none_or(|a| c.info.laddr.as_bytes() == a.as_slice()))
+        .filter(|c| {
+            addr.as_ref()
+                .is_none_or(|a| c.info.addr.as_bytes() == a.as_slice())
+        })
+        .filter(|c| {
+            laddr
+                .as_ref()
+                .is_none_or(|a| c.info.laddr.as_bytes() == a.as_slice())
+        })
         .filter(|_| type_matches)
         .filter(|c| type_pubsub.is_none_or(|want| want == ctx.engine.is_subscribed(c.id)))
         .filter(|c| id.is_none_or(|id| c.id == id))
@@ -170,15 +191,22 @@ fn client_pause(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         Some(m) if is(m, "all") => false,
         Some(_) => return Err(CmdError::new("ERR CLIENT PAUSE mode must be WRITE or ALL")),
     };
-    let ms = parse_i64(&argv[2]).ok_or_else(|| CmdError::new("ERR timeout is not an integer or out of range"))?;
+    let ms = parse_i64(&argv[2])
+        .ok_or_else(|| CmdError::new("ERR timeout is not an integer or out of range"))?;
     if ms < 0 {
         return Err(CmdError::new("ERR timeout is negative"));
     }
     let until_ms = ctx.now_ms.saturating_add(ms);
     // pauseClients: a longer pause or a stricter mode wins over the one in force.
     let pause = match ctx.engine.pause {
-        Some(p) => Pause { until_ms: p.until_ms.max(until_ms), writes_only: p.writes_only && writes_only },
-        None => Pause { until_ms, writes_only },
+        Some(p) => Pause {
+            until_ms: p.until_ms.max(until_ms),
+            writes_only: p.writes_only && writes_only,
+        },
+        None => Pause {
+            until_ms,
+            writes_only,
+        },
     };
     ctx.engine.pause = Some(pause);
     Ok(Reply::ok())
@@ -288,7 +316,14 @@ impl Engine {
     /// Holds `argv` until the pause ends (BLOCKED_POSTPONE).
     pub(crate) fn postpone(&mut self, client: ClientId, argv: &[Vec<u8>], now_ms: i64) -> Reply {
         let db = self.clients.get(&client).map_or(0, |c| c.db);
-        self.park_op(client, db, Vec::new(), Timeout::Never, BlockedOp::Postponed(argv.to_vec()), now_ms);
+        self.park_op(
+            client,
+            db,
+            Vec::new(),
+            Timeout::Never,
+            BlockedOp::Postponed(argv.to_vec()),
+            now_ms,
+        );
         Reply::NoReply
     }
 }

@@ -6,7 +6,11 @@ use crate::error::{self, CmdError, CmdResult};
 use crate::reply::{Protocol, Reply};
 use crate::table::{flag::*, CommandSpec};
 
-const CONN: CommandSpec = CommandSpec { group: "connection", acl: &["fast", "connection"], ..CommandSpec::BASE };
+const CONN: CommandSpec = CommandSpec {
+    group: "connection",
+    acl: &["fast", "connection"],
+    ..CommandSpec::BASE
+};
 
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -205,8 +209,9 @@ fn hello(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let mut version = None;
     let mut next = 1;
     if argv.len() >= 2 {
-        let v = parse_i64(&argv[1])
-            .ok_or_else(|| CmdError::new("ERR Protocol version is not an integer or out of range"))?;
+        let v = parse_i64(&argv[1]).ok_or_else(|| {
+            CmdError::new("ERR Protocol version is not an integer or out of range")
+        })?;
         if !(2..=3).contains(&v) {
             return Err(CmdError::new("NOPROTO unsupported protocol version"));
         }
@@ -240,10 +245,18 @@ fn hello(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     }
     if let Some(name) = name {
         validate_name(name)?;
-        ctx.client_mut().name = if name.is_empty() { None } else { Some(name.clone()) };
+        ctx.client_mut().name = if name.is_empty() {
+            None
+        } else {
+            Some(name.clone())
+        };
     }
     if let Some(v) = version {
-        ctx.client_mut().protocol = if v == 3 { Protocol::Resp3 } else { Protocol::Resp2 };
+        ctx.client_mut().protocol = if v == 3 {
+            Protocol::Resp3
+        } else {
+            Protocol::Resp2
+        };
     }
     let c = ctx.client();
     let proto = if c.protocol == Protocol::Resp3 { 3 } else { 2 };
@@ -300,7 +313,9 @@ fn reset(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
 /// Redis allows only printable ASCII without spaces in client names.
 fn validate_name(name: &[u8]) -> Result<(), CmdError> {
     if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
-        return Err(CmdError::new("ERR Client names cannot contain spaces, newlines or special characters."));
+        return Err(CmdError::new(
+            "ERR Client names cannot contain spaces, newlines or special characters.",
+        ));
     }
     Ok(())
 }
@@ -313,13 +328,22 @@ fn client_id(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
 /// CLIENT SETNAME connection-name
 fn client_setname(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     validate_name(&argv[2])?;
-    ctx.client_mut().name = if argv[2].is_empty() { None } else { Some(argv[2].clone()) };
+    ctx.client_mut().name = if argv[2].is_empty() {
+        None
+    } else {
+        Some(argv[2].clone())
+    };
     Ok(Reply::ok())
 }
 
 /// CLIENT GETNAME
 fn client_getname(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
-    Ok(ctx.client().name.clone().map(Reply::Bulk).unwrap_or(Reply::Nil))
+    Ok(ctx
+        .client()
+        .name
+        .clone()
+        .map(Reply::Bulk)
+        .unwrap_or(Reply::Nil))
 }
 
 /// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]: releases a blocked client as if its
@@ -332,11 +356,19 @@ fn client_unblock(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         None => false,
         Some(a) if is(a, "timeout") => false,
         Some(a) if is(a, "error") => true,
-        Some(_) => return Err(CmdError::new("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")),
+        Some(_) => {
+            return Err(CmdError::new(
+                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ))
+        }
     };
     let id = parse_i64(&argv[2]).ok_or_else(|| CmdError::new(error::NOT_INTEGER))?;
-    let Ok(id) = u64::try_from(id) else { return Ok(Reply::Integer(0)) };
-    Ok(Reply::Integer(ctx.engine.unblock_client(id, with_error) as i64))
+    let Ok(id) = u64::try_from(id) else {
+        return Ok(Reply::Integer(0));
+    };
+    Ok(Reply::Integer(
+        ctx.engine.unblock_client(id, with_error) as i64
+    ))
 }
 
 /// One CLIENT LIST line in Redis 7.0's field order. Buffer sizes are plausible
@@ -404,8 +436,14 @@ fn client_list(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let mut pubsub_type: Option<bool> = None;
     if argv.len() == 4 && is(&argv[2], "type") {
         let t = &argv[3];
-        if !["normal", "master", "replica", "slave", "pubsub"].iter().any(|n| is(t, n)) {
-            return Err(CmdError(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(t))));
+        if !["normal", "master", "replica", "slave", "pubsub"]
+            .iter()
+            .any(|n| is(t, n))
+        {
+            return Err(CmdError(format!(
+                "ERR Unknown client type '{}'",
+                String::from_utf8_lossy(t)
+            )));
         }
         // Emulated clients are normal ones, or pubsub ones while subscribed.
         if is(t, "normal") {

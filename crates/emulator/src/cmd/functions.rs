@@ -99,7 +99,8 @@ const FUNCTION_SUBCOMMANDS: &[CommandSpec] = &[
         name: "stats",
         arity: 2,
         flags: NOSCRIPT | ALLOW_BUSY,
-        summary: "Return information about the function currently running (name, description, duration)",
+        summary:
+            "Return information about the function currently running (name, description, duration)",
         complexity: "O(1)",
         handler: Some(function_stats),
         ..SCRIPTING
@@ -185,9 +186,12 @@ fn fcall_generic(ctx: &mut Ctx, argv: &[Vec<u8>], read_only_command: bool) -> Cm
         .as_ref()
         .and_then(|s| s.function_flags(&name))
         .ok_or_else(|| CmdError::new("ERR Function not found"))?;
-    let n = crate::args::parse_i64(&argv[2]).ok_or_else(|| CmdError::new("ERR Bad number of keys provided"))?;
+    let n = crate::args::parse_i64(&argv[2])
+        .ok_or_else(|| CmdError::new("ERR Bad number of keys provided"))?;
     if n > (argv.len() - 3) as i64 {
-        return Err(CmdError::new("ERR Number of keys can't be greater than number of args"));
+        return Err(CmdError::new(
+            "ERR Number of keys can't be greater than number of args",
+        ));
     }
     if n < 0 {
         return Err(CmdError::new("ERR Number of keys can't be negative"));
@@ -195,7 +199,9 @@ fn fcall_generic(ctx: &mut Ctx, argv: &[Vec<u8>], read_only_command: bool) -> Cm
     let no_writes = flags & fflag::NO_WRITES != 0;
     if !no_writes {
         if read_only_command {
-            return Err(CmdError::new("ERR Can not execute a script with write flag using *_ro command."));
+            return Err(CmdError::new(
+                "ERR Can not execute a script with write flag using *_ro command.",
+            ));
         }
         let max = ctx.engine.config.maxmemory();
         if flags & fflag::ALLOW_OOM == 0 && max > 0 && ctx.engine.used_memory() > max as usize {
@@ -223,10 +229,17 @@ fn function_load(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             replace = true;
             continue;
         }
-        return Err(CmdError(format!("ERR Unknown option given: {}", error::truncate_lossy(arg, usize::MAX))));
+        return Err(CmdError(format!(
+            "ERR Unknown option given: {}",
+            error::truncate_lossy(arg, usize::MAX)
+        )));
     }
     let fuel = ctx.engine.script_fuel;
-    let name = ctx.engine.scripting().load_library(&argv[pos], replace, fuel).map_err(|e| CmdError(format!("ERR {e}")))?;
+    let name = ctx
+        .engine
+        .scripting()
+        .load_library(&argv[pos], replace, fuel)
+        .map_err(|e| CmdError(format!("ERR {e}")))?;
     ctx.dirty(1);
     Ok(Reply::Bulk(name.into_bytes()))
 }
@@ -252,7 +265,10 @@ fn function_list(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             i += 1;
             pattern = Some(&argv[i]);
         } else {
-            return Err(CmdError(format!("ERR Unknown argument {}", error::truncate_lossy(arg, usize::MAX))));
+            return Err(CmdError(format!(
+                "ERR Unknown argument {}",
+                error::truncate_lossy(arg, usize::MAX)
+            )));
         }
         i += 1;
     }
@@ -267,10 +283,17 @@ fn function_list(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             .functions
             .values()
             .map(|f| {
-                let flags = fflag::NAMES.iter().filter(|(bit, _)| f.flags & bit != 0).map(|(_, n)| Reply::status(n)).collect();
+                let flags = fflag::NAMES
+                    .iter()
+                    .filter(|(bit, _)| f.flags & bit != 0)
+                    .map(|(_, n)| Reply::status(n))
+                    .collect();
                 Reply::Map(vec![
                     (Reply::bulk_str("name"), Reply::bulk_str(&f.name)),
-                    (Reply::bulk_str("description"), f.description.clone().map_or(Reply::Nil, Reply::Bulk)),
+                    (
+                        Reply::bulk_str("description"),
+                        f.description.clone().map_or(Reply::Nil, Reply::Bulk),
+                    ),
                     (Reply::bulk_str("flags"), Reply::Set(flags)),
                 ])
             })
@@ -281,7 +304,10 @@ fn function_list(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             (Reply::bulk_str("functions"), Reply::Array(functions)),
         ];
         if with_code {
-            entry.push((Reply::bulk_str("library_code"), Reply::Bulk(lib.code.clone())));
+            entry.push((
+                Reply::bulk_str("library_code"),
+                Reply::Bulk(lib.code.clone()),
+            ));
         }
         out.push(Reply::Map(entry));
     }
@@ -291,7 +317,11 @@ fn function_list(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 /// FUNCTION DELETE library-name
 fn function_delete(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let name = String::from_utf8_lossy(&argv[2]).into_owned();
-    let removed = ctx.engine.scripting.as_mut().and_then(|s| s.functions.registry.libraries.remove(&name));
+    let removed = ctx
+        .engine
+        .scripting
+        .as_mut()
+        .and_then(|s| s.functions.registry.libraries.remove(&name));
     if removed.is_none() {
         return Err(CmdError::new("ERR Library not found"));
     }
@@ -304,8 +334,13 @@ fn function_flush(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if argv.len() > 3 {
         return Err(subcommand_syntax(argv));
     }
-    if argv.len() == 3 && !argv[2].eq_ignore_ascii_case(b"sync") && !argv[2].eq_ignore_ascii_case(b"async") {
-        return Err(CmdError::new("ERR FUNCTION FLUSH only supports SYNC|ASYNC option"));
+    if argv.len() == 3
+        && !argv[2].eq_ignore_ascii_case(b"sync")
+        && !argv[2].eq_ignore_ascii_case(b"async")
+    {
+        return Err(CmdError::new(
+            "ERR FUNCTION FLUSH only supports SYNC|ASYNC option",
+        ));
     }
     if let Some(s) = ctx.engine.scripting.as_mut() {
         s.functions.registry = Registry::default();
@@ -321,12 +356,19 @@ fn function_stats(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
         Some(b) if b.is_eval => return Err(CmdError::new(crate::script::BUSY_EVAL)),
         Some(b) => Reply::Map(vec![
             (Reply::bulk_str("name"), Reply::bulk(b.name.as_bytes())),
-            (Reply::bulk_str("command"), Reply::Array(b.command.iter().map(|a| Reply::bulk(a.clone())).collect())),
-            (Reply::bulk_str("duration_ms"), Reply::Integer(ctx.engine.now_ms().saturating_sub(b.started_ms))),
+            (
+                Reply::bulk_str("command"),
+                Reply::Array(b.command.iter().map(|a| Reply::bulk(a.clone())).collect()),
+            ),
+            (
+                Reply::bulk_str("duration_ms"),
+                Reply::Integer(ctx.engine.now_ms().saturating_sub(b.started_ms)),
+            ),
         ]),
         None => Reply::Nil,
     };
-    let (libraries, functions) = registry(ctx).map_or((0, 0), |r| (r.libraries.len(), r.function_count()));
+    let (libraries, functions) =
+        registry(ctx).map_or((0, 0), |r| (r.libraries.len(), r.function_count()));
     Ok(Reply::Map(vec![
         (Reply::bulk_str("running_script"), running),
         (
@@ -334,8 +376,14 @@ fn function_stats(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
             Reply::Map(vec![(
                 Reply::bulk_str(ENGINE),
                 Reply::Map(vec![
-                    (Reply::bulk_str("libraries_count"), Reply::Integer(libraries as i64)),
-                    (Reply::bulk_str("functions_count"), Reply::Integer(functions as i64)),
+                    (
+                        Reply::bulk_str("libraries_count"),
+                        Reply::Integer(libraries as i64),
+                    ),
+                    (
+                        Reply::bulk_str("functions_count"),
+                        Reply::Integer(functions as i64),
+                    ),
                 ]),
             )]),
         ),
@@ -365,16 +413,21 @@ fn function_restore(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         Append,
         Replace,
     }
-    let policy = match argv.get(3) {
-        None => Policy::Append,
-        Some(p) if p.eq_ignore_ascii_case(b"append") => Policy::Append,
-        Some(p) if p.eq_ignore_ascii_case(b"replace") => Policy::Replace,
-        Some(p) if p.eq_ignore_ascii_case(b"flush") => Policy::Flush,
-        Some(_) => return Err(CmdError::new("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")),
-    };
+    let policy =
+        match argv.get(3) {
+            None => Policy::Append,
+            Some(p) if p.eq_ignore_ascii_case(b"append") => Policy::Append,
+            Some(p) if p.eq_ignore_ascii_case(b"replace") => Policy::Replace,
+            Some(p) if p.eq_ignore_ascii_case(b"flush") => Policy::Flush,
+            Some(_) => return Err(CmdError::new(
+                "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
+            )),
+        };
     let payload = &argv[2];
     if rdb::verify_footer(payload).is_none() {
-        return Err(CmdError::new("ERR DUMP payload version or checksum are wrong"));
+        return Err(CmdError::new(
+            "ERR DUMP payload version or checksum are wrong",
+        ));
     }
     let fuel = ctx.engine.script_fuel;
     let scripting = ctx.engine.scripting();
@@ -386,17 +439,24 @@ fn function_restore(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         let kind = payload[pos];
         pos += 1;
         let code = match kind {
-            OPCODE_FUNCTION => rdb::read_string(payload, &mut pos).ok_or_else(|| CmdError::new("ERR Failed loading library payload"))?,
-            OPCODE_FUNCTION_PRE_GA => pre_ga_library(payload, &mut pos).map_err(|e| CmdError(format!("ERR {e}")))?,
+            OPCODE_FUNCTION => rdb::read_string(payload, &mut pos)
+                .ok_or_else(|| CmdError::new("ERR Failed loading library payload"))?,
+            OPCODE_FUNCTION_PRE_GA => {
+                pre_ga_library(payload, &mut pos).map_err(|e| CmdError(format!("ERR {e}")))?
+            }
             _ => return Err(CmdError::new("ERR given type is not a function")),
         };
-        scripting.create_library(&mut restored, &code, false, fuel).map_err(|e| CmdError(format!("ERR {e}")))?;
+        scripting
+            .create_library(&mut restored, &code, false, fuel)
+            .map_err(|e| CmdError(format!("ERR {e}")))?;
     }
     let registry = &mut scripting.functions.registry;
     if policy == Policy::Flush {
         *registry = restored;
     } else {
-        registry.join(restored, policy == Policy::Replace).map_err(|e| CmdError(format!("ERR {e}")))?;
+        registry
+            .join(restored, policy == Policy::Replace)
+            .map_err(|e| CmdError(format!("ERR {e}")))?;
     }
     ctx.dirty(1);
     Ok(Reply::ok())
@@ -407,7 +467,8 @@ fn function_restore(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 fn pre_ga_library(payload: &[u8], pos: &mut usize) -> Result<Vec<u8>, &'static str> {
     let name = rdb::read_string(payload, pos).ok_or("Failed loading library name")?;
     let engine = rdb::read_string(payload, pos).ok_or("Failed loading engine name")?;
-    let has_description = rdb::read_plain_len(payload, pos).ok_or("Failed loading library description indicator")?;
+    let has_description =
+        rdb::read_plain_len(payload, pos).ok_or("Failed loading library description indicator")?;
     if has_description != 0 {
         rdb::read_string(payload, pos).ok_or("Failed loading library description")?;
     }

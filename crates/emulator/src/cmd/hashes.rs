@@ -4,10 +4,10 @@
 
 use std::collections::HashSet;
 
-use crate::notify::EventClass;
 use crate::args::{int_arg, is, parse_i64};
 use crate::engine::Ctx;
 use crate::error::{self, CmdError, CmdResult};
+use crate::notify::EventClass;
 use crate::reply::{Protocol, Reply};
 use crate::table::{flag::*, CommandSpec};
 use crate::types::hash::HashValue;
@@ -275,12 +275,19 @@ const HRANDFIELD_SUB_STRATEGY_MUL: u64 = 3;
 /// The two `hash-max-listpack-*` limits (entries, value length).
 fn limits(ctx: &Ctx) -> (usize, usize) {
     let get = |name: &str| ctx.engine.config.int(name).clamp(0, i64::MAX) as usize;
-    (get("hash-max-listpack-entries"), get("hash-max-listpack-value"))
+    (
+        get("hash-max-listpack-entries"),
+        get("hash-max-listpack-value"),
+    )
 }
 
 /// `lookupKeyRead` + `checkType`, then `f` on the hash: None if the key is missing,
 /// WRONGTYPE if it holds something else. Counts a keyspace hit or miss.
-fn read<R>(ctx: &mut Ctx, key: &[u8], f: impl FnOnce(&HashValue) -> R) -> Result<Option<R>, CmdError> {
+fn read<R>(
+    ctx: &mut Ctx,
+    key: &[u8],
+    f: impl FnOnce(&HashValue) -> R,
+) -> Result<Option<R>, CmdError> {
     let now = ctx.now_ms;
     let out = match ctx.db().get(key, now) {
         None => None,
@@ -297,7 +304,11 @@ fn read<R>(ctx: &mut Ctx, key: &[u8], f: impl FnOnce(&HashValue) -> R) -> Result
 /// a write lookup: no hit/miss statistics, and the key is touched only by the update.
 fn check_write(ctx: &mut Ctx, key: &[u8]) -> Result<bool, CmdError> {
     let now = ctx.now_ms;
-    match ctx.db().peek(key, now).map(|e| matches!(e.value, Value::Hash(_))) {
+    match ctx
+        .db()
+        .peek(key, now)
+        .map(|e| matches!(e.value, Value::Hash(_)))
+    {
         None => Ok(false),
         Some(true) => Ok(true),
         Some(false) => {
@@ -328,7 +339,11 @@ fn write<R>(ctx: &mut Ctx, key: &[u8], f: impl FnOnce(&mut HashValue) -> R) -> R
 }
 
 /// Like `write` for commands that never create the key (HDEL): None if it is missing.
-fn update_existing<R>(ctx: &mut Ctx, key: &[u8], f: impl FnOnce(&mut HashValue) -> R) -> Result<Option<R>, CmdError> {
+fn update_existing<R>(
+    ctx: &mut Ctx,
+    key: &[u8],
+    f: impl FnOnce(&mut HashValue) -> R,
+) -> Result<Option<R>, CmdError> {
     let now = ctx.now_ms;
     if !check_write(ctx, key)? {
         return Ok(None);
@@ -350,7 +365,9 @@ fn bulk_or_nil(v: Option<&[u8]>) -> Reply {
 fn range_arg(arg: &[u8], min: i64, max: i64) -> Result<i64, CmdError> {
     let n = parse_i64(arg).ok_or_else(error::not_integer)?;
     if n < min || n > max {
-        return Err(CmdError(format!("ERR value is out of range, value must between {min} and {max}")));
+        return Err(CmdError(format!(
+            "ERR value is out of range, value must between {min} and {max}"
+        )));
     }
     Ok(n)
 }
@@ -367,13 +384,19 @@ fn hset(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let (max_entries, max_value) = limits(ctx);
     let created = write(ctx, &argv[1], |h| {
         h.convert_for(argv[2..].iter().map(|a| a.as_slice()), max_value);
-        argv[2..].chunks(2).filter(|p| h.insert(&p[0], p[1].clone(), max_entries, max_value)).count()
+        argv[2..]
+            .chunks(2)
+            .filter(|p| h.insert(&p[0], p[1].clone(), max_entries, max_value))
+            .count()
     })?;
     ctx.dirty((argv.len() as u64 - 2) / 2);
     ctx.replied();
     ctx.notify(EventClass::Hash, "hset", &argv[1]);
     // HMSET (deprecated) replies OK: Redis tells them apart by the name's second letter.
-    if argv[0].get(1).is_some_and(|c| c.eq_ignore_ascii_case(&b's')) {
+    if argv[0]
+        .get(1)
+        .is_some_and(|c| c.eq_ignore_ascii_case(&b's'))
+    {
         Ok(Reply::Integer(created as i64))
     } else {
         Ok(Reply::ok())
@@ -410,23 +433,34 @@ fn hget(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 /// HMGET key field [field ...]: a missing key is an empty hash (all nils).
 fn hmget(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let fields = &argv[2..];
-    let found = read(ctx, &argv[1], |h| Reply::Array(fields.iter().map(|f| bulk_or_nil(h.get(f))).collect()))?;
+    let found = read(ctx, &argv[1], |h| {
+        Reply::Array(fields.iter().map(|f| bulk_or_nil(h.get(f))).collect())
+    })?;
     Ok(found.unwrap_or_else(|| Reply::Array(vec![Reply::Nil; fields.len()])))
 }
 
 /// HEXISTS key field
 fn hexists(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    Ok(Reply::Integer(read(ctx, &argv[1], |h| h.contains(&argv[2]) as i64)?.unwrap_or(0)))
+    Ok(Reply::Integer(
+        read(ctx, &argv[1], |h| h.contains(&argv[2]) as i64)?.unwrap_or(0),
+    ))
 }
 
 /// HLEN key
 fn hlen(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    Ok(Reply::Integer(read(ctx, &argv[1], |h| h.len() as i64)?.unwrap_or(0)))
+    Ok(Reply::Integer(
+        read(ctx, &argv[1], |h| h.len() as i64)?.unwrap_or(0),
+    ))
 }
 
 /// HSTRLEN key field: 0 for a missing key or field.
 fn hstrlen(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    Ok(Reply::Integer(read(ctx, &argv[1], |h| h.get(&argv[2]).map_or(0, |v| v.len() as i64))?.unwrap_or(0)))
+    Ok(Reply::Integer(
+        read(ctx, &argv[1], |h| {
+            h.get(&argv[2]).map_or(0, |v| v.len() as i64)
+        })?
+        .unwrap_or(0),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -464,18 +498,32 @@ fn hdel(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// HGETALL key: a map (a flat array in RESP2), in the encoding's order.
 fn hgetall(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    let map = read(ctx, &argv[1], |h| h.iter().map(|(f, v)| (Reply::bulk(f), Reply::bulk(v))).collect())?;
+    let map = read(ctx, &argv[1], |h| {
+        h.iter()
+            .map(|(f, v)| (Reply::bulk(f), Reply::bulk(v)))
+            .collect()
+    })?;
     Ok(Reply::Map(map.unwrap_or_default()))
 }
 
 /// HKEYS key
 fn hkeys(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    Ok(Reply::Array(read(ctx, &argv[1], |h| h.iter().map(|(f, _)| Reply::bulk(f)).collect())?.unwrap_or_default()))
+    Ok(Reply::Array(
+        read(ctx, &argv[1], |h| {
+            h.iter().map(|(f, _)| Reply::bulk(f)).collect()
+        })?
+        .unwrap_or_default(),
+    ))
 }
 
 /// HVALS key
 fn hvals(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    Ok(Reply::Array(read(ctx, &argv[1], |h| h.iter().map(|(_, v)| Reply::bulk(v)).collect())?.unwrap_or_default()))
+    Ok(Reply::Array(
+        read(ctx, &argv[1], |h| {
+            h.iter().map(|(_, v)| Reply::bulk(v)).collect()
+        })?
+        .unwrap_or_default(),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -489,10 +537,19 @@ fn hincrby(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let value = write(ctx, &argv[1], |h| {
         let old = match h.get(&argv[2]) {
             None => 0,
-            Some(v) => parse_i64(v).ok_or_else(|| CmdError::new("ERR hash value is not an integer"))?,
+            Some(v) => {
+                parse_i64(v).ok_or_else(|| CmdError::new("ERR hash value is not an integer"))?
+            }
         };
-        let new = old.checked_add(incr).ok_or_else(|| CmdError::new(error::OVERFLOW))?;
-        h.insert(&argv[2], new.to_string().into_bytes(), max_entries, max_value);
+        let new = old
+            .checked_add(incr)
+            .ok_or_else(|| CmdError::new(error::OVERFLOW))?;
+        h.insert(
+            &argv[2],
+            new.to_string().into_bytes(),
+            max_entries,
+            max_value,
+        );
         Ok::<i64, CmdError>(new)
     })??;
     ctx.dirty(1);
@@ -511,8 +568,14 @@ fn hincrbyfloat(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let (max_entries, max_value) = limits(ctx);
     let text = write(ctx, &argv[1], |h| {
         let old = match h.get(&argv[2]) {
-            None => Ld::Finite { neg: false, mant: 0, exp: 0 },
-            Some(v) => crate::ld::parse(v).ok_or_else(|| CmdError::new("ERR hash value is not a float"))?,
+            None => Ld::Finite {
+                neg: false,
+                mant: 0,
+                exp: 0,
+            },
+            Some(v) => {
+                crate::ld::parse(v).ok_or_else(|| CmdError::new("ERR hash value is not a float"))?
+            }
         };
         let text = match crate::ld::add(old, incr) {
             Some(v @ Ld::Finite { .. }) => crate::ld::to_human_string(v).into_bytes(),
@@ -670,5 +733,8 @@ fn hscan(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             items.push(Reply::bulk(v));
         }
     }
-    Ok(Reply::Array(vec![Reply::Bulk(next.to_string().into_bytes()), Reply::Array(items)]))
+    Ok(Reply::Array(vec![
+        Reply::Bulk(next.to_string().into_bytes()),
+        Reply::Array(items),
+    ]))
 }

@@ -1,15 +1,21 @@
 //! Generic key commands: existence, deletion, renaming, expiry, iteration, OBJECT.
 
-use crate::notify::EventClass;
 use crate::args::{int_arg, is};
 use crate::engine::{Ctx, DATABASES};
 use crate::error::{self, CmdError, CmdResult};
 use crate::glob::glob_match;
+use crate::notify::EventClass;
 use crate::reply::Reply;
 use crate::table::{flag::*, CommandSpec};
 use crate::value::Value;
 
-const KEY1: CommandSpec = CommandSpec { first_key: 1, last_key: 1, step: 1, group: "generic", ..CommandSpec::BASE };
+const KEY1: CommandSpec = CommandSpec {
+    first_key: 1,
+    last_key: 1,
+    step: 1,
+    group: "generic",
+    ..CommandSpec::BASE
+};
 
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -392,7 +398,9 @@ fn keys(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let db = ctx.db();
     let out: Vec<Reply> = db
         .iter()
-        .filter(|(k, e)| (all || glob_match(pattern, k, false)) && !matches!(e.expire_at, Some(t) if t < now))
+        .filter(|(k, e)| {
+            (all || glob_match(pattern, k, false)) && !matches!(e.expire_at, Some(t) if t < now)
+        })
         .map(|(k, _)| Reply::bulk(&k[..]))
         .collect();
     Ok(Reply::Array(out))
@@ -419,7 +427,10 @@ pub(crate) fn parse_cursor(b: &[u8]) -> Result<u64, CmdError> {
         if !c.is_ascii_digit() {
             return Err(invalid());
         }
-        v = v.checked_mul(10).and_then(|v| v.checked_add((c - b'0') as u64)).ok_or_else(invalid)?;
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add((c - b'0') as u64))
+            .ok_or_else(invalid)?;
     }
     Ok(if neg { v.wrapping_neg() } else { v })
 }
@@ -440,8 +451,16 @@ impl ScanOptions<'_> {
 }
 
 /// Parses the options from `argv[start..]`; `with_type` allows TYPE.
-pub(crate) fn parse_scan_options(argv: &[Vec<u8>], start: usize, with_type: bool) -> Result<ScanOptions<'_>, CmdError> {
-    let mut o = ScanOptions { count: 10, pattern: None, type_filter: None };
+pub(crate) fn parse_scan_options(
+    argv: &[Vec<u8>],
+    start: usize,
+    with_type: bool,
+) -> Result<ScanOptions<'_>, CmdError> {
+    let mut o = ScanOptions {
+        count: 10,
+        pattern: None,
+        type_filter: None,
+    };
     let mut i = start;
     while i < argv.len() {
         let more = argv.len() - i >= 2;
@@ -488,7 +507,10 @@ fn scan(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         }
         keys.push(Reply::bulk(&k[..]));
     }
-    Ok(Reply::Array(vec![Reply::Bulk(page.next_cursor.to_string().into_bytes()), Reply::Array(keys)]))
+    Ok(Reply::Array(vec![
+        Reply::Bulk(page.next_cursor.to_string().into_bytes()),
+        Reply::Array(keys),
+    ]))
 }
 
 /// RANDOMKEY
@@ -502,7 +524,9 @@ fn randomkey(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
         }
         let n = ctx.engine.rng().below(len as u64) as usize;
         let key = ctx.db().keys_in_order().nth(n).cloned();
-        let Some(key) = key else { return Ok(Reply::Nil) };
+        let Some(key) = key else {
+            return Ok(Reply::Nil);
+        };
         if ctx.db().expire_if_needed(&key, now) {
             ctx.engine.stats_expired(1);
             continue;
@@ -582,7 +606,9 @@ fn copy(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     }
     let (src, dst) = (&argv[1], &argv[2]);
     if src_db == dst_db && src == dst {
-        return Err(CmdError::new("ERR source and destination objects are the same"));
+        return Err(CmdError::new(
+            "ERR source and destination objects are the same",
+        ));
     }
     let now = ctx.now_ms;
     let Some(entry) = ctx.engine.dbs[src_db].get(src, now).cloned() else {
@@ -615,7 +641,9 @@ fn move_cmd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let dst_db = check_db(db_index_arg(&argv[2])?)?;
     let src_db = ctx.db_index();
     if src_db == dst_db {
-        return Err(CmdError::new("ERR source and destination objects are the same"));
+        return Err(CmdError::new(
+            "ERR source and destination objects are the same",
+        ));
     }
     let now = ctx.now_ms;
     let Some(entry) = ctx.engine.dbs[src_db].get(&argv[1], now).cloned() else {
@@ -649,16 +677,28 @@ fn expire_generic(ctx: &mut Ctx, argv: &[Vec<u8>], base_ms: i64, seconds: bool) 
         } else if is(opt, "lt") {
             lt = true;
         } else {
-            return Err(CmdError(format!("ERR Unsupported option {}", String::from_utf8_lossy(opt))));
+            return Err(CmdError(format!(
+                "ERR Unsupported option {}",
+                String::from_utf8_lossy(opt)
+            )));
         }
     }
     if nx && (xx || gt || lt) {
-        return Err(CmdError::new("ERR NX and XX, GT or LT options at the same time are not compatible"));
+        return Err(CmdError::new(
+            "ERR NX and XX, GT or LT options at the same time are not compatible",
+        ));
     }
     if gt && lt {
-        return Err(CmdError::new("ERR GT and LT options at the same time are not compatible"));
+        return Err(CmdError::new(
+            "ERR GT and LT options at the same time are not compatible",
+        ));
     }
-    let invalid = || CmdError(format!("ERR invalid expire time in '{}' command", ctx.spec.name));
+    let invalid = || {
+        CmdError(format!(
+            "ERR invalid expire time in '{}' command",
+            ctx.spec.name
+        ))
+    };
     let mut when = int_arg(&argv[2])?;
     if seconds {
         when = when.checked_mul(1000).ok_or_else(invalid)?;
@@ -748,7 +788,10 @@ fn pexpiretime(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 /// PERSIST key
 fn persist(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let now = ctx.now_ms;
-    let has_ttl = ctx.db().get(&argv[1], now).is_some_and(|e| e.expire_at.is_some());
+    let has_ttl = ctx
+        .db()
+        .get(&argv[1], now)
+        .is_some_and(|e| e.expire_at.is_some());
     if !has_ttl {
         return Ok(Reply::Integer(0));
     }
@@ -813,7 +856,9 @@ fn object_freq(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if !lfu {
         return Err(CmdError::new("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
     }
-    Ok(Reply::Integer(crate::db::lfu_decr_and_return(lru, now, decay) as i64))
+    Ok(Reply::Integer(
+        crate::db::lfu_decr_and_return(lru, now, decay) as i64,
+    ))
 }
 
 /// OBJECT HELP

@@ -4,11 +4,11 @@
 
 use std::cmp::Ordering;
 
-use crate::notify::EventClass;
 use crate::args::{int_arg, is, parse_i64};
 use crate::blocking::{timeout_arg, BlockedOp, ListWait, Timeout};
 use crate::engine::{ClientId, Ctx, Engine};
 use crate::error::{self, CmdError, CmdResult};
+use crate::notify::EventClass;
 use crate::reply::Reply;
 use crate::table::{flag::*, CommandSpec};
 use crate::types::list::ListValue;
@@ -437,7 +437,11 @@ fn positive_long(arg: &[u8]) -> Result<i64, CmdError> {
 
 /// Runs `f` on the list at `key` as a reader (lookupKeyRead: counts a keyspace hit or
 /// miss). `Ok(None)` if the key is missing, WRONGTYPE if it holds another type.
-fn read_list<R>(ctx: &mut Ctx, key: &[u8], f: impl FnOnce(&ListValue) -> R) -> Result<Option<R>, CmdError> {
+fn read_list<R>(
+    ctx: &mut Ctx,
+    key: &[u8],
+    f: impl FnOnce(&ListValue) -> R,
+) -> Result<Option<R>, CmdError> {
     let now = ctx.now_ms;
     let (found, result) = match ctx.db().get(key, now) {
         None => (false, Ok(None)),
@@ -452,7 +456,11 @@ fn read_list<R>(ctx: &mut Ctx, key: &[u8], f: impl FnOnce(&ListValue) -> R) -> R
 
 /// Runs `f` on the list at `key` in place (lookupKeyWrite). The key is deleted if `f`
 /// empties the list. `Ok(None)` if missing, WRONGTYPE if it holds another type.
-fn write_list<R>(ctx: &mut Ctx, key: &[u8], f: impl FnOnce(&mut ListValue) -> R) -> Result<Option<R>, CmdError> {
+fn write_list<R>(
+    ctx: &mut Ctx,
+    key: &[u8],
+    f: impl FnOnce(&mut ListValue) -> R,
+) -> Result<Option<R>, CmdError> {
     let now = ctx.now_ms;
     match ctx.db().update(key, now, |v| match v {
         Value::List(l) => Some(f(l)),
@@ -467,7 +475,11 @@ fn write_list<R>(ctx: &mut Ctx, key: &[u8], f: impl FnOnce(&mut ListValue) -> R)
 /// Whether `key` holds a list (`Ok(false)` if missing), without touching it.
 fn is_list(ctx: &mut Ctx, key: &[u8]) -> Result<bool, CmdError> {
     let now = ctx.now_ms;
-    match ctx.db().peek(key, now).map(|e| matches!(e.value, Value::List(_))) {
+    match ctx
+        .db()
+        .peek(key, now)
+        .map(|e| matches!(e.value, Value::List(_)))
+    {
         None => Ok(false),
         Some(true) => Ok(true),
         Some(false) => Err(error::wrongtype()),
@@ -476,7 +488,11 @@ fn is_list(ctx: &mut Ctx, key: &[u8]) -> Result<bool, CmdError> {
 
 /// A list index as LINDEX/LSET read it (negative from the tail), if within `len`.
 fn resolve_index(index: i64, len: usize) -> Option<usize> {
-    let i = if index < 0 { len as i128 + index as i128 } else { index as i128 };
+    let i = if index < 0 {
+        len as i128 + index as i128
+    } else {
+        index as i128
+    };
     (i >= 0 && i < len as i128).then_some(i as usize)
 }
 
@@ -531,14 +547,22 @@ fn pop_many(l: &mut ListValue, end: End, count: usize) -> Vec<Vec<u8>> {
 /// LPUSH/RPUSH/LPUSHX/RPUSHX: `xx` pushes only onto an existing list.
 /// listElementsRemoved's events: `lpop`/`rpop`, then `del` if the list is gone.
 fn notify_popped(ctx: &mut Ctx, key: &[u8], end: End) {
-    ctx.notify(EventClass::List, if end == End::Head { "lpop" } else { "rpop" }, key);
+    ctx.notify(
+        EventClass::List,
+        if end == End::Head { "lpop" } else { "rpop" },
+        key,
+    );
     if ctx.db().entry(key).is_none() {
         ctx.notify(EventClass::Generic, "del", key);
     }
 }
 
 fn notify_pushed(ctx: &mut Ctx, key: &[u8], end: End) {
-    ctx.notify(EventClass::List, if end == End::Head { "lpush" } else { "rpush" }, key);
+    ctx.notify(
+        EventClass::List,
+        if end == End::Head { "lpush" } else { "rpush" },
+        key,
+    );
 }
 
 fn push_generic(ctx: &mut Ctx, argv: &[Vec<u8>], end: End, xx: bool) -> CmdResult {
@@ -651,7 +675,10 @@ fn lmpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             ctx.dirty(items.len() as u64);
             ctx.replied();
             notify_popped(ctx, key, end);
-            return Ok(Reply::Array(vec![Reply::Bulk(key.clone()), Reply::bulks(items)]));
+            return Ok(Reply::Array(vec![
+                Reply::Bulk(key.clone()),
+                Reply::bulks(items),
+            ]));
         }
     }
     Ok(Reply::NilArray)
@@ -717,13 +744,27 @@ fn move_generic(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: End, to: End) -> Cm
 /// BLPOP key [key ...] timeout
 fn blpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let timeout = timeout_arg(&argv[argv.len() - 1], ctx.now_ms)?;
-    blocking_pop(ctx, "blpop", &argv[1..argv.len() - 1], End::Head, None, timeout)
+    blocking_pop(
+        ctx,
+        "blpop",
+        &argv[1..argv.len() - 1],
+        End::Head,
+        None,
+        timeout,
+    )
 }
 
 /// BRPOP key [key ...] timeout
 fn brpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let timeout = timeout_arg(&argv[argv.len() - 1], ctx.now_ms)?;
-    blocking_pop(ctx, "brpop", &argv[1..argv.len() - 1], End::Tail, None, timeout)
+    blocking_pop(
+        ctx,
+        "brpop",
+        &argv[1..argv.len() - 1],
+        End::Tail,
+        None,
+        timeout,
+    )
 }
 
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]: the arguments are
@@ -736,8 +777,16 @@ fn blmpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// LMPOP/BLMPOP's arguments from `numkeys_idx` on: `numkeys key [key ...] LEFT|RIGHT
 /// [COUNT count]`. Returns the keys' range in `argv`, the end and the count (1 if none).
-fn mpop_args(argv: &[Vec<u8>], numkeys_idx: usize) -> Result<(std::ops::Range<usize>, End, usize), CmdError> {
-    let numkeys = range_long(&argv[numkeys_idx], 1, i64::MAX, "numkeys should be greater than 0")?;
+fn mpop_args(
+    argv: &[Vec<u8>],
+    numkeys_idx: usize,
+) -> Result<(std::ops::Range<usize>, End, usize), CmdError> {
+    let numkeys = range_long(
+        &argv[numkeys_idx],
+        1,
+        i64::MAX,
+        "numkeys should be greater than 0",
+    )?;
     // The keys, then the direction: where_idx = numkeys_idx + 1 + numkeys must be an argument.
     if numkeys > argv.len() as i64 - numkeys_idx as i64 - 2 {
         return Err(error::syntax());
@@ -750,7 +799,12 @@ fn mpop_args(argv: &[Vec<u8>], numkeys_idx: usize) -> Result<(std::ops::Range<us
         let more = j + 1 < argv.len();
         if count.is_none() && is(&argv[j], "count") && more {
             j += 1;
-            count = Some(range_long(&argv[j], 1, i64::MAX, "count should be greater than 0")?);
+            count = Some(range_long(
+                &argv[j],
+                1,
+                i64::MAX,
+                "count should be greater than 0",
+            )?);
         } else {
             return Err(error::syntax());
         }
@@ -762,7 +816,14 @@ fn mpop_args(argv: &[Vec<u8>], numkeys_idx: usize) -> Result<(std::ops::Range<us
 /// blockingPopGenericCommand: pops from the first non-empty list of `keys` (WRONGTYPE
 /// if a key before it holds another type), else blocks on all of them. `count` is
 /// BLMPOP's (`[key, [elements]]`); without it the reply is `[key, element]`.
-fn blocking_pop(ctx: &mut Ctx, command: &'static str, keys: &[Vec<u8>], end: End, count: Option<usize>, timeout: Timeout) -> CmdResult {
+fn blocking_pop(
+    ctx: &mut Ctx,
+    command: &'static str,
+    keys: &[Vec<u8>],
+    end: End,
+    count: Option<usize>,
+    timeout: Timeout,
+) -> CmdResult {
     for key in keys {
         if !is_list(ctx, key)? {
             continue;
@@ -772,13 +833,21 @@ fn blocking_pop(ctx: &mut Ctx, command: &'static str, keys: &[Vec<u8>], end: End
     if !ctx.may_block() {
         return Ok(Reply::NilArray);
     }
-    let wait = ListWait { command, from_left: end == End::Head, count, target: None };
+    let wait = ListWait {
+        command,
+        from_left: end == End::Head,
+        count,
+        target: None,
+    };
     Ok(ctx.block(keys.to_vec(), timeout, BlockedOp::List(wait)))
 }
 
 /// Pops from the list at `key` (known to exist) as a served BLPOP/BRPOP/BLMPOP replies.
 fn pop_reply(ctx: &mut Ctx, key: &[u8], end: End, count: Option<usize>) -> Reply {
-    let items = write_list(ctx, key, |l| pop_many(l, end, count.unwrap_or(1))).ok().flatten().unwrap_or_default();
+    let items = write_list(ctx, key, |l| pop_many(l, end, count.unwrap_or(1)))
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     ctx.dirty(items.len() as u64);
     if !items.is_empty() {
         ctx.replied();
@@ -810,7 +879,14 @@ fn brpoplpush(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// blmoveGenericCommand: LMOVE if the source exists, else block on it (a null bulk
 /// string where blocking is not allowed).
-fn blocking_move(ctx: &mut Ctx, command: &'static str, argv: &[Vec<u8>], from: End, to: End, timeout: Timeout) -> CmdResult {
+fn blocking_move(
+    ctx: &mut Ctx,
+    command: &'static str,
+    argv: &[Vec<u8>],
+    from: End,
+    to: End,
+    timeout: Timeout,
+) -> CmdResult {
     let (src, dst) = (&argv[1], &argv[2]);
     if is_list(ctx, src)? {
         return move_generic(ctx, src, dst, from, to);
@@ -818,15 +894,33 @@ fn blocking_move(ctx: &mut Ctx, command: &'static str, argv: &[Vec<u8>], from: E
     if !ctx.may_block() {
         return Ok(Reply::Nil);
     }
-    let wait = ListWait { command, from_left: from == End::Head, count: None, target: Some((dst.clone(), to == End::Head)) };
+    let wait = ListWait {
+        command,
+        from_left: from == End::Head,
+        count: None,
+        target: Some((dst.clone(), to == End::Head)),
+    };
     Ok(ctx.block(vec![src.clone()], timeout, BlockedOp::List(wait)))
 }
 
 /// Serves a client blocked on the list at `key`, which is not empty
 /// (serveClientBlockedOnList); the reply to send it.
-pub(crate) fn serve_blocked_list(engine: &mut Engine, receiver: ClientId, key: &[u8], wait: &ListWait, now_ms: i64) -> Reply {
-    let Some(spec) = crate::table::lookup(wait.command.as_bytes()) else { return Reply::NilArray };
-    let mut ctx = Ctx { engine, client: receiver, now_ms, spec };
+pub(crate) fn serve_blocked_list(
+    engine: &mut Engine,
+    receiver: ClientId,
+    key: &[u8],
+    wait: &ListWait,
+    now_ms: i64,
+) -> Reply {
+    let Some(spec) = crate::table::lookup(wait.command.as_bytes()) else {
+        return Reply::NilArray;
+    };
+    let mut ctx = Ctx {
+        engine,
+        client: receiver,
+        now_ms,
+        spec,
+    };
     let from = if wait.from_left { End::Head } else { End::Tail };
     match &wait.target {
         None => pop_reply(&mut ctx, key, from, wait.count),
@@ -843,7 +937,9 @@ pub(crate) fn serve_blocked_list(engine: &mut Engine, receiver: ClientId, key: &
 
 /// LLEN key
 fn llen(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    Ok(Reply::Integer(read_list(ctx, &argv[1], |l| l.len())?.unwrap_or(0) as i64))
+    Ok(Reply::Integer(
+        read_list(ctx, &argv[1], |l| l.len())?.unwrap_or(0) as i64,
+    ))
 }
 
 /// LRANGE key start stop
@@ -908,8 +1004,11 @@ fn lpos(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         let mut out = Vec::new();
         let mut matches: i64 = 0;
         let mut last = None;
-        let iter: Box<dyn Iterator<Item = &[u8]>> =
-            if from_tail { Box::new(l.iter().rev()) } else { Box::new(l.iter()) };
+        let iter: Box<dyn Iterator<Item = &[u8]>> = if from_tail {
+            Box::new(l.iter().rev())
+        } else {
+            Box::new(l.iter())
+        };
         for (index, e) in iter.enumerate() {
             let index = index as i64;
             if maxlen != 0 && index >= maxlen {
@@ -1004,7 +1103,11 @@ fn lrem(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let count = int_arg(&argv[2])?;
     let element = &argv[3];
     let removed = write_list(ctx, &argv[1], |l| {
-        l.remove_matching(element, count.unsigned_abs().min(usize::MAX as u64) as usize, count < 0)
+        l.remove_matching(
+            element,
+            count.unsigned_abs().min(usize::MAX as u64) as usize,
+            count < 0,
+        )
     })?
     .unwrap_or(0);
     ctx.dirty(removed as u64);
@@ -1087,7 +1190,10 @@ fn lookup_by_pattern(ctx: &mut Ctx, pattern: &[u8], subst: &[u8]) -> Option<Vec<
     }
     let visible = c_str(pattern);
     let star = visible.iter().position(|&c| c == b'*')?;
-    let arrow = visible[star + 1..].windows(2).position(|w| w == b"->").map(|i| star + 1 + i);
+    let arrow = visible[star + 1..]
+        .windows(2)
+        .position(|w| w == b"->")
+        .map(|i| star + 1 + i);
     let (postfix_end, field) = match arrow {
         Some(f) if visible.get(f + 2).is_some() => (f, Some(&pattern[f + 2..])),
         _ => (pattern.len(), None),
@@ -1218,7 +1324,11 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Vec<u8>], readonly: bool) -> CmdResult {
     let vectorlen = elements.len() as i64;
     let mut start = limit_start.max(0).min(vectorlen);
     let limit_count = limit_count.max(-1).min(vectorlen);
-    let mut end = if limit_count < 0 { vectorlen - 1 } else { start + limit_count - 1 };
+    let mut end = if limit_count < 0 {
+        vectorlen - 1
+    } else {
+        start + limit_count - 1
+    };
     if start >= vectorlen {
         start = vectorlen - 1;
         end = vectorlen - 2;
@@ -1227,8 +1337,14 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Vec<u8>], readonly: bool) -> CmdResult {
         end = vectorlen - 1;
     }
 
-    let mut items: Vec<SortItem> =
-        elements.into_iter().map(|element| SortItem { element, score: 0.0, cmp: None }).collect();
+    let mut items: Vec<SortItem> = elements
+        .into_iter()
+        .map(|element| SortItem {
+            element,
+            score: 0.0,
+            cmp: None,
+        })
+        .collect();
     let mut conversion_error = false;
     if dontsort {
         // Lists and sorted sets keep their order, reversed by DESC; sets their own.
@@ -1301,9 +1417,15 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Vec<u8>], readonly: bool) -> CmdResult {
     }
 
     if conversion_error {
-        return Err(CmdError::new("ERR One or more scores can't be converted into double"));
+        return Err(CmdError::new(
+            "ERR One or more scores can't be converted into double",
+        ));
     }
-    let range = if end >= start { &items[start as usize..=end as usize] } else { &items[..0] };
+    let range = if end >= start {
+        &items[start as usize..=end as usize]
+    } else {
+        &items[..0]
+    };
     match storekey {
         None => {
             let mut out = Vec::with_capacity(range.len() * gets.len().max(1));
@@ -1332,7 +1454,8 @@ fn sort_generic(ctx: &mut Ctx, argv: &[Vec<u8>], readonly: bool) -> CmdResult {
             }
             let n = stored.len();
             if n > 0 {
-                ctx.db().set(dest, Value::List(ListValue::from_items(stored)), now);
+                ctx.db()
+                    .set(dest, Value::List(ListValue::from_items(stored)), now);
                 ctx.dirty(n as u64);
                 ctx.notify(EventClass::List, "sortstore", dest);
             } else if ctx.db().remove(dest).is_some() {
@@ -1383,7 +1506,14 @@ fn outside(start: usize, n: usize, lrange: i64, rrange: i64) -> bool {
     (lrange < s && rrange < s) || (lrange >= e && rrange >= e)
 }
 
-fn pqsort_part<T>(v: &mut [T], mut a: usize, mut n: usize, cmp: &impl Fn(&T, &T) -> Ordering, l: i64, r: i64) {
+fn pqsort_part<T>(
+    v: &mut [T],
+    mut a: usize,
+    mut n: usize,
+    cmp: &impl Fn(&T, &T) -> Ordering,
+    l: i64,
+    r: i64,
+) {
     use Ordering::*;
     loop {
         if n < 7 {

@@ -22,7 +22,10 @@ use crate::reply::Reply;
 /// given lines, and the standard HELP footer, all as status replies.
 pub(crate) fn help_reply(command: &[u8], lines: &[&str]) -> Reply {
     let name = String::from_utf8_lossy(command).to_ascii_uppercase();
-    let mut out = vec![Reply::Status(format!("{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", name))];
+    let mut out = vec![Reply::Status(format!(
+        "{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        name
+    ))];
     out.extend(lines.iter().map(|l| Reply::status(l)));
     out.push(Reply::status("HELP"));
     out.push(Reply::status("    Prints this help."));

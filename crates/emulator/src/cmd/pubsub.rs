@@ -21,8 +21,8 @@ use std::collections::{BTreeMap, HashMap};
 use crate::engine::{ClientId, Ctx, Engine};
 use crate::error::{self, CmdError, CmdResult};
 use crate::glob::glob_match;
-use crate::scan::FixedState;
 use crate::reply::{Protocol, Reply};
+use crate::scan::FixedState;
 use crate::table::{flag::*, CommandSpec};
 
 const PS: CommandSpec = CommandSpec {
@@ -318,7 +318,9 @@ impl PubSub {
 
     /// `clientSubscriptionsCount` (channels + patterns) or the shard channel count.
     fn count(&self, client: ClientId, kind: Kind) -> i64 {
-        let Some(s) = self.clients.get(&client) else { return 0 };
+        let Some(s) = self.clients.get(&client) else {
+            return 0;
+        };
         match kind {
             Kind::Global => (s.channels.len() + s.patterns.len()) as i64,
             Kind::Shard => s.shard.len() as i64,
@@ -360,17 +362,23 @@ impl PubSub {
 
     /// Each channel with its subscribers in subscription order, channels sorted.
     pub fn channel_subscribers(&self) -> impl Iterator<Item = (&[u8], &[ClientId])> {
-        self.channels.iter().map(|(c, l)| (c.as_slice(), l.as_slice()))
+        self.channels
+            .iter()
+            .map(|(c, l)| (c.as_slice(), l.as_slice()))
     }
 
     /// Each shard channel with its subscribers, as `channel_subscribers`.
     pub fn shard_channel_subscribers(&self) -> impl Iterator<Item = (&[u8], &[ClientId])> {
-        self.shard_channels.iter().map(|(c, l)| (c.as_slice(), l.as_slice()))
+        self.shard_channels
+            .iter()
+            .map(|(c, l)| (c.as_slice(), l.as_slice()))
     }
 
     /// Each pattern with its subscribers, patterns in the order first subscribed.
     pub fn pattern_subscribers(&self) -> impl Iterator<Item = (&[u8], &[ClientId])> {
-        self.patterns.iter().map(|(p, l)| (p.as_slice(), l.as_slice()))
+        self.patterns
+            .iter()
+            .map(|(p, l)| (p.as_slice(), l.as_slice()))
     }
 
     fn subscribe_channel(&mut self, client: ClientId, channel: &[u8], kind: Kind) {
@@ -380,12 +388,17 @@ impl PubSub {
             Kind::Shard => &mut subs.shard,
         };
         if set.insert(channel) {
-            self.server_map(kind).entry(channel.to_vec()).or_default().push(client);
+            self.server_map(kind)
+                .entry(channel.to_vec())
+                .or_default()
+                .push(client);
         }
     }
 
     fn unsubscribe_channel(&mut self, client: ClientId, channel: &[u8], kind: Kind) -> bool {
-        let Some(subs) = self.clients.get_mut(&client) else { return false };
+        let Some(subs) = self.clients.get_mut(&client) else {
+            return false;
+        };
         let set = match kind {
             Kind::Global => &mut subs.channels,
             Kind::Shard => &mut subs.shard,
@@ -417,8 +430,12 @@ impl PubSub {
     }
 
     fn unsubscribe_pattern(&mut self, client: ClientId, pattern: &[u8]) -> bool {
-        let Some(subs) = self.clients.get_mut(&client) else { return false };
-        let Some(at) = subs.patterns.iter().position(|p| p == pattern) else { return false };
+        let Some(subs) = self.clients.get_mut(&client) else {
+            return false;
+        };
+        let Some(at) = subs.patterns.iter().position(|p| p == pattern) else {
+            return false;
+        };
         subs.patterns.remove(at);
         if let Some(i) = self.patterns.iter().position(|(p, _)| p == pattern) {
             self.patterns[i].1.retain(|&c| c != client);
@@ -445,7 +462,10 @@ impl PubSub {
     }
 
     fn patterns_of(&self, client: ClientId) -> Vec<Vec<u8>> {
-        self.clients.get(&client).map(|s| s.patterns.clone()).unwrap_or_default()
+        self.clients
+            .get(&client)
+            .map(|s| s.patterns.clone())
+            .unwrap_or_default()
     }
 
     /// Drops every subscription of `client` without telling it (RESET, disconnect).
@@ -472,7 +492,11 @@ impl PubSub {
         // Each frame is built once and shared by its recipients (Redis also shares one
         // message object): a fan-out to many subscribers costs a reference each.
         if let Some(list) = map.get(channel) {
-            let frame = shared(push(vec![word(kind.message_word()), Reply::bulk(channel), Reply::bulk(message)]));
+            let frame = shared(push(vec![
+                word(kind.message_word()),
+                Reply::bulk(channel),
+                Reply::bulk(message),
+            ]));
             for &c in list {
                 out.push((c, frame.clone()));
             }
@@ -482,7 +506,12 @@ impl PubSub {
                 if !glob_match(pattern, channel, false) {
                     continue;
                 }
-                let frame = shared(push(vec![word("pmessage"), Reply::bulk(pattern), Reply::bulk(channel), Reply::bulk(message)]));
+                let frame = shared(push(vec![
+                    word("pmessage"),
+                    Reply::bulk(pattern),
+                    Reply::bulk(channel),
+                    Reply::bulk(message),
+                ]));
                 for &c in list {
                     out.push((c, frame.clone()));
                 }
@@ -508,11 +537,22 @@ impl Engine {
     /// Publishes `message` on `channel` (PUBLISH, keyspace notifications): every
     /// recipient's frame goes to its outbox. Returns the number of receivers.
     /// `sender` is the client running the command, if any.
-    pub(crate) fn publish_message(&mut self, channel: &[u8], message: &[u8], sender: Option<ClientId>) -> usize {
+    pub(crate) fn publish_message(
+        &mut self,
+        channel: &[u8],
+        message: &[u8],
+        sender: Option<ClientId>,
+    ) -> usize {
         self.deliver_published(channel, message, Kind::Global, sender)
     }
 
-    fn deliver_published(&mut self, channel: &[u8], message: &[u8], kind: Kind, sender: Option<ClientId>) -> usize {
+    fn deliver_published(
+        &mut self,
+        channel: &[u8],
+        message: &[u8],
+        kind: Kind,
+        sender: Option<ClientId>,
+    ) -> usize {
         if self.pubsub.clients.is_empty() {
             return 0;
         }
@@ -559,13 +599,28 @@ impl Engine {
     /// other than (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT and RESET. None when the
     /// command may run. Commands run by EXEC are not checked (Redis checks in
     /// processCommand only).
-    pub(crate) fn subscribed_mode_refusal(&self, client: ClientId, full_name: &str) -> Option<CmdError> {
-        if self.nested_execution || !self.pubsub.is_subscribed(client) || self.protocol(client) != Protocol::Resp2 {
+    pub(crate) fn subscribed_mode_refusal(
+        &self,
+        client: ClientId,
+        full_name: &str,
+    ) -> Option<CmdError> {
+        if self.nested_execution
+            || !self.pubsub.is_subscribed(client)
+            || self.protocol(client) != Protocol::Resp2
+        {
             return None;
         }
         let allowed = matches!(
             full_name,
-            "ping" | "subscribe" | "ssubscribe" | "unsubscribe" | "sunsubscribe" | "psubscribe" | "punsubscribe" | "quit" | "reset"
+            "ping"
+                | "subscribe"
+                | "ssubscribe"
+                | "unsubscribe"
+                | "sunsubscribe"
+                | "psubscribe"
+                | "punsubscribe"
+                | "quit"
+                | "reset"
         );
         if allowed {
             return None;
@@ -595,7 +650,11 @@ fn several(ctx: &mut Ctx, mut frames: Vec<Reply>) -> Reply {
 }
 
 fn frame(w: &str, name: Option<&[u8]>, count: i64) -> Reply {
-    push(vec![word(w), name.map(Reply::bulk).unwrap_or(Reply::Nil), Reply::Integer(count)])
+    push(vec![
+        word(w),
+        name.map(Reply::bulk).unwrap_or(Reply::Nil),
+        Reply::Integer(count),
+    ])
 }
 
 fn subscribe_kind(ctx: &mut Ctx, argv: &[Vec<u8>], kind: Kind) -> CmdResult {
@@ -603,22 +662,38 @@ fn subscribe_kind(ctx: &mut Ctx, argv: &[Vec<u8>], kind: Kind) -> CmdResult {
     let mut frames = Vec::with_capacity(argv.len() - 1);
     for ch in &argv[1..] {
         ctx.engine.pubsub.subscribe_channel(client, ch, kind);
-        frames.push(frame(kind.subscribe_word(), Some(ch), ctx.engine.pubsub.count(client, kind)));
+        frames.push(frame(
+            kind.subscribe_word(),
+            Some(ch),
+            ctx.engine.pubsub.count(client, kind),
+        ));
     }
     Ok(several(ctx, frames))
 }
 
 fn unsubscribe_kind(ctx: &mut Ctx, argv: &[Vec<u8>], kind: Kind) -> CmdResult {
     let client = ctx.client;
-    let names = if argv.len() == 1 { ctx.engine.pubsub.channels_of(client, kind) } else { argv[1..].to_vec() };
+    let names = if argv.len() == 1 {
+        ctx.engine.pubsub.channels_of(client, kind)
+    } else {
+        argv[1..].to_vec()
+    };
     let mut frames = Vec::with_capacity(names.len().max(1));
     for ch in &names {
         ctx.engine.pubsub.unsubscribe_channel(client, ch, kind);
-        frames.push(frame(kind.unsubscribe_word(), Some(ch), ctx.engine.pubsub.count(client, kind)));
+        frames.push(frame(
+            kind.unsubscribe_word(),
+            Some(ch),
+            ctx.engine.pubsub.count(client, kind),
+        ));
     }
     if frames.is_empty() {
         // Subscribed to nothing: still one reply.
-        frames.push(frame(kind.unsubscribe_word(), None, ctx.engine.pubsub.count(client, kind)));
+        frames.push(frame(
+            kind.unsubscribe_word(),
+            None,
+            ctx.engine.pubsub.count(client, kind),
+        ));
     }
     Ok(several(ctx, frames))
 }
@@ -637,7 +712,9 @@ fn unsubscribe(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 /// (inside EXEC), unlike SUBSCRIBE, which Redis lets MULTI run for compatibility.
 fn ssubscribe(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if !ctx.may_block() {
-        return Err(CmdError::new("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client"));
+        return Err(CmdError::new(
+            "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client",
+        ));
     }
     subscribe_kind(ctx, argv, Kind::Shard)
 }
@@ -653,7 +730,11 @@ fn psubscribe(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let mut frames = Vec::with_capacity(argv.len() - 1);
     for p in &argv[1..] {
         ctx.engine.pubsub.subscribe_pattern(client, p);
-        frames.push(frame("psubscribe", Some(p), ctx.engine.pubsub.count(client, Kind::Global)));
+        frames.push(frame(
+            "psubscribe",
+            Some(p),
+            ctx.engine.pubsub.count(client, Kind::Global),
+        ));
     }
     Ok(several(ctx, frames))
 }
@@ -661,27 +742,43 @@ fn psubscribe(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 /// PUNSUBSCRIBE [pattern ...]
 fn punsubscribe(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let client = ctx.client;
-    let names = if argv.len() == 1 { ctx.engine.pubsub.patterns_of(client) } else { argv[1..].to_vec() };
+    let names = if argv.len() == 1 {
+        ctx.engine.pubsub.patterns_of(client)
+    } else {
+        argv[1..].to_vec()
+    };
     let mut frames = Vec::with_capacity(names.len().max(1));
     for p in &names {
         ctx.engine.pubsub.unsubscribe_pattern(client, p);
-        frames.push(frame("punsubscribe", Some(p), ctx.engine.pubsub.count(client, Kind::Global)));
+        frames.push(frame(
+            "punsubscribe",
+            Some(p),
+            ctx.engine.pubsub.count(client, Kind::Global),
+        ));
     }
     if frames.is_empty() {
-        frames.push(frame("punsubscribe", None, ctx.engine.pubsub.count(client, Kind::Global)));
+        frames.push(frame(
+            "punsubscribe",
+            None,
+            ctx.engine.pubsub.count(client, Kind::Global),
+        ));
     }
     Ok(several(ctx, frames))
 }
 
 /// PUBLISH channel message: the number of clients that received it.
 fn publish(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    let n = ctx.engine.deliver_published(&argv[1], &argv[2], Kind::Global, Some(ctx.client));
+    let n = ctx
+        .engine
+        .deliver_published(&argv[1], &argv[2], Kind::Global, Some(ctx.client));
     Ok(Reply::Integer(n as i64))
 }
 
 /// SPUBLISH shardchannel message
 fn spublish(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    let n = ctx.engine.deliver_published(&argv[1], &argv[2], Kind::Shard, Some(ctx.client));
+    let n = ctx
+        .engine
+        .deliver_published(&argv[1], &argv[2], Kind::Shard, Some(ctx.client));
     Ok(Reply::Integer(n as i64))
 }
 
@@ -700,7 +797,10 @@ fn channel_list(map: &BTreeMap<Vec<u8>, Vec<ClientId>>, argv: &[Vec<u8>]) -> Cmd
     }
     let pattern = argv.get(2);
     Ok(Reply::Array(
-        map.keys().filter(|ch| pattern.is_none_or(|p| glob_match(p, ch, false))).map(Reply::bulk).collect(),
+        map.keys()
+            .filter(|ch| pattern.is_none_or(|p| glob_match(p, ch, false)))
+            .map(Reply::bulk)
+            .collect(),
     ))
 }
 
@@ -774,7 +874,9 @@ mod tests {
     use crate::reply::Reply;
 
     fn argv(s: &str) -> Vec<Vec<u8>> {
-        s.split_whitespace().map(|w| w.as_bytes().to_vec()).collect()
+        s.split_whitespace()
+            .map(|w| w.as_bytes().to_vec())
+            .collect()
     }
 
     fn text(r: Reply) -> String {
@@ -785,7 +887,9 @@ mod tests {
     }
 
     fn field<'a>(line: &'a str, name: &str) -> &'a str {
-        line.split(' ').find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('='))).unwrap_or("")
+        line.split(' ')
+            .find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
+            .unwrap_or("")
     }
 
     #[test]
@@ -799,25 +903,49 @@ mod tests {
         e.drain_outbox(b);
         let list = text(e.execute(a, &argv("CLIENT LIST ID 2")));
         assert_eq!(
-            (field(&list, "flags"), field(&list, "sub"), field(&list, "psub"), field(&list, "ssub")),
+            (
+                field(&list, "flags"),
+                field(&list, "sub"),
+                field(&list, "psub"),
+                field(&list, "ssub")
+            ),
             ("P", "2", "1", "1"),
             "{list}"
         );
         let mine = text(e.execute(a, &argv("CLIENT INFO")));
         assert_eq!((field(&mine, "flags"), field(&mine, "sub")), ("N", "0"));
         let pubsub = text(e.execute(a, &argv("CLIENT LIST TYPE pubsub")));
-        assert_eq!(pubsub.lines().map(|l| field(l, "id").to_string()).collect::<Vec<_>>(), ["2"]);
+        assert_eq!(
+            pubsub
+                .lines()
+                .map(|l| field(l, "id").to_string())
+                .collect::<Vec<_>>(),
+            ["2"]
+        );
         let normal = text(e.execute(a, &argv("CLIENT LIST TYPE normal")));
-        assert_eq!(normal.lines().map(|l| field(l, "id").to_string()).collect::<Vec<_>>(), ["1"]);
+        assert_eq!(
+            normal
+                .lines()
+                .map(|l| field(l, "id").to_string())
+                .collect::<Vec<_>>(),
+            ["1"]
+        );
         let info = text(e.execute(a, &argv("INFO stats")));
-        for want in ["pubsub_channels:2", "pubsub_patterns:1", "pubsubshard_channels:1"] {
+        for want in [
+            "pubsub_channels:2",
+            "pubsub_patterns:1",
+            "pubsubshard_channels:1",
+        ] {
             assert!(info.contains(want), "{want} in {info}");
         }
         // Disconnecting forgets every subscription.
         e.disconnect(b);
         assert_eq!(e.execute(a, &argv("PUBLISH c1 x")), Reply::Integer(0));
         assert_eq!(e.execute(a, &argv("PUBSUB NUMPAT")), Reply::Integer(0));
-        assert_eq!(e.execute(a, &argv("PUBSUB SHARDCHANNELS")), Reply::Array(vec![]));
+        assert_eq!(
+            e.execute(a, &argv("PUBSUB SHARDCHANNELS")),
+            Reply::Array(vec![])
+        );
         assert!(!e.is_subscribed(b));
     }
 
@@ -834,7 +962,14 @@ mod tests {
                 other => other,
             })
             .collect();
-        assert_eq!(names, vec![Reply::bulk_str("x"), Reply::bulk_str("y"), Reply::bulk_str("z")]);
+        assert_eq!(
+            names,
+            vec![
+                Reply::bulk_str("x"),
+                Reply::bulk_str("y"),
+                Reply::bulk_str("z")
+            ]
+        );
         // A bare UNSUBSCRIBE answers in subscription order, counting down.
         assert_eq!(e.execute(a, &argv("UNSUBSCRIBE")), Reply::NoReply);
         let counts: Vec<Reply> = e
@@ -853,19 +988,28 @@ mod tests {
                 Reply::Array(vec![Reply::bulk_str("z"), Reply::Integer(0)]),
             ]
         );
-        assert_eq!(e.execute(a, &argv("GET k")), Reply::Nil, "out of subscribed mode");
+        assert_eq!(
+            e.execute(a, &argv("GET k")),
+            Reply::Nil,
+            "out of subscribed mode"
+        );
     }
 
     #[test]
     fn many_subscribers_each_get_one_frame() {
         let mut e = Engine::new(Box::new(ManualClock::new(1_700_000_000_000)), 1);
         let publisher = e.connect(ClientInfo::default());
-        let subs: Vec<u64> = (0..1000).map(|_| e.connect(ClientInfo::default())).collect();
+        let subs: Vec<u64> = (0..1000)
+            .map(|_| e.connect(ClientInfo::default()))
+            .collect();
         for &s in &subs {
             e.execute(s, &argv("SUBSCRIBE news"));
             e.drain_outbox(s);
         }
-        assert_eq!(e.execute(publisher, &argv("PUBLISH news hi")), Reply::Integer(1000));
+        assert_eq!(
+            e.execute(publisher, &argv("PUBLISH news hi")),
+            Reply::Integer(1000)
+        );
         for &s in &subs {
             assert_eq!(e.drain_outbox(s).len(), 1);
         }

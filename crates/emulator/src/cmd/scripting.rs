@@ -133,7 +133,9 @@ type KeysAndArgs<'a> = (&'a [Vec<u8>], &'a [Vec<u8>]);
 fn keys_and_args(argv: &[Vec<u8>]) -> Result<KeysAndArgs<'_>, CmdError> {
     let n = crate::args::parse_i64(&argv[2]).ok_or_else(crate::error::not_integer)?;
     if n > (argv.len() - 3) as i64 {
-        return Err(CmdError::new("ERR Number of keys can't be greater than number of args"));
+        return Err(CmdError::new(
+            "ERR Number of keys can't be greater than number of args",
+        ));
     }
     if n < 0 {
         return Err(CmdError::new("ERR Number of keys can't be negative"));
@@ -209,7 +211,9 @@ fn script_flush(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         _ => false,
     };
     if !ok {
-        return Err(CmdError::new("ERR SCRIPT FLUSH only support SYNC|ASYNC option"));
+        return Err(CmdError::new(
+            "ERR SCRIPT FLUSH only support SYNC|ASYNC option",
+        ));
     }
     if let Some(s) = ctx.engine.scripting.as_mut() {
         s.flush();

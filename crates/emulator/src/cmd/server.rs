@@ -9,7 +9,10 @@ use crate::glob::glob_match;
 use crate::reply::Reply;
 use crate::table::{self, flag::*, CommandSpec};
 
-const SERVER: CommandSpec = CommandSpec { group: "server", ..CommandSpec::BASE };
+const SERVER: CommandSpec = CommandSpec {
+    group: "server",
+    ..CommandSpec::BASE
+};
 
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -62,7 +65,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         acl: &["keyspace", "write", "fast", "dangerous"],
         since: "4.0.0",
         summary: "Swaps two Redis databases",
-        complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.",
+        complexity:
+            "O(N) where N is the count of clients watching or blocking on keys from both databases.",
         syntax: "index1 index2",
         handler: Some(swapdb),
         ..SERVER
@@ -326,7 +330,10 @@ fn config_get(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         let lower = name.to_ascii_lowercase();
         if !seen.contains(&lower) {
             seen.push(lower);
-            out.push((Reply::bulk(name), Reply::bulk_str(&display_value(ctx, canonical))));
+            out.push((
+                Reply::bulk(name),
+                Reply::bulk_str(&display_value(ctx, canonical)),
+            ));
         }
     };
     for pattern in &argv[2..] {
@@ -376,7 +383,11 @@ fn config_set(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             continue;
         }
         // Redis registers an alias as a parameter of its own, under its own name.
-        let looked_up = if param.name.eq_ignore_ascii_case(&typed) { param.name } else { param.alias.unwrap_or(param.name) };
+        let looked_up = if param.name.eq_ignore_ascii_case(&typed) {
+            param.name
+        } else {
+            param.alias.unwrap_or(param.name)
+        };
         if !param.mutable {
             refused = Some((typed, "can't set immutable config"));
         } else if param.protected {
@@ -387,16 +398,25 @@ fn config_set(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         found.push((param, looked_up, &pair[1]));
     }
     if let Some(name) = unknown {
-        return Err(CmdError(format!("ERR Unknown option or number of arguments for CONFIG SET - '{}'", name)));
+        return Err(CmdError(format!(
+            "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+            name
+        )));
     }
     if let Some((name, reason)) = refused {
-        return Err(CmdError(format!("ERR CONFIG SET failed (possibly related to argument '{}') - {}", name, reason)));
+        return Err(CmdError(format!(
+            "ERR CONFIG SET failed (possibly related to argument '{}') - {}",
+            name, reason
+        )));
     }
     let mut staged = ctx.engine.config.clone();
     for (param, looked_up, value) in found {
         let value = String::from_utf8_lossy(value).into_owned();
         staged.set(param, &value).map_err(|reason| {
-            CmdError(format!("ERR CONFIG SET failed (possibly related to argument '{}') - {}", looked_up, reason))
+            CmdError(format!(
+                "ERR CONFIG SET failed (possibly related to argument '{}') - {}",
+                looked_up, reason
+            ))
         })?;
     }
     ctx.engine.config = staged;
@@ -430,8 +450,19 @@ fn config_help(_ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 // INFO
 // ---------------------------------------------------------------------------------------
 
-const DEFAULT_SECTIONS: &[&str] =
-    &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"];
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
 const ALL_SECTIONS: &[&str] = &[
     "server",
     "clients",
@@ -529,10 +560,16 @@ fn info_section(ctx: &Ctx, section: &str) -> String {
             kv("used_memory", used.to_string());
             kv("used_memory_human", human_bytes(used as i64));
             kv("used_memory_rss", (used + 4_000_000).to_string());
-            kv("used_memory_rss_human", human_bytes(used as i64 + 4_000_000));
+            kv(
+                "used_memory_rss_human",
+                human_bytes(used as i64 + 4_000_000),
+            );
             kv("used_memory_peak", used.to_string());
             kv("used_memory_peak_human", human_bytes(used as i64));
-            kv("used_memory_dataset", e.dbs.iter().map(|d| d.memory()).sum::<usize>().to_string());
+            kv(
+                "used_memory_dataset",
+                e.dbs.iter().map(|d| d.memory()).sum::<usize>().to_string(),
+            );
             kv("maxmemory", max.to_string());
             kv("maxmemory_human", human_bytes(max));
             kv("maxmemory_policy", e.config.get("maxmemory-policy").into());
@@ -554,7 +591,10 @@ fn info_section(ctx: &Ctx, section: &str) -> String {
         }
         "stats" => {
             let s = &e.stats;
-            kv("total_connections_received", s.connections_received.to_string());
+            kv(
+                "total_connections_received",
+                s.connections_received.to_string(),
+            );
             kv("total_commands_processed", s.commands_processed.to_string());
             kv("instantaneous_ops_per_sec", "0".into());
             kv("rejected_connections", "0".into());
@@ -562,9 +602,18 @@ fn info_section(ctx: &Ctx, section: &str) -> String {
             kv("evicted_keys", s.evicted_keys.to_string());
             kv("keyspace_hits", s.keyspace_hits.to_string());
             kv("keyspace_misses", s.keyspace_misses.to_string());
-            kv("pubsub_channels", ctx.engine.pubsub().channel_count().to_string());
-            kv("pubsub_patterns", ctx.engine.pubsub().pattern_count().to_string());
-            kv("pubsubshard_channels", ctx.engine.pubsub().shard_channel_count().to_string());
+            kv(
+                "pubsub_channels",
+                ctx.engine.pubsub().channel_count().to_string(),
+            );
+            kv(
+                "pubsub_patterns",
+                ctx.engine.pubsub().pattern_count().to_string(),
+            );
+            kv(
+                "pubsubshard_channels",
+                ctx.engine.pubsub().shard_channel_count().to_string(),
+            );
             kv("total_error_replies", s.error_replies.to_string());
             kv("unexpected_error_replies", "0".into());
             kv("total_reads_processed", s.commands_processed.to_string());
@@ -590,7 +639,10 @@ fn info_section(ctx: &Ctx, section: &str) -> String {
             for (name, (calls, failed)) in &e.stats.calls {
                 kv(
                     &format!("cmdstat_{}", name),
-                    format!("calls={},usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls={}", calls, failed),
+                    format!(
+                        "calls={},usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls={}",
+                        calls, failed
+                    ),
                 );
             }
             "Commandstats"
@@ -608,7 +660,10 @@ fn info_section(ctx: &Ctx, section: &str) -> String {
         "keyspace" => {
             for (i, db) in e.dbs.iter().enumerate() {
                 if !db.is_empty() {
-                    kv(&format!("db{}", i), format!("keys={},expires={},avg_ttl=0", db.len(), db.expires_count()));
+                    kv(
+                        &format!("db{}", i),
+                        format!("keys={},expires={},avg_ttl=0", db.len(), db.expires_count()),
+                    );
                 }
             }
             "Keyspace"
@@ -647,7 +702,12 @@ fn human_bytes(n: i64) -> String {
 /// COMMAND (no subcommand): info about every command.
 fn command(_ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     debug_assert_eq!(argv.len(), 1);
-    Ok(Reply::Array(table::all().iter().map(|c| command_info_reply(c, c.name)).collect()))
+    Ok(Reply::Array(
+        table::all()
+            .iter()
+            .map(|c| command_info_reply(c, c.name))
+            .collect(),
+    ))
 }
 
 fn command_info_reply(c: &CommandSpec, full_name: &str) -> Reply {
@@ -666,7 +726,10 @@ fn command_info_reply(c: &CommandSpec, full_name: &str) -> Reply {
         Reply::Set(vec![]),
         Reply::Set(vec![]),
         Reply::Set(
-            c.subcommands.iter().map(|s| command_info_reply(s, &format!("{}|{}", c.name, s.name))).collect(),
+            c.subcommands
+                .iter()
+                .map(|s| command_info_reply(s, &format!("{}|{}", c.name, s.name)))
+                .collect(),
         ),
     ])
 }
@@ -691,7 +754,12 @@ fn find_full(name: &[u8]) -> Option<(&'static CommandSpec, String)> {
 /// COMMAND INFO [command-name ...]
 fn command_info(_ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if argv.len() == 2 {
-        return Ok(Reply::Array(table::all().iter().map(|c| command_info_reply(c, c.name)).collect()));
+        return Ok(Reply::Array(
+            table::all()
+                .iter()
+                .map(|c| command_info_reply(c, c.name))
+                .collect(),
+        ));
     }
     Ok(Reply::Array(
         argv[2..]
@@ -760,7 +828,9 @@ fn command_list(_ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
                 names.retain(|n| glob_match(value, n.as_bytes(), true));
             } else if is(&argv[3], "aclcat") {
                 let cat = String::from_utf8_lossy(value).to_ascii_lowercase();
-                names.retain(|n| find_full(n.as_bytes()).is_some_and(|(c, _)| c.acl.contains(&cat.as_str())));
+                names.retain(|n| {
+                    find_full(n.as_bytes()).is_some_and(|(c, _)| c.acl.contains(&cat.as_str()))
+                });
             } else if is(&argv[3], "module") {
                 names.clear();
             } else {
@@ -784,13 +854,21 @@ fn command_getkeys(_ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         }
     }
     if !spec.arity_ok(args.len()) {
-        return Err(CmdError::new("ERR Invalid number of arguments specified for command"));
+        return Err(CmdError::new(
+            "ERR Invalid number of arguments specified for command",
+        ));
     }
-    let keys = spec.keys_of(args).ok_or_else(|| CmdError::new("ERR Invalid arguments specified for command"))?;
+    let keys = spec
+        .keys_of(args)
+        .ok_or_else(|| CmdError::new("ERR Invalid arguments specified for command"))?;
     if keys.is_empty() {
         return Err(CmdError::new("ERR The command has no key arguments"));
     }
-    Ok(Reply::Array(keys.into_iter().map(|i| Reply::Bulk(args[i].clone())).collect()))
+    Ok(Reply::Array(
+        keys.into_iter()
+            .map(|i| Reply::Bulk(args[i].clone()))
+            .collect(),
+    ))
 }
 
 /// COMMAND HELP
@@ -828,7 +906,9 @@ fn command_help(_ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 /// Not inside MULTI or a script (DENY_BLOCKING); a second MONITOR gets no reply.
 fn monitor(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
     if !ctx.may_block() {
-        return Err(CmdError::new("ERR MONITOR isn't allowed for DENY BLOCKING client"));
+        return Err(CmdError::new(
+            "ERR MONITOR isn't allowed for DENY BLOCKING client",
+        ));
     }
     let client = ctx.client;
     if ctx.engine.monitors.contains(&client) {
@@ -841,12 +921,28 @@ fn monitor(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
 /// replicationFeedMonitors: after a command ran (admin and skip-monitor commands
 /// excepted), every monitor gets `+<secs>.<usecs> [<db> <addr>] "arg" "arg"...` with
 /// the time of the engine's clock and the database the client is in after it.
-pub(crate) fn feed_monitors(engine: &mut crate::engine::Engine, client: crate::engine::ClientId, argv: &[Vec<u8>]) {
-    let Some(c) = engine.client(client) else { return };
+pub(crate) fn feed_monitors(
+    engine: &mut crate::engine::Engine,
+    client: crate::engine::ClientId,
+    argv: &[Vec<u8>],
+) {
+    let Some(c) = engine.client(client) else {
+        return;
+    };
     let us = engine.clock.now_us();
     // A script's commands show `lua` as their address (replicationFeedMonitors).
-    let addr = if engine.in_script { "lua" } else { c.info.addr.as_str() };
-    let mut line = format!("{}.{:06} [{} {}] ", us.div_euclid(1_000_000), us.rem_euclid(1_000_000), c.db, addr);
+    let addr = if engine.in_script {
+        "lua"
+    } else {
+        c.info.addr.as_str()
+    };
+    let mut line = format!(
+        "{}.{:06} [{} {}] ",
+        us.div_euclid(1_000_000),
+        us.rem_euclid(1_000_000),
+        c.db,
+        addr
+    );
     for (i, arg) in argv.iter().enumerate() {
         if i > 0 {
             line.push(' ');

@@ -8,12 +8,12 @@
 
 use std::collections::HashSet;
 
-use crate::notify::EventClass;
 use crate::args::{is, parse_i64};
 use crate::cmd::keys::parse_cursor;
 use crate::db::Db;
 use crate::engine::Ctx;
 use crate::error::{self, CmdError, CmdResult};
+use crate::notify::EventClass;
 use crate::reply::Reply;
 use crate::table::{flag::*, CommandSpec};
 use crate::types::set::SetValue;
@@ -295,7 +295,10 @@ pub const COMMANDS: &[CommandSpec] = &[
 
 /// `set-max-intset-entries` (Redis caps it at 2^30).
 fn max_intset(ctx: &Ctx) -> usize {
-    ctx.engine.config.int("set-max-intset-entries").clamp(0, 1 << 30) as usize
+    ctx.engine
+        .config
+        .int("set-max-intset-entries")
+        .clamp(0, 1 << 30) as usize
 }
 
 /// The set stored at `key` in `db`, if it holds one (no expiry check, no access time:
@@ -312,7 +315,10 @@ fn set_at<'a>(db: &'a Db, key: &[u8]) -> Option<&'a SetValue> {
 /// marks the key accessed.
 fn lookup_read(ctx: &mut Ctx, key: &[u8]) -> Result<bool, CmdError> {
     let now = ctx.now_ms;
-    let found = ctx.db().get(key, now).map(|e| matches!(e.value, Value::Set(_)));
+    let found = ctx
+        .db()
+        .get(key, now)
+        .map(|e| matches!(e.value, Value::Set(_)));
     ctx.hit_key(key, found.is_some());
     match found {
         None => Ok(false),
@@ -325,7 +331,11 @@ fn lookup_read(ctx: &mut Ctx, key: &[u8]) -> Result<bool, CmdError> {
 /// statistics. The access time is marked by the `Db::update` that follows.
 fn lookup_write(ctx: &mut Ctx, key: &[u8]) -> Result<bool, CmdError> {
     let now = ctx.now_ms;
-    match ctx.db().peek(key, now).map(|e| matches!(e.value, Value::Set(_))) {
+    match ctx
+        .db()
+        .peek(key, now)
+        .map(|e| matches!(e.value, Value::Set(_)))
+    {
         None => Ok(false),
         Some(true) => Ok(true),
         Some(false) => Err(error::wrongtype()),
@@ -372,7 +382,9 @@ fn range_arg(arg: &[u8], min: i64, max: i64, msg: Option<&str>) -> Result<i64, C
     let fail = |default: String| CmdError::new(msg.map(|m| format!("ERR {m}")).unwrap_or(default));
     let n = parse_i64(arg).ok_or_else(|| fail(error::NOT_INTEGER.to_string()))?;
     if n < min || n > max {
-        return Err(fail(format!("ERR value is out of range, value must between {min} and {max}")));
+        return Err(fail(format!(
+            "ERR value is out of range, value must between {min} and {max}"
+        )));
     }
     Ok(n)
 }
@@ -380,7 +392,12 @@ fn range_arg(arg: &[u8], min: i64, max: i64, msg: Option<&str>) -> Result<i64, C
 /// Redis's `getPositiveLongFromObjectOrReply`: its message (given or default) is the
 /// reply to a non-integer too.
 fn positive_arg(arg: &[u8], msg: Option<&str>) -> Result<i64, CmdError> {
-    range_arg(arg, 0, i64::MAX, Some(msg.unwrap_or("value is out of range, must be positive")))
+    range_arg(
+        arg,
+        0,
+        i64::MAX,
+        Some(msg.unwrap_or("value is out of range, must be positive")),
+    )
 }
 
 // ---------------------------------------------------------------------------------------
@@ -392,7 +409,9 @@ fn sadd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let key = &argv[1];
     let max = max_intset(ctx);
     let added = if lookup_write(ctx, key)? {
-        update_set(ctx, key, |s| argv[2..].iter().filter(|m| s.insert(m, max)).count())
+        update_set(ctx, key, |s| {
+            argv[2..].iter().filter(|m| s.insert(m, max)).count()
+        })
     } else {
         // setTypeCreate: the first member decides intset or hashtable, then setTypeAdd.
         let mut s = SetValue::new();
@@ -455,7 +474,12 @@ fn smismember(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let exists = lookup_read(ctx, &argv[1])?;
     let db = ctx.db();
     let set = if exists { set_at(db, &argv[1]) } else { None };
-    Ok(Reply::Array(argv[2..].iter().map(|m| Reply::Integer(set.is_some_and(|s| s.contains(m)) as i64)).collect()))
+    Ok(Reply::Array(
+        argv[2..]
+            .iter()
+            .map(|m| Reply::Integer(set.is_some_and(|s| s.contains(m)) as i64))
+            .collect(),
+    ))
 }
 
 /// SCARD key
@@ -463,7 +487,9 @@ fn scard(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if !lookup_read(ctx, &argv[1])? {
         return Ok(Reply::Integer(0));
     }
-    Ok(Reply::Integer(set_at(ctx.db(), &argv[1]).map_or(0, |s| s.len()) as i64))
+    Ok(Reply::Integer(
+        set_at(ctx.db(), &argv[1]).map_or(0, |s| s.len()) as i64,
+    ))
 }
 
 /// SMOVE source destination member
@@ -472,15 +498,24 @@ fn smove(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     // Both are looked up before anything is checked: a missing source wins over a
     // destination of the wrong type.
     let now = ctx.now_ms;
-    let src_type = ctx.db().peek(src, now).map(|e| matches!(e.value, Value::Set(_)));
-    let dst_type = ctx.db().peek(dst, now).map(|e| matches!(e.value, Value::Set(_)));
+    let src_type = ctx
+        .db()
+        .peek(src, now)
+        .map(|e| matches!(e.value, Value::Set(_)));
+    let dst_type = ctx
+        .db()
+        .peek(dst, now)
+        .map(|e| matches!(e.value, Value::Set(_)));
     match (src_type, dst_type) {
         (None, _) => return Ok(Reply::Integer(0)),
         (Some(false), _) | (_, Some(false)) => return Err(error::wrongtype()),
         _ => {}
     }
     if src == dst {
-        let found = ctx.db().get(src, now).is_some_and(|e| matches!(&e.value, Value::Set(s) if s.contains(member)));
+        let found = ctx
+            .db()
+            .get(src, now)
+            .is_some_and(|e| matches!(&e.value, Value::Set(s) if s.contains(member)));
         return Ok(Reply::Integer(found as i64));
     }
     if !update_set(ctx, src, |s| s.remove(member)) {
@@ -565,7 +600,9 @@ fn spop_with_count(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     ctx.replied();
     if count >= size {
         // CASE 1: the whole set, as SUNION of the one key would reply it; the key goes.
-        let all = set_at(&ctx.engine.dbs[idx], key).map(|s| union_of(&[Some(s)], max)).unwrap_or_default();
+        let all = set_at(&ctx.engine.dbs[idx], key)
+            .map(|s| union_of(&[Some(s)], max))
+            .unwrap_or_default();
         ctx.engine.dbs[idx].remove(key);
         ctx.notify(EventClass::Generic, "del", key);
         return Ok(set_reply(all.iter()));
@@ -634,7 +671,9 @@ fn srandmember_with_count(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         if count > error::MAX_COUNTED_REPLY {
             return Err(error::reply_too_long(count));
         }
-        return Ok(Reply::bulks((0..count).filter_map(|_| set.random_member(rng))));
+        return Ok(Reply::bulks(
+            (0..count).filter_map(|_| set.random_member(rng)),
+        ));
     }
     // CASE 2: the whole set, in its order.
     if count >= size {
@@ -657,7 +696,9 @@ fn srandmember_with_count(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(count as usize);
     while (out.len() as u64) < count {
-        let Some(m) = set.random_member(rng) else { break };
+        let Some(m) = set.random_member(rng) else {
+            break;
+        };
         if seen.insert(m.clone()) {
             out.push(m);
         }
@@ -699,13 +740,22 @@ fn sinter_generic(ctx: &mut Ctx, keys: &[Vec<u8>], mode: Inter) -> CmdResult {
     }
     let db: &Db = ctx.db();
     // Smallest first (qsort by cardinality; ties keep their order).
-    let mut sets: Vec<(&[u8], &SetValue)> = keys.iter().filter_map(|k| set_at(db, k).map(|s| (&k[..], s))).collect();
+    let mut sets: Vec<(&[u8], &SetValue)> = keys
+        .iter()
+        .filter_map(|k| set_at(db, k).map(|s| (&k[..], s)))
+        .collect();
     sets.sort_by_key(|(_, s)| s.len());
     let Some(&(first_key, first)) = sets.first() else {
         return Ok(Reply::Set(Vec::new()));
     };
-    let others: Vec<&SetValue> = sets[1..].iter().filter(|(k, _)| *k != first_key).map(|(_, s)| *s).collect();
-    let common = first.iter().filter(|m| others.iter().all(|s| s.contains(m)));
+    let others: Vec<&SetValue> = sets[1..]
+        .iter()
+        .filter(|(k, _)| *k != first_key)
+        .map(|(_, s)| *s)
+        .collect();
+    let common = first
+        .iter()
+        .filter(|m| others.iter().all(|s| s.contains(m)));
     match mode {
         Inter::Reply => Ok(set_reply(common)),
         Inter::Card(limit) => {
@@ -735,9 +785,16 @@ fn sinter(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// SINTERCARD numkeys key [key ...] [LIMIT limit]
 fn sintercard(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    let numkeys = range_arg(&argv[1], 1, i64::MAX, Some("numkeys should be greater than 0"))?;
+    let numkeys = range_arg(
+        &argv[1],
+        1,
+        i64::MAX,
+        Some("numkeys should be greater than 0"),
+    )?;
     if numkeys > argv.len() as i64 - 2 {
-        return Err(CmdError::new("ERR Number of keys can't be greater than number of args"));
+        return Err(CmdError::new(
+            "ERR Number of keys can't be greater than number of args",
+        ));
     }
     let numkeys = numkeys as usize;
     let mut limit = 0;
@@ -810,7 +867,12 @@ enum SetOp {
 }
 
 /// Redis's `sunionDiffGenericCommand`: replies with the result (dst None) or stores it.
-fn sunion_diff_generic(ctx: &mut Ctx, keys: &[Vec<u8>], dst: Option<&[u8]>, op: SetOp) -> CmdResult {
+fn sunion_diff_generic(
+    ctx: &mut Ctx,
+    keys: &[Vec<u8>],
+    dst: Option<&[u8]>,
+    op: SetOp,
+) -> CmdResult {
     lookup_all(ctx, keys)?;
     let max = max_intset(ctx);
     let db: &Db = ctx.db();
@@ -820,14 +882,25 @@ fn sunion_diff_generic(ctx: &mut Ctx, keys: &[Vec<u8>], dst: Option<&[u8]>, op: 
         SetOp::Diff => match sets[0] {
             None => SetValue::new(),
             // The first key given again: nothing is left.
-            Some(_) if keys[1..].iter().zip(&sets[1..]).any(|(k, s)| s.is_some() && *k == keys[0]) => SetValue::new(),
+            Some(_)
+                if keys[1..]
+                    .iter()
+                    .zip(&sets[1..])
+                    .any(|(k, s)| s.is_some() && *k == keys[0]) =>
+            {
+                SetValue::new()
+            }
             Some(first) => diff_of(first, &sets[1..], max),
         },
     };
     Ok(match dst {
         None => set_reply(result.iter()),
         Some(dst) => {
-            let event = if matches!(op, SetOp::Union) { "sunionstore" } else { "sdiffstore" };
+            let event = if matches!(op, SetOp::Union) {
+                "sunionstore"
+            } else {
+                "sdiffstore"
+            };
             store_result(ctx, dst, result, event)
         }
     })
@@ -873,5 +946,8 @@ fn sscan(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     };
     let (next, members) = set.scan(cursor, o.count);
     let members = members.into_iter().filter(|m| o.matches(m));
-    Ok(Reply::Array(vec![Reply::Bulk(next.to_string().into_bytes()), Reply::bulks(members)]))
+    Ok(Reply::Array(vec![
+        Reply::Bulk(next.to_string().into_bytes()),
+        Reply::bulks(members),
+    ]))
 }

@@ -4,15 +4,16 @@
 
 use std::rc::Rc;
 
-use crate::notify::EventClass;
 use crate::args::{int_arg, is, parse_i64};
 use crate::blocking::{BlockedOp, GroupWait, StreamWait, Timeout};
 use crate::engine::{ClientId, Ctx, Engine};
 use crate::error::{self, CmdError, CmdResult};
+use crate::notify::EventClass;
 use crate::reply::{Protocol, Reply};
 use crate::table::{flag::*, CommandSpec};
 use crate::types::stream::{
-    self, AppendError, Group, IdSyntax, NodeLimits, StreamId, StreamValue, Trim, ENTRIES_READ_INVALID,
+    self, AppendError, Group, IdSyntax, NodeLimits, StreamId, StreamValue, Trim,
+    ENTRIES_READ_INVALID,
 };
 use crate::value::Value;
 
@@ -207,7 +208,12 @@ pub const COMMANDS: &[CommandSpec] = &[
 ];
 
 /// A subcommand whose key is `argv[2]`.
-const KEY2: CommandSpec = CommandSpec { first_key: 2, last_key: 2, step: 1, ..KEY1 };
+const KEY2: CommandSpec = CommandSpec {
+    first_key: 2,
+    last_key: 2,
+    step: 1,
+    ..KEY1
+};
 
 /// The HELP subcommand of a container.
 const HELP: CommandSpec = CommandSpec {
@@ -249,7 +255,8 @@ const XGROUP_SUBCOMMANDS: &[CommandSpec] = &[
         flags: WRITE,
         acl: &["write", "stream", "slow"],
         summary: "Destroy a consumer group.",
-        complexity: "O(N) where N is the number of entries in the group's pending entries list (PEL).",
+        complexity:
+            "O(N) where N is the number of entries in the group's pending entries list (PEL).",
         syntax: "key groupname",
         handler: Some(xgroup),
         ..KEY2
@@ -275,7 +282,10 @@ const XGROUP_SUBCOMMANDS: &[CommandSpec] = &[
         handler: Some(xgroup),
         ..KEY2
     },
-    CommandSpec { handler: Some(xgroup), ..HELP },
+    CommandSpec {
+        handler: Some(xgroup),
+        ..HELP
+    },
 ];
 
 const XINFO_SUBCOMMANDS: &[CommandSpec] = &[
@@ -309,7 +319,10 @@ const XINFO_SUBCOMMANDS: &[CommandSpec] = &[
         handler: Some(xinfo),
         ..KEY2
     },
-    CommandSpec { handler: Some(xinfo), ..HELP },
+    CommandSpec {
+        handler: Some(xinfo),
+        ..HELP
+    },
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -344,7 +357,10 @@ fn id_bulk(id: StreamId) -> Reply {
 }
 
 /// `[id, [field, value, ...]]`, the shape of one entry in every reply.
-fn entry_reply<'a>(id: StreamId, fields: impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])>) -> Reply {
+fn entry_reply<'a>(
+    id: StreamId,
+    fields: impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])>,
+) -> Reply {
     let mut flat = Vec::with_capacity(fields.len() * 2);
     for (f, v) in fields {
         flat.push(Reply::bulk(f));
@@ -354,7 +370,13 @@ fn entry_reply<'a>(id: StreamId, fields: impl ExactSizeIterator<Item = (&'a [u8]
 }
 
 /// A stream's entries in `start..=end` as entry replies, at most `count` (0 = all).
-fn range_replies(s: &StreamValue, start: StreamId, end: StreamId, rev: bool, count: usize) -> Vec<Reply> {
+fn range_replies(
+    s: &StreamValue,
+    start: StreamId,
+    end: StreamId,
+    rev: bool,
+    count: usize,
+) -> Vec<Reply> {
     let mut out = Vec::new();
     for (id, fields) in s.range(start, end, rev) {
         out.push(entry_reply(id, fields));
@@ -382,7 +404,10 @@ fn limits(ctx: &Ctx) -> NodeLimits {
 /// WRONGTYPE if it holds something else. Counts a keyspace hit or miss.
 fn read_lookup(ctx: &mut Ctx, key: &[u8]) -> Result<bool, CmdError> {
     let now = ctx.now_ms;
-    let found = ctx.db().get(key, now).map(|e| matches!(e.value, Value::Stream(_)));
+    let found = ctx
+        .db()
+        .get(key, now)
+        .map(|e| matches!(e.value, Value::Stream(_)));
     ctx.hit_key(key, found.is_some());
     match found {
         None => Ok(false),
@@ -394,7 +419,11 @@ fn read_lookup(ctx: &mut Ctx, key: &[u8]) -> Result<bool, CmdError> {
 /// `lookupKeyWrite` + `checkType`: like `read_lookup` without the statistics.
 fn write_lookup(ctx: &mut Ctx, key: &[u8]) -> Result<bool, CmdError> {
     let now = ctx.now_ms;
-    match ctx.db().get(key, now).map(|e| matches!(e.value, Value::Stream(_))) {
+    match ctx
+        .db()
+        .get(key, now)
+        .map(|e| matches!(e.value, Value::Stream(_)))
+    {
         None => Ok(false),
         Some(true) => Ok(true),
         Some(false) => Err(error::wrongtype()),
@@ -424,11 +453,19 @@ fn update<R>(ctx: &mut Ctx, key: &[u8], f: impl FnOnce(&mut StreamValue) -> R) -
 
 /// `%s` NOGROUP texts.
 fn nogroup_key_or_group(key: &[u8], group: &[u8]) -> CmdError {
-    CmdError(format!("NOGROUP No such key '{}' or consumer group '{}'", c_text(key), c_text(group)))
+    CmdError(format!(
+        "NOGROUP No such key '{}' or consumer group '{}'",
+        c_text(key),
+        c_text(group)
+    ))
 }
 
 fn nogroup_for_key(key: &[u8], group: &[u8]) -> CmdError {
-    CmdError(format!("NOGROUP No such consumer group '{}' for key name '{}'", c_text(group), c_text(key)))
+    CmdError(format!(
+        "NOGROUP No such consumer group '{}' for key name '{}'",
+        c_text(group),
+        c_text(key)
+    ))
 }
 
 /// `addReplySubcommandSyntaxError`.
@@ -464,12 +501,20 @@ struct AddTrimArgs {
 
 /// streamParseAddOrTrimArgsOrReply.
 fn parse_add_trim(ctx: &Ctx, argv: &[Vec<u8>], xadd: bool) -> Result<AddTrimArgs, CmdError> {
-    let mut a = AddTrimArgs { id: None, no_mkstream: false, trim: None, approx: false, limit: 0, id_pos: 2 };
+    let mut a = AddTrimArgs {
+        id: None,
+        no_mkstream: false,
+        trim: None,
+        approx: false,
+        limit: 0,
+        id_pos: 2,
+    };
     let mut limit: i64 = 0;
     let mut limit_given = false;
     let argc = argv.len();
     let mut i = 2;
-    const BOTH: &str = "ERR syntax error, MAXLEN and MINID options at the same time are not compatible";
+    const BOTH: &str =
+        "ERR syntax error, MAXLEN and MINID options at the same time are not compatible";
     while i < argc {
         let more = argc - 1 - i;
         let opt = &argv[i];
@@ -518,14 +563,20 @@ fn parse_add_trim(ctx: &Ctx, argv: &[Vec<u8>], xadd: bool) -> Result<AddTrimArgs
     }
     a.id_pos = i;
     if limit != 0 && a.trim.is_none() {
-        return Err(CmdError::new("ERR syntax error, LIMIT cannot be used without specifying a trimming strategy"));
+        return Err(CmdError::new(
+            "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy",
+        ));
     }
     if !xadd && a.trim.is_none() {
-        return Err(CmdError::new("ERR syntax error, XTRIM must be called with a trimming strategy"));
+        return Err(CmdError::new(
+            "ERR syntax error, XTRIM must be called with a trimming strategy",
+        ));
     }
     if limit_given {
         if !a.approx {
-            return Err(CmdError::new("ERR syntax error, LIMIT cannot be used without the special ~ option"));
+            return Err(CmdError::new(
+                "ERR syntax error, LIMIT cannot be used without the special ~ option",
+            ));
         }
         a.limit = limit as u64;
     } else if a.approx {
@@ -551,7 +602,9 @@ fn xadd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     }
     if let Some((id, true)) = a.id {
         if id.is_zero() {
-            return Err(CmdError::new("ERR The ID specified in XADD must be greater than 0-0"));
+            return Err(CmdError::new(
+                "ERR The ID specified in XADD must be greater than 0-0",
+            ));
         }
     }
     let key = &argv[1];
@@ -566,7 +619,9 @@ fn xadd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let pairs = &argv[field_pos..];
     let added = update(ctx, key, |s| {
         if s.last_id == StreamId::MAX {
-            return Err(CmdError::new("ERR The stream has exhausted the last possible ID, unable to add more items"));
+            return Err(CmdError::new(
+                "ERR The stream has exhausted the last possible ID, unable to add more items",
+            ));
         }
         // An exhausted `ms-*` sequence fails without setting errno in Redis, which then
         // reports the "too large" error.
@@ -580,9 +635,9 @@ fn xadd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             None => Err(AppendError::TooLarge),
         };
         let id = result.map_err(|e| match e {
-            AppendError::NotGreater => {
-                CmdError::new("ERR The ID specified in XADD is equal or smaller than the target stream top item")
-            }
+            AppendError::NotGreater => CmdError::new(
+                "ERR The ID specified in XADD is equal or smaller than the target stream top item",
+            ),
             AppendError::TooLarge => CmdError::new("ERR Elements are too large to be stored"),
         })?;
         let trimmed = match a.trim {
@@ -609,7 +664,9 @@ fn xtrim(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if !write_lookup(ctx, &argv[1])? {
         return Ok(Reply::Integer(0));
     }
-    let Some(how) = a.trim else { return Err(error::syntax()) };
+    let Some(how) = a.trim else {
+        return Err(error::syntax());
+    };
     let deleted = update(ctx, &argv[1], |s| s.trim(how, a.approx, a.limit)).unwrap_or(0);
     ctx.dirty(deleted);
     if deleted > 0 {
@@ -627,7 +684,9 @@ fn xlen(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if !read_lookup(ctx, &argv[1])? {
         return Ok(Reply::Integer(0));
     }
-    Ok(Reply::Integer(peek(ctx, &argv[1]).map_or(0, |s| s.len() as i64)))
+    Ok(Reply::Integer(
+        peek(ctx, &argv[1]).map_or(0, |s| s.len() as i64),
+    ))
 }
 
 /// A range's start and end bounds (`(` exclusive, incomplete IDs completed with 0 for
@@ -635,11 +694,15 @@ fn xlen(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 fn parse_bounds(start: &[u8], end: &[u8]) -> Result<(StreamId, StreamId), CmdError> {
     let (mut s, s_ex) = stream::parse_interval(start, 0).ok_or_else(invalid_id)?;
     if s_ex {
-        s = s.incr().ok_or_else(|| CmdError::new("ERR invalid start ID for the interval"))?;
+        s = s
+            .incr()
+            .ok_or_else(|| CmdError::new("ERR invalid start ID for the interval"))?;
     }
     let (mut e, e_ex) = stream::parse_interval(end, u64::MAX).ok_or_else(invalid_id)?;
     if e_ex {
-        e = e.decr().ok_or_else(|| CmdError::new("ERR invalid end ID for the interval"))?;
+        e = e
+            .decr()
+            .ok_or_else(|| CmdError::new("ERR invalid end ID for the interval"))?;
     }
     Ok((s, e))
 }
@@ -656,7 +719,11 @@ fn xrevrange(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// xrangeGenericCommand: the start bound is parsed first (it is argv[3] for XREVRANGE).
 fn range_command(ctx: &mut Ctx, argv: &[Vec<u8>], rev: bool) -> CmdResult {
-    let (start_arg, end_arg) = if rev { (&argv[3], &argv[2]) } else { (&argv[2], &argv[3]) };
+    let (start_arg, end_arg) = if rev {
+        (&argv[3], &argv[2])
+    } else {
+        (&argv[2], &argv[3])
+    };
     let (start, end) = parse_bounds(start_arg, end_arg)?;
     let mut count: i64 = -1;
     let mut j = 4;
@@ -674,8 +741,14 @@ fn range_command(ctx: &mut Ctx, argv: &[Vec<u8>], rev: bool) -> CmdResult {
     if count == 0 {
         return Ok(Reply::NilArray);
     }
-    let count = if count < 0 { 0 } else { usize::try_from(count).unwrap_or(usize::MAX) };
-    let Some(s) = peek(ctx, &argv[1]) else { return Ok(Reply::Array(Vec::new())) };
+    let count = if count < 0 {
+        0
+    } else {
+        usize::try_from(count).unwrap_or(usize::MAX)
+    };
+    let Some(s) = peek(ctx, &argv[1]) else {
+        return Ok(Reply::Array(Vec::new()));
+    };
     Ok(Reply::Array(range_replies(s, start, end, rev, count)))
 }
 
@@ -684,7 +757,10 @@ fn xdel(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if !write_lookup(ctx, &argv[1])? {
         return Ok(Reply::Integer(0));
     }
-    let ids = argv[2..].iter().map(|a| strict_id(a)).collect::<Result<Vec<_>, _>>()?;
+    let ids = argv[2..]
+        .iter()
+        .map(|a| strict_id(a))
+        .collect::<Result<Vec<_>, _>>()?;
     let deleted = update(ctx, &argv[1], |s| s.delete(&ids)).unwrap_or(0);
     ctx.dirty(deleted);
     if deleted > 0 {
@@ -792,7 +868,9 @@ fn streams_spec_keys(argv: &[Vec<u8>], startfrom: usize) -> Option<Vec<usize>> {
     }
     let last = (first + (argc - first) / 2).checked_sub(1);
     match last {
-        Some(last) if last < argc && last >= first && first < argc => Some((first..=last).collect()),
+        Some(last) if last < argc && last >= first && first < argc => {
+            Some((first..=last).collect())
+        }
         _ => xread_get_keys(argv),
     }
 }
@@ -836,8 +914,19 @@ struct ReadArgs {
     streams: usize,
 }
 
-fn parse_read_args(argv: &[Vec<u8>], group_cmd: bool, in_script: bool) -> Result<ReadArgs, CmdError> {
-    let mut r = ReadArgs { block: None, count: 0, noack: false, group: None, streams_at: 0, streams: 0 };
+fn parse_read_args(
+    argv: &[Vec<u8>],
+    group_cmd: bool,
+    in_script: bool,
+) -> Result<ReadArgs, CmdError> {
+    let mut r = ReadArgs {
+        block: None,
+        count: 0,
+        noack: false,
+        group: None,
+        streams_at: 0,
+        streams: 0,
+    };
     let argc = argv.len();
     let mut i = 1;
     while i < argc {
@@ -911,7 +1000,8 @@ fn xread(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     for (key, arg) in keys.iter().zip(id_args) {
         let exists = read_lookup(ctx, key)?;
         if let Some((group, _)) = &r.group {
-            let has_group = exists && peek(ctx, key).is_some_and(|s| s.groups.contains_key(group.as_slice()));
+            let has_group =
+                exists && peek(ctx, key).is_some_and(|s| s.groups.contains_key(group.as_slice()));
             if !has_group {
                 return Err(CmdError(format!(
                     "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",
@@ -944,7 +1034,9 @@ fn xread(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         let Some(s) = peek(ctx, key) else { continue };
         let (from, history) = match &r.group {
             Some((group, _)) => {
-                let Some(g) = s.groups.get(group.as_slice()) else { continue };
+                let Some(g) = s.groups.get(group.as_slice()) else {
+                    continue;
+                };
                 if gt != StreamId::MAX {
                     (gt, true)
                 } else if !s.is_empty() && s.last_valid_id() > g.last_id {
@@ -962,7 +1054,14 @@ fn xread(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             None => Reply::Array(range_replies(s, start, StreamId::MAX, false, r.count)),
             Some((group, consumer)) => {
                 let now = ctx.now_ms;
-                let g = GroupRead { group, consumer, count: r.count, noack: r.noack, history, now };
+                let g = GroupRead {
+                    group,
+                    consumer,
+                    count: r.count,
+                    noack: r.noack,
+                    history,
+                    now,
+                };
                 let entries = update(ctx, key, |s| read_group(s, start, &g)).unwrap_or_default();
                 ctx.dirty(1);
                 Reply::Array(entries)
@@ -982,7 +1081,12 @@ fn xread(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 /// XREAD's reply: an array of [key, entries] pairs in RESP2, a map in RESP3.
 fn keyed_reply(served: Vec<(Reply, Reply)>, proto: Protocol) -> Reply {
     match proto {
-        Protocol::Resp2 => Reply::Array(served.into_iter().map(|(k, v)| Reply::Array(vec![k, v])).collect()),
+        Protocol::Resp2 => Reply::Array(
+            served
+                .into_iter()
+                .map(|(k, v)| Reply::Array(vec![k, v]))
+                .collect(),
+        ),
         Protocol::Resp3 => Reply::Map(served),
     }
 }
@@ -1004,7 +1108,9 @@ struct GroupRead<'a> {
 /// go into the PEL; history reads re-deliver the consumer's pending entries, showing a
 /// deleted one as [id, nil].
 fn read_group(s: &mut StreamValue, start: StreamId, r: &GroupRead) -> Vec<Reply> {
-    let Some(g) = s.groups.get_mut(r.group) else { return Vec::new() };
+    let Some(g) = s.groups.get_mut(r.group) else {
+        return Vec::new();
+    };
     let (consumer, _) = g.consumer_or_create(r.consumer, r.now);
     if r.history {
         let ids: Vec<StreamId> = match g.consumers.get(&*consumer) {
@@ -1071,10 +1177,15 @@ fn xack(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if !peek(ctx, &argv[1]).is_some_and(|s| s.groups.contains_key(argv[2].as_slice())) {
         return Ok(Reply::Integer(0));
     }
-    let ids = argv[3..].iter().map(|a| strict_id(a)).collect::<Result<Vec<_>, _>>()?;
-    let acked = update(ctx, &argv[1], |s| match s.groups.get_mut(argv[2].as_slice()) {
-        Some(g) => ids.iter().filter(|&&id| g.ack(id)).count(),
-        None => 0,
+    let ids = argv[3..]
+        .iter()
+        .map(|a| strict_id(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let acked = update(ctx, &argv[1], |s| {
+        match s.groups.get_mut(argv[2].as_slice()) {
+            Some(g) => ids.iter().filter(|&&id| g.ack(id)).count(),
+            None => 0,
+        }
     })
     .unwrap_or(0);
     ctx.dirty(acked as u64);
@@ -1106,14 +1217,22 @@ fn xpending(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let (key, group) = (&argv[1], &argv[2]);
     let exists = read_lookup(ctx, key)?;
     let now = ctx.now_ms;
-    let Some(g) = peek(ctx, key).filter(|_| exists).and_then(|s| s.groups.get(group.as_slice())) else {
+    let Some(g) = peek(ctx, key)
+        .filter(|_| exists)
+        .and_then(|s| s.groups.get(group.as_slice()))
+    else {
         return Err(nogroup_key_or_group(key, group));
     };
     let Some((start, end, count, min_idle, consumer)) = range else {
         // The summary: count, smallest and greatest ID, and the consumers with pending
         // entries (their counts as bulk strings, as Redis replies them).
         if g.pel.is_empty() {
-            return Ok(Reply::Array(vec![Reply::Integer(0), Reply::Nil, Reply::Nil, Reply::NilArray]));
+            return Ok(Reply::Array(vec![
+                Reply::Integer(0),
+                Reply::Nil,
+                Reply::Nil,
+                Reply::NilArray,
+            ]));
         }
         let first = g.pel.keys().next().copied().unwrap_or_default();
         let last = g.pel.keys().next_back().copied().unwrap_or_default();
@@ -1121,7 +1240,12 @@ fn xpending(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             .consumers
             .iter()
             .filter(|(_, c)| !c.pel.is_empty())
-            .map(|(name, c)| Reply::Array(vec![Reply::bulk(&**name), Reply::bulk(c.pel.len().to_string())]))
+            .map(|(name, c)| {
+                Reply::Array(vec![
+                    Reply::bulk(&**name),
+                    Reply::bulk(c.pel.len().to_string()),
+                ])
+            })
             .collect();
         return Ok(Reply::Array(vec![
             Reply::Integer(g.pel.len() as i64),
@@ -1216,7 +1340,10 @@ fn xclaim(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             j += 1;
             last_id = strict_id(&argv[j])?;
         } else {
-            return Err(CmdError(format!("ERR Unrecognized XCLAIM option '{}'", c_text(opt))));
+            return Err(CmdError(format!(
+                "ERR Unrecognized XCLAIM option '{}'",
+                c_text(opt)
+            )));
         }
         j += 1;
     }
@@ -1230,7 +1357,9 @@ fn xclaim(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let (replies, changes) = update(ctx, key, |s| {
         let mut out = Vec::new();
         let mut changes = 0u64;
-        let Some(g) = s.groups.get_mut(group_name) else { return (out, changes) };
+        let Some(g) = s.groups.get_mut(group_name) else {
+            return (out, changes);
+        };
         if last_id > g.last_id {
             g.last_id = last_id;
             changes += 1;
@@ -1238,7 +1367,9 @@ fn xclaim(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         let mut consumer: Option<Rc<[u8]>> = None;
         for &id in &ids {
             let exists = s.contains(id);
-            let Some(g) = s.groups.get_mut(group_name) else { break };
+            let Some(g) = s.groups.get_mut(group_name) else {
+                break;
+            };
             if !exists {
                 // The entry is gone: so is its pending entry.
                 if g.ack(id) {
@@ -1257,7 +1388,9 @@ fn xclaim(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
                 None if force => true,
                 None => continue,
             };
-            let owner = consumer.get_or_insert_with(|| g.consumer_or_create(name, now).0).clone();
+            let owner = consumer
+                .get_or_insert_with(|| g.consumer_or_create(name, now).0)
+                .clone();
             if fresh {
                 // FORCE creates the pending entry (delivery count 1, then counted below).
                 g.deliver(id, &owner, now);
@@ -1296,7 +1429,9 @@ fn xautoclaim(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let min_idle = int_or(&argv[4], "Invalid min-idle-time argument for XAUTOCLAIM")?.max(0);
     let (mut start, start_ex) = stream::parse_interval(&argv[5], 0).ok_or_else(invalid_id)?;
     if start_ex {
-        start = start.incr().ok_or_else(|| CmdError::new("ERR invalid start ID for the interval"))?;
+        start = start
+            .incr()
+            .ok_or_else(|| CmdError::new("ERR invalid start ID for the interval"))?;
     }
     let mut count: i64 = 100;
     let mut justid = false;
@@ -1323,7 +1458,9 @@ fn xautoclaim(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         return Err(nogroup_key_or_group(key, group));
     }
     if count as u128 * 16 > XAUTOCLAIM_MAX_ALLOC {
-        return Err(CmdError::new("ERR Insufficient memory, failed allocating transient memory, COUNT too high."));
+        return Err(CmdError::new(
+            "ERR Insufficient memory, failed allocating transient memory, COUNT too high.",
+        ));
     }
     let now = ctx.now_ms;
     let name = &argv[3];
@@ -1346,7 +1483,9 @@ fn xautoclaim(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
                 break;
             }
             let Some(from) = cursor else { break };
-            let Some(g) = s.groups.get(group_name) else { break };
+            let Some(g) = s.groups.get(group_name) else {
+                break;
+            };
             let Some((&id, p)) = g.pel.range(from..).next() else {
                 cursor = None;
                 break;
@@ -1365,8 +1504,12 @@ fn xautoclaim(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             if min_idle != 0 && idle < min_idle {
                 continue;
             }
-            let Some(g) = s.groups.get_mut(group_name) else { break };
-            let owner = consumer.get_or_insert_with(|| g.consumer_or_create(name, now).0).clone();
+            let Some(g) = s.groups.get_mut(group_name) else {
+                break;
+            };
+            let owner = consumer
+                .get_or_insert_with(|| g.consumer_or_create(name, now).0)
+                .clone();
             g.transfer(id, &owner);
             if let Some(p) = g.pel.get_mut(&id) {
                 p.delivery_time = now;
@@ -1374,19 +1517,31 @@ fn xautoclaim(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
                     p.delivery_count = p.delivery_count.wrapping_add(1);
                 }
             }
-            claimed.push(if justid { id_bulk(id) } else { single_entry(s, id).unwrap_or(Reply::NilArray) });
+            claimed.push(if justid {
+                id_bulk(id)
+            } else {
+                single_entry(s, id).unwrap_or(Reply::NilArray)
+            });
             left -= 1;
             changes += 1;
         }
         // The cursor for the next call: the next PEL entry, or 0-0 at the end.
         let next = cursor
-            .and_then(|from| s.groups.get(group_name).and_then(|g| g.pel.range(from..).next().map(|(id, _)| *id)))
+            .and_then(|from| {
+                s.groups
+                    .get(group_name)
+                    .and_then(|g| g.pel.range(from..).next().map(|(id, _)| *id))
+            })
             .unwrap_or(StreamId::MIN);
         (next, claimed, deleted, changes)
     })
     .unwrap_or((StreamId::MIN, Vec::new(), Vec::new(), 0));
     ctx.dirty(changes);
-    Ok(Reply::Array(vec![id_bulk(next), Reply::Array(claimed), Reply::Array(deleted)]))
+    Ok(Reply::Array(vec![
+        id_bulk(next),
+        Reply::Array(claimed),
+        Reply::Array(deleted),
+    ]))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1430,10 +1585,15 @@ fn xgroup(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         if sub == b"create" && is(&argv[i], "mkstream") {
             mkstream = true;
             i += 1;
-        } else if (sub == b"create" || sub == b"setid") && is(&argv[i], "entriesread") && i + 1 < argc {
+        } else if (sub == b"create" || sub == b"setid")
+            && is(&argv[i], "entriesread")
+            && i + 1 < argc
+        {
             entries_read = int_arg(&argv[i + 1])?;
             if entries_read < 0 && entries_read != ENTRIES_READ_INVALID {
-                return Err(CmdError::new("ERR value for ENTRIESREAD must be positive or -1"));
+                return Err(CmdError::new(
+                    "ERR value for ENTRIESREAD must be positive or -1",
+                ));
             }
             i += 2;
         } else {
@@ -1471,7 +1631,9 @@ fn xgroup(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             })
             .unwrap_or(false);
             if !created {
-                return Err(CmdError::new("BUSYGROUP Consumer Group name already exists"));
+                return Err(CmdError::new(
+                    "BUSYGROUP Consumer Group name already exists",
+                ));
             }
             ctx.dirty(1);
             ctx.replied();
@@ -1496,7 +1658,8 @@ fn xgroup(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             Ok(Reply::ok())
         }
         b"destroy" if argc == 4 => {
-            let destroyed = update(ctx, key, |s| s.groups.remove(group.as_slice()).is_some()).unwrap_or(false);
+            let destroyed =
+                update(ctx, key, |s| s.groups.remove(group.as_slice()).is_some()).unwrap_or(false);
             if destroyed {
                 ctx.dirty(1);
                 ctx.replied();
@@ -1508,7 +1671,10 @@ fn xgroup(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         }
         b"createconsumer" if argc == 5 => {
             let created = update(ctx, key, |s| {
-                s.groups.get_mut(group.as_slice()).and_then(|g| g.create_consumer(&argv[4], now)).is_some()
+                s.groups
+                    .get_mut(group.as_slice())
+                    .and_then(|g| g.create_consumer(&argv[4], now))
+                    .is_some()
             })
             .unwrap_or(false);
             if created {
@@ -1518,8 +1684,12 @@ fn xgroup(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             Ok(Reply::Integer(created as i64))
         }
         b"delconsumer" if argc == 5 => {
-            let pending = update(ctx, key, |s| s.groups.get_mut(group.as_slice()).and_then(|g| g.delete_consumer(&argv[4])))
-                .flatten();
+            let pending = update(ctx, key, |s| {
+                s.groups
+                    .get_mut(group.as_slice())
+                    .and_then(|g| g.delete_consumer(&argv[4]))
+            })
+            .flatten();
             if pending.is_some() {
                 ctx.dirty(1);
                 ctx.notify(EventClass::Stream, "xgroup-delconsumer", key);
@@ -1560,7 +1730,9 @@ fn xinfo(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         return Err(CmdError::new(error::NO_SUCH_KEY));
     }
     let now = ctx.now_ms;
-    let Some(s) = peek(ctx, key) else { return Err(CmdError::new(error::NO_SUCH_KEY)) };
+    let Some(s) = peek(ctx, key) else {
+        return Err(CmdError::new(error::NO_SUCH_KEY));
+    };
     let bulk = Reply::bulk_str;
     if is(&argv[1], "consumers") && argv.len() == 4 {
         let Some(g) = s.groups.get(argv[3].as_slice()) else {
@@ -1573,7 +1745,10 @@ fn xinfo(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
                 Reply::Map(vec![
                     (bulk("name"), Reply::bulk(&**name)),
                     (bulk("pending"), Reply::Integer(c.pel.len() as i64)),
-                    (bulk("idle"), Reply::Integer(now.wrapping_sub(c.seen_time).max(0))),
+                    (
+                        bulk("idle"),
+                        Reply::Integer(now.wrapping_sub(c.seen_time).max(0)),
+                    ),
                 ])
             })
             .collect();
@@ -1590,7 +1765,10 @@ fn xinfo(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
                     (bulk("pending"), Reply::Integer(g.pel.len() as i64)),
                     (bulk("last-delivered-id"), id_bulk(g.last_id)),
                     (bulk("entries-read"), entries_read_reply(g)),
-                    (bulk("lag"), s.group_lag(g).map_or(Reply::Nil, Reply::Integer)),
+                    (
+                        bulk("lag"),
+                        s.group_lag(g).map_or(Reply::Nil, Reply::Integer),
+                    ),
                 ])
             })
             .collect();
@@ -1634,11 +1812,23 @@ fn xinfo_stream(s: &StreamValue, argv: &[Vec<u8>]) -> CmdResult {
     let bulk = Reply::bulk_str;
     let mut map = vec![
         (bulk("length"), Reply::Integer(s.len() as i64)),
-        (bulk("radix-tree-keys"), Reply::Integer(s.node_count() as i64)),
-        (bulk("radix-tree-nodes"), Reply::Integer(s.rax_node_count() as i64)),
+        (
+            bulk("radix-tree-keys"),
+            Reply::Integer(s.node_count() as i64),
+        ),
+        (
+            bulk("radix-tree-nodes"),
+            Reply::Integer(s.rax_node_count() as i64),
+        ),
         (bulk("last-generated-id"), id_bulk(s.last_id)),
-        (bulk("max-deleted-entry-id"), id_bulk(s.max_deleted_entry_id)),
-        (bulk("entries-added"), Reply::Integer(s.entries_added as i64)),
+        (
+            bulk("max-deleted-entry-id"),
+            id_bulk(s.max_deleted_entry_id),
+        ),
+        (
+            bulk("entries-added"),
+            Reply::Integer(s.entries_added as i64),
+        ),
         (bulk("recorded-first-entry-id"), id_bulk(s.first_id)),
     ];
     if !full {
@@ -1649,7 +1839,10 @@ fn xinfo_stream(s: &StreamValue, argv: &[Vec<u8>]) -> CmdResult {
         map.push((bulk("last-entry"), last.unwrap_or(Reply::Nil)));
         return Ok(Reply::Map(map));
     }
-    map.push((bulk("entries"), Reply::Array(range_replies(s, StreamId::MIN, StreamId::MAX, false, count))));
+    map.push((
+        bulk("entries"),
+        Reply::Array(range_replies(s, StreamId::MIN, StreamId::MAX, false, count)),
+    ));
     let limit = |n: usize| if count == 0 { n } else { n.min(count) };
     let groups = s
         .groups
@@ -1697,7 +1890,10 @@ fn xinfo_stream(s: &StreamValue, argv: &[Vec<u8>]) -> CmdResult {
                 (bulk("name"), Reply::bulk(name)),
                 (bulk("last-delivered-id"), id_bulk(g.last_id)),
                 (bulk("entries-read"), entries_read_reply(g)),
-                (bulk("lag"), s.group_lag(g).map_or(Reply::Nil, Reply::Integer)),
+                (
+                    bulk("lag"),
+                    s.group_lag(g).map_or(Reply::Nil, Reply::Integer),
+                ),
                 (bulk("pel-count"), Reply::Integer(g.pel.len() as i64)),
                 (bulk("pending"), Reply::Array(pending)),
                 (bulk("consumers"), Reply::Array(consumers)),
@@ -1725,7 +1921,11 @@ fn block_read(ctx: &mut Ctx, keys: &[Vec<u8>], ids: &[StreamId], r: &ReadArgs, m
     }
     // Redis adds the timeout to its clock as a C long long (wrapping: a huge timeout
     // lands in the past and expires at once).
-    let timeout = if ms == 0 { Timeout::Never } else { Timeout::At(ctx.now_ms.wrapping_add(ms)) };
+    let timeout = if ms == 0 {
+        Timeout::Never
+    } else {
+        Timeout::At(ctx.now_ms.wrapping_add(ms))
+    };
     let group = r.group.as_ref().map(|(group, consumer)| GroupWait {
         group: group.clone(),
         consumer: consumer.clone(),
@@ -1756,14 +1956,18 @@ pub(crate) fn serve_blocked_stream(
     let (last_id, group_last) = match dbref.peek(key, now_ms).map(|e| &e.value) {
         Some(Value::Stream(s)) => (
             s.last_id,
-            wait.group.as_ref().map(|g| s.groups.get(g.group.as_slice()).map(|g| g.last_id)),
+            wait.group
+                .as_ref()
+                .map(|g| s.groups.get(g.group.as_slice()).map(|g| g.last_id)),
         ),
         _ => return None,
     };
     let slot = wait.keys.iter_mut().find(|(k, _)| k.as_slice() == key)?;
     match group_last {
         Some(None) => {
-            return Some(Reply::error("NOGROUP the consumer group this client was blocked on no longer exists"));
+            return Some(Reply::error(
+                "NOGROUP the consumer group this client was blocked on no longer exists",
+            ));
         }
         Some(Some(id)) => slot.1 = id,
         None => {}
@@ -1773,10 +1977,16 @@ pub(crate) fn serve_blocked_stream(
         return None;
     }
     let start = after.incr().unwrap_or(StreamId::MIN);
-    let count = if wait.count == 0 { XREAD_BLOCKED_DEFAULT_COUNT } else { wait.count };
+    let count = if wait.count == 0 {
+        XREAD_BLOCKED_DEFAULT_COUNT
+    } else {
+        wait.count
+    };
     let entries = dbref
         .update(key, now_ms, |v| {
-            let Value::Stream(s) = v else { return Vec::new() };
+            let Value::Stream(s) = v else {
+                return Vec::new();
+            };
             match &wait.group {
                 None => range_replies(s, start, StreamId::MAX, false, count),
                 Some(g) => {
@@ -1793,7 +2003,10 @@ pub(crate) fn serve_blocked_stream(
             }
         })
         .unwrap_or_default();
-    Some(keyed_reply(vec![(Reply::bulk(key), Reply::Array(entries))], proto))
+    Some(keyed_reply(
+        vec![(Reply::bulk(key), Reply::Array(entries))],
+        proto,
+    ))
 }
 
 #[cfg(test)]
@@ -1815,8 +2028,18 @@ mod tests {
         let a = e.connect(ClientInfo::default());
         let b = e.connect(ClientInfo::default());
         let mut rng = Rng::new(42);
-        let pick = |rng: &mut Rng, items: &[&str]| items[rng.below(items.len() as u64) as usize].to_string();
-        e.execute(a, &[b"CONFIG".to_vec(), b"SET".to_vec(), b"stream-node-max-entries".to_vec(), b"4".to_vec()]);
+        let pick = |rng: &mut Rng, items: &[&str]| {
+            items[rng.below(items.len() as u64) as usize].to_string()
+        };
+        e.execute(
+            a,
+            &[
+                b"CONFIG".to_vec(),
+                b"SET".to_vec(),
+                b"stream-node-max-entries".to_vec(),
+                b"4".to_vec(),
+            ],
+        );
         for step in 0..6000 {
             handle.advance_ms(rng.below(3) as i64);
             let id = format!("{}-{}", rng.below(40), rng.below(3));
@@ -1825,25 +2048,60 @@ mod tests {
             let consumer = pick(&mut rng, &["c1", "c2", "c3"]);
             let cmd = match rng.below(16) {
                 0..=3 => format!("XADD s {maybe_id} f {n}"),
-                4 => format!("XADD s MAXLEN {} {n} * f v g w", pick(&mut rng, &["~", "=", ""])),
+                4 => format!(
+                    "XADD s MAXLEN {} {n} * f v g w",
+                    pick(&mut rng, &["~", "=", ""])
+                ),
                 5 => format!("XDEL s {id} {maybe_id}"),
-                6 => format!("XTRIM s {} {} {n}", pick(&mut rng, &["MAXLEN", "MINID"]), pick(&mut rng, &["~", "="])),
-                7 => format!("XGROUP {} s g {maybe_id}", pick(&mut rng, &["CREATE", "SETID", "DESTROY"])),
-                8 => format!("XREADGROUP GROUP g {consumer} COUNT {n} STREAMS s {}", pick(&mut rng, &[">", "0", &id])),
+                6 => format!(
+                    "XTRIM s {} {} {n}",
+                    pick(&mut rng, &["MAXLEN", "MINID"]),
+                    pick(&mut rng, &["~", "="])
+                ),
+                7 => format!(
+                    "XGROUP {} s g {maybe_id}",
+                    pick(&mut rng, &["CREATE", "SETID", "DESTROY"])
+                ),
+                8 => format!(
+                    "XREADGROUP GROUP g {consumer} COUNT {n} STREAMS s {}",
+                    pick(&mut rng, &[">", "0", &id])
+                ),
                 9 => format!("XACK s g {id} {maybe_id}"),
-                10 => format!("XCLAIM s g {consumer} {n} {id} {maybe_id} {}", pick(&mut rng, &["FORCE", "JUSTID", "RETRYCOUNT 3", ""])),
-                11 => format!("XAUTOCLAIM s g {consumer} {n} {maybe_id} COUNT {}", rng.below(4) + 1),
-                12 => format!("XGROUP {} s g {consumer}", pick(&mut rng, &["CREATECONSUMER", "DELCONSUMER"])),
+                10 => format!(
+                    "XCLAIM s g {consumer} {n} {id} {maybe_id} {}",
+                    pick(&mut rng, &["FORCE", "JUSTID", "RETRYCOUNT 3", ""])
+                ),
+                11 => format!(
+                    "XAUTOCLAIM s g {consumer} {n} {maybe_id} COUNT {}",
+                    rng.below(4) + 1
+                ),
+                12 => format!(
+                    "XGROUP {} s g {consumer}",
+                    pick(&mut rng, &["CREATECONSUMER", "DELCONSUMER"])
+                ),
                 13 => format!("XSETID s {maybe_id}"),
                 14 => format!("XRANGE s {maybe_id} + COUNT {n}"),
-                _ => pick(&mut rng, &["XINFO STREAM s FULL", "XINFO GROUPS s", "XPENDING s g - + 10", "XPENDING s g", "XREAD STREAMS s 0"]),
+                _ => pick(
+                    &mut rng,
+                    &[
+                        "XINFO STREAM s FULL",
+                        "XINFO GROUPS s",
+                        "XPENDING s g - + 10",
+                        "XPENDING s g",
+                        "XREAD STREAMS s 0",
+                    ],
+                ),
             };
-            let argv: Vec<Vec<u8>> = cmd.split_whitespace().map(|w| w.as_bytes().to_vec()).collect();
+            let argv: Vec<Vec<u8>> = cmd
+                .split_whitespace()
+                .map(|w| w.as_bytes().to_vec())
+                .collect();
             let client = if step % 2 == 0 { a } else { b };
             let reply = e.execute(client, &argv);
             assert_ne!(reply, Reply::NoReply, "{cmd}");
             let _ = reply.to_resp(crate::reply::Protocol::Resp3);
-            if let Some(Value::Stream(s)) = e.db(0).and_then(|d| d.entry(b"s")).map(|en| &en.value) {
+            if let Some(Value::Stream(s)) = e.db(0).and_then(|d| d.entry(b"s")).map(|en| &en.value)
+            {
                 s.check_invariants();
             }
         }

@@ -1,9 +1,9 @@
 //! String commands: SET and its family, counters, ranges, LCS.
 
-use crate::notify::EventClass;
 use crate::args::{int_arg, is};
 use crate::engine::Ctx;
 use crate::error::{self, CmdError, CmdResult};
+use crate::notify::EventClass;
 use crate::reply::Reply;
 use crate::table::{flag::*, CommandSpec};
 use crate::value::{StrValue, Value};
@@ -387,7 +387,10 @@ fn max_bulk_len(ctx: &Ctx) -> i64 {
 
 /// `ERR invalid expire time in 'set' command` (with the command's full name).
 pub(crate) fn invalid_expire(ctx: &Ctx) -> CmdError {
-    CmdError(format!("ERR invalid expire time in '{}' command", ctx.spec.name))
+    CmdError(format!(
+        "ERR invalid expire time in '{}' command",
+        ctx.spec.name
+    ))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -416,7 +419,11 @@ enum OptionsFor {
     GetEx,
 }
 
-fn parse_set_options<'a>(argv: &'a [Vec<u8>], start: usize, for_cmd: OptionsFor) -> Result<SetOptions<'a>, CmdError> {
+fn parse_set_options<'a>(
+    argv: &'a [Vec<u8>],
+    start: usize,
+    for_cmd: OptionsFor,
+) -> Result<SetOptions<'a>, CmdError> {
     let set = for_cmd == OptionsFor::Set;
     let mut o = SetOptions {
         nx: false,
@@ -481,7 +488,9 @@ fn expire_at(ctx: &Ctx, kind: ExpireKind, arg: &[u8]) -> Result<i64, CmdError> {
     }
     let mut when = if seconds { n * 1000 } else { n };
     if matches!(kind, ExpireKind::Ex | ExpireKind::Px) {
-        when = when.checked_add(ctx.now_ms).ok_or_else(|| invalid_expire(ctx))?;
+        when = when
+            .checked_add(ctx.now_ms)
+            .ok_or_else(|| invalid_expire(ctx))?;
     }
     if when <= 0 {
         return Err(invalid_expire(ctx));
@@ -508,7 +517,11 @@ fn set(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         Some(arg) => Some(expire_at(ctx, o.expire_kind, arg)?),
         None => None,
     };
-    let old = if o.get { Some(read_string(ctx, &argv[1])?) } else { None };
+    let old = if o.get {
+        Some(read_string(ctx, &argv[1])?)
+    } else {
+        None
+    };
     let now = ctx.now_ms;
     let found = ctx.db().contains(&argv[1], now);
     if (o.nx && found) || (o.xx && !found) {
@@ -545,7 +558,11 @@ fn setnx(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if ctx.db().contains(&argv[1], now) {
         return Ok(Reply::Integer(0));
     }
-    ctx.db().set(&argv[1], Value::Str(StrValue::from_set(argv[2].clone())), now);
+    ctx.db().set(
+        &argv[1],
+        Value::Str(StrValue::from_set(argv[2].clone())),
+        now,
+    );
     ctx.dirty(1);
     ctx.notify(EventClass::String, "set", &argv[1]);
     Ok(Reply::Integer(1))
@@ -555,7 +572,12 @@ fn setnx(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 fn setex(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let when = expire_at(ctx, ExpireKind::Ex, &argv[2])?;
     let now = ctx.now_ms;
-    ctx.db().set_with_expire(&argv[1], Value::Str(StrValue::from_set(argv[3].clone())), Some(when), now);
+    ctx.db().set_with_expire(
+        &argv[1],
+        Value::Str(StrValue::from_set(argv[3].clone())),
+        Some(when),
+        now,
+    );
     ctx.dirty(1);
     ctx.notify(EventClass::String, "set", &argv[1]);
     ctx.notify(EventClass::Generic, "expire", &argv[1]);
@@ -566,7 +588,12 @@ fn setex(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 fn psetex(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let when = expire_at(ctx, ExpireKind::Px, &argv[2])?;
     let now = ctx.now_ms;
-    ctx.db().set_with_expire(&argv[1], Value::Str(StrValue::from_set(argv[3].clone())), Some(when), now);
+    ctx.db().set_with_expire(
+        &argv[1],
+        Value::Str(StrValue::from_set(argv[3].clone())),
+        Some(when),
+        now,
+    );
     ctx.dirty(1);
     ctx.notify(EventClass::String, "set", &argv[1]);
     ctx.notify(EventClass::Generic, "expire", &argv[1]);
@@ -577,7 +604,11 @@ fn psetex(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 fn getset(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let old = read_string(ctx, &argv[1])?;
     let now = ctx.now_ms;
-    ctx.db().set(&argv[1], Value::Str(StrValue::from_set(argv[2].clone())), now);
+    ctx.db().set(
+        &argv[1],
+        Value::Str(StrValue::from_set(argv[2].clone())),
+        now,
+    );
     ctx.dirty(1);
     ctx.replied();
     ctx.notify(EventClass::String, "set", &argv[1]);
@@ -621,11 +652,15 @@ fn getex(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             ctx.notify(EventClass::Generic, "expire", &argv[1]);
         }
         None if o.persist
-            && ctx.db().peek(&argv[1], now).is_some_and(|e| e.expire_at.is_some()) => {
-                ctx.db().set_expire(&argv[1], None);
-                ctx.dirty(1);
-                ctx.notify(EventClass::Generic, "persist", &argv[1]);
-            }
+            && ctx
+                .db()
+                .peek(&argv[1], now)
+                .is_some_and(|e| e.expire_at.is_some()) =>
+        {
+            ctx.db().set_expire(&argv[1], None);
+            ctx.dirty(1);
+            ctx.notify(EventClass::Generic, "persist", &argv[1]);
+        }
         None => {}
     }
     Ok(Reply::Bulk(value))
@@ -657,7 +692,11 @@ fn mset(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     }
     let now = ctx.now_ms;
     for pair in argv[1..].chunks(2) {
-        ctx.db().set(&pair[0], Value::Str(StrValue::from_set(pair[1].clone())), now);
+        ctx.db().set(
+            &pair[0],
+            Value::Str(StrValue::from_set(pair[1].clone())),
+            now,
+        );
         ctx.notify(EventClass::String, "set", &pair[0]);
     }
     ctx.dirty((argv.len() as u64 - 1) / 2);
@@ -689,9 +728,12 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], incr: i64) -> CmdResult {
         None => 0,
         Some(s) => s.as_int().ok_or_else(error::not_integer)?,
     };
-    let value = old.checked_add(incr).ok_or_else(|| CmdError::new(error::OVERFLOW))?;
+    let value = old
+        .checked_add(incr)
+        .ok_or_else(|| CmdError::new(error::OVERFLOW))?;
     let now = ctx.now_ms;
-    ctx.db().set_keep_ttl(key, Value::Str(StrValue::from_int(value)), now);
+    ctx.db()
+        .set_keep_ttl(key, Value::Str(StrValue::from_int(value)), now);
     ctx.dirty(1);
     ctx.notify(EventClass::String, "incrby", key);
     Ok(Reply::Integer(value))
@@ -730,7 +772,11 @@ fn incrbyfloat(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         .map_err(CmdError::new)?
         .into_bytes();
     let now = ctx.now_ms;
-    ctx.db().set_keep_ttl(&argv[1], Value::Str(StrValue::from_new_string(text.clone())), now);
+    ctx.db().set_keep_ttl(
+        &argv[1],
+        Value::Str(StrValue::from_new_string(text.clone())),
+        now,
+    );
     ctx.dirty(1);
     ctx.notify(EventClass::String, "incrbyfloat", &argv[1]);
     Ok(Reply::Bulk(text))
@@ -745,7 +791,11 @@ fn append(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let now = ctx.now_ms;
     let len = match read_string_entry(ctx, &argv[1])? {
         None => {
-            ctx.db().set(&argv[1], Value::Str(StrValue::from_set(argv[2].clone())), now);
+            ctx.db().set(
+                &argv[1],
+                Value::Str(StrValue::from_set(argv[2].clone())),
+                now,
+            );
             argv[2].len()
         }
         Some(s) => {
@@ -755,7 +805,8 @@ fn append(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             }
             let mut bytes = s.bytes;
             bytes.extend_from_slice(&argv[2]);
-            ctx.db().set_keep_ttl(&argv[1], Value::Str(StrValue::raw(bytes)), now);
+            ctx.db()
+                .set_keep_ttl(&argv[1], Value::Str(StrValue::raw(bytes)), now);
             total
         }
     };
@@ -766,7 +817,11 @@ fn append(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// STRLEN key
 fn strlen(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    Ok(Reply::Integer(read_string(ctx, &argv[1])?.map(|v| v.len() as i64).unwrap_or(0)))
+    Ok(Reply::Integer(
+        read_string(ctx, &argv[1])?
+            .map(|v| v.len() as i64)
+            .unwrap_or(0),
+    ))
 }
 
 /// GETRANGE key start end (and SUBSTR)
@@ -810,7 +865,9 @@ fn setrange(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if value.is_empty() {
         return Ok(Reply::Integer(old_len as i64));
     }
-    let needed = offset.checked_add(value.len() as i64).filter(|n| *n <= max_bulk_len(ctx));
+    let needed = offset
+        .checked_add(value.len() as i64)
+        .filter(|n| *n <= max_bulk_len(ctx));
     let Some(needed) = needed else {
         return Err(CmdError::new(error::STRING_TOO_LONG));
     };
@@ -820,7 +877,8 @@ fn setrange(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     }
     bytes[offset as usize..needed as usize].copy_from_slice(value);
     let len = bytes.len();
-    ctx.db().set_keep_ttl(&argv[1], Value::Str(StrValue::raw(bytes)), now);
+    ctx.db()
+        .set_keep_ttl(&argv[1], Value::Str(StrValue::raw(bytes)), now);
     ctx.dirty(1);
     ctx.notify(EventClass::String, "setrange", &argv[1]);
     Ok(Reply::Integer(len as i64))
@@ -831,7 +889,8 @@ fn lcs(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let a = read_string(ctx, &argv[1]).map_err(|_| lcs_type_error())?;
     let b = read_string(ctx, &argv[2]).map_err(|_| lcs_type_error())?;
     let (a, b) = (a.unwrap_or_default(), b.unwrap_or_default());
-    let (mut get_len, mut get_idx, mut with_match_len, mut min_match_len) = (false, false, false, 0i64);
+    let (mut get_len, mut get_idx, mut with_match_len, mut min_match_len) =
+        (false, false, false, 0i64);
     let mut j = 3;
     while j < argv.len() {
         let opt = &argv[j];
@@ -851,11 +910,15 @@ fn lcs(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         j += 1;
     }
     if get_idx && get_len {
-        return Err(CmdError::new("ERR If you want both the length and indexes, please just use IDX."));
+        return Err(CmdError::new(
+            "ERR If you want both the length and indexes, please just use IDX.",
+        ));
     }
     let table_bytes = (a.len() as u128 + 1) * (b.len() as u128 + 1) * 4;
     if table_bytes > max_bulk_len(ctx) as u128 {
-        return Err(CmdError::new("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"));
+        return Err(CmdError::new(
+            "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
+        ));
     }
     // The classic dynamic programme: cell (i, j) holds the LCS length of a[..i], b[..j].
     let width = b.len() + 1;

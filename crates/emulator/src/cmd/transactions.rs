@@ -72,7 +72,10 @@ pub const COMMANDS: &[CommandSpec] = &[
 
 /// The commands that run at once even inside MULTI (processCommand's exception list).
 pub(crate) fn runs_inside_multi(name: &str) -> bool {
-    matches!(name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
+    matches!(
+        name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
 }
 
 /// A client's transaction: the commands queued since MULTI.
@@ -125,7 +128,9 @@ fn exec(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
     if state.dirty_exec || ctx.client().dirty_cas {
         ctx.engine.discard_transaction(client);
         if state.dirty_exec {
-            return Err(CmdError::new("EXECABORT Transaction discarded because of previous errors."));
+            return Err(CmdError::new(
+                "EXECABORT Transaction discarded because of previous errors.",
+            ));
         }
         return Ok(Reply::NilArray);
     }
@@ -181,20 +186,29 @@ impl Engine {
     /// Starts watching `key` in `db` (watchForKey), remembering whether it had already
     /// expired: such a key's deletion is no change.
     fn watch_key(&mut self, client: ClientId, db: usize, key: &[u8], now_ms: i64) {
-        let Some(c) = self.clients.get_mut(&client) else { return };
+        let Some(c) = self.clients.get_mut(&client) else {
+            return;
+        };
         if c.watched.iter().any(|w| w.db == db && *w.key == *key) {
             return;
         }
         let key: Key = Key::from(key);
-        c.watched.push(Watched { db, key: key.clone() });
+        c.watched.push(Watched {
+            db,
+            key: key.clone(),
+        });
         self.watched_keys += 1;
-        let expired = self.dbs[db].entry(&key).is_some_and(|e| e.expire_at.is_some_and(|t| t < now_ms));
+        let expired = self.dbs[db]
+            .entry(&key)
+            .is_some_and(|e| e.expire_at.is_some_and(|t| t < now_ms));
         self.dbs[db].add_watcher(&key, client, expired);
     }
 
     /// Stops watching every key (unwatchAllKeys).
     pub(crate) fn unwatch_all(&mut self, client: ClientId) {
-        let Some(c) = self.clients.get_mut(&client) else { return };
+        let Some(c) = self.clients.get_mut(&client) else {
+            return;
+        };
         let watched = std::mem::take(&mut c.watched);
         self.watched_keys = self.watched_keys.saturating_sub(watched.len());
         for w in watched {
@@ -204,10 +218,14 @@ impl Engine {
 
     /// Whether a watched key that was alive when watched has expired (isWatchedKeyExpired).
     fn watched_key_expired(&self, client: ClientId, now_ms: i64) -> bool {
-        let Some(c) = self.clients.get(&client) else { return false };
+        let Some(c) = self.clients.get(&client) else {
+            return false;
+        };
         c.watched.iter().any(|w| {
             !self.dbs[w.db].watcher_saw_expired(&w.key, client)
-                && self.dbs[w.db].entry(&w.key).is_some_and(|e| e.expire_at.is_some_and(|t| t < now_ms))
+                && self.dbs[w.db]
+                    .entry(&w.key)
+                    .is_some_and(|e| e.expire_at.is_some_and(|t| t < now_ms))
         })
     }
 

@@ -7,12 +7,12 @@
 
 use std::collections::HashMap;
 
-use crate::notify::EventClass;
 use crate::args::{is, parse_i64};
 use crate::blocking::{timeout_arg, BlockedOp, Timeout, ZSetWait};
 use crate::engine::{ClientId, Ctx, Engine};
 use crate::error::{self, CmdError, CmdResult};
 use crate::fmt::fmt_g;
+use crate::notify::EventClass;
 use crate::reply::{Protocol, Reply};
 use crate::scan::FixedState;
 use crate::table::{flag::*, CommandSpec};
@@ -877,7 +877,11 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[Vec<u8>], mut incr: bool) -> CmdResult {
     ctx.dirty((added + updated) as u64);
     if added + updated > 0 {
         ctx.replied();
-        ctx.notify(EventClass::Zset, if incr { "zincr" } else { "zadd" }, &argv[1]);
+        ctx.notify(
+            EventClass::Zset,
+            if incr { "zincr" } else { "zadd" },
+            &argv[1],
+        );
     }
     if nan {
         return Err(CmdError::new("ERR resulting score is not a number (NaN)"));
@@ -1301,7 +1305,13 @@ fn pop_generic(
         })?;
         if let Some(p) = popped {
             ctx.dirty(p.len() as u64);
-            notify_removed(ctx, key, p.len(), if max { "zpopmax" } else { "zpopmin" }, true);
+            notify_removed(
+                ctx,
+                key,
+                p.len(),
+                if max { "zpopmax" } else { "zpopmin" },
+                true,
+            );
             return Ok(Some((key.clone(), p)));
         }
     }
@@ -1357,8 +1367,16 @@ fn zpop(ctx: &mut Ctx, argv: &[Vec<u8>], max: bool) -> CmdResult {
 /// ZMPOP/BZMPOP's arguments from `numkeys_idx` on: `numkeys key [key ...] MIN|MAX
 /// [COUNT count]`. Returns the keys' range in `argv`, MAX or not, and the count (1 if
 /// none).
-fn mpop_args(argv: &[Vec<u8>], numkeys_idx: usize) -> Result<(std::ops::Range<usize>, bool, usize), CmdError> {
-    let numkeys = range_long(&argv[numkeys_idx], 1, i64::MAX, "numkeys should be greater than 0")? as usize;
+fn mpop_args(
+    argv: &[Vec<u8>],
+    numkeys_idx: usize,
+) -> Result<(std::ops::Range<usize>, bool, usize), CmdError> {
+    let numkeys = range_long(
+        &argv[numkeys_idx],
+        1,
+        i64::MAX,
+        "numkeys should be greater than 0",
+    )? as usize;
     let where_idx = match numkeys.checked_add(numkeys_idx + 1) {
         Some(w) if w < argv.len() => w,
         _ => return Err(error::syntax()),
@@ -1420,13 +1438,27 @@ fn zmpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 /// BZPOPMIN key [key ...] timeout
 fn bzpopmin(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let timeout = timeout_arg(&argv[argv.len() - 1], ctx.now_ms)?;
-    blocking_zpop(ctx, "bzpopmin", &argv[1..argv.len() - 1], false, None, timeout)
+    blocking_zpop(
+        ctx,
+        "bzpopmin",
+        &argv[1..argv.len() - 1],
+        false,
+        None,
+        timeout,
+    )
 }
 
 /// BZPOPMAX key [key ...] timeout
 fn bzpopmax(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let timeout = timeout_arg(&argv[argv.len() - 1], ctx.now_ms)?;
-    blocking_zpop(ctx, "bzpopmax", &argv[1..argv.len() - 1], true, None, timeout)
+    blocking_zpop(
+        ctx,
+        "bzpopmax",
+        &argv[1..argv.len() - 1],
+        true,
+        None,
+        timeout,
+    )
 }
 
 /// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]: the arguments are
@@ -1439,7 +1471,14 @@ fn bzmpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// blockingGenericZpopCommand: pops from the first existing sorted set of `keys`
 /// (WRONGTYPE if the first existing key holds another type), else blocks on all.
-fn blocking_zpop(ctx: &mut Ctx, command: &'static str, keys: &[Vec<u8>], max: bool, count: Option<usize>, timeout: Timeout) -> CmdResult {
+fn blocking_zpop(
+    ctx: &mut Ctx,
+    command: &'static str,
+    keys: &[Vec<u8>],
+    max: bool,
+    count: Option<usize>,
+    timeout: Timeout,
+) -> CmdResult {
     let now = ctx.now_ms;
     for key in keys {
         match ctx.db().peek(key, now) {
@@ -1451,18 +1490,31 @@ fn blocking_zpop(ctx: &mut Ctx, command: &'static str, keys: &[Vec<u8>], max: bo
     if !ctx.may_block() {
         return Ok(Reply::NilArray);
     }
-    let wait = ZSetWait { command, max, count };
+    let wait = ZSetWait {
+        command,
+        max,
+        count,
+    };
     Ok(ctx.block(keys.to_vec(), timeout, BlockedOp::ZSet(wait)))
 }
 
 /// Pops from the sorted set at `key` (known to exist): `[key, member, score]` for
 /// BZPOPMIN/BZPOPMAX, `[key, [[member, score]...]]` for BZMPOP.
 fn zpop_reply(ctx: &mut Ctx, key: &[u8], max: bool, count: Option<usize>) -> Reply {
-    let popped = pop_generic(ctx, &[key.to_vec()], max, count.unwrap_or(1)).ok().flatten().map(|(_, p)| p).unwrap_or_default();
+    let popped = pop_generic(ctx, &[key.to_vec()], max, count.unwrap_or(1))
+        .ok()
+        .flatten()
+        .map(|(_, p)| p)
+        .unwrap_or_default();
     match count {
         Some(_) => Reply::Array(vec![
             Reply::bulk(key),
-            Reply::Array(popped.into_iter().map(|(m, s)| Reply::Array(vec![Reply::Bulk(m), Reply::Double(s)])).collect()),
+            Reply::Array(
+                popped
+                    .into_iter()
+                    .map(|(m, s)| Reply::Array(vec![Reply::Bulk(m), Reply::Double(s)]))
+                    .collect(),
+            ),
         ]),
         None => {
             let mut out = vec![Reply::bulk(key)];
@@ -1477,9 +1529,22 @@ fn zpop_reply(ctx: &mut Ctx, key: &[u8], max: bool, count: Option<usize>) -> Rep
 
 /// Serves a client blocked on the sorted set at `key`, which is not empty; the reply
 /// to send it (genericZpopCommand for the receiver).
-pub(crate) fn serve_blocked_zset(engine: &mut Engine, receiver: ClientId, key: &[u8], wait: &ZSetWait, now_ms: i64) -> Reply {
-    let Some(spec) = crate::table::lookup(wait.command.as_bytes()) else { return Reply::NilArray };
-    let mut ctx = Ctx { engine, client: receiver, now_ms, spec };
+pub(crate) fn serve_blocked_zset(
+    engine: &mut Engine,
+    receiver: ClientId,
+    key: &[u8],
+    wait: &ZSetWait,
+    now_ms: i64,
+) -> Reply {
+    let Some(spec) = crate::table::lookup(wait.command.as_bytes()) else {
+        return Reply::NilArray;
+    };
+    let mut ctx = Ctx {
+        engine,
+        client: receiver,
+        now_ms,
+        spec,
+    };
     zpop_reply(&mut ctx, key, wait.max, wait.count)
 }
 

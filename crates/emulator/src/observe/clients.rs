@@ -103,14 +103,23 @@ pub struct PubSubView {
     pub shard_channels: Vec<SubscriptionView>,
 }
 
-fn subscriptions<'a>(it: impl Iterator<Item = (&'a [u8], &'a [ClientId])>) -> Vec<SubscriptionView> {
-    it.map(|(name, subs)| SubscriptionView { name: name.to_vec(), subscribers: subs.to_vec() }).collect()
+fn subscriptions<'a>(
+    it: impl Iterator<Item = (&'a [u8], &'a [ClientId])>,
+) -> Vec<SubscriptionView> {
+    it.map(|(name, subs)| SubscriptionView {
+        name: name.to_vec(),
+        subscribers: subs.to_vec(),
+    })
+    .collect()
 }
 
 impl Engine {
     /// Every connected client, by id.
     pub fn clients_view(&self) -> Vec<ClientView> {
-        self.clients.values().map(|c| self.client_view_of(c)).collect()
+        self.clients
+            .values()
+            .map(|c| self.client_view_of(c))
+            .collect()
     }
 
     /// One client, if connected.
@@ -122,7 +131,9 @@ impl Engine {
         let ps = &self.pubsub;
         let subscribed = ps.counts(c.id) != (0, 0, 0);
         let of = |it: &mut dyn Iterator<Item = (&[u8], &[ClientId])>| -> Vec<Vec<u8>> {
-            it.filter(|(_, subs)| subs.contains(&c.id)).map(|(n, _)| n.to_vec()).collect()
+            it.filter(|(_, subs)| subs.contains(&c.id))
+                .map(|(n, _)| n.to_vec())
+                .collect()
         };
         let (channels, patterns, shard_channels) = if subscribed {
             (
@@ -146,8 +157,18 @@ impl Engine {
             blocked: c.queues.blocked.as_ref().map(|b| {
                 let (after_ids, group) = match &b.op {
                     BlockedOp::Stream(w) => (
-                        w.keys.iter().map(|(k, id)| (k.clone(), self.read_after(b.db, k, *id, w.group.as_ref()).to_string())).collect(),
-                        w.group.as_ref().map(|g| (g.group.clone(), g.consumer.clone())),
+                        w.keys
+                            .iter()
+                            .map(|(k, id)| {
+                                (
+                                    k.clone(),
+                                    self.read_after(b.db, k, *id, w.group.as_ref()).to_string(),
+                                )
+                            })
+                            .collect(),
+                        w.group
+                            .as_ref()
+                            .map(|g| (g.group.clone(), g.consumer.clone())),
                     ),
                     _ => (Vec::new(), None),
                 };
@@ -181,9 +202,20 @@ impl Engine {
 
     /// The ID a blocked stream reader reads after: its own for XREAD; for XREADGROUP
     /// `>`, the group's last delivered ID (what serving it will read after).
-    fn read_after(&self, db: usize, key: &[u8], own: StreamId, group: Option<&GroupWait>) -> StreamId {
+    fn read_after(
+        &self,
+        db: usize,
+        key: &[u8],
+        own: StreamId,
+        group: Option<&GroupWait>,
+    ) -> StreamId {
         let Some(g) = group else { return own };
-        match self.dbs.get(db).and_then(|d| d.entry(key)).map(|e| &e.value) {
+        match self
+            .dbs
+            .get(db)
+            .and_then(|d| d.entry(key))
+            .map(|e| &e.value)
+        {
             Some(Value::Stream(s)) => s.groups.get(&g.group).map_or(own, |grp| grp.last_id),
             _ => own,
         }
@@ -216,7 +248,9 @@ mod tests {
     }
 
     fn strs(v: &[Vec<u8>]) -> Vec<String> {
-        v.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect()
+        v.iter()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect()
     }
 
     /// The CLIENT LIST line of `id`'s fields named `field`, read through a command.
@@ -240,28 +274,64 @@ mod tests {
         let w = e.connect(ClientInfo::default());
         e.execute(w, &argv("XADD orders 1-1 item pen"));
         e.execute(w, &argv("XGROUP CREATE orders g $"));
-        assert_eq!(e.execute(a, &argv("XREADGROUP GROUP g c1 BLOCK 0 STREAMS orders >")), Reply::NoReply);
+        assert_eq!(
+            e.execute(a, &argv("XREADGROUP GROUP g c1 BLOCK 0 STREAMS orders >")),
+            Reply::NoReply
+        );
         assert_eq!(e.execute(b, &argv("BLPOP queue other 5")), Reply::NoReply);
-        assert_eq!(e.execute(c, &argv("XREAD BLOCK 2000 STREAMS s orders $ $")), Reply::NoReply);
+        assert_eq!(
+            e.execute(c, &argv("XREAD BLOCK 2000 STREAMS s orders $ $")),
+            Reply::NoReply
+        );
         e.execute(b, &argv("GET queued-behind"));
         clock.advance_ms(1500);
 
         let views = e.clients_view();
-        assert_eq!(views.iter().map(|v| v.id).collect::<Vec<_>>(), vec![a, b, c, w]);
+        assert_eq!(
+            views.iter().map(|v| v.id).collect::<Vec<_>>(),
+            vec![a, b, c, w]
+        );
         let va = e.client_view(a).expect("a is connected");
         let blocked = va.blocked.as_ref().expect("a is blocked");
-        assert_eq!(strs(&blocked.argv), ["XREADGROUP", "GROUP", "g", "c1", "BLOCK", "0", "STREAMS", "orders", ">"]);
-        assert_eq!((blocked.kind, strs(&blocked.keys)), ("stream", vec!["orders".to_string()]));
+        assert_eq!(
+            strs(&blocked.argv),
+            [
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "c1",
+                "BLOCK",
+                "0",
+                "STREAMS",
+                "orders",
+                ">"
+            ]
+        );
+        assert_eq!(
+            (blocked.kind, strs(&blocked.keys)),
+            ("stream", vec!["orders".to_string()])
+        );
         assert_eq!(blocked.group, Some((b"g".to_vec(), b"c1".to_vec())));
-        assert_eq!(blocked.after_ids, vec![(b"orders".to_vec(), "1-1".to_string())], "the group's last delivered ID");
-        assert_eq!(blocked.remaining_ms(e.now_ms()), None, "BLOCK 0 waits forever");
+        assert_eq!(
+            blocked.after_ids,
+            vec![(b"orders".to_vec(), "1-1".to_string())],
+            "the group's last delivered ID"
+        );
+        assert_eq!(
+            blocked.remaining_ms(e.now_ms()),
+            None,
+            "BLOCK 0 waits forever"
+        );
         // The flags are CLIENT LIST's.
         assert_eq!(va.flags, client_list_field(&mut e, w, a, "flags"));
         assert_eq!(va.last_command, client_list_field(&mut e, w, a, "cmd"));
 
         let vb = e.client_view(b).expect("b");
         let blocked = vb.blocked.as_ref().expect("b is blocked");
-        assert_eq!((blocked.kind, strs(&blocked.keys)), ("list", vec!["queue".to_string(), "other".to_string()]));
+        assert_eq!(
+            (blocked.kind, strs(&blocked.keys)),
+            ("list", vec!["queue".to_string(), "other".to_string()])
+        );
         assert_eq!(blocked.remaining_ms(e.now_ms()), Some(3500));
         assert_eq!(blocked.queued, 1, "GET waits behind the BLPOP");
 
@@ -270,7 +340,10 @@ mod tests {
         assert_eq!(strs(&blocked.keys), ["s", "orders"]);
         assert_eq!(
             blocked.after_ids,
-            vec![(b"s".to_vec(), "0-0".to_string()), (b"orders".to_vec(), "1-1".to_string())],
+            vec![
+                (b"s".to_vec(), "0-0".to_string()),
+                (b"orders".to_vec(), "1-1".to_string())
+            ],
             "$ resolved to each stream's last ID"
         );
         assert_eq!(blocked.remaining_ms(e.now_ms()), Some(500));
@@ -318,17 +391,52 @@ mod tests {
         e.execute(a, &argv("PSUBSCRIBE s*"));
         e.execute(b, &argv("SSUBSCRIBE shard1"));
         let view = e.pubsub_view();
-        let names = |v: &[SubscriptionView]| v.iter().map(|s| (String::from_utf8_lossy(&s.name).into_owned(), s.subscribers.clone())).collect::<Vec<_>>();
-        assert_eq!(names(&view.channels), vec![("news".to_string(), vec![a, b]), ("sport".to_string(), vec![a])]);
-        assert_eq!(names(&view.patterns), vec![("n*".to_string(), vec![b]), ("s*".to_string(), vec![b, a])]);
-        assert_eq!(names(&view.shard_channels), vec![("shard1".to_string(), vec![b])]);
+        let names = |v: &[SubscriptionView]| {
+            v.iter()
+                .map(|s| {
+                    (
+                        String::from_utf8_lossy(&s.name).into_owned(),
+                        s.subscribers.clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(&view.channels),
+            vec![
+                ("news".to_string(), vec![a, b]),
+                ("sport".to_string(), vec![a])
+            ]
+        );
+        assert_eq!(
+            names(&view.patterns),
+            vec![("n*".to_string(), vec![b]), ("s*".to_string(), vec![b, a])]
+        );
+        assert_eq!(
+            names(&view.shard_channels),
+            vec![("shard1".to_string(), vec![b])]
+        );
         let vb = e.client_view(b).expect("b");
         assert!(vb.subscribed());
-        assert_eq!((strs(&vb.channels), strs(&vb.patterns), strs(&vb.shard_channels)), (vec!["news".into()], vec!["n*".into(), "s*".into()], vec!["shard1".into()]));
+        assert_eq!(
+            (
+                strs(&vb.channels),
+                strs(&vb.patterns),
+                strs(&vb.shard_channels)
+            ),
+            (
+                vec!["news".into()],
+                vec!["n*".into(), "s*".into()],
+                vec!["shard1".into()]
+            )
+        );
         assert_eq!(vb.flags, "P");
         // PUBSUB agrees.
         let c = e.connect(ClientInfo::default());
-        assert_eq!(e.execute(c, &argv("PUBSUB NUMPAT")), Reply::Integer(view.patterns.len() as i64));
+        assert_eq!(
+            e.execute(c, &argv("PUBSUB NUMPAT")),
+            Reply::Integer(view.patterns.len() as i64)
+        );
         e.execute(a, &argv("UNSUBSCRIBE"));
         e.execute(a, &argv("PUNSUBSCRIBE"));
         assert!(!e.client_view(a).expect("a").subscribed());

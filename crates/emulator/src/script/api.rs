@@ -90,7 +90,11 @@ pub(crate) fn redis_table(vm: &mut Vm, functions: bool) -> TableRef {
     ] {
         vm.set_field(redis, name, Value::Number(v as f64));
     }
-    vm.set_field(redis, "REDIS_VERSION", Value::str(crate::engine::REDIS_VERSION));
+    vm.set_field(
+        redis,
+        "REDIS_VERSION",
+        Value::str(crate::engine::REDIS_VERSION),
+    );
     redis
 }
 
@@ -126,13 +130,22 @@ pub(crate) struct HostAccess {
 /// metamethod): the VM cannot be suspended there, so the command runs right away, as
 /// in Redis.
 fn call_in_place(vm: &mut Vm, argv: Vec<Vec<u8>>, raise: bool) -> R {
-    let Some(bridge) = bridge(vm) else { return Err(Value::str("attempt to yield across metamethod/C-call boundary")) };
+    let Some(bridge) = bridge(vm) else {
+        return Err(Value::str(
+            "attempt to yield across metamethod/C-call boundary",
+        ));
+    };
     let (host, resp) = {
         let b = bridge.borrow();
-        (b.host.as_ref().map(|h| (h.engine, h.client, h.mode)), b.resp)
+        (
+            b.host.as_ref().map(|h| (h.engine, h.client, h.mode)),
+            b.resp,
+        )
     };
     let Some((engine, client, mode)) = host else {
-        return Err(Value::str("attempt to yield across metamethod/C-call boundary"));
+        return Err(Value::str(
+            "attempt to yield across metamethod/C-call boundary",
+        ));
     };
     // SAFETY: `host` is set by the run loop only for the duration of one `Vm::run`, from
     // the `&mut Engine` the loop holds and does not use until `run` returns (then it
@@ -173,7 +186,9 @@ fn redis_pcall(vm: &mut Vm, args: Vec<Value>) -> R {
 fn error_reply(vm: &mut Vm, args: Vec<Value>) -> R {
     let t = match args.as_slice() {
         // Redis adds the `-` first: `'my err'` has the code `my`.
-        [Value::Str(s)] if s.as_bytes().starts_with(b"-") => error_table(vm, &error_text(s.as_bytes())),
+        [Value::Str(s)] if s.as_bytes().starts_with(b"-") => {
+            error_table(vm, &error_text(s.as_bytes()))
+        }
         [Value::Str(s)] => error_table(vm, &error_text(&[b"-", s.as_bytes()].concat())),
         _ => error_table(vm, "ERR wrong number or type of arguments"),
     };
@@ -203,17 +218,28 @@ fn sha1hex(vm: &mut Vm, args: Vec<Value>) -> R {
 
 fn log(vm: &mut Vm, args: Vec<Value>) -> R {
     if args.len() < 2 {
-        return Err(raise_table(vm, "redis.log() requires two arguments or more."));
+        return Err(raise_table(
+            vm,
+            "redis.log() requires two arguments or more.",
+        ));
     }
     let level = match convert::as_number(&args[0]) {
         Some(n) => n as i64,
-        None => return Err(raise_table(vm, "First argument must be a number (log level).")),
+        None => {
+            return Err(raise_table(
+                vm,
+                "First argument must be a number (log level).",
+            ))
+        }
     };
     if !(0..=3).contains(&level) {
         return Err(raise_table(vm, "Invalid debug level."));
     }
-    let parts: Vec<String> =
-        args[1..].iter().filter_map(convert::as_string_bytes).map(|b| String::from_utf8_lossy(&b).into_owned()).collect();
+    let parts: Vec<String> = args[1..]
+        .iter()
+        .filter_map(convert::as_string_bytes)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .collect();
     if let Some(b) = bridge(vm) {
         b.borrow_mut().log.push((level, parts.join(" ")));
     }
@@ -257,7 +283,10 @@ fn acl_check_cmd(vm: &mut Vm, args: Vec<Value>) -> R {
         Err(msg) => return Err(raise_table(vm, msg)),
     };
     if table::lookup(&argv[0]).is_none() {
-        return Err(raise_table(vm, "Invalid command passed to redis.acl_check_cmd()"));
+        return Err(raise_table(
+            vm,
+            "Invalid command passed to redis.acl_check_cmd()",
+        ));
     }
     values(vec![Value::Bool(true)])
 }
@@ -299,10 +328,19 @@ pub(crate) fn position(prefix: &str) -> Option<(String, u64)> {
 /// Runs one command of a script for `client` (scriptCall): Redis's checks with their
 /// script texts, then the command with the script's protocol. `wrote` is set when the
 /// command writes (SCRIPT KILL then refuses to stop the script).
-pub(crate) fn run_command(engine: &mut Engine, client: ClientId, argv: &[Vec<u8>], mode: Mode, resp: u8, wrote: &mut bool) -> Reply {
+pub(crate) fn run_command(
+    engine: &mut Engine,
+    client: ClientId,
+    argv: &[Vec<u8>],
+    mode: Mode,
+    resp: u8,
+    wrote: &mut bool,
+) -> Reply {
     let unknown = || Reply::error("ERR Unknown Redis command called from script");
     let wrong_arity = || Reply::error("ERR Wrong number of args calling Redis command from script");
-    let Some(spec) = table::lookup(&argv[0]) else { return unknown() };
+    let Some(spec) = table::lookup(&argv[0]) else {
+        return unknown();
+    };
     let spec = if !spec.subcommands.is_empty() && argv.len() >= 2 {
         match spec.find_subcommand(&argv[1]) {
             Some(sub) => sub,
@@ -323,7 +361,11 @@ pub(crate) fn run_command(engine: &mut Engine, client: ClientId, argv: &[Vec<u8>
     if spec.has(flag::WRITE) {
         *wrote = true;
     }
-    let protocol = if resp == 3 { Protocol::Resp3 } else { Protocol::Resp2 };
+    let protocol = if resp == 3 {
+        Protocol::Resp3
+    } else {
+        Protocol::Resp2
+    };
     let saved = engine.clients.get(&client).map(|c| c.protocol);
     if let Some(c) = engine.clients.get_mut(&client) {
         c.protocol = protocol;
@@ -337,7 +379,12 @@ pub(crate) fn run_command(engine: &mut Engine, client: ClientId, argv: &[Vec<u8>
 
 /// The answer to a request: the reply converted for the script, or raised as an error
 /// table (`redis.call` of a command that failed).
-pub(crate) fn answer(vm: &mut Vm, reply: Reply, raise: bool, resp: u8) -> Result<Vec<Value>, Value> {
+pub(crate) fn answer(
+    vm: &mut Vm,
+    reply: Reply,
+    raise: bool,
+    resp: u8,
+) -> Result<Vec<Value>, Value> {
     if let Reply::Error(text) = &reply {
         // The reply buffer starts with `-` in Redis, so the code is kept.
         let t = error_table(vm, &error_text(format!("-{text}").as_bytes()));

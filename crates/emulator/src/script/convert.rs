@@ -79,12 +79,32 @@ fn table_to_reply(vm: &Vm, t: TableRef, depth: usize) -> Reply {
     }
     if let Value::Table(map) = vm.get_field(t, "map") {
         let items = pairs(vm, map);
-        return Reply::Map(items.iter().map(|(k, v)| (lua_to_reply(vm, k, depth + 1), lua_to_reply(vm, v, depth + 1))).collect());
+        return Reply::Map(
+            items
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        lua_to_reply(vm, k, depth + 1),
+                        lua_to_reply(vm, v, depth + 1),
+                    )
+                })
+                .collect(),
+        );
     }
     if let Value::Table(set) = vm.get_field(t, "set") {
-        return Reply::Set(pairs(vm, set).iter().map(|(k, _)| lua_to_reply(vm, k, depth + 1)).collect());
+        return Reply::Set(
+            pairs(vm, set)
+                .iter()
+                .map(|(k, _)| lua_to_reply(vm, k, depth + 1))
+                .collect(),
+        );
     }
-    Reply::Array(vm.array(t).iter().map(|v| lua_to_reply(vm, v, depth + 1)).collect())
+    Reply::Array(
+        vm.array(t)
+            .iter()
+            .map(|v| lua_to_reply(vm, v, depth + 1))
+            .collect(),
+    )
 }
 
 /// A table `{key = v}`.
@@ -120,7 +140,10 @@ pub(crate) fn reply_to_lua(vm: &mut Vm, reply: Reply, resp: u8) -> Value {
             }
         }
         Reply::Array(items) | Reply::Push(items) => {
-            let values: Vec<Value> = items.into_iter().map(|item| reply_to_lua(vm, item, resp)).collect();
+            let values: Vec<Value> = items
+                .into_iter()
+                .map(|item| reply_to_lua(vm, item, resp))
+                .collect();
             // Set one by one: a nil (RESP3) leaves a hole, as lua_rawseti does.
             let t = vm.new_table_sized(values.len(), 0);
             for (i, v) in values.into_iter().enumerate() {
@@ -174,7 +197,10 @@ pub(crate) fn error_value_text(vm: &Vm, v: &Value) -> String {
 pub(crate) fn error_reply(vm: &Vm, error: &Value, label: &str) -> Reply {
     let Value::Table(t) = error else {
         // Not through the handler (it failed itself): the text as it is.
-        return Reply::Error(format!("ERR Error running script {label}, {}", error_value_text(vm, error)));
+        return Reply::Error(format!(
+            "ERR Error running script {label}, {}",
+            error_value_text(vm, error)
+        ));
     };
     let msg = match vm.get_field(*t, "err") {
         v @ (Value::Str(_) | Value::Number(_)) => error_value_text(vm, &v),

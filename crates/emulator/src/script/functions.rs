@@ -69,9 +69,12 @@ pub struct Registry {
 impl Registry {
     /// The library of a function, by its case-insensitive name.
     fn find(&self, function: &str) -> Option<(&Library, &FunctionInfo)> {
-        self.libraries
-            .values()
-            .find_map(|lib| lib.functions.values().find(|f| f.name.eq_ignore_ascii_case(function)).map(|f| (lib, f)))
+        self.libraries.values().find_map(|lib| {
+            lib.functions
+                .values()
+                .find(|f| f.name.eq_ignore_ascii_case(function))
+                .map(|f| (lib, f))
+        })
     }
 
     pub fn function_count(&self) -> usize {
@@ -141,12 +144,17 @@ fn metadata(code: &[u8]) -> Result<Metadata, String> {
     for part in &parts[1..] {
         if part.len() >= 5 && part[..5].eq_ignore_ascii_case(b"name=") {
             if name.is_some() {
-                return Err("Invalid metadata value, name argument was given multiple times".into());
+                return Err(
+                    "Invalid metadata value, name argument was given multiple times".into(),
+                );
             }
             name = Some(part[5..].to_vec());
             continue;
         }
-        return Err(format!("Invalid metadata value given: {}", String::from_utf8_lossy(part)));
+        return Err(format!(
+            "Invalid metadata value given: {}",
+            String::from_utf8_lossy(part)
+        ));
     }
     let Some(name) = name else {
         return Err("Library name was not given".into());
@@ -155,10 +163,16 @@ fn metadata(code: &[u8]) -> Result<Metadata, String> {
         return Err(NAME_RULES.into());
     }
     if !engine.eq_ignore_ascii_case(ENGINE.as_bytes()) {
-        return Err(format!("Engine '{}' not found", String::from_utf8_lossy(&engine)));
+        return Err(format!(
+            "Engine '{}' not found",
+            String::from_utf8_lossy(&engine)
+        ));
     }
     // Only letters, digits and underscores: valid UTF-8.
-    Ok(Metadata { name: String::from_utf8_lossy(&name).into_owned(), code_start: end })
+    Ok(Metadata {
+        name: String::from_utf8_lossy(&name).into_owned(),
+        code_start: end,
+    })
 }
 
 /// A function `redis.register_function` registered while a library loads.
@@ -183,9 +197,15 @@ impl Functions {
     /// Unpins the callbacks no library of the registry holds any more (FUNCTION DELETE,
     /// FLUSH, a replaced library): called where the registry is the whole truth.
     fn release_dropped(&mut self) {
-        let live: std::collections::BTreeSet<usize> =
-            self.registry.libraries.values().flat_map(|l| l.functions.values().map(|f| f.callback)).collect();
-        let Some(state) = self.lua.as_mut() else { return };
+        let live: std::collections::BTreeSet<usize> = self
+            .registry
+            .libraries
+            .values()
+            .flat_map(|l| l.functions.values().map(|f| f.callback))
+            .collect();
+        let Some(state) = self.lua.as_mut() else {
+            return;
+        };
         for pin in std::mem::take(&mut self.pinned) {
             if live.contains(&pin) {
                 self.pinned.push(pin);
@@ -206,7 +226,9 @@ fn read_flags(vm: &Vm, t: TableRef) -> Option<u8> {
     let mut flags = 0;
     for v in vm.array(t) {
         let name = convert::as_string_bytes(&v)?;
-        let (f, _) = flag::NAMES.iter().find(|(_, n)| n.as_bytes().eq_ignore_ascii_case(&name))?;
+        let (f, _) = flag::NAMES
+            .iter()
+            .find(|(_, n)| n.as_bytes().eq_ignore_ascii_case(&name))?;
         flags |= f;
     }
     Some(flags)
@@ -267,9 +289,14 @@ fn read_registration(vm: &Vm, args: &[Value]) -> Result<Registration, &'static s
 /// `redis.register_function` (luaRegisterFunction).
 pub(crate) fn register_function(vm: &mut Vm, args: Vec<Value>) -> Result<NativeReturn, Value> {
     let fail = |vm: &mut Vm, msg: &str| Err(error_table(vm, &format!("ERR {msg}")));
-    let Some(bridge) = api::bridge(vm) else { return fail(vm, "no bridge") };
+    let Some(bridge) = api::bridge(vm) else {
+        return fail(vm, "no bridge");
+    };
     if bridge.borrow().registering.is_none() {
-        return fail(vm, "redis.register_function can only be called on FUNCTION LOAD command");
+        return fail(
+            vm,
+            "redis.register_function can only be called on FUNCTION LOAD command",
+        );
     }
     let (name, callback, description, flags) = match read_registration(vm, &args) {
         Ok(r) => r,
@@ -279,12 +306,23 @@ pub(crate) fn register_function(vm: &mut Vm, args: Vec<Value>) -> Result<NativeR
         return fail(vm, NAME_RULES);
     }
     let name = String::from_utf8_lossy(&name).into_owned();
-    if bridge.borrow().registering.iter().flatten().any(|r| r.name == name) {
+    if bridge
+        .borrow()
+        .registering
+        .iter()
+        .flatten()
+        .any(|r| r.name == name)
+    {
         return fail(vm, "Function already exists in the library");
     }
     let callback = vm.pin(callback);
     if let Some(list) = bridge.borrow_mut().registering.as_mut() {
-        list.push(Registered { name, description, flags, callback });
+        list.push(Registered {
+            name,
+            description,
+            flags,
+            callback,
+        });
     }
     Ok(NativeReturn::Values(Vec::new()))
 }
@@ -297,7 +335,16 @@ fn load_redis(vm: &mut Vm) -> Value {
         _ => vm.new_table(),
     };
     let t = vm.new_table();
-    for name in ["register_function", "log", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING", "REDIS_VERSION", "REDIS_VERSION_NUM"] {
+    for name in [
+        "register_function",
+        "log",
+        "LOG_DEBUG",
+        "LOG_VERBOSE",
+        "LOG_NOTICE",
+        "LOG_WARNING",
+        "REDIS_VERSION",
+        "REDIS_VERSION_NUM",
+    ] {
         let v = vm.get_field(real, name);
         vm.set_field(t, name, v);
     }
@@ -330,10 +377,14 @@ fn run_body(state: &mut LuaState, f: Value, fuel: u64) -> Result<(), String> {
             match vm.run(super::SLICE_FUEL) {
                 Ok(Outcome::Finished(values)) => match values.as_slice() {
                     [Value::Bool(false), Value::Table(t), ..] => match vm.get_field(*t, "err") {
-                        v @ (Value::Str(_) | Value::Number(_)) => break Err(convert::error_value_text(vm, &v)),
+                        v @ (Value::Str(_) | Value::Number(_)) => {
+                            break Err(convert::error_value_text(vm, &v))
+                        }
                         _ => break Err("ERR unknown error".to_string()),
                     },
-                    [Value::Bool(false), e, ..] => break Err(format!("ERR {}", convert::error_value_text(vm, e))),
+                    [Value::Bool(false), e, ..] => {
+                        break Err(format!("ERR {}", convert::error_value_text(vm, e)))
+                    }
                     _ => break Ok(()),
                 },
                 Ok(Outcome::Paused) => {
@@ -360,11 +411,19 @@ fn run_body(state: &mut LuaState, f: Value, fuel: u64) -> Result<(), String> {
 
 impl Scripting {
     /// Compiles `code` and runs its body to collect its functions (`luaEngineCreate`).
-    fn compile_library(&mut self, meta: Metadata, code: &[u8], fuel: u64) -> Result<Library, String> {
+    fn compile_library(
+        &mut self,
+        meta: Metadata,
+        code: &[u8],
+        fuel: u64,
+    ) -> Result<Library, String> {
         let bridge = self.bridge.clone();
         let state = self.functions.state(&bridge);
         let body = &code[meta.code_start..];
-        let f = state.vm.load(body, CHUNK).map_err(|msg| format!("Error compiling function: {msg}"))?;
+        let f = state
+            .vm
+            .load(body, CHUNK)
+            .map_err(|msg| format!("Error compiling function: {msg}"))?;
         bridge.borrow_mut().registering = Some(Vec::new());
         let result = run_body(state, f, fuel);
         let registered = bridge.borrow_mut().registering.take().unwrap_or_default();
@@ -377,18 +436,40 @@ impl Scripting {
         if registered.is_empty() {
             return Err("No functions registered".into());
         }
-        self.functions.pinned.extend(registered.iter().map(|r| r.callback));
+        self.functions
+            .pinned
+            .extend(registered.iter().map(|r| r.callback));
         let functions = registered
             .into_iter()
-            .map(|r| (r.name.clone(), FunctionInfo { name: r.name, description: r.description, flags: r.flags, callback: r.callback }))
+            .map(|r| {
+                (
+                    r.name.clone(),
+                    FunctionInfo {
+                        name: r.name,
+                        description: r.description,
+                        flags: r.flags,
+                        callback: r.callback,
+                    },
+                )
+            })
             .collect();
-        Ok(Library { name: meta.name, code: code.to_vec(), functions })
+        Ok(Library {
+            name: meta.name,
+            code: code.to_vec(),
+            functions,
+        })
     }
 
     /// `functionsCreateWithLibraryCtx`: loads `code` as a library of `registry`, replacing
     /// the library of the same name with `replace`. Returns the library's name, or Redis's
     /// error text (without its `ERR ` code). Nothing changes on error.
-    pub(crate) fn create_library(&mut self, registry: &mut Registry, code: &[u8], replace: bool, fuel: u64) -> Result<String, String> {
+    pub(crate) fn create_library(
+        &mut self,
+        registry: &mut Registry,
+        code: &[u8],
+        replace: bool,
+        fuel: u64,
+    ) -> Result<String, String> {
         let meta = metadata(code)?;
         if registry.libraries.contains_key(&meta.name) && !replace {
             return Err(format!("Library '{}' already exists", meta.name));
@@ -403,7 +484,12 @@ impl Scripting {
     }
 
     /// FUNCTION LOAD into the server's libraries.
-    pub(crate) fn load_library(&mut self, code: &[u8], replace: bool, fuel: u64) -> Result<String, String> {
+    pub(crate) fn load_library(
+        &mut self,
+        code: &[u8],
+        replace: bool,
+        fuel: u64,
+    ) -> Result<String, String> {
         self.functions.release_dropped();
         let mut registry = std::mem::take(&mut self.functions.registry);
         let result = self.create_library(&mut registry, code, replace, fuel);
@@ -421,21 +507,37 @@ impl Engine {
     /// Runs the function `name` for `client` with its keys and arguments (FCALL once its
     /// checks passed): read-only if it is flagged `no-writes`, free of maxmemory if
     /// `allow-oom`.
-    pub(crate) fn run_function(&mut self, client: ClientId, name: &str, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Reply {
+    pub(crate) fn run_function(
+        &mut self,
+        client: ClientId,
+        name: &str,
+        keys: &[Vec<u8>],
+        args: &[Vec<u8>],
+    ) -> Reply {
         let Some(mut scripting) = self.scripting.take() else {
             return Reply::error("ERR Function not found");
         };
         scripting.functions.release_dropped();
-        let found = scripting.functions.registry.find(name).map(|(_, f)| (f.name.clone(), f.callback, f.flags));
+        let found = scripting
+            .functions
+            .registry
+            .find(name)
+            .map(|(_, f)| (f.name.clone(), f.callback, f.flags));
         let reply = match found {
             None => Reply::error("ERR Function not found"),
             Some((fname, callback, flags)) => {
-                let mode = if flags & flag::NO_WRITES != 0 { Mode::ReadOnly } else { Mode::ReadWrite };
+                let mode = if flags & flag::NO_WRITES != 0 {
+                    Mode::ReadOnly
+                } else {
+                    Mode::ReadWrite
+                };
                 let bridge = scripting.bridge.clone();
                 let state = scripting.functions.state(&bridge);
                 let f = state.vm.pinned(callback);
                 match state.start(f, Some((keys, args))) {
-                    Err(e) => Reply::Error(format!("ERR {}", convert::error_value_text(&state.vm, &e))),
+                    Err(e) => {
+                        Reply::Error(format!("ERR {}", convert::error_value_text(&state.vm, &e)))
+                    }
                     Ok(()) => {
                         self.script_allow_oom = flags & flag::ALLOW_OOM != 0;
                         let reply = scripting.execute(self, client, &fname, CHUNK, mode);
@@ -465,8 +567,15 @@ mod tests {
     fn a_runaway_library_body_is_stopped() {
         let (mut e, c) = engine();
         e.set_script_fuel(200_000);
-        let r = run(&mut e, c, &["FUNCTION", "LOAD", "#!lua name=spin\nwhile true do end"]);
-        assert_eq!(r, Reply::error("ERR Error registering functions: ERR FUNCTION LOAD timeout"));
+        let r = run(
+            &mut e,
+            c,
+            &["FUNCTION", "LOAD", "#!lua name=spin\nwhile true do end"],
+        );
+        assert_eq!(
+            r,
+            Reply::error("ERR Error registering functions: ERR FUNCTION LOAD timeout")
+        );
         // The environment is back to the script globals: the next library loads and runs.
         let r = run(&mut e, c, &["FUNCTION", "LOAD", "#!lua name=ok\nredis.register_function('f', function() return string.len('abc') end)"]);
         assert_eq!(r, Reply::bulk_str("ok"));
@@ -478,12 +587,21 @@ mod tests {
         let (mut e, c) = engine();
         let r = run(&mut e, c, &["FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function() return 1 end)\nlocal x = nil + 1"]);
         assert!(r.is_error());
-        assert_eq!(run(&mut e, c, &["FCALL", "f", "0"]), Reply::error("ERR Function not found"));
+        assert_eq!(
+            run(&mut e, c, &["FCALL", "f", "0"]),
+            Reply::error("ERR Function not found")
+        );
         // A callback kept by a function cannot register anything after the load.
         let lib = "#!lua name=keep\nlocal r = redis\nredis.register_function('g', function() return r.register_function('h', function() end) end)";
-        assert_eq!(run(&mut e, c, &["FUNCTION", "LOAD", lib]), Reply::bulk_str("keep"));
+        assert_eq!(
+            run(&mut e, c, &["FUNCTION", "LOAD", lib]),
+            Reply::bulk_str("keep")
+        );
         assert!(run(&mut e, c, &["FCALL", "g", "0"]).is_error());
-        assert_eq!(run(&mut e, c, &["FCALL", "h", "0"]), Reply::error("ERR Function not found"));
+        assert_eq!(
+            run(&mut e, c, &["FCALL", "h", "0"]),
+            Reply::error("ERR Function not found")
+        );
     }
 
     #[test]
@@ -491,9 +609,22 @@ mod tests {
         let (mut e, c) = engine();
         let lib = "#!lua name=lib\nredis.register_function('f', function(keys, args) return {keys[1], args[1]} end)";
         run(&mut e, c, &["FUNCTION", "LOAD", lib]);
-        assert_eq!(run(&mut e, c, &["FCALL", "f", "1", "k", "a"]), Reply::Array(vec![Reply::bulk_str("k"), Reply::bulk_str("a")]));
-        assert_eq!(run(&mut e, c, &["EVAL", "return KEYS[1]", "1", "x"]), Reply::bulk_str("x"));
-        assert_eq!(run(&mut e, c, &["EVAL", "return redis.call('get', 'nokey')", "0"]), Reply::Nil);
+        assert_eq!(
+            run(&mut e, c, &["FCALL", "f", "1", "k", "a"]),
+            Reply::Array(vec![Reply::bulk_str("k"), Reply::bulk_str("a")])
+        );
+        assert_eq!(
+            run(&mut e, c, &["EVAL", "return KEYS[1]", "1", "x"]),
+            Reply::bulk_str("x")
+        );
+        assert_eq!(
+            run(
+                &mut e,
+                c,
+                &["EVAL", "return redis.call('get', 'nokey')", "0"]
+            ),
+            Reply::Nil
+        );
     }
 
     #[test]
@@ -501,9 +632,18 @@ mod tests {
         let (mut e, c) = engine();
         assert_eq!(run(&mut e, c, &["MULTI"]), Reply::status("OK"));
         let lib = "#!lua name=m\nredis.register_function('inc', function(keys) return redis.call('incr', keys[1]) end)";
-        assert_eq!(run(&mut e, c, &["FUNCTION", "LOAD", lib]), Reply::status("QUEUED"));
-        assert_eq!(run(&mut e, c, &["FCALL", "inc", "1", "n"]), Reply::status("QUEUED"));
-        assert_eq!(run(&mut e, c, &["FCALL_RO", "inc", "1", "n"]), Reply::status("QUEUED"));
+        assert_eq!(
+            run(&mut e, c, &["FUNCTION", "LOAD", lib]),
+            Reply::status("QUEUED")
+        );
+        assert_eq!(
+            run(&mut e, c, &["FCALL", "inc", "1", "n"]),
+            Reply::status("QUEUED")
+        );
+        assert_eq!(
+            run(&mut e, c, &["FCALL_RO", "inc", "1", "n"]),
+            Reply::status("QUEUED")
+        );
         assert_eq!(
             run(&mut e, c, &["EXEC"]),
             Reply::Array(vec![
@@ -521,7 +661,9 @@ mod tests {
         run(&mut e, c, &["FUNCTION", "LOAD", lib]);
         assert_eq!(
             run(&mut e, c, &["FCALL", "t", "0"]),
-            Reply::error("ERR Unknown Redis command called from script script: t, on @user_function:4.")
+            Reply::error(
+                "ERR Unknown Redis command called from script script: t, on @user_function:4."
+            )
         );
     }
 
@@ -530,15 +672,25 @@ mod tests {
         let (mut e, c) = engine();
         for name in ["one", "two"] {
             let lib = format!("#!lua name={name}\nredis.register_function('{name}', function() return '{name} {}' end)", "x".repeat(100));
-            assert_eq!(run(&mut e, c, &["FUNCTION", "LOAD", &lib]), Reply::bulk_str(name));
+            assert_eq!(
+                run(&mut e, c, &["FUNCTION", "LOAD", &lib]),
+                Reply::bulk_str(name)
+            );
         }
-        let Reply::Bulk(payload) = run(&mut e, c, &["FUNCTION", "DUMP"]) else { panic!("DUMP is a bulk string") };
+        let Reply::Bulk(payload) = run(&mut e, c, &["FUNCTION", "DUMP"]) else {
+            panic!("DUMP is a bulk string")
+        };
         run(&mut e, c, &["FUNCTION", "FLUSH"]);
         let mut argv = vec![b"FUNCTION".to_vec(), b"RESTORE".to_vec(), payload];
         assert_eq!(e.execute(c, &argv), Reply::ok());
-        assert!(matches!(run(&mut e, c, &["FCALL", "two", "0"]), Reply::Bulk(b) if b.starts_with(b"two xxx")));
+        assert!(
+            matches!(run(&mut e, c, &["FCALL", "two", "0"]), Reply::Bulk(b) if b.starts_with(b"two xxx"))
+        );
         // Appending the same libraries again collides.
-        assert_eq!(e.execute(c, &argv), Reply::error("ERR Library one already exists"));
+        assert_eq!(
+            e.execute(c, &argv),
+            Reply::error("ERR Library one already exists")
+        );
         argv.push(b"REPLACE".to_vec());
         assert_eq!(e.execute(c, &argv), Reply::ok());
     }

@@ -135,9 +135,19 @@ pub enum Mode {
 
 impl Scripting {
     fn new() -> Scripting {
-        let bridge: SharedBridge = Rc::new(RefCell::new(Bridge { resp: 2, ..Bridge::default() }));
+        let bridge: SharedBridge = Rc::new(RefCell::new(Bridge {
+            resp: 2,
+            ..Bridge::default()
+        }));
         let lua = LuaState::new(&bridge, false);
-        Scripting { lua, bridge, scripts: BTreeMap::new(), log: Vec::new(), running: None, functions: functions::Functions::default() }
+        Scripting {
+            lua,
+            bridge,
+            scripts: BTreeMap::new(),
+            log: Vec::new(),
+            running: None,
+            functions: functions::Functions::default(),
+        }
     }
 
     /// Whether `sha` (lower-case hex) is in the cache.
@@ -162,9 +172,19 @@ impl Scripting {
         if self.scripts.contains_key(&sha) {
             return Ok(sha);
         }
-        let f = self.lua.vm.load(body, CHUNK).map_err(|msg| format!("ERR Error compiling script (new function): {msg}"))?;
+        let f = self
+            .lua
+            .vm
+            .load(body, CHUNK)
+            .map_err(|msg| format!("ERR Error compiling script (new function): {msg}"))?;
         let function = self.lua.vm.pin(f);
-        self.scripts.insert(sha.clone(), Cached { body: body.to_vec(), function });
+        self.scripts.insert(
+            sha.clone(),
+            Cached {
+                body: body.to_vec(),
+                function,
+            },
+        );
         Ok(sha)
     }
 
@@ -200,7 +220,8 @@ impl Scripting {
 impl Engine {
     /// The scripting engine, created on first use (a Lua state costs memory and time).
     pub(crate) fn scripting(&mut self) -> &mut Scripting {
-        self.scripting.get_or_insert_with(|| Box::new(Scripting::new()))
+        self.scripting
+            .get_or_insert_with(|| Box::new(Scripting::new()))
     }
 
     /// How much work one script may do before it is stopped, in fuel units (about one Lua
@@ -220,7 +241,14 @@ impl Engine {
 
     /// Runs the cached script `sha` for `client` with KEYS and ARGV, and returns the reply
     /// EVAL gives. The script must be in the cache.
-    pub(crate) fn run_script(&mut self, client: ClientId, sha: &str, keys: &[Vec<u8>], args: &[Vec<u8>], mode: Mode) -> Reply {
+    pub(crate) fn run_script(
+        &mut self,
+        client: ClientId,
+        sha: &str,
+        keys: &[Vec<u8>],
+        args: &[Vec<u8>],
+        mode: Mode,
+    ) -> Reply {
         let Some(mut scripting) = self.scripting.take() else {
             return Reply::error("NOSCRIPT No matching script. Please use EVAL.");
         };
@@ -243,14 +271,25 @@ enum Outcome {
 }
 
 impl Scripting {
-    fn run(&mut self, engine: &mut Engine, client: ClientId, sha: &str, keys: &[Vec<u8>], args: &[Vec<u8>], mode: Mode) -> Reply {
+    fn run(
+        &mut self,
+        engine: &mut Engine,
+        client: ClientId,
+        sha: &str,
+        keys: &[Vec<u8>],
+        args: &[Vec<u8>],
+        mode: Mode,
+    ) -> Reply {
         let Some(cached) = self.scripts.get(sha) else {
             return Reply::error("NOSCRIPT No matching script. Please use EVAL.");
         };
         let f = self.lua.vm.pinned(cached.function);
         sandbox::set_keys_and_args(&mut self.lua.vm, keys, args);
         if let Err(e) = self.lua.start(f, None) {
-            return Reply::Error(format!("ERR {}", convert::error_value_text(&self.lua.vm, &e)));
+            return Reply::Error(format!(
+                "ERR {}",
+                convert::error_value_text(&self.lua.vm, &e)
+            ));
         }
         self.execute(engine, client, sha, CHUNK, mode)
     }
@@ -259,7 +298,14 @@ impl Scripting {
     /// asks for, and converts its result or error into the reply. A script that does not
     /// end within one chunk of work is kept running (`Engine::continue_script`) and its
     /// client waits: the reply is then `NoReply`, and comes later through its outbox.
-    pub(crate) fn execute(&mut self, engine: &mut Engine, client: ClientId, label: &str, chunk: &'static str, mode: Mode) -> Reply {
+    pub(crate) fn execute(
+        &mut self,
+        engine: &mut Engine,
+        client: ClientId,
+        label: &str,
+        chunk: &'static str,
+        mode: Mode,
+    ) -> Reply {
         self.bridge.borrow_mut().resp = 2;
         let is_eval = chunk == CHUNK;
         // Commands run by the script: nothing blocks, and the caller's database and
@@ -271,9 +317,23 @@ impl Scripting {
                 return Reply::error("ERR unknown client");
             }
         };
-        let running = Running { client, label: label.to_string(), chunk, mode, db, protocol, spent: 0, is_eval, wrote: false };
+        let running = Running {
+            client,
+            label: label.to_string(),
+            chunk,
+            mode,
+            db,
+            protocol,
+            spent: 0,
+            is_eval,
+            wrote: false,
+        };
         // Inside EXEC or another script nothing else may run in between: to the end.
-        let chunk_fuel = if engine.nested_execution { u64::MAX } else { CHUNK_FUEL };
+        let chunk_fuel = if engine.nested_execution {
+            u64::MAX
+        } else {
+            CHUNK_FUEL
+        };
         match self.run_chunk(engine, running, chunk_fuel) {
             Ok(reply) => reply,
             Err(running) => {
@@ -287,7 +347,14 @@ impl Scripting {
                     name: running.label.clone(),
                     command: Vec::new(),
                 });
-                engine.park_op(client, db, Vec::new(), Timeout::Never, BlockedOp::Script, now);
+                engine.park_op(
+                    client,
+                    db,
+                    Vec::new(),
+                    Timeout::Never,
+                    BlockedOp::Script,
+                    now,
+                );
                 self.running = Some(running);
                 Reply::NoReply
             }
@@ -296,7 +363,12 @@ impl Scripting {
 
     /// Runs `running` for at most `chunk_fuel` more fuel: its reply when it ended, or the
     /// script to continue later.
-    fn run_chunk(&mut self, engine: &mut Engine, running: Running, chunk_fuel: u64) -> Result<Reply, Running> {
+    fn run_chunk(
+        &mut self,
+        engine: &mut Engine,
+        running: Running,
+        chunk_fuel: u64,
+    ) -> Result<Reply, Running> {
         let mut running = running;
         let client = running.client;
         if let Some(c) = engine.clients.get_mut(&client) {
@@ -313,11 +385,18 @@ impl Scripting {
                 break Outcome::Killed;
             }
             let slice = SLICE_FUEL.min(budget.saturating_sub(running.spent).max(1));
-            bridge.borrow_mut().host = Some(api::HostAccess { engine: &mut *engine, client, mode: running.mode, wrote: false });
+            bridge.borrow_mut().host = Some(api::HostAccess {
+                engine: &mut *engine,
+                client,
+                mode: running.mode,
+                wrote: false,
+            });
             let state = self.state(running.is_eval);
             // Work a native does (a pattern match, Lua code a native calls) cannot pause:
             // it borrows fuel, at most what the budget has left.
-            state.vm.set_nested_fuel_limit(budget.saturating_sub(running.spent).min(MAX_NESTED_FUEL));
+            state
+                .vm
+                .set_nested_fuel_limit(budget.saturating_sub(running.spent).min(MAX_NESTED_FUEL));
             let result = state.vm.run(slice);
             if let Some(host) = bridge.borrow_mut().host.take() {
                 running.wrote |= host.wrote;
@@ -331,7 +410,14 @@ impl Scripting {
                     let answer = match request.downcast::<api::Request>() {
                         Ok(request) => {
                             let resp = bridge.borrow().resp;
-                            let reply = api::run_command(engine, client, &request.argv, running.mode, resp, &mut running.wrote);
+                            let reply = api::run_command(
+                                engine,
+                                client,
+                                &request.argv,
+                                running.mode,
+                                resp,
+                                &mut running.wrote,
+                            );
                             let state = self.state(running.is_eval);
                             api::answer(&mut state.vm, reply, request.raise, resp)
                         }
@@ -356,7 +442,12 @@ impl Scripting {
         if let Outcome::Paused = outcome {
             return Err(running);
         }
-        let Running { label, chunk, is_eval, .. } = running;
+        let Running {
+            label,
+            chunk,
+            is_eval,
+            ..
+        } = running;
         let state = self.state(is_eval);
         let line = state.current_line().unwrap_or(1);
         let reply = match outcome {
@@ -416,8 +507,10 @@ pub(crate) struct Busy {
 }
 
 /// Redis's replies to clients while a script runs past busy-reply-threshold.
-pub(crate) const BUSY_EVAL: &str = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
-pub(crate) const BUSY_FUNCTION: &str = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+pub(crate) const BUSY_EVAL: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+pub(crate) const BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 
 impl Engine {
     /// Whether a script is running (a client waits for it, others are answered BUSY once
@@ -438,7 +531,9 @@ impl Engine {
         if self.busy.is_none() {
             return false;
         }
-        let Some(mut scripting) = self.scripting.take() else { return false };
+        let Some(mut scripting) = self.scripting.take() else {
+            return false;
+        };
         let Some(running) = scripting.running.take() else {
             self.scripting = Some(scripting);
             self.busy = None;
@@ -471,7 +566,9 @@ impl Engine {
     /// The time after which other clients are answered BUSY (busy-reply-threshold).
     pub(crate) fn busy_threshold_passed(&self, now_ms: i64) -> bool {
         let threshold = self.config.int("busy-reply-threshold");
-        self.busy.as_ref().is_some_and(|b| now_ms.saturating_sub(b.started_ms) >= threshold)
+        self.busy
+            .as_ref()
+            .is_some_and(|b| now_ms.saturating_sub(b.started_ms) >= threshold)
     }
 
     /// SCRIPT KILL (`is_eval`) and FUNCTION KILL (scriptKill).
@@ -517,8 +614,19 @@ mod tests {
     #[test]
     fn eval_runs_commands_as_the_calling_client() {
         let (mut e, c) = engine();
-        assert_eq!(eval(&mut e, c, "return redis.call('set', KEYS[1], ARGV[1])", &["1", "k", "v"]), Reply::ok());
-        assert_eq!(e.execute(c, &[b"GET".to_vec(), b"k".to_vec()]), Reply::bulk_str("v"));
+        assert_eq!(
+            eval(
+                &mut e,
+                c,
+                "return redis.call('set', KEYS[1], ARGV[1])",
+                &["1", "k", "v"]
+            ),
+            Reply::ok()
+        );
+        assert_eq!(
+            e.execute(c, &[b"GET".to_vec(), b"k".to_vec()]),
+            Reply::bulk_str("v")
+        );
     }
 
     #[test]
@@ -526,7 +634,10 @@ mod tests {
         let (mut e, c) = engine();
         e.set_script_fuel(200_000);
         let r = eval(&mut e, c, "while true do end", &["0"]);
-        assert!(matches!(&r, Reply::Error(t) if t.starts_with("ERR Script killed by the emulator")), "{r:?}");
+        assert!(
+            matches!(&r, Reply::Error(t) if t.starts_with("ERR Script killed by the emulator")),
+            "{r:?}"
+        );
         // The engine still works, and so does the next script.
         assert_eq!(eval(&mut e, c, "return 1", &["0"]), Reply::Integer(1));
         for script in [
@@ -547,7 +658,14 @@ mod tests {
     #[test]
     fn odd_error_values_do_not_panic() {
         let (mut e, c) = engine();
-        for script in ["error({})", "error(nil)", "error(function() end)", "error({err={}})", "error(setmetatable({}, {}))", "return {err=1}"] {
+        for script in [
+            "error({})",
+            "error(nil)",
+            "error(function() end)",
+            "error({err={}})",
+            "error(setmetatable({}, {}))",
+            "return {err=1}",
+        ] {
             let r = eval(&mut e, c, script, &["0"]);
             assert!(r.is_error() || r == Reply::Array(vec![]), "{script}: {r:?}");
         }
@@ -558,7 +676,12 @@ mod tests {
     #[test]
     fn redis_log_lines_are_collected() {
         let (mut e, c) = engine();
-        eval(&mut e, c, "redis.log(redis.LOG_WARNING, 'hello', 'world')", &["0"]);
+        eval(
+            &mut e,
+            c,
+            "redis.log(redis.LOG_WARNING, 'hello', 'world')",
+            &["0"],
+        );
         assert_eq!(e.take_script_log(), vec![(3, "hello world".to_string())]);
         assert!(e.take_script_log().is_empty());
     }
@@ -566,8 +689,16 @@ mod tests {
     #[test]
     fn blocking_commands_inside_scripts_do_not_block() {
         let (mut e, c) = engine();
-        let r = eval(&mut e, c, "return redis.call('xread', 'block', '0', 'streams', 's', '$')", &["0"]);
-        assert!(matches!(&r, Reply::Error(t) if t.starts_with("ERR xread command is not allowed with BLOCK option from scripts")), "{r:?}");
+        let r = eval(
+            &mut e,
+            c,
+            "return redis.call('xread', 'block', '0', 'streams', 's', '$')",
+            &["0"],
+        );
+        assert!(
+            matches!(&r, Reply::Error(t) if t.starts_with("ERR xread command is not allowed with BLOCK option from scripts")),
+            "{r:?}"
+        );
         // Blocking list commands are refused (noscript); inside MULTI in a script nothing parks.
         let r = eval(&mut e, c, "return redis.pcall('blpop', 'l', '0')", &["0"]);
         assert!(r.is_error());
@@ -578,31 +709,59 @@ mod tests {
     fn eval_inside_multi_runs_at_exec() {
         let (mut e, c) = engine();
         e.execute(c, &[b"MULTI".to_vec()]);
-        assert_eq!(eval(&mut e, c, "return redis.call('incr', 'n')", &["0"]), Reply::status("QUEUED"));
-        assert_eq!(e.execute(c, &[b"EXEC".to_vec()]), Reply::Array(vec![Reply::Integer(1)]));
+        assert_eq!(
+            eval(&mut e, c, "return redis.call('incr', 'n')", &["0"]),
+            Reply::status("QUEUED")
+        );
+        assert_eq!(
+            e.execute(c, &[b"EXEC".to_vec()]),
+            Reply::Array(vec![Reply::Integer(1)])
+        );
     }
 
     #[test]
     fn redis_call_runs_inside_callbacks_of_natives() {
         let (mut e, c) = engine();
-        let r = eval(&mut e, c, "return (string.gsub('ab', '%w', function(k) return redis.call('incr', k) end))", &["0"]);
+        let r = eval(
+            &mut e,
+            c,
+            "return (string.gsub('ab', '%w', function(k) return redis.call('incr', k) end))",
+            &["0"],
+        );
         assert_eq!(r, Reply::bulk_str("11"));
-        let r = eval(&mut e, c, "return string.gsub('a', '%w', function(k) return redis.call('nosuch') end)", &["0"]);
-        assert!(matches!(&r, Reply::Error(t) if t.starts_with("ERR Unknown Redis command called from script script: ")), "{r:?}");
+        let r = eval(
+            &mut e,
+            c,
+            "return string.gsub('a', '%w', function(k) return redis.call('nosuch') end)",
+            &["0"],
+        );
+        assert!(
+            matches!(&r, Reply::Error(t) if t.starts_with("ERR Unknown Redis command called from script script: ")),
+            "{r:?}"
+        );
     }
 
     #[test]
     fn script_flush_forgets_what_scripts_configured() {
         let (mut e, c) = engine();
-        assert_eq!(eval(&mut e, c, "cjson.encode_max_depth(1) return 1", &["0"]), Reply::Integer(1));
+        assert_eq!(
+            eval(&mut e, c, "cjson.encode_max_depth(1) return 1", &["0"]),
+            Reply::Integer(1)
+        );
         assert!(eval(&mut e, c, "return cjson.encode({{1}})", &["0"]).is_error());
         e.execute(c, &[b"SCRIPT".to_vec(), b"FLUSH".to_vec()]);
-        assert_eq!(eval(&mut e, c, "return cjson.encode({{1}})", &["0"]), Reply::bulk_str("[[1]]"));
+        assert_eq!(
+            eval(&mut e, c, "return cjson.encode({{1}})", &["0"]),
+            Reply::bulk_str("[[1]]")
+        );
     }
 
     #[test]
     fn sha1_of_known_texts() {
         assert_eq!(sha1_hex(b""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
-        assert_eq!(sha1_hex(b"return 1"), "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
+        assert_eq!(
+            sha1_hex(b"return 1"),
+            "e0e1f9fabfc9d4800c877a703b823ac0578ff8db"
+        );
     }
 }

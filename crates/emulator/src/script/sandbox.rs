@@ -67,7 +67,10 @@ pub(crate) fn build(bridge: &SharedBridge, random: Rc<Rand48>, functions: bool) 
     for name in ["loadfile", "dofile", "print"] {
         vm.set_global(name, Value::Nil);
     }
-    let args = vec![vm.get_global("xpcall"), vm.get_global("__redis__err__handler")];
+    let args = vec![
+        vm.get_global("xpcall"),
+        vm.get_global("__redis__err__handler"),
+    ];
     let trampoline = run_helper(&mut vm, TRAMPOLINE, args).unwrap_or(Value::Nil);
     let trampoline = vm.pin(trampoline);
     lock(&mut vm);
@@ -102,7 +105,9 @@ pub(crate) fn nonexistent_global(vm: &mut Vm, args: Vec<Value>) -> Result<Native
         Some(s) => s.to_str_lossy(),
         None => return Err(vm.type_arg_error(2, "?", "string", args.get(1))),
     };
-    Err(vm.error(&format!("Script attempted to access nonexistent global variable '{name}'")))
+    Err(vm.error(&format!(
+        "Script attempted to access nonexistent global variable '{name}'"
+    )))
 }
 
 /// The globals' metatable with the nonexistent-global `__index`, then every table

@@ -11,8 +11,8 @@
 //! picks (like `dictGetFairRandomKey`), with Redis's reverse-binary HSCAN cursors.
 
 use super::ELEMENT_OVERHEAD;
-use crate::rng::Rng;
 use crate::dict::Dict;
+use crate::rng::Rng;
 
 /// A field and its value, borrowed from a hash.
 pub type Pair<'a> = (&'a [u8], &'a [u8]);
@@ -32,7 +32,10 @@ pub struct HashValue {
 
 impl Default for HashValue {
     fn default() -> Self {
-        HashValue { repr: Repr::Listpack(Vec::new()), bytes: 0 }
+        HashValue {
+            repr: Repr::Listpack(Vec::new()),
+            bytes: 0,
+        }
     }
 }
 
@@ -64,7 +67,10 @@ impl HashValue {
     }
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match &self.repr {
-            Repr::Listpack(v) => v.iter().find(|(f, _)| f.as_slice() == field).map(|(_, v)| v.as_slice()),
+            Repr::Listpack(v) => v
+                .iter()
+                .find(|(f, _)| f.as_slice() == field)
+                .map(|(_, v)| v.as_slice()),
             Repr::Table(t) => t.get(field).map(|v| &v[..]),
         }
     }
@@ -83,7 +89,13 @@ impl HashValue {
     /// Sets `field` (Redis's `hashTypeSet`); returns true if it is new. Converts to a
     /// hashtable past the limits (`max_entries`, `max_value`: the two
     /// `hash-max-listpack-*` settings).
-    pub fn insert(&mut self, field: &[u8], value: Vec<u8>, max_entries: usize, max_value: usize) -> bool {
+    pub fn insert(
+        &mut self,
+        field: &[u8],
+        value: Vec<u8>,
+        max_entries: usize,
+        max_value: usize,
+    ) -> bool {
         if field.len() > max_value || value.len() > max_value {
             self.convert_to_table();
         }
@@ -216,14 +228,23 @@ mod tests {
     fn table_slots_stay_consistent_after_swap_removes() {
         let mut h = HashValue::new();
         for i in 0..100 {
-            h.insert(format!("f{i}").as_bytes(), format!("v{i}").into_bytes(), 8, 64);
+            h.insert(
+                format!("f{i}").as_bytes(),
+                format!("v{i}").into_bytes(),
+                8,
+                64,
+            );
         }
         for i in (0..100).step_by(3) {
             assert!(h.remove(format!("f{i}").as_bytes()));
         }
         assert_eq!(h.len(), 66);
         for i in 0..100 {
-            let want = if i % 3 == 0 { None } else { Some(format!("v{i}").into_bytes()) };
+            let want = if i % 3 == 0 {
+                None
+            } else {
+                Some(format!("v{i}").into_bytes())
+            };
             assert_eq!(h.get(format!("f{i}").as_bytes()).map(|v| v.to_vec()), want);
         }
         for i in 0..h.len() {

@@ -81,7 +81,11 @@ impl ListValue {
         self.items.insert(index, v);
     }
     /// The elements in `start..end` (indexes clamped by the caller), front to back.
-    pub fn range(&self, start: usize, end: usize) -> impl DoubleEndedIterator<Item = &[u8]> + ExactSizeIterator {
+    pub fn range(
+        &self,
+        start: usize,
+        end: usize,
+    ) -> impl DoubleEndedIterator<Item = &[u8]> + ExactSizeIterator {
         self.items.range(start..end).map(|v| v.as_slice())
     }
     /// Removes `front` elements from the head and `back` from the tail (LTRIM).
@@ -104,7 +108,11 @@ impl ListValue {
     /// from the head, or from the tail if `from_tail`. Returns how many went. O(N).
     pub fn remove_matching(&mut self, v: &[u8], count: usize, from_tail: bool) -> usize {
         let matches = self.items.iter().filter(|e| e[..] == *v).count();
-        let to_remove = if count == 0 { matches } else { count.min(matches) };
+        let to_remove = if count == 0 {
+            matches
+        } else {
+            count.min(matches)
+        };
         if to_remove == 0 {
             return 0;
         }
@@ -137,7 +145,9 @@ mod tests {
         ListValue::from_items(items.iter().map(|s| s.as_bytes().to_vec()))
     }
     fn items(l: &ListValue) -> Vec<String> {
-        l.iter().map(|v| String::from_utf8_lossy(v).into_owned()).collect()
+        l.iter()
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .collect()
     }
 
     #[test]

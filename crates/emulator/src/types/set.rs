@@ -12,8 +12,8 @@
 
 use super::ELEMENT_OVERHEAD;
 use crate::args::parse_i64;
-use crate::rng::Rng;
 use crate::dict::Dict;
+use crate::rng::Rng;
 
 /// Redis caps `set-max-intset-entries` at 2^30 (intset internals).
 const MAX_INTSET_LIMIT: usize = 1 << 30;
@@ -34,7 +34,10 @@ pub struct SetValue {
 
 impl Default for SetValue {
     fn default() -> Self {
-        SetValue { repr: Repr::Intset(Vec::new()), bytes: 0 }
+        SetValue {
+            repr: Repr::Intset(Vec::new()),
+            bytes: 0,
+        }
     }
 }
 
@@ -88,7 +91,9 @@ impl SetValue {
         if let Repr::Intset(v) = &mut self.repr {
             match parse_i64(member) {
                 Some(n) => {
-                    let Err(i) = v.binary_search(&n) else { return false };
+                    let Err(i) = v.binary_search(&n) else {
+                        return false;
+                    };
                     v.insert(i, n);
                     self.bytes += member.len();
                     if v.len() > max_intset.min(MAX_INTSET_LIMIT) {
@@ -99,7 +104,9 @@ impl SetValue {
                 None => self.convert_to_table(),
             }
         }
-        let Repr::Table(t) = &mut self.repr else { return false };
+        let Repr::Table(t) = &mut self.repr else {
+            return false;
+        };
         if t.insert(member, ()).is_some() {
             return false;
         }
@@ -295,7 +302,9 @@ mod tests {
         for i in (0..50).step_by(3) {
             assert!(s.remove(format!("m{i}").as_bytes()));
         }
-        let Repr::Table(t) = &s.repr else { panic!("a hashtable") };
+        let Repr::Table(t) = &s.repr else {
+            panic!("a hashtable")
+        };
         for i in 0..t.len() {
             let (k, _) = t.at(i).expect("dense entries");
             assert!(t.contains(k));

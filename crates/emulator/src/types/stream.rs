@@ -33,7 +33,10 @@ pub struct StreamId {
 
 impl StreamId {
     pub const MIN: StreamId = StreamId { ms: 0, seq: 0 };
-    pub const MAX: StreamId = StreamId { ms: u64::MAX, seq: u64::MAX };
+    pub const MAX: StreamId = StreamId {
+        ms: u64::MAX,
+        seq: u64::MAX,
+    };
 
     pub const fn new(ms: u64, seq: u64) -> Self {
         StreamId { ms, seq }
@@ -46,9 +49,15 @@ impl StreamId {
     /// The next ID (streamIncrID), or None for the last possible one.
     pub fn incr(self) -> Option<StreamId> {
         if self.seq < u64::MAX {
-            Some(StreamId { ms: self.ms, seq: self.seq + 1 })
+            Some(StreamId {
+                ms: self.ms,
+                seq: self.seq + 1,
+            })
         } else if self.ms < u64::MAX {
-            Some(StreamId { ms: self.ms + 1, seq: 0 })
+            Some(StreamId {
+                ms: self.ms + 1,
+                seq: 0,
+            })
         } else {
             None
         }
@@ -57,9 +66,15 @@ impl StreamId {
     /// The previous ID (streamDecrID), or None for 0-0.
     pub fn decr(self) -> Option<StreamId> {
         if self.seq > 0 {
-            Some(StreamId { ms: self.ms, seq: self.seq - 1 })
+            Some(StreamId {
+                ms: self.ms,
+                seq: self.seq - 1,
+            })
         } else if self.ms > 0 {
-            Some(StreamId { ms: self.ms - 1, seq: u64::MAX })
+            Some(StreamId {
+                ms: self.ms - 1,
+                seq: u64::MAX,
+            })
         } else {
             None
         }
@@ -170,7 +185,13 @@ pub fn parse_xadd_id(arg: &[u8]) -> Option<(StreamId, bool)> {
     let ms = string2ull(ms)?;
     match seq {
         Some(b"*") => Some((StreamId { ms, seq: 0 }, false)),
-        Some(seq) => Some((StreamId { ms, seq: string2ull(seq)? }, true)),
+        Some(seq) => Some((
+            StreamId {
+                ms,
+                seq: string2ull(seq)?,
+            },
+            true,
+        )),
         None => Some((StreamId { ms, seq: 0 }, true)),
     }
 }
@@ -351,7 +372,11 @@ impl Node {
     fn master_fields(&self) -> MasterFields<'_> {
         let mut pos = 0;
         let count = get_varint(&self.buf, &mut pos) as usize;
-        MasterFields { buf: &self.buf, pos, count }
+        MasterFields {
+            buf: &self.buf,
+            pos,
+            count,
+        }
     }
 
     /// Decodes the entry at `at`.
@@ -361,14 +386,31 @@ impl Node {
         let flags = buf.get(pos).copied().unwrap_or(0);
         pos += 1;
         let ms = master.ms.wrapping_add(get_varint(buf, &mut pos));
-        let seq = master.seq.wrapping_add(unzigzag(get_varint(buf, &mut pos)) as u64);
-        let numfields = if flags & FLAG_SAMEFIELDS != 0 { master_count } else { get_varint(buf, &mut pos) as usize };
+        let seq = master
+            .seq
+            .wrapping_add(unzigzag(get_varint(buf, &mut pos)) as u64);
+        let numfields = if flags & FLAG_SAMEFIELDS != 0 {
+            master_count
+        } else {
+            get_varint(buf, &mut pos) as usize
+        };
         let body = pos;
-        let strings = if flags & FLAG_SAMEFIELDS != 0 { numfields } else { numfields.saturating_mul(2) };
+        let strings = if flags & FLAG_SAMEFIELDS != 0 {
+            numfields
+        } else {
+            numfields.saturating_mul(2)
+        };
         for _ in 0..strings {
             get_bytes(buf, &mut pos);
         }
-        RawEntry { at, flags, id: StreamId { ms, seq }, numfields, body, end: pos }
+        RawEntry {
+            at,
+            flags,
+            id: StreamId { ms, seq },
+            numfields,
+            body,
+            end: pos,
+        }
     }
 
     /// Every entry (deleted ones included), in order.
@@ -389,7 +431,11 @@ impl Node {
         let same = e.flags & FLAG_SAMEFIELDS != 0;
         Fields {
             buf: &self.buf,
-            master: if same { Some(self.master_fields()) } else { None },
+            master: if same {
+                Some(self.master_fields())
+            } else {
+                None
+            },
             pos: e.body,
             left: e.numfields,
         }
@@ -400,7 +446,6 @@ impl Node {
             *b = flags;
         }
     }
-
 }
 
 /// The master entry's field names.
@@ -487,7 +532,12 @@ pub struct Group {
 
 impl Group {
     pub fn new(last_id: StreamId, entries_read: i64) -> Self {
-        Group { last_id, entries_read, pel: BTreeMap::new(), consumers: BTreeMap::new() }
+        Group {
+            last_id,
+            entries_read,
+            pel: BTreeMap::new(),
+            consumers: BTreeMap::new(),
+        }
     }
 
     /// streamLookupConsumer: the consumer's key, refreshing its seen time to `refresh`
@@ -511,7 +561,13 @@ impl Group {
             return None;
         }
         let key: Rc<[u8]> = Rc::from(name);
-        self.consumers.insert(key.clone(), Consumer { seen_time: now, pel: BTreeSet::new() });
+        self.consumers.insert(
+            key.clone(),
+            Consumer {
+                seen_time: now,
+                pel: BTreeSet::new(),
+            },
+        );
         Some(key)
     }
 
@@ -520,7 +576,11 @@ impl Group {
     pub fn consumer_or_create(&mut self, name: &[u8], now: i64) -> (Rc<[u8]>, bool) {
         match self.lookup_consumer(name, Some(now)) {
             Some(key) => (key, false),
-            None => (self.create_consumer(name, now).unwrap_or_else(|| Rc::from(name)), true),
+            None => (
+                self.create_consumer(name, now)
+                    .unwrap_or_else(|| Rc::from(name)),
+                true,
+            ),
         }
     }
 
@@ -551,7 +611,11 @@ impl Group {
     /// a new pending entry, or one taken over from its previous owner with its delivery
     /// count reset to 1.
     pub fn deliver(&mut self, id: StreamId, consumer: &Rc<[u8]>, now: i64) {
-        let fresh = Pending { consumer: consumer.clone(), delivery_time: now, delivery_count: 1 };
+        let fresh = Pending {
+            consumer: consumer.clone(),
+            delivery_time: now,
+            delivery_count: 1,
+        };
         if let Some(old) = self.pel.insert(id, fresh) {
             if let Some(c) = self.consumers.get_mut(&*old.consumer) {
                 c.pel.remove(&id);
@@ -564,7 +628,9 @@ impl Group {
 
     /// Moves the pending entry `id` to `consumer` (XCLAIM/XAUTOCLAIM ownership change).
     pub fn transfer(&mut self, id: StreamId, consumer: &Rc<[u8]>) {
-        let Some(p) = self.pel.get_mut(&id) else { return };
+        let Some(p) = self.pel.get_mut(&id) else {
+            return;
+        };
         if p.consumer != *consumer {
             let old = std::mem::replace(&mut p.consumer, consumer.clone());
             if let Some(c) = self.consumers.get_mut(&*old) {
@@ -613,7 +679,10 @@ pub struct NodeLimits {
 
 impl Default for NodeLimits {
     fn default() -> Self {
-        NodeLimits { max_entries: 100, max_bytes: 4096 }
+        NodeLimits {
+            max_entries: 100,
+            max_bytes: 4096,
+        }
     }
 }
 
@@ -694,18 +763,29 @@ impl StreamValue {
             if self.last_id.seq == u64::MAX {
                 return None;
             }
-            Some(StreamId { ms, seq: self.last_id.seq + 1 })
+            Some(StreamId {
+                ms,
+                seq: self.last_id.seq + 1,
+            })
         } else {
             Some(StreamId { ms, seq: 0 })
         }
     }
 
     /// streamAppendItem with a resolved ID: `pairs` is field, value, field, value...
-    pub fn append(&mut self, id: StreamId, pairs: &[Vec<u8>], limits: NodeLimits) -> Result<(), AppendError> {
+    pub fn append(
+        &mut self,
+        id: StreamId,
+        pairs: &[Vec<u8>],
+        limits: NodeLimits,
+    ) -> Result<(), AppendError> {
         if id <= self.last_id {
             return Err(AppendError::NotGreater);
         }
-        let total: usize = pairs.iter().map(|p| p.len()).fold(0usize, |a, b| a.saturating_add(b));
+        let total: usize = pairs
+            .iter()
+            .map(|p| p.len())
+            .fold(0usize, |a, b| a.saturating_add(b));
         if total > LISTPACK_MAX_SIZE {
             return Err(AppendError::TooLarge);
         }
@@ -718,7 +798,8 @@ impl StreamValue {
         let mut need_new = true;
         if let Some((_, tail)) = self.nodes.iter_mut().next_back() {
             let full_bytes = tail.lp_bytes() + total >= max_bytes;
-            let full_entries = limits.max_entries > 0 && (tail.live + tail.deleted) as i64 >= limits.max_entries;
+            let full_entries =
+                limits.max_entries > 0 && (tail.live + tail.deleted) as i64 >= limits.max_entries;
             if full_bytes || full_entries {
                 // Redis shrinks a listpack it stops appending to.
                 tail.buf.shrink_to_fit();
@@ -735,7 +816,15 @@ impl StreamValue {
                 lp_rest += lp_str_size(f);
             }
             let entries_start = buf.len() as u32;
-            let node = Node { buf, entries_start, live: 0, deleted: 0, lp_rest, last: id, last_deleted: false };
+            let node = Node {
+                buf,
+                entries_start,
+                live: 0,
+                deleted: 0,
+                lp_rest,
+                last: id,
+                last_deleted: false,
+            };
             self.lp_total += node.lp_alloc();
             self.nodes.insert(id, node);
         }
@@ -745,7 +834,9 @@ impl StreamValue {
         let before_lp = node.lp_alloc();
         let same = {
             let m = node.master_fields();
-            m.count == numfields && m.zip(pairs.iter().step_by(2)).all(|(a, b)| a == b.as_slice())
+            m.count == numfields
+                && m.zip(pairs.iter().step_by(2))
+                    .all(|(a, b)| a == b.as_slice())
         };
         let flags = if same { FLAG_SAMEFIELDS } else { 0 };
         let ms_delta = id.ms.wrapping_sub(master.ms);
@@ -753,7 +844,8 @@ impl StreamValue {
         node.buf.push(flags);
         put_varint(&mut node.buf, ms_delta);
         put_varint(&mut node.buf, zigzag(seq_delta));
-        let mut lp = lp_int_size(flags as i64) + lp_int_size(ms_delta as i64) + lp_int_size(seq_delta);
+        let mut lp =
+            lp_int_size(flags as i64) + lp_int_size(ms_delta as i64) + lp_int_size(seq_delta);
         if !same {
             put_varint(&mut node.buf, numfields as u64);
             lp += lp_int_size(numfields as i64);
@@ -791,16 +883,35 @@ impl StreamValue {
         let nodes: Box<dyn Iterator<Item = (&StreamId, &Node)> + '_> = if start > end {
             Box::new(std::iter::empty())
         } else if rev {
-            let seek = self.nodes.range(..=end).next_back().or_else(|| self.nodes.iter().next_back());
+            let seek = self
+                .nodes
+                .range(..=end)
+                .next_back()
+                .or_else(|| self.nodes.iter().next_back());
             match seek {
                 Some((&k, _)) => Box::new(self.nodes.range(..=k).rev()),
                 None => Box::new(std::iter::empty()),
             }
         } else {
-            let seek = self.nodes.range(..=start).next_back().map(|(k, _)| *k).unwrap_or(StreamId::MIN);
+            let seek = self
+                .nodes
+                .range(..=start)
+                .next_back()
+                .map(|(k, _)| *k)
+                .unwrap_or(StreamId::MIN);
             Box::new(self.nodes.range(seek..))
         };
-        Range { nodes, current: None, master: StreamId::MIN, master_count: 0, pos: 0, pending: Vec::new(), start, end, rev }
+        Range {
+            nodes,
+            current: None,
+            master: StreamId::MIN,
+            master_count: 0,
+            pos: 0,
+            pending: Vec::new(),
+            start,
+            end,
+            rev,
+        }
     }
 
     /// Whether a live entry with this ID exists (streamEntryExists).
@@ -841,7 +952,9 @@ impl StreamValue {
 
     /// The first live entry's ID, if any.
     fn first_live_id(&self) -> Option<StreamId> {
-        self.range(StreamId::MIN, StreamId::MAX, false).next().map(|(id, _)| id)
+        self.range(StreamId::MIN, StreamId::MAX, false)
+            .next()
+            .map(|(id, _)| id)
     }
 
     /// Flags one live entry deleted (streamDeleteItem); a node goes with its last live
@@ -850,7 +963,9 @@ impl StreamValue {
         let Some((master, e)) = self.range(id, id, false).next_raw().map(|(m, _, e)| (m, e)) else {
             return false;
         };
-        let Some(node) = self.nodes.get_mut(&master) else { return false };
+        let Some(node) = self.nodes.get_mut(&master) else {
+            return false;
+        };
         let before = node.lp_alloc();
         if node.live <= 1 {
             self.lp_total = self.lp_total.saturating_sub(before);
@@ -1000,7 +1115,9 @@ impl StreamValue {
             return Some(0);
         }
         let added = self.entries_added as i64;
-        if group.entries_read != ENTRIES_READ_INVALID && !self.range_has_tombstones(Some(group.last_id), None) {
+        if group.entries_read != ENTRIES_READ_INVALID
+            && !self.range_has_tombstones(Some(group.last_id), None)
+        {
             return Some(added.wrapping_sub(group.entries_read));
         }
         match self.estimate_distance(group.last_id) {
@@ -1013,8 +1130,14 @@ impl StreamValue {
     /// group): move last_id forward and keep the read counter valid when possible.
     pub fn advance_group(&mut self, group_name: &[u8], id: StreamId) {
         let has_tombstones = self.range_has_tombstones(Some(id), None);
-        let estimate = if self.entries_added > 0 { Some(self.estimate_distance(id)) } else { None };
-        let Some(g) = self.groups.get_mut(group_name) else { return };
+        let estimate = if self.entries_added > 0 {
+            Some(self.estimate_distance(id))
+        } else {
+            None
+        };
+        let Some(g) = self.groups.get_mut(group_name) else {
+            return;
+        };
         if id <= g.last_id {
             return;
         }
@@ -1037,29 +1160,58 @@ impl StreamValue {
         let mut lp_total = 0usize;
         for (&master, node) in &self.nodes {
             let entries = node.entries(master);
-            let live = entries.iter().filter(|e| e.flags & FLAG_DELETED == 0).count() as u32;
-            assert_eq!((live, entries.len() as u32 - live), (node.live, node.deleted), "node {master} counters");
+            let live = entries
+                .iter()
+                .filter(|e| e.flags & FLAG_DELETED == 0)
+                .count() as u32;
+            assert_eq!(
+                (live, entries.len() as u32 - live),
+                (node.live, node.deleted),
+                "node {master} counters"
+            );
             assert!(node.live > 0 || node.deleted > 0, "node {master} is empty");
-            assert_eq!(entries.first().map(|e| e.id), Some(master), "node {master} master ID");
-            assert_eq!(entries.last().map(|e| e.id), Some(node.last), "node {master} last ID");
+            assert_eq!(
+                entries.first().map(|e| e.id),
+                Some(master),
+                "node {master} master ID"
+            );
+            assert_eq!(
+                entries.last().map(|e| e.id),
+                Some(node.last),
+                "node {master} last ID"
+            );
             let last_deleted = entries.last().is_some_and(|e| e.flags & FLAG_DELETED != 0);
-            assert_eq!(last_deleted, node.last_deleted, "node {master} last entry's flag");
+            assert_eq!(
+                last_deleted, node.last_deleted,
+                "node {master} last entry's flag"
+            );
             live_total += live as u64;
             lp_total += node.lp_alloc();
         }
         assert_eq!(live_total, self.length, "length");
         assert_eq!(lp_total, self.lp_total, "listpack allocations");
-        let first = self.range(StreamId::MIN, StreamId::MAX, false).next().map(|(id, _)| id);
+        let first = self
+            .range(StreamId::MIN, StreamId::MAX, false)
+            .next()
+            .map(|(id, _)| id);
         assert_eq!(first.unwrap_or(StreamId::MIN), self.first_id, "first ID");
         for (name, g) in &self.groups {
             let mut owned = 0;
             for (cname, c) in &g.consumers {
                 for id in &c.pel {
-                    assert_eq!(g.pel.get(id).map(|p| &p.consumer), Some(cname), "group {name:?} PEL owner");
+                    assert_eq!(
+                        g.pel.get(id).map(|p| &p.consumer),
+                        Some(cname),
+                        "group {name:?} PEL owner"
+                    );
                 }
                 owned += c.pel.len();
             }
-            assert_eq!(owned, g.pel.len(), "group {name:?}: every pending entry has one owner");
+            assert_eq!(
+                owned,
+                g.pel.len(),
+                "group {name:?}: every pending entry has one owner"
+            );
         }
     }
 }
@@ -1111,7 +1263,11 @@ impl<'a> Range<'a> {
                 if e.flags & FLAG_DELETED != 0 {
                     continue;
                 }
-                let (before, past) = if self.rev { (e.id > self.end, e.id < self.start) } else { (e.id < self.start, e.id > self.end) };
+                let (before, past) = if self.rev {
+                    (e.id > self.end, e.id < self.start)
+                } else {
+                    (e.id < self.start, e.id > self.end)
+                };
                 if before {
                     continue;
                 }
@@ -1183,19 +1339,27 @@ mod tests {
     }
 
     fn ids(s: &StreamValue) -> Vec<StreamId> {
-        s.range(StreamId::MIN, StreamId::MAX, false).map(|(i, _)| i).collect()
+        s.range(StreamId::MIN, StreamId::MAX, false)
+            .map(|(i, _)| i)
+            .collect()
     }
 
     #[test]
     fn id_parsing_follows_redis() {
         let strict = |s: &str| parse_id(s.as_bytes(), 0, IdSyntax::Strict);
         assert_eq!(strict("5"), Some(id(5, 0)));
-        assert_eq!(parse_id(b"5", u64::MAX, IdSyntax::Strict), Some(id(5, u64::MAX)));
+        assert_eq!(
+            parse_id(b"5", u64::MAX, IdSyntax::Strict),
+            Some(id(5, u64::MAX))
+        );
         assert_eq!(strict("5-3"), Some(id(5, 3)));
         assert_eq!(strict("-"), None);
         assert_eq!(parse_id(b"-", 0, IdSyntax::Loose), Some(StreamId::MIN));
         assert_eq!(parse_id(b"+", 0, IdSyntax::Loose), Some(StreamId::MAX));
-        assert_eq!(strict("18446744073709551615-18446744073709551615"), Some(StreamId::MAX));
+        assert_eq!(
+            strict("18446744073709551615-18446744073709551615"),
+            Some(StreamId::MAX)
+        );
         assert_eq!(strict("18446744073709551616"), None);
         // strtoull's leniency: spaces, signs, leading zeros; '-' negates.
         assert_eq!(strict(" 7"), Some(id(7, 0)));
@@ -1224,7 +1388,10 @@ mod tests {
     #[test]
     fn nodes_split_by_entries_and_bytes() {
         let mut s = StreamValue::new();
-        let limits = NodeLimits { max_entries: 3, max_bytes: 4096 };
+        let limits = NodeLimits {
+            max_entries: 3,
+            max_bytes: 4096,
+        };
         for i in 1..=7 {
             s.append(id(i, 0), &pairs(&["f", "v"]), limits).unwrap();
         }
@@ -1233,19 +1400,32 @@ mod tests {
         let mut s = StreamValue::new();
         let big = "x".repeat(100);
         for i in 1..=10 {
-            s.append(id(i, 0), &pairs(&["f", &big]), NodeLimits { max_entries: 100, max_bytes: 300 }).unwrap();
+            s.append(
+                id(i, 0),
+                &pairs(&["f", &big]),
+                NodeLimits {
+                    max_entries: 100,
+                    max_bytes: 300,
+                },
+            )
+            .unwrap();
         }
         // 7 + counters + master (~14) + 2 entries of ~110 bytes each, then full.
         assert_eq!(s.node_count(), 5);
-        assert_eq!(s.append(id(10, 0), &pairs(&["f", "v"]), limits), Err(AppendError::NotGreater));
+        assert_eq!(
+            s.append(id(10, 0), &pairs(&["f", "v"]), limits),
+            Err(AppendError::NotGreater)
+        );
     }
 
     #[test]
     fn entries_read_back_with_and_without_master_fields() {
         let mut s = StreamValue::new();
         let l = NodeLimits::default();
-        s.append(id(1, 0), &pairs(&["a", "1", "b", "2"]), l).unwrap();
-        s.append(id(1, 1), &pairs(&["a", "3", "b", "4"]), l).unwrap();
+        s.append(id(1, 0), &pairs(&["a", "1", "b", "2"]), l)
+            .unwrap();
+        s.append(id(1, 1), &pairs(&["a", "3", "b", "4"]), l)
+            .unwrap();
         s.append(id(2, 0), &pairs(&["c", "5"]), l).unwrap();
         type Owned = Vec<(Vec<u8>, Vec<u8>)>;
         let all: Vec<(StreamId, Owned)> = s
@@ -1253,16 +1433,28 @@ mod tests {
             .map(|(i, f)| (i, f.map(|(a, b)| (a.to_vec(), b.to_vec())).collect()))
             .collect();
         assert_eq!(all.len(), 3);
-        assert_eq!(all[1].1, vec![(b"a".to_vec(), b"3".to_vec()), (b"b".to_vec(), b"4".to_vec())]);
+        assert_eq!(
+            all[1].1,
+            vec![
+                (b"a".to_vec(), b"3".to_vec()),
+                (b"b".to_vec(), b"4".to_vec())
+            ]
+        );
         assert_eq!(all[2].1, vec![(b"c".to_vec(), b"5".to_vec())]);
-        let rev: Vec<StreamId> = s.range(id(1, 1), StreamId::MAX, true).map(|(i, _)| i).collect();
+        let rev: Vec<StreamId> = s
+            .range(id(1, 1), StreamId::MAX, true)
+            .map(|(i, _)| i)
+            .collect();
         assert_eq!(rev, vec![id(2, 0), id(1, 1)]);
     }
 
     #[test]
     fn delete_flags_entries_and_drops_empty_nodes() {
         let mut s = StreamValue::new();
-        let l = NodeLimits { max_entries: 2, max_bytes: 4096 };
+        let l = NodeLimits {
+            max_entries: 2,
+            max_bytes: 4096,
+        };
         for i in 1..=4 {
             s.append(id(i, 0), &pairs(&["f", "v"]), l).unwrap();
         }
@@ -1282,7 +1474,10 @@ mod tests {
 
     #[test]
     fn approximate_trim_removes_whole_nodes_only() {
-        let l = NodeLimits { max_entries: 10, max_bytes: 0 };
+        let l = NodeLimits {
+            max_entries: 10,
+            max_bytes: 0,
+        };
         let mut s = StreamValue::new();
         for i in 1..=35 {
             s.append(id(i, 0), &pairs(&["f", "v"]), l).unwrap();
@@ -1352,13 +1547,21 @@ mod tests {
 
     #[test]
     fn jemalloc_size_classes() {
-        let classes: Vec<usize> = [1, 9, 17, 128, 129, 160, 161, 2049, 2200, 4096, 4097].map(jemalloc_size).to_vec();
-        assert_eq!(classes, vec![8, 16, 32, 128, 160, 160, 192, 2560, 2560, 4096, 5120]);
+        let classes: Vec<usize> = [1, 9, 17, 128, 129, 160, 161, 2049, 2200, 4096, 4097]
+            .map(jemalloc_size)
+            .to_vec();
+        assert_eq!(
+            classes,
+            vec![8, 16, 32, 128, 160, 160, 192, 2560, 2560, 4096, 5120]
+        );
     }
 
     #[test]
     fn rax_node_count_of_simple_trees() {
-        let l = NodeLimits { max_entries: 1, max_bytes: 0 };
+        let l = NodeLimits {
+            max_entries: 1,
+            max_bytes: 0,
+        };
         let mut s = StreamValue::new();
         assert_eq!(s.rax_node_count(), 1);
         s.append(id(1, 0), &pairs(&["f", "v"]), l).unwrap();

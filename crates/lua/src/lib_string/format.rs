@@ -130,7 +130,13 @@ fn sign_text(spec: &Spec, negative: bool) -> &'static str {
 pub fn format_signed(spec: &Spec, v: i64) -> Vec<u8> {
     let sign = sign_text(spec, v < 0);
     let digits = with_precision(v.unsigned_abs().to_string(), v == 0, spec.precision);
-    pad(spec, sign, "", digits.as_bytes(), spec.zero && spec.precision.is_none())
+    pad(
+        spec,
+        sign,
+        "",
+        digits.as_bytes(),
+        spec.zero && spec.precision.is_none(),
+    )
 }
 
 /// `%o`, `%u`, `%x`, `%X` (as `%lo`...).
@@ -151,7 +157,13 @@ pub fn format_unsigned(spec: &Spec, conv: u8, v: u64) -> Vec<u8> {
             _ => {}
         }
     }
-    pad(spec, "", prefix, digits.as_bytes(), spec.zero && spec.precision.is_none())
+    pad(
+        spec,
+        "",
+        prefix,
+        digits.as_bytes(),
+        spec.zero && spec.precision.is_none(),
+    )
 }
 
 /// `%c`: one byte, padded with spaces.
@@ -186,7 +198,11 @@ fn strip_zeros(text: &str) -> String {
         Some(at) => text.split_at(at),
         None => (text, ""),
     };
-    let digits = if digits.contains('.') { digits.trim_end_matches('0').trim_end_matches('.') } else { digits };
+    let digits = if digits.contains('.') {
+        digits.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        digits
+    };
     format!("{digits}{exp}")
 }
 
@@ -211,10 +227,16 @@ pub fn format_float(spec: &Spec, conv: u8, d: f64) -> Vec<u8> {
         _ => {
             let p = precision.max(1);
             let probe = format!("{a:.prec$e}", prec = p - 1);
-            let x: i64 = probe.split_once('e').and_then(|(_, e)| e.parse().ok()).unwrap_or(0);
+            let x: i64 = probe
+                .split_once('e')
+                .and_then(|(_, e)| e.parse().ok())
+                .unwrap_or(0);
             // glibc's quirk with `#`: a number that had P integer digits before rounding
             // and P + 1 after (999999.5) loses its fraction digits ("1.e+06").
-            let unrounded: i64 = format!("{a:e}").split_once('e').and_then(|(_, e)| e.parse().ok()).unwrap_or(0);
+            let unrounded: i64 = format!("{a:e}")
+                .split_once('e')
+                .and_then(|(_, e)| e.parse().ok())
+                .unwrap_or(0);
             let text = if spec.hash && x == p as i64 && unrounded == p as i64 - 1 {
                 sci(a, 0, true, upper)
             } else if x < -4 || x >= p as i64 {
@@ -273,7 +295,9 @@ mod tests {
     use super::*;
 
     fn spec(text: &str) -> Spec {
-        scan_format(text.as_bytes(), 0).map(|(s, _)| s).unwrap_or_default()
+        scan_format(text.as_bytes(), 0)
+            .map(|(s, _)| s)
+            .unwrap_or_default()
     }
 
     #[test]
@@ -303,8 +327,14 @@ mod tests {
 
     #[test]
     fn format_spec_limits() {
-        assert_eq!(scan_format(b"------d", 0).err(), Some("invalid format (repeated flags)"));
-        assert_eq!(scan_format(b"100d", 0).err(), Some("invalid format (width or precision too long)"));
+        assert_eq!(
+            scan_format(b"------d", 0).err(),
+            Some("invalid format (repeated flags)")
+        );
+        assert_eq!(
+            scan_format(b"100d", 0).err(),
+            Some("invalid format (width or precision too long)")
+        );
         assert!(scan_format(b"5.123f", 0).is_err());
         assert!(scan_format(b"-----d", 0).is_ok());
         assert_eq!(scan_format(b"-5.2s", 0).map(|(_, at)| at), Ok(4));

@@ -73,7 +73,11 @@ impl Match {
     /// whole match.
     pub fn capture<'s>(&self, src: &'s [u8], i: usize) -> Res<CaptureValue<'s>> {
         if i >= self.level {
-            return if i == 0 { Ok(CaptureValue::Text(&src[self.start..self.end])) } else { fail("invalid capture index") };
+            return if i == 0 {
+                Ok(CaptureValue::Text(&src[self.start..self.end]))
+            } else {
+                fail("invalid capture index")
+            };
         }
         let c = self.captures[i];
         match c.len {
@@ -85,7 +89,9 @@ impl Match {
 
     /// Every capture, or the whole match when there is none (5.1's `push_captures`).
     pub fn captures<'s>(&self, src: &'s [u8]) -> Res<Vec<CaptureValue<'s>>> {
-        (0..self.level.max(1)).map(|i| self.capture(src, i)).collect()
+        (0..self.level.max(1))
+            .map(|i| self.capture(src, i))
+            .collect()
     }
 
     /// Only the captures (none when the pattern has none): what `find` adds to its positions.
@@ -272,7 +278,9 @@ impl<'a> Matcher<'a> {
     fn match_capture(&self, s: usize, digit: u8) -> Res<Option<usize>> {
         let l = self.check_capture(digit)?;
         let c = self.captures[l];
-        let CapLen::Len(len) = c.len else { return Ok(None) };
+        let CapLen::Len(len) = c.len else {
+            return Ok(None);
+        };
         if self.src.len() - s >= len && self.src[c.init..c.init + len] == self.src[s..s + len] {
             Ok(Some(s + len))
         } else {
@@ -282,14 +290,18 @@ impl<'a> Matcher<'a> {
 
     fn check_capture(&self, digit: u8) -> Res<usize> {
         let l = digit as i64 - b'1' as i64;
-        if l < 0 || l as usize >= self.level || self.captures[l as usize].len == CapLen::Unfinished {
+        if l < 0 || l as usize >= self.level || self.captures[l as usize].len == CapLen::Unfinished
+        {
             return fail("invalid capture index");
         }
         Ok(l as usize)
     }
 
     fn capture_to_close(&self) -> Res<usize> {
-        (0..self.level).rev().find(|&l| self.captures[l].len == CapLen::Unfinished).ok_or(PatternError::Lua("invalid pattern capture"))
+        (0..self.level)
+            .rev()
+            .find(|&l| self.captures[l].len == CapLen::Unfinished)
+            .ok_or(PatternError::Lua("invalid pattern capture"))
     }
 
     /// 5.1's `match`: where a match of the pattern from `p` at subject position `s` ends.
@@ -325,20 +337,24 @@ impl<'a> Matcher<'a> {
                     }
                     let ep = self.class_end(p)?;
                     let previous = if s == 0 { 0 } else { self.src[s - 1] };
-                    if self.bracket_class(previous, p, ep - 1) || !self.bracket_class(self.sc(s), p, ep - 1) {
+                    if self.bracket_class(previous, p, ep - 1)
+                        || !self.bracket_class(self.sc(s), p, ep - 1)
+                    {
                         return Ok(None);
                     }
                     p = ep;
                     continue;
                 }
-                ESC if self.pc(p + 1).is_ascii_digit() => match self.match_capture(s, self.pc(p + 1))? {
-                    Some(e) => {
-                        s = e;
-                        p += 2;
-                        continue;
+                ESC if self.pc(p + 1).is_ascii_digit() => {
+                    match self.match_capture(s, self.pc(p + 1))? {
+                        Some(e) => {
+                            s = e;
+                            p += 2;
+                            continue;
+                        }
+                        None => return Ok(None),
                     }
-                    None => return Ok(None),
-                },
+                }
                 _ => {
                     let ep = self.class_end(p)?;
                     let m = self.single_match_at(s, p, ep);
@@ -353,7 +369,13 @@ impl<'a> Matcher<'a> {
                             continue;
                         }
                         b'*' => return self.max_expand(s, p, ep, depth),
-                        b'+' => return if m { self.max_expand(s + 1, p, ep, depth) } else { Ok(None) },
+                        b'+' => {
+                            return if m {
+                                self.max_expand(s + 1, p, ep, depth)
+                            } else {
+                                Ok(None)
+                            }
+                        }
                         b'-' => return self.min_expand(s, p, ep, depth),
                         _ => {
                             if !m {
@@ -385,7 +407,13 @@ impl<'a> Matcher<'a> {
         }
     }
 
-    fn min_expand(&mut self, mut s: usize, p: usize, ep: usize, depth: usize) -> Res<Option<usize>> {
+    fn min_expand(
+        &mut self,
+        mut s: usize,
+        p: usize,
+        ep: usize,
+        depth: usize,
+    ) -> Res<Option<usize>> {
         loop {
             if let Some(res) = self.do_match(s, ep + 1, depth + 1)? {
                 return Ok(Some(res));
@@ -398,7 +426,13 @@ impl<'a> Matcher<'a> {
         }
     }
 
-    fn start_capture(&mut self, s: usize, p: usize, what: CapLen, depth: usize) -> Res<Option<usize>> {
+    fn start_capture(
+        &mut self,
+        s: usize,
+        p: usize,
+        what: CapLen,
+        depth: usize,
+    ) -> Res<Option<usize>> {
         let level = self.level;
         if level >= MAX_CAPTURES {
             return fail("too many captures");
@@ -425,20 +459,39 @@ impl<'a> Matcher<'a> {
 
 impl<'a> Matcher<'a> {
     fn new(src: &'a [u8], pat: &'a [u8], steps_left: u64) -> Matcher<'a> {
-        Matcher { src, pat, level: 0, captures: [Capture { init: 0, len: CapLen::Unfinished }; MAX_CAPTURES], steps_left }
+        Matcher {
+            src,
+            pat,
+            level: 0,
+            captures: [Capture {
+                init: 0,
+                len: CapLen::Unfinished,
+            }; MAX_CAPTURES],
+            steps_left,
+        }
     }
 
     /// A match of the whole pattern at exactly `start` (captures start afresh, as 5.1
     /// resets `ms.level` before each try).
     fn try_at(&mut self, start: usize) -> Res<Option<Match>> {
         self.level = 0;
-        Ok(self.do_match(start, 0, 0)?.map(|end| Match { start, end, level: self.level, captures: self.captures }))
+        Ok(self.do_match(start, 0, 0)?.map(|end| Match {
+            start,
+            end,
+            level: self.level,
+            captures: self.captures,
+        }))
     }
 }
 
 /// Runs `f` with a matcher of `pattern` (as the matcher sees it: see `effective`) over
 /// `src`, charging its steps to `steps_left`.
-fn with_matcher<T>(src: &[u8], pattern: &[u8], steps_left: &mut u64, f: impl FnOnce(&mut Matcher) -> Res<T>) -> Res<T> {
+fn with_matcher<T>(
+    src: &[u8],
+    pattern: &[u8],
+    steps_left: &mut u64,
+    f: impl FnOnce(&mut Matcher) -> Res<T>,
+) -> Res<T> {
     let mut m = Matcher::new(src, pattern, *steps_left);
     let res = f(&mut m);
     *steps_left = m.steps_left;
@@ -479,7 +532,12 @@ pub struct Gmatch {
 
 impl Gmatch {
     /// The next match (5.1's `gmatch_aux`: `^` is literal, an empty match moves on by one).
-    pub fn next_match(&mut self, src: &[u8], pattern: &[u8], steps_left: &mut u64) -> Res<Option<Match>> {
+    pub fn next_match(
+        &mut self,
+        src: &[u8],
+        pattern: &[u8],
+        steps_left: &mut u64,
+    ) -> Res<Option<Match>> {
         let pat = effective(pattern);
         with_matcher(src, pat, steps_left, |matcher| {
             let mut s = self.next;
@@ -512,7 +570,14 @@ pub struct Gsub {
 impl Gsub {
     /// At most `max` replacements.
     pub fn new(pattern: &[u8], max: i64) -> Gsub {
-        Gsub { pos: 0, count: 0, max, anchored: anchor(effective(pattern)).0, tried: None, done: false }
+        Gsub {
+            pos: 0,
+            count: 0,
+            max,
+            anchored: anchor(effective(pattern)).0,
+            tried: None,
+            done: false,
+        }
     }
 
     /// How many matches were found.
@@ -522,7 +587,13 @@ impl Gsub {
 
     /// The next match, whose replacement the caller appends to `out`; None when done (then
     /// call `finish`).
-    pub fn next_match(&mut self, src: &[u8], pattern: &[u8], out: &mut Vec<u8>, steps_left: &mut u64) -> Res<Option<Match>> {
+    pub fn next_match(
+        &mut self,
+        src: &[u8],
+        pattern: &[u8],
+        out: &mut Vec<u8>,
+        steps_left: &mut u64,
+    ) -> Res<Option<Match>> {
         let pat = anchor(effective(pattern)).1;
         with_matcher(src, pat, steps_left, |matcher| self.next_with(matcher, out))
     }
@@ -575,7 +646,9 @@ mod tests {
 
     fn caps(src: &str, pat: &str) -> Vec<String> {
         let mut steps = BIG;
-        let m = search(src.as_bytes(), pat.as_bytes(), 0, &mut steps).unwrap().unwrap();
+        let m = search(src.as_bytes(), pat.as_bytes(), 0, &mut steps)
+            .unwrap()
+            .unwrap();
         m.captures(src.as_bytes())
             .unwrap()
             .into_iter()
@@ -590,7 +663,10 @@ mod tests {
         let mut g = Gsub::new(pat.as_bytes(), i64::MAX);
         let mut out = Vec::new();
         let mut steps = BIG;
-        while let Some(_m) = g.next_match(src.as_bytes(), pat.as_bytes(), &mut out, &mut steps).unwrap() {
+        while let Some(_m) = g
+            .next_match(src.as_bytes(), pat.as_bytes(), &mut out, &mut steps)
+            .unwrap()
+        {
             out.extend_from_slice(repl.as_bytes());
         }
         g.finish(src.as_bytes(), &mut out);
@@ -626,22 +702,49 @@ mod tests {
 
     #[test]
     fn errors_have_lua_texts() {
-        assert_eq!(find("a", "%"), Err(PatternError::Lua("malformed pattern (ends with '%')")));
-        assert_eq!(find("a", "[a"), Err(PatternError::Lua("malformed pattern (missing ']')")));
-        assert_eq!(find("a", "%b"), Err(PatternError::Lua("unbalanced pattern")));
-        assert_eq!(find("a", "%fa"), Err(PatternError::Lua("missing '[' after '%f' in pattern")));
-        assert_eq!(find("a", "%1"), Err(PatternError::Lua("invalid capture index")));
-        assert_eq!(find("a", "a)"), Err(PatternError::Lua("invalid pattern capture")));
+        assert_eq!(
+            find("a", "%"),
+            Err(PatternError::Lua("malformed pattern (ends with '%')"))
+        );
+        assert_eq!(
+            find("a", "[a"),
+            Err(PatternError::Lua("malformed pattern (missing ']')"))
+        );
+        assert_eq!(
+            find("a", "%b"),
+            Err(PatternError::Lua("unbalanced pattern"))
+        );
+        assert_eq!(
+            find("a", "%fa"),
+            Err(PatternError::Lua("missing '[' after '%f' in pattern"))
+        );
+        assert_eq!(
+            find("a", "%1"),
+            Err(PatternError::Lua("invalid capture index"))
+        );
+        assert_eq!(
+            find("a", "a)"),
+            Err(PatternError::Lua("invalid pattern capture"))
+        );
         let many = "()".repeat(33);
-        assert_eq!(find("a", &many), Err(PatternError::Lua("too many captures")));
+        assert_eq!(
+            find("a", &many),
+            Err(PatternError::Lua("too many captures"))
+        );
         let mut steps = BIG;
         let m = search(b"a", b"(a", 0, &mut steps).unwrap().unwrap();
-        assert_eq!(m.captures(b"a"), Err(PatternError::Lua("unfinished capture")));
+        assert_eq!(
+            m.captures(b"a"),
+            Err(PatternError::Lua("unfinished capture"))
+        );
     }
 
     #[test]
     fn gsub_and_gmatch_loops() {
-        assert_eq!(gsub("hello world", "o", "0"), ("hell0 w0rld".to_string(), 2));
+        assert_eq!(
+            gsub("hello world", "o", "0"),
+            ("hell0 w0rld".to_string(), 2)
+        );
         assert_eq!(gsub("abc", "", "-"), ("-a-b-c-".to_string(), 4));
         assert_eq!(gsub("aaa", "^a", "b"), ("baa".to_string(), 1));
         let mut g = Gmatch::default();
@@ -658,11 +761,17 @@ mod tests {
         let pat = format!("{}{}", "a?".repeat(30), "a".repeat(30));
         let src = "a".repeat(30);
         let mut steps = 1_000_000;
-        assert_eq!(search(src.as_bytes(), pat.as_bytes(), 0, &mut steps).map(|m| m.is_some()), Err(PatternError::OutOfSteps));
+        assert_eq!(
+            search(src.as_bytes(), pat.as_bytes(), 0, &mut steps).map(|m| m.is_some()),
+            Err(PatternError::OutOfSteps)
+        );
         let deep = "a?".repeat(5000);
         let src = "a".repeat(5000);
         let mut steps = BIG;
-        assert_eq!(search(src.as_bytes(), deep.as_bytes(), 0, &mut steps).map(|m| m.is_some()), Err(PatternError::Lua("pattern too complex")));
+        assert_eq!(
+            search(src.as_bytes(), deep.as_bytes(), 0, &mut steps).map(|m| m.is_some()),
+            Err(PatternError::Lua("pattern too complex"))
+        );
     }
 
     /// Random patterns over a small alphabet of pattern characters never panic and end
@@ -680,8 +789,12 @@ mod tests {
         for _ in 0..20_000 {
             let plen = (next() % 12) as usize;
             let slen = (next() % 12) as usize;
-            let pat: Vec<u8> = (0..plen).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
-            let src: Vec<u8> = (0..slen).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
+            let pat: Vec<u8> = (0..plen)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let src: Vec<u8> = (0..slen)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
             let init = (next() % (slen as u64 + 1)) as usize;
             let mut steps = 100_000;
             if let Ok(Some(m)) = search(&src, &pat, init, &mut steps) {

@@ -32,7 +32,11 @@ pub fn bxor(args: &[u32]) -> u32 {
 
 /// `bit.tohex(x, n)`: `n` hex digits (upper case when negative, at most 8).
 pub fn tohex(b: u32, n: i32) -> String {
-    let (n, digits) = if n < 0 { (n.unsigned_abs(), b"0123456789ABCDEF") } else { (n as u32, b"0123456789abcdef") };
+    let (n, digits) = if n < 0 {
+        (n.unsigned_abs(), b"0123456789ABCDEF")
+    } else {
+        (n as u32, b"0123456789abcdef")
+    };
     let n = n.min(8) as usize;
     let mut out = vec![b'0'; n];
     let mut b = b;
@@ -98,7 +102,11 @@ fn run(name: &str, args: &[Value]) -> Result<Out, Failure> {
         "bswap" => bswap(barg(args, 0)?),
         "tohex" => {
             let b = barg(args, 0)?;
-            let n = if args.len() < 2 { 8 } else { barg(args, 1)? as i32 };
+            let n = if args.len() < 2 {
+                8
+            } else {
+                barg(args, 1)? as i32
+            };
             return Ok(Out::Text(tohex(b, n)));
         }
         op => {

@@ -19,7 +19,10 @@
 
 use std::cell::RefCell;
 
-use super::{arg_data, c_llong, data_type, from_data, out_of_memory, to_data, Args, Data, Failure, MAX_BYTES, MAX_TABLE_DEPTH, NULL, R};
+use super::{
+    arg_data, c_llong, data_type, from_data, out_of_memory, to_data, Args, Data, Failure,
+    MAX_BYTES, MAX_TABLE_DEPTH, NULL, R,
+};
 use crate::value::{TableRef, Value};
 use crate::vm::{NativeReturn, Vm};
 
@@ -87,11 +90,18 @@ fn encode_value(out: &mut Vec<u8>, d: &Data, cfg: &Config, depth: usize) -> Resu
         Data::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Data::Nil | Data::Null => out.extend_from_slice(b"null"),
         Data::Other(_) => return Err(cannot(d, "type not supported")),
-        Data::Deep => return Err(Failure::Error(format!("Cannot serialise, excessive nesting ({})", depth + 1))),
+        Data::Deep => {
+            return Err(Failure::Error(format!(
+                "Cannot serialise, excessive nesting ({})",
+                depth + 1
+            )))
+        }
         Data::Table(pairs) => {
             let depth = depth + 1;
             if depth > cfg.encode_max_depth.max(0) as usize {
-                return Err(Failure::Error(format!("Cannot serialise, excessive nesting ({depth})")));
+                return Err(Failure::Error(format!(
+                    "Cannot serialise, excessive nesting ({depth})"
+                )));
             }
             match array_length(pairs, cfg)? {
                 Some(len) if len > 0 => {
@@ -130,7 +140,9 @@ fn encode_value(out: &mut Vec<u8>, d: &Data, cfg: &Config, depth: usize) -> Resu
                                 encode_string(out, s);
                                 out.push(b':');
                             }
-                            other => return Err(cannot(other, "table key must be a number or string")),
+                            other => {
+                                return Err(cannot(other, "table key must be a number or string"))
+                            }
                         }
                         encode_value(out, v, cfg, depth)?;
                     }
@@ -158,7 +170,9 @@ fn array_length(pairs: &[(Data, Data)], cfg: &Config) -> Result<Option<usize>, F
     let ratio = cfg.sparse_ratio as f64;
     if cfg.sparse_ratio > 0 && max > items * ratio && max > cfg.sparse_safe as f64 {
         if !cfg.sparse_convert {
-            return Err(Failure::error("Cannot serialise table: excessively sparse array"));
+            return Err(Failure::error(
+                "Cannot serialise table: excessively sparse array",
+            ));
         }
         return Ok(None);
     }
@@ -340,7 +354,10 @@ impl Parser<'_> {
     fn number(&mut self) -> (Token, usize) {
         let start = self.pos;
         // strtod stops at the C string's end.
-        let end = self.s[start..].iter().position(|&b| b == 0).map_or(self.s.len(), |i| start + i);
+        let end = self.s[start..]
+            .iter()
+            .position(|&b| b == 0)
+            .map_or(self.s.len(), |i| start + i);
         match crate::number::strtod(&self.s[start..end]) {
             Some((v, len)) if len > 0 => {
                 self.pos += len;
@@ -423,13 +440,20 @@ impl Parser<'_> {
     }
 
     fn error(expected: &str, token: &Token, index: usize) -> Failure {
-        Failure::Error(format!("Expected {expected} but found {} at character {}", token.name(), index + 1))
+        Failure::Error(format!(
+            "Expected {expected} but found {} at character {}",
+            token.name(),
+            index + 1
+        ))
     }
 
     fn descend(&mut self) -> Result<(), Failure> {
         self.depth += 1;
         if self.depth > self.max_depth {
-            return Err(Failure::Error(format!("Found too many nested data structures ({}) at character {}", self.depth, self.pos)));
+            return Err(Failure::Error(format!(
+                "Found too many nested data structures ({}) at character {}",
+                self.depth, self.pos
+            )));
         }
         Ok(())
     }
@@ -510,7 +534,11 @@ fn push_utf8(buf: &mut Vec<u8>, cp: u32) {
     } else if cp <= 0x7FF {
         buf.extend_from_slice(&[0xC0 | (cp >> 6) as u8, 0x80 | (cp & 0x3F) as u8]);
     } else if cp <= 0xFFFF {
-        buf.extend_from_slice(&[0xE0 | (cp >> 12) as u8, 0x80 | ((cp >> 6) & 0x3F) as u8, 0x80 | (cp & 0x3F) as u8]);
+        buf.extend_from_slice(&[
+            0xE0 | (cp >> 12) as u8,
+            0x80 | ((cp >> 6) & 0x3F) as u8,
+            0x80 | (cp & 0x3F) as u8,
+        ]);
     } else {
         buf.extend_from_slice(&[
             0xF0 | (cp >> 18) as u8,
@@ -524,7 +552,9 @@ fn push_utf8(buf: &mut Vec<u8>, cp: u32) {
 /// `cjson.decode` of a string.
 pub fn decode(json: &[u8], cfg: &Config) -> Result<Data, Failure> {
     if json.len() >= 2 && (json[0] == 0 || json[1] == 0) {
-        return Err(Failure::error("JSON parser does not support UTF-16 or UTF-32"));
+        return Err(Failure::error(
+            "JSON parser does not support UTF-16 or UTF-32",
+        ));
     }
     let mut p = Parser {
         s: json,
@@ -560,7 +590,10 @@ pub fn configure(name: &str, cfg: &mut Config, args: &[Data]) -> Result<Vec<Data
         if !matches!(args.get(i), None | Some(Data::Nil)) {
             let value = c_llong(a.number(i)?) as i32;
             if value < min || value > max {
-                return Err(Failure::Arg(1, format!("expected integer between {min} and {max}")));
+                return Err(Failure::Arg(
+                    1,
+                    format!("expected integer between {min} and {max}"),
+                ));
             }
             *setting = value;
         }
@@ -603,7 +636,11 @@ pub fn configure(name: &str, cfg: &mut Config, args: &[Data]) -> Result<Vec<Data
         "decode_max_depth" => vec![int_option(0, &mut cfg.decode_max_depth, 1, i32::MAX)?],
         "encode_number_precision" => vec![int_option(0, &mut cfg.encode_number_precision, 1, 14)?],
         "encode_keep_buffer" => vec![flag(0, &mut cfg.encode_keep_buffer)?],
-        "encode_invalid_numbers" => vec![enum_option(0, &mut cfg.encode_invalid_numbers, INVALID_NUMBER_OPTIONS)?],
+        "encode_invalid_numbers" => vec![enum_option(
+            0,
+            &mut cfg.encode_invalid_numbers,
+            INVALID_NUMBER_OPTIONS,
+        )?],
         _ => vec![flag(0, &mut cfg.decode_invalid_numbers)?],
     })
 }
@@ -646,7 +683,10 @@ fn cjson_table(vm: &mut Vm) -> TableRef {
 /// Runs `f` on the configuration bound to the running native.
 fn with_config<T>(vm: &Vm, f: impl FnOnce(&mut Config) -> T) -> Result<T, Failure> {
     let holder = vm.native_upvalue(0);
-    match vm.userdata(&holder).and_then(|u| u.downcast_ref::<RefCell<Config>>()) {
+    match vm
+        .userdata(&holder)
+        .and_then(|u| u.downcast_ref::<RefCell<Config>>())
+    {
         Some(cell) => Ok(f(&mut cell.borrow_mut())),
         None => Err(Failure::error("cjson configuration not found")),
     }
@@ -674,7 +714,10 @@ fn decode_call(vm: &mut Vm, args: &[Value]) -> Result<NativeReturn, Failure> {
     if args.len() != 1 {
         return Err(Failure::arg(1, "expected 1 argument"));
     }
-    let json = Args { args: &arg_data(vm, args) }.string(0)?;
+    let json = Args {
+        args: &arg_data(vm, args),
+    }
+    .string(0)?;
     let cfg = with_config(vm, |c| c.clone())?;
     let data = decode(&json, &cfg)?;
     Ok(NativeReturn::Values(vec![from_data(vm, &data, &NULL)?]))
@@ -683,7 +726,9 @@ fn decode_call(vm: &mut Vm, args: &[Value]) -> Result<NativeReturn, Failure> {
 /// A configuration function: changes the bound configuration, returns the settings.
 fn config_call(vm: &mut Vm, args: &[Value], name: &str) -> R {
     let data = arg_data(vm, args);
-    let settings = with_config(vm, |cfg| configure(name, cfg, &data)).and_then(|r| r).map_err(|f| f.raise(vm))?;
+    let settings = with_config(vm, |cfg| configure(name, cfg, &data))
+        .and_then(|r| r)
+        .map_err(|f| f.raise(vm))?;
     super::returns(vm, &settings, &NULL)
 }
 
@@ -725,35 +770,61 @@ mod tests {
     use super::*;
 
     fn enc(d: Data) -> Result<String, String> {
-        encode(&d, &Config::default()).map(|b| String::from_utf8_lossy(&b).into_owned()).map_err(|f| f.text("encode"))
+        encode(&d, &Config::default())
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .map_err(|f| f.text("encode"))
     }
 
     fn arr(items: Vec<Data>) -> Data {
-        Data::Table(items.into_iter().enumerate().map(|(i, v)| (Data::Number((i + 1) as f64), v)).collect())
+        Data::Table(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (Data::Number((i + 1) as f64), v))
+                .collect(),
+        )
     }
 
     #[test]
     fn encodes_scalars_and_escapes() {
-        assert_eq!(enc(Data::Str(b"a/b\"\\\n\x01\x7f".to_vec())).unwrap(), r#""a\/b\"\\\n\u0001\u007f""#);
+        assert_eq!(
+            enc(Data::Str(b"a/b\"\\\n\x01\x7f".to_vec())).unwrap(),
+            r#""a\/b\"\\\n\u0001\u007f""#
+        );
         assert_eq!(enc(Data::Number(0.1)).unwrap(), "0.1");
         assert_eq!(enc(Data::Number(1e15)).unwrap(), "1e+15");
-        assert_eq!(enc(Data::Number(f64::NAN)).unwrap_err(), "Cannot serialise number: must not be NaN or Inf");
-        assert_eq!(enc(Data::Other("function")).unwrap_err(), "Cannot serialise function: type not supported");
+        assert_eq!(
+            enc(Data::Number(f64::NAN)).unwrap_err(),
+            "Cannot serialise number: must not be NaN or Inf"
+        );
+        assert_eq!(
+            enc(Data::Other("function")).unwrap_err(),
+            "Cannot serialise function: type not supported"
+        );
         assert_eq!(enc(Data::Null).unwrap(), "null");
     }
 
     #[test]
     fn tables_become_arrays_or_objects() {
         assert_eq!(enc(Data::Table(vec![])).unwrap(), "{}");
-        assert_eq!(enc(arr(vec![Data::Number(1.0), Data::Bool(true)])).unwrap(), "[1,true]");
+        assert_eq!(
+            enc(arr(vec![Data::Number(1.0), Data::Bool(true)])).unwrap(),
+            "[1,true]"
+        );
         let holes = Data::Table(vec![(Data::Number(3.0), Data::Number(3.0))]);
         assert_eq!(enc(holes).unwrap(), "[null,null,3]");
         let sparse = Data::Table(vec![(Data::Number(11.0), Data::Number(1.0))]);
-        assert_eq!(enc(sparse).unwrap_err(), "Cannot serialise table: excessively sparse array");
+        assert_eq!(
+            enc(sparse).unwrap_err(),
+            "Cannot serialise table: excessively sparse array"
+        );
         let obj = Data::Table(vec![(Data::Number(0.0), Data::Number(1.0))]);
         assert_eq!(enc(obj).unwrap(), r#"{"0":1}"#);
         let bad_key = Data::Table(vec![(Data::Bool(true), Data::Number(1.0))]);
-        assert_eq!(enc(bad_key).unwrap_err(), "Cannot serialise boolean: table key must be a number or string");
+        assert_eq!(
+            enc(bad_key).unwrap_err(),
+            "Cannot serialise boolean: table key must be a number or string"
+        );
     }
 
     fn dec(s: &str) -> Result<Data, String> {
@@ -762,39 +833,93 @@ mod tests {
 
     #[test]
     fn decodes_values() {
-        assert_eq!(dec(" [1, \"a\", null, true] ").unwrap(), arr(vec![Data::Number(1.0), Data::Str(b"a".to_vec()), Data::Null, Data::Bool(true)]));
-        assert_eq!(dec(r#""\u00e9\ud83d\ude00""#).unwrap(), Data::Str("é😀".as_bytes().to_vec()));
+        assert_eq!(
+            dec(" [1, \"a\", null, true] ").unwrap(),
+            arr(vec![
+                Data::Number(1.0),
+                Data::Str(b"a".to_vec()),
+                Data::Null,
+                Data::Bool(true)
+            ])
+        );
+        assert_eq!(
+            dec(r#""\u00e9\ud83d\ude00""#).unwrap(),
+            Data::Str("é😀".as_bytes().to_vec())
+        );
         assert_eq!(dec("0x10").unwrap(), Data::Number(16.0));
         assert_eq!(dec("12\0garbage").unwrap(), Data::Number(12.0));
-        assert_eq!(dec("1\0garbage").unwrap_err(), "JSON parser does not support UTF-16 or UTF-32");
+        assert_eq!(
+            dec("1\0garbage").unwrap_err(),
+            "JSON parser does not support UTF-16 or UTF-32"
+        );
     }
 
     #[test]
     fn decode_errors_name_the_token_and_position() {
-        assert_eq!(dec("").unwrap_err(), "Expected value but found T_END at character 1");
-        assert_eq!(dec("x").unwrap_err(), "Expected value but found invalid token at character 1");
-        assert_eq!(dec("[1 2]").unwrap_err(), "Expected comma or array end but found T_NUMBER at character 4");
-        assert_eq!(dec("{1:2}").unwrap_err(), "Expected object key string but found T_NUMBER at character 2");
-        assert_eq!(dec("\"ab").unwrap_err(), "Expected value but found unexpected end of string at character 4");
-        assert_eq!(dec(r#""\ud800""#).unwrap_err(), "Expected value but found invalid unicode escape code at character 2");
-        assert_eq!(dec("1 1").unwrap_err(), "Expected the end but found T_NUMBER at character 3");
+        assert_eq!(
+            dec("").unwrap_err(),
+            "Expected value but found T_END at character 1"
+        );
+        assert_eq!(
+            dec("x").unwrap_err(),
+            "Expected value but found invalid token at character 1"
+        );
+        assert_eq!(
+            dec("[1 2]").unwrap_err(),
+            "Expected comma or array end but found T_NUMBER at character 4"
+        );
+        assert_eq!(
+            dec("{1:2}").unwrap_err(),
+            "Expected object key string but found T_NUMBER at character 2"
+        );
+        assert_eq!(
+            dec("\"ab").unwrap_err(),
+            "Expected value but found unexpected end of string at character 4"
+        );
+        assert_eq!(
+            dec(r#""\ud800""#).unwrap_err(),
+            "Expected value but found invalid unicode escape code at character 2"
+        );
+        assert_eq!(
+            dec("1 1").unwrap_err(),
+            "Expected the end but found T_NUMBER at character 3"
+        );
         let deep = "[".repeat(1001);
-        assert_eq!(dec(&deep).unwrap_err(), "Found too many nested data structures (1001) at character 1001");
+        assert_eq!(
+            dec(&deep).unwrap_err(),
+            "Found too many nested data structures (1001) at character 1001"
+        );
     }
 
     #[test]
     fn configuration() {
         let mut cfg = Config::default();
-        assert_eq!(configure("encode_number_precision", &mut cfg, &[Data::Number(3.0)]).unwrap(), vec![Data::Number(3.0)]);
-        assert_eq!(encode(&Data::Number(1.23456), &cfg).unwrap(), b"1.23".to_vec());
         assert_eq!(
-            configure("encode_max_depth", &mut cfg, &[Data::Number(0.0)]).unwrap_err().text("encode_max_depth"),
+            configure("encode_number_precision", &mut cfg, &[Data::Number(3.0)]).unwrap(),
+            vec![Data::Number(3.0)]
+        );
+        assert_eq!(
+            encode(&Data::Number(1.23456), &cfg).unwrap(),
+            b"1.23".to_vec()
+        );
+        assert_eq!(
+            configure("encode_max_depth", &mut cfg, &[Data::Number(0.0)])
+                .unwrap_err()
+                .text("encode_max_depth"),
             "bad argument #1 to 'encode_max_depth' (expected integer between 1 and 2147483647)"
         );
         assert_eq!(
-            configure("encode_invalid_numbers", &mut cfg, &[Data::Str(b"null".to_vec())]).unwrap(),
+            configure(
+                "encode_invalid_numbers",
+                &mut cfg,
+                &[Data::Str(b"null".to_vec())]
+            )
+            .unwrap(),
             vec![Data::Str(b"null".to_vec())]
         );
-        assert_eq!(encode(&Data::Number(f64::INFINITY), &cfg).unwrap(), b"null".to_vec());
+        assert_eq!(
+            encode(&Data::Number(f64::INFINITY), &cfg).unwrap(),
+            b"null".to_vec()
+        );
     }
 }

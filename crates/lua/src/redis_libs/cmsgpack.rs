@@ -25,7 +25,10 @@ pub fn pack_value(out: &mut Vec<u8>, d: &Data, level: usize) {
         Data::Table(pairs) if level < MAX_NESTING => {
             if is_array(pairs) {
                 pack_header(out, pairs.len() as u64, 0x90, 0xdc, 0xdd);
-                let mut items: Vec<(i64, &Data)> = pairs.iter().filter_map(|(k, v)| Some((key_index(k)?, v))).collect();
+                let mut items: Vec<(i64, &Data)> = pairs
+                    .iter()
+                    .filter_map(|(k, v)| Some((key_index(k)?, v)))
+                    .collect();
                 items.sort_by_key(|(i, _)| *i);
                 for (_, v) in items {
                     pack_value(out, v, level + 1);
@@ -333,8 +336,15 @@ fn unpack_map(c: &mut Cursor, n: usize, depth: usize) -> Result<Data, UnpackErro
 
 /// Unpacks up to `limit` values (all of them when `limit` is `None`) starting at `offset`;
 /// returns them and the offset after them (`-1` at the end of the input).
-pub fn unpack(data: &[u8], limit: Option<usize>, offset: usize) -> Result<(Vec<Data>, i64), UnpackError> {
-    let mut c = Cursor { data, pos: offset.min(data.len()) };
+pub fn unpack(
+    data: &[u8],
+    limit: Option<usize>,
+    offset: usize,
+) -> Result<(Vec<Data>, i64), UnpackError> {
+    let mut c = Cursor {
+        data,
+        pos: offset.min(data.len()),
+    };
     let mut values = Vec::new();
     while c.left() > 0 && limit.is_none_or(|l| values.len() < l) {
         if values.len() >= MAX_RESULTS {
@@ -350,7 +360,12 @@ pub fn unpack(data: &[u8], limit: Option<usize>, offset: usize) -> Result<(Vec<D
 pub fn open(vm: &mut Vm) {
     let t = super::library(
         vm,
-        &[("pack", lua_pack), ("unpack", lua_unpack), ("unpack_one", lua_unpack_one), ("unpack_limit", lua_unpack_limit)],
+        &[
+            ("pack", lua_pack),
+            ("unpack", lua_unpack),
+            ("unpack_one", lua_unpack_one),
+            ("unpack_limit", lua_unpack_limit),
+        ],
         &[
             ("_NAME", "cmsgpack"),
             ("_VERSION", "lua-cmsgpack 0.4.0"),
@@ -412,15 +427,25 @@ fn unpack_values(vm: &Vm, args: &[Value], name: &str) -> Result<Vec<Data>, Failu
     let len = data.len() as i64;
     if offset < 0 || limit < 0 {
         // The C library prints the input's length where it means the limit.
-        let msg = format!("Invalid request to unpack with offset of {} and limit of {}.", offset as i32, len as i32);
+        let msg = format!(
+            "Invalid request to unpack with offset of {} and limit of {}.",
+            offset as i32, len as i32
+        );
         return Err(Failure::Error(msg));
     }
     if offset > len {
-        let msg = format!("Start offset {} greater than input length {}.", offset as i32, len as i32);
+        let msg = format!(
+            "Start offset {} greater than input length {}.",
+            offset as i32, len as i32
+        );
         return Err(Failure::Error(msg));
     }
     let decode_all = limit == 0 && offset == 0;
-    let limit = if decode_all { None } else { Some(limit as usize) };
+    let limit = if decode_all {
+        None
+    } else {
+        Some(limit as usize)
+    };
     let (values, next) = unpack(&data, limit, offset as usize).map_err(|e| e.failure())?;
     let mut out = Vec::with_capacity(values.len() + 1);
     if !decode_all {
@@ -455,7 +480,10 @@ mod tests {
 
     #[test]
     fn tables_are_arrays_only_with_keys_one_to_n() {
-        let arr = Data::Table(vec![(Data::Number(2.0), Data::Bool(true)), (Data::Number(1.0), Data::Bool(false))]);
+        let arr = Data::Table(vec![
+            (Data::Number(2.0), Data::Bool(true)),
+            (Data::Number(1.0), Data::Bool(false)),
+        ]);
         assert_eq!(packed(arr), vec![0x92, 0xc2, 0xc3]);
         assert_eq!(packed(Data::Table(vec![])), vec![0x90]);
         let map = Data::Table(vec![(Data::Str(b"a".to_vec()), Data::Number(1.0))]);
@@ -467,13 +495,21 @@ mod tests {
         assert_eq!(unpack(b"\xc1", None, 0), Err(UnpackError::BadFormat));
         assert_eq!(unpack(b"\xcd\x01", None, 0), Err(UnpackError::Missing));
         assert_eq!(unpack(b"\x92\x01", None, 0), Err(UnpackError::Missing));
-        assert_eq!(unpack(b"\xdd\xff\xff\xff\xff", None, 0), Err(UnpackError::Missing));
+        assert_eq!(
+            unpack(b"\xdd\xff\xff\xff\xff", None, 0),
+            Err(UnpackError::Missing)
+        );
         // 1000 levels of recursion: more than a test thread's stack holds in a debug build.
-        let deep = std::thread::Builder::new().stack_size(64 << 20).spawn(|| unpack(&[0x91; 5000], None, 0));
+        let deep = std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn(|| unpack(&[0x91; 5000], None, 0));
         assert_eq!(deep.unwrap().join().unwrap(), Err(UnpackError::DeepArray));
         assert_eq!(unpack(&[1; 8000], None, 0), Err(UnpackError::TooMany));
         assert_eq!(unpack(&[1; 7999], None, 0).map(|(v, _)| v.len()), Ok(7999));
-        assert_eq!(unpack(b"\x81\xc0\x01\xc1", None, 0), Err(UnpackError::BadKey("table index is nil")));
+        assert_eq!(
+            unpack(b"\x81\xc0\x01\xc1", None, 0),
+            Err(UnpackError::BadKey("table index is nil"))
+        );
     }
 
     #[test]

@@ -113,11 +113,19 @@ fn out_of_memory() -> Failure {
 /// Converts a Lua value; tables deeper than `tables_left` levels become [`Data::Deep`].
 /// Fails when the result would be unreasonably big.
 pub fn to_data(vm: &Vm, v: &Value, tables_left: usize) -> Result<Data, Failure> {
-    let mut budget = Budget { nodes: MAX_NODES, bytes: MAX_BYTES };
+    let mut budget = Budget {
+        nodes: MAX_NODES,
+        bytes: MAX_BYTES,
+    };
     convert_in(vm, v, tables_left.min(MAX_TABLE_DEPTH), &mut budget)
 }
 
-fn convert_in(vm: &Vm, v: &Value, tables_left: usize, budget: &mut Budget) -> Result<Data, Failure> {
+fn convert_in(
+    vm: &Vm,
+    v: &Value,
+    tables_left: usize,
+    budget: &mut Budget,
+) -> Result<Data, Failure> {
     if budget.nodes == 0 {
         return Err(out_of_memory());
     }
@@ -173,7 +181,9 @@ pub fn from_data(vm: &mut Vm, data: &Data, null: &Value) -> Result<Value, Failur
                 let value = from_data(vm, v, null)?;
                 match &key {
                     Value::Nil => return Err(Failure::Plain("table index is nil".to_string())),
-                    Value::Number(n) if n.is_nan() => return Err(Failure::Plain("table index is NaN".to_string())),
+                    Value::Number(n) if n.is_nan() => {
+                        return Err(Failure::Plain("table index is NaN".to_string()))
+                    }
                     _ => {}
                 }
                 if let Err(e) = vm.set_index(&t, key, value) {
@@ -188,7 +198,9 @@ pub fn from_data(vm: &mut Vm, data: &Data, null: &Value) -> Result<Value, Failur
 /// The arguments of a native, converted (tables only one level deep: no library reads
 /// into a table argument except the encoders, which convert their own).
 fn arg_data(vm: &Vm, args: &[Value]) -> Vec<Data> {
-    args.iter().map(|v| to_data(vm, v, 0).unwrap_or(Data::Deep)).collect()
+    args.iter()
+        .map(|v| to_data(vm, v, 0).unwrap_or(Data::Deep))
+        .collect()
 }
 
 /// C's `(long long)` of a double on x86-64 (`cvttsd2si`): out of range and NaN give LLONG_MIN.
@@ -276,7 +288,11 @@ fn returns(vm: &mut Vm, values: &[Data], null: &Value) -> R {
 }
 
 /// A library table: `functions` as natives, then string fields.
-fn library(vm: &mut Vm, functions: &[(&'static str, crate::heap::NativeFn)], fields: &[(&str, &str)]) -> crate::value::TableRef {
+fn library(
+    vm: &mut Vm,
+    functions: &[(&'static str, crate::heap::NativeFn)],
+    fields: &[(&str, &str)],
+) -> crate::value::TableRef {
     let t = vm.new_table();
     for &(name, f) in functions {
         let v = vm.new_native(name, f);
@@ -309,12 +325,24 @@ mod tests {
         ]);
         let v = from_data(&mut vm, &d, &NULL).unwrap();
         let back = to_data(&vm, &v, 10).unwrap();
-        assert_eq!(back, Data::Table(vec![(Data::Number(1.0), Data::Str(b"a".to_vec())), (Data::Str(b"k".to_vec()), Data::Null)]));
+        assert_eq!(
+            back,
+            Data::Table(vec![
+                (Data::Number(1.0), Data::Str(b"a".to_vec())),
+                (Data::Str(b"k".to_vec()), Data::Null)
+            ])
+        );
         let nil_key = Data::Table(vec![(Data::Nil, Data::Number(1.0))]);
-        assert_eq!(from_data(&mut vm, &nil_key, &NULL).err(), Some(Failure::Plain("table index is nil".into())));
+        assert_eq!(
+            from_data(&mut vm, &nil_key, &NULL).err(),
+            Some(Failure::Plain("table index is nil".into()))
+        );
         let nested = Data::Table(vec![(Data::Number(1.0), Data::Table(vec![]))]);
         let v = from_data(&mut vm, &nested, &NULL).unwrap();
-        assert_eq!(to_data(&vm, &v, 1).unwrap(), Data::Table(vec![(Data::Number(1.0), Data::Deep)]));
+        assert_eq!(
+            to_data(&vm, &v, 1).unwrap(),
+            Data::Table(vec![(Data::Number(1.0), Data::Deep)])
+        );
     }
 
     #[test]
@@ -352,10 +380,21 @@ mod properties {
         leaf.prop_recursive(4, 40, 6, |inner| {
             prop_oneof![
                 proptest::collection::vec(inner.clone(), 1..6).prop_map(|items| {
-                    Data::Table(items.into_iter().enumerate().map(|(i, v)| (Data::Number((i + 1) as f64), v)).collect())
+                    Data::Table(
+                        items
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, v)| (Data::Number((i + 1) as f64), v))
+                            .collect(),
+                    )
                 }),
-                proptest::collection::btree_map("[a-z]{1,4}", inner, 1..5)
-                    .prop_map(|m| Data::Table(m.into_iter().map(|(k, v)| (Data::Str(k.into_bytes()), v)).collect())),
+                proptest::collection::btree_map("[a-z]{1,4}", inner, 1..5).prop_map(|m| {
+                    Data::Table(
+                        m.into_iter()
+                            .map(|(k, v)| (Data::Str(k.into_bytes()), v))
+                            .collect(),
+                    )
+                }),
             ]
         })
     }
@@ -399,7 +438,9 @@ mod properties {
     fn strip_null(d: Data) -> Data {
         match d {
             Data::Null => Data::Bool(false),
-            Data::Table(pairs) => Data::Table(pairs.into_iter().map(|(k, v)| (k, strip_null(v))).collect()),
+            Data::Table(pairs) => {
+                Data::Table(pairs.into_iter().map(|(k, v)| (k, strip_null(v))).collect())
+            }
             other => other,
         }
     }

@@ -30,7 +30,10 @@ struct Header {
 
 impl Header {
     fn new() -> Header {
-        Header { endian: Endian::Little, align: 1 }
+        Header {
+            endian: Endian::Little,
+            align: 1,
+        }
     }
 }
 
@@ -79,7 +82,9 @@ impl Format<'_> {
             b'i' | b'I' => {
                 let size = self.number(4)?;
                 if size > MAX_INT_SIZE {
-                    return Err(Failure::Error(format!("integral size {size} is larger than limit of {MAX_INT_SIZE}")));
+                    return Err(Failure::Error(format!(
+                        "integral size {size} is larger than limit of {MAX_INT_SIZE}"
+                    )));
                 }
                 size
             }
@@ -101,7 +106,12 @@ impl Format<'_> {
                 }
                 h.align = a;
             }
-            _ => return Err(Failure::Arg(1, format!("invalid format option '{}'", opt as char))),
+            _ => {
+                return Err(Failure::Arg(
+                    1,
+                    format!("invalid format option '{}'", opt as char),
+                ))
+            }
         }
         Ok(())
     }
@@ -144,7 +154,11 @@ pub fn pack(fmt: &[u8], args: &[Data]) -> Result<Vec<u8>, Failure> {
             b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I' => {
                 let n = args.number(arg)?;
                 arg += 1;
-                let mut value: u64 = if n < 0.0 { c_llong(n) as u64 } else { c_ullong(n) };
+                let mut value: u64 = if n < 0.0 {
+                    c_llong(n) as u64
+                } else {
+                    c_ullong(n)
+                };
                 let mut bytes = Vec::with_capacity(size);
                 for _ in 0..size {
                     bytes.push((value & 0xff) as u8);
@@ -203,7 +217,11 @@ pub fn unpack(fmt: &[u8], data: &[u8], init: i64) -> Result<(Vec<Data>, i64), Fa
         return Err(Failure::arg(3, "offset must be 1 or greater"));
     }
     // A negative offset is a huge unsigned one in C: past any data.
-    let mut pos: usize = if init < 0 { usize::MAX / 2 } else { (init - 1) as usize };
+    let mut pos: usize = if init < 0 {
+        usize::MAX / 2
+    } else {
+        (init - 1) as usize
+    };
     let too_short = || Failure::arg(2, "data string too short");
     let ld = data.len();
     let mut f = Format { fmt, pos: 0 };
@@ -218,19 +236,31 @@ pub fn unpack(fmt: &[u8], data: &[u8], init: i64) -> Result<(Vec<Data>, i64), Fa
         match opt {
             b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I' => {
                 let bytes = &data[pos..pos + size];
-                out.push(Data::Number(integer(bytes, h.endian, opt.is_ascii_lowercase())));
+                out.push(Data::Number(integer(
+                    bytes,
+                    h.endian,
+                    opt.is_ascii_lowercase(),
+                )));
             }
             b'x' => {}
             b'f' => {
                 let mut b = [0u8; 4];
                 b.copy_from_slice(&data[pos..pos + 4]);
-                let v = if h.endian == Endian::Big { f32::from_be_bytes(b) } else { f32::from_le_bytes(b) };
+                let v = if h.endian == Endian::Big {
+                    f32::from_be_bytes(b)
+                } else {
+                    f32::from_le_bytes(b)
+                };
                 out.push(Data::Number(v as f64));
             }
             b'd' => {
                 let mut b = [0u8; 8];
                 b.copy_from_slice(&data[pos..pos + 8]);
-                let v = if h.endian == Endian::Big { f64::from_be_bytes(b) } else { f64::from_le_bytes(b) };
+                let v = if h.endian == Endian::Big {
+                    f64::from_be_bytes(b)
+                } else {
+                    f64::from_le_bytes(b)
+                };
                 out.push(Data::Number(v));
             }
             b'c' => {
@@ -342,7 +372,15 @@ fn lua_size(vm: &mut Vm, args: Vec<Value>) -> R {
 
 /// Sets the global `struct`.
 pub fn open(vm: &mut Vm) {
-    let t = super::library(vm, &[("pack", lua_pack), ("unpack", lua_unpack), ("size", lua_size)], &[]);
+    let t = super::library(
+        vm,
+        &[
+            ("pack", lua_pack),
+            ("unpack", lua_unpack),
+            ("size", lua_size),
+        ],
+        &[],
+    );
     vm.set_global("struct", Value::Table(t));
 }
 
@@ -358,13 +396,19 @@ mod tests {
     fn pack_integers_in_both_orders() {
         assert_eq!(pack(b">i", &[n(1.0)]).unwrap(), vec![0, 0, 0, 1]);
         assert_eq!(pack(b"<h", &[n(-2.0)]).unwrap(), vec![0xfe, 0xff]);
-        assert_eq!(pack(b">I3", &[n(65536.0 * 2.0 + 1.0)]).unwrap(), vec![2, 0, 1]);
+        assert_eq!(
+            pack(b">I3", &[n(65536.0 * 2.0 + 1.0)]).unwrap(),
+            vec![2, 0, 1]
+        );
         assert_eq!(pack(b"bxb", &[n(1.0), n(2.0)]).unwrap(), vec![1, 0, 2]);
     }
 
     #[test]
     fn alignment_pads_to_the_item_size_up_to_the_limit() {
-        assert_eq!(pack(b"!4 b i", &[n(1.0), n(2.0)]).unwrap(), vec![1, 0, 0, 0, 2, 0, 0, 0]);
+        assert_eq!(
+            pack(b"!4 b i", &[n(1.0), n(2.0)]).unwrap(),
+            vec![1, 0, 0, 0, 2, 0, 0, 0]
+        );
         assert_eq!(size(b"!b d").unwrap(), 16);
         assert_eq!(size(b"!2 b d").unwrap(), 10);
         assert_eq!(size(b"b d").unwrap(), 9);
@@ -372,13 +416,27 @@ mod tests {
 
     #[test]
     fn strings() {
-        assert_eq!(pack(b"s", &[Data::Str(b"ab".to_vec())]).unwrap(), b"ab\0".to_vec());
-        assert_eq!(pack(b"c3", &[Data::Str(b"abcd".to_vec())]).unwrap(), b"abc".to_vec());
-        assert_eq!(pack(b"c5", &[Data::Str(b"ab".to_vec())]).unwrap_err().text("pack"), "bad argument #3 to 'pack' (string too short)");
+        assert_eq!(
+            pack(b"s", &[Data::Str(b"ab".to_vec())]).unwrap(),
+            b"ab\0".to_vec()
+        );
+        assert_eq!(
+            pack(b"c3", &[Data::Str(b"abcd".to_vec())]).unwrap(),
+            b"abc".to_vec()
+        );
+        assert_eq!(
+            pack(b"c5", &[Data::Str(b"ab".to_vec())])
+                .unwrap_err()
+                .text("pack"),
+            "bad argument #3 to 'pack' (string too short)"
+        );
         let (values, next) = unpack(b"bc0", b"\x03abcz", 1).unwrap();
         assert_eq!(values, vec![Data::Str(b"abc".to_vec())]);
         assert_eq!(next, 5);
-        assert_eq!(unpack(b"s", b"abc", 1).unwrap_err().text("?"), "unfinished string in data");
+        assert_eq!(
+            unpack(b"s", b"abc", 1).unwrap_err().text("?"),
+            "unfinished string in data"
+        );
     }
 
     #[test]
@@ -391,11 +449,29 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert_eq!(pack(b"y", &[]).unwrap_err().text("pack"), "bad argument #1 to 'pack' (invalid format option 'y')");
-        assert_eq!(unpack(b"i", b"ab", 1).unwrap_err().text("unpack"), "bad argument #2 to 'unpack' (data string too short)");
-        assert_eq!(size(b"i33").unwrap_err().text("?"), "integral size 33 is larger than limit of 32");
-        assert_eq!(size(b"!3").unwrap_err().text("?"), "alignment 3 is not a power of 2");
-        assert_eq!(size(b"i99999999999").unwrap_err().text("?"), "integral size overflow");
-        assert_eq!(unpack(b"c0", b"ab", 1).unwrap_err().text("?"), "format 'c0' needs a previous size");
+        assert_eq!(
+            pack(b"y", &[]).unwrap_err().text("pack"),
+            "bad argument #1 to 'pack' (invalid format option 'y')"
+        );
+        assert_eq!(
+            unpack(b"i", b"ab", 1).unwrap_err().text("unpack"),
+            "bad argument #2 to 'unpack' (data string too short)"
+        );
+        assert_eq!(
+            size(b"i33").unwrap_err().text("?"),
+            "integral size 33 is larger than limit of 32"
+        );
+        assert_eq!(
+            size(b"!3").unwrap_err().text("?"),
+            "alignment 3 is not a power of 2"
+        );
+        assert_eq!(
+            size(b"i99999999999").unwrap_err().text("?"),
+            "integral size overflow"
+        );
+        assert_eq!(
+            unpack(b"c0", b"ab", 1).unwrap_err().text("?"),
+            "format 'c0' needs a previous size"
+        );
     }
 }

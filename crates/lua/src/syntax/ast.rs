@@ -78,20 +78,60 @@ pub enum StatKind {
     /// A function call used as a statement (`Call` or `MethodCall`).
     Call(Expr),
     /// `targets = values`; each target is a `Name`, `Index` or `Field`.
-    Assign { targets: Vec<Expr>, values: Vec<Expr> },
+    Assign {
+        targets: Vec<Expr>,
+        values: Vec<Expr>,
+    },
     /// `local names [= values]`.
-    Local { names: Vec<(LocalId, u32)>, values: Vec<Expr> },
-    LocalFunction { local: LocalId, name_line: u32, func: Function },
+    Local {
+        names: Vec<(LocalId, u32)>,
+        values: Vec<Expr>,
+    },
+    LocalFunction {
+        local: LocalId,
+        name_line: u32,
+        func: Function,
+    },
     /// `function a.b:c() ... end`.
-    Function { name: FuncName, func: Function },
-    Do { body: Block, end_line: u32 },
-    While { cond: Expr, body: Block, end_line: u32 },
+    Function {
+        name: FuncName,
+        func: Function,
+    },
+    Do {
+        body: Block,
+        end_line: u32,
+    },
+    While {
+        cond: Expr,
+        body: Block,
+        end_line: u32,
+    },
     /// `repeat body until cond`: the body's locals are visible in `cond`.
-    Repeat { body: Block, until_line: u32, cond: Expr },
+    Repeat {
+        body: Block,
+        until_line: u32,
+        cond: Expr,
+    },
     /// `if c1 then b1 elseif c2 then b2 ... else e end`.
-    If { clauses: Vec<(Expr, Block)>, else_block: Option<(u32, Block)>, end_line: u32 },
-    NumericFor { var: LocalId, start: Expr, limit: Expr, step: Option<Expr>, body: Block, end_line: u32 },
-    GenericFor { vars: Vec<(LocalId, u32)>, exprs: Vec<Expr>, body: Block, end_line: u32 },
+    If {
+        clauses: Vec<(Expr, Block)>,
+        else_block: Option<(u32, Block)>,
+        end_line: u32,
+    },
+    NumericFor {
+        var: LocalId,
+        start: Expr,
+        limit: Expr,
+        step: Option<Expr>,
+        body: Block,
+        end_line: u32,
+    },
+    GenericFor {
+        vars: Vec<(LocalId, u32)>,
+        exprs: Vec<Expr>,
+        body: Block,
+        end_line: u32,
+    },
     Return(Vec<Expr>),
     Break,
 }
@@ -207,7 +247,11 @@ pub enum Field {
     /// `value` (the next array slot).
     Item(Expr),
     /// `name = value`.
-    Named { name: String, name_line: u32, value: Expr },
+    Named {
+        name: String,
+        name_line: u32,
+        value: Expr,
+    },
     /// `[key] = value`.
     Keyed { key: Expr, value: Expr },
 }
@@ -234,17 +278,50 @@ pub enum ExprKind {
     String(Vec<u8>),
     Name(NameRef),
     Function(Box<Function>),
-    Table { fields: Vec<Field>, close_line: u32 },
-    Binary { op: BinOp, op_line: u32, left: Box<Expr>, right: Box<Expr> },
-    Unary { op: UnOp, op_line: u32, operand: Box<Expr> },
+    Table {
+        fields: Vec<Field>,
+        close_line: u32,
+    },
+    Binary {
+        op: BinOp,
+        op_line: u32,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    Unary {
+        op: UnOp,
+        op_line: u32,
+        operand: Box<Expr>,
+    },
     /// `(e)`: keeps one value of a call or `...`, and is not assignable.
-    Paren { inner: Box<Expr>, close_line: u32 },
+    Paren {
+        inner: Box<Expr>,
+        close_line: u32,
+    },
     /// `object[key]`.
-    Index { object: Box<Expr>, key: Box<Expr> },
+    Index {
+        object: Box<Expr>,
+        key: Box<Expr>,
+    },
     /// `object.name`.
-    Field { object: Box<Expr>, name: String },
-    Call { callee: Box<Expr>, args: Vec<Expr>, style: ArgStyle, close_line: u32 },
-    MethodCall { object: Box<Expr>, method: String, method_line: u32, args: Vec<Expr>, style: ArgStyle, close_line: u32 },
+    Field {
+        object: Box<Expr>,
+        name: String,
+    },
+    Call {
+        callee: Box<Expr>,
+        args: Vec<Expr>,
+        style: ArgStyle,
+        close_line: u32,
+    },
+    MethodCall {
+        object: Box<Expr>,
+        method: String,
+        method_line: u32,
+        args: Vec<Expr>,
+        style: ArgStyle,
+        close_line: u32,
+    },
 }
 
 impl Expr {
@@ -256,7 +333,8 @@ impl Expr {
 /// Moves the sub-expressions of `kind` that can nest without bound (operator chains,
 /// `a.b.c...`, `f()()...`) to `out`, leaving placeholders.
 fn take_children(kind: &mut ExprKind, out: &mut Vec<Expr>) {
-    let mut take = |e: &mut Box<Expr>| out.push(std::mem::replace(&mut **e, Expr::new(0, ExprKind::Nil)));
+    let mut take =
+        |e: &mut Box<Expr>| out.push(std::mem::replace(&mut **e, Expr::new(0, ExprKind::Nil)));
     match kind {
         ExprKind::Binary { left, right, .. } => {
             take(left);

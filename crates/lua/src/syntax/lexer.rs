@@ -50,7 +50,11 @@ impl Token {
     pub fn spelling(&self) -> Vec<u8> {
         let word: &str = match self {
             Token::Char(c) => {
-                return if c.is_ascii_control() { format!("char({c})").into_bytes() } else { vec![*c] };
+                return if c.is_ascii_control() {
+                    format!("char({c})").into_bytes()
+                } else {
+                    vec![*c]
+                };
             }
             Token::Eof => "<eof>",
             Token::And => "and",
@@ -137,7 +141,13 @@ pub struct Lexer<'a> {
 
 impl<'a> Lexer<'a> {
     pub fn new(src: &'a [u8]) -> Lexer<'a> {
-        Lexer { src, pos: 0, line: 1, token_line: 1, buff: Vec::new() }
+        Lexer {
+            src,
+            pos: 0,
+            line: 1,
+            token_line: 1,
+            buff: Vec::new(),
+        }
     }
 
     fn current(&self) -> Option<u8> {
@@ -178,7 +188,11 @@ impl<'a> Lexer<'a> {
 
     /// The buffer as C reads it (up to a NUL byte).
     fn buffer_text(&self) -> &[u8] {
-        let end = self.buff.iter().position(|&b| b == 0).unwrap_or(self.buff.len());
+        let end = self
+            .buff
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(self.buff.len());
         &self.buff[..end]
     }
 
@@ -199,7 +213,10 @@ impl<'a> Lexer<'a> {
             message.extend_from_slice(&self.near_text(t));
             message.push(b'\'');
         }
-        SyntaxError { line: self.line, message }
+        SyntaxError {
+            line: self.line,
+            message,
+        }
     }
 
     /// The error of a token being lexed: quotes the buffer so far.
@@ -233,7 +250,11 @@ impl<'a> Lexer<'a> {
         loop {
             match self.current() {
                 None => {
-                    let msg: &[u8] = if is_string { b"unfinished long string" } else { b"unfinished long comment" };
+                    let msg: &[u8] = if is_string {
+                        b"unfinished long string"
+                    } else {
+                        b"unfinished long comment"
+                    };
                     return Err(self.error(msg, Some(&Token::Eof)));
                 }
                 Some(b']') => {
@@ -263,7 +284,11 @@ impl<'a> Lexer<'a> {
         }
         let open = 2 + sep as usize;
         let len = self.buff.len();
-        Ok(self.buff.get(open..len.saturating_sub(open)).unwrap_or(&[]).to_vec())
+        Ok(self
+            .buff
+            .get(open..len.saturating_sub(open))
+            .unwrap_or(&[])
+            .to_vec())
     }
 
     /// Reads a quoted string with Lua 5.1's escapes.
@@ -347,7 +372,9 @@ impl<'a> Lexer<'a> {
         self.buff.clear();
         loop {
             self.token_line = self.line;
-            let Some(c) = self.current() else { return Ok(Token::Eof) };
+            let Some(c) = self.current() else {
+                return Ok(Token::Eof);
+            };
             match c {
                 b'\n' | b'\r' => self.inc_line(),
                 b'-' => {
@@ -408,14 +435,17 @@ impl<'a> Lexer<'a> {
                 _ if is_space(c) => self.next(),
                 _ if c.is_ascii_digit() => return self.read_numeral(),
                 _ if c.is_ascii_alphabetic() || c == b'_' => {
-                    while matches!(self.current(), Some(d) if d.is_ascii_alphanumeric() || d == b'_') {
+                    while matches!(self.current(), Some(d) if d.is_ascii_alphanumeric() || d == b'_')
+                    {
                         self.save_and_next();
                     }
                     if let Some(word) = Token::reserved(&self.buff) {
                         return Ok(word);
                     }
                     // Only ASCII letters, digits and `_` were saved.
-                    return Ok(Token::Name(String::from_utf8_lossy(&self.buff).into_owned()));
+                    return Ok(Token::Name(
+                        String::from_utf8_lossy(&self.buff).into_owned(),
+                    ));
                 }
                 _ => {
                     self.next();
@@ -464,14 +494,20 @@ pub fn parse_number(text: &[u8]) -> Option<f64> {
 }
 
 fn parse_hex(text: &[u8]) -> Option<f64> {
-    let end = text.iter().position(|c| !c.is_ascii_hexdigit()).unwrap_or(text.len());
+    let end = text
+        .iter()
+        .position(|c| !c.is_ascii_hexdigit())
+        .unwrap_or(text.len());
     if end == 0 {
         return None;
     }
     let mut exponent: i64 = 0;
     if end < text.len() {
         let rest = &text[end..];
-        if !(rest[0] == b'p' || rest[0] == b'P') || rest.len() == 1 || !rest[1..].iter().all(u8::is_ascii_digit) {
+        if !(rest[0] == b'p' || rest[0] == b'P')
+            || rest.len() == 1
+            || !rest[1..].iter().all(u8::is_ascii_digit)
+        {
             return None;
         }
         for d in &rest[1..] {

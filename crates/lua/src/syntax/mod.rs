@@ -33,7 +33,11 @@ impl SyntaxError {
     /// The message as Lua 5.1 gives it for chunk `chunk` (`user_script:3: ...`), as Redis
     /// replies it: cut at a NUL byte (a C string), line breaks turned to spaces.
     pub fn text(&self, chunk: &str) -> String {
-        let end = self.message.iter().position(|&b| b == 0).unwrap_or(self.message.len());
+        let end = self
+            .message
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(self.message.len());
         let msg = String::from_utf8_lossy(&self.message[..end]).replace(['\r', '\n'], " ");
         format!("{chunk}:{}: {msg}", self.line)
     }

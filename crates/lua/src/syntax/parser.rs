@@ -27,7 +27,10 @@ pub struct Parser<'a> {
 }
 
 fn block_follow(t: &Token) -> bool {
-    matches!(t, Token::Else | Token::Elseif | Token::End | Token::Until | Token::Eof)
+    matches!(
+        t,
+        Token::Else | Token::Elseif | Token::End | Token::Until | Token::Eof
+    )
 }
 
 fn binary_op(t: &Token) -> Option<BinOp> {
@@ -79,7 +82,10 @@ impl<'a> Parser<'a> {
             return Err(p.error_expected(&Token::Eof));
         }
         p.scopes.close_function();
-        Ok(Chunk { block, locals: std::mem::take(&mut p.scopes.locals) })
+        Ok(Chunk {
+            block,
+            locals: std::mem::take(&mut p.scopes.locals),
+        })
     }
 
     // ----- tokens and errors -----
@@ -175,7 +181,9 @@ impl<'a> Parser<'a> {
     }
 
     fn declare(&mut self, name: &str, line: u32, kind: LocalKind) -> Result<LocalId> {
-        self.scopes.declare(name, line, kind).map_err(|e| self.limit_error(e))
+        self.scopes
+            .declare(name, line, kind)
+            .map_err(|e| self.limit_error(e))
     }
 
     // ----- blocks and statements -----
@@ -276,7 +284,11 @@ impl<'a> Parser<'a> {
         }
         let end_line = self.lex.line;
         self.check_match(&Token::End, &Token::If, line)?;
-        Ok(StatKind::If { clauses, else_block, end_line })
+        Ok(StatKind::If {
+            clauses,
+            else_block,
+            end_line,
+        })
     }
 
     fn while_stat(&mut self, line: u32) -> Result<StatKind> {
@@ -288,7 +300,11 @@ impl<'a> Parser<'a> {
         let end_line = self.lex.line;
         self.check_match(&Token::End, &Token::While, line)?;
         self.scopes.leave_block();
-        Ok(StatKind::While { cond, body, end_line })
+        Ok(StatKind::While {
+            cond,
+            body,
+            end_line,
+        })
     }
 
     fn repeat_stat(&mut self, line: u32) -> Result<StatKind> {
@@ -301,7 +317,11 @@ impl<'a> Parser<'a> {
         let cond = self.expr()?;
         self.scopes.leave_block();
         self.scopes.leave_block();
-        Ok(StatKind::Repeat { body, until_line, cond })
+        Ok(StatKind::Repeat {
+            body,
+            until_line,
+            cond,
+        })
     }
 
     fn for_stat(&mut self, line: u32) -> Result<StatKind> {
@@ -318,16 +338,30 @@ impl<'a> Parser<'a> {
                 let start = self.expr()?;
                 self.check_next(&Token::Char(b','))?;
                 let limit = self.expr()?;
-                let step = if self.test_next(&Token::Char(b','))? { Some(self.expr()?) } else { None };
+                let step = if self.test_next(&Token::Char(b','))? {
+                    Some(self.expr()?)
+                } else {
+                    None
+                };
                 let body = self.for_body(1)?;
                 let end_line = self.lex.line;
-                StatKind::NumericFor { var, start, limit, step, body, end_line }
+                StatKind::NumericFor {
+                    var,
+                    start,
+                    limit,
+                    step,
+                    body,
+                    end_line,
+                }
             }
             Token::Char(b',') | Token::In => {
                 for hidden in ["(for generator)", "(for state)", "(for control)"] {
                     self.declare(hidden, name_line, LocalKind::ForControl)?;
                 }
-                let mut vars = vec![(self.declare(&name, name_line, LocalKind::ForVar)?, name_line)];
+                let mut vars = vec![(
+                    self.declare(&name, name_line, LocalKind::ForVar)?,
+                    name_line,
+                )];
                 while self.test_next(&Token::Char(b','))? {
                     let (name, line) = self.check_name()?;
                     vars.push((self.declare(&name, line, LocalKind::ForVar)?, line));
@@ -336,7 +370,12 @@ impl<'a> Parser<'a> {
                 let exprs = self.expr_list()?;
                 let body = self.for_body(vars.len())?;
                 let end_line = self.lex.line;
-                StatKind::GenericFor { vars, exprs, body, end_line }
+                StatKind::GenericFor {
+                    vars,
+                    exprs,
+                    body,
+                    end_line,
+                }
             }
             _ => return Err(self.syntax_error(b"'=' or 'in' expected")),
         };
@@ -358,8 +397,18 @@ impl<'a> Parser<'a> {
     fn function_stat(&mut self, line: u32) -> Result<StatKind> {
         self.advance()?;
         let (base, _) = self.check_name()?;
-        let resolution = self.scopes.resolve(&base).map_err(|e| self.limit_error(e))?;
-        let mut name = FuncName { base: NameRef { name: base, resolution }, fields: Vec::new(), method: None };
+        let resolution = self
+            .scopes
+            .resolve(&base)
+            .map_err(|e| self.limit_error(e))?;
+        let mut name = FuncName {
+            base: NameRef {
+                name: base,
+                resolution,
+            },
+            fields: Vec::new(),
+            method: None,
+        };
         while self.tok == Token::Char(b'.') {
             self.advance()?;
             name.fields.push(self.check_name()?);
@@ -378,7 +427,11 @@ impl<'a> Parser<'a> {
         self.scopes.activate(1);
         let line = self.lex.line;
         let func = self.body(false, line)?;
-        Ok(StatKind::LocalFunction { local, name_line, func })
+        Ok(StatKind::LocalFunction {
+            local,
+            name_line,
+            func,
+        })
     }
 
     fn local_stat(&mut self) -> Result<StatKind> {
@@ -390,7 +443,11 @@ impl<'a> Parser<'a> {
                 break;
             }
         }
-        let values = if self.test_next(&Token::Char(b'='))? { self.expr_list()? } else { Vec::new() };
+        let values = if self.test_next(&Token::Char(b'='))? {
+            self.expr_list()?
+        } else {
+            Vec::new()
+        };
         self.scopes.activate(names.len());
         Ok(StatKind::Local { names, values })
     }
@@ -398,14 +455,20 @@ impl<'a> Parser<'a> {
     /// A call statement or an assignment.
     fn expr_stat(&mut self) -> Result<StatKind> {
         let first = self.primary_expr()?;
-        if matches!(first.kind, ExprKind::Call { .. } | ExprKind::MethodCall { .. }) {
+        if matches!(
+            first.kind,
+            ExprKind::Call { .. } | ExprKind::MethodCall { .. }
+        ) {
             return Ok(StatKind::Call(first));
         }
         let mut targets = vec![first];
         loop {
-            let assignable = targets
-                .last()
-                .is_some_and(|t| matches!(t.kind, ExprKind::Name(_) | ExprKind::Index { .. } | ExprKind::Field { .. }));
+            let assignable = targets.last().is_some_and(|t| {
+                matches!(
+                    t.kind,
+                    ExprKind::Name(_) | ExprKind::Index { .. } | ExprKind::Field { .. }
+                )
+            });
             if !assignable {
                 return Err(self.syntax_error(b"syntax error"));
             }
@@ -467,7 +530,14 @@ impl<'a> Parser<'a> {
         let end_line = self.lex.line;
         self.check_match(&Token::End, &Token::Function, line)?;
         self.scopes.close_function();
-        Ok(Function { line, params, is_vararg, arg, body, end_line })
+        Ok(Function {
+            line,
+            params,
+            is_vararg,
+            arg,
+            body,
+            end_line,
+        })
     }
 
     // ----- expressions -----
@@ -509,7 +579,14 @@ impl<'a> Parser<'a> {
         let op_line = self.tok_line;
         self.advance()?;
         let operand = self.sub_expr(UNARY_PRIORITY)?.0;
-        Ok(Expr { line: self.lastline, kind: ExprKind::Unary { op, op_line, operand: Box::new(operand) } })
+        Ok(Expr {
+            line: self.lastline,
+            kind: ExprKind::Unary {
+                op,
+                op_line,
+                operand: Box::new(operand),
+            },
+        })
     }
 
     /// The operator `op` (the current token) and its right operand.
@@ -517,15 +594,31 @@ impl<'a> Parser<'a> {
         let op_line = self.tok_line;
         self.advance()?;
         let (right, next) = self.sub_expr(op.priority().1)?;
-        let kind = ExprKind::Binary { op, op_line, left: Box::new(left), right: Box::new(right) };
-        Ok((Expr { line: self.lastline, kind }, next))
+        let kind = ExprKind::Binary {
+            op,
+            op_line,
+            left: Box::new(left),
+            right: Box::new(right),
+        };
+        Ok((
+            Expr {
+                line: self.lastline,
+                kind,
+            },
+            next,
+        ))
     }
 
     fn simple_expr(&mut self) -> Result<Expr> {
         match self.tok {
             Token::Char(b'{') => self.constructor(),
             Token::Function => self.function_expr(),
-            Token::Number(_) | Token::Str(_) | Token::Nil | Token::True | Token::False | Token::Dots => self.value_expr(),
+            Token::Number(_)
+            | Token::Str(_)
+            | Token::Nil
+            | Token::True
+            | Token::False
+            | Token::Dots => self.value_expr(),
             _ => self.primary_expr(),
         }
     }
@@ -554,7 +647,10 @@ impl<'a> Parser<'a> {
         self.advance()?;
         let line = self.lex.line;
         let func = self.body(false, line)?;
-        Ok(Expr { line, kind: ExprKind::Function(Box::new(func)) })
+        Ok(Expr {
+            line,
+            kind: ExprKind::Function(Box::new(func)),
+        })
     }
 
     /// `primaryexp`: a name or parenthesized expression, then fields, indexes and calls.
@@ -581,36 +677,78 @@ impl<'a> Parser<'a> {
         let inner = self.expr()?;
         let close_line = self.lex.line;
         self.check_match(&Token::Char(b')'), &Token::Char(b'('), line)?;
-        Ok(Expr { line, kind: ExprKind::Paren { inner: Box::new(inner), close_line } })
+        Ok(Expr {
+            line,
+            kind: ExprKind::Paren {
+                inner: Box::new(inner),
+                close_line,
+            },
+        })
     }
 
     fn name_expr(&mut self) -> Result<Expr> {
         let (name, line) = self.check_name()?;
-        let resolution = self.scopes.resolve(&name).map_err(|e| self.limit_error(e))?;
-        Ok(Expr { line, kind: ExprKind::Name(NameRef { name, resolution }) })
+        let resolution = self
+            .scopes
+            .resolve(&name)
+            .map_err(|e| self.limit_error(e))?;
+        Ok(Expr {
+            line,
+            kind: ExprKind::Name(NameRef { name, resolution }),
+        })
     }
 
     fn field_suffix(&mut self, object: Expr) -> Result<Expr> {
         self.advance()?;
         let (name, line) = self.check_name()?;
-        Ok(Expr { line, kind: ExprKind::Field { object: Box::new(object), name } })
+        Ok(Expr {
+            line,
+            kind: ExprKind::Field {
+                object: Box::new(object),
+                name,
+            },
+        })
     }
 
     fn index_suffix(&mut self, object: Expr) -> Result<Expr> {
         let key = self.index_key()?;
-        Ok(Expr { line: self.lastline, kind: ExprKind::Index { object: Box::new(object), key: Box::new(key) } })
+        Ok(Expr {
+            line: self.lastline,
+            kind: ExprKind::Index {
+                object: Box::new(object),
+                key: Box::new(key),
+            },
+        })
     }
 
     fn method_suffix(&mut self, object: Expr) -> Result<Expr> {
         self.advance()?;
         let (method, method_line) = self.check_name()?;
         let (line, args, style, close_line) = self.call_args()?;
-        Ok(Expr { line, kind: ExprKind::MethodCall { object: Box::new(object), method, method_line, args, style, close_line } })
+        Ok(Expr {
+            line,
+            kind: ExprKind::MethodCall {
+                object: Box::new(object),
+                method,
+                method_line,
+                args,
+                style,
+                close_line,
+            },
+        })
     }
 
     fn call_suffix(&mut self, callee: Expr) -> Result<Expr> {
         let (line, args, style, close_line) = self.call_args()?;
-        Ok(Expr { line, kind: ExprKind::Call { callee: Box::new(callee), args, style, close_line } })
+        Ok(Expr {
+            line,
+            kind: ExprKind::Call {
+                callee: Box::new(callee),
+                args,
+                style,
+                close_line,
+            },
+        })
     }
 
     /// `yindex`: `[expr]`.
@@ -628,10 +766,16 @@ impl<'a> Parser<'a> {
         match &mut self.tok {
             Token::Char(b'(') => {
                 if line != self.lastline {
-                    return Err(self.syntax_error(b"ambiguous syntax (function call x new statement)"));
+                    return Err(
+                        self.syntax_error(b"ambiguous syntax (function call x new statement)")
+                    );
                 }
                 self.advance()?;
-                let args = if self.tok == Token::Char(b')') { Vec::new() } else { self.expr_list()? };
+                let args = if self.tok == Token::Char(b')') {
+                    Vec::new()
+                } else {
+                    self.expr_list()?
+                };
                 let close_line = self.lex.line;
                 self.check_match(&Token::Char(b')'), &Token::Char(b'('), line)?;
                 Ok((line, args, ArgStyle::Parens, close_line))
@@ -645,7 +789,10 @@ impl<'a> Parser<'a> {
                 Ok((line, vec![table], ArgStyle::Table, close_line))
             }
             Token::Str(s) => {
-                let arg = Expr { line: self.tok_line, kind: ExprKind::String(std::mem::take(s)) };
+                let arg = Expr {
+                    line: self.tok_line,
+                    kind: ExprKind::String(std::mem::take(s)),
+                };
                 self.advance()?;
                 Ok((line, vec![arg], ArgStyle::String, line))
             }
@@ -670,7 +817,10 @@ impl<'a> Parser<'a> {
         }
         let close_line = self.lex.line;
         self.check_match(&Token::Char(b'}'), &Token::Char(b'{'), line)?;
-        Ok(Expr { line, kind: ExprKind::Table { fields, close_line } })
+        Ok(Expr {
+            line,
+            kind: ExprKind::Table { fields, close_line },
+        })
     }
 
     /// One field of a table constructor.
@@ -691,7 +841,11 @@ impl<'a> Parser<'a> {
         let (name, name_line) = self.check_name()?;
         self.check_next(&Token::Char(b'='))?;
         let value = self.expr()?;
-        Ok(Field::Named { name, name_line, value })
+        Ok(Field::Named {
+            name,
+            name_line,
+            value,
+        })
     }
 
     fn keyed_field(&mut self) -> Result<Field> {

@@ -13,7 +13,12 @@ use super::ast::*;
 
 /// The source text of `chunk`.
 pub fn print(chunk: &Chunk) -> String {
-    let mut p = Printer { locals: &chunk.locals, out: String::new(), line: 1, glue: true };
+    let mut p = Printer {
+        locals: &chunk.locals,
+        out: String::new(),
+        line: 1,
+        glue: true,
+    };
     p.block(&chunk.block);
     p.out
 }
@@ -31,7 +36,11 @@ pub fn number_text(v: f64) -> String {
     if v.is_sign_negative() && !v.is_nan() {
         // Only rewritten trees hold negative numbers (a folded `-0`): in parentheses, so
         // they read the same next to any operator; `-0.0` keeps its sign as a float.
-        return if v == 0.0 { "(-0.0)".to_string() } else { format!("(-{})", number_text(-v)) };
+        return if v == 0.0 {
+            "(-0.0)".to_string()
+        } else {
+            format!("(-{})", number_text(-v))
+        };
     }
     if v.is_nan() {
         "(0/0)".to_string()
@@ -115,7 +124,9 @@ impl Printer<'_> {
     }
 
     fn local_name(&self, id: LocalId) -> &str {
-        self.locals.get(id as usize).map_or("_", |l| l.name.as_str())
+        self.locals
+            .get(id as usize)
+            .map_or("_", |l| l.name.as_str())
     }
 
     fn block(&mut self, b: &Block) {
@@ -159,7 +170,11 @@ impl Printer<'_> {
                     self.exprs(values);
                 }
             }
-            StatKind::LocalFunction { local, name_line, func } => {
+            StatKind::LocalFunction {
+                local,
+                name_line,
+                func,
+            } => {
                 self.token_at(line, "local");
                 self.token("function");
                 let name = self.local_name(*local).to_string();
@@ -184,20 +199,32 @@ impl Printer<'_> {
                 self.block(body);
                 self.token_at(*end_line, "end");
             }
-            StatKind::While { cond, body, end_line } => {
+            StatKind::While {
+                cond,
+                body,
+                end_line,
+            } => {
                 self.token_at(line, "while");
                 self.expr(cond);
                 self.token("do");
                 self.block(body);
                 self.token_at(*end_line, "end");
             }
-            StatKind::Repeat { body, until_line, cond } => {
+            StatKind::Repeat {
+                body,
+                until_line,
+                cond,
+            } => {
                 self.token_at(line, "repeat");
                 self.block(body);
                 self.token_at(*until_line, "until");
                 self.expr(cond);
             }
-            StatKind::If { clauses, else_block, end_line } => {
+            StatKind::If {
+                clauses,
+                else_block,
+                end_line,
+            } => {
                 for (i, (cond, body)) in clauses.iter().enumerate() {
                     if i == 0 {
                         self.token_at(line, "if");
@@ -214,7 +241,14 @@ impl Printer<'_> {
                 }
                 self.token_at(*end_line, "end");
             }
-            StatKind::NumericFor { var, start, limit, step, body, end_line } => {
+            StatKind::NumericFor {
+                var,
+                start,
+                limit,
+                step,
+                body,
+                end_line,
+            } => {
                 self.token_at(line, "for");
                 let name = self.local_name(*var).to_string();
                 let vline = self.locals.get(*var as usize).map_or(line, |l| l.line);
@@ -231,7 +265,12 @@ impl Printer<'_> {
                 self.block(body);
                 self.token_at(*end_line, "end");
             }
-            StatKind::GenericFor { vars, exprs, body, end_line } => {
+            StatKind::GenericFor {
+                vars,
+                exprs,
+                body,
+                end_line,
+            } => {
                 self.token_at(line, "for");
                 for (i, (id, vline)) in vars.iter().enumerate() {
                     if i > 0 {
@@ -261,7 +300,11 @@ impl Printer<'_> {
         self.glued("(");
         let mut first = true;
         for &id in &f.params {
-            if self.locals.get(id as usize).is_some_and(|l| l.kind == LocalKind::SelfParam) {
+            if self
+                .locals
+                .get(id as usize)
+                .is_some_and(|l| l.kind == LocalKind::SelfParam)
+            {
                 continue;
             }
             if !first {
@@ -276,7 +319,10 @@ impl Printer<'_> {
             if !first {
                 self.token(",");
             }
-            let dots_line = f.arg.and_then(|id| self.locals.get(id as usize)).map_or(f.line, |l| l.line);
+            let dots_line = f
+                .arg
+                .and_then(|id| self.locals.get(id as usize))
+                .map_or(f.line, |l| l.line);
             self.token_at(dots_line, "...");
         }
         self.token(")");
@@ -305,14 +351,22 @@ impl Printer<'_> {
                     }
                     match field {
                         Field::Item(v) => self.expr(v),
-                        Field::Named { name, name_line, value } if name == "goto" => {
+                        Field::Named {
+                            name,
+                            name_line,
+                            value,
+                        } if name == "goto" => {
                             self.token_at(*name_line, "[");
                             self.token(&string_text(name.as_bytes()));
                             self.token("]");
                             self.token("=");
                             self.expr(value);
                         }
-                        Field::Named { name, name_line, value } => {
+                        Field::Named {
+                            name,
+                            name_line,
+                            value,
+                        } => {
                             self.token_at(*name_line, name);
                             self.token("=");
                             self.expr(value);
@@ -329,7 +383,11 @@ impl Printer<'_> {
                 self.token_at(*close_line, "}");
             }
             ExprKind::Binary { .. } => self.binary(e),
-            ExprKind::Unary { op, op_line, operand } => {
+            ExprKind::Unary {
+                op,
+                op_line,
+                operand,
+            } => {
                 self.token_at(*op_line, op.text());
                 let wrap = matches!(&operand.kind, ExprKind::Binary { op: inner, .. } if *inner != BinOp::Pow);
                 self.operand(operand, wrap);
@@ -339,9 +397,10 @@ impl Printer<'_> {
                 self.expr(inner);
                 self.token_at(*close_line, ")");
             }
-            ExprKind::Index { .. } | ExprKind::Field { .. } | ExprKind::Call { .. } | ExprKind::MethodCall { .. } => {
-                self.suffixed(e)
-            }
+            ExprKind::Index { .. }
+            | ExprKind::Field { .. }
+            | ExprKind::Call { .. }
+            | ExprKind::MethodCall { .. } => self.suffixed(e),
         }
     }
 
@@ -383,7 +442,10 @@ impl Printer<'_> {
             if *wrap {
                 self.token(")");
             }
-            if let ExprKind::Binary { op, op_line, right, .. } = &node.kind {
+            if let ExprKind::Binary {
+                op, op_line, right, ..
+            } = &node.kind
+            {
                 self.token_at(*op_line, op.text());
                 self.operand(right, needs_parens(*op, right, false));
             }
@@ -396,7 +458,9 @@ impl Printer<'_> {
         let mut bottom = top;
         loop {
             let next = match &bottom.kind {
-                ExprKind::Index { object, .. } | ExprKind::Field { object, .. } | ExprKind::MethodCall { object, .. } => object,
+                ExprKind::Index { object, .. }
+                | ExprKind::Field { object, .. }
+                | ExprKind::MethodCall { object, .. } => object,
                 ExprKind::Call { callee, .. } => callee,
                 _ => break,
             };
@@ -422,12 +486,24 @@ impl Printer<'_> {
                     self.token_at(node.line, ".");
                     self.token(name);
                 }
-                ExprKind::MethodCall { method, method_line, args, style, close_line, .. } => {
+                ExprKind::MethodCall {
+                    method,
+                    method_line,
+                    args,
+                    style,
+                    close_line,
+                    ..
+                } => {
                     self.token_at(*method_line, ":");
                     self.token(method);
                     self.call_args(args, *style, *close_line);
                 }
-                ExprKind::Call { args, style, close_line, .. } => self.call_args(args, *style, *close_line),
+                ExprKind::Call {
+                    args,
+                    style,
+                    close_line,
+                    ..
+                } => self.call_args(args, *style, *close_line),
                 _ => {}
             }
         }
@@ -437,7 +513,19 @@ impl Printer<'_> {
         // `f{...}` and `f'...'` as written (only when the tree still has the one argument).
         let single = matches!(
             (style, args),
-            (ArgStyle::Table, [Expr { kind: ExprKind::Table { .. }, .. }]) | (ArgStyle::String, [Expr { kind: ExprKind::String(_), .. }])
+            (
+                ArgStyle::Table,
+                [Expr {
+                    kind: ExprKind::Table { .. },
+                    ..
+                }]
+            ) | (
+                ArgStyle::String,
+                [Expr {
+                    kind: ExprKind::String(_),
+                    ..
+                }]
+            )
         );
         if single {
             self.glue = true;
@@ -464,7 +552,9 @@ fn starts_with_paren(s: &Stat) -> bool {
     let mut e = first;
     loop {
         match &e.kind {
-            ExprKind::Index { object, .. } | ExprKind::Field { object, .. } | ExprKind::MethodCall { object, .. } => e = object,
+            ExprKind::Index { object, .. }
+            | ExprKind::Field { object, .. }
+            | ExprKind::MethodCall { object, .. } => e = object,
             ExprKind::Call { callee, .. } => e = callee,
             ExprKind::Name(_) => return false,
             _ => return true,

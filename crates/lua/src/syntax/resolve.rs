@@ -41,7 +41,10 @@ pub struct Scopes {
 
 impl Scopes {
     pub fn new() -> Scopes {
-        Scopes { functions: Vec::new(), locals: Vec::new() }
+        Scopes {
+            functions: Vec::new(),
+            locals: Vec::new(),
+        }
     }
 
     pub fn open_function(&mut self, line: u32, is_vararg: bool) {
@@ -79,18 +82,33 @@ impl Scopes {
 
     /// The message when an assignment has more targets than `limit`.
     pub fn assignment_limit(&self, limit: usize) -> LimitError {
-        Self::limit_error(self.functions.last().map_or(0, |f| f.line), limit, "variables in assignment")
+        Self::limit_error(
+            self.functions.last().map_or(0, |f| f.line),
+            limit,
+            "variables in assignment",
+        )
     }
 
     /// `new_localvar`: declares a local, visible after `activate`.
-    pub fn declare(&mut self, name: &str, line: u32, kind: LocalKind) -> Result<LocalId, LimitError> {
+    pub fn declare(
+        &mut self,
+        name: &str,
+        line: u32,
+        kind: LocalKind,
+    ) -> Result<LocalId, LimitError> {
         let id = self.locals.len() as LocalId;
-        let Some(f) = self.functions.last_mut() else { return Err(LimitError("no function".into())) };
+        let Some(f) = self.functions.last_mut() else {
+            return Err(LimitError("no function".into()));
+        };
         if f.active.len() + f.pending.len() + 1 > MAX_LOCALS {
             return Err(Self::limit_error(f.line, MAX_LOCALS, "local variables"));
         }
         f.pending.push(id);
-        self.locals.push(LocalInfo { name: name.to_string(), line, kind });
+        self.locals.push(LocalInfo {
+            name: name.to_string(),
+            line,
+            kind,
+        });
         Ok(id)
     }
 
@@ -105,7 +123,10 @@ impl Scopes {
 
     pub fn enter_block(&mut self, breakable: bool) {
         if let Some(f) = self.functions.last_mut() {
-            f.blocks.push(BlockScope { active_at_entry: f.active.len(), breakable });
+            f.blocks.push(BlockScope {
+                active_at_entry: f.active.len(),
+                breakable,
+            });
         }
     }
 
@@ -119,11 +140,18 @@ impl Scopes {
 
     /// Whether `break` has a loop to leave in the current function.
     pub fn in_loop(&self) -> bool {
-        self.functions.last().is_some_and(|f| f.blocks.iter().any(|b| b.breakable))
+        self.functions
+            .last()
+            .is_some_and(|f| f.blocks.iter().any(|b| b.breakable))
     }
 
     fn find_active(&self, level: usize, name: &str) -> Option<LocalId> {
-        self.functions[level].active.iter().rev().copied().find(|&id| self.locals[id as usize].name == name)
+        self.functions[level]
+            .active
+            .iter()
+            .rev()
+            .copied()
+            .find(|&id| self.locals[id as usize].name == name)
     }
 
     /// `singlevar`: a local of this function, an upvalue (registered in every function
@@ -131,7 +159,9 @@ impl Scopes {
     pub fn resolve(&mut self, name: &str) -> Result<Resolution, LimitError> {
         let innermost = self.functions.len().saturating_sub(1);
         for level in (0..self.functions.len()).rev() {
-            let Some(id) = self.find_active(level, name) else { continue };
+            let Some(id) = self.find_active(level, name) else {
+                continue;
+            };
             if level == innermost {
                 return Ok(Resolution::Local(id));
             }

@@ -48,7 +48,10 @@ fn nonexistent_global(vm: &mut Vm, args: Vec<Value>) -> Result<NativeReturn, Val
         Some(Value::Str(s)) => s.to_str_lossy(),
         _ => "?".into(),
     };
-    Err(Value::str(&format!("{}Script attempted to access nonexistent global variable '{name}'", vm.where_(1))))
+    Err(Value::str(&format!(
+        "{}Script attempted to access nonexistent global variable '{name}'",
+        vm.where_(1)
+    )))
 }
 
 /// Protects the globals as Redis does: reading a missing name is an error, and the
@@ -114,7 +117,9 @@ fn c_long_long(n: f64) -> i64 {
 pub fn normalise_expected(expected: &str) -> String {
     if let Some(msg) = expected.strip_prefix("err:") {
         let msg = msg.strip_prefix("ERR ").unwrap_or(msg);
-        let msg = msg.strip_prefix("Error compiling script (new function): ").unwrap_or(msg);
+        let msg = msg
+            .strip_prefix("Error compiling script (new function): ")
+            .unwrap_or(msg);
         let msg = match msg.rfind(" script: ") {
             Some(i) => &msg[..i],
             None => msg,
@@ -130,7 +135,10 @@ pub fn error_text(vm: &Vm, e: &Value) -> String {
     if let Value::Table(t) = e {
         if let Value::Str(s) = vm.raw_get(*t, &Value::str("err")) {
             let text = s.to_str_lossy();
-            return format!("err:{}", escape(text.strip_prefix("ERR ").unwrap_or(&text).as_bytes()));
+            return format!(
+                "err:{}",
+                escape(text.strip_prefix("ERR ").unwrap_or(&text).as_bytes())
+            );
         }
     }
     format!("err:{}", escape(vm.tostring_raw(e).as_bytes()))
@@ -185,7 +193,9 @@ pub fn compare_cases(
         let expected = expected.join("\n");
         let got = run(src);
         if got != expected {
-            failures.push(format!("--- {name}\n{src}\nexpected:\n{expected}\ngot:\n{got}"));
+            failures.push(format!(
+                "--- {name}\n{src}\nexpected:\n{expected}\ngot:\n{got}"
+            ));
         }
     }
     failures
