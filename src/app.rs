@@ -18,6 +18,8 @@ use crate::playground::{PageClock, Playground};
 use crate::streams::{Reason, Shown, StreamWatch};
 use crate::ui::console_pane::ConsolePane;
 use crate::ui::layout::{self, Splitter, ThemeToggle};
+pub use crate::ui::observe_ctx::PaneTab;
+use crate::ui::observe_ctx::{ObserveSignals, Observed};
 use crate::ui::visual::VisualPane;
 use crate::values::{ValueShown, ValueWatch};
 use crate::web;
@@ -30,6 +32,15 @@ pub struct Tab {
     /// A name the learner gave the tab ("producer", "worker 1"), shown instead.
     pub title: Option<String>,
     pub console: Console,
+}
+
+impl Tab {
+    /// What the page calls the tab: the learner's name for it, or `redis-cli N`.
+    pub fn label(&self) -> String {
+        self.title
+            .clone()
+            .unwrap_or_else(|| format!("redis-cli {}", self.number))
+    }
 }
 
 /// Everything the page knows, owned in one place.
@@ -45,7 +56,9 @@ pub struct AppState {
     /// The key open in the value view, if any.
     pub(crate) values: ValueWatch,
     /// The stream open in the visualisation pane, if any.
-    streams: StreamWatch,
+    pub(crate) streams: StreamWatch,
+    /// What the Clients and Activity tabs follow (see `ui::observe_ctx`).
+    pub(crate) observed: Observed,
 }
 
 /// The most console tabs the page opens (each is a client of the engine).
@@ -178,6 +191,8 @@ pub struct AppCtx {
     /// The open stream as last read (None: the key list is shown).
     pub(crate) stream: RwSignal<Option<Shown>>,
     pub(crate) input_ref: NodeRef<html::Input>,
+    /// The right pane's tabs, the clients view and the activity timeline.
+    pub(crate) observe: ObserveSignals,
 }
 
 impl AppCtx {
@@ -205,6 +220,7 @@ impl AppCtx {
         self.tabs.update(|n| *n += 1);
         self.sync();
         self.refresh_keys(&[]);
+        self.refresh_clients();
         self.focus_input();
     }
 
@@ -250,6 +266,7 @@ impl AppCtx {
         self.refresh_keys(&events);
         self.refresh_stream(&events, reason);
         self.refresh_value(&events, reason);
+        self.refresh_activity(reason);
     }
 
     /// Reads the open stream again if the engine's `events`, its dirty counter, time or
@@ -455,6 +472,8 @@ pub fn App() -> impl IntoView {
     let mut pg = Playground::new(Box::new(PageClock), seed);
     // The visualisation pane follows the engine's change events.
     pg.engine.set_event_log(true);
+    // The activity timeline follows every client's commands.
+    pg.engine.set_command_log(true);
     let console = Console::new(
         web::load_history()
             .map(|s| History::parse(&s))
@@ -473,6 +492,7 @@ pub fn App() -> impl IntoView {
         browser: Browser::default(),
         values: ValueWatch::default(),
         streams: StreamWatch::default(),
+        observed: Observed::default(),
     };
     let ctx = AppCtx {
         state: StoredValue::new_local(state),
@@ -486,11 +506,16 @@ pub fn App() -> impl IntoView {
         value: RwSignal::new(None),
         stream: RwSignal::new(None),
         input_ref: NodeRef::new(),
+        observe: ObserveSignals::new(),
     };
     provide_context(ctx);
     ctx.refresh_keys(&[]);
-    let stream_open =
-        Memo::new(move |_| ctx.stream.with(Option::is_some) || ctx.value.with(Option::is_some));
+    let stream_open = Memo::new(move |_| {
+        ctx.stream.with(Option::is_some)
+            || ctx.value.with(Option::is_some)
+            || ctx.observe.pane.get() != PaneTab::Keys
+    });
+    ctx.refresh_clients();
     let visual_width = RwSignal::new(layout::saved_visual_width());
     let panes = NodeRef::<html::Main>::new();
     let theme = RwSignal::new(layout::initial_theme());

@@ -5,8 +5,10 @@
 //! and [`playground`] (the engine with the page's clock and limits). [`app`] holds the
 //! thin Leptos components, [`web`] the few direct browser calls.
 
+pub mod activity;
 pub mod app;
 pub mod browser;
+pub mod clients;
 pub mod console;
 pub mod history;
 pub mod keys;

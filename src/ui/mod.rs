@@ -2,9 +2,13 @@
 //! holds and forward keys and clicks to it; the logic lives in plain, natively tested
 //! modules (`console`, `keys`, `streams`).
 
+pub mod activity_pane;
+pub mod clients_pane;
 pub mod console_pane;
 pub mod key_pane;
 pub mod layout;
+pub mod observe_ctx;
+pub mod pane_tabs;
 pub mod stream_pane;
 pub mod value_pane;
 pub mod visual;

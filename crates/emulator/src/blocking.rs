@@ -120,6 +120,8 @@ pub struct Blocked {
     pub op: BlockedOp,
     /// When the client blocked, for observers ("waiting for 3 s").
     pub since_ms: i64,
+    /// The command that blocked, as sent (for observers; set once it has parked).
+    pub argv: Vec<Vec<u8>>,
 }
 
 /// The per-client half of blocking: its parked command, the commands it sent meanwhile,
@@ -191,6 +193,7 @@ impl Engine {
                 timeout,
                 op,
                 since_ms: now_ms,
+                argv: Vec::new(),
             });
         }
     }

@@ -133,6 +133,8 @@ pub struct Engine {
     pub(crate) in_script: bool,
     /// True while a function flagged `allow-oom` runs: its commands ignore maxmemory.
     pub(crate) script_allow_oom: bool,
+    /// The command log for observers, while on (see `cmdlog`).
+    pub(crate) command_log: Option<Box<crate::cmdlog::CommandLog>>,
 }
 
 /// What a handler sees: the engine and the client that sent the command.
@@ -219,6 +221,7 @@ impl Engine {
             busy: None,
             in_script: false,
             script_allow_oom: false,
+            command_log: None,
         }
     }
 
@@ -344,6 +347,7 @@ impl Engine {
         // adds (a MONITOR line of this very command) comes after its reply.
         let had_output = !c.queues.outbox.is_empty();
         let skip = c.reply_mode == ReplyMode::SkipNext;
+        self.log_execute_begin();
         let mut reply = self.execute_now(client, argv);
         // CLIENT REPLY: OFF drops every reply, SKIP the next command's only.
         if let Some(c) = self.clients.get_mut(&client) {
@@ -356,7 +360,9 @@ impl Engine {
         }
         // Pub/sub frames the command sent its own client come before its reply.
         let had_output = had_output || self.pubsub.pushed_to(client);
+        self.log_serving(true);
         self.after_command();
+        self.log_serving(false);
         let reply = match self.clients.get_mut(&client) {
             Some(_) if had_output && reply != Reply::NoReply => {
                 self.push_output(client, reply);
@@ -460,6 +466,17 @@ impl Engine {
                     Ok(()) => {
                         let handler = spec.handler.expect("resolve returns runnable commands");
                         let dirty_before = self.dirty;
+                        // Script commands are shown before the commands they run (Redis
+                        // 7.0's evalCommand and fcallCommand feed MONITOR themselves).
+                        if !self.monitors.is_empty()
+                            && spec.has(flag::SKIP_MONITOR)
+                            && !spec.has(flag::ADMIN)
+                        {
+                            crate::cmd::server::feed_monitors(self, client, argv);
+                        }
+                        if self.command_log.is_some() {
+                            self.log_command_start(client, argv, spec);
+                        }
                         self.begin_command_events();
                         let mut ctx = Ctx {
                             engine: self,
@@ -471,9 +488,23 @@ impl Engine {
                         // Keys the command expired or created, as keyspace events.
                         self.end_command_events(client);
                         self.settle_watches(self.dirty != dirty_before);
+                        if self.command_log.is_some() {
+                            self.log_command_end(client);
+                        }
                         if !self.monitors.is_empty() && !spec.has(flag::SKIP_MONITOR | flag::ADMIN)
                         {
                             crate::cmd::server::feed_monitors(self, client, argv);
+                        }
+                        // A command that parked its client keeps its arguments, for
+                        // observers (what a blocked client waits for).
+                        if let Some(b) = self
+                            .clients
+                            .get_mut(&client)
+                            .and_then(|c| c.queues.blocked.as_mut())
+                        {
+                            if b.argv.is_empty() {
+                                b.argv = argv.to_vec();
+                            }
                         }
                         let entry = match self.stats.calls.get_mut(&*full_name) {
                             Some(entry) => entry,

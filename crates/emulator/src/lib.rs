@@ -11,6 +11,7 @@ pub mod blocking;
 pub mod cli;
 pub mod clock;
 pub mod cmd;
+pub mod cmdlog;
 pub mod config;
 pub mod db;
 pub mod dict;

@@ -180,7 +180,9 @@ impl Engine {
 
     /// Whether anyone wants events: notifications configured, or the log on.
     fn events_wanted(&self) -> bool {
-        self.config.notify_flags() != 0 || self.pubsub.events.log.is_some()
+        self.config.notify_flags() != 0
+            || self.pubsub.events.log.is_some()
+            || self.command_log.is_some()
     }
 
     /// Databases record lazily expired and new keys only while someone wants them.
@@ -259,6 +261,14 @@ impl Engine {
                 log.pop_front();
             }
             log.push_back(Event {
+                db,
+                key: key.to_vec(),
+                kind,
+                name,
+            });
+        }
+        if self.command_log.is_some() {
+            self.log_event(&Event {
                 db,
                 key: key.to_vec(),
                 kind,

@@ -395,7 +395,7 @@ pub(crate) fn client_line(c: &Client, subs: (usize, usize, usize), now_ms: i64) 
 
 /// CLIENT LIST's flags, in Redis's order: P (subscribed), x (in MULTI), b (blocked),
 /// d (a watched key changed), c (closing after this reply); N for none.
-fn client_flags(c: &Client, subscribed: bool) -> String {
+pub(crate) fn client_flags(c: &Client, subscribed: bool) -> String {
     let mut f = String::new();
     if subscribed {
         f.push('P');

@@ -360,6 +360,27 @@ impl PubSub {
         self.shard_channels.len()
     }
 
+    /// Each channel with its subscribers in subscription order, channels sorted.
+    pub fn channel_subscribers(&self) -> impl Iterator<Item = (&[u8], &[ClientId])> {
+        self.channels
+            .iter()
+            .map(|(c, l)| (c.as_slice(), l.as_slice()))
+    }
+
+    /// Each shard channel with its subscribers, as `channel_subscribers`.
+    pub fn shard_channel_subscribers(&self) -> impl Iterator<Item = (&[u8], &[ClientId])> {
+        self.shard_channels
+            .iter()
+            .map(|(c, l)| (c.as_slice(), l.as_slice()))
+    }
+
+    /// Each pattern with its subscribers, patterns in the order first subscribed.
+    pub fn pattern_subscribers(&self) -> impl Iterator<Item = (&[u8], &[ClientId])> {
+        self.patterns
+            .iter()
+            .map(|(p, l)| (p.as_slice(), l.as_slice()))
+    }
+
     fn subscribe_channel(&mut self, client: ClientId, channel: &[u8], kind: Kind) {
         let subs = self.clients.entry(client).or_default();
         let set = match kind {
@@ -537,6 +558,9 @@ impl Engine {
         }
         let recipients = self.pubsub.recipients(channel, message, kind);
         let n = recipients.len();
+        if self.command_log.is_some() {
+            self.log_delivery(channel, || recipients.iter().map(|(c, _)| *c).collect());
+        }
         for (client, frame) in recipients {
             if Some(client) == sender {
                 if self.pubsub.late == Some(client) {

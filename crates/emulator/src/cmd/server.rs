@@ -930,12 +930,18 @@ pub(crate) fn feed_monitors(
         return;
     };
     let us = engine.clock.now_us();
+    // A script's commands show `lua` as their address (replicationFeedMonitors).
+    let addr = if engine.in_script {
+        "lua"
+    } else {
+        c.info.addr.as_str()
+    };
     let mut line = format!(
         "{}.{:06} [{} {}] ",
         us.div_euclid(1_000_000),
         us.rem_euclid(1_000_000),
         c.db,
-        c.info.addr
+        addr
     );
     for (i, arg) in argv.iter().enumerate() {
         if i > 0 {

@@ -8,8 +8,10 @@
 //!
 //! One module per view; each adds a read-only method to `Engine`.
 
+mod clients;
 mod stream;
 mod value;
 
+pub use clients::*;
 pub use stream::*;
 pub use value::*;

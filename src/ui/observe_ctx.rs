@@ -1,0 +1,162 @@
+//! The glue between `AppCtx` and the Clients and Activity tabs of the right pane: the
+//! tab shown, the signals those tabs draw from, and the one consumer of the engine's
+//! command log in `AppCtx::refresh` (`refresh_activity`). Kept out of `app.rs` so the
+//! page's core stays small; the logic itself is `crate::clients` and `crate::activity`.
+
+use leptos::prelude::*;
+
+use crate::activity::Timeline;
+use crate::app::{AppCtx, AppState};
+use crate::clients::{Flows, Snapshot};
+use crate::streams::Reason;
+
+/// What `AppState` keeps for the Clients and Activity tabs.
+#[derive(Default)]
+pub struct Observed {
+    /// Every client's commands (the Activity tab), fed from the engine's command log.
+    pub(crate) activity: Timeline,
+    /// The last messages published and who got them (the Clients tab).
+    pub(crate) flows: Flows,
+    /// (clients, blocked clients) when the Clients tab was last read.
+    clients_seen: (usize, usize),
+}
+
+/// The right pane's tabs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaneTab {
+    Keys,
+    Clients,
+    Activity,
+}
+
+/// What the Clients and Activity tabs show.
+#[derive(Clone, Copy)]
+pub struct ObserveSignals {
+    /// The tab shown in the right pane.
+    pub(crate) pane: RwSignal<PaneTab>,
+    /// The clients and subscriptions as last read.
+    pub(crate) clients: RwSignal<Snapshot>,
+    /// The timeline's version (`Timeline::version`) and how many entries the last
+    /// refresh added.
+    pub(crate) timeline: RwSignal<(u64, usize)>,
+    /// The recent publishes.
+    pub(crate) flows: RwSignal<Flows>,
+}
+
+impl ObserveSignals {
+    pub(crate) fn new() -> Self {
+        ObserveSignals {
+            pane: RwSignal::new(PaneTab::Keys),
+            clients: RwSignal::new(Snapshot::default()),
+            timeline: RwSignal::new((0, 0)),
+            flows: RwSignal::new(Flows::default()),
+        }
+    }
+}
+
+impl AppState {
+    /// The tab label of `client` and the tab's index; `client N` when it is no tab.
+    pub fn client_label(&self, client: redis_emulator::ClientId) -> (String, Option<usize>) {
+        match self.tabs.iter().position(|t| t.console.client() == client) {
+            Some(i) => (self.tabs[i].label(), Some(i)),
+            None => (format!("client {client}"), None),
+        }
+    }
+}
+
+impl AppCtx {
+    /// Drains the engine's command log into the timeline (the only place that takes it)
+    /// and re-reads the clients view when a command ran, a client came, went, blocked or
+    /// was released, and once a second for the idle and timeout counters.
+    pub(crate) fn refresh_activity(&self, reason: Reason) {
+        let changed = self.state.try_update_value(|s| {
+            let records = s.pg.engine.take_commands();
+            let ran = !records.is_empty();
+            let version = s.observed.activity.version();
+            let tabs: Vec<(redis_emulator::ClientId, String)> = s
+                .tabs
+                .iter()
+                .map(|t| (t.console.client(), t.label()))
+                .collect();
+            let label = |c: redis_emulator::ClientId| {
+                tabs.iter()
+                    .find(|(id, _)| *id == c)
+                    .map(|(_, l)| l.clone())
+                    .unwrap_or_else(|| format!("client {c}"))
+            };
+            let added = s.observed.activity.add(records, label);
+            // The new entries are the last `added` (older ones may have been dropped).
+            let from = s.observed.activity.len().saturating_sub(added);
+            let flowed = s.observed.flows.note(
+                (from..s.observed.activity.len()).filter_map(|i| s.observed.activity.get(i)),
+                &label,
+            );
+            let seen = (s.pg.engine.clients().count(), s.pg.engine.blocked_count());
+            let moved = std::mem::replace(&mut s.observed.clients_seen, seen) != seen;
+            let timeline = (s.observed.activity.version() != version)
+                .then(|| (s.observed.activity.version(), added));
+            (
+                timeline,
+                flowed.then(|| s.observed.flows.clone()),
+                ran || moved || reason == Reason::Tick,
+            )
+        });
+        let Some((timeline, flows, clients)) = changed else {
+            return;
+        };
+        if let Some(t) = timeline {
+            self.observe.timeline.set(t);
+        }
+        if let Some(f) = flows {
+            self.observe.flows.set(f);
+        }
+        if clients {
+            self.refresh_clients();
+        }
+    }
+
+    /// Reads the clients view again (a handful of rows) and redraws it if it changed.
+    pub(crate) fn refresh_clients(&self) {
+        let snap = self.state.try_with_value(|s| {
+            crate::clients::snapshot(&s.pg.engine, &|c| s.client_label(c), s.pg.engine.now_ms())
+        });
+        if let Some(snap) = snap {
+            if self.observe.clients.with_untracked(|old| *old != snap) {
+                self.observe.clients.set(snap);
+            }
+        }
+    }
+
+    /// Shows key `key` of database `db` in the Keys tab (from the activity timeline):
+    /// a stream in its view, any other type in the value view. A key that no longer
+    /// exists leaves the tab as it is.
+    pub(crate) fn show_key(&self, db: usize, key: &[u8]) {
+        self.observe.pane.set(PaneTab::Keys);
+        let type_name = self
+            .state
+            .try_with_value(|s| {
+                s.pg.engine
+                    .db(db)
+                    .and_then(|d| d.entry(key))
+                    .map(|e| e.value.type_name())
+            })
+            .flatten();
+        let Some(type_name) = type_name else {
+            return;
+        };
+        self.close_stream_quietly();
+        if self.value.with_untracked(Option::is_some) {
+            self.state.update_value(|s| s.values.close());
+            self.value.set(None);
+        }
+        self.open_key(db, key, type_name);
+    }
+
+    /// Leaves the stream view without moving the focus.
+    pub(crate) fn close_stream_quietly(&self) {
+        if self.stream.with_untracked(Option::is_some) {
+            self.state.update_value(|s| s.streams.close());
+            self.stream.set(None);
+        }
+    }
+}
