@@ -10,6 +10,7 @@ pub mod console;
 pub mod history;
 pub mod keys;
 pub mod playground;
+pub mod programs_ui;
 pub mod streams;
 pub mod ui;
 pub mod web;
