@@ -5,5 +5,7 @@
 pub mod console_pane;
 pub mod key_pane;
 pub mod layout;
+pub mod program_pane;
 pub mod stream_pane;
+pub mod time_bar;
 pub mod visual;
