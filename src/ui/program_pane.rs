@@ -136,11 +136,12 @@ pub fn ProgramPane(index: usize, name: String) -> impl IntoView {
     };
     let can = move || actions(state.get().as_ref());
 
-    // Keep the newest line in view.
+    // Keep the newest line in view. The frame may come after the tab was closed or
+    // switched (the pane disposed): `try_` then finds nothing.
     Effect::new(move |_| {
         ctx.programs.track();
         request_animation_frame(move || {
-            if let Some(el) = log_ref.get_untracked() {
+            if let Some(el) = log_ref.try_get_untracked().flatten() {
                 el.set_scroll_top(el.scroll_height());
             }
         });

@@ -116,7 +116,7 @@ pub fn TimeBar() -> impl IntoView {
                         ctx.programs_op(|desk, engine, keep_going| desk.next_event(engine, keep_going));
                     }
                 >
-                    "Next event ⏭"
+                    "Next event"
                 </button>
             </span>
             {move || note().map(|text| view! { <span class="tb-note">{text}</span> })}
