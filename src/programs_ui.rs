@@ -286,7 +286,12 @@ impl Desk {
     /// The page's timer: moves virtual time by what the real time since the previous
     /// call is worth at the clock's speed (`real_now_us`: any origin), running the
     /// programs at every wakeup on the way.
-    pub fn catch_up(&mut self, engine: &mut Engine, real_now_us: i64, keep_going: &dyn Fn() -> bool) {
+    pub fn catch_up(
+        &mut self,
+        engine: &mut Engine,
+        real_now_us: i64,
+        keep_going: &dyn Fn() -> bool,
+    ) {
         let elapsed = self.clock.take_elapsed_us(real_now_us);
         let target = self.clock.now_us().saturating_add(elapsed);
         self.forward_to(engine, target, keep_going);
@@ -317,7 +322,12 @@ impl Desk {
     /// Moves virtual time to `target_us`, stopping at every wakeup on the way and
     /// letting the programs run at each stop. Once `keep_going` says the page needs its
     /// thread back, the clock goes straight to the target.
-    pub fn forward_to(&mut self, engine: &mut Engine, target_us: i64, keep_going: &dyn Fn() -> bool) {
+    pub fn forward_to(
+        &mut self,
+        engine: &mut Engine,
+        target_us: i64,
+        keep_going: &dyn Fn() -> bool,
+    ) {
         self.settle(engine, keep_going);
         while keep_going() {
             let now = self.clock.now_ms();
@@ -379,7 +389,11 @@ impl TimeStatus {
             return Some(format!("Running at {}: {follow}.", speed_label(self.speed)));
         }
         if self.ahead_ms.abs() > DRIFT_MS {
-            let word = if self.ahead_ms > 0 { "ahead of" } else { "behind" };
+            let word = if self.ahead_ms > 0 {
+                "ahead of"
+            } else {
+                "behind"
+            };
             return Some(format!(
                 "{} {word} real time: {follow}.",
                 duration_label(self.ahead_ms.unsigned_abs())
@@ -400,8 +414,10 @@ pub fn duration_label(ms: u64) -> String {
     match s {
         0 => format!("{ms} ms"),
         1..=59 => format!("{s} s"),
-        60..=3599 if s % 60 == 0 => format!("{} min", s / 60),
-        60..=3599 => format!("{} min {} s", s / 60, s % 60),
+        60..=3599 => match s % 60 {
+            0 => format!("{} min", s / 60),
+            rest => format!("{} min {rest} s", s / 60),
+        },
         3600..=86_399 => format!("{} h {} min", s / 3600, s % 3600 / 60),
         _ => format!("{} d {} h", s / 86_400, s % 86_400 / 3600),
     }
@@ -519,7 +535,12 @@ mod tests {
         for t in TEMPLATES {
             let (mut d, mut pg) = desk();
             let i = d.open(t).unwrap_or_default();
-            assert!(d.run(&mut pg.engine, i), "{}: {:?}", t.name, d.tabs[i].error);
+            assert!(
+                d.run(&mut pg.engine, i),
+                "{}: {:?}",
+                t.name,
+                d.tabs[i].error
+            );
             d.step(&mut pg.engine, 60_000, &|| true);
             let state = d.state(i);
             assert!(
@@ -538,7 +559,10 @@ mod tests {
         let worker = d.open(template("worker.lua")).unwrap_or_default();
         assert!(d.run(&mut pg.engine, worker));
         assert!(d.run(&mut pg.engine, producer));
-        assert!(matches!(d.state(worker), Some(ProgramState::Sleeping { .. })));
+        assert!(matches!(
+            d.state(worker),
+            Some(ProgramState::Sleeping { .. })
+        ));
         // A minute: an order every 5 s, the worker needing 8 s for each.
         d.step(&mut pg.engine, 60_000, &|| true);
         assert_eq!(console(&mut pg, "XLEN orders"), Reply::Integer(13));
@@ -566,7 +590,10 @@ mod tests {
             .last()
             .and_then(|l| l.split('\t').nth(1).map(str::to_string))
             .unwrap_or_default();
-        assert!(claimed[0].starts_with(&format!("claimed\t{held}\t")), "{claimed:?} {held}");
+        assert!(
+            claimed[0].starts_with(&format!("claimed\t{held}\t")),
+            "{claimed:?} {held}"
+        );
         let pending = console(&mut pg, "XPENDING orders workers");
         let Reply::Array(summary) = pending else {
             panic!("{pending:?}")
@@ -684,7 +711,10 @@ mod tests {
             command: "XREADGROUP GROUP workers worker-1 COUNT 1 BLOCK 0 STREAMS orders >".into(),
         };
         let label = state_label(Some(&long));
-        assert!(label.starts_with("blocked in XREADGROUP") && label.ends_with('…'), "{label}");
+        assert!(
+            label.starts_with("blocked in XREADGROUP") && label.ends_with('…'),
+            "{label}"
+        );
         assert_eq!(
             state_label(Some(&ProgramState::Crashed {
                 message: "p.lua:1: boom".into()

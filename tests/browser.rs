@@ -679,11 +679,7 @@ async fn open_program(root: &Element, file: &str) {
     let items = root.query_selector_all(".pm-item").unwrap();
     let item = (0..items.length())
         .filter_map(|i| items.item(i))
-        .find(|e| {
-            e.text_content()
-                .unwrap_or_default()
-                .starts_with(file)
-        })
+        .find(|e| e.text_content().unwrap_or_default().starts_with(file))
         .unwrap_or_else(|| panic!("no menu item {file}"));
     item.unchecked_into::<HtmlElement>().click();
     settle().await;

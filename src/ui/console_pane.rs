@@ -128,42 +128,48 @@ pub fn ConsolePane() -> impl IntoView {
                     .enumerate()
                     .map(|(i, t)| {
                         let state = s.progs.state(i);
-                        (i, t.name.clone(), state_class(state.as_ref()), s.progs.shown == Some(i))
+                        (
+                            i,
+                            t.name.clone(),
+                            state_class(state.as_ref()),
+                            s.progs.shown == Some(i),
+                        )
                     })
                     .collect::<Vec<_>>()
             })
             .unwrap_or_default()
     });
-    let program_tab_view = move |(index, name, class, active): (usize, String, &'static str, bool)| {
-        let close_label = format!("Close {name} (stops it)");
-        let title = format!("{name}: a program, its own client");
-        view! {
-            <span class="tab program-tab" class:active=active>
-                <button
-                    role="tab"
-                    class="tab-name"
-                    aria-selected=if active { "true" } else { "false" }
-                    title=title
-                    on:click=move |_| {
-                        ctx.programs_op(|desk, _, _| desk.shown = Some(index));
-                    }
-                >
-                    <span class="tab-kind" aria-hidden="true">"λ"</span>
-                    {name}
-                    <span class=format!("tab-state {class}") aria-hidden="true"></span>
-                </button>
-                <button
-                    class="tab-close"
-                    aria-label=close_label
-                    on:click=move |_| {
-                        ctx.programs_op(|desk, engine, _| desk.close(engine, index));
-                    }
-                >
-                    "×"
-                </button>
-            </span>
-        }
-    };
+    let program_tab_view =
+        move |(index, name, class, active): (usize, String, &'static str, bool)| {
+            let close_label = format!("Close {name} (stops it)");
+            let title = format!("{name}: a program, its own client");
+            view! {
+                <span class="tab program-tab" class:active=active>
+                    <button
+                        role="tab"
+                        class="tab-name"
+                        aria-selected=if active { "true" } else { "false" }
+                        title=title
+                        on:click=move |_| {
+                            ctx.programs_op(|desk, _, _| desk.shown = Some(index));
+                        }
+                    >
+                        <span class="tab-kind" aria-hidden="true">"λ"</span>
+                        {name}
+                        <span class=format!("tab-state {class}") aria-hidden="true"></span>
+                    </button>
+                    <button
+                        class="tab-close"
+                        aria-label=close_label
+                        on:click=move |_| {
+                            ctx.programs_op(|desk, engine, _| desk.close(engine, index));
+                        }
+                    >
+                        "×"
+                    </button>
+                </span>
+            }
+        };
 
     // The tab strip: (index, name, waiting, active) per tab.
     let tab_list = move || {

@@ -28,7 +28,15 @@ pub fn TimeBar() -> impl IntoView {
                 let next = s.progs.programs.next_timed_wakeup_ms(&s.pg.engine);
                 (status, next)
             })
-            .map(|(status, next)| (status.now_ms / 1000, status.paused, status.speed, status.note(), next))
+            .map(|(status, next)| {
+                (
+                    status.now_ms / 1000,
+                    status.paused,
+                    status.speed,
+                    status.note(),
+                    next,
+                )
+            })
     });
     let now_s = move || status.get().map(|s| s.0).unwrap_or(0);
     let paused = move || status.get().is_some_and(|s| s.1);
