@@ -698,6 +698,28 @@ mod tests {
     }
 
     #[test]
+    fn a_tab_shows_the_newest_lines_of_a_chatty_program() {
+        let (mut d, mut pg) = desk();
+        let i = d
+            .open(&Template {
+                name: "chatty.lua",
+                title: "",
+                source: "for i = 1, 500 do print('line', i) end",
+            })
+            .unwrap_or_default();
+        assert!(d.run(&mut pg.engine, i));
+        d.step(&mut pg.engine, 1_000, &|| true);
+        assert_eq!(d.state(i), Some(ProgramState::Finished));
+        let log = d.log(i);
+        assert_eq!(log.len(), SHOWN_LOG_LINES);
+        let texts: Vec<&str> = log.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(texts[SHOWN_LOG_LINES - 2], "line\t500");
+        assert_eq!(texts[SHOWN_LOG_LINES - 1], "finished");
+        assert!(d.take_news());
+        assert!(!d.take_news());
+    }
+
+    #[test]
     fn labels_and_actions_follow_the_state() {
         assert_eq!(state_label(None), "ready");
         assert_eq!(clock_label(START_MS + 7_250), "22:13:27");

@@ -212,7 +212,7 @@ pub fn ProgramPane(index: usize, name: String) -> impl IntoView {
             <div class="program-bar">
                 <span
                     class=move || format!("program-state {}", state_class(state.get().as_ref()))
-                    title="What the program is doing now"
+                    title=move || state_label(state.get().as_ref())
                 >
                     {move || state_label(state.get().as_ref())}
                 </span>
