@@ -718,8 +718,19 @@ async fn the_producer_template_fills_the_stream_as_the_time_bar_steps_a_minute()
     settle().await;
     let before = integer(&root, "XLEN orders").await;
     assert_eq!(before, 1, "the first order is added when it starts");
+    // A second console waits for the next order: the producer wakes it.
+    click(&root, ".tab-new");
+    settle().await;
+    run(&root, "XREAD BLOCK 0 STREAMS orders $").await;
+    assert_eq!(root.query_selector_all(".tab.waiting").unwrap().length(), 1);
     click(&root, ".tb-step[aria-label='Advance 1 minute']");
     settle().await;
+    assert_eq!(root.query_selector_all(".tab.waiting").unwrap().length(), 0);
+    let woken = last_entries(&root, 1).concat();
+    assert!(
+        woken.contains("\"order\"\n") && woken.contains("2) \"2\""),
+        "{woken}"
+    );
     // One order every 5 seconds.
     assert_eq!(integer(&root, "XLEN orders").await, before + 12);
     assert!(text_of(&root, ".tb-note").starts_with("Paused"));

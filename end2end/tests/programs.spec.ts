@@ -166,6 +166,13 @@ test('programs in the other theme, with the menu and a crashed program', async (
   await expect(page.getByRole('menu', { name: 'New program' })).toBeVisible();
   mkdirSync(join(repo, 'end2end', 'screenshots'), { recursive: true });
   await page.screenshot({ path: join(repo, 'end2end', 'screenshots', 'programs-theme.png') });
+  // The menu works from the keyboard: its first item has the focus, arrows move it,
+  // Escape closes it and gives the focus back to its button.
+  await expect(page.getByRole('menuitem', { name: /^program\.lua/ })).toBeFocused();
+  await page.keyboard.press('ArrowDown');
+  await expect(page.getByRole('menuitem', { name: /^producer\.lua/ })).toBeFocused();
   await page.keyboard.press('Escape');
+  await expect(page.getByRole('menu')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: '+ program' })).toBeFocused();
   expect(problems).toEqual([]);
 });

@@ -39,6 +39,40 @@ pub fn ProgramMenu() -> impl IntoView {
             .try_with_value(|s| s.progs.tabs.len() >= crate::programs_ui::MAX_PROGRAMS)
             .unwrap_or(true)
     };
+    let button = NodeRef::<html::Button>::new();
+    let list = NodeRef::<html::Ul>::new();
+    // Opened, the menu takes the focus (its first item) so the keyboard can use it.
+    Effect::new(move |_| {
+        if open.get() {
+            request_animation_frame(move || {
+                let first = list
+                    .try_get_untracked()
+                    .flatten()
+                    .and_then(|l| l.query_selector("button").ok().flatten())
+                    .and_then(|b| b.dyn_into::<web_sys::HtmlElement>().ok());
+                if let Some(first) = first {
+                    let _ = first.focus();
+                }
+            });
+        }
+    });
+    let close_and_refocus = move || {
+        open.set(false);
+        if let Some(b) = button.try_get_untracked().flatten() {
+            let _ = b.focus();
+        }
+    };
+    // The focus leaving the menu (a click elsewhere, Tab away) closes it.
+    let on_focusout = move |ev: web_sys::FocusEvent| {
+        let inside = ev
+            .related_target()
+            .and_then(|t| t.dyn_into::<web_sys::Node>().ok())
+            .zip(list.try_get_untracked().flatten())
+            .is_some_and(|(target, list)| list.contains(Some(&target)));
+        if !inside {
+            open.set(false);
+        }
+    };
     let item = move |template: &'static Template| {
         view! {
             <li role="none">
@@ -60,6 +94,7 @@ pub fn ProgramMenu() -> impl IntoView {
         <span class="program-menu">
             <button
                 class="tab-new program-new"
+                node_ref=button
                 aria-haspopup="menu"
                 aria-expanded=move || if open.get() { "true" } else { "false" }
                 title="Open a program: a Lua script that runs as its own client, like a process in another terminal"
@@ -73,9 +108,19 @@ pub fn ProgramMenu() -> impl IntoView {
                     class="pm-list"
                     role="menu"
                     aria-label="New program"
+                    node_ref=list
+                    on:focusout=on_focusout
                     on:keydown=move |ev: web_sys::KeyboardEvent| {
-                        if ev.key() == "Escape" {
-                            open.set(false);
+                        match ev.key().as_str() {
+                            "Escape" => {
+                                ev.prevent_default();
+                                close_and_refocus();
+                            }
+                            "ArrowDown" | "ArrowUp" => {
+                                ev.prevent_default();
+                                move_focus(list, ev.key() == "ArrowDown");
+                            }
+                            _ => {}
                         }
                     }
                 >
@@ -84,6 +129,35 @@ pub fn ProgramMenu() -> impl IntoView {
             })}
         </span>
     }
+}
+
+/// Arrow keys in the menu: the focus moves to the next (or previous) item, round.
+fn move_focus(list: NodeRef<html::Ul>, down: bool) {
+    let Some(list) = list.try_get_untracked().flatten() else {
+        return;
+    };
+    let Ok(items) = list.query_selector_all("button") else {
+        return;
+    };
+    let items: Vec<web_sys::HtmlElement> = (0..items.length())
+        .filter_map(|i| items.item(i))
+        .filter_map(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+        .collect();
+    if items.is_empty() {
+        return;
+    }
+    let active = web::document().and_then(|d| d.active_element());
+    let current = items.iter().position(|i| {
+        active
+            .as_ref()
+            .is_some_and(|a| a == i.unchecked_ref::<web_sys::Element>())
+    });
+    let next = match (current, down) {
+        (None, _) => 0,
+        (Some(i), true) => (i + 1) % items.len(),
+        (Some(i), false) => (i + items.len() - 1) % items.len(),
+    };
+    let _ = items[next].focus();
 }
 
 /// Inserts two spaces at the editor's cursor (Tab), replacing a selection.
