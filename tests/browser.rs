@@ -777,8 +777,7 @@ async fn a_program_with_a_syntax_error_shows_luas_message() {
     let mut engine = redis_emulator::Engine::new(Box::new(clock), 1);
     let expected = redis_programs::Programs::new()
         .start(&mut engine, "program.lua", source)
-        .err()
-        .expect("a compile error");
+        .expect_err("a compile error");
     assert_eq!(text_of(&root, ".program-error"), expected);
     assert_eq!(text_of(&root, ".program-state"), "ready", "nothing runs");
 }
