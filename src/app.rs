@@ -216,6 +216,7 @@ impl AppCtx {
         let keep_going = move || web::now_ms() - start < ACTION_BUDGET_MS;
         let (out, expired) = self.state.try_update_value(|s| {
             let out = f(&mut s.progs, &mut s.pg.engine, &keep_going);
+            web::save_setting(PROGRAMS_SETTING, &s.progs.saved());
             let expired = s.pg.engine.active_expire(10_000);
             s.deliver_all();
             s.progs.take_news();
@@ -393,6 +394,8 @@ impl AppCtx {
 const SCRIPT_SLICE_MS: f64 = 30.0;
 /// How long the programs may run in one tick of the page's timer.
 const PROGRAM_BUDGET_MS: f64 = 15.0;
+/// The localStorage setting that keeps the program tabs (names and drafts).
+pub(crate) const PROGRAMS_SETTING: &str = "programs";
 /// How long a click on the time bar or a program's button may move time and run programs.
 const ACTION_BUDGET_MS: f64 = 250.0;
 /// How long the programs may run before a console command (they catch up to now).
@@ -464,6 +467,11 @@ pub fn App() -> impl IntoView {
             .unwrap_or_default(),
         pg.client,
     );
+    // The program tabs of the last visit come back with their drafts, not running.
+    let mut progs = Desk::new(clock);
+    if let Some(saved) = web::load_setting(PROGRAMS_SETTING) {
+        progs.restore(&saved);
+    }
     let state = AppState {
         pg,
         tabs: vec![Tab {
@@ -475,7 +483,7 @@ pub fn App() -> impl IntoView {
         next_number: 2,
         watch: Watch::default(),
         streams: StreamWatch::default(),
-        progs: Desk::new(clock),
+        progs,
     };
     let ctx = AppCtx {
         state: StoredValue::new_local(state),

@@ -253,6 +253,47 @@ impl Desk {
         };
     }
 
+    /// The tabs' names and drafts in their saved form (kept across reloads, as the
+    /// command history is): `name length:name draft length:draft`, per tab. Programs do
+    /// not run again on their own after a reload: the learner runs them.
+    pub fn saved(&self) -> String {
+        let mut out = String::new();
+        for t in &self.tabs {
+            out.push_str(&format!(
+                "{}:{}{}:{}",
+                t.name.len(),
+                t.name,
+                t.draft.len(),
+                t.draft
+            ));
+        }
+        out
+    }
+
+    /// Opens the tabs of a saved form (`saved`); a corrupt one opens what it holds up to
+    /// the damage. The first tab is not shown: the console stays in front.
+    pub fn restore(&mut self, saved: &str) {
+        let mut rest = saved;
+        while self.tabs.len() < MAX_PROGRAMS {
+            let Some((name, after)) = take_field(rest) else {
+                break;
+            };
+            let Some((draft, after)) = take_field(after) else {
+                break;
+            };
+            rest = after;
+            if name.is_empty() || self.tabs.iter().any(|t| t.name == name) {
+                continue;
+            }
+            self.tabs.push(ProgramTab {
+                name: name.to_string(),
+                draft: draft.to_string(),
+                id: None,
+                error: None,
+            });
+        }
+    }
+
     pub fn id(&self, index: usize) -> Option<ProgramId> {
         self.tabs.get(index).and_then(|t| t.id)
     }
@@ -366,6 +407,16 @@ impl Desk {
             ahead_ms: self.clock.now_ms().saturating_sub(real_now_ms),
         }
     }
+}
+
+/// One `length:text` field of `Desk::saved` and what follows it.
+fn take_field(s: &str) -> Option<(&str, &str)> {
+    let (len, rest) = s.split_once(':')?;
+    let len: usize = len.parse().ok()?;
+    if !rest.is_char_boundary(len.min(rest.len())) || len > rest.len() {
+        return None;
+    }
+    Some(rest.split_at(len))
 }
 
 /// The time bar's reading of the clock.
@@ -717,6 +768,39 @@ mod tests {
         assert_eq!(texts[SHOWN_LOG_LINES - 1], "finished");
         assert!(d.take_news());
         assert!(!d.take_news());
+    }
+
+    #[test]
+    fn tabs_are_saved_and_restored_not_running() {
+        let (mut d, mut pg) = desk();
+        let i = d.open(template("producer.lua")).unwrap_or_default();
+        d.open(template("listener.lua"));
+        d.tabs[i].draft = "print('é: 1:2')\n".into();
+        assert!(d.run(&mut pg.engine, i));
+        let saved = d.saved();
+        let (mut fresh, _pg) = desk();
+        fresh.restore(&saved);
+        let tabs: Vec<(&str, &str)> = fresh
+            .tabs
+            .iter()
+            .map(|t| (t.name.as_str(), t.draft.as_str()))
+            .collect();
+        assert_eq!(
+            tabs,
+            [
+                ("producer.lua", "print('é: 1:2')\n"),
+                ("listener.lua", template("listener.lua").source)
+            ]
+        );
+        assert_eq!(fresh.state(0), None);
+        assert_eq!(fresh.shown, None);
+        // Damage keeps what came before it.
+        let (mut cut, _pg) = desk();
+        cut.restore(&saved[..saved.len() - 5]);
+        assert_eq!(cut.tabs.len(), 1);
+        let (mut junk, _pg) = desk();
+        junk.restore("x:9999:\u{0}3:é");
+        assert!(junk.tabs.is_empty());
     }
 
     #[test]

@@ -672,6 +672,13 @@ async fn the_theme_switch_and_the_splitter_remember_the_learners_choice() {
     assert!(!panes.class_list().contains("sized"));
 }
 
+/// Forgets the program tabs a previous test saved (they come back on mount).
+fn forget_saved_programs() {
+    if let Some(storage) = web_sys::window().unwrap().local_storage().unwrap() {
+        storage.remove_item("redis-playground:programs").unwrap();
+    }
+}
+
 /// Opens the "+ program" menu's item for `file` and shows its tab.
 async fn open_program(root: &Element, file: &str) {
     click(root, ".program-new");
@@ -698,6 +705,7 @@ async fn integer(root: &Element, line: &str) -> i64 {
 
 #[wasm_bindgen_test]
 async fn the_producer_template_fills_the_stream_as_the_time_bar_steps_a_minute() {
+    forget_saved_programs();
     let root = mount().await;
     // Paused, time moves only by the bar's steps: the count is exact.
     click(&root, ".tb-pause");
@@ -752,10 +760,12 @@ async fn the_producer_template_fills_the_stream_as_the_time_bar_steps_a_minute()
         .and_then(|ms| ms.parse().ok())
         .unwrap_or(0);
     assert_eq!(first_ms - last_ms, 60_000, "{newest} {oldest}");
+    forget_saved_programs();
 }
 
 #[wasm_bindgen_test]
 async fn a_program_with_a_syntax_error_shows_luas_message() {
+    forget_saved_programs();
     let root = mount().await;
     open_program(&root, "program.lua").await;
     let source = "local x = = 1";
@@ -780,4 +790,15 @@ async fn a_program_with_a_syntax_error_shows_luas_message() {
         .expect_err("a compile error");
     assert_eq!(text_of(&root, ".program-error"), expected);
     assert_eq!(text_of(&root, ".program-state"), "ready", "nothing runs");
+    // The draft is kept for the next visit, with its tab.
+    let saved = web_sys::window()
+        .unwrap()
+        .local_storage()
+        .unwrap()
+        .and_then(|s| s.get_item("redis-playground:programs").unwrap())
+        .unwrap_or_default();
+    assert!(saved.ends_with(source), "{saved}");
+    let again = mount().await;
+    assert_eq!(texts(&again, ".program-tab .tab-name"), ["λprogram.lua"]);
+    forget_saved_programs();
 }

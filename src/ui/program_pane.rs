@@ -131,6 +131,18 @@ pub fn ProgramMenu() -> impl IntoView {
     }
 }
 
+/// Keeps the editor's text as tab `index`'s draft, saved for the next visit.
+fn set_draft(ctx: AppCtx, index: usize, draft: String) {
+    let saved = ctx.state.try_update_value(|s| {
+        let tab = s.progs.tabs.get_mut(index)?;
+        tab.draft = draft;
+        Some(s.progs.saved())
+    });
+    if let Some(Some(saved)) = saved {
+        web::save_setting(crate::app::PROGRAMS_SETTING, &saved);
+    }
+}
+
 /// Arrow keys in the menu: the focus moves to the next (or previous) item, round.
 fn move_focus(list: NodeRef<html::Ul>, down: bool) {
     let Some(list) = list.try_get_untracked().flatten() else {
@@ -222,12 +234,7 @@ pub fn ProgramPane(index: usize, name: String) -> impl IntoView {
     });
 
     let on_input = move |ev: web_sys::Event| {
-        let value = event_target_value(&ev);
-        ctx.state.update_value(|s| {
-            if let Some(tab) = s.progs.tabs.get_mut(index) {
-                tab.draft = value;
-            }
-        });
+        set_draft(ctx, index, event_target_value(&ev));
     };
     let on_editor_key = move |ev: web_sys::KeyboardEvent| {
         let Some(area) = editor.get_untracked() else {
@@ -235,12 +242,7 @@ pub fn ProgramPane(index: usize, name: String) -> impl IntoView {
         };
         if ev.key() == "Tab" && !ev.shift_key() && !ev.ctrl_key() && !ev.alt_key() {
             ev.prevent_default();
-            let edited = insert_indent(&area);
-            ctx.state.update_value(|s| {
-                if let Some(tab) = s.progs.tabs.get_mut(index) {
-                    tab.draft = edited;
-                }
-            });
+            set_draft(ctx, index, insert_indent(&area));
         } else if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
             ev.prevent_default();
             run(ctx, index);
