@@ -93,7 +93,7 @@ pub fn TimeBar() -> impl IntoView {
         <div class="time-bar" role="group" aria-label="Virtual time" class:not-real=move || note().is_some()>
             <span
                 class="tb-clock"
-                role="img"
+                role="timer"
                 aria-label=move || format!("Virtual time {} UTC", clock_label(now_s() * 1000))
                 title="Virtual time (UTC): the clock of the Redis in this page and of its programs"
             >
