@@ -14,12 +14,14 @@ use wasm_bindgen::JsCast;
 use crate::browser::Browser;
 use crate::console::Console;
 use crate::history::History;
-use crate::playground::{PageClock, Playground};
+use crate::playground::Playground;
+use crate::programs_ui::Desk;
 use crate::streams::{Reason, Shown, StreamWatch};
 use crate::ui::console_pane::ConsolePane;
 use crate::ui::layout::{self, Splitter, ThemeToggle};
 pub use crate::ui::observe_ctx::PaneTab;
 use crate::ui::observe_ctx::{ObserveSignals, Observed};
+use crate::ui::time_bar::TimeBar;
 use crate::ui::visual::VisualPane;
 use crate::values::{ValueShown, ValueWatch};
 use crate::web;
@@ -59,6 +61,8 @@ pub struct AppState {
     pub(crate) streams: StreamWatch,
     /// What the Clients and Activity tabs follow (see `ui::observe_ctx`).
     pub(crate) observed: Observed,
+    /// The virtual clock the engine reads, the programs and their tabs.
+    pub progs: Desk,
 }
 
 /// The most console tabs the page opens (each is a client of the engine).
@@ -193,6 +197,10 @@ pub struct AppCtx {
     pub(crate) input_ref: NodeRef<html::Input>,
     /// The right pane's tabs, the clients view and the activity timeline.
     pub(crate) observe: ObserveSignals,
+    /// Bumped whenever virtual time moved (the time bar, program badges).
+    pub(crate) vtime: RwSignal<u64>,
+    /// Bumped when program tabs open, close or switch, or programs wrote to their logs.
+    pub(crate) programs: RwSignal<u64>,
 }
 
 impl AppCtx {
@@ -203,6 +211,11 @@ impl AppCtx {
         f: impl FnOnce(&mut Console, &mut Playground) -> U,
     ) -> Option<U> {
         let out = self.state.try_update_value(|s| {
+            // Time first: a command typed now sees the programs' work up to now.
+            let start = web::now_ms();
+            s.progs.catch_up(&mut s.pg.engine, web::real_now_us(), &|| {
+                web::now_ms() - start < CONSOLE_PROGRAM_BUDGET_MS
+            });
             let active = s.active;
             let out = f(&mut s.tabs[active].console, &mut s.pg);
             s.deliver_all();
@@ -211,6 +224,31 @@ impl AppCtx {
         self.sync();
         self.tabs.update(|n| *n += 1);
         out
+    }
+
+    /// Runs `f` on the programs and the clock (a program tab's button, the time bar),
+    /// with a budget for time it moves; then expires what is due, prints what consoles
+    /// received and refreshes the views.
+    pub(crate) fn programs_op<U>(
+        &self,
+        f: impl FnOnce(&mut Desk, &mut redis_emulator::Engine, &dyn Fn() -> bool) -> U,
+    ) -> Option<U> {
+        let start = web::now_ms();
+        let keep_going = move || web::now_ms() - start < ACTION_BUDGET_MS;
+        let (out, expired) = self.state.try_update_value(|s| {
+            let out = f(&mut s.progs, &mut s.pg.engine, &keep_going);
+            web::save_setting(PROGRAMS_SETTING, &s.progs.saved());
+            let expired = s.pg.engine.active_expire(10_000);
+            s.deliver_all();
+            s.progs.take_news();
+            (out, expired)
+        })?;
+        self.programs.update(|n| *n += 1);
+        self.vtime.update(|n| *n += 1);
+        self.tabs.update(|n| *n += 1);
+        self.sync();
+        self.refresh(Reason::Tick, expired);
+        Some(out)
     }
 
     /// Runs `f` on the whole state (tabs opening, closing, switching), then redraws.
@@ -430,6 +468,14 @@ impl AppCtx {
 /// The whole page.
 /// How long a running script may hold the page's thread at a time.
 const SCRIPT_SLICE_MS: f64 = 30.0;
+/// How long the programs may run in one tick of the page's timer.
+const PROGRAM_BUDGET_MS: f64 = 15.0;
+/// The localStorage setting that keeps the program tabs (names and drafts).
+pub(crate) const PROGRAMS_SETTING: &str = "programs";
+/// How long a click on the time bar or a program's button may move time and run programs.
+const ACTION_BUDGET_MS: f64 = 250.0;
+/// How long the programs may run before a console command (they catch up to now).
+const CONSOLE_PROGRAM_BUDGET_MS: f64 = 8.0;
 
 thread_local! {
     /// A script's slices are being scheduled (one chain of timeouts at a time).
@@ -440,13 +486,29 @@ thread_local! {
 /// runs, the next slice is scheduled at once (after the browser has drawn and read input).
 fn pump(ctx: AppCtx) {
     let start = web::now_ms();
+    // Virtual time catches up with real time (at its speed), the programs running at
+    // every wakeup on the way, within a budget so the page stays responsive.
+    let (news, programs_ready) = ctx
+        .state
+        .try_update_value(|s| {
+            s.progs.catch_up(&mut s.pg.engine, web::real_now_us(), &|| {
+                web::now_ms() - start < PROGRAM_BUDGET_MS
+            });
+            (s.progs.take_news(), s.progs.work_ready(&s.pg.engine))
+        })
+        .unwrap_or((false, false));
+    ctx.vtime.update(|n| *n += 1);
+    if news {
+        ctx.programs.update(|n| *n += 1);
+    }
+    let start = web::now_ms();
     let (printed, waiting, running) = ctx
         .state
         .try_update_value(|s| {
             (
                 s.tick(|| web::now_ms() - start < SCRIPT_SLICE_MS),
                 s.tabs.iter().any(|t| t.console.is_waiting()),
-                s.script_running(),
+                s.script_running() || programs_ready,
             )
         })
         .unwrap_or((false, false, false));
@@ -469,7 +531,10 @@ fn pump(ctx: AppCtx) {
 #[component]
 pub fn App() -> impl IntoView {
     let seed = web::random_seed();
-    let mut pg = Playground::new(Box::new(PageClock), seed);
+    // The whole page runs on virtual time: real time at x1 until the learner pauses,
+    // speeds up or steps it (the time bar).
+    let clock = redis_programs::VirtualClock::new(web::real_now_ms());
+    let mut pg = Playground::new(Box::new(clock.clone()), seed);
     // The visualisation pane follows the engine's change events.
     pg.engine.set_event_log(true);
     // The activity timeline follows every client's commands.
@@ -480,6 +545,11 @@ pub fn App() -> impl IntoView {
             .unwrap_or_default(),
         pg.client,
     );
+    // The program tabs of the last visit come back with their drafts, not running.
+    let mut progs = Desk::new(clock);
+    if let Some(saved) = web::load_setting(PROGRAMS_SETTING) {
+        progs.restore(&saved);
+    }
     let state = AppState {
         pg,
         tabs: vec![Tab {
@@ -493,6 +563,7 @@ pub fn App() -> impl IntoView {
         values: ValueWatch::default(),
         streams: StreamWatch::default(),
         observed: Observed::default(),
+        progs,
     };
     let ctx = AppCtx {
         state: StoredValue::new_local(state),
@@ -507,6 +578,8 @@ pub fn App() -> impl IntoView {
         stream: RwSignal::new(None),
         input_ref: NodeRef::new(),
         observe: ObserveSignals::new(),
+        vtime: RwSignal::new(0),
+        programs: RwSignal::new(0),
     };
     provide_context(ctx);
     ctx.refresh_keys(&[]);
@@ -558,6 +631,7 @@ pub fn App() -> impl IntoView {
                     <h1>"Redis Playground"</h1>
                 </div>
                 <p class="subtitle">"Try Redis commands right here: a Redis 7 server runs inside this page, no install, no network."</p>
+                <TimeBar/>
                 <ThemeToggle theme=theme/>
             </header>
             <main

@@ -14,6 +14,7 @@ pub mod history;
 pub mod keys;
 pub mod keyspace;
 pub mod playground;
+pub mod programs_ui;
 pub mod streams;
 pub mod ui;
 pub mod values;

@@ -1,5 +1,6 @@
-//! The page's server: one `Engine` with the page's clock, the console's client, and the
-//! limits a browser tab needs (a maxmemory default so a runaway loop cannot exhaust it).
+//! The page's server: one `Engine` with the page's clock (the programs' `VirtualClock`,
+//! see `programs_ui`), the console's client, and the limits a browser tab needs (a
+//! maxmemory default so a runaway loop cannot exhaust it).
 
 use redis_emulator::{ClientId, ClientInfo, Clock, Engine};
 
@@ -10,25 +11,6 @@ pub const DEFAULT_MAXMEMORY: &str = "64mb";
 /// The page's default `proto-max-bulk-len`: one value (SETRANGE at a huge offset, APPEND
 /// in a loop) can't grow past this, since maxmemory is only checked between commands.
 pub const DEFAULT_MAX_BULK: &str = "64mb";
-
-/// Real time in the page. `SystemTime` panics on `wasm32-unknown-unknown`, so the page
-/// asks JavaScript's `Date.now()`; native builds (the app's unit tests) use `SystemTime`.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct PageClock;
-
-impl Clock for PageClock {
-    #[cfg(target_arch = "wasm32")]
-    fn now_us(&self) -> i64 {
-        (js_sys::Date::now() * 1000.0) as i64
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    fn now_us(&self) -> i64 {
-        let d = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        d.as_micros() as i64
-    }
-}
 
 /// The engine and the console's connection to it.
 pub struct Playground {
@@ -154,11 +136,5 @@ mod tests {
         assert_eq!(pg.prompt(), "127.0.0.1:6379> ");
         pg.engine.execute(pg.client, &argv("SELECT 3"));
         assert_eq!(pg.prompt(), "127.0.0.1:6379[3]> ");
-    }
-
-    #[test]
-    fn page_clock_reads_real_time() {
-        let now = PageClock.now_ms();
-        assert!(now > 1_600_000_000_000, "{now}");
     }
 }

@@ -143,6 +143,17 @@ pub fn now_ms() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Real time (`Date.now()`), in milliseconds since the epoch: what the page's virtual
+/// clock starts at and follows at speed x1.
+pub fn real_now_ms() -> i64 {
+    js_sys::Date::now() as i64
+}
+
+/// `real_now_ms` in microseconds, for `VirtualClock::sync` and the programs' catch-up.
+pub fn real_now_us() -> i64 {
+    (js_sys::Date::now() * 1000.0) as i64
+}
+
 /// Marks the page interactive: `data-ready-ms` on <html> holds the time since
 /// navigation start, read by the end-to-end timing probe.
 pub fn mark_ready() {

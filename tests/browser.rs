@@ -921,3 +921,134 @@ async fn each_type_opens_its_view_with_its_rows() {
     settle().await;
     assert_eq!(text_of(&root, ".vv-range"), "201–250 of 250");
 }
+
+/// Forgets the program tabs a previous test saved (they come back on mount).
+fn forget_saved_programs() {
+    if let Some(storage) = web_sys::window().unwrap().local_storage().unwrap() {
+        storage.remove_item("redis-playground:programs").unwrap();
+    }
+}
+
+/// Opens the "+ program" menu's item for `file` and shows its tab.
+async fn open_program(root: &Element, file: &str) {
+    click(root, ".program-new");
+    settle().await;
+    let items = root.query_selector_all(".pm-item").unwrap();
+    let item = (0..items.length())
+        .filter_map(|i| items.item(i))
+        .find(|e| e.text_content().unwrap_or_default().starts_with(file))
+        .unwrap_or_else(|| panic!("no menu item {file}"));
+    item.unchecked_into::<HtmlElement>().click();
+    settle().await;
+}
+
+/// The integer a console command printed, as `(integer) N`.
+async fn integer(root: &Element, line: &str) -> i64 {
+    run(root, line).await;
+    let reply = last_entries(root, 1).concat();
+    reply
+        .trim()
+        .strip_prefix("(integer) ")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{line}: {reply}"))
+}
+
+#[wasm_bindgen_test]
+async fn the_producer_template_fills_the_stream_as_the_time_bar_steps_a_minute() {
+    forget_saved_programs();
+    let root = mount().await;
+    // Paused, time moves only by the bar's steps: the count is exact.
+    click(&root, ".tb-pause");
+    settle().await;
+    assert!(text_of(&root, ".tb-note").starts_with("Paused"));
+    open_program(&root, "producer.lua").await;
+    assert_eq!(text_of(&root, ".program-state"), "ready");
+    click(&root, ".pb-run");
+    settle().await;
+    assert!(
+        text_of(&root, ".program-state").starts_with("sleeping until"),
+        "{}",
+        text_of(&root, ".program-state")
+    );
+    assert!(text_of(&root, ".program-log").contains("added order\t1\t"));
+
+    click(&root, ".tab:first-child .tab-name");
+    settle().await;
+    let before = integer(&root, "XLEN orders").await;
+    assert_eq!(before, 1, "the first order is added when it starts");
+    // A second console waits for the next order: the producer wakes it.
+    click(&root, ".tab-new");
+    settle().await;
+    run(&root, "XREAD BLOCK 0 STREAMS orders $").await;
+    assert_eq!(root.query_selector_all(".tab.waiting").unwrap().length(), 1);
+    click(&root, ".tb-step[aria-label='Advance 1 minute']");
+    settle().await;
+    assert_eq!(root.query_selector_all(".tab.waiting").unwrap().length(), 0);
+    let woken = last_entries(&root, 1).concat();
+    assert!(
+        woken.contains("\"order\"\n") && woken.contains("2) \"2\""),
+        "{woken}"
+    );
+    // One order every 5 seconds.
+    assert_eq!(integer(&root, "XLEN orders").await, before + 12);
+    assert!(text_of(&root, ".tb-note").starts_with("Paused"));
+    // The console's commands see the virtual clock: the newest ID is a minute later.
+    run(&root, "XREVRANGE orders + - COUNT 1").await;
+    let newest = last_entries(&root, 1).concat();
+    let first_ms: i64 = newest
+        .split('"')
+        .nth(1)
+        .and_then(|id| id.split('-').next())
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or(0);
+    run(&root, "XRANGE orders - + COUNT 1").await;
+    let oldest = last_entries(&root, 1).concat();
+    let last_ms: i64 = oldest
+        .split('"')
+        .nth(1)
+        .and_then(|id| id.split('-').next())
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or(0);
+    assert_eq!(first_ms - last_ms, 60_000, "{newest} {oldest}");
+    forget_saved_programs();
+}
+
+#[wasm_bindgen_test]
+async fn a_program_with_a_syntax_error_shows_luas_message() {
+    forget_saved_programs();
+    let root = mount().await;
+    open_program(&root, "program.lua").await;
+    let source = "local x = = 1";
+    let editor: web_sys::HtmlTextAreaElement = root
+        .query_selector("textarea.program-editor")
+        .unwrap()
+        .expect("the editor")
+        .unchecked_into();
+    editor.set_value(source);
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let ev = web_sys::Event::new_with_event_init_dict("input", &init).unwrap();
+    editor.dispatch_event(&ev).unwrap();
+    settle().await;
+    click(&root, ".pb-run");
+    settle().await;
+    // What Lua itself says of this source.
+    let clock = redis_emulator::ManualClock::new(0);
+    let mut engine = redis_emulator::Engine::new(Box::new(clock), 1);
+    let expected = redis_programs::Programs::new()
+        .start(&mut engine, "program.lua", source)
+        .expect_err("a compile error");
+    assert_eq!(text_of(&root, ".program-error"), expected);
+    assert_eq!(text_of(&root, ".program-state"), "ready", "nothing runs");
+    // The draft is kept for the next visit, with its tab.
+    let saved = web_sys::window()
+        .unwrap()
+        .local_storage()
+        .unwrap()
+        .and_then(|s| s.get_item("redis-playground:programs").unwrap())
+        .unwrap_or_default();
+    assert!(saved.ends_with(source), "{saved}");
+    let again = mount().await;
+    assert_eq!(texts(&again, ".program-tab .tab-name"), ["λprogram.lua"]);
+    forget_saved_programs();
+}

@@ -8,6 +8,8 @@ use leptos::prelude::*;
 
 use crate::app::{AppCtx, MAX_TABS};
 use crate::console::{Entry, Kind};
+use crate::programs_ui::state_class;
+use crate::ui::program_pane::{ProgramMenu, ProgramPane};
 use crate::web;
 
 /// One line of the screen.
@@ -99,6 +101,76 @@ pub fn ConsolePane() -> impl IntoView {
             .flatten()
     };
 
+    // The program tab shown instead of the console, if any: (index, file name).
+    let shown_program = Memo::new(move |_| {
+        ctx.tabs.track();
+        ctx.programs.track();
+        ctx.state
+            .try_with_value(|s| {
+                s.progs
+                    .shown
+                    .and_then(|i| s.progs.tabs.get(i).map(|t| (i, t.name.clone())))
+            })
+            .flatten()
+    });
+    let program_shown = move || shown_program.with(Option::is_some);
+    // The program tabs: (index, name, state class, shown). Read on every tick, redrawn
+    // only when a program changes state.
+    let program_tabs = Memo::new(move |_| {
+        ctx.vtime.track();
+        ctx.programs.track();
+        ctx.tabs.track();
+        ctx.state
+            .try_with_value(|s| {
+                s.progs
+                    .tabs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        let state = s.progs.state(i);
+                        (
+                            i,
+                            t.name.clone(),
+                            state_class(state.as_ref()),
+                            s.progs.shown == Some(i),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    });
+    let program_tab_view =
+        move |(index, name, class, active): (usize, String, &'static str, bool)| {
+            let close_label = format!("Close {name} (stops it)");
+            let title = format!("{name}: a program, its own client");
+            view! {
+                <span class="tab program-tab" class:active=active>
+                    <button
+                        role="tab"
+                        class="tab-name"
+                        aria-selected=if active { "true" } else { "false" }
+                        title=title
+                        on:click=move |_| {
+                            ctx.programs_op(|desk, _, _| desk.shown = Some(index));
+                        }
+                    >
+                        <span class="tab-kind" aria-hidden="true">"λ"</span>
+                        {name}
+                        <span class=format!("tab-state {class}") aria-hidden="true"></span>
+                    </button>
+                    <button
+                        class="tab-close"
+                        aria-label=close_label
+                        on:click=move |_| {
+                            ctx.programs_op(|desk, engine, _| desk.close(engine, index));
+                        }
+                    >
+                        "×"
+                    </button>
+                </span>
+            }
+        };
+
     // The tab strip: (index, name, waiting, active) per tab.
     let tab_list = move || {
         ctx.tabs.track();
@@ -112,7 +184,8 @@ pub fn ConsolePane() -> impl IntoView {
                             .title
                             .clone()
                             .unwrap_or_else(|| format!("redis-cli {}", t.number));
-                        (i, name, t.console.is_waiting(), i == s.active)
+                        let active = i == s.active && s.progs.shown.is_none();
+                        (i, name, t.console.is_waiting(), active)
                     })
                     .collect::<Vec<_>>()
             })
@@ -150,7 +223,10 @@ pub fn ConsolePane() -> impl IntoView {
                     class="tab-name"
                     aria-selected=if active { "true" } else { "false" }
                     title=title
-                    on:click=move |_| ctx.tabs_op(|s| s.active = index.min(s.tabs.len() - 1))
+                    on:click=move |_| ctx.tabs_op(|s| {
+                        s.active = index.min(s.tabs.len() - 1);
+                        s.progs.shown = None;
+                    })
                     on:dblclick=rename
                 >
                     {name}
@@ -259,13 +335,22 @@ pub fn ConsolePane() -> impl IntoView {
                         disabled=move || { tab_list().len() >= MAX_TABS }
                         on:click=move |_| ctx.tabs_op(|s| {
                             s.open_tab();
+                            s.progs.shown = None;
                         })
                     >
                         "+"
                     </button>
+                    {move || program_tabs.get().into_iter().map(program_tab_view).collect_view()}
+                    <ProgramMenu/>
                 </div>
             </div>
-            <div class="screen" node_ref=screen_ref on:click=on_click>
+            {move || shown_program.get().map(|(index, name)| view! { <ProgramPane index=index name=name/> })}
+            <div
+                class="screen"
+                node_ref=screen_ref
+                on:click=on_click
+                style:display=move || program_shown().then_some("none")
+            >
                 {move || (hidden.get() > 0).then(|| view! {
                     <button class="show-earlier" on:click=move |_| limit.update(|l| *l += SHOWN_ENTRIES)>
                         {format!("Show earlier output ({} more lines)", hidden.get())}

@@ -9,6 +9,8 @@ pub mod key_pane;
 pub mod layout;
 pub mod observe_ctx;
 pub mod pane_tabs;
+pub mod program_pane;
 pub mod stream_pane;
+pub mod time_bar;
 pub mod value_pane;
 pub mod visual;
