@@ -1052,3 +1052,80 @@ async fn a_program_with_a_syntax_error_shows_luas_message() {
     assert_eq!(texts(&again, ".program-tab .tab-name"), ["λprogram.lua"]);
     forget_saved_programs();
 }
+#[wasm_bindgen_test]
+async fn the_clients_and_activity_tabs_follow_a_subscribe_and_a_publish_from_two_tabs() {
+    let root = mount().await;
+    click(&root, ".tab-new");
+    settle().await;
+    run(&root, "SUBSCRIBE news").await;
+    click(&root, ".tab:first-child .tab-name");
+    settle().await;
+    run(&root, "PUBLISH news hello").await;
+    assert_eq!(last_entries(&root, 1), vec!["(integer) 1\n".to_string()]);
+
+    click(&root, "#pane-tab-clients");
+    settle().await;
+    assert_eq!(
+        root.query_selector("#pane-tab-clients")
+            .unwrap()
+            .unwrap()
+            .get_attribute("aria-selected")
+            .as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        texts(&root, ".cl-table tbody .cl-tab"),
+        ["redis-cli 1", "redis-cli 2"],
+        "each tab is a client"
+    );
+    assert_eq!(
+        texts(&root, ".cl-table tbody tr:nth-child(2) .cl-sub"),
+        ["subscribedchannels news"]
+    );
+    assert_eq!(texts(&root, ".ps-table tbody .ps-name"), ["news"]);
+    assert_eq!(texts(&root, ".ps-table tbody .ps-subs"), ["redis-cli 2"]);
+    assert_eq!(
+        text_of(&root, ".flow-latest"),
+        "PUBLISH news hello → 1 receiver: redis-cli 2"
+    );
+
+    click(&root, "#pane-tab-activity");
+    sleep(Duration::from_millis(100)).await;
+    // Rows are placed by their `top`: read them in that order.
+    let list = root.query_selector_all(".ac-row").unwrap();
+    let mut rows: Vec<(f64, String, String)> = (0..list.length())
+        .map(|i| {
+            let row: Element = list.item(i).unwrap().unchecked_into();
+            let style = row.get_attribute("style").unwrap_or_default();
+            let top = style
+                .trim_start_matches("top:")
+                .trim()
+                .trim_end_matches("px")
+                .parse()
+                .unwrap_or(0.0);
+            let who = row
+                .query_selector(".ac-who")
+                .unwrap()
+                .unwrap()
+                .text_content()
+                .unwrap_or_default();
+            let line = row
+                .query_selector(".ac-line")
+                .unwrap()
+                .unwrap()
+                .text_content()
+                .unwrap_or_default();
+            (top, who, line)
+        })
+        .collect();
+    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let shown: Vec<(String, String)> = rows.into_iter().map(|(_, w, l)| (w, l)).collect();
+    assert_eq!(
+        shown,
+        [
+            ("redis-cli 2", "SUBSCRIBE news"),
+            ("redis-cli 1", "PUBLISH news hello")
+        ]
+        .map(|(w, l)| (w.to_string(), l.to_string()))
+    );
+}
