@@ -25,9 +25,16 @@ async function type(page: Page, line: string): Promise<void> {
 
 /** Types a line and waits for its reply to be printed. */
 async function run(page: Page, line: string): Promise<void> {
-  const before = await page.locator('.entries .entry').count();
   await type(page, line);
-  await expect.poll(() => page.locator('.entries .entry').count()).toBeGreaterThanOrEqual(before + 2);
+  // The screen draws its last 200 entries: wait for this line's echo and a reply after it.
+  await expect
+    .poll(() =>
+      page.locator('.entries .entry').evaluateAll(
+        (els, line) => els.length >= 2 && (els[els.length - 2].textContent ?? '').endsWith(line),
+        line,
+      ),
+    )
+    .toBe(true);
 }
 
 const paneTab = (page: Page, name: string) => page.locator('.pane-tabs').getByRole('tab', { name });
@@ -130,7 +137,7 @@ test('the Activity tab lists every command with its tab, and a click shows what 
   // ...and opens one in the Keys tab.
   await detail.locator('.ac-key', { hasText: 'greeting' }).click();
   await expect(paneTab(page, 'Keys')).toHaveAttribute('aria-selected', 'true');
-  await expect(page.locator('#pane-panel-keys .key .name')).toHaveText(['greeting']);
+  await expect(page.locator('#pane-panel-keys .vv-key')).toHaveText('greeting');
 });
 
 test('the timeline stays virtual and follows the newest unless scrolled up', async ({ page }) => {

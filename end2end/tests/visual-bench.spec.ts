@@ -31,7 +31,11 @@ async function timedInPage(page: Page, line: string, done: string): Promise<numb
       const input = document.querySelector('input.console-input') as HTMLInputElement;
       // `done` is a DOM condition, or 'mutation': anything in the pane changed.
       let mutated = false;
-      const observer = new MutationObserver(() => (mutated = true));
+      let lastMutation = 0;
+      const observer = new MutationObserver(() => {
+        mutated = true;
+        lastMutation = performance.now();
+      });
       observer.observe(document.querySelector('.stream-view') as Node, { subtree: true, childList: true, characterData: true, attributes: true });
       const check = done === 'mutation' ? () => mutated : (new Function(`return (${done})`) as () => boolean);
       input.value = line;
@@ -44,7 +48,9 @@ async function timedInPage(page: Page, line: string, done: string): Promise<numb
         ch.port1.onmessage = () => r();
         ch.port2.postMessage(null);
       });
-      let elapsed = performance.now() - t0;
+      // The pane's DOM is up to date when its last change was made (the next frame
+      // paints it); a condition is checked now and then on every frame.
+      let elapsed = done === 'mutation' && mutated ? lastMutation - t0 : performance.now() - t0;
       while (!check()) {
         await new Promise((r) => requestAnimationFrame(r));
         elapsed = performance.now() - t0;

@@ -19,6 +19,8 @@ pub struct Observed {
     pub(crate) flows: Flows,
     /// (clients, blocked clients) when the Clients tab was last read.
     clients_seen: (usize, usize),
+    /// Entries the timeline gained while the Activity tab was hidden (drawn when shown).
+    hidden_added: Option<usize>,
 }
 
 /// The right pane's tabs.
@@ -104,8 +106,17 @@ impl AppCtx {
         let Some((timeline, flows, clients)) = changed else {
             return;
         };
-        if let Some(t) = timeline {
-            self.observe.timeline.set(t);
+        // A hidden tab is not redrawn on every command (it would cost every command a
+        // few milliseconds): the Activity tab catches up when shown (`show_pane`), the
+        // Clients tab keeps only its tab's counts current.
+        if let Some((version, added)) = timeline {
+            if self.observe.pane.get_untracked() == PaneTab::Activity {
+                self.observe.timeline.set((version, added));
+            } else {
+                self.state.update_value(|s| {
+                    *s.observed.hidden_added.get_or_insert(0) += added;
+                });
+            }
         }
         if let Some(f) = flows {
             self.observe.flows.set(f);
@@ -115,15 +126,53 @@ impl AppCtx {
         }
     }
 
-    /// Reads the clients view again (a handful of rows) and redraws it if it changed.
+    /// Reads the clients view again (a handful of rows) and redraws it if it changed;
+    /// while the Clients tab is hidden, only when the tab's counts (clients, blocked)
+    /// changed.
     pub(crate) fn refresh_clients(&self) {
         let snap = self.state.try_with_value(|s| {
             crate::clients::snapshot(&s.pg.engine, &|c| s.client_label(c), s.pg.engine.now_ms())
         });
         if let Some(snap) = snap {
-            if self.observe.clients.with_untracked(|old| *old != snap) {
+            let shown = self.observe.pane.get_untracked() == PaneTab::Clients;
+            let counts = |c: &Snapshot| {
+                let blocked = c
+                    .rows
+                    .iter()
+                    .filter(|r| matches!(r.state, crate::clients::ClientState::Blocked(_)))
+                    .count();
+                (c.rows.len(), blocked)
+            };
+            let changed = self.observe.clients.with_untracked(|old| {
+                if shown {
+                    *old != snap
+                } else {
+                    counts(old) != counts(&snap)
+                }
+            });
+            if changed {
                 self.observe.clients.set(snap);
             }
+        }
+    }
+
+    /// Shows tab `tab` of the right pane, bringing a tab that was hidden up to date.
+    pub(crate) fn show_pane(&self, tab: PaneTab) {
+        self.observe.pane.set(tab);
+        match tab {
+            PaneTab::Clients => self.refresh_clients(),
+            PaneTab::Activity => {
+                let pending = self.state.try_update_value(|s| {
+                    s.observed
+                        .hidden_added
+                        .take()
+                        .map(|added| (s.observed.activity.version(), added))
+                });
+                if let Some(Some(t)) = pending {
+                    self.observe.timeline.set(t);
+                }
+            }
+            PaneTab::Keys => {}
         }
     }
 
@@ -131,7 +180,7 @@ impl AppCtx {
     /// a stream in its view, any other type in the value view. A key that no longer
     /// exists leaves the tab as it is.
     pub(crate) fn show_key(&self, db: usize, key: &[u8]) {
-        self.observe.pane.set(PaneTab::Keys);
+        self.show_pane(PaneTab::Keys);
         let type_name = self
             .state
             .try_with_value(|s| {

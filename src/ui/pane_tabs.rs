@@ -50,7 +50,7 @@ pub fn PaneTabs() -> impl IntoView {
             _ => return,
         };
         ev.prevent_default();
-        pane.set(next);
+        ctx.show_pane(next);
         focus_tab(next);
     };
     let blocked = move || {
@@ -77,7 +77,7 @@ pub fn PaneTabs() -> impl IntoView {
                             aria-controls=panel
                             aria-selected=move || selected().to_string()
                             tabindex=move || if selected() { "0" } else { "-1" }
-                            on:click=move |_| pane.set(tab)
+                            on:click=move |_| ctx.show_pane(tab)
                         >
                             {name}
                             {(tab == PaneTab::Clients)
