@@ -57,12 +57,53 @@ test.describe('README screenshots', () => {
     await runLine(page, 'ZADD leaderboard 120 ada 95 grace 80 linus');
     await runLine(page, 'EXPIRE greeting 300');
     await runLine(page, 'ZRANGE leaderboard 0 -1 WITHSCORES');
+    await runLine(page, 'HSET user:2 name Grace lang en');
+    await runLine(page, 'SET user:1:visits 42');
     await shot(page, 'console-and-keys.png');
+    // The sorted set's view: members by score with a score bar.
+    await page.locator('.key-list .key', { has: page.locator('.name', { hasText: /^leaderboard$/ }) }).click();
+    await expect(page.locator('.vv-key')).toHaveText('leaderboard');
+    await shot(page, 'zset-view.png');
+  });
+
+  test('clients and activity', async ({ page }) => {
+    await open(page, 'dark');
+    await page.locator('.tab-new').first().click();
+    // Blocked: no reply until something is added to the stream.
+    await page.keyboard.insertText('XREAD BLOCK 0 STREAMS orders $');
+    await page.keyboard.press('Enter');
+    await expect(page.locator('.wait-status')).toBeVisible();
+    await page.locator('.tab-name').first().click();
+    await page.locator('input.console-input').focus();
+    await runLine(page, 'SUBSCRIBE news');
+    await page.locator('.tab-new').first().click();
+    await runLine(page, 'PUBLISH news "order 42 shipped"');
+    await runLine(page, 'SET greeting hello');
+    await page.locator('.pane-tabs').getByRole('tab', { name: /Clients/ }).click();
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(out, 'clients-view.png') });
+    await page.locator('.pane-tabs').getByRole('tab', { name: /Activity/ }).click();
+    await page.locator('.ac-row', { hasText: 'PUBLISH' }).click();
+    await shot(page, 'activity-view.png');
+  });
+
+  test('programs in virtual time', async ({ page }) => {
+    await open(page, 'dark');
+    for (const file of ['producer.lua', 'worker.lua']) {
+      await page.getByRole('button', { name: '+ program' }).click();
+      await page.getByRole('menuitem', { name: new RegExp(`^${file.replace('.', '\\.')}`) }).click();
+      await page.locator('.program').getByRole('button', { name: /Run/ }).click();
+      await expect(page.locator('.program .program-log')).toContainText(`started ${file}`);
+    }
+    await page.getByRole('group', { name: 'Virtual time' }).getByRole('button', { name: 'Advance 1 minute' }).click();
+    await expect(page.locator('.program .pl-line.out').first()).toBeVisible();
+    await shot(page, 'programs.png');
   });
 
   test('stream view, dark and light', async ({ page }) => {
     await open(page, 'dark');
     await ptoState(page);
+    await page.locator('.layout-flat').click();
     await page.locator('.key', { hasText: 'X:requests{ot11}' }).first().click();
     await expect(page.locator('.stream-view .sv-key')).toHaveText('X:requests{ot11}');
     await page.locator('.sv-ewin .sv-erow', { hasText: 'managers → manager2' }).click();
@@ -79,6 +120,7 @@ test.describe('embedded in an 800 x 500 iframe', () => {
   test('stream view at 800 px', async ({ page }) => {
     await open(page, 'light');
     await ptoState(page);
+    await page.locator('.layout-flat').click();
     await page.locator('.key', { hasText: 'X:requests{ot11}' }).first().click();
     await expect(page.locator('.stream-view .sv-key')).toHaveText('X:requests{ot11}');
     await shot(page, 'iframe-800.png');
