@@ -235,19 +235,19 @@ impl AppCtx {
     ) -> Option<U> {
         let start = web::now_ms();
         let keep_going = move || web::now_ms() - start < ACTION_BUDGET_MS;
-        let (out, expired) = self.state.try_update_value(|s| {
+        let out = self.state.try_update_value(|s| {
             let out = f(&mut s.progs, &mut s.pg.engine, &keep_going);
             web::save_setting(PROGRAMS_SETTING, &s.progs.saved());
-            let expired = s.pg.engine.active_expire(10_000);
+            s.pg.engine.active_expire(10_000);
             s.deliver_all();
             s.progs.take_news();
-            (out, expired)
+            out
         })?;
         self.programs.update(|n| *n += 1);
         self.vtime.update(|n| *n += 1);
         self.tabs.update(|n| *n += 1);
         self.sync();
-        self.refresh(Reason::Tick, expired);
+        self.refresh(Reason::Tick);
         Some(out)
     }
 
@@ -287,20 +287,18 @@ impl AppCtx {
         {
             web::save_history(&saved);
         }
-        self.refresh(Reason::Command, 0);
+        self.refresh(Reason::Command);
     }
 
     /// After anything that may have changed the data (a command in any console, a
     /// blocked client served, a script slice, expiry, time passing): drains the engine's
     /// change events once and hands them to every view that follows them, so each pays
-    /// only for what changed. `expired_now` is what active expiry just removed.
-    pub(crate) fn refresh(&self, reason: Reason, expired_now: usize) {
+    /// only for what changed.
+    pub(crate) fn refresh(&self, reason: Reason) {
         let events = self
             .state
             .try_update_value(|s| s.pg.engine.take_events())
             .unwrap_or_default();
-        // Active expiry reports each key it removed as an event.
-        let _ = expired_now;
         self.refresh_keys(&events);
         self.refresh_stream(&events, reason);
         self.refresh_value(&events, reason);
@@ -335,7 +333,7 @@ impl AppCtx {
     /// Opens the stream `key` of database `db` in the pane, at its newest entries.
     pub(crate) fn open_stream(&self, db: usize, key: &[u8]) {
         self.state.update_value(|s| s.streams.open(db, key));
-        self.refresh(Reason::Navigate, 0);
+        self.refresh(Reason::Navigate);
     }
 
     /// Back to the key list.
@@ -353,7 +351,7 @@ impl AppCtx {
             .try_update_value(|s| s.streams.set_scroll(scroll_top, viewport_px))
             == Some(true)
         {
-            self.refresh(Reason::Navigate, 0);
+            self.refresh(Reason::Navigate);
         }
     }
 
@@ -374,7 +372,7 @@ impl AppCtx {
     /// Turns a page of the open stream.
     pub(crate) fn stream_nav(&self, f: impl FnOnce(&mut StreamWatch)) {
         self.state.update_value(|s| f(&mut s.streams));
-        self.refresh(Reason::Navigate, 0);
+        self.refresh(Reason::Navigate);
     }
 
     /// Types `command` into the active console (never runs it) and focuses the line.
@@ -518,7 +516,7 @@ fn pump(ctx: AppCtx) {
     }
     // Writes by blocked clients served, timeouts and script slices: each view reads
     // again only what they touched (cheap otherwise).
-    ctx.refresh(Reason::Command, 0);
+    ctx.refresh(Reason::Command);
     if waiting {
         ctx.clock.update(|n| *n += 1);
     }
@@ -598,11 +596,11 @@ pub fn App() -> impl IntoView {
     // makes TTLs on screen count down.
     if let Ok(handle) = set_interval_with_handle(
         move || {
-            let expired = ctx
-                .state
-                .try_update_value(|s| s.pg.engine.active_expire(10_000))
-                .unwrap_or(0);
-            ctx.refresh(Reason::Tick, expired);
+            // Each key it removes is reported as an event, which the views follow.
+            ctx.state.update_value(|s| {
+                s.pg.engine.active_expire(10_000);
+            });
+            ctx.refresh(Reason::Tick);
         },
         Duration::from_secs(1),
     ) {
