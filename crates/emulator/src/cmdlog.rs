@@ -358,18 +358,10 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::ManualClock;
+    use crate::test_support::{argv, engine};
+
     use crate::engine::ClientInfo;
     use crate::reply::Reply;
-
-    fn argv(s: &str) -> Vec<Vec<u8>> {
-        crate::cli::split_args(s.as_bytes()).unwrap_or_default()
-    }
-
-    fn engine() -> (Engine, ManualClock) {
-        let clock = ManualClock::new(1_700_000_000_000);
-        (Engine::new(Box::new(clock.clone()), 1), clock)
-    }
 
     /// What MONITOR printed for each command, without the timestamp: `[db addr] args`.
     fn monitor_lines(e: &mut Engine, m: ClientId) -> Vec<String> {

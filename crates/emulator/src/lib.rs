@@ -29,6 +29,8 @@ pub mod rng;
 pub mod scan;
 pub mod script;
 pub mod table;
+#[cfg(test)]
+mod test_support;
 pub mod types;
 pub mod value;
 

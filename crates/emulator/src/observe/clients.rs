@@ -234,18 +234,10 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::ManualClock;
+    use crate::test_support::{argv, engine};
+
     use crate::engine::ClientInfo;
     use crate::reply::Reply;
-
-    fn argv(s: &str) -> Vec<Vec<u8>> {
-        crate::cli::split_args(s.as_bytes()).unwrap_or_default()
-    }
-
-    fn engine() -> (Engine, ManualClock) {
-        let clock = ManualClock::new(1_700_000_000_000);
-        (Engine::new(Box::new(clock.clone()), 1), clock)
-    }
 
     fn strs(v: &[Vec<u8>]) -> Vec<String> {
         v.iter()

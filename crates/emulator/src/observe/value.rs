@@ -145,28 +145,9 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::ManualClock;
-    use crate::engine::{ClientId, ClientInfo};
+    use crate::test_support::{run, setup};
+
     use crate::reply::Reply;
-
-    fn argv(s: &str) -> Vec<Vec<u8>> {
-        s.split_whitespace()
-            .map(|w| w.as_bytes().to_vec())
-            .collect()
-    }
-
-    fn setup() -> (Engine, ManualClock, ClientId) {
-        let clock = ManualClock::new(1_700_000_000_000);
-        let mut e = Engine::new(Box::new(clock.clone()), 1);
-        let c = e.connect(ClientInfo::default());
-        (e, clock, c)
-    }
-
-    fn run(e: &mut Engine, c: ClientId, s: &str) -> Reply {
-        let r = e.execute(c, &argv(s));
-        assert!(!r.is_error(), "{s}: {r:?}");
-        r
-    }
 
     /// The strings of a reply, flattened (arrays, maps, sets; scores as ZRANGE prints them).
     fn bulks(r: &Reply) -> Vec<Vec<u8>> {
