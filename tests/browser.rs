@@ -1129,3 +1129,25 @@ async fn the_clients_and_activity_tabs_follow_a_subscribe_and_a_publish_from_two
         .map(|(w, l)| (w.to_string(), l.to_string()))
     );
 }
+
+#[wasm_bindgen_test]
+async fn the_screen_draws_the_newest_entries_and_shows_earlier_ones_on_request() {
+    let root = mount().await;
+    run(&root, "clear").await;
+    // 150 commands, 300 entries: the screen draws the newest 200.
+    for i in 0..150 {
+        run(&root, &format!("ECHO line{i}")).await;
+    }
+    assert_eq!(entries(&root).len(), 200);
+    assert_eq!(
+        last_entries(&root, 1),
+        ["\"line149\"\n"],
+        "the newest is on screen"
+    );
+    let button = text_of(&root, ".show-earlier");
+    assert_eq!(button, "Show earlier output (100 more lines)");
+    click(&root, ".show-earlier");
+    settle().await;
+    assert_eq!(entries(&root).len(), 300);
+    assert!(root.query_selector(".show-earlier").unwrap().is_none());
+}
