@@ -1,0 +1,60 @@
+//! The exercises built into the page: the files of the repository's `exercises/`
+//! directory, compiled in so the page works offline.
+
+use crate::format::{parse, Exercise, FormatError};
+
+/// `(file name, text)` of every built-in exercise, in no particular order (the catalogue
+/// sorts by each file's `order`). A test checks this list against the directory.
+pub const FILES: &[(&str, &str)] = &[];
+
+/// The built-in exercises that parse, sorted for the catalogue, and the problems of
+/// those that do not (a broken built-in file is a bug the tests catch; the page still
+/// shows the others).
+pub fn built_in() -> (Vec<Exercise>, Vec<(String, Vec<FormatError>)>) {
+    let mut good = Vec::new();
+    let mut bad = Vec::new();
+    for (name, text) in FILES {
+        match parse(text) {
+            Ok(exercise) => good.push(exercise),
+            Err(errors) => bad.push((name.to_string(), errors)),
+        }
+    }
+    sort(&mut good);
+    (good, bad)
+}
+
+/// Catalogue order: by `order`, then title; files without an order last.
+pub fn sort(exercises: &mut [Exercise]) {
+    exercises.sort_by(|a, b| {
+        (a.order.is_none(), a.order, &a.title).cmp(&(b.order.is_none(), b.order, &b.title))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_in_the_directory_is_built_in_and_parses() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../exercises");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.ends_with(".md"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        on_disk.sort();
+        let mut listed: Vec<String> = FILES.iter().map(|(n, _)| n.to_string()).collect();
+        listed.sort();
+        assert_eq!(listed, on_disk, "catalogue::FILES lists exercises/*.md");
+        let (good, bad) = built_in();
+        assert!(bad.is_empty(), "{bad:?}");
+        let mut ids: Vec<&str> = good.iter().map(|e| e.id.as_str()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), good.len(), "ids are unique");
+    }
+}
