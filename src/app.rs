@@ -69,6 +69,35 @@ pub struct AppState {
 pub const MAX_TABS: usize = 8;
 
 impl AppState {
+    /// The page's state at start: one console tab, no key open.
+    pub fn new(pg: Playground, console: Console, progs: Desk) -> AppState {
+        AppState {
+            pg,
+            tabs: vec![Tab {
+                number: 1,
+                title: None,
+                console,
+            }],
+            active: 0,
+            next_number: 2,
+            browser: Browser::default(),
+            values: ValueWatch::default(),
+            streams: StreamWatch::default(),
+            observed: Observed::default(),
+            progs,
+        }
+    }
+
+    /// A page model for native tests: a virtual clock stopped at 2023-11-14 22:13:20
+    /// UTC (x1, moved only by the tests' steps), seed 1.
+    #[cfg(test)]
+    pub fn for_tests() -> AppState {
+        let clock = redis_programs::VirtualClock::new(1_700_000_000_000);
+        let pg = Playground::new(Box::new(clock.clone()), 1);
+        let console = Console::new(History::default(), pg.client);
+        AppState::new(pg, console, Desk::new(clock))
+    }
+
     pub fn console(&self) -> &Console {
         &self.tabs[self.active].console
     }
@@ -548,21 +577,7 @@ pub fn App() -> impl IntoView {
     if let Some(saved) = web::load_setting(PROGRAMS_SETTING) {
         progs.restore(&saved);
     }
-    let state = AppState {
-        pg,
-        tabs: vec![Tab {
-            number: 1,
-            title: None,
-            console,
-        }],
-        active: 0,
-        next_number: 2,
-        browser: Browser::default(),
-        values: ValueWatch::default(),
-        streams: StreamWatch::default(),
-        observed: Observed::default(),
-        progs,
-    };
+    let state = AppState::new(pg, console, progs);
     let ctx = AppCtx {
         state: StoredValue::new_local(state),
         entries: RwSignal::new(0),

@@ -28,6 +28,12 @@ pub const MAX_REPEAT: u64 = 10_000;
 /// share one view.
 static NEXT_ENTRY_ID: AtomicU64 = AtomicU64::new(1);
 
+/// The id of the newest entry of any console so far (0 before the first): what came
+/// after a moment is what has a greater id (an exercise step's "since").
+pub fn last_entry_id() -> u64 {
+    NEXT_ENTRY_ID.load(Ordering::Relaxed).saturating_sub(1)
+}
+
 /// What a line of the console's screen is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {

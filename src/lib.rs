@@ -10,6 +10,7 @@ pub mod app;
 pub mod browser;
 pub mod clients;
 pub mod console;
+pub mod exercise;
 pub mod history;
 pub mod keys;
 pub mod keyspace;

@@ -183,6 +183,33 @@ impl Desk {
         Some(index)
     }
 
+    /// The tab of the program called `name`, opening it with `source` if there is none
+    /// (an exercise's program: a learner's edits in an open tab are kept). None when
+    /// `MAX_PROGRAMS` are open.
+    pub fn open_named(&mut self, name: &str, source: &str) -> Option<usize> {
+        if let Some(index) = self.find(name) {
+            self.shown = Some(index);
+            return Some(index);
+        }
+        if self.tabs.len() >= MAX_PROGRAMS {
+            return None;
+        }
+        self.tabs.push(ProgramTab {
+            name: name.to_string(),
+            draft: source.to_string(),
+            id: None,
+            error: None,
+        });
+        let index = self.tabs.len() - 1;
+        self.shown = Some(index);
+        Some(index)
+    }
+
+    /// The tab of the program called `name`.
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.tabs.iter().position(|t| t.name == name)
+    }
+
     fn unique_name(&self, name: &str) -> String {
         let taken = |n: &str| self.tabs.iter().any(|t| t.name == n);
         if !taken(name) {
