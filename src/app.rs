@@ -17,7 +17,9 @@ use crate::history::History;
 use crate::playground::Playground;
 use crate::programs_ui::Desk;
 use crate::streams::{Reason, Shown, StreamWatch};
+use crate::ui::catalogue::{Catalogue, ExercisesButton};
 use crate::ui::console_pane::ConsolePane;
+use crate::ui::guide_pane::GuidePane;
 use crate::ui::layout::{self, Splitter, ThemeToggle};
 pub use crate::ui::observe_ctx::PaneTab;
 use crate::ui::observe_ctx::{ObserveSignals, Observed};
@@ -63,6 +65,8 @@ pub struct AppState {
     pub(crate) observed: Observed,
     /// The virtual clock the engine reads, the programs and their tabs.
     pub progs: Desk,
+    /// The exercise open in the guide, if any.
+    pub exercise: Option<crate::exercise::Session>,
 }
 
 /// The most console tabs the page opens (each is a client of the engine).
@@ -85,6 +89,7 @@ impl AppState {
             streams: StreamWatch::default(),
             observed: Observed::default(),
             progs,
+            exercise: None,
         }
     }
 
@@ -230,6 +235,10 @@ pub struct AppCtx {
     pub(crate) vtime: RwSignal<u64>,
     /// Bumped when program tabs open, close or switch, or programs wrote to their logs.
     pub(crate) programs: RwSignal<u64>,
+    /// Bumped when the guide's exercise, step or goals changed.
+    pub(crate) guide: RwSignal<u64>,
+    /// The exercises menu is open.
+    pub(crate) catalogue: RwSignal<bool>,
 }
 
 impl AppCtx {
@@ -332,6 +341,7 @@ impl AppCtx {
         self.refresh_stream(&events, reason);
         self.refresh_value(&events, reason);
         self.refresh_activity(reason);
+        self.refresh_guide();
     }
 
     /// Reads the open stream again if the engine's `events`, its dirty counter, time or
@@ -593,6 +603,8 @@ pub fn App() -> impl IntoView {
         observe: ObserveSignals::new(),
         vtime: RwSignal::new(0),
         programs: RwSignal::new(0),
+        guide: RwSignal::new(0),
+        catalogue: RwSignal::new(false),
     };
     provide_context(ctx);
     ctx.refresh_keys(&[]);
@@ -605,6 +617,14 @@ pub fn App() -> impl IntoView {
     let visual_width = RwSignal::new(layout::saved_visual_width());
     let panes = NodeRef::<html::Main>::new();
     let theme = RwSignal::new(layout::initial_theme());
+    let exercise_problems = RwSignal::new(None);
+    crate::ui::catalogue::open_initial(ctx, exercise_problems);
+    let guide_open = Memo::new(move |_| {
+        ctx.guide.track();
+        ctx.state
+            .try_with_value(|s| s.exercise.is_some())
+            .unwrap_or(false)
+    });
     web::apply_theme(theme.get_untracked());
 
     // Redis expires keys in the background; the page does it once a second, which also
@@ -644,9 +664,12 @@ pub fn App() -> impl IntoView {
                     <h1>"Redis Playground"</h1>
                 </div>
                 <p class="subtitle">"Try Redis commands right here: a Redis 7 server runs inside this page, no install, no network."</p>
+                <ExercisesButton/>
                 <TimeBar/>
                 <ThemeToggle theme=theme/>
             </header>
+            <div class="work" class:with-guide=move || guide_open.get()>
+            <GuidePane/>
             <main
                 class="panes"
                 class:wide=move || stream_open.get()
@@ -658,6 +681,8 @@ pub fn App() -> impl IntoView {
                 <Splitter width=visual_width panes=panes/>
                 <VisualPane/>
             </main>
+            </div>
+            <Catalogue problems=exercise_problems/>
             <footer class="bottom">
                 "An emulator of Redis 7.0 running entirely in this page (WebAssembly): nothing you type leaves your browser. "
                 "Data lives in memory and resets on reload; the command history is kept."

@@ -197,6 +197,57 @@ pub fn show_crash(message: &str) {
     }
 }
 
+/// Forgets a setting.
+pub fn remove_setting(name: &str) {
+    if let Some(s) = storage() {
+        let _ = s.remove_item(&format!("redis-playground:{name}"));
+    }
+}
+
+/// A parameter of the page's URL (`?exercise=pto-requests`), decoded.
+pub fn query_param(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get(name)
+}
+
+/// Fetches a text file (an exercise from a course's site). The error is a sentence.
+pub async fn fetch_text(url: &str) -> Result<String, String> {
+    use wasm_bindgen_futures::JsFuture;
+    let window = web_sys::window().ok_or("no window")?;
+    let response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|_| format!("could not fetch {url} (offline, or the site does not allow it)"))?;
+    let response: web_sys::Response = response
+        .dyn_into()
+        .map_err(|_| "the fetch gave no response".to_string())?;
+    if !response.ok() {
+        return Err(format!(
+            "{url} answered {} {}",
+            response.status(),
+            response.status_text()
+        ));
+    }
+    let text = response
+        .text()
+        .map_err(|_| "the response has no text".to_string())?;
+    let text = JsFuture::from(text)
+        .await
+        .map_err(|_| "the response could not be read as text".to_string())?;
+    text.as_string()
+        .ok_or_else(|| "the response is not text".to_string())
+}
+
+/// Reads a file the learner picked (an exercise being written).
+pub async fn read_file_text(file: web_sys::File) -> Result<String, String> {
+    let text = wasm_bindgen_futures::JsFuture::from(file.text())
+        .await
+        .map_err(|_| "the file could not be read".to_string())?;
+    text.as_string()
+        .ok_or_else(|| "the file is not text".to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

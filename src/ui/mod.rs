@@ -3,8 +3,10 @@
 //! modules (`console`, `keys`, `streams`).
 
 pub mod activity_pane;
+pub mod catalogue;
 pub mod clients_pane;
 pub mod console_pane;
+pub mod guide_pane;
 pub mod key_pane;
 pub mod layout;
 pub mod observe_ctx;

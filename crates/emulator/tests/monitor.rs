@@ -58,7 +58,10 @@ fn monitor_lines_match_redis() {
             })
             .collect();
         if got != expected {
-            mismatches.push(format!("{:?}\n  redis:    {expected:?}\n  emulator: {got:?}", step["argv"]));
+            mismatches.push(format!(
+                "{:?}\n  redis:    {expected:?}\n  emulator: {got:?}",
+                step["argv"]
+            ));
         }
     }
     assert!(!sha.is_empty(), "SCRIPT LOAD answered a SHA1");
