@@ -69,6 +69,10 @@ pub struct AppState {
     pub exercise: Option<crate::exercise::Session>,
 }
 
+/// Where native tests start the page's clock: 2023-11-14 22:13:20 UTC.
+#[cfg(test)]
+pub const TEST_CLOCK_START_MS: i64 = 1_700_000_000_000;
+
 /// The most console tabs the page opens (each is a client of the engine).
 pub const MAX_TABS: usize = 8;
 
@@ -97,7 +101,7 @@ impl AppState {
     /// UTC (x1, moved only by the tests' steps), seed 1.
     #[cfg(test)]
     pub fn for_tests() -> AppState {
-        let clock = redis_programs::VirtualClock::new(1_700_000_000_000);
+        let clock = redis_programs::VirtualClock::new(TEST_CLOCK_START_MS);
         let pg = Playground::new(Box::new(clock.clone()), 1);
         let console = Console::new(History::default(), pg.client);
         AppState::new(pg, console, Desk::new(clock))

@@ -192,6 +192,10 @@ pub fn perform(state: &mut AppState, exercise: &Exercise, action: &Action) -> Re
         Action::Wait(ms) => {
             let ms = i64::try_from(*ms).unwrap_or(i64::MAX);
             state.progs.step(&mut state.pg.engine, ms, &|| true);
+            // The page removes expired keys every second, as Redis's serverCron does.
+            if ms >= 1000 {
+                state.pg.engine.active_expire(usize::MAX);
+            }
             Ok(())
         }
         Action::Curl(_) => Err("HTTP requests are not available in this page yet".into()),

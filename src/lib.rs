@@ -17,6 +17,8 @@ pub mod keyspace;
 pub mod playground;
 pub mod programs_ui;
 pub mod streams;
+#[cfg(test)]
+mod transcript;
 pub mod ui;
 pub mod values;
 pub mod web;
