@@ -54,12 +54,18 @@ impl Session {
         self.step.and_then(|i| self.exercise.steps.get(i))
     }
 
-    /// Shows step `index` (or the introduction): its goals count from now.
+    /// Shows step `index` (or the introduction): its goals count from now. A step
+    /// without goals (reading only) is done once shown.
     pub fn go_to(&mut self, index: Option<usize>) {
         self.step = index.filter(|&i| i < self.exercise.steps.len());
         self.hints_shown = 0;
         self.since = console::last_entry_id();
         self.goals = vec![false; self.current().map_or(0, |s| s.checks.len())];
+        if let Some(i) = self.step {
+            if self.exercise.steps[i].checks.is_empty() {
+                self.done[i] = true;
+            }
+        }
     }
 
     /// The next step, or the first from the introduction; None after the last.
@@ -106,15 +112,6 @@ impl Session {
     /// Every step is done.
     pub fn finished(&self) -> bool {
         !self.done.is_empty() && self.done.iter().all(|d| *d)
-    }
-
-    /// Marks a step without goals as done (read and moved on).
-    pub fn mark_read(&mut self) {
-        if let Some(i) = self.step {
-            if self.current().is_some_and(|s| s.checks.is_empty()) {
-                self.done[i] = true;
-            }
-        }
     }
 
     /// The progress as saved in the browser.

@@ -82,7 +82,6 @@ impl AppCtx {
     pub(crate) fn guide_go(&self, index: Option<usize>) {
         self.state.update_value(|s| {
             if let Some(session) = s.exercise.as_mut() {
-                session.mark_read();
                 session.go_to(index);
             }
         });
@@ -123,8 +122,8 @@ impl AppCtx {
                 let step = session.step.unwrap_or(0);
                 let result = exercise::replay_to(s, &exercise, step);
                 if let Some(session) = s.exercise.as_mut() {
-                    session.go_to(Some(step));
                     session.done[step] = false;
+                    session.go_to(Some(step));
                 }
                 result.err()
             })
