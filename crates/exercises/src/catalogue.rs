@@ -5,10 +5,16 @@ use crate::format::{parse, Exercise, FormatError};
 
 /// `(file name, text)` of every built-in exercise, in no particular order (the catalogue
 /// sorts by each file's `order`). A test checks this list against the directory.
-pub const FILES: &[(&str, &str)] = &[(
-    "first-steps.md",
-    include_str!("../../../exercises/first-steps.md"),
-)];
+pub const FILES: &[(&str, &str)] = &[
+    (
+        "first-steps.md",
+        include_str!("../../../exercises/first-steps.md"),
+    ),
+    (
+        "pto-requests.md",
+        include_str!("../../../exercises/pto-requests.md"),
+    ),
+];
 
 /// The built-in exercises that parse, sorted for the catalogue, and the problems of
 /// those that do not (a broken built-in file is a bug the tests catch; the page still
