@@ -98,6 +98,7 @@ golden_cases! {
     golden_streams_seeds => "streams-seeds",
     golden_exercise_first_steps => "exercise-first-steps",
     golden_exercise_pto_requests => "exercise-pto-requests",
+    golden_exercise_streams_guide => "exercise-streams-guide",
     golden_streams_help => "streams-help",
     golden_pubsub => "pubsub",
     golden_pubsub_notify => "pubsub-notify",

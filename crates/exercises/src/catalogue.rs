@@ -14,6 +14,10 @@ pub const FILES: &[(&str, &str)] = &[
         "pto-requests.md",
         include_str!("../../../exercises/pto-requests.md"),
     ),
+    (
+        "streams-guide.md",
+        include_str!("../../../exercises/streams-guide.md"),
+    ),
 ];
 
 /// The built-in exercises that parse, sorted for the catalogue, and the problems of
