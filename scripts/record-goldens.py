@@ -147,6 +147,12 @@ def parse_case(path):
                 if not re.fullmatch(r"[0-9]+", rest):
                     sys.exit(f"{path}:{number}: @clock needs a time in milliseconds since the epoch")
                 clock = int(rest)
+            elif word == "close":
+                if pending:
+                    sys.exit(f"{path}:{number}: @close cannot follow a command directive")
+                if rest not in clients:
+                    sys.exit(f"{path}:{number}: @close {rest}: a client closes after it sent something")
+                steps.append({"line": number, "close": rest})
             elif word in ("sort", "skip-cli"):
                 pending[word] = True
             elif word == "known-diff":
@@ -552,11 +558,20 @@ def record_multi(steps, meta, resp3):
                 got = settle(conns)
                 out.append((None, {k: field(v) for k, v in got.items() if v}))
                 continue
+            if "close" in step:
+                # A killed program: its connection closes; the server forgets the client
+                # (a blocked read is cancelled) in its next event-loop turn.
+                conns.pop(step["close"]).close()
+                time.sleep(0.05)
+                out.append((None, {}))
+                continue
             argv = split_args(step["cmd"].encode("utf-8"))
             sender = step.get("client", "A")
             if argv is None or not argv:
                 out.append((None, {}))
                 continue
+            if sender not in conns:
+                sys.exit(f"line {step['line']}: client {sender} was closed (@close)")
             if conns[sender].outstanding:
                 sys.exit(f"line {step['line']}: client {sender} is blocked (Redis would queue its "
                          "command until it is served): send from another client")
@@ -659,7 +674,7 @@ def record_multi_case(case, steps, meta, version):
     count = 0
     for step, (mine2, others2), (mine3, others3) in zip(steps, resp2, resp3):
         entry = dict(step)
-        if "sleep" not in step:
+        if "sleep" not in step and "close" not in step:
             argv = split_args(step["cmd"].encode("utf-8"))
             entry["argv"] = None if argv is None else [field(a) for a in argv]
             entry["resp2"] = mine2

@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 
 use redis_emulator::cmdlog::CommandRecord;
 use redis_emulator::{ClientId, ClientInfo, Protocol};
-use redis_exercises::Exercise;
+use redis_exercises::{Action, Exercise};
 
 use crate::app::AppState;
 use crate::exercise;
@@ -77,23 +77,44 @@ const SCRIPT_COMMANDS: &[&str] = &[
     "FCALL_RO",
 ];
 
+/// What a transcript is made of, in order.
+pub enum Logged {
+    Command(CommandRecord),
+    /// A program's connection closed by the learner (Kill, Ctrl+C).
+    Close(ClientId),
+}
+
 /// Replays an exercise as the native replay test does, with the command log on.
-pub fn run(ex: &Exercise) -> Result<(AppState, Vec<CommandRecord>), String> {
+pub fn run(ex: &Exercise) -> Result<(AppState, Vec<Logged>), String> {
     let mut state = AppState::for_tests();
     state.pg.engine.set_command_log(true);
-    let mut records = Vec::new();
+    let mut logged = Vec::new();
     for (index, step) in ex.steps.iter().enumerate() {
         for action in step.show_me() {
+            // The client a Kill or Ctrl+C is about to close.
+            let closing = match &action {
+                Action::Kill(name) | Action::Stop(name) => state
+                    .progs
+                    .find(name)
+                    .and_then(|i| state.progs.id(i))
+                    .and_then(|id| state.progs.programs.client(id)),
+                _ => None,
+            };
             exercise::perform(&mut state, ex, &action)
                 .map_err(|e| format!("{}: step {}: {e}", ex.id, index + 1))?;
-            records.extend(state.pg.engine.take_commands());
+            let records = state.pg.engine.take_commands();
+            // What ran before the close (the action itself runs nothing) comes first.
+            if let Some(client) = closing {
+                logged.push(Logged::Close(client));
+            }
+            logged.extend(records.into_iter().map(Logged::Command));
         }
     }
-    Ok((state, records))
+    Ok((state, logged))
 }
 
 /// The case file for an exercise.
-pub fn case_text(ex: &Exercise, state: &mut AppState, records: &[CommandRecord]) -> String {
+pub fn case_text(ex: &Exercise, state: &mut AppState, logged: &[Logged]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -108,13 +129,26 @@ pub fn case_text(ex: &Exercise, state: &mut AppState, records: &[CommandRecord])
     let _ = writeln!(out, "@clock {start_ms}");
     let mut names: BTreeMap<ClientId, String> = BTreeMap::new();
     let mut children: BTreeMap<u64, Vec<&CommandRecord>> = BTreeMap::new();
-    for r in records {
-        if let Some(parent) = r.parent {
-            children.entry(parent).or_default().push(r);
+    for item in logged {
+        if let Logged::Command(r) = item {
+            if let Some(parent) = r.parent {
+                children.entry(parent).or_default().push(r);
+            }
         }
     }
     let mut now_ms = start_ms;
-    for r in records.iter().filter(|r| r.parent.is_none()) {
+    for item in logged {
+        let r = match item {
+            Logged::Command(r) if r.parent.is_none() => r,
+            Logged::Command(_) => continue,
+            Logged::Close(client) => {
+                // Only a client the case knows (one that sent something) can close.
+                if let Some(name) = names.get(client) {
+                    let _ = writeln!(out, "@close {name}");
+                }
+                continue;
+            }
+        };
         if r.time_ms() > now_ms {
             let _ = writeln!(out, "@sleep {}", r.time_ms() - now_ms);
             now_ms = r.time_ms();
@@ -302,8 +336,8 @@ mod tests {
         let (exercises, _) = redis_exercises::catalogue::built_in();
         let mut stale = Vec::new();
         for ex in &exercises {
-            let (mut state, records) = run(ex).unwrap();
-            let text = case_text(ex, &mut state, &records);
+            let (mut state, logged) = run(ex).unwrap();
+            let text = case_text(ex, &mut state, &logged);
             let path = repo()
                 .join(CASES_DIR)
                 .join(format!("{}.txt", case_name(ex)));

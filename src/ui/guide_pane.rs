@@ -10,6 +10,7 @@ use redis_exercises::{markdown, Action, Block, CommandLine, Exercise};
 
 use crate::app::AppCtx;
 use crate::exercise::{self, Session};
+use crate::programs_ui;
 use crate::streams::Reason;
 use crate::web;
 
@@ -486,10 +487,23 @@ fn block_view(ctx: AppCtx, block: &Block, error: RwSignal<Option<String>>) -> An
         Block::Program { name } => {
             let name_open = name.clone();
             let name_start = name.clone();
+            let name_state = name.clone();
+            // The program's state as its tab shows it, kept current.
+            let state = move || {
+                ctx.programs.track();
+                ctx.vtime.track();
+                ctx.state
+                    .try_with_value(|s| s.progs.find(&name_state).map(|i| s.progs.state(i)))
+                    .flatten()
+            };
             view! {
                 <div class="guide-program">
                     <span class="program-icon" aria-hidden="true">"⚙"</span>
                     <code class="program-name">{name.clone()}</code>
+                    {move || state().map(|st| {
+                        let class = format!("program-state {}", programs_ui::state_class(st.as_ref()));
+                        view! { <span class=class>{programs_ui::state_label(st.as_ref())}</span> }
+                    })}
                     <span class="program-card-buttons">
                         <button on:click=move |_| ctx.guide_open_program(&name_open)
                             title="Open its tab: read and edit it">"Open"</button>

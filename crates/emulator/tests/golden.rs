@@ -99,6 +99,7 @@ golden_cases! {
     golden_exercise_first_steps => "exercise-first-steps",
     golden_exercise_pto_requests => "exercise-pto-requests",
     golden_exercise_streams_guide => "exercise-streams-guide",
+    golden_streams_close => "streams-close",
     golden_streams_help => "streams-help",
     golden_pubsub => "pubsub",
     golden_pubsub_notify => "pubsub-notify",
@@ -120,6 +121,11 @@ enum Step {
     Sleep {
         line: usize,
         ms: i64,
+    },
+    /// `@close B`: client B's connection closes (a killed program).
+    Close {
+        line: usize,
+        client: String,
     },
     Command {
         line: usize,
@@ -197,6 +203,18 @@ fn parse_case_file(text: &str) -> Result<Case, String> {
                         ));
                     }
                     case.clock = Some(ms.parse().map_err(|_| format!("line {line}: bad @clock"))?);
+                }
+                "close" => {
+                    let name = rest.trim();
+                    if !case.clients.iter().any(|c| c == name) {
+                        return Err(format!(
+                            "line {line}: @close {name}: a client closes after it sent something"
+                        ));
+                    }
+                    case.steps.push(Step::Close {
+                        line,
+                        client: name.to_string(),
+                    });
                 }
                 "sort" => sort = true,
                 "skip-cli" => skip_cli = true,
@@ -357,6 +375,11 @@ fn run_case(case: &str) {
                 line: r["line"].as_u64().unwrap_or(0) as usize,
                 ms: ms.as_i64().unwrap_or(-1),
             }
+        } else if let Some(name) = r.get("close") {
+            Step::Close {
+                line: r["line"].as_u64().unwrap_or(0) as usize,
+                client: name.as_str().unwrap_or("").to_string(),
+            }
         } else {
             Step::Command {
                 line: r["line"].as_u64().unwrap_or(0) as usize,
@@ -507,6 +530,10 @@ fn replay(doc: &Value, case: &Case, recorded: &[Recorded], pass: Pass, report: &
 
     for (step, r) in case.steps.iter().zip(recorded) {
         let (line, client_name, cmd, sort, skip_cli, known_diff) = match step {
+            Step::Close { client, .. } => {
+                engine.disconnect(client_named(client));
+                continue;
+            }
             Step::Sleep { line, ms } => {
                 clock.advance_ms(*ms);
                 engine.handle_timeouts();
