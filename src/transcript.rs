@@ -80,8 +80,8 @@ const SCRIPT_COMMANDS: &[&str] = &[
 /// What a transcript is made of, in order.
 pub enum Logged {
     Command(CommandRecord),
-    /// A program's connection closed by the learner (Kill, Ctrl+C).
-    Close(ClientId),
+    /// A program's connection closed by the learner (Kill, Ctrl+C), at this time (ms).
+    Close(ClientId, i64),
 }
 
 /// Replays an exercise as the native replay test does, with the command log on.
@@ -100,12 +100,13 @@ pub fn run(ex: &Exercise) -> Result<(AppState, Vec<Logged>), String> {
                     .and_then(|id| state.progs.programs.client(id)),
                 _ => None,
             };
+            let closed_at = state.pg.engine.now_ms();
             exercise::perform(&mut state, ex, &action)
                 .map_err(|e| format!("{}: step {}: {e}", ex.id, index + 1))?;
             let records = state.pg.engine.take_commands();
-            // What ran before the close (the action itself runs nothing) comes first.
+            // The kill comes before what the others did after it.
             if let Some(client) = closing {
-                logged.push(Logged::Close(client));
+                logged.push(Logged::Close(client, closed_at));
             }
             logged.extend(records.into_iter().map(Logged::Command));
         }
@@ -138,10 +139,20 @@ pub fn case_text(ex: &Exercise, state: &mut AppState, logged: &[Logged]) -> Stri
     }
     let mut now_ms = start_ms;
     for item in logged {
+        let at_ms = match item {
+            Logged::Command(r) => r.time_ms(),
+            Logged::Close(_, at) => *at,
+        };
+        if matches!(item, Logged::Command(r) if r.parent.is_some()) {
+            continue;
+        }
+        if at_ms > now_ms {
+            let _ = writeln!(out, "@sleep {}", at_ms - now_ms);
+            now_ms = at_ms;
+        }
         let r = match item {
-            Logged::Command(r) if r.parent.is_none() => r,
-            Logged::Command(_) => continue,
-            Logged::Close(client) => {
+            Logged::Command(r) => r,
+            Logged::Close(client, _) => {
                 // Only a client the case knows (one that sent something) can close.
                 if let Some(name) = names.get(client) {
                     let _ = writeln!(out, "@close {name}");
@@ -149,10 +160,6 @@ pub fn case_text(ex: &Exercise, state: &mut AppState, logged: &[Logged]) -> Stri
                 continue;
             }
         };
-        if r.time_ms() > now_ms {
-            let _ = writeln!(out, "@sleep {}", r.time_ms() - now_ms);
-            now_ms = r.time_ms();
-        }
         let next = names.len();
         let name = names
             .entry(r.client)

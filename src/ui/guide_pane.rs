@@ -448,7 +448,7 @@ fn block_view(ctx: AppCtx, block: &Block, error: RwSignal<Option<String>>) -> An
                         let label = format!("Paste into console {tab}: {text}");
                         view! {
                             <li>
-                                <button class="cmd-line" title="Click to paste into the console" aria-label=label
+                                <button class="cmd-line" title=format!("Click to paste into the console:\n{text}") aria-label=label
                                     on:click=move |_| ctx.guide_paste(tab, &paste)>
                                     <span class="cmd-prompt" aria-hidden="true">{if tab > 1 { format!("{tab}>") } else { ">".to_string() }}</span>
                                     <code>{text.clone()}</code>

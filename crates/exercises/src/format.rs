@@ -100,7 +100,7 @@ pub enum CommandLine {
 pub struct ProgramDef {
     pub name: String,
     pub source: String,
-    /// The document's code it stands for, if the file gives it.
+    /// The document's code it stands for: the `original` blocks its step gives after it.
     pub originals: Vec<Original>,
 }
 
@@ -402,7 +402,6 @@ impl<'a> BodyReader<'a> {
 
         let mut cursor = 0;
         let mut current: Option<Step> = None;
-        let mut pending_original: Option<Original> = None;
         for item in items {
             let start = item.range().start;
             let text = self.body.get(cursor..start).unwrap_or("");
@@ -437,14 +436,7 @@ impl<'a> BodyReader<'a> {
                 Item::Fence { info, code, range } => {
                     let line = self.line_of(range.start);
                     let fence = Fence::parse(&info);
-                    self.read_fence(
-                        fence,
-                        code,
-                        line,
-                        &mut current,
-                        &mut pending_original,
-                        errors,
-                    );
+                    self.read_fence(fence, code, line, &mut current, errors);
                 }
             }
         }
@@ -452,16 +444,6 @@ impl<'a> BodyReader<'a> {
         push_markdown(&mut current, &mut self.intro, rest);
         if let Some(step) = current.take() {
             self.steps.push(step);
-        }
-        if let Some(original) = pending_original {
-            // An original after the last program: it belongs to that program.
-            match self.programs.last_mut() {
-                Some(program) => program.originals.push(original),
-                None => errors.push(FormatError {
-                    line: 0,
-                    message: "an `original` block has no program to go with".into(),
-                }),
-            }
         }
     }
 
@@ -471,7 +453,6 @@ impl<'a> BodyReader<'a> {
         code: String,
         line: usize,
         current: &mut Option<Step>,
-        pending_original: &mut Option<Original>,
         errors: &mut Vec<FormatError>,
     ) {
         let special = matches!(
@@ -605,14 +586,10 @@ impl<'a> BodyReader<'a> {
                     });
                     return;
                 }
-                let mut originals = Vec::new();
-                if let Some(original) = pending_original.take() {
-                    originals.push(original);
-                }
                 self.programs.push(ProgramDef {
                     name: name.clone(),
                     source: code,
-                    originals,
+                    originals: Vec::new(),
                 });
                 step.blocks.push(Block::Program { name });
             }
@@ -625,28 +602,17 @@ impl<'a> BodyReader<'a> {
                     code,
                 };
                 step.blocks.push(Block::Original(original.clone()));
-                // An original belongs to the next program of its step if one follows,
-                // else to the program before it.
-                match step.blocks.iter().rev().skip(1).find_map(|b| match b {
+                // Shown where it is written; it also belongs to the program its step
+                // defined before it, if any (free-standing otherwise: the document's
+                // code for commands typed in the console).
+                let owner = step.blocks.iter().rev().skip(1).find_map(|b| match b {
                     Block::Program { name } => Some(name.clone()),
                     _ => None,
-                }) {
-                    Some(name) if pending_original.is_none() => {
-                        if let Some(program) = self.programs.iter_mut().find(|p| p.name == name) {
-                            program.originals.push(original);
-                        }
-                    }
-                    _ => {
-                        if let Some(previous) = pending_original.replace(original) {
-                            errors.push(FormatError {
-                                line,
-                                message: format!(
-                                    "two `original` blocks in a row before a program (`{}` and this one)",
-                                    previous.title
-                                ),
-                            });
-                        }
-                    }
+                });
+                if let Some(program) =
+                    owner.and_then(|name| self.programs.iter_mut().find(|p| p.name == name))
+                {
+                    program.originals.push(original);
                 }
             }
             _ => step.blocks.push(Block::Markdown(fence.markdown(&code))),
