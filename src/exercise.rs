@@ -374,12 +374,7 @@ impl PageWorld<'_> {
 
 /// Runs a goal's read-only command in database 0 without the learner seeing it.
 fn inspect(state: &mut AppState, argv: &[Vec<u8>]) -> Reply {
-    // TEMPORARY until Engine::inspect lands: a short-lived client.
-    let engine = &mut state.pg.engine;
-    let c = engine.connect(ClientInfo::default());
-    let r = engine.execute(c, argv);
-    engine.disconnect(c);
-    r
+    state.pg.engine.inspect(0, argv)
 }
 
 #[cfg(test)]
@@ -496,6 +491,13 @@ mod tests {
         assert!(session.evaluate(&mut state));
         assert_eq!(session.goals, vec![true, true, true]);
         assert!(session.step_complete());
+        // Checks ran no command a client could see.
+        let info = state.pg.engine.execute(
+            state.tabs[0].console.client(),
+            &crate::playground::testing::argv("INFO commandstats"),
+        );
+        let text = redis_exercises::check::reply_text(&info);
+        assert!(!text.contains("cmdstat_get"), "{text}");
     }
 
     #[test]
