@@ -50,7 +50,7 @@ test('every built-in exercise can be completed by clicking through it', async ({
             const target = clickable.nth(i);
             const isCommand = await target.evaluate((e) => e.classList.contains('cmd-line'));
             if (isCommand) {
-              const command = (await target.locator('code').textContent()) ?? '';
+              const command = (await target.getAttribute('data-command')) ?? '';
               await target.click();
               await expect(input).toHaveValue(command);
               await input.press('Enter');

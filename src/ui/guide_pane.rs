@@ -448,10 +448,10 @@ fn block_view(ctx: AppCtx, block: &Block, error: RwSignal<Option<String>>) -> An
                         let label = format!("Paste into console {tab}: {text}");
                         view! {
                             <li>
-                                <button class="cmd-line" title=format!("Click to paste into the console:\n{text}") aria-label=label
+                                <button class="cmd-line" title=format!("Click to paste into the console:\n{text}") aria-label=label data-command=text.clone()
                                     on:click=move |_| ctx.guide_paste(tab, &paste)>
                                     <span class="cmd-prompt" aria-hidden="true">{if tab > 1 { format!("{tab}>") } else { ">".to_string() }}</span>
-                                    <code>{text.clone()}</code>
+                                    <code>{abbreviate(text)}</code>
                                 </button>
                             </li>
                         }
@@ -532,5 +532,37 @@ fn original_view(original: redis_exercises::format::Original) -> impl IntoView {
             <summary>{summary}</summary>
             <pre><code>{original.code}</code></pre>
         </details>
+    }
+}
+
+/// A long command as the guide shows it: its beginning and its end (where scripts'
+/// arguments differ: `... 1 {ot11} manager2`); the paste and the tooltip have it all.
+pub fn abbreviate(text: &str) -> String {
+    const HEAD: usize = 110;
+    const TAIL: usize = 40;
+    let count = text.chars().count();
+    if count <= HEAD + TAIL + 10 {
+        return text.to_string();
+    }
+    let head: String = text.chars().take(HEAD).collect();
+    let tail: String = text.chars().skip(count - TAIL).collect();
+    format!("{head} … {tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::abbreviate;
+
+    #[test]
+    fn long_commands_keep_their_beginning_and_end() {
+        assert_eq!(abbreviate("GET k"), "GET k");
+        let script = format!("EVAL \"{}\" 1 {{ot11}} manager2", "x".repeat(300));
+        let shown = abbreviate(&script);
+        assert!(shown.starts_with("EVAL \"xxx"), "{shown}");
+        assert!(shown.ends_with("\" 1 {ot11} manager2"), "{shown}");
+        assert!(shown.contains(" … "));
+        assert!(shown.chars().count() < 160);
+        // Multi-byte characters are never cut in half.
+        let _ = abbreviate(&"é".repeat(500));
     }
 }
