@@ -1151,3 +1151,64 @@ async fn the_screen_draws_the_newest_entries_and_shows_earlier_ones_on_request()
     assert_eq!(entries(&root).len(), 300);
     assert!(root.query_selector(".show-earlier").unwrap().is_none());
 }
+
+/// The buttons matching `selector` whose text starts with `text`.
+fn button_with_text(root: &Element, selector: &str, text: &str) -> HtmlElement {
+    let list = root.query_selector_all(selector).unwrap();
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .find(|e| e.text_content().unwrap_or_default().contains(text))
+        .unwrap_or_else(|| panic!("no {selector} with {text}"))
+        .unchecked_into()
+}
+
+#[wasm_bindgen_test]
+async fn an_exercise_step_turns_its_goals_green_as_the_console_runs_its_commands() {
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    storage
+        .set_item("redis-playground:exercise-open", "first-steps")
+        .unwrap();
+    storage
+        .remove_item("redis-playground:exercise-progress:first-steps")
+        .unwrap();
+    let root = mount().await;
+    // Later mounts must not open it again.
+    storage
+        .remove_item("redis-playground:exercise-open")
+        .unwrap();
+    assert_eq!(
+        text_of(&root, ".guide-title"),
+        "First steps with the playground"
+    );
+    assert_eq!(text_of(&root, ".guide-progress"), "Introduction · 0/4 done");
+    button_with_text(&root, ".guide-next", "Start").click();
+    settle().await;
+    assert_eq!(text_of(&root, ".guide-step-title"), "Store a string");
+    assert_eq!(root.query_selector_all(".goal.ok").unwrap().length(), 0);
+
+    // A click pastes the command into the console; Enter runs it.
+    button_with_text(&root, ".cmd-line", "SET greeting").click();
+    settle().await;
+    assert_eq!(input(&root).value(), "SET greeting \"Hello, Redis\"");
+    press(&root, "Enter").await;
+    assert_eq!(last_entries(&root, 1).concat().trim(), "OK");
+    assert_eq!(root.query_selector_all(".goal.ok").unwrap().length(), 1);
+    run(&root, "GET greeting").await;
+    assert_eq!(root.query_selector_all(".goal.ok").unwrap().length(), 2);
+    assert_eq!(text_of(&root, ".guide-complete"), "Step complete ✓");
+    assert_eq!(
+        storage
+            .get_item("redis-playground:exercise-progress:first-steps")
+            .unwrap()
+            .as_deref(),
+        Some("v1 step=0 done=1000"),
+        "progress is saved as steps get done"
+    );
+    // The goals ran no command that shows: INFO counts the learner's one GET only.
+    run(&root, "INFO commandstats").await;
+    let stats = last_entries(&root, 1).concat();
+    assert!(stats.contains("cmdstat_get:calls=1,"), "{stats}");
+    storage
+        .remove_item("redis-playground:exercise-progress:first-steps")
+        .unwrap();
+}
