@@ -248,6 +248,13 @@ pub async fn read_file_text(file: web_sys::File) -> Result<String, String> {
         .ok_or_else(|| "the file is not text".to_string())
 }
 
+/// The browser's confirmation dialog; true when there is no window to ask (tests).
+pub fn confirm(message: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.confirm_with_message(message).ok())
+        .unwrap_or(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -143,3 +143,37 @@ test('a URL names an exercise; an unknown one is explained', async ({ page }) =>
   );
   expect(problems).toEqual([]);
 });
+
+test("a course's own exercise file opens from ?exercise-url=, and a broken one is explained", async ({ page }) => {
+  const problems = watchProblems(page);
+  // The course's site, as Playwright serves it for this test.
+  await page.route((url) => url.pathname === '/course/my-exercise.md', (route) =>
+    route.fulfill({
+      contentType: 'text/markdown',
+      body: '---\nid: course-one\ntitle: The course\'s own exercise\n---\nHello.\n\n## Count\n\n```redis\nINCR counter\n```\n\n```check\nGET counter == 1\n```\n',
+    }),
+  );
+  await page.route((url) => url.pathname === '/course/broken.md', (route) =>
+    route.fulfill({ contentType: 'text/markdown', body: '---\nid: broken\n---\n## Step\n```check\nGET x\n```\n' }),
+  );
+  await page.route((url) => url.pathname === '/course/missing.md', (route) => route.fulfill({ status: 404, body: 'no' }));
+
+  await page.goto(`${base}?exercise-url=/course/my-exercise.md`);
+  await expect(guide(page).getByRole('heading', { name: "The course's own exercise" })).toBeVisible();
+  await guide(page).getByRole('button', { name: 'Start →' }).click();
+  await pasteAndRun(page, 'INCR counter');
+  await expectGoals(page, 1, 1);
+
+  await page.goto(`${base}?exercise-url=/course/broken.md`);
+  const alert = page.getByRole('dialog', { name: 'Exercises' }).getByRole('alert');
+  await expect(alert).toContainText("/course/broken.md can't be opened:");
+  await expect(alert.locator('li')).toHaveText([
+    'line 1: the front matter has no `title:` line',
+    'line 6: `GET x`: no comparison found: write COMMAND ARGS OP VALUE, e.g. `XLEN orders >= 3`',
+  ]);
+
+  await page.goto(`${base}?exercise-url=/course/missing.md`);
+  await expect(page.getByRole('dialog', { name: 'Exercises' }).getByRole('alert')).toContainText('answered 404');
+  // A failed fetch logs a console error in Chromium (the 404); nothing else may.
+  expect(problems.filter((p) => !p.includes('404'))).toEqual([]);
+});

@@ -296,7 +296,7 @@ fn guide_view(ctx: AppCtx, v: View, error: RwSignal<Option<String>>) -> impl Int
         })
         .collect_view();
     let body = match step {
-        None => intro_view(ctx, &v).into_any(),
+        None => intro_view(&v).into_any(),
         Some(_) => step_view(ctx, &v, error).into_any(),
     };
     let next = match step {
@@ -318,6 +318,11 @@ fn guide_view(ctx: AppCtx, v: View, error: RwSignal<Option<String>>) -> impl Int
                     <h2 class="guide-title">{v.title.clone()}</h2>
                     <span class="guide-progress">{progress_label}" · "{done_count}"/"{steps}" done"</span>
                 </div>
+                <button class="guide-restart-icon" aria-label="Restart the exercise" title="Restart the exercise: empty the server, forget what is done, back to the introduction"
+                    on:click=move |_| {
+                        let sure = web::confirm("Restart this exercise? The server is emptied and its steps are marked not done.");
+                        if sure { ctx.guide_restart(); }
+                    }>"↺"</button>
                 <button class="guide-close" aria-label="Close the exercise" title="Close the exercise (your progress is kept)"
                     on:click=move |_| ctx.close_exercise()>"×"</button>
             </div>
@@ -343,16 +348,13 @@ fn guide_view(ctx: AppCtx, v: View, error: RwSignal<Option<String>>) -> impl Int
     }
 }
 
-fn intro_view(ctx: AppCtx, v: &View) -> impl IntoView {
+fn intro_view(v: &View) -> impl IntoView {
     let html = markdown::to_html(&v.intro);
     let source = v.source.clone();
     view! {
         <div class="guide-text" inner_html=html></div>
         {(!source.is_empty()).then(|| view! { <p class="guide-source">"Based on: "{source}</p> })}
-        <div class="guide-intro-actions">
-            <button class="guide-restart" on:click=move |_| ctx.guide_restart()
-                title="Empty the server and start from the introduction">"Restart exercise"</button>
-        </div>
+
     }
 }
 
