@@ -28,6 +28,8 @@ pub struct Session {
     pub hints_shown: usize,
     /// Console entries after this id belong to the shown step (`ran`, `output` goals).
     since: u64,
+    /// A word from the page about the step (the server rebuilt after a reload).
+    pub notice: Option<String>,
 }
 
 impl Session {
@@ -41,6 +43,7 @@ impl Session {
             goals: Vec::new(),
             hints_shown: 0,
             since: console::last_entry_id(),
+            notice: None,
         };
         if let Some(progress) = progress.and_then(|p| Progress::parse(p, steps)) {
             session.done = progress.done;
@@ -59,6 +62,7 @@ impl Session {
     pub fn go_to(&mut self, index: Option<usize>) {
         self.step = index.filter(|&i| i < self.exercise.steps.len());
         self.hints_shown = 0;
+        self.notice = None;
         self.since = console::last_entry_id();
         self.goals = vec![false; self.current().map_or(0, |s| s.checks.len())];
         if let Some(i) = self.step {
@@ -316,6 +320,30 @@ pub fn replay_to(state: &mut AppState, exercise: &Exercise, index: usize) -> Res
     Ok(())
 }
 
+/// Opening an exercise where saved progress left it, on a server that lost its data (a
+/// reload: the data is in memory only): the earlier steps are replayed so the shown step
+/// starts from the state it expects. Returns whether it did.
+pub fn rebuild_after_reload(state: &mut AppState, session: &mut Session) -> bool {
+    let Some(step) = session.step.filter(|&s| s > 0) else {
+        return false;
+    };
+    let empty = (0..16).all(|db| state.pg.engine.db(db).is_none_or(|d| d.len() == 0));
+    if !empty {
+        return false;
+    }
+    let exercise = session.exercise.clone();
+    let result = replay_to(state, &exercise, step);
+    session.go_to(Some(step));
+    session.notice = Some(match result {
+        Ok(()) => format!(
+            "The server was rebuilt as it was when step {} began (the page keeps its data in memory only: a reload empties it).",
+            step + 1
+        ),
+        Err(e) => format!("The server could not be rebuilt for this step: {e}"),
+    });
+    true
+}
+
 /// What goal checks read in the page.
 pub struct PageWorld<'a> {
     pub state: &'a mut AppState,
@@ -526,6 +554,35 @@ mod tests {
             world.inspect(&[b"EXISTS".to_vec(), b"n".to_vec()]),
             Reply::Integer(0)
         );
+    }
+
+    #[test]
+    fn a_reload_rebuilds_the_server_for_the_saved_step() {
+        let ex = exercise(DEMO);
+        let mut state = AppState::for_tests();
+        let mut session = Session::new(ex.clone(), Some("v1 step=2 done=110"));
+        assert!(rebuild_after_reload(&mut state, &mut session));
+        assert!(session
+            .notice
+            .as_deref()
+            .unwrap_or("")
+            .contains("step 3 began"));
+        let mut world = PageWorld {
+            state: &mut state,
+            since: 0,
+        };
+        assert_eq!(
+            world.inspect(&[b"XLEN".to_vec(), b"s".to_vec()]),
+            Reply::Integer(1)
+        );
+        // A server with data, or the first step: nothing is replayed.
+        let mut again = Session::new(ex.clone(), Some("v1 step=2 done=110"));
+        assert!(!rebuild_after_reload(&mut state, &mut again));
+        let mut first = Session::new(ex, Some("v1 step=0 done=000"));
+        assert!(!rebuild_after_reload(
+            &mut AppState::for_tests(),
+            &mut first
+        ));
     }
 
     #[test]

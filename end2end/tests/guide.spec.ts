@@ -83,6 +83,11 @@ test('a learner completes the first-steps exercise from the menu, and progress s
   // The progress is saved: a reload comes back to this exercise and step.
   await page.reload();
   await expect(guide(page).locator('.guide-progress')).toHaveText('Step 3 of 4 · 3/4 done');
+  // The data was in memory only: the earlier steps are replayed for this one.
+  await expect(guide(page).locator('.guide-notice')).toContainText('The server was rebuilt as it was when step 3 began');
+  await input(page).fill('GET visits');
+  await input(page).press('Enter');
+  await expect(page.locator('.console')).toContainText('"12"');
 
   // Step 4: tab 2 waits in BLPOP, tab 1's LPUSH wakes it.
   await guide(page).getByRole('button', { name: 'Next step →' }).click();

@@ -27,8 +27,18 @@ impl AppCtx {
     pub(crate) fn open_exercise(&self, exercise: Exercise, built_in: bool) {
         let saved = web::load_setting(&progress_setting(&exercise.id));
         let id = exercise.id.clone();
-        let session = Session::new(exercise, saved.as_deref());
-        self.state.update_value(|s| s.exercise = Some(session));
+        let mut session = Session::new(exercise, saved.as_deref());
+        let rebuilt = self
+            .state
+            .try_update_value(|s| {
+                let rebuilt = exercise::rebuild_after_reload(s, &mut session);
+                s.exercise = Some(session);
+                rebuilt
+            })
+            .unwrap_or(false);
+        if rebuilt {
+            self.after_guide_work();
+        }
         if built_in {
             web::save_setting(OPEN_SETTING, &id);
         }
@@ -212,6 +222,7 @@ struct View {
     complete: bool,
     finished: bool,
     has_actions: bool,
+    notice: Option<String>,
 }
 
 fn read_view(ctx: AppCtx) -> Option<View> {
@@ -249,6 +260,7 @@ fn read_view(ctx: AppCtx) -> Option<View> {
                 complete: session.step_complete(),
                 finished: session.finished(),
                 has_actions: step.is_some_and(|s| s.has_actions()),
+                notice: session.notice.clone(),
             })
         })
         .flatten()
@@ -403,7 +415,9 @@ fn step_view(ctx: AppCtx, v: &View, error: RwSignal<Option<String>>) -> impl Int
             .unwrap_or_default();
         error.set(ctx.guide_actions(actions));
     };
+    let notice = v.notice.clone();
     view! {
+        {notice.map(|n| view! { <p class="guide-notice" role="status">{n}</p> })}
         <h3 class="guide-step-title">{v.step_title.clone()}</h3>
         {blocks}
         {has_goals.then(|| view! {
