@@ -114,9 +114,6 @@ pub struct Db {
     mem: usize,
     /// How accesses update `Entry::lru` (set by the engine from the configuration).
     access: AccessMode,
-    /// Set while `Engine::inspect` runs: reads leave the access data (LRU clock, LFU
-    /// counter and its random draws) as they were.
-    pub(crate) no_touch: bool,
     /// A deterministic random source for the LFU counter's probabilistic increments.
     lfu_random: u64,
     /// Clients blocked on each key, first blocked first (Redis's `db->blocking_keys`).
@@ -258,9 +255,6 @@ impl Db {
     /// would escape the memory accounting; writers go through `set*`.
     fn access_mut(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
         self.expire_if_needed(key, now_ms);
-        if self.no_touch {
-            return self.entries.get_mut(key);
-        }
         let mode = self.access;
         let r = if mode.lfu && self.entries.contains_key(key) {
             self.next_random()

@@ -375,64 +375,6 @@ impl Engine {
         reply
     }
 
-    /// Runs a read-only command in database `db` as no client: for observers that check
-    /// the data (an exercise's goals) without anyone seeing it. Nothing of it shows:
-    /// no MONITOR line, no command-log record, no INFO commandstats, errorstats or
-    /// keyspace hits, no LRU/LFU touch, no client in CLIENT LIST, and the next client
-    /// still gets the id it would have (Redis 7.2's CLIENT NO-TOUCH, and more). A key
-    /// found expired is removed, as any read would (lazy expiry; Redis does the same).
-    ///
-    /// Only commands flagged read-only that never block, run scripts or change a client
-    /// (not XREAD, which may block, nor CLIENT, CONFIG, SUBSCRIBE...) are run; others get
-    /// `ERR inspect: <command> is not a read-only command`. Unknown commands and wrong
-    /// arities get Redis's errors.
-    pub fn inspect(&mut self, db: usize, argv: &[Vec<u8>]) -> Reply {
-        if argv.is_empty() {
-            return Reply::error("ERR inspect: no command");
-        }
-        let spec = match self.resolve(argv) {
-            Ok((spec, _)) => spec,
-            Err(e) => return e.into_reply(),
-        };
-        let refused = flag::BLOCKING | flag::ADMIN | flag::PUBSUB | flag::NOSCRIPT;
-        if !spec.has(flag::READONLY) || spec.has(refused) {
-            return Reply::Error(format!(
-                "ERR inspect: {} is not a read-only command",
-                String::from_utf8_lossy(&argv[0])
-            ));
-        }
-        if db >= self.dbs.len() {
-            return Reply::error("ERR DB index is out of range");
-        }
-        // Everything a client could observe is set aside and put back afterwards.
-        let stats = self.stats.clone();
-        let next_client_id = self.next_client_id;
-        let rng = self.rng.clone();
-        let monitors = std::mem::take(&mut self.monitors);
-        let command_log = self.command_log.take();
-        let client = self.connect(ClientInfo::default());
-        if let Some(c) = self.clients.get_mut(&client) {
-            c.db = db;
-        }
-        for d in self.dbs.iter_mut() {
-            d.no_touch = true;
-        }
-        let reply = self.execute_now(client, argv);
-        for d in self.dbs.iter_mut() {
-            d.no_touch = false;
-        }
-        self.disconnect(client);
-        self.command_log = command_log;
-        self.monitors = monitors;
-        self.rng = rng;
-        self.next_client_id = next_client_id;
-        // Keys expired on the way were really removed: that count stays.
-        let expired = self.stats.expired_keys;
-        self.stats = stats;
-        self.stats.expired_keys = expired;
-        reply
-    }
-
     /// Runs one command now, without serving blocked clients afterwards.
     pub(crate) fn execute_now(&mut self, client: ClientId, argv: &[Vec<u8>]) -> Reply {
         if argv.is_empty() || !self.clients.contains_key(&client) {
