@@ -320,3 +320,24 @@ fn bad_input_gets_errors() {
         Reply::error("ERR DB index is out of range")
     );
 }
+
+#[test]
+fn a_running_script_gets_busy() {
+    let (mut e, clock, c) = session();
+    e.set_script_fuel(u64::MAX);
+    let script = "EVAL \"redis.call('set', 'greeting', 'half') for i = 1, 3000000 do end redis.call('set', 'greeting', 'done')\" 0";
+    assert_eq!(run(&mut e, c, script), Reply::NoReply);
+    assert!(e.script_running());
+    let busy = inspect(&mut e, 0, "GET greeting");
+    assert!(
+        matches!(&busy, Reply::Error(text) if text.starts_with("BUSY ")),
+        "{busy:?}"
+    );
+    let mut rounds = 0;
+    while e.script_running() && rounds < 100_000 {
+        clock.advance_ms(10);
+        e.handle_timeouts();
+        rounds += 1;
+    }
+    assert_eq!(inspect(&mut e, 0, "GET greeting"), Reply::bulk(b"done"));
+}
