@@ -138,6 +138,10 @@ pub struct Db {
     /// report no keyspace event per key (as in Redis), so observers that follow events
     /// (the key browser) compare this to know they must read the database again.
     generation: u64,
+    /// While the engine inspects (`Engine::inspect`), the inspection's time: reads then
+    /// change nothing. A key whose TTL has passed reads as missing but stays for active
+    /// expiry, and accesses leave `last_access_ms` and the LRU/LFU data alone.
+    read_only_at: Option<i64>,
 }
 
 /// What a database reports to the engine's keyspace events by itself.
@@ -208,10 +212,11 @@ impl Db {
         matches!(e.expire_at, Some(t) if t < now_ms)
     }
 
-    /// Deletes `key` if its time has come (Redis's lazy expiry). Returns true if it did.
+    /// Deletes `key` if its time has come (Redis's lazy expiry). Returns true if its
+    /// time has come: the key was deleted, or reads as missing in read-only mode.
     pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
         let expired = matches!(self.entries.get(key), Some(e) if Self::is_expired(e, now_ms));
-        if expired {
+        if expired && self.read_only_at.is_none() {
             self.remove(key);
             self.record(DbEvent::Expired, key);
         }
@@ -245,16 +250,33 @@ impl Db {
         std::mem::take(&mut self.events)
     }
 
+    /// Starts (with the time reads happen at) or ends read-only mode (see the field).
+    pub(crate) fn set_read_only(&mut self, at: Option<i64>) {
+        self.read_only_at = at;
+    }
+
+    /// Whether reads leave everything as it is (`Engine::inspect` is running).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only_at.is_some()
+    }
+
     /// The live entry of `key` without touching its access time.
     pub fn peek(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
-        self.expire_if_needed(key, now_ms);
+        if self.expire_if_needed(key, now_ms) {
+            return None;
+        }
         self.entries.get(key)
     }
 
     /// The live entry of `key`, marking it accessed. Private: a value changed in place
     /// would escape the memory accounting; writers go through `set*`.
     fn access_mut(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
-        self.expire_if_needed(key, now_ms);
+        if self.expire_if_needed(key, now_ms) {
+            return None;
+        }
+        if self.read_only_at.is_some() {
+            return self.entries.get_mut(key);
+        }
         let mode = self.access;
         let r = if mode.lfu && self.entries.contains_key(key) {
             self.next_random()
@@ -642,8 +664,13 @@ impl Db {
     }
 
     /// Direct read access for observers (the key browser): no expiry, no access time.
+    /// In read-only mode a key whose TTL has passed is missing, as for `peek`.
     pub fn entry(&self, key: &[u8]) -> Option<&Entry> {
-        self.entries.get(key)
+        let e = self.entries.get(key)?;
+        match self.read_only_at {
+            Some(now_ms) if Self::is_expired(e, now_ms) => None,
+            _ => Some(e),
+        }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&Key, &Entry)> {

@@ -74,6 +74,31 @@ pub struct Client {
     pub no_evict: bool,
 }
 
+impl Client {
+    /// A client as it starts: RESP2, database 0, connected at `now_ms`.
+    pub(crate) fn new(id: ClientId, info: ClientInfo, now_ms: i64) -> Self {
+        Client {
+            id,
+            info,
+            name: None,
+            lib_name: None,
+            lib_ver: None,
+            db: 0,
+            protocol: Protocol::Resp2,
+            created_ms: now_ms,
+            last_interaction_ms: now_ms,
+            last_command: "NULL".into(),
+            closing: false,
+            queues: ClientQueues::default(),
+            multi: None,
+            dirty_cas: false,
+            watched: Vec::new(),
+            reply_mode: ReplyMode::On,
+            no_evict: false,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Stats {
     pub commands_processed: u64,
@@ -135,6 +160,9 @@ pub struct Engine {
     pub(crate) script_allow_oom: bool,
     /// The command log for observers, while on (see `cmdlog`).
     pub(crate) command_log: Option<Box<crate::cmdlog::CommandLog>>,
+    /// True while `inspect` runs a command: it counts no keyspace hit or miss and
+    /// reports no keyspace event.
+    pub(crate) inspecting: bool,
 }
 
 /// What a handler sees: the engine and the client that sent the command.
@@ -180,6 +208,9 @@ impl Ctx<'_> {
         self.engine.dirty += n;
     }
     pub fn hit(&mut self, found: bool) {
+        if self.engine.inspecting {
+            return;
+        }
         if found {
             self.engine.stats.keyspace_hits += 1;
         } else {
@@ -222,6 +253,7 @@ impl Engine {
             in_script: false,
             script_allow_oom: false,
             command_log: None,
+            inspecting: false,
         }
     }
 
@@ -231,28 +263,7 @@ impl Engine {
         self.next_client_id += 1;
         let now = self.clock.now_ms();
         self.stats.connections_received += 1;
-        self.clients.insert(
-            id,
-            Client {
-                id,
-                info,
-                name: None,
-                lib_name: None,
-                lib_ver: None,
-                db: 0,
-                protocol: Protocol::Resp2,
-                created_ms: now,
-                last_interaction_ms: now,
-                last_command: "NULL".into(),
-                closing: false,
-                queues: ClientQueues::default(),
-                multi: None,
-                dirty_cas: false,
-                watched: Vec::new(),
-                reply_mode: ReplyMode::On,
-                no_evict: false,
-            },
-        );
+        self.clients.insert(id, Client::new(id, info, now));
         id
     }
 
@@ -599,7 +610,7 @@ impl Engine {
 
     /// Finds the spec that runs `argv` (descending into subcommands) and checks arity.
     /// Returns the spec and its full name (`config|get`).
-    fn resolve(
+    pub(crate) fn resolve(
         &self,
         argv: &[Vec<u8>],
     ) -> Result<(&'static CommandSpec, Cow<'static, str>), CmdError> {

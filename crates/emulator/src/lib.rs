@@ -19,6 +19,7 @@ pub mod engine;
 pub mod error;
 pub mod fmt;
 pub mod glob;
+pub mod inspect;
 pub mod ld;
 pub mod notify;
 pub mod observe;

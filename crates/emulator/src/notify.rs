@@ -243,6 +243,10 @@ impl Engine {
         key: &[u8],
         sender: Option<ClientId>,
     ) {
+        // What `Engine::inspect` runs is invisible (its reads report key misses only).
+        if self.inspecting {
+            return;
+        }
         self.flush_db_events(sender);
         self.emit_event(db, kind, name, key, sender);
     }

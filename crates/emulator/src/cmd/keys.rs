@@ -516,7 +516,23 @@ fn scan(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 /// RANDOMKEY
 fn randomkey(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
     let now = ctx.now_ms;
-    // Redis retries when it picks an expired key; we pick among the live ones directly.
+    if ctx.db().is_read_only() {
+        // Under Engine::inspect expired keys stay (they would be drawn again and again):
+        // draw among the live ones. Without expired keys this is the same draw.
+        let db_index = ctx.db_index();
+        let engine = &mut *ctx.engine;
+        let db = &engine.dbs[db_index];
+        let live: Vec<&crate::db::Key> = db
+            .keys_in_order()
+            .filter(|k| db.entry(k).is_some())
+            .collect();
+        if live.is_empty() {
+            return Ok(Reply::Nil);
+        }
+        let n = engine.rng.below(live.len() as u64) as usize;
+        return Ok(Reply::bulk(&live[n][..]));
+    }
+    // Redis retries when it picks an expired key (deleting it).
     loop {
         let len = ctx.db().len();
         if len == 0 {

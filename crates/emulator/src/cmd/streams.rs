@@ -902,6 +902,12 @@ fn xread_get_keys(argv: &[Vec<u8>]) -> Option<Vec<usize>> {
     Some((pos + 1..pos + 1 + num / 2).collect())
 }
 
+/// Whether XREAD `argv` asks to block (BLOCK given, arguments otherwise valid): for
+/// `Engine::inspect`, which runs XREAD only when it answers at once.
+pub(crate) fn xread_blocks(argv: &[Vec<u8>]) -> bool {
+    parse_read_args(argv, false, false).is_ok_and(|r| r.block.is_some())
+}
+
 /// What XREAD/XREADGROUP's options say.
 struct ReadArgs {
     /// BLOCK's timeout in ms (0 = forever), if given.
