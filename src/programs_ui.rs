@@ -532,6 +532,7 @@ pub fn state_label(state: Option<&ProgramState>) -> String {
         Some(ProgramState::Interrupted) => "interrupted".into(),
         Some(ProgramState::Crashed { message }) => format!("crashed: {message}"),
         Some(ProgramState::Killed) => "killed".into(),
+        Some(ProgramState::Serving { port }) => format!("listening on port {port}"),
     }
 }
 
@@ -542,7 +543,8 @@ pub fn state_class(state: Option<&ProgramState>) -> &'static str {
         Some(ProgramState::Ready) => "busy",
         Some(ProgramState::Sleeping { .. })
         | Some(ProgramState::Blocked { .. })
-        | Some(ProgramState::Listening { .. }) => "live",
+        | Some(ProgramState::Listening { .. })
+        | Some(ProgramState::Serving { .. }) => "live",
         Some(ProgramState::Paused) => "paused",
         Some(ProgramState::Finished) | Some(ProgramState::Interrupted) => "done",
         Some(ProgramState::Crashed { .. }) | Some(ProgramState::Killed) => "failed",

@@ -82,6 +82,8 @@ pub enum StateWanted {
     Blocked,
     Sleeping,
     Listening,
+    /// Its main chunk ended after `app.listen`: it answers HTTP requests.
+    Serving,
     Paused,
     Finished,
     Stopped,
@@ -95,6 +97,7 @@ const STATES: &[(&str, StateWanted)] = &[
     ("blocked", StateWanted::Blocked),
     ("sleeping", StateWanted::Sleeping),
     ("listening", StateWanted::Listening),
+    ("serving", StateWanted::Serving),
     ("paused", StateWanted::Paused),
     ("finished", StateWanted::Finished),
     ("stopped", StateWanted::Stopped),
@@ -109,11 +112,16 @@ impl StateWanted {
         match self {
             StateWanted::Running => matches!(
                 state,
-                S::Ready | S::Sleeping { .. } | S::Blocked { .. } | S::Listening { .. }
+                S::Ready
+                    | S::Sleeping { .. }
+                    | S::Blocked { .. }
+                    | S::Listening { .. }
+                    | S::Serving { .. }
             ),
             StateWanted::Blocked => matches!(state, S::Blocked { .. }),
             StateWanted::Sleeping => matches!(state, S::Sleeping { .. }),
             StateWanted::Listening => matches!(state, S::Listening { .. }),
+            StateWanted::Serving => matches!(state, S::Serving { .. }),
             StateWanted::Paused => matches!(state, S::Paused),
             StateWanted::Finished => matches!(state, S::Finished),
             StateWanted::Stopped => matches!(state, S::Interrupted),
