@@ -19,6 +19,8 @@
 use redis_emulator::{Clock, Engine};
 use redis_programs::{LogLine, ProgramId, ProgramState, Programs, VirtualClock};
 
+use crate::requests::Requests;
+
 /// A ready-made program offered by the "+ program" menu.
 pub struct Template {
     /// The file name the tab shows (and the program's client name).
@@ -150,8 +152,13 @@ pub struct Desk {
     pub clock: VirtualClock,
     pub programs: Programs,
     pub tabs: Vec<ProgramTab>,
-    /// The program tab shown in the console pane, if one is (else a redis-cli tab).
+    /// The program tab shown in the console pane, if one is (else a redis-cli tab, or
+    /// the HTTP tab).
     pub shown: Option<usize>,
+    /// The HTTP tab's curl lines and exchanges.
+    pub http: Requests,
+    /// The HTTP tab is shown (when no program tab is: see `http_visible`).
+    pub http_shown: bool,
 }
 
 impl Desk {
@@ -162,7 +169,34 @@ impl Desk {
             programs: Programs::new(),
             tabs: Vec::new(),
             shown: None,
+            http: Requests::new(),
+            http_shown: false,
         }
+    }
+
+    /// Whether the console pane shows the HTTP tab.
+    pub fn http_visible(&self) -> bool {
+        self.http_shown && self.shown.is_none()
+    }
+
+    /// Shows the HTTP tab.
+    pub fn show_http(&mut self) {
+        self.shown = None;
+        self.http_shown = true;
+    }
+
+    /// Sends a curl line from the HTTP tab (or an exercise) and runs the programs
+    /// without moving time, so a handler that needs no time has answered on return.
+    /// Returns the exchange's number.
+    pub fn send_curl(
+        &mut self,
+        engine: &mut Engine,
+        line: &str,
+        keep_going: &dyn Fn() -> bool,
+    ) -> u64 {
+        let number = self.http.send(&mut self.programs, line);
+        self.settle(engine, keep_going);
+        number
     }
 
     /// Opens a tab with `template`'s source and shows it; None when `MAX_PROGRAMS` are
@@ -423,6 +457,7 @@ impl Desk {
                 break;
             }
         }
+        self.http.poll(&mut self.programs);
     }
 
     /// What the time bar shows.
