@@ -215,6 +215,7 @@ fn show_tab(state: &mut AppState, tab: usize) -> Result<(), String> {
     }
     state.active = tab - 1;
     state.progs.shown = None;
+    state.progs.http_shown = false;
     Ok(())
 }
 

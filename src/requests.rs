@@ -105,6 +105,8 @@ pub struct Requests {
     exchanges: VecDeque<Exchange>,
     next_number: u64,
     answers: u64,
+    /// Changes whenever the list does (the view redraws only then).
+    revision: u64,
     pub history: History,
     /// What the input holds.
     pub input: String,
@@ -121,6 +123,10 @@ impl Requests {
 
     pub fn exchange(&self, number: u64) -> Option<&Exchange> {
         self.exchanges.iter().find(|e| e.number == number)
+    }
+
+    pub fn revision(&self) -> u64 {
+        self.revision
     }
 
     /// How many answers came so far (an exercise step remembers it when it begins).
@@ -145,6 +151,7 @@ impl Requests {
         self.history.add(line);
         self.input.clear();
         self.next_number += 1;
+        self.revision += 1;
         let state = match curl::parse(line) {
             Err(message) => ExchangeState::Invalid(message),
             Ok(curl) => {
@@ -187,11 +194,15 @@ impl Requests {
                 changed = true;
             }
         }
+        if changed {
+            self.revision += 1;
+        }
         changed
     }
 
     /// Empties the list (Ctrl+L); requests still waiting are forgotten.
     pub fn clear(&mut self, programs: &mut Programs) {
+        self.revision += 1;
         for e in self.exchanges.drain(..) {
             if let ExchangeState::Waiting { id, .. } = e.state {
                 programs.take_response(id);

@@ -153,6 +153,7 @@ impl AppCtx {
             while s.tabs.len() < tab && s.open_tab() {}
             s.active = tab.min(s.tabs.len()) - 1;
             s.progs.shown = None;
+            s.progs.http_shown = false;
         });
         self.tabs_op(|_| {});
         self.prefill(line);
