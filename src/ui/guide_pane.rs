@@ -82,8 +82,9 @@ impl AppCtx {
     /// Shows step `index` (None: the introduction).
     pub(crate) fn guide_go(&self, index: Option<usize>) {
         self.state.update_value(|s| {
+            let answers = s.progs.http.answers();
             if let Some(session) = s.exercise.as_mut() {
-                session.go_to(index);
+                session.go_to(index, answers);
             }
         });
         self.guide_changed();
@@ -122,9 +123,10 @@ impl AppCtx {
                 let exercise = session.exercise.clone();
                 let step = session.step.unwrap_or(0);
                 let result = exercise::replay_to(s, &exercise, step);
+                let answers = s.progs.http.answers();
                 if let Some(session) = s.exercise.as_mut() {
                     session.done[step] = false;
-                    session.go_to(Some(step));
+                    session.go_to(Some(step), answers);
                 }
                 result.err()
             })
