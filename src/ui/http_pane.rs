@@ -145,7 +145,8 @@ pub fn HttpPane() -> impl IntoView {
             .unwrap_or_default()
     });
     let exchanges = Memo::new(move |_| {
-        revision.track();
+        // Read (not only tracked): the revision memo is recomputed when its sources move.
+        let _ = revision.get();
         ctx.state
             .try_with_value(|s| {
                 s.progs
@@ -159,7 +160,7 @@ pub fn HttpPane() -> impl IntoView {
     });
     // Keep the newest exchange and the line in view.
     Effect::new(move |_| {
-        revision.track();
+        let _ = revision.get();
         request_animation_frame(move || {
             if let Some(el) = list_ref.get_untracked() {
                 el.set_scroll_top(el.scroll_height());
