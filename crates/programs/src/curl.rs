@@ -148,7 +148,7 @@ fn build(o: Options) -> Result<Curl, String> {
     let data = o.data.join("&");
     let has_data = !o.data.is_empty();
     let method = match o.method {
-        Some(m) if m.is_empty() => return Err("curl: option -X: requires parameter".into()),
+        Some("") => return Err("curl: option -X: requires parameter".into()),
         Some(m) => m.to_string(),
         None if has_data && !o.get => "POST".to_string(),
         None => "GET".to_string(),
