@@ -13,6 +13,7 @@ use redis_programs::ProgramState;
 
 use crate::app::AppState;
 use crate::console::{self, Kind};
+use crate::requests::{response_text, ExchangeState};
 
 /// Where a learner is in an exercise, and what the page shows about it.
 #[derive(Clone, Debug)]
@@ -30,6 +31,8 @@ pub struct Session {
     since: u64,
     /// A word from the page about the step (the server rebuilt after a reload).
     pub notice: Option<String>,
+    /// HTTP answers after this many belong to the shown step (`response` goals).
+    answers_since: u64,
 }
 
 impl Session {
@@ -44,6 +47,7 @@ impl Session {
             hints_shown: 0,
             since: console::last_entry_id(),
             notice: None,
+            answers_since: 0,
         };
         if let Some(progress) = progress.and_then(|p| Progress::parse(p, steps)) {
             session.done = progress.done;
@@ -59,11 +63,14 @@ impl Session {
 
     /// Shows step `index` (or the introduction): its goals count from now. A step
     /// without goals (reading only) is done once shown.
-    pub fn go_to(&mut self, index: Option<usize>) {
+    /// `answers`: how many HTTP answers the page has had (`Requests::answers`); later
+    /// ones count for the step's `response` goals.
+    pub fn go_to(&mut self, index: Option<usize>, answers: u64) {
         self.step = index.filter(|&i| i < self.exercise.steps.len());
         self.hints_shown = 0;
         self.notice = None;
         self.since = console::last_entry_id();
+        self.answers_since = answers;
         self.goals = vec![false; self.current().map_or(0, |s| s.checks.len())];
         if let Some(i) = self.step {
             if self.exercise.steps[i].checks.is_empty() {
@@ -90,6 +97,7 @@ impl Session {
         let mut world = PageWorld {
             state,
             since: self.since,
+            answers_since: self.answers_since,
         };
         let goals: Vec<bool> = step
             .checks
@@ -199,13 +207,48 @@ pub fn perform(state: &mut AppState, exercise: &Exercise, action: &Action) -> Re
             }
             Ok(())
         }
-        Action::Curl(_) => Err("HTTP requests are not available in this page yet".into()),
+        Action::Curl(line) => send_curl(state, line),
     };
     // What the action set off runs now: programs woken by a typed XADD, replies to
     // consoles that waited.
     state.progs.step(&mut state.pg.engine, 0, &|| true);
     state.deliver_all();
     result
+}
+
+/// How long (virtual time) a `curl` action waits for its response.
+const CURL_WAIT_MS: i64 = 60_000;
+
+/// Sends a curl line from the HTTP tab (shown) and waits for the response in virtual
+/// time, the programs running at every wakeup, up to `CURL_WAIT_MS`. A response that
+/// does not come (a handler blocked until the learner acts) leaves the exchange
+/// waiting; a line that is not a curl line the page can send is an error.
+fn send_curl(state: &mut AppState, line: &str) -> Result<(), String> {
+    state.progs.show_http();
+    let number = state.progs.send_curl(&mut state.pg.engine, line, &|| true);
+    let deadline = state.progs.clock.now_ms().saturating_add(CURL_WAIT_MS);
+    loop {
+        match state
+            .progs
+            .http
+            .exchange(number)
+            .map(|e| (e.is_waiting(), &e.state))
+        {
+            Some((_, ExchangeState::Invalid(message))) => return Err(message.clone()),
+            Some((true, _)) => {}
+            _ => return Ok(()),
+        }
+        let now = state.progs.clock.now_ms();
+        let next = state
+            .progs
+            .programs
+            .next_timed_wakeup_ms(&state.pg.engine)
+            .filter(|&t| t > now && t <= deadline);
+        let Some(next) = next else {
+            return Ok(());
+        };
+        state.progs.step(&mut state.pg.engine, next - now, &|| true);
+    }
 }
 
 fn show_tab(state: &mut AppState, tab: usize) -> Result<(), String> {
@@ -219,6 +262,7 @@ fn show_tab(state: &mut AppState, tab: usize) -> Result<(), String> {
     }
     state.active = tab - 1;
     state.progs.shown = None;
+    state.progs.http_shown = false;
     Ok(())
 }
 
@@ -291,6 +335,9 @@ pub fn reset_server(state: &mut AppState, exercise: &Exercise) {
     }
     state.active = 0;
     state.progs.shown = None;
+    state.progs.http_shown = false;
+    let desk = &mut state.progs;
+    desk.http.clear(&mut desk.programs);
     if state.tabs[0].console.is_waiting() {
         state.tabs[0].console.interrupt(&mut state.pg);
     }
@@ -327,13 +374,13 @@ pub fn rebuild_after_reload(state: &mut AppState, session: &mut Session) -> bool
     let Some(step) = session.step.filter(|&s| s > 0) else {
         return false;
     };
-    let empty = (0..16).all(|db| state.pg.engine.db(db).is_none_or(|d| d.len() == 0));
+    let empty = (0..16).all(|db| state.pg.engine.db(db).is_none_or(|d| d.is_empty()));
     if !empty {
         return false;
     }
     let exercise = session.exercise.clone();
     let result = replay_to(state, &exercise, step);
-    session.go_to(Some(step));
+    session.go_to(Some(step), state.progs.http.answers());
     session.notice = Some(match result {
         Ok(()) => format!(
             "The server was rebuilt as it was when step {} began (the page keeps its data in memory only: a reload empties it).",
@@ -349,6 +396,8 @@ pub struct PageWorld<'a> {
     pub state: &'a mut AppState,
     /// Console entries after this id count (the step's).
     pub since: u64,
+    /// HTTP answers after this many count (the step's).
+    pub answers_since: u64,
 }
 
 impl World for PageWorld<'_> {
@@ -383,6 +432,16 @@ impl World for PageWorld<'_> {
 
     fn output(&self) -> Vec<(usize, String)> {
         self.entries(|kind| matches!(kind, Kind::Reply | Kind::Error))
+    }
+
+    fn responses(&self) -> Vec<(u16, String)> {
+        self.state
+            .progs
+            .http
+            .responses_since(self.answers_since)
+            .into_iter()
+            .map(|r| (r.status, response_text(r)))
+            .collect()
     }
 }
 
@@ -423,7 +482,7 @@ mod tests {
         let mut state = AppState::for_tests();
         let mut session = Session::new(ex.clone(), None);
         for (index, step) in ex.steps.iter().enumerate() {
-            session.go_to(Some(index));
+            session.go_to(Some(index), state.progs.http.answers());
             session.evaluate(&mut state);
             if step.has_actions() && !step.checks.is_empty() && session.step_complete() {
                 return Err(format!(
@@ -504,7 +563,7 @@ mod tests {
             },
         )
         .unwrap();
-        session.go_to(Some(0));
+        session.go_to(Some(0), state.progs.http.answers());
         session.evaluate(&mut state);
         assert_eq!(session.goals, vec![true, false, false]);
         perform(
@@ -541,6 +600,7 @@ mod tests {
         let mut world = PageWorld {
             state: &mut state,
             since: 0,
+            answers_since: 0,
         };
         assert_eq!(
             world.inspect(&[b"GET".to_vec(), b"k".to_vec()]),
@@ -553,6 +613,81 @@ mod tests {
         assert_eq!(
             world.inspect(&[b"EXISTS".to_vec(), b"n".to_vec()]),
             Reply::Integer(0)
+        );
+    }
+
+    const HTTP_DEMO: &str = "---\nid: http\ntitle: HTTP\n---\nIntro.\n\n## Serve\n\n```program api.lua\napp.post('/orders', function(req, res)\n  sleep(2)\n  local id = redis.call('XADD', 'orders', '*', 'product', req.json.product)\n  res.status(201).json({success = true, messageId = id})\nend)\napp.get('/wait', function(req, res) res.send(redis.call('BLPOP', 'jobs', 0)[2]) end)\napp.listen(3000)\n```\n\n```do\nstart api.lua\ncurl -X POST localhost:3000/orders -H 'Content-Type: application/json' -d '{\"product\": \"Laptop\"}'\n```\n\n```check\nprogram api.lua is serving\nresponse status == 201\nresponse contains \"\\\"success\\\":true\"\nresponse contains \"HTTP/1.1 201 Created\"\nXLEN orders == 1\n```\n";
+
+    #[test]
+    fn a_curl_action_waits_for_its_response_and_response_goals_read_it() {
+        let ex = exercise(HTTP_DEMO);
+        assert_eq!(replay(&ex), Ok(()));
+        let mut state = AppState::for_tests();
+        let mut session = Session::new(ex.clone(), None);
+        show_me(&mut state, &ex, 0).unwrap();
+        // The handler slept 2 s of virtual time; the action waited for it.
+        let exchange = state.progs.http.exchanges().back().cloned();
+        let response = exchange.as_ref().and_then(|e| e.response().cloned());
+        assert_eq!(response.map(|r| r.status), Some(201));
+        assert!(state.progs.http_visible());
+        // Answers from before the step was shown do not count.
+        session.go_to(Some(0), state.progs.http.answers());
+        session.evaluate(&mut state);
+        assert_eq!(session.goals, vec![true, false, false, false, true]);
+        let post = Action::Curl("curl -X POST localhost:3000/orders -H 'Content-Type: application/json' -d '{\"product\": \"Pen\"}'".into());
+        perform(&mut state, &ex, &post).unwrap();
+        session.evaluate(&mut state);
+        assert_eq!(session.goals, vec![true, true, true, true, false]);
+        // A handler blocked until someone acts leaves the exchange waiting.
+        perform(
+            &mut state,
+            &ex,
+            &Action::Curl("curl localhost:3000/wait".into()),
+        )
+        .unwrap();
+        assert!(state
+            .progs
+            .http
+            .exchanges()
+            .back()
+            .is_some_and(|e| e.is_waiting()));
+        perform(
+            &mut state,
+            &ex,
+            &Action::Type {
+                tab: 1,
+                line: "RPUSH jobs j1".into(),
+            },
+        )
+        .unwrap();
+        let body = state
+            .progs
+            .http
+            .exchanges()
+            .back()
+            .and_then(|e| e.response().map(|r| r.body.clone()));
+        assert_eq!(body.as_deref(), Some("j1"));
+        // A line the page cannot send is an error for the learner.
+        let error = perform(
+            &mut state,
+            &ex,
+            &Action::Curl("curl http://example.com/".into()),
+        )
+        .unwrap_err();
+        assert!(error.contains("no network"), "{error}");
+        // Reset empties the HTTP tab; the stopped server refuses.
+        reset_server(&mut state, &ex);
+        assert!(state.progs.http.exchanges().is_empty());
+        perform(
+            &mut state,
+            &ex,
+            &Action::Curl("curl localhost:3000/wait".into()),
+        )
+        .unwrap();
+        let error = state.progs.http.exchanges().back().and_then(|e| e.error());
+        assert_eq!(
+            error.as_deref(),
+            Some("curl: (7) Failed to connect to localhost port 3000: Connection refused")
         );
     }
 
@@ -570,6 +705,7 @@ mod tests {
         let mut world = PageWorld {
             state: &mut state,
             since: 0,
+            answers_since: 0,
         };
         assert_eq!(
             world.inspect(&[b"XLEN".to_vec(), b"s".to_vec()]),

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod keyspace;
 pub mod playground;
 pub mod programs_ui;
+pub mod requests;
 pub mod streams;
 #[cfg(test)]
 mod transcript;

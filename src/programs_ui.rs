@@ -19,6 +19,8 @@
 use redis_emulator::{Clock, Engine};
 use redis_programs::{LogLine, ProgramId, ProgramState, Programs, VirtualClock};
 
+use crate::requests::Requests;
+
 /// A ready-made program offered by the "+ program" menu.
 pub struct Template {
     /// The file name the tab shows (and the program's client name).
@@ -54,6 +56,11 @@ pub const TEMPLATES: &[Template] = &[
         name: "listener.lua",
         title: "Pub/sub listener (SUBSCRIBE, receive)",
         source: LISTENER,
+    },
+    Template {
+        name: "orders-api.lua",
+        title: "Orders API on a stream (HTTP on port 3000)",
+        source: ORDERS_API,
     },
 ];
 
@@ -109,6 +116,113 @@ while true do
 end
 "#;
 
+const ORDERS_API: &str = r#"-- orders-api.lua: the HTTP half of the streams example's `npm start`.
+-- POST /orders adds an order to the stream; the other endpoints read it back.
+-- Run it, then in the HTTP tab:
+--   curl -X POST localhost:3000/orders -H 'Content-Type: application/json' -d '{"orderId": 1001, "product": "Laptop", "quantity": 2, "userId": 42}'
+--   curl "localhost:3000/orders/history?count=5"
+--   curl localhost:3000/orders/pending
+--   curl localhost:3000/stream/info
+-- Handlers run once this main code has ended: the consumer group's workers
+-- (XREADGROUP, XACK) run as programs of their own.
+local STREAM_KEY = 'orders:stream'
+local GROUP = 'order-processors'
+local MAXLEN = 10000
+
+-- The group reads the whole stream ('0'); MKSTREAM creates an empty stream.
+pcall(redis.call, 'XGROUP', 'CREATE', STREAM_KEY, GROUP, '0', 'MKSTREAM')
+
+-- {field, value, field, value} as {field = value}.
+local function to_object(list)
+  local t = {}
+  for i = 1, #list, 2 do t[list[i]] = list[i + 1] end
+  return t
+end
+
+-- A stream entry {id, {field, value, ...}} as {id = ..., data = {...}}.
+local function message(entry)
+  return {id = entry[1], data = to_object(entry[2])}
+end
+
+-- The order's fields in the order they are usually written, then any others.
+local KNOWN = {'orderId', 'product', 'quantity', 'userId'}
+
+app.post('/orders', function(req, res)
+  local order = req.json
+  if type(order) ~= 'table' then
+    return res.status(400).json({success = false,
+      error = 'Send the order as JSON (-H "Content-Type: application/json")'})
+  end
+  local fields, seen = {}, {}
+  for _, k in ipairs(KNOWN) do
+    if order[k] ~= nil then
+      fields[#fields + 1] = k
+      fields[#fields + 1] = tostring(order[k])
+      seen[k] = true
+    end
+  end
+  local others = {}
+  for k in pairs(order) do
+    if not seen[k] then others[#others + 1] = tostring(k) end
+  end
+  table.sort(others)
+  for _, k in ipairs(others) do
+    fields[#fields + 1] = k
+    fields[#fields + 1] = type(order[k]) == 'table' and cjson.encode(order[k]) or tostring(order[k])
+  end
+  fields[#fields + 1] = 'timestamp'
+  fields[#fields + 1] = tostring(now())
+  -- MAXLEN ~ keeps the stream near MAXLEN entries (trimmed by whole nodes).
+  local id = redis.call('XADD', STREAM_KEY, 'MAXLEN', '~', MAXLEN, '*', unpack(fields))
+  print('order added', id)
+  res.status(201).json({success = true, messageId = id})
+end)
+
+-- Replay: the newest `count` orders (default 100), or a range with start/end.
+app.get('/orders/history', function(req, res)
+  local count = tonumber(req.query.count) or 100
+  local entries
+  if req.query.start or req.query['end'] then
+    entries = redis.call('XRANGE', STREAM_KEY, req.query.start or '-',
+                         req.query['end'] or '+', 'COUNT', count)
+  else
+    entries = redis.call('XREVRANGE', STREAM_KEY, '+', '-', 'COUNT', count)
+  end
+  local messages = {}
+  for i, e in ipairs(entries) do messages[i] = message(e) end
+  res.json({count = #messages, messages = messages})
+end)
+
+-- Delivered to a consumer of the group and not acknowledged yet.
+app.get('/orders/pending', function(req, res)
+  local summary = redis.call('XPENDING', STREAM_KEY, GROUP)
+  local details = redis.call('XPENDING', STREAM_KEY, GROUP, '-', '+', 100)
+  local messages = {}
+  for i, p in ipairs(details) do
+    messages[i] = {id = p[1], consumer = p[2], idleTime = p[3], deliveryCount = p[4]}
+  end
+  res.json({count = summary[1], messages = messages})
+end)
+
+app.get('/stream/info', function(req, res)
+  local info = to_object(redis.call('XINFO', 'STREAM', STREAM_KEY))
+  local groups = {}
+  for i, g in ipairs(redis.call('XINFO', 'GROUPS', STREAM_KEY)) do
+    local group = to_object(g)
+    groups[i] = {name = group.name, consumers = group.consumers,
+                 pending = group.pending, lastDeliveredId = group['last-delivered-id']}
+  end
+  res.json({
+    length = info.length,
+    firstEntry = info['first-entry'] and message(info['first-entry']) or nil,
+    lastEntry = info['last-entry'] and message(info['last-entry']) or nil,
+    groups = groups,
+  })
+end)
+
+app.listen(3000, function() print('Server running on port 3000') end)
+"#;
+
 const LISTENER: &str = r#"-- listener.lua: subscribes to the channel 'news' and prints what is published.
 -- Try it: PUBLISH news hello, in a redis-cli tab.
 redis.call('SUBSCRIBE', 'news')
@@ -150,8 +264,13 @@ pub struct Desk {
     pub clock: VirtualClock,
     pub programs: Programs,
     pub tabs: Vec<ProgramTab>,
-    /// The program tab shown in the console pane, if one is (else a redis-cli tab).
+    /// The program tab shown in the console pane, if one is (else a redis-cli tab, or
+    /// the HTTP tab).
     pub shown: Option<usize>,
+    /// The HTTP tab's curl lines and exchanges.
+    pub http: Requests,
+    /// The HTTP tab is shown (when no program tab is: see `http_visible`).
+    pub http_shown: bool,
 }
 
 impl Desk {
@@ -162,7 +281,34 @@ impl Desk {
             programs: Programs::new(),
             tabs: Vec::new(),
             shown: None,
+            http: Requests::new(),
+            http_shown: false,
         }
+    }
+
+    /// Whether the console pane shows the HTTP tab.
+    pub fn http_visible(&self) -> bool {
+        self.http_shown && self.shown.is_none()
+    }
+
+    /// Shows the HTTP tab.
+    pub fn show_http(&mut self) {
+        self.shown = None;
+        self.http_shown = true;
+    }
+
+    /// Sends a curl line from the HTTP tab (or an exercise) and runs the programs
+    /// without moving time, so a handler that needs no time has answered on return.
+    /// Returns the exchange's number.
+    pub fn send_curl(
+        &mut self,
+        engine: &mut Engine,
+        line: &str,
+        keep_going: &dyn Fn() -> bool,
+    ) -> u64 {
+        let number = self.http.send(&mut self.programs, line);
+        self.settle(engine, keep_going);
+        number
     }
 
     /// Opens a tab with `template`'s source and shows it; None when `MAX_PROGRAMS` are
@@ -423,6 +569,7 @@ impl Desk {
                 break;
             }
         }
+        self.http.poll(&mut self.programs);
     }
 
     /// What the time bar shows.
@@ -532,6 +679,7 @@ pub fn state_label(state: Option<&ProgramState>) -> String {
         Some(ProgramState::Interrupted) => "interrupted".into(),
         Some(ProgramState::Crashed { message }) => format!("crashed: {message}"),
         Some(ProgramState::Killed) => "killed".into(),
+        Some(ProgramState::Serving { port }) => format!("listening on port {port}"),
     }
 }
 
@@ -542,7 +690,8 @@ pub fn state_class(state: Option<&ProgramState>) -> &'static str {
         Some(ProgramState::Ready) => "busy",
         Some(ProgramState::Sleeping { .. })
         | Some(ProgramState::Blocked { .. })
-        | Some(ProgramState::Listening { .. }) => "live",
+        | Some(ProgramState::Listening { .. })
+        | Some(ProgramState::Serving { .. }) => "live",
         Some(ProgramState::Paused) => "paused",
         Some(ProgramState::Finished) | Some(ProgramState::Interrupted) => "done",
         Some(ProgramState::Crashed { .. }) | Some(ProgramState::Killed) => "failed",
@@ -606,6 +755,109 @@ mod tests {
             .filter(|l| l.kind == redis_programs::LogKind::Output)
             .map(|l| l.text)
             .collect()
+    }
+
+    /// Sends a curl line as the HTTP tab does; the exchange's response (status, body).
+    fn curl(d: &mut Desk, pg: &mut Playground, line: &str) -> (u16, String) {
+        let n = d.send_curl(&mut pg.engine, line, &|| true);
+        let response = d.http.exchange(n).and_then(|e| e.response().cloned());
+        match response {
+            Some(r) => (r.status, r.body),
+            None => panic!("{line}: {:?}", d.http.exchange(n)),
+        }
+    }
+
+    #[test]
+    fn the_orders_api_answers_the_document_s_curl_lines() {
+        let (mut d, mut pg) = desk();
+        let api = d.open(template("orders-api.lua")).unwrap_or_default();
+        assert!(d.run(&mut pg.engine, api));
+        assert_eq!(state_label(d.state(api).as_ref()), "listening on port 3000");
+        assert_eq!(output(&d, api), ["Server running on port 3000"]);
+        let post = "curl -X POST http://localhost:3000/orders \\\n  -H \"Content-Type: application/json\" \\\n  -d '{\n    \"orderId\": 1001,\n    \"product\": \"Laptop\",\n    \"quantity\": 2,\n    \"userId\": 42\n  }'";
+        let (status, body) = curl(&mut d, &mut pg, post);
+        assert_eq!(status, 201);
+        let last = console(&mut pg, "XREVRANGE orders:stream + - COUNT 1");
+        let Reply::Array(entries) = last else {
+            panic!("{last:?}")
+        };
+        let Some(Reply::Array(entry)) = entries.first() else {
+            panic!("{entries:?}")
+        };
+        let Reply::Bulk(id) = &entry[0] else {
+            panic!("{entry:?}")
+        };
+        let id = String::from_utf8_lossy(id).to_string();
+        assert!(body.contains(&format!("\"messageId\":\"{id}\"")), "{body}");
+        assert!(body.contains("\"success\":true"), "{body}");
+        let fields = redis_emulator::cli::render(&entry[1]);
+        assert!(
+            fields.starts_with(" 1) \"orderId\"\n 2) \"1001\"\n 3) \"product\"\n 4) \"Laptop\""),
+            "{fields}"
+        );
+        for i in 2..=7 {
+            let line = format!("curl -X POST localhost:3000/orders -H 'Content-Type: application/json' -d '{{\"orderId\": {i}, \"product\": \"Item-{i}\", \"quantity\": 1, \"userId\": 100}}'");
+            assert_eq!(curl(&mut d, &mut pg, &line).0, 201);
+        }
+        let (status, body) = curl(
+            &mut d,
+            &mut pg,
+            "curl \"http://localhost:3000/orders/history?count=5\"",
+        );
+        assert_eq!(status, 200);
+        assert!(body.contains("\"count\":5"), "{body}");
+        assert!(
+            body.contains("Item-7") && !body.contains("Item-2"),
+            "{body}"
+        );
+        let range = format!("curl \"http://localhost:3000/orders/history?start={id}&end={id}\"");
+        let (_, body) = curl(&mut d, &mut pg, &range);
+        assert!(
+            body.contains("\"count\":1") && body.contains("Laptop"),
+            "{body}"
+        );
+        // A worker of the group takes two orders and acknowledges one.
+        console(
+            &mut pg,
+            "XREADGROUP GROUP order-processors worker-1 COUNT 2 STREAMS orders:stream >",
+        );
+        console(
+            &mut pg,
+            &format!("XACK orders:stream order-processors {id}"),
+        );
+        let (_, body) = curl(&mut d, &mut pg, "curl http://localhost:3000/orders/pending");
+        assert!(
+            body.contains("\"count\":1") && body.contains("\"consumer\":\"worker-1\""),
+            "{body}"
+        );
+        let (_, body) = curl(&mut d, &mut pg, "curl http://localhost:3000/stream/info");
+        assert!(
+            body.contains("\"length\":7") && body.contains("\"name\":\"order-processors\""),
+            "{body}"
+        );
+        assert!(body.contains("\"pending\":1"), "{body}");
+        let (status, body) = curl(
+            &mut d,
+            &mut pg,
+            "curl -X POST localhost:3000/orders -d 'orderId=1'",
+        );
+        assert_eq!(status, 400, "{body}");
+        let (status, body) = curl(&mut d, &mut pg, "curl localhost:3000/orders/nothing");
+        assert_eq!((status, body.as_str()), (404, "Cannot GET /orders/nothing"));
+        // Ctrl+C frees the port: curl is refused.
+        assert!(d.stop(&mut pg.engine, api));
+        let n = d.send_curl(
+            &mut pg.engine,
+            "curl localhost:3000/orders/pending",
+            &|| true,
+        );
+        assert_eq!(
+            d.http
+                .exchange(n)
+                .and_then(crate::requests::Exchange::error)
+                .as_deref(),
+            Some("curl: (7) Failed to connect to localhost port 3000: Connection refused")
+        );
     }
 
     #[test]

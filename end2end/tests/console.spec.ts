@@ -274,7 +274,7 @@ test('a console tab can be renamed, and closing a tab disconnects its client', a
   await expect(page.getByRole('tab', { name: 'worker 1' })).toHaveAttribute('aria-selected', 'true');
   expect(await run(page, 'CLIENT ID')).toBe('(integer) 3\n');
   await page.getByRole('button', { name: 'Close worker 1' }).click();
-  await expect(page.locator('.tab-name')).toHaveCount(1);
+  await expect(page.locator('.tab:not(.http-tab) .tab-name')).toHaveCount(1);
   expect(await run(page, 'CLIENT KILL ID 3')).toBe('(integer) 0\n');
 });
 

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use crate::app::{AppCtx, MAX_TABS};
 use crate::console::{Entry, Kind};
 use crate::programs_ui::state_class;
+use crate::ui::http_pane::{HttpPane, HttpTab};
 use crate::ui::program_pane::{ProgramMenu, ProgramPane};
 use crate::web;
 
@@ -113,7 +114,14 @@ pub fn ConsolePane() -> impl IntoView {
             })
             .flatten()
     });
-    let program_shown = move || shown_program.with(Option::is_some);
+    let http_shown = Memo::new(move |_| {
+        ctx.tabs.track();
+        ctx.programs.track();
+        ctx.state
+            .try_with_value(|s| s.progs.http_visible())
+            .unwrap_or(false)
+    });
+    let program_shown = move || shown_program.with(Option::is_some) || http_shown.get();
     // The program tabs: (index, name, state class, shown). Read on every tick, redrawn
     // only when a program changes state.
     let program_tabs = Memo::new(move |_| {
@@ -184,7 +192,8 @@ pub fn ConsolePane() -> impl IntoView {
                             .title
                             .clone()
                             .unwrap_or_else(|| format!("redis-cli {}", t.number));
-                        let active = i == s.active && s.progs.shown.is_none();
+                        let active =
+                            i == s.active && s.progs.shown.is_none() && !s.progs.http_visible();
                         (i, name, t.console.is_waiting(), active)
                     })
                     .collect::<Vec<_>>()
@@ -226,6 +235,7 @@ pub fn ConsolePane() -> impl IntoView {
                     on:click=move |_| ctx.tabs_op(|s| {
                         s.active = index.min(s.tabs.len() - 1);
                         s.progs.shown = None;
+                        s.progs.http_shown = false;
                     })
                     on:dblclick=rename
                 >
@@ -336,15 +346,18 @@ pub fn ConsolePane() -> impl IntoView {
                         on:click=move |_| ctx.tabs_op(|s| {
                             s.open_tab();
                             s.progs.shown = None;
+                            s.progs.http_shown = false;
                         })
                     >
                         "+"
                     </button>
                     {move || program_tabs.get().into_iter().map(program_tab_view).collect_view()}
+                    <HttpTab/>
                     <ProgramMenu/>
                 </div>
             </div>
             {move || shown_program.get().map(|(index, name)| view! { <ProgramPane index=index name=name/> })}
+            {move || http_shown.get().then(|| view! { <HttpPane/> })}
             <div
                 class="screen"
                 node_ref=screen_ref

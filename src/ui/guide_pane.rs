@@ -92,8 +92,9 @@ impl AppCtx {
     /// Shows step `index` (None: the introduction).
     pub(crate) fn guide_go(&self, index: Option<usize>) {
         self.state.update_value(|s| {
+            let answers = s.progs.http.answers();
             if let Some(session) = s.exercise.as_mut() {
-                session.go_to(index);
+                session.go_to(index, answers);
             }
         });
         self.guide_changed();
@@ -132,9 +133,10 @@ impl AppCtx {
                 let exercise = session.exercise.clone();
                 let step = session.step.unwrap_or(0);
                 let result = exercise::replay_to(s, &exercise, step);
+                let answers = s.progs.http.answers();
                 if let Some(session) = s.exercise.as_mut() {
                     session.done[step] = false;
-                    session.go_to(Some(step));
+                    session.go_to(Some(step), answers);
                 }
                 result.err()
             })
@@ -163,6 +165,7 @@ impl AppCtx {
             while s.tabs.len() < tab && s.open_tab() {}
             s.active = tab.min(s.tabs.len()) - 1;
             s.progs.shown = None;
+            s.progs.http_shown = false;
         });
         self.tabs_op(|_| {});
         self.prefill(line);

@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod clients_pane;
 pub mod console_pane;
 pub mod guide_pane;
+pub mod http_pane;
 pub mod key_pane;
 pub mod layout;
 pub mod observe_ctx;

@@ -27,6 +27,12 @@ pub enum Check {
     Program { name: String, state: StateWanted },
     /// A program's log has a line containing the text.
     Log { name: String, text: String },
+    /// An HTTP response received in the step (its status line and body) contains the
+    /// text.
+    Response { text: String },
+    /// An HTTP response received in the step has a status that compares so
+    /// (`response status == 201`).
+    ResponseStatus { op: Op, value: String },
 }
 
 impl Check {
@@ -82,6 +88,8 @@ pub enum StateWanted {
     Blocked,
     Sleeping,
     Listening,
+    /// Its main chunk ended after `app.listen`: it answers HTTP requests.
+    Serving,
     Paused,
     Finished,
     Stopped,
@@ -95,6 +103,7 @@ const STATES: &[(&str, StateWanted)] = &[
     ("blocked", StateWanted::Blocked),
     ("sleeping", StateWanted::Sleeping),
     ("listening", StateWanted::Listening),
+    ("serving", StateWanted::Serving),
     ("paused", StateWanted::Paused),
     ("finished", StateWanted::Finished),
     ("stopped", StateWanted::Stopped),
@@ -109,11 +118,16 @@ impl StateWanted {
         match self {
             StateWanted::Running => matches!(
                 state,
-                S::Ready | S::Sleeping { .. } | S::Blocked { .. } | S::Listening { .. }
+                S::Ready
+                    | S::Sleeping { .. }
+                    | S::Blocked { .. }
+                    | S::Listening { .. }
+                    | S::Serving { .. }
             ),
             StateWanted::Blocked => matches!(state, S::Blocked { .. }),
             StateWanted::Sleeping => matches!(state, S::Sleeping { .. }),
             StateWanted::Listening => matches!(state, S::Listening { .. }),
+            StateWanted::Serving => matches!(state, S::Serving { .. }),
             StateWanted::Paused => matches!(state, S::Paused),
             StateWanted::Finished => matches!(state, S::Finished),
             StateWanted::Stopped => matches!(state, S::Interrupted),
@@ -189,6 +203,23 @@ pub fn parse_check(line: &str) -> Result<Check, String> {
                 text: value_text(line, 3, &words),
             })
         }
+        Some("response") => match words.get(1).map(String::as_str) {
+            Some("contains") if words.len() > 2 => Ok(Check::Response {
+                text: value_text(line, 2, &words),
+            }),
+            Some("status") if words.len() == 4 => {
+                let op = OPS
+                    .iter()
+                    .find(|(name, _)| *name == words[2])
+                    .map(|(_, op)| *op)
+                    .ok_or_else(|| format!("`{}` is not a comparison", words[2]))?;
+                Ok(Check::ResponseStatus {
+                    op,
+                    value: words[3].clone(),
+                })
+            }
+            _ => Err("write `response contains TEXT` or `response status == 201`".into()),
+        },
         Some(_) => parse_reply_check(line, &words),
     }
 }
@@ -301,6 +332,9 @@ pub trait World {
     fn typed(&self) -> Vec<(usize, String)>;
     /// What console tabs printed in the step so far, with their tab.
     fn output(&self) -> Vec<(usize, String)>;
+    /// The HTTP responses received in the step so far: the status code, and the status
+    /// line and body (`HTTP/1.1 201 Created\n{"id":"1-0"}`).
+    fn responses(&self) -> Vec<(u16, String)>;
 }
 
 /// Whether a check holds.
@@ -332,6 +366,14 @@ pub fn holds(check: &Check, world: &mut dyn World) -> bool {
             .program_log(name)
             .iter()
             .any(|l| l.contains(text.as_str())),
+        Check::Response { text } => world
+            .responses()
+            .iter()
+            .any(|(_, r)| r.contains(text.as_str())),
+        Check::ResponseStatus { op, value } => world
+            .responses()
+            .iter()
+            .any(|(status, _)| compare(&status.to_string(), *op, value)),
     }
 }
 
@@ -507,10 +549,33 @@ mod tests {
             ("output contains", "write `output contains TEXT`"),
             ("log w.lua has x", "write `log NAME contains TEXT`"),
             ("GET \"k", "unbalanced quotes"),
+            ("response has x", "write `response contains TEXT`"),
+            (
+                "response status 201",
+                "write `response contains TEXT` or `response status == 201`",
+            ),
+            ("response status => 201", "`=>` is not a comparison"),
         ] {
             let error = parse_check(line).unwrap_err();
             assert!(error.contains(wanted), "{line}: {error}");
         }
+    }
+
+    #[test]
+    fn response_checks_read_their_words() {
+        assert_eq!(
+            parse_check(r#"response contains "\"success\":true""#).unwrap(),
+            Check::Response {
+                text: "\"success\":true".into()
+            }
+        );
+        assert_eq!(
+            parse_check("response status == 201").unwrap(),
+            Check::ResponseStatus {
+                op: Op::Eq,
+                value: "201".into()
+            }
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@ use lua51::lib_math::Rand48;
 use lua51::{NativeReturn, Value, Vm};
 use redis_emulator::script::{api, convert};
 
+use crate::http::{HttpRequest, Target};
 use crate::journal::LogKind;
 
 type R = Result<NativeReturn, Value>;
@@ -41,6 +42,8 @@ pub(crate) enum Request {
     /// `receive([seconds])`: the next pub/sub message, or nil after the timeout (ms;
     /// None waits forever).
     Receive { timeout_ms: Option<i64> },
+    /// `app.listen(port)`: serve this port's requests (an error if it is taken).
+    Listen { port: u16 },
 }
 
 /// What natives share with the host.
@@ -58,6 +61,8 @@ pub(crate) type SharedRef = Rc<RefCell<Shared>>;
 pub(crate) struct Env {
     pub vm: Vm,
     pub shared: SharedRef,
+    /// The pin of the HTTP dispatcher (`HTTP_PRELUDE`), called once per request.
+    dispatcher: usize,
 }
 
 /// Redis 7.0's `pcall`: an `{err=...}` table caught gives its text, so
@@ -75,6 +80,161 @@ local function finish(ok, ...)\n\
 end\n\
 pcall = function(...) return finish(rawpcall(...)) end\n\
 return function(main) return xpcall(main, handler) end";
+
+/// The HTTP server of a program, in Lua: the global `app` (and `express()`, which
+/// returns it) with `get`, `post`, `put`, `patch`, `delete`, `all` and `listen`, and
+/// the dispatcher the host calls for each request (`http.rs` has the values). Routes
+/// are tried in the order registered, as Express does; a `:name` segment is a
+/// parameter, `*` the rest of the path; literal segments compare case-insensitively
+/// and a trailing slash is optional (Express's defaults). Every function also works
+/// called with `:` (`app:get(...)`, `res:status(201):json(t)`). JSON is written with
+/// `cjson.encode`, then `\/` back to `/` as `JSON.stringify` writes it.
+///
+/// The dispatcher returns `status, body, headers, error, sent`: `body` false means
+/// "the status's reason phrase" (`res.sendStatus`), `headers` is a flat list of names
+/// and values, `error` the message of an error the handler raised (through the same
+/// handler as the main chunk's errors).
+const HTTP_PRELUDE: &[u8] = b"local rawpcall, xpcall, handler, listen = ...\n\
+local type, tostring, tonumber, ipairs, error = type, tostring, tonumber, ipairs, error\n\
+local lower, find, sub, gsub, char, gmatch, concat = string.lower, string.find, string.sub, string.gsub, string.char, string.gmatch, table.concat\n\
+local cjson_encode, decode = cjson.encode, cjson.decode\n\
+local function encode(v) return (gsub(cjson_encode(v), '\\\\/', '/')) end\n\
+local routes = {}\n\
+local app = {}\n\
+local function strip(obj, first, ...)\n\
+  if first == obj then return ... end\n\
+  return first, ...\n\
+end\n\
+local function segments(path)\n\
+  local out = {}\n\
+  for s in gmatch(path, '[^/]+') do out[#out + 1] = s end\n\
+  return out\n\
+end\n\
+local function unescape(s)\n\
+  return (gsub(s, '%%(%x%x)', function(h) return char(tonumber(h, 16)) end))\n\
+end\n\
+local function route(method, name)\n\
+  return function(...)\n\
+    local path, h = strip(app, ...)\n\
+    if type(path) ~= 'string' then error('app.' .. name .. ': the path must be a string', 2) end\n\
+    if type(h) ~= 'function' then error('app.' .. name .. ': the handler must be a function', 2) end\n\
+    routes[#routes + 1] = {method = method, parts = segments(path), handler = h}\n\
+    return app\n\
+  end\n\
+end\n\
+app.get = route('GET', 'get')\n\
+app.post = route('POST', 'post')\n\
+app.put = route('PUT', 'put')\n\
+app.patch = route('PATCH', 'patch')\n\
+app.delete = route('DELETE', 'delete')\n\
+app.all = route('*', 'all')\n\
+app.listen = function(...)\n\
+  local port, callback = strip(app, ...)\n\
+  local n = tonumber(port)\n\
+  if not n or n % 1 ~= 0 or n < 1 or n > 65535 then\n\
+    error('app.listen: the port must be a number from 1 to 65535 (got ' .. tostring(port) .. ')', 2)\n\
+  end\n\
+  listen(n)\n\
+  if type(callback) == 'function' then callback() end\n\
+  return app\n\
+end\n\
+_G.app = app\n\
+_G.express = function() return app end\n\
+local function match(r, method, parts)\n\
+  if r.method ~= '*' and r.method ~= method then return nil end\n\
+  local params = {}\n\
+  for i, p in ipairs(r.parts) do\n\
+    if p == '*' then\n\
+      local rest = {}\n\
+      for j = i, #parts do rest[#rest + 1] = unescape(parts[j]) end\n\
+      params[0] = concat(rest, '/')\n\
+      return params\n\
+    end\n\
+    local s = parts[i]\n\
+    if s == nil then return nil end\n\
+    if sub(p, 1, 1) == ':' then\n\
+      params[sub(p, 2)] = unescape(s)\n\
+    elseif lower(p) ~= lower(s) then\n\
+      return nil\n\
+    end\n\
+  end\n\
+  if #parts ~= #r.parts then return nil end\n\
+  return params\n\
+end\n\
+local function respond(found, req)\n\
+  local st = {status = 200, headers = {}, sent = false}\n\
+  local res = {}\n\
+  local function index(name)\n\
+    local l = lower(name)\n\
+    for i = 1, #st.headers, 2 do\n\
+      if lower(st.headers[i]) == l then return i end\n\
+    end\n\
+  end\n\
+  local function set(name, value)\n\
+    if st.sent then error('Cannot set headers after they are sent to the client', 3) end\n\
+    if type(name) ~= 'string' then error('res.set: the header name must be a string', 3) end\n\
+    local i = index(name)\n\
+    if i then st.headers[i + 1] = tostring(value)\n\
+    else st.headers[#st.headers + 1] = name; st.headers[#st.headers + 1] = tostring(value) end\n\
+  end\n\
+  local function send(body, ctype)\n\
+    if st.sent then error('Cannot set headers after they are sent to the client', 3) end\n\
+    if ctype and not index('Content-Type') then set('Content-Type', ctype) end\n\
+    st.body = body\n\
+    st.sent = true\n\
+    return res\n\
+  end\n\
+  local function status(code)\n\
+    local n = tonumber(code)\n\
+    if not n or n < 100 or n > 999 or n % 1 ~= 0 then\n\
+      error('Invalid status code: ' .. tostring(code), 3)\n\
+    end\n\
+    st.status = n\n\
+  end\n\
+  res.status = function(...) status((strip(res, ...))) return res end\n\
+  res.set = function(...) local n, v = strip(res, ...) set(n, v) return res end\n\
+  res.header = res.set\n\
+  res.get = function(...)\n\
+    local i = index(tostring((strip(res, ...))))\n\
+    return i and st.headers[i + 1]\n\
+  end\n\
+  res.json = function(...) return send(encode((strip(res, ...))), 'application/json; charset=utf-8') end\n\
+  res.send = function(...)\n\
+    local body = strip(res, ...)\n\
+    local t = type(body)\n\
+    if t == 'table' or t == 'boolean' then return send(encode(body), 'application/json; charset=utf-8') end\n\
+    if t == 'nil' then return send('', nil) end\n\
+    return send(tostring(body), 'text/html; charset=utf-8')\n\
+  end\n\
+  res.sendStatus = function(...)\n\
+    status((strip(res, ...)))\n\
+    return send(false, 'text/plain; charset=utf-8')\n\
+  end\n\
+  res['end'] = function(...)\n\
+    local body = strip(res, ...)\n\
+    return send(body == nil and '' or tostring(body), nil)\n\
+  end\n\
+  local ok, err = xpcall(function() return found.handler(req, res) end, handler)\n\
+  return st.status, st.body, st.headers, (not ok) and err or nil, st.sent\n\
+end\n\
+return function(method, path, query, headers, body)\n\
+  local parts = segments(path)\n\
+  for _, r in ipairs(routes) do\n\
+    local params = match(r, method, parts)\n\
+    if params then\n\
+      local req = {method = method, path = path, query = query, params = params, headers = headers, body = body}\n\
+      req.get = function(...) return headers[lower(tostring((strip(req, ...))))] end\n\
+      req.header = req.get\n\
+      local ctype = headers['content-type']\n\
+      if type(ctype) == 'string' and find(lower(ctype), 'application/json', 1, true) then\n\
+        local ok, v = rawpcall(decode, body)\n\
+        if ok then req.json = v end\n\
+      end\n\
+      return respond(r, req)\n\
+    end\n\
+  end\n\
+  return 404, 'Cannot ' .. method .. ' ' .. path, {'Content-Type', 'text/html; charset=utf-8'}, nil, true\n\
+end";
 
 /// Builds the state of a program named `name` (the chunk's name in error messages) and
 /// starts its chunk; the error is Lua's compile message (`name:3: '=' expected near 'x'`).
@@ -105,10 +265,137 @@ pub(crate) fn build(name: &str, source: &str) -> Result<Env, String> {
         vm.set_field(redis, field, v);
     }
     vm.set_global("redis", Value::Table(redis));
-    let wrapper = run_prelude(&mut vm)?;
+    let handler = vm.new_native("error_handler", error_handler);
+    let args = vec![
+        vm.get_global("pcall"),
+        vm.get_global("xpcall"),
+        vm.get_global("type"),
+        handler.clone(),
+    ];
+    let wrapper = run_prelude(&mut vm, PRELUDE, args)?;
+    let listen = vm.new_native("listen", listen);
+    let args = vec![
+        vm.get_global("pcall"),
+        vm.get_global("xpcall"),
+        handler,
+        listen,
+    ];
+    let dispatcher = run_prelude(&mut vm, HTTP_PRELUDE, args)?;
+    let dispatcher = vm.pin(dispatcher);
     vm.start(wrapper, vec![main])
         .map_err(|e| convert::error_value_text(&vm, &e))?;
-    Ok(Env { vm, shared })
+    Ok(Env {
+        vm,
+        shared,
+        dispatcher,
+    })
+}
+
+/// What the dispatcher made of a request (see `HTTP_PRELUDE`).
+pub(crate) struct Handled {
+    pub status: u16,
+    /// None: the status's reason phrase (`res.sendStatus`).
+    pub body: Option<String>,
+    pub headers: Vec<(String, String)>,
+    /// The error the handler raised, as the log shows it.
+    pub error: Option<String>,
+    /// Whether the handler sent a response (`res.send`, `res.json`...).
+    pub sent: bool,
+}
+
+impl Env {
+    /// Starts the dispatcher on a request (the main chunk has ended: the VM is free).
+    pub fn start_request(&mut self, request: &HttpRequest) -> Result<(), String> {
+        let target = Target::parse(&request.target);
+        let vm = &mut self.vm;
+        let query = vm.new_table();
+        let mut keys: Vec<&str> = Vec::new();
+        for (key, _) in &target.query {
+            if !keys.contains(&key.as_str()) {
+                keys.push(key);
+            }
+        }
+        for key in keys {
+            let values: Vec<Value> = target
+                .query
+                .iter()
+                .filter(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|v| vm.new_string(v.as_bytes()))
+                .collect();
+            // A key given once is a string, given again a list (as Express's parser).
+            let value = if values.len() == 1 {
+                values.into_iter().next().unwrap_or(Value::Nil)
+            } else {
+                Value::Table(vm.new_array(values))
+            };
+            vm.set_field(query, key, value);
+        }
+        let headers = vm.new_table();
+        let mut merged: Vec<(String, String)> = Vec::new();
+        for (name, value) in &request.headers {
+            let name = name.to_ascii_lowercase();
+            match merged.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, v)) => {
+                    v.push_str(", ");
+                    v.push_str(value);
+                }
+                None => merged.push((name, value.clone())),
+            }
+        }
+        for (name, value) in merged {
+            let v = vm.new_string(value.as_bytes());
+            vm.set_field(headers, &name, v);
+        }
+        let args = vec![
+            vm.new_string(request.method.as_bytes()),
+            vm.new_string(target.path.as_bytes()),
+            Value::Table(query),
+            Value::Table(headers),
+            vm.new_string(request.body.as_bytes()),
+        ];
+        let dispatcher = vm.pinned(self.dispatcher);
+        vm.start(dispatcher, args)
+            .map_err(|e| convert::error_value_text(vm, &e))
+    }
+
+    /// Reads the dispatcher's results.
+    pub fn handled(&self, values: &[Value]) -> Handled {
+        let vm = &self.vm;
+        let text = |v: &Value| convert::error_value_text(vm, v);
+        let status = values
+            .first()
+            .and_then(Value::to_number)
+            .map_or(500, |n| n as u16);
+        let body = match values.get(1) {
+            Some(Value::Bool(false)) | None => None,
+            Some(Value::Nil) => Some(String::new()),
+            Some(v) => Some(text(v)),
+        };
+        let mut headers = Vec::new();
+        if let Some(Value::Table(t)) = values.get(2) {
+            let flat = vm.array(*t);
+            for pair in flat.chunks(2) {
+                if let [name, value] = pair {
+                    headers.push((text(name), text(value)));
+                }
+            }
+        }
+        let error = match values.get(3) {
+            None | Some(Value::Nil) => None,
+            Some(v) => Some(text(v)),
+        };
+        let sent = matches!(values.get(4), Some(Value::Bool(true)));
+        Handled {
+            status,
+            body,
+            headers,
+            error,
+            sent,
+        }
+    }
 }
 
 /// The libraries of EVAL's state, with a generator for `math.random` of the program's
@@ -132,17 +419,10 @@ fn name_seed(name: &str) -> i32 {
     h as i32
 }
 
-/// Runs the prelude: installs `pcall`, returns the wrapper of the main chunk.
-fn run_prelude(vm: &mut Vm) -> Result<Value, String> {
+/// Runs a prelude with its arguments and returns the function it returns.
+fn run_prelude(vm: &mut Vm, source: &[u8], args: Vec<Value>) -> Result<Value, String> {
     let failed = |what: &str| format!("the program's environment failed to build ({what})");
-    let prelude = vm.load(PRELUDE, "=[C]").map_err(|e| failed(&e))?;
-    let handler = vm.new_native("error_handler", error_handler);
-    let args = vec![
-        vm.get_global("pcall"),
-        vm.get_global("xpcall"),
-        vm.get_global("type"),
-        handler,
-    ];
+    let prelude = vm.load(source, "=[C]").map_err(|e| failed(&e))?;
     vm.start(prelude, args).map_err(|_| failed("start"))?;
     match vm.run(10_000) {
         Ok(lua51::Outcome::Finished(mut v)) if !v.is_empty() => Ok(v.swap_remove(0)),
@@ -212,6 +492,25 @@ fn receive(vm: &mut Vm, args: Vec<Value>) -> R {
     Ok(NativeReturn::Yield(Box::new(Request::Receive {
         timeout_ms,
     })))
+}
+
+/// `app.listen(port)`'s native, called by `app.listen` (which checked the port and
+/// positions errors at the learner's line), handing the port to the host.
+fn listen(vm: &mut Vm, args: Vec<Value>) -> R {
+    let port = match args.first().and_then(Value::to_number) {
+        Some(n) if n.fract() == 0.0 && (1.0..=65535.0).contains(&n) => n as u16,
+        _ => {
+            return Err(Value::str(
+                "app.listen: the port must be a number from 1 to 65535",
+            ))
+        }
+    };
+    if !vm.can_yield() {
+        return Err(
+            vm.error("app.listen cannot be called from a function that a library function calls")
+        );
+    }
+    Ok(NativeReturn::Yield(Box::new(Request::Listen { port })))
 }
 
 /// Seconds (fractions allowed) as whole ms, negative and NaN as 0.

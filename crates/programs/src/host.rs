@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 
 use redis_emulator::{ClientId, Engine};
 
+use crate::http::{HttpError, HttpOutcome, HttpRequest, RequestId};
 use crate::journal::{Journal, LogKind, LogLine};
 use crate::program::{End, Program};
 use crate::{ProgramId, ProgramState};
@@ -50,6 +51,9 @@ pub struct Programs {
     programs: BTreeMap<ProgramId, Program>,
     journal: Journal,
     next_id: u32,
+    /// What became of each HTTP request not yet taken by the host.
+    requests: BTreeMap<RequestId, HttpOutcome>,
+    next_request: u64,
 }
 
 impl Programs {
@@ -86,18 +90,75 @@ impl Programs {
     pub fn run(&mut self, engine: &mut Engine, fuel: u64) -> RunReport {
         engine.handle_timeouts();
         let mut report = RunReport::default();
-        for program in self.programs.values_mut() {
+        let ids: Vec<ProgramId> = self.programs.keys().copied().collect();
+        for id in ids {
+            let taken: Vec<u16> = self
+                .programs
+                .values()
+                .filter(|p| p.id != id)
+                .filter_map(Program::port)
+                .collect();
+            let Some(program) = self.programs.get_mut(&id) else {
+                continue;
+            };
             program.wake(engine, &mut self.journal);
             if !program.is_due(engine) {
                 continue;
             }
-            let slice = program.run_slice(engine, &mut self.journal, fuel);
+            let slice = program.run_slice(engine, &mut self.journal, fuel, &taken);
             report.ran += 1;
             report.fuel += slice.fuel;
             report.commands += slice.commands;
         }
+        self.collect_answers();
         report.still_ready = self.programs.values().filter(|p| p.is_due(engine)).count();
         report
+    }
+
+    /// Sends an HTTP request to the program listening on its port. It is queued behind
+    /// the program's earlier requests and handled by the next `run`s (a handler that
+    /// needs no virtual time answers within a `drive::settle`); with no program on the
+    /// port it fails at once as refused. Read the outcome with [`Programs::response`].
+    pub fn request(&mut self, request: HttpRequest) -> RequestId {
+        self.next_request += 1;
+        let id = RequestId(self.next_request);
+        let port = request.port;
+        let server = self.programs.values_mut().find(|p| p.port() == Some(port));
+        let queued = server.is_some_and(|program| program.enqueue(id, request));
+        let outcome = if queued {
+            HttpOutcome::Pending
+        } else {
+            HttpOutcome::Failed(HttpError::Refused { port })
+        };
+        self.requests.insert(id, outcome);
+        id
+    }
+
+    /// Where a request is (`Pending` until answered; None for an unknown or taken one).
+    pub fn response(&self, id: RequestId) -> Option<&HttpOutcome> {
+        self.requests.get(&id)
+    }
+
+    /// Takes a finished request's outcome (None while it is pending, or unknown).
+    pub fn take_response(&mut self, id: RequestId) -> Option<HttpOutcome> {
+        match self.requests.get(&id) {
+            Some(HttpOutcome::Pending) | None => None,
+            Some(_) => self.requests.remove(&id),
+        }
+    }
+
+    /// The port a program listens on (once `app.listen` ran, while it lives).
+    pub fn port(&self, id: ProgramId) -> Option<u16> {
+        self.programs.get(&id).and_then(Program::port)
+    }
+
+    /// Moves the programs' answered requests into `requests`.
+    fn collect_answers(&mut self) {
+        for program in self.programs.values_mut() {
+            for (id, outcome) in program.take_answered() {
+                self.requests.insert(id, outcome);
+            }
+        }
     }
 
     /// When something is next due, in virtual ms: now if a program can run, else the
@@ -160,6 +221,7 @@ impl Programs {
         match self.programs.get_mut(&id) {
             Some(p) if p.is_live() => {
                 p.end(engine, &mut self.journal, end, "");
+                self.collect_answers();
                 true
             }
             _ => false,

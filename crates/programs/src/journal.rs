@@ -22,7 +22,7 @@ const MAX_LINE_BYTES: usize = 8192;
 pub enum LogKind {
     /// Written by the program (`print`, `log`).
     Output,
-    /// The error that ended the program.
+    /// The error that ended the program, or a request handler's error.
     Error,
     /// Said by the host about the program (started, finished, interrupted...).
     Note,

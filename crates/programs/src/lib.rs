@@ -70,6 +70,57 @@
 //! - A Lua error crashes the program with its message (`producer.lua:12: attempt to
 //!   perform arithmetic on local 'n' (a nil value)`).
 //!
+//! # Serving HTTP (the documents' Express apps)
+//!
+//! ```lua
+//! -- shop.lua: called with `curl localhost:1245/list_products/1`
+//! app.get('/list_products/:itemId', function(req, res)
+//!   local reserved = tonumber(redis.call('GET', 'item.' .. req.params.itemId)) or 0
+//!   res.json({itemId = tonumber(req.params.itemId), reserved = reserved})
+//! end)
+//! app.post('/orders', function(req, res)
+//!   if not req.json then return res.status(400).json({error = 'JSON expected'}) end
+//!   local id = redis.call('XADD', 'orders', '*', 'product', req.json.product)
+//!   res.status(201).json({success = true, messageId = id})
+//! end)
+//! app.listen(1245, function() print('listening on 1245') end)
+//! ```
+//!
+//! - `app.get(path, handler)`, `app.post`, `app.put`, `app.patch`, `app.delete`,
+//!   `app.all` register routes, tried in that order; `express()` returns `app` (so
+//!   `local app = express()` reads as in the documents), and `app:get(...)` works too.
+//!   A `:name` segment is a parameter (`req.params.name`, decoded), `*` matches the
+//!   rest (`req.params[0]`); literal segments compare case-insensitively and a trailing
+//!   slash is optional, as Express's defaults.
+//! - `app.listen(port [, callback])`: the program serves that port (1 to 65535). When its
+//!   main chunk ends it does not finish: it is `Serving { port }`, live, until stopped
+//!   or killed (which frees the port). A port another program serves crashes the
+//!   program with Node's `Error: listen EADDRINUSE: address already in use :::3000`.
+//! - A handler is `function(req, res)`. `req.method`, `req.path` (not decoded),
+//!   `req.query` (the decoded query string: `?count=5` gives `req.query.count == '5'`;
+//!   a repeated key gives a list), `req.params`, `req.headers` (lower-case names),
+//!   `req.get(name)`, `req.body` (the raw body) and `req.json` (the body decoded with
+//!   cjson when the Content-Type is application/json and it parses; else nil).
+//! - `res.status(code)`, `res.set(name, value)` (chainable: `res.status(201).json(t)`),
+//!   `res.json(value)` (Content-Type `application/json; charset=utf-8`, `/` unescaped
+//!   as JSON.stringify writes it), `res.send(text)` (`text/html; charset=utf-8`; a
+//!   table is sent as JSON), `res.sendStatus(code)`, `res['end']([text])`. Sending twice
+//!   raises `Cannot set headers after they are sent to the client`.
+//! - Handlers run inside the program like the rest of its code: `redis.call` (a
+//!   blocking one too), `sleep`, `receive`, `print`. **One request at a time**, in
+//!   arrival order: the next waits until the handler before it has answered.
+//!   **Handlers run once the main chunk has ended** (a Lua VM runs one call at a
+//!   time): a program that serves HTTP registers its routes, calls `app.listen` and
+//!   ends its main chunk; a loop that consumes a stream forever belongs in a program of
+//!   its own (the documents' single Node process becomes two programs).
+//! - A handler's Lua error answers `500 Internal Server Error` with the error message
+//!   as a plain-text body and writes it to the log (`GET /boom: shop.lua:9: ...`); the
+//!   program serves on, as Express's default error handler does. No route: `404` with
+//!   the body `Cannot GET /x` (Express wraps it in a small HTML page). A handler that
+//!   returns without sending gets an empty response and a note in the log (Express
+//!   would leave the client waiting). Every response carries `X-Powered-By: Express`,
+//!   `Content-Length`, a `Date` of the virtual clock, `Connection: keep-alive`.
+//!
 //! # Driving programs (the host API)
 //!
 //! ```
@@ -98,20 +149,29 @@
 //! - [`drive`]: `catch_up` for the page's timer (moves time to the real time at the
 //!   clock's speed, stopping at each wakeup on the way), `fast_forward` for tests and
 //!   "skip 1 minute", `settle`.
+//! - HTTP: [`Programs::request`] sends an [`HttpRequest`] to the program listening on
+//!   its port and returns a [`RequestId`]; the `drive` loops run the handler;
+//!   [`Programs::response`] says where it is ([`HttpOutcome::Pending`], `Answered(
+//!   HttpResponse { status, reason, headers, body })`, or `Failed(Refused | EmptyReply)`)
+//!   and [`Programs::take_response`] takes a finished one. [`curl`] turns the
+//!   documents' curl lines into requests and responses into what curl prints.
 //!
 //! Modules: `clock` (virtual time), `env` (a program's Lua state and API), `program`
 //! (one program's life), `host` (all programs), `journal` (their logs), `drive` (time
-//! loops).
+//! loops), `http` (requests and responses), `curl` (curl lines).
 
 pub mod clock;
+pub mod curl;
 pub mod drive;
 mod env;
 pub mod host;
+pub mod http;
 pub mod journal;
 mod program;
 
 pub use clock::VirtualClock;
 pub use host::{ProgramInfo, Programs, RunReport};
+pub use http::{HttpError, HttpOutcome, HttpRequest, HttpResponse, RequestId};
 pub use journal::{LogKind, LogLine};
 
 /// A program's number, unique within a [`Programs`] (a restarted program keeps it).
@@ -139,6 +199,8 @@ pub enum ProgramState {
     Crashed { message: String },
     /// Killed by the user, or its connection was closed (CLIENT KILL).
     Killed,
+    /// Its main chunk ended after `app.listen(port)`: it waits for HTTP requests.
+    Serving { port: u16 },
 }
 
 impl ProgramState {
@@ -151,6 +213,7 @@ impl ProgramState {
                 | ProgramState::Blocked { .. }
                 | ProgramState::Listening { .. }
                 | ProgramState::Paused
+                | ProgramState::Serving { .. }
         )
     }
 }

@@ -18,6 +18,7 @@ use redis_emulator::script::{api, convert};
 use redis_emulator::{ClientId, ClientInfo, Engine, Protocol, Reply};
 
 use crate::env::{self, Env, Request};
+use crate::http::{self, HttpError, HttpOutcome, HttpRequest, RequestId};
 use crate::journal::{Journal, LogKind};
 use crate::{ProgramId, ProgramState};
 
@@ -44,6 +45,8 @@ enum Phase {
     Listening {
         until_ms: Option<i64>,
     },
+    /// The main chunk ended after `app.listen`: the VM is free, waiting for requests.
+    Serving,
 }
 
 /// How an ended program ended.
@@ -70,6 +73,17 @@ pub(crate) struct Program {
     live: Option<Live>,
     end: Option<End>,
     pub paused: bool,
+    /// Requests answered (or failed) since the host last took them.
+    answered: Vec<(RequestId, HttpOutcome)>,
+}
+
+/// A program's HTTP server (after `app.listen`).
+struct Server {
+    port: u16,
+    /// Requests waiting for their turn, oldest first.
+    queue: VecDeque<(RequestId, HttpRequest)>,
+    /// The request the VM is handling.
+    current: Option<(RequestId, HttpRequest)>,
 }
 
 /// A running program's state.
@@ -81,6 +95,7 @@ struct Live {
     inbox: VecDeque<Reply>,
     /// The program sent QUIT: its client is gone, its commands fail.
     closed: bool,
+    server: Option<Server>,
 }
 
 impl Program {
@@ -112,9 +127,11 @@ impl Program {
                 phase: Phase::Ready,
                 inbox: VecDeque::new(),
                 closed: false,
+                server: None,
             }),
             end: None,
             paused: false,
+            answered: Vec::new(),
         })
     }
 
@@ -131,6 +148,9 @@ impl Program {
                 },
                 Phase::Listening { until_ms } => ProgramState::Listening {
                     until_ms: *until_ms,
+                },
+                Phase::Serving => ProgramState::Serving {
+                    port: live.server.as_ref().map_or(0, |s| s.port),
                 },
             },
             (None, Some(End::Finished)) | (None, None) => ProgramState::Finished,
@@ -162,9 +182,31 @@ impl Program {
                         || has_output(engine, live.client)
                         || until_ms.is_some_and(|t| engine.now_ms() >= t)
                 }
+                Phase::Serving => live.server.as_ref().is_some_and(|s| !s.queue.is_empty()),
             },
             _ => false,
         }
+    }
+
+    /// The port the program listens on (once `app.listen` ran, while it lives).
+    pub fn port(&self) -> Option<u16> {
+        self.live.as_ref()?.server.as_ref().map(|s| s.port)
+    }
+
+    /// Queues a request for the program's server; false if it has none.
+    pub fn enqueue(&mut self, id: RequestId, request: HttpRequest) -> bool {
+        match self.live.as_mut().and_then(|l| l.server.as_mut()) {
+            Some(server) => {
+                server.queue.push_back((id, request));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Takes the requests answered (or failed) since the last call.
+    pub fn take_answered(&mut self) -> Vec<(RequestId, HttpOutcome)> {
+        std::mem::take(&mut self.answered)
     }
 
     /// When a sleeping program wakes (for hosts that wait for it).
@@ -228,10 +270,24 @@ impl Program {
     }
 
     /// Runs a ready program for at most `fuel` units of work (one per VM instruction,
-    /// `COMMAND_FUEL` per command), until it waits, ends, or the fuel is spent.
-    pub fn run_slice(&mut self, engine: &mut Engine, journal: &mut Journal, fuel: u64) -> Slice {
+    /// `COMMAND_FUEL` per command), until it waits, ends, or the fuel is spent. A
+    /// serving program takes its next request. `taken_ports`: the ports other programs
+    /// listen on.
+    pub fn run_slice(
+        &mut self,
+        engine: &mut Engine,
+        journal: &mut Journal,
+        fuel: u64,
+        taken_ports: &[u16],
+    ) -> Slice {
         let mut slice = Slice::default();
         while !self.paused && slice.fuel < fuel {
+            let Some(live) = self.live.as_mut() else {
+                break;
+            };
+            if live.phase == Phase::Serving && !self.next_request(engine, journal) {
+                break;
+            }
             let Some(live) = self.live.as_mut() else {
                 break;
             };
@@ -248,7 +304,18 @@ impl Program {
             match result {
                 Ok(lua51::Outcome::Paused) => break,
                 Ok(lua51::Outcome::Finished(values)) => {
+                    if self.serving_request() {
+                        self.answer_request(engine, journal, &values);
+                        continue;
+                    }
                     self.finish(engine, journal, values);
+                    if self
+                        .live
+                        .as_ref()
+                        .is_some_and(|l| l.phase == Phase::Serving)
+                    {
+                        continue;
+                    }
                     break;
                 }
                 Ok(lua51::Outcome::Yielded(request)) => match request.downcast::<Request>() {
@@ -257,7 +324,7 @@ impl Program {
                             slice.commands += 1;
                             slice.fuel += COMMAND_FUEL;
                         }
-                        self.handle(engine, journal, *request);
+                        self.handle(engine, journal, *request, taken_ports);
                     }
                     Err(_) => {
                         let end = End::Crashed("the program made an unknown request".into());
@@ -278,11 +345,40 @@ impl Program {
     }
 
     /// Answers a request now, or makes the program wait for its answer.
-    fn handle(&mut self, engine: &mut Engine, journal: &mut Journal, request: Request) {
+    fn handle(
+        &mut self,
+        engine: &mut Engine,
+        journal: &mut Journal,
+        request: Request,
+        taken_ports: &[u16],
+    ) {
         let Some(live) = self.live.as_mut() else {
             return;
         };
         let answer = match request {
+            Request::Listen { port } => match &live.server {
+                Some(server) => Err(lua51::Value::str(&format!(
+                    "app.listen: this program already listens on port {}",
+                    server.port
+                ))),
+                None if taken_ports.contains(&port) => Err(lua51::Value::str(&format!(
+                    "Error: listen EADDRINUSE: address already in use :::{port}"
+                ))),
+                None => {
+                    live.server = Some(Server {
+                        port,
+                        queue: VecDeque::new(),
+                        current: None,
+                    });
+                    journal.push(
+                        self.id,
+                        engine.now_ms(),
+                        LogKind::Note,
+                        format!("listening on port {port}"),
+                    );
+                    Ok(Vec::new())
+                }
+            },
             Request::Sleep { ms } => {
                 live.phase = Phase::Sleeping {
                     until_ms: engine.now_ms().saturating_add(ms),
@@ -339,8 +435,89 @@ impl Program {
         }
     }
 
+    /// Whether the VM runs a request's handler (rather than the main chunk).
+    fn serving_request(&self) -> bool {
+        self.live
+            .as_ref()
+            .and_then(|l| l.server.as_ref())
+            .is_some_and(|s| s.current.is_some())
+    }
+
+    /// A serving program starts the dispatcher on its oldest queued request. False if
+    /// there is none (or the VM could not start it: the request fails, logged).
+    fn next_request(&mut self, engine: &mut Engine, journal: &mut Journal) -> bool {
+        let Some(live) = self.live.as_mut() else {
+            return false;
+        };
+        let Some(server) = live.server.as_mut() else {
+            return false;
+        };
+        let Some((id, request)) = server.queue.pop_front() else {
+            return false;
+        };
+        match live.env.start_request(&request) {
+            Ok(()) => {
+                server.current = Some((id, request));
+                live.phase = Phase::Ready;
+                true
+            }
+            Err(e) => {
+                journal.push(self.id, engine.now_ms(), LogKind::Error, e);
+                self.answered
+                    .push((id, HttpOutcome::Failed(HttpError::EmptyReply)));
+                false
+            }
+        }
+    }
+
+    /// The dispatcher returned: the request's response (a handler's error is logged and
+    /// answered 500, as Express's default error handler does), and the program serves
+    /// on.
+    fn answer_request(
+        &mut self,
+        engine: &mut Engine,
+        journal: &mut Journal,
+        values: &[lua51::Value],
+    ) {
+        let Some(live) = self.live.as_mut() else {
+            return;
+        };
+        live.phase = Phase::Serving;
+        let Some((id, request)) = live.server.as_mut().and_then(|s| s.current.take()) else {
+            return;
+        };
+        let handled = live.env.handled(values);
+        let now = engine.now_ms();
+        let line = format!("{} {}", request.method, request.target);
+        if let Some(error) = &handled.error {
+            journal.push(self.id, now, LogKind::Error, format!("{line}: {error}"));
+        }
+        let response = if handled.sent {
+            let body = handled
+                .body
+                .unwrap_or_else(|| http::reason_phrase(handled.status).to_string());
+            http::finish_response(handled.status, handled.headers, body, now)
+        } else if let Some(error) = handled.error {
+            let headers = vec![(
+                "Content-Type".to_string(),
+                "text/plain; charset=utf-8".to_string(),
+            )];
+            http::finish_response(500, headers, format!("{error}\n"), now)
+        } else {
+            journal.push(
+                self.id,
+                now,
+                LogKind::Note,
+                format!("{line}: the handler returned without res.send or res.json (an empty response is sent)"),
+            );
+            http::finish_response(handled.status, handled.headers, String::new(), now)
+        };
+        self.answered.push((id, HttpOutcome::Answered(response)));
+    }
+
     /// The main chunk returned: `true, ...` when it ended normally, `false, message` when
-    /// it raised an error (the error handler made the message).
+    /// it raised an error (the error handler made the message). A program that listens
+    /// goes on serving.
     fn finish(&mut self, engine: &mut Engine, journal: &mut Journal, values: Vec<lua51::Value>) {
         let end = match values.as_slice() {
             [lua51::Value::Bool(false), error, ..] => {
@@ -352,6 +529,12 @@ impl Program {
             }
             _ => End::Finished,
         };
+        if end == End::Finished {
+            if let Some(live) = self.live.as_mut().filter(|l| l.server.is_some()) {
+                live.phase = Phase::Serving;
+                return;
+            }
+        }
         self.end(engine, journal, end, "");
     }
 
@@ -373,6 +556,13 @@ impl Program {
         let Some(live) = self.live.take() else {
             return;
         };
+        if let Some(server) = live.server {
+            // The connections close: curl reports an empty reply.
+            for (id, _) in server.current.into_iter().chain(server.queue) {
+                self.answered
+                    .push((id, HttpOutcome::Failed(HttpError::EmptyReply)));
+            }
+        }
         if engine.client(live.client).is_some() {
             engine.disconnect(live.client);
         }
