@@ -18,6 +18,10 @@ pub const FILES: &[(&str, &str)] = &[
         "streams-guide.md",
         include_str!("../../../exercises/streams-guide.md"),
     ),
+    (
+        "delay-queue.md",
+        include_str!("../../../exercises/delay-queue.md"),
+    ),
 ];
 
 /// The built-in exercises that parse, sorted for the catalogue, and the problems of
