@@ -22,6 +22,10 @@ pub const FILES: &[(&str, &str)] = &[
         "delay-queue.md",
         include_str!("../../../exercises/delay-queue.md"),
     ),
+    (
+        "queuing-basics.md",
+        include_str!("../../../exercises/queuing-basics.md"),
+    ),
 ];
 
 /// The built-in exercises that parse, sorted for the catalogue, and the problems of
