@@ -68,6 +68,12 @@ const LEFT_OUT: &[&str] = &[
     "DISCARD",
 ];
 
+/// Commands whose reply lists things in hash order, which differs from one redis-server
+/// process to the next: the case marks them `@sort` (compared in sorted order).
+const UNORDERED: &[&str] = &[
+    "KEYS", "SCAN", "SMEMBERS", "SINTER", "SUNION", "SDIFF", "SSCAN",
+];
+
 const SCRIPT_COMMANDS: &[&str] = &[
     "EVAL",
     "EVALSHA",
@@ -194,6 +200,9 @@ fn write_command(out: &mut String, name: &str, r: &CommandRecord) {
     if LEFT_OUT.contains(&upper.as_str()) {
         let _ = writeln!(out, "# left out ({name}): {upper}");
         return;
+    }
+    if UNORDERED.contains(&upper.as_str()) {
+        let _ = writeln!(out, "@sort");
     }
     let _ = writeln!(out, "{}", line(name, &r.argv));
 }

@@ -36,7 +36,9 @@ test('every built-in exercise can be completed by clicking through it', async ({
 
   for (const { id, title } of exercises) {
     await test.step(title, async () => {
-      // A fresh page for each exercise: an empty server, as a learner arriving by link.
+      // A fresh page for each exercise: an empty server, as a learner arriving by link
+      // (nothing saved either: the program tabs of the previous exercise would stay).
+      await page.evaluate(() => localStorage.clear());
       await page.goto(`${base}?exercise=${id}`);
       await expect(guide.getByRole('heading', { name: title })).toBeVisible();
       await guide.getByRole('button', { name: 'Start →' }).click();

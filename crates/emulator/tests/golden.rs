@@ -99,6 +99,8 @@ golden_cases! {
     golden_exercise_first_steps => "exercise-first-steps",
     golden_exercise_pto_requests => "exercise-pto-requests",
     golden_exercise_streams_guide => "exercise-streams-guide",
+    golden_exercise_delay_queue => "exercise-delay-queue",
+    golden_exercise_queuing_basics => "exercise-queuing-basics",
     golden_streams_close => "streams-close",
     golden_streams_help => "streams-help",
     golden_pubsub => "pubsub",

@@ -18,6 +18,14 @@ pub const FILES: &[(&str, &str)] = &[
         "streams-guide.md",
         include_str!("../../../exercises/streams-guide.md"),
     ),
+    (
+        "delay-queue.md",
+        include_str!("../../../exercises/delay-queue.md"),
+    ),
+    (
+        "queuing-basics.md",
+        include_str!("../../../exercises/queuing-basics.md"),
+    ),
 ];
 
 /// The built-in exercises that parse, sorted for the catalogue, and the problems of
