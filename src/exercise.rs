@@ -13,6 +13,7 @@ use redis_programs::ProgramState;
 
 use crate::app::AppState;
 use crate::console::{self, Kind};
+use crate::programs_ui::MAX_PROGRAMS;
 use crate::requests::{response_text, ExchangeState};
 
 /// Where a learner is in an exercise, and what the page shows about it.
@@ -283,6 +284,9 @@ fn start_program(state: &mut AppState, exercise: &Exercise, name: &str) -> Resul
     let Some(def) = exercise.programs.iter().find(|p| p.name == name) else {
         return Err(format!("this exercise has no program `{name}`"));
     };
+    if state.progs.find(name).is_none() && state.progs.tabs.len() >= MAX_PROGRAMS {
+        make_room(state, exercise);
+    }
     let Some(index) = state.progs.open_named(&def.name, &def.source) else {
         return Err("too many program tabs are open: close one".into());
     };
@@ -291,6 +295,23 @@ fn start_program(state: &mut AppState, exercise: &Exercise, name: &str) -> Resul
     } else {
         let error = state.progs.tabs[index].error.clone().unwrap_or_default();
         Err(format!("{name} does not compile: {error}"))
+    }
+}
+
+/// All program tabs are open: the oldest one of this exercise that has ended and was
+/// never edited is closed (its log goes with it; the exercise can start it again).
+fn make_room(state: &mut AppState, exercise: &Exercise) {
+    let ended_unedited = (0..state.progs.tabs.len()).find(|&i| {
+        let tab = &state.progs.tabs[i];
+        let ended = state.progs.state(i).is_some_and(|s| !s.is_live());
+        ended
+            && exercise
+                .programs
+                .iter()
+                .any(|p| p.name == tab.name && p.source == tab.draft)
+    });
+    if let Some(index) = ended_unedited {
+        state.progs.close(&mut state.pg.engine, index);
     }
 }
 
@@ -365,6 +386,40 @@ pub fn replay_to(state: &mut AppState, exercise: &Exercise, index: usize) -> Res
         show_me(state, exercise, earlier)?;
     }
     Ok(())
+}
+
+/// Opening an exercise: program tabs that another built-in exercise opened and the
+/// learner never edited or left running are closed (they would crowd the eight tabs, and
+/// a name both exercises use would run the other's code), and a tab of this exercise's
+/// program that still holds another exercise's unedited code gets this one's. Tabs the
+/// learner wrote or changed stay as they are.
+pub fn tidy_program_tabs(state: &mut AppState, exercise: &Exercise) {
+    let (all, _) = redis_exercises::catalogue::built_in();
+    let others: Vec<(String, String)> = all
+        .iter()
+        .filter(|e| e.id != exercise.id)
+        .flat_map(|e| {
+            e.programs
+                .iter()
+                .map(|p| (p.name.clone(), p.source.clone()))
+        })
+        .collect();
+    let unedited_other = |name: &str, draft: &str| {
+        others
+            .iter()
+            .any(|(n, source)| n == name && source == draft)
+    };
+    for index in (0..state.progs.tabs.len()).rev() {
+        let live = state.progs.state(index).is_some_and(|s| s.is_live());
+        let tab = &state.progs.tabs[index];
+        if live || !unedited_other(&tab.name, &tab.draft) {
+            continue;
+        }
+        match exercise.programs.iter().find(|p| p.name == tab.name) {
+            Some(own) => state.progs.tabs[index].draft = own.source.clone(),
+            None => state.progs.close(&mut state.pg.engine, index),
+        }
+    }
 }
 
 /// Opening an exercise where saved progress left it, on a server that lost its data (a
@@ -719,6 +774,80 @@ mod tests {
             &mut AppState::for_tests(),
             &mut first
         ));
+    }
+
+    #[test]
+    fn opening_an_exercise_tidies_other_exercises_untouched_program_tabs() {
+        let (all, _) = redis_exercises::catalogue::built_in();
+        let other = all
+            .iter()
+            .find(|e| e.programs.len() >= 3)
+            .expect("an exercise with three programs");
+        let (shared, untouched, edited) =
+            (&other.programs[0], &other.programs[1], &other.programs[2]);
+        let mut state = AppState::for_tests();
+        for p in [shared, untouched, edited] {
+            state.progs.open_named(&p.name, &p.source);
+        }
+        let index = state.progs.find(&edited.name).unwrap();
+        state.progs.tabs[index].draft.push_str("\n-- mine");
+        state.progs.open_named("mine.lua", "print(1)");
+        // An exercise with a program named like the other's first one.
+        let ex = exercise(&format!(
+            "---\nid: own\ntitle: Own\n---\n## A\n```program {0}\nprint('own')\n```\n```do\nstart {0}\n```\n```check\nprogram {0} is finished\n```\n",
+            shared.name
+        ));
+        tidy_program_tabs(&mut state, &ex);
+        let draft = |name: &str| {
+            state
+                .progs
+                .find(name)
+                .map(|i| state.progs.tabs[i].draft.clone())
+        };
+        assert_eq!(
+            draft(&shared.name).as_deref(),
+            Some("print('own')\n"),
+            "ours now"
+        );
+        assert_eq!(draft(&untouched.name), None, "untouched: closed");
+        assert!(
+            draft(&edited.name).is_some_and(|d| d.ends_with("-- mine")),
+            "edited: kept"
+        );
+        assert_eq!(
+            draft("mine.lua").as_deref(),
+            Some("print(1)"),
+            "the learner's own: kept"
+        );
+    }
+
+    #[test]
+    fn a_ninth_program_closes_an_ended_untouched_one_of_the_exercise() {
+        let mut text = String::from("---\nid: many\ntitle: Many\n---\n## A\n");
+        for i in 0..9 {
+            text.push_str(&format!("```program p{i}.lua\nprint({i})\n```\n"));
+        }
+        text.push_str("```do\n");
+        for i in 0..9 {
+            text.push_str(&format!("start p{i}.lua\n"));
+        }
+        text.push_str("```\n```check\nprogram p8.lua is finished\n```\n");
+        let ex = exercise(&text);
+        let mut state = AppState::for_tests();
+        show_me(&mut state, &ex, 0).unwrap();
+        assert_eq!(state.progs.tabs.len(), MAX_PROGRAMS);
+        assert!(
+            state.progs.find("p0.lua").is_none(),
+            "the oldest ended one made room"
+        );
+        assert!(state.progs.find("p8.lua").is_some());
+        // A learner's own tab in the way: not closed, the exercise says why it can't go on.
+        let mut state = AppState::for_tests();
+        for i in 0..MAX_PROGRAMS {
+            state.progs.open_named(&format!("mine{i}.lua"), "print(1)");
+        }
+        let error = show_me(&mut state, &ex, 0).unwrap_err();
+        assert!(error.contains("too many program tabs"), "{error}");
     }
 
     #[test]

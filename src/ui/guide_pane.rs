@@ -31,6 +31,8 @@ impl AppCtx {
         let rebuilt = self
             .state
             .try_update_value(|s| {
+                exercise::tidy_program_tabs(s, &session.exercise);
+                web::save_setting(crate::app::PROGRAMS_SETTING, &s.progs.saved());
                 let rebuilt = exercise::rebuild_after_reload(s, &mut session);
                 s.exercise = Some(session);
                 rebuilt
