@@ -102,6 +102,7 @@ golden_cases! {
     golden_exercise_delay_queue => "exercise-delay-queue",
     golden_exercise_queuing_basics => "exercise-queuing-basics",
     golden_streams_close => "streams-close",
+    golden_exercise_orders_api => "exercise-orders-api",
     golden_streams_help => "streams-help",
     golden_pubsub => "pubsub",
     golden_pubsub_notify => "pubsub-notify",

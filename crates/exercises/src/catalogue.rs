@@ -26,6 +26,10 @@ pub const FILES: &[(&str, &str)] = &[
         "queuing-basics.md",
         include_str!("../../../exercises/queuing-basics.md"),
     ),
+    (
+        "orders-api.md",
+        include_str!("../../../exercises/orders-api.md"),
+    ),
 ];
 
 /// The built-in exercises that parse, sorted for the catalogue, and the problems of
