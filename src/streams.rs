@@ -461,7 +461,7 @@ fn parse_utc(text: &str) -> Option<u64> {
         return None;
     }
     let days = days_from_civil(y, m, day);
-    if civil_date(days) != (y, m, day) {
+    if redis_emulator::clock::civil_from_days(days) != (y, m, day) {
         return None; // 2023-02-30
     }
     // Milliseconds into the day, and the width of the precision given.
@@ -507,7 +507,7 @@ fn parse_utc(text: &str) -> Option<u64> {
     Some(days as u64 * 86_400_000 + into_day + width - 1)
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (the inverse of `civil_date`).
+/// Days since 1970-01-01 of a proleptic Gregorian date (the inverse of `redis_emulator::clock::civil_from_days`).
 fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
@@ -524,7 +524,7 @@ pub fn id_time(id: StreamId) -> String {
     let secs = ms / 1000;
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
-    let (y, m, d) = civil_date(days);
+    let (y, m, d) = redis_emulator::clock::civil_from_days(days);
     format!(
         "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{:03}",
         rem / 3600,
@@ -532,26 +532,6 @@ pub fn id_time(id: StreamId) -> String {
         rem % 60,
         ms % 1000
     )
-}
-
-/// The proleptic Gregorian (year, month, day) of a count of days since 1970-01-01.
-fn civil_date(days: i64) -> (i64, u32, u32) {
-    // Count in 400-year eras starting on March 1st, so the leap day ends a year.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153; // 0 = March
-    let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// Milliseconds for people: `850 ms`, `12.3 s`, `4 min`, `2 h`.

@@ -56,3 +56,39 @@ impl Clock for SystemClock {
         d.as_micros() as i64
     }
 }
+
+/// The proleptic Gregorian (year, month 1-12, day 1-31) of a count of days since
+/// 1970-01-01 (Howard Hinnant's `civil_from_days`): for the dates front ends print (stream
+/// ID times, HTTP `Date` headers, log lines) without a calendar crate.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    // Count in 400-year eras starting on March 1st, so the leap day ends a year.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153; // 0 = March
+    let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod calendar_tests {
+    use super::civil_from_days;
+
+    #[test]
+    fn days_become_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(19_675), (2023, 11, 14));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        assert_eq!(civil_from_days(2_932_896), (9999, 12, 31));
+    }
+}

@@ -196,7 +196,7 @@ pub fn http_date(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
+    let (year, month, day) = redis_emulator::clock::civil_from_days(days);
     let weekday = DAYS[days.rem_euclid(7) as usize];
     format!(
         "{weekday}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
@@ -205,20 +205,6 @@ pub fn http_date(ms: i64) -> String {
         rem % 3600 / 60,
         rem % 60
     )
-}
-
-/// The calendar date of a day number (days since 1970-01-01), proleptic Gregorian.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
