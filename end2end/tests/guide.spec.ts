@@ -182,3 +182,40 @@ test("a course's own exercise file opens from ?exercise-url=, and a broken one i
   // A failed fetch logs a console error in Chromium (the 404); nothing else may.
   expect(problems.filter((p) => !p.includes('404'))).toEqual([]);
 });
+
+test('going from one exercise to the next leaves its untouched programs behind', async ({ page }) => {
+  const problems = watchProblems(page);
+  await page.goto(`${base}?exercise=streams-guide`);
+  await guide(page).getByRole('button', { name: 'Start →' }).click();
+  // Steps 1-7 by Show me: the consumer, three workers and the producer get program tabs.
+  for (let step = 0; step < 7; step++) {
+    await guide(page).getByRole('button', { name: 'Show me' }).click();
+    await expect(guide(page).locator('.guide-complete')).toBeVisible();
+    await guide(page).getByRole('button', { name: 'Next step →' }).click();
+  }
+  // Stop the workers, so that they are not running any more.
+  await guide(page).getByRole('button', { name: 'Show me' }).click();
+  await expect(page.locator('.program-tab')).toHaveCount(5);
+
+  // The learner edits one of them: that tab is theirs now.
+  await page.getByRole('tab', { name: 'worker_0.lua' }).click();
+  const editor = page.getByRole('textbox', { name: 'Source of worker_0.lua' });
+  await editor.press('Control+End');
+  await editor.pressSequentially('\n-- my note');
+
+  await page.getByRole('button', { name: 'Exercises' }).click();
+  await page.getByRole('dialog', { name: 'Exercises' }).getByRole('button', { name: /delay queue/i }).click();
+  await guide(page).getByRole('button', { name: 'Start →' }).click();
+  await guide(page).getByRole('button', { name: 'Show me' }).click();
+  await expect(guide(page).locator('.guide-complete')).toBeVisible();
+  await expect(guide(page).locator('.guide-error')).toHaveCount(0);
+  // The edited worker stays; the other finished, untouched programs of the streams guide
+  // are gone; the delay queue's producer runs.
+  const names = await page.locator('.program-tab .tab-name').allTextContents();
+  expect(names.map((n) => n.replace(/[λ●×\s]/g, ''))).toEqual(
+    expect.arrayContaining(['worker_0.lua', 'delay-producer.lua']),
+  );
+  expect(names.join(' ')).not.toContain('worker_1.lua');
+  expect(names.join(' ')).not.toContain('consumer_group.lua');
+  expect(problems).toEqual([]);
+});
