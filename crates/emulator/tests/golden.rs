@@ -29,6 +29,7 @@ macro_rules! golden_cases {
 golden_cases! {
     golden_strings => "strings",
     golden_dump_types => "dump-types",
+    golden_dump_streams => "dump-streams",
     golden_set_options => "set-options",
     golden_incrbyfloat => "incrbyfloat",
     golden_keys => "keys",
