@@ -522,8 +522,10 @@ fn read_zset(r: &mut Reader, limits: &Limits, form: ZSetForm) -> Option<Value> {
             pairs.push((member, score));
         }
     }
+    // A listpack is kept while it has few enough members, whatever their length (Redis
+    // checks only the count there); the other forms also look at the longest member.
     let small = pairs.len() <= limits.zset_entries
-        && pairs.iter().all(|(m, _)| m.len() <= limits.zset_value);
+        && (form == ZSetForm::Listpack || pairs.iter().all(|(m, _)| m.len() <= limits.zset_value));
     let mut zset = ZSetValue::new();
     if !small {
         zset.convert_to_skiplist();
@@ -557,10 +559,16 @@ fn read_hash(r: &mut Reader, limits: &Limits, listpack: bool) -> Option<Value> {
         }
     }
     // Inserting under the limits converts to a hashtable exactly when Redis's loader
-    // ends with one (too many pairs, or a field or value too long).
+    // ends with one: too many pairs, or (not for a listpack, where Redis checks only the
+    // count) a field or value too long.
+    let max_value = if listpack {
+        usize::MAX
+    } else {
+        limits.hash_value
+    };
     let mut hash = HashValue::new();
     for (field, value) in pairs {
-        if !hash.insert(&field, value, limits.hash_entries, limits.hash_value) {
+        if !hash.insert(&field, value, limits.hash_entries, max_value) {
             return None;
         }
     }

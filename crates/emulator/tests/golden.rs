@@ -30,6 +30,7 @@ golden_cases! {
     golden_strings => "strings",
     golden_dump_types => "dump-types",
     golden_dump_streams => "dump-streams",
+    golden_dump_restore => "dump-restore",
     golden_set_options => "set-options",
     golden_incrbyfloat => "incrbyfloat",
     golden_keys => "keys",
