@@ -24,9 +24,7 @@ use crate::config::Config;
 use crate::listpack::{self, Element};
 use crate::rdb;
 use crate::types::stream::{Consumer, Group, Pending, StreamId, ENTRIES_READ_INVALID};
-use crate::value::{
-    HashValue, ListValue, SetValue, StrValue, StreamValue, Value, ZSetValue,
-};
+use crate::value::{HashValue, ListValue, SetValue, StrValue, StreamValue, Value, ZSetValue};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
@@ -233,8 +231,7 @@ fn score_text(score: f64) -> String {
         if score < 0.0 { "-inf" } else { "inf" }.to_string()
     } else if score == 0.0 {
         if score.is_sign_negative() { "-0" } else { "0" }.to_string()
-    } else if score > -4503599627370495.0 && score < 4503599627370496.0 && score == score.trunc()
-    {
+    } else if score > -4503599627370495.0 && score < 4503599627370496.0 && score == score.trunc() {
         (score as i64).to_string()
     } else {
         crate::fmt::fmt_g(score, 17)
@@ -342,7 +339,10 @@ pub fn load(payload: &[u8], limits: &Limits) -> Result<Value, LoadError> {
     }
     // Like Redis, read from the whole payload: the footer is not cut off first, and
     // bytes left over after the value are ignored.
-    let mut r = Reader { input: payload, pos: 0 };
+    let mut r = Reader {
+        input: payload,
+        pos: 0,
+    };
     read_value(&mut r, limits).ok_or(LoadError::BadFormat)
 }
 
@@ -636,7 +636,10 @@ fn read_group(r: &mut Reader, last_id: StreamId, entries_read: i64) -> Option<Gr
         let id = r.raw_id()?;
         let delivery_time = rdb::read_millis(r.input, &mut r.pos)?;
         let delivery_count = r.len()?;
-        if unowned.insert(id, (delivery_time, delivery_count)).is_some() {
+        if unowned
+            .insert(id, (delivery_time, delivery_count))
+            .is_some()
+        {
             return None;
         }
     }
@@ -682,7 +685,13 @@ mod tests {
         // Redis 7.0.15: DUMP of SET k 12 / SET k hello.
         assert_eq!(s(b"12")[..2], [0x00, 0xc0]);
         assert_eq!(s(b"hello")[..7], *b"\x00\x05hello");
-        for v in [&b"12"[..], b"-70000", b"hello", &[b'a'; 100], b"12345678901234"] {
+        for v in [
+            &b"12"[..],
+            b"-70000",
+            b"hello",
+            &[b'a'; 100],
+            b"12345678901234",
+        ] {
             let back = load(&s(v), &l).expect("loads");
             assert_eq!(back, Value::Str(StrValue::from_set(v.to_vec())));
         }

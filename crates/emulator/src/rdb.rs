@@ -167,7 +167,9 @@ pub fn write_binary_double(out: &mut Vec<u8>, d: f64) {
     out.extend_from_slice(&d.to_le_bytes());
 }
 pub fn read_binary_double(input: &[u8], pos: &mut usize) -> Option<f64> {
-    Some(f64::from_le_bytes(read_bytes(input, pos, 8)?.try_into().ok()?))
+    Some(f64::from_le_bytes(
+        read_bytes(input, pos, 8)?.try_into().ok()?,
+    ))
 }
 
 /// `rdbLoadDoubleValue`: the old text form of a double (a length byte, 253/254/255 for
@@ -189,7 +191,9 @@ pub fn write_millis(out: &mut Vec<u8>, ms: i64) {
     out.extend_from_slice(&ms.to_le_bytes());
 }
 pub fn read_millis(input: &[u8], pos: &mut usize) -> Option<i64> {
-    Some(i64::from_le_bytes(read_bytes(input, pos, 8)?.try_into().ok()?))
+    Some(i64::from_le_bytes(
+        read_bytes(input, pos, 8)?.try_into().ok()?,
+    ))
 }
 
 /// `rdbGenericLoadStringObject`: a raw, integer-encoded or LZF-compressed string.
@@ -286,9 +290,9 @@ pub fn lzf_compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
             }
             out[op - lit - 1] = (lit as u8).wrapping_sub(1); // stop run
             op -= (lit == 0) as usize; // undo an empty run
-            // liblzf unrolls the first 16 comparisons when more than 16 bytes may match,
-            // without checking `maxlen` between them: a match can end up to two bytes
-            // past `maxlen` (still inside the input), and the output shows it.
+                                       // liblzf unrolls the first 16 comparisons when more than 16 bytes may match,
+                                       // without checking `maxlen` between them: a match can end up to two bytes
+                                       // past `maxlen` (still inside the input), and the output shows it.
             let mut mismatch = false;
             if maxlen > 16 {
                 for _ in 0..16 {

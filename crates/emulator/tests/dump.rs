@@ -76,7 +76,11 @@ fn contents(e: &mut Engine, c: u64, key: &str) -> String {
             for f in items {
                 if let Reply::Bulk(f) = f {
                     let v = run_args(e, c, &[b"HGET", key.as_bytes(), &f]);
-                    pairs.push(format!("{}={}", String::from_utf8_lossy(&f), cli::render(&v)));
+                    pairs.push(format!(
+                        "{}={}",
+                        String::from_utf8_lossy(&f),
+                        cli::render(&v)
+                    ));
                 }
             }
         }
@@ -108,7 +112,10 @@ fn the_api_is_what_the_commands_do() {
         // The same bytes again, but for the order of a hashtable's entries (which
         // depends on the table's history, in Redis too).
         if !before.contains("hashtable") {
-            assert_eq!(restored, payload, "{key}: the same bytes after a round trip");
+            assert_eq!(
+                restored, payload,
+                "{key}: the same bytes after a round trip"
+            );
         }
         let reply = run_args(&mut e, c, &[b"RESTORE", key.as_bytes(), b"0", &payload]);
         assert_eq!(reply, Reply::ok(), "{key}");
@@ -124,10 +131,12 @@ fn the_api_sets_expiry_and_reports_errors() {
     run(&mut e, c, "SET k v");
     let payload = e.dump_value(0, b"k").expect("exists");
     let now = 1_700_000_000_000;
-    e.restore_value(0, b"k2", &payload, Some(now + 5000)).expect("valid");
+    e.restore_value(0, b"k2", &payload, Some(now + 5000))
+        .expect("valid");
     assert_eq!(run(&mut e, c, "PTTL k2"), Reply::Integer(5000));
     // A time already past: no key, even where one was.
-    e.restore_value(0, b"k2", &payload, Some(now)).expect("valid");
+    e.restore_value(0, b"k2", &payload, Some(now))
+        .expect("valid");
     assert_eq!(run(&mut e, c, "EXISTS k2"), Reply::Integer(0));
     let mut bad = payload.clone();
     bad[1] ^= 1;
@@ -202,12 +211,23 @@ fn exercise(payload: &[u8]) {
                 .expect("our own DUMP loads");
             let strip = |s: String| {
                 let mut s = s;
-                for encoding in ["hashtable", "intset", "skiplist", "listpack", "embstr", "raw", "int"] {
+                for encoding in [
+                    "hashtable",
+                    "intset",
+                    "skiplist",
+                    "listpack",
+                    "embstr",
+                    "raw",
+                    "int",
+                ] {
                     s = s.replace(encoding, "");
                 }
                 s
             };
-            assert_eq!(strip(contents(&mut e, c, "k")), strip(contents(&mut e, c, "k2")));
+            assert_eq!(
+                strip(contents(&mut e, c, "k")),
+                strip(contents(&mut e, c, "k2"))
+            );
         }
     }
 }

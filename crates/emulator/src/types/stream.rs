@@ -538,7 +538,7 @@ fn node_to_elements(master: StreamId, node: &Node) -> Vec<Element> {
 /// The inverse of `node_to_elements`, checking everything the rest of this module relies
 /// on (the elements come from a payload): counts that add up, flags Redis defines, IDs
 /// increasing from `after` (exclusive) and not below the master ID, at least one live
-/// entry (Redis never keeps an empty node). Returns the node and its last ID.
+/// entry (Redis never keeps an empty node). The node records its last ID (`last`).
 fn node_from_elements(
     master: StreamId,
     items: Vec<Element>,
