@@ -434,6 +434,35 @@ impl Db {
         Some(e)
     }
 
+    /// RESTORE's IDLETIME and FREQ (`objectSetLRUOrLFU`): under an LFU policy a given
+    /// frequency becomes the counter (stamped with this minute); under an LRU one a
+    /// given idle time (seconds) moves the access clock back, wrapping as Redis's 24-bit
+    /// clock does. The option the policy does not use is ignored, as in Redis.
+    pub fn set_access_fields(
+        &mut self,
+        key: &[u8],
+        idle: Option<i64>,
+        freq: Option<i64>,
+        now_ms: i64,
+    ) {
+        let lfu = self.access.lfu;
+        let Some(e) = self.entries.get_mut(key) else {
+            return;
+        };
+        if lfu {
+            if let Some(freq) = freq {
+                e.lru = (lfu_minutes(now_ms) << 8) | (freq as u32 & 255);
+            }
+        } else if let Some(idle) = idle {
+            let mut abs = lru_clock(now_ms) as i64 - idle;
+            if abs < 0 {
+                abs += 0xFF_FFFF;
+            }
+            e.lru = (abs as u64 & 0xFF_FFFF) as u32;
+            e.last_access_ms = now_ms.saturating_sub(idle.saturating_mul(1000));
+        }
+    }
+
     /// Sets or clears the TTL of an existing key. Returns false if the key is missing.
     pub fn set_expire(&mut self, key: &[u8], expire_at: Option<i64>) -> bool {
         if !self.entries.contains_key(key) {

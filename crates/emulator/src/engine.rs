@@ -386,6 +386,45 @@ impl Engine {
         reply
     }
 
+    /// The DUMP payload of `key` in database `db` (Redis's serialization of its value,
+    /// byte for byte what DUMP replies), or None if there is no such key. As no client:
+    /// no LRU/LFU touch, no keyspace hit, no command counted (like `inspect`). A key
+    /// found expired is removed, as any read would.
+    pub fn dump_value(&mut self, db: usize, key: &[u8]) -> Option<Vec<u8>> {
+        let limits = crate::dump::Limits::from_config(&self.config);
+        let now = self.now_ms();
+        let entry = self.dbs.get_mut(db)?.peek(key, now)?;
+        Some(crate::dump::dump(&entry.value, &limits))
+    }
+
+    /// Stores the value of a DUMP payload at `key` in database `db`, replacing any value
+    /// there, with the absolute expiry time `expire_at_ms` (None: no TTL). As no client:
+    /// no keyspace notification, no command counted; WATCHers of the key see it change,
+    /// and clients blocked on it are served at the next command. A payload Redis would
+    /// refuse gets RESTORE's error text; an expiry time already past leaves no key.
+    pub fn restore_value(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        payload: &[u8],
+        expire_at_ms: Option<i64>,
+    ) -> Result<(), String> {
+        let limits = crate::dump::Limits::from_config(&self.config);
+        let now = self.now_ms();
+        let access = self.config.access_mode();
+        let Some(target) = self.dbs.get_mut(db) else {
+            return Err("ERR DB index is out of range".to_string());
+        };
+        let value = crate::dump::load(payload, &limits).map_err(|e| e.message().to_string())?;
+        target.set_access_mode(access);
+        target.remove(key);
+        if expire_at_ms.is_some_and(|at| at <= now) {
+            return Ok(());
+        }
+        target.set_with_expire(key, value, expire_at_ms, now);
+        Ok(())
+    }
+
     /// Runs one command now, without serving blocked clients afterwards.
     pub(crate) fn execute_now(&mut self, client: ClientId, argv: &[Vec<u8>]) -> Reply {
         if argv.is_empty() || !self.clients.contains_key(&client) {

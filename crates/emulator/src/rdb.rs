@@ -76,7 +76,7 @@ pub fn read_plain_len(input: &[u8], pos: &mut usize) -> Option<u64> {
 }
 
 /// A length, or the special encoding marker (`rdbLoadLenByRef`): `(value, is_encoded)`.
-fn read_len(input: &[u8], pos: &mut usize) -> Option<(u64, bool)> {
+pub fn read_len(input: &[u8], pos: &mut usize) -> Option<(u64, bool)> {
     let first = *input.get(*pos)?;
     *pos += 1;
     match first >> 6 {
@@ -103,21 +103,97 @@ fn read_len(input: &[u8], pos: &mut usize) -> Option<(u64, bool)> {
     }
 }
 
-/// `rdbSaveRawString` with compression on (Redis's default): strings longer than 20 bytes
-/// are stored LZF-compressed when that saves more than 4 bytes. (Integer encoding applies
-/// to strings of at most 11 bytes that read as integers; callers here never store one.)
+/// `rdbSaveRawString` with compression on (Redis's default `rdbcompression yes`): a
+/// string of at most 11 bytes that reads as a 32-bit integer is stored as that integer;
+/// one longer than 20 bytes LZF-compressed when that saves more than 4 bytes; else raw.
 pub fn write_string(out: &mut Vec<u8>, s: &[u8]) {
+    if s.len() <= 11 {
+        if let Some(n) = crate::args::parse_i64(s) {
+            if write_small_int(out, n) {
+                return;
+            }
+        }
+    }
     if s.len() > 20 {
         if let Some(compressed) = lzf_compress(s, s.len() - 4) {
-            out.push(0xc3);
-            write_len(out, compressed.len() as u64);
-            write_len(out, s.len() as u64);
-            out.extend_from_slice(&compressed);
+            write_lzf_blob(out, &compressed, s.len());
             return;
         }
     }
     write_len(out, s.len() as u64);
     out.extend_from_slice(s);
+}
+
+/// `rdbEncodeInteger`: an integer of 8, 16 or 32 bits as an encoded "string". False
+/// (nothing written) for a wider one.
+pub fn write_small_int(out: &mut Vec<u8>, n: i64) -> bool {
+    if let Ok(v) = i8::try_from(n) {
+        out.push(0xc0);
+        out.extend_from_slice(&v.to_le_bytes());
+    } else if let Ok(v) = i16::try_from(n) {
+        out.push(0xc1);
+        out.extend_from_slice(&v.to_le_bytes());
+    } else if let Ok(v) = i32::try_from(n) {
+        out.push(0xc2);
+        out.extend_from_slice(&v.to_le_bytes());
+    } else {
+        return false;
+    }
+    true
+}
+
+/// `rdbSaveLzfBlob`: data already compressed, with its compressed and original lengths.
+pub fn write_lzf_blob(out: &mut Vec<u8>, compressed: &[u8], original_len: usize) {
+    out.push(0xc3);
+    write_len(out, compressed.len() as u64);
+    write_len(out, original_len as u64);
+    out.extend_from_slice(compressed);
+}
+
+/// Reads exactly `n` bytes.
+pub fn read_bytes<'a>(input: &'a [u8], pos: &mut usize, n: usize) -> Option<&'a [u8]> {
+    let bytes = input.get(*pos..pos.checked_add(n)?)?;
+    *pos += n;
+    Some(bytes)
+}
+
+/// `rdbLoadType` and other single bytes.
+pub fn read_u8(input: &[u8], pos: &mut usize) -> Option<u8> {
+    read_bytes(input, pos, 1).map(|b| b[0])
+}
+
+/// `rdbSaveBinaryDoubleValue` / `rdbLoadBinaryDoubleValue`: 8 bytes, little-endian.
+pub fn write_binary_double(out: &mut Vec<u8>, d: f64) {
+    out.extend_from_slice(&d.to_le_bytes());
+}
+pub fn read_binary_double(input: &[u8], pos: &mut usize) -> Option<f64> {
+    Some(f64::from_le_bytes(
+        read_bytes(input, pos, 8)?.try_into().ok()?,
+    ))
+}
+
+/// `rdbLoadDoubleValue`: the old text form of a double (a length byte, 253/254/255 for
+/// nan/inf/-inf, then that many characters read with `strtod`).
+pub fn read_text_double(input: &[u8], pos: &mut usize) -> Option<f64> {
+    match read_u8(input, pos)? {
+        253 => Some(f64::NAN),
+        254 => Some(f64::INFINITY),
+        255 => Some(f64::NEG_INFINITY),
+        len => {
+            let text = std::str::from_utf8(read_bytes(input, pos, len as usize)?).ok()?;
+            text.trim().parse::<f64>().ok()
+        }
+    }
+}
+
+/// `rdbSaveMillisecondTime` / `rdbLoadMillisecondTime`: 8 bytes, little-endian.
+pub fn write_millis(out: &mut Vec<u8>, ms: i64) {
+    out.extend_from_slice(&ms.to_le_bytes());
+}
+pub fn read_millis(input: &[u8], pos: &mut usize) -> Option<i64> {
+    Some(i64::from_le_bytes(
+        read_bytes(input, pos, 8)?.try_into().ok()?,
+    ))
 }
 
 /// `rdbGenericLoadStringObject`: a raw, integer-encoded or LZF-compressed string.
@@ -214,10 +290,25 @@ pub fn lzf_compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
             }
             out[op - lit - 1] = (lit as u8).wrapping_sub(1); // stop run
             op -= (lit == 0) as usize; // undo an empty run
-            loop {
-                len += 1;
-                if len >= maxlen || input[reference + len] != input[ip + len] {
-                    break;
+                                       // liblzf unrolls the first 16 comparisons when more than 16 bytes may match,
+                                       // without checking `maxlen` between them: a match can end up to two bytes
+                                       // past `maxlen` (still inside the input), and the output shows it.
+            let mut mismatch = false;
+            if maxlen > 16 {
+                for _ in 0..16 {
+                    len += 1;
+                    if input[reference + len] != input[ip + len] {
+                        mismatch = true;
+                        break;
+                    }
+                }
+            }
+            if !mismatch {
+                loop {
+                    len += 1;
+                    if len >= maxlen || input[reference + len] != input[ip + len] {
+                        break;
+                    }
                 }
             }
             len -= 2; // now the number of octets - 1

@@ -196,6 +196,7 @@ pub fn all() -> &'static [&'static CommandSpec] {
             crate::cmd::connection::COMMANDS,
             crate::cmd::server::COMMANDS,
             crate::cmd::keys::COMMANDS,
+            crate::cmd::dump::COMMANDS,
             crate::cmd::strings::COMMANDS,
             crate::cmd::lists::COMMANDS,
             crate::cmd::hashes::COMMANDS,

@@ -28,6 +28,9 @@ macro_rules! golden_cases {
 
 golden_cases! {
     golden_strings => "strings",
+    golden_dump_types => "dump-types",
+    golden_dump_streams => "dump-streams",
+    golden_dump_restore => "dump-restore",
     golden_set_options => "set-options",
     golden_incrbyfloat => "incrbyfloat",
     golden_keys => "keys",

@@ -3,6 +3,7 @@
 
 pub mod clients;
 pub mod connection;
+pub mod dump;
 pub mod functions;
 pub mod hashes;
 pub mod keys;

@@ -30,6 +30,9 @@ pub struct SetValue {
     repr: Repr,
     /// Sum of member lengths (as strings), kept up to date so `memory` is O(1).
     bytes: usize,
+    /// Bytes per integer of Redis's intset (2, 4 or 8): the widest member it ever held,
+    /// since an intset upgrades its encoding and never downgrades (DUMP shows it).
+    intset_width: u8,
 }
 
 impl Default for SetValue {
@@ -37,7 +40,19 @@ impl Default for SetValue {
         SetValue {
             repr: Repr::Intset(Vec::new()),
             bytes: 0,
+            intset_width: 2,
         }
+    }
+}
+
+/// The intset encoding (bytes per integer) a value needs (`_intsetValueEncoding`).
+pub fn intset_width_of(n: i64) -> u8 {
+    if i16::try_from(n).is_ok() {
+        2
+    } else if i32::try_from(n).is_ok() {
+        4
+    } else {
+        8
     }
 }
 
@@ -96,6 +111,7 @@ impl SetValue {
                     };
                     v.insert(i, n);
                     self.bytes += member.len();
+                    self.intset_width = self.intset_width.max(intset_width_of(n));
                     if v.len() > max_intset.min(MAX_INTSET_LIMIT) {
                         self.convert_to_table();
                     }
@@ -134,6 +150,36 @@ impl SetValue {
             },
         }
     }
+    /// An intset's members and its width in bytes per integer (None for a hashtable).
+    pub fn intset(&self) -> Option<(&[i64], u8)> {
+        match &self.repr {
+            Repr::Intset(v) => Some((v, self.intset_width)),
+            Repr::Table(_) => None,
+        }
+    }
+
+    /// An intset of sorted, distinct `values` stored `width` bytes each (RESTORE of
+    /// Redis's intset, which keeps its encoding); None if they are not sorted and
+    /// distinct or do not fit the width.
+    pub fn from_intset(values: Vec<i64>, width: u8) -> Option<SetValue> {
+        if values.windows(2).any(|w| w[0] >= w[1])
+            || values.iter().any(|&n| intset_width_of(n) > width)
+        {
+            return None;
+        }
+        let bytes = values.iter().map(|&n| int_bytes(n).len()).sum();
+        Some(SetValue {
+            repr: Repr::Intset(values),
+            bytes,
+            intset_width: width,
+        })
+    }
+
+    /// Converts an intset to a hashtable (RESTORE past `set-max-intset-entries`).
+    pub fn convert_to_hashtable(&mut self) {
+        self.convert_to_table();
+    }
+
     /// Members in SMEMBERS order: numeric for an intset, SCAN order for a hashtable.
     pub fn iter(&self) -> Box<dyn Iterator<Item = Vec<u8>> + '_> {
         match &self.repr {

@@ -20,6 +20,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::rc::Rc;
 
+use crate::listpack::Element;
+
 // ---------------------------------------------------------------------------------------
 // IDs
 // ---------------------------------------------------------------------------------------
@@ -81,7 +83,7 @@ impl StreamId {
     }
 
     /// The 16 big-endian bytes Redis uses as the radix tree key.
-    fn to_be_bytes(self) -> [u8; 16] {
+    pub fn to_be_bytes(self) -> [u8; 16] {
         let mut out = [0u8; 16];
         out[..8].copy_from_slice(&self.ms.to_be_bytes());
         out[8..].copy_from_slice(&self.seq.to_be_bytes());
@@ -497,6 +499,140 @@ impl<'a> Iterator for Fields<'a> {
 impl ExactSizeIterator for Fields<'_> {}
 
 // ---------------------------------------------------------------------------------------
+// Nodes as Redis's listpacks (DUMP / RESTORE)
+// ---------------------------------------------------------------------------------------
+
+/// The listpack elements of a node as Redis lays them out (t_stream.c's comment on
+/// `streamAppendItem`): the master entry `count, deleted, numfields, fields..., 0`, then
+/// per entry `flags, ms-diff, seq-diff, [numfields, field, value...] | value..., lp-count`
+/// where `lp-count` is the number of elements of the entry before it.
+fn node_to_elements(master: StreamId, node: &Node) -> Vec<Element> {
+    let mut out = vec![
+        Element::Int(node.live as i64),
+        Element::Int(node.deleted as i64),
+    ];
+    let fields = node.master_fields();
+    out.push(Element::Int(fields.count as i64));
+    out.extend(fields.map(|f| Element::Str(f.to_vec())));
+    out.push(Element::Int(0));
+    for e in node.entries(master) {
+        let same = e.flags & FLAG_SAMEFIELDS != 0;
+        out.push(Element::Int(e.flags as i64));
+        out.push(Element::Int(e.id.ms.wrapping_sub(master.ms) as i64));
+        out.push(Element::Int(e.id.seq.wrapping_sub(master.seq) as i64));
+        if !same {
+            out.push(Element::Int(e.numfields as i64));
+        }
+        for (f, v) in node.fields(&e) {
+            if !same {
+                out.push(Element::Str(f.to_vec()));
+            }
+            out.push(Element::Str(v.to_vec()));
+        }
+        let lp_count = e.numfields + 3 + if same { 0 } else { e.numfields + 1 };
+        out.push(Element::Int(lp_count as i64));
+    }
+    out
+}
+
+/// The inverse of `node_to_elements`, checking everything the rest of this module relies
+/// on (the elements come from a payload): counts that add up, flags Redis defines, IDs
+/// increasing from `after` (exclusive) and not below the master ID, at least one live
+/// entry (Redis never keeps an empty node). The node records its last ID (`last`).
+fn node_from_elements(
+    master: StreamId,
+    items: Vec<Element>,
+    after: Option<StreamId>,
+) -> Option<Node> {
+    let mut it = items.into_iter();
+    let int = |e: Option<Element>| e?.as_int();
+    let live = u32::try_from(int(it.next())?).ok()?;
+    let deleted = u32::try_from(int(it.next())?).ok()?;
+    let master_count = usize::try_from(int(it.next())?).ok()?;
+    let mut buf = Vec::new();
+    put_varint(&mut buf, master_count as u64);
+    let mut lp_rest = lp_int_size(master_count as i64) + lp_int_size(0);
+    let mut master_fields = Vec::new();
+    for _ in 0..master_count {
+        let f = it.next()?.into_bytes();
+        lp_rest += lp_str_size(&f);
+        put_bytes(&mut buf, &f);
+        master_fields.push(f);
+    }
+    if int(it.next())? != 0 {
+        return None;
+    }
+    let entries_start = buf.len() as u32;
+    let (mut seen_live, mut seen_deleted) = (0u32, 0u32);
+    let mut prev = after;
+    let mut last = None;
+    let mut last_deleted = false;
+    while let Some(flags) = it.next() {
+        let flags = u8::try_from(flags.as_int()?).ok()?;
+        if flags & !(FLAG_DELETED | FLAG_SAMEFIELDS) != 0 {
+            return None;
+        }
+        let ms_diff = int(it.next())?;
+        let seq_diff = int(it.next())?;
+        let id = StreamId {
+            ms: master.ms.wrapping_add(ms_diff as u64),
+            seq: master.seq.wrapping_add(seq_diff as u64),
+        };
+        if id < master || prev.is_some_and(|p| id <= p) {
+            return None;
+        }
+        let same = flags & FLAG_SAMEFIELDS != 0;
+        buf.push(flags);
+        put_varint(&mut buf, ms_diff as u64);
+        put_varint(&mut buf, zigzag(seq_diff));
+        let mut lp = lp_int_size(flags as i64) + lp_int_size(ms_diff) + lp_int_size(seq_diff);
+        let numfields = if same {
+            master_count
+        } else {
+            let n = usize::try_from(int(it.next())?).ok()?;
+            put_varint(&mut buf, n as u64);
+            lp += lp_int_size(n as i64);
+            n
+        };
+        for _ in 0..numfields {
+            if !same {
+                let f = it.next()?.into_bytes();
+                lp += lp_str_size(&f);
+                put_bytes(&mut buf, &f);
+            }
+            let v = it.next()?.into_bytes();
+            lp += lp_str_size(&v);
+            put_bytes(&mut buf, &v);
+        }
+        let lp_count = numfields + 3 + if same { 0 } else { numfields + 1 };
+        if int(it.next())? != lp_count as i64 {
+            return None;
+        }
+        lp_rest += lp + lp_int_size(lp_count as i64);
+        if flags & FLAG_DELETED != 0 {
+            seen_deleted += 1;
+        } else {
+            seen_live += 1;
+        }
+        prev = Some(id);
+        last = Some(id);
+        last_deleted = flags & FLAG_DELETED != 0;
+    }
+    if seen_live != live || seen_deleted != deleted || live == 0 {
+        return None;
+    }
+    Some(Node {
+        buf,
+        entries_start,
+        live,
+        deleted,
+        lp_rest,
+        last: last?,
+        last_deleted,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
 // Consumer groups
 // ---------------------------------------------------------------------------------------
 
@@ -727,6 +863,36 @@ impl StreamValue {
     pub fn memory(&self) -> usize {
         let groups: usize = self.groups.iter().map(|(n, g)| g.memory(n.len())).sum();
         STREAM_BASE_MEMORY + self.lp_total + self.nodes.len() * RAX_PER_NODE + groups
+    }
+
+    /// Each node's master ID and its elements as Redis's listpack holds them (DUMP).
+    pub fn node_elements(&self) -> Vec<(StreamId, Vec<Element>)> {
+        self.nodes
+            .iter()
+            .map(|(&master, node)| (master, node_to_elements(master, node)))
+            .collect()
+    }
+
+    /// A stream of these nodes (RESTORE), or None if they are not a well-formed
+    /// sequence: master IDs and entry IDs increasing, counts consistent. The length,
+    /// last ID and first ID follow from the entries; the caller sets the counters and
+    /// groups that the payload carries (and checks them against these).
+    pub fn from_node_elements(nodes: Vec<(StreamId, Vec<Element>)>) -> Option<StreamValue> {
+        let mut s = StreamValue::new();
+        let mut prev: Option<StreamId> = None;
+        for (master, items) in nodes {
+            if prev.is_some_and(|p| master <= p) {
+                return None;
+            }
+            let node = node_from_elements(master, items, prev)?;
+            prev = Some(node.last);
+            s.length += node.live as u64;
+            s.lp_total += node.lp_alloc();
+            s.nodes.insert(master, node);
+        }
+        s.last_id = prev.unwrap_or_default();
+        s.first_id = s.first_live_id().unwrap_or_default();
+        Some(s)
     }
 
     /// Number of nodes (XINFO's radix-tree-keys).
