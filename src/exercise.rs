@@ -253,6 +253,9 @@ fn send_curl(state: &mut AppState, line: &str) -> Result<(), String> {
 }
 
 fn show_tab(state: &mut AppState, tab: usize) -> Result<(), String> {
+    if tab == 0 {
+        return Err("console tabs are numbered from 1".into());
+    }
     while state.tabs.len() < tab {
         if !state.open_tab() {
             return Err(format!(
@@ -896,5 +899,16 @@ mod tests {
         assert_eq!(error, "counter.lua is not open");
         let error = perform(&mut state, &ex, &Action::Start("nope.lua".into())).unwrap_err();
         assert!(error.contains("no program `nope.lua`"), "{error}");
+        // A tab 0 the file format never gives: refused, not a panic.
+        for action in [
+            Action::Tab(0),
+            Action::Type {
+                tab: 0,
+                line: "PING".into(),
+            },
+        ] {
+            let error = perform(&mut state, &ex, &action).unwrap_err();
+            assert_eq!(error, "console tabs are numbered from 1");
+        }
     }
 }

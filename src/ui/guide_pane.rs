@@ -165,7 +165,7 @@ impl AppCtx {
     pub(crate) fn guide_paste(&self, tab: usize, line: &str) {
         self.state.update_value(|s| {
             while s.tabs.len() < tab && s.open_tab() {}
-            s.active = tab.min(s.tabs.len()) - 1;
+            s.active = tab.clamp(1, s.tabs.len().max(1)) - 1;
             s.progs.shown = None;
             s.progs.http_shown = false;
         });

@@ -155,18 +155,25 @@ fn backlen_size(len: usize) -> usize {
     }
 }
 
-/// The bytes a string element takes in a listpack (what a quicklist node grows by).
+/// The bytes an integer element takes in a listpack (encoding and back-length).
+pub fn int_entry_size(n: i64) -> usize {
+    let enc = match n {
+        0..=127 => 1,
+        -4096..=4095 => 2,
+        -32768..=32767 => 3,
+        -8388608..=8388607 => 4,
+        -2147483648..=2147483647 => 5,
+        _ => 9,
+    };
+    enc + backlen_size(enc)
+}
+
+/// The bytes a string element takes in a listpack (what a quicklist or stream node grows
+/// by): integers in canonical form are stored as integers (lpStringToInt64 accepts what
+/// `string2ll` does).
 pub fn str_entry_size(s: &[u8]) -> usize {
     if let Some(n) = crate::args::parse_i64(s) {
-        let enc = match n {
-            0..=127 => 1,
-            -4096..=4095 => 2,
-            -32768..=32767 => 3,
-            -8388608..=8388607 => 4,
-            -2147483648..=2147483647 => 5,
-            _ => 9,
-        };
-        return enc + backlen_size(enc);
+        return int_entry_size(n);
     }
     let len = s.len();
     let enc = len

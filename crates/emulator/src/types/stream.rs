@@ -212,47 +212,6 @@ pub fn parse_interval(arg: &[u8], missing_seq: u64) -> Option<(StreamId, bool)> 
 // Listpack sizes (Redis's node-size rule depends on them)
 // ---------------------------------------------------------------------------------------
 
-/// Bytes of a listpack entry's back-length field for an encoding of `len` bytes.
-fn lp_backlen(len: usize) -> usize {
-    match len {
-        0..=127 => 1,
-        128..=16382 => 2,
-        16383..=2097150 => 3,
-        2097151..=268435454 => 4,
-        _ => 5,
-    }
-}
-
-/// Bytes of an integer element in a listpack (encoding + back-length).
-fn lp_int_size(v: i64) -> usize {
-    let enc = match v {
-        0..=127 => 1,
-        -4096..=4095 => 2,
-        -32768..=32767 => 3,
-        -8388608..=8388607 => 4,
-        -2147483648..=2147483647 => 5,
-        _ => 9,
-    };
-    enc + lp_backlen(enc)
-}
-
-/// Bytes of a string element in a listpack: integers in canonical form are stored as
-/// integers (lpStringToInt64 accepts what `string2ll` does).
-fn lp_str_size(s: &[u8]) -> usize {
-    if let Some(v) = crate::args::parse_i64(s) {
-        return lp_int_size(v);
-    }
-    let len = s.len();
-    let enc = if len < 64 {
-        1 + len
-    } else if len < 4096 {
-        2 + len
-    } else {
-        5 + len
-    };
-    enc + lp_backlen(enc)
-}
-
 /// jemalloc's size class for a request of `n` bytes: multiples of 16 up to 128, then four
 /// classes per doubling.
 fn jemalloc_size(n: usize) -> usize {
@@ -363,7 +322,10 @@ struct RawEntry {
 
 impl Node {
     fn lp_bytes(&self) -> usize {
-        LP_EMPTY + lp_int_size(self.live as i64) + lp_int_size(self.deleted as i64) + self.lp_rest
+        LP_EMPTY
+            + crate::listpack::int_entry_size(self.live as i64)
+            + crate::listpack::int_entry_size(self.deleted as i64)
+            + self.lp_rest
     }
 
     /// What Redis's allocator hands out for this listpack (for the memory estimate).
@@ -551,11 +513,12 @@ fn node_from_elements(
     let master_count = usize::try_from(int(it.next())?).ok()?;
     let mut buf = Vec::new();
     put_varint(&mut buf, master_count as u64);
-    let mut lp_rest = lp_int_size(master_count as i64) + lp_int_size(0);
+    let mut lp_rest =
+        crate::listpack::int_entry_size(master_count as i64) + crate::listpack::int_entry_size(0);
     let mut master_fields = Vec::new();
     for _ in 0..master_count {
         let f = it.next()?.into_bytes();
-        lp_rest += lp_str_size(&f);
+        lp_rest += crate::listpack::str_entry_size(&f);
         put_bytes(&mut buf, &f);
         master_fields.push(f);
     }
@@ -585,30 +548,32 @@ fn node_from_elements(
         buf.push(flags);
         put_varint(&mut buf, ms_diff as u64);
         put_varint(&mut buf, zigzag(seq_diff));
-        let mut lp = lp_int_size(flags as i64) + lp_int_size(ms_diff) + lp_int_size(seq_diff);
+        let mut lp = crate::listpack::int_entry_size(flags as i64)
+            + crate::listpack::int_entry_size(ms_diff)
+            + crate::listpack::int_entry_size(seq_diff);
         let numfields = if same {
             master_count
         } else {
             let n = usize::try_from(int(it.next())?).ok()?;
             put_varint(&mut buf, n as u64);
-            lp += lp_int_size(n as i64);
+            lp += crate::listpack::int_entry_size(n as i64);
             n
         };
         for _ in 0..numfields {
             if !same {
                 let f = it.next()?.into_bytes();
-                lp += lp_str_size(&f);
+                lp += crate::listpack::str_entry_size(&f);
                 put_bytes(&mut buf, &f);
             }
             let v = it.next()?.into_bytes();
-            lp += lp_str_size(&v);
+            lp += crate::listpack::str_entry_size(&v);
             put_bytes(&mut buf, &v);
         }
         let lp_count = numfields + 3 + if same { 0 } else { numfields + 1 };
         if int(it.next())? != lp_count as i64 {
             return None;
         }
-        lp_rest += lp + lp_int_size(lp_count as i64);
+        lp_rest += lp + crate::listpack::int_entry_size(lp_count as i64);
         if flags & FLAG_DELETED != 0 {
             seen_deleted += 1;
         } else {
@@ -976,10 +941,11 @@ impl StreamValue {
         if need_new {
             let mut buf = Vec::with_capacity(64);
             put_varint(&mut buf, numfields as u64);
-            let mut lp_rest = lp_int_size(numfields as i64) + lp_int_size(0);
+            let mut lp_rest = crate::listpack::int_entry_size(numfields as i64)
+                + crate::listpack::int_entry_size(0);
             for f in pairs.iter().step_by(2) {
                 put_bytes(&mut buf, f);
-                lp_rest += lp_str_size(f);
+                lp_rest += crate::listpack::str_entry_size(f);
             }
             let entries_start = buf.len() as u32;
             let node = Node {
@@ -1010,22 +976,23 @@ impl StreamValue {
         node.buf.push(flags);
         put_varint(&mut node.buf, ms_delta);
         put_varint(&mut node.buf, zigzag(seq_delta));
-        let mut lp =
-            lp_int_size(flags as i64) + lp_int_size(ms_delta as i64) + lp_int_size(seq_delta);
+        let mut lp = crate::listpack::int_entry_size(flags as i64)
+            + crate::listpack::int_entry_size(ms_delta as i64)
+            + crate::listpack::int_entry_size(seq_delta);
         if !same {
             put_varint(&mut node.buf, numfields as u64);
-            lp += lp_int_size(numfields as i64);
+            lp += crate::listpack::int_entry_size(numfields as i64);
         }
         for pair in pairs.chunks_exact(2) {
             if !same {
                 put_bytes(&mut node.buf, &pair[0]);
-                lp += lp_str_size(&pair[0]);
+                lp += crate::listpack::str_entry_size(&pair[0]);
             }
             put_bytes(&mut node.buf, &pair[1]);
-            lp += lp_str_size(&pair[1]);
+            lp += crate::listpack::str_entry_size(&pair[1]);
         }
         let lp_count = numfields as i64 + 3 + if same { 0 } else { numfields as i64 + 1 };
-        lp += lp_int_size(lp_count);
+        lp += crate::listpack::int_entry_size(lp_count);
         node.lp_rest += lp;
         node.live += 1;
         node.last = id;
