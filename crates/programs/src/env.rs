@@ -44,6 +44,22 @@ pub(crate) enum Request {
     Receive { timeout_ms: Option<i64> },
     /// `app.listen(port)`: serve this port's requests (an error if it is taken).
     Listen { port: u16 },
+    /// Opens an extra connection (events.rs): resume with its number.
+    Connect,
+    /// Sends a command on an extra connection; its reply comes as an event.
+    Send { conn: u32, argv: Vec<Vec<u8>> },
+    /// Closes an extra connection.
+    Close { conn: u32 },
+    /// `process.exit()`: the program ends now.
+    Exit,
+}
+
+/// A timer set or cleared by the program (applied by the host after each run: the
+/// virtual time does not move during one).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum TimerOp {
+    Set { number: u32, ms: i64 },
+    Cancel { number: u32 },
 }
 
 /// What natives share with the host.
@@ -53,6 +69,8 @@ pub(crate) struct Shared {
     pub now_ms: i64,
     /// Lines printed since the host last took them.
     pub output: Vec<(LogKind, String)>,
+    /// Timers set or cleared since the host last took them.
+    pub timer_ops: Vec<TimerOp>,
 }
 
 pub(crate) type SharedRef = Rc<RefCell<Shared>>;
@@ -63,7 +81,25 @@ pub(crate) struct Env {
     pub shared: SharedRef,
     /// The pin of the HTTP dispatcher (`HTTP_PRELUDE`), called once per request.
     dispatcher: usize,
+    /// The pin of the events dispatcher (`lua/events.lua`), called once per event.
+    events: usize,
 }
+
+/// The event loop's Lua side: timers, extra connections, the events dispatcher.
+const EVENTS_PRELUDE: &[u8] = include_bytes!("lua/events.lua");
+/// The `kue` job queue (Kue's Redis layout), given the events prelude's connections.
+const KUE_PRELUDE: &[u8] = include_bytes!("lua/kue.lua");
+/// `describe`, `it`, `expect`, `assert`: the documents' mocha and chai tests.
+const MOCHA_PRELUDE: &[u8] = include_bytes!("lua/mocha.lua");
+/// `require(name)` for the libraries a program has (Node's names).
+const REQUIRE_PRELUDE: &[u8] = b"local kue, error, tostring = ...\n\
+local modules = {kue = kue, express = express, chai = {expect = expect, assert = assert}, assert = assert}\n\
+require = function(name)\n\
+  local m = modules[name]\n\
+  if m == nil then error(\"Cannot find module '\" .. tostring(name) .. \"' (a program has kue, express, chai and assert)\", 2) end\n\
+  return m\n\
+end\n\
+return true";
 
 /// Redis 7.0's `pcall`: an `{err=...}` table caught gives its text, so
 /// `pcall(redis.call, ...)` returns the error message as it does in EVAL. Then the
@@ -272,22 +308,44 @@ pub(crate) fn build(name: &str, source: &str) -> Result<Env, String> {
         vm.get_global("type"),
         handler.clone(),
     ];
-    let wrapper = run_prelude(&mut vm, PRELUDE, args)?;
+    let wrapper = first(run_prelude(&mut vm, PRELUDE, args)?);
     let listen = vm.new_native("listen", listen);
     let args = vec![
         vm.get_global("pcall"),
         vm.get_global("xpcall"),
-        handler,
+        handler.clone(),
         listen,
     ];
-    let dispatcher = run_prelude(&mut vm, HTTP_PRELUDE, args)?;
+    let dispatcher = first(run_prelude(&mut vm, HTTP_PRELUDE, args)?);
     let dispatcher = vm.pin(dispatcher);
+    let mut args = vec![vm.get_global("xpcall"), handler.clone()];
+    let event_natives: [(&'static str, lua51::heap::NativeFn); 6] = [
+        ("timer_set", timer_set),
+        ("timer_cancel", timer_cancel),
+        ("connect", connect),
+        ("send", send),
+        ("close", close),
+        ("exit", exit),
+    ];
+    for (name, f) in event_natives {
+        args.push(vm.new_native_with(name, f, vec![bound.clone()]));
+    }
+    let mut returned = run_prelude(&mut vm, EVENTS_PRELUDE, args)?.into_iter();
+    let events = returned.next().unwrap_or(Value::Nil);
+    let open_connection = returned.next().unwrap_or(Value::Nil);
+    let events = vm.pin(events);
+    let kue = first(run_prelude(&mut vm, KUE_PRELUDE, vec![open_connection])?);
+    vm.set_global("kue", kue.clone());
+    run_prelude(&mut vm, MOCHA_PRELUDE, Vec::new())?;
+    let args = vec![kue, vm.get_global("error"), vm.get_global("tostring")];
+    run_prelude(&mut vm, REQUIRE_PRELUDE, args)?;
     vm.start(wrapper, vec![main])
         .map_err(|e| convert::error_value_text(&vm, &e))?;
     Ok(Env {
         vm,
         shared,
         dispatcher,
+        events,
     })
 }
 
@@ -361,6 +419,16 @@ impl Env {
             .map_err(|e| convert::error_value_text(vm, &e))
     }
 
+    /// Starts the events dispatcher on an event (`kind`: timer, reply, message) once
+    /// the VM is free.
+    pub fn start_callback(&mut self, kind: &str, mut args: Vec<Value>) -> Result<(), String> {
+        let vm = &mut self.vm;
+        args.insert(0, vm.new_string(kind.as_bytes()));
+        let events = vm.pinned(self.events);
+        vm.start(events, args)
+            .map_err(|e| convert::error_value_text(vm, &e))
+    }
+
     /// Reads the dispatcher's results.
     pub fn handled(&self, values: &[Value]) -> Handled {
         let vm = &self.vm;
@@ -419,13 +487,18 @@ fn name_seed(name: &str) -> i32 {
     h as i32
 }
 
-/// Runs a prelude with its arguments and returns the function it returns.
-fn run_prelude(vm: &mut Vm, source: &[u8], args: Vec<Value>) -> Result<Value, String> {
+/// The first value a prelude returned.
+fn first(values: Vec<Value>) -> Value {
+    values.into_iter().next().unwrap_or(Value::Nil)
+}
+
+/// Runs a prelude with its arguments and returns what it returns (functions).
+fn run_prelude(vm: &mut Vm, source: &[u8], args: Vec<Value>) -> Result<Vec<Value>, String> {
     let failed = |what: &str| format!("the program's environment failed to build ({what})");
     let prelude = vm.load(source, "=[C]").map_err(|e| failed(&e))?;
     vm.start(prelude, args).map_err(|_| failed("start"))?;
-    match vm.run(10_000) {
-        Ok(lua51::Outcome::Finished(mut v)) if !v.is_empty() => Ok(v.swap_remove(0)),
+    match vm.run(100_000) {
+        Ok(lua51::Outcome::Finished(v)) if !v.is_empty() => Ok(v),
         _ => {
             vm.abort();
             Err(failed("run"))
@@ -511,6 +584,79 @@ fn listen(vm: &mut Vm, args: Vec<Value>) -> R {
         );
     }
     Ok(NativeReturn::Yield(Box::new(Request::Listen { port })))
+}
+
+/// `timer_set(number, ms)`: (re)arms a timer of `lua/events.lua`.
+fn timer_set(vm: &mut Vm, args: Vec<Value>) -> R {
+    let number = args.first().and_then(Value::to_number).unwrap_or(0.0);
+    let ms = args.get(1).and_then(Value::to_number).unwrap_or(0.0);
+    if let Some(s) = shared(vm) {
+        s.borrow_mut().timer_ops.push(TimerOp::Set {
+            number: number.clamp(0.0, f64::from(u32::MAX)) as u32,
+            ms: ms.clamp(0.0, MAX_SLEEP_MS) as i64,
+        });
+    }
+    Ok(NativeReturn::Values(Vec::new()))
+}
+
+/// `timer_cancel(number)`.
+fn timer_cancel(vm: &mut Vm, args: Vec<Value>) -> R {
+    let number = args.first().and_then(Value::to_number).unwrap_or(0.0);
+    if let Some(s) = shared(vm) {
+        s.borrow_mut().timer_ops.push(TimerOp::Cancel {
+            number: number.clamp(0.0, f64::from(u32::MAX)) as u32,
+        });
+    }
+    Ok(NativeReturn::Values(Vec::new()))
+}
+
+/// The number of an extra connection (its first argument).
+fn conn_number(args: &[Value]) -> u32 {
+    args.first()
+        .and_then(Value::to_number)
+        .map_or(0, |n| n.clamp(0.0, f64::from(u32::MAX)) as u32)
+}
+
+/// Refuses to suspend the VM from inside a library function's callback.
+fn check_yield(vm: &mut Vm, what: &str) -> Result<(), Value> {
+    if vm.can_yield() {
+        Ok(())
+    } else {
+        Err(vm.error(&format!(
+            "{what} cannot be called from a function that a library function calls (a gsub or sort callback, a metamethod)"
+        )))
+    }
+}
+
+/// `connect()`: opens an extra connection, returns its number.
+fn connect(vm: &mut Vm, _args: Vec<Value>) -> R {
+    check_yield(vm, "a library that opens a connection")?;
+    Ok(NativeReturn::Yield(Box::new(Request::Connect)))
+}
+
+/// `send(conn, command, ...)`: EVAL's argument rules; the reply comes as an event.
+fn send(vm: &mut Vm, args: Vec<Value>) -> R {
+    let conn = conn_number(&args);
+    let argv = match api::command_argv(args.get(1..).unwrap_or_default()) {
+        Ok(argv) => argv,
+        Err(msg) => return Err(vm.error(&format!("ERR {msg}"))),
+    };
+    check_yield(vm, "a library that sends a command")?;
+    Ok(NativeReturn::Yield(Box::new(Request::Send { conn, argv })))
+}
+
+/// `close(conn)`.
+fn close(vm: &mut Vm, args: Vec<Value>) -> R {
+    check_yield(vm, "a library that closes a connection")?;
+    Ok(NativeReturn::Yield(Box::new(Request::Close {
+        conn: conn_number(&args),
+    })))
+}
+
+/// `process.exit()`.
+fn exit(vm: &mut Vm, _args: Vec<Value>) -> R {
+    check_yield(vm, "process.exit")?;
+    Ok(NativeReturn::Yield(Box::new(Request::Exit)))
 }
 
 /// Seconds (fractions allowed) as whole ms, negative and NaN as 0.

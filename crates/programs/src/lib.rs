@@ -164,6 +164,7 @@ pub mod clock;
 pub mod curl;
 pub mod drive;
 mod env;
+mod events;
 pub mod host;
 pub mod http;
 pub mod journal;
@@ -199,8 +200,12 @@ pub enum ProgramState {
     Crashed { message: String },
     /// Killed by the user, or its connection was closed (CLIENT KILL).
     Killed,
-    /// Its main chunk ended after `app.listen(port)`: it waits for HTTP requests.
+    /// Its main chunk ended after `app.listen(port)`: it waits for HTTP requests (and
+    /// any other event).
     Serving { port: u16 },
+    /// Its main chunk ended and something can still call it back (a timer, a job
+    /// queue's connection): it waits for events.
+    Waiting,
 }
 
 impl ProgramState {
@@ -214,6 +219,7 @@ impl ProgramState {
                 | ProgramState::Listening { .. }
                 | ProgramState::Paused
                 | ProgramState::Serving { .. }
+                | ProgramState::Waiting
         )
     }
 }

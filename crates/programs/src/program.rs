@@ -18,6 +18,7 @@ use redis_emulator::script::{api, convert};
 use redis_emulator::{ClientId, ClientInfo, Engine, Protocol, Reply};
 
 use crate::env::{self, Env, Request};
+use crate::events::{Connection, Event, Queue, Timers};
 use crate::http::{self, HttpError, HttpOutcome, HttpRequest, RequestId};
 use crate::journal::{Journal, LogKind};
 use crate::{ProgramId, ProgramState};
@@ -45,8 +46,10 @@ enum Phase {
     Listening {
         until_ms: Option<i64>,
     },
-    /// The main chunk ended after `app.listen`: the VM is free, waiting for requests.
-    Serving,
+    /// The main chunk (or the last callback) ended and something can still call the
+    /// program back (a server, a timer, an extra connection): the VM is free, waiting
+    /// for events.
+    EventLoop,
 }
 
 /// How an ended program ended.
@@ -77,13 +80,12 @@ pub(crate) struct Program {
     answered: Vec<(RequestId, HttpOutcome)>,
 }
 
-/// A program's HTTP server (after `app.listen`).
-struct Server {
-    port: u16,
-    /// Requests waiting for their turn, oldest first.
-    queue: VecDeque<(RequestId, HttpRequest)>,
-    /// The request the VM is handling.
-    current: Option<(RequestId, HttpRequest)>,
+/// What the VM runs besides the main chunk.
+enum Current {
+    /// A request's handler.
+    Http(RequestId, HttpRequest),
+    /// A timer's, reply's or message's callback.
+    Callback,
 }
 
 /// A running program's state.
@@ -95,7 +97,46 @@ struct Live {
     inbox: VecDeque<Reply>,
     /// The program sent QUIT: its client is gone, its commands fail.
     closed: bool,
-    server: Option<Server>,
+    /// The port it listens on (after `app.listen`).
+    port: Option<u16>,
+    /// Events waiting for the VM (see `events.rs`).
+    events: Queue,
+    /// What the VM runs now, when not the main chunk.
+    current: Option<Current>,
+    timers: Timers,
+    /// Extra connections, open until closed or the program ends.
+    conns: Vec<Connection>,
+}
+
+impl Live {
+    /// Whether something can still call the program back once its code has returned.
+    fn keeps_running(&self) -> bool {
+        self.port.is_some()
+            || !self.timers.is_empty()
+            || !self.conns.is_empty()
+            || !self.events.is_empty()
+    }
+
+    /// Moves what arrived (due timers, replies and messages of its connections) into
+    /// the event queue.
+    fn gather(&mut self, engine: &mut Engine) {
+        for conn in &mut self.conns {
+            conn.pump(engine, &mut self.events);
+        }
+        for number in self.timers.take_due(engine.now_ms()) {
+            self.events.push(Event::Timer(number));
+        }
+    }
+
+    /// Whether an event is waiting or would be gathered now.
+    fn has_event(&self, engine: &Engine) -> bool {
+        !self.events.is_empty()
+            || self
+                .timers
+                .next_due_ms()
+                .is_some_and(|t| t <= engine.now_ms())
+            || self.conns.iter().any(|c| c.has_news(engine))
+    }
 }
 
 impl Program {
@@ -127,7 +168,11 @@ impl Program {
                 phase: Phase::Ready,
                 inbox: VecDeque::new(),
                 closed: false,
-                server: None,
+                port: None,
+                events: Queue::default(),
+                current: None,
+                timers: Timers::default(),
+                conns: Vec::new(),
             }),
             end: None,
             paused: false,
@@ -149,8 +194,9 @@ impl Program {
                 Phase::Listening { until_ms } => ProgramState::Listening {
                     until_ms: *until_ms,
                 },
-                Phase::Serving => ProgramState::Serving {
-                    port: live.server.as_ref().map_or(0, |s| s.port),
+                Phase::EventLoop => match live.port {
+                    Some(port) => ProgramState::Serving { port },
+                    None => ProgramState::Waiting,
                 },
             },
             (None, Some(End::Finished)) | (None, None) => ProgramState::Finished,
@@ -182,7 +228,7 @@ impl Program {
                         || has_output(engine, live.client)
                         || until_ms.is_some_and(|t| engine.now_ms() >= t)
                 }
-                Phase::Serving => live.server.as_ref().is_some_and(|s| !s.queue.is_empty()),
+                Phase::EventLoop => live.has_event(engine),
             },
             _ => false,
         }
@@ -190,14 +236,14 @@ impl Program {
 
     /// The port the program listens on (once `app.listen` ran, while it lives).
     pub fn port(&self) -> Option<u16> {
-        self.live.as_ref()?.server.as_ref().map(|s| s.port)
+        self.live.as_ref()?.port
     }
 
     /// Queues a request for the program's server; false if it has none.
     pub fn enqueue(&mut self, id: RequestId, request: HttpRequest) -> bool {
-        match self.live.as_mut().and_then(|l| l.server.as_mut()) {
-            Some(server) => {
-                server.queue.push_back((id, request));
+        match self.live.as_mut().filter(|l| l.port.is_some()) {
+            Some(live) => {
+                live.events.push(Event::Http(id, request));
                 true
             }
             None => false,
@@ -215,6 +261,7 @@ impl Program {
             Some(live) if !self.paused => match live.phase {
                 Phase::Sleeping { until_ms } => Some(until_ms),
                 Phase::Listening { until_ms } => until_ms,
+                Phase::EventLoop => live.timers.next_due_ms(),
                 _ => None,
             },
             _ => None,
@@ -237,6 +284,10 @@ impl Program {
                 End::Killed,
                 "its connection was closed (CLIENT KILL)",
             );
+            return;
+        }
+        if live.phase == Phase::EventLoop {
+            live.gather(engine);
             return;
         }
         let answer = match &live.phase {
@@ -285,8 +336,11 @@ impl Program {
             let Some(live) = self.live.as_mut() else {
                 break;
             };
-            if live.phase == Phase::Serving && !self.next_request(engine, journal) {
-                break;
+            if live.phase == Phase::EventLoop {
+                live.gather(engine);
+                if !self.next_event(engine, journal) {
+                    break;
+                }
             }
             let Some(live) = self.live.as_mut() else {
                 break;
@@ -301,18 +355,25 @@ impl Program {
             let left = live.env.vm.fuel_available().saturating_sub(NESTED_FUEL);
             slice.fuel += budget.saturating_sub(left).max(1);
             self.flush_output(engine.now_ms(), journal);
+            self.apply_timers(engine.now_ms());
             match result {
                 Ok(lua51::Outcome::Paused) => break,
                 Ok(lua51::Outcome::Finished(values)) => {
-                    if self.serving_request() {
-                        self.answer_request(engine, journal, &values);
-                        continue;
+                    match self.live.as_mut().and_then(|l| l.current.take()) {
+                        Some(Current::Http(id, request)) => {
+                            self.answer_request(engine, journal, id, &request, &values);
+                            self.callback_returned(engine, journal, None);
+                        }
+                        Some(Current::Callback) => {
+                            let error = self.callback_error(&values);
+                            self.callback_returned(engine, journal, error);
+                        }
+                        None => self.finish(engine, journal, values),
                     }
-                    self.finish(engine, journal, values);
                     if self
                         .live
                         .as_ref()
-                        .is_some_and(|l| l.phase == Phase::Serving)
+                        .is_some_and(|l| l.phase == Phase::EventLoop)
                     {
                         continue;
                     }
@@ -356,20 +417,15 @@ impl Program {
             return;
         };
         let answer = match request {
-            Request::Listen { port } => match &live.server {
-                Some(server) => Err(lua51::Value::str(&format!(
-                    "app.listen: this program already listens on port {}",
-                    server.port
+            Request::Listen { port } => match live.port {
+                Some(current) => Err(lua51::Value::str(&format!(
+                    "app.listen: this program already listens on port {current}"
                 ))),
                 None if taken_ports.contains(&port) => Err(lua51::Value::str(&format!(
                     "Error: listen EADDRINUSE: address already in use :::{port}"
                 ))),
                 None => {
-                    live.server = Some(Server {
-                        port,
-                        queue: VecDeque::new(),
-                        current: None,
-                    });
+                    live.port = Some(port);
                     journal.push(
                         self.id,
                         engine.now_ms(),
@@ -379,6 +435,41 @@ impl Program {
                     Ok(Vec::new())
                 }
             },
+            Request::Connect => {
+                let client = engine.connect(ClientInfo {
+                    addr: format!("127.0.0.1:{}", 40_000 + u64::from(self.id.0 % 20_000)),
+                    ..ClientInfo::default()
+                });
+                let setname = [
+                    b"CLIENT".to_vec(),
+                    b"SETNAME".to_vec(),
+                    client_name(&self.name).into_bytes(),
+                ];
+                engine.execute(client, &setname);
+                let number = live.conns.last().map_or(1, |c| c.number + 1);
+                live.conns.push(Connection::new(number, client));
+                Ok(vec![lua51::Value::Number(f64::from(number))])
+            }
+            Request::Send { conn, argv } => {
+                match live.conns.iter_mut().find(|c| c.number == conn) {
+                    Some(c) => {
+                        c.send(engine, argv, &mut live.events);
+                        Ok(Vec::new())
+                    }
+                    None => Err(lua51::Value::str("the connection is closed")),
+                }
+            }
+            Request::Close { conn } => {
+                if let Some(i) = live.conns.iter().position(|c| c.number == conn) {
+                    let mut c = live.conns.remove(i);
+                    c.close(engine);
+                }
+                Ok(Vec::new())
+            }
+            Request::Exit => {
+                self.end(engine, journal, End::Finished, "process.exit()");
+                return;
+            }
             Request::Sleep { ms } => {
                 live.phase = Phase::Sleeping {
                     until_ms: engine.now_ms().saturating_add(ms),
@@ -435,37 +526,112 @@ impl Program {
         }
     }
 
-    /// Whether the VM runs a request's handler (rather than the main chunk).
-    fn serving_request(&self) -> bool {
-        self.live
-            .as_ref()
-            .and_then(|l| l.server.as_ref())
-            .is_some_and(|s| s.current.is_some())
-    }
-
-    /// A serving program starts the dispatcher on its oldest queued request. False if
-    /// there is none (or the VM could not start it: the request fails, logged).
-    fn next_request(&mut self, engine: &mut Engine, journal: &mut Journal) -> bool {
+    /// A program in its event loop starts the callback of its oldest event. False if
+    /// there is none (or the VM could not start it: a request fails, logged).
+    fn next_event(&mut self, engine: &mut Engine, journal: &mut Journal) -> bool {
         let Some(live) = self.live.as_mut() else {
             return false;
         };
-        let Some(server) = live.server.as_mut() else {
+        let Some(event) = live.events.pop() else {
             return false;
         };
-        let Some((id, request)) = server.queue.pop_front() else {
-            return false;
+        let started = match event {
+            Event::Http(id, request) => match live.env.start_request(&request) {
+                Ok(()) => {
+                    live.current = Some(Current::Http(id, request));
+                    Ok(())
+                }
+                Err(e) => {
+                    self.answered
+                        .push((id, HttpOutcome::Failed(HttpError::EmptyReply)));
+                    Err(e)
+                }
+            },
+            Event::Timer(number) => {
+                let args = vec![lua51::Value::Number(f64::from(number))];
+                live.current = Some(Current::Callback);
+                live.env.start_callback("timer", args)
+            }
+            Event::Reply { conn, reply }
+            | Event::Message {
+                conn,
+                message: reply,
+            } => {
+                let kind = if is_message(&reply) {
+                    "message"
+                } else {
+                    "reply"
+                };
+                let protocol = live
+                    .conns
+                    .iter()
+                    .find(|c| c.number == conn)
+                    .map_or(Protocol::Resp2, |c| engine.protocol(c.client));
+                let value = match answer(&mut live.env.vm, reply, false, protocol) {
+                    Ok(mut values) => values.pop().unwrap_or(lua51::Value::Nil),
+                    Err(t) => t,
+                };
+                let args = vec![lua51::Value::Number(f64::from(conn)), value];
+                live.current = Some(Current::Callback);
+                live.env.start_callback(kind, args)
+            }
         };
-        match live.env.start_request(&request) {
+        match started {
             Ok(()) => {
-                server.current = Some((id, request));
                 live.phase = Phase::Ready;
                 true
             }
             Err(e) => {
+                live.current = None;
                 journal.push(self.id, engine.now_ms(), LogKind::Error, e);
-                self.answered
-                    .push((id, HttpOutcome::Failed(HttpError::EmptyReply)));
                 false
+            }
+        }
+    }
+
+    /// The error a callback raised (the events dispatcher returns `false, message`).
+    fn callback_error(&self, values: &[lua51::Value]) -> Option<String> {
+        let live = self.live.as_ref()?;
+        match values {
+            [lua51::Value::Bool(false), error, ..] => {
+                Some(convert::error_value_text(&live.env.vm, error))
+            }
+            _ => None,
+        }
+    }
+
+    /// A callback or a request's handler returned: an uncaught error ends the program
+    /// (as in Node); else it waits for more events, or finishes when nothing can call
+    /// it back any more.
+    fn callback_returned(
+        &mut self,
+        engine: &mut Engine,
+        journal: &mut Journal,
+        error: Option<String>,
+    ) {
+        if let Some(message) = error {
+            self.end(engine, journal, End::Crashed(message), "");
+            return;
+        }
+        match self.live.as_mut() {
+            Some(live) if live.keeps_running() => live.phase = Phase::EventLoop,
+            Some(_) => self.end(engine, journal, End::Finished, ""),
+            None => {}
+        }
+    }
+
+    /// Applies the timers the program set or cleared during its last run.
+    fn apply_timers(&mut self, now_ms: i64) {
+        let Some(live) = self.live.as_mut() else {
+            return;
+        };
+        let ops = std::mem::take(&mut live.env.shared.borrow_mut().timer_ops);
+        for op in ops {
+            match op {
+                env::TimerOp::Set { number, ms } => {
+                    live.timers.set(number, now_ms.saturating_add(ms))
+                }
+                env::TimerOp::Cancel { number } => live.timers.cancel(number),
             }
         }
     }
@@ -477,13 +643,11 @@ impl Program {
         &mut self,
         engine: &mut Engine,
         journal: &mut Journal,
+        id: RequestId,
+        request: &HttpRequest,
         values: &[lua51::Value],
     ) {
         let Some(live) = self.live.as_mut() else {
-            return;
-        };
-        live.phase = Phase::Serving;
-        let Some((id, request)) = live.server.as_mut().and_then(|s| s.current.take()) else {
             return;
         };
         let handled = live.env.handled(values);
@@ -530,8 +694,8 @@ impl Program {
             _ => End::Finished,
         };
         if end == End::Finished {
-            if let Some(live) = self.live.as_mut().filter(|l| l.server.is_some()) {
-                live.phase = Phase::Serving;
+            if let Some(live) = self.live.as_mut().filter(|l| l.keeps_running()) {
+                live.phase = Phase::EventLoop;
                 return;
             }
         }
@@ -553,15 +717,22 @@ impl Program {
     /// why (`detail` adds to the note).
     pub fn end(&mut self, engine: &mut Engine, journal: &mut Journal, end: End, detail: &str) {
         self.flush_output(engine.now_ms(), journal);
-        let Some(live) = self.live.take() else {
+        let Some(mut live) = self.live.take() else {
             return;
         };
-        if let Some(server) = live.server {
-            // The connections close: curl reports an empty reply.
-            for (id, _) in server.current.into_iter().chain(server.queue) {
+        // The connections close: curl reports an empty reply.
+        if let Some(Current::Http(id, _)) = live.current.take() {
+            self.answered
+                .push((id, HttpOutcome::Failed(HttpError::EmptyReply)));
+        }
+        for event in live.events.drain() {
+            if let Event::Http(id, _) = event {
                 self.answered
                     .push((id, HttpOutcome::Failed(HttpError::EmptyReply)));
             }
+        }
+        for conn in &mut live.conns {
+            conn.close(engine);
         }
         if engine.client(live.client).is_some() {
             engine.disconnect(live.client);
@@ -613,7 +784,7 @@ fn take_outbox(engine: &mut Engine, live: &mut Live) -> Option<Reply> {
 
 /// A published message (`message`, `pmessage`, `smessage` frames), as opposed to a
 /// command's reply.
-fn is_message(frame: &Reply) -> bool {
+pub(crate) fn is_message(frame: &Reply) -> bool {
     match frame {
         Reply::Push(items) => matches!(
             items.first(),
