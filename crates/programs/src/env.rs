@@ -50,6 +50,8 @@ pub(crate) enum Request {
     Send { conn: u32, argv: Vec<Vec<u8>> },
     /// Closes an extra connection.
     Close { conn: u32 },
+    /// `require('./name')`: the compiled chunk of the module's source.
+    Require { name: String },
     /// `process.exit()`: the program ends now.
     Exit,
 }
@@ -92,12 +94,22 @@ const KUE_PRELUDE: &[u8] = include_bytes!("lua/kue.lua");
 /// `describe`, `it`, `expect`, `assert`: the documents' mocha and chai tests.
 const MOCHA_PRELUDE: &[u8] = include_bytes!("lua/mocha.lua");
 /// `require(name)` for the libraries a program has (Node's names).
-const REQUIRE_PRELUDE: &[u8] = b"local kue, error, tostring = ...\n\
+/// A program tab is a module: its chunk runs once, its return value is what `require`
+/// returns (Node's `module.exports`; `true` when it returns nothing), cached by name.
+const REQUIRE_PRELUDE: &[u8] = b"local kue, error, tostring, type, load_module = ...\n\
 local modules = {kue = kue, express = express, chai = {expect = expect, assert = assert}, assert = assert}\n\
+local loaded = {}\n\
 require = function(name)\n\
   local m = modules[name]\n\
-  if m == nil then error(\"Cannot find module '\" .. tostring(name) .. \"' (a program has kue, express, chai and assert)\", 2) end\n\
-  return m\n\
+  if m ~= nil then return m end\n\
+  if type(name) ~= 'string' then error('require: the module name must be a string', 2) end\n\
+  if loaded[name] ~= nil then return loaded[name] end\n\
+  local chunk, problem = load_module(name)\n\
+  if not chunk then error(problem, 2) end\n\
+  local result = chunk()\n\
+  if result == nil then result = true end\n\
+  loaded[name] = result\n\
+  return result\n\
 end\n\
 return true";
 
@@ -337,7 +349,14 @@ pub(crate) fn build(name: &str, source: &str) -> Result<Env, String> {
     let kue = first(run_prelude(&mut vm, KUE_PRELUDE, vec![open_connection])?);
     vm.set_global("kue", kue.clone());
     run_prelude(&mut vm, MOCHA_PRELUDE, Vec::new())?;
-    let args = vec![kue, vm.get_global("error"), vm.get_global("tostring")];
+    let load = vm.new_native("require", load_module);
+    let args = vec![
+        kue,
+        vm.get_global("error"),
+        vm.get_global("tostring"),
+        vm.get_global("type"),
+        load,
+    ];
     run_prelude(&mut vm, REQUIRE_PRELUDE, args)?;
     vm.start(wrapper, vec![main])
         .map_err(|e| convert::error_value_text(&vm, &e))?;
@@ -651,6 +670,17 @@ fn close(vm: &mut Vm, args: Vec<Value>) -> R {
     Ok(NativeReturn::Yield(Box::new(Request::Close {
         conn: conn_number(&args),
     })))
+}
+
+/// `load_module(name)`: the host compiles the module's source; nil and Node's "Cannot
+/// find module" (or the compile error) when it can't.
+fn load_module(vm: &mut Vm, args: Vec<Value>) -> R {
+    let name = match args.first() {
+        Some(v @ Value::Str(_)) => vm.tostring(v)?.to_str_lossy(),
+        _ => return Err(vm.error("require: the module name must be a string")),
+    };
+    check_yield(vm, "require")?;
+    Ok(NativeReturn::Yield(Box::new(Request::Require { name })))
 }
 
 /// `process.exit()`.

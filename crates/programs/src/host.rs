@@ -18,7 +18,7 @@ use redis_emulator::{ClientId, Engine};
 
 use crate::http::{HttpError, HttpOutcome, HttpRequest, RequestId};
 use crate::journal::{Journal, LogKind, LogLine};
-use crate::program::{End, Program};
+use crate::program::{End, HostView, Program};
 use crate::{ProgramId, ProgramState};
 
 /// What a call of [`Programs::run`] did.
@@ -54,6 +54,8 @@ pub struct Programs {
     /// What became of each HTTP request not yet taken by the host.
     requests: BTreeMap<RequestId, HttpOutcome>,
     next_request: u64,
+    /// Sources `require` can load, by file name (the page's program tabs).
+    modules: BTreeMap<String, String>,
 }
 
 impl Programs {
@@ -105,7 +107,11 @@ impl Programs {
             if !program.is_due(engine) {
                 continue;
             }
-            let slice = program.run_slice(engine, &mut self.journal, fuel, &taken);
+            let host = HostView {
+                taken_ports: &taken,
+                modules: &self.modules,
+            };
+            let slice = program.run_slice(engine, &mut self.journal, fuel, &host);
             report.ran += 1;
             report.fuel += slice.fuel;
             report.commands += slice.commands;
@@ -113,6 +119,20 @@ impl Programs {
         self.collect_answers();
         report.still_ready = self.programs.values().filter(|p| p.is_due(engine)).count();
         report
+    }
+
+    /// Makes a source loadable with `require` under a file name (`8-job.lua` for
+    /// `require('./8-job')`): the page gives every program tab. A program that already
+    /// loaded it keeps what it loaded, as Node caches a module.
+    pub fn set_module(&mut self, file: &str, source: &str) {
+        if self.modules.get(file).map(String::as_str) != Some(source) {
+            self.modules.insert(file.to_string(), source.to_string());
+        }
+    }
+
+    /// Forgets a module (its tab was closed).
+    pub fn remove_module(&mut self, file: &str) {
+        self.modules.remove(file);
     }
 
     /// Sends an HTTP request to the program listening on its port. It is queued behind

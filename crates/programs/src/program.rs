@@ -80,6 +80,31 @@ pub(crate) struct Program {
     answered: Vec<(RequestId, HttpOutcome)>,
 }
 
+/// What a program may ask of the world around it while it runs.
+pub(crate) struct HostView<'a> {
+    /// The ports other programs listen on.
+    pub taken_ports: &'a [u16],
+    /// Module sources by file name (`8-job.lua`), for `require('./8-job')`.
+    pub modules: &'a std::collections::BTreeMap<String, String>,
+}
+
+impl HostView<'_> {
+    /// The module `require(name)` means: `./8-job`, `8-job` and `8-job.lua` are the
+    /// tab `8-job.lua` (a `.js` name is taken as the tab of the same name in `.lua`).
+    pub fn module(&self, name: &str) -> Option<(&str, &str)> {
+        let base = name.strip_prefix("./").unwrap_or(name);
+        let base = base.strip_suffix(".js").unwrap_or(base);
+        let file = if base.ends_with(".lua") {
+            base.to_string()
+        } else {
+            format!("{base}.lua")
+        };
+        self.modules
+            .get_key_value(&file)
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
 /// What the VM runs besides the main chunk.
 enum Current {
     /// A request's handler.
@@ -322,14 +347,14 @@ impl Program {
 
     /// Runs a ready program for at most `fuel` units of work (one per VM instruction,
     /// `COMMAND_FUEL` per command), until it waits, ends, or the fuel is spent. A
-    /// serving program takes its next request. `taken_ports`: the ports other programs
-    /// listen on.
+    /// program in its event loop takes its next event. `host`: what the other programs
+    /// and the page provide (ports taken, modules).
     pub fn run_slice(
         &mut self,
         engine: &mut Engine,
         journal: &mut Journal,
         fuel: u64,
-        taken_ports: &[u16],
+        host: &HostView,
     ) -> Slice {
         let mut slice = Slice::default();
         while !self.paused && slice.fuel < fuel {
@@ -385,7 +410,7 @@ impl Program {
                             slice.commands += 1;
                             slice.fuel += COMMAND_FUEL;
                         }
-                        self.handle(engine, journal, *request, taken_ports);
+                        self.handle(engine, journal, *request, host);
                     }
                     Err(_) => {
                         let end = End::Crashed("the program made an unknown request".into());
@@ -411,7 +436,7 @@ impl Program {
         engine: &mut Engine,
         journal: &mut Journal,
         request: Request,
-        taken_ports: &[u16],
+        host: &HostView,
     ) {
         let Some(live) = self.live.as_mut() else {
             return;
@@ -421,7 +446,7 @@ impl Program {
                 Some(current) => Err(lua51::Value::str(&format!(
                     "app.listen: this program already listens on port {current}"
                 ))),
-                None if taken_ports.contains(&port) => Err(lua51::Value::str(&format!(
+                None if host.taken_ports.contains(&port) => Err(lua51::Value::str(&format!(
                     "Error: listen EADDRINUSE: address already in use :::{port}"
                 ))),
                 None => {
@@ -466,6 +491,24 @@ impl Program {
                 }
                 Ok(Vec::new())
             }
+            Request::Require { name } => match host.module(&name) {
+                Some((file, source)) => match live.env.vm.load(source.as_bytes(), file) {
+                    Ok(chunk) => Ok(vec![chunk]),
+                    Err(message) => Ok(vec![
+                        lua51::Value::Nil,
+                        live.env.vm.new_string(message.as_bytes()),
+                    ]),
+                },
+                None => {
+                    let message = format!(
+                        "Cannot find module '{name}' (a module is a program tab: require('./8-job') runs the tab 8-job.lua)"
+                    );
+                    Ok(vec![
+                        lua51::Value::Nil,
+                        live.env.vm.new_string(message.as_bytes()),
+                    ])
+                }
+            },
             Request::Exit => {
                 self.end(engine, journal, End::Finished, "process.exit()");
                 return;

@@ -132,8 +132,33 @@ fn require_gives_the_libraries_and_refuses_others() {
         w.state(id),
         ProgramState::Crashed {
             message:
-                "req.lua:3: Cannot find module 'fs' (a program has kue, express, chai and assert)"
+                "req.lua:3: Cannot find module 'fs' (a module is a program tab: require('./8-job') runs the tab 8-job.lua)"
                     .into()
         }
     );
+}
+
+#[test]
+fn a_program_tab_is_a_module_run_once_per_program() {
+    let mut w = World::new();
+    w.programs.set_module(
+        "8-job.lua",
+        "print('loading')\nreturn function(jobs) if type(jobs) ~= 'table' then error('Jobs is not an array', 2) end return #jobs end",
+    );
+    let id = w.start(
+        "main.lua",
+        "local count = require('./8-job')\nlocal again = require('./8-job')\nprint(count({1, 2}), count == again)\ncount('x')",
+    );
+    w.settle();
+    assert_eq!(w.output(id), ["loading", "2\ttrue"]);
+    assert_eq!(
+        w.state(id),
+        ProgramState::Crashed {
+            message: "main.lua:4: Jobs is not an array".into()
+        }
+    );
+    w.programs.set_module("broken.lua", "x x");
+    let id = w.start("b.lua", "local ok, e = pcall(require, 'broken')\nprint(e)");
+    w.settle();
+    assert_eq!(w.output(id), ["broken.lua:1: '=' expected near 'x'"]);
 }
