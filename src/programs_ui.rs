@@ -373,6 +373,11 @@ impl Desk {
     /// Returns whether it runs. The program gets its first slices at once (a producer's
     /// first XADD happens now, not at the next tick).
     pub fn run(&mut self, engine: &mut Engine, index: usize) -> bool {
+        // Every tab is a module the program may `require('./name')`, as it reads now.
+        self.programs.clear_modules();
+        for tab in &self.tabs {
+            self.programs.set_module(&tab.name, &tab.draft);
+        }
         let Some(tab) = self.tabs.get_mut(index) else {
             return false;
         };
@@ -680,6 +685,7 @@ pub fn state_label(state: Option<&ProgramState>) -> String {
         Some(ProgramState::Crashed { message }) => format!("crashed: {message}"),
         Some(ProgramState::Killed) => "killed".into(),
         Some(ProgramState::Serving { port }) => format!("listening on port {port}"),
+        Some(ProgramState::Waiting) => "waiting for events".into(),
     }
 }
 
@@ -691,7 +697,8 @@ pub fn state_class(state: Option<&ProgramState>) -> &'static str {
         Some(ProgramState::Sleeping { .. })
         | Some(ProgramState::Blocked { .. })
         | Some(ProgramState::Listening { .. })
-        | Some(ProgramState::Serving { .. }) => "live",
+        | Some(ProgramState::Serving { .. })
+        | Some(ProgramState::Waiting) => "live",
         Some(ProgramState::Paused) => "paused",
         Some(ProgramState::Finished) | Some(ProgramState::Interrupted) => "done",
         Some(ProgramState::Crashed { .. }) | Some(ProgramState::Killed) => "failed",

@@ -25,8 +25,13 @@ pub enum Check {
     Output { tab: Option<usize>, text: String },
     /// A program is in a state.
     Program { name: String, state: StateWanted },
-    /// A program's log has a line containing the text.
-    Log { name: String, text: String },
+    /// A program's log has a line containing the text (`absent`: no line has it, and
+    /// the program has run).
+    Log {
+        name: String,
+        text: String,
+        absent: bool,
+    },
     /// An HTTP response received in the step (its status line and body) contains the
     /// text.
     Response { text: String },
@@ -90,6 +95,8 @@ pub enum StateWanted {
     Listening,
     /// Its main chunk ended after `app.listen`: it answers HTTP requests.
     Serving,
+    /// Its main chunk ended and it waits for events (timers, a job queue).
+    Waiting,
     Paused,
     Finished,
     Stopped,
@@ -104,6 +111,7 @@ const STATES: &[(&str, StateWanted)] = &[
     ("sleeping", StateWanted::Sleeping),
     ("listening", StateWanted::Listening),
     ("serving", StateWanted::Serving),
+    ("waiting", StateWanted::Waiting),
     ("paused", StateWanted::Paused),
     ("finished", StateWanted::Finished),
     ("stopped", StateWanted::Stopped),
@@ -123,11 +131,13 @@ impl StateWanted {
                     | S::Blocked { .. }
                     | S::Listening { .. }
                     | S::Serving { .. }
+                    | S::Waiting
             ),
             StateWanted::Blocked => matches!(state, S::Blocked { .. }),
             StateWanted::Sleeping => matches!(state, S::Sleeping { .. }),
             StateWanted::Listening => matches!(state, S::Listening { .. }),
             StateWanted::Serving => matches!(state, S::Serving { .. }),
+            StateWanted::Waiting => matches!(state, S::Waiting),
             StateWanted::Paused => matches!(state, S::Paused),
             StateWanted::Finished => matches!(state, S::Finished),
             StateWanted::Stopped => matches!(state, S::Interrupted),
@@ -195,12 +205,13 @@ pub fn parse_check(line: &str) -> Result<Check, String> {
             })
         }
         Some("log") => {
-            if words.len() < 4 || words[2] != "contains" {
-                return Err("write `log NAME contains TEXT`".into());
+            if words.len() < 4 || (words[2] != "contains" && words[2] != "!contains") {
+                return Err("write `log NAME contains TEXT` or `log NAME !contains TEXT`".into());
             }
             Ok(Check::Log {
                 name: words[1].clone(),
                 text: value_text(line, 3, &words),
+                absent: words[2] == "!contains",
             })
         }
         Some("response") => match words.get(1).map(String::as_str) {
@@ -362,10 +373,15 @@ pub fn holds(check: &Check, world: &mut dyn World) -> bool {
         Check::Program { name, state } => {
             world.program_state(name).is_some_and(|s| state.matches(&s))
         }
-        Check::Log { name, text } => world
-            .program_log(name)
-            .iter()
-            .any(|l| l.contains(text.as_str())),
+        Check::Log { name, text, absent } => {
+            let log = world.program_log(name);
+            let found = log.iter().any(|l| l.contains(text.as_str()));
+            if *absent {
+                world.program_state(name).is_some() && !found
+            } else {
+                found
+            }
+        }
         Check::Response { text } => world
             .responses()
             .iter()
@@ -528,7 +544,8 @@ mod tests {
             parse_check("log worker.lua contains Processing order").unwrap(),
             Check::Log {
                 name: "worker.lua".into(),
-                text: "Processing order".into()
+                text: "Processing order".into(),
+                absent: false
             }
         );
     }
@@ -547,7 +564,10 @@ mod tests {
             ("XRANGE s - + @0 == 2", "count from 1"),
             ("program w.lua is dancing", "not a program state"),
             ("output contains", "write `output contains TEXT`"),
-            ("log w.lua has x", "write `log NAME contains TEXT`"),
+            (
+                "log w.lua has x",
+                "write `log NAME contains TEXT` or `log NAME !contains TEXT`",
+            ),
             ("GET \"k", "unbalanced quotes"),
             ("response has x", "write `response contains TEXT`"),
             (

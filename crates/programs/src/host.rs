@@ -130,9 +130,9 @@ impl Programs {
         }
     }
 
-    /// Forgets a module (its tab was closed).
-    pub fn remove_module(&mut self, file: &str) {
-        self.modules.remove(file);
+    /// Forgets every module (before the page gives its tabs again).
+    pub fn clear_modules(&mut self) {
+        self.modules.clear();
     }
 
     /// Sends an HTTP request to the program listening on its port. It is queued behind
