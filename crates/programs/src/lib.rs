@@ -111,8 +111,9 @@
 //!   arrival order: the next waits until the handler before it has answered.
 //!   **Handlers run once the main chunk has ended** (a Lua VM runs one call at a
 //!   time): a program that serves HTTP registers its routes, calls `app.listen` and
-//!   ends its main chunk; a loop that consumes a stream forever belongs in a program of
-//!   its own (the documents' single Node process becomes two programs).
+//!   ends its main chunk. A loop that consumes a stream forever (`while true do ...
+//!   XREADGROUP BLOCK 0`) never ends, so it belongs in a program of its own; callbacks
+//!   (timers, a job queue) share the loop with the handlers (see below).
 //! - A handler's Lua error answers `500 Internal Server Error` with the error message
 //!   as a plain-text body and writes it to the log (`GET /boom: shop.lua:9: ...`); the
 //!   program serves on, as Express's default error handler does. No route: `404` with
@@ -120,6 +121,80 @@
 //!   returns without sending gets an empty response and a note in the log (Express
 //!   would leave the client waiting). Every response carries `X-Powered-By: Express`,
 //!   `Content-Length`, a `Date` of the virtual clock, `Connection: keep-alive`.
+//!
+//! # Callbacks, timers and the event loop (Node's model)
+//!
+//! When a program's main chunk ends it finishes, unless something can still call it
+//! back: then it is `Waiting` (or `Serving` with a port) and runs one callback at a
+//! time, each to its end, in arrival order, as a Node process does.
+//!
+//! - `setTimeout(fn, ms, ...)`, `setInterval(fn, ms, ...)`, `setImmediate(fn, ...)`,
+//!   `clearTimeout(id)`, `clearInterval(id)`: Node's timers in virtual time (a delay
+//!   below 1 ms is 1 ms, as in Node).
+//! - `process.exit()` ends the program now (its timers and connections go with it).
+//! - A callback's uncaught error ends the program as crashed (Node's uncaught exception).
+//! - HTTP requests, timers and the job queue's replies and messages share the one loop:
+//!   a handler can create jobs, a job's `complete` callback can print while the program
+//!   serves HTTP.
+//! - `require('./8-job')` runs the program tab `8-job.lua` once in this program and
+//!   returns what its chunk returns (Node's `module.exports`), cached;
+//!   `require('kue')`, `require('chai')` and `require('assert')` give the libraries
+//!   below. Another name: Node's `Cannot find module`.
+//!
+//! # Job queues (`kue`)
+//!
+//! ```lua
+//! -- 7-job_processor.lua
+//! local queue = kue.createQueue()
+//! queue.process('push_notification_code_2', 2, function(job, done)
+//!   job.progress(0, 100)
+//!   if job.data.phoneNumber == '4153518780' then
+//!     return done(Error('Phone number 4153518780 is blacklisted'))
+//!   end
+//!   job.progress(50, 100)
+//!   print('Sending notification to ' .. job.data.phoneNumber)
+//!   done()
+//! end)
+//! ```
+//!
+//! `kue` is Kue 0.11 with Kue's own Redis layout, command for command (checked against
+//! real Kue on redis-server: tests/kue.rs): `q:ids`, `q:job:ID` hashes, `q:jobs`,
+//! `q:jobs:STATE` and `q:jobs:TYPE:STATE` sorted sets of `01|7` ids, the `q:TYPE:jobs`
+//! token list workers BLPOP, `q:job:types`, `q:job:ID:log`, events on `q:events`. A
+//! queue opens Kue's extra connections (one subscribed to `q:events`, one per job type
+//! for BLPOP), named after the program in CLIENT LIST, and keeps the program waiting.
+//! - `kue.createQueue([{prefix = 'q'}])`; `queue.create(type, data)` (data a table,
+//!   stored as JSON) returns a job: `job.priority('high' | 'low' | 'normal' | 'medium' |
+//!   'critical' | n)`, `job.attempts(n)`, `job.delay(ms)`, `job.ttl(ms)`,
+//!   `job.removeOnComplete(true)`, chainable; `job.save([fn(err)])` gives `job.id` (the
+//!   callback runs at once); `job.on(event, fn)` for `'enqueue'`, `'start'`,
+//!   `'progress'` (fn(percent, data)), `'complete'` (fn(result)), `'failed'`
+//!   (fn(message)), `'failed attempt'` (fn(message, attempts)), delivered through
+//!   `q:events` like Kue's; `queue.on('job complete', fn(id, result))` and the rest.
+//! - `queue.process(type, [n,] fn(job, done))`: n workers; `job.data`, `job.id`,
+//!   `job.type`; `job.progress(done, total [, data])`, `job.log(text)`; `done()`,
+//!   `done(nil, result)`, `done(Error('message'))` or `done('message')` (the job fails,
+//!   or goes back to the queue while attempts remain). Delayed jobs are promoted once a
+//!   second. `queue.shutdown([fn])` closes the connections.
+//! - `queue.inactiveCount([type,] fn(err, n))`, `activeCount`, `completeCount`,
+//!   `failedCount`, `delayedCount`.
+//! - `queue.testMode.enter([process])`, `.exit()`, `.clear()`, `.jobs`: jobs saved in
+//!   test mode are only listed (ids `'1'`, `'2'`...), as Kue's test mode does.
+//! - `Error(message)` makes what `new Error(message)` makes (`.message`, `.stack` with
+//!   the Lua line), for `done` and for `error(...)`.
+//!
+//! # Tests (`describe`, `it`, `expect`)
+//!
+//! mocha and chai, as the documents' `npm test` uses them: `describe(title, fn)`,
+//! `it(title, fn)`, `before`, `after`, `beforeEach`, `afterEach` register; the tests
+//! run once the main chunk has returned and print mocha's spec report (`✓ title`,
+//! `1) title`, `2 passing (0ms)`, failures with chai's message), then the program ends
+//! (`mocha --exit`). `expect(v).to.equal(x)`, `.to.deep.equal(t)` / `.to.eql(t)`,
+//! `.to.have.lengthOf(n)`, `.to.include(x)`, `.to.be.above(n)`, `.to.be.a('string')`,
+//! `.to.throw('text')`, `.to['not']` (or `.never`), and chai's property assertions as
+//! calls (a Lua statement must be a call): `.to.be.ok()`, `.to.be['true']()`,
+//! `.to.exist()`, `.to.be.empty()`. `assert(v)`, `assert.equal`, `assert.deepEqual`,
+//! `assert.throws` as Node's.
 //!
 //! # Driving programs (the host API)
 //!
