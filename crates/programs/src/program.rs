@@ -172,7 +172,12 @@ impl Program {
         name: &str,
         source: &str,
     ) -> Result<Program, String> {
-        let env = env::build(name, source)?;
+        let mut env = env::build(name, source)?;
+        // Node's process.pid: the program's number (Kue writes it in workerId).
+        if let lua51::Value::Table(process) = env.vm.get_global("process") {
+            env.vm
+                .set_field(process, "pid", lua51::Value::Number(f64::from(id.0)));
+        }
         let client = engine.connect(ClientInfo {
             addr: format!("127.0.0.1:{}", 40_000 + u64::from(id.0 % 20_000)),
             ..ClientInfo::default()

@@ -128,7 +128,6 @@ function kue.createQueue(options)
   local events_conn, blocking = nil, {}
   local promoter = nil
   local test = {jobs = {}, active = false, process = false}
-  local worker_number = 0
   local shut = false
 
   local function key(s) return prefix .. ':' .. s end
@@ -406,7 +405,7 @@ function kue.createQueue(options)
       conn = open_connection()
       blocking[job_type] = conn
     end
-    local id = 'kue:playground:' .. worker_number .. ':' .. job_type .. ':' .. n
+    local id = 'kue:playground:' .. tostring(process and process.pid or 0) .. ':' .. job_type .. ':' .. n
     local current = nil
     local wait
     local function run(job)
@@ -478,7 +477,6 @@ function kue.createQueue(options)
     if type(job_type) ~= 'string' then error('queue.process: the job type must be a string', 2) end
     if type(handler) ~= 'function' then error('queue.process: the handler must be a function (job, done)', 2) end
     n = tonumber(n) or 1
-    if worker_number == 0 then worker_number = call('CLIENT', 'ID') end
     subscribe()
     if not promoter then promoter = set_interval(promote, 1000) end
     for i = 1, n do worker(job_type, i, handler) end
