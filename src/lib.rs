@@ -14,6 +14,7 @@ pub mod exercise;
 pub mod history;
 pub mod keys;
 pub mod keyspace;
+pub mod persist;
 pub mod playground;
 pub mod programs_ui;
 pub mod requests;
