@@ -67,6 +67,11 @@ pub struct AppState {
     pub progs: Desk,
     /// The exercise open in the guide, if any.
     pub exercise: Option<crate::exercise::Session>,
+    /// What changed since the dataset was last saved (`persist.rs`).
+    pub(crate) saver: crate::persist::Tracker,
+    /// The dataset is saved as it changes (off: no storage, or a saved state that must
+    /// not be overwritten; see `ui::persist_ctx`).
+    pub(crate) saving: bool,
 }
 
 /// Where native tests start the page's clock: 2023-11-14 22:13:20 UTC.
@@ -94,6 +99,8 @@ impl AppState {
             observed: Observed::default(),
             progs,
             exercise: None,
+            saver: crate::persist::Tracker::new(),
+            saving: false,
         }
     }
 
@@ -243,6 +250,8 @@ pub struct AppCtx {
     pub(crate) guide: RwSignal<u64>,
     /// The exercises menu is open.
     pub(crate) catalogue: RwSignal<bool>,
+    /// Whether the dataset is saved, and what the learner is told about it.
+    pub(crate) save_status: RwSignal<crate::ui::persist_ctx::SaveStatus>,
 }
 
 impl AppCtx {
@@ -346,6 +355,7 @@ impl AppCtx {
         self.refresh_value(&events, reason);
         self.refresh_activity(reason);
         self.refresh_guide();
+        self.note_for_save(&events);
     }
 
     /// Reads the open stream again if the engine's `events`, its dirty counter, time or
@@ -580,6 +590,10 @@ pub fn App() -> impl IntoView {
     pg.engine.set_event_log(true);
     // The activity timeline follows every client's commands.
     pg.engine.set_command_log(true);
+    // The dataset saved in this browser comes back (before any view reads it).
+    let save_status = crate::ui::persist_ctx::restore_saved(&mut pg);
+    // Restoring is not a change to save again.
+    pg.engine.take_events();
     let console = Console::new(
         web::load_history()
             .map(|s| History::parse(&s))
@@ -591,7 +605,9 @@ pub fn App() -> impl IntoView {
     if let Some(saved) = web::load_setting(PROGRAMS_SETTING) {
         progs.restore(&saved);
     }
-    let state = AppState::new(pg, console, progs);
+    let mut state = AppState::new(pg, console, progs);
+    state.saving = save_status.saving;
+    state.saver.restored(&state.pg.engine);
     let ctx = AppCtx {
         state: StoredValue::new_local(state),
         entries: RwSignal::new(0),
@@ -609,6 +625,7 @@ pub fn App() -> impl IntoView {
         programs: RwSignal::new(0),
         guide: RwSignal::new(0),
         catalogue: RwSignal::new(false),
+        save_status: RwSignal::new(save_status),
     };
     provide_context(ctx);
     ctx.refresh_keys(&[]);
@@ -687,9 +704,10 @@ pub fn App() -> impl IntoView {
             </main>
             </div>
             <Catalogue problems=exercise_problems/>
+            <crate::ui::persist_ctx::SaveNotice/>
             <footer class="bottom">
                 "An emulator of Redis 7.0 running entirely in this page (WebAssembly): nothing you type leaves your browser. "
-                "Data lives in memory and resets on reload; the command history is kept."
+                "Your data is saved in this browser as you work and comes back when you reopen the page."
             </footer>
         </div>
     }
@@ -698,15 +716,20 @@ pub fn App() -> impl IntoView {
 /// Starts the page: panic hook, mount, and a marker for tests and the timing probe.
 pub fn start() {
     web::install_panic_hook();
-    web::remove_boot_message();
-    leptos::mount::mount_to_body(App);
-    web::mark_ready();
-    // Focus the line so the user can type at once.
-    if let Some(input) =
-        web::document().and_then(|d| d.query_selector("input.console-input").ok().flatten())
-    {
-        if let Ok(input) = input.dyn_into::<web_sys::HtmlElement>() {
-            let _ = input.focus();
+    // The saved dataset is read first, so the first render shows it (IndexedDB answers
+    // asynchronously, in a few ms).
+    wasm_bindgen_futures::spawn_local(async {
+        crate::ui::persist_ctx::load_before_mount().await;
+        web::remove_boot_message();
+        leptos::mount::mount_to_body(App);
+        web::mark_ready();
+        // Focus the line so the user can type at once.
+        if let Some(input) =
+            web::document().and_then(|d| d.query_selector("input.console-input").ok().flatten())
+        {
+            if let Ok(input) = input.dyn_into::<web_sys::HtmlElement>() {
+                let _ = input.focus();
+            }
         }
-    }
+    });
 }

@@ -425,9 +425,9 @@ pub fn tidy_program_tabs(state: &mut AppState, exercise: &Exercise) {
     }
 }
 
-/// Opening an exercise where saved progress left it, on a server that lost its data (a
-/// reload: the data is in memory only): the earlier steps are replayed so the shown step
-/// starts from the state it expects. Returns whether it did.
+/// Opening an exercise where saved progress left it, on a server that has no data (the
+/// browser kept none: storage off, cleared, or another browser): the earlier steps are
+/// replayed so the shown step starts from the state it expects. Returns whether it did.
 pub fn rebuild_after_reload(state: &mut AppState, session: &mut Session) -> bool {
     let Some(step) = session.step.filter(|&s| s > 0) else {
         return false;
@@ -441,7 +441,7 @@ pub fn rebuild_after_reload(state: &mut AppState, session: &mut Session) -> bool
     session.go_to(Some(step), state.progs.http.answers());
     session.notice = Some(match result {
         Ok(()) => format!(
-            "The server was rebuilt as it was when step {} began (the page keeps its data in memory only: a reload empties it).",
+            "The server was rebuilt as it was when step {} began (this browser had no saved data for it).",
             step + 1
         ),
         Err(e) => format!("The server could not be rebuilt for this step: {e}"),

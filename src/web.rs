@@ -156,6 +156,13 @@ pub fn real_now_us() -> i64 {
 
 /// Marks the page interactive: `data-ready-ms` on <html> holds the time since
 /// navigation start, read by the end-to-end timing probe.
+/// Sets `data-NAME` on the document element: figures for tests and benchmarks to read.
+pub fn mark(name: &str, value: &str) {
+    if let Some(root) = document().and_then(|d| d.document_element()) {
+        let _ = root.set_attribute(&format!("data-{name}"), value);
+    }
+}
+
 pub fn mark_ready() {
     let now = web_sys::window()
         .and_then(|w| w.performance())

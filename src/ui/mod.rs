@@ -12,6 +12,7 @@ pub mod key_pane;
 pub mod layout;
 pub mod observe_ctx;
 pub mod pane_tabs;
+pub mod persist_ctx;
 pub mod program_pane;
 pub mod stream_pane;
 pub mod time_bar;
