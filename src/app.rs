@@ -628,6 +628,7 @@ pub fn App() -> impl IntoView {
         save_status: RwSignal::new(save_status),
     };
     provide_context(ctx);
+    ctx.save_when_leaving();
     ctx.refresh_keys(&[]);
     let stream_open = Memo::new(move |_| {
         ctx.stream.with(Option::is_some)

@@ -1,10 +1,11 @@
 //! Saving the dataset as it changes, restoring it when the page opens, and what the
 //! learner is told about it (`persist.rs` decides what to write, `store.rs` writes it).
 //!
-//! Saves are debounced: a refresh notes the changed keys at once (cheap), and a save
-//! runs `SAVE_DELAY_MS` later with everything changed meanwhile, so typing ten commands
-//! quickly writes once. A save that fails (quota, a storage the browser refuses) is said
-//! plainly; the data stays in the page and the next change tries again.
+//! A refresh notes the changed keys at once (cheap), and a save runs in the next task
+//! with everything changed meanwhile (a pasted block of commands writes once), so the
+//! data is on disk a few ms after a command; leaving the page (`pagehide`, a hidden
+//! tab) saves at once too. A save that fails (quota, a storage the browser refuses) is
+//! said plainly; the data stays in the page and the next change tries again.
 
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
@@ -17,8 +18,9 @@ use crate::playground::Playground;
 use crate::store::{self, Loaded};
 use crate::web;
 
-/// How long after a change the dataset is saved.
-const SAVE_DELAY_MS: u64 = 300;
+/// How long after a change the dataset is saved (0: the next task, after the burst of
+/// work that made the change).
+const SAVE_DELAY_MS: u64 = 0;
 
 thread_local! {
     /// What the store held when the page opened (taken once by `restore_saved`).
@@ -131,6 +133,19 @@ impl AppCtx {
             let ctx = *self;
             set_timeout(move || ctx.save_now(), Duration::from_millis(SAVE_DELAY_MS));
         }
+    }
+
+    /// Saves at once when the learner leaves the page or hides it (a reload, a closed
+    /// tab, another app): nothing typed just before is lost.
+    pub(crate) fn save_when_leaving(&self) {
+        let ctx = *self;
+        let save = move || {
+            if SCHEDULED.with(Cell::get) {
+                ctx.save_now();
+            }
+        };
+        let _ = window_event_listener(leptos::ev::pagehide, move |_| save());
+        let _ = window_event_listener(leptos::ev::visibilitychange, move |_| save());
     }
 
     /// Writes what changed since the last save.
