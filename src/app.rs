@@ -590,8 +590,35 @@ pub fn App() -> impl IntoView {
     pg.engine.set_event_log(true);
     // The activity timeline follows every client's commands.
     pg.engine.set_command_log(true);
-    // The dataset saved in this browser comes back (before any view reads it).
-    let save_status = crate::ui::persist_ctx::restore_saved(&mut pg);
+    // A share link's state is shown as a preview; else the dataset saved in this
+    // browser comes back (before any view reads it).
+    let shared = crate::ui::share_ctx::take_opened();
+    let mut shared_exercise = None;
+    let mut shared_programs = None;
+    let save_status = match shared {
+        Some(Ok(state)) => {
+            crate::ui::persist_ctx::skip_saved();
+            web::set_preview(true);
+            let applied = crate::share::apply_keys(&mut pg.engine, &state.keys);
+            let notice = crate::ui::share_ctx::opened_notice(&state, applied.refused.len());
+            shared_exercise = state.exercise;
+            shared_programs = Some(state.programs);
+            crate::ui::persist_ctx::SaveStatus {
+                saving: false,
+                notice: Some(notice),
+                offer_fresh_start: false,
+                offer_keep_shared: true,
+            }
+        }
+        Some(Err(e)) => {
+            let mut status = crate::ui::persist_ctx::restore_saved(&mut pg);
+            status.notice = Some(format!(
+                "This share link can't be opened: {e}. Your own work is shown instead."
+            ));
+            status
+        }
+        None => crate::ui::persist_ctx::restore_saved(&mut pg),
+    };
     // Restoring is not a change to save again.
     pg.engine.take_events();
     let console = Console::new(
@@ -602,7 +629,7 @@ pub fn App() -> impl IntoView {
     );
     // The program tabs of the last visit come back with their drafts, not running.
     let mut progs = Desk::new(clock);
-    if let Some(saved) = web::load_setting(PROGRAMS_SETTING) {
+    if let Some(saved) = shared_programs.or_else(|| web::load_setting(PROGRAMS_SETTING)) {
         progs.restore(&saved);
     }
     let mut state = AppState::new(pg, console, progs);
@@ -629,6 +656,7 @@ pub fn App() -> impl IntoView {
     };
     provide_context(ctx);
     ctx.save_when_leaving();
+    crate::ui::share_ctx::reload_on_new_link();
     ctx.refresh_keys(&[]);
     let stream_open = Memo::new(move |_| {
         ctx.stream.with(Option::is_some)
@@ -640,7 +668,10 @@ pub fn App() -> impl IntoView {
     let panes = NodeRef::<html::Main>::new();
     let theme = RwSignal::new(layout::initial_theme());
     let exercise_problems = RwSignal::new(None);
-    crate::ui::catalogue::open_initial(ctx, exercise_problems);
+    match shared_exercise {
+        Some((id, progress)) => crate::ui::catalogue::open_shared(ctx, &id, &progress),
+        None => crate::ui::catalogue::open_initial(ctx, exercise_problems),
+    }
     let guide_open = Memo::new(move |_| {
         ctx.guide.track();
         ctx.state
@@ -687,6 +718,7 @@ pub fn App() -> impl IntoView {
                 </div>
                 <p class="subtitle">"Try Redis commands right here: a Redis 7 server runs inside this page, no install, no network."</p>
                 <ExercisesButton/>
+                <crate::ui::share_ctx::ShareButton/>
                 <TimeBar/>
                 <ThemeToggle theme=theme/>
             </header>
@@ -721,6 +753,7 @@ pub fn start() {
     // asynchronously, in a few ms).
     wasm_bindgen_futures::spawn_local(async {
         crate::ui::persist_ctx::load_before_mount().await;
+        crate::ui::share_ctx::read_link_before_mount().await;
         web::remove_boot_message();
         leptos::mount::mount_to_body(App);
         web::mark_ready();

@@ -18,6 +18,7 @@ pub mod persist;
 pub mod playground;
 pub mod programs_ui;
 pub mod requests;
+pub mod share;
 pub mod store;
 pub mod streams;
 #[cfg(test)]

@@ -40,7 +40,12 @@ function open() {
         if (!db.objectStoreNames.contains(name)) db.createObjectStore(name);
       }
     };
-    r.onsuccess = () => resolve(r.result);
+    r.onsuccess = () => {
+      const db = r.result;
+      // Another tab upgrading or deleting the store: let go, reopen on the next save.
+      db.onversionchange = () => { db.close(); opened = null; };
+      resolve(db);
+    };
     r.onerror = () => reject(r.error);
     r.onblocked = () => reject(new Error('another tab keeps an older version of the store open'));
   });

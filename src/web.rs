@@ -20,8 +20,27 @@ pub fn load_history() -> Option<String> {
     storage()?.get_item(HISTORY_KEY).ok().flatten()
 }
 
+thread_local! {
+    /// A shared link is being viewed: the learner's own saved things are left as they
+    /// are (see `ui::share_ctx`).
+    static PREVIEW: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Turns the preview of a shared link on or off: while on, nothing the learner saved
+/// (history, settings, program drafts, progress) is written over.
+pub fn set_preview(on: bool) {
+    PREVIEW.with(|p| p.set(on));
+}
+
+pub fn is_preview() -> bool {
+    PREVIEW.with(std::cell::Cell::get)
+}
+
 /// Saves the history; failures (quota, disabled storage) are ignored.
 pub fn save_history(saved: &str) {
+    if is_preview() {
+        return;
+    }
     if let Some(s) = storage() {
         let _ = s.set_item(HISTORY_KEY, saved);
     }
@@ -37,6 +56,9 @@ pub fn load_setting(name: &str) -> Option<String> {
 
 /// Saves a small setting; failures are ignored (the page keeps working without it).
 pub fn save_setting(name: &str, value: &str) {
+    if is_preview() {
+        return;
+    }
     if let Some(s) = storage() {
         let _ = s.set_item(&format!("redis-playground:{name}"), value);
     }
@@ -206,8 +228,39 @@ pub fn show_crash(message: &str) {
 
 /// Forgets a setting.
 pub fn remove_setting(name: &str) {
+    if is_preview() {
+        return;
+    }
     if let Some(s) = storage() {
         let _ = s.remove_item(&format!("redis-playground:{name}"));
+    }
+}
+
+/// Copies text to the clipboard (the browser may refuse outside a secure context: the
+/// text stays selectable on screen).
+pub fn copy_text(text: &str) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.navigator().clipboard().write_text(text);
+    }
+}
+
+/// The page's URL fragment without `#` (empty when none).
+pub fn fragment() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .map(|h| h.trim_start_matches('#').to_string())
+        .unwrap_or_default()
+}
+
+/// The page's URL without its fragment.
+pub fn url_without_fragment() -> String {
+    let Some(location) = web_sys::window().map(|w| w.location()) else {
+        return String::new();
+    };
+    let href = location.href().unwrap_or_default();
+    match href.split_once('#') {
+        Some((before, _)) => before.to_string(),
+        None => href,
     }
 }
 

@@ -38,7 +38,14 @@ test('every built-in exercise can be completed by clicking through it', async ({
     await test.step(title, async () => {
       // A fresh page for each exercise: an empty server, as a learner arriving by link
       // (nothing saved either: the program tabs of the previous exercise would stay).
-      await page.evaluate(() => localStorage.clear());
+      await page.evaluate(
+        () =>
+          new Promise((resolve) => {
+            localStorage.clear();
+            const r = indexedDB.deleteDatabase('redis-playground');
+            r.onsuccess = r.onerror = r.onblocked = () => resolve(true);
+          }),
+      );
       await page.goto(`${base}?exercise=${id}`);
       await expect(guide.getByRole('heading', { name: title })).toBeVisible();
       await guide.getByRole('button', { name: 'Start →' }).click();

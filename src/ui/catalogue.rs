@@ -57,6 +57,14 @@ pub fn open_initial(ctx: AppCtx, problems: RwSignal<Option<(String, Vec<FormatEr
     }
 }
 
+/// At start, for a share link: the built-in exercise it names, at its progress (an
+/// unknown id is left out: the link's data is still shown).
+pub fn open_shared(ctx: AppCtx, id: &str, progress: &str) {
+    if let Some(exercise) = built_in().into_iter().find(|e| e.id == id) {
+        ctx.open_exercise_with(exercise, Some(progress), false);
+    }
+}
+
 /// The header's button.
 #[component]
 pub fn ExercisesButton() -> impl IntoView {

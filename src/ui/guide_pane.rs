@@ -26,8 +26,18 @@ impl AppCtx {
     /// Opens `exercise` in the guide, where its saved progress left it.
     pub(crate) fn open_exercise(&self, exercise: Exercise, built_in: bool) {
         let saved = web::load_setting(&progress_setting(&exercise.id));
+        self.open_exercise_with(exercise, saved.as_deref(), built_in);
+    }
+
+    /// Opens `exercise` in the guide at `progress` (its saved form), or the start.
+    pub(crate) fn open_exercise_with(
+        &self,
+        exercise: Exercise,
+        progress: Option<&str>,
+        built_in: bool,
+    ) {
         let id = exercise.id.clone();
-        let mut session = Session::new(exercise, saved.as_deref());
+        let mut session = Session::new(exercise, progress);
         let rebuilt = self
             .state
             .try_update_value(|s| {

@@ -14,6 +14,7 @@ pub mod observe_ctx;
 pub mod pane_tabs;
 pub mod persist_ctx;
 pub mod program_pane;
+pub mod share_ctx;
 pub mod stream_pane;
 pub mod time_bar;
 pub mod value_pane;

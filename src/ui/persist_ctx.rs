@@ -38,6 +38,8 @@ pub struct SaveStatus {
     pub notice: Option<String>,
     /// The notice offers "Start fresh" (a saved state this page can't read is kept).
     pub offer_fresh_start: bool,
+    /// The notice offers "Keep this" (a shared link's preview).
+    pub offer_keep_shared: bool,
 }
 
 /// Reads the saved state before the page mounts (the first render shows it).
@@ -54,16 +56,13 @@ pub fn restore_saved(pg: &mut Playground) -> SaveStatus {
     let loaded = LOADED.with(|l| l.borrow_mut().take());
     match loaded {
         None => SaveStatus {
-            saving: false,
-            notice: None,
-            offer_fresh_start: false,
+            ..SaveStatus::default()
         },
         Some(Err(e)) => SaveStatus {
-            saving: false,
             notice: Some(format!(
                 "Your data can't be saved in this browser ({e}): it lives in this page until you close it."
             )),
-            offer_fresh_start: false,
+            ..SaveStatus::default()
         },
         Some(Ok(Loaded { version: None, .. })) => SaveStatus {
             saving: true,
@@ -114,8 +113,15 @@ pub fn restore_saved(pg: &mut Playground) -> SaveStatus {
                 "Your saved data is in format version {v}, which this page can't read (a newer playground wrote it?). It is kept untouched and nothing is saved over it. Start fresh to keep it aside and save again."
             )),
             offer_fresh_start: true,
+            ..SaveStatus::default()
         },
     }
+}
+
+/// Drops what `load_before_mount` read without restoring it (a shared link is shown
+/// instead; the saved state stays in the store, untouched).
+pub fn skip_saved() {
+    LOADED.with(|l| l.borrow_mut().take());
 }
 
 impl AppCtx {
@@ -196,7 +202,7 @@ impl AppCtx {
                         notice: Some(
                             "The old saved data is kept aside; your work is saved again.".into(),
                         ),
-                        offer_fresh_start: false,
+                        ..SaveStatus::default()
                     });
                     ctx.note_for_save(&[]);
                 }
@@ -219,11 +225,15 @@ pub fn SaveNotice() -> impl IntoView {
     move || {
         status.with(|st| st.notice.clone()).map(|text| {
             let fresh = status.with(|st| st.offer_fresh_start);
+            let keep = status.with(|st| st.offer_keep_shared);
             view! {
                 <div class="save-notice" role="status">
                     <span>{text}</span>
                     {fresh.then(|| view! {
                         <button type="button" on:click=move |_| ctx.start_fresh()>"Start fresh"</button>
+                    })}
+                    {keep.then(|| view! {
+                        <button type="button" on:click=move |_| ctx.keep_shared()>"Keep this"</button>
                     })}
                     <button
                         type="button"
