@@ -757,6 +757,7 @@ pub fn start() {
         web::remove_boot_message();
         leptos::mount::mount_to_body(App);
         web::mark_ready();
+        web::register_offline();
         // Focus the line so the user can type at once.
         if let Some(input) =
             web::document().and_then(|d| d.query_selector("input.console-input").ok().flatten())

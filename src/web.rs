@@ -334,3 +334,20 @@ mod tests {
         assert_eq!(utf16_to_byte("", 5), 0);
     }
 }
+
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+export function register_offline_worker() {
+  if (!('serviceWorker' in navigator) || !location.protocol.startsWith('http')) return;
+  navigator.serviceWorker.register('./sw.js').catch(() => {});
+}
+"#)]
+extern "C" {
+    fn register_offline_worker();
+}
+
+/// Registers the service worker (`web/sw.js`) that keeps the page's files, so it opens
+/// offline after the first visit. A browser without service workers, or a page opened
+/// from a file, just goes without.
+pub fn register_offline() {
+    register_offline_worker();
+}

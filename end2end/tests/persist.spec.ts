@@ -195,3 +195,21 @@ test('benchmark: restoring 10k keys from IndexedDB', async ({ page }) => {
   writeFileSync(join(repo, 'bench', 'page-persist.txt'), text);
   console.log(text);
 });
+
+test('after the first visit the page works offline, with its saved data', async ({ page, context }) => {
+  await open(page);
+  // The service worker takes control; a second load goes through it and fills its cache.
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  await page.reload();
+  await expect(page.locator('input.console-input')).toBeFocused();
+  await expect.poll(() => page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
+  const start = Date.now();
+  await run(page, 'SET offline-key kept');
+  await savedAfter(page, start);
+  await context.setOffline(true);
+  await page.reload();
+  await expect(page.locator('input.console-input')).toBeFocused();
+  expect(await run(page, 'PING')).toBe('PONG');
+  expect(await run(page, 'GET offline-key')).toBe('"kept"');
+  await context.setOffline(false);
+});
