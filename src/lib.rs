@@ -11,6 +11,7 @@ pub mod browser;
 pub mod clients;
 pub mod console;
 pub mod exercise;
+pub mod export;
 pub mod history;
 pub mod keys;
 pub mod keyspace;
