@@ -719,6 +719,7 @@ pub fn App() -> impl IntoView {
                 <p class="subtitle">"Try Redis commands right here: a Redis 7 server runs inside this page, no install, no network."</p>
                 <ExercisesButton/>
                 <crate::ui::share_ctx::ShareButton/>
+                <crate::ui::data_ctx::DataButton/>
                 <TimeBar/>
                 <ThemeToggle theme=theme/>
             </header>

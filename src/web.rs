@@ -308,6 +308,35 @@ pub async fn read_file_text(file: web_sys::File) -> Result<String, String> {
         .ok_or_else(|| "the file is not text".to_string())
 }
 
+/// A file the learner picked, as bytes.
+pub async fn read_file_bytes(file: web_sys::File) -> Result<Vec<u8>, String> {
+    let buffer = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|_| "the file could not be read".to_string())?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+export function download_bytes(name, bytes, type) {
+  const url = URL.createObjectURL(new Blob([bytes], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+"#)]
+extern "C" {
+    fn download_bytes(name: &str, bytes: &[u8], mime: &str);
+}
+
+/// Offers bytes as a file download named `name`.
+pub fn download(name: &str, bytes: &[u8], mime: &str) {
+    download_bytes(name, bytes, mime);
+}
+
 /// The browser's confirmation dialog; true when there is no window to ask (tests).
 pub fn confirm(message: &str) -> bool {
     web_sys::window()
