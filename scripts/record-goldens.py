@@ -123,6 +123,7 @@ def parse_case(path):
     clock = None
     clients = ["A"]
     multi = False
+    replica = False
     with open(path, "rb") as f:
         raw = f.read()
     try:
@@ -147,6 +148,11 @@ def parse_case(path):
                 if not re.fullmatch(r"[0-9]+", rest):
                     sys.exit(f"{path}:{number}: @clock needs a time in milliseconds since the epoch")
                 clock = int(rest)
+            elif word == "replica":
+                # The server is a read-only replica (of a master that never answers).
+                if steps or pending:
+                    sys.exit(f"{path}:{number}: @replica comes before any command")
+                replica = True
             elif word == "close":
                 if pending:
                     sys.exit(f"{path}:{number}: @close cannot follow a command directive")
@@ -176,7 +182,7 @@ def parse_case(path):
         steps.append(step)
     if pending:
         sys.exit(f"{path}: directives at the end of the file apply to no command")
-    return steps, {"clock": clock, "clients": clients, "multi": multi}
+    return steps, {"clock": clock, "clients": clients, "multi": multi, "replica": replica}
 
 
 # ---------------------------------------------------------------------------------------
@@ -310,6 +316,10 @@ def free_port():
     return port
 
 
+# Extra redis-server arguments of the case being recorded (`@replica`: `--replicaof`).
+SERVER_ARGS = []
+
+
 class Server:
     """A fresh redis-server; with `clock_ms`, its wall clock stands still at that time
     until `sleep` moves it."""
@@ -326,7 +336,7 @@ class Server:
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", self.dir, "--daemonize", "no",
-             "--logfile", log],
+             "--logfile", log, *SERVER_ARGS],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         deadline = time.time() + 10
         while True:
@@ -628,6 +638,7 @@ def record_cli(steps, clock=None):
 def record(case):
     path = os.path.join(CASES, case + ".txt")
     steps, meta = parse_case(path)
+    SERVER_ARGS[:] = ["--replicaof", "127.0.0.1", "9"] if meta["replica"] else []
     version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()[2]
     if meta["multi"]:
         return record_multi_case(case, steps, meta, version)

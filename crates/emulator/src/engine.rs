@@ -131,6 +131,9 @@ pub struct Engine {
     pub(crate) resumable: Vec<ClientId>,
     /// True while commands run inside EXEC or a script, where nothing may block.
     pub(crate) nested_execution: bool,
+    /// The server acts as a read-only replica (an embedded playground in read-only
+    /// mode): write commands get Redis's READONLY error, as on `replica-read-only yes`.
+    pub(crate) read_only_replica: bool,
     /// Clients in MONITOR mode, in the order they started (see `cmd::server::monitor`).
     pub(crate) monitors: Vec<ClientId>,
     /// How many clients are parked, and how many keys are WATCHed: when zero, the
@@ -239,6 +242,7 @@ impl Engine {
             dirty: 0,
             resumable: Vec::new(),
             nested_execution: false,
+            read_only_replica: false,
             monitors: Vec::new(),
             pause: None,
             with_output: Vec::new(),
@@ -508,7 +512,10 @@ impl Engine {
                 if in_multi && !transactions::runs_inside_multi(&full_name) {
                     return self.queue_in_multi(client, spec, argv);
                 }
-                match self.check_memory(spec) {
+                match self
+                    .check_memory(spec)
+                    .and_then(|()| self.check_writable(spec))
+                {
                     Err(e) => {
                         self.stats.rejected_calls += 1;
                         e.into_reply()
@@ -601,7 +608,10 @@ impl Engine {
         let refused = if spec.has(flag::NO_MULTI) {
             Some(Reply::error("ERR Command not allowed inside a transaction"))
         } else {
-            self.check_memory(spec).err().map(CmdError::into_reply)
+            self.check_memory(spec)
+                .and_then(|()| self.check_writable(spec))
+                .err()
+                .map(CmdError::into_reply)
         };
         if let Some(reply) = refused {
             self.stats.rejected_calls += 1;
@@ -685,6 +695,22 @@ impl Engine {
             return Err(CmdError::new(error::OOM));
         }
         Ok(())
+    }
+
+    /// processCommand on a read-only replica: write commands are refused.
+    fn check_writable(&self, spec: &CommandSpec) -> Result<(), CmdError> {
+        if self.read_only_replica && spec.has(flag::WRITE) {
+            return Err(CmdError::new(error::READONLY_REPLICA));
+        }
+        Ok(())
+    }
+
+    /// Makes the server a read-only replica (true) or a writable server again. Writes
+    /// from any client, and `redis.call` of a write command in a script, get Redis's
+    /// `READONLY You can't write against a read only replica.`; reads, EVAL_RO and
+    /// everything else run as before. For an embedded playground in read-only mode.
+    pub fn set_read_only_replica(&mut self, on: bool) {
+        self.read_only_replica = on;
     }
 
     /// Evicts keys by the configured policy until memory is at most `limit`, or nothing

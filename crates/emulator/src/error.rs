@@ -37,6 +37,8 @@ pub const INT_RANGE: &str =
     "ERR value is out of range, value must between -2147483648 and 2147483647";
 pub const INVALID_DB_INDEX: &str = "ERR invalid DB index";
 pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+/// Redis's `shared.roslaveerr`: a write sent to a read-only replica.
+pub const READONLY_REPLICA: &str = "READONLY You can't write against a read only replica.";
 pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 
 /// The most elements the emulator puts in one reply whose length the client chose with a

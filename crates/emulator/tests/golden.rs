@@ -31,6 +31,7 @@ golden_cases! {
     golden_dump_types => "dump-types",
     golden_dump_streams => "dump-streams",
     golden_dump_restore => "dump-restore",
+    golden_replica_read_only => "replica-read-only",
     golden_set_options => "set-options",
     golden_incrbyfloat => "incrbyfloat",
     golden_keys => "keys",
@@ -153,6 +154,8 @@ struct Case {
     /// A line names its client: several connections, replies compared per client, no
     /// redis-cli pass.
     multi: bool,
+    /// `@replica`: the server is a read-only replica (recorded with `--replicaof`).
+    replica: bool,
 }
 
 /// `[B] ` at the start of a line: the client's name and the command after it.
@@ -173,6 +176,7 @@ fn parse_case_file(text: &str) -> Result<Case, String> {
         clock: None,
         clients: vec!["A".to_string()],
         multi: false,
+        replica: false,
     };
     let (mut sort, mut skip_cli, mut known_diff) = (false, false, None);
     for (i, raw) in text.split('\n').enumerate() {
@@ -221,6 +225,12 @@ fn parse_case_file(text: &str) -> Result<Case, String> {
                         line,
                         client: name.to_string(),
                     });
+                }
+                "replica" => {
+                    if !case.steps.is_empty() || sort || skip_cli || known_diff.is_some() {
+                        return Err(format!("line {line}: @replica comes before any command"));
+                    }
+                    case.replica = true;
                 }
                 "sort" => sort = true,
                 "skip-cli" => skip_cli = true,
@@ -518,6 +528,7 @@ fn replay(doc: &Value, case: &Case, recorded: &[Recorded], pass: Pass, report: &
         .expect("started_at_ms");
     let clock = ManualClock::new(start_ms);
     let mut engine = Engine::new(Box::new(clock.clone()), 1);
+    engine.set_read_only_replica(case.replica);
     let clients = connect_clients(&mut engine, doc, case, pass);
     if pass == Pass::Resp3 {
         for &client in &clients {

@@ -358,6 +358,9 @@ pub(crate) fn run_command(
     if mode == Mode::ReadOnly && spec.has(flag::WRITE) {
         return Reply::error("ERR Write commands are not allowed from read-only scripts.");
     }
+    if engine.read_only_replica && spec.has(flag::WRITE) {
+        return Reply::error(crate::error::READONLY_REPLICA);
+    }
     if spec.has(flag::WRITE) {
         *wrote = true;
     }
