@@ -339,6 +339,7 @@ impl AppCtx {
             web::save_history(&saved);
         }
         self.refresh(Reason::Command);
+        self.report_to_host();
     }
 
     /// After anything that may have changed the data (a command in any console, a
@@ -581,6 +582,9 @@ fn pump(ctx: AppCtx) {
 
 #[component]
 pub fn App() -> impl IntoView {
+    // What an embedding course page asks for in the URL (layout, commands, read-only,
+    // theme).
+    let embed = crate::embed::parse(web::query_param);
     let seed = web::random_seed();
     // The whole page runs on virtual time: real time at x1 until the learner pauses,
     // speeds up or steps it (the time bar).
@@ -621,6 +625,15 @@ pub fn App() -> impl IntoView {
     };
     // Restoring is not a change to save again.
     pg.engine.take_events();
+    // Read-only mode: a read-only replica, writes refused with Redis's READONLY error.
+    pg.engine.set_read_only_replica(embed.read_only);
+    let mut save_status = save_status;
+    if !embed.problems.is_empty() && save_status.notice.is_none() {
+        save_status.notice = Some(format!(
+            "This page's address asks for something it can't do: {}.",
+            embed.problems.join("; ")
+        ));
+    }
     let console = Console::new(
         web::load_history()
             .map(|s| History::parse(&s))
@@ -656,6 +669,17 @@ pub fn App() -> impl IntoView {
     };
     provide_context(ctx);
     ctx.save_when_leaving();
+    ctx.listen_to_host();
+    // The commands the URL gives run once the page is up, as if typed.
+    if !embed.commands.is_empty() {
+        let commands = embed.commands.clone();
+        web::next_task(move || {
+            for line in &commands {
+                ctx.console_op(|c, pg| c.run_line(pg, line));
+            }
+            ctx.after_command();
+        });
+    }
     crate::ui::share_ctx::reload_on_new_link();
     ctx.refresh_keys(&[]);
     let stream_open = Memo::new(move |_| {
@@ -666,7 +690,7 @@ pub fn App() -> impl IntoView {
     ctx.refresh_clients();
     let visual_width = RwSignal::new(layout::saved_visual_width());
     let panes = NodeRef::<html::Main>::new();
-    let theme = RwSignal::new(layout::initial_theme());
+    let theme = RwSignal::new(embed.theme.unwrap_or_else(layout::initial_theme));
     let exercise_problems = RwSignal::new(None);
     match shared_exercise {
         Some((id, progress)) => crate::ui::catalogue::open_shared(ctx, &id, &progress),
@@ -710,7 +734,7 @@ pub fn App() -> impl IntoView {
     }
 
     view! {
-        <div class="app">
+        <div class=format!("app {}", embed.layout.class()) class:read-only=embed.read_only>
             <header class="top">
                 <div class="brand">
                     <span class="logo" aria-hidden="true"></span>

@@ -10,6 +10,7 @@ pub mod app;
 pub mod browser;
 pub mod clients;
 pub mod console;
+pub mod embed;
 pub mod exercise;
 pub mod export;
 pub mod history;

@@ -80,6 +80,7 @@ impl AppCtx {
         if let Some(progress) = changed {
             if let Some((id, text)) = progress {
                 web::save_setting(&progress_setting(&id), &text);
+                self.report_progress_to_host(&id, &text);
             }
             self.guide.update(|n| *n += 1);
         }

@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod clients_pane;
 pub mod console_pane;
 pub mod data_ctx;
+pub mod embed_ctx;
 pub mod guide_pane;
 pub mod http_pane;
 pub mod key_pane;
