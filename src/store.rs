@@ -1,6 +1,8 @@
 //! The browser's IndexedDB, where the dataset is saved (`persist.rs` says what to save).
 //!
-//! One database, `redis-playground`, with three object stores:
+//! One database, `redis-playground` (an embedded page has its own: `redis-playground:`
+//! and `?store=NAME` or its iframe's URL parameters, so several playgrounds on one course
+//! page never save over each other), with three object stores:
 //! - `keys`: one record per key, under the key `[db, key bytes]` (binary keys keep any
 //!   Redis key exact), the value `persist::encode_record`'s bytes;
 //! - `meta`: `format` = `{version, savedAt}`, the version of the whole saved state;
@@ -29,11 +31,19 @@ function finished(tx) {
     tx.onabort = () => reject(tx.error || new Error('the save was aborted'));
   });
 }
+// Which saved playground this page is: the standalone page's, or one of its own for each
+// embedding (several iframes on a course page must not save over each other).
+function storeName() {
+  const chosen = new URLSearchParams(location.search).get('store');
+  if (chosen) return 'redis-playground:' + chosen;
+  if (window.parent !== window) return 'redis-playground:embed' + location.search;
+  return 'redis-playground';
+}
 function open() {
   if (opened) return opened;
   opened = new Promise((resolve, reject) => {
     if (!self.indexedDB) { reject(new Error('this browser offers no IndexedDB')); return; }
-    const r = indexedDB.open('redis-playground', 1);
+    const r = indexedDB.open(storeName(), 1);
     r.onupgradeneeded = () => {
       const db = r.result;
       for (const name of ['keys', 'meta', 'aside']) {

@@ -10,7 +10,7 @@
 // any page), so the cache holds one version.
 const CACHE = 'redis-playground-v1';
 const SCOPE = new URL(self.registration.scope).pathname;
-const HASHED = /-[0-9a-f]{16}(_bg)?\.(js|wasm|css)$/;
+const HASHED = /-[0-9a-f]{12,16}(_bg)?\.(js|wasm|css)$/;
 
 self.addEventListener('install', () => self.skipWaiting());
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));

@@ -51,3 +51,22 @@ test('a parameter the page cannot use is named in a notice', async ({ page }) =>
   await expect(page.locator('.save-notice')).toContainText('theme=purple is not light or dark');
   await expect(page.locator('.visual')).toBeVisible();
 });
+
+test('embedded playgrounds keep their own saved data, apart from the standalone page', async ({ page }) => {
+  await page.goto(base);
+  await expect(page.locator('input.console-input')).toBeFocused();
+  await page.keyboard.insertText('SET standalone 1');
+  await page.keyboard.press('Enter');
+  await page.goto(base + 'embed-example.html');
+  const frame = page.frameLocator('iframe#playground');
+  await expect(frame.locator('.console')).toContainText('"hello from the course"');
+  await frame.locator('input.console-input').fill('EXISTS standalone greeting');
+  await frame.locator('input.console-input').press('Enter');
+  await expect(frame.locator('.console')).toContainText('(integer) 1');
+  await page.waitForTimeout(300);
+  await page.goto(base);
+  await expect(page.locator('input.console-input')).toBeFocused();
+  await page.keyboard.insertText('EXISTS standalone greeting');
+  await page.keyboard.press('Enter');
+  await expect(page.locator('.entries .entry').last()).toHaveText('(integer) 1');
+});
