@@ -293,7 +293,15 @@ fn start_program(state: &mut AppState, exercise: &Exercise, name: &str) -> Resul
     let Some(index) = state.progs.open_named(&def.name, &def.source) else {
         return Err("too many program tabs are open: close one".into());
     };
-    if state.progs.run(&mut state.pg.engine, index) {
+    let modules: Vec<(&str, &str)> = exercise
+        .programs
+        .iter()
+        .map(|p| (p.name.as_str(), p.source.as_str()))
+        .collect();
+    if state
+        .progs
+        .run_with_modules(&mut state.pg.engine, index, &modules)
+    {
         Ok(())
     } else {
         let error = state.progs.tabs[index].error.clone().unwrap_or_default();

@@ -373,8 +373,23 @@ impl Desk {
     /// Returns whether it runs. The program gets its first slices at once (a producer's
     /// first XADD happens now, not at the next tick).
     pub fn run(&mut self, engine: &mut Engine, index: usize) -> bool {
+        self.run_with_modules(engine, index, &[])
+    }
+
+    /// `run`, where `require` also finds `extra` modules (name, source) that have no tab
+    /// open (an exercise's module the learner has not opened). An open tab wins: its
+    /// text is what the learner wrote.
+    pub fn run_with_modules(
+        &mut self,
+        engine: &mut Engine,
+        index: usize,
+        extra: &[(&str, &str)],
+    ) -> bool {
         // Every tab is a module the program may `require('./name')`, as it reads now.
         self.programs.clear_modules();
+        for (name, source) in extra {
+            self.programs.set_module(name, source);
+        }
         for tab in &self.tabs {
             self.programs.set_module(&tab.name, &tab.draft);
         }

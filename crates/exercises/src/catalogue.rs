@@ -27,6 +27,10 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../../exercises/queuing-basics.md"),
     ),
     (
+        "job-queue.md",
+        include_str!("../../../exercises/job-queue.md"),
+    ),
+    (
         "orders-api.md",
         include_str!("../../../exercises/orders-api.md"),
     ),
