@@ -229,15 +229,14 @@ fn send_curl(state: &mut AppState, line: &str) -> Result<(), String> {
     let number = state.progs.send_curl(&mut state.pg.engine, line, &|| true);
     let deadline = state.progs.clock.now_ms().saturating_add(CURL_WAIT_MS);
     loop {
-        match state
-            .progs
-            .http
-            .exchange(number)
-            .map(|e| (e.is_waiting(), &e.state))
+        if let Some(ExchangeState::Invalid(message)) =
+            state.progs.http.exchange(number).map(|e| &e.state)
         {
-            Some((_, ExchangeState::Invalid(message))) => return Err(message.clone()),
-            Some((true, _)) => {}
-            _ => return Ok(()),
+            return Err(message.clone());
+        }
+        // A shell loop's requests go one after the other: wait for the last.
+        if !state.progs.http.busy() {
+            return Ok(());
         }
         let now = state.progs.clock.now_ms();
         let next = state

@@ -582,14 +582,22 @@ impl Desk {
 
     /// Runs the programs without moving time, until none can run now, `ROUNDS_PER_STOP`
     /// rounds, or the budget ends (at least one round: timeouts are handled).
+    /// A shell loop of curl requests sends its next one as each is answered, so it
+    /// runs to its end here unless a request has to wait (for time or for another
+    /// program).
     fn settle(&mut self, engine: &mut Engine, keep_going: &dyn Fn() -> bool) {
-        for _ in 0..ROUNDS_PER_STOP {
-            let report = self.programs.run(engine, FUEL);
-            if report.still_ready == 0 || !keep_going() {
+        loop {
+            for _ in 0..ROUNDS_PER_STOP {
+                let report = self.programs.run(engine, FUEL);
+                if report.still_ready == 0 || !keep_going() {
+                    break;
+                }
+            }
+            self.http.poll(&mut self.programs);
+            if !keep_going() || !self.http.send_next_queued(&mut self.programs) {
                 break;
             }
         }
-        self.http.poll(&mut self.programs);
     }
 
     /// What the time bar shows.

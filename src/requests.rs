@@ -110,6 +110,9 @@ pub struct Requests {
     pub history: History,
     /// What the input holds.
     pub input: String,
+    /// The rest of a shell loop's requests (`for n in {1..50}; do curl ...; done`): the
+    /// next one is sent once no exchange is waiting, as the shell runs them.
+    queued: VecDeque<String>,
 }
 
 impl Requests {
@@ -146,12 +149,37 @@ impl Requests {
     /// Sends a curl line (added to the history): a request to the program on its port,
     /// or an exchange that only shows why it could not be sent. Returns its number.
     /// The programs run the handler later (`poll` picks up the response).
+    /// A shell loop line sends its first request now and the others one by one as
+    /// each answer comes (`poll`); the number returned is the first one's. A new line
+    /// replaces what remained of a loop (as Ctrl+C would end it).
     pub fn send(&mut self, programs: &mut Programs, line: &str) -> u64 {
         let line = line.trim();
         self.history.add(line);
         self.input.clear();
-        self.next_number += 1;
-        self.revision += 1;
+        self.queued.clear();
+        match curl::expand(line) {
+            Ok(lines) if lines.len() != 1 || lines[0] != line => {
+                self.queued = lines.into();
+                match self.queued.pop_front() {
+                    Some(first) => self.send_one(programs, &first),
+                    None => self.add_invalid(programs, line, "the loop has no items".into()),
+                }
+            }
+            Ok(_) => self.send_one(programs, line),
+            Err(message) => self.add_invalid(programs, line, message),
+        }
+    }
+
+    /// Whether a request is waiting for its answer or a loop has more to send.
+    pub fn busy(&self) -> bool {
+        !self.queued.is_empty() || self.exchanges.iter().any(Exchange::is_waiting)
+    }
+
+    fn add_invalid(&mut self, programs: &mut Programs, line: &str, message: String) -> u64 {
+        self.push(programs, line, ExchangeState::Invalid(message))
+    }
+
+    fn send_one(&mut self, programs: &mut Programs, line: &str) -> u64 {
         let state = match curl::parse(line) {
             Err(message) => ExchangeState::Invalid(message),
             Ok(curl) => {
@@ -159,6 +187,16 @@ impl Requests {
                 ExchangeState::Waiting { curl, id }
             }
         };
+        self.push(programs, line, state)
+    }
+
+    fn push(&mut self, programs: &mut Programs, line: &str, state: ExchangeState) -> u64 {
+        self.next_number += 1;
+        self.revision += 1;
+        if matches!(state, ExchangeState::Invalid(_)) {
+            // A loop stops at a line curl refuses.
+            self.queued.clear();
+        }
         self.exchanges.push_back(Exchange {
             number: self.next_number,
             line: line.to_string(),
@@ -175,6 +213,21 @@ impl Requests {
         }
         self.poll(programs);
         self.next_number
+    }
+
+    /// Sends a loop's next request if none is waiting. Returns whether it sent one (the
+    /// programs must run again for it to be answered).
+    pub fn send_next_queued(&mut self, programs: &mut Programs) -> bool {
+        if self.exchanges.iter().any(Exchange::is_waiting) {
+            return false;
+        }
+        match self.queued.pop_front() {
+            Some(line) => {
+                self.send_one(programs, &line);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Takes the responses that came since the last call. Returns whether any did.
@@ -203,6 +256,7 @@ impl Requests {
     /// Empties the list (Ctrl+L); requests still waiting are forgotten.
     pub fn clear(&mut self, programs: &mut Programs) {
         self.revision += 1;
+        self.queued.clear();
         for e in self.exchanges.drain(..) {
             if let ExchangeState::Waiting { id, .. } = e.state {
                 programs.take_response(id);
@@ -322,5 +376,47 @@ app.listen(3000)
         assert_eq!(pane.input, "");
         pane.clear(&mut programs);
         assert!(pane.exchanges().is_empty());
+    }
+
+    /// The documents' `for n in {1..50}; do curl ...; done`: one exchange per request,
+    /// each sent once the one before is answered; a refused line stops the loop.
+    #[test]
+    fn a_shell_loop_sends_its_requests_one_after_the_other() {
+        let (mut engine, mut programs) = world();
+        let mut pane = Requests::new();
+        let first = pane.send(
+            &mut programs,
+            r#"for n in {1..3}; do curl "localhost:3000/hello?name=$n" ; echo ""; done"#,
+        );
+        assert_eq!(pane.exchanges().len(), 1);
+        assert!(pane.busy());
+        // The second is not sent while the first waits.
+        assert!(!pane.send_next_queued(&mut programs));
+        for _ in 0..3 {
+            drive::settle(&mut programs, &mut engine, 100_000);
+            pane.poll(&mut programs);
+            pane.send_next_queued(&mut programs);
+        }
+        assert!(!pane.busy());
+        let bodies: Vec<String> = pane
+            .exchanges()
+            .iter()
+            .filter_map(|e| e.response().map(|r| r.body.clone()))
+            .collect();
+        assert_eq!(
+            bodies,
+            [r#"{"hello":"1"}"#, r#"{"hello":"2"}"#, r#"{"hello":"3"}"#]
+        );
+        assert_eq!(pane.exchanges()[0].number, first);
+        assert_eq!(pane.history.entries().len(), 1);
+
+        let n = pane.send(
+            &mut programs,
+            "for n in {1..3}; do curl http://example.com/$n; done",
+        );
+        assert!(pane.exchange(n).and_then(Exchange::error).is_some());
+        assert!(!pane.busy());
+        let n = pane.send(&mut programs, "for n in 1 2; curl x; done");
+        assert!(pane.exchange(n).and_then(Exchange::error).is_some());
     }
 }

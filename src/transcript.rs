@@ -71,7 +71,8 @@ const LEFT_OUT: &[&str] = &[
 /// Commands whose reply lists things in hash order, which differs from one redis-server
 /// process to the next: the case marks them `@sort` (compared in sorted order).
 const UNORDERED: &[&str] = &[
-    "KEYS", "SCAN", "SMEMBERS", "SINTER", "SUNION", "SDIFF", "SSCAN",
+    "KEYS", "SCAN", "SMEMBERS", "SINTER", "SUNION", "SDIFF", "SSCAN", "HGETALL", "HKEYS", "HVALS",
+    "HSCAN",
 ];
 
 const SCRIPT_COMMANDS: &[&str] = &[
@@ -269,6 +270,14 @@ pub fn final_state_commands(state: &mut AppState) -> Vec<String> {
             "list" => lines.push(format!("LRANGE {k} 0 -1")),
             "set" => lines.push(format!("SORT {k} ALPHA")),
             "zset" => lines.push(format!("ZRANGE {k} 0 -1 WITHSCORES")),
+            // A hash with a value over 64 bytes is a hash table in Redis, listed in an
+            // order that changes from one process to the next: read it field by field.
+            "hash" if is_hashtable(engine, reader, &key) => {
+                lines.push(format!("HLEN {k}"));
+                for field in hash_fields(engine, reader, &key) {
+                    lines.push(format!("HGET {k} {}", word(&field)));
+                }
+            }
             "hash" => lines.push(format!("HGETALL {k}")),
             "stream" => {
                 lines.push(format!("XRANGE {k} - +"));
@@ -284,6 +293,31 @@ pub fn final_state_commands(state: &mut AppState) -> Vec<String> {
     }
     engine.disconnect(reader);
     lines
+}
+
+fn is_hashtable(engine: &mut redis_emulator::Engine, reader: ClientId, key: &[u8]) -> bool {
+    let reply = engine.execute(
+        reader,
+        &[b"OBJECT".to_vec(), b"ENCODING".to_vec(), key.to_vec()],
+    );
+    matches!(reply, redis_emulator::Reply::Bulk(e) if e == b"hashtable")
+}
+
+/// A hash's field names, sorted.
+fn hash_fields(engine: &mut redis_emulator::Engine, reader: ClientId, key: &[u8]) -> Vec<Vec<u8>> {
+    let reply = engine.execute(reader, &[b"HKEYS".to_vec(), key.to_vec()]);
+    let redis_emulator::Reply::Array(items) = reply else {
+        return Vec::new();
+    };
+    let mut fields: Vec<Vec<u8>> = items
+        .into_iter()
+        .filter_map(|f| match f {
+            redis_emulator::Reply::Bulk(b) => Some(b),
+            _ => None,
+        })
+        .collect();
+    fields.sort();
+    fields
 }
 
 fn stream_groups(

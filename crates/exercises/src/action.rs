@@ -82,7 +82,8 @@ pub fn parse_action(line: &str) -> Result<Action, String> {
             Ok(n) if (1..=9).contains(&n) => Ok(Action::Tab(n)),
             _ => Err(format!("`tab {rest}`: a tab is a number from 1 to 9")),
         },
-        "curl" => Ok(Action::Curl(line.to_string())),
+        // The documents' shell loop of curl requests (`for n in {1..50}; do curl ...; done`).
+        "curl" | "for" => Ok(Action::Curl(line.to_string())),
         _ => Err(format!(
             "unknown action `{line}` (actions: start, stop, kill, pause, resume, wait, tab, curl)"
         )),

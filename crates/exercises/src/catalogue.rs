@@ -31,6 +31,10 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../../exercises/job-queue.md"),
     ),
     (
+        "express-redis.md",
+        include_str!("../../../exercises/express-redis.md"),
+    ),
+    (
         "orders-api.md",
         include_str!("../../../exercises/orders-api.md"),
     ),

@@ -82,6 +82,94 @@ struct Options<'a> {
     url: Option<&'a str>,
 }
 
+/// The most requests one loop line may send.
+pub const MAX_LOOP_REQUESTS: usize = 1000;
+
+/// The curl lines a line stands for: itself, or, for the documents' shell loop
+/// `for n in {1..50}; do curl localhost:1245/reserve_seat ; echo ""; done`, its body once
+/// per item, with `$n` and `${n}` replaced by the item. Items are words and `{A..B}`
+/// ranges (descending too), as bash expands them. The requests are meant to go one
+/// after the other, each once the previous one is answered, as the shell runs them.
+pub fn expand(line: &str) -> Result<Vec<String>, String> {
+    let text = line.trim();
+    let Some(rest) = text
+        .strip_prefix("for ")
+        .or_else(|| text.strip_prefix("for\t"))
+    else {
+        return Ok(vec![line.to_string()]);
+    };
+    const SHAPE: &str = "only loops like `for n in {1..50}; do curl URL; done` run here";
+    let (head, after) = rest.split_once(';').ok_or(SHAPE)?;
+    let after = after.trim_start();
+    let body = after
+        .strip_prefix("do")
+        .filter(|b| b.starts_with(char::is_whitespace))
+        .ok_or(SHAPE)?;
+    let body = body.trim_end().strip_suffix("done").ok_or(SHAPE)?;
+    let body = body.trim_end();
+    let body = body.strip_suffix(';').unwrap_or(body).trim();
+    if body.is_empty() {
+        return Err(SHAPE.into());
+    }
+    let mut words = head.split_whitespace();
+    let name = words.next().ok_or(SHAPE)?;
+    let valid_name = name
+        .chars()
+        .enumerate()
+        .all(|(i, c)| c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()));
+    if !valid_name {
+        return Err(format!("bash: `{name}': not a valid identifier"));
+    }
+    if words.next() != Some("in") {
+        return Err(SHAPE.into());
+    }
+    let mut items = Vec::new();
+    for word in words {
+        expand_item(word, &mut items)?;
+    }
+    let lines = items
+        .iter()
+        .map(|item| {
+            body.replace(&format!("${{{name}}}"), item)
+                .replace(&format!("${name}"), item)
+        })
+        .collect();
+    Ok(lines)
+}
+
+/// One word of a `for` list: `{1..50}` is 1 to 50, anything else itself.
+fn expand_item(word: &str, items: &mut Vec<String>) -> Result<(), String> {
+    let too_many = || format!("a loop sends at most {MAX_LOOP_REQUESTS} requests");
+    let range = word
+        .strip_prefix('{')
+        .and_then(|w| w.strip_suffix('}'))
+        .and_then(|w| w.split_once(".."))
+        .and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<i64>().ok()?)));
+    match range {
+        Some((a, b)) => {
+            if a.abs_diff(b) as usize >= MAX_LOOP_REQUESTS.saturating_sub(items.len()) {
+                return Err(too_many());
+            }
+            let step = if a <= b { 1 } else { -1 };
+            let mut n = a;
+            loop {
+                items.push(n.to_string());
+                if n == b {
+                    break;
+                }
+                n += step;
+            }
+        }
+        None => {
+            if items.len() >= MAX_LOOP_REQUESTS {
+                return Err(too_many());
+            }
+            items.push(word.to_string());
+        }
+    }
+    Ok(())
+}
+
 fn parse_arguments(args: &[&str]) -> Result<Curl, String> {
     let mut o = Options::default();
     let mut i = 0;
@@ -682,5 +770,41 @@ mod tests {
         assert_eq!(pretty_json("{\"a\":1"), None);
         assert_eq!(pretty_json("{\"a\":1}}"), None);
         assert_eq!(pretty_json("[1] x"), None);
+    }
+
+    #[test]
+    fn loops_expand_to_one_curl_line_per_item() {
+        let lines =
+            expand(r#"for n in {1..3}; do curl localhost:1245/reserve_seat ; echo ""; done"#)
+                .unwrap();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0], r#"curl localhost:1245/reserve_seat ; echo """#);
+        assert!(parse(&lines[2]).is_ok());
+        let lines =
+            expand("for id in 3 {2..1} x; do curl localhost:1245/list_products/$id; done").unwrap();
+        assert_eq!(
+            lines,
+            [
+                "curl localhost:1245/list_products/3",
+                "curl localhost:1245/list_products/2",
+                "curl localhost:1245/list_products/1",
+                "curl localhost:1245/list_products/x",
+            ]
+        );
+        let lines = expand("for i in {7..7}; do curl localhost:1/${i}x; done").unwrap();
+        assert_eq!(lines, ["curl localhost:1/7x"]);
+        assert_eq!(expand("curl localhost:1").unwrap(), ["curl localhost:1"]);
+        for bad in [
+            "for n in {1..3} do curl x; done",
+            "for n in {1..3}; curl x; done",
+            "for n in {1..3}; do curl x",
+            "for n in {1..3}; do ; done",
+            "for n of {1..3}; do curl x; done",
+            "for 1n in a; do curl x; done",
+            "for n in {1..5000}; do curl x; done",
+            "for n in {-9223372036854775808..9223372036854775807}; do curl x; done",
+        ] {
+            assert!(expand(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -87,6 +87,8 @@ pub(crate) struct Env {
     events: usize,
 }
 
+/// `JSON.stringify`, `JSON.parse` and `object(...)` (keys kept in order, as in JavaScript).
+const JSON_PRELUDE: &[u8] = include_bytes!("lua/json.lua");
 /// The event loop's Lua side: timers, extra connections, the events dispatcher.
 const EVENTS_PRELUDE: &[u8] = include_bytes!("lua/events.lua");
 /// The `kue` job queue (Kue's Redis layout), given the events prelude's connections.
@@ -136,7 +138,7 @@ return function(main) return xpcall(main, handler) end";
 /// parameter, `*` the rest of the path; literal segments compare case-insensitively
 /// and a trailing slash is optional (Express's defaults). Every function also works
 /// called with `:` (`app:get(...)`, `res:status(201):json(t)`). JSON is written with
-/// `cjson.encode`, then `\/` back to `/` as `JSON.stringify` writes it.
+/// `JSON.stringify` (`lua/json.lua`: `object(...)` keeps key order, `/` unescaped).
 ///
 /// The dispatcher returns `status, body, headers, error, sent`: `body` false means
 /// "the status's reason phrase" (`res.sendStatus`), `headers` is a flat list of names
@@ -145,8 +147,7 @@ return function(main) return xpcall(main, handler) end";
 const HTTP_PRELUDE: &[u8] = b"local rawpcall, xpcall, handler, listen = ...\n\
 local type, tostring, tonumber, ipairs, error = type, tostring, tonumber, ipairs, error\n\
 local lower, find, sub, gsub, char, gmatch, concat = string.lower, string.find, string.sub, string.gsub, string.char, string.gmatch, table.concat\n\
-local cjson_encode, decode = cjson.encode, cjson.decode\n\
-local function encode(v) return (gsub(cjson_encode(v), '\\\\/', '/')) end\n\
+local encode, decode = JSON.stringify, cjson.decode\n\
 local routes = {}\n\
 local app = {}\n\
 local function strip(obj, first, ...)\n\
@@ -321,6 +322,7 @@ pub(crate) fn build(name: &str, source: &str) -> Result<Env, String> {
         handler.clone(),
     ];
     let wrapper = first(run_prelude(&mut vm, PRELUDE, args)?);
+    run_prelude(&mut vm, JSON_PRELUDE, Vec::new())?;
     let listen = vm.new_native("listen", listen);
     let args = vec![
         vm.get_global("pcall"),

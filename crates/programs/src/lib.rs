@@ -102,10 +102,16 @@
 //!   `req.get(name)`, `req.body` (the raw body) and `req.json` (the body decoded with
 //!   cjson when the Content-Type is application/json and it parses; else nil).
 //! - `res.status(code)`, `res.set(name, value)` (chainable: `res.status(201).json(t)`),
-//!   `res.json(value)` (Content-Type `application/json; charset=utf-8`, `/` unescaped
-//!   as JSON.stringify writes it), `res.send(text)` (`text/html; charset=utf-8`; a
+//!   `res.json(value)` (Content-Type `application/json; charset=utf-8`, written by
+//!   `JSON.stringify`), `res.send(text)` (`text/html; charset=utf-8`; a
 //!   table is sent as JSON), `res.sendStatus(code)`, `res['end']([text])`. Sending twice
 //!   raises `Cannot set headers after they are sent to the client`.
+//! - JSON: `JSON.stringify(v)` writes what JavaScript's does for the same data (`/`
+//!   unescaped, nil is `null`) and `JSON.parse(text)` reads it. A Lua table has no key
+//!   order, so an answer whose exact text matters builds its objects with
+//!   `object('itemId', 1, 'itemName', 'Suitcase 250')`: a table that keeps its keys in
+//!   the order they were set, later ones last, as a JavaScript object does
+//!   (`{"itemId":1,"itemName":"Suitcase 250"}`). Plain tables are encoded as cjson does.
 //! - Handlers run inside the program like the rest of its code: `redis.call` (a
 //!   blocking one too), `sleep`, `receive`, `print`. **One request at a time**, in
 //!   arrival order: the next waits until the handler before it has answered.

@@ -162,3 +162,22 @@ fn a_program_tab_is_a_module_run_once_per_program() {
     w.settle();
     assert_eq!(w.output(id), ["broken.lua:1: '=' expected near 'x'"]);
 }
+
+/// `Error(message)` is JavaScript's `new Error(message)`: its stack names the line of the
+/// program that made it (not the library's), as Node's first stack frame does.
+#[test]
+fn an_error_s_stack_names_the_program_line_that_made_it() {
+    let mut w = World::new();
+    let id = w.start(
+        "p.lua",
+        "local function fail()\n  local e = Error('Phone number 4153518780 is blacklisted')\n  return e\nend\nprint(fail().stack)\nprint(tostring(Error('x')))\n",
+    );
+    w.settle();
+    assert_eq!(
+        w.output(id),
+        [
+            "Error: Phone number 4153518780 is blacklisted\n    at p.lua:2",
+            "Error: x"
+        ]
+    );
+}

@@ -336,3 +336,53 @@ fn a_handler_that_sends_nothing_gets_an_empty_answer_and_a_note() {
         .iter()
         .any(|l| l.contains("the handler returned without res.send")));
 }
+
+/// `object(...)` keeps keys in the order set, as a JavaScript object does, inside arrays
+/// and other tables too; keys added later go last; plain tables are cjson's.
+#[test]
+fn ordered_objects_answer_the_document_s_exact_json() {
+    const APP: &str = r#"
+local products = {
+  object('itemId', 1, 'itemName', 'Suitcase 250', 'price', 50, 'initialAvailableQuantity', 4),
+  object('itemId', 2, 'itemName', 'Suitcase 450', 'price', 100, 'initialAvailableQuantity', 10),
+}
+app.get('/list_products', function(req, res) res.json(products) end)
+app.get('/one', function(req, res)
+  local p = object('itemId', 1, 'gone', true, 'itemName', 'a/b')
+  p.gone = nil
+  p.currentQuantity = 4
+  res.json({data = p, list = {1, 2}})
+end)
+app.get('/stringify', function(req, res)
+  res.send(JSON.stringify(object('b', 1, 'a', {x = object('z', 1, 'y', 2)})) .. ' ' .. JSON.stringify(nil))
+end)
+app.get('/bad', function(req, res) res.json(object('a')) end)
+app.listen(1245)
+"#;
+    let mut w = World::new();
+    w.start("9-stock.lua", APP);
+    w.settle();
+    let r = call(&mut w, "curl localhost:1245/list_products");
+    assert_eq!(
+        r.body,
+        r#"[{"itemId":1,"itemName":"Suitcase 250","price":50,"initialAvailableQuantity":4},{"itemId":2,"itemName":"Suitcase 450","price":100,"initialAvailableQuantity":10}]"#
+    );
+    let r = call(&mut w, "curl localhost:1245/one");
+    assert!(
+        r.body
+            .contains(r#""data":{"itemId":1,"itemName":"a/b","currentQuantity":4}"#),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains(r#""list":[1,2]"#), "{}", r.body);
+    let r = call(&mut w, "curl localhost:1245/stringify");
+    assert_eq!(r.body, r#"{"b":1,"a":{"x":{"z":1,"y":2}}} null"#);
+    let r = call(&mut w, "curl localhost:1245/bad");
+    assert_eq!(r.status, 500);
+    assert!(
+        r.body
+            .contains("object: expected key, value pairs (got 1 arguments)"),
+        "{}",
+        r.body
+    );
+}

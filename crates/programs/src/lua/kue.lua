@@ -31,10 +31,7 @@ local function strip(obj, first, ...)
   return first, ...
 end
 
-local function json(v)
-  if v == nil then return 'null' end
-  return (gsub(encode(v), '\\/', '/'))
-end
+local json = JSON.stringify
 
 -- JSON.stringify of an event's arguments; nil is null, as undefined is in an array.
 local function json_args(n, ...)
@@ -45,8 +42,9 @@ end
 
 -- Error(message): what `new Error(message)` is in the documents' JavaScript.
 local error_meta = {__tostring = function(e) return 'Error: ' .. tostring(e.message) end}
+-- `pcall` is the environment's wrapper (a Lua function: one more level than Lua's own).
 local function where(level)
-  local ok, m = pcall(error, '', level + 1)
+  local ok, m = pcall(error, '', level + 2)
   if type(m) == 'string' and m ~= '' then return (gsub(m, ':%s*$', '')) end
   return nil
 end

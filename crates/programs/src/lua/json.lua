@@ -1,0 +1,134 @@
+-- JSON as the documents' JavaScript writes it: `JSON.stringify`, `JSON.parse`, and
+-- `object(key, value, ...)`, a table that keeps its keys in the order they were set.
+--
+-- Why: a JavaScript object lists its keys in insertion order, so `res.json({ itemId: 1,
+-- itemName: 'Suitcase 250' })` answers `{"itemId":1,"itemName":"Suitcase 250"}`. A Lua
+-- table has no order (`next` follows Lua 5.1's hash layout, which EVAL's fidelity
+-- needs), so a program that must answer the document's exact text builds the object
+-- with `object('itemId', 1, 'itemName', 'Suitcase 250')`. Keys added later go to the end,
+-- as in JavaScript. Everything else is encoded by cjson, as before.
+local cjson_encode, decode, null = cjson.encode, cjson.decode, cjson.null
+local type, pairs, rawget, rawset, select, error, tostring, setmetatable, getmetatable =
+  type, pairs, rawget, rawset, select, error, tostring, setmetatable, getmetatable
+local concat, gsub, floor = table.concat, string.gsub, math.floor
+
+-- The metatable of every ordered object; `keys[t]` is its key list.
+local keys = setmetatable({}, {__mode = 'k'})
+local ordered = {}
+ordered.__newindex = function(t, k, v)
+  if v ~= nil then
+    local list = keys[t]
+    -- A key set again after being removed goes to the end, as in JavaScript.
+    for i = #list, 1, -1 do
+      if list[i] == k then table.remove(list, i) end
+    end
+    list[#list + 1] = k
+  end
+  rawset(t, k, v)
+end
+
+object = function(...)
+  local n = select('#', ...)
+  if n % 2 == 1 then
+    error('object: expected key, value pairs (got ' .. n .. ' arguments)', 2)
+  end
+  local t = {}
+  keys[t] = {}
+  setmetatable(t, ordered)
+  for i = 1, n, 2 do
+    local k, v = select(i, ...)
+    if type(k) ~= 'string' and type(k) ~= 'number' then
+      error('object: key ' .. ((i + 1) / 2) .. ' must be a string or a number (got ' .. type(k) .. ')', 2)
+    end
+    t[k] = v
+  end
+  return t
+end
+
+local function is_ordered(v)
+  return type(v) == 'table' and getmetatable(v) == ordered
+end
+
+-- Whether `t` holds an ordered object anywhere inside (then cjson can't encode it alone).
+local function holds_ordered(t, seen)
+  if seen[t] then return false end
+  seen[t] = true
+  for _, v in pairs(t) do
+    if type(v) == 'table' and (is_ordered(v) or holds_ordered(v, seen)) then return true end
+  end
+  return false
+end
+
+local encode_value
+
+-- cjson's rule: a table whose keys are all positive integers is an array (1..max, holes
+-- are null), unless it is excessively sparse; an empty table is `{}`.
+local function array_length(t)
+  local max, count = 0, 0
+  for k in pairs(t) do
+    if type(k) ~= 'number' or k < 1 or floor(k) ~= k then return nil end
+    if k > max then max = k end
+    count = count + 1
+  end
+  if max > 10 and max > count * 2 then
+    cjson_encode(t) -- raises cjson's "excessively sparse array" error
+  end
+  if max == 0 then return nil end
+  return max
+end
+
+local function encode_key(k)
+  if type(k) == 'string' then return cjson_encode(k) end
+  if type(k) == 'number' then return cjson_encode(cjson_encode(k)) end
+  error('Cannot serialise table: table key must be a number or string', 0)
+end
+
+local function encode_table(t, depth)
+  if depth > 1000 then
+    error('Cannot serialise, excessive nesting (1001)', 0)
+  end
+  local parts = {}
+  if is_ordered(t) then
+    local listed = {}
+    for _, k in pairs(keys[t]) do
+      local v = rawget(t, k)
+      if v ~= nil and not listed[k] then
+        listed[k] = true
+        parts[#parts + 1] = encode_key(k) .. ':' .. encode_value(v, depth + 1)
+      end
+    end
+    for k, v in pairs(t) do
+      if not listed[k] then parts[#parts + 1] = encode_key(k) .. ':' .. encode_value(v, depth + 1) end
+    end
+    return '{' .. concat(parts, ',') .. '}'
+  end
+  local n = array_length(t)
+  if n then
+    for i = 1, n do
+      local v = rawget(t, i)
+      parts[i] = v == nil and 'null' or encode_value(v, depth + 1)
+    end
+    return '[' .. concat(parts, ',') .. ']'
+  end
+  for k, v in pairs(t) do
+    parts[#parts + 1] = encode_key(k) .. ':' .. encode_value(v, depth + 1)
+  end
+  return '{' .. concat(parts, ',') .. '}'
+end
+
+encode_value = function(v, depth)
+  if type(v) == 'table' and (is_ordered(v) or holds_ordered(v, {})) then
+    return encode_table(v, depth)
+  end
+  return cjson_encode(v)
+end
+
+-- `JSON.stringify(value)`: `/` is not escaped (cjson writes `\/`); nil is `null`.
+local function stringify(v)
+  if v == nil then return 'null' end
+  return (gsub(encode_value(v, 0), '\\/', '/'))
+end
+
+JSON = {stringify = stringify, parse = decode}
+
+return stringify
