@@ -23,13 +23,15 @@ async function listExercises(page: Page): Promise<Listed[]> {
 }
 
 test('every built-in exercise can be completed by clicking through it', async ({ page }) => {
-  test.setTimeout(240_000);
+  test.setTimeout(600_000);
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
   });
-  const exercises = await listExercises(page);
+  // WALK_ONLY=job-queue,express-redis runs only those (while writing an exercise).
+  const only = (process.env.WALK_ONLY ?? '').split(',').filter((s) => s !== '');
+  const exercises = (await listExercises(page)).filter((e) => only.length === 0 || only.includes(e.id));
   expect(exercises.length).toBeGreaterThan(0);
   const input = page.locator('input.console-input');
   const guide = page.getByRole('complementary', { name: 'Exercise guide' });

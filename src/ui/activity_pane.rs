@@ -66,14 +66,16 @@ pub fn ActivityPane() -> impl IntoView {
         })
     };
 
+    // These also run in animation frames, which may come after the pane was disposed:
+    // `try_` finds nothing then.
     let measure = move || {
-        if let Some(el) = scroller.get_untracked() {
+        if let Some(el) = scroller.try_get_untracked().flatten() {
             scroll_px.set(el.scroll_top() as f64);
             view_px.set(el.client_height() as f64);
         }
     };
     let to_bottom = move || {
-        if let Some(el) = scroller.get_untracked() {
+        if let Some(el) = scroller.try_get_untracked().flatten() {
             el.set_scroll_top(el.scroll_height());
         }
         measure();
@@ -111,7 +113,7 @@ pub fn ActivityPane() -> impl IntoView {
     Effect::new(move |_| {
         if ctx.observe.pane.get() == PaneTab::Activity {
             request_animation_frame(move || {
-                if follow.get_value().following {
+                if follow.try_get_value().is_some_and(|f| f.following) {
                     to_bottom();
                 } else {
                     measure();

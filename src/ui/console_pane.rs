@@ -253,7 +253,8 @@ pub fn ConsolePane() -> impl IntoView {
     Effect::new(move |_| {
         ctx.screen.track();
         request_animation_frame(move || {
-            if let Some(el) = screen_ref.get_untracked() {
+            // The frame may come after the pane was disposed.
+            if let Some(el) = screen_ref.try_get_untracked().flatten() {
                 el.set_scroll_top(el.scroll_height());
             }
         });

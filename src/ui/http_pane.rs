@@ -162,7 +162,8 @@ pub fn HttpPane() -> impl IntoView {
     Effect::new(move |_| {
         let _ = revision.get();
         request_animation_frame(move || {
-            if let Some(el) = list_ref.get_untracked() {
+            // The frame may come after the pane was disposed (another tab shown).
+            if let Some(el) = list_ref.try_get_untracked().flatten() {
                 el.set_scroll_top(el.scroll_height());
             }
         });
