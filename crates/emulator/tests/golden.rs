@@ -106,6 +106,7 @@ golden_cases! {
     golden_exercise_delay_queue => "exercise-delay-queue",
     golden_exercise_queuing_basics => "exercise-queuing-basics",
     golden_exercise_job_queue => "exercise-job-queue",
+    golden_exercise_express_redis => "exercise-express-redis",
     golden_streams_close => "streams-close",
     golden_exercise_orders_api => "exercise-orders-api",
     golden_streams_help => "streams-help",
