@@ -12,6 +12,7 @@
 //! - `P` program tabs: `Desk::saved`'s text (string);
 //! - `K` a key: db (varint), key (bytes), TTL left in ms + 1 (varint; 0 none), the DUMP
 //!   payload (bytes).
+//!
 //! Strings and bytes are a varint length then the bytes. A link is input from anyone:
 //! decoding checks every length against what is left and against `LIMITS`, and any
 //! problem is an error message, never a panic; values are only ever shown as text.

@@ -147,7 +147,7 @@ return function(main) return xpcall(main, handler) end";
 const HTTP_PRELUDE: &[u8] = b"local rawpcall, xpcall, handler, listen = ...\n\
 local type, tostring, tonumber, ipairs, error = type, tostring, tonumber, ipairs, error\n\
 local lower, find, sub, gsub, char, gmatch, concat = string.lower, string.find, string.sub, string.gsub, string.char, string.gmatch, table.concat\n\
-local encode, decode = JSON.stringify, cjson.decode\n\
+local encode, decode = JSON.stringify, JSON.parse\n\
 local routes = {}\n\
 local app = {}\n\
 local function strip(obj, first, ...)\n\

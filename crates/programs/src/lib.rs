@@ -107,7 +107,9 @@
 //!   table is sent as JSON), `res.sendStatus(code)`, `res['end']([text])`. Sending twice
 //!   raises `Cannot set headers after they are sent to the client`.
 //! - JSON: `JSON.stringify(v)` writes what JavaScript's does for the same data (`/`
-//!   unescaped, nil is `null`) and `JSON.parse(text)` reads it. A Lua table has no key
+//!   unescaped, nil is `null`) and `JSON.parse(text)` reads it (objects keep their key
+//!   order, and so does `req.json`: what a program reads and writes back keeps the
+//!   sender's order). A Lua table has no key
 //!   order, so an answer whose exact text matters builds its objects with
 //!   `object('itemId', 1, 'itemName', 'Suitcase 250')`: a table that keeps its keys in
 //!   the order they were set, later ones last, as a JavaScript object does
@@ -182,6 +184,8 @@
 //!   `done(nil, result)`, `done(Error('message'))` or `done('message')` (the job fails,
 //!   or goes back to the queue while attempts remain). Delayed jobs are promoted once a
 //!   second. `queue.shutdown([fn])` closes the connections.
+//! - `kue.Job.get(id, [type,] fn(err, job))` reads a job back (`job.data`,
+//!   `job.state()`, `job.type`), with Kue's error for a missing one.
 //! - `queue.inactiveCount([type,] fn(err, n))`, `activeCount`, `completeCount`,
 //!   `failedCount`, `delayedCount`.
 //! - `queue.testMode.enter([process])`, `.exit()`, `.clear()`, `.jobs`: jobs saved in

@@ -386,3 +386,54 @@ app.listen(1245)
         r.body
     );
 }
+
+/// The document's queue app (its Bull example, with Kue): a JSON body's keys keep their
+/// order through `req.json`, Kue's `data` and `kue.Job.get`, as they do in Node.
+#[test]
+fn json_read_from_a_request_keeps_its_key_order_through_a_job() {
+    const APP: &str = r#"
+local queue = kue.createQueue()
+app.post('/enqueue', function(req, res)
+  local job = queue.create('myQueue', req.json.data)
+  job.save(function(err)
+    res.json(object('message', 'Job ' .. job.id .. ' added to the queue', 'jobId', job.id))
+  end)
+end)
+app.get('/job/:id', function(req, res)
+  kue.Job.get(req.params.id, function(err, job)
+    if err then return res.status(404).json(object('error', err.message)) end
+    res.json(object('id', job.id, 'data', job.data, 'status', job.state()))
+  end)
+end)
+app.get('/parse', function(req, res)
+  local t = JSON.parse('{"z":1,"a":[1,{"y":"\\u00e9\\ud83d\\ude00","b":null}],"m":"q\\"\\\\/"}')
+  res.send(JSON.stringify(t) .. ' ' .. tostring(JSON.parse('3')) .. ' ' .. tostring(pcall(JSON.parse, '{bad')))
+end)
+app.listen(3000)
+"#;
+    let mut w = World::new();
+    w.start("app.lua", APP);
+    w.settle();
+    let r = call(
+        &mut w,
+        r#"curl -X POST http://localhost:3000/enqueue -H "Content-Type: application/json" -d '{"data": {"name": "Alice", "action": "sendEmail"}}'"#,
+    );
+    assert_eq!(r.body, r#"{"message":"Job 1 added to the queue","jobId":1}"#);
+    assert_eq!(
+        w.show("HGET q:job:1 data"),
+        r#""{\"name\":\"Alice\",\"action\":\"sendEmail\"}""#
+    );
+    let r = call(&mut w, "curl http://localhost:3000/job/1");
+    assert_eq!(
+        r.body,
+        r#"{"id":1,"data":{"name":"Alice","action":"sendEmail"},"status":"inactive"}"#
+    );
+    let r = call(&mut w, "curl http://localhost:3000/job/7");
+    assert_eq!((r.status, r.body.as_str()), (404, r#"{"error":"job \"7\" doesnt exist"}"#));
+    let r = call(&mut w, "curl http://localhost:3000/parse");
+    assert!(
+        r.body.starts_with(r#"{"z":1,"a":[1,{"y":"é😀","b":null}],"m":"q\"\\/"} 3 false"#),
+        "{}",
+        r.body
+    );
+}

@@ -123,12 +123,114 @@ encode_value = function(v, depth)
   return cjson_encode(v)
 end
 
+-- `JSON.parse(text)`: objects come back as ordered objects, so what a program reads and
+-- writes back keeps the sender's key order, as in JavaScript. cjson checks the text first
+-- (its errors, its limits), so the reader below only ever sees valid JSON.
+local byte, sub, find, char, tonumber = string.byte, string.sub, string.find, string.char, tonumber
+
+local ESCAPES = {['"'] = '"', ['\\'] = '\\', ['/'] = '/', b = '\b', f = '\f', n = '\n', r = '\r', t = '\t'}
+
+local function utf8(code)
+  if code < 0x80 then return char(code) end
+  if code < 0x800 then return char(0xC0 + floor(code / 0x40), 0x80 + code % 0x40) end
+  if code < 0x10000 then
+    return char(0xE0 + floor(code / 0x1000), 0x80 + floor(code / 0x40) % 0x40, 0x80 + code % 0x40)
+  end
+  return char(0xF0 + floor(code / 0x40000), 0x80 + floor(code / 0x1000) % 0x40,
+              0x80 + floor(code / 0x40) % 0x40, 0x80 + code % 0x40)
+end
+
+local read_value
+
+local function skip(text, i)
+  local _, e = find(text, '^[ \t\r\n]*', i)
+  return e + 1
+end
+
+local function read_string(text, i)
+  -- i is just after the opening quote.
+  local parts = {}
+  while true do
+    local s, e = find(text, '["\\]', i)
+    parts[#parts + 1] = sub(text, i, s - 1)
+    if sub(text, s, s) == '"' then return concat(parts), e + 1 end
+    local esc = sub(text, s + 1, s + 1)
+    if esc == 'u' then
+      local code = tonumber(sub(text, s + 2, s + 5), 16)
+      i = s + 6
+      if code >= 0xD800 and code < 0xDC00 and sub(text, i, i + 1) == '\\u' then
+        local low = tonumber(sub(text, i + 2, i + 5), 16)
+        if low and low >= 0xDC00 and low < 0xE000 then
+          code = 0x10000 + (code - 0xD800) * 0x400 + (low - 0xDC00)
+          i = i + 6
+        end
+      end
+      parts[#parts + 1] = utf8(code)
+    else
+      parts[#parts + 1] = ESCAPES[esc] or esc
+      i = s + 2
+    end
+  end
+end
+
+read_value = function(text, i)
+  i = skip(text, i)
+  local c = sub(text, i, i)
+  if c == '{' then
+    local t = object()
+    i = skip(text, i + 1)
+    if sub(text, i, i) == '}' then return t, i + 1 end
+    while true do
+      local k
+      k, i = read_string(text, skip(text, i) + 1)
+      i = skip(text, i) + 1 -- the colon
+      local v
+      v, i = read_value(text, i)
+      t[k] = v
+      i = skip(text, i)
+      local d = sub(text, i, i)
+      i = i + 1
+      if d == '}' then return t, i end
+    end
+  elseif c == '[' then
+    local t, n = {}, 0
+    i = skip(text, i + 1)
+    if sub(text, i, i) == ']' then return t, i + 1 end
+    while true do
+      local v
+      v, i = read_value(text, i)
+      n = n + 1
+      t[n] = v
+      i = skip(text, i)
+      local d = sub(text, i, i)
+      i = i + 1
+      if d == ']' then return t, i end
+    end
+  elseif c == '"' then
+    return read_string(text, i + 1)
+  elseif sub(text, i, i + 3) == 'true' then
+    return true, i + 4
+  elseif sub(text, i, i + 4) == 'false' then
+    return false, i + 5
+  elseif sub(text, i, i + 3) == 'null' then
+    return null, i + 4
+  end
+  local s, e = find(text, '^-?[%d.eE+-]+', i)
+  return tonumber(sub(text, s, e)), e + 1
+end
+
+local function parse(text)
+  local checked = decode(text)
+  if type(checked) ~= 'table' then return checked end
+  return (read_value(text, 1))
+end
+
 -- `JSON.stringify(value)`: `/` is not escaped (cjson writes `\/`); nil is `null`.
 local function stringify(v)
   if v == nil then return 'null' end
   return (gsub(encode_value(v, 0), '\\/', '/'))
 end
 
-JSON = {stringify = stringify, parse = decode}
+JSON = {stringify = stringify, parse = parse}
 
-return stringify
+return stringify, parse

@@ -20,7 +20,7 @@ local type, tostring, tonumber, pairs, ipairs, error, pcall, select, setmetatabl
 local floor, min, unpack = math.floor, math.min, unpack
 local concat, insert, remove = table.concat, table.insert, table.remove
 local find, sub, format, gsub = string.find, string.sub, string.format, string.gsub
-local encode, decode, null = cjson.encode, cjson.decode, cjson.null
+local encode, decode, null = cjson.encode, JSON.parse, cjson.null
 local call = redis.call
 local now = now
 local set_timeout, set_interval, clear_interval = setTimeout, setInterval, clearInterval
@@ -384,6 +384,22 @@ function kue.createQueue(options)
     job.failed_at = tonumber(h.failed_at)
     job._removeOnComplete = h.removeOnComplete == 'true' or nil
     return job
+  end
+
+  -- `kue.Job.get(id, [type,] fn(err, job))`: a job read back from Redis, with Kue's
+  -- errors for a missing job or another type. Like Kue's, it uses the last queue made.
+  kue.Job = kue.Job or {}
+  kue.Job.get = function(id, job_type, fn)
+    if type(job_type) == 'function' and fn == nil then job_type, fn = nil, job_type end
+    if type(fn) ~= 'function' then error('kue.Job.get: the last argument must be a function', 2) end
+    local job = load_job(tostring(id))
+    if not job then
+      return fn(Error('job "' .. tostring(id) .. '" doesnt exist'))
+    end
+    if job_type and job_type ~= '' and job.type ~= job_type then
+      return fn(Error('job "' .. tostring(id) .. '" is not of type "' .. tostring(job_type) .. '"'))
+    end
+    return fn(nil, job)
   end
 
   queue.create = function(...)
