@@ -173,39 +173,39 @@ local function read_string(text, i)
   end
 end
 
+-- The items of an object or an array (after its opening bracket) up to `close`:
+-- `read_item(i)` reads one and returns where it ended. Returns the index after `close`.
+local function read_items(text, i, close, read_item)
+  i = skip(text, i)
+  if sub(text, i, i) == close then return i + 1 end
+  while true do
+    i = skip(text, read_item(i))
+    local d = sub(text, i, i)
+    i = i + 1
+    if d == close then return i end
+  end
+end
+
 read_value = function(text, i)
   i = skip(text, i)
   local c = sub(text, i, i)
   if c == '{' then
     local t = object()
-    i = skip(text, i + 1)
-    if sub(text, i, i) == '}' then return t, i + 1 end
-    while true do
-      local k
-      k, i = read_string(text, skip(text, i) + 1)
-      i = skip(text, i) + 1 -- the colon
-      local v
-      v, i = read_value(text, i)
+    return t, read_items(text, i + 1, '}', function(j)
+      local k, v
+      k, j = read_string(text, skip(text, j) + 1)
+      v, j = read_value(text, skip(text, j) + 1) -- after the colon
       t[k] = v
-      i = skip(text, i)
-      local d = sub(text, i, i)
-      i = i + 1
-      if d == '}' then return t, i end
-    end
+      return j
+    end)
   elseif c == '[' then
-    local t, n = {}, 0
-    i = skip(text, i + 1)
-    if sub(text, i, i) == ']' then return t, i + 1 end
-    while true do
+    local t = {}
+    return t, read_items(text, i + 1, ']', function(j)
       local v
-      v, i = read_value(text, i)
-      n = n + 1
-      t[n] = v
-      i = skip(text, i)
-      local d = sub(text, i, i)
-      i = i + 1
-      if d == ']' then return t, i end
-    end
+      v, j = read_value(text, j)
+      t[#t + 1] = v
+      return j
+    end)
   elseif c == '"' then
     return read_string(text, i + 1)
   elseif sub(text, i, i + 3) == 'true' then
