@@ -777,7 +777,11 @@ pub fn start() {
     // The saved dataset is read first, so the first render shows it (IndexedDB answers
     // asynchronously, in a few ms).
     wasm_bindgen_futures::spawn_local(async {
+        // The exercise files load while the saved data is read (their requests start
+        // first; awaiting them after costs nothing when they have already come).
+        let exercises = crate::built_in::fetch_all();
         crate::ui::persist_ctx::load_before_mount().await;
+        exercises.await;
         crate::ui::share_ctx::read_link_before_mount().await;
         web::remove_boot_message();
         leptos::mount::mount_to_body(App);

@@ -404,7 +404,7 @@ pub fn replay_to(state: &mut AppState, exercise: &Exercise, index: usize) -> Res
 /// program that still holds another exercise's unedited code gets this one's. Tabs the
 /// learner wrote or changed stay as they are.
 pub fn tidy_program_tabs(state: &mut AppState, exercise: &Exercise) {
-    let (all, _) = redis_exercises::catalogue::built_in();
+    let all = crate::built_in::exercises();
     let others: Vec<(String, String)> = all
         .iter()
         .filter(|e| e.id != exercise.id)
@@ -581,7 +581,7 @@ mod tests {
 
     #[test]
     fn every_built_in_exercise_replays() {
-        let (exercises, broken) = redis_exercises::catalogue::built_in();
+        let (exercises, broken) = (crate::built_in::exercises(), crate::built_in::problems());
         assert!(broken.is_empty(), "{broken:?}");
         let failures: Vec<String> = exercises.iter().filter_map(|ex| replay(ex).err()).collect();
         assert!(failures.is_empty(), "{failures:#?}");
@@ -788,7 +788,7 @@ mod tests {
 
     #[test]
     fn opening_an_exercise_tidies_other_exercises_untouched_program_tabs() {
-        let (all, _) = redis_exercises::catalogue::built_in();
+        let all = crate::built_in::exercises();
         let other = all
             .iter()
             .find(|e| e.programs.len() >= 3)

@@ -8,6 +8,7 @@
 pub mod activity;
 pub mod app;
 pub mod browser;
+pub mod built_in;
 pub mod clients;
 pub mod console;
 pub mod embed;
@@ -23,7 +24,8 @@ pub mod requests;
 pub mod share;
 pub mod store;
 pub mod streams;
-#[cfg(test)]
+// Native only: it replays the exercises compiled into `redis-exercises` natively.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod transcript;
 pub mod ui;
 pub mod values;

@@ -236,7 +236,7 @@ end
 pub const FUEL: u64 = 5_000;
 /// Rounds of `Programs::run` at one stop of time, at most: programs that keep waking
 /// each other (or a runaway loop) go on at the next stop or tick.
-const ROUNDS_PER_STOP: usize = 16;
+const ROUNDS_PER_STOP: usize = 64;
 /// The most program tabs (each is a Lua VM and a client).
 pub const MAX_PROGRAMS: usize = 8;
 /// Log lines a program tab shows (the crate keeps more).

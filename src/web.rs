@@ -274,9 +274,20 @@ pub fn query_param(name: &str) -> Option<String> {
 
 /// Fetches a text file (an exercise from a course's site). The error is a sentence.
 pub async fn fetch_text(url: &str) -> Result<String, String> {
+    fetched_text(start_fetch(url), url).await
+}
+
+/// Starts a request now (it is in flight before anything awaits it), so several can run
+/// at once; `fetched_text` reads its answer.
+pub fn start_fetch(url: &str) -> Option<js_sys::Promise> {
+    web_sys::window().map(|w| w.fetch_with_str(url))
+}
+
+/// The text a request started by `start_fetch` answered, or why there is none.
+pub async fn fetched_text(request: Option<js_sys::Promise>, url: &str) -> Result<String, String> {
     use wasm_bindgen_futures::JsFuture;
-    let window = web_sys::window().ok_or("no window")?;
-    let response = JsFuture::from(window.fetch_with_str(url))
+    let request = request.ok_or("no window")?;
+    let response = JsFuture::from(request)
         .await
         .map_err(|_| format!("could not fetch {url} (offline, or the site does not allow it)"))?;
     let response: web_sys::Response = response

@@ -23,8 +23,17 @@ async fn settle() {
     sleep(Duration::from_millis(30)).await;
 }
 
-/// Mounts a fresh page into its own container and returns the container.
+/// Mounts a fresh page into its own container and returns the container. The page
+/// fetches its built-in exercises before mounting; here the one the tests open is
+/// installed directly.
 async fn mount() -> Element {
+    redis_playground::built_in::install(
+        &[(
+            "first-steps.md".into(),
+            include_str!("../exercises/first-steps.md").into(),
+        )],
+        Vec::new(),
+    );
     let container = document().create_element("div").unwrap();
     document().body().unwrap().append_child(&container).unwrap();
     let handle = leptos::mount::mount_to(container.clone().unchecked_into::<HtmlElement>(), App);

@@ -211,5 +211,11 @@ test('after the first visit the page works offline, with its saved data', async 
   await expect(page.locator('input.console-input')).toBeFocused();
   expect(await run(page, 'PING')).toBe('PONG');
   expect(await run(page, 'GET offline-key')).toBe('"kept"');
+  // The built-in exercises are files beside the page, kept by the worker too.
+  await page.getByRole('button', { name: 'Exercises' }).click();
+  await expect(page.locator('.ex-dialog .ex-open').first()).toBeVisible();
+  await expect(page.locator('.ex-dialog .ex-problems')).toHaveCount(0);
+  await page.locator('.ex-dialog .ex-open').first().click();
+  await expect(page.getByRole('complementary', { name: 'Exercise guide' })).toBeVisible();
   await context.setOffline(false);
 });

@@ -3,7 +3,7 @@
 //! line). Also opens the exercise a URL names (`?exercise=ID`, `?exercise-url=URL`).
 
 use leptos::prelude::*;
-use redis_exercises::{catalogue, format::FormatError, Exercise};
+use redis_exercises::format::FormatError;
 use wasm_bindgen::JsCast;
 
 use crate::app::AppCtx;
@@ -11,13 +11,7 @@ use crate::exercise::Progress;
 use crate::ui::guide_pane::{progress_setting, OPEN_SETTING};
 use crate::web;
 
-/// The built-in exercises, read once.
-fn built_in() -> Vec<Exercise> {
-    thread_local! {
-        static BUILT_IN: Vec<Exercise> = catalogue::built_in().0;
-    }
-    BUILT_IN.with(Clone::clone)
-}
+use crate::built_in;
 
 /// At start: the exercise the URL names, else the one open at the last visit.
 pub fn open_initial(ctx: AppCtx, problems: RwSignal<Option<(String, Vec<FormatError>)>>) {
@@ -41,7 +35,7 @@ pub fn open_initial(ctx: AppCtx, problems: RwSignal<Option<(String, Vec<FormatEr
     }
     let wanted = web::query_param("exercise").or_else(|| web::load_setting(OPEN_SETTING));
     if let Some(id) = wanted {
-        match built_in().into_iter().find(|e| e.id == id) {
+        match built_in::find(&id) {
             Some(exercise) => ctx.open_exercise(exercise, true),
             None => {
                 problems.set(Some((
@@ -60,7 +54,7 @@ pub fn open_initial(ctx: AppCtx, problems: RwSignal<Option<(String, Vec<FormatEr
 /// At start, for a share link: the built-in exercise it names, at its progress (an
 /// unknown id is left out: the link's data is still shown).
 pub fn open_shared(ctx: AppCtx, id: &str, progress: &str) {
-    if let Some(exercise) = built_in().into_iter().find(|e| e.id == id) {
+    if let Some(exercise) = built_in::find(id) {
         ctx.open_exercise_with(exercise, Some(progress), false);
     }
 }
@@ -140,7 +134,7 @@ pub fn Catalogue(problems: RwSignal<Option<(String, Vec<FormatError>)>>) -> impl
             return None;
         }
         ctx.guide.track();
-        let cards = built_in()
+        let cards = built_in::exercises()
             .into_iter()
             .map(|exercise| {
                 let steps = exercise.steps.len();
@@ -186,6 +180,23 @@ pub fn Catalogue(problems: RwSignal<Option<(String, Vec<FormatError>)>>) -> impl
                 }
             })
         };
+        // Built-in files that could not be fetched (offline on a first visit) or read.
+        let unavailable = built_in::problems();
+        let unavailable = (!unavailable.is_empty()).then(|| {
+            let items = unavailable
+                .into_iter()
+                .map(|(name, errors)| {
+                    let why = errors.first().map(|e| e.message.clone()).unwrap_or_default();
+                    view! { <li>{format!("{name}: {why}")}</li> }
+                })
+                .collect_view();
+            view! {
+                <div class="ex-problems" role="status">
+                    <p>"Some built-in exercises could not be loaded (reload the page when online):"</p>
+                    <ul>{items}</ul>
+                </div>
+            }
+        });
         Some(view! {
             <div class="ex-overlay" on:click=move |ev| {
                 // A click on the backdrop (not inside the dialog) closes it.
@@ -198,6 +209,7 @@ pub fn Catalogue(problems: RwSignal<Option<(String, Vec<FormatError>)>>) -> impl
                     </div>
                     <p class="ex-lead">"Guided walkthroughs of real Redis tutorials. Each step checks your work as you type; your progress is kept in this browser."</p>
                     <ul class="ex-list">{cards}</ul>
+                    {unavailable}
                     {problem_list}
                     <details class="ex-author">
                         <summary>"Load an exercise file..."</summary>

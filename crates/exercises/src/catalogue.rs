@@ -1,10 +1,25 @@
 //! The exercises built into the page: the files of the repository's `exercises/`
-//! directory, compiled in so the page works offline.
+//! directory. Natively (tests, tools) their texts are compiled in; the page fetches them
+//! as files beside it (trunk copies the directory; the service worker keeps them for
+//! offline use), so they don't weigh on the WebAssembly the page must load first.
 
 use crate::format::{parse, Exercise, FormatError};
 
-/// `(file name, text)` of every built-in exercise, in no particular order (the catalogue
-/// sorts by each file's `order`). A test checks this list against the directory.
+/// The file names of the built-in exercises (in `exercises/`), in no particular order
+/// (the catalogue sorts by each file's `order`). Tests check it against the directory.
+pub const FILE_NAMES: &[&str] = &[
+    "first-steps.md",
+    "pto-requests.md",
+    "streams-guide.md",
+    "delay-queue.md",
+    "queuing-basics.md",
+    "job-queue.md",
+    "express-redis.md",
+    "orders-api.md",
+];
+
+/// `(file name, text)` of every built-in exercise, compiled in (not in the page's wasm).
+#[cfg(not(target_arch = "wasm32"))]
 pub const FILES: &[(&str, &str)] = &[
     (
         "first-steps.md",
@@ -43,10 +58,19 @@ pub const FILES: &[(&str, &str)] = &[
 /// The built-in exercises that parse, sorted for the catalogue, and the problems of
 /// those that do not (a broken built-in file is a bug the tests catch; the page still
 /// shows the others).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn built_in() -> (Vec<Exercise>, Vec<(String, Vec<FormatError>)>) {
+    from_files(FILES.iter().copied())
+}
+
+/// The exercises of `(file name, text)` pairs that parse, sorted for the catalogue, and
+/// the problems of those that do not.
+pub fn from_files<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> (Vec<Exercise>, Vec<(String, Vec<FormatError>)>) {
     let mut good = Vec::new();
     let mut bad = Vec::new();
-    for (name, text) in FILES {
+    for (name, text) in files {
         match parse(text) {
             Ok(exercise) => good.push(exercise),
             Err(errors) => bad.push((name.to_string(), errors)),
@@ -83,6 +107,9 @@ mod tests {
         let mut listed: Vec<String> = FILES.iter().map(|(n, _)| n.to_string()).collect();
         listed.sort();
         assert_eq!(listed, on_disk, "catalogue::FILES lists exercises/*.md");
+        let mut names: Vec<String> = FILE_NAMES.iter().map(|n| n.to_string()).collect();
+        names.sort();
+        assert_eq!(names, on_disk, "catalogue::FILE_NAMES lists exercises/*.md");
         let (good, bad) = built_in();
         assert!(bad.is_empty(), "{bad:?}");
         let mut ids: Vec<&str> = good.iter().map(|e| e.id.as_str()).collect();
