@@ -517,10 +517,15 @@ SETTLE_S = 0.2
 DRAIN_S = 0.02
 
 
-def settle(conns):
-    """Collects replies until no connection waits for one, or SETTLE_S has passed."""
+def settle(conns, sender=None):
+    """Collects replies until no connection waits for one (with `sender`: until the
+    sender has its reply), or SETTLE_S has passed. A command's step waits for its own
+    reply only: clients blocked since earlier steps (a job queue's workers in BLPOP 0)
+    would otherwise make every step wait SETTLE_S; what the command served them is
+    written in the same event-loop turn as its reply, and the drain below collects it."""
     deadline = time.time() + SETTLE_S
-    while any(c.outstanding for c in conns.values()):
+    waiting = [conns[sender]] if sender is not None else list(conns.values())
+    while any(c.outstanding for c in waiting):
         left = deadline - time.time()
         if left <= 0:
             break
@@ -586,7 +591,7 @@ def record_multi(steps, meta, resp3):
                 sys.exit(f"line {step['line']}: client {sender} is blocked (Redis would queue its "
                          "command until it is served): send from another client")
             conns[sender].send(argv)
-            got = settle(conns)
+            got = settle(conns, sender)
             mine = got.pop(sender)
             out.append((field(mine), {k: field(v) for k, v in got.items() if v}))
         for conn in conns.values():

@@ -418,7 +418,10 @@ app.listen(3000)
         &mut w,
         r#"curl -X POST http://localhost:3000/enqueue -H "Content-Type: application/json" -d '{"data": {"name": "Alice", "action": "sendEmail"}}'"#,
     );
-    assert_eq!(r.body, r#"{"message":"Job 1 added to the queue","jobId":1}"#);
+    assert_eq!(
+        r.body,
+        r#"{"message":"Job 1 added to the queue","jobId":1}"#
+    );
     assert_eq!(
         w.show("HGET q:job:1 data"),
         r#""{\"name\":\"Alice\",\"action\":\"sendEmail\"}""#
@@ -429,10 +432,14 @@ app.listen(3000)
         r#"{"id":1,"data":{"name":"Alice","action":"sendEmail"},"status":"inactive"}"#
     );
     let r = call(&mut w, "curl http://localhost:3000/job/7");
-    assert_eq!((r.status, r.body.as_str()), (404, r#"{"error":"job \"7\" doesnt exist"}"#));
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (404, r#"{"error":"job \"7\" doesnt exist"}"#)
+    );
     let r = call(&mut w, "curl http://localhost:3000/parse");
     assert!(
-        r.body.starts_with(r#"{"z":1,"a":[1,{"y":"é😀","b":null}],"m":"q\"\\/"} 3 false"#),
+        r.body
+            .starts_with(r#"{"z":1,"a":[1,{"y":"é😀","b":null}],"m":"q\"\\/"} 3 false"#),
         "{}",
         r.body
     );
