@@ -355,6 +355,7 @@ impl AppCtx {
         self.refresh_stream(&events, reason);
         self.refresh_value(&events, reason);
         self.refresh_activity(reason);
+        self.refresh_jobs(&events, reason == Reason::Tick);
         self.refresh_guide();
         self.note_for_save(&events);
     }

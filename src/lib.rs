@@ -15,6 +15,7 @@ pub mod embed;
 pub mod exercise;
 pub mod export;
 pub mod history;
+pub mod jobs;
 pub mod keys;
 pub mod keyspace;
 pub mod persist;

@@ -10,6 +10,7 @@ pub mod data_ctx;
 pub mod embed_ctx;
 pub mod guide_pane;
 pub mod http_pane;
+pub mod jobs_pane;
 pub mod key_pane;
 pub mod layout;
 pub mod observe_ctx;

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use crate::activity::Timeline;
 use crate::app::{AppCtx, AppState};
 use crate::clients::{Flows, Snapshot};
+use crate::jobs::{JobsQuery, JobsView};
 use crate::streams::Reason;
 
 /// What `AppState` keeps for the Clients and Activity tabs.
@@ -29,6 +30,7 @@ pub enum PaneTab {
     Keys,
     Clients,
     Activity,
+    Jobs,
 }
 
 /// What the Clients and Activity tabs show.
@@ -43,6 +45,9 @@ pub struct ObserveSignals {
     pub(crate) timeline: RwSignal<(u64, usize)>,
     /// The recent publishes.
     pub(crate) flows: RwSignal<Flows>,
+    /// The Jobs tab: what it asks for (state, type) and what it read.
+    pub(crate) jobs_query: RwSignal<JobsQuery>,
+    pub(crate) jobs: RwSignal<JobsView>,
 }
 
 impl ObserveSignals {
@@ -52,6 +57,8 @@ impl ObserveSignals {
             clients: RwSignal::new(Snapshot::default()),
             timeline: RwSignal::new((0, 0)),
             flows: RwSignal::new(Flows::default()),
+            jobs_query: RwSignal::new(JobsQuery::default()),
+            jobs: RwSignal::new(JobsView::default()),
         }
     }
 }
@@ -172,7 +179,30 @@ impl AppCtx {
                     self.observe.timeline.set(t);
                 }
             }
+            PaneTab::Jobs => self.refresh_jobs(&[], true),
             PaneTab::Keys => {}
+        }
+    }
+
+    /// Reads the Kue queue again while the Jobs tab is shown: when a key of its prefix
+    /// changed, once a second (a FLUSHALL or a silent write leaves no event; relative
+    /// times move), or when `forced` (shown, another state or type chosen). Hidden, it
+    /// costs nothing.
+    pub(crate) fn refresh_jobs(&self, events: &[redis_emulator::notify::Event], forced: bool) {
+        if self.observe.pane.get_untracked() != PaneTab::Jobs {
+            return;
+        }
+        let query = self.observe.jobs_query.get_untracked();
+        if !forced && !events.iter().any(|e| e.db == 0 && query.concerns(&e.key)) {
+            return;
+        }
+        let view = self
+            .state
+            .try_update_value(|s| crate::jobs::read(&mut s.pg.engine, &query));
+        if let Some(view) = view {
+            if self.observe.jobs.with_untracked(|old| *old != view) {
+                self.observe.jobs.set(view);
+            }
         }
     }
 

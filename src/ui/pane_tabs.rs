@@ -5,10 +5,11 @@ use leptos::prelude::*;
 
 use crate::app::{AppCtx, PaneTab};
 
-const TABS: [(PaneTab, &str, &str); 3] = [
+const TABS: [(PaneTab, &str, &str); 4] = [
     (PaneTab::Keys, "keys", "Keys"),
     (PaneTab::Clients, "clients", "Clients"),
     (PaneTab::Activity, "activity", "Activity"),
+    (PaneTab::Jobs, "jobs", "Jobs"),
 ];
 
 /// The DOM id of a tab and of its panel.
@@ -17,6 +18,7 @@ pub fn tab_id(tab: PaneTab) -> (&'static str, &'static str) {
         PaneTab::Keys => ("pane-tab-keys", "pane-panel-keys"),
         PaneTab::Clients => ("pane-tab-clients", "pane-panel-clients"),
         PaneTab::Activity => ("pane-tab-activity", "pane-panel-activity"),
+        PaneTab::Jobs => ("pane-tab-jobs", "pane-panel-jobs"),
     }
 }
 
@@ -114,7 +116,7 @@ mod tests {
     #[test]
     fn arrows_wrap_around_the_tabs() {
         assert_eq!(neighbour(PaneTab::Keys, 1), PaneTab::Clients);
-        assert_eq!(neighbour(PaneTab::Activity, 1), PaneTab::Keys);
-        assert_eq!(neighbour(PaneTab::Keys, -1), PaneTab::Activity);
+        assert_eq!(neighbour(PaneTab::Jobs, 1), PaneTab::Keys);
+        assert_eq!(neighbour(PaneTab::Keys, -1), PaneTab::Jobs);
     }
 }

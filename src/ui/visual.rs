@@ -1,6 +1,6 @@
-//! The visualisation pane beside the console: a tab bar (Keys, Clients, Activity) over
+//! The visualisation pane beside the console: a tab bar (Keys, Clients, Activity, Jobs) over
 //! the key browser or the view of the key selected in it (a stream's view, or the value
-//! view of any other type), the clients view, and the activity timeline. Every panel
+//! view of any other type), the clients view, the activity timeline and the job queue. Every panel
 //! stays mounted (hidden when not selected) so the timeline keeps its scroll position
 //! and filter.
 
@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use crate::app::{AppCtx, PaneTab};
 use crate::ui::activity_pane::ActivityPane;
 use crate::ui::clients_pane::ClientsPane;
+use crate::ui::jobs_pane::JobsPane;
 use crate::ui::key_pane::KeyList;
 use crate::ui::pane_tabs::{tab_id, PaneTabs};
 use crate::ui::stream_pane::StreamPane;
@@ -49,6 +50,7 @@ pub fn VisualPane() -> impl IntoView {
             {panel(PaneTab::Keys, "panel-keys", keys.into_any())}
             {panel(PaneTab::Clients, "panel-clients", view! { <ClientsPane/> }.into_any())}
             {panel(PaneTab::Activity, "panel-activity", view! { <ActivityPane/> }.into_any())}
+            {panel(PaneTab::Jobs, "panel-jobs", view! { <JobsPane/> }.into_any())}
         </div>
     }
 }
