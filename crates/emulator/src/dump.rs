@@ -99,28 +99,35 @@ impl LoadError {
 // DUMP
 // ---------------------------------------------------------------------------------------
 
-/// The DUMP payload of `value` (`createDumpPayload`).
+/// The DUMP payload of `value` (`createDumpPayload`): its object, then the footer.
 pub fn dump(value: &Value, limits: &Limits) -> Vec<u8> {
     let mut out = Vec::new();
+    write_object(&mut out, value, limits);
+    rdb::append_footer(&mut out);
+    out
+}
+
+/// `rdbSaveObjectType` then `rdbSaveObject`: the type byte and the value, as both DUMP
+/// payloads and RDB files hold them (an RDB file puts the key between the two; see
+/// `split_object`).
+pub fn write_object(out: &mut Vec<u8>, value: &Value, limits: &Limits) {
     match value {
         Value::Str(s) => {
             out.push(TYPE_STRING);
-            rdb::write_string(&mut out, &s.bytes);
+            rdb::write_string(out, &s.bytes);
         }
         Value::List(l) => {
             out.push(TYPE_LIST_QUICKLIST_2);
-            write_quicklist(&mut out, l, limits);
+            write_quicklist(out, l, limits);
         }
-        Value::Set(s) => write_set(&mut out, s),
-        Value::ZSet(z) => write_zset(&mut out, z),
-        Value::Hash(h) => write_hash(&mut out, h),
+        Value::Set(s) => write_set(out, s),
+        Value::ZSet(z) => write_zset(out, z),
+        Value::Hash(h) => write_hash(out, h),
         Value::Stream(s) => {
             out.push(TYPE_STREAM_LISTPACKS_2);
-            write_stream(&mut out, s);
+            write_stream(out, s);
         }
     }
-    rdb::append_footer(&mut out);
-    out
 }
 
 /// Redis's quicklist `fill` is clamped to -5..=32768 (`quicklistSetFill`).
@@ -389,8 +396,23 @@ fn id_from_be(bytes: &[u8]) -> Option<StreamId> {
     })
 }
 
+/// Reads the value of an object of type `type_byte` starting at `*pos` of `input` (an
+/// RDB file's record: the type byte, the key, then this), moving `*pos` past it. None if
+/// it is not a value Redis would load.
+pub fn read_object(input: &[u8], pos: &mut usize, type_byte: u8, limits: &Limits) -> Option<Value> {
+    let mut r = Reader { input, pos: *pos };
+    let value = read_typed(&mut r, type_byte, limits)?;
+    *pos = r.pos;
+    Some(value)
+}
+
 fn read_value(r: &mut Reader, limits: &Limits) -> Option<Value> {
-    let value = match r.byte()? {
+    let type_byte = r.byte()?;
+    read_typed(r, type_byte, limits)
+}
+
+fn read_typed(r: &mut Reader, type_byte: u8, limits: &Limits) -> Option<Value> {
+    let value = match type_byte {
         TYPE_STRING => Value::Str(StrValue::from_set(r.string()?)),
         TYPE_LIST => read_plain_list(r)?,
         TYPE_LIST_QUICKLIST_2 => read_quicklist(r)?,

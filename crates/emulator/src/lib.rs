@@ -26,6 +26,7 @@ pub mod listpack;
 pub mod notify;
 pub mod observe;
 pub mod rdb;
+pub mod rdb_file;
 pub mod reply;
 pub mod resp;
 pub mod rng;
