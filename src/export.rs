@@ -140,6 +140,58 @@ fn read_array(bytes: &[u8]) -> Result<(Vec<Vec<u8>>, usize), String> {
     Ok((argv, at))
 }
 
+/// Whether a file is an RDB file (it starts with `REDIS` and a version).
+pub fn is_rdb(bytes: &[u8]) -> bool {
+    bytes.len() >= 9 && bytes.starts_with(b"REDIS") && bytes[5..9].iter().all(u8::is_ascii_digit)
+}
+
+/// An RDB file as the commands that put its contents into a server: its function
+/// libraries (FUNCTION RESTORE ... REPLACE), then each key (SELECT, RESTORE ... REPLACE
+/// ABSTTL), keys already expired left out. It is merged into the dataset, as the script
+/// import is: keys of the file replace keys of the same name, others stay. The `line` of
+/// each command is the key's number in the file. Returns the commands and the number of
+/// expired keys left out.
+pub fn rdb_commands(engine: &Engine, bytes: &[u8]) -> Result<(Vec<ScriptCommand>, usize), String> {
+    let limits =
+        redis_emulator::dump::Limits::from_config(&redis_emulator::config::Config::default());
+    let (contents, expired) =
+        redis_emulator::rdb_file::parse(bytes, &limits, engine.now_ms()).map_err(|e| e.0)?;
+    let mut commands = Vec::new();
+    if let Some(payload) = contents.functions_payload() {
+        commands.push(ScriptCommand {
+            line: 0,
+            argv: vec![
+                b"FUNCTION".to_vec(),
+                b"RESTORE".to_vec(),
+                payload,
+                b"REPLACE".to_vec(),
+            ],
+        });
+    }
+    let mut db = None;
+    for (i, k) in contents.keys.into_iter().enumerate() {
+        if db != Some(k.db) {
+            commands.push(ScriptCommand {
+                line: i + 1,
+                argv: vec![b"SELECT".to_vec(), k.db.to_string().into_bytes()],
+            });
+            db = Some(k.db);
+        }
+        let mut argv = vec![
+            b"RESTORE".to_vec(),
+            k.key,
+            k.expire_at_ms.unwrap_or(0).to_string().into_bytes(),
+            k.payload,
+            b"REPLACE".to_vec(),
+        ];
+        if k.expire_at_ms.is_some() {
+            argv.push(b"ABSTTL".to_vec());
+        }
+        commands.push(ScriptCommand { line: i + 1, argv });
+    }
+    Ok((commands, expired))
+}
+
 /// What an import did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Imported {
@@ -188,6 +240,45 @@ mod tests {
     fn run(pg: &mut Playground, line: &str) {
         let c = pg.client;
         pg.engine.execute(c, &argv(line));
+    }
+
+    #[test]
+    fn an_rdb_file_imports_back_to_the_same_dataset() {
+        let mut a = pg();
+        for line in [
+            "SET s \"a b\"",
+            "PEXPIRE s 5000",
+            "RPUSH l 1 2 3",
+            "XADD x 1-1 f v",
+            "SELECT 4",
+            "HSET h f v",
+            "FUNCTION LOAD \"#!lua name=lib\\nredis.register_function('f', function() return 1 end)\"",
+        ] {
+            run(&mut a, line);
+        }
+        let file = a.engine.save_rdb();
+        assert!(is_rdb(&file));
+        assert!(!is_rdb(b"*1\r\n$4\r\nPING\r\n"));
+        let mut b = pg();
+        run(&mut b, "SET l old");
+        let (commands, expired) = rdb_commands(&b.engine, &file).unwrap();
+        assert_eq!(expired, 0);
+        let report = run_script(&mut b.engine, &commands);
+        assert_eq!(report.error_count, 0, "{:?}", report.errors);
+        for (db, key) in [(0, "s"), (0, "l"), (0, "x"), (4, "h")] {
+            assert_eq!(
+                a.engine.dump_value(db, key.as_bytes()),
+                b.engine.dump_value(db, key.as_bytes()),
+                "{key}"
+            );
+        }
+        run(&mut b, "PTTL s");
+        let c = b.client;
+        let pttl = b.engine.execute(c, &argv("PTTL s"));
+        assert_eq!(pttl, redis_emulator::Reply::Integer(5000));
+        let fcall = b.engine.execute(c, &argv("FCALL f 0"));
+        assert_eq!(fcall, redis_emulator::Reply::Integer(1));
+        assert!(rdb_commands(&b.engine, b"REDIS0010garbage").is_err());
     }
 
     #[test]
