@@ -100,6 +100,26 @@ test.describe('README screenshots', () => {
     await shot(page, 'programs.png');
   });
 
+  test('the Jobs tab during the job-queue exercise', async ({ page }) => {
+    await open(page, 'dark');
+    await page.goto(base + '?exercise=job-queue');
+    const guide = page.getByRole('complementary', { name: 'Exercise guide' });
+    await guide.getByRole('button', { name: 'Start →' }).click();
+    for (;;) {
+      const title = (await guide.locator('.guide-step-title').textContent()) ?? '';
+      await guide.getByRole('button', { name: /Show me/ }).click();
+      await expect(guide.locator('.guide-complete')).toBeVisible();
+      if (title.startsWith('Task 9')) break;
+      await guide.getByRole('button', { name: 'Next step →' }).click();
+    }
+    await page.getByRole('tab', { name: /Jobs/ }).click();
+    const pane = page.getByRole('region', { name: 'Job queue' });
+    await pane.getByRole('combobox', { name: 'Job type' }).selectOption('push_notification_code_2');
+    await pane.locator('.jobs-state[data-state="failed"]').click();
+    await pane.locator('.job summary').first().click();
+    await shot(page, 'jobs-view.png');
+  });
+
   test('stream view, dark and light', async ({ page }) => {
     await open(page, 'dark');
     await ptoState(page);
