@@ -378,7 +378,16 @@ mod tests {
 #[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
 export function register_offline_worker() {
   if (!('serviceWorker' in navigator) || !location.protocol.startsWith('http')) return;
-  navigator.serviceWorker.register('./sw.js').catch(() => {});
+  // The first visit loaded its files before the worker existed: hand it their list so
+  // it keeps them now, and the page opens offline even if it is never reloaded online.
+  navigator.serviceWorker.register('./sw.js')
+    .then(() => navigator.serviceWorker.ready)
+    .then((registration) => {
+      const urls = [location.href.split('#')[0]]
+        .concat(performance.getEntriesByType('resource').map((e) => e.name));
+      if (registration.active) registration.active.postMessage({ type: 'keep', urls });
+    })
+    .catch(() => {});
 }
 "#)]
 extern "C" {

@@ -57,6 +57,30 @@ async function dropStale(cache, response) {
   }
 }
 
+// The page's first visit: it sends the files it loaded before this worker was there
+// (`{type: 'keep', urls}`); those of this folder not kept yet are fetched and kept.
+async function keep(urls) {
+  const cache = await caches.open(CACHE);
+  for (const u of urls.slice(0, 200)) {
+    try {
+      const url = new URL(u, self.location.href);
+      if (url.origin !== self.location.origin || !url.pathname.startsWith(SCOPE)) continue;
+      if (await cache.match(url.href)) continue;
+      const response = await fetch(url.href);
+      if (response.ok && response.type === 'basic') await cache.put(url.href, response);
+    } catch (e) {
+      // Offline already, or a file gone: the next visit keeps what it loads.
+    }
+  }
+}
+
+self.addEventListener('message', (event) => {
+  const data = event.data;
+  if (data && data.type === 'keep' && Array.isArray(data.urls)) {
+    event.waitUntil(keep(data.urls.filter((u) => typeof u === 'string')));
+  }
+});
+
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   const url = new URL(request.url);

@@ -219,3 +219,31 @@ test('after the first visit the page works offline, with its saved data', async 
   await expect(page.getByRole('complementary', { name: 'Exercise guide' })).toBeVisible();
   await context.setOffline(false);
 });
+
+test('the first visit alone is enough to open the page offline', async ({ page, context }) => {
+  await page.goto(base);
+  await expect(page.locator('input.console-input')).toBeFocused();
+  // The worker keeps the files the first visit loaded (the wasm among them).
+  await expect
+    .poll(
+      () =>
+        page.evaluate(async () => {
+          const names = await caches.keys();
+          for (const name of names) {
+            const keys = await (await caches.open(name)).keys();
+            if (keys.some((r) => r.url.endsWith('.wasm')) && keys.some((r) => r.url.includes('exercises/'))) return true;
+          }
+          return false;
+        }),
+      { timeout: 10_000 },
+    )
+    .toBe(true);
+  await context.setOffline(true);
+  await page.reload();
+  await expect(page.locator('input.console-input')).toBeFocused();
+  expect(await run(page, 'PING')).toBe('PONG');
+  await page.getByRole('button', { name: 'Exercises' }).click();
+  await expect(page.locator('.ex-dialog .ex-open').first()).toBeVisible();
+  await expect(page.locator('.ex-dialog .ex-problems')).toHaveCount(0);
+  await context.setOffline(false);
+});
