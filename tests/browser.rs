@@ -1226,3 +1226,40 @@ async fn an_exercise_step_turns_its_goals_green_as_the_console_runs_its_commands
         .remove_item("redis-playground:exercise-progress:first-steps")
         .unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn the_jobs_tab_shows_a_kue_queue_and_follows_its_keys() {
+    let root = mount().await;
+    // An empty keyspace, whatever ran before in this page.
+    run(&root, "FLUSHALL").await;
+    click(&root, "#pane-tab-jobs");
+    settle().await;
+    assert!(text_of(&root, ".jobs-empty").contains("No job queue yet"));
+    for line in [
+        "SADD q:job:types email",
+        "INCR q:ids",
+        "HSET q:job:1 type email data '{\"to\":\"ada\"}' state active progress 30 attempts 0 max_attempts 2 priority -10",
+        "ZADD q:jobs:active -10 01|1",
+    ] {
+        run(&root, line).await;
+    }
+    settle().await;
+    assert_eq!(
+        texts(&root, ".jobs-state-count"),
+        ["0", "1", "0", "0", "0"],
+        "queued, active, failed, complete, delayed"
+    );
+    click(&root, ".jobs-state[data-state=\"active\"]");
+    settle().await;
+    assert_eq!(texts(&root, ".job-id"), ["#1 email"]);
+    assert_eq!(texts(&root, ".job-priority"), ["high"]);
+    let bar = root.query_selector(".job-bar").unwrap().unwrap();
+    assert_eq!(bar.get_attribute("aria-valuenow").as_deref(), Some("30"));
+    run(&root, "HSET q:job:1 progress 80").await;
+    settle().await;
+    let bar = root.query_selector(".job-bar").unwrap().unwrap();
+    assert_eq!(bar.get_attribute("aria-valuenow").as_deref(), Some("80"));
+    run(&root, "FLUSHALL").await;
+    click(&root, "#pane-tab-keys");
+    settle().await;
+}
