@@ -1,4 +1,5 @@
 import { test, expect, type Page } from '@playwright/test';
+import { forgetSaved, showMeThrough } from '../support';
 
 // The Jobs tab: a Kue queue as Kue's UI shows it, live. First with Kue's keys typed in the
 // console (the commands Kue sends, shortened), then with the job-queue exercise's real
@@ -8,14 +9,7 @@ const base = '/course/playground/';
 
 async function fresh(page: Page, query = ''): Promise<void> {
   await page.goto(base);
-  await page.evaluate(
-    () =>
-      new Promise((resolve) => {
-        localStorage.clear();
-        const r = indexedDB.deleteDatabase('redis-playground');
-        r.onsuccess = r.onerror = r.onblocked = () => resolve(true);
-      }),
-  );
+  await forgetSaved(page);
   await page.goto(base + query);
   await expect(page.locator('input.console-input')).toBeFocused();
 }
@@ -77,16 +71,8 @@ test('Kue keys typed in the console show as jobs, and the tab follows changes', 
 
 test('the job-queue exercise fills the Jobs tab with Kue progress and failures', async ({ page }) => {
   await fresh(page, '?exercise=job-queue');
-  const guide = page.getByRole('complementary', { name: 'Exercise guide' });
-  await guide.getByRole('button', { name: 'Start →' }).click();
   // Through task 9 (the processor with the blacklist and two workers).
-  for (;;) {
-    const title = (await guide.locator('.guide-step-title').textContent()) ?? '';
-    await guide.getByRole('button', { name: /Show me/ }).click();
-    await expect(guide.locator('.guide-complete')).toBeVisible();
-    if (title.startsWith('Task 9')) break;
-    await guide.getByRole('button', { name: 'Next step →' }).click();
-  }
+  await showMeThrough(page, 'Task 9');
   await page.getByRole('tab', { name: /Jobs/ }).click();
   const pane = page.getByRole('region', { name: 'Job queue' });
   await pane.getByRole('combobox', { name: 'Job type' }).selectOption('push_notification_code_2');

@@ -1,6 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { showMeThrough } from '../support';
 
 // The README's screenshots, taken from the built page by `bash scripts/screenshots.sh`
 // (which sets SCREENSHOTS=1; the normal test run skips this file). Each shot sets up
@@ -103,15 +104,7 @@ test.describe('README screenshots', () => {
   test('the Jobs tab during the job-queue exercise', async ({ page }) => {
     await open(page, 'dark');
     await page.goto(base + '?exercise=job-queue');
-    const guide = page.getByRole('complementary', { name: 'Exercise guide' });
-    await guide.getByRole('button', { name: 'Start →' }).click();
-    for (;;) {
-      const title = (await guide.locator('.guide-step-title').textContent()) ?? '';
-      await guide.getByRole('button', { name: /Show me/ }).click();
-      await expect(guide.locator('.guide-complete')).toBeVisible();
-      if (title.startsWith('Task 9')) break;
-      await guide.getByRole('button', { name: 'Next step →' }).click();
-    }
+    await showMeThrough(page, 'Task 9');
     await page.getByRole('tab', { name: /Jobs/ }).click();
     const pane = page.getByRole('region', { name: 'Job queue' });
     await pane.getByRole('combobox', { name: 'Job type' }).selectOption('push_notification_code_2');

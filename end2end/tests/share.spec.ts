@@ -1,4 +1,5 @@
 import { test, expect, type Page, type Browser } from '@playwright/test';
+import { forgetSaved } from '../support';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
@@ -126,14 +127,7 @@ test('broken, foreign and oversized links are refused with a message', async ({ 
 test('an exercise step travels in a link, and a typical exercise link is small', async ({ page, browser }) => {
   const sizes: string[] = [];
   for (const id of ['first-steps', 'pto-requests']) {
-    await page.evaluate(
-      () =>
-        new Promise((resolve) => {
-          localStorage.clear();
-          const r = indexedDB.deleteDatabase('redis-playground');
-          r.onsuccess = r.onerror = r.onblocked = () => resolve(true);
-        }),
-    ).catch(() => undefined);
+    await forgetSaved(page);
     await page.goto(`${base}?exercise=${id}`);
     const guide = page.getByRole('complementary', { name: 'Exercise guide' });
     await guide.getByRole('button', { name: 'Start →' }).click();

@@ -1,4 +1,5 @@
 import { test, expect, type Page } from '@playwright/test';
+import { forgetSaved } from '../support';
 
 // Every built-in exercise, completed in the page as a learner following it would: for each
 // step, in order, click each command (it is pasted into its console tab) and press Enter,
@@ -40,14 +41,7 @@ test('every built-in exercise can be completed by clicking through it', async ({
     await test.step(title, async () => {
       // A fresh page for each exercise: an empty server, as a learner arriving by link
       // (nothing saved either: the program tabs of the previous exercise would stay).
-      await page.evaluate(
-        () =>
-          new Promise((resolve) => {
-            localStorage.clear();
-            const r = indexedDB.deleteDatabase('redis-playground');
-            r.onsuccess = r.onerror = r.onblocked = () => resolve(true);
-          }),
-      );
+      await forgetSaved(page);
       await page.goto(`${base}?exercise=${id}`);
       await expect(guide.getByRole('heading', { name: title })).toBeVisible();
       await guide.getByRole('button', { name: 'Start →' }).click();
