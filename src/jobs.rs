@@ -253,6 +253,12 @@ pub fn read(engine: &mut Engine, query: &JobsQuery) -> JobsView {
     }
 }
 
+/// The queue's failed jobs, all types (the tab's badge).
+pub fn failed_count(engine: &mut Engine, query: &JobsQuery) -> usize {
+    let key = query.key("jobs:failed");
+    integer(ask(engine, &[b"ZCARD", &key]))
+}
+
 fn read_job(engine: &mut Engine, query: &JobsQuery, id: String) -> Job {
     let key = query.key(&format!("job:{id}"));
     let flat = strings(ask(engine, &[b"HGETALL", &key]));
@@ -346,6 +352,7 @@ mod tests {
         assert_eq!(priority_label(view.jobs[0].priority), "low");
 
         query.state = JobState::Failed;
+        assert_eq!(failed_count(&mut engine, &query), 1);
         let view = read(&mut engine, &query);
         let job = &view.jobs[0];
         assert_eq!((job.id.as_str(), job.job_type.as_str()), ("2", "sms"));

@@ -67,6 +67,11 @@ test('Kue keys typed in the console show as jobs, and the tab follows changes', 
   await expect(count('failed')).toHaveText('2');
   await expect(pane.locator('.job')).toHaveCount(2);
   await expect(pane.locator('.job').first()).toHaveAttribute('data-job', '3');
+  // Hidden, the tab still says how many jobs failed.
+  await page.getByRole('tab', { name: 'Keys' }).click();
+  await expect(page.getByRole('tab', { name: /Jobs/ })).toContainText('2 failed');
+  await run(page, 'ZREM q:jobs:failed 01|3');
+  await expect(page.getByRole('tab', { name: /Jobs/ })).toContainText('1 failed');
 });
 
 test('the job-queue exercise fills the Jobs tab with Kue progress and failures', async ({ page }) => {

@@ -48,6 +48,9 @@ pub struct ObserveSignals {
     /// The Jobs tab: what it asks for (state, type) and what it read.
     pub(crate) jobs_query: RwSignal<JobsQuery>,
     pub(crate) jobs: RwSignal<JobsView>,
+    /// Failed jobs of the queue (all types), for the tab's badge, kept current while
+    /// the tab is hidden too.
+    pub(crate) jobs_failed: RwSignal<usize>,
 }
 
 impl ObserveSignals {
@@ -59,6 +62,7 @@ impl ObserveSignals {
             flows: RwSignal::new(Flows::default()),
             jobs_query: RwSignal::new(JobsQuery::default()),
             jobs: RwSignal::new(JobsView::default()),
+            jobs_failed: RwSignal::new(0),
         }
     }
 }
@@ -186,14 +190,22 @@ impl AppCtx {
 
     /// Reads the Kue queue again while the Jobs tab is shown: when a key of its prefix
     /// changed, once a second (a FLUSHALL or a silent write leaves no event; relative
-    /// times move), or when `forced` (shown, another state or type chosen). Hidden, it
-    /// costs nothing.
+    /// times move), or when `forced` (shown, another state or type chosen). Hidden, only
+    /// the failed count of the tab's badge is read (one ZCARD), and only then.
     pub(crate) fn refresh_jobs(&self, events: &[redis_emulator::notify::Event], forced: bool) {
-        if self.observe.pane.get_untracked() != PaneTab::Jobs {
-            return;
-        }
         let query = self.observe.jobs_query.get_untracked();
-        if !forced && !events.iter().any(|e| e.db == 0 && query.concerns(&e.key)) {
+        let touched = events.iter().any(|e| e.db == 0 && query.concerns(&e.key));
+        if touched || forced {
+            let failed = self
+                .state
+                .try_update_value(|s| crate::jobs::failed_count(&mut s.pg.engine, &query));
+            if let Some(failed) = failed {
+                if self.observe.jobs_failed.get_untracked() != failed {
+                    self.observe.jobs_failed.set(failed);
+                }
+            }
+        }
+        if self.observe.pane.get_untracked() != PaneTab::Jobs || !(touched || forced) {
             return;
         }
         let view = self

@@ -82,6 +82,15 @@ pub fn PaneTabs() -> impl IntoView {
                             on:click=move |_| ctx.show_pane(tab)
                         >
                             {name}
+                            {(tab == PaneTab::Jobs)
+                                .then(|| move || {
+                                    let n = ctx.observe.jobs_failed.get();
+                                    (n > 0).then(|| view! {
+                                        <span class="pane-tab-blocked" title=format!("{n} failed jobs")>
+                                            {format!("{n} failed")}
+                                        </span>
+                                    })
+                                })}
                             {(tab == PaneTab::Clients)
                                 .then(|| {
                                     view! {
