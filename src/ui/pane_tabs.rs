@@ -83,7 +83,7 @@ pub fn PaneTabs() -> impl IntoView {
                         >
                             {name}
                             {(tab == PaneTab::Jobs)
-                                .then(|| move || {
+                                .then_some(move || {
                                     let n = ctx.observe.jobs_failed.get();
                                     (n > 0).then(|| view! {
                                         <span class="pane-tab-blocked" title=format!("{n} failed jobs")>
