@@ -521,18 +521,18 @@ fn block_view(ctx: AppCtx, block: &Block, error: RwSignal<Option<String>>) -> An
             let name_start = name.clone();
             let name_state = name.clone();
             // The program's state as its tab shows it, kept current.
-            let state = move || {
+            let state = Memo::new(move |_| {
                 ctx.programs.track();
                 ctx.vtime.track();
                 ctx.state
                     .try_with_value(|s| s.progs.find(&name_state).map(|i| s.progs.state(i)))
                     .flatten()
-            };
+            });
             view! {
                 <div class="guide-program">
                     <span class="program-icon" aria-hidden="true">"⚙"</span>
                     <code class="program-name">{name.clone()}</code>
-                    {move || state().map(|st| {
+                    {move || state.get().map(|st| {
                         let class = format!("program-state {}", programs_ui::state_class(st.as_ref()));
                         view! { <span class=class>{programs_ui::state_label(st.as_ref())}</span> }
                     })}
@@ -540,7 +540,12 @@ fn block_view(ctx: AppCtx, block: &Block, error: RwSignal<Option<String>>) -> An
                         <button on:click=move |_| ctx.guide_open_program(&name_open)
                             title="Open its tab: read and edit it">"Open"</button>
                         <button class="program-start" on:click=move |_| error.set(ctx.guide_actions(vec![Action::Start(name_start.clone())]))
-                            title="Run it (restarts it if it runs)">"Start"</button>
+                            title="Run it (restarts it if it runs)">
+                            {move || match state.get() {
+                                Some(Some(st)) if st.is_live() => "Restart",
+                                _ => "Start",
+                            }}
+                        </button>
                     </span>
                 </div>
             }
