@@ -14,7 +14,9 @@
 //! (see `list_nodes`).
 //!
 //! RESTORE reads every type Redis 7.0 writes, plus the older plain-list and text-double
-//! sorted-set forms and the first stream form (RDB type 15). It checks more than Redis
+//! sorted-set forms, the first stream form (RDB type 15) and the ziplist forms of
+//! Redis 6 and older (lists, quicklists of ziplists, small hashes and sorted sets), which
+//! Redis 7.0 converts to listpacks on load, as this does. It checks more than Redis
 //! does without `sanitize-dump-payload yes` (a listpack's every element, sorted intsets,
 //! stream IDs in order, PEL entries owned by a consumer): a payload Redis would load into
 //! a broken value is refused here with "Bad data format", so a restored value always
@@ -35,7 +37,11 @@ const TYPE_SET: u8 = 2;
 const TYPE_ZSET: u8 = 3;
 const TYPE_HASH: u8 = 4;
 const TYPE_ZSET_2: u8 = 5;
+const TYPE_LIST_ZIPLIST: u8 = 10;
 const TYPE_SET_INTSET: u8 = 11;
+const TYPE_ZSET_ZIPLIST: u8 = 12;
+const TYPE_HASH_ZIPLIST: u8 = 13;
+const TYPE_LIST_QUICKLIST: u8 = 14;
 const TYPE_STREAM_LISTPACKS: u8 = 15;
 const TYPE_HASH_LISTPACK: u8 = 16;
 const TYPE_ZSET_LISTPACK: u8 = 17;
@@ -421,12 +427,31 @@ fn read_typed(r: &mut Reader, type_byte: u8, limits: &Limits) -> Option<Value> {
         TYPE_ZSET => read_zset(r, limits, ZSetForm::TextScores)?,
         TYPE_ZSET_2 => read_zset(r, limits, ZSetForm::BinaryScores)?,
         TYPE_ZSET_LISTPACK => read_zset(r, limits, ZSetForm::Listpack)?,
-        TYPE_HASH => read_hash(r, limits, false)?,
-        TYPE_HASH_LISTPACK => read_hash(r, limits, true)?,
+        TYPE_HASH => read_hash(r, limits, None)?,
+        TYPE_HASH_LISTPACK => read_hash(r, limits, Some(Packed::Listpack))?,
+        TYPE_HASH_ZIPLIST => read_hash(r, limits, Some(Packed::Ziplist))?,
+        TYPE_ZSET_ZIPLIST => read_zset(r, limits, ZSetForm::Ziplist)?,
+        TYPE_LIST_ZIPLIST => {
+            let mut list = ListValue::new();
+            for e in ziplist_decode(&r.string()?)? {
+                list.push_back(e.into_bytes());
+            }
+            Value::List(list)
+        }
+        TYPE_LIST_QUICKLIST => {
+            let nodes = r.count()?;
+            let mut list = ListValue::new();
+            for _ in 0..nodes {
+                for e in ziplist_decode(&r.string()?)? {
+                    list.push_back(e.into_bytes());
+                }
+            }
+            Value::List(list)
+        }
         t @ (TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2) => {
             Value::Stream(read_stream(r, t == TYPE_STREAM_LISTPACKS_2)?)
         }
-        // Modules, zipmaps and ziplists (Redis < 7.0's small encodings) are not read.
+        // Modules and zipmaps (Redis 2.4's small hashes) are not read.
         _ => return None,
     };
     // Redis refuses empty collections ("empty keys"); streams may be empty.
@@ -509,8 +534,79 @@ fn read_intset(r: &mut Reader, limits: &Limits) -> Option<Value> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ZSetForm {
     Listpack,
+    Ziplist,
     BinaryScores,
     TextScores,
+}
+
+/// The two packed containers of small values: 7.0's listpack, and the ziplist of
+/// Redis 6 and older.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Packed {
+    Listpack,
+    Ziplist,
+}
+
+/// A packed container's elements, read from its blob.
+fn packed_elements(r: &mut Reader, packed: Packed) -> Option<Vec<Element>> {
+    let blob = r.string()?;
+    match packed {
+        Packed::Listpack => listpack::decode(&blob),
+        Packed::Ziplist => ziplist_decode(&blob),
+    }
+}
+
+/// A ziplist's elements (`ziplist.c`): a 10-byte header (total bytes, tail offset,
+/// count), entries (the previous entry's length in 1 or 5 bytes, an encoding byte, the
+/// content), then 255. Every length is checked against the blob.
+fn ziplist_decode(blob: &[u8]) -> Option<Vec<Element>> {
+    if blob.len() < 11 || u32::from_le_bytes(blob[..4].try_into().ok()?) as usize != blob.len() {
+        return None;
+    }
+    let mut pos = 10;
+    let mut out = Vec::new();
+    loop {
+        let first = *blob.get(pos)?;
+        if first == 0xff {
+            return (pos + 1 == blob.len()).then_some(out);
+        }
+        pos += if first < 254 { 1 } else { 5 };
+        let enc = *blob.get(pos)?;
+        pos += 1;
+        let take = |pos: &mut usize, n: usize| -> Option<&[u8]> {
+            let bytes = blob.get(*pos..pos.checked_add(n)?)?;
+            *pos += n;
+            Some(bytes)
+        };
+        let int = |bytes: &[u8]| -> i64 {
+            let mut b = [0u8; 8];
+            b[..bytes.len()].copy_from_slice(bytes);
+            let shift = 64 - 8 * bytes.len() as u32;
+            (i64::from_le_bytes(b) << shift) >> shift
+        };
+        let element = match enc >> 6 {
+            0 => Element::Str(take(&mut pos, usize::from(enc & 0x3f))?.to_vec()),
+            1 => {
+                let len =
+                    (usize::from(enc & 0x3f) << 8) | usize::from(*take(&mut pos, 1)?.first()?);
+                Element::Str(take(&mut pos, len)?.to_vec())
+            }
+            2 => {
+                let len = u32::from_be_bytes(take(&mut pos, 4)?.try_into().ok()?) as usize;
+                Element::Str(take(&mut pos, len)?.to_vec())
+            }
+            _ => match enc {
+                0xc0 => Element::Int(int(take(&mut pos, 2)?)),
+                0xd0 => Element::Int(int(take(&mut pos, 4)?)),
+                0xe0 => Element::Int(int(take(&mut pos, 8)?)),
+                0xf0 => Element::Int(int(take(&mut pos, 3)?)),
+                0xfe => Element::Int(int(take(&mut pos, 1)?)),
+                0xf1..=0xfd => Element::Int(i64::from(enc & 0x0f) - 1),
+                _ => return None,
+            },
+        };
+        out.push(element);
+    }
 }
 
 /// The sorted-set forms: a listpack of member/score pairs, or a count and pairs with
@@ -519,8 +615,13 @@ enum ZSetForm {
 /// scores are errors.
 fn read_zset(r: &mut Reader, limits: &Limits, form: ZSetForm) -> Option<Value> {
     let mut pairs = Vec::new();
-    if form == ZSetForm::Listpack {
-        let elements = listpack::decode(&r.string()?)?;
+    let packed = match form {
+        ZSetForm::Listpack => Some(Packed::Listpack),
+        ZSetForm::Ziplist => Some(Packed::Ziplist),
+        _ => None,
+    };
+    if let Some(packed) = packed {
+        let elements = packed_elements(r, packed)?;
         if elements.len() % 2 != 0 {
             return None;
         }
@@ -547,7 +648,7 @@ fn read_zset(r: &mut Reader, limits: &Limits, form: ZSetForm) -> Option<Value> {
     // A listpack is kept while it has few enough members, whatever their length (Redis
     // checks only the count there); the other forms also look at the longest member.
     let small = pairs.len() <= limits.zset_entries
-        && (form == ZSetForm::Listpack || pairs.iter().all(|(m, _)| m.len() <= limits.zset_value));
+        && (packed.is_some() || pairs.iter().all(|(m, _)| m.len() <= limits.zset_value));
     let mut zset = ZSetValue::new();
     if !small {
         zset.convert_to_skiplist();
@@ -563,10 +664,10 @@ fn read_zset(r: &mut Reader, limits: &Limits, form: ZSetForm) -> Option<Value> {
 /// The hash forms: a listpack of field/value pairs, or a count and pairs. A listpack
 /// while within the `hash-max-listpack-*` limits, else a hashtable. Duplicate fields are
 /// an error.
-fn read_hash(r: &mut Reader, limits: &Limits, listpack: bool) -> Option<Value> {
+fn read_hash(r: &mut Reader, limits: &Limits, packed: Option<Packed>) -> Option<Value> {
     let mut pairs = Vec::new();
-    if listpack {
-        let elements = listpack::decode(&r.string()?)?;
+    if let Some(packed) = packed {
+        let elements = packed_elements(r, packed)?;
         if elements.len() % 2 != 0 {
             return None;
         }
@@ -583,7 +684,7 @@ fn read_hash(r: &mut Reader, limits: &Limits, listpack: bool) -> Option<Value> {
     // Inserting under the limits converts to a hashtable exactly when Redis's loader
     // ends with one: too many pairs, or (not for a listpack, where Redis checks only the
     // count) a field or value too long.
-    let max_value = if listpack {
+    let max_value = if packed.is_some() {
         usize::MAX
     } else {
         limits.hash_value
@@ -698,6 +799,135 @@ mod tests {
 
     fn limits() -> Limits {
         Limits::from_config(&Config::default())
+    }
+
+    /// A ziplist as `ziplist.c` lays it out (strings, or integers with their encoding
+    /// byte and width), for the decoder's test.
+    fn ziplist(entries: &[(u8, &[u8])]) -> Vec<u8> {
+        let mut body = Vec::new();
+        let mut prev_len = 0usize;
+        let mut tail = 10;
+        for (enc, content) in entries {
+            tail = 10 + body.len();
+            let mut entry = Vec::new();
+            if prev_len < 254 {
+                entry.push(prev_len as u8);
+            } else {
+                entry.push(254);
+                entry.extend_from_slice(&(prev_len as u32).to_le_bytes());
+            }
+            if *enc == 0 {
+                // A string: the 6-bit, 14-bit or 32-bit length form.
+                match content.len() {
+                    n if n < 64 => entry.push(n as u8),
+                    n if n < 16384 => entry.extend_from_slice(&[0x40 | (n >> 8) as u8, n as u8]),
+                    n => {
+                        entry.push(0x80);
+                        entry.extend_from_slice(&(n as u32).to_be_bytes());
+                    }
+                }
+            } else {
+                entry.push(*enc);
+            }
+            entry.extend_from_slice(content);
+            prev_len = entry.len();
+            body.extend_from_slice(&entry);
+        }
+        let mut out = Vec::new();
+        out.extend_from_slice(&((10 + body.len() + 1) as u32).to_le_bytes());
+        out.extend_from_slice(&(tail as u32).to_le_bytes());
+        out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+        out.extend_from_slice(&body);
+        out.push(0xff);
+        out
+    }
+
+    fn payload(type_byte: u8, blobs: &[Vec<u8>], count_first: bool) -> Vec<u8> {
+        let mut p = vec![type_byte];
+        if count_first {
+            rdb::write_len(&mut p, blobs.len() as u64);
+        }
+        for b in blobs {
+            rdb::write_len(&mut p, b.len() as u64);
+            p.extend_from_slice(b);
+        }
+        rdb::append_footer(&mut p);
+        p
+    }
+
+    #[test]
+    fn redis_6_ziplists_load_as_7_0_values() {
+        let long = vec![b'x'; 300];
+        let entries: Vec<(u8, &[u8])> = vec![
+            (0, b"field"),
+            (0xfe, &[0x85]),             // int8 -123
+            (0, &long),                  // a 14-bit length, and the next prevlen takes 5 bytes
+            (0xf3, &[]),                 // immediate 2
+            (0xc0, &[0x39, 0x30]),       // int16 12345
+            (0xf0, &[0x00, 0x00, 0x80]), // int24 -8388608
+            (0xd0, &[0, 0, 0, 0x80]),    // int32 i32::MIN
+            (0xe0, &[0xff; 8]),          // int64 -1
+        ];
+        let zl = ziplist(&entries);
+        let decoded: Vec<Vec<u8>> = ziplist_decode(&zl)
+            .unwrap()
+            .into_iter()
+            .map(Element::into_bytes)
+            .collect();
+        let expected: Vec<Vec<u8>> = vec![
+            b"field".to_vec(),
+            b"-123".to_vec(),
+            long.clone(),
+            b"2".to_vec(),
+            b"12345".to_vec(),
+            b"-8388608".to_vec(),
+            b"-2147483648".to_vec(),
+            b"-1".to_vec(),
+        ];
+        assert_eq!(decoded, expected);
+
+        // Each ziplist form loads into the value it describes.
+        let limits = limits();
+        match load(
+            &payload(TYPE_LIST_ZIPLIST, std::slice::from_ref(&zl), false),
+            &limits,
+        ) {
+            Ok(Value::List(l)) => {
+                assert_eq!(l.iter().map(<[u8]>::to_vec).collect::<Vec<_>>(), expected)
+            }
+            other => panic!("{other:?}"),
+        }
+        match load(
+            &payload(TYPE_LIST_QUICKLIST, &[zl.clone(), zl.clone()], true),
+            &limits,
+        ) {
+            Ok(Value::List(l)) => assert_eq!(l.len(), 16),
+            other => panic!("{other:?}"),
+        }
+        let pairs = ziplist(&[(0, b"a"), (0xf2, &[]), (0, b"b"), (0, b"2.5")]);
+        match load(
+            &payload(TYPE_ZSET_ZIPLIST, std::slice::from_ref(&pairs), false),
+            &limits,
+        ) {
+            Ok(Value::ZSet(z)) => {
+                assert_eq!((z.score(b"a"), z.score(b"b")), (Some(1.0), Some(2.5)))
+            }
+            other => panic!("{other:?}"),
+        }
+        match load(&payload(TYPE_HASH_ZIPLIST, &[pairs], false), &limits) {
+            Ok(Value::Hash(h)) => assert_eq!(h.get(b"b"), Some(&b"2.5"[..])),
+            other => panic!("{other:?}"),
+        }
+        // Damaged ziplists: refused.
+        let mut bad = zl.clone();
+        bad[0] ^= 1;
+        assert!(ziplist_decode(&bad).is_none());
+        assert!(ziplist_decode(&zl[..zl.len() - 1]).is_none());
+        for cut in 0..zl.len() {
+            let _ = ziplist_decode(&zl[..cut]);
+        }
+        let odd = ziplist(&[(0, b"a")]);
+        assert!(load(&payload(TYPE_HASH_ZIPLIST, &[odd], false), &limits).is_err());
     }
 
     #[test]

@@ -18,8 +18,9 @@
 //!
 //! Reading (`parse`) accepts what Redis 7.0 loads: versions 1 to 10, old expiry records in
 //! seconds, IDLE/FREQ records, `FUNCTION2` libraries; values in every encoding
-//! `dump::read_object` reads. Module data and the release candidates' function format are
-//! refused with a clear error. Input is never trusted: every length is checked, and a
+//! `dump::read_object` reads (7.0's, and the ziplists of Redis 6 and older). Module data,
+//! zipmaps (Redis 2.4) and the release candidates' function format are refused with a
+//! clear error. Input is never trusted: every length is checked, and a
 //! bad or truncated file is an `RdbError`, never a panic.
 
 use crate::dump::{self, Limits};
